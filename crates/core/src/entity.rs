@@ -1,0 +1,379 @@
+//! The CRM records as the rest of the system sees them. Times are epoch milliseconds (UTC);
+//! money is kept in minor units (kopecks, cents) so sums are exact.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::role::Role;
+use crate::EpochMs;
+
+/// Declares a lowercase string enum with `as_str`, `FromStr` and serde in one place.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// The name used in the API and the store.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(UnknownValue {
+                        value: other.to_owned(),
+                        expected: &[$($text),+],
+                    }),
+                }
+            }
+        }
+    };
+}
+
+/// A string that is not one of an enum's values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown value {value:?} (expected one of {expected:?})")]
+pub struct UnknownValue {
+    /// What was given.
+    pub value: String,
+    /// The accepted values.
+    pub expected: &'static [&'static str],
+}
+
+string_enum! {
+    /// Where a deal stands.
+    DealStatus { 
+        /// Still being worked.
+        Open => "open",
+        /// Closed with a sale.
+        Won => "won",
+        /// Closed without a sale.
+        Lost => "lost",
+    }
+}
+
+string_enum! {
+    /// What a task asks for.
+    TaskKind {
+        /// Call someone (callbacks are these).
+        Call => "call",
+        /// Meet someone.
+        Meeting => "meeting",
+        /// Write to someone.
+        Email => "email",
+        /// Anything else.
+        Todo => "todo",
+    }
+}
+
+string_enum! {
+    /// Where a task stands.
+    TaskStatus {
+        /// Not done yet.
+        Open => "open",
+        /// Done, with a result.
+        Done => "done",
+        /// Will not be done.
+        Cancelled => "cancelled",
+    }
+}
+
+string_enum! {
+    /// What kind of phone a contact's number is.
+    PhoneKind {
+        /// A mobile phone.
+        Mobile => "mobile",
+        /// A work phone.
+        Work => "work",
+        /// A home phone.
+        Home => "home",
+        /// Anything else.
+        Other => "other",
+    }
+}
+
+/// Custom field values by key, as returned by the API.
+pub type CustomValues = BTreeMap<String, Value>;
+
+/// A person who logs in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// Row id.
+    pub id: String,
+    /// Login name, unique.
+    pub login: String,
+    /// Display name.
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+    /// Their team, if any.
+    pub team_id: Option<String>,
+    /// Whether they may log in.
+    pub active: bool,
+    /// When the account was created.
+    pub created_at: EpochMs,
+}
+
+/// A group of users led by a supervisor (overdue work escalates to them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    /// Row id.
+    pub id: String,
+    /// Unique name.
+    pub name: String,
+    /// The supervisor's user id.
+    pub supervisor_id: Option<String>,
+    /// When the team was created.
+    pub created_at: EpochMs,
+}
+
+/// An organisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Company {
+    /// Row id.
+    pub id: String,
+    /// Name as people write it.
+    pub name: String,
+    /// Russian taxpayer number (ИНН) or any registration number.
+    pub tax_id: Option<String>,
+    /// Web site.
+    pub website: Option<String>,
+    /// Postal address.
+    pub address: Option<String>,
+    /// Responsible user.
+    pub owner_id: Option<String>,
+    /// Custom field values.
+    pub custom: CustomValues,
+    /// Created at.
+    pub created_at: EpochMs,
+    /// Last changed at.
+    pub updated_at: EpochMs,
+}
+
+/// One of a contact's phone numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactPhone {
+    /// E.164 form, e.g. `+79161234567`.
+    pub number: String,
+    /// Extension, if any.
+    pub extension: Option<String>,
+    /// What kind of phone it is.
+    pub kind: PhoneKind,
+}
+
+/// A person the call centre talks to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    /// Row id.
+    pub id: String,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Patronymic (отчество).
+    pub middle_name: String,
+    /// Job title.
+    pub position: Option<String>,
+    /// Their company.
+    pub company_id: Option<String>,
+    /// Responsible user.
+    pub owner_id: Option<String>,
+    /// Phone numbers, first is primary.
+    pub phones: Vec<ContactPhone>,
+    /// Email addresses (lowercase), first is primary.
+    pub emails: Vec<String>,
+    /// Custom field values.
+    pub custom: CustomValues,
+    /// Created at.
+    pub created_at: EpochMs,
+    /// Last changed at.
+    pub updated_at: EpochMs,
+}
+
+impl Contact {
+    /// "Last First Middle" as Russian users read a name, skipping empty parts.
+    pub fn display_name(&self) -> String {
+        [&self.last_name, &self.first_name, &self.middle_name]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// A step of the sales pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineStage {
+    /// Row id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Order on the board, ascending.
+    pub position: i64,
+    /// Default win probability of deals in it, percent.
+    pub probability: i64,
+    /// Created at.
+    pub created_at: EpochMs,
+}
+
+/// A sales opportunity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deal {
+    /// Row id.
+    pub id: String,
+    /// What is being sold.
+    pub title: String,
+    /// The person.
+    pub contact_id: Option<String>,
+    /// The organisation.
+    pub company_id: Option<String>,
+    /// Current pipeline stage.
+    pub stage_id: String,
+    /// Amount in minor units (kopecks).
+    pub amount_minor: Option<i64>,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Win probability, percent.
+    pub probability: Option<i64>,
+    /// Open, won or lost.
+    pub status: DealStatus,
+    /// Why it was lost.
+    pub loss_reason: Option<String>,
+    /// Who won it instead.
+    pub competitor: Option<String>,
+    /// Responsible user.
+    pub owner_id: Option<String>,
+    /// When it was won or lost.
+    pub closed_at: Option<EpochMs>,
+    /// Custom field values.
+    pub custom: CustomValues,
+    /// Created at.
+    pub created_at: EpochMs,
+    /// Last changed at.
+    pub updated_at: EpochMs,
+}
+
+/// One change of a deal's stage or status, with who made it and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DealChange {
+    /// Row id.
+    pub id: String,
+    /// The deal.
+    pub deal_id: String,
+    /// Stage before (absent on creation).
+    pub from_stage_id: Option<String>,
+    /// Stage after.
+    pub to_stage_id: String,
+    /// Status before (absent on creation).
+    pub from_status: Option<DealStatus>,
+    /// Status after.
+    pub to_status: DealStatus,
+    /// Loss reason given with the change.
+    pub reason: Option<String>,
+    /// Competitor given with the change.
+    pub competitor: Option<String>,
+    /// Who changed it.
+    pub changed_by: Option<String>,
+    /// When.
+    pub changed_at: EpochMs,
+}
+
+/// Something to do by a due time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// Row id.
+    pub id: String,
+    /// Call, meeting, email or todo.
+    pub kind: TaskKind,
+    /// One line.
+    pub subject: String,
+    /// Details.
+    pub description: Option<String>,
+    /// When it is due.
+    pub due_at: Option<EpochMs>,
+    /// Who does it.
+    pub assignee_id: Option<String>,
+    /// About whom.
+    pub contact_id: Option<String>,
+    /// About which deal.
+    pub deal_id: Option<String>,
+    /// Open, done or cancelled.
+    pub status: TaskStatus,
+    /// What came of it.
+    pub result: Option<String>,
+    /// When it was completed.
+    pub completed_at: Option<EpochMs>,
+    /// When it was escalated for being overdue.
+    pub escalated_at: Option<EpochMs>,
+    /// Who it was escalated to.
+    pub escalated_to: Option<String>,
+    /// Who created it.
+    pub created_by: Option<String>,
+    /// Created at.
+    pub created_at: EpochMs,
+    /// Last changed at.
+    pub updated_at: EpochMs,
+}
+
+/// A free-text note on a contact, company or deal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    /// Row id.
+    pub id: String,
+    /// The text.
+    pub body: String,
+    /// On this contact.
+    pub contact_id: Option<String>,
+    /// On this company.
+    pub company_id: Option<String>,
+    /// On this deal.
+    pub deal_id: Option<String>,
+    /// Who wrote it.
+    pub author_id: Option<String>,
+    /// When.
+    pub created_at: EpochMs,
+}
+
+/// One entry of the audit log: who did what to which record, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Row id.
+    pub id: String,
+    /// When.
+    pub at: EpochMs,
+    /// Who (absent for the system itself).
+    pub user_id: Option<String>,
+    /// What, e.g. `contact.create`.
+    pub action: String,
+    /// Record kind.
+    pub entity: String,
+    /// Record id.
+    pub entity_id: Option<String>,
+    /// Details of the change (never secrets).
+    pub detail: Value,
+}
+
+/// One item of a contact's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineItem {
+    /// When it happened.
+    pub at: EpochMs,
+    /// `note`, `task`, `deal`, `deal_change` or `call`.
+    pub kind: String,
+    /// The record's id.
+    pub id: String,
+    /// One line for the list.
+    pub summary: String,
+}

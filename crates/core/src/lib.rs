@@ -1,0 +1,20 @@
+//! Switchboard's domain: the types every other crate speaks in, and the rules that need no I/O.
+//!
+//! Nothing here touches the network, the database or the clock: callers pass the current time
+//! in (as epoch milliseconds) and get decisions back. That keeps every rule a fast unit test.
+#![deny(missing_docs)]
+
+pub mod custom_field;
+pub mod entity;
+pub mod id;
+pub mod phone;
+pub mod role;
+pub mod text;
+
+pub use custom_field::{CustomFieldDef, EntityKind, FieldType, FieldValueError, StoredFieldValue};
+pub use id::new_id;
+pub use phone::{PhoneError, PhoneNumber, Region};
+pub use role::{Action, Role};
+
+/// Milliseconds since the Unix epoch, UTC. Every stored time is one of these.
+pub type EpochMs = i64;

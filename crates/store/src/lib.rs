@@ -1,0 +1,184 @@
+//! Switchboard's store: repositories over SQLite (embedded default) and PostgreSQL.
+//!
+//! One code path serves both backends through `sqlx::Any`. The schema keeps to types both
+//! understand (TEXT ids, INTEGER/BIGINT epoch-millisecond times, 0/1 flags), every query uses
+//! `$N` placeholders (which SQLite also accepts), and anything backend-specific is confined to
+//! [`Backend`] checks in this crate. Every write records an audit entry in the same transaction.
+
+mod audit;
+mod companies;
+mod contacts;
+mod custom_fields;
+mod deals;
+mod error;
+mod migrations;
+mod notes;
+mod sql;
+mod tasks;
+mod teams;
+mod timeline;
+mod users;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+pub use audit::AuditFilter;
+pub use companies::{CompanyChanges, CompanyFilter, NewCompany};
+pub use contacts::{
+    ContactChanges, ContactFilter, ContactMatch, ImportDecision, ImportOutcome, ImportRow,
+    NewContact, NewPhone, OnDuplicate,
+};
+pub use custom_fields::NewCustomField;
+pub use deals::{DealChanges, DealFilter, NewDeal, NewStage, StageChanges};
+pub use error::StoreError;
+pub use notes::NewNote;
+pub use tasks::{NewTask, TaskChanges, TaskFilter};
+pub use teams::{NewTeam, TeamChanges};
+pub use users::{ApiToken, NewUser, UserChanges, UserWithSecret};
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Who is making a change, for the audit log. `None` is the system itself (CLI, background jobs).
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    /// The user's id.
+    pub user_id: Option<String>,
+}
+
+impl Actor {
+    /// The system itself (migrations, CLI, background jobs).
+    pub fn system() -> Actor {
+        Actor { user_id: None }
+    }
+
+    /// A logged-in user.
+    pub fn user(id: impl Into<String>) -> Actor {
+        Actor { user_id: Some(id.into()) }
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// 1-based page number.
+    pub page: u32,
+    /// Rows per page.
+    pub per_page: u32,
+    /// Rows matching the filter in all pages.
+    pub total: i64,
+}
+
+/// Which page of a list to read.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    /// 1-based page number.
+    pub page: u32,
+    /// Rows per page, 1..=500.
+    pub per_page: u32,
+}
+
+impl PageRequest {
+    /// The largest page served.
+    pub const MAX_PER_PAGE: u32 = 500;
+
+    /// A page request clamped to sane bounds.
+    pub fn new(page: Option<u32>, per_page: Option<u32>) -> PageRequest {
+        PageRequest {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE),
+        }
+    }
+
+    fn offset(&self) -> i64 {
+        (i64::from(self.page) - 1) * i64::from(self.per_page)
+    }
+}
+
+/// The handle to the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` or `postgres://...`). A SQLite file is created if it
+    /// does not exist; its parent directory must.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let mut options = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10));
+        let url = match backend {
+            Backend::Sqlite => {
+                options = options.after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // WAL lets readers run beside the writer; busy_timeout waits for the
+                        // writer's lock instead of failing; foreign keys are off by default.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                });
+                if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") }
+            }
+            Backend::Postgres => url.to_owned(),
+        };
+        let pool = options.connect(&url).await.map_err(StoreError::Connect)?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Applies every migration not yet applied. Safe to call on every start.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrations::migrator(self.backend).run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection (waits for checked-out ones to come back).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Now, in epoch milliseconds.
+pub fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Runs one administrative statement (e.g. `CREATE DATABASE` for test set-up, or
+    /// `VACUUM`). Not for user input.
+    pub async fn execute_admin(&self, statement: &str) -> Result<(), StoreError> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned())).execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,37 @@
+//! The schema migrations, embedded in the binary. Each version exists once per dialect with
+//! the same tables and columns. Never edit an applied migration: add a new version.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AssertSqlSafe, SqlSafeStr};
+
+use crate::Backend;
+
+/// (version, description, SQLite DDL, PostgreSQL DDL)
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "crm",
+    include_str!("../../../migrations/sqlite/0001_crm.sql"),
+    include_str!("../../../migrations/postgres/0001_crm.sql"),
+)];
+
+pub(crate) fn migrator(backend: Backend) -> Migrator {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|&(version, description, sqlite, postgres)| {
+            let sql = match backend {
+                Backend::Sqlite => sqlite,
+                Backend::Postgres => postgres,
+            };
+            Migration::new(
+                version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                AssertSqlSafe(sql).into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}

@@ -1,0 +1,119 @@
+//! A tiny query builder that numbers placeholders `$1, $2, ...` for both backends
+//! (sqlx's own builder emits `?` for `Any`, which PostgreSQL rejects).
+
+use std::fmt::Write;
+
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, Arguments, AssertSqlSafe, Encode, Executor, Row, Type};
+
+use crate::StoreError;
+
+pub(crate) struct Sql {
+    text: String,
+    args: AnyArguments,
+    count: usize,
+}
+
+impl Sql {
+    pub(crate) fn new(text: &str) -> Sql {
+        Sql { text: text.to_owned(), args: AnyArguments::default(), count: 0 }
+    }
+
+    pub(crate) fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub(crate) fn bind<T>(&mut self, value: T) -> &mut Sql
+    where
+        T: for<'q> Encode<'q, Any> + Type<Any> + 'static,
+    {
+        self.count += 1;
+        // Encoding our own plain values (strings, integers, floats, options) cannot fail.
+        let _ = self.args.add(value);
+        let _ = write!(self.text, "${}", self.count);
+        self
+    }
+
+    /// Appends `(p1, p2, ...)` bound to `values`.
+    pub(crate) fn bind_list<T>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Sql
+    where
+        T: for<'q> Encode<'q, Any> + Type<Any> + 'static,
+    {
+        self.text.push('(');
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(value);
+        }
+        self.text.push(')');
+        self
+    }
+
+    pub(crate) async fn execute<'e, E>(self, executor: E) -> Result<u64, StoreError>
+    where
+        E: Executor<'e, Database = Any>,
+    {
+        let result = executor.execute(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await?;
+        Ok(result.rows_affected())
+    }
+
+    pub(crate) async fn fetch_all<'e, E>(self, executor: E) -> Result<Vec<AnyRow>, StoreError>
+    where
+        E: Executor<'e, Database = Any>,
+    {
+        Ok(executor.fetch_all(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await?)
+    }
+
+    pub(crate) async fn fetch_optional<'e, E>(self, executor: E) -> Result<Option<AnyRow>, StoreError>
+    where
+        E: Executor<'e, Database = Any>,
+    {
+        Ok(executor.fetch_optional(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await?)
+    }
+
+    pub(crate) async fn fetch_count<'e, E>(self, executor: E) -> Result<i64, StoreError>
+    where
+        E: Executor<'e, Database = Any>,
+    {
+        let row = executor.fetch_one(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub(crate) fn like_contains(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for ch in needle.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Reads an `INTEGER 0/1` flag.
+pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
+    Ok(row.try_get::<i64, _>(column)? != 0)
+}
+
+/// Reads an optional text column, treating the empty string as absent.
+pub(crate) fn opt_text(row: &AnyRow, column: &str) -> Result<Option<String>, StoreError> {
+    Ok(row.try_get::<Option<String>, _>(column)?.filter(|s| !s.is_empty()))
+}
+
+/// Parses a stored enum column, reporting corruption as a database error.
+pub(crate) fn parse_col<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|_| {
+        StoreError::Database(sqlx::Error::ColumnDecode {
+            index: column.to_owned(),
+            source: format!("unexpected value {text:?}").into(),
+        })
+    })
+}

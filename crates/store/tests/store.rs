@@ -1,0 +1,281 @@
+//! Store behaviour, each test run against SQLite and PostgreSQL.
+
+mod common;
+
+use serde_json::json;
+use switchboard_core::entity::{DealStatus, PhoneKind, TaskKind, TaskStatus};
+use switchboard_core::{EntityKind, FieldType, PhoneNumber, Region, Role};
+use switchboard_store::*;
+
+fn phone(s: &str) -> NewPhone {
+    NewPhone { number: PhoneNumber::parse(s, Region::RU).expect(s), kind: PhoneKind::Mobile }
+}
+
+fn contact(first: &str, last: &str, phones: &[&str], emails: &[&str]) -> NewContact {
+    NewContact {
+        first_name: first.into(),
+        last_name: last.into(),
+        phones: phones.iter().map(|p| phone(p)).collect(),
+        emails: emails.iter().map(|e| e.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+async fn admin(store: &Store) -> String {
+    store
+        .create_user(&Actor::system(), NewUser {
+            login: format!("admin{}", switchboard_core::new_id()),
+            name: "Admin".into(),
+            role: Role::Admin,
+            password_hash: "x".into(),
+            team_id: None,
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+both_backends!(lookup_by_any_spelling, |db| {
+    let store = &db.store;
+    let actor = Actor::system();
+    let ivan = store.create_contact(&actor, contact("Иван", "Петров", &["8 (916) 123-45-67"], &["ivan@example.ru"])).await.unwrap();
+    assert_eq!(ivan.phones[0].number, "+79161234567");
+    for spelling in ["8 (916) 123-45-67", "+7 916 123 45 67", "79161234567", "9161234567", "+7 916 1234567"] {
+        let e164 = PhoneNumber::parse(spelling, Region::RU).unwrap();
+        let found = store.find_contacts_by_phone(e164.e164()).await.unwrap();
+        assert_eq!(found.len(), 1, "{spelling}");
+        assert_eq!(found[0].id, ivan.id);
+    }
+    assert!(store.find_contacts_by_phone("+79990000000").await.unwrap().is_empty());
+});
+
+both_backends!(shared_number_returns_both, |db| {
+    let store = &db.store;
+    let actor = Actor::system();
+    let a = store.create_contact(&actor, contact("Анна", "Смирнова", &["+7 495 123-45-67 доб. 101"], &[])).await.unwrap();
+    let mut second = contact("Олег", "Смирнов", &["+7 495 123-45-67 доб. 102"], &[]);
+    // Same main number: refused without force, names the field and the owner.
+    match store.create_contact(&actor, second.clone()).await {
+        Err(StoreError::Duplicate { field, existing_id, .. }) => {
+            assert_eq!(field, "phones[0].number");
+            assert_eq!(existing_id, a.id);
+        }
+        other => panic!("expected duplicate, got {other:?}"),
+    }
+    second.force = true;
+    let b = store.create_contact(&actor, second).await.unwrap();
+    let found = store.find_contacts_by_phone("+74951234567").await.unwrap();
+    let mut ids: Vec<_> = found.iter().map(|c| c.id.clone()).collect();
+    ids.sort();
+    let mut want = vec![a.id.clone(), b.id.clone()];
+    want.sort();
+    assert_eq!(ids, want);
+    assert_eq!(found.iter().find(|c| c.id == a.id).unwrap().phones[0].extension.as_deref(), Some("101"));
+});
+
+both_backends!(duplicate_email_and_update_rules, |db| {
+    let store = &db.store;
+    let actor = Actor::system();
+    let a = store.create_contact(&actor, contact("A", "A", &["+79161110000"], &["a@x.ru"])).await.unwrap();
+    let b = store.create_contact(&actor, contact("B", "B", &["+79162220000"], &["b@x.ru"])).await.unwrap();
+    match store.create_contact(&actor, contact("C", "C", &[], &["a@x.ru"])).await {
+        Err(StoreError::Duplicate { field, existing_id, .. }) => {
+            assert_eq!(field, "emails[0]");
+            assert_eq!(existing_id, a.id);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Changing B to A's phone is refused too; keeping its own phone is fine.
+    let steal = ContactChanges { phones: Some(vec![phone("+79161110000")]), ..Default::default() };
+    assert!(matches!(store.update_contact(&actor, &b.id, steal).await, Err(StoreError::Duplicate { .. })));
+    let keep = ContactChanges { phones: Some(vec![phone("+79162220000"), phone("+79163330000")]), last_name: Some("Бе".into()), ..Default::default() };
+    let b2 = store.update_contact(&actor, &b.id, keep).await.unwrap();
+    assert_eq!(b2.phones.len(), 2);
+    assert_eq!(b2.last_name, "Бе");
+    // A contact with nothing to identify it is refused.
+    assert!(matches!(store.create_contact(&actor, NewContact::default()).await, Err(StoreError::Invalid { .. })));
+});
+
+both_backends!(list_filter_and_paginate, |db| {
+    let store = &db.store;
+    let owner = admin(store).await;
+    let actor = Actor::user(owner.clone());
+    for i in 0..25 {
+        let mut c = contact(&format!("Имя{i}"), if i % 2 == 0 { "Ёлкин" } else { "Smith" }, &[&format!("+7916555{i:04}")], &[]);
+        if i < 5 {
+            c.owner_id = Some(owner.clone());
+        }
+        store.create_contact(&actor, c).await.unwrap();
+    }
+    let page1 = store.list_contacts(&ContactFilter::default(), PageRequest::new(Some(1), Some(10))).await.unwrap();
+    let page3 = store.list_contacts(&ContactFilter::default(), PageRequest::new(Some(3), Some(10))).await.unwrap();
+    assert_eq!((page1.total, page1.items.len(), page3.items.len()), (25, 10, 5));
+    assert!(page1.items[0].created_at >= page1.items[9].created_at);
+    let q = ContactFilter { q: Some("елкин".into()), ..Default::default() };
+    assert_eq!(store.list_contacts(&q, PageRequest::new(None, None)).await.unwrap().total, 13);
+    let by_owner = ContactFilter { owner_id: Some(owner.clone()), ..Default::default() };
+    assert_eq!(store.list_contacts(&by_owner, PageRequest::new(None, None)).await.unwrap().total, 5);
+    let by_phone = ContactFilter { phone_e164: Some("+79165550007".into()), ..Default::default() };
+    let found = store.list_contacts(&by_phone, PageRequest::new(None, None)).await.unwrap();
+    assert_eq!(found.items[0].first_name, "Имя7");
+    let wildcard = ContactFilter { q: Some("%".into()), ..Default::default() };
+    assert_eq!(store.list_contacts(&wildcard, PageRequest::new(None, None)).await.unwrap().total, 0);
+});
+
+both_backends!(custom_fields_validated_and_searchable, |db| {
+    let store = &db.store;
+    let actor = Actor::system();
+    store.create_custom_field(&actor, NewCustomField {
+        entity: EntityKind::Contact, key: "tier".into(), label: "Tier".into(),
+        field_type: FieldType::Choice, choices: vec!["VIP".into(), "Regular".into()], required: false,
+    }).await.unwrap();
+    store.create_custom_field(&actor, NewCustomField {
+        entity: EntityKind::Contact, key: "birthday".into(), label: "Birthday".into(),
+        field_type: FieldType::Date, choices: vec![], required: false,
+    }).await.unwrap();
+    let dup = store.create_custom_field(&actor, NewCustomField {
+        entity: EntityKind::Contact, key: "tier".into(), label: "Again".into(),
+        field_type: FieldType::Text, choices: vec![], required: false,
+    }).await;
+    assert!(matches!(dup, Err(StoreError::Duplicate { .. })));
+
+    let mut c = contact("V", "I", &["+79167770000"], &[]);
+    c.custom.insert("tier".into(), json!("vip"));
+    c.custom.insert("birthday".into(), json!("31.12.1990"));
+    let vip = store.create_contact(&actor, c).await.unwrap();
+    assert_eq!(vip.custom["tier"], json!("VIP"));
+    assert_eq!(vip.custom["birthday"], json!("1990-12-31"));
+
+    let mut bad = contact("X", "Y", &["+79167770001"], &[]);
+    bad.custom.insert("tier".into(), json!("gold"));
+    match store.create_contact(&actor, bad).await {
+        Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "custom.tier"),
+        other => panic!("{other:?}"),
+    }
+    let mut unknown = contact("X", "Y", &["+79167770002"], &[]);
+    unknown.custom.insert("nope".into(), json!("1"));
+    assert!(matches!(store.create_contact(&actor, unknown).await, Err(StoreError::Invalid { .. })));
+
+    store.create_contact(&actor, contact("R", "R", &["+79167770003"], &[])).await.unwrap();
+    let filter = ContactFilter { custom: vec![("tier".into(), "VIP".into())], ..Default::default() };
+    let found = store.list_contacts(&filter, PageRequest::new(None, None)).await.unwrap();
+    assert_eq!(found.total, 1);
+    assert_eq!(found.items[0].id, vip.id);
+});
+
+both_backends!(deals_record_stage_changes, |db| {
+    let store = &db.store;
+    let user = admin(store).await;
+    let actor = Actor::user(user.clone());
+    let stages = store.list_stages().await.unwrap();
+    assert!(stages.len() >= 3);
+    let c = store.create_contact(&actor, contact("D", "D", &["+79168880000"], &[])).await.unwrap();
+    let deal = store.create_deal(&actor, NewDeal { title: "Кондиционер".into(), contact_id: Some(c.id.clone()), amount_minor: Some(1_500_000), ..Default::default() }).await.unwrap();
+    assert_eq!(deal.stage_id, stages[0].id);
+    assert_eq!(deal.currency, "RUB");
+    let moved = store.move_deal(&actor, &deal.id, &stages[2].id).await.unwrap();
+    assert_eq!(moved.stage_id, stages[2].id);
+    assert!(matches!(store.set_deal_status(&actor, &deal.id, DealStatus::Lost, None, None).await, Err(StoreError::Invalid { .. })));
+    let lost = store.set_deal_status(&actor, &deal.id, DealStatus::Lost, Some("price".into()), Some("Рога и копыта".into())).await.unwrap();
+    assert_eq!((lost.status, lost.loss_reason.as_deref(), lost.competitor.as_deref()), (DealStatus::Lost, Some("price"), Some("Рога и копыта")));
+    assert!(lost.closed_at.is_some());
+    assert!(matches!(store.move_deal(&actor, &deal.id, &stages[1].id).await, Err(StoreError::Conflict(_))));
+    let history = store.deal_history(&deal.id).await.unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[1].from_stage_id.as_deref(), Some(stages[0].id.as_str()));
+    assert_eq!(history[2].to_status, DealStatus::Lost);
+    assert!(history.iter().all(|h| h.changed_by.as_deref() == Some(user.as_str())));
+    let open = store.list_deals(&DealFilter { status: Some(DealStatus::Open), ..Default::default() }, PageRequest::new(None, None)).await.unwrap();
+    assert_eq!(open.total, 0);
+    assert!(matches!(store.delete_stage(&actor, &stages[2].id).await, Err(StoreError::Conflict(_))));
+    let timeline = store.contact_timeline(&c.id, 50).await.unwrap();
+    assert!(timeline.iter().any(|t| t.kind == "deal"));
+    assert!(timeline.iter().any(|t| t.kind == "deal_change"));
+});
+
+both_backends!(tasks_notes_and_audit, |db| {
+    let store = &db.store;
+    let user = admin(store).await;
+    let actor = Actor::user(user.clone());
+    let c = store.create_contact(&actor, contact("T", "T", &["+79169990000"], &[])).await.unwrap();
+    let task = store.create_task(&actor, NewTask {
+        kind: TaskKind::Call, subject: "Перезвонить".into(), description: None, due_at: Some(1_000),
+        assignee_id: Some(user.clone()), contact_id: Some(c.id.clone()), deal_id: None,
+    }).await.unwrap();
+    let done = store.complete_task(&actor, &task.id, TaskStatus::Done, Some("договорились".into())).await.unwrap();
+    assert_eq!(done.status, TaskStatus::Done);
+    assert!(matches!(store.complete_task(&actor, &task.id, TaskStatus::Done, None).await, Err(StoreError::Conflict(_))));
+    store.create_note(&actor, NewNote { body: "Звонил насчёт доставки".into(), contact_id: Some(c.id.clone()), ..Default::default() }).await.unwrap();
+    let timeline = store.contact_timeline(&c.id, 50).await.unwrap();
+    let kinds: Vec<_> = timeline.iter().map(|t| t.kind.as_str()).collect();
+    assert!(kinds.contains(&"note") && kinds.contains(&"task"), "{kinds:?}");
+    let audit = store.list_audit(&AuditFilter { user_id: Some(user.clone()), ..Default::default() }, PageRequest::new(None, None)).await.unwrap();
+    let actions: Vec<_> = audit.items.iter().map(|a| a.action.as_str()).collect();
+    for want in ["contact.create", "task.create", "task.done", "note.create"] {
+        assert!(actions.contains(&want), "{want} missing from {actions:?}");
+    }
+    assert!(matches!(store.create_note(&actor, NewNote { body: "x".into(), ..Default::default() }).await, Err(StoreError::Invalid { .. })));
+});
+
+both_backends!(users_teams_sessions_tokens, |db| {
+    let store = &db.store;
+    let actor = Actor::system();
+    let sup = store.create_user(&actor, NewUser { login: "sup".into(), name: "Sup".into(), role: Role::Supervisor, password_hash: "h".into(), team_id: None }).await.unwrap();
+    let op = store.create_user(&actor, NewUser { login: "op".into(), name: "Op".into(), role: Role::Operator, password_hash: "h".into(), team_id: None }).await.unwrap();
+    let dup = store.create_user(&actor, NewUser { login: "op".into(), name: "Op2".into(), role: Role::Operator, password_hash: "h".into(), team_id: None }).await;
+    assert!(matches!(dup, Err(StoreError::Duplicate { ref field, .. }) if field == "login"));
+    assert!(matches!(store.create_team(&actor, NewTeam { name: "T".into(), supervisor_id: Some(op.id.clone()) }).await, Err(StoreError::Invalid { .. })));
+    let team = store.create_team(&actor, NewTeam { name: "Продажи".into(), supervisor_id: Some(sup.id.clone()) }).await.unwrap();
+    store.update_user(&actor, &op.id, UserChanges { team_id: Some(Some(team.id.clone())), ..Default::default() }).await.unwrap();
+    assert_eq!(store.supervisor_of(&op.id).await.unwrap(), Some(sup.id.clone()));
+
+    store.create_session(&op.id, "hash1", switchboard_store::now_ms() + 60_000).await.unwrap();
+    assert_eq!(store.user_for_session("hash1").await.unwrap().unwrap().id, op.id);
+    store.create_session(&op.id, "expired", switchboard_store::now_ms() - 1).await.unwrap();
+    assert!(store.user_for_session("expired").await.unwrap().is_none());
+    let token = store.create_api_token(&Actor::user(op.id.clone()), &op.id, "crm sync", "thash").await.unwrap();
+    assert_eq!(store.user_for_api_token("thash").await.unwrap().unwrap().id, op.id);
+    store.revoke_api_token(&actor, &op.id, &token.id).await.unwrap();
+    assert!(store.user_for_api_token("thash").await.unwrap().is_none());
+    // Disabling a user ends their sessions.
+    store.update_user(&actor, &op.id, UserChanges { active: Some(false), ..Default::default() }).await.unwrap();
+    assert!(store.user_for_session("hash1").await.unwrap().is_none());
+});
+
+both_backends!(import_merges_and_is_idempotent, |db| {
+    let store = &db.store;
+    let actor = Actor::system();
+    let existing = store.create_contact(&actor, contact("Old", "Contact", &["+79161000000"], &[])).await.unwrap();
+    let rows = |extra: bool| {
+        let mut rows = vec![
+            ImportRow { line: 2, contact: contact("Иван", "Иванов", &["8 916 100 00 01"], &["ivan@x.ru"]), company_name: Some("ООО Ромашка".into()) },
+            // Same phone as line 2: merges into the contact created by line 2.
+            ImportRow { line: 3, contact: contact("", "", &["+79161000001", "+79161000002"], &[]), company_name: None },
+            // Existing contact gains an email.
+            ImportRow { line: 4, contact: contact("Old", "Contact", &["+79161000000"], &["old@x.ru"]), company_name: Some("ооо ромашка".into()) },
+        ];
+        if extra {
+            rows.push(ImportRow { line: 5, contact: contact("Новый", "", &["+79161000009"], &[]), company_name: None });
+        }
+        rows
+    };
+    let out = store.import_contacts(&actor, rows(false), OnDuplicate::Merge).await.unwrap();
+    let created_id = match &out[0].decision { ImportDecision::Created { id } => id.clone(), d => panic!("{d:?}") };
+    assert!(matches!(&out[1].decision, ImportDecision::Merged { id, changed: true, .. } if *id == created_id));
+    assert!(matches!(&out[2].decision, ImportDecision::Merged { id, changed: true, .. } if *id == existing.id));
+    let ivan = store.get_contact(&created_id).await.unwrap();
+    assert_eq!(ivan.phones.len(), 2);
+    let old = store.get_contact(&existing.id).await.unwrap();
+    assert_eq!(old.emails, vec!["old@x.ru".to_owned()]);
+    assert_eq!(old.company_id, ivan.company_id, "one company for both spellings");
+
+    // Re-run: nothing new, nothing changed.
+    let again = store.import_contacts(&actor, rows(true), OnDuplicate::Merge).await.unwrap();
+    assert!(again[..3].iter().all(|o| matches!(o.decision, ImportDecision::Merged { changed: false, .. })), "{again:?}");
+    assert!(matches!(again[3].decision, ImportDecision::Created { .. }));
+    let total = store.list_contacts(&ContactFilter::default(), PageRequest::new(None, None)).await.unwrap().total;
+    assert_eq!(total, 3);
+
+    let skipped = store.import_contacts(&actor, rows(false), OnDuplicate::Skip).await.unwrap();
+    assert!(skipped.iter().all(|o| matches!(o.decision, ImportDecision::Skipped { .. })));
+});
