@@ -1,1 +1,77 @@
+//! Switchboard's HTTP edge: the REST API (JSON), authentication and the permission checks.
+//!
+//! Only this crate knows HTTP and JSON. Handlers parse input into domain types (phone
+//! numbers are parsed here, once), ask [`switchboard_core::Role`] whether the caller may act,
+//! and call the store. Errors leave through [`ApiError`] in one JSON shape.
 
+mod auth;
+mod error;
+mod extract;
+mod openapi;
+mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use switchboard_core::Region;
+use switchboard_store::Store;
+use tower_http::trace::TraceLayer;
+
+pub use auth::{hash_password, new_password, verify_password};
+pub use error::ApiError;
+
+/// Settings the API needs, read by the server from its configuration.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Region for phone numbers written without a country code.
+    pub region: Region,
+    /// How long a browser session lasts.
+    pub session_ttl: Duration,
+    /// Send the session cookie with `Secure` (set when served over HTTPS).
+    pub cookie_secure: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { region: Region::RU, session_ttl: Duration::from_secs(12 * 3600), cookie_secure: false, body_limit: 1 << 20 }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: ApiConfig,
+}
+
+impl AppState {
+    /// Wraps the store and settings.
+    pub fn new(store: Store, config: ApiConfig) -> AppState {
+        AppState { inner: Arc::new(Inner { store, config }) }
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn config(&self) -> &ApiConfig {
+        &self.inner.config
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config().body_limit;
+    routes::router()
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+}

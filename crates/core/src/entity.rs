@@ -13,7 +13,7 @@ use crate::EpochMs;
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
@@ -107,7 +107,7 @@ string_enum! {
 pub type CustomValues = BTreeMap<String, Value>;
 
 /// A person who logs in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     /// Row id.
     pub id: String,
@@ -126,7 +126,7 @@ pub struct User {
 }
 
 /// A group of users led by a supervisor (overdue work escalates to them).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Team {
     /// Row id.
     pub id: String,
@@ -139,7 +139,7 @@ pub struct Team {
 }
 
 /// An organisation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Company {
     /// Row id.
     pub id: String,
@@ -154,6 +154,7 @@ pub struct Company {
     /// Responsible user.
     pub owner_id: Option<String>,
     /// Custom field values.
+    #[schema(value_type = Object)]
     pub custom: CustomValues,
     /// Created at.
     pub created_at: EpochMs,
@@ -162,7 +163,7 @@ pub struct Company {
 }
 
 /// One of a contact's phone numbers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContactPhone {
     /// E.164 form, e.g. `+79161234567`.
     pub number: String,
@@ -173,7 +174,7 @@ pub struct ContactPhone {
 }
 
 /// A person the call centre talks to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
     /// Row id.
     pub id: String,
@@ -194,6 +195,7 @@ pub struct Contact {
     /// Email addresses (lowercase), first is primary.
     pub emails: Vec<String>,
     /// Custom field values.
+    #[schema(value_type = Object)]
     pub custom: CustomValues,
     /// Created at.
     pub created_at: EpochMs,
@@ -214,7 +216,7 @@ impl Contact {
 }
 
 /// A step of the sales pipeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PipelineStage {
     /// Row id.
     pub id: String,
@@ -229,7 +231,7 @@ pub struct PipelineStage {
 }
 
 /// A sales opportunity.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Deal {
     /// Row id.
     pub id: String,
@@ -258,6 +260,7 @@ pub struct Deal {
     /// When it was won or lost.
     pub closed_at: Option<EpochMs>,
     /// Custom field values.
+    #[schema(value_type = Object)]
     pub custom: CustomValues,
     /// Created at.
     pub created_at: EpochMs,
@@ -266,7 +269,7 @@ pub struct Deal {
 }
 
 /// One change of a deal's stage or status, with who made it and when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DealChange {
     /// Row id.
     pub id: String,
@@ -291,7 +294,7 @@ pub struct DealChange {
 }
 
 /// Something to do by a due time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Task {
     /// Row id.
     pub id: String,
@@ -328,7 +331,7 @@ pub struct Task {
 }
 
 /// A free-text note on a contact, company or deal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Note {
     /// Row id.
     pub id: String,
@@ -347,7 +350,7 @@ pub struct Note {
 }
 
 /// One entry of the audit log: who did what to which record, and when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Row id.
     pub id: String,
@@ -362,11 +365,12 @@ pub struct AuditEntry {
     /// Record id.
     pub entity_id: Option<String>,
     /// Details of the change (never secrets).
+    #[schema(value_type = Object)]
     pub detail: Value,
 }
 
 /// One item of a contact's timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TimelineItem {
     /// When it happened.
     pub at: EpochMs,

@@ -1,1 +1,197 @@
-fn main(){}
+//! `switchboard`: the call-center CRM in one binary.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use switchboard_core::Role;
+use switchboard_server::import::{ImportOptions, default_report_path, export_contacts_file, import_contacts_file, write_report};
+use switchboard_server::settings::Settings;
+use switchboard_server::startup::{Application, open_store, shutdown_signal};
+use switchboard_store::{Actor, NewUser, OnDuplicate};
+
+#[derive(Parser)]
+#[command(name = "switchboard", version, about = "Self-hosted call-center CRM")]
+struct Cli {
+    /// Settings file (TOML) layered over the built-in defaults.
+    #[arg(long, global = true, env = "SWITCHBOARD_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve the web UI and API.
+    Serve,
+    /// Apply migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Import records from a spreadsheet.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Export records to a spreadsheet.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints a generated password unless --password is given.
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        /// operator, supervisor, manager or admin.
+        #[arg(long)]
+        role: Role,
+        /// Password (at least 8 characters); generated when omitted.
+        #[arg(long, env = "SWITCHBOARD_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Duplicates {
+    /// Add the row's new phones, emails and empty fields to the matching contact.
+    Merge,
+    /// Leave the matching contact alone; the row is listed in the report.
+    Skip,
+    /// Create a new contact anyway.
+    Create,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import contacts from CSV, XLSX, XLS or ODS (headers in English or Russian).
+    Contacts {
+        file: PathBuf,
+        /// What to do with a row whose phone or email belongs to an existing contact.
+        #[arg(long, value_enum, default_value = "merge")]
+        on_duplicate: Duplicates,
+        /// Owner login for rows without an owner column.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Where to write the per-row report (default: FILE.report.csv).
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Export every contact to CSV or XLSX (by extension); the import reads it back.
+    Contacts { file: PathBuf },
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log.level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if settings.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref())?;
+    init_logging(&settings);
+    match cli.command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            let store = open_store(&settings).await?;
+            store.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { login, name, role, password } } => {
+            let store = open_store(&settings).await?;
+            let (password, generated) = match password {
+                Some(p) => {
+                    anyhow::ensure!(p.chars().count() >= 8, "--password must have at least 8 characters");
+                    (p, false)
+                }
+                None => (switchboard_api::new_password(), true),
+            };
+            let hash = switchboard_api::hash_password(&password).map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))?;
+            let user = store.create_user(&Actor::system(), NewUser { login, name, role, password_hash: hash, team_id: None }).await.context("cannot create user")?;
+            println!("created {} user {} ({})", user.role, user.login, user.id);
+            if generated {
+                println!("password: {password}");
+            }
+            store.close().await;
+            Ok(())
+        }
+        Command::Import { command: ImportCommand::Contacts { file, on_duplicate, owner, report } } => {
+            let store = open_store(&settings).await?;
+            let options = ImportOptions {
+                on_duplicate: match on_duplicate {
+                    Duplicates::Merge => OnDuplicate::Merge,
+                    Duplicates::Skip => OnDuplicate::Skip,
+                    Duplicates::Create => OnDuplicate::Create,
+                },
+                default_owner: owner,
+                region: settings.region()?,
+                progress: true,
+            };
+            let started = std::time::Instant::now();
+            let summary = import_contacts_file(&store, &Actor::system(), &file, &options).await?;
+            let elapsed = started.elapsed().as_secs_f64();
+            let report = report.unwrap_or_else(|| default_report_path(&file));
+            write_report(&summary, &report)?;
+            if !summary.ignored_columns.is_empty() {
+                println!("columns not imported: {}", summary.ignored_columns.join(", "));
+            }
+            println!(
+                "{} rows in {elapsed:.1}s: {} created, {} merged, {} already present, {} skipped as duplicates, {} rejected, {} blank",
+                summary.rows, summary.created, summary.merged, summary.unchanged, summary.skipped, summary.rejected.len(), summary.blank
+            );
+            for r in summary.rejected.iter().take(20) {
+                println!("  line {}: {}: {}", r.line, r.field, r.reason);
+            }
+            if summary.rejected.len() > 20 {
+                println!("  ... and {} more", summary.rejected.len() - 20);
+            }
+            println!("report: {}", report.display());
+            store.close().await;
+            Ok(())
+        }
+        Command::Export { command: ExportCommand::Contacts { file } } => {
+            let store = open_store(&settings).await?;
+            let count = export_contacts_file(&store, &file).await?;
+            println!("exported {count} contacts to {}", file.display());
+            store.close().await;
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(&settings).await?;
+    let addr = app.local_addr()?;
+    if let Some(admin) = &app.initial_admin {
+        // Printed, not logged: it is shown once on the terminal of whoever installed it.
+        println!("\n  First start: created admin user '{}'", admin.login);
+        if admin.generated {
+            println!("  password: {}", admin.password);
+            println!("  (shown once; change it with POST /api/me/password)\n");
+        } else {
+            println!("  password: as set in auth.initial_admin_password\n");
+        }
+    }
+    println!("Switchboard is listening on http://{addr}");
+    tracing::info!(%addr, "listening");
+    app.run_until(shutdown_signal()).await
+}

@@ -460,3 +460,16 @@ async fn insert_emails(conn: &mut AnyConnection, contact_id: &str, emails: &[Str
     sql.execute(conn).await?;
     Ok(())
 }
+
+impl Store {
+    /// Contacts in id order after `after_id` (keyset paging for exports of any size).
+    pub async fn contacts_after(&self, after_id: Option<&str>, limit: u32) -> Result<Vec<Contact>, StoreError> {
+        let mut sql = Sql::new("SELECT id FROM contacts");
+        if let Some(after) = after_id {
+            sql.push(" WHERE id > ").bind(after.to_owned());
+        }
+        sql.push(" ORDER BY id LIMIT ").bind(i64::from(limit.clamp(1, 5000)));
+        let ids: Vec<String> = sql.fetch_all(&self.pool).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+        self.get_contacts(&ids).await
+    }
+}

@@ -51,7 +51,7 @@ pub struct UserWithSecret {
 
 /// An API token's public description (the secret is shown once, at creation, and only its
 /// hash is kept).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ApiToken {
     /// Row id.
     pub id: String,

@@ -1,0 +1,211 @@
+//! Passwords (argon2), session cookies and API tokens, and the `/api/auth` and `/api/me` routes.
+//!
+//! Session cookies and API tokens are 256-bit random values; only their SHA-256 is stored, so
+//! a leaked database does not leak live credentials. Passwords are hashed with argon2id on a
+//! blocking thread so hashing never stalls the async runtime.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{Path, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use switchboard_core::entity::User;
+use switchboard_store::{ApiToken, UserChanges};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{CurrentUser, JsonBody};
+use crate::AppState;
+
+pub(crate) const SESSION_COOKIE: &str = "sb_session";
+pub(crate) const TOKEN_PREFIX: &str = "sbt_";
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A random password for new accounts (printed once, never stored in clear).
+pub fn new_password() -> String {
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Hex SHA-256 of a session cookie or API token.
+pub(crate) fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hashes a password with argon2id and a random salt (PHC string). CPU-heavy: call it from a
+/// blocking thread in async code.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Checks a password against a PHC string.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
+pub(crate) async fn hash_password_async(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+pub(crate) fn check_password_strength(field: &str, password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < 8 {
+        return Err(ApiError::invalid(field, "at least 8 characters"));
+    }
+    if password.len() > 1024 {
+        return Err(ApiError::invalid(field, "at most 1024 bytes"));
+    }
+    Ok(())
+}
+
+/// Login form.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoginRequest {
+    login: String,
+    password: String,
+}
+
+/// Password change.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// API token request.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TokenRequest {
+    name: String,
+}
+
+/// A new API token; `token` is shown this once.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CreatedToken {
+    #[serde(flatten)]
+    info: ApiToken,
+    token: String,
+}
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/logout", post(logout))
+        .route("/api/me", get(me))
+        .route("/api/me/password", post(change_password))
+        .route("/api/me/tokens", get(list_tokens).post(create_token))
+        .route("/api/me/tokens/{id}", delete(revoke_token))
+}
+
+/// A hash to verify against when the login is unknown, so both cases take the same time.
+fn dummy_hash() -> String {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not a real password").unwrap_or_default()).clone()
+}
+
+/// Logs in and sets the session cookie.
+#[utoipa::path(post, path = "/api/auth/login", request_body = LoginRequest, tag = "auth",
+    responses((status = 200, body = User), (status = 401, description = "wrong login or password")))]
+pub(crate) async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<LoginRequest>) -> ApiResult<Response> {
+    let found = state.store().user_by_login(&body.login).await?;
+    let phc = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(dummy_hash);
+    let password = body.password;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let user = match found {
+        Some(found) if ok && found.user.active => found.user,
+        _ => {
+            tracing::info!(login = %body.login, "failed login");
+            return Err(ApiError::BadCredentials);
+        }
+    };
+    let secret = random_secret();
+    let ttl = state.config().session_ttl;
+    let expires = switchboard_store::now_ms() + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+    state.store().create_session(&user.id, &hash_token(&secret), expires).await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        ttl.as_secs(),
+        if state.config().cookie_secure { "; Secure" } else { "" }
+    );
+    Ok(([(SET_COOKIE, cookie)], Json(user)).into_response())
+}
+
+/// Ends the session.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204)))]
+pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let session = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned());
+    if let Some(session) = session {
+        state.store().delete_session(&hash_token(&session)).await?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]).into_response())
+}
+
+/// The logged-in user.
+#[utoipa::path(get, path = "/api/me", tag = "auth", responses((status = 200, body = User)))]
+pub(crate) async fn me(user: CurrentUser) -> Json<User> {
+    Json(user.0)
+}
+
+/// Changes one's own password (ends every session of the user).
+#[utoipa::path(post, path = "/api/me/password", request_body = PasswordChange, tag = "auth", responses((status = 204)))]
+pub(crate) async fn change_password(State(state): State<AppState>, user: CurrentUser, JsonBody(body): JsonBody<PasswordChange>) -> ApiResult<StatusCode> {
+    check_password_strength("new_password", &body.new_password)?;
+    let stored = state.store().user_by_login(&user.0.login).await?.ok_or(ApiError::Unauthorized)?;
+    let current = body.current_password;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&current, &stored.password_hash)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !ok {
+        return Err(ApiError::invalid("current_password", "wrong password"));
+    }
+    let hash = hash_password_async(body.new_password).await?;
+    state.store().update_user(&user.actor(), user.id(), UserChanges { password_hash: Some(hash), ..Default::default() }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One's own API tokens.
+#[utoipa::path(get, path = "/api/me/tokens", tag = "auth", responses((status = 200, body = [ApiToken])))]
+pub(crate) async fn list_tokens(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<ApiToken>>> {
+    Ok(Json(state.store().list_api_tokens(user.id()).await?))
+}
+
+/// Creates an API token for integrations; use it as `Authorization: Bearer <token>`.
+#[utoipa::path(post, path = "/api/me/tokens", request_body = TokenRequest, tag = "auth", responses((status = 201, body = CreatedToken)))]
+pub(crate) async fn create_token(State(state): State<AppState>, user: CurrentUser, JsonBody(body): JsonBody<TokenRequest>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let token = format!("{TOKEN_PREFIX}{}", random_secret());
+    let info = state.store().create_api_token(&user.actor(), user.id(), &body.name, &hash_token(&token)).await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { info, token })))
+}
+
+/// Revokes one of one's own API tokens.
+#[utoipa::path(delete, path = "/api/me/tokens/{id}", tag = "auth", responses((status = 204)))]
+pub(crate) async fn revoke_token(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    state.store().revoke_api_token(&user.actor(), user.id(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

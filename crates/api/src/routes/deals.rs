@@ -1,0 +1,269 @@
+//! `/api/deals` and `/api/pipeline/stages`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::Value;
+use switchboard_core::entity::{Deal, DealChange, DealStatus, PipelineStage};
+use switchboard_core::Action;
+use switchboard_store::{DealChanges, DealFilter, NewDeal, NewStage, Page, StageChanges};
+use utoipa::ToSchema;
+
+use super::{Paging, amount_to_minor, custom_filters, nullable};
+use crate::error::ApiResult;
+use crate::extract::{CurrentUser, JsonBody, QueryParams};
+use crate::AppState;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/pipeline/stages", get(list_stages).post(create_stage))
+        .route("/api/pipeline/stages/{id}", patch(update_stage).delete(delete_stage))
+        .route("/api/deals", get(list).post(create))
+        .route("/api/deals/{id}", get(read).patch(update).delete(remove))
+        .route("/api/deals/{id}/stage", post(move_stage))
+        .route("/api/deals/{id}/won", post(won))
+        .route("/api/deals/{id}/lost", post(lost))
+        .route("/api/deals/{id}/reopen", post(reopen))
+        .route("/api/deals/{id}/history", get(history))
+}
+
+/// A new stage.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateStage {
+    name: String,
+    position: Option<i64>,
+    #[serde(default)]
+    probability: i64,
+}
+
+/// Stage changes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateStage {
+    name: Option<String>,
+    position: Option<i64>,
+    probability: Option<i64>,
+}
+
+/// A new deal. `amount` is in major units (roubles), e.g. 1500.50.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateDeal {
+    title: String,
+    contact_id: Option<String>,
+    company_id: Option<String>,
+    /// Defaults to the first stage.
+    stage_id: Option<String>,
+    amount: Option<f64>,
+    /// ISO 4217, default RUB.
+    currency: Option<String>,
+    probability: Option<i64>,
+    /// Defaults to the creator.
+    owner_id: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    custom: BTreeMap<String, Value>,
+}
+
+/// Deal changes; `null` clears. Stage and status change through their own endpoints.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateDeal {
+    title: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    contact_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    company_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<f64>)]
+    amount: Option<Option<f64>>,
+    currency: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    probability: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    owner_id: Option<Option<String>>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    custom: BTreeMap<String, Value>,
+}
+
+/// Move to a stage.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MoveStage {
+    stage_id: String,
+}
+
+/// Close as lost: a reason is required.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LostRequest {
+    reason: String,
+    competitor: Option<String>,
+}
+
+/// List filters (plus `cf.<key>=<value>`).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(crate) struct ListQuery {
+    q: Option<String>,
+    owner_id: Option<String>,
+    stage_id: Option<String>,
+    status: Option<DealStatus>,
+    contact_id: Option<String>,
+    company_id: Option<String>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+/// The pipeline in board order.
+#[utoipa::path(get, path = "/api/pipeline/stages", tag = "deals", responses((status = 200, body = [PipelineStage])))]
+pub(crate) async fn list_stages(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<PipelineStage>>> {
+    user.require(Action::ReadCrm)?;
+    Ok(Json(state.store().list_stages().await?))
+}
+
+/// Adds a stage (admin).
+#[utoipa::path(post, path = "/api/pipeline/stages", request_body = CreateStage, tag = "deals", responses((status = 201, body = PipelineStage), (status = 403)))]
+pub(crate) async fn create_stage(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<CreateStage>) -> ApiResult<(StatusCode, Json<PipelineStage>)> {
+    user.require(Action::ManageSettings)?;
+    let stage = state.store().create_stage(&user.actor(), NewStage { name: b.name, position: b.position, probability: b.probability }).await?;
+    Ok((StatusCode::CREATED, Json(stage)))
+}
+
+/// Changes a stage (admin).
+#[utoipa::path(patch, path = "/api/pipeline/stages/{id}", request_body = UpdateStage, tag = "deals", responses((status = 200, body = PipelineStage), (status = 403)))]
+pub(crate) async fn update_stage(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<UpdateStage>) -> ApiResult<Json<PipelineStage>> {
+    user.require(Action::ManageSettings)?;
+    Ok(Json(state.store().update_stage(&user.actor(), &id, StageChanges { name: b.name, position: b.position, probability: b.probability }).await?))
+}
+
+/// Removes an empty stage (admin).
+#[utoipa::path(delete, path = "/api/pipeline/stages/{id}", tag = "deals", responses((status = 204), (status = 409, description = "deals are in the stage")))]
+pub(crate) async fn delete_stage(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    user.require(Action::ManageSettings)?;
+    state.store().delete_stage(&user.actor(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lists deals, newest first.
+#[utoipa::path(get, path = "/api/deals", params(ListQuery), tag = "deals", responses((status = 200, body = Page<Deal>)))]
+pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<ListQuery>, RawQuery(raw): RawQuery) -> ApiResult<Json<Page<Deal>>> {
+    user.require(Action::ReadCrm)?;
+    let filter = DealFilter {
+        q: q.q,
+        owner_id: q.owner_id,
+        stage_id: q.stage_id,
+        status: q.status,
+        contact_id: q.contact_id,
+        company_id: q.company_id,
+        custom: custom_filters(raw.as_deref()),
+    };
+    Ok(Json(state.store().list_deals(&filter, Paging { page: q.page, per_page: q.per_page }.request()).await?))
+}
+
+/// Creates a deal.
+#[utoipa::path(post, path = "/api/deals", request_body = CreateDeal, tag = "deals", responses((status = 201, body = Deal), (status = 422)))]
+pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<CreateDeal>) -> ApiResult<(StatusCode, Json<Deal>)> {
+    user.require(Action::CreateCrm)?;
+    let owner_id = b.owner_id.or_else(|| Some(user.id().to_owned()));
+    if owner_id.as_deref() != Some(user.id()) {
+        user.require(Action::EditAnyCrm)?;
+    }
+    let new = NewDeal {
+        title: b.title,
+        contact_id: b.contact_id,
+        company_id: b.company_id,
+        stage_id: b.stage_id,
+        amount_minor: b.amount.map(|a| amount_to_minor("amount", a)).transpose()?,
+        currency: b.currency,
+        probability: b.probability,
+        owner_id,
+        custom: b.custom,
+    };
+    Ok((StatusCode::CREATED, Json(state.store().create_deal(&user.actor(), new).await?)))
+}
+
+/// One deal.
+#[utoipa::path(get, path = "/api/deals/{id}", tag = "deals", responses((status = 200, body = Deal), (status = 404)))]
+pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Deal>> {
+    user.require(Action::ReadCrm)?;
+    Ok(Json(state.store().get_deal(&id).await?))
+}
+
+async fn editable(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<Deal> {
+    let deal = state.store().get_deal(id).await?;
+    user.require_edit(deal.owner_id.as_deref(), None)?;
+    Ok(deal)
+}
+
+/// Changes a deal's fields (owner, or supervisor and above).
+#[utoipa::path(patch, path = "/api/deals/{id}", request_body = UpdateDeal, tag = "deals", responses((status = 200, body = Deal), (status = 403)))]
+pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<UpdateDeal>) -> ApiResult<Json<Deal>> {
+    let before = editable(&state, &user, &id).await?;
+    if b.owner_id.is_some() && b.owner_id.as_ref().and_then(|o| o.as_deref()) != before.owner_id.as_deref() {
+        user.require(Action::EditAnyCrm)?;
+    }
+    let changes = DealChanges {
+        title: b.title,
+        contact_id: b.contact_id,
+        company_id: b.company_id,
+        amount_minor: b.amount.map(|a| a.map(|a| amount_to_minor("amount", a)).transpose()).transpose()?,
+        currency: b.currency,
+        probability: b.probability,
+        owner_id: b.owner_id,
+        custom: b.custom,
+    };
+    Ok(Json(state.store().update_deal(&user.actor(), &id, changes).await?))
+}
+
+/// Moves an open deal to another stage; the change is recorded with time and user.
+#[utoipa::path(post, path = "/api/deals/{id}/stage", request_body = MoveStage, tag = "deals", responses((status = 200, body = Deal), (status = 409)))]
+pub(crate) async fn move_stage(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<MoveStage>) -> ApiResult<Json<Deal>> {
+    editable(&state, &user, &id).await?;
+    Ok(Json(state.store().move_deal(&user.actor(), &id, &b.stage_id).await?))
+}
+
+/// Closes a deal as won.
+#[utoipa::path(post, path = "/api/deals/{id}/won", tag = "deals", responses((status = 200, body = Deal), (status = 409)))]
+pub(crate) async fn won(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Deal>> {
+    editable(&state, &user, &id).await?;
+    Ok(Json(state.store().set_deal_status(&user.actor(), &id, DealStatus::Won, None, None).await?))
+}
+
+/// Closes a deal as lost, with a reason and optionally the competitor who won it.
+#[utoipa::path(post, path = "/api/deals/{id}/lost", request_body = LostRequest, tag = "deals", responses((status = 200, body = Deal), (status = 409), (status = 422)))]
+pub(crate) async fn lost(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<LostRequest>) -> ApiResult<Json<Deal>> {
+    editable(&state, &user, &id).await?;
+    Ok(Json(state.store().set_deal_status(&user.actor(), &id, DealStatus::Lost, Some(b.reason), b.competitor).await?))
+}
+
+/// Reopens a closed deal.
+#[utoipa::path(post, path = "/api/deals/{id}/reopen", tag = "deals", responses((status = 200, body = Deal), (status = 409)))]
+pub(crate) async fn reopen(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Deal>> {
+    editable(&state, &user, &id).await?;
+    Ok(Json(state.store().set_deal_status(&user.actor(), &id, DealStatus::Open, None, None).await?))
+}
+
+/// A deal's stage and status changes, oldest first.
+#[utoipa::path(get, path = "/api/deals/{id}/history", tag = "deals", responses((status = 200, body = [DealChange])))]
+pub(crate) async fn history(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Vec<DealChange>>> {
+    user.require(Action::ReadCrm)?;
+    Ok(Json(state.store().deal_history(&id).await?))
+}
+
+/// Deletes a deal (manager, admin).
+#[utoipa::path(delete, path = "/api/deals/{id}", tag = "deals", responses((status = 204), (status = 403)))]
+pub(crate) async fn remove(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    user.require(Action::DeleteCrm)?;
+    state.store().delete_deal(&user.actor(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,6 @@
+//! The `switchboard` binary's library half: settings, start-up and the CLI commands, kept
+//! here so integration tests and benchmarks build the same application the binary runs.
+
+pub mod import;
+pub mod settings;
+pub mod startup;

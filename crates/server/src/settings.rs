@@ -1,0 +1,165 @@
+//! Typed settings: built-in defaults (`config/default.toml`), an optional file, then
+//! `SWITCHBOARD_SECTION__KEY` environment variables. Read once at start.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+
+/// The defaults, compiled in so the binary runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+/// A value that must never be printed: Debug and Display show `[redacted]`.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "[redacted]" })
+    }
+}
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Where the embedded database lives.
+    pub data_dir: PathBuf,
+    /// HTTP server.
+    pub http: HttpSettings,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// Phone numbers.
+    pub phone: PhoneSettings,
+    /// Logins.
+    pub auth: AuthSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// Recordings.
+    pub recordings: RecordingSettings,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Body size limit.
+    pub body_limit_bytes: usize,
+    /// Secure cookie.
+    pub cookie_secure: bool,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Empty for embedded SQLite; may hold a password, hence secret.
+    pub url: Secret,
+    /// Pool size.
+    pub max_connections: u32,
+}
+
+/// `[phone]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct PhoneSettings {
+    /// ISO region code.
+    pub default_region: String,
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// Session length.
+    pub session_ttl_hours: u64,
+    /// First admin's login.
+    pub initial_admin_login: String,
+    /// First admin's password (empty: generate).
+    pub initial_admin_password: Secret,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// Filter.
+    pub level: String,
+    /// pretty or json.
+    pub format: String,
+}
+
+/// `[recordings]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecordingSettings {
+    /// Root directory.
+    pub root: PathBuf,
+}
+
+impl Settings {
+    /// Defaults, then `file` (if any), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(file) = file {
+            anyhow::ensure!(file.exists(), "config file {} does not exist", file.display());
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("SWITCHBOARD_").split("__").ignore(&["config"]));
+        figment.extract().context("invalid settings")
+    }
+
+    /// The database URL to connect to (embedded SQLite when none is configured).
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        let url = self.database.url.expose().trim();
+        if !url.is_empty() {
+            return Ok(url.to_owned());
+        }
+        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("cannot create data dir {}", self.data_dir.display()))?;
+        Ok(format!("sqlite://{}", self.data_dir.join("switchboard.db").display()))
+    }
+
+    /// The phone region, validated.
+    pub fn region(&self) -> anyhow::Result<switchboard_core::Region> {
+        self.phone.default_region.parse().context("phone.default_region is not a region code")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_secrets_are_redacted() {
+        let mut settings: Settings = Figment::from(Toml::string(DEFAULT_TOML)).extract().unwrap();
+        assert_eq!(settings.http.listen.port(), 8080);
+        assert_eq!(settings.phone.default_region, "RU");
+        settings.database.url = Secret::new("postgres://u:hunter2@db/x");
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+    }
+
+    #[test]
+    fn environment_overrides() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SWITCHBOARD_HTTP__LISTEN", "0.0.0.0:9999");
+            jail.set_env("SWITCHBOARD_DATA_DIR", "/tmp/sb");
+            let settings = Settings::load(None).expect("load");
+            assert_eq!(settings.http.listen.port(), 9999);
+            assert_eq!(settings.data_dir, PathBuf::from("/tmp/sb"));
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,135 @@
+//! Building the application from settings: open and migrate the store, make sure an admin
+//! exists, bind the HTTP port (port 0 picks a free one) and serve until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use switchboard_api::{ApiConfig, AppState};
+use switchboard_core::Role;
+use switchboard_store::{Actor, NewUser, Store};
+use tokio::net::TcpListener;
+
+use crate::settings::Settings;
+
+/// Opens the store named by the settings, applies migrations and seeds the defaults.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let url = settings.database_url()?;
+    let store = Store::connect(&url, settings.database.max_connections).await.context("cannot open the database")?;
+    store.migrate().await.context("cannot apply migrations")?;
+    store.seed_defaults().await.context("cannot seed defaults")?;
+    tracing::info!(backend = ?store.backend(), "database ready");
+    Ok(store)
+}
+
+/// The admin created on first start, with the password to show once.
+#[derive(Debug)]
+pub struct InitialAdmin {
+    /// Login.
+    pub login: String,
+    /// Password in clear (printed once, never logged).
+    pub password: String,
+    /// Whether the password was generated (not taken from the settings).
+    pub generated: bool,
+}
+
+/// Creates the first admin when the database has no users.
+pub async fn ensure_admin(store: &Store, settings: &Settings) -> anyhow::Result<Option<InitialAdmin>> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let configured = settings.auth.initial_admin_password.expose().to_owned();
+    let generated = configured.is_empty();
+    let password = if generated { switchboard_api::new_password() } else { configured };
+    let hash_input = password.clone();
+    let password_hash = tokio::task::spawn_blocking(move || switchboard_api::hash_password(&hash_input))
+        .await
+        .context("hashing thread failed")?
+        .map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?;
+    let login = settings.auth.initial_admin_login.clone();
+    store
+        .create_user(&Actor::system(), NewUser { login: login.clone(), name: "Administrator".into(), role: Role::Admin, password_hash, team_id: None })
+        .await
+        .context("cannot create the first admin")?;
+    Ok(Some(InitialAdmin { login, password, generated }))
+}
+
+/// A built application, bound to its port but not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    store: Store,
+    /// Set when this start created the first admin.
+    pub initial_admin: Option<InitialAdmin>,
+}
+
+impl Application {
+    /// Opens the store, ensures an admin, binds the port.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
+        let store = open_store(settings).await?;
+        let initial_admin = ensure_admin(&store, settings).await?;
+        let config = ApiConfig {
+            region: settings.region()?,
+            session_ttl: Duration::from_secs(settings.auth.session_ttl_hours.max(1) * 3600),
+            cookie_secure: settings.http.cookie_secure,
+            body_limit: settings.http.body_limit_bytes,
+        };
+        let router = switchboard_api::router(AppState::new(store.clone(), config));
+        let listener = TcpListener::bind(settings.http.listen).await.with_context(|| format!("cannot listen on {}", settings.http.listen))?;
+        Ok(Application { listener, router, store, initial_admin })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// The store, for callers that seed data (tests).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until `shutdown` completes, with background housekeeping.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let store = self.store.clone();
+        let housekeeping = tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                match store.purge_expired_sessions().await {
+                    Ok(n) if n > 0 => tracing::info!(sessions = n, "purged expired sessions"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "session purge failed"),
+                }
+            }
+        });
+        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("http server failed");
+        housekeeping.abort();
+        self.store.close().await;
+        result
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
