@@ -10,6 +10,8 @@ use switchboard_store::{Backend, Store};
 
 pub struct TestDb {
     pub store: Store,
+    /// The URL the test database is reachable at.
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -28,10 +30,11 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("sb-test-{unique}.db"));
-                let store = Store::connect(&format!("sqlite://{}", path.display()), 4).await.expect("open sqlite");
+                let url = format!("sqlite://{}", path.display());
+                let store = Store::connect(&url, 4).await.expect("open sqlite");
                 store.migrate().await.expect("migrate sqlite");
                 store.seed_defaults().await.expect("seed");
-                TestDb { store, cleanup: Cleanup::File(path) }
+                TestDb { store, url, cleanup: Cleanup::File(path) }
             }
             Backend::Postgres => {
                 let admin_url = pg_admin_url();
@@ -43,7 +46,7 @@ impl TestDb {
                 let store = Store::connect(&url, 4).await.expect("open postgres");
                 store.migrate().await.expect("migrate postgres");
                 store.seed_defaults().await.expect("seed");
-                TestDb { store, cleanup: Cleanup::Database { admin_url, name } }
+                TestDb { store, url, cleanup: Cleanup::Database { admin_url, name } }
             }
         }
     }

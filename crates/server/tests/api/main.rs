@@ -1,0 +1,12 @@
+//! The API suite: the real application on port 0, over SQLite and over PostgreSQL.
+
+#[path = "../../../store/tests/common/mod.rs"]
+mod common;
+mod helpers;
+
+mod auth;
+mod contacts;
+mod crm;
+mod errors;
+mod import;
+mod permissions;
