@@ -65,6 +65,9 @@ pub async fn import_contacts_file(store: &Store, actor: &Actor, path: &Path, opt
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
 
     let mut batch: Vec<ImportRow> = Vec::with_capacity(IMPORT_BATCH);
+    // One batch is written while the next is parsed; batches still reach the store one at a
+    // time and in order, so each sees every contact the ones before it created.
+    let mut in_flight: Option<InFlight> = None;
     for (line, cells) in &table.rows {
         match parse_row(&map, *line, cells, options.region) {
             Ok(None) => summary.blank += 1,
@@ -85,29 +88,33 @@ pub async fn import_contacts_file(store: &Store, actor: &Actor, path: &Path, opt
             }
         }
         if batch.len() >= IMPORT_BATCH {
-            flush(store, actor, &mut batch, options.on_duplicate, &mut summary, &bar).await?;
+            if let Some(previous) = in_flight.take() {
+                collect(previous, &mut summary, &bar).await?;
+            }
+            in_flight = Some(start_batch(store, actor, std::mem::take(&mut batch), options.on_duplicate));
         }
     }
-    flush(store, actor, &mut batch, options.on_duplicate, &mut summary, &bar).await?;
+    if let Some(previous) = in_flight.take() {
+        collect(previous, &mut summary, &bar).await?;
+    }
+    if !batch.is_empty() {
+        collect(start_batch(store, actor, batch, options.on_duplicate), &mut summary, &bar).await?;
+    }
     bar.finish_and_clear();
     summary.rejected.sort_by_key(|r| r.line);
     Ok(summary)
 }
 
-async fn flush(
-    store: &Store,
-    actor: &Actor,
-    batch: &mut Vec<ImportRow>,
-    on_duplicate: OnDuplicate,
-    summary: &mut ImportSummary,
-    bar: &ProgressBar,
-) -> anyhow::Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let rows = std::mem::take(batch);
+type InFlight = (u64, tokio::task::JoinHandle<Result<Vec<ImportOutcome>, switchboard_store::StoreError>>);
+
+fn start_batch(store: &Store, actor: &Actor, rows: Vec<ImportRow>, on_duplicate: OnDuplicate) -> InFlight {
+    let (store, actor) = (store.clone(), actor.clone());
     let count = rows.len() as u64;
-    let outcomes = store.import_contacts(actor, rows, on_duplicate).await.context("import batch failed")?;
+    (count, tokio::spawn(async move { store.import_contacts(&actor, rows, on_duplicate).await }))
+}
+
+async fn collect((count, handle): InFlight, summary: &mut ImportSummary, bar: &ProgressBar) -> anyhow::Result<()> {
+    let outcomes = handle.await.context("import task failed")?.context("import batch failed")?;
     for outcome in outcomes {
         match &outcome.decision {
             ImportDecision::Created { .. } => summary.created += 1,

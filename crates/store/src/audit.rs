@@ -61,7 +61,7 @@ impl Store {
         };
         let total = build("SELECT COUNT(*)").fetch_count(&self.pool).await?;
         let mut sql = build("SELECT id, at, user_id, action, entity, entity_id, detail");
-        sql.push(" ORDER BY at DESC, id DESC LIMIT ").bind(i64::from(page.per_page));
+        sql.push(" ORDER BY id DESC LIMIT ").bind(i64::from(page.per_page));
         sql.push(" OFFSET ").bind(page.offset());
         let rows = sql.fetch_all(&self.pool).await?;
         let items = rows

@@ -81,6 +81,7 @@ impl Store {
         audit::record(&mut tx, actor, "custom_field.create", "custom_field", Some(&id),
             json!({"entity": new.entity, "key": new.key, "type": new.field_type, "choices": choices, "required": new.required})).await?;
         tx.commit().await?;
+        self.forget_field_defs();
         self.list_custom_fields(Some(new.entity)).await?.into_iter().find(|d| d.id == id).ok_or(StoreError::not_found("custom_field"))
     }
 
@@ -106,7 +107,32 @@ impl Store {
         sql.execute(&mut *tx).await?;
         audit::record(&mut tx, actor, "custom_field.delete", "custom_field", Some(id), json!({"entity": def.entity, "key": def.key})).await?;
         tx.commit().await?;
+        self.forget_field_defs();
         Ok(())
+    }
+
+    /// How long read paths trust their copy of the definitions (another node may change them).
+    const FIELD_DEFS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+    async fn cached_field_defs(&self) -> Result<Vec<CustomFieldDef>, StoreError> {
+        if let Ok(guard) = self.field_defs.read() {
+            if let Some((at, defs)) = guard.as_ref() {
+                if at.elapsed() < Self::FIELD_DEFS_TTL {
+                    return Ok(defs.clone());
+                }
+            }
+        }
+        let defs = self.list_custom_fields(None).await?;
+        if let Ok(mut guard) = self.field_defs.write() {
+            *guard = Some((std::time::Instant::now(), defs.clone()));
+        }
+        Ok(defs)
+    }
+
+    fn forget_field_defs(&self) {
+        if let Ok(mut guard) = self.field_defs.write() {
+            *guard = None;
+        }
     }
 
     /// Validates `values` against the entity's definitions and writes them. On create, missing
@@ -163,12 +189,12 @@ impl Store {
             return Ok(out);
         }
         let types: HashMap<String, FieldType> =
-            self.list_custom_fields(Some(entity)).await?.into_iter().map(|d| (d.key, d.field_type)).collect();
+            self.cached_field_defs().await?.into_iter().filter(|d| d.entity == entity).map(|d| (d.key, d.field_type)).collect();
         if types.is_empty() {
             return Ok(out);
         }
         for chunk in ids.chunks(500) {
-            let mut sql = Sql::new("SELECT entity_id, field_key, value_text, value_number FROM custom_field_values WHERE entity = ");
+            let mut sql = Sql::bulk(self.backend, "SELECT entity_id, field_key, value_text, value_number FROM custom_field_values WHERE entity = ");
             sql.bind(entity.as_str().to_owned()).push(" AND entity_id IN ").bind_list(chunk.iter().cloned());
             for row in sql.fetch_all(&self.pool).await? {
                 let id: String = row.try_get("entity_id")?;

@@ -6,17 +6,26 @@ use std::fmt::Write;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Any, Arguments, AssertSqlSafe, Encode, Executor, Row, Type};
 
-use crate::StoreError;
+use crate::{Backend, StoreError};
 
 pub(crate) struct Sql {
     text: String,
     args: AnyArguments,
     count: usize,
+    /// Emit anonymous `?` placeholders instead of `$N`.
+    anonymous: bool,
 }
 
 impl Sql {
     pub(crate) fn new(text: &str) -> Sql {
-        Sql { text: text.to_owned(), args: AnyArguments::default(), count: 0 }
+        Sql { text: text.to_owned(), args: AnyArguments::default(), count: 0, anonymous: false }
+    }
+
+    /// A builder for statements with many parameters (bulk inserts, long `IN` lists). On
+    /// SQLite it emits anonymous `?` placeholders: sqlx looks up each named parameter by name,
+    /// which SQLite does by a linear scan, so thousands of `$N` cost O(n^2) per statement.
+    pub(crate) fn bulk(backend: Backend, text: &str) -> Sql {
+        Sql { anonymous: backend == Backend::Sqlite, ..Sql::new(text) }
     }
 
     pub(crate) fn push(&mut self, text: &str) -> &mut Sql {
@@ -32,7 +41,11 @@ impl Sql {
         self.count += 1;
         // Encoding our own plain values (strings, integers, floats, options) cannot fail.
         let _ = self.args.add(value);
-        let _ = write!(self.text, "${}", self.count);
+        if self.anonymous {
+            self.text.push('?');
+        } else {
+            let _ = write!(self.text, "${}", self.count);
+        }
         self
     }
 

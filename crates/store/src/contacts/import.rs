@@ -17,7 +17,7 @@ use switchboard_core::{CustomFieldDef, EntityKind, PhoneNumber, new_id};
 
 use super::{NewContact, NewPhone, contact_search_key, dedupe_emails, dedupe_phones};
 use crate::sql::Sql;
-use crate::{Actor, Store, StoreError, now_ms};
+use crate::{Actor, Backend, Store, StoreError, now_ms};
 
 /// One parsed row of an import file.
 #[derive(Debug, Clone)]
@@ -120,8 +120,8 @@ impl Store {
             .collect();
         let all_emails: Vec<String> =
             rows.iter().flat_map(|r| r.contact.emails.iter().cloned()).collect::<HashSet<_>>().into_iter().collect();
-        let mut phone_owner = owners(&mut tx, "SELECT e164, contact_id FROM contact_phones WHERE e164 IN ", &all_phones).await?;
-        let mut email_owner = owners(&mut tx, "SELECT email, contact_id FROM contact_emails WHERE email IN ", &all_emails).await?;
+        let mut phone_owner = owners(&mut tx, self.backend, "SELECT e164, contact_id FROM contact_phones WHERE e164 IN ", &all_phones).await?;
+        let mut email_owner = owners(&mut tx, self.backend, "SELECT email, contact_id FROM contact_emails WHERE email IN ", &all_emails).await?;
         let companies = self.resolve_companies(&mut tx, actor, &rows).await?;
 
         let mut pending: Vec<Pending> = Vec::new();
@@ -176,7 +176,7 @@ impl Store {
             outcomes.push(ImportOutcome { line, decision });
         }
 
-        write_pending(&mut tx, actor, &defs, &pending, now).await?;
+        write_pending(&mut tx, self.backend, actor, &defs, &pending, now).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
@@ -196,18 +196,28 @@ impl Store {
             }
         }
         let keys: Vec<String> = names.keys().cloned().collect();
-        let mut found = owners(&mut *conn, "SELECT name_key, id FROM companies WHERE name_key IN ", &keys).await?;
+        let mut found = owners(&mut *conn, self.backend, "SELECT name_key, id FROM companies WHERE name_key IN ", &keys).await?;
         let now = now_ms();
-        for (key, name) in names {
-            if found.contains_key(&key) {
-                continue;
+        let missing: Vec<(String, String, String)> = names
+            .into_iter()
+            .filter(|(key, _)| !found.contains_key(key))
+            .map(|(key, name)| (new_id(), key, name))
+            .collect();
+        for chunk in missing.chunks(ROWS_PER_INSERT) {
+            let mut sql = Sql::bulk(self.backend, "INSERT INTO companies (id, name, name_key, created_at, updated_at) VALUES ");
+            let mut audit = Sql::bulk(self.backend, "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, detail) VALUES ");
+            for (i, (id, key, name)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" });
+                sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(key.clone());
+                sql.push(", ").bind(now).push(", ").bind(now).push(")");
+                audit.push(if i == 0 { "(" } else { ", (" });
+                audit.bind(new_id()).push(", ").bind(now).push(", ").bind(actor.user_id.clone()).push(", 'company.import', 'company', ");
+                audit.bind(id.clone()).push(", ").bind(json!({"name": name}).to_string()).push(")");
             }
-            let id = new_id();
-            let mut sql = Sql::new("INSERT INTO companies (id, name, name_key, created_at, updated_at) VALUES (");
-            sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(key.clone());
-            sql.push(", ").bind(now).push(", ").bind(now).push(")");
             sql.execute(&mut *conn).await?;
-            crate::audit::record(conn, actor, "company.import", "company", Some(&id), json!({"name": name})).await?;
+            audit.execute(&mut *conn).await?;
+        }
+        for (id, key, _) in missing {
             found.insert(key, id);
         }
         Ok(found)
@@ -215,10 +225,10 @@ impl Store {
 }
 
 /// `value -> contact id` for the given values; the first (lowest) id wins when several share one.
-async fn owners(conn: &mut AnyConnection, select: &str, values: &[String]) -> Result<HashMap<String, String>, StoreError> {
+async fn owners(conn: &mut AnyConnection, backend: Backend, select: &str, values: &[String]) -> Result<HashMap<String, String>, StoreError> {
     let mut out: HashMap<String, String> = HashMap::with_capacity(values.len());
     for chunk in values.chunks(1000) {
-        let mut sql = Sql::new(select);
+        let mut sql = Sql::bulk(backend, select);
         sql.bind_list(chunk.iter().cloned()).push(" ORDER BY 2");
         for row in sql.fetch_all(&mut *conn).await? {
             let value: String = row.try_get(0)?;
@@ -319,6 +329,7 @@ const ROWS_PER_INSERT: usize = 400;
 
 async fn write_pending(
     conn: &mut AnyConnection,
+    backend: Backend,
     actor: &Actor,
     defs: &[CustomFieldDef],
     pending: &[Pending],
@@ -326,7 +337,7 @@ async fn write_pending(
 ) -> Result<(), StoreError> {
     let new: Vec<&Pending> = pending.iter().filter(|p| p.is_new).collect();
     for chunk in new.chunks(ROWS_PER_INSERT) {
-        let mut sql = Sql::new("INSERT INTO contacts (id, first_name, last_name, middle_name, position, company_id, owner_id, search_text, created_at, updated_at) VALUES ");
+        let mut sql = Sql::bulk(backend, "INSERT INTO contacts (id, first_name, last_name, middle_name, position, company_id, owner_id, search_text, created_at, updated_at) VALUES ");
         for (i, p) in chunk.iter().enumerate() {
             let c = &p.contact;
             sql.push(if i == 0 { "(" } else { ", (" });
@@ -335,7 +346,7 @@ async fn write_pending(
             sql.push(", ").bind(c.owner_id.clone()).push(", ").bind(contact_search_key(c)).push(", ").bind(now).push(", ").bind(now).push(")");
         }
         sql.execute(&mut *conn).await?;
-        let mut audit = Sql::new("INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, detail) VALUES ");
+        let mut audit = Sql::bulk(backend, "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, detail) VALUES ");
         for (i, p) in chunk.iter().enumerate() {
             audit.push(if i == 0 { "(" } else { ", (" });
             audit.bind(new_id()).push(", ").bind(now).push(", ").bind(actor.user_id.clone()).push(", 'contact.import', 'contact', ");
@@ -345,7 +356,7 @@ async fn write_pending(
     }
     for p in pending.iter().filter(|p| !p.is_new && p.changed) {
         let c = &p.contact;
-        let mut sql = Sql::new("UPDATE contacts SET first_name = ");
+        let mut sql = Sql::bulk(backend, "UPDATE contacts SET first_name = ");
         sql.bind(c.first_name.clone()).push(", last_name = ").bind(c.last_name.clone()).push(", middle_name = ").bind(c.middle_name.clone());
         sql.push(", position = ").bind(c.position.clone()).push(", company_id = ").bind(c.company_id.clone());
         sql.push(", owner_id = ").bind(c.owner_id.clone()).push(", search_text = ").bind(contact_search_key(c));
@@ -361,7 +372,7 @@ async fn write_pending(
         .flat_map(|p| p.contact.phones.iter().enumerate().skip(p.stored_phones).map(move |(i, ph)| (p.id.as_str(), i, ph)))
         .collect();
     for chunk in phones.chunks(ROWS_PER_INSERT) {
-        let mut sql = Sql::new("INSERT INTO contact_phones (contact_id, e164, extension, kind, position) VALUES ");
+        let mut sql = Sql::bulk(backend, "INSERT INTO contact_phones (contact_id, e164, extension, kind, position) VALUES ");
         for (i, (id, position, phone)) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
             sql.bind((*id).to_owned()).push(", ").bind(phone.number.e164().to_owned());
@@ -376,7 +387,7 @@ async fn write_pending(
         .flat_map(|p| p.contact.emails.iter().enumerate().skip(p.stored_emails).map(move |(i, e)| (p.id.as_str(), i, e)))
         .collect();
     for chunk in emails.chunks(ROWS_PER_INSERT) {
-        let mut sql = Sql::new("INSERT INTO contact_emails (contact_id, email, position) VALUES ");
+        let mut sql = Sql::bulk(backend, "INSERT INTO contact_emails (contact_id, email, position) VALUES ");
         for (i, (id, position, email)) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
             sql.bind((*id).to_owned()).push(", ").bind((*email).clone()).push(", ").bind(*position as i64).push(")");
@@ -394,10 +405,10 @@ async fn write_pending(
     }
     for chunk in values.chunks(ROWS_PER_INSERT) {
         // Merged contacts may already hold some of these keys: replace them.
-        let mut clear = Sql::new("DELETE FROM custom_field_values WHERE entity = 'contact' AND entity_id || '/' || field_key IN ");
+        let mut clear = Sql::bulk(backend, "DELETE FROM custom_field_values WHERE entity = 'contact' AND entity_id || '/' || field_key IN ");
         clear.bind_list(chunk.iter().map(|(id, key, _, _)| format!("{id}/{key}")));
         clear.execute(&mut *conn).await?;
-        let mut sql = Sql::new("INSERT INTO custom_field_values (entity, entity_id, field_key, value_text, value_key, value_number) VALUES ");
+        let mut sql = Sql::bulk(backend, "INSERT INTO custom_field_values (entity, entity_id, field_key, value_text, value_key, value_number) VALUES ");
         for (i, (id, key, text, number)) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "('contact', " } else { ", ('contact', " });
             sql.bind((*id).to_owned()).push(", ").bind(key.clone()).push(", ").bind(text.clone());
