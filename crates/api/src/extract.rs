@@ -4,13 +4,13 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use switchboard_core::entity::User;
 use switchboard_core::Action;
 
-use crate::auth::{SESSION_COOKIE, TOKEN_PREFIX, hash_token};
+use crate::auth::{TOKEN_PREFIX, hash_token, session_cookie};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -118,6 +118,25 @@ impl CurrentUser {
         if self.0.role.can(action) { Ok(()) } else { Err(ApiError::Forbidden("your role does not allow this")) }
     }
 
+    /// The owner (or assignee) of a record this user creates: themselves unless they name
+    /// someone, which only roles that may edit anyone's records can do.
+    pub(crate) fn owner_for_new(&self, requested: Option<String>) -> Result<Option<String>, ApiError> {
+        let owner = requested.unwrap_or_else(|| self.0.id.clone());
+        if owner != self.0.id {
+            self.require(Action::EditAnyCrm)?;
+        }
+        Ok(Some(owner))
+    }
+
+    /// Fails with 403 when `requested` (from a PATCH body: absent, null or an id) would change
+    /// a record's owner and the role may not reassign records.
+    pub(crate) fn check_owner_change(&self, requested: &Option<Option<String>>, current: Option<&str>) -> Result<(), ApiError> {
+        match requested {
+            Some(new) if new.as_deref() != current => self.require(Action::EditAnyCrm),
+            _ => Ok(()),
+        }
+    }
+
     /// Fails with 403 unless the user may edit a record with this owner and assignee.
     pub(crate) fn require_edit(&self, owner_id: Option<&str>, assignee_id: Option<&str>) -> Result<(), ApiError> {
         if self.0.role.may_edit(&self.0.id, owner_id, assignee_id) {
@@ -142,16 +161,7 @@ where
             let user = state.store().user_for_api_token(&hash_token(token)).await?.ok_or(ApiError::Unauthorized)?;
             return Ok(CurrentUser(user));
         }
-        let session = parts
-            .headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
-            .map(|(_, value)| value.to_owned())
-            .ok_or(ApiError::Unauthorized)?;
+        let session = session_cookie(&parts.headers).ok_or(ApiError::Unauthorized)?;
         let user = state.store().user_for_session(&hash_token(&session)).await?.ok_or(ApiError::Unauthorized)?;
         Ok(CurrentUser(user))
     }

@@ -125,11 +125,10 @@ fn split_extension(input: &str) -> (&str, Option<String>) {
     let first_digit = lower.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
     let mut best: Option<(usize, usize)> = None;
     for marker in EXTENSION_MARKERS {
-        if let Some(pos) = lower[first_digit..].find(marker).map(|p| p + first_digit) {
-            if best.is_none_or(|(b, _)| pos < b) {
+        if let Some(pos) = lower[first_digit..].find(marker).map(|p| p + first_digit)
+            && best.is_none_or(|(b, _)| pos < b) {
                 best = Some((pos, marker.len()));
             }
-        }
     }
     let Some((pos, len)) = best else { return (input, None) };
     // `to_lowercase` keeps byte offsets for the ASCII and Cyrillic letters we match on.
@@ -191,11 +190,10 @@ fn parse_e164(main: &str, digits: &str, region: Region) -> Option<String> {
         }
     }
     for candidate in candidates {
-        if let Ok(number) = phonenumber::parse(Some(region.0), &candidate) {
-            if phonenumber::is_valid(&number) {
+        if let Ok(number) = phonenumber::parse(Some(region.0), &candidate)
+            && phonenumber::is_valid(&number) {
                 return Some(number.format().mode(phonenumber::Mode::E164).to_string());
             }
-        }
     }
     None
 }

@@ -41,7 +41,10 @@ pub struct ColumnMap {
     pub targets: Vec<Target>,
 }
 
-const SYNONYMS: &[(&[&str], fn() -> Target)] = &[
+/// Header spellings (lowercase) and the target they name.
+type Synonyms = (&'static [&'static str], fn() -> Target);
+
+const SYNONYMS: &[Synonyms] = &[
     (&["first name", "firstname", "first_name", "given name", "имя"], || Target::FirstName),
     (&["last name", "lastname", "last_name", "surname", "family name", "фамилия"], || Target::LastName),
     (&["middle name", "middle_name", "patronymic", "отчество"], || Target::MiddleName),

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! Contact benchmarks: import throughput and phone lookup latency at 1,000,000 contacts.
 //!
 //!     cargo bench -p switchboard-server --bench contacts -- [--contacts N] [--backend sqlite|postgres|both]

@@ -152,6 +152,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API, not ours
     fn environment_overrides() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("SWITCHBOARD_HTTP__LISTEN", "0.0.0.0:9999");

@@ -1,7 +1,7 @@
 //! Custom field definitions and values. Values live in one narrow table keyed by
 //! (entity, record, field) with a folded search key, so any field is filterable with an index.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde_json::{Value, json};
 use sqlx::any::AnyRow;
@@ -115,13 +115,11 @@ impl Store {
     const FIELD_DEFS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
     async fn cached_field_defs(&self) -> Result<Vec<CustomFieldDef>, StoreError> {
-        if let Ok(guard) = self.field_defs.read() {
-            if let Some((at, defs)) = guard.as_ref() {
-                if at.elapsed() < Self::FIELD_DEFS_TTL {
+        if let Ok(guard) = self.field_defs.read()
+            && let Some((at, defs)) = guard.as_ref()
+                && at.elapsed() < Self::FIELD_DEFS_TTL {
                     return Ok(defs.clone());
                 }
-            }
-        }
         let defs = self.list_custom_fields(None).await?;
         if let Ok(mut guard) = self.field_defs.write() {
             *guard = Some((std::time::Instant::now(), defs.clone()));
@@ -205,7 +203,7 @@ impl Store {
                     (Some(FieldType::Number), Some(n)) => serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null),
                     _ => Value::String(text),
                 };
-                out.entry(id).or_insert_with(BTreeMap::new).insert(key, value);
+                out.entry(id).or_default().insert(key, value);
             }
         }
         Ok(out)

@@ -105,6 +105,8 @@ impl PageRequest {
     }
 }
 
+type FieldDefsCache = std::sync::Arc<std::sync::RwLock<Option<(std::time::Instant, Vec<switchboard_core::CustomFieldDef>)>>>;
+
 /// The handle to the database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -112,7 +114,7 @@ pub struct Store {
     backend: Backend,
     /// Custom field definitions for reads (loading values), refreshed every few seconds so a
     /// contact lookup costs no extra query; writes always validate against fresh definitions.
-    field_defs: std::sync::Arc<std::sync::RwLock<Option<(std::time::Instant, Vec<switchboard_core::CustomFieldDef>)>>>,
+    field_defs: FieldDefsCache,
 }
 
 impl Store {

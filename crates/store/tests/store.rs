@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! Store behaviour, each test run against SQLite and PostgreSQL.
 
 mod common;

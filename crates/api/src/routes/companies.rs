@@ -82,10 +82,7 @@ pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, Query
 #[utoipa::path(post, path = "/api/companies", request_body = CreateCompany, tag = "companies", responses((status = 201, body = Company), (status = 422)))]
 pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, JsonBody(body): JsonBody<CreateCompany>) -> ApiResult<(StatusCode, Json<Company>)> {
     user.require(Action::CreateCrm)?;
-    let owner_id = body.owner_id.or_else(|| Some(user.id().to_owned()));
-    if owner_id.as_deref() != Some(user.id()) {
-        user.require(Action::EditAnyCrm)?;
-    }
+    let owner_id = user.owner_for_new(body.owner_id)?;
     let new = NewCompany { name: body.name, tax_id: body.tax_id, website: body.website, address: body.address, owner_id, custom: body.custom };
     Ok((StatusCode::CREATED, Json(state.store().create_company(&user.actor(), new).await?)))
 }
@@ -102,9 +99,7 @@ pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Path(
 pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(body): JsonBody<UpdateCompany>) -> ApiResult<Json<Company>> {
     let before = state.store().get_company(&id).await?;
     user.require_edit(before.owner_id.as_deref(), None)?;
-    if body.owner_id.is_some() && body.owner_id.as_ref().and_then(|o| o.as_deref()) != before.owner_id.as_deref() {
-        user.require(Action::EditAnyCrm)?;
-    }
+    user.check_owner_change(&body.owner_id, before.owner_id.as_deref())?;
     let changes = CompanyChanges { name: body.name, tax_id: body.tax_id, website: body.website, address: body.address, owner_id: body.owner_id, custom: body.custom };
     Ok(Json(state.store().update_company(&user.actor(), &id, changes).await?))
 }

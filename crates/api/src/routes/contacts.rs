@@ -153,10 +153,7 @@ pub(crate) async fn lookup(State(state): State<AppState>, user: CurrentUser, Que
     responses((status = 201, body = Contact), (status = 409, description = "a phone or email belongs to another contact"), (status = 422)))]
 pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, JsonBody(body): JsonBody<CreateContact>) -> ApiResult<(StatusCode, Json<Contact>)> {
     user.require(Action::CreateCrm)?;
-    let owner_id = body.owner_id.clone().or_else(|| Some(user.id().to_owned()));
-    if owner_id.as_deref() != Some(user.id()) {
-        user.require(Action::EditAnyCrm)?;
-    }
+    let owner_id = user.owner_for_new(body.owner_id.clone())?;
     let new = NewContact {
         first_name: body.first_name,
         last_name: body.last_name,
@@ -186,9 +183,7 @@ pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Path(
 pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(body): JsonBody<UpdateContact>) -> ApiResult<Json<Contact>> {
     let before = state.store().get_contact(&id).await?;
     user.require_edit(before.owner_id.as_deref(), None)?;
-    if body.owner_id.is_some() && body.owner_id.as_ref().and_then(|o| o.as_deref()) != before.owner_id.as_deref() {
-        user.require(Action::EditAnyCrm)?;
-    }
+    user.check_owner_change(&body.owner_id, before.owner_id.as_deref())?;
     let changes = ContactChanges {
         first_name: body.first_name,
         last_name: body.last_name,

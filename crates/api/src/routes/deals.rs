@@ -174,10 +174,7 @@ pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, Query
 #[utoipa::path(post, path = "/api/deals", request_body = CreateDeal, tag = "deals", responses((status = 201, body = Deal), (status = 422)))]
 pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<CreateDeal>) -> ApiResult<(StatusCode, Json<Deal>)> {
     user.require(Action::CreateCrm)?;
-    let owner_id = b.owner_id.or_else(|| Some(user.id().to_owned()));
-    if owner_id.as_deref() != Some(user.id()) {
-        user.require(Action::EditAnyCrm)?;
-    }
+    let owner_id = user.owner_for_new(b.owner_id)?;
     let new = NewDeal {
         title: b.title,
         contact_id: b.contact_id,
@@ -209,9 +206,7 @@ async fn editable(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<D
 #[utoipa::path(patch, path = "/api/deals/{id}", request_body = UpdateDeal, tag = "deals", responses((status = 200, body = Deal), (status = 403)))]
 pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<UpdateDeal>) -> ApiResult<Json<Deal>> {
     let before = editable(&state, &user, &id).await?;
-    if b.owner_id.is_some() && b.owner_id.as_ref().and_then(|o| o.as_deref()) != before.owner_id.as_deref() {
-        user.require(Action::EditAnyCrm)?;
-    }
+    user.check_owner_change(&b.owner_id, before.owner_id.as_deref())?;
     let changes = DealChanges {
         title: b.title,
         contact_id: b.contact_id,

@@ -115,7 +115,7 @@ pub(crate) fn custom_filters(query: Option<&str>) -> Vec<(String, String)> {
 
 /// Turns a decimal amount in major units (e.g. 1500.50) into minor units.
 pub(crate) fn amount_to_minor(field: &str, amount: f64) -> Result<i64, ApiError> {
-    if !amount.is_finite() || amount < 0.0 || amount > 1e15 {
+    if !amount.is_finite() || !(0.0..=1e15).contains(&amount) {
         return Err(ApiError::invalid(field, "expected a non-negative amount"));
     }
     Ok((amount * 100.0).round() as i64)

@@ -104,10 +104,7 @@ pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, Query
 #[utoipa::path(post, path = "/api/tasks", request_body = CreateTask, tag = "tasks", responses((status = 201, body = Task), (status = 403), (status = 422)))]
 pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<CreateTask>) -> ApiResult<(StatusCode, Json<Task>)> {
     user.require(Action::CreateCrm)?;
-    let assignee_id = b.assignee_id.or_else(|| Some(user.id().to_owned()));
-    if assignee_id.as_deref() != Some(user.id()) {
-        user.require(Action::EditAnyCrm)?;
-    }
+    let assignee_id = user.owner_for_new(b.assignee_id)?;
     let new = NewTask { kind: b.kind, subject: b.subject, description: b.description, due_at: b.due_at, assignee_id, contact_id: b.contact_id, deal_id: b.deal_id };
     Ok((StatusCode::CREATED, Json(state.store().create_task(&user.actor(), new).await?)))
 }
@@ -129,11 +126,10 @@ async fn editable(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<T
 #[utoipa::path(patch, path = "/api/tasks/{id}", request_body = UpdateTask, tag = "tasks", responses((status = 200, body = Task), (status = 403)))]
 pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<UpdateTask>) -> ApiResult<Json<Task>> {
     let before = editable(&state, &user, &id).await?;
-    if let Some(assignee) = &b.assignee_id {
-        if assignee.as_deref() != before.assignee_id.as_deref() && assignee.as_deref() != Some(user.id()) {
+    if let Some(assignee) = &b.assignee_id
+        && assignee.as_deref() != before.assignee_id.as_deref() && assignee.as_deref() != Some(user.id()) {
             user.require(Action::EditAnyCrm)?;
         }
-    }
     let changes = TaskChanges {
         subject: b.subject,
         description: b.description,

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The API suite: the real application on port 0, over SQLite and over PostgreSQL.
 
 #[path = "../../../store/tests/common/mod.rs"]
