@@ -2,14 +2,14 @@
 //! `switchboard-import` crate, dedupe and merging in the store; this wires them with a
 //! progress bar and a report.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use switchboard_core::{EntityKind, Region};
 use switchboard_import::{ExportRow, Rejection, map_columns, parse_row, read_table, write_contacts};
-use switchboard_store::{Actor, ImportDecision, ImportOutcome, ImportRow, OnDuplicate, Store};
+use switchboard_store::{Actor, Backend, ImportDecision, ImportOutcome, ImportRow, OnDuplicate, Store};
 
 /// Rows written per store transaction.
 pub const IMPORT_BATCH: usize = 1000;
@@ -65,9 +65,15 @@ pub async fn import_contacts_file(store: &Store, actor: &Actor, path: &Path, opt
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
 
     let mut batch: Vec<ImportRow> = Vec::with_capacity(IMPORT_BATCH);
-    // One batch is written while the next is parsed; batches still reach the store one at a
-    // time and in order, so each sees every contact the ones before it created.
-    let mut in_flight: Option<InFlight> = None;
+    // Batches are written while the next ones are parsed. SQLite has one writer, so there
+    // one batch is in flight; PostgreSQL writes two at once on two connections. Dedupe stays
+    // exact: a batch sharing a phone or email with one still in flight waits for it (see
+    // `Pipeline::start`), the store locks existing contacts it merges into, and companies are
+    // created before each batch starts, one batch at a time.
+    let mut pipeline = Pipeline::new(match store.backend() {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 2,
+    });
     for (line, cells) in &table.rows {
         match parse_row(&map, *line, cells, options.region) {
             Ok(None) => summary.blank += 1,
@@ -88,33 +94,90 @@ pub async fn import_contacts_file(store: &Store, actor: &Actor, path: &Path, opt
             }
         }
         if batch.len() >= IMPORT_BATCH {
-            if let Some(previous) = in_flight.take() {
-                collect(previous, &mut summary, &bar).await?;
-            }
-            in_flight = Some(start_batch(store, actor, std::mem::take(&mut batch), options.on_duplicate));
+            pipeline.start(store, actor, std::mem::take(&mut batch), options.on_duplicate, &mut summary, &bar).await?;
         }
     }
-    if let Some(previous) = in_flight.take() {
-        collect(previous, &mut summary, &bar).await?;
-    }
     if !batch.is_empty() {
-        collect(start_batch(store, actor, batch, options.on_duplicate), &mut summary, &bar).await?;
+        pipeline.start(store, actor, batch, options.on_duplicate, &mut summary, &bar).await?;
+    }
+    pipeline.finish(&mut summary, &bar).await?;
+    if summary.created + summary.merged > 0 {
+        store.analyze_contacts().await.context("cannot refresh statistics")?;
     }
     bar.finish_and_clear();
     summary.rejected.sort_by_key(|r| r.line);
     Ok(summary)
 }
 
-type InFlight = (u64, tokio::task::JoinHandle<Result<Vec<ImportOutcome>, switchboard_store::StoreError>>);
+type BatchTask = tokio::task::JoinHandle<Result<Vec<ImportOutcome>, switchboard_store::StoreError>>;
 
-fn start_batch(store: &Store, actor: &Actor, rows: Vec<ImportRow>, on_duplicate: OnDuplicate) -> InFlight {
-    let (store, actor) = (store.clone(), actor.clone());
-    let count = rows.len() as u64;
-    (count, tokio::spawn(async move { store.import_contacts(&actor, rows, on_duplicate).await }))
+/// A batch being written: its phones and emails, its row count and its task.
+struct InFlight {
+    keys: HashSet<String>,
+    count: u64,
+    task: BatchTask,
 }
 
-async fn collect((count, handle): InFlight, summary: &mut ImportSummary, bar: &ProgressBar) -> anyhow::Result<()> {
-    let outcomes = handle.await.context("import task failed")?.context("import batch failed")?;
+/// Import batches in flight, oldest first.
+struct Pipeline {
+    max: usize,
+    in_flight: VecDeque<InFlight>,
+}
+
+impl Pipeline {
+    fn new(max: usize) -> Pipeline {
+        Pipeline { max: max.max(1), in_flight: VecDeque::new() }
+    }
+
+    /// Starts writing `rows` once no batch in flight shares a phone or email with them and
+    /// there is room.
+    async fn start(
+        &mut self,
+        store: &Store,
+        actor: &Actor,
+        rows: Vec<ImportRow>,
+        on_duplicate: OnDuplicate,
+        summary: &mut ImportSummary,
+        bar: &ProgressBar,
+    ) -> anyhow::Result<()> {
+        let keys: HashSet<String> = rows
+            .iter()
+            .flat_map(|r| r.contact.phones.iter().map(|p| p.number.e164().to_owned()).chain(r.contact.emails.iter().cloned()))
+            .collect();
+        while let Some(last_conflict) = self.in_flight.iter().rposition(|f| !f.keys.is_disjoint(&keys)) {
+            for _ in 0..=last_conflict {
+                self.collect_oldest(summary, bar).await?;
+            }
+        }
+        while self.in_flight.len() >= self.max {
+            self.collect_oldest(summary, bar).await?;
+        }
+        let names: Vec<String> = rows.iter().filter_map(|r| r.company_name.clone()).collect();
+        store.ensure_companies(actor, &names).await.context("cannot create the import's companies")?;
+        let (store, actor) = (store.clone(), actor.clone());
+        let count = rows.len() as u64;
+        let task = tokio::spawn(async move { store.import_contacts(&actor, rows, on_duplicate).await });
+        self.in_flight.push_back(InFlight { keys, count, task });
+        Ok(())
+    }
+
+    async fn collect_oldest(&mut self, summary: &mut ImportSummary, bar: &ProgressBar) -> anyhow::Result<()> {
+        match self.in_flight.pop_front() {
+            Some(batch) => collect(batch.count, batch.task, summary, bar).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn finish(&mut self, summary: &mut ImportSummary, bar: &ProgressBar) -> anyhow::Result<()> {
+        while !self.in_flight.is_empty() {
+            self.collect_oldest(summary, bar).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn collect(count: u64, task: BatchTask, summary: &mut ImportSummary, bar: &ProgressBar) -> anyhow::Result<()> {
+    let outcomes = task.await.context("import task failed")?.context("import batch failed")?;
     for outcome in outcomes {
         match &outcome.decision {
             ImportDecision::Created { .. } => summary.created += 1,

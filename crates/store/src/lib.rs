@@ -190,3 +190,17 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Refreshes the planner's statistics of the contact tables. Run after bulk loads: right
+    /// after a large import PostgreSQL may still plan with the statistics of a near-empty
+    /// table (a phone lookup was seen taking 7 ms instead of 0.3 ms until autovacuum caught up).
+    pub async fn analyze_contacts(&self) -> Result<(), StoreError> {
+        let statement = match self.backend {
+            Backend::Postgres => "ANALYZE contacts, contact_phones, contact_emails, companies, custom_field_values",
+            Backend::Sqlite => "PRAGMA optimize",
+        };
+        sqlx::raw_sql(statement).execute(&self.pool).await?;
+        Ok(())
+    }
+}

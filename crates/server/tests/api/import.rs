@@ -129,3 +129,61 @@ async fn xlsx_import_and_export_round_trip_sqlite() {
 async fn xlsx_import_and_export_round_trip_postgres() {
     xlsx_import_and_export_round_trip(Backend::Postgres).await;
 }
+
+/// Duplicates that straddle batches (which PostgreSQL writes two at a time) still merge.
+async fn duplicates_across_batches(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = &db.store;
+    let existing = store
+        .create_contact(&Actor::system(), switchboard_store::NewContact {
+            first_name: "Existing".into(),
+            phones: ["+79031110000", "+79031110001"]
+                .iter()
+                .map(|p| switchboard_store::NewPhone {
+                    number: switchboard_core::PhoneNumber::parse(p, Region::RU).unwrap(),
+                    kind: switchboard_core::entity::PhoneKind::Mobile,
+                })
+                .collect(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut csv = String::from("Имя,Телефон,Email,Компания\n");
+    for i in 0..2600u32 {
+        let (phone, email) = match i {
+            // Batch 2 repeats a number of batch 0.
+            2300 => ("+79160000005".to_owned(), format!("dup{i}@x.ru")),
+            // Batches 0 and 1 share nothing, run at once on PostgreSQL, and both merge into
+            // the same existing contact (through its two numbers).
+            100 => ("+79031110000".to_owned(), "first@x.ru".to_owned()),
+            1900 => ("+79031110001".to_owned(), "second@x.ru".to_owned()),
+            _ => (format!("+7916{i:07}"), format!("u{i}@x.ru")),
+        };
+        csv.push_str(&format!("Row{i},{phone},{email},Company {}\n", i % 7));
+    }
+    let path = temp_file("big.csv");
+    std::fs::write(&path, csv).unwrap();
+    let summary = import_contacts_file(store, &Actor::system(), &path, &options()).await.unwrap();
+    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
+    assert_eq!((summary.created, summary.merged), (2597, 3), "{summary:?}");
+    let fives = store.find_contacts_by_phone("+79160000005").await.unwrap();
+    assert_eq!(fives.len(), 1, "rows 5 and 2300 are one contact");
+    assert_eq!(fives[0].emails.len(), 2);
+    let mut merged = store.get_contact(&existing.id).await.unwrap().emails;
+    merged.sort();
+    assert_eq!(merged, vec!["first@x.ru".to_owned(), "second@x.ru".to_owned()], "no merge lost");
+    let companies = store.list_companies(&Default::default(), PageRequest::new(None, None)).await.unwrap();
+    assert_eq!(companies.total, 7, "each company created once");
+    assert_eq!(total(store).await, 2598);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn duplicates_across_batches_sqlite() {
+    duplicates_across_batches(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn duplicates_across_batches_postgres() {
+    duplicates_across_batches(Backend::Postgres).await;
+}

@@ -122,7 +122,21 @@ impl Store {
             rows.iter().flat_map(|r| r.contact.emails.iter().cloned()).collect::<HashSet<_>>().into_iter().collect();
         let mut phone_owner = owners(&mut tx, self.backend, "SELECT e164, contact_id FROM contact_phones WHERE e164 IN ", &all_phones).await?;
         let mut email_owner = owners(&mut tx, self.backend, "SELECT email, contact_id FROM contact_emails WHERE email IN ", &all_emails).await?;
-        let companies = self.resolve_companies(&mut tx, actor, &rows).await?;
+        if self.backend == Backend::Postgres {
+            // Another import batch may be merging into the same existing contacts on another
+            // connection: lock them (in id order, so two batches cannot deadlock) and read them
+            // only after that batch has committed.
+            let mut existing: Vec<String> = phone_owner.values().chain(email_owner.values()).cloned().collect();
+            existing.sort();
+            existing.dedup();
+            for chunk in existing.chunks(1000) {
+                let mut lock = Sql::bulk(self.backend, "SELECT id FROM contacts WHERE id IN ");
+                lock.bind_list(chunk.iter().cloned()).push(" ORDER BY id FOR UPDATE");
+                lock.fetch_all(&mut *tx).await?;
+            }
+        }
+        let names: Vec<String> = rows.iter().filter_map(|r| r.company_name.clone()).collect();
+        let companies = resolve_companies(&mut tx, self.backend, actor, &names).await?;
 
         let mut pending: Vec<Pending> = Vec::new();
         let mut pending_by_id: HashMap<String, usize> = HashMap::new();
@@ -181,22 +195,33 @@ impl Store {
         Ok(outcomes)
     }
 
-    /// Finds companies named in the rows (by folded name) and creates the missing ones.
-    async fn resolve_companies(
-        &self,
+    /// Creates the companies among `names` that do not exist yet (matched by folded name) in
+    /// a transaction of their own. An import running several batches at once calls this
+    /// before each batch, one batch at a time, so two batches never create the same company.
+    pub async fn ensure_companies(&self, actor: &Actor, names: &[String]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        resolve_companies(&mut tx, self.backend, actor, names).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Finds companies by folded name and creates the missing ones; returns `name key -> id`.
+async fn resolve_companies(
         conn: &mut AnyConnection,
+        backend: Backend,
         actor: &Actor,
-        rows: &[ImportRow],
+        names_given: &[String],
     ) -> Result<HashMap<String, String>, StoreError> {
         let mut names: HashMap<String, String> = HashMap::new();
-        for name in rows.iter().filter_map(|r| r.company_name.as_deref()) {
+        for name in names_given {
             let name = name.trim();
             if !name.is_empty() {
                 names.entry(search_key(&[name])).or_insert_with(|| name.to_owned());
             }
         }
         let keys: Vec<String> = names.keys().cloned().collect();
-        let mut found = owners(&mut *conn, self.backend, "SELECT name_key, id FROM companies WHERE name_key IN ", &keys).await?;
+        let mut found = owners(&mut *conn, backend, "SELECT name_key, id FROM companies WHERE name_key IN ", &keys).await?;
         let now = now_ms();
         let missing: Vec<(String, String, String)> = names
             .into_iter()
@@ -204,8 +229,8 @@ impl Store {
             .map(|(key, name)| (new_id(), key, name))
             .collect();
         for chunk in missing.chunks(ROWS_PER_INSERT) {
-            let mut sql = Sql::bulk(self.backend, "INSERT INTO companies (id, name, name_key, created_at, updated_at) VALUES ");
-            let mut audit = Sql::bulk(self.backend, "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, detail) VALUES ");
+            let mut sql = Sql::bulk(backend, "INSERT INTO companies (id, name, name_key, created_at, updated_at) VALUES ");
+            let mut audit = Sql::bulk(backend, "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, detail) VALUES ");
             for (i, (id, key, name)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(key.clone());
@@ -222,7 +247,6 @@ impl Store {
         }
         Ok(found)
     }
-}
 
 /// `value -> contact id` for the given values; the first (lowest) id wins when several share one.
 async fn owners(conn: &mut AnyConnection, backend: Backend, select: &str, values: &[String]) -> Result<HashMap<String, String>, StoreError> {
