@@ -22,7 +22,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Apply migrations and serve the web UI and API.
+    /// Apply migrations and serve the REST API.
     Serve,
     /// Apply migrations and exit.
     Migrate,
