@@ -88,6 +88,55 @@ pub(crate) fn check_password_strength(field: &str, password: &str) -> Result<(),
     Ok(())
 }
 
+/// Counts failed logins per login name: after [`LoginThrottle::MAX_FAILURES`] failures within
+/// [`LoginThrottle::WINDOW`], further attempts for that login are refused (429) until the
+/// window has passed, so passwords cannot be guessed at network speed. Kept in memory: a
+/// restart or another node starts counting afresh, which still bounds guessing.
+#[derive(Default)]
+pub(crate) struct LoginThrottle {
+    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+}
+
+impl LoginThrottle {
+    const MAX_FAILURES: u32 = 10;
+    const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+    /// Entries kept before old ones are swept, so the map cannot grow without bound.
+    const MAX_ENTRIES: usize = 100_000;
+
+    fn key(login: &str) -> String {
+        login.trim().to_lowercase()
+    }
+
+    /// Err when `login` is locked out.
+    pub(crate) fn check(&self, login: &str) -> Result<(), ApiError> {
+        let Ok(map) = self.failures.lock() else { return Ok(()) };
+        match map.get(&Self::key(login)) {
+            Some((count, since)) if *count >= Self::MAX_FAILURES && since.elapsed() < Self::WINDOW => {
+                Err(ApiError::TooManyAttempts { retry_after_s: (Self::WINDOW - since.elapsed()).as_secs() + 1 })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn failed(&self, login: &str) {
+        let Ok(mut map) = self.failures.lock() else { return };
+        if map.len() >= Self::MAX_ENTRIES {
+            map.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
+        }
+        let entry = map.entry(Self::key(login)).or_insert((0, std::time::Instant::now()));
+        if entry.1.elapsed() >= Self::WINDOW {
+            *entry = (0, std::time::Instant::now());
+        }
+        entry.0 += 1;
+    }
+
+    pub(crate) fn succeeded(&self, login: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(&Self::key(login));
+        }
+    }
+}
+
 /// Login form.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -137,8 +186,10 @@ fn dummy_hash() -> String {
 
 /// Logs in and sets the session cookie.
 #[utoipa::path(post, path = "/api/auth/login", request_body = LoginRequest, tag = "auth",
-    responses((status = 200, body = User), (status = 401, description = "wrong login or password")))]
+    responses((status = 200, body = User), (status = 401, description = "wrong login or password"),
+        (status = 429, description = "too many failed attempts for this login")))]
 pub(crate) async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<LoginRequest>) -> ApiResult<Response> {
+    state.login_throttle().check(&body.login)?;
     let found = state.store().user_by_login(&body.login).await?;
     let phc = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(dummy_hash);
     let password = body.password;
@@ -147,9 +198,11 @@ pub(crate) async fn login(State(state): State<AppState>, JsonBody(body): JsonBod
         Some(found) if ok && found.user.active => found.user,
         _ => {
             tracing::info!(login = %body.login, "failed login");
+            state.login_throttle().failed(&body.login);
             return Err(ApiError::BadCredentials);
         }
     };
+    state.login_throttle().succeeded(&body.login);
     let secret = random_secret();
     let ttl = state.config().session_ttl;
     let expires = switchboard_store::now_ms() + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);

@@ -17,6 +17,12 @@ pub enum ApiError {
     /// Wrong login or password.
     #[error("wrong login or password")]
     BadCredentials,
+    /// Too many failed logins for this login; try again later.
+    #[error("too many failed attempts; try again in {retry_after_s} s")]
+    TooManyAttempts {
+        /// Seconds until the next attempt is accepted.
+        retry_after_s: u64,
+    },
     /// Logged in, but the role or ownership does not allow this.
     #[error("{0}")]
     Forbidden(&'static str),
@@ -88,6 +94,7 @@ impl IntoResponse for ApiError {
         let (status, code, field, input, existing_id) = match &self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None, None, None),
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials", None, None, None),
+            ApiError::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", None, None, None),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", None, None, None),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None, None, None),
             ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json", None, None, None),

@@ -50,12 +50,13 @@ pub struct AppState {
 struct Inner {
     store: Store,
     config: ApiConfig,
+    login_failures: auth::LoginThrottle,
 }
 
 impl AppState {
     /// Wraps the store and settings.
     pub fn new(store: Store, config: ApiConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { store, config }) }
+        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default() }) }
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -64,6 +65,10 @@ impl AppState {
 
     pub(crate) fn config(&self) -> &ApiConfig {
         &self.inner.config
+    }
+
+    pub(crate) fn login_throttle(&self) -> &auth::LoginThrottle {
+        &self.inner.login_failures
     }
 }
 

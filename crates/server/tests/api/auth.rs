@@ -71,3 +71,16 @@ app_test!(api_tokens_and_password_change, |app| {
     let (status, _) = send(app.client().post(app.url("/api/auth/login")).json(&json!({"login": "ivanova", "password": "new-password-1"}))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 });
+
+app_test!(repeated_failures_lock_the_login, |app| {
+    let client = app.client();
+    for _ in 0..10 {
+        let (status, _) = send(client.post(app.url("/api/auth/login")).json(&json!({"login": "admin", "password": "guess-guess"}))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Locked now, even with the right password; other logins are unaffected.
+    let (status, err) = send(client.post(app.url("/api/auth/login")).json(&json!({"login": "Admin", "password": ADMIN_PASSWORD}))).await;
+    assert_eq!((status, err["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")));
+    let (status, _) = send(client.post(app.url("/api/auth/login")).json(&json!({"login": "someone", "password": "guess-guess"}))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+});
