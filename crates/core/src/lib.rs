@@ -4,6 +4,7 @@
 //! in (as epoch milliseconds) and get decisions back. That keeps every rule a fast unit test.
 #![deny(missing_docs)]
 
+pub mod acd;
 pub mod custom_field;
 pub mod entity;
 pub mod id;

@@ -1,0 +1,466 @@
+//! The call-center core: queues, agents and routing, without I/O.
+//!
+//! [`CallCenter::handle`] takes an [`Input`] and the current time and returns the
+//! [`Action`]s the adapters must carry out (ring this agent, stop ringing that one, connect,
+//! release the caller). [`CallCenter::next_deadline`] says when to call [`CallCenter::tick`]
+//! next, so ring timeouts, maximum waits and wrap-ups are tested by passing times, never by
+//! sleeping. SIP phones and browsers are the same to it: an agent is an id.
+
+mod agent;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+pub use agent::{AgentEvent, AgentState, IllegalTransition};
+
+use crate::EpochMs;
+
+/// How a queue picks agents for a waiting call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// The available agent idle the longest.
+    #[default]
+    LongestIdle,
+    /// Every available agent at once; the first to answer takes it.
+    RingAll,
+    /// Agents in turn, continuing after the last one offered.
+    RoundRobin,
+}
+
+/// A queue's rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// Queue id.
+    pub id: String,
+    /// Routing.
+    pub strategy: Strategy,
+    /// How long one agent rings before the next is tried.
+    pub ring_timeout_ms: i64,
+    /// How long a caller may wait before being released (the call counts as missed).
+    pub max_wait_ms: i64,
+    /// After-call work time.
+    pub wrap_up_ms: i64,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// An agent logs in to these queues.
+    AgentLogin {
+        /// Agent.
+        agent_id: String,
+        /// Queues they serve.
+        queues: Vec<String>,
+    },
+    /// An agent logs out.
+    AgentLogout {
+        /// Agent.
+        agent_id: String,
+    },
+    /// An agent pauses.
+    AgentPause {
+        /// Agent.
+        agent_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// An agent unpauses.
+    AgentUnpause {
+        /// Agent.
+        agent_id: String,
+    },
+    /// An agent finishes wrap-up early.
+    WrapUpDone {
+        /// Agent.
+        agent_id: String,
+    },
+    /// A call enters a queue.
+    CallArrived {
+        /// Call.
+        call_id: String,
+        /// Queue.
+        queue_id: String,
+    },
+    /// An agent answered an offered call.
+    Answered {
+        /// Call.
+        call_id: String,
+        /// Agent.
+        agent_id: String,
+    },
+    /// An agent's phone refused the offer (busy, declined).
+    Rejected {
+        /// Call.
+        call_id: String,
+        /// Agent.
+        agent_id: String,
+    },
+    /// The caller hung up before being connected.
+    CallerHungUp {
+        /// Call.
+        call_id: String,
+    },
+    /// A connected call ended (either side hung up).
+    CallEnded {
+        /// Call.
+        call_id: String,
+    },
+}
+
+/// Why an offer stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferEnd {
+    /// Rang for the ring timeout.
+    NoAnswer,
+    /// Another agent answered (ring-all).
+    TakenByOther,
+    /// The caller hung up or was released.
+    CallGone,
+}
+
+/// What the adapters must do, and what to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Ring this agent with this call.
+    Offer {
+        /// Call.
+        call_id: String,
+        /// Agent.
+        agent_id: String,
+    },
+    /// Stop ringing this agent.
+    CancelOffer {
+        /// Call.
+        call_id: String,
+        /// Agent.
+        agent_id: String,
+        /// Why.
+        reason: OfferEnd,
+    },
+    /// Bridge the caller to the agent who answered.
+    Connect {
+        /// Call.
+        call_id: String,
+        /// Agent.
+        agent_id: String,
+    },
+    /// Hang up on the caller: waited the maximum time (a missed call).
+    ReleaseMaxWait {
+        /// Call.
+        call_id: String,
+    },
+    /// The caller hung up while waiting (an abandoned call).
+    Abandoned {
+        /// Call.
+        call_id: String,
+    },
+    /// An agent's state changed.
+    AgentChanged {
+        /// Agent.
+        agent_id: String,
+        /// New state.
+        state: AgentState,
+    },
+}
+
+/// An input that does not fit the current state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AcdError {
+    /// No such queue.
+    #[error("unknown queue {0}")]
+    UnknownQueue(String),
+    /// No such agent (never logged in).
+    #[error("unknown agent {0}")]
+    UnknownAgent(String),
+    /// No such call in the core.
+    #[error("unknown call {0}")]
+    UnknownCall(String),
+    /// A call id already in use.
+    #[error("call {0} is already queued")]
+    DuplicateCall(String),
+    /// The agent was not being offered that call.
+    #[error("agent {agent_id} was not offered call {call_id}")]
+    NotOffered {
+        /// Agent.
+        agent_id: String,
+        /// Call.
+        call_id: String,
+    },
+    /// The agent's state does not allow it.
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+}
+
+#[derive(Debug)]
+struct Agent {
+    state: AgentState,
+    queues: Vec<String>,
+}
+
+#[derive(Debug)]
+struct WaitingCall {
+    queue_id: String,
+    arrived_at: EpochMs,
+    /// Agents ringing now, with when each offer started.
+    offers: BTreeMap<String, EpochMs>,
+    /// Agents who did not answer this call; tried again only when nobody else is free.
+    tried: HashSet<String>,
+    connected_to: Option<String>,
+}
+
+/// Queues, agents and the calls waiting or talking.
+#[derive(Debug, Default)]
+pub struct CallCenter {
+    queues: HashMap<String, QueueConfig>,
+    agents: BTreeMap<String, Agent>,
+    calls: BTreeMap<String, WaitingCall>,
+    round_robin_last: HashMap<String, String>,
+}
+
+impl CallCenter {
+    /// An empty call center.
+    pub fn new() -> CallCenter {
+        CallCenter::default()
+    }
+
+    /// Adds or replaces a queue's rules.
+    pub fn set_queue(&mut self, queue: QueueConfig) {
+        self.queues.insert(queue.id.clone(), queue);
+    }
+
+    /// An agent's current state (`Offline` if unknown).
+    pub fn agent_state(&self, agent_id: &str) -> AgentState {
+        self.agents.get(agent_id).map_or(AgentState::Offline, |a| a.state.clone())
+    }
+
+    /// Calls waiting (not yet connected) in a queue, oldest first, with their arrival times.
+    pub fn waiting(&self, queue_id: &str) -> Vec<(String, EpochMs)> {
+        let mut calls: Vec<(String, EpochMs)> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.queue_id == queue_id && c.connected_to.is_none())
+            .map(|(id, c)| (id.clone(), c.arrived_at))
+            .collect();
+        calls.sort_by_key(|(id, at)| (*at, id.clone()));
+        calls
+    }
+
+    /// Applies one input at `now`.
+    pub fn handle(&mut self, input: Input, now: EpochMs) -> Result<Vec<Action>, AcdError> {
+        let mut out = Vec::new();
+        match input {
+            Input::AgentLogin { agent_id, queues } => {
+                for q in &queues {
+                    if !self.queues.contains_key(q) {
+                        return Err(AcdError::UnknownQueue(q.clone()));
+                    }
+                }
+                let agent = self.agents.entry(agent_id.clone()).or_insert(Agent { state: AgentState::Offline, queues: Vec::new() });
+                agent.queues = queues;
+                self.move_agent(&agent_id, &AgentEvent::Login, now, &mut out)?;
+            }
+            Input::AgentLogout { agent_id } => self.move_agent(&agent_id, &AgentEvent::Logout, now, &mut out)?,
+            Input::AgentPause { agent_id, reason } => self.move_agent(&agent_id, &AgentEvent::Pause { reason }, now, &mut out)?,
+            Input::AgentUnpause { agent_id } => self.move_agent(&agent_id, &AgentEvent::Unpause, now, &mut out)?,
+            Input::WrapUpDone { agent_id } => self.move_agent(&agent_id, &AgentEvent::WrapUpDone, now, &mut out)?,
+            Input::CallArrived { call_id, queue_id } => {
+                if !self.queues.contains_key(&queue_id) {
+                    return Err(AcdError::UnknownQueue(queue_id));
+                }
+                if self.calls.contains_key(&call_id) {
+                    return Err(AcdError::DuplicateCall(call_id));
+                }
+                self.calls.insert(call_id, WaitingCall {
+                    queue_id,
+                    arrived_at: now,
+                    offers: BTreeMap::new(),
+                    tried: HashSet::new(),
+                    connected_to: None,
+                });
+            }
+            Input::Answered { call_id, agent_id } => {
+                let call = self.calls.get_mut(&call_id).ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
+                if call.offers.remove(&agent_id).is_none() {
+                    return Err(AcdError::NotOffered { agent_id, call_id });
+                }
+                call.connected_to = Some(agent_id.clone());
+                let others: Vec<String> = std::mem::take(&mut call.offers).into_keys().collect();
+                self.move_agent(&agent_id, &AgentEvent::Answer, now, &mut out)?;
+                out.push(Action::Connect { call_id: call_id.clone(), agent_id });
+                for other in others {
+                    self.end_offer(&call_id, &other, OfferEnd::TakenByOther, now, &mut out)?;
+                }
+            }
+            Input::Rejected { call_id, agent_id } => {
+                let call = self.calls.get_mut(&call_id).ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
+                if call.offers.remove(&agent_id).is_none() {
+                    return Err(AcdError::NotOffered { agent_id, call_id });
+                }
+                call.tried.insert(agent_id.clone());
+                self.move_agent(&agent_id, &AgentEvent::OfferEnded, now, &mut out)?;
+            }
+            Input::CallerHungUp { call_id } => {
+                let call = self.calls.remove(&call_id).ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
+                if let Some(agent_id) = call.connected_to {
+                    // Hung up after being connected: an ordinary end of call.
+                    let wrap_up_ms = self.queues.get(&call.queue_id).map_or(0, |q| q.wrap_up_ms);
+                    self.move_agent(&agent_id, &AgentEvent::CallEnded { wrap_up_ms }, now, &mut out)?;
+                } else {
+                    for agent_id in call.offers.keys() {
+                        out.push(Action::CancelOffer { call_id: call_id.clone(), agent_id: agent_id.clone(), reason: OfferEnd::CallGone });
+                        self.move_agent(agent_id, &AgentEvent::OfferEnded, now, &mut out)?;
+                    }
+                    out.push(Action::Abandoned { call_id });
+                }
+            }
+            Input::CallEnded { call_id } => {
+                let call = self.calls.remove(&call_id).ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
+                let agent_id = call.connected_to.ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
+                let wrap_up_ms = self.queues.get(&call.queue_id).map_or(0, |q| q.wrap_up_ms);
+                self.move_agent(&agent_id, &AgentEvent::CallEnded { wrap_up_ms }, now, &mut out)?;
+            }
+        }
+        self.expire(now, &mut out)?;
+        self.dispatch(now, &mut out)?;
+        Ok(out)
+    }
+
+    /// Fires every timeout due at `now` (ring timeouts, maximum waits, wrap-ups) and routes
+    /// what that freed.
+    pub fn tick(&mut self, now: EpochMs) -> Vec<Action> {
+        let mut out = Vec::new();
+        // Both steps only move agents along transitions valid from the states they check.
+        let _ = self.expire(now, &mut out);
+        let _ = self.dispatch(now, &mut out);
+        out
+    }
+
+    /// When [`CallCenter::tick`] next has something to do.
+    pub fn next_deadline(&self) -> Option<EpochMs> {
+        let calls = self.calls.values().filter(|c| c.connected_to.is_none()).flat_map(|c| {
+            let queue = self.queues.get(&c.queue_id);
+            let max_wait = queue.map(|q| c.arrived_at + q.max_wait_ms);
+            let rings = c.offers.values().filter_map(move |since| queue.map(|q| since + q.ring_timeout_ms));
+            max_wait.into_iter().chain(rings)
+        });
+        let wrap_ups = self.agents.values().filter_map(|a| match a.state {
+            AgentState::WrapUp { until, .. } => Some(until),
+            _ => None,
+        });
+        calls.chain(wrap_ups).min()
+    }
+
+    fn move_agent(&mut self, agent_id: &str, event: &AgentEvent, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
+        let agent = self.agents.get_mut(agent_id).ok_or_else(|| AcdError::UnknownAgent(agent_id.to_owned()))?;
+        agent.state = agent.state.transition(event, now)?;
+        out.push(Action::AgentChanged { agent_id: agent_id.to_owned(), state: agent.state.clone() });
+        Ok(())
+    }
+
+    fn end_offer(&mut self, call_id: &str, agent_id: &str, reason: OfferEnd, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
+        out.push(Action::CancelOffer { call_id: call_id.to_owned(), agent_id: agent_id.to_owned(), reason });
+        self.move_agent(agent_id, &AgentEvent::OfferEnded, now, out)
+    }
+
+    fn expire(&mut self, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
+        let mut released = Vec::new();
+        let mut unanswered = Vec::new();
+        for (call_id, call) in &self.calls {
+            let Some(queue) = self.queues.get(&call.queue_id) else { continue };
+            if call.connected_to.is_some() {
+                continue;
+            }
+            if now >= call.arrived_at + queue.max_wait_ms {
+                released.push(call_id.clone());
+            } else {
+                for (agent_id, since) in &call.offers {
+                    if now >= since + queue.ring_timeout_ms {
+                        unanswered.push((call_id.clone(), agent_id.clone()));
+                    }
+                }
+            }
+        }
+        for (call_id, agent_id) in unanswered {
+            if let Some(call) = self.calls.get_mut(&call_id) {
+                call.offers.remove(&agent_id);
+                call.tried.insert(agent_id.clone());
+            }
+            self.end_offer(&call_id, &agent_id, OfferEnd::NoAnswer, now, out)?;
+        }
+        for call_id in released {
+            if let Some(call) = self.calls.remove(&call_id) {
+                for agent_id in call.offers.keys() {
+                    self.end_offer(&call_id, agent_id, OfferEnd::CallGone, now, out)?;
+                }
+                out.push(Action::ReleaseMaxWait { call_id });
+            }
+        }
+        let done: Vec<String> = self
+            .agents
+            .iter()
+            .filter(|(_, a)| matches!(a.state, AgentState::WrapUp { until, .. } if now >= until))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for agent_id in done {
+            self.move_agent(&agent_id, &AgentEvent::WrapUpDone, now, out)?;
+        }
+        Ok(())
+    }
+
+    /// Offers waiting calls (oldest first) to free agents by each queue's strategy.
+    fn dispatch(&mut self, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
+        let mut waiting: Vec<(EpochMs, String)> =
+            self.calls.iter().filter(|(_, c)| c.connected_to.is_none()).map(|(id, c)| (c.arrived_at, id.clone())).collect();
+        waiting.sort();
+        for (_, call_id) in waiting {
+            let Some(call) = self.calls.get(&call_id) else { continue };
+            let Some(queue) = self.queues.get(&call.queue_id).cloned() else { continue };
+            if queue.strategy != Strategy::RingAll && !call.offers.is_empty() {
+                continue;
+            }
+            let mut free: Vec<(&String, EpochMs)> = self
+                .agents
+                .iter()
+                .filter(|(_, a)| a.queues.contains(&queue.id))
+                .filter_map(|(id, a)| match a.state {
+                    AgentState::Available { since } => Some((id, since)),
+                    _ => None,
+                })
+                .collect();
+            if free.iter().all(|(id, _)| call.tried.contains(*id)) {
+                // Everyone free has already let it ring: go round again rather than leave
+                // the caller waiting for someone new.
+            } else {
+                free.retain(|(id, _)| !call.tried.contains(*id));
+            }
+            let chosen: Vec<String> = match queue.strategy {
+                Strategy::RingAll => free.iter().map(|(id, _)| (*id).clone()).collect(),
+                Strategy::LongestIdle => free.iter().min_by_key(|(id, since)| (*since, (*id).clone())).map(|(id, _)| (*id).clone()).into_iter().collect(),
+                Strategy::RoundRobin => {
+                    let last = self.round_robin_last.get(&queue.id);
+                    let mut ids: Vec<&String> = free.iter().map(|(id, _)| *id).collect();
+                    ids.sort();
+                    let next = match last {
+                        Some(last) => ids.iter().find(|id| id.as_str() > last.as_str()).or_else(|| ids.first()),
+                        None => ids.first(),
+                    };
+                    next.map(|id| (*id).clone()).into_iter().collect()
+                }
+            };
+            for agent_id in chosen {
+                if queue.strategy == Strategy::RoundRobin {
+                    self.round_robin_last.insert(queue.id.clone(), agent_id.clone());
+                }
+                if let Some(call) = self.calls.get_mut(&call_id) {
+                    call.offers.insert(agent_id.clone(), now);
+                }
+                self.move_agent(&agent_id, &AgentEvent::Offer { call_id: call_id.clone() }, now, out)?;
+                out.push(Action::Offer { call_id: call_id.clone(), agent_id });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

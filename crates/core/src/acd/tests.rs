@@ -1,0 +1,173 @@
+//! Routing and timeouts, replayed by passing times: a 20 s ring timeout takes microseconds.
+
+use super::*;
+
+const RING: i64 = 20_000;
+const MAX_WAIT: i64 = 120_000;
+
+fn center(strategy: Strategy, wrap_up_ms: i64) -> CallCenter {
+    let mut c = CallCenter::new();
+    c.set_queue(QueueConfig { id: "sales".into(), strategy, ring_timeout_ms: RING, max_wait_ms: MAX_WAIT, wrap_up_ms });
+    c
+}
+
+fn login(c: &mut CallCenter, agent: &str, at: EpochMs) {
+    c.handle(Input::AgentLogin { agent_id: agent.into(), queues: vec!["sales".into()] }, at).unwrap();
+}
+
+fn arrive(c: &mut CallCenter, call: &str, at: EpochMs) -> Vec<Action> {
+    c.handle(Input::CallArrived { call_id: call.into(), queue_id: "sales".into() }, at).unwrap()
+}
+
+fn offers(actions: &[Action]) -> Vec<(String, String)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Offer { call_id, agent_id } => Some((call_id.clone(), agent_id.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn offer(call: &str, agent: &str) -> (String, String) {
+    (call.to_owned(), agent.to_owned())
+}
+
+#[test]
+fn longest_idle_agent_gets_the_call_then_wraps_up() {
+    let mut c = center(Strategy::LongestIdle, 30_000);
+    login(&mut c, "b", 200);
+    login(&mut c, "a", 100);
+    login(&mut c, "c", 300);
+    let out = arrive(&mut c, "call1", 1_000);
+    assert_eq!(offers(&out), vec![offer("call1", "a")], "a has been free since 100");
+    let out = c.handle(Input::Answered { call_id: "call1".into(), agent_id: "a".into() }, 3_000).unwrap();
+    assert!(out.contains(&Action::Connect { call_id: "call1".into(), agent_id: "a".into() }));
+    assert_eq!(c.agent_state("a"), AgentState::OnCall { call_id: "call1".into(), since: 3_000 });
+    c.handle(Input::CallEnded { call_id: "call1".into() }, 63_000).unwrap();
+    assert_eq!(c.next_deadline(), Some(93_000), "wrap-up ends by itself");
+    assert!(c.tick(92_999).is_empty());
+    c.tick(93_000);
+    assert_eq!(c.agent_state("a"), AgentState::Available { since: 93_000 });
+    // a is now the most recently freed: the next call goes to b.
+    assert_eq!(offers(&arrive(&mut c, "call2", 94_000)), vec![offer("call2", "b")]);
+}
+
+#[test]
+fn ring_timeout_moves_to_the_next_agent() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    login(&mut c, "a", 0);
+    login(&mut c, "b", 1);
+    assert_eq!(offers(&arrive(&mut c, "call", 10)), vec![offer("call", "a")]);
+    assert_eq!(c.next_deadline(), Some(10 + RING));
+    assert!(c.tick(10 + RING - 1).is_empty());
+    let out = c.tick(10 + RING);
+    assert!(out.contains(&Action::CancelOffer { call_id: "call".into(), agent_id: "a".into(), reason: OfferEnd::NoAnswer }));
+    assert_eq!(offers(&out), vec![offer("call", "b")]);
+    // b does not answer either: back to a, who is the only one left to try.
+    let out = c.tick(10 + 2 * RING);
+    assert_eq!(offers(&out), vec![offer("call", "a")]);
+}
+
+#[test]
+fn caller_released_after_the_maximum_wait() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    arrive(&mut c, "call", 5_000);
+    assert_eq!(c.waiting("sales"), vec![("call".to_owned(), 5_000)]);
+    assert_eq!(c.next_deadline(), Some(5_000 + MAX_WAIT));
+    let out = c.tick(5_000 + MAX_WAIT);
+    assert_eq!(out, vec![Action::ReleaseMaxWait { call_id: "call".into() }]);
+    assert!(c.waiting("sales").is_empty());
+    assert_eq!(c.next_deadline(), None);
+}
+
+#[test]
+fn max_wait_also_stops_a_ringing_agent() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    c.set_queue(QueueConfig { id: "sales".into(), strategy: Strategy::LongestIdle, ring_timeout_ms: 60_000, max_wait_ms: 30_000, wrap_up_ms: 0 });
+    login(&mut c, "a", 0);
+    arrive(&mut c, "call", 0);
+    let out = c.tick(30_000);
+    assert!(out.contains(&Action::CancelOffer { call_id: "call".into(), agent_id: "a".into(), reason: OfferEnd::CallGone }));
+    assert!(out.contains(&Action::ReleaseMaxWait { call_id: "call".into() }));
+    assert!(c.agent_state("a").is_available());
+}
+
+#[test]
+fn ring_all_first_answer_wins() {
+    let mut c = center(Strategy::RingAll, 0);
+    login(&mut c, "a", 0);
+    login(&mut c, "b", 0);
+    login(&mut c, "c", 0);
+    c.handle(Input::AgentPause { agent_id: "c".into(), reason: "обед".into() }, 1).unwrap();
+    assert_eq!(offers(&arrive(&mut c, "call", 10)), vec![offer("call", "a"), offer("call", "b")]);
+    let out = c.handle(Input::Answered { call_id: "call".into(), agent_id: "b".into() }, 20).unwrap();
+    assert!(out.contains(&Action::Connect { call_id: "call".into(), agent_id: "b".into() }));
+    assert!(out.contains(&Action::CancelOffer { call_id: "call".into(), agent_id: "a".into(), reason: OfferEnd::TakenByOther }));
+    assert!(c.agent_state("a").is_available());
+    let late = c.handle(Input::Answered { call_id: "call".into(), agent_id: "a".into() }, 21);
+    assert_eq!(late, Err(AcdError::NotOffered { agent_id: "a".into(), call_id: "call".into() }));
+}
+
+#[test]
+fn round_robin_takes_turns() {
+    let mut c = center(Strategy::RoundRobin, 0);
+    for agent in ["a", "b", "c"] {
+        login(&mut c, agent, 0);
+    }
+    let mut order = Vec::new();
+    for i in 0..4 {
+        let call = format!("call{i}");
+        let out = arrive(&mut c, &call, 100 * i);
+        let (_, agent) = offers(&out).pop().unwrap();
+        c.handle(Input::Answered { call_id: call.clone(), agent_id: agent.clone() }, 100 * i + 1).unwrap();
+        c.handle(Input::CallEnded { call_id: call }, 100 * i + 2).unwrap();
+        order.push(agent);
+    }
+    assert_eq!(order, ["a", "b", "c", "a"]);
+}
+
+#[test]
+fn caller_hangs_up_while_ringing() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    login(&mut c, "a", 0);
+    arrive(&mut c, "call", 10);
+    let out = c.handle(Input::CallerHungUp { call_id: "call".into() }, 15).unwrap();
+    assert!(out.contains(&Action::CancelOffer { call_id: "call".into(), agent_id: "a".into(), reason: OfferEnd::CallGone }));
+    assert!(out.contains(&Action::Abandoned { call_id: "call".into() }));
+    assert_eq!(c.agent_state("a"), AgentState::Available { since: 15 });
+}
+
+#[test]
+fn paused_agents_are_skipped_until_they_unpause() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    login(&mut c, "a", 0);
+    c.handle(Input::AgentPause { agent_id: "a".into(), reason: "training".into() }, 1).unwrap();
+    assert!(offers(&arrive(&mut c, "call", 10)).is_empty());
+    let out = c.handle(Input::AgentUnpause { agent_id: "a".into() }, 50).unwrap();
+    assert_eq!(offers(&out), vec![offer("call", "a")]);
+}
+
+#[test]
+fn rejected_offer_goes_to_someone_else_at_once() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    login(&mut c, "a", 0);
+    login(&mut c, "b", 5);
+    arrive(&mut c, "call", 10);
+    let out = c.handle(Input::Rejected { call_id: "call".into(), agent_id: "a".into() }, 12).unwrap();
+    assert_eq!(offers(&out), vec![offer("call", "b")]);
+}
+
+#[test]
+fn bad_inputs_are_errors_not_panics() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    assert_eq!(c.handle(Input::CallArrived { call_id: "x".into(), queue_id: "nope".into() }, 0), Err(AcdError::UnknownQueue("nope".into())));
+    assert_eq!(c.handle(Input::AgentLogout { agent_id: "ghost".into() }, 0), Err(AcdError::UnknownAgent("ghost".into())));
+    assert_eq!(c.handle(Input::CallEnded { call_id: "x".into() }, 0), Err(AcdError::UnknownCall("x".into())));
+    arrive(&mut c, "x", 0);
+    assert_eq!(c.handle(Input::CallArrived { call_id: "x".into(), queue_id: "sales".into() }, 1), Err(AcdError::DuplicateCall("x".into())));
+    login(&mut c, "a", 2);
+    c.handle(Input::Answered { call_id: "x".into(), agent_id: "a".into() }, 3).unwrap();
+    // An agent on a call cannot log out.
+    assert!(matches!(c.handle(Input::AgentLogout { agent_id: "a".into() }, 4), Err(AcdError::Illegal(_))));
+}
