@@ -381,3 +381,66 @@ pub struct TimelineItem {
     /// One line for the list.
     pub summary: String,
 }
+
+string_enum! {
+    /// Which way a call went.
+    CallDirection {
+        /// A customer called in.
+        Inbound => "inbound",
+        /// We called out.
+        Outbound => "outbound",
+    }
+}
+
+/// One call, as logged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Call {
+    /// Row id.
+    pub id: String,
+    /// In or out.
+    pub direction: CallDirection,
+    /// Caller, E.164 (or as received when it is not a phone number).
+    pub from_e164: String,
+    /// Called number.
+    pub to_e164: String,
+    /// Queue it entered.
+    pub queue_id: Option<String>,
+    /// Agent who took it.
+    pub agent_id: Option<String>,
+    /// Linked contact.
+    pub contact_id: Option<String>,
+    /// Linked deal.
+    pub deal_id: Option<String>,
+    /// When it was offered to the call center.
+    pub offered_at: EpochMs,
+    /// When an agent answered.
+    pub answered_at: Option<EpochMs>,
+    /// When it ended.
+    pub ended_at: Option<EpochMs>,
+    /// Time in queue until answered or abandoned.
+    pub wait_ms: Option<i64>,
+    /// Talk time.
+    pub talk_ms: Option<i64>,
+    /// Time on hold.
+    pub hold_ms: i64,
+    /// Why it ended (`caller_hangup`, `agent_hangup`, `abandoned`, `max_wait`, `interrupted`, ...).
+    pub end_reason: Option<String>,
+}
+
+/// One entry of a call's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CallEvent {
+    /// Row id.
+    pub id: String,
+    /// The call.
+    pub call_id: String,
+    /// When.
+    pub at: EpochMs,
+    /// What: `queued`, `offered`, `no_answer`, `answered`, `hold`, `ended`, ...
+    pub kind: String,
+    /// The agent concerned.
+    pub agent_id: Option<String>,
+    /// Details.
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}

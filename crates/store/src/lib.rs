@@ -6,6 +6,7 @@
 //! [`Backend`] checks in this crate. Every write records an audit entry in the same transaction.
 
 mod audit;
+mod calls;
 mod companies;
 mod contacts;
 mod custom_fields;
@@ -25,6 +26,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use audit::AuditFilter;
+pub use calls::NewCall;
 pub use companies::{CompanyChanges, CompanyFilter, NewCompany};
 pub use contacts::{
     ContactChanges, ContactFilter, ContactMatch, ImportDecision, ImportOutcome, ImportRow,

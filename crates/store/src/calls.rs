@@ -1,0 +1,163 @@
+//! The call log: one row per call that follows it from offer to end, and its events.
+//! The telephony adapters write here; statistics and timelines read it.
+
+use serde_json::{Value, json};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use switchboard_core::entity::{Call, CallDirection, CallEvent, DealStatus};
+use switchboard_core::new_id;
+
+use crate::sql::{Sql, parse_col};
+use crate::{Store, StoreError};
+
+/// A call entering the system.
+#[derive(Debug, Clone)]
+pub struct NewCall {
+    /// In or out.
+    pub direction: CallDirection,
+    /// Caller (E.164 when it parsed).
+    pub from_e164: String,
+    /// Called number.
+    pub to_e164: String,
+    /// Queue, for inbound calls.
+    pub queue_id: Option<String>,
+    /// When it was offered.
+    pub offered_at: i64,
+}
+
+const CALL_COLUMNS: &str = "id, direction, from_e164, to_e164, queue_id, agent_id, contact_id, deal_id, offered_at, \
+    answered_at, ended_at, wait_ms, talk_ms, hold_ms, end_reason";
+
+fn call_from_row(row: &AnyRow) -> Result<Call, StoreError> {
+    Ok(Call {
+        id: row.try_get("id")?,
+        direction: parse_col(row, "direction")?,
+        from_e164: row.try_get("from_e164")?,
+        to_e164: row.try_get("to_e164")?,
+        queue_id: row.try_get("queue_id")?,
+        agent_id: row.try_get("agent_id")?,
+        contact_id: row.try_get("contact_id")?,
+        deal_id: row.try_get("deal_id")?,
+        offered_at: row.try_get("offered_at")?,
+        answered_at: row.try_get("answered_at")?,
+        ended_at: row.try_get("ended_at")?,
+        wait_ms: row.try_get("wait_ms")?,
+        talk_ms: row.try_get("talk_ms")?,
+        hold_ms: row.try_get("hold_ms")?,
+        end_reason: row.try_get("end_reason")?,
+    })
+}
+
+impl Store {
+    /// Logs a new call. The customer's number links the contact when exactly one contact has
+    /// it, and the deal when that contact has exactly one open deal; otherwise the operator
+    /// picks later.
+    pub async fn create_call(&self, new: NewCall) -> Result<Call, StoreError> {
+        let customer = match new.direction {
+            CallDirection::Inbound => &new.from_e164,
+            CallDirection::Outbound => &new.to_e164,
+        };
+        let contacts = self.find_contacts_by_phone(customer).await?;
+        let contact_id = match contacts.as_slice() {
+            [only] => Some(only.id.clone()),
+            _ => None,
+        };
+        let deal_id = match &contact_id {
+            Some(contact) => {
+                let mut sql = Sql::new("SELECT id FROM deals WHERE contact_id = ");
+                sql.bind(contact.clone()).push(" AND status = ").bind(DealStatus::Open.as_str().to_owned()).push(" LIMIT 2");
+                let rows = sql.fetch_all(&self.pool).await?;
+                match rows.as_slice() {
+                    [only] => Some(only.try_get::<String, _>("id")?),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        let id = new_id();
+        let mut sql = Sql::new("INSERT INTO calls (id, direction, from_e164, to_e164, queue_id, contact_id, deal_id, offered_at) VALUES (");
+        sql.bind(id.clone()).push(", ").bind(new.direction.as_str().to_owned()).push(", ").bind(new.from_e164.clone());
+        sql.push(", ").bind(new.to_e164.clone()).push(", ").bind(new.queue_id.clone()).push(", ").bind(contact_id);
+        sql.push(", ").bind(deal_id).push(", ").bind(new.offered_at).push(")");
+        sql.execute(&self.pool).await?;
+        self.add_call_event(&id, new.offered_at, "offered", None, json!({"from": new.from_e164, "to": new.to_e164})).await?;
+        self.get_call(&id).await
+    }
+
+    /// A call by id.
+    pub async fn get_call(&self, id: &str) -> Result<Call, StoreError> {
+        let mut sql = Sql::new(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = "));
+        sql.bind(id.to_owned());
+        call_from_row(&sql.fetch_optional(&self.pool).await?.ok_or(StoreError::not_found("call"))?)
+    }
+
+    /// Records that `agent_id` answered at `at`; the wait is counted from the offer.
+    pub async fn call_answered(&self, id: &str, agent_id: &str, at: i64) -> Result<Call, StoreError> {
+        let mut sql = Sql::new("UPDATE calls SET agent_id = ");
+        sql.bind(agent_id.to_owned()).push(", answered_at = ").bind(at).push(", wait_ms = ").bind(at).push(" - offered_at");
+        sql.push(" WHERE id = ").bind(id.to_owned()).push(" AND answered_at IS NULL AND ended_at IS NULL");
+        if sql.execute(&self.pool).await? == 0 {
+            self.get_call(id).await?;
+            return Err(StoreError::Conflict("the call was already answered or has ended".into()));
+        }
+        self.add_call_event(id, at, "answered", Some(agent_id), json!({})).await?;
+        self.get_call(id).await
+    }
+
+    /// Closes a call at `at` with its reason and the hold time counted by the caller of this.
+    /// Talk time runs from the answer; an unanswered call's wait runs to the end.
+    pub async fn call_ended(&self, id: &str, at: i64, end_reason: &str, hold_ms: i64) -> Result<Call, StoreError> {
+        let mut sql = Sql::new("UPDATE calls SET ended_at = ");
+        sql.bind(at).push(", end_reason = ").bind(end_reason.to_owned()).push(", hold_ms = ").bind(hold_ms.max(0));
+        sql.push(", talk_ms = CASE WHEN answered_at IS NULL THEN NULL ELSE ").bind(at).push(" - answered_at END");
+        sql.push(", wait_ms = CASE WHEN answered_at IS NULL THEN ").bind(at).push(" - offered_at ELSE wait_ms END");
+        sql.push(" WHERE id = ").bind(id.to_owned()).push(" AND ended_at IS NULL");
+        if sql.execute(&self.pool).await? == 0 {
+            self.get_call(id).await?;
+            return Err(StoreError::Conflict("the call has already ended".into()));
+        }
+        self.add_call_event(id, at, "ended", None, json!({"reason": end_reason})).await?;
+        self.get_call(id).await
+    }
+
+    /// Closes every call still open (after a crash or restart) with `end_reason`; returns how
+    /// many.
+    pub async fn close_open_calls(&self, at: i64, end_reason: &str) -> Result<u64, StoreError> {
+        let mut sql = Sql::new("UPDATE calls SET ended_at = ");
+        sql.bind(at).push(", end_reason = ").bind(end_reason.to_owned());
+        sql.push(", talk_ms = CASE WHEN answered_at IS NULL THEN NULL ELSE ").bind(at).push(" - answered_at END");
+        sql.push(", wait_ms = CASE WHEN answered_at IS NULL THEN ").bind(at).push(" - offered_at ELSE wait_ms END");
+        sql.push(" WHERE ended_at IS NULL");
+        sql.execute(&self.pool).await
+    }
+
+    /// Appends an event to a call's timeline.
+    pub async fn add_call_event(&self, call_id: &str, at: i64, kind: &str, agent_id: Option<&str>, detail: Value) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO call_events (id, call_id, at, kind, agent_id, detail) VALUES (");
+        sql.bind(new_id()).push(", ").bind(call_id.to_owned()).push(", ").bind(at).push(", ").bind(kind.to_owned());
+        sql.push(", ").bind(agent_id.map(str::to_owned)).push(", ").bind(detail.to_string()).push(")");
+        sql.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A call's events, in order.
+    pub async fn call_events(&self, call_id: &str) -> Result<Vec<CallEvent>, StoreError> {
+        let mut sql = Sql::new("SELECT id, call_id, at, kind, agent_id, detail FROM call_events WHERE call_id = ");
+        sql.bind(call_id.to_owned()).push(" ORDER BY at, id");
+        sql.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                let detail: String = row.try_get("detail")?;
+                Ok(CallEvent {
+                    id: row.try_get("id")?,
+                    call_id: row.try_get("call_id")?,
+                    at: row.try_get("at")?,
+                    kind: row.try_get("kind")?,
+                    agent_id: row.try_get("agent_id")?,
+                    detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
+                })
+            })
+            .collect()
+    }
+}
