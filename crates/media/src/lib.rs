@@ -3,6 +3,8 @@
 //! legs builds on it.
 #![deny(missing_docs)]
 
+pub mod dtmf;
 pub mod g711;
 pub mod rtp;
 pub mod rewrite;
+pub mod tone;
