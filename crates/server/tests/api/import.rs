@@ -15,6 +15,13 @@ fn temp_file(name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// Removes the directory `temp_file` made for `path`.
+fn remove_temp(path: &std::path::Path) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 fn options() -> ImportOptions {
     ImportOptions { on_duplicate: OnDuplicate::Merge, default_owner: None, region: Region::RU, progress: false }
 }
@@ -69,6 +76,7 @@ async fn csv_import(backend: Backend) {
     let skip = ImportOptions { on_duplicate: OnDuplicate::Skip, ..options() };
     let skipped = import_contacts_file(store, &Actor::system(), &path, &skip).await.unwrap();
     assert_eq!(skipped.skipped, 3);
+    remove_temp(&path);
     db.finish().await;
 }
 
@@ -115,7 +123,9 @@ async fn xlsx_import_and_export_round_trip(backend: Backend) {
         assert_eq!(export_contacts_file(store, &out).await.unwrap(), 2);
         let back = import_contacts_file(store, &Actor::system(), &out, &options()).await.unwrap();
         assert_eq!((back.created, back.unchanged, back.rejected.len()), (0, 2, 0), "{ext}: {back:?}");
+        remove_temp(&out);
     }
+    remove_temp(&path);
     assert_eq!(total(store).await, 2);
     db.finish().await;
 }
@@ -175,6 +185,7 @@ async fn duplicates_across_batches(backend: Backend) {
     let companies = store.list_companies(&Default::default(), PageRequest::new(None, None)).await.unwrap();
     assert_eq!(companies.total, 7, "each company created once");
     assert_eq!(total(store).await, 2598);
+    remove_temp(&path);
     db.finish().await;
 }
 

@@ -12,7 +12,7 @@ pub struct TestDb {
     pub store: Store,
     /// The URL the test database is reachable at.
     pub url: String,
-    cleanup: Cleanup,
+    cleanup: Option<Cleanup>,
 }
 
 enum Cleanup {
@@ -34,7 +34,7 @@ impl TestDb {
                 let store = Store::connect(&url, 4).await.expect("open sqlite");
                 store.migrate().await.expect("migrate sqlite");
                 store.seed_defaults().await.expect("seed");
-                TestDb { store, url, cleanup: Cleanup::File(path) }
+                TestDb { store, url, cleanup: Some(Cleanup::File(path)) }
             }
             Backend::Postgres => {
                 let admin_url = pg_admin_url();
@@ -46,14 +46,22 @@ impl TestDb {
                 let store = Store::connect(&url, 4).await.expect("open postgres");
                 store.migrate().await.expect("migrate postgres");
                 store.seed_defaults().await.expect("seed");
-                TestDb { store, url, cleanup: Cleanup::Database { admin_url, name } }
+                TestDb { store, url, cleanup: Some(Cleanup::Database { admin_url, name }) }
             }
         }
     }
 
-    pub async fn finish(self) {
+    pub async fn finish(mut self) {
         self.store.close().await;
-        match self.cleanup {
+        if let Some(cleanup) = self.cleanup.take() {
+            cleanup.run().await;
+        }
+    }
+}
+
+impl Cleanup {
+    async fn run(self) {
+        match self {
             Cleanup::File(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -65,6 +73,21 @@ impl TestDb {
                     admin.close().await;
                 }
             }
+        }
+    }
+}
+
+/// A test that panicked never reaches `finish`: clean up here instead, on a thread of its own
+/// (the test's runtime may be unwinding).
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(cleanup) = self.cleanup.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(cleanup.run());
+                }
+            })
+            .join();
         }
     }
 }
