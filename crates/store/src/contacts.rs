@@ -100,9 +100,6 @@ pub struct ContactFilter {
     pub custom: Vec<(String, String)>,
 }
 
-/// A contact found by a phone lookup.
-pub type ContactMatch = Contact;
-
 pub(crate) fn contact_search_key(c: &NewContact) -> String {
     let mut parts: Vec<&str> = vec![&c.last_name, &c.first_name, &c.middle_name];
     if let Some(p) = &c.position {
@@ -300,7 +297,7 @@ impl Store {
 
     /// Every contact having `e164` among its phones (any extension), oldest first. A number
     /// shared by several contacts returns all of them.
-    pub async fn find_contacts_by_phone(&self, e164: &str) -> Result<Vec<ContactMatch>, StoreError> {
+    pub async fn find_contacts_by_phone(&self, e164: &str) -> Result<Vec<Contact>, StoreError> {
         let mut sql = Sql::new(&format!(
             "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN (SELECT contact_id FROM contact_phones WHERE e164 = "
         ));

@@ -29,7 +29,7 @@ pub use audit::AuditFilter;
 pub use calls::NewCall;
 pub use companies::{CompanyChanges, CompanyFilter, NewCompany};
 pub use contacts::{
-    ContactChanges, ContactFilter, ContactMatch, ImportDecision, ImportOutcome, ImportRow,
+    ContactChanges, ContactFilter, ImportDecision, ImportOutcome, ImportRow,
     NewContact, NewPhone, OnDuplicate,
 };
 pub use custom_fields::NewCustomField;

@@ -128,21 +128,26 @@ impl Store {
             .collect();
         let all_emails: Vec<String> =
             rows.iter().flat_map(|r| r.contact.emails.iter().cloned()).collect::<HashSet<_>>().into_iter().collect();
-        let mut phone_owner = owners(&mut tx, self.backend, "SELECT e164, contact_id FROM contact_phones WHERE e164 IN ", &all_phones).await?;
-        let mut email_owner = owners(&mut tx, self.backend, "SELECT email, contact_id FROM contact_emails WHERE email IN ", &all_emails).await?;
+        let mut phone_owner = ids_by_value(&mut tx, self.backend, "SELECT e164, contact_id FROM contact_phones WHERE e164 IN ", &all_phones).await?;
+        let mut email_owner = ids_by_value(&mut tx, self.backend, "SELECT email, contact_id FROM contact_emails WHERE email IN ", &all_emails).await?;
+        let mut existing: Vec<String> = phone_owner.values().chain(email_owner.values()).cloned().collect();
+        existing.sort();
+        existing.dedup();
         if self.backend == Backend::Postgres {
             // Another import batch may be merging into the same existing contacts on another
             // connection: lock them (in id order, so two batches cannot deadlock) and read them
             // only after that batch has committed.
-            let mut existing: Vec<String> = phone_owner.values().chain(email_owner.values()).cloned().collect();
-            existing.sort();
-            existing.dedup();
             for chunk in existing.chunks(1000) {
                 let mut lock = Sql::bulk(self.backend, "SELECT id FROM contacts WHERE id IN ");
                 lock.bind_list(chunk.iter().cloned()).push(" ORDER BY id FOR UPDATE");
                 lock.fetch_all(&mut *tx).await?;
             }
         }
+        // Every contact this batch may merge into, read in one go rather than one per row.
+        let mut existing_contacts: HashMap<String, Contact> = match on_duplicate {
+            OnDuplicate::Merge => self.get_contacts(&existing).await?.into_iter().map(|c| (c.id.clone(), c)).collect(),
+            OnDuplicate::Skip | OnDuplicate::Create => HashMap::new(),
+        };
         let names: Vec<String> = rows.iter().filter_map(|r| r.company_name.clone()).collect();
         let companies = resolve_companies(&mut tx, self.backend, actor, &names).await?;
 
@@ -170,8 +175,7 @@ impl Store {
                     let index = match pending_by_id.get(&existing_id) {
                         Some(&i) => i,
                         None => {
-                            let existing = self.get_contacts(std::slice::from_ref(&existing_id)).await?;
-                            let Some(existing) = existing.into_iter().next() else {
+                            let Some(existing) = existing_contacts.remove(&existing_id) else {
                                 return Err(StoreError::not_found("contact"));
                             };
                             pending.push(pending_from_existing(existing, line));
@@ -229,7 +233,7 @@ async fn resolve_companies(
             }
         }
         let keys: Vec<String> = names.keys().cloned().collect();
-        let mut found = owners(&mut *conn, backend, "SELECT name_key, id FROM companies WHERE name_key IN ", &keys).await?;
+        let mut found = ids_by_value(&mut *conn, backend, "SELECT name_key, id FROM companies WHERE name_key IN ", &keys).await?;
         let now = now_ms();
         let missing: Vec<(String, String, String)> = names
             .into_iter()
@@ -256,8 +260,9 @@ async fn resolve_companies(
         Ok(found)
     }
 
-/// `value -> contact id` for the given values; the first (lowest) id wins when several share one.
-async fn owners(conn: &mut AnyConnection, backend: Backend, select: &str, values: &[String]) -> Result<HashMap<String, String>, StoreError> {
+/// `value -> id` for the given values (`select` names the value column first, the id second);
+/// the lowest id wins when several rows share a value.
+async fn ids_by_value(conn: &mut AnyConnection, backend: Backend, select: &str, values: &[String]) -> Result<HashMap<String, String>, StoreError> {
     let mut out: HashMap<String, String> = HashMap::with_capacity(values.len());
     for chunk in values.chunks(1000) {
         let mut sql = Sql::bulk(backend, select);
