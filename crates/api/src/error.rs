@@ -61,6 +61,9 @@ pub enum ApiError {
     /// The change conflicts with the record's state.
     #[error("{0}")]
     Conflict(String),
+    /// A part of the system this needs is not running (503).
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything else; logged, never shown.
     #[error("internal error")]
     Internal(String),
@@ -105,6 +108,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::CONFLICT, "duplicate", Some(field.as_str()), Some(value.as_str()), Some(existing_id.as_str()))
             }
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", None, None, None),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", None, None, None),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None, None, None)

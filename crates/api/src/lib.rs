@@ -9,6 +9,7 @@ mod error;
 mod extract;
 mod openapi;
 mod routes;
+pub mod telephony;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,12 +52,22 @@ struct Inner {
     store: Store,
     config: ApiConfig,
     login_failures: auth::LoginThrottle,
+    telephony: Option<telephony::TelephonyHandle>,
 }
 
 impl AppState {
     /// Wraps the store and settings.
     pub fn new(store: Store, config: ApiConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default() }) }
+        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default(), telephony: None }) }
+    }
+
+    /// Wraps the store and settings, with the channel to the telephony side.
+    pub fn with_telephony(store: Store, config: ApiConfig, telephony: telephony::TelephonyHandle) -> AppState {
+        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default(), telephony: Some(telephony) }) }
+    }
+
+    pub(crate) fn telephony(&self) -> Option<&telephony::TelephonyHandle> {
+        self.inner.telephony.as_ref()
     }
 
     pub(crate) fn store(&self) -> &Store {

@@ -425,6 +425,39 @@ pub struct Call {
     pub hold_ms: i64,
     /// Why it ended (`caller_hangup`, `agent_hangup`, `abandoned`, `max_wait`, `interrupted`, ...).
     pub end_reason: Option<String>,
+    /// Trunk or account an inbound call came through.
+    pub origin: Option<String>,
+    /// SIP status of a failed call.
+    pub sip_code: Option<i64>,
+}
+
+/// A call queue: the number callers dial, how agents are chosen, and its time limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Queue {
+    /// Row id.
+    pub id: String,
+    /// Unique name.
+    pub name: String,
+    /// The number (or SIP user) that routes calls here, unique.
+    pub number: Option<String>,
+    /// How agents are picked.
+    pub strategy: crate::acd::Strategy,
+    /// How long one agent rings before the next is tried.
+    pub ring_timeout_ms: i64,
+    /// How long a caller waits at most; then the call is released and counts as missed.
+    pub max_wait_ms: i64,
+    /// After-call work time given to the agent.
+    pub wrap_up_ms: i64,
+    /// Whether calls are recorded.
+    pub record: bool,
+    /// Service level: answered within this many ms ...
+    pub sl_answer_ms: i64,
+    /// ... for this percentage of calls.
+    pub sl_target_pct: i64,
+    /// Agents (user ids) serving the queue.
+    pub members: Vec<String>,
+    /// When it was created.
+    pub created_at: EpochMs,
 }
 
 /// One entry of a call's timeline.

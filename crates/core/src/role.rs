@@ -55,6 +55,12 @@ pub enum Action {
     ReadAudit,
     /// Bulk import and export of contacts.
     ImportExport,
+    /// Go available, pause, take calls; read the calls one took.
+    TakeCalls,
+    /// Read every call and the live state of queues, agents and registrations.
+    MonitorCalls,
+    /// Configure queues, their members and agents' SIP phones.
+    ManageTelephony,
 }
 
 impl Role {
@@ -66,10 +72,10 @@ impl Role {
         use Action::*;
         use Role::*;
         match action {
-            ReadCrm | CreateCrm | EditOwnCrm | ReadUsers => true,
-            EditAnyCrm => matches!(self, Supervisor | Manager | Admin),
+            ReadCrm | CreateCrm | EditOwnCrm | ReadUsers | TakeCalls => true,
+            EditAnyCrm | MonitorCalls => matches!(self, Supervisor | Manager | Admin),
             DeleteCrm | ReadAudit | ImportExport => matches!(self, Manager | Admin),
-            ManageUsers | ManageSettings => self == Admin,
+            ManageUsers | ManageSettings | ManageTelephony => self == Admin,
         }
     }
 
@@ -139,6 +145,9 @@ mod tests {
         expect(ManageSettings, [false, false, false, true]);
         expect(ReadAudit, [false, false, true, true]);
         expect(ImportExport, [false, false, true, true]);
+        expect(TakeCalls, [true, true, true, true]);
+        expect(MonitorCalls, [false, true, true, true]);
+        expect(ManageTelephony, [false, false, false, true]);
     }
 
     #[test]

@@ -4,3 +4,4 @@
 pub mod import;
 pub mod settings;
 pub mod startup;
+pub mod telephony;

@@ -192,6 +192,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
     }
     println!("Switchboard is listening on http://{addr}");
+    if let Some(sip) = app.sip_addr() {
+        println!("SIP (UDP and TCP) on {sip}");
+    }
     tracing::info!(%addr, "listening");
     app.run_until(shutdown_signal()).await
 }

@@ -53,6 +53,86 @@ pub struct Settings {
     pub log: LogSettings,
     /// Recordings.
     pub recordings: RecordingSettings,
+    /// SIP edge.
+    pub sip: SipSettings,
+    /// Media relay.
+    pub media: MediaSettings,
+}
+
+/// `[sip]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct SipSettings {
+    /// Turn the SIP edge on.
+    pub enabled: bool,
+    /// UDP and TCP listen address.
+    pub listen: String,
+    /// Address for SDP and Contact (empty: the listen address).
+    pub advertised_ip: String,
+    /// Calls beyond which INVITEs get 503.
+    pub max_calls: usize,
+    /// Trunk peers.
+    #[serde(default)]
+    pub trunks: Vec<TrunkSettings>,
+    /// Accounts to register.
+    #[serde(default)]
+    pub registrations: Vec<RegistrationSettings>,
+}
+
+/// `[[sip.trunks]]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct TrunkSettings {
+    /// Name.
+    pub name: String,
+    /// Allowed source addresses or CIDR blocks.
+    pub allow: Vec<String>,
+    /// Digest user (empty: no challenge).
+    #[serde(default)]
+    pub username: String,
+    /// Digest password.
+    #[serde(default)]
+    pub password: Secret,
+    /// Queue for numbers that match no queue.
+    #[serde(default)]
+    pub queue: String,
+}
+
+/// `[[sip.registrations]]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct RegistrationSettings {
+    /// Name.
+    pub name: String,
+    /// User part of the address of record.
+    pub username: String,
+    /// Digest user, when different.
+    #[serde(default)]
+    pub auth_username: String,
+    /// Password.
+    pub password: Secret,
+    /// Registrar URI.
+    pub registrar: String,
+    /// Requested expiry.
+    #[serde(default = "default_expiry")]
+    pub expiry_s: u32,
+    /// Queue for calls on this account.
+    #[serde(default)]
+    pub queue: String,
+}
+
+fn default_expiry() -> u32 {
+    300
+}
+
+/// `[media]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct MediaSettings {
+    /// Address RTP sockets bind to.
+    pub ip: String,
+    /// First RTP port.
+    pub rtp_port_min: u16,
+    /// Last RTP port.
+    pub rtp_port_max: u16,
+    /// Seconds without media after which a call is ended (0: never).
+    pub dead_peer_s: u64,
 }
 
 /// `[http]`

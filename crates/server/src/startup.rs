@@ -12,6 +12,7 @@ use switchboard_store::{Actor, NewUser, Store};
 use tokio::net::TcpListener;
 
 use crate::settings::Settings;
+use crate::telephony::Telephony;
 
 /// Opens the store named by the settings, applies migrations and seeds the defaults.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
@@ -60,6 +61,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: Store,
+    telephony: Option<Telephony>,
     /// Set when this start created the first admin.
     pub initial_admin: Option<InitialAdmin>,
 }
@@ -75,9 +77,28 @@ impl Application {
             cookie_secure: settings.http.cookie_secure,
             body_limit: settings.http.body_limit_bytes,
         };
-        let router = switchboard_api::router(AppState::new(store.clone(), config));
         let listener = TcpListener::bind(settings.http.listen).await.with_context(|| format!("cannot listen on {}", settings.http.listen))?;
-        Ok(Application { listener, router, store, initial_admin })
+        let telephony = if settings.sip.enabled {
+            // Calls left open by a previous run (a crash) can no longer end normally.
+            let closed = store.close_open_calls(crate::telephony::now_ms(), "interrupted").await?;
+            if closed > 0 {
+                tracing::warn!(calls = closed, "closed calls left open by the previous run");
+            }
+            Some(Telephony::start(settings, store.clone(), config.region).await?)
+        } else {
+            None
+        };
+        let state = match &telephony {
+            Some(t) => AppState::with_telephony(store.clone(), config, t.handle()),
+            None => AppState::new(store.clone(), config),
+        };
+        let router = switchboard_api::router(state);
+        Ok(Application { listener, router, store, telephony, initial_admin })
+    }
+
+    /// The SIP address (UDP and TCP), when the SIP edge runs.
+    pub fn sip_addr(&self) -> Option<SocketAddr> {
+        self.telephony.as_ref().map(Telephony::sip_addr)
     }
 
     /// The address actually bound.
@@ -106,6 +127,9 @@ impl Application {
         });
         let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("http server failed");
         housekeeping.abort();
+        if let Some(t) = &self.telephony {
+            t.shutdown();
+        }
         self.store.close().await;
         result
     }

@@ -11,6 +11,7 @@ fn switchboard(data_dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
     cmd.env("SWITCHBOARD_DATA_DIR", data_dir)
         .env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:0")
+        .env("SWITCHBOARD_SIP__LISTEN", "127.0.0.1:0")
         .env("SWITCHBOARD_LOG__LEVEL", "warn")
         .env_remove("SWITCHBOARD_DATABASE__URL")
         .env_remove("SWITCHBOARD_AUTH__INITIAL_ADMIN_PASSWORD");

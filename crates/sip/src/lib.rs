@@ -1,5 +1,10 @@
-//! The SIP edge. For now: SDP offer/answer for G.711 audio with RFC 4733 telephone-events.
-//! The rsipstack endpoint (registration, trunk, dialogs) builds on this.
+//! The SIP edge: the rsipstack endpoint ([`edge`]) that takes calls from trunks and registered
+//! accounts, rings agents' SIP phones and bridges their media; SDP offer/answer for G.711 audio
+//! with RFC 4733 telephone-events ([`sdp`]); IP allow-lists ([`net`]).
 #![deny(missing_docs)]
 
+pub mod edge;
+pub mod net;
 pub mod sdp;
+
+pub use edge::{Account, EdgeConfig, EdgeError, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge, Trunk};

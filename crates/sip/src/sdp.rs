@@ -231,7 +231,8 @@ impl Codec {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// Its encoding name.
+    pub fn name(self) -> &'static str {
         match self {
             Codec::Pcmu => "PCMU",
             Codec::Pcma => "PCMA",
@@ -279,7 +280,46 @@ pub fn negotiate(offer: &SessionDescription) -> Result<Answer, SdpError> {
     Ok(Answer { codec, telephone_event, direction, remote, ptime: offer.ptime.unwrap_or(20).clamp(10, 60) })
 }
 
+/// Telephone-event payload type the gateway offers.
+pub const OFFERED_EVENT_PT: u8 = 101;
+
+/// Writes the gateway's own offer: PCMU and PCMA (`preferred` first, so a peer that can will
+/// use the same law as the other leg and nothing is transcoded) and telephone-event.
+pub fn offer_sdp(preferred: Codec, local: (IpAddr, u16), session_id: u64, session_version: u64) -> String {
+    let (ip, port) = local;
+    let family = if ip.is_ipv4() { "IP4" } else { "IP6" };
+    let other = match preferred {
+        Codec::Pcmu => Codec::Pcma,
+        Codec::Pcma => Codec::Pcmu,
+    };
+    let (a, b, te) = (preferred.payload_type(), other.payload_type(), OFFERED_EVENT_PT);
+    format!(
+        "v=0\r\no=switchboard {session_id} {session_version} IN {family} {ip}\r\ns=switchboard\r\nc=IN {family} {ip}\r\nt=0 0\r\n\
+         m=audio {port} RTP/AVP {a} {b} {te}\r\na=rtpmap:{a} {an}/8000\r\na=rtpmap:{b} {bn}/8000\r\n\
+         a=rtpmap:{te} telephone-event/8000\r\na=fmtp:{te} 0-16\r\na=ptime:20\r\na=sendrecv\r\n",
+        an = preferred.name(),
+        bn = other.name(),
+    )
+}
+
+/// Reads a peer's answer to our offer: the codec it chose (its first PCMU/PCMA), its
+/// telephone-event type, where to send, and the direction seen from our side (a peer answering
+/// `recvonly` leaves us `sendonly`): the same reading as [`negotiate`] gives an offer.
+pub fn read_answer(answer: &SessionDescription) -> Result<Answer, SdpError> {
+    negotiate(answer)
+}
+
 impl Answer {
+    /// Whether, with this as our side's direction, we may send to the peer.
+    pub fn we_send(&self) -> bool {
+        self.remote.is_some() && matches!(self.direction, Direction::SendRecv | Direction::SendOnly)
+    }
+
+    /// Whether, with this as our side's direction, the peer is expected to send to us.
+    pub fn peer_sends(&self) -> bool {
+        matches!(self.direction, Direction::SendRecv | Direction::RecvOnly)
+    }
+
     /// Writes the answer SDP, with our media at `local` and `session_version` (increase it on
     /// every re-offer within a dialog).
     pub fn to_sdp(&self, local: (IpAddr, u16), session_id: u64, session_version: u64) -> String {

@@ -8,7 +8,7 @@ use switchboard_core::entity::{Call, CallDirection, CallEvent, DealStatus};
 use switchboard_core::new_id;
 
 use crate::sql::{Sql, parse_col};
-use crate::{Store, StoreError};
+use crate::{Page, PageRequest, Store, StoreError};
 
 /// A call entering the system.
 #[derive(Debug, Clone)]
@@ -23,10 +23,14 @@ pub struct NewCall {
     pub queue_id: Option<String>,
     /// When it was offered.
     pub offered_at: i64,
+    /// Id to use (the telephony edge names its calls); `None` mints one.
+    pub id: Option<String>,
+    /// Trunk or account it came through, for inbound calls.
+    pub origin: Option<String>,
 }
 
 const CALL_COLUMNS: &str = "id, direction, from_e164, to_e164, queue_id, agent_id, contact_id, deal_id, offered_at, \
-    answered_at, ended_at, wait_ms, talk_ms, hold_ms, end_reason";
+    answered_at, ended_at, wait_ms, talk_ms, hold_ms, end_reason, origin, sip_code";
 
 fn call_from_row(row: &AnyRow) -> Result<Call, StoreError> {
     Ok(Call {
@@ -45,6 +49,8 @@ fn call_from_row(row: &AnyRow) -> Result<Call, StoreError> {
         talk_ms: row.try_get("talk_ms")?,
         hold_ms: row.try_get("hold_ms")?,
         end_reason: row.try_get("end_reason")?,
+        origin: row.try_get("origin")?,
+        sip_code: row.try_get("sip_code")?,
     })
 }
 
@@ -74,11 +80,11 @@ impl Store {
             }
             None => None,
         };
-        let id = new_id();
-        let mut sql = Sql::new("INSERT INTO calls (id, direction, from_e164, to_e164, queue_id, contact_id, deal_id, offered_at) VALUES (");
+        let id = new.id.clone().unwrap_or_else(new_id);
+        let mut sql = Sql::new("INSERT INTO calls (id, direction, from_e164, to_e164, queue_id, contact_id, deal_id, offered_at, origin) VALUES (");
         sql.bind(id.clone()).push(", ").bind(new.direction.as_str().to_owned()).push(", ").bind(new.from_e164.clone());
         sql.push(", ").bind(new.to_e164.clone()).push(", ").bind(new.queue_id.clone()).push(", ").bind(contact_id);
-        sql.push(", ").bind(deal_id).push(", ").bind(new.offered_at).push(")");
+        sql.push(", ").bind(deal_id).push(", ").bind(new.offered_at).push(", ").bind(new.origin.clone()).push(")");
         sql.execute(&self.pool).await?;
         self.add_call_event(&id, new.offered_at, "offered", None, json!({"from": new.from_e164, "to": new.to_e164})).await?;
         self.get_call(&id).await
@@ -120,6 +126,14 @@ impl Store {
         self.get_call(id).await
     }
 
+    /// Records the SIP status of a call that failed (an outbound leg refused, for instance).
+    pub async fn set_call_sip_code(&self, id: &str, code: i64) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE calls SET sip_code = ");
+        sql.bind(code).push(" WHERE id = ").bind(id.to_owned());
+        sql.execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Closes every call still open (after a crash or restart) with `end_reason`; returns how
     /// many.
     pub async fn close_open_calls(&self, at: i64, end_reason: &str) -> Result<u64, StoreError> {
@@ -129,6 +143,24 @@ impl Store {
         sql.push(", wait_ms = CASE WHEN answered_at IS NULL THEN ").bind(at).push(" - offered_at ELSE wait_ms END");
         sql.push(" WHERE ended_at IS NULL");
         sql.execute(&self.pool).await
+    }
+
+    /// Calls, newest first; only `agent_id`'s when given.
+    pub async fn list_calls(&self, agent_id: Option<&str>, page: PageRequest) -> Result<Page<Call>, StoreError> {
+        let build = |select: &str| {
+            let mut sql = Sql::new(select);
+            sql.push(" FROM calls WHERE 1 = 1");
+            if let Some(agent) = agent_id {
+                sql.push(" AND agent_id = ").bind(agent.to_owned());
+            }
+            sql
+        };
+        let total = build("SELECT COUNT(*)").fetch_count(&self.pool).await?;
+        let mut sql = build(&format!("SELECT {CALL_COLUMNS}"));
+        sql.push(" ORDER BY offered_at DESC, id DESC LIMIT ").bind(i64::from(page.per_page));
+        sql.push(" OFFSET ").bind(page.offset());
+        let items = sql.fetch_all(&self.pool).await?.iter().map(call_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items, page: page.page, per_page: page.per_page, total })
     }
 
     /// Appends an event to a call's timeline.

@@ -9,12 +9,15 @@ use sqlx::{AssertSqlSafe, SqlSafeStr};
 use crate::Backend;
 
 /// (version, description, SQLite DDL, PostgreSQL DDL)
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "crm",
-    include_str!("../../../migrations/sqlite/0001_crm.sql"),
-    include_str!("../../../migrations/postgres/0001_crm.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (1, "crm", include_str!("../../../migrations/sqlite/0001_crm.sql"), include_str!("../../../migrations/postgres/0001_crm.sql")),
+    (
+        2,
+        "telephony",
+        include_str!("../../../migrations/sqlite/0002_telephony.sql"),
+        include_str!("../../../migrations/postgres/0002_telephony.sql"),
+    ),
+];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
     let migrations = MIGRATIONS

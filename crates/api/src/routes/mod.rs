@@ -7,6 +7,7 @@ pub(crate) mod custom_fields;
 pub(crate) mod deals;
 pub(crate) mod notes;
 pub(crate) mod tasks;
+pub(crate) mod telephony;
 pub(crate) mod users;
 
 use axum::Router;
@@ -31,6 +32,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(notes::router())
         .merge(custom_fields::router())
         .merge(audit::router())
+        .merge(telephony::router())
         .route("/api/openapi.json", get(crate::openapi::serve))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { ApiError::NotFound("route") })

@@ -15,7 +15,7 @@ pub use agent::{AgentEvent, AgentState, IllegalTransition};
 use crate::EpochMs;
 
 /// How a queue picks agents for a waiting call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// The available agent idle the longest.
@@ -25,6 +25,30 @@ pub enum Strategy {
     RingAll,
     /// Agents in turn, continuing after the last one offered.
     RoundRobin,
+}
+
+impl Strategy {
+    /// The name used in the API and the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::LongestIdle => "longest_idle",
+            Strategy::RingAll => "ring_all",
+            Strategy::RoundRobin => "round_robin",
+        }
+    }
+}
+
+impl std::str::FromStr for Strategy {
+    type Err = crate::entity::UnknownValue;
+
+    fn from_str(s: &str) -> Result<Strategy, Self::Err> {
+        match s {
+            "longest_idle" => Ok(Strategy::LongestIdle),
+            "ring_all" => Ok(Strategy::RingAll),
+            "round_robin" => Ok(Strategy::RoundRobin),
+            other => Err(crate::entity::UnknownValue { value: other.to_owned(), expected: &["longest_idle", "ring_all", "round_robin"] }),
+        }
+    }
 }
 
 /// A queue's rules.

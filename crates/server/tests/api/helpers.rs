@@ -25,6 +25,7 @@ impl TestApp {
         let data_dir = std::env::temp_dir().join(format!("sb-app-{}", uuid::Uuid::now_v7().as_simple()));
         let mut settings = Settings::load(None).expect("settings");
         settings.http.listen = "127.0.0.1:0".parse().expect("addr");
+        settings.sip.listen = "127.0.0.1:0".into();
         settings.http.body_limit_bytes = 64 * 1024;
         settings.database.url = Secret::new(db.url.clone());
         settings.auth.initial_admin_password = Secret::new(ADMIN_PASSWORD);

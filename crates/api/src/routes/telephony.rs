@@ -1,0 +1,237 @@
+//! `/api/agent/state`, `/api/telephony/status`, `/api/queues`, `/api/users/{id}/sip`,
+//! `/api/calls/{id}`: agents going available, supervisors watching, admins configuring.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use switchboard_core::Action;
+use switchboard_core::acd::{AgentState, Strategy};
+use switchboard_core::entity::{Call, CallEvent, Queue};
+use switchboard_store::{NewQueue, Page, QueueChanges};
+use tokio::sync::oneshot;
+use utoipa::ToSchema;
+
+use super::{Paging, nullable};
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{CurrentUser, JsonBody, QueryParams};
+use crate::telephony::{AgentTarget, TelephonyRequest, TelephonyStatus};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/agent/state", get(agent_state).put(set_agent_state))
+        .route("/api/telephony/status", get(status))
+        .route("/api/queues", get(list_queues).post(create_queue))
+        .route("/api/queues/{id}", get(read_queue).patch(update_queue))
+        .route("/api/users/{id}/sip", get(read_sip).put(set_sip))
+        .route("/api/calls", get(list_calls))
+        .route("/api/calls/{id}", get(read_call))
+}
+
+/// The state an agent asks for.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SetAgentState {
+    /// `available`, `paused` or `offline`.
+    state: String,
+    /// Why, for `paused` (lunch, training, ...).
+    reason: Option<String>,
+}
+
+async fn ask<T>(state: &AppState, make: impl FnOnce(oneshot::Sender<T>) -> TelephonyRequest) -> Result<T, ApiError> {
+    let handle = state.telephony().ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
+    let (tx, rx) = oneshot::channel();
+    handle.send(make(tx)).map_err(|_| ApiError::Unavailable("telephony is not running".into()))?;
+    rx.await.map_err(|_| ApiError::Unavailable("telephony did not answer".into()))
+}
+
+/// The logged-in agent's state.
+#[utoipa::path(get, path = "/api/agent/state", tag = "telephony", responses((status = 200, body = Object)))]
+pub(crate) async fn agent_state(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<AgentState>> {
+    user.require(Action::TakeCalls)?;
+    let user_id = user.id().to_owned();
+    Ok(Json(ask(&state, |reply| TelephonyRequest::AgentState { user_id, reply }).await?))
+}
+
+/// Goes available (into the agent's queues), pauses with a reason, or goes offline. Going
+/// available needs a SIP phone configured for the agent.
+#[utoipa::path(put, path = "/api/agent/state", request_body = SetAgentState, tag = "telephony", responses((status = 200, body = Object), (status = 422)))]
+pub(crate) async fn set_agent_state(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<SetAgentState>) -> ApiResult<Json<AgentState>> {
+    user.require(Action::TakeCalls)?;
+    let target = match b.state.as_str() {
+        "available" => AgentTarget::Available,
+        "offline" => AgentTarget::Offline,
+        "paused" => {
+            let reason = b.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).ok_or_else(|| ApiError::invalid("reason", "a pause needs a reason"))?;
+            if reason.chars().count() > 100 {
+                return Err(ApiError::invalid("reason", "at most 100 characters"));
+            }
+            AgentTarget::Paused(reason)
+        }
+        other => return Err(ApiError::invalid_input("state", "expected available, paused or offline", other)),
+    };
+    let user_id = user.id().to_owned();
+    let result = ask(&state, |reply| TelephonyRequest::SetAgentState { user_id, target, reply }).await?;
+    result.map(Json).map_err(|message| ApiError::invalid("state", message))
+}
+
+/// Registrations, calls in progress, agents and queues (supervisors and up).
+#[utoipa::path(get, path = "/api/telephony/status", tag = "telephony", responses((status = 200, body = TelephonyStatus), (status = 403)))]
+pub(crate) async fn status(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<TelephonyStatus>> {
+    user.require(Action::MonitorCalls)?;
+    Ok(Json(ask(&state, |reply| TelephonyRequest::Status { reply }).await?))
+}
+
+/// A new queue (admin).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateQueue {
+    name: String,
+    number: Option<String>,
+    strategy: Option<Strategy>,
+    ring_timeout_ms: Option<i64>,
+    max_wait_ms: Option<i64>,
+    wrap_up_ms: Option<i64>,
+    record: Option<bool>,
+    sl_answer_ms: Option<i64>,
+    sl_target_pct: Option<i64>,
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+/// Queue changes (admin); `members` replaces the list.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateQueue {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    number: Option<Option<String>>,
+    strategy: Option<Strategy>,
+    ring_timeout_ms: Option<i64>,
+    max_wait_ms: Option<i64>,
+    wrap_up_ms: Option<i64>,
+    record: Option<bool>,
+    sl_answer_ms: Option<i64>,
+    sl_target_pct: Option<i64>,
+    members: Option<Vec<String>>,
+}
+
+fn reload(state: &AppState) {
+    if let Some(handle) = state.telephony() {
+        let _ = handle.send(TelephonyRequest::ReloadQueues);
+    }
+}
+
+/// Every queue.
+#[utoipa::path(get, path = "/api/queues", tag = "telephony", responses((status = 200, body = [Queue])))]
+pub(crate) async fn list_queues(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<Queue>>> {
+    user.require(Action::TakeCalls)?;
+    Ok(Json(state.store().list_queues().await?))
+}
+
+/// Creates a queue (admin).
+#[utoipa::path(post, path = "/api/queues", request_body = CreateQueue, tag = "telephony", responses((status = 201, body = Queue), (status = 403), (status = 409)))]
+pub(crate) async fn create_queue(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<CreateQueue>) -> ApiResult<(StatusCode, Json<Queue>)> {
+    user.require(Action::ManageTelephony)?;
+    let new = NewQueue {
+        name: b.name,
+        number: b.number,
+        strategy: b.strategy,
+        ring_timeout_ms: b.ring_timeout_ms,
+        max_wait_ms: b.max_wait_ms,
+        wrap_up_ms: b.wrap_up_ms,
+        record: b.record,
+        sl_answer_ms: b.sl_answer_ms,
+        sl_target_pct: b.sl_target_pct,
+        members: b.members,
+    };
+    let queue = state.store().create_queue(&user.actor(), new).await?;
+    reload(&state);
+    Ok((StatusCode::CREATED, Json(queue)))
+}
+
+/// One queue.
+#[utoipa::path(get, path = "/api/queues/{id}", tag = "telephony", responses((status = 200, body = Queue), (status = 404)))]
+pub(crate) async fn read_queue(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Queue>> {
+    user.require(Action::TakeCalls)?;
+    Ok(Json(state.store().get_queue(&id).await?))
+}
+
+/// Changes a queue (admin). Agents already available keep the queues they logged in to
+/// until they next go available.
+#[utoipa::path(patch, path = "/api/queues/{id}", request_body = UpdateQueue, tag = "telephony", responses((status = 200, body = Queue), (status = 403)))]
+pub(crate) async fn update_queue(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<UpdateQueue>) -> ApiResult<Json<Queue>> {
+    user.require(Action::ManageTelephony)?;
+    let changes = QueueChanges {
+        name: b.name,
+        number: b.number,
+        strategy: b.strategy,
+        ring_timeout_ms: b.ring_timeout_ms,
+        max_wait_ms: b.max_wait_ms,
+        wrap_up_ms: b.wrap_up_ms,
+        record: b.record,
+        sl_answer_ms: b.sl_answer_ms,
+        sl_target_pct: b.sl_target_pct,
+        members: b.members,
+    };
+    let queue = state.store().update_queue(&user.actor(), &id, changes).await?;
+    reload(&state);
+    Ok(Json(queue))
+}
+
+/// An agent's SIP phone.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SipEndpoint {
+    /// The URI the gateway calls to ring the agent (`sip:101@192.0.2.10:5060`); null removes it.
+    uri: Option<String>,
+}
+
+/// An agent's SIP phone (the agent themselves, or an admin).
+#[utoipa::path(get, path = "/api/users/{id}/sip", tag = "telephony", responses((status = 200, body = SipEndpoint), (status = 403)))]
+pub(crate) async fn read_sip(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<SipEndpoint>> {
+    if id != user.id() {
+        user.require(Action::ManageTelephony)?;
+    }
+    state.store().get_user(&id).await?;
+    Ok(Json(SipEndpoint { uri: state.store().sip_endpoint(&id).await? }))
+}
+
+/// Sets an agent's SIP phone (admin).
+#[utoipa::path(put, path = "/api/users/{id}/sip", request_body = SipEndpoint, tag = "telephony", responses((status = 200, body = SipEndpoint), (status = 403), (status = 422)))]
+pub(crate) async fn set_sip(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<SipEndpoint>) -> ApiResult<Json<SipEndpoint>> {
+    user.require(Action::ManageTelephony)?;
+    state.store().get_user(&id).await?;
+    state.store().set_sip_endpoint(&user.actor(), &id, b.uri.as_deref()).await?;
+    Ok(Json(SipEndpoint { uri: state.store().sip_endpoint(&id).await? }))
+}
+
+/// Calls, newest first: supervisors and up see every call, agents the calls they took.
+#[utoipa::path(get, path = "/api/calls", params(Paging), tag = "telephony", responses((status = 200, body = Object)))]
+pub(crate) async fn list_calls(State(state): State<AppState>, user: CurrentUser, QueryParams(paging): QueryParams<Paging>) -> ApiResult<Json<Page<Call>>> {
+    user.require(Action::TakeCalls)?;
+    let agent = if user.0.role.can(Action::MonitorCalls) { None } else { Some(user.id()) };
+    Ok(Json(state.store().list_calls(agent, paging.request()).await?))
+}
+
+/// A call with its events.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CallWithEvents {
+    call: Call,
+    events: Vec<CallEvent>,
+}
+
+/// A call record and its events: the agent who took it, or supervisors and up.
+#[utoipa::path(get, path = "/api/calls/{id}", tag = "telephony", responses((status = 200, body = CallWithEvents), (status = 403), (status = 404)))]
+pub(crate) async fn read_call(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<CallWithEvents>> {
+    user.require(Action::TakeCalls)?;
+    let call = state.store().get_call(&id).await?;
+    if call.agent_id.as_deref() != Some(user.id()) {
+        user.require(Action::MonitorCalls)?;
+    }
+    let events = state.store().call_events(&id).await?;
+    Ok(Json(CallWithEvents { call, events }))
+}

@@ -1,0 +1,144 @@
+use std::net::Ipv4Addr;
+use std::sync::Mutex as StdMutex;
+
+use super::*;
+use crate::g711::{alaw_to_linear, linear_to_ulaw};
+use crate::rtp::build;
+use crate::tone::{dominant, sine_ulaw};
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+async fn peer() -> (UdpSocket, SocketAddr) {
+    let s = UdpSocket::bind((LOOPBACK, 0)).await.unwrap();
+    let a = s.local_addr().unwrap();
+    (s, a)
+}
+
+async fn recv(s: &UdpSocket) -> Vec<u8> {
+    let mut buf = vec![0u8; 2048];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(2), s.recv_from(&mut buf)).await.expect("a packet within 2 s").unwrap();
+    buf.truncate(n);
+    buf
+}
+
+fn collecting() -> (EventSink, Arc<StdMutex<Vec<MediaEvent>>>) {
+    let seen = Arc::new(StdMutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    (Box::new(move |e| sink.lock().unwrap().push(e)), seen)
+}
+
+#[test]
+fn ports_are_even_and_come_back() {
+    let pool = PortPool::new(LOOPBACK, 41_000, 41_005);
+    assert_eq!(pool.available(), 3);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let a = pool.bind().unwrap();
+        assert_eq!(a.port() % 2, 0);
+        assert_eq!(pool.available(), 2);
+        drop(a);
+        assert_eq!(pool.available(), 3);
+        let held: Vec<RtpSocket> = (0..3).map(|_| pool.bind().unwrap()).collect();
+        assert_eq!(pool.bind().unwrap_err().kind(), io::ErrorKind::AddrInUse);
+        drop(held);
+    });
+}
+
+#[tokio::test]
+async fn relays_both_ways_transcoding_and_rewriting() {
+    let pool = PortPool::new(LOOPBACK, 41_100, 41_199);
+    let (caller, _) = peer().await;
+    let (agent, agent_addr) = peer().await;
+    let a = pool.bind().unwrap();
+    let b = pool.bind().unwrap();
+    let (a_local, b_local) = (a.local(), b.local());
+    let (sink, _) = collecting();
+    // The caller speaks PCMU, the agent PCMA; the SDP addresses are right for the agent but
+    // the caller's packets come from elsewhere (NAT): the relay must answer where they come from.
+    let _bridge = bridge(
+        (a, LegMedia::new(PT_PCMU, Some(101), Some("127.0.0.1:9".parse().unwrap()))),
+        (b, LegMedia::new(PT_PCMA, Some(96), Some(agent_addr))),
+        BridgeOptions { dead_peer: Duration::ZERO },
+        sink,
+    );
+    let tone = sine_ulaw(1000.0, 0.5, 0, 160);
+    for i in 0..3u16 {
+        caller.send_to(&build(i == 0, PT_PCMU, 500 + i, 1000 + u32::from(i) * 160, 0xCAFE, &tone), a_local).await.unwrap();
+    }
+    let mut seqs = Vec::new();
+    for _ in 0..3 {
+        let pkt = recv(&agent).await;
+        let p = RtpPacket::parse(&pkt).unwrap();
+        assert_eq!(p.payload_type, PT_PCMA);
+        assert_ne!(p.ssrc, 0xCAFE, "the agent sees the relay's own SSRC");
+        let samples: Vec<i16> = p.payload(&pkt).iter().map(|&b| alaw_to_linear(b)).collect();
+        assert_eq!(dominant(&samples, &[440.0, 1000.0, 2000.0]), Some(1000.0));
+        seqs.push(p.sequence);
+    }
+    assert_eq!(seqs[1], seqs[0].wrapping_add(1));
+    assert_eq!(seqs[2], seqs[0].wrapping_add(2));
+    // The agent answers; it reaches the caller at the address its packets came from.
+    let back: Vec<u8> = sine_ulaw(2000.0, 0.5, 0, 160).iter().map(|&u| crate::g711::linear_to_alaw(crate::g711::ulaw_to_linear(u))).collect();
+    agent.send_to(&build(false, PT_PCMA, 1, 160, 0xBEEF, &back), b_local).await.unwrap();
+    let pkt = recv(&caller).await;
+    let p = RtpPacket::parse(&pkt).unwrap();
+    assert_eq!(p.payload_type, PT_PCMU);
+    let samples: Vec<i16> = p.payload(&pkt).iter().map(|&b| crate::g711::ulaw_to_linear(b)).collect();
+    assert_eq!(dominant(&samples, &[440.0, 1000.0, 2000.0]), Some(2000.0));
+    let _ = linear_to_ulaw(0);
+}
+
+#[tokio::test]
+async fn dtmf_is_relayed_under_the_other_payload_type_and_reported_once() {
+    let pool = PortPool::new(LOOPBACK, 41_200, 41_299);
+    let (caller, _) = peer().await;
+    let (agent, agent_addr) = peer().await;
+    let a = pool.bind().unwrap();
+    let a_local = a.local();
+    let b = pool.bind().unwrap();
+    let (sink, seen) = collecting();
+    let _bridge = bridge(
+        (a, LegMedia::new(PT_PCMU, Some(101), None)),
+        (b, LegMedia::new(PT_PCMU, Some(96), Some(agent_addr))),
+        BridgeOptions { dead_peer: Duration::ZERO },
+        sink,
+    );
+    for (i, end) in [false, true, true, true].into_iter().enumerate() {
+        let ev = TelephoneEvent { event: 5, end, volume: 10, duration: 160 * (u16::try_from(i).unwrap() + 1) };
+        caller.send_to(&build(i == 0, 101, 10 + u16::try_from(i).unwrap(), 8000, 1, &ev.to_bytes()), a_local).await.unwrap();
+        let pkt = recv(&agent).await;
+        assert_eq!(RtpPacket::parse(&pkt).unwrap().payload_type, 96);
+    }
+    assert_eq!(*seen.lock().unwrap(), vec![MediaEvent::Dtmf { side: Side::A, digit: '5' }]);
+}
+
+#[tokio::test]
+async fn garbage_is_dropped_and_a_silent_peer_is_reported() {
+    let pool = PortPool::new(LOOPBACK, 41_300, 41_399);
+    let (caller, _) = peer().await;
+    let (agent, agent_addr) = peer().await;
+    let a = pool.bind().unwrap();
+    let a_local = a.local();
+    let b = pool.bind().unwrap();
+    let (sink, seen) = collecting();
+    let handle = bridge(
+        (a, LegMedia::new(PT_PCMU, None, None)),
+        (b, LegMedia { expect_packets: false, ..LegMedia::new(PT_PCMU, None, Some(agent_addr)) }),
+        BridgeOptions { dead_peer: Duration::from_millis(300) },
+        sink,
+    );
+    caller.send_to(b"not rtp at all", a_local).await.unwrap();
+    caller.send_to(&build(false, PT_PCMU, 1, 1, 1, &[0xFF; 160]), a_local).await.unwrap();
+    // The garbage was not relayed; the good packet was.
+    let pkt = recv(&agent).await;
+    assert_eq!(pkt.len(), 172);
+    // The caller then goes silent: reported once, within bounded time. The agent, not
+    // expected to send, is never reported.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while seen.lock().unwrap().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(*seen.lock().unwrap(), vec![MediaEvent::PeerDead { side: Side::A }]);
+    drop(handle);
+}

@@ -1,0 +1,451 @@
+//! The switch: wires the SIP edge, the call-center core and the call log together.
+//!
+//! One task owns the [`CallCenter`]. It takes the edge's events and the API's requests one at
+//! a time, feeds them to the core with the current time, and carries out the actions the core
+//! returns (ring, stop ringing, connect, release). It sleeps until the core's next deadline
+//! when nothing happens, so ring timeouts and maximum waits fire on time. Call-log writes go
+//! through a second task in order, so a slow database never holds up signalling.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use switchboard_api::telephony::{AgentTarget, AgentView, QueueView, RegistrationView, TelephonyHandle, TelephonyRequest, TelephonyStatus};
+use switchboard_core::acd::{Action, AgentState, CallCenter, Input, OfferEnd, QueueConfig};
+use switchboard_core::entity::CallDirection;
+use switchboard_core::{PhoneNumber, Region};
+use switchboard_media::relay::PortPool;
+use switchboard_sip::edge::{Account, EdgeConfig, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge, Trunk};
+use switchboard_store::{NewCall, Store};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use crate::settings::Settings;
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The running telephony side.
+pub struct Telephony {
+    edge: SipEdge,
+    requests: TelephonyHandle,
+}
+
+impl Telephony {
+    /// Starts the SIP edge and the switch from the settings.
+    pub async fn start(settings: &Settings, store: Store, region: Region) -> anyhow::Result<Telephony> {
+        let config = edge_config(settings)?;
+        let media_ip: IpAddr = settings.media.ip.parse().with_context(|| format!("media.ip {:?} is not an IP address", settings.media.ip))?;
+        anyhow::ensure!(settings.media.rtp_port_min <= settings.media.rtp_port_max, "media.rtp_port_min must not exceed media.rtp_port_max");
+        let ports = PortPool::new(media_ip, settings.media.rtp_port_min, settings.media.rtp_port_max);
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let edge = SipEdge::start(config, ports, events_tx).await.context("cannot start the SIP edge")?;
+        let (requests, requests_rx) = mpsc::unbounded_channel();
+        let (writes, writes_rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_log(store.clone(), writes_rx));
+        let mut switch = Switch {
+            store,
+            edge: edge.clone(),
+            cc: CallCenter::new(),
+            region,
+            default_queues: HashMap::new(),
+            calls: HashMap::new(),
+            agent_uris: HashMap::new(),
+            writes,
+        };
+        for trunk in &settings.sip.trunks {
+            if !trunk.queue.is_empty() {
+                switch.default_queues.insert(trunk.name.clone(), trunk.queue.clone());
+            }
+        }
+        switch.reload_queues().await;
+        tokio::spawn(switch.run(events_rx, requests_rx));
+        Ok(Telephony { edge, requests })
+    }
+
+    /// The channel the API talks through.
+    pub fn handle(&self) -> TelephonyHandle {
+        self.requests.clone()
+    }
+
+    /// The SIP address.
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.edge.local_addr()
+    }
+
+    /// Stops the SIP edge.
+    pub fn shutdown(&self) {
+        self.edge.shutdown();
+    }
+}
+
+fn edge_config(settings: &Settings) -> anyhow::Result<EdgeConfig> {
+    let sip = &settings.sip;
+    let listen: SocketAddr = sip.listen.parse().with_context(|| format!("sip.listen {:?} is not an address", sip.listen))?;
+    let advertised_ip = if sip.advertised_ip.trim().is_empty() {
+        anyhow::ensure!(!listen.ip().is_unspecified(), "sip.advertised_ip must be set when sip.listen is a wildcard address");
+        listen.ip()
+    } else {
+        sip.advertised_ip.parse().with_context(|| format!("sip.advertised_ip {:?} is not an IP address", sip.advertised_ip))?
+    };
+    let mut trunks = Vec::new();
+    for t in &sip.trunks {
+        let allow = t
+            .allow
+            .iter()
+            .map(|a| a.parse().map_err(|e| anyhow::anyhow!("sip.trunks {:?}: {e}", t.name)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let credential = (!t.username.is_empty()).then(|| (t.username.clone(), t.password.expose().to_owned()));
+        trunks.push(Trunk { name: t.name.clone(), allow, credential, queue: (!t.queue.is_empty()).then(|| t.queue.clone()) });
+    }
+    let accounts = sip
+        .registrations
+        .iter()
+        .map(|r| Account {
+            name: r.name.clone(),
+            username: r.username.clone(),
+            auth_username: (!r.auth_username.is_empty()).then(|| r.auth_username.clone()),
+            password: r.password.expose().to_owned(),
+            registrar: r.registrar.clone(),
+            expiry_s: r.expiry_s.max(30),
+            queue: (!r.queue.is_empty()).then(|| r.queue.clone()),
+        })
+        .collect();
+    Ok(EdgeConfig {
+        listen,
+        advertised_ip,
+        max_calls: sip.max_calls,
+        user_agent: format!("Switchboard/{}", env!("CARGO_PKG_VERSION")),
+        trunks,
+        accounts,
+        dead_peer: Duration::from_secs(settings.media.dead_peer_s),
+    })
+}
+
+/// What the switch remembers of a call beyond the core.
+#[derive(Debug, Default)]
+struct CallInfo {
+    hold_since: Option<i64>,
+    hold_ms: i64,
+}
+
+enum Write {
+    Create(NewCall),
+    Event { call_id: String, at: i64, kind: &'static str, agent_id: Option<String>, detail: Value },
+    Answered { call_id: String, agent_id: String, at: i64 },
+    Ended { call_id: String, at: i64, reason: &'static str, hold_ms: i64 },
+}
+
+/// Applies call-log writes in order.
+async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<Write>) {
+    while let Some(w) = writes.recv().await {
+        let result = match w {
+            Write::Create(new) => store.create_call(new).await.map(|_| ()),
+            Write::Event { call_id, at, kind, agent_id, detail } => store.add_call_event(&call_id, at, kind, agent_id.as_deref(), detail).await,
+            Write::Answered { call_id, agent_id, at } => store.call_answered(&call_id, &agent_id, at).await.map(|_| ()),
+            Write::Ended { call_id, at, reason, hold_ms } => store.call_ended(&call_id, at, reason, hold_ms).await.map(|_| ()),
+        };
+        if let Err(e) = result {
+            warn!(error = %e, "call log write failed");
+        }
+    }
+}
+
+struct Switch {
+    store: Store,
+    edge: SipEdge,
+    cc: CallCenter,
+    region: Region,
+    /// Trunk name -> queue name for calls whose number matches no queue.
+    default_queues: HashMap<String, String>,
+    calls: HashMap<String, CallInfo>,
+    /// SIP URIs of logged-in agents' phones.
+    agent_uris: HashMap<String, String>,
+    writes: mpsc::UnboundedSender<Write>,
+}
+
+impl Switch {
+    async fn run(mut self, mut events: mpsc::UnboundedReceiver<EdgeEvent>, mut requests: mpsc::UnboundedReceiver<TelephonyRequest>) {
+        loop {
+            let sleep = match self.cc.next_deadline() {
+                Some(at) => Duration::from_millis(u64::try_from((at - now_ms()).max(0)).unwrap_or(0)),
+                None => Duration::from_secs(3600),
+            };
+            tokio::select! {
+                e = events.recv() => match e {
+                    Some(e) => self.on_edge(e).await,
+                    None => break,
+                },
+                r = requests.recv() => match r {
+                    Some(r) => self.on_request(r).await,
+                    None => break,
+                },
+                () = tokio::time::sleep(sleep) => {
+                    let actions = self.cc.tick(now_ms());
+                    self.apply(actions);
+                }
+            }
+        }
+        debug!("switch stopped");
+    }
+
+    fn write(&self, w: Write) {
+        let _ = self.writes.send(w);
+    }
+
+    fn event(&self, call_id: &str, kind: &'static str, agent_id: Option<&str>, detail: Value) {
+        self.write(Write::Event { call_id: call_id.to_owned(), at: now_ms(), kind, agent_id: agent_id.map(str::to_owned), detail });
+    }
+
+    async fn reload_queues(&mut self) {
+        match self.store.list_queues().await {
+            Ok(queues) => {
+                for q in queues {
+                    self.cc.set_queue(QueueConfig { id: q.id, strategy: q.strategy, ring_timeout_ms: q.ring_timeout_ms, max_wait_ms: q.max_wait_ms, wrap_up_ms: q.wrap_up_ms });
+                }
+            }
+            Err(e) => warn!(error = %e, "cannot load queues"),
+        }
+    }
+
+    async fn route(&self, to: &str, origin: &Origin, queue_hint: Option<&str>) -> Option<String> {
+        if let Ok(Some(q)) = self.store.queue_for_number(to).await {
+            return Some(q.id);
+        }
+        let fallback = queue_hint.map(str::to_owned).or_else(|| match origin {
+            Origin::Trunk(name) => self.default_queues.get(name).cloned(),
+            Origin::Account(_) => None,
+        })?;
+        self.store.queue_for_number(&fallback).await.ok().flatten().map(|q| q.id)
+    }
+
+    fn normalise(&self, number: &str) -> String {
+        PhoneNumber::parse(number, self.region).map_or_else(|_| number.to_owned(), |p| p.e164().to_owned())
+    }
+
+    async fn on_edge(&mut self, event: EdgeEvent) {
+        let now = now_ms();
+        match event {
+            EdgeEvent::Incoming { call_id, from, to, origin, queue } => {
+                let Some(queue_id) = self.route(&to, &origin, queue.as_deref()).await else {
+                    info!(call_id, to, "no queue for the called number: 404");
+                    self.edge.release(&call_id, 404);
+                    return;
+                };
+                let origin_name = match &origin {
+                    Origin::Trunk(n) | Origin::Account(n) => n.clone(),
+                };
+                self.write(Write::Create(NewCall {
+                    direction: CallDirection::Inbound,
+                    from_e164: self.normalise(&from),
+                    to_e164: to.clone(),
+                    queue_id: Some(queue_id.clone()),
+                    offered_at: now,
+                    id: Some(call_id.clone()),
+                    origin: Some(origin_name),
+                }));
+                self.calls.insert(call_id.clone(), CallInfo::default());
+                match self.cc.handle(Input::CallArrived { call_id: call_id.clone(), queue_id }, now) {
+                    Ok(actions) => self.apply(actions),
+                    Err(e) => {
+                        warn!(error = %e, call_id, "cannot queue the call");
+                        self.calls.remove(&call_id);
+                        self.edge.release(&call_id, 500);
+                        self.write(Write::Ended { call_id, at: now, reason: "failed", hold_ms: 0 });
+                    }
+                }
+            }
+            EdgeEvent::CallerGone { call_id } => {
+                self.calls.remove(&call_id);
+                match self.cc.handle(Input::CallerHungUp { call_id: call_id.clone() }, now) {
+                    Ok(actions) => self.apply(actions),
+                    Err(e) => debug!(error = %e, call_id, "caller gone"),
+                }
+            }
+            EdgeEvent::OfferRinging { call_id, agent_id } => self.event(&call_id, "ringing", Some(&agent_id), json!({})),
+            EdgeEvent::OfferAnswered { call_id, agent_id } => match self.cc.handle(Input::Answered { call_id: call_id.clone(), agent_id: agent_id.clone() }, now) {
+                Ok(actions) => self.apply(actions),
+                Err(e) => {
+                    // Another agent took it first (ring-all), or the caller left.
+                    debug!(error = %e, call_id, agent_id, "late answer");
+                    self.edge.drop_offer(&call_id, &agent_id);
+                }
+            },
+            EdgeEvent::OfferFailed { call_id, agent_id, code } => {
+                self.event(&call_id, "rejected", Some(&agent_id), json!({"sip_code": code}));
+                match self.cc.handle(Input::Rejected { call_id: call_id.clone(), agent_id }, now) {
+                    Ok(actions) => self.apply(actions),
+                    Err(e) => debug!(error = %e, call_id, "offer failed"),
+                }
+            }
+            EdgeEvent::Ended { call_id, by } => {
+                let info = self.calls.remove(&call_id).unwrap_or_default();
+                let hold_ms = info.hold_ms + info.hold_since.map_or(0, |s| now - s);
+                let reason = match by {
+                    EndedBy::Caller => "caller_hangup",
+                    EndedBy::Agent => "agent_hangup",
+                    EndedBy::MediaTimeout => "media_timeout",
+                };
+                self.write(Write::Ended { call_id: call_id.clone(), at: now, reason, hold_ms });
+                match self.cc.handle(Input::CallEnded { call_id: call_id.clone() }, now) {
+                    Ok(actions) => self.apply(actions),
+                    Err(e) => debug!(error = %e, call_id, "call ended"),
+                }
+            }
+            EdgeEvent::Hold { call_id, by, on } => {
+                if let Some(info) = self.calls.get_mut(&call_id) {
+                    if on && info.hold_since.is_none() {
+                        info.hold_since = Some(now);
+                    } else if !on && let Some(since) = info.hold_since.take() {
+                        info.hold_ms += now - since;
+                    }
+                }
+                self.event(&call_id, if on { "hold" } else { "resume" }, None, json!({"by": party(by)}));
+            }
+            EdgeEvent::Dtmf { call_id, by, digit } => self.event(&call_id, "dtmf", None, json!({"by": party(by), "digit": digit.to_string()})),
+            EdgeEvent::Registration(status) => log_registration(&status),
+        }
+    }
+
+    fn apply(&mut self, actions: Vec<Action>) {
+        let mut queue = std::collections::VecDeque::from(actions);
+        while let Some(action) = queue.pop_front() {
+            let now = now_ms();
+            match action {
+                Action::Offer { call_id, agent_id } => {
+                    let offered = match self.agent_uris.get(&agent_id) {
+                        Some(uri) => self.edge.offer(&call_id, &agent_id, uri).map_err(|e| e.to_string()),
+                        None => Err("the agent has no SIP phone".to_owned()),
+                    };
+                    match offered {
+                        Ok(()) => self.event(&call_id, "offer", Some(&agent_id), json!({})),
+                        Err(e) => {
+                            warn!(call_id, agent_id, error = %e, "cannot ring the agent");
+                            self.event(&call_id, "rejected", Some(&agent_id), json!({"error": e}));
+                            if let Ok(more) = self.cc.handle(Input::Rejected { call_id, agent_id }, now) {
+                                queue.extend(more);
+                            }
+                        }
+                    }
+                }
+                Action::CancelOffer { call_id, agent_id, reason } => {
+                    self.edge.cancel_offer(&call_id, &agent_id);
+                    let kind = match reason {
+                        OfferEnd::NoAnswer => "no_answer",
+                        OfferEnd::TakenByOther => "taken_by_other",
+                        OfferEnd::CallGone => "offer_withdrawn",
+                    };
+                    self.event(&call_id, kind, Some(&agent_id), json!({}));
+                }
+                Action::Connect { call_id, agent_id } => match self.edge.connect(&call_id, &agent_id) {
+                    Ok(()) => self.write(Write::Answered { call_id, agent_id, at: now }),
+                    Err(e) => {
+                        warn!(call_id, agent_id, error = %e, "cannot connect");
+                        self.edge.release(&call_id, 500);
+                        self.calls.remove(&call_id);
+                        self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: "failed", hold_ms: 0 });
+                        if let Ok(more) = self.cc.handle(Input::CallEnded { call_id }, now) {
+                            queue.extend(more);
+                        }
+                    }
+                },
+                Action::ReleaseMaxWait { call_id } => {
+                    self.edge.release(&call_id, 480);
+                    self.calls.remove(&call_id);
+                    self.write(Write::Ended { call_id, at: now, reason: "max_wait", hold_ms: 0 });
+                }
+                Action::Abandoned { call_id } => {
+                    self.calls.remove(&call_id);
+                    self.write(Write::Ended { call_id, at: now, reason: "abandoned", hold_ms: 0 });
+                }
+                Action::AgentChanged { agent_id, state } => debug!(agent_id, state = state.name(), "agent state"),
+            }
+        }
+    }
+
+    async fn on_request(&mut self, request: TelephonyRequest) {
+        match request {
+            TelephonyRequest::SetAgentState { user_id, target, reply } => {
+                let result = self.set_agent_state(&user_id, target).await;
+                let _ = reply.send(result);
+            }
+            TelephonyRequest::AgentState { user_id, reply } => {
+                let _ = reply.send(self.cc.agent_state(&user_id));
+            }
+            TelephonyRequest::Status { reply } => {
+                let registrations = self.edge.registrations().into_iter().map(registration_view).collect();
+                let agents = self.agent_uris.keys().map(|id| AgentView { user_id: id.clone(), state: self.cc.agent_state(id) }).collect();
+                let queues = match self.store.list_queues().await {
+                    Ok(qs) => qs
+                        .into_iter()
+                        .map(|q| {
+                            let waiting = self.cc.waiting(&q.id);
+                            QueueView { queue_id: q.id, waiting: waiting.len(), oldest_since: waiting.first().map(|(_, at)| *at) }
+                        })
+                        .collect(),
+                    Err(_) => Vec::new(),
+                };
+                let _ = reply.send(TelephonyStatus { sip_listen: self.edge.local_addr().to_string(), active_calls: self.edge.active_calls(), registrations, agents, queues });
+            }
+            TelephonyRequest::ReloadQueues => self.reload_queues().await,
+        }
+    }
+
+    async fn set_agent_state(&mut self, user_id: &str, target: AgentTarget) -> Result<AgentState, String> {
+        let now = now_ms();
+        let current = self.cc.agent_state(user_id);
+        let input = match (&current, target) {
+            (AgentState::Offline, AgentTarget::Available) => {
+                let uri = self.store.sip_endpoint(user_id).await.map_err(|e| e.to_string())?.ok_or("no SIP phone is configured for this agent")?;
+                let queues = self.store.queues_of_agent(user_id).await.map_err(|e| e.to_string())?;
+                if queues.is_empty() {
+                    return Err("the agent is not a member of any queue".into());
+                }
+                self.agent_uris.insert(user_id.to_owned(), uri);
+                Some(Input::AgentLogin { agent_id: user_id.to_owned(), queues })
+            }
+            (AgentState::Paused { .. }, AgentTarget::Available) => Some(Input::AgentUnpause { agent_id: user_id.to_owned() }),
+            (AgentState::WrapUp { .. }, AgentTarget::Available) => Some(Input::WrapUpDone { agent_id: user_id.to_owned() }),
+            (AgentState::Available { .. } | AgentState::Ringing { .. } | AgentState::OnCall { .. }, AgentTarget::Available) => None,
+            (_, AgentTarget::Paused(reason)) => Some(Input::AgentPause { agent_id: user_id.to_owned(), reason }),
+            (AgentState::Offline, AgentTarget::Offline) => None,
+            (_, AgentTarget::Offline) => Some(Input::AgentLogout { agent_id: user_id.to_owned() }),
+        };
+        if let Some(input) = input {
+            let actions = self.cc.handle(input, now).map_err(|e| e.to_string())?;
+            self.apply(actions);
+        }
+        Ok(self.cc.agent_state(user_id))
+    }
+}
+
+fn party(p: Party) -> &'static str {
+    match p {
+        Party::Caller => "caller",
+        Party::Agent => "agent",
+    }
+}
+
+fn log_registration(status: &RegistrationStatus) {
+    match status.state.as_str() {
+        "registered" => info!(account = status.name, expires_s = ?status.expires_s, "registered"),
+        _ => warn!(account = status.name, state = status.state, code = ?status.last_code, error = ?status.last_error, "registration"),
+    }
+}
+
+fn registration_view(r: RegistrationStatus) -> RegistrationView {
+    RegistrationView {
+        name: r.name,
+        registrar: r.registrar,
+        state: r.state,
+        last_code: r.last_code,
+        last_error: r.last_error,
+        expires_s: r.expires_s,
+        successes: r.successes,
+        registered_at: r.registered_at,
+    }
+}

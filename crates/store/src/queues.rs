@@ -1,0 +1,281 @@
+//! Call queues, their members, and agents' SIP phones: what the call-center core is loaded
+//! with at start and whenever an admin changes them.
+
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use switchboard_core::acd::Strategy;
+use switchboard_core::entity::Queue;
+use switchboard_core::new_id;
+
+use crate::sql::{Sql, parse_col};
+use crate::teams::require_ref;
+use crate::{Actor, Store, StoreError, audit, now_ms};
+
+/// A queue to create; `None` fields take the schema's defaults.
+#[derive(Debug, Clone, Default)]
+pub struct NewQueue {
+    /// Unique name.
+    pub name: String,
+    /// Number that routes calls here.
+    pub number: Option<String>,
+    /// Routing strategy.
+    pub strategy: Option<Strategy>,
+    /// Ring time per agent.
+    pub ring_timeout_ms: Option<i64>,
+    /// Maximum wait.
+    pub max_wait_ms: Option<i64>,
+    /// Wrap-up time.
+    pub wrap_up_ms: Option<i64>,
+    /// Record calls.
+    pub record: Option<bool>,
+    /// Service-level threshold.
+    pub sl_answer_ms: Option<i64>,
+    /// Service-level target.
+    pub sl_target_pct: Option<i64>,
+    /// Initial members.
+    pub members: Vec<String>,
+}
+
+const QUEUE_COLUMNS: &str = "id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, created_at";
+
+fn queue_from_row(row: &AnyRow, members: Vec<String>) -> Result<Queue, StoreError> {
+    Ok(Queue {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        number: row.try_get("number")?,
+        strategy: parse_col(row, "strategy")?,
+        ring_timeout_ms: row.try_get("ring_timeout_ms")?,
+        max_wait_ms: row.try_get("max_wait_ms")?,
+        wrap_up_ms: row.try_get("wrap_up_ms")?,
+        record: row.try_get::<i64, _>("record")? != 0,
+        sl_answer_ms: row.try_get("sl_answer_ms")?,
+        sl_target_pct: row.try_get("sl_target_pct")?,
+        members,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn check_ms(field: &str, value: Option<i64>, min: i64, max: i64) -> Result<(), StoreError> {
+    match value {
+        Some(v) if v < min || v > max => Err(StoreError::invalid(field, format!("must be between {min} and {max}"))),
+        _ => Ok(()),
+    }
+}
+
+fn validate(q: &NewQueue) -> Result<(), StoreError> {
+    if q.name.trim().is_empty() {
+        return Err(StoreError::invalid("name", "must not be empty"));
+    }
+    if let Some(number) = &q.number
+        && (number.trim().is_empty() || number.len() > 64)
+    {
+        return Err(StoreError::invalid("number", "must be 1 to 64 characters"));
+    }
+    check_ms("ring_timeout_ms", q.ring_timeout_ms, 1_000, 600_000)?;
+    check_ms("max_wait_ms", q.max_wait_ms, 1_000, 86_400_000)?;
+    check_ms("wrap_up_ms", q.wrap_up_ms, 0, 3_600_000)?;
+    check_ms("sl_answer_ms", q.sl_answer_ms, 0, 3_600_000)?;
+    check_ms("sl_target_pct", q.sl_target_pct, 0, 100)?;
+    Ok(())
+}
+
+impl Store {
+    /// Creates a queue (admins).
+    pub async fn create_queue(&self, actor: &Actor, new: NewQueue) -> Result<Queue, StoreError> {
+        validate(&new)?;
+        let name = new.name.trim().to_owned();
+        let number = new.number.as_ref().map(|n| n.trim().to_owned());
+        let mut tx = self.pool.begin().await?;
+        let mut dup = Sql::new("SELECT id, name, number FROM queues WHERE name = ");
+        dup.bind(name.clone()).push(" OR number = ").bind(number.clone());
+        if let Some(row) = dup.fetch_optional(&mut *tx).await? {
+            let existing_id: String = row.try_get("id")?;
+            let (field, value) = if row.try_get::<String, _>("name")? == name { ("name", name) } else { ("number", number.unwrap_or_default()) };
+            return Err(StoreError::Duplicate { field: field.into(), value, existing_id });
+        }
+        for member in &new.members {
+            require_ref(&mut tx, "users", "members", member).await?;
+        }
+        let id = new_id();
+        let mut sql = Sql::new("INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, created_at) VALUES (");
+        sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(number.clone());
+        sql.push(", ").bind(new.strategy.unwrap_or_default().as_str().to_owned());
+        sql.push(", ").bind(new.ring_timeout_ms.unwrap_or(20_000));
+        sql.push(", ").bind(new.max_wait_ms.unwrap_or(300_000));
+        sql.push(", ").bind(new.wrap_up_ms.unwrap_or(0));
+        sql.push(", ").bind(i64::from(new.record.unwrap_or(true)));
+        sql.push(", ").bind(new.sl_answer_ms.unwrap_or(20_000));
+        sql.push(", ").bind(new.sl_target_pct.unwrap_or(80));
+        sql.push(", ").bind(now_ms()).push(")");
+        sql.execute(&mut *tx).await?;
+        for member in &new.members {
+            let mut m = Sql::new("INSERT INTO queue_members (queue_id, user_id) VALUES (");
+            m.bind(id.clone()).push(", ").bind(member.clone()).push(")");
+            m.execute(&mut *tx).await?;
+        }
+        audit::record(&mut tx, actor, "queue.create", "queue", Some(&id), json!({"name": name, "number": number, "members": new.members})).await?;
+        tx.commit().await?;
+        self.get_queue(&id).await
+    }
+
+    /// Changes a queue: every `Some` field of `changes` replaces the stored one (`number` may be
+    /// cleared with `Some(None)`), and `members`, when given, replaces the member list.
+    pub async fn update_queue(&self, actor: &Actor, id: &str, changes: QueueChanges) -> Result<Queue, StoreError> {
+        let current = self.get_queue(id).await?;
+        let merged = NewQueue {
+            name: changes.name.clone().unwrap_or(current.name.clone()),
+            number: changes.number.clone().unwrap_or(current.number.clone()),
+            strategy: Some(changes.strategy.unwrap_or(current.strategy)),
+            ring_timeout_ms: Some(changes.ring_timeout_ms.unwrap_or(current.ring_timeout_ms)),
+            max_wait_ms: Some(changes.max_wait_ms.unwrap_or(current.max_wait_ms)),
+            wrap_up_ms: Some(changes.wrap_up_ms.unwrap_or(current.wrap_up_ms)),
+            record: Some(changes.record.unwrap_or(current.record)),
+            sl_answer_ms: Some(changes.sl_answer_ms.unwrap_or(current.sl_answer_ms)),
+            sl_target_pct: Some(changes.sl_target_pct.unwrap_or(current.sl_target_pct)),
+            members: changes.members.clone().unwrap_or(current.members.clone()),
+        };
+        validate(&merged)?;
+        let mut tx = self.pool.begin().await?;
+        let mut dup = Sql::new("SELECT id, name FROM queues WHERE id <> ");
+        dup.bind(id.to_owned()).push(" AND (name = ").bind(merged.name.trim().to_owned()).push(" OR number = ").bind(merged.number.clone()).push(")");
+        if let Some(row) = dup.fetch_optional(&mut *tx).await? {
+            let existing_id: String = row.try_get("id")?;
+            let (field, value) = if row.try_get::<String, _>("name")? == merged.name.trim() { ("name", merged.name.clone()) } else { ("number", merged.number.clone().unwrap_or_default()) };
+            return Err(StoreError::Duplicate { field: field.into(), value, existing_id });
+        }
+        let mut sql = Sql::new("UPDATE queues SET name = ");
+        sql.bind(merged.name.trim().to_owned()).push(", number = ").bind(merged.number.clone());
+        sql.push(", strategy = ").bind(merged.strategy.unwrap_or_default().as_str().to_owned());
+        sql.push(", ring_timeout_ms = ").bind(merged.ring_timeout_ms.unwrap_or(20_000));
+        sql.push(", max_wait_ms = ").bind(merged.max_wait_ms.unwrap_or(300_000));
+        sql.push(", wrap_up_ms = ").bind(merged.wrap_up_ms.unwrap_or(0));
+        sql.push(", record = ").bind(i64::from(merged.record.unwrap_or(true)));
+        sql.push(", sl_answer_ms = ").bind(merged.sl_answer_ms.unwrap_or(20_000));
+        sql.push(", sl_target_pct = ").bind(merged.sl_target_pct.unwrap_or(80));
+        sql.push(" WHERE id = ").bind(id.to_owned());
+        sql.execute(&mut *tx).await?;
+        if let Some(members) = &changes.members {
+            for member in members {
+                require_ref(&mut tx, "users", "members", member).await?;
+            }
+            let mut del = Sql::new("DELETE FROM queue_members WHERE queue_id = ");
+            del.bind(id.to_owned());
+            del.execute(&mut *tx).await?;
+            for member in members {
+                let mut m = Sql::new("INSERT INTO queue_members (queue_id, user_id) VALUES (");
+                m.bind(id.to_owned()).push(", ").bind(member.clone()).push(")");
+                m.execute(&mut *tx).await?;
+            }
+        }
+        audit::record(&mut tx, actor, "queue.update", "queue", Some(id), json!({"name": merged.name, "number": merged.number, "members": changes.members})).await?;
+        tx.commit().await?;
+        self.get_queue(id).await
+    }
+
+    /// A queue by id, with its members.
+    pub async fn get_queue(&self, id: &str) -> Result<Queue, StoreError> {
+        let mut sql = Sql::new(&format!("SELECT {QUEUE_COLUMNS} FROM queues WHERE id = "));
+        sql.bind(id.to_owned());
+        let row = sql.fetch_optional(&self.pool).await?.ok_or(StoreError::not_found("queue"))?;
+        let members = self.queue_members(id).await?;
+        queue_from_row(&row, members)
+    }
+
+    /// Every queue, by name, with members.
+    pub async fn list_queues(&self) -> Result<Vec<Queue>, StoreError> {
+        let rows = Sql::new(&format!("SELECT {QUEUE_COLUMNS} FROM queues ORDER BY name")).fetch_all(&self.pool).await?;
+        let member_rows = Sql::new("SELECT queue_id, user_id FROM queue_members ORDER BY priority, user_id").fetch_all(&self.pool).await?;
+        let mut queues = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            let mut members = Vec::new();
+            for m in &member_rows {
+                if m.try_get::<String, _>("queue_id")? == id {
+                    members.push(m.try_get("user_id")?);
+                }
+            }
+            queues.push(queue_from_row(row, members)?);
+        }
+        Ok(queues)
+    }
+
+    async fn queue_members(&self, queue_id: &str) -> Result<Vec<String>, StoreError> {
+        let mut sql = Sql::new("SELECT user_id FROM queue_members WHERE queue_id = ");
+        sql.bind(queue_id.to_owned()).push(" ORDER BY priority, user_id");
+        sql.fetch_all(&self.pool).await?.iter().map(|r| Ok(r.try_get("user_id")?)).collect()
+    }
+
+    /// The queue a called number routes to: by its number, else by its name.
+    pub async fn queue_for_number(&self, number: &str) -> Result<Option<Queue>, StoreError> {
+        let mut sql = Sql::new("SELECT id FROM queues WHERE number = ");
+        sql.bind(number.to_owned()).push(" OR name = ").bind(number.to_owned()).push(" ORDER BY CASE WHEN number = ").bind(number.to_owned()).push(" THEN 0 ELSE 1 END LIMIT 1");
+        match sql.fetch_optional(&self.pool).await? {
+            Some(row) => Ok(Some(self.get_queue(&row.try_get::<String, _>("id")?).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Ids of the queues an agent serves.
+    pub async fn queues_of_agent(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        let mut sql = Sql::new("SELECT queue_id FROM queue_members WHERE user_id = ");
+        sql.bind(user_id.to_owned()).push(" ORDER BY queue_id");
+        sql.fetch_all(&self.pool).await?.iter().map(|r| Ok(r.try_get("queue_id")?)).collect()
+    }
+
+    /// Sets (or with `None` removes) the SIP URI the gateway calls to reach an agent's phone.
+    pub async fn set_sip_endpoint(&self, actor: &Actor, user_id: &str, uri: Option<&str>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        require_ref(&mut tx, "users", "user_id", user_id).await?;
+        let mut del = Sql::new("DELETE FROM sip_endpoints WHERE user_id = ");
+        del.bind(user_id.to_owned());
+        del.execute(&mut *tx).await?;
+        if let Some(uri) = uri {
+            let uri = uri.trim();
+            if !(uri.starts_with("sip:") || uri.starts_with("sips:")) || uri.len() > 256 || uri.contains(char::is_whitespace) {
+                return Err(StoreError::invalid("sip_uri", "must be a SIP URI such as sip:101@192.0.2.10:5060"));
+            }
+            let mut ins = Sql::new("INSERT INTO sip_endpoints (user_id, uri, updated_at) VALUES (");
+            ins.bind(user_id.to_owned()).push(", ").bind(uri.to_owned()).push(", ").bind(now_ms()).push(")");
+            ins.execute(&mut *tx).await?;
+        }
+        audit::record(&mut tx, actor, "user.sip_endpoint", "user", Some(user_id), json!({"sip_uri": uri})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The SIP URI of an agent's phone, if set.
+    pub async fn sip_endpoint(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        let mut sql = Sql::new("SELECT uri FROM sip_endpoints WHERE user_id = ");
+        sql.bind(user_id.to_owned());
+        Ok(match sql.fetch_optional(&self.pool).await? {
+            Some(row) => Some(row.try_get("uri")?),
+            None => None,
+        })
+    }
+}
+
+/// Changes to a queue (see [`Store::update_queue`]).
+#[derive(Debug, Clone, Default)]
+pub struct QueueChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New number (`Some(None)` clears it).
+    pub number: Option<Option<String>>,
+    /// New strategy.
+    pub strategy: Option<Strategy>,
+    /// New ring time.
+    pub ring_timeout_ms: Option<i64>,
+    /// New maximum wait.
+    pub max_wait_ms: Option<i64>,
+    /// New wrap-up.
+    pub wrap_up_ms: Option<i64>,
+    /// Record or not.
+    pub record: Option<bool>,
+    /// New service-level threshold.
+    pub sl_answer_ms: Option<i64>,
+    /// New service-level target.
+    pub sl_target_pct: Option<i64>,
+    /// New member list.
+    pub members: Option<Vec<String>>,
+}

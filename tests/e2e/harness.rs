@@ -1,0 +1,439 @@
+//! The pieces of an end-to-end test: the real gateway in-process, SIPp processes playing the
+//! PBX, the callers and the agents' phones, and a packet capture to check the audio.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::Client;
+use serde_json::{Value, json};
+use switchboard_media::g711::ulaw_to_linear;
+use switchboard_media::rtp::RtpPacket;
+use switchboard_media::tone::{goertzel_power, sine_ulaw};
+use switchboard_server::settings::{Secret, Settings, TrunkSettings};
+use switchboard_server::startup::Application;
+use tokio::sync::oneshot;
+
+pub(crate) const ADMIN_PASSWORD: &str = "admin-password-1";
+pub(crate) const AGENT_PASSWORD: &str = "agent-password-1";
+/// Where the scenario files are.
+pub(crate) const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/sipp");
+
+/// One test at a time: they measure timing (ring timeouts) on a 2-core machine.
+pub(crate) static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A scratch directory removed on drop.
+pub(crate) struct Scratch(pub(crate) PathBuf);
+
+impl Scratch {
+    pub(crate) fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("sb-e2e-{name}-{}", uuid::Uuid::now_v7().as_simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// A subdirectory holding `tone.ul`: one second of a sine at `hz` (loops seamlessly).
+    pub(crate) fn tone_dir(&self, name: &str, hz: f64) -> PathBuf {
+        let dir = self.0.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("tone.ul"), sine_ulaw(hz, 0.35, 0, 8000)).unwrap();
+        dir
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A free UDP port `p` with `p + 1` also free (SIPp uses the next one for RTCP), even.
+pub(crate) fn free_port_pair() -> u16 {
+    for _ in 0..200 {
+        let p = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let p = p - p % 2;
+        if p > 1024 && UdpSocket::bind(("127.0.0.1", p)).is_ok() && UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() && UdpSocket::bind(("127.0.0.1", p + 2)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free port pair");
+}
+
+/// How the gateway is set up for a test.
+pub(crate) struct GatewayOptions {
+    /// Trunk peers' allowed sources.
+    pub(crate) trunk_allow: Vec<String>,
+    /// Accounts to register: (name, registrar URI, password, expiry).
+    pub(crate) registrations: Vec<(String, String, String, u32)>,
+    /// Seconds of silence that end a call.
+    pub(crate) dead_peer_s: u64,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        GatewayOptions { trunk_allow: vec!["127.0.0.1".into()], registrations: Vec::new(), dead_peer_s: 0 }
+    }
+}
+
+/// The gateway: the whole application on an embedded SQLite store, SIP and HTTP on free ports.
+pub(crate) struct Gateway {
+    pub(crate) base: String,
+    pub(crate) sip: SocketAddr,
+    pub(crate) admin: Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: Scratch,
+}
+
+impl Gateway {
+    pub(crate) async fn start(options: GatewayOptions) -> Gateway {
+        let dir = Scratch::new("gw");
+        let mut settings = Settings::load(None).unwrap();
+        settings.data_dir = dir.0.join("data");
+        settings.http.listen = "127.0.0.1:0".parse().unwrap();
+        settings.database.url = Secret::new("");
+        settings.auth.initial_admin_password = Secret::new(ADMIN_PASSWORD);
+        settings.sip.listen = "127.0.0.1:0".into();
+        settings.media.dead_peer_s = options.dead_peer_s;
+        settings.sip.trunks = vec![TrunkSettings { name: "pbx".into(), allow: options.trunk_allow, username: String::new(), password: Secret::new(""), queue: String::new() }];
+        settings.sip.registrations = options
+            .registrations
+            .into_iter()
+            .map(|(name, registrar, password, expiry_s)| switchboard_server::settings::RegistrationSettings {
+                name,
+                username: "gw".into(),
+                auth_username: String::new(),
+                password: Secret::new(password),
+                registrar,
+                expiry_s,
+                queue: "support".into(),
+            })
+            .collect();
+        let app = Application::build(&settings).await.expect("the gateway starts");
+        let base = format!("http://{}", app.local_addr().unwrap());
+        let sip = app.sip_addr().expect("SIP is on");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        let admin = login(&base, "admin", ADMIN_PASSWORD).await;
+        Gateway { base, sip, admin, stop: Some(stop), server: Some(server), _dir: dir }
+    }
+
+    pub(crate) async fn post(&self, client: &Client, path: &str, body: Value) -> Value {
+        let res = client.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap();
+        let status = res.status();
+        let value: Value = res.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "POST {path}: {status} {value}");
+        value
+    }
+
+    pub(crate) async fn put(&self, client: &Client, path: &str, body: Value) -> (u16, Value) {
+        let res = client.put(format!("{}{path}", self.base)).json(&body).send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub(crate) async fn get(&self, client: &Client, path: &str) -> Value {
+        let res = client.get(format!("{}{path}", self.base)).send().await.unwrap();
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
+    /// Creates an agent whose phone is at `phone` (a SIP address), and returns their id and
+    /// a logged-in client.
+    pub(crate) async fn agent(&self, login_name: &str, phone: SocketAddr) -> (String, Client) {
+        let user = self.post(&self.admin, "/api/users", json!({"login": login_name, "name": login_name, "role": "operator", "password": AGENT_PASSWORD})).await;
+        let id = user["user"]["id"].as_str().unwrap().to_owned();
+        let (status, body) = self.put(&self.admin, &format!("/api/users/{id}/sip"), json!({"uri": format!("sip:{login_name}@{phone}")})).await;
+        assert_eq!(status, 200, "{body}");
+        (id, login(&self.base, login_name, AGENT_PASSWORD).await)
+    }
+
+    /// Creates the queue callers reach at `number`.
+    pub(crate) async fn queue(&self, number: &str, members: &[&str], extra: Value) -> String {
+        let mut body = json!({"name": "support", "number": number, "members": members});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        self.post(&self.admin, "/api/queues", body).await["id"].as_str().unwrap().to_owned()
+    }
+
+    pub(crate) async fn available(&self, agent: &Client) {
+        let (status, body) = self.put(agent, "/api/agent/state", json!({"state": "available"})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["state"], "available");
+    }
+
+    /// Waits (bounded) until the newest inbound call has ended, and returns it with events.
+    pub(crate) async fn wait_call_ended(&self, call_id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let res = self.admin.get(format!("{}/api/calls/{call_id}", self.base)).send().await.unwrap();
+            if res.status().is_success() {
+                let v: Value = res.json().await.unwrap();
+                if !v["call"]["ended_at"].is_null() {
+                    return v;
+                }
+            }
+            assert!(Instant::now() < deadline, "call {call_id} did not end in time");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub(crate) async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+        }
+    }
+}
+
+pub(crate) async fn login(base: &str, login_name: &str, password: &str) -> Client {
+    let client = Client::builder().cookie_store(true).build().unwrap();
+    let res = client.post(format!("{base}/api/auth/login")).json(&json!({"login": login_name, "password": password})).send().await.unwrap();
+    assert_eq!(res.status(), 200, "login {login_name}");
+    client
+}
+
+/// A SIPp process, killed on drop if still running.
+pub(crate) struct Sipp {
+    child: Option<Child>,
+    name: String,
+    log: PathBuf,
+}
+
+/// Builder for a SIPp run.
+pub(crate) struct SippRun {
+    pub(crate) scenario: &'static str,
+    /// SIP port of this SIPp.
+    pub(crate) port: u16,
+    /// RTP port.
+    pub(crate) media_port: u16,
+    /// Directory with `tone.ul` (SIPp's working directory).
+    pub(crate) dir: PathBuf,
+    /// Remote (for a client: the gateway).
+    pub(crate) remote: Option<SocketAddr>,
+    /// `[service]` (the called number).
+    pub(crate) service: Option<String>,
+    /// `-d` ms (the scenario's pauses).
+    pub(crate) pause_ms: u64,
+    /// `-key` pairs.
+    pub(crate) keys: Vec<(&'static str, String)>,
+    /// Calls to run.
+    pub(crate) calls: u32,
+    /// Transport: `u1` (UDP) or `t1` (TCP).
+    pub(crate) transport: &'static str,
+}
+
+impl SippRun {
+    pub(crate) fn new(scenario: &'static str, dir: &Path) -> SippRun {
+        SippRun {
+            scenario,
+            port: free_port_pair(),
+            media_port: free_port_pair(),
+            dir: dir.to_owned(),
+            remote: None,
+            service: None,
+            pause_ms: 1000,
+            keys: Vec::new(),
+            calls: 1,
+            transport: "u1",
+        }
+    }
+
+    pub(crate) fn spawn(self) -> Sipp {
+        let log = self.dir.join(format!("{}-{}.log", self.scenario.trim_end_matches(".xml"), self.port));
+        let mut cmd = Command::new("sipp");
+        if let Some(remote) = self.remote {
+            cmd.arg(remote.to_string());
+        }
+        cmd.arg("-sf").arg(Path::new(SCENARIOS).join(self.scenario));
+        cmd.args(["-i", "127.0.0.1", "-mi", "127.0.0.1", "-t", self.transport, "-nostdin"]);
+        cmd.args(["-p", &self.port.to_string(), "-mp", &self.media_port.to_string()]);
+        cmd.args(["-m", &self.calls.to_string(), "-d", &self.pause_ms.to_string()]);
+        cmd.args(["-timeout", "40s", "-timeout_error", "-max_recv_loops", "1000"]);
+        cmd.args(["-trace_err", "-error_file"]).arg(&log);
+        if let Some(s) = &self.service {
+            cmd.args(["-s", s]);
+        }
+        for (k, v) in &self.keys {
+            cmd.args(["-key", k, v]);
+        }
+        cmd.current_dir(&self.dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        let child = cmd.spawn().expect("sipp runs (apt-get install sip-tester)");
+        Sipp { child: Some(child), name: self.scenario.to_owned(), log }
+    }
+}
+
+impl Sipp {
+    /// Waits (bounded) for SIPp to exit; true when every call succeeded.
+    pub(crate) async fn wait(mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let Some(mut child) = self.child.take() else { return false };
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                if !status.success() {
+                    let mut err = String::new();
+                    if let Some(mut e) = child.stderr.take() {
+                        use std::io::Read;
+                        let _ = e.read_to_string(&mut err);
+                    }
+                    let trace = std::fs::read_to_string(&self.log).unwrap_or_default();
+                    eprintln!("sipp {} exited with {status}: {err}\n{trace}", self.name);
+                }
+                return status.success();
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                eprintln!("sipp {} did not finish in {limit:?}", self.name);
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Sipp {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A packet capture on the loopback interface (dumpcap, from the tshark package).
+pub(crate) struct Capture {
+    child: Option<Child>,
+    file: PathBuf,
+}
+
+impl Capture {
+    /// Starts capturing UDP to or from any of `ports`; returns once dumpcap is capturing.
+    pub(crate) async fn start(dir: &Path, ports: &[u16]) -> Capture {
+        let file = dir.join("capture.pcap");
+        let filter = ports.iter().map(|p| format!("udp port {p}")).collect::<Vec<_>>().join(" or ");
+        let child = Command::new("dumpcap")
+            .args(["-q", "-i", "lo", "-P", "-f", &filter, "-w"])
+            .arg(&file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dumpcap runs (apt-get install tshark)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&file).map_or(true, |m| m.len() < 24) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Capture { child: Some(child), file }
+    }
+
+    /// Stops the capture (SIGINT, so the file is complete) and returns the UDP datagrams.
+    pub(crate) async fn stop(mut self) -> Vec<Datagram> {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        parse_pcap(&std::fs::read(&self.file).unwrap_or_default())
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// One captured UDP datagram.
+#[derive(Debug, Clone)]
+pub(crate) struct Datagram {
+    pub(crate) dst_port: u16,
+    pub(crate) payload: Vec<u8>,
+}
+
+/// Reads a classic pcap file (Ethernet or Linux cooked link layer, IPv4/UDP only).
+pub(crate) fn parse_pcap(bytes: &[u8]) -> Vec<Datagram> {
+    let mut out = Vec::new();
+    if bytes.len() < 24 {
+        return out;
+    }
+    let magic = u32::from_le_bytes(bytes[0..4].try_into().unwrap());
+    let le = matches!(magic, 0xa1b2_c3d4 | 0xa1b2_3c4d);
+    let read32 = |b: &[u8]| {
+        let a: [u8; 4] = b.try_into().unwrap();
+        if le { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
+    };
+    let link = read32(&bytes[20..24]);
+    let link_len = match link {
+        1 => 14,
+        113 => 16,
+        276 => 20,
+        _ => return out,
+    };
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let incl = read32(&bytes[at + 8..at + 12]) as usize;
+        let start = at + 16;
+        let end = (start + incl).min(bytes.len());
+        at = start + incl;
+        let frame = &bytes[start..end];
+        if frame.len() < link_len + 28 {
+            continue;
+        }
+        let ip = &frame[link_len..];
+        if ip[0] >> 4 != 4 || ip[9] != 17 {
+            continue;
+        }
+        let ihl = usize::from(ip[0] & 0x0f) * 4;
+        if ip.len() < ihl + 8 {
+            continue;
+        }
+        let udp = &ip[ihl..];
+        let dst_port = u16::from_be_bytes([udp[2], udp[3]]);
+        let len = usize::from(u16::from_be_bytes([udp[4], udp[5]])).clamp(8, udp.len());
+        out.push(Datagram { dst_port, payload: udp[8..len].to_vec() });
+    }
+    out
+}
+
+/// The audio (PCMU) sent to `port`, decoded.
+pub(crate) fn audio_to(datagrams: &[Datagram], port: u16) -> Vec<i16> {
+    let mut samples = Vec::new();
+    for d in datagrams.iter().filter(|d| d.dst_port == port) {
+        if let Ok(p) = RtpPacket::parse(&d.payload)
+            && p.payload_type == 0
+        {
+            samples.extend(p.payload(&d.payload).iter().map(|&b| ulaw_to_linear(b)));
+        }
+    }
+    samples
+}
+
+/// Asserts that `samples` hold a clean tone at `hz`: at least half a second of it, and its
+/// power ten times that of the other test tones.
+pub(crate) fn assert_tone(samples: &[i16], hz: f64, what: &str) {
+    assert!(samples.len() >= 4000, "{what}: only {} samples of PCMU arrived", samples.len());
+    let window = &samples[samples.len() - 4000..];
+    let power = goertzel_power(window, hz);
+    for other in [440.0, 1000.0, 2000.0].into_iter().filter(|f| (*f - hz).abs() > 1.0) {
+        let p = goertzel_power(window, other);
+        assert!(power > 10.0 * p, "{what}: {hz} Hz power {power:.0} is not ten times the {other} Hz power {p:.0}");
+    }
+    assert!(power > 1000.0, "{what}: {hz} Hz is too weak ({power:.0})");
+}

@@ -1,0 +1,9 @@
+#![allow(clippy::unwrap_used)]
+//! End-to-end tests with real peers: the gateway in-process, SIPp as the PBX, the callers and
+//! the agents' desk phones, and a packet capture to check the audio by frequency.
+//!
+//! Needs `sipp` (Debian `sip-tester`) and `dumpcap` (Debian `tshark`, run as root to capture
+//! on `lo`); `.ci/run` installs both. Tests run one at a time.
+
+mod harness;
+mod sip_calls;

@@ -1,0 +1,191 @@
+//! Calls from SIPp callers through the gateway to SIPp agent phones.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::harness::{Capture, Gateway, GatewayOptions, SERIAL, Scratch, SippRun, assert_tone, audio_to};
+
+const CALLER_NUMBER: &str = "89161234567";
+
+/// The newest call's id, waiting (bounded) for it to appear.
+async fn newest_call(gw: &Gateway) -> String {
+    for _ in 0..100 {
+        let page = gw.get(&gw.admin, "/api/calls?per_page=1").await;
+        if let Some(id) = page["items"][0]["id"].as_str() {
+            return id.to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no call was logged");
+}
+
+fn kinds(call: &Value) -> Vec<String> {
+    call["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect()
+}
+
+/// A caller calls the queue, a desk phone answers, each side's tone arrives on the other,
+/// the caller hangs up; the call record follows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_is_answered_and_audio_flows_both_ways() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("answer");
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let phone = SippRun { pause_ms: 300, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let (agent_id, agent) = gw.agent("anna", ([127, 0, 0, 1], phone.port).into()).await;
+    gw.queue("100", &[&agent_id], json!({})).await;
+    gw.available(&agent).await;
+
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        pause_ms: 3000,
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0))
+    };
+    let capture = Capture::start(&dir.0, &[caller.media_port, phone.media_port]).await;
+    let (caller_media, phone_media) = (caller.media_port, phone.media_port);
+    let phone = phone.spawn();
+    let caller = caller.spawn();
+    assert!(caller.wait(Duration::from_secs(30)).await, "the caller's scenario passes");
+    assert!(phone.wait(Duration::from_secs(10)).await, "the agent phone's scenario passes");
+    let packets = capture.stop().await;
+
+    assert_tone(&audio_to(&packets, phone_media), 1000.0, "caller's voice at the agent's phone");
+    assert_tone(&audio_to(&packets, caller_media), 2000.0, "agent's voice at the caller");
+
+    let id = newest_call(&gw).await;
+    let call = gw.wait_call_ended(&id).await;
+    let c = &call["call"];
+    assert_eq!(c["from_e164"], "+79161234567", "the caller's number is stored as E.164");
+    assert_eq!(c["agent_id"], agent_id);
+    assert_eq!(c["end_reason"], "caller_hangup");
+    assert_eq!(c["origin"], "pbx");
+    assert!(c["wait_ms"].as_i64().unwrap() >= 250, "the agent's phone rang 300 ms: {c}");
+    assert!(c["talk_ms"].as_i64().unwrap() >= 2500, "{c}");
+    let k = kinds(&call);
+    for expected in ["offered", "offer", "ringing", "answered", "ended"] {
+        assert!(k.contains(&expected.to_owned()), "{expected} in {k:?}");
+    }
+    // The agent is in wrap-up or available again, not stuck on the call.
+    let state = gw.get(&agent, "/api/agent/state").await;
+    assert!(matches!(state["state"].as_str(), Some("available" | "wrap_up")), "{state}");
+    gw.stop().await;
+}
+
+/// The agent hangs up: the caller gets the BYE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_hangs_up() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("agentbye");
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent_hangs_up.xml", &dir.tone_dir("agent", 2000.0)) };
+    let (agent_id, agent) = gw.agent("boris", ([127, 0, 0, 1], phone.port).into()).await;
+    gw.queue("100", &[&agent_id], json!({})).await;
+    gw.available(&agent).await;
+    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_waits.xml", &dir.tone_dir("caller", 1000.0)) };
+    let phone = phone.spawn();
+    let caller = caller.spawn();
+    assert!(caller.wait(Duration::from_secs(30)).await, "the caller gets and answers the BYE");
+    assert!(phone.wait(Duration::from_secs(10)).await, "the agent phone's BYE is answered");
+    let call = gw.wait_call_ended(&newest_call(&gw).await).await;
+    assert_eq!(call["call"]["end_reason"], "agent_hangup");
+    gw.stop().await;
+}
+
+/// The caller gives up while the agent's phone rings: 487 to the caller, CANCEL to the phone,
+/// and the call is logged as abandoned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_while_ringing_is_abandoned() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("cancel");
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let phone = SippRun::new("agent_no_answer.xml", &dir.tone_dir("agent", 2000.0));
+    let (agent_id, agent) = gw.agent("vera", ([127, 0, 0, 1], phone.port).into()).await;
+    gw.queue("100", &[&agent_id], json!({})).await;
+    gw.available(&agent).await;
+    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 1500, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_cancel.xml", &dir.tone_dir("caller", 1000.0)) };
+    let phone = phone.spawn();
+    let caller = caller.spawn();
+    assert!(caller.wait(Duration::from_secs(30)).await, "CANCEL gets 200 and the INVITE 487");
+    assert!(phone.wait(Duration::from_secs(10)).await, "the phone was CANCELled");
+    let call = gw.wait_call_ended(&newest_call(&gw).await).await;
+    assert_eq!(call["call"]["end_reason"], "abandoned");
+    assert!(call["call"]["answered_at"].is_null());
+    let k = kinds(&call);
+    assert!(k.contains(&"offer_withdrawn".to_owned()), "{k:?}");
+    gw.stop().await;
+}
+
+/// The first agent lets it ring past the ring timeout; the next agent gets it and answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ring_timeout_moves_to_the_next_agent() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("ringnext");
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let slow = SippRun::new("agent_no_answer.xml", &dir.tone_dir("slow", 440.0));
+    let quick = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("quick", 2000.0)) };
+    let (slow_id, slow_agent) = gw.agent("slow", ([127, 0, 0, 1], slow.port).into()).await;
+    let (quick_id, quick_agent) = gw.agent("quick", ([127, 0, 0, 1], quick.port).into()).await;
+    let queue_id = gw.queue("100", &[&slow_id, &quick_id], json!({"ring_timeout_ms": 2000})).await;
+    // Longest idle first: the slow agent goes available first, so it is rung first.
+    gw.available(&slow_agent).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let res = gw.admin.patch(format!("{}/api/queues/{queue_id}", gw.base)).json(&json!({"members": [slow_id, quick_id]})).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    gw.available(&quick_agent).await;
+
+    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 1000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
+    let (slow, quick, caller) = (slow.spawn(), quick.spawn(), caller.spawn());
+    assert!(caller.wait(Duration::from_secs(30)).await);
+    assert!(slow.wait(Duration::from_secs(10)).await, "the slow phone was CANCELled after the ring timeout");
+    assert!(quick.wait(Duration::from_secs(10)).await);
+    let call = gw.wait_call_ended(&newest_call(&gw).await).await;
+    assert_eq!(call["call"]["agent_id"], quick_id);
+    let events = call["events"].as_array().unwrap();
+    let no_answer = events.iter().find(|e| e["kind"] == "no_answer").expect("a no_answer event");
+    assert_eq!(no_answer["agent_id"], slow_id);
+    let wait = call["call"]["wait_ms"].as_i64().unwrap();
+    assert!(wait >= 2000, "the caller waited at least the ring timeout: {wait}");
+    gw.stop().await;
+}
+
+/// Nobody answers within the queue's maximum wait: the caller is released with 480 and the
+/// call counts as missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_wait_releases_the_caller() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("maxwait");
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let phone = SippRun::new("agent_no_answer.xml", &dir.tone_dir("agent", 2000.0));
+    let (agent_id, agent) = gw.agent("gleb", ([127, 0, 0, 1], phone.port).into()).await;
+    gw.queue("100", &[&agent_id], json!({"ring_timeout_ms": 10000, "max_wait_ms": 2000})).await;
+    gw.available(&agent).await;
+    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_max_wait.xml", &dir.tone_dir("caller", 1000.0)) };
+    let phone = phone.spawn();
+    let started = std::time::Instant::now();
+    let caller = caller.spawn();
+    assert!(caller.wait(Duration::from_secs(30)).await, "480 after the maximum wait");
+    assert!(started.elapsed() >= Duration::from_millis(1900));
+    assert!(phone.wait(Duration::from_secs(10)).await, "the ringing phone was CANCELled");
+    let call = gw.wait_call_ended(&newest_call(&gw).await).await;
+    assert_eq!(call["call"]["end_reason"], "max_wait");
+    gw.stop().await;
+}
+
+/// Refusals: an address no trunk allows gets 403; an offer without PCMU/PCMA gets 488.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_source_and_no_common_codec() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("refuse");
+    let gw = Gateway::start(GatewayOptions { trunk_allow: vec!["10.9.9.9".into()], ..GatewayOptions::default() }).await;
+    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_forbidden.xml", &dir.tone_dir("c1", 1000.0)) };
+    assert!(caller.spawn().wait(Duration::from_secs(20)).await, "403 from a non-allowed address");
+    gw.stop().await;
+
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    gw.queue("100", &[], json!({})).await;
+    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_no_codec.xml", &dir.tone_dir("c2", 1000.0)) };
+    assert!(caller.spawn().wait(Duration::from_secs(20)).await, "488 for a G.729-only offer");
+    gw.stop().await;
+}
