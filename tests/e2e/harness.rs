@@ -68,11 +68,13 @@ pub(crate) struct GatewayOptions {
     pub(crate) registrations: Vec<(String, String, String, u32)>,
     /// Seconds of silence that end a call.
     pub(crate) dead_peer_s: u64,
+    /// Calls beyond which INVITEs get 503.
+    pub(crate) max_calls: usize,
 }
 
 impl Default for GatewayOptions {
     fn default() -> Self {
-        GatewayOptions { trunk_allow: vec!["127.0.0.1".into()], registrations: Vec::new(), dead_peer_s: 0 }
+        GatewayOptions { trunk_allow: vec!["127.0.0.1".into()], registrations: Vec::new(), dead_peer_s: 0, max_calls: 100 }
     }
 }
 
@@ -96,6 +98,7 @@ impl Gateway {
         settings.auth.initial_admin_password = Secret::new(ADMIN_PASSWORD);
         settings.sip.listen = "127.0.0.1:0".into();
         settings.media.dead_peer_s = options.dead_peer_s;
+        settings.sip.max_calls = options.max_calls;
         settings.sip.trunks = vec![TrunkSettings { name: "pbx".into(), allow: options.trunk_allow, username: String::new(), password: Secret::new(""), queue: String::new() }];
         settings.sip.registrations = options
             .registrations
@@ -107,6 +110,7 @@ impl Gateway {
                 password: Secret::new(password),
                 registrar,
                 expiry_s,
+                // The test creates this queue by name.
                 queue: "support".into(),
             })
             .collect();

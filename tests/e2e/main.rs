@@ -6,4 +6,5 @@
 //! on `lo`); `.ci/run` installs both. Tests run one at a time.
 
 mod harness;
+mod robustness;
 mod sip_calls;

@@ -189,3 +189,91 @@ async fn forbidden_source_and_no_common_codec() {
     assert!(caller.spawn().wait(Duration::from_secs(20)).await, "488 for a G.729-only offer");
     gw.stop().await;
 }
+
+/// The caller holds (re-INVITE sendonly) and resumes, then presses 5: both re-INVITEs are
+/// answered, the hold time is counted and the digit is in the call's events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_resume_and_dtmf() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("hold");
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let (agent_id, agent) = gw.agent("dina", ([127, 0, 0, 1], phone.port).into()).await;
+    gw.queue("100", &[&agent_id], json!({})).await;
+    gw.available(&agent).await;
+    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 1000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_hold.xml", &dir.tone_dir("caller", 1000.0)) };
+    let phone = phone.spawn();
+    let caller = caller.spawn();
+    assert!(caller.wait(Duration::from_secs(30)).await, "both re-INVITEs answered with 200");
+    assert!(phone.wait(Duration::from_secs(10)).await);
+    let call = gw.wait_call_ended(&newest_call(&gw).await).await;
+    let hold_ms = call["call"]["hold_ms"].as_i64().unwrap();
+    assert!((1200..=3000).contains(&hold_ms), "held for about 1.5 s: {hold_ms}");
+    let events = call["events"].as_array().unwrap();
+    let k = kinds(&call);
+    assert!(k.contains(&"hold".to_owned()) && k.contains(&"resume".to_owned()), "{k:?}");
+    let dtmf = events.iter().find(|e| e["kind"] == "dtmf").expect("a dtmf event");
+    assert_eq!(dtmf["detail"]["digit"], "5");
+    assert_eq!(dtmf["detail"]["by"], "caller");
+    gw.stop().await;
+}
+
+/// A caller who sends no audio at all: after the dead-peer time the gateway hangs up both
+/// sides and logs why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_rtp_peer_ends_the_call() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("dead");
+    let gw = Gateway::start(GatewayOptions { dead_peer_s: 2, ..GatewayOptions::default() }).await;
+    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let (agent_id, agent) = gw.agent("egor", ([127, 0, 0, 1], phone.port).into()).await;
+    gw.queue("100", &[&agent_id], json!({})).await;
+    gw.available(&agent).await;
+    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_silent.xml", &dir.tone_dir("caller", 1000.0)) };
+    let phone = phone.spawn();
+    let caller = caller.spawn();
+    assert!(caller.wait(Duration::from_secs(30)).await, "the silent caller gets a BYE");
+    assert!(phone.wait(Duration::from_secs(10)).await, "the agent gets a BYE");
+    let call = gw.wait_call_ended(&newest_call(&gw).await).await;
+    assert_eq!(call["call"]["end_reason"], "media_timeout");
+    let talk = call["call"]["talk_ms"].as_i64().unwrap();
+    assert!((1500..6000).contains(&talk), "ended about 2 s after the answer: {talk}");
+    gw.stop().await;
+}
+
+/// The gateway registers to a SIPp registrar that challenges with 401, refreshes before the
+/// short expiry, shows the state in the API, and takes a call that arrives on the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_with_digest_and_refresh() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("register");
+    let registrar = SippRun { keys: vec![("password", "reg-secret".into()), ("expires", "2".into())], ..SippRun::new("registrar.xml", &dir.tone_dir("pbx", 440.0)) };
+    let registrar_uri = format!("sip:127.0.0.1:{}", registrar.port);
+    let registrar = registrar.spawn();
+    // No trunk allows 127.0.0.1: calls are admitted only as the registered account's.
+    let gw = Gateway::start(GatewayOptions {
+        trunk_allow: vec!["10.9.9.9".into()],
+        registrations: vec![("provider".into(), registrar_uri, "reg-secret".into(), 2)],
+        ..GatewayOptions::default()
+    })
+    .await;
+    assert!(registrar.wait(Duration::from_secs(30)).await, "three REGISTERs accepted after digest challenges");
+    let status = gw.get(&gw.admin, "/api/telephony/status").await;
+    let reg = &status["registrations"][0];
+    assert_eq!(reg["name"], "provider");
+    assert!(reg["successes"].as_u64().unwrap() >= 3, "{reg}");
+    assert_eq!(reg["last_code"], 200, "{reg}");
+
+    // A call from the registrar's address to the account's user lands in the account's queue.
+    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let (agent_id, agent) = gw.agent("fedor", ([127, 0, 0, 1], phone.port).into()).await;
+    gw.queue("200", &[&agent_id], json!({})).await;
+    gw.available(&agent).await;
+    let caller = SippRun { remote: Some(gw.sip), service: Some("gw".into()), pause_ms: 500, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
+    let phone = phone.spawn();
+    assert!(caller.spawn().wait(Duration::from_secs(30)).await, "the account's call is answered");
+    assert!(phone.wait(Duration::from_secs(10)).await);
+    let call = gw.wait_call_ended(&newest_call(&gw).await).await;
+    assert_eq!(call["call"]["origin"], "provider");
+    gw.stop().await;
+}

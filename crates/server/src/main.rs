@@ -94,7 +94,9 @@ enum ExportCommand {
 }
 
 fn init_logging(settings: &Settings) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log.level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // rsipstack logs every SIP datagram at info: keep it at warn unless the filter names it.
+    let level = if settings.log.level.contains("rsipstack") { settings.log.level.clone() } else { format!("{},rsipstack=warn", settings.log.level) };
+    let filter = tracing_subscriber::EnvFilter::try_new(&level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rsipstack=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if settings.log.format == "json" {
         builder.json().init();

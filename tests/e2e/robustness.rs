@@ -1,0 +1,117 @@
+//! Bad and unexpected SIP from a raw socket: every one gets the right answer (or, when it
+//! cannot be answered, is dropped) and the gateway keeps serving.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::net::UdpSocket;
+
+use crate::harness::{Gateway, GatewayOptions, SERIAL};
+
+struct Peer {
+    socket: UdpSocket,
+    gateway: SocketAddr,
+}
+
+impl Peer {
+    async fn new(gateway: SocketAddr) -> Peer {
+        Peer { socket: UdpSocket::bind("127.0.0.1:0").await.unwrap(), gateway }
+    }
+
+    fn local(&self) -> SocketAddr {
+        self.socket.local_addr().unwrap()
+    }
+
+    async fn send(&self, text: &str) {
+        self.socket.send_to(text.replace('\n', "\r\n").as_bytes(), self.gateway).await.unwrap();
+    }
+
+    /// The status codes of the responses that arrive within `wait`, by Call-ID.
+    async fn responses(&self, wait: Duration) -> HashMap<String, Vec<u16>> {
+        let mut by_call: HashMap<String, Vec<u16>> = HashMap::new();
+        let mut buf = vec![0u8; 65_536];
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Ok((n, _))) = tokio::time::timeout_at(deadline, self.socket.recv_from(&mut buf)).await {
+            let text = String::from_utf8_lossy(&buf[..n]);
+            let code = text.strip_prefix("SIP/2.0 ").and_then(|r| r.get(..3)).and_then(|c| c.parse().ok());
+            let call_id = text.lines().find_map(|l| l.strip_prefix("Call-ID:").or_else(|| l.strip_prefix("i:"))).map(|v| v.trim().to_owned());
+            if let (Some(code), Some(call_id)) = (code, call_id) {
+                by_call.entry(call_id).or_default().push(code);
+            }
+        }
+        by_call
+    }
+
+    /// The status codes of the responses to `call_id` within `wait` (others are dropped).
+    async fn statuses(&self, call_id: &str, wait: Duration) -> Vec<u16> {
+        self.responses(wait).await.remove(call_id).unwrap_or_default()
+    }
+
+    fn request(&self, method: &str, call_id: &str, extra: &str, body: &str) -> String {
+        let me = self.local();
+        format!(
+            "{method} sip:100@{gw} SIP/2.0\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{call_id}\nFrom: <sip:79161234567@{me}>;tag=f{call_id}\nTo: <sip:100@{gw}>{extra}\nCall-ID: {call_id}\nCSeq: 1 {method}\nContact: <sip:79161234567@{me}>\nMax-Forwards: 70\nContent-Type: application/sdp\nContent-Length: {len}\n\n{body}",
+            gw = self.gateway,
+            len = body.len() + body.matches('\n').count(),
+        )
+    }
+}
+
+const SDP: &str = "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 9 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_unexpected_sip_get_answers_and_the_gateway_keeps_serving() {
+    let _serial = SERIAL.lock().await;
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let peer = Peer::new(gw.sip).await;
+
+    // Not SIP at all; a truncated INVITE (cut inside the headers); a body shorter than its
+    // Content-Length. None can be answered (RFC 3261 18.3: discard), none may stop the gateway.
+    peer.socket.send_to(&[0u8, 0xff, 0x13, 0x37, b'\r', b'\n'], gw.sip).await.unwrap();
+    peer.socket.send_to(b"\x16\x03\x01\x02\x00garbage that looks like TLS", gw.sip).await.unwrap();
+    let full = peer.request("INVITE", "trunc1", "", SDP);
+    peer.send(&full[..full.len() / 3]).await;
+    peer.send(&full.replace(&format!("Content-Length: {}", SDP.len() + SDP.matches('\n').count()), "Content-Length: 9000")).await;
+
+    // Well-formed but unexpected: each gets its proper error.
+    peer.send(&peer.request("MESSAGE", "m405", "", "")).await;
+    assert_eq!(peer.statuses("m405", Duration::from_secs(2)).await, vec![405], "a method we do not take gets 405");
+    peer.send(&peer.request("BYE", "m481", ";tag=nosuchdialog", "")).await;
+    assert_eq!(peer.statuses("m481", Duration::from_secs(2)).await, vec![481], "BYE outside any dialog gets 481");
+    peer.send(&peer.request("INVITE", "m400", "", "v=0\nthis is not sdp\n")).await;
+    let codes = peer.statuses("m400", Duration::from_secs(2)).await;
+    assert!(codes.contains(&400), "a body that is not SDP gets 400: {codes:?}");
+
+    // Still serving: OPTIONS is answered, and a real call is still routed.
+    peer.send(&peer.request("OPTIONS", "alive", "", "")).await;
+    assert_eq!(peer.statuses("alive", Duration::from_secs(2)).await, vec![200], "OPTIONS after all that");
+    gw.stop().await;
+}
+
+/// More INVITEs than `sip.max_calls` at once: the excess get 503 right away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invite_flood_beyond_the_limit_gets_503() {
+    let _serial = SERIAL.lock().await;
+    let gw = Gateway::start(GatewayOptions { max_calls: 3, ..GatewayOptions::default() }).await;
+    // A queue with nobody in it: accepted calls wait.
+    gw.queue("100", &[], json!({"max_wait_ms": 60000})).await;
+    let peer = Peer::new(gw.sip).await;
+    for i in 0..10 {
+        peer.send(&peer.request("INVITE", &format!("flood{i}"), "", SDP)).await;
+    }
+    let (mut refused, mut accepted) = (0, 0);
+    let responses = peer.responses(Duration::from_secs(2)).await;
+    for codes in responses.values() {
+        if codes.contains(&503) {
+            refused += 1;
+        } else if codes.contains(&100) {
+            accepted += 1;
+        }
+    }
+    assert_eq!((accepted, refused), (3, 7), "three calls queue, seven are refused");
+    let status = gw.get(&gw.admin, "/api/telephony/status").await;
+    assert_eq!(status["active_calls"], 3);
+    gw.stop().await;
+}
