@@ -70,11 +70,13 @@ pub(crate) struct GatewayOptions {
     pub(crate) dead_peer_s: u64,
     /// Calls beyond which INVITEs get 503.
     pub(crate) max_calls: usize,
+    /// Click-to-call target template and the PBX password (user `gw`).
+    pub(crate) outbound: Option<(String, String)>,
 }
 
 impl Default for GatewayOptions {
     fn default() -> Self {
-        GatewayOptions { trunk_allow: vec!["127.0.0.1".into()], registrations: Vec::new(), dead_peer_s: 0, max_calls: 100 }
+        GatewayOptions { trunk_allow: vec!["127.0.0.1".into()], registrations: Vec::new(), dead_peer_s: 0, max_calls: 100, outbound: None }
     }
 }
 
@@ -99,6 +101,13 @@ impl Gateway {
         settings.sip.listen = "127.0.0.1:0".into();
         settings.media.dead_peer_s = options.dead_peer_s;
         settings.sip.max_calls = options.max_calls;
+        if let Some((target, password)) = options.outbound {
+            settings.sip.outbound.target = target;
+            settings.sip.outbound.username = "gw".into();
+            settings.sip.outbound.password = Secret::new(password);
+            settings.sip.outbound.caller_id = "74951112233".into();
+            settings.sip.outbound.ring_timeout_s = 10;
+        }
         settings.sip.trunks = vec![TrunkSettings { name: "pbx".into(), allow: options.trunk_allow, username: String::new(), password: Secret::new(""), queue: String::new() }];
         settings.sip.registrations = options
             .registrations

@@ -5,6 +5,7 @@
 //! Needs `sipp` (Debian `sip-tester`) and `dumpcap` (Debian `tshark`, run as root to capture
 //! on `lo`); `.ci/run` installs both. Tests run one at a time.
 
+mod click_to_call;
 mod harness;
 mod robustness;
 mod sip_calls;

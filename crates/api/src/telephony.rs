@@ -100,6 +100,15 @@ pub enum TelephonyRequest {
     },
     /// Queues changed in the store: load them again.
     ReloadQueues,
+    /// Click-to-call: ring the agent's phone, then the customer.
+    Dial {
+        /// The agent placing the call (the logged-in user).
+        user_id: String,
+        /// The customer's number, E.164.
+        e164: String,
+        /// The call's id, or why not.
+        reply: oneshot::Sender<Result<String, String>>,
+    },
 }
 
 /// The sending end the API holds.

@@ -76,6 +76,23 @@ pub struct SipSettings {
     /// Accounts to register.
     #[serde(default)]
     pub registrations: Vec<RegistrationSettings>,
+    /// Click-to-call.
+    pub outbound: OutboundSettings,
+}
+
+/// `[sip.outbound]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutboundSettings {
+    /// Request-URI template for customers (`{digits}`, `{e164}`); empty: click-to-call off.
+    pub target: String,
+    /// Caller ID.
+    pub caller_id: String,
+    /// Digest user for the PBX's challenges.
+    pub username: String,
+    /// Digest password.
+    pub password: Secret,
+    /// Seconds the customer may ring.
+    pub ring_timeout_s: u64,
 }
 
 /// `[[sip.trunks]]`

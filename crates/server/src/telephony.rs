@@ -17,7 +17,7 @@ use switchboard_core::acd::{Action, AgentState, CallCenter, Input, OfferEnd, Que
 use switchboard_core::entity::CallDirection;
 use switchboard_core::{PhoneNumber, Region};
 use switchboard_media::relay::PortPool;
-use switchboard_sip::edge::{Account, EdgeConfig, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge, Trunk};
+use switchboard_sip::edge::{Account, DialTarget, EdgeConfig, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge, Trunk};
 use switchboard_store::{NewCall, Store};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -55,6 +55,8 @@ impl Telephony {
             default_queues: HashMap::new(),
             calls: HashMap::new(),
             agent_uris: HashMap::new(),
+            outbound_agents: HashMap::new(),
+            outbound: outbound_settings(settings),
             writes,
         };
         for trunk in &settings.sip.trunks {
@@ -138,6 +140,7 @@ enum Write {
     Event { call_id: String, at: i64, kind: &'static str, agent_id: Option<String>, detail: Value },
     Answered { call_id: String, agent_id: String, at: i64 },
     Ended { call_id: String, at: i64, reason: &'static str, hold_ms: i64 },
+    SipCode { call_id: String, code: i64 },
 }
 
 /// Applies call-log writes in order.
@@ -148,6 +151,7 @@ async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<Write>) {
             Write::Event { call_id, at, kind, agent_id, detail } => store.add_call_event(&call_id, at, kind, agent_id.as_deref(), detail).await,
             Write::Answered { call_id, agent_id, at } => store.call_answered(&call_id, &agent_id, at).await.map(|_| ()),
             Write::Ended { call_id, at, reason, hold_ms } => store.call_ended(&call_id, at, reason, hold_ms).await.map(|_| ()),
+            Write::SipCode { call_id, code } => store.set_call_sip_code(&call_id, code).await,
         };
         if let Err(e) = result {
             warn!(error = %e, "call log write failed");
@@ -165,7 +169,30 @@ struct Switch {
     calls: HashMap<String, CallInfo>,
     /// SIP URIs of logged-in agents' phones.
     agent_uris: HashMap<String, String>,
+    /// Click-to-call calls in progress -> the agent placing them.
+    outbound_agents: HashMap<String, String>,
+    /// Click-to-call settings (None: off).
+    outbound: Option<OutboundConfig>,
     writes: mpsc::UnboundedSender<Write>,
+}
+
+/// `[sip.outbound]`, checked.
+#[derive(Debug, Clone)]
+struct OutboundConfig {
+    target: String,
+    caller_id: String,
+    credential: Option<(String, String)>,
+    ring_timeout: Duration,
+}
+
+fn outbound_settings(settings: &Settings) -> Option<OutboundConfig> {
+    let o = &settings.sip.outbound;
+    (!o.target.trim().is_empty()).then(|| OutboundConfig {
+        target: o.target.trim().to_owned(),
+        caller_id: o.caller_id.clone(),
+        credential: (!o.username.is_empty()).then(|| (o.username.clone(), o.password.expose().to_owned())),
+        ring_timeout: Duration::from_secs(o.ring_timeout_s.max(5)),
+    })
 }
 
 impl Switch {
@@ -247,6 +274,7 @@ impl Switch {
                     offered_at: now,
                     id: Some(call_id.clone()),
                     origin: Some(origin_name),
+                    agent_id: None,
                 }));
                 self.calls.insert(call_id.clone(), CallInfo::default());
                 match self.cc.handle(Input::CallArrived { call_id: call_id.clone(), queue_id }, now) {
@@ -291,9 +319,34 @@ impl Switch {
                     EndedBy::MediaTimeout => "media_timeout",
                 };
                 self.write(Write::Ended { call_id: call_id.clone(), at: now, reason, hold_ms });
-                match self.cc.handle(Input::CallEnded { call_id: call_id.clone() }, now) {
+                let input = match self.outbound_agents.remove(&call_id) {
+                    Some(agent_id) => Input::OutboundEnded { agent_id },
+                    None => Input::CallEnded { call_id: call_id.clone() },
+                };
+                match self.cc.handle(input, now) {
                     Ok(actions) => self.apply(actions),
                     Err(e) => debug!(error = %e, call_id, "call ended"),
+                }
+            }
+            EdgeEvent::DialingCustomer { call_id } => {
+                let agent = self.outbound_agents.get(&call_id).cloned();
+                self.event(&call_id, "dialing_customer", agent.as_deref(), json!({}));
+            }
+            EdgeEvent::OutboundConnected { call_id } => {
+                if let Some(agent_id) = self.outbound_agents.get(&call_id).cloned() {
+                    self.calls.insert(call_id.clone(), CallInfo::default());
+                    self.write(Write::Answered { call_id, agent_id, at: now });
+                }
+            }
+            EdgeEvent::OutboundFailed { call_id, outcome, code } => {
+                if let Some(code) = code {
+                    self.write(Write::SipCode { call_id: call_id.clone(), code: i64::from(code) });
+                }
+                self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: outcome.as_str(), hold_ms: 0 });
+                if let Some(agent_id) = self.outbound_agents.remove(&call_id)
+                    && let Ok(actions) = self.cc.handle(Input::OutboundEnded { agent_id }, now)
+                {
+                    self.apply(actions);
                 }
             }
             EdgeEvent::Hold { call_id, by, on } => {
@@ -392,7 +445,52 @@ impl Switch {
                 let _ = reply.send(TelephonyStatus { sip_listen: self.edge.local_addr().to_string(), active_calls: self.edge.active_calls(), registrations, agents, queues });
             }
             TelephonyRequest::ReloadQueues => self.reload_queues().await,
+            TelephonyRequest::Dial { user_id, e164, reply } => {
+                let result = self.dial(&user_id, &e164).await;
+                let _ = reply.send(result);
+            }
         }
+    }
+
+    /// Click-to-call: logs the call, marks the agent busy, and rings their phone.
+    async fn dial(&mut self, user_id: &str, e164: &str) -> Result<String, String> {
+        let config = self.outbound.clone().ok_or("click-to-call is not configured (sip.outbound.target)")?;
+        let uri = self.store.sip_endpoint(user_id).await.map_err(|e| e.to_string())?.ok_or("no SIP phone is configured for this agent")?;
+        let logged_in = !matches!(self.cc.agent_state(user_id), AgentState::Offline);
+        let now = now_ms();
+        let call_id = switchboard_core::new_id();
+        if logged_in {
+            let actions = self.cc.handle(Input::Dialing { agent_id: user_id.to_owned(), call_id: call_id.clone() }, now).map_err(|_| "you are on a call or being offered one")?;
+            self.apply(actions);
+        }
+        self.write(Write::Create(NewCall {
+            direction: CallDirection::Outbound,
+            from_e164: config.caller_id.clone(),
+            to_e164: e164.to_owned(),
+            queue_id: None,
+            offered_at: now,
+            id: Some(call_id.clone()),
+            origin: None,
+            agent_id: Some(user_id.to_owned()),
+        }));
+        let digits = e164.trim_start_matches('+');
+        let target = DialTarget {
+            uri: config.target.replace("{digits}", digits).replace("{e164}", e164),
+            caller_id: config.caller_id.clone(),
+            credential: config.credential.clone(),
+            ring_timeout: config.ring_timeout,
+        };
+        self.outbound_agents.insert(call_id.clone(), user_id.to_owned());
+        if let Err(e) = self.edge.dial(&call_id, user_id, &uri, target) {
+            self.outbound_agents.remove(&call_id);
+            self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: "failed", hold_ms: 0 });
+            if logged_in && let Ok(actions) = self.cc.handle(Input::OutboundEnded { agent_id: user_id.to_owned() }, now) {
+                self.apply(actions);
+            }
+            return Err(e.to_string());
+        }
+        self.event(&call_id, "dialing_agent", Some(user_id), json!({"to": e164}));
+        Ok(call_id)
     }
 
     async fn set_agent_state(&mut self, user_id: &str, target: AgentTarget) -> Result<AgentState, String> {

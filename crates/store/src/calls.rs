@@ -27,6 +27,8 @@ pub struct NewCall {
     pub id: Option<String>,
     /// Trunk or account it came through, for inbound calls.
     pub origin: Option<String>,
+    /// The agent, when known from the start (click-to-call).
+    pub agent_id: Option<String>,
 }
 
 const CALL_COLUMNS: &str = "id, direction, from_e164, to_e164, queue_id, agent_id, contact_id, deal_id, offered_at, \
@@ -81,10 +83,10 @@ impl Store {
             None => None,
         };
         let id = new.id.clone().unwrap_or_else(new_id);
-        let mut sql = Sql::new("INSERT INTO calls (id, direction, from_e164, to_e164, queue_id, contact_id, deal_id, offered_at, origin) VALUES (");
+        let mut sql = Sql::new("INSERT INTO calls (id, direction, from_e164, to_e164, queue_id, contact_id, deal_id, offered_at, origin, agent_id) VALUES (");
         sql.bind(id.clone()).push(", ").bind(new.direction.as_str().to_owned()).push(", ").bind(new.from_e164.clone());
         sql.push(", ").bind(new.to_e164.clone()).push(", ").bind(new.queue_id.clone()).push(", ").bind(contact_id);
-        sql.push(", ").bind(deal_id).push(", ").bind(new.offered_at).push(", ").bind(new.origin.clone()).push(")");
+        sql.push(", ").bind(deal_id).push(", ").bind(new.offered_at).push(", ").bind(new.origin.clone()).push(", ").bind(new.agent_id.clone()).push(")");
         sql.execute(&self.pool).await?;
         self.add_call_event(&id, new.offered_at, "offered", None, json!({"from": new.from_e164, "to": new.to_e164})).await?;
         self.get_call(&id).await

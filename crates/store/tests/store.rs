@@ -288,7 +288,7 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
     let actor = Actor::user(agent.clone());
     let c = store.create_contact(&actor, contact("Звонящий", "Клиент", &["+79265550101"], &[])).await.unwrap();
     let deal = store.create_deal(&actor, NewDeal { title: "Одна открытая".into(), contact_id: Some(c.id.clone()), ..Default::default() }).await.unwrap();
-    let call = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79265550101".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 1_000, id: None, origin: None }).await.unwrap();
+    let call = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79265550101".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 1_000, id: None, origin: None, agent_id: None }).await.unwrap();
     assert_eq!((call.contact_id.as_deref(), call.deal_id.as_deref()), (Some(c.id.as_str()), Some(deal.id.as_str())));
     let answered = store.call_answered(&call.id, &agent, 13_000).await.unwrap();
     assert_eq!(answered.wait_ms, Some(12_000));
@@ -301,11 +301,11 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
 
     // Unknown caller: no link. An abandoned call's wait runs to its end. Open calls are closed
     // after a restart.
-    let unknown = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79990000000".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 0, id: None, origin: None }).await.unwrap();
+    let unknown = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79990000000".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 0, id: None, origin: None, agent_id: None }).await.unwrap();
     assert_eq!(unknown.contact_id, None);
     let abandoned = store.call_ended(&unknown.id, 8_000, "abandoned", 0).await.unwrap();
     assert_eq!((abandoned.wait_ms, abandoned.talk_ms), (Some(8_000), None));
-    let open = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79990000001".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 0, id: None, origin: None }).await.unwrap();
+    let open = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79990000001".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 0, id: None, origin: None, agent_id: None }).await.unwrap();
     assert_eq!(store.close_open_calls(9_000, "interrupted").await.unwrap(), 1);
     assert_eq!(store.get_call(&open.id).await.unwrap().end_reason.as_deref(), Some("interrupted"));
 });

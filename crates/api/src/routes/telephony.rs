@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use switchboard_core::Action;
@@ -27,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/queues/{id}", get(read_queue).patch(update_queue))
         .route("/api/users/{id}/sip", get(read_sip).put(set_sip))
         .route("/api/calls", get(list_calls))
+        .route("/api/calls/dial", post(dial))
         .route("/api/calls/{id}", get(read_call))
 }
 
@@ -215,6 +216,34 @@ pub(crate) async fn list_calls(State(state): State<AppState>, user: CurrentUser,
     user.require(Action::TakeCalls)?;
     let agent = if user.0.role.can(Action::MonitorCalls) { None } else { Some(user.id()) };
     Ok(Json(state.store().list_calls(agent, paging.request()).await?))
+}
+
+/// A click-to-call request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Dial {
+    /// The customer's number, any spelling.
+    number: String,
+}
+
+/// The call being placed.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Dialing {
+    /// Follow it at `/api/calls/{call_id}`.
+    call_id: String,
+}
+
+/// Click-to-call: the gateway rings the logged-in agent's phone and, when they answer, the
+/// customer. The outcome (answered, busy, no answer, failed with the SIP code) lands on the
+/// call record.
+#[utoipa::path(post, path = "/api/calls/dial", request_body = Dial, tag = "telephony", responses((status = 202, body = Dialing), (status = 422), (status = 503)))]
+pub(crate) async fn dial(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<Dial>) -> ApiResult<(StatusCode, Json<Dialing>)> {
+    user.require(Action::TakeCalls)?;
+    let number = super::parse_phone_param(&state, "number", &b.number)?;
+    let (user_id, e164) = (user.id().to_owned(), number.e164().to_owned());
+    let result = ask(&state, |reply| TelephonyRequest::Dial { user_id, e164, reply }).await?;
+    let call_id = result.map_err(|message| ApiError::invalid("number", message))?;
+    Ok((StatusCode::ACCEPTED, Json(Dialing { call_id })))
 }
 
 /// A call with its events.

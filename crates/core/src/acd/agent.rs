@@ -80,6 +80,11 @@ pub enum AgentEvent {
     },
     /// Wrap-up finished (its time passed, or the agent is done early).
     WrapUpDone,
+    /// The agent places a call (click-to-call); they are on it from now.
+    Dial {
+        /// The call.
+        call_id: String,
+    },
 }
 
 /// A move the table does not allow.
@@ -131,6 +136,7 @@ impl AgentState {
             }
             (S::OnCall { .. }, E::CallEnded { .. }) => S::Available { since: now },
             (S::WrapUp { .. }, E::WrapUpDone) => S::Available { since: now },
+            (S::Available { .. } | S::Paused { .. } | S::WrapUp { .. }, E::Dial { call_id }) => S::OnCall { call_id: call_id.clone(), since: now },
             (state, event) => return Err(IllegalTransition { state: state.name(), event: event_name(event) }),
         };
         Ok(next)
@@ -148,6 +154,7 @@ fn event_name(event: &AgentEvent) -> &'static str {
         AgentEvent::OfferEnded => "offer_ended",
         AgentEvent::CallEnded { .. } => "call_ended",
         AgentEvent::WrapUpDone => "wrap_up_done",
+        AgentEvent::Dial { .. } => "dial",
     }
 }
 
@@ -181,6 +188,14 @@ mod tests {
         assert!(AgentState::Available { since: 0 }.transition(&AgentEvent::WrapUpDone, 1).is_err());
         let paused = AgentState::Paused { reason: "x".into(), since: 0 };
         assert!(paused.transition(&AgentEvent::Offer { call_id: "c".into() }, 1).is_err());
+    }
+
+    #[test]
+    fn dialing_out_puts_the_agent_on_the_call() {
+        let s = AgentState::Paused { reason: "callbacks".into(), since: 0 }.transition(&AgentEvent::Dial { call_id: "o1".into() }, 5).unwrap();
+        assert_eq!(s, AgentState::OnCall { call_id: "o1".into(), since: 5 });
+        assert!(s.transition(&AgentEvent::Dial { call_id: "o2".into() }, 6).is_err(), "one call at a time");
+        assert!(AgentState::Ringing { call_id: "c".into(), since: 0 }.transition(&AgentEvent::Dial { call_id: "o".into() }, 1).is_err());
     }
 
     #[test]

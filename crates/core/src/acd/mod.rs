@@ -129,6 +129,18 @@ pub enum Input {
         /// Call.
         call_id: String,
     },
+    /// A logged-in agent places a call (click-to-call): not offered queue calls meanwhile.
+    Dialing {
+        /// Agent.
+        agent_id: String,
+        /// The outbound call.
+        call_id: String,
+    },
+    /// The agent's outbound call ended (connected or not); no wrap-up.
+    OutboundEnded {
+        /// Agent.
+        agent_id: String,
+    },
 }
 
 /// Why an offer stopped.
@@ -335,6 +347,12 @@ impl CallCenter {
                         self.move_agent(agent_id, &AgentEvent::OfferEnded, now, &mut out)?;
                     }
                     out.push(Action::Abandoned { call_id });
+                }
+            }
+            Input::Dialing { agent_id, call_id } => self.move_agent(&agent_id, &AgentEvent::Dial { call_id }, now, &mut out)?,
+            Input::OutboundEnded { agent_id } => {
+                if matches!(self.agent_state(&agent_id), AgentState::OnCall { .. }) {
+                    self.move_agent(&agent_id, &AgentEvent::CallEnded { wrap_up_ms: 0 }, now, &mut out)?;
                 }
             }
             Input::CallEnded { call_id } => {

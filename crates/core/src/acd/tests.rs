@@ -171,3 +171,15 @@ fn bad_inputs_are_errors_not_panics() {
     // An agent on a call cannot log out.
     assert!(matches!(c.handle(Input::AgentLogout { agent_id: "a".into() }, 4), Err(AcdError::Illegal(_))));
 }
+
+#[test]
+fn an_agent_dialing_out_is_skipped_until_the_outbound_call_ends() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    login(&mut c, "a", 0);
+    c.handle(Input::Dialing { agent_id: "a".into(), call_id: "out".into() }, 5).unwrap();
+    assert!(offers(&arrive(&mut c, "in", 10)).is_empty(), "busy on the outbound call");
+    let out = c.handle(Input::OutboundEnded { agent_id: "a".into() }, 20).unwrap();
+    assert_eq!(offers(&out), vec![offer("in", "a")], "free again: the waiting call is offered at once");
+    // Ending again (a late report) changes nothing.
+    assert!(c.handle(Input::OutboundEnded { agent_id: "a".into() }, 21).unwrap().is_empty());
+}

@@ -36,6 +36,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::net::IpBlock;
+
+mod outbound;
+
+pub use outbound::{DialTarget, OutboundOutcome};
 use crate::sdp::{self, Answer, SdpError, SessionDescription};
 
 /// A peer allowed to send calls without registering (a PBX or an operator's trunk).
@@ -193,6 +197,25 @@ pub enum EdgeEvent {
     },
     /// A registration changed state.
     Registration(RegistrationStatus),
+    /// Click-to-call: the agent's phone answered; the customer is being called.
+    DialingCustomer {
+        /// Call.
+        call_id: String,
+    },
+    /// Click-to-call: the customer answered; agent and customer are connected.
+    OutboundConnected {
+        /// Call.
+        call_id: String,
+    },
+    /// Click-to-call did not connect.
+    OutboundFailed {
+        /// Call.
+        call_id: String,
+        /// What happened.
+        outcome: OutboundOutcome,
+        /// SIP status of the leg that failed, when there was one.
+        code: Option<u16>,
+    },
 }
 
 /// One account's registration, as the API shows it.
@@ -279,6 +302,8 @@ struct Call {
 
 struct Inner {
     config: EdgeConfig,
+    /// Click-to-call calls, by id.
+    outbound: Mutex<HashMap<String, outbound::Outbound>>,
     dialogs: Arc<DialogLayer>,
     ports: Arc<PortPool>,
     events: mpsc::UnboundedSender<EdgeEvent>,
@@ -341,6 +366,7 @@ impl SipEdge {
             ports,
             events,
             calls: Mutex::new(HashMap::new()),
+            outbound: Mutex::new(HashMap::new()),
             registrations: Mutex::new(registrations),
             registrar_ips: Mutex::new(HashMap::new()),
             nonces: Mutex::new(HashMap::new()),
@@ -368,9 +394,9 @@ impl SipEdge {
         self.inner.local
     }
 
-    /// Calls in progress.
+    /// Calls in progress (inbound and click-to-call).
     pub fn active_calls(&self) -> usize {
-        self.inner.calls.lock().map_or(0, |c| c.len())
+        self.inner.calls.lock().map_or(0, |c| c.len()) + self.inner.outbound.lock().map_or(0, |c| c.len())
     }
 
     /// Every account's registration state.
@@ -597,8 +623,15 @@ fn media_sink(edge: Weak<Inner>, call_id: String) -> relay::EventSink {
             MediaEvent::PeerDead { side } => {
                 info!(call_id, ?side, "no media from a leg: ending the call");
                 let call = edge.inner.calls.lock().ok().and_then(|mut c| c.remove(&call_id));
+                let out = edge.inner.outbound.lock().ok().and_then(|mut o| o.remove(&call_id));
+                let ended = call.is_some() || out.is_some();
                 if let Some(call) = call {
                     finish(call, None);
+                }
+                if let Some(out) = out {
+                    outbound::end_outbound(out);
+                }
+                if ended {
                     edge.emit(EdgeEvent::Ended { call_id: call_id.clone(), by: EndedBy::MediaTimeout });
                 }
             }
@@ -867,17 +900,30 @@ impl SipEdge {
         let offer = std::str::from_utf8(body).ok().and_then(|b| SessionDescription::parse(b).ok()).ok_or(StatusCode::BadRequest)?;
         let answer = sdp::negotiate(&offer).map_err(|_| StatusCode::NotAcceptableHere)?;
         let hold = offer.direction.is_hold() || answer.remote.is_none();
-        let mut calls = self.inner.calls.lock().map_err(|_| StatusCode::ServerInternalError)?;
-        let call = calls.get_mut(call_id).ok_or(StatusCode::CallTransactionDoesNotExist)?;
-        call.sdp_version += 1;
-        let version = call.sdp_version;
-        let connected = call.connected.as_mut().ok_or(StatusCode::RequestPending)?;
-        let (side, was_on_hold, port) = match party {
-            Party::Caller => (Side::A, std::mem::replace(&mut connected.caller_on_hold, hold), connected.caller_port),
-            Party::Agent => (Side::B, std::mem::replace(&mut connected.agent_on_hold, hold), connected.agent_port),
+        let update = |connected: &mut Connected, version: &mut u64| {
+            *version += 1;
+            let (side, was_on_hold, port) = match party {
+                Party::Caller => (Side::A, std::mem::replace(&mut connected.caller_on_hold, hold), connected.caller_port),
+                Party::Agent => (Side::B, std::mem::replace(&mut connected.agent_on_hold, hold), connected.agent_port),
+            };
+            connected.bridge.update(side, leg_media(&answer));
+            (was_on_hold, port, *version)
         };
-        connected.bridge.update(side, leg_media(&answer));
-        drop(calls);
+        let found = {
+            let mut calls = self.inner.calls.lock().map_err(|_| StatusCode::ServerInternalError)?;
+            match calls.get_mut(call_id) {
+                Some(call) => Some(match call.connected.as_mut() {
+                    Some(c) => update(c, &mut call.sdp_version),
+                    None => return Err(StatusCode::RequestPending),
+                }),
+                None => None,
+            }
+        };
+        let found = match found {
+            Some(f) => f,
+            None => self.outbound_reoffer(call_id, update)?,
+        };
+        let (was_on_hold, port, version) = found;
         if was_on_hold != hold {
             self.emit(EdgeEvent::Hold { call_id: call_id.to_owned(), by: party, on: hold });
         }
@@ -907,6 +953,8 @@ fn rand_u64() -> u64 {
 enum Leg {
     Caller(DialogId),
     Agent(String),
+    /// A click-to-call leg (to the agent's phone or to the customer).
+    Outbound(Party),
 }
 
 /// Follows one dialog of a call (the caller's, or an agent's) until it terminates.
@@ -914,6 +962,7 @@ async fn dialog_states(edge: Weak<Inner>, call_id: String, leg: Leg, mut states:
     let party = match leg {
         Leg::Caller(_) => Party::Caller,
         Leg::Agent(_) => Party::Agent,
+        Leg::Outbound(p) => p,
     };
     while let Some(state) = states.recv().await {
         let Some(inner) = edge.upgrade() else { break };
@@ -942,6 +991,10 @@ async fn dialog_states(edge: Weak<Inner>, call_id: String, leg: Leg, mut states:
                     }
                     Leg::Agent(agent_id) => {
                         edge.on_agent_terminated(&call_id, agent_id);
+                        edge.inner.dialogs.remove_dialog(&id);
+                    }
+                    Leg::Outbound(party) => {
+                        edge.on_outbound_terminated(&call_id, *party);
                         edge.inner.dialogs.remove_dialog(&id);
                     }
                 }
