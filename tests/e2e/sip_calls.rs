@@ -277,3 +277,33 @@ async fn registration_with_digest_and_refresh() {
     assert_eq!(call["call"]["origin"], "provider");
     gw.stop().await;
 }
+
+/// `switchboard call simulate` (the binary) calls the queue; a SIPp desk phone answers; the
+/// simulator reports hearing the phone's 2 kHz tone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_built_in_test_caller_places_a_real_call() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("simulate");
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let (agent_id, agent) = gw.agent("zoya", ([127, 0, 0, 1], phone.port).into()).await;
+    gw.queue("100", &[&agent_id], json!({})).await;
+    gw.available(&agent).await;
+    let phone = phone.spawn();
+    let recorded = dir.0.join("heard.wav");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["call", "simulate", "--from", "8 (916) 123-45-67", "--to", "100", "--seconds", "2", "--gateway", &gw.sip.to_string(), "--record"])
+        .arg(&recorded)
+        .env("SWITCHBOARD_LOG__LEVEL", "warn")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("strongest test tone 2000 Hz"), "{stdout}");
+    assert!(std::fs::metadata(&recorded).unwrap().len() > 16_000, "about 2 s of 8 kHz audio saved");
+    assert!(phone.wait(Duration::from_secs(10)).await);
+    let call = gw.wait_call_ended(&newest_call(&gw).await).await;
+    assert_eq!(call["call"]["from_e164"], "+79161234567");
+    gw.stop().await;
+}

@@ -41,6 +41,53 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// Built-in test peers: place a call into a running gateway, or act as an agent's phone.
+    Call {
+        #[command(subcommand)]
+        command: CallCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CallCommand {
+    /// Place a real SIP call into a running gateway and play a tone or a WAV file; prints
+    /// what came back.
+    Simulate {
+        /// The caller's number, any spelling.
+        #[arg(long)]
+        from: String,
+        /// The number called: a queue's number.
+        #[arg(long, default_value = "100")]
+        to: String,
+        /// 16-bit PCM WAV to play (default: a 1 kHz tone).
+        #[arg(long)]
+        wav: Option<PathBuf>,
+        /// The gateway's SIP address (default: sip.listen from the settings).
+        #[arg(long)]
+        gateway: Option<String>,
+        /// Seconds to talk once answered.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Seconds to wait for an agent.
+        #[arg(long, default_value_t = 120)]
+        wait: u64,
+        /// Save what the caller heard to this WAV file.
+        #[arg(long)]
+        record: Option<PathBuf>,
+    },
+    /// Act as an agent's SIP desk phone: answer every call and play a tone (2 kHz) or a WAV.
+    /// Give the agent the URI this prints (PUT /api/users/{id}/sip).
+    Answer {
+        /// SIP address to listen on.
+        #[arg(long, default_value = "127.0.0.1:5070")]
+        listen: String,
+        /// 16-bit PCM WAV to play (default: a 2 kHz tone).
+        #[arg(long)]
+        wav: Option<PathBuf>,
+        /// Seconds to ring before answering.
+        #[arg(long, default_value_t = 1)]
+        ring: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -112,6 +159,7 @@ async fn main() -> anyhow::Result<()> {
     init_logging(&settings);
     match cli.command {
         Command::Serve => serve(settings).await,
+        Command::Call { command } => call(settings, command).await,
         Command::Migrate => {
             let store = open_store(&settings).await?;
             store.close().await;
@@ -175,6 +223,42 @@ async fn main() -> anyhow::Result<()> {
             let count = export_contacts_file(&store, &file).await?;
             println!("exported {count} contacts to {}", file.display());
             store.close().await;
+            Ok(())
+        }
+    }
+}
+
+async fn call(settings: Settings, command: CallCommand) -> anyhow::Result<()> {
+    use switchboard_sip::simulate::{CallOptions, Sound, answer_calls, place_call};
+    match command {
+        CallCommand::Simulate { from, to, wav, gateway, seconds, wait, record } => {
+            let gateway: std::net::SocketAddr = gateway.as_deref().unwrap_or(&settings.sip.listen).parse().context("--gateway must be IP:PORT")?;
+            anyhow::ensure!(gateway.port() != 0, "the gateway's SIP port is 0 in the settings: pass --gateway IP:PORT");
+            let local_ip = if gateway.ip().is_loopback() { gateway.ip() } else { std::net::IpAddr::from([0, 0, 0, 0]) };
+            let options = CallOptions {
+                gateway,
+                from,
+                to,
+                local_ip,
+                sound: wav.map_or(Sound::Tone(1000.0), Sound::Wav),
+                talk: std::time::Duration::from_secs(seconds.max(1)),
+                answer_timeout: std::time::Duration::from_secs(wait.max(1)),
+                record: record.clone(),
+            };
+            let heard = place_call(options, |step| println!("{step}")).await?;
+            println!("caller heard: {heard}");
+            if let Some(path) = record {
+                println!("saved to {}", path.display());
+            }
+            Ok(())
+        }
+        CallCommand::Answer { listen, wav, ring } => {
+            let listen: std::net::SocketAddr = listen.parse().context("--listen must be IP:PORT")?;
+            let stop = tokio_util::sync::CancellationToken::new();
+            let local = answer_calls(listen, wav.map_or(Sound::Tone(2000.0), Sound::Wav), std::time::Duration::from_secs(ring), stop.clone(), |line| println!("{line}")).await?;
+            println!("desk phone ready: give the agent the SIP URI sip:agent@{local} (Ctrl-C to stop)");
+            shutdown_signal().await;
+            stop.cancel();
             Ok(())
         }
     }
