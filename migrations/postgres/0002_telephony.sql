@@ -1,10 +1,14 @@
 -- Telephony (issue 3): agents' SIP phones, queue wrap-up, call outcomes.
 
--- An agent's SIP phone: a fixed URI the gateway calls (extension registration comes later).
+-- An agent's SIP phone: either a fixed URI the gateway calls, or an extension the phone
+-- registers as with the gateway (digest secret kept as HA1 = MD5(extension:switchboard:password)).
 CREATE TABLE sip_endpoints (
     user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-    uri TEXT NOT NULL,
-    updated_at BIGINT NOT NULL
+    uri TEXT,
+    extension TEXT UNIQUE,
+    ha1 TEXT,
+    updated_at BIGINT NOT NULL,
+    CHECK ((uri IS NULL) <> (extension IS NULL))
 );
 
 ALTER TABLE queues ADD COLUMN wrap_up_ms BIGINT NOT NULL DEFAULT 0;

@@ -72,6 +72,19 @@ pub struct TelephonyStatus {
     pub agents: Vec<AgentView>,
     /// Queues.
     pub queues: Vec<QueueView>,
+    /// Agents' phones registered with the gateway.
+    pub extensions: Vec<ExtensionView>,
+}
+
+/// An agent's phone registered with the gateway.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExtensionView {
+    /// Extension.
+    pub extension: String,
+    /// Where the phone is reached.
+    pub contact: String,
+    /// Seconds until the registration expires.
+    pub expires_in_s: u64,
 }
 
 /// A request to the telephony side.
@@ -98,8 +111,17 @@ pub enum TelephonyRequest {
         /// The status.
         reply: oneshot::Sender<TelephonyStatus>,
     },
-    /// Queues changed in the store: load them again.
-    ReloadQueues,
+    /// Queues changed in the store: load them again (replies once loaded).
+    ReloadQueues {
+        /// Done.
+        reply: oneshot::Sender<()>,
+    },
+    /// Agents' extensions changed in the store: give the registrar the new list (replies
+    /// once done, so a phone registering right after is known).
+    ReloadExtensions {
+        /// Done.
+        reply: oneshot::Sender<()>,
+    },
     /// Click-to-call: ring the agent's phone, then the customer.
     Dial {
         /// The agent placing the call (the logged-in user).

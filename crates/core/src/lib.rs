@@ -10,6 +10,7 @@ pub mod entity;
 pub mod id;
 pub mod phone;
 pub mod role;
+pub mod sip_digest;
 pub mod text;
 
 pub use custom_field::{CustomFieldDef, EntityKind, FieldType, FieldValueError, StoredFieldValue};

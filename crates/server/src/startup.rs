@@ -96,6 +96,11 @@ impl Application {
         Ok(Application { listener, router, store, telephony, initial_admin })
     }
 
+    /// The channel to the telephony side (benchmarks drive agents through it).
+    pub fn telephony_handle(&self) -> Option<switchboard_api::telephony::TelephonyHandle> {
+        self.telephony.as_ref().map(Telephony::handle)
+    }
+
     /// The SIP address (UDP and TCP), when the SIP edge runs.
     pub fn sip_addr(&self) -> Option<SocketAddr> {
         self.telephony.as_ref().map(Telephony::sip_addr)

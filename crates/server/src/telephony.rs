@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::{Value, json};
-use switchboard_api::telephony::{AgentTarget, AgentView, QueueView, RegistrationView, TelephonyHandle, TelephonyRequest, TelephonyStatus};
+use switchboard_api::telephony::{AgentTarget, AgentView, ExtensionView, QueueView, RegistrationView, TelephonyHandle, TelephonyRequest, TelephonyStatus};
 use switchboard_core::acd::{Action, AgentState, CallCenter, Input, OfferEnd, QueueConfig};
 use switchboard_core::entity::CallDirection;
 use switchboard_core::{PhoneNumber, Region};
 use switchboard_media::relay::PortPool;
-use switchboard_sip::edge::{Account, DialTarget, EdgeConfig, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge, Trunk};
+use switchboard_sip::edge::{Account, DialTarget, EXTENSION_PREFIX, EdgeConfig, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge, Trunk};
 use switchboard_store::{NewCall, Store};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -65,6 +65,7 @@ impl Telephony {
             }
         }
         switch.reload_queues().await;
+        switch.reload_extensions().await;
         tokio::spawn(switch.run(events_rx, requests_rx));
         Ok(Telephony { edge, requests })
     }
@@ -248,6 +249,22 @@ impl Switch {
             Origin::Account(_) => None,
         })?;
         self.store.queue_for_number(&fallback).await.ok().flatten().map(|q| q.id)
+    }
+
+    async fn reload_extensions(&mut self) {
+        match self.store.sip_extensions().await {
+            Ok(list) => self.edge.set_extensions(list.into_iter().map(|(_, ext, ha1)| (ext, ha1))),
+            Err(e) => warn!(error = %e, "cannot load extensions"),
+        }
+    }
+
+    /// The target the edge rings for an agent: their fixed URI, or `ext:NNN`.
+    async fn agent_target(&self, user_id: &str) -> Result<String, String> {
+        match self.store.sip_endpoint(user_id).await.map_err(|e| e.to_string())? {
+            Some((Some(uri), _)) => Ok(uri),
+            Some((None, Some(ext))) => Ok(format!("{EXTENSION_PREFIX}{ext}")),
+            _ => Err("no SIP phone is configured for this agent".into()),
+        }
     }
 
     fn normalise(&self, number: &str) -> String {
@@ -442,9 +459,24 @@ impl Switch {
                         .collect(),
                     Err(_) => Vec::new(),
                 };
-                let _ = reply.send(TelephonyStatus { sip_listen: self.edge.local_addr().to_string(), active_calls: self.edge.active_calls(), registrations, agents, queues });
+                let extensions = self
+                    .edge
+                    .bindings()
+                    .into_iter()
+                    .map(|b| ExtensionView { extension: b.extension, contact: b.contact, expires_in_s: b.expires_in.as_secs() })
+                    .collect();
+                let _ = reply.send(TelephonyStatus { sip_listen: self.edge.local_addr().to_string(), active_calls: self.edge.active_calls(), registrations, agents, queues, extensions });
             }
-            TelephonyRequest::ReloadQueues => self.reload_queues().await,
+            TelephonyRequest::ReloadQueues { reply } => {
+                self.reload_queues().await;
+                let _ = reply.send(());
+            }
+            TelephonyRequest::ReloadExtensions { reply } => {
+                // Agents already logged in keep ringing the phone they had; their next login
+                // picks up a change of phone.
+                self.reload_extensions().await;
+                let _ = reply.send(());
+            }
             TelephonyRequest::Dial { user_id, e164, reply } => {
                 let result = self.dial(&user_id, &e164).await;
                 let _ = reply.send(result);
@@ -455,7 +487,7 @@ impl Switch {
     /// Click-to-call: logs the call, marks the agent busy, and rings their phone.
     async fn dial(&mut self, user_id: &str, e164: &str) -> Result<String, String> {
         let config = self.outbound.clone().ok_or("click-to-call is not configured (sip.outbound.target)")?;
-        let uri = self.store.sip_endpoint(user_id).await.map_err(|e| e.to_string())?.ok_or("no SIP phone is configured for this agent")?;
+        let uri = self.agent_target(user_id).await?;
         let logged_in = !matches!(self.cc.agent_state(user_id), AgentState::Offline);
         let now = now_ms();
         let call_id = switchboard_core::new_id();
@@ -498,7 +530,7 @@ impl Switch {
         let current = self.cc.agent_state(user_id);
         let input = match (&current, target) {
             (AgentState::Offline, AgentTarget::Available) => {
-                let uri = self.store.sip_endpoint(user_id).await.map_err(|e| e.to_string())?.ok_or("no SIP phone is configured for this agent")?;
+                let uri = self.agent_target(user_id).await?;
                 let queues = self.store.queues_of_agent(user_id).await.map_err(|e| e.to_string())?;
                 if queues.is_empty() {
                     return Err("the agent is not a member of any queue".into());

@@ -37,7 +37,7 @@ pub use custom_fields::NewCustomField;
 pub use deals::{DealChanges, DealFilter, NewDeal, NewStage, StageChanges};
 pub use error::StoreError;
 pub use notes::NewNote;
-pub use queues::{NewQueue, QueueChanges};
+pub use queues::{NewQueue, QueueChanges, SipEndpoint};
 pub use tasks::{NewTask, TaskChanges, TaskFilter};
 pub use teams::{NewTeam, TeamChanges};
 pub use users::{ApiToken, NewUser, UserChanges, UserWithSecret};

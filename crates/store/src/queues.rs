@@ -223,36 +223,74 @@ impl Store {
         sql.fetch_all(&self.pool).await?.iter().map(|r| Ok(r.try_get("queue_id")?)).collect()
     }
 
-    /// Sets (or with `None` removes) the SIP URI the gateway calls to reach an agent's phone.
-    pub async fn set_sip_endpoint(&self, actor: &Actor, user_id: &str, uri: Option<&str>) -> Result<(), StoreError> {
+    /// Sets how the gateway reaches an agent's phone (or with `None` removes it).
+    pub async fn set_sip_endpoint(&self, actor: &Actor, user_id: &str, endpoint: Option<&SipEndpoint>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         require_ref(&mut tx, "users", "user_id", user_id).await?;
+        let (uri, extension, ha1) = match endpoint {
+            None => (None, None, None),
+            Some(SipEndpoint::Uri(uri)) => {
+                let uri = uri.trim();
+                if !(uri.starts_with("sip:") || uri.starts_with("sips:")) || uri.len() > 256 || uri.contains(char::is_whitespace) {
+                    return Err(StoreError::invalid("uri", "must be a SIP URI such as sip:101@192.0.2.10:5060"));
+                }
+                (Some(uri.to_owned()), None, None)
+            }
+            Some(SipEndpoint::Extension { extension, ha1 }) => {
+                if extension.is_empty() || extension.len() > 32 || !extension.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {
+                    return Err(StoreError::invalid("extension", "1 to 32 letters, digits, '.', '_' or '-'"));
+                }
+                let mut dup = Sql::new("SELECT user_id FROM sip_endpoints WHERE extension = ");
+                dup.bind(extension.clone()).push(" AND user_id <> ").bind(user_id.to_owned());
+                if let Some(row) = dup.fetch_optional(&mut *tx).await? {
+                    return Err(StoreError::Duplicate { field: "extension".into(), value: extension.clone(), existing_id: row.try_get("user_id")? });
+                }
+                (None, Some(extension.clone()), Some(ha1.clone()))
+            }
+        };
         let mut del = Sql::new("DELETE FROM sip_endpoints WHERE user_id = ");
         del.bind(user_id.to_owned());
         del.execute(&mut *tx).await?;
-        if let Some(uri) = uri {
-            let uri = uri.trim();
-            if !(uri.starts_with("sip:") || uri.starts_with("sips:")) || uri.len() > 256 || uri.contains(char::is_whitespace) {
-                return Err(StoreError::invalid("sip_uri", "must be a SIP URI such as sip:101@192.0.2.10:5060"));
-            }
-            let mut ins = Sql::new("INSERT INTO sip_endpoints (user_id, uri, updated_at) VALUES (");
-            ins.bind(user_id.to_owned()).push(", ").bind(uri.to_owned()).push(", ").bind(now_ms()).push(")");
+        if endpoint.is_some() {
+            let mut ins = Sql::new("INSERT INTO sip_endpoints (user_id, uri, extension, ha1, updated_at) VALUES (");
+            ins.bind(user_id.to_owned()).push(", ").bind(uri.clone()).push(", ").bind(extension.clone()).push(", ").bind(ha1).push(", ").bind(now_ms()).push(")");
             ins.execute(&mut *tx).await?;
         }
-        audit::record(&mut tx, actor, "user.sip_endpoint", "user", Some(user_id), json!({"sip_uri": uri})).await?;
+        // The audit entry never holds the secret.
+        audit::record(&mut tx, actor, "user.sip_endpoint", "user", Some(user_id), json!({"uri": uri, "extension": extension})).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// The SIP URI of an agent's phone, if set.
-    pub async fn sip_endpoint(&self, user_id: &str) -> Result<Option<String>, StoreError> {
-        let mut sql = Sql::new("SELECT uri FROM sip_endpoints WHERE user_id = ");
+    /// How the gateway reaches an agent's phone: `(uri, extension)`, one of them set.
+    pub async fn sip_endpoint(&self, user_id: &str) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+        let mut sql = Sql::new("SELECT uri, extension FROM sip_endpoints WHERE user_id = ");
         sql.bind(user_id.to_owned());
         Ok(match sql.fetch_optional(&self.pool).await? {
-            Some(row) => Some(row.try_get("uri")?),
+            Some(row) => Some((row.try_get("uri")?, row.try_get("extension")?)),
             None => None,
         })
     }
+
+    /// Every extension with its user and digest secret (HA1), for the gateway's registrar.
+    pub async fn sip_extensions(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = Sql::new("SELECT user_id, extension, ha1 FROM sip_endpoints WHERE extension IS NOT NULL").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("extension")?, r.try_get("ha1")?))).collect()
+    }
+}
+
+/// How the gateway reaches an agent's phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SipEndpoint {
+    /// A fixed SIP URI (`sip:101@192.0.2.10:5060`).
+    Uri(String),
+    /// An extension the phone registers as, with HA1 = MD5(extension:realm:password).
+    Extension {
+        /// The extension (SIP user).
+        extension: String,
+        /// The digest secret.
+        ha1: String,
+    },
 }
 
 /// Changes to a queue (see [`Store::update_queue`]).

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_core::Action;
 use switchboard_core::acd::{AgentState, Strategy};
 use switchboard_core::entity::{Call, CallEvent, Queue};
-use switchboard_store::{NewQueue, Page, QueueChanges};
+use switchboard_store::{NewQueue, Page, QueueChanges, SipEndpoint};
 use tokio::sync::oneshot;
 use utoipa::ToSchema;
 
@@ -120,9 +120,11 @@ pub(crate) struct UpdateQueue {
     members: Option<Vec<String>>,
 }
 
-fn reload(state: &AppState) {
-    if let Some(handle) = state.telephony() {
-        let _ = handle.send(TelephonyRequest::ReloadQueues);
+/// Tells the telephony side the queues changed, and waits until it has them (so a call right
+/// after the change is routed by it). Without telephony there is nothing to tell.
+async fn reload(state: &AppState) {
+    if state.telephony().is_some() {
+        let _ = ask(state, |reply| TelephonyRequest::ReloadQueues { reply }).await;
     }
 }
 
@@ -150,7 +152,7 @@ pub(crate) async fn create_queue(State(state): State<AppState>, user: CurrentUse
         members: b.members,
     };
     let queue = state.store().create_queue(&user.actor(), new).await?;
-    reload(&state);
+    reload(&state).await;
     Ok((StatusCode::CREATED, Json(queue)))
 }
 
@@ -179,35 +181,69 @@ pub(crate) async fn update_queue(State(state): State<AppState>, user: CurrentUse
         members: b.members,
     };
     let queue = state.store().update_queue(&user.actor(), &id, changes).await?;
-    reload(&state);
+    reload(&state).await;
     Ok(Json(queue))
 }
 
-/// An agent's SIP phone.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+/// An agent's SIP phone: a fixed `uri` the gateway calls, or an `extension` (with its
+/// `password`) that the phone registers as with the gateway. Both null removes it.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct SipEndpoint {
-    /// The URI the gateway calls to ring the agent (`sip:101@192.0.2.10:5060`); null removes it.
+pub(crate) struct SetSipEndpoint {
+    /// `sip:101@192.0.2.10:5060`.
     uri: Option<String>,
+    /// The SIP user the phone registers as (`101`).
+    extension: Option<String>,
+    /// The phone's password for the extension (at least 8 characters); never returned.
+    password: Option<String>,
+}
+
+/// An agent's SIP phone as stored (the password is never returned).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SipEndpointView {
+    uri: Option<String>,
+    extension: Option<String>,
+}
+
+async fn endpoint_view(state: &AppState, id: &str) -> Result<SipEndpointView, ApiError> {
+    let (uri, extension) = state.store().sip_endpoint(id).await?.unwrap_or((None, None));
+    Ok(SipEndpointView { uri, extension })
 }
 
 /// An agent's SIP phone (the agent themselves, or an admin).
-#[utoipa::path(get, path = "/api/users/{id}/sip", tag = "telephony", responses((status = 200, body = SipEndpoint), (status = 403)))]
-pub(crate) async fn read_sip(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<SipEndpoint>> {
+#[utoipa::path(get, path = "/api/users/{id}/sip", tag = "telephony", responses((status = 200, body = SipEndpointView), (status = 403)))]
+pub(crate) async fn read_sip(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<SipEndpointView>> {
     if id != user.id() {
         user.require(Action::ManageTelephony)?;
     }
     state.store().get_user(&id).await?;
-    Ok(Json(SipEndpoint { uri: state.store().sip_endpoint(&id).await? }))
+    Ok(Json(endpoint_view(&state, &id).await?))
 }
 
 /// Sets an agent's SIP phone (admin).
-#[utoipa::path(put, path = "/api/users/{id}/sip", request_body = SipEndpoint, tag = "telephony", responses((status = 200, body = SipEndpoint), (status = 403), (status = 422)))]
-pub(crate) async fn set_sip(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<SipEndpoint>) -> ApiResult<Json<SipEndpoint>> {
+#[utoipa::path(put, path = "/api/users/{id}/sip", request_body = SetSipEndpoint, tag = "telephony", responses((status = 200, body = SipEndpointView), (status = 403), (status = 409), (status = 422)))]
+pub(crate) async fn set_sip(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<SetSipEndpoint>) -> ApiResult<Json<SipEndpointView>> {
     user.require(Action::ManageTelephony)?;
     state.store().get_user(&id).await?;
-    state.store().set_sip_endpoint(&user.actor(), &id, b.uri.as_deref()).await?;
-    Ok(Json(SipEndpoint { uri: state.store().sip_endpoint(&id).await? }))
+    let endpoint = match (b.uri, b.extension, b.password) {
+        (Some(_), Some(_), _) => return Err(ApiError::invalid("extension", "give either uri or extension, not both")),
+        (Some(uri), None, None) => Some(SipEndpoint::Uri(uri)),
+        (Some(_), None, Some(_)) => return Err(ApiError::invalid("password", "a fixed uri takes no password")),
+        (None, Some(extension), Some(password)) => {
+            if password.chars().count() < 8 {
+                return Err(ApiError::invalid("password", "at least 8 characters"));
+            }
+            let ha1 = switchboard_core::sip_digest::ha1(&extension, switchboard_core::sip_digest::SIP_REALM, &password);
+            Some(SipEndpoint::Extension { extension, ha1 })
+        }
+        (None, Some(_), None) => return Err(ApiError::invalid("password", "an extension needs a password")),
+        (None, None, _) => None,
+    };
+    state.store().set_sip_endpoint(&user.actor(), &id, endpoint.as_ref()).await?;
+    if state.telephony().is_some() {
+        let _ = ask(&state, |reply| TelephonyRequest::ReloadExtensions { reply }).await;
+    }
+    Ok(Json(endpoint_view(&state, &id).await?))
 }
 
 /// Calls, newest first: supervisors and up see every call, agents the calls they took.

@@ -94,3 +94,56 @@ app_test!(matrix, |app| {
         assert!(actions.contains(&want), "{want} not in {actions:?}");
     }
 });
+
+app_test!(telephony_matrix, |app| {
+    let admin = app.admin().await;
+    let (operator, operator_id) = app.user(&admin, "op", "operator").await;
+    let (supervisor, _) = app.user(&admin, "sup", "supervisor").await;
+    let (manager, _) = app.user(&admin, "man", "manager").await;
+    let roles: [(&str, &Client); 4] = [("operator", &operator), ("supervisor", &supervisor), ("manager", &manager), ("admin", &admin)];
+    for (i, (role, client)) in roles.iter().enumerate() {
+        // Queues and agents' phones: admins only.
+        let (status, _) = send(client.post(app.url("/api/queues")).json(&json!({"name": format!("q{i}"), "number": format!("10{i}")}))).await;
+        let want = if *role == "admin" { StatusCode::CREATED } else { StatusCode::FORBIDDEN };
+        assert_eq!(status, want, "{role} creates a queue");
+        let (status, _) = send(client.put(app.url(&format!("/api/users/{operator_id}/sip"))).json(&json!({"uri": "sip:op@127.0.0.1:5070"}))).await;
+        let want = if *role == "admin" { StatusCode::OK } else { StatusCode::FORBIDDEN };
+        assert_eq!(status, want, "{role} sets an agent's phone");
+        // Live status and every call: supervisors and up.
+        let (status, _) = send(client.get(app.url("/api/telephony/status"))).await;
+        let want = if *role == "operator" { StatusCode::FORBIDDEN } else { StatusCode::OK };
+        assert_eq!(status, want, "{role} reads the telephony status");
+        // Everyone reads queues, their own state and the calls they may see.
+        for path in ["/api/queues", "/api/agent/state", "/api/calls"] {
+            let (status, _) = send(client.get(app.url(path))).await;
+            assert_eq!(status, StatusCode::OK, "{role} GET {path}");
+        }
+    }
+    // The operator reads their own phone; not someone else's.
+    let (status, own) = send(operator.get(app.url(&format!("/api/users/{operator_id}/sip")))).await;
+    assert_eq!((status, own["uri"].as_str()), (StatusCode::OK, Some("sip:op@127.0.0.1:5070")));
+    let (_, me) = send(admin.get(app.url("/api/me"))).await;
+    let (status, _) = send(operator.get(app.url(&format!("/api/users/{}/sip", me["id"].as_str().unwrap())))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Bad input names the field.
+    let (status, body) = send(admin.put(app.url(&format!("/api/users/{operator_id}/sip"))).json(&json!({"uri": "http://x"}))).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("uri")));
+    let (status, body) = send(admin.put(app.url(&format!("/api/users/{operator_id}/sip"))).json(&json!({"extension": "101", "password": "short"}))).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("password")));
+    let (status, body) = send(operator.put(app.url("/api/agent/state")).json(&json!({"state": "paused"}))).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    let (status, body) = send(admin.post(app.url("/api/queues")).json(&json!({"name": "x", "ring_timeout_ms": 5}))).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("ring_timeout_ms")));
+    // A queue number is unique.
+    let (status, body) = send(admin.post(app.url("/api/queues")).json(&json!({"name": "again", "number": "103"}))).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::CONFLICT, Some("number")));
+    // Going available works once the agent is in a queue with a phone.
+    let (_, queues) = send(admin.get(app.url("/api/queues"))).await;
+    let q = queues[0]["id"].as_str().unwrap();
+    let (status, _) = send(admin.patch(app.url(&format!("/api/queues/{q}"))).json(&json!({"members": [operator_id]}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, state) = send(operator.put(app.url("/api/agent/state")).json(&json!({"state": "available"}))).await;
+    assert_eq!((status, state["state"].as_str()), (StatusCode::OK, Some("available")), "{state}");
+    let (status, state) = send(operator.put(app.url("/api/agent/state")).json(&json!({"state": "paused", "reason": "обед"}))).await;
+    assert_eq!((status, state["reason"].as_str()), (StatusCode::OK, Some("обед")));
+});

@@ -38,8 +38,10 @@ use tracing::{debug, info, warn};
 use crate::net::IpBlock;
 
 mod outbound;
+mod registrar;
 
 pub use outbound::{DialTarget, OutboundOutcome};
+pub use registrar::{Binding, EXTENSION_PREFIX};
 use crate::sdp::{self, Answer, SdpError, SessionDescription};
 
 /// A peer allowed to send calls without registering (a PBX or an operator's trunk).
@@ -256,6 +258,9 @@ pub enum EdgeError {
     /// Bad target URI.
     #[error("bad SIP URI {0:?}")]
     BadUri(String),
+    /// The agent's phone is an extension that is not registered now.
+    #[error("{0} is not registered")]
+    NotRegistered(String),
     /// The stack failed.
     #[error("SIP: {0}")]
     Sip(String),
@@ -304,6 +309,8 @@ struct Inner {
     config: EdgeConfig,
     /// Click-to-call calls, by id.
     outbound: Mutex<HashMap<String, outbound::Outbound>>,
+    /// Agents' phones registered with us.
+    registrar: Mutex<registrar::Registrar>,
     dialogs: Arc<DialogLayer>,
     ports: Arc<PortPool>,
     events: mpsc::UnboundedSender<EdgeEvent>,
@@ -322,7 +329,7 @@ pub struct SipEdge {
     inner: Arc<Inner>,
 }
 
-const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE";
+const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER";
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -367,6 +374,7 @@ impl SipEdge {
             events,
             calls: Mutex::new(HashMap::new()),
             outbound: Mutex::new(HashMap::new()),
+            registrar: Mutex::new(registrar::Registrar::default()),
             registrations: Mutex::new(registrations),
             registrar_ips: Mutex::new(HashMap::new()),
             nonces: Mutex::new(HashMap::new()),
@@ -412,6 +420,8 @@ impl SipEdge {
     /// Rings `agent_id` at `target` (a SIP URI) with call `call_id`. The first offer also sends
     /// 180 Ringing to the caller.
     pub fn offer(&self, call_id: &str, agent_id: &str, target: &str) -> Result<(), EdgeError> {
+        let target = self.resolve_target(target).ok_or_else(|| EdgeError::NotRegistered(target.to_owned()))?;
+        let target = target.as_str();
         let callee: Uri = Uri::try_from(target).map_err(|_| EdgeError::BadUri(target.to_owned()))?;
         let socket = self.inner.ports.bind()?;
         let (preferred, caller_user, session) = {
@@ -711,6 +721,7 @@ async fn serve(edge: Weak<Inner>, mut incoming: rsipstack::transaction::Transact
         }
         match tx.original.method {
             Method::Invite => edge.on_invite(tx).await,
+            Method::Register => edge.on_register(tx),
             Method::Options => {
                 tokio::spawn(async move {
                     let headers = vec![Header::Allow(ALLOW.into()), Header::Accept("application/sdp".into())];

@@ -84,6 +84,8 @@ pub(super) struct Outbound {
 impl SipEdge {
     /// Starts a click-to-call: rings `agent_uri` (the agent's phone) for call `call_id`.
     pub fn dial(&self, call_id: &str, agent_id: &str, agent_uri: &str, target: DialTarget) -> Result<(), EdgeError> {
+        let agent_uri = self.resolve_target(agent_uri).ok_or_else(|| EdgeError::NotRegistered(agent_uri.to_owned()))?;
+        let agent_uri = agent_uri.as_str();
         let callee = Uri::try_from(agent_uri).map_err(|_| EdgeError::BadUri(agent_uri.to_owned()))?;
         Uri::try_from(target.uri.as_str()).map_err(|_| EdgeError::BadUri(target.uri.clone()))?;
         let socket = self.inner.ports.bind()?;
@@ -242,19 +244,24 @@ impl SipEdge {
     }
 
     /// One leg's dialog ended: if it was the remote side hanging up, end the other leg.
+    ///
+    /// A leg whose INVITE has not been answered is left to the INVITE's own result (which
+    /// carries the SIP code); only the agent hanging up while the customer rings, or either
+    /// side of a connected call, is handled here.
     pub(super) fn on_outbound_terminated(&self, call_id: &str, party: Party) {
-        let Some(out) = self.inner.outbound.lock().ok().and_then(|mut o| o.remove(call_id)) else { return };
+        let out = self.inner.outbound.lock().ok().and_then(|mut o| {
+            let x = o.get(call_id)?;
+            let ours = x.connected.is_some() || (party == Party::Agent && x.agent_answer.is_some());
+            if ours { o.remove(call_id) } else { None }
+        });
+        let Some(out) = out else { return };
         let connected = out.connected.is_some();
         end_outbound(out);
         if connected {
             let by = if party == Party::Agent { EndedBy::Agent } else { EndedBy::Caller };
             self.emit(EdgeEvent::Ended { call_id: call_id.to_owned(), by });
         } else {
-            let (outcome, code) = match party {
-                Party::Agent => (OutboundOutcome::AgentCancelled, None),
-                Party::Caller => (OutboundOutcome::Failed, None),
-            };
-            self.emit(EdgeEvent::OutboundFailed { call_id: call_id.to_owned(), outcome, code });
+            self.emit(EdgeEvent::OutboundFailed { call_id: call_id.to_owned(), outcome: OutboundOutcome::AgentCancelled, code: None });
         }
     }
 
