@@ -72,11 +72,13 @@ pub(crate) struct GatewayOptions {
     pub(crate) max_calls: usize,
     /// Click-to-call target template and the PBX password (user `gw`).
     pub(crate) outbound: Option<(String, String)>,
+    /// Digest credentials the trunk challenges INVITEs for.
+    pub(crate) trunk_credential: Option<(String, String)>,
 }
 
 impl Default for GatewayOptions {
     fn default() -> Self {
-        GatewayOptions { trunk_allow: vec!["127.0.0.1".into()], registrations: Vec::new(), dead_peer_s: 0, max_calls: 100, outbound: None }
+        GatewayOptions { trunk_allow: vec!["127.0.0.1".into()], registrations: Vec::new(), dead_peer_s: 0, max_calls: 100, outbound: None, trunk_credential: None }
     }
 }
 
@@ -108,7 +110,8 @@ impl Gateway {
             settings.sip.outbound.caller_id = "74951112233".into();
             settings.sip.outbound.ring_timeout_s = 10;
         }
-        settings.sip.trunks = vec![TrunkSettings { name: "pbx".into(), allow: options.trunk_allow, username: String::new(), password: Secret::new(""), queue: String::new() }];
+        let (username, password) = options.trunk_credential.unwrap_or_default();
+        settings.sip.trunks = vec![TrunkSettings { name: "pbx".into(), allow: options.trunk_allow, username, password: Secret::new(password), queue: String::new() }];
         settings.sip.registrations = options
             .registrations
             .into_iter()
@@ -242,6 +245,8 @@ pub(crate) struct SippRun {
     pub(crate) calls: u32,
     /// Transport: `u1` (UDP) or `t1` (TCP).
     pub(crate) transport: &'static str,
+    /// More command-line arguments.
+    pub(crate) extra: Vec<String>,
 }
 
 impl SippRun {
@@ -257,6 +262,7 @@ impl SippRun {
             keys: Vec::new(),
             calls: 1,
             transport: "u1",
+            extra: Vec::new(),
         }
     }
 
@@ -278,6 +284,7 @@ impl SippRun {
         for (k, v) in &self.keys {
             cmd.args(["-key", k, v]);
         }
+        cmd.args(&self.extra);
         cmd.current_dir(&self.dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
         let child = cmd.spawn().expect("sipp runs (apt-get install sip-tester)");
         Sipp { child: Some(child), name: self.scenario.to_owned(), log }

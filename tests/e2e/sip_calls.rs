@@ -307,3 +307,31 @@ async fn the_built_in_test_caller_places_a_real_call() {
     assert_eq!(call["call"]["from_e164"], "+79161234567");
     gw.stop().await;
 }
+
+/// A trunk that demands digest credentials: the first INVITE gets 401, the retry with the
+/// right credentials is queued and answered; TCP is used for the signalling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trunk_digest_challenge_over_tcp() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("trunkauth");
+    let gw = Gateway::start(GatewayOptions { trunk_credential: Some(("pbx-user".into(), "trunk-secret".into())), ..GatewayOptions::default() }).await;
+    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let (agent_id, agent) = gw.agent("kira", ([127, 0, 0, 1], phone.port).into()).await;
+    gw.queue("100", &[&agent_id], json!({})).await;
+    gw.available(&agent).await;
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        pause_ms: 500,
+        transport: "t1",
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        extra: vec!["-au".into(), "pbx-user".into(), "-ap".into(), "trunk-secret".into()],
+        ..SippRun::new("caller_auth.xml", &dir.tone_dir("caller", 1000.0))
+    };
+    let phone = phone.spawn();
+    assert!(caller.spawn().wait(Duration::from_secs(30)).await, "401, then the authenticated INVITE is answered");
+    assert!(phone.wait(Duration::from_secs(10)).await);
+    let call = gw.wait_call_ended(&newest_call(&gw).await).await;
+    assert_eq!(call["call"]["end_reason"], "caller_hangup");
+    gw.stop().await;
+}
