@@ -11,8 +11,16 @@ use switchboard_core::{EntityKind, Region};
 use switchboard_import::{ExportRow, Rejection, map_columns, parse_row, read_table, write_contacts};
 use switchboard_store::{Actor, Backend, ImportDecision, ImportOutcome, ImportRow, OnDuplicate, Store};
 
-/// Rows written per store transaction.
-pub const IMPORT_BATCH: usize = 1000;
+/// Rows written per store transaction: on SQLite one large transaction at a time (the
+/// phone, email and company indexes take random inserts, and a bigger transaction writes each
+/// touched index page to the WAL once instead of once per small batch); on PostgreSQL two
+/// smaller ones at once on two connections.
+pub fn import_batch(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 50_000,
+        Backend::Postgres => 10_000,
+    }
+}
 
 /// Options of one import.
 #[derive(Debug, Clone)]
@@ -64,7 +72,8 @@ pub async fn import_contacts_file(store: &Store, actor: &Actor, path: &Path, opt
     let bar = if options.progress { ProgressBar::new(summary.rows) } else { ProgressBar::hidden() };
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
 
-    let mut batch: Vec<ImportRow> = Vec::with_capacity(IMPORT_BATCH);
+    let batch_rows = import_batch(store.backend());
+    let mut batch: Vec<ImportRow> = Vec::with_capacity(batch_rows);
     // Batches are written while the next ones are parsed. SQLite has one writer, so there
     // one batch is in flight; PostgreSQL writes two at once on two connections. Dedupe stays
     // exact: a batch sharing a phone or email with one still in flight waits for it (see
@@ -93,7 +102,7 @@ pub async fn import_contacts_file(store: &Store, actor: &Actor, path: &Path, opt
                 batch.push(ImportRow { line: row.line, contact, company_name: row.company_name });
             }
         }
-        if batch.len() >= IMPORT_BATCH {
+        if batch.len() >= batch_rows {
             pipeline.start(store, actor, std::mem::take(&mut batch), options.on_duplicate, &mut summary, &bar).await?;
         }
     }
