@@ -317,7 +317,7 @@ impl Switch {
                 Err(e) => {
                     // Another agent took it first (ring-all), or the caller left.
                     debug!(error = %e, call_id, agent_id, "late answer");
-                    self.edge.drop_offer(&call_id, &agent_id);
+                    self.edge.cancel_offer(&call_id, &agent_id);
                 }
             },
             EdgeEvent::OfferFailed { call_id, agent_id, code } => {

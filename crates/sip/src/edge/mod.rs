@@ -17,15 +17,12 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use rsipstack::dialog::DialogId;
-use rsipstack::dialog::authenticate::{Credential, verify_digest};
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
-use rsipstack::dialog::registration::{RefreshOutcome, Registration};
 use rsipstack::sip::prelude::HeadersExt;
-use rsipstack::sip::{Header, Method, StatusCode, Uri};
-use rsipstack::transaction::transaction::Transaction;
+use rsipstack::sip::{Header, StatusCode, Uri};
 use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{TcpListenerConnection, TransportLayer};
 use rsipstack::EndpointBuilder;
@@ -35,46 +32,16 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::net::IpBlock;
-
+mod account;
+mod admission;
 mod outbound;
 mod registrar;
 
+pub use account::{Account, RegistrationStatus};
+pub use admission::Trunk;
 pub use outbound::{DialTarget, OutboundOutcome};
 pub use registrar::{Binding, EXTENSION_PREFIX};
-use crate::sdp::{self, Answer, SdpError, SessionDescription};
-
-/// A peer allowed to send calls without registering (a PBX or an operator's trunk).
-#[derive(Debug, Clone)]
-pub struct Trunk {
-    /// Name (in logs and call records).
-    pub name: String,
-    /// Source addresses allowed to send INVITEs.
-    pub allow: Vec<IpBlock>,
-    /// When set, INVITEs must also pass a digest challenge with these (user, password).
-    pub credential: Option<(String, String)>,
-    /// Queue for calls whose number matches no queue.
-    pub queue: Option<String>,
-}
-
-/// An account the gateway registers with a PBX or provider to receive its calls.
-#[derive(Debug, Clone)]
-pub struct Account {
-    /// Name (in the API and logs).
-    pub name: String,
-    /// User part of the address of record.
-    pub username: String,
-    /// Digest user when it differs from `username`.
-    pub auth_username: Option<String>,
-    /// Digest password.
-    pub password: String,
-    /// Registrar, e.g. `sip:pbx.example.com:5060`.
-    pub registrar: String,
-    /// Requested expiry in seconds.
-    pub expiry_s: u32,
-    /// Queue for calls coming in on this account.
-    pub queue: Option<String>,
-}
+use crate::sdp::{self, Answer, SessionDescription};
 
 /// Everything the edge needs to start.
 #[derive(Debug, Clone)]
@@ -220,27 +187,6 @@ pub enum EdgeEvent {
     },
 }
 
-/// One account's registration, as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RegistrationStatus {
-    /// Account name.
-    pub name: String,
-    /// Registrar.
-    pub registrar: String,
-    /// `registering`, `registered`, `failed` or `stopped`.
-    pub state: String,
-    /// Last SIP status from the registrar, if any.
-    pub last_code: Option<u16>,
-    /// Error text of the last failure.
-    pub last_error: Option<String>,
-    /// Seconds the registrar granted.
-    pub expires_s: Option<u32>,
-    /// Registrations that succeeded (the first one and every refresh).
-    pub successes: u64,
-    /// Epoch ms of the last success.
-    pub registered_at: Option<i64>,
-}
-
 /// Why the edge could not do what it was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum EdgeError {
@@ -267,13 +213,6 @@ pub enum EdgeError {
     /// Sockets.
     #[error(transparent)]
     Io(#[from] std::io::Error),
-}
-
-/// Who sent an INVITE, and what that implies.
-struct Admission {
-    origin: Origin,
-    queue: Option<String>,
-    credential: Option<(String, String)>,
 }
 
 struct Offer {
@@ -389,9 +328,9 @@ impl SipEdge {
         });
         // Keep the endpoint (and its transaction receiver's sender) alive as long as we serve.
         let edge = SipEdge { inner };
-        tokio::spawn(serve(Arc::downgrade(&edge.inner), incoming, endpoint));
+        tokio::spawn(admission::serve(Arc::downgrade(&edge.inner), incoming, endpoint));
         for account in edge.inner.config.accounts.clone() {
-            tokio::spawn(keep_registered(Arc::downgrade(&edge.inner), account));
+            tokio::spawn(account::keep_registered(Arc::downgrade(&edge.inner), account));
         }
         info!(%local, "SIP edge listening on UDP and TCP");
         Ok(edge)
@@ -405,11 +344,6 @@ impl SipEdge {
     /// Calls in progress (inbound and click-to-call).
     pub fn active_calls(&self) -> usize {
         self.inner.calls.lock().map_or(0, |c| c.len()) + self.inner.outbound.lock().map_or(0, |c| c.len())
-    }
-
-    /// Every account's registration state.
-    pub fn registrations(&self) -> Vec<RegistrationStatus> {
-        self.inner.registrations.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     /// Stops serving: every call is ended, registrations stop.
@@ -490,7 +424,8 @@ impl SipEdge {
         Ok(())
     }
 
-    /// Stops ringing `agent_id` (CANCEL, or BYE if its 200 OK crossed our CANCEL).
+    /// Stops ringing `agent_id` (CANCEL, or BYE if its 200 OK crossed our CANCEL, or if it
+    /// answered after the call went to someone else).
     pub fn cancel_offer(&self, call_id: &str, agent_id: &str) {
         let offer = self.inner.calls.lock().ok().and_then(|mut calls| calls.get_mut(call_id).and_then(|c| c.offers.remove(agent_id)));
         if let Some(offer) = offer {
@@ -534,13 +469,8 @@ impl SipEdge {
     pub fn release(&self, call_id: &str, code: u16) {
         let call = self.inner.calls.lock().ok().and_then(|mut c| c.remove(call_id));
         if let Some(call) = call {
-            finish(call, Some(code));
+            finish(call, Hangup::Both(code));
         }
-    }
-
-    /// Hangs up one agent's leg that answered after the call went to someone else.
-    pub fn drop_offer(&self, call_id: &str, agent_id: &str) {
-        self.cancel_offer(call_id, agent_id);
     }
 
     fn offer_answered(&self, call_id: &str, agent_id: &str, body: &[u8], dialog: &InviteDialog) {
@@ -636,7 +566,7 @@ fn media_sink(edge: Weak<Inner>, call_id: String) -> relay::EventSink {
                 let out = edge.inner.outbound.lock().ok().and_then(|mut o| o.remove(&call_id));
                 let ended = call.is_some() || out.is_some();
                 if let Some(call) = call {
-                    finish(call, None);
+                    finish(call, Hangup::Both(480));
                 }
                 if let Some(out) = out {
                     outbound::end_outbound(out);
@@ -649,26 +579,41 @@ fn media_sink(edge: Weak<Inner>, call_id: String) -> relay::EventSink {
     })
 }
 
-/// Ends every leg of a call already removed from the table.
-fn finish(call: Call, code: Option<u16>) {
+/// Which legs of a call to end (the side that hung up ends itself).
+#[derive(Clone, Copy)]
+enum Hangup {
+    /// Both: a caller still waiting gets this status; a connected call gets BYE both ways.
+    Both(u16),
+    /// The caller's dialog ended: BYE the agent.
+    AgentOnly,
+    /// The agent's dialog ended: BYE the caller.
+    CallerOnly,
+}
+
+/// Ends the legs of a call already removed from the table, and every offer still ringing.
+fn finish(call: Call, hangup: Hangup) {
     for (_, offer) in call.offers {
         end_offer(offer);
     }
-    match call.connected {
-        Some(connected) => {
+    let bye = |dialog: InviteDialog| {
+        tokio::spawn(async move {
+            let _ = dialog.bye().await;
+        });
+    };
+    match (call.connected, hangup) {
+        (Some(connected), _) => {
             connected.bridge.stop();
-            let (caller, agent) = (call.caller, connected.agent_dialog);
-            tokio::spawn(async move {
-                let _ = caller.bye().await;
-            });
-            tokio::spawn(async move {
-                let _ = agent.bye().await;
-            });
+            if !matches!(hangup, Hangup::AgentOnly) {
+                bye(call.caller);
+            }
+            if !matches!(hangup, Hangup::CallerOnly) {
+                bye(connected.agent_dialog);
+            }
         }
-        None => {
-            let status = StatusCode::from(code.unwrap_or(480));
-            let _ = call.caller.reject(Some(status), None);
+        (None, Hangup::Both(code)) => {
+            let _ = call.caller.reject(Some(StatusCode::from(code)), None);
         }
+        (None, _) => {}
     }
 }
 
@@ -677,203 +622,25 @@ fn end_offer(offer: Offer) {
         tokio::spawn(async move {
             // CANCEL while ringing; if its 200 OK already came, the stack BYEs it.
             let _ = dialog.cancel().await;
-            if dialog.inner_confirmed() {
+            if is_answered(&dialog) {
                 let _ = dialog.bye().await;
             }
         });
     }
 }
 
-trait Confirmed {
-    fn inner_confirmed(&self) -> bool;
-}
-
-impl Confirmed for InviteDialog {
-    fn inner_confirmed(&self) -> bool {
-        matches!(self.state(), DialogState::Confirmed(..) | DialogState::WaitAck(..))
-    }
-}
-
-/// Receives transactions that belong to no existing transaction.
-async fn serve(edge: Weak<Inner>, mut incoming: rsipstack::transaction::TransactionReceiver, _endpoint: rsipstack::transaction::Endpoint) {
-    while let Some(mut tx) = incoming.recv().await {
-        let Some(inner) = edge.upgrade() else { break };
-        let edge = SipEdge { inner };
-        // In-dialog requests go to their dialog.
-        let has_to_tag = tx.original.to_header().ok().and_then(|t| t.tag().ok().flatten()).is_some();
-        if has_to_tag {
-            match edge.inner.dialogs.match_dialog(&tx) {
-                Some(mut dialog) => {
-                    tokio::spawn(async move {
-                        if let Err(e) = dialog.handle(&mut tx).await {
-                            debug!(error = %e, "in-dialog request");
-                        }
-                    });
-                }
-                None if tx.original.method == Method::Ack => {}
-                None => {
-                    tokio::spawn(async move {
-                        let _ = tx.reply(StatusCode::CallTransactionDoesNotExist).await;
-                    });
-                }
-            }
-            continue;
-        }
-        match tx.original.method {
-            Method::Invite => edge.on_invite(tx).await,
-            Method::Register => edge.on_register(tx),
-            Method::Options => {
-                tokio::spawn(async move {
-                    let headers = vec![Header::Allow(ALLOW.into()), Header::Accept("application/sdp".into())];
-                    let _ = tx.reply_with(StatusCode::OK, headers, None).await;
-                });
-            }
-            Method::Ack => {}
-            Method::Bye | Method::Cancel | Method::Update | Method::Info | Method::PRack => {
-                tokio::spawn(async move {
-                    let _ = tx.reply(StatusCode::CallTransactionDoesNotExist).await;
-                });
-            }
-            _ => {
-                tokio::spawn(async move {
-                    let _ = tx.reply_with(StatusCode::MethodNotAllowed, vec![Header::Allow(ALLOW.into())], None).await;
-                });
-            }
-        }
-    }
+/// Whether a dialog got its 2xx (so it ends with BYE rather than CANCEL).
+fn is_answered(dialog: &InviteDialog) -> bool {
+    matches!(dialog.state(), DialogState::Confirmed(..) | DialogState::WaitAck(..))
 }
 
 impl SipEdge {
-    async fn on_invite(&self, mut tx: Transaction) {
-        let source = tx.connection.as_ref().and_then(|c| c.get_remote_addr()).and_then(|a| a.get_socketaddr().ok()).map(|a| a.ip());
-        let request_user = tx.original.uri.auth.as_ref().map(|a| a.user.clone()).unwrap_or_default();
-        let Some(Admission { origin, queue, credential }) = source.and_then(|ip| self.origin_of(ip, &request_user)) else {
-            info!(?source, "INVITE from a peer that is neither a trunk nor a registrar: 403");
-            tokio::spawn(async move {
-                let _ = tx.reply(StatusCode::Forbidden).await;
-            });
-            return;
-        };
-        if let Some((user, password)) = credential
-            && !self.check_digest(&tx, &user, &password)
-        {
-            let nonce = self.new_nonce();
-            let challenge = format!("Digest realm=\"switchboard\", nonce=\"{nonce}\", algorithm=MD5");
-            tokio::spawn(async move {
-                let _ = tx.reply_with(StatusCode::Unauthorized, vec![Header::WwwAuthenticate(challenge.into())], None).await;
-            });
-            return;
-        }
-        if self.active_calls() >= self.inner.config.max_calls {
-            tokio::spawn(async move {
-                let _ = tx.reply_with(StatusCode::ServiceUnavailable, vec![Header::Other("Retry-After".into(), "5".into())], None).await;
-            });
-            return;
-        }
-        let offer = std::str::from_utf8(&tx.original.body).map_err(|_| SdpError::Malformed("not UTF-8".into())).and_then(SessionDescription::parse);
-        let answer = match offer.and_then(|o| sdp::negotiate(&o)) {
-            Ok(a) => a,
-            Err(e) => {
-                let code = match e {
-                    SdpError::Malformed(_) if tx.original.body.is_empty() => StatusCode::NotAcceptableHere,
-                    SdpError::Malformed(_) => StatusCode::BadRequest,
-                    SdpError::NoAudio | SdpError::NoCommonCodec => StatusCode::NotAcceptableHere,
-                };
-                info!(error = %e, "INVITE refused with {code}");
-                tokio::spawn(async move {
-                    let _ = tx.reply_with(code, vec![Header::Warning(format!("399 switchboard \"{e}\"").into())], None).await;
-                });
-                return;
-            }
-        };
-        let socket = match self.inner.ports.bind() {
-            Ok(s) => s,
-            Err(e) => {
-                warn!(error = %e, "no RTP port for a new call: 503");
-                tokio::spawn(async move {
-                    let _ = tx.reply(StatusCode::ServiceUnavailable).await;
-                });
-                return;
-            }
-        };
-        let (state_tx, state_rx) = self.inner.dialogs.new_dialog_state_channel();
-        let contact = contact_uri(self.inner.config.advertised_ip, self.inner.local.port(), if request_user.is_empty() { "switchboard" } else { &request_user });
-        let dialog = match self.inner.dialogs.get_or_create_server_invite(&tx, state_tx, None, Some(contact)) {
-            Ok(d) => d,
-            Err(e) => {
-                warn!(error = %e, "INVITE: cannot create the dialog");
-                tokio::spawn(async move {
-                    let _ = tx.reply(StatusCode::BadRequest).await;
-                });
-                return;
-            }
-        };
-        let from = tx.original.from_header().ok().and_then(|f| f.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default();
-        let to = if request_user.is_empty() {
-            tx.original.to_header().ok().and_then(|t| t.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default()
-        } else {
-            request_user
-        };
-        let call_id = switchboard_core::new_id();
-        if let Ok(mut calls) = self.inner.calls.lock() {
-            calls.insert(
-                call_id.clone(),
-                Call { caller: dialog.clone(), caller_answer: answer, caller_socket: Some(socket), ringing_sent: false, offers: HashMap::new(), connected: None, sdp_version: 1 },
-            );
-        }
-        tokio::spawn(dialog_states(Arc::downgrade(&self.inner), call_id.clone(), Leg::Caller(dialog.id()), state_rx));
-        let mut dialog = dialog;
-        tokio::spawn(async move {
-            // Sends 100 Trying, then waits for the ACK or CANCEL of this INVITE.
-            if let Err(e) = dialog.handle(&mut tx).await {
-                debug!(error = %e, "INVITE transaction");
-            }
-        });
-        self.emit(EdgeEvent::Incoming { call_id, from, to, origin, queue });
-    }
-
-    /// Who may send this INVITE: a trunk by source address, or a registrar of one of our
-    /// accounts (matched by the Request-URI user when several share a registrar).
-    fn origin_of(&self, ip: IpAddr, request_user: &str) -> Option<Admission> {
-        if let Some(trunk) = self.inner.config.trunks.iter().find(|t| t.allow.iter().any(|b| b.contains(ip))) {
-            return Some(Admission { origin: Origin::Trunk(trunk.name.clone()), queue: trunk.queue.clone(), credential: trunk.credential.clone() });
-        }
-        let registrar_ips = self.inner.registrar_ips.lock().ok()?;
-        registrar_ips.get(&ip)?;
-        let account = self
-            .inner
-            .config
-            .accounts
-            .iter()
-            .find(|a| a.username == request_user)
-            .or_else(|| self.inner.config.accounts.iter().find(|a| registrar_ips.get(&ip) == Some(&a.name)))?;
-        Some(Admission { origin: Origin::Account(account.name.clone()), queue: account.queue.clone(), credential: None })
-    }
-
-    fn new_nonce(&self) -> String {
-        let nonce = format!("{:016x}{}", rand_u64(), switchboard_core::new_id());
-        if let Ok(mut nonces) = self.inner.nonces.lock() {
-            let now = Instant::now();
-            nonces.retain(|_, at| now.duration_since(*at) < Duration::from_secs(300));
-            nonces.insert(nonce.clone(), now);
-        }
-        nonce
-    }
-
-    fn check_digest(&self, tx: &Transaction, user: &str, password: &str) -> bool {
-        let Some(header) = tx.original.authorization_header() else { return false };
-        let raw = header.value().to_string();
-        let Ok(auth) = rsipstack::sip::typed::Authorization::parse(&raw) else { return false };
-        let known_nonce = self.inner.nonces.lock().is_ok_and(|n| n.contains_key(&auth.nonce));
-        auth.username == user && known_nonce && verify_digest(&auth, password, &tx.original.method, &raw)
-    }
-
     fn on_caller_terminated(&self, call_id: &str, reason: &TerminatedReason) {
         let call = self.inner.calls.lock().ok().and_then(|mut c| c.remove(call_id));
         let Some(call) = call else { return };
         debug!(call_id, ?reason, "caller dialog ended");
         let connected = call.connected.is_some();
-        finish_quietly(call);
+        finish(call, Hangup::AgentOnly);
         if connected {
             self.emit(EdgeEvent::Ended { call_id: call_id.to_owned(), by: EndedBy::Caller });
         } else {
@@ -892,16 +659,7 @@ impl SipEdge {
         }
         let Some(call) = calls.remove(call_id) else { return };
         drop(calls);
-        if let Some(connected) = call.connected {
-            connected.bridge.stop();
-            let caller = call.caller;
-            tokio::spawn(async move {
-                let _ = caller.bye().await;
-            });
-        }
-        for (_, offer) in call.offers {
-            end_offer(offer);
-        }
+        finish(call, Hangup::CallerOnly);
         self.emit(EdgeEvent::Ended { call_id: call_id.to_owned(), by: EndedBy::Agent });
     }
 
@@ -940,24 +698,6 @@ impl SipEdge {
         }
         Ok(answer.to_sdp((self.inner.config.advertised_ip, port), session_id(), version))
     }
-}
-
-fn finish_quietly(call: Call) {
-    for (_, offer) in call.offers {
-        end_offer(offer);
-    }
-    if let Some(connected) = call.connected {
-        connected.bridge.stop();
-        let agent = connected.agent_dialog;
-        tokio::spawn(async move {
-            let _ = agent.bye().await;
-        });
-    }
-}
-
-fn rand_u64() -> u64 {
-    let id = switchboard_core::new_id();
-    u64::from_str_radix(&id[id.len().saturating_sub(16)..], 16).unwrap_or(0)
 }
 
 /// Which leg a dialog's states belong to.
@@ -1025,92 +765,4 @@ async fn respond_reoffer(handle: rsipstack::dialog::dialog::TransactionHandle, r
             let _ = handle.reply(code).await;
         }
     }
-}
-
-/// Registers one account and keeps it registered (refresh at 75% of the granted expiry,
-/// backoff 1 s doubling to 60 s after failures), recording each outcome.
-async fn keep_registered(edge: Weak<Inner>, account: Account) {
-    let Some(inner) = edge.upgrade() else { return };
-    let Ok(server) = Uri::try_from(account.registrar.as_str()) else {
-        set_registration(&inner, &account.name, |r| {
-            r.state = "failed".into();
-            r.last_error = Some(format!("bad registrar URI {:?}", account.registrar));
-        });
-        return;
-    };
-    // INVITEs from the registrar's address are calls for this account.
-    if let Ok(addrs) = tokio::net::lookup_host(format!("{}:{}", server.host_with_port.host, server.host_with_port.port.as_ref().map_or(5060, |p| p.value()))).await
-        && let Ok(mut ips) = inner.registrar_ips.lock()
-    {
-        for a in addrs {
-            ips.insert(a.ip(), account.name.clone());
-        }
-    }
-    let credential = Credential {
-        username: account.username.clone(),
-        password: account.password.clone(),
-        realm: None,
-        auth_username: account.auth_username.clone(),
-    };
-    let endpoint = inner.dialogs.endpoint.clone();
-    let token = inner.cancel.child_token();
-    let name = account.name.clone();
-    drop(inner);
-    let mut registration = Registration::new(endpoint, Some(credential));
-    let weak = edge.clone();
-    registration
-        .keep_alive(server, account.expiry_s, token, |outcome| {
-            let Some(inner) = weak.upgrade() else { return };
-            let status = set_registration(&inner, &name, |r| match outcome {
-                RefreshOutcome::Registered(resp) => {
-                    r.state = "registered".into();
-                    r.last_code = Some(resp.status_code.code());
-                    r.last_error = None;
-                    r.successes += 1;
-                    r.registered_at = Some(now_ms());
-                    r.expires_s = granted_expiry(resp);
-                }
-                RefreshOutcome::Rejected(resp) => {
-                    r.state = "failed".into();
-                    r.last_code = Some(resp.status_code.code());
-                    r.last_error = Some(format!("registrar answered {}", resp.status_code));
-                }
-                RefreshOutcome::Failed(e) => {
-                    r.state = "failed".into();
-                    r.last_error = Some(e.to_string());
-                }
-            });
-            if let Some(status) = status {
-                let _ = inner.events.send(EdgeEvent::Registration(status));
-            }
-        })
-        .await;
-    if let Some(inner) = edge.upgrade() {
-        set_registration(&inner, &account.name, |r| r.state = "stopped".into());
-    }
-}
-
-/// The expiry a registrar granted: the Contact's `expires` parameter, else the Expires header.
-fn granted_expiry(resp: &rsipstack::sip::Response) -> Option<u32> {
-    let from_contact = resp.headers.iter().find_map(|h| match h {
-        Header::Contact(c) => {
-            let v = c.value().to_ascii_lowercase();
-            let rest = &v[v.find("expires=")? + 8..];
-            rest.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
-        }
-        _ => None,
-    });
-    from_contact.or_else(|| {
-        resp.headers.iter().find_map(|h| match h {
-            Header::Expires(e) => e.value().trim().parse().ok(),
-            _ => None,
-        })
-    })
-}
-
-fn set_registration(inner: &Inner, name: &str, change: impl FnOnce(&mut RegistrationStatus)) -> Option<RegistrationStatus> {
-    let mut regs = inner.registrations.lock().ok()?;
-    let r = regs.iter_mut().find(|r| r.name == name)?;
-    change(r);
-    Some(r.clone())
 }

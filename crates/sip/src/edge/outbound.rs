@@ -293,7 +293,7 @@ pub(super) fn end_outbound(out: Outbound) {
     }
     for dialog in [out.agent, out.customer].into_iter().flatten() {
         tokio::spawn(async move {
-            if matches!(dialog.state(), rsipstack::dialog::dialog::DialogState::Confirmed(..) | rsipstack::dialog::dialog::DialogState::WaitAck(..)) {
+            if super::is_answered(&dialog) {
                 let _ = dialog.bye().await;
             } else {
                 let _ = dialog.cancel().await;
