@@ -1,6 +1,10 @@
 //! The RTP relay: UDP sockets from a port range, and a bridge task that moves packets between
 //! the two legs of a call.
 //!
+//! A leg is either a UDP socket of ours (a SIP peer: trunk, PBX, desk phone) or a pair of
+//! packet channels ([`PacketPort`]) whose far end is an adapter that owns the transport
+//! itself (a browser's WebRTC track: the adapter does DTLS-SRTP and hands over plain RTP).
+//!
 //! Each leg has its own socket. A packet received on one leg is checked, its payload passed
 //! through untouched when both legs use the same G.711 law (or converted by table when they
 //! do not), its header rewritten by that direction's [`StreamRewriter`] and sent to the other
@@ -113,6 +117,63 @@ impl Drop for RtpSocket {
     }
 }
 
+/// A leg whose RTP packets travel over channels instead of a socket of the relay's: the adapter
+/// at the other end (the WebRTC edge) receives and sends them on its own transport. Packets are
+/// whole RTP datagrams. Sending to the adapter never waits: when its queue is full the packet
+/// is counted as not sent.
+#[derive(Debug)]
+pub struct PacketPort {
+    /// Packets from the peer (the browser's microphone).
+    pub from_peer: mpsc::Receiver<Vec<u8>>,
+    /// Packets for the peer.
+    pub to_peer: mpsc::Sender<Vec<u8>>,
+}
+
+/// How a leg's packets come and go.
+#[derive(Debug)]
+pub enum LegIo {
+    /// A UDP socket from the relay's port pool.
+    Udp(RtpSocket),
+    /// Channels to an adapter.
+    Packets(PacketPort),
+}
+
+impl From<RtpSocket> for LegIo {
+    fn from(socket: RtpSocket) -> LegIo {
+        LegIo::Udp(socket)
+    }
+}
+
+impl From<PacketPort> for LegIo {
+    fn from(port: PacketPort) -> LegIo {
+        LegIo::Packets(port)
+    }
+}
+
+impl LegIo {
+    /// Waits for the next datagram; `None` as the source for a packet leg. A packet leg whose
+    /// adapter has gone never yields again (its silence is what the dead-peer check sees).
+    async fn recv(&mut self, buf: &mut [u8]) -> (usize, Option<SocketAddr>) {
+        match self {
+            LegIo::Udp(s) => loop {
+                if let Ok((len, from)) = s.socket.recv_from(buf).await {
+                    return (len, Some(from));
+                }
+            },
+            LegIo::Packets(p) => loop {
+                match p.from_peer.recv().await {
+                    Some(packet) if packet.len() <= buf.len() => {
+                        buf[..packet.len()].copy_from_slice(&packet);
+                        return (packet.len(), None);
+                    }
+                    Some(_) => {}
+                    None => std::future::pending::<()>().await,
+                }
+            },
+        }
+    }
+}
+
 /// What one leg negotiated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LegMedia {
@@ -120,7 +181,8 @@ pub struct LegMedia {
     pub audio_pt: u8,
     /// Telephone-event payload type, if negotiated.
     pub event_pt: Option<u8>,
-    /// Where the SDP says to send (until the peer's own packets say otherwise).
+    /// Where the SDP says to send (until the peer's own packets say otherwise); unused for a
+    /// packet leg.
     pub remote: Option<SocketAddr>,
     /// Whether we may send to this leg (false while it has us on hold with `sendonly` or
     /// `inactive`, or its SDP gives no address).
@@ -134,6 +196,11 @@ impl LegMedia {
     /// A leg sending and receiving with `audio_pt` at `remote`.
     pub fn new(audio_pt: u8, event_pt: Option<u8>, remote: Option<SocketAddr>) -> LegMedia {
         LegMedia { audio_pt, event_pt, remote, send: remote.is_some(), expect_packets: true }
+    }
+
+    /// A [`PacketPort`] leg sending and receiving with `audio_pt` (it needs no address).
+    pub fn packets(audio_pt: u8, event_pt: Option<u8>) -> LegMedia {
+        LegMedia { audio_pt, event_pt, remote: None, send: true, expect_packets: true }
     }
 }
 
@@ -275,7 +342,7 @@ impl Drop for BridgeHandle {
 pub type EventSink = Box<dyn Fn(MediaEvent) + Send + Sync>;
 
 struct Leg {
-    socket: RtpSocket,
+    io: LegIo,
     media: LegMedia,
     /// Rewrites what is sent *to* this leg.
     rewriter: StreamRewriter,
@@ -285,10 +352,10 @@ struct Leg {
 }
 
 impl Leg {
-    fn new(socket: RtpSocket, media: LegMedia, seed: u64, now: Instant) -> Leg {
+    fn new(io: LegIo, media: LegMedia, seed: u64, now: Instant) -> Leg {
         let [s0, s1, s2, s3, q0, q1, t0, t1] = seed.to_le_bytes();
         let rewriter = StreamRewriter::new(u32::from_le_bytes([s0, s1, s2, s3]), u16::from_le_bytes([q0, q1]) & 0x7FFF, u32::from_le_bytes([t0, t1, s2, q1]));
-        Leg { socket, media, rewriter, dtmf: DtmfDetector::default(), last_packet: now, reported_dead: false }
+        Leg { io, media, rewriter, dtmf: DtmfDetector::default(), last_packet: now, reported_dead: false }
     }
 }
 
@@ -304,10 +371,10 @@ fn seed() -> u64 {
 }
 
 /// Starts relaying between `a` and `b` on the current tokio runtime.
-pub fn bridge(a: (RtpSocket, LegMedia), b: (RtpSocket, LegMedia), options: BridgeOptions, events: EventSink) -> BridgeHandle {
+pub fn bridge(a: (impl Into<LegIo>, LegMedia), b: (impl Into<LegIo>, LegMedia), options: BridgeOptions, events: EventSink) -> BridgeHandle {
     let (ctl, rx) = mpsc::unbounded_channel();
     let now = Instant::now();
-    let legs = [Leg::new(a.0, a.1, seed(), now), Leg::new(b.0, b.1, seed(), now)];
+    let legs = [Leg::new(a.0.into(), a.1, seed(), now), Leg::new(b.0.into(), b.1, seed(), now)];
     tokio::spawn(run(legs, options, events, rx));
     BridgeHandle { ctl }
 }
@@ -321,17 +388,10 @@ async fn run(mut legs: [Leg; 2], options: BridgeOptions, events: EventSink, mut 
     let mut check = tokio::time::interval(check_every);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        let (first, second) = legs.split_at_mut(1);
         tokio::select! {
-            r = legs[0].socket.socket.recv_from(&mut buf_a) => {
-                if let Ok((len, from)) = r {
-                    relay(&mut legs, 0, &mut buf_a[..len], from, &events).await;
-                }
-            }
-            r = legs[1].socket.socket.recv_from(&mut buf_b) => {
-                if let Ok((len, from)) = r {
-                    relay(&mut legs, 1, &mut buf_b[..len], from, &events).await;
-                }
-            }
+            (len, from) = first[0].io.recv(&mut buf_a) => relay(&mut legs, 0, &mut buf_a[..len], from, &events).await,
+            (len, from) = second[0].io.recv(&mut buf_b) => relay(&mut legs, 1, &mut buf_b[..len], from, &events).await,
             c = ctl.recv() => match c {
                 Some(Control::Update(side, media)) => {
                     let leg = &mut legs[index(side)];
@@ -369,7 +429,7 @@ fn side_of(i: usize) -> Side {
 }
 
 /// Relays one datagram received on leg `from_leg` from `source`.
-async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: SocketAddr, events: &EventSink) {
+async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: Option<SocketAddr>, events: &EventSink) {
     let received = Instant::now();
     let stats = &*RELAY_STATS;
     stats.packets_in.fetch_add(1, Ordering::Relaxed);
@@ -380,7 +440,9 @@ async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: Soc
         return;
     };
     // Symmetric RTP: answer where the packets come from.
-    src.media.remote = Some(source);
+    if source.is_some() {
+        src.media.remote = source;
+    }
     src.last_packet = received;
     src.reported_dead = false;
     let out_pt = if packet.payload_type == src.media.audio_pt {
@@ -411,14 +473,24 @@ async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: Soc
         stats.dropped.fetch_add(1, Ordering::Relaxed);
         return;
     };
-    let (Some(to), true) = (dst.media.remote, dst.media.send) else {
+    let deliverable = dst.media.send && (matches!(dst.io, LegIo::Packets(_)) || dst.media.remote.is_some());
+    if !deliverable {
         stats.not_sent.fetch_add(1, Ordering::Relaxed);
         return;
-    };
+    }
     let now_ms = monotonic_ms();
     let out = dst.rewriter.rewrite(packet.ssrc, packet.sequence, packet.timestamp, packet.marker, now_ms);
     rewrite_header(buf, out.marker, out_pt, out.sequence, out.timestamp, out.ssrc);
-    if dst.socket.socket.send_to(buf, to).await.is_ok() {
+    let sent = match (&dst.io, dst.media.remote) {
+        (LegIo::Udp(s), Some(to)) => s.socket.send_to(buf, to).await.is_ok(),
+        (LegIo::Udp(_), None) => false,
+        // Never wait on the adapter: a full queue loses this packet, not the other call's.
+        (LegIo::Packets(p), _) => p.to_peer.try_send(buf.to_vec()).is_ok(),
+    };
+    if !sent {
+        stats.not_sent.fetch_add(1, Ordering::Relaxed);
+    }
+    if sent {
         stats.packets_out.fetch_add(1, Ordering::Relaxed);
         stats.record_latency(received.elapsed());
     }

@@ -142,3 +142,32 @@ async fn garbage_is_dropped_and_a_silent_peer_is_reported() {
     assert_eq!(*seen.lock().unwrap(), vec![MediaEvent::PeerDead { side: Side::A }]);
     drop(handle);
 }
+
+#[tokio::test]
+async fn a_packet_leg_relays_over_channels_both_ways() {
+    let pool = PortPool::new(LOOPBACK, 41_400, 41_499);
+    let (caller, caller_addr) = peer().await;
+    let a = pool.bind().unwrap();
+    let a_local = a.local();
+    let (to_relay, from_peer) = tokio::sync::mpsc::channel(16);
+    let (to_peer, mut from_relay) = tokio::sync::mpsc::channel(16);
+    let (sink, _) = collecting();
+    let _bridge = bridge(
+        (a, LegMedia::new(PT_PCMU, None, Some(caller_addr))),
+        (PacketPort { from_peer, to_peer }, LegMedia::packets(PT_PCMU, Some(126))),
+        BridgeOptions { dead_peer: Duration::ZERO },
+        sink,
+    );
+    // Caller -> browser: the packet arrives on the channel, rewritten.
+    caller.send_to(&build(true, PT_PCMU, 7, 800, 0xCAFE, &sine_ulaw(1000.0, 0.5, 0, 160)), a_local).await.unwrap();
+    let pkt = tokio::time::timeout(Duration::from_secs(2), from_relay.recv()).await.unwrap().unwrap();
+    let p = RtpPacket::parse(&pkt).unwrap();
+    assert_eq!(p.payload_type, PT_PCMU);
+    assert_ne!(p.ssrc, 0xCAFE);
+    // Browser -> caller: a packet put on the channel reaches the caller's socket.
+    to_relay.send(build(false, PT_PCMU, 1, 160, 0xBEEF, &sine_ulaw(2000.0, 0.5, 0, 160))).await.unwrap();
+    let pkt = recv(&caller).await;
+    let p = RtpPacket::parse(&pkt).unwrap();
+    let samples: Vec<i16> = p.payload(&pkt).iter().map(|&b| crate::g711::ulaw_to_linear(b)).collect();
+    assert_eq!(dominant(&samples, &[440.0, 1000.0, 2000.0]), Some(2000.0));
+}
