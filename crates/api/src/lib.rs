@@ -5,9 +5,11 @@
 //! and call the store. Errors leave through [`ApiError`] in one JSON shape.
 
 mod auth;
+pub mod card;
 mod error;
 mod extract;
 mod openapi;
+mod pages;
 mod routes;
 pub mod telephony;
 

@@ -1,8 +1,10 @@
 //! What the API asks of the telephony side, over a channel the server wires. The API knows
 //! nothing of SIP: it sends a [`TelephonyRequest`] and waits for the answer on a oneshot.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use switchboard_core::acd::AgentState;
+
+use crate::card::ClientCard;
 use tokio::sync::{mpsc, oneshot};
 use utoipa::ToSchema;
 
@@ -122,6 +124,31 @@ pub enum TelephonyRequest {
         /// Done.
         reply: oneshot::Sender<()>,
     },
+    /// An agent's console connected (its WebSocket is open).
+    ConsoleOpened {
+        /// The agent (from the session, never from the browser).
+        user_id: String,
+        /// This connection's id (a later one replaces it).
+        console_id: u64,
+        /// Where the console's messages go.
+        outbox: ConsoleOutbox,
+    },
+    /// An agent's console disconnected.
+    ConsoleClosed {
+        /// The agent.
+        user_id: String,
+        /// Which connection.
+        console_id: u64,
+    },
+    /// A command from an agent's console.
+    Console {
+        /// The agent.
+        user_id: String,
+        /// Which connection.
+        console_id: u64,
+        /// What they asked.
+        command: ConsoleCommand,
+    },
     /// Click-to-call: ring the agent's phone, then the customer.
     Dial {
         /// The agent placing the call (the logged-in user).
@@ -132,6 +159,130 @@ pub enum TelephonyRequest {
         reply: oneshot::Sender<Result<String, String>>,
     },
 }
+
+/// What the agent's console sends over its WebSocket (JSON with a `type`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ConsoleCommand {
+    /// The browser's WebRTC offer for the agent's persistent softphone connection.
+    Offer {
+        /// SDP.
+        sdp: String,
+    },
+    /// A trickled ICE candidate of the browser.
+    Candidate {
+        /// `candidate:` attribute (empty: end of candidates).
+        candidate: String,
+        /// m-line id.
+        #[serde(default, rename = "sdpMid")]
+        sdp_mid: Option<String>,
+        /// m-line index.
+        #[serde(default, rename = "sdpMLineIndex")]
+        sdp_mline_index: Option<u16>,
+    },
+    /// Take the call ringing on this console.
+    Answer {
+        /// Call.
+        call_id: String,
+    },
+    /// End the agent's call.
+    Hangup {
+        /// Call.
+        call_id: String,
+    },
+    /// Hold or resume the agent's call.
+    Hold {
+        /// Call.
+        call_id: String,
+        /// Hold (true) or resume (false).
+        on: bool,
+    },
+}
+
+/// Why a call stopped ringing on a console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WithdrawReason {
+    /// Not answered in time.
+    NoAnswer,
+    /// Another agent answered first.
+    TakenByOther,
+    /// The caller hung up.
+    CallerGone,
+}
+
+/// What the telephony side tells one agent's console (JSON with a `type`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentMessage {
+    /// The agent's state in the call center.
+    State {
+        /// State with details.
+        state: AgentState,
+    },
+    /// The softphone connection: `connecting`, `connected` or `lost`.
+    Softphone {
+        /// Connection state.
+        state: &'static str,
+    },
+    /// The answer to the browser's WebRTC offer.
+    Answer {
+        /// SDP.
+        sdp: String,
+    },
+    /// A call is ringing for this agent.
+    Ringing {
+        /// Call.
+        call_id: String,
+        /// Caller's number.
+        from: String,
+        /// The client card, when already built (else a `card` message follows).
+        card: Option<ClientCard>,
+    },
+    /// The client card of a call ringing or connected on this console.
+    Card {
+        /// Call.
+        call_id: String,
+        /// Card.
+        card: ClientCard,
+    },
+    /// The call no longer rings here.
+    Withdrawn {
+        /// Call.
+        call_id: String,
+        /// Why.
+        reason: WithdrawReason,
+    },
+    /// The agent is talking with the caller.
+    Connected {
+        /// Call.
+        call_id: String,
+        /// Caller's number.
+        from: String,
+    },
+    /// The call is on hold (or resumed).
+    Hold {
+        /// Call.
+        call_id: String,
+        /// On hold now.
+        on: bool,
+    },
+    /// The call ended.
+    Ended {
+        /// Call.
+        call_id: String,
+        /// `caller`, `agent` or `media_timeout`.
+        by: &'static str,
+    },
+    /// A command failed.
+    Error {
+        /// What went wrong, for the agent.
+        message: String,
+    },
+}
+
+/// The sending end of a console's messages.
+pub type ConsoleOutbox = mpsc::UnboundedSender<AgentMessage>;
 
 /// The sending end the API holds.
 pub type TelephonyHandle = mpsc::UnboundedSender<TelephonyRequest>;

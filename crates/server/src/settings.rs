@@ -150,6 +150,9 @@ pub struct MediaSettings {
     pub rtp_port_max: u16,
     /// Seconds without media after which a call is ended (0: never).
     pub dead_peer_s: u64,
+    /// Address of the browsers' WebRTC connections (empty: `ip`).
+    #[serde(default)]
+    pub webrtc_ip: String,
 }
 
 /// `[http]`

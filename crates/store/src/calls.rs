@@ -165,6 +165,18 @@ impl Store {
         Ok(Page { items, page: page.page, per_page: page.per_page, total })
     }
 
+    /// The latest `limit` calls of a contact (when given) or else from a number, newest first
+    /// (for the client card; both lookups use an index).
+    pub async fn recent_calls(&self, contact_id: Option<&str>, from_e164: &str, limit: u32) -> Result<Vec<Call>, StoreError> {
+        let mut sql = Sql::new(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE "));
+        match contact_id {
+            Some(id) => sql.push("contact_id = ").bind(id.to_owned()),
+            None => sql.push("from_e164 = ").bind(from_e164.to_owned()),
+        };
+        sql.push(" ORDER BY offered_at DESC LIMIT ").bind(i64::from(limit));
+        sql.fetch_all(&self.pool).await?.iter().map(call_from_row).collect()
+    }
+
     /// Appends an event to a call's timeline.
     pub async fn add_call_event(&self, call_id: &str, at: i64, kind: &str, agent_id: Option<&str>, detail: Value) -> Result<(), StoreError> {
         let mut sql = Sql::new("INSERT INTO call_events (id, call_id, at, kind, agent_id, detail) VALUES (");

@@ -17,7 +17,7 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription};
 
-use crate::{WebrtcConfig, WebrtcError, codec, media_engine, random_u32};
+use crate::{WebrtcConfig, WebrtcError, codec, media_engine, random_u32, setting_engine};
 
 /// What a client peer has heard.
 #[derive(Debug, Default)]
@@ -114,6 +114,7 @@ impl ClientOffer {
         let handler = Arc::new(ClientHandler { heard: Arc::clone(&heard), gathered: gathered_tx, connected: connected_tx });
         let pc = PeerConnectionBuilder::new()
             .with_media_engine(media_engine()?)
+            .with_setting_engine(setting_engine())
             .with_handler(handler)
             .with_udp_addrs(vec![std::net::SocketAddr::new(config.ip, 0)])
             .build()

@@ -195,6 +195,13 @@ fn codec(mime: &str, fmtp: &str) -> RTCRtpCodec {
     RTCRtpCodec { mime_type: mime.to_owned(), clock_rate: 8000, channels: if mime.ends_with("telephone-event") { 0 } else { 1 }, sdp_fmtp_line: fmtp.to_owned(), rtcp_feedback: vec![] }
 }
 
+/// No mDNS: we give and take plain IP candidates (the console asks for the microphone first,
+/// so browsers expose their addresses), and an mDNS socket per agent would cost a port and
+/// fail on hosts without multicast.
+fn setting_engine() -> webrtc::peer_connection::SettingEngine {
+    webrtc::peer_connection::SettingEngineBuilder::new().with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled).build()
+}
+
 fn media_engine() -> Result<MediaEngine, WebrtcError> {
     use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT};
     let mut engine = MediaEngine::default();
@@ -236,6 +243,7 @@ impl AgentPeer {
         let handler = Arc::new(Handler { peer_id: id, shared: Arc::clone(&shared), reports, gathered: gathered_tx });
         let pc = PeerConnectionBuilder::new()
             .with_media_engine(media_engine()?)
+            .with_setting_engine(setting_engine())
             .with_handler(handler)
             .with_udp_addrs(vec![std::net::SocketAddr::new(config.ip, 0)])
             .build()

@@ -2,6 +2,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod companies;
+pub(crate) mod console;
 pub(crate) mod contacts;
 pub(crate) mod custom_fields;
 pub(crate) mod deals;
@@ -33,6 +34,8 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(custom_fields::router())
         .merge(audit::router())
         .merge(telephony::router())
+        .merge(console::router())
+        .merge(crate::pages::router())
         .route("/api/openapi.json", get(crate::openapi::serve))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { ApiError::NotFound("route") })

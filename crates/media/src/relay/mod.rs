@@ -302,6 +302,7 @@ impl RelayStats {
 
 enum Control {
     Update(Side, LegMedia),
+    Hold(bool),
     Stop,
 }
 
@@ -315,6 +316,7 @@ impl std::fmt::Debug for Control {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Control::Update(side, m) => write!(f, "Update({side:?}, {m:?})"),
+            Control::Hold(on) => write!(f, "Hold({on})"),
             Control::Stop => write!(f, "Stop"),
         }
     }
@@ -324,6 +326,12 @@ impl BridgeHandle {
     /// New negotiated media for one leg (a re-INVITE: hold, resume, new address or codec).
     pub fn update(&self, side: Side, media: LegMedia) {
         let _ = self.ctl.send(Control::Update(side, media));
+    }
+
+    /// Holds (or resumes) the call from the middle: while held nothing is relayed either way
+    /// and neither leg is reported dead for its silence.
+    pub fn hold(&self, on: bool) {
+        let _ = self.ctl.send(Control::Hold(on));
     }
 
     /// Stops relaying.
@@ -385,13 +393,14 @@ async fn run(mut legs: [Leg; 2], options: BridgeOptions, events: EventSink, mut 
     let mut buf_a = vec![0u8; MAX_DATAGRAM];
     let mut buf_b = vec![0u8; MAX_DATAGRAM];
     let check_every = if options.dead_peer.is_zero() { Duration::from_secs(3600) } else { (options.dead_peer / 4).max(Duration::from_millis(50)) };
+    let mut held = false;
     let mut check = tokio::time::interval(check_every);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let (first, second) = legs.split_at_mut(1);
         tokio::select! {
-            (len, from) = first[0].io.recv(&mut buf_a) => relay(&mut legs, 0, &mut buf_a[..len], from, &events).await,
-            (len, from) = second[0].io.recv(&mut buf_b) => relay(&mut legs, 1, &mut buf_b[..len], from, &events).await,
+            (len, from) = first[0].io.recv(&mut buf_a) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 0, &mut buf_a[..len], from, &events).await },
+            (len, from) = second[0].io.recv(&mut buf_b) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 1, &mut buf_b[..len], from, &events).await },
             c = ctl.recv() => match c {
                 Some(Control::Update(side, media)) => {
                     let leg = &mut legs[index(side)];
@@ -399,10 +408,18 @@ async fn run(mut legs: [Leg; 2], options: BridgeOptions, events: EventSink, mut 
                     leg.last_packet = Instant::now();
                     leg.reported_dead = false;
                 }
+                Some(Control::Hold(on)) => {
+                    held = on;
+                    let now = Instant::now();
+                    for leg in &mut legs {
+                        leg.last_packet = now;
+                        leg.reported_dead = false;
+                    }
+                }
                 Some(Control::Stop) | None => break,
             },
             _ = check.tick() => {
-                if options.dead_peer.is_zero() {
+                if options.dead_peer.is_zero() || held {
                     continue;
                 }
                 let now = Instant::now();

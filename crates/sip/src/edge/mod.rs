@@ -34,6 +34,7 @@ use tracing::{debug, info, warn};
 
 mod account;
 mod admission;
+mod browser;
 mod outbound;
 mod registrar;
 
@@ -224,7 +225,8 @@ struct Offer {
 
 struct Connected {
     agent_id: String,
-    agent_dialog: InviteDialog,
+    /// The agent's SIP phone; `None` for a browser agent (whose leg is a packet port).
+    agent_dialog: Option<InviteDialog>,
     bridge: BridgeHandle,
     caller_on_hold: bool,
     agent_on_hold: bool,
@@ -460,7 +462,7 @@ impl SipEdge {
             BridgeOptions { dead_peer: self.inner.config.dead_peer },
             sink,
         );
-        call.connected = Some(Connected { agent_id: agent_id.to_owned(), agent_dialog, bridge, caller_on_hold: false, agent_on_hold: false, caller_port, agent_port });
+        call.connected = Some(Connected { agent_id: agent_id.to_owned(), agent_dialog: Some(agent_dialog), bridge, caller_on_hold: false, agent_on_hold: false, caller_port, agent_port });
         Ok(())
     }
 
@@ -606,8 +608,10 @@ fn finish(call: Call, hangup: Hangup) {
             if !matches!(hangup, Hangup::AgentOnly) {
                 bye(call.caller);
             }
-            if !matches!(hangup, Hangup::CallerOnly) {
-                bye(connected.agent_dialog);
+            if !matches!(hangup, Hangup::CallerOnly)
+                && let Some(dialog) = connected.agent_dialog
+            {
+                bye(dialog);
             }
         }
         (None, Hangup::Both(code)) => {

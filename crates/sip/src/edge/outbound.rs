@@ -218,7 +218,7 @@ impl SipEdge {
                     let (agent_socket, customer_socket, agent_answer, agent) = (out.agent_socket.take()?, out.customer_socket.take()?, out.agent_answer.clone()?, out.agent.clone()?);
                     let (caller_port, agent_port) = (customer_socket.port(), agent_socket.port());
                     let bridge = relay::bridge((customer_socket, leg_media(&answer)), (agent_socket, leg_media(&agent_answer)), BridgeOptions { dead_peer }, sink);
-                    out.connected = Some(Connected { agent_id: out.agent_id.clone(), agent_dialog: agent, bridge, caller_on_hold: false, agent_on_hold: false, caller_port, agent_port });
+                    out.connected = Some(Connected { agent_id: out.agent_id.clone(), agent_dialog: Some(agent), bridge, caller_on_hold: false, agent_on_hold: false, caller_port, agent_port });
                     Some(())
                 });
                 if connected.is_some() {

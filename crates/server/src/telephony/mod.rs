@@ -6,23 +6,29 @@
 //! when nothing happens, so ring timeouts and maximum waits fire on time. Call-log writes go
 //! through a second task in order, so a slow database never holds up signalling.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::{Value, json};
-use switchboard_api::telephony::{AgentTarget, AgentView, ExtensionView, QueueView, RegistrationView, TelephonyHandle, TelephonyRequest, TelephonyStatus};
+use switchboard_api::card::ClientCard;
+use switchboard_api::telephony::{AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RegistrationView, TelephonyHandle, TelephonyRequest, TelephonyStatus, WithdrawReason};
 use switchboard_core::acd::{Action, AgentState, CallCenter, Input, OfferEnd, QueueConfig};
 use switchboard_core::entity::CallDirection;
 use switchboard_core::{PhoneNumber, Region};
 use switchboard_media::relay::PortPool;
 use switchboard_sip::edge::{Account, DialTarget, EXTENSION_PREFIX, EdgeConfig, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge, Trunk};
 use switchboard_store::{NewCall, Store};
+use switchboard_webrtc::WebrtcConfig;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use crate::settings::Settings;
+
+mod console;
+
+use console::{Internal, Softphone};
 
 /// Milliseconds since the epoch.
 pub fn now_ms() -> i64 {
@@ -47,6 +53,12 @@ impl Telephony {
         let (requests, requests_rx) = mpsc::unbounded_channel();
         let (writes, writes_rx) = mpsc::unbounded_channel();
         tokio::spawn(write_log(store.clone(), writes_rx));
+        let webrtc_ip: IpAddr = if settings.media.webrtc_ip.trim().is_empty() {
+            media_ip
+        } else {
+            settings.media.webrtc_ip.parse().with_context(|| format!("media.webrtc_ip {:?} is not an IP address", settings.media.webrtc_ip))?
+        };
+        let (internal, internal_rx) = mpsc::unbounded_channel();
         let mut switch = Switch {
             store,
             edge: edge.clone(),
@@ -54,10 +66,14 @@ impl Telephony {
             region,
             default_queues: HashMap::new(),
             calls: HashMap::new(),
-            agent_uris: HashMap::new(),
+            endpoints: HashMap::new(),
             outbound_agents: HashMap::new(),
             outbound: outbound_settings(settings),
             writes,
+            webrtc: WebrtcConfig { ip: webrtc_ip, gather_timeout: Duration::from_secs(2) },
+            consoles: HashMap::new(),
+            softphones: HashMap::new(),
+            internal,
         };
         for trunk in &settings.sip.trunks {
             if !trunk.queue.is_empty() {
@@ -66,7 +82,7 @@ impl Telephony {
         }
         switch.reload_queues().await;
         switch.reload_extensions().await;
-        tokio::spawn(switch.run(events_rx, requests_rx));
+        tokio::spawn(switch.run(events_rx, requests_rx, internal_rx));
         Ok(Telephony { edge, requests })
     }
 
@@ -134,6 +150,23 @@ fn edge_config(settings: &Settings) -> anyhow::Result<EdgeConfig> {
 struct CallInfo {
     hold_since: Option<i64>,
     hold_ms: i64,
+    /// The caller's number (E.164 when it parsed).
+    from: String,
+    /// The client card, once built.
+    card: Option<ClientCard>,
+    /// Browser agents it is ringing for.
+    ringing: HashSet<String>,
+    /// The agent it is connected to.
+    agent: Option<String>,
+}
+
+/// How an agent takes calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Endpoint {
+    /// A SIP phone: a URI or `ext:NNN`.
+    Sip(String),
+    /// The browser console's softphone.
+    Browser,
 }
 
 enum Write {
@@ -168,13 +201,20 @@ struct Switch {
     /// Trunk name -> queue name for calls whose number matches no queue.
     default_queues: HashMap<String, String>,
     calls: HashMap<String, CallInfo>,
-    /// SIP URIs of logged-in agents' phones.
-    agent_uris: HashMap<String, String>,
+    /// How each logged-in agent takes calls.
+    endpoints: HashMap<String, Endpoint>,
     /// Click-to-call calls in progress -> the agent placing them.
     outbound_agents: HashMap<String, String>,
     /// Click-to-call settings (None: off).
     outbound: Option<OutboundConfig>,
     writes: mpsc::UnboundedSender<Write>,
+    webrtc: WebrtcConfig,
+    /// Open agent consoles: agent -> (console id, outbox).
+    consoles: HashMap<String, (u64, ConsoleOutbox)>,
+    /// Agents' browser softphones.
+    softphones: HashMap<String, Softphone>,
+    /// Results of background work (cards, softphone answers and states).
+    internal: mpsc::UnboundedSender<Internal>,
 }
 
 /// `[sip.outbound]`, checked.
@@ -197,7 +237,7 @@ fn outbound_settings(settings: &Settings) -> Option<OutboundConfig> {
 }
 
 impl Switch {
-    async fn run(mut self, mut events: mpsc::UnboundedReceiver<EdgeEvent>, mut requests: mpsc::UnboundedReceiver<TelephonyRequest>) {
+    async fn run(mut self, mut events: mpsc::UnboundedReceiver<EdgeEvent>, mut requests: mpsc::UnboundedReceiver<TelephonyRequest>, mut internal: mpsc::UnboundedReceiver<Internal>) {
         loop {
             let sleep = match self.cc.next_deadline() {
                 Some(at) => Duration::from_millis(u64::try_from((at - now_ms()).max(0)).unwrap_or(0)),
@@ -212,6 +252,7 @@ impl Switch {
                     Some(r) => self.on_request(r).await,
                     None => break,
                 },
+                Some(i) = internal.recv() => self.on_internal(i),
                 () = tokio::time::sleep(sleep) => {
                     let actions = self.cc.tick(now_ms());
                     self.apply(actions);
@@ -283,9 +324,10 @@ impl Switch {
                 let origin_name = match &origin {
                     Origin::Trunk(n) | Origin::Account(n) => n.clone(),
                 };
+                let from = self.normalise(&from);
                 self.write(Write::Create(NewCall {
                     direction: CallDirection::Inbound,
-                    from_e164: self.normalise(&from),
+                    from_e164: from.clone(),
                     to_e164: to.clone(),
                     queue_id: Some(queue_id.clone()),
                     offered_at: now,
@@ -293,7 +335,8 @@ impl Switch {
                     origin: Some(origin_name),
                     agent_id: None,
                 }));
-                self.calls.insert(call_id.clone(), CallInfo::default());
+                self.calls.insert(call_id.clone(), CallInfo { from: from.clone(), ..CallInfo::default() });
+                self.build_card(call_id.clone(), from);
                 match self.cc.handle(Input::CallArrived { call_id: call_id.clone(), queue_id }, now) {
                     Ok(actions) => self.apply(actions),
                     Err(e) => {
@@ -335,6 +378,17 @@ impl Switch {
                     EndedBy::Agent => "agent_hangup",
                     EndedBy::MediaTimeout => "media_timeout",
                 };
+                if let Some(agent) = &info.agent {
+                    if let Some(softphone) = self.softphones.get(agent) {
+                        softphone.peer.detach();
+                    }
+                    let by = match by {
+                        EndedBy::Caller => "caller",
+                        EndedBy::Agent => "agent",
+                        EndedBy::MediaTimeout => "media_timeout",
+                    };
+                    self.tell(agent, AgentMessage::Ended { call_id: call_id.clone(), by });
+                }
                 self.write(Write::Ended { call_id: call_id.clone(), at: now, reason, hold_ms });
                 let input = match self.outbound_agents.remove(&call_id) {
                     Some(agent_id) => Input::OutboundEnded { agent_id },
@@ -367,6 +421,9 @@ impl Switch {
                 }
             }
             EdgeEvent::Hold { call_id, by, on } => {
+                if let Some(agent) = self.calls.get(&call_id).and_then(|i| i.agent.clone()) {
+                    self.tell(&agent, AgentMessage::Hold { call_id: call_id.clone(), on });
+                }
                 if let Some(info) = self.calls.get_mut(&call_id) {
                     if on && info.hold_since.is_none() {
                         info.hold_since = Some(now);
@@ -387,9 +444,10 @@ impl Switch {
             let now = now_ms();
             match action {
                 Action::Offer { call_id, agent_id } => {
-                    let offered = match self.agent_uris.get(&agent_id) {
-                        Some(uri) => self.edge.offer(&call_id, &agent_id, uri).map_err(|e| e.to_string()),
-                        None => Err("the agent has no SIP phone".to_owned()),
+                    let offered = match self.endpoints.get(&agent_id).cloned() {
+                        Some(Endpoint::Sip(uri)) => self.edge.offer(&call_id, &agent_id, &uri).map_err(|e| e.to_string()),
+                        Some(Endpoint::Browser) => self.offer_browser(&call_id, &agent_id),
+                        None => Err("the agent has no phone".to_owned()),
                     };
                     match offered {
                         Ok(()) => self.event(&call_id, "offer", Some(&agent_id), json!({})),
@@ -404,15 +462,22 @@ impl Switch {
                 }
                 Action::CancelOffer { call_id, agent_id, reason } => {
                     self.edge.cancel_offer(&call_id, &agent_id);
-                    let kind = match reason {
-                        OfferEnd::NoAnswer => "no_answer",
-                        OfferEnd::TakenByOther => "taken_by_other",
-                        OfferEnd::CallGone => "offer_withdrawn",
+                    let (kind, why) = match reason {
+                        OfferEnd::NoAnswer => ("no_answer", WithdrawReason::NoAnswer),
+                        OfferEnd::TakenByOther => ("taken_by_other", WithdrawReason::TakenByOther),
+                        OfferEnd::CallGone => ("offer_withdrawn", WithdrawReason::CallerGone),
                     };
+                    self.withdraw(&call_id, &agent_id, why);
                     self.event(&call_id, kind, Some(&agent_id), json!({}));
                 }
-                Action::Connect { call_id, agent_id } => match self.edge.connect(&call_id, &agent_id) {
-                    Ok(()) => self.write(Write::Answered { call_id, agent_id, at: now }),
+                Action::Connect { call_id, agent_id } => match self.connect(&call_id, &agent_id) {
+                    Ok(()) => {
+                        if let Some(info) = self.calls.get_mut(&call_id) {
+                            info.ringing.remove(&agent_id);
+                            info.agent = Some(agent_id.clone());
+                        }
+                        self.write(Write::Answered { call_id, agent_id, at: now });
+                    }
                     Err(e) => {
                         warn!(call_id, agent_id, error = %e, "cannot connect");
                         self.edge.release(&call_id, 500);
@@ -432,7 +497,10 @@ impl Switch {
                     self.calls.remove(&call_id);
                     self.write(Write::Ended { call_id, at: now, reason: "abandoned", hold_ms: 0 });
                 }
-                Action::AgentChanged { agent_id, state } => debug!(agent_id, state = state.name(), "agent state"),
+                Action::AgentChanged { agent_id, state } => {
+                    debug!(agent_id, state = state.name(), "agent state");
+                    self.tell(&agent_id, AgentMessage::State { state });
+                }
             }
         }
     }
@@ -448,7 +516,7 @@ impl Switch {
             }
             TelephonyRequest::Status { reply } => {
                 let registrations = self.edge.registrations().into_iter().map(registration_view).collect();
-                let agents = self.agent_uris.keys().map(|id| AgentView { user_id: id.clone(), state: self.cc.agent_state(id) }).collect();
+                let agents = self.endpoints.keys().map(|id| AgentView { user_id: id.clone(), state: self.cc.agent_state(id) }).collect();
                 let queues = match self.store.list_queues().await {
                     Ok(qs) => qs
                         .into_iter()
@@ -477,6 +545,9 @@ impl Switch {
                 self.reload_extensions().await;
                 let _ = reply.send(());
             }
+            TelephonyRequest::ConsoleOpened { user_id, console_id, outbox } => self.console_opened(user_id, console_id, outbox),
+            TelephonyRequest::ConsoleClosed { user_id, console_id } => self.console_closed(&user_id, console_id),
+            TelephonyRequest::Console { user_id, console_id, command } => self.on_console(user_id, console_id, command).await,
             TelephonyRequest::Dial { user_id, e164, reply } => {
                 let result = self.dial(&user_id, &e164).await;
                 let _ = reply.send(result);
@@ -525,17 +596,25 @@ impl Switch {
         Ok(call_id)
     }
 
+    fn connect(&mut self, call_id: &str, agent_id: &str) -> Result<(), String> {
+        match self.endpoints.get(agent_id) {
+            Some(Endpoint::Browser) => self.connect_browser(call_id, agent_id),
+            _ => self.edge.connect(call_id, agent_id).map_err(|e| e.to_string()),
+        }
+    }
+
     async fn set_agent_state(&mut self, user_id: &str, target: AgentTarget) -> Result<AgentState, String> {
         let now = now_ms();
         let current = self.cc.agent_state(user_id);
         let input = match (&current, target) {
             (AgentState::Offline, AgentTarget::Available) => {
-                let uri = self.agent_target(user_id).await?;
+                // The browser's softphone when it is connected, else the agent's SIP phone.
+                let endpoint = if self.browser_ready(user_id) { Endpoint::Browser } else { Endpoint::Sip(self.agent_target(user_id).await?) };
                 let queues = self.store.queues_of_agent(user_id).await.map_err(|e| e.to_string())?;
                 if queues.is_empty() {
                     return Err("the agent is not a member of any queue".into());
                 }
-                self.agent_uris.insert(user_id.to_owned(), uri);
+                self.endpoints.insert(user_id.to_owned(), endpoint);
                 Some(Input::AgentLogin { agent_id: user_id.to_owned(), queues })
             }
             (AgentState::Paused { .. }, AgentTarget::Available) => Some(Input::AgentUnpause { agent_id: user_id.to_owned() }),

@@ -1,0 +1,130 @@
+//! The pages' words in English and Russian. Keys are shared by the server-rendered HTML and
+//! the console's script (which gets the table of the page's language as JSON).
+
+use serde::Serialize;
+
+/// A language of the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Lang {
+    En,
+    Ru,
+}
+
+impl Lang {
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+        }
+    }
+
+    /// `?lang=`, else the `sb_lang` cookie, else the first of Accept-Language we speak, else English.
+    pub(crate) fn choose(query: Option<&str>, cookie: Option<&str>, accept: Option<&str>) -> Lang {
+        let parse = |s: &str| match s.trim().get(..2).map(str::to_ascii_lowercase).as_deref() {
+            Some("ru") => Some(Lang::Ru),
+            Some("en") => Some(Lang::En),
+            _ => None,
+        };
+        query
+            .and_then(parse)
+            .or_else(|| cookie.and_then(parse))
+            .or_else(|| accept.and_then(|a| a.split(',').find_map(|part| parse(part.split(';').next().unwrap_or("")))))
+            .unwrap_or(Lang::En)
+    }
+}
+
+/// (key, English, Russian)
+const WORDS: &[(&str, &str, &str)] = &[
+    ("app", "Switchboard", "Switchboard"),
+    ("login_title", "Sign in", "Вход"),
+    ("login", "Login", "Логин"),
+    ("password", "Password", "Пароль"),
+    ("sign_in", "Sign in", "Войти"),
+    ("sign_out", "Sign out", "Выйти"),
+    ("bad_login", "Wrong login or password", "Неверный логин или пароль"),
+    ("console", "Operator console", "Пульт оператора"),
+    ("my_state", "My state", "Мой статус"),
+    ("softphone", "Softphone", "Телефон"),
+    ("go_available", "Available", "Готов"),
+    ("pause", "Pause", "Пауза"),
+    ("reason_lunch", "Lunch", "Обед"),
+    ("reason_break", "Break", "Перерыв"),
+    ("reason_training", "Training", "Обучение"),
+    ("reason_other", "Other", "Другое"),
+    ("go_offline", "Offline", "Не в сети"),
+    ("state_offline", "Offline", "Не в сети"),
+    ("state_available", "Available", "Готов"),
+    ("state_ringing", "Ringing", "Входящий вызов"),
+    ("state_on_call", "On a call", "Разговор"),
+    ("state_wrap_up", "Wrap-up", "Обработка"),
+    ("state_paused", "Paused", "Пауза"),
+    ("softphone_connected", "connected", "подключён"),
+    ("softphone_connecting", "connecting…", "подключение…"),
+    ("softphone_lost", "connection lost", "нет связи"),
+    ("call", "Call", "Звонок"),
+    ("no_call", "No call", "Нет звонка"),
+    ("incoming", "Incoming call", "Входящий звонок"),
+    ("talking", "Talking with", "Разговор с"),
+    ("answer", "Answer", "Ответить"),
+    ("hang_up", "Hang up", "Завершить"),
+    ("hold", "Hold", "Удержание"),
+    ("resume", "Resume", "Снять с удержания"),
+    ("mute", "Mute", "Микрофон выкл."),
+    ("unmute", "Unmute", "Микрофон вкл."),
+    ("keypad", "Keypad", "Клавиатура"),
+    ("call_ended", "Call ended", "Звонок завершён"),
+    ("withdrawn", "The call was taken elsewhere or the caller hung up", "Звонок принят другим оператором или абонент положил трубку"),
+    ("card", "Client card", "Карточка клиента"),
+    ("unknown_caller", "Unknown number", "Неизвестный номер"),
+    ("several_matches", "Several contacts have this number: pick one", "Этот номер у нескольких контактов: выберите"),
+    ("company", "Company", "Компания"),
+    ("owner", "Owner", "Ответственный"),
+    ("open_deals", "Open deals", "Открытые сделки"),
+    ("last_calls", "Last calls", "Последние звонки"),
+    ("open_tasks", "Open tasks", "Открытые задачи"),
+    ("none", "none", "нет"),
+    ("create_contact", "Create contact", "Создать контакт"),
+    ("first_name", "First name", "Имя"),
+    ("last_name", "Last name", "Фамилия"),
+    ("phone", "Phone", "Телефон"),
+    ("deal_title", "Deal (optional)", "Сделка (необязательно)"),
+    ("save", "Save", "Сохранить"),
+    ("created", "Contact created", "Контакт создан"),
+    ("dial", "Place a call", "Позвонить"),
+    ("number", "Number", "Номер"),
+    ("dial_button", "Call", "Позвонить"),
+    ("error", "Error", "Ошибка"),
+];
+
+pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
+    WORDS.iter().find(|(k, _, _)| *k == key).map_or("?", |(_, en, ru)| if lang == Lang::Ru { ru } else { en })
+}
+
+/// The whole table for one language, as a JSON object.
+pub(crate) fn table_json(lang: Lang) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = WORDS.iter().map(|(k, en, ru)| ((*k).to_owned(), serde_json::Value::from(if lang == Lang::Ru { *ru } else { *en }))).collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_from_query_cookie_or_header() {
+        assert_eq!(Lang::choose(Some("ru"), None, None), Lang::Ru);
+        assert_eq!(Lang::choose(None, Some("ru"), Some("en-US")), Lang::Ru);
+        assert_eq!(Lang::choose(None, None, Some("ru-RU,ru;q=0.9,en;q=0.8")), Lang::Ru);
+        assert_eq!(Lang::choose(None, None, Some("de-DE,en;q=0.5")), Lang::En);
+        assert_eq!(Lang::choose(Some("xx"), None, None), Lang::En);
+    }
+
+    #[test]
+    fn every_word_has_both_languages() {
+        for (key, en, ru) in WORDS {
+            assert!(!en.is_empty() && !ru.is_empty(), "{key}");
+        }
+        assert_eq!(t(Lang::Ru, "answer"), "Ответить");
+    }
+}

@@ -1,0 +1,216 @@
+//! Server-rendered pages: sign-in and the operator's console, in English or Russian. The
+//! pages are plain HTML with a small ES module each (from `web/`, compiled into the binary); no
+//! build step. Every page but sign-in needs a session and redirects to it otherwise.
+
+mod i18n;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode, request::Parts};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::extract::CurrentUser;
+use i18n::{Lang, t, table_json};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/console") }))
+        .route("/login", get(login_page))
+        .route("/console", get(console_page))
+        .route("/static/{file}", get(asset))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+}
+
+#[derive(Debug, Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name).then(|| v.to_owned())
+    })
+}
+
+/// The page's language, and the cookie that keeps a choice made with `?lang=`.
+fn language(query: &LangQuery, headers: &HeaderMap) -> (Lang, Option<String>) {
+    let lang = Lang::choose(query.lang.as_deref(), cookie_value(headers, "sb_lang").as_deref(), headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let keep = query.lang.as_ref().map(|_| format!("sb_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code()));
+    (lang, keep)
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(lang: Lang, title: &str, body: &str, script: &str, keep_lang: Option<String>) -> Response {
+    let html = format!(
+        r#"<!doctype html>
+<html lang="{code}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Switchboard</title>
+<link rel="stylesheet" href="/static/app.css">
+</head>
+<body>
+{body}
+<script id="i18n" type="application/json">{words}</script>
+<script type="module" src="/static/{script}"></script>
+</body>
+</html>"#,
+        code = lang.code(),
+        title = escape(title),
+        // `</` cannot occur in the table (no word contains it), so it is safe inside <script>.
+        words = table_json(lang),
+    );
+    let mut response = Html(html).into_response();
+    if let Some(cookie) = keep_lang.and_then(|c| c.parse().ok()) {
+        response.headers_mut().insert(SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn lang_switch(lang: Lang) -> String {
+    let other = if lang == Lang::Ru { ("en", "English") } else { ("ru", "Русский") };
+    format!(r#"<a class="lang" id="lang-switch" href="?lang={}">{}</a>"#, other.0, other.1)
+}
+
+async fn login_page(Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let (lang, keep) = language(&query, &headers);
+    let body = format!(
+        r#"<main class="login">
+<h1>Switchboard</h1>
+<form id="login-form">
+<label>{login}<input name="login" id="login" autocomplete="username" required></label>
+<label>{password}<input name="password" id="password" type="password" autocomplete="current-password" required></label>
+<button type="submit" id="sign-in">{sign_in}</button>
+<p class="error" id="login-error" hidden>{bad}</p>
+</form>
+{switch}
+</main>"#,
+        login = t(lang, "login"),
+        password = t(lang, "password"),
+        sign_in = t(lang, "sign_in"),
+        bad = t(lang, "bad_login"),
+        switch = lang_switch(lang),
+    );
+    page(lang, t(lang, "login_title"), &body, "login.js", keep)
+}
+
+/// The signed-in user, or a redirect to sign-in.
+struct PageUser(CurrentUser);
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        CurrentUser::from_request_parts(parts, state).await.map(PageUser).map_err(|_| Redirect::to("/login").into_response())
+    }
+}
+
+async fn console_page(State(_state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let (lang, keep) = language(&query, &headers);
+    let w = |k| t(lang, k);
+    let keypad: String = "123456789*0#".chars().map(|c| format!(r#"<button type="button" class="key" data-digit="{c}">{c}</button>"#)).collect();
+    let body = format!(
+        r#"<header class="top">
+<strong>{app}</strong> <span>{console}</span>
+<span class="spacer"></span>
+<span id="user-name">{name}</span> {switch}
+<button type="button" id="sign-out">{sign_out}</button>
+</header>
+<main class="console">
+<section class="panel" id="agent-panel">
+<h2>{my_state}</h2>
+<p><span class="badge" id="state" data-state="offline">{state_offline}</span></p>
+<p>{softphone}: <span class="badge" id="softphone" data-state="lost">{softphone_lost}</span></p>
+<div class="row">
+<button type="button" id="go-available">{go_available}</button>
+<select id="pause-reason">
+<option value="lunch">{lunch}</option><option value="break">{brk}</option><option value="training">{training}</option><option value="other">{other}</option>
+</select>
+<button type="button" id="go-pause">{pause}</button>
+<button type="button" id="go-offline">{go_offline}</button>
+</div>
+<h2>{dial}</h2>
+<form id="dial-form" class="row"><input id="dial-number" placeholder="+7 916 123-45-67" aria-label="{number}"><button type="submit" id="dial-button">{dial_button}</button></form>
+<p class="error" id="error" hidden></p>
+</section>
+<section class="panel" id="call-panel">
+<h2>{call}</h2>
+<p id="call-status" data-status="idle">{no_call}</p>
+<p class="number" id="call-number"></p>
+<div class="row">
+<button type="button" id="answer" hidden>{answer}</button>
+<button type="button" id="hangup" hidden>{hang_up}</button>
+<button type="button" id="hold" hidden>{hold}</button>
+<button type="button" id="mute" hidden>{mute}</button>
+</div>
+<div id="keypad" class="keypad" hidden>{keypad}</div>
+<audio id="remote-audio" autoplay></audio>
+</section>
+<section class="panel wide" id="card-panel">
+<h2>{card}</h2>
+<div id="card" data-call=""></div>
+</section>
+</main>"#,
+        app = w("app"),
+        console = w("console"),
+        name = escape(&user.0.name),
+        switch = lang_switch(lang),
+        sign_out = w("sign_out"),
+        my_state = w("my_state"),
+        state_offline = w("state_offline"),
+        softphone = w("softphone"),
+        softphone_lost = w("softphone_lost"),
+        go_available = w("go_available"),
+        lunch = w("reason_lunch"),
+        brk = w("reason_break"),
+        training = w("reason_training"),
+        other = w("reason_other"),
+        pause = w("pause"),
+        go_offline = w("go_offline"),
+        dial = w("dial"),
+        number = w("number"),
+        dial_button = w("dial_button"),
+        call = w("call"),
+        no_call = w("no_call"),
+        answer = w("answer"),
+        hang_up = w("hang_up"),
+        hold = w("hold"),
+        mute = w("mute"),
+        card = w("card"),
+    );
+    page(lang, w("console"), &body, "console.js", keep)
+}
+
+/// The pages' scripts and styles, compiled in.
+async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "app.css" => (include_str!("../../../../web/app.css"), "text/css; charset=utf-8"),
+        "login.js" => (include_str!("../../../../web/login.js"), "text/javascript; charset=utf-8"),
+        "console.js" => (include_str!("../../../../web/console.js"), "text/javascript; charset=utf-8"),
+        "softphone.js" => (include_str!("../../../../web/softphone.js"), "text/javascript; charset=utf-8"),
+        "card.js" => (include_str!("../../../../web/card.js"), "text/javascript; charset=utf-8"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    ([(CONTENT_TYPE, kind), (CACHE_CONTROL, "no-cache")], body).into_response()
+}

@@ -1,0 +1,83 @@
+//! `/api/agent/ws`: the agent console's WebSocket. It carries the softphone's signalling
+//! (the browser's WebRTC offer and candidates), the agent's call commands, and the live
+//! events of the agent's state and calls.
+//!
+//! Who the agent is comes from the session cookie of the upgrade request, never from a
+//! message. Each socket gets an id; the telephony side sends every new socket a snapshot
+//! (state, softphone, the call ringing or connected with its card), which is how a console
+//! resumes after a reconnect.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+use futures_util::{SinkExt, StreamExt};
+use switchboard_core::Action;
+use tokio::sync::mpsc;
+use tracing::debug;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::CurrentUser;
+use crate::telephony::{AgentMessage, ConsoleCommand, TelephonyRequest};
+
+/// Largest message a console may send (an SDP offer is a few KiB).
+const MAX_MESSAGE: usize = 64 * 1024;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/api/agent/ws", get(upgrade))
+}
+
+async fn upgrade(State(state): State<AppState>, user: CurrentUser, ws: WebSocketUpgrade) -> ApiResult<Response> {
+    user.require(Action::TakeCalls)?;
+    let telephony = state.telephony().cloned().ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
+    let user_id = user.id().to_owned();
+    Ok(ws.max_message_size(MAX_MESSAGE).on_upgrade(move |socket| serve(socket, user_id, telephony)))
+}
+
+fn next_console_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+async fn serve(socket: WebSocket, user_id: String, telephony: crate::telephony::TelephonyHandle) {
+    let console_id = next_console_id();
+    let (outbox, mut messages) = mpsc::unbounded_channel::<AgentMessage>();
+    if telephony.send(TelephonyRequest::ConsoleOpened { user_id: user_id.clone(), console_id, outbox: outbox.clone() }).is_err() {
+        return;
+    }
+    let (mut sink, mut stream) = socket.split();
+    let writer = tokio::spawn(async move {
+        while let Some(message) = messages.recv().await {
+            let Ok(text) = serde_json::to_string(&message) else { continue };
+            if sink.send(Message::Text(text.into())).await.is_err() {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    while let Some(Ok(frame)) = stream.next().await {
+        let text = match frame {
+            Message::Text(t) => t,
+            Message::Close(_) => break,
+            _ => continue,
+        };
+        match serde_json::from_str::<ConsoleCommand>(&text) {
+            Ok(command) => {
+                if telephony.send(TelephonyRequest::Console { user_id: user_id.clone(), console_id, command }).is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                let _ = outbox.send(AgentMessage::Error { message: format!("bad message: {e}") });
+            }
+        }
+    }
+    debug!(user_id, console_id, "console closed");
+    let _ = telephony.send(TelephonyRequest::ConsoleClosed { user_id, console_id });
+    drop(outbox);
+    writer.abort();
+}

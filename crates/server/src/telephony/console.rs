@@ -1,0 +1,250 @@
+//! Browser agents: their consoles (WebSockets), their softphones (one persistent WebRTC
+//! connection each) and the client cards pushed to them.
+//!
+//! A console registers an outbox; every message for the agent goes through it, in the
+//! switch's order, so a card never overtakes the withdrawal of its call. A new console gets a
+//! snapshot (state, softphone, the current call with its card): that is how a console resumes
+//! after a reconnect. The softphone belongs to the agent, not to the console: a WebSocket that
+//! drops and comes back finds the connection still up.
+
+use std::sync::Arc;
+
+use switchboard_api::card::ClientCard;
+use switchboard_api::telephony::{AgentMessage, ConsoleCommand, ConsoleOutbox, WithdrawReason};
+use switchboard_core::acd::{AgentState, Input};
+use switchboard_webrtc::{AgentPeer, PeerEvent, PeerReport};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use super::{Endpoint, Switch, now_ms};
+
+/// Pause reason while an agent's softphone connection is down.
+pub(super) const CONNECTION_LOST: &str = "connection_lost";
+
+/// An agent's persistent WebRTC connection.
+pub(super) struct Softphone {
+    pub(super) peer: Arc<AgentPeer>,
+    pub(super) connected: bool,
+}
+
+/// Results of work the switch hands to other tasks.
+pub(super) enum Internal {
+    /// A call's client card is built.
+    CardReady { call_id: String, card: ClientCard },
+    /// A softphone offer was answered (or failed).
+    PeerAnswered { user_id: String, console_id: u64, result: Result<(AgentPeer, String), String> },
+    /// A softphone's connection changed.
+    Peer { user_id: String, report: PeerReport },
+}
+
+impl Switch {
+    pub(super) fn tell(&self, user_id: &str, message: AgentMessage) {
+        if let Some((_, outbox)) = self.consoles.get(user_id) {
+            let _ = outbox.send(message);
+        }
+    }
+
+    pub(super) fn console_opened(&mut self, user_id: String, console_id: u64, outbox: ConsoleOutbox) {
+        let state = self.cc.agent_state(&user_id);
+        let _ = outbox.send(AgentMessage::State { state: state.clone() });
+        let softphone = match self.softphones.get(&user_id) {
+            Some(s) if s.connected => "connected",
+            Some(_) => "connecting",
+            None => "lost",
+        };
+        let _ = outbox.send(AgentMessage::Softphone { state: softphone });
+        // Resume: the call ringing or connected, with its card.
+        match &state {
+            AgentState::Ringing { call_id, .. } => {
+                if let Some(info) = self.calls.get(call_id) {
+                    let _ = outbox.send(AgentMessage::Ringing { call_id: call_id.clone(), from: info.from.clone(), card: info.card.clone() });
+                }
+            }
+            AgentState::OnCall { call_id, .. } => {
+                if let Some(info) = self.calls.get(call_id) {
+                    let _ = outbox.send(AgentMessage::Connected { call_id: call_id.clone(), from: info.from.clone() });
+                    if let Some(card) = &info.card {
+                        let _ = outbox.send(AgentMessage::Card { call_id: call_id.clone(), card: card.clone() });
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.consoles.insert(user_id, (console_id, outbox));
+    }
+
+    pub(super) fn console_closed(&mut self, user_id: &str, console_id: u64) {
+        if self.consoles.get(user_id).is_some_and(|(id, _)| *id == console_id) {
+            self.consoles.remove(user_id);
+        }
+    }
+
+    pub(super) async fn on_console(&mut self, user_id: String, console_id: u64, command: ConsoleCommand) {
+        if !self.consoles.get(&user_id).is_some_and(|(id, _)| *id == console_id) {
+            // A console that was replaced by a newer one.
+            return;
+        }
+        let now = now_ms();
+        match command {
+            ConsoleCommand::Offer { sdp } => {
+                let config = self.webrtc.clone();
+                let internal = self.internal.clone();
+                let (reports_tx, mut reports) = mpsc::unbounded_channel();
+                let forward_user = user_id.clone();
+                let forward = self.internal.clone();
+                tokio::spawn(async move {
+                    while let Some(report) = reports.recv().await {
+                        if forward.send(Internal::Peer { user_id: forward_user.clone(), report }).is_err() {
+                            break;
+                        }
+                    }
+                });
+                tokio::spawn(async move {
+                    let result = AgentPeer::answer(&config, sdp, reports_tx).await.map_err(|e| e.to_string());
+                    let _ = internal.send(Internal::PeerAnswered { user_id, console_id, result });
+                });
+            }
+            ConsoleCommand::Candidate { candidate, sdp_mid, sdp_mline_index } => {
+                if let Some(softphone) = self.softphones.get(&user_id) {
+                    let peer = Arc::clone(&softphone.peer);
+                    tokio::spawn(async move {
+                        if let Err(e) = peer.add_candidate(candidate, sdp_mid, sdp_mline_index).await {
+                            debug!(error = %e, "browser candidate refused");
+                        }
+                    });
+                }
+            }
+            ConsoleCommand::Answer { call_id } => match self.cc.handle(Input::Answered { call_id: call_id.clone(), agent_id: user_id.clone() }, now) {
+                Ok(actions) => self.apply(actions),
+                Err(e) => self.tell(&user_id, AgentMessage::Error { message: format!("cannot answer: {e}") }),
+            },
+            ConsoleCommand::Hangup { call_id } => {
+                if !self.edge.hangup_by_agent(&call_id, &user_id) {
+                    self.tell(&user_id, AgentMessage::Error { message: "no such call on this console".into() });
+                }
+            }
+            ConsoleCommand::Hold { call_id, on } => {
+                if !self.edge.hold_by_agent(&call_id, &user_id, on) {
+                    self.tell(&user_id, AgentMessage::Error { message: "no such call on this console".into() });
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_internal(&mut self, event: Internal) {
+        match event {
+            Internal::CardReady { call_id, card } => {
+                let Some(info) = self.calls.get_mut(&call_id) else { return };
+                info.card = Some(card.clone());
+                let targets: Vec<String> = info.ringing.iter().cloned().chain(info.agent.clone()).collect();
+                for agent in targets {
+                    self.tell(&agent, AgentMessage::Card { call_id: call_id.clone(), card: card.clone() });
+                }
+            }
+            Internal::PeerAnswered { user_id, console_id, result } => match result {
+                Ok((peer, sdp)) => {
+                    if !self.consoles.get(&user_id).is_some_and(|(id, _)| *id == console_id) {
+                        tokio::spawn(async move { peer.close().await });
+                        return;
+                    }
+                    let old = self.softphones.insert(user_id.clone(), Softphone { peer: Arc::new(peer), connected: false });
+                    if let Some(old) = old {
+                        tokio::spawn(async move { old.peer.close().await });
+                    }
+                    self.tell(&user_id, AgentMessage::Answer { sdp });
+                    self.tell(&user_id, AgentMessage::Softphone { state: "connecting" });
+                }
+                Err(e) => {
+                    warn!(user_id, error = %e, "cannot answer the browser's offer");
+                    self.tell(&user_id, AgentMessage::Error { message: format!("softphone: {e}") });
+                }
+            },
+            Internal::Peer { user_id, report } => self.on_peer(&user_id, report),
+        }
+    }
+
+    fn on_peer(&mut self, user_id: &str, report: PeerReport) {
+        let Some(softphone) = self.softphones.get_mut(user_id).filter(|s| s.peer.id() == report.peer_id) else { return };
+        let connected = report.event == PeerEvent::Connected;
+        if softphone.connected == connected {
+            return;
+        }
+        softphone.connected = connected;
+        info!(user_id, connected, "softphone");
+        self.tell(user_id, AgentMessage::Softphone { state: if connected { "connected" } else { "lost" } });
+        if !matches!(self.endpoints.get(user_id), Some(Endpoint::Browser)) {
+            return;
+        }
+        let now = now_ms();
+        let state = self.cc.agent_state(user_id);
+        let agent_id = user_id.to_owned();
+        let inputs = match (connected, state) {
+            (false, AgentState::Ringing { call_id, .. }) => vec![Input::Rejected { call_id, agent_id: agent_id.clone() }, Input::AgentPause { agent_id, reason: CONNECTION_LOST.into() }],
+            (false, AgentState::Available { .. } | AgentState::WrapUp { .. }) => vec![Input::AgentPause { agent_id, reason: CONNECTION_LOST.into() }],
+            (true, AgentState::Paused { reason, .. }) if reason == CONNECTION_LOST => vec![Input::AgentUnpause { agent_id }],
+            _ => Vec::new(),
+        };
+        for input in inputs {
+            match self.cc.handle(input, now) {
+                Ok(actions) => self.apply(actions),
+                Err(e) => debug!(error = %e, "softphone state change"),
+            }
+        }
+    }
+
+    /// Whether the agent can take a call in the browser now.
+    pub(super) fn browser_ready(&self, user_id: &str) -> bool {
+        self.consoles.contains_key(user_id) && self.softphones.get(user_id).is_some_and(|s| s.connected)
+    }
+
+    /// Rings a browser agent: 180 to the caller (first offer), the call and its card to the
+    /// agent's console.
+    pub(super) fn offer_browser(&mut self, call_id: &str, agent_id: &str) -> Result<(), String> {
+        if !self.browser_ready(agent_id) {
+            return Err("the agent's browser is not connected".into());
+        }
+        self.edge.offer_browser(call_id, agent_id).map_err(|e| e.to_string())?;
+        let (from, card) = match self.calls.get_mut(call_id) {
+            Some(info) => {
+                info.ringing.insert(agent_id.to_owned());
+                (info.from.clone(), info.card.clone())
+            }
+            None => (String::new(), None),
+        };
+        self.tell(agent_id, AgentMessage::Ringing { call_id: call_id.to_owned(), from, card });
+        Ok(())
+    }
+
+    /// Puts a call on the agent's softphone.
+    pub(super) fn connect_browser(&mut self, call_id: &str, agent_id: &str) -> Result<(), String> {
+        let peer = self.softphones.get(agent_id).map(|s| Arc::clone(&s.peer)).ok_or("the agent has no softphone connection")?;
+        let (port, media) = peer.attach();
+        self.edge.connect_browser(call_id, agent_id, port, media).map_err(|e| e.to_string())?;
+        let from = self.calls.get(call_id).map(|i| i.from.clone()).unwrap_or_default();
+        self.tell(agent_id, AgentMessage::Connected { call_id: call_id.to_owned(), from });
+        Ok(())
+    }
+
+    pub(super) fn withdraw(&mut self, call_id: &str, agent_id: &str, reason: WithdrawReason) {
+        if let Some(info) = self.calls.get_mut(call_id) {
+            info.ringing.remove(agent_id);
+        }
+        if matches!(self.endpoints.get(agent_id), Some(Endpoint::Browser)) {
+            self.tell(agent_id, AgentMessage::Withdrawn { call_id: call_id.to_owned(), reason });
+        }
+    }
+
+    /// Builds the card of a new call in the background.
+    pub(super) fn build_card(&self, call_id: String, number: String) {
+        let store = self.store.clone();
+        let internal = self.internal.clone();
+        tokio::spawn(async move {
+            match switchboard_api::card::client_card(&store, &number).await {
+                Ok(card) => {
+                    let _ = internal.send(Internal::CardReady { call_id, card });
+                }
+                Err(e) => warn!(call_id, error = %e, "cannot build the client card"),
+            }
+        });
+    }
+}

@@ -1,0 +1,141 @@
+//! Calls from a SIPp caller to agents in the browser.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::agent::{Agent, Driver, tone_wav};
+use crate::harness::{AGENT_PASSWORD, Capture, Gateway, GatewayOptions, Scratch, SippRun, assert_tone, audio_to};
+
+/// Where the README's screenshot of the console goes.
+const SCREENSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/console-card.png");
+
+/// Creates a browser agent (no SIP phone) and returns their id.
+async fn browser_agent(gw: &Gateway, login: &str, name: &str) -> String {
+    let user = gw.post(&gw.admin, "/api/users", json!({"login": login, "name": name, "role": "operator", "password": AGENT_PASSWORD})).await;
+    user["user"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn go_available(driver: &mut Driver, agent: &Agent) {
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#go-available"})).await;
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#state[data-state=available]"})).await;
+}
+
+/// The softphone's inbound audio as `getStats()` reports it.
+const INBOUND_STATS: &str = r"(async () => {
+  const stats = await window.switchboard.softphone.pc.getStats();
+  const all = [...stats.values()];
+  const inbound = all.find((s) => s.type === 'inbound-rtp' && s.kind === 'audio');
+  if (!inbound) return null;
+  const codec = all.find((s) => s.id === inbound.codecId);
+  return { packets: inbound.packetsReceived, audioLevel: inbound.audioLevel ?? 0, codec: codec ? codec.mimeType : null };
+})()";
+
+async fn inbound_stats(driver: &mut Driver, agent: &Agent) -> Value {
+    driver.must(json!({"cmd": "eval", "agent": agent.name, "js": INBOUND_STATS})).await
+}
+
+/// A known caller: the card with the contact's name is on screen while it rings; the agent
+/// answers by clicking; audio flows both ways (the browser hears the caller at PCMU with an
+/// audio level above silence, the caller's side receives the browser's 2 kHz); the caller's
+/// BYE ends the call in the page.
+pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let anna = browser_agent(&gw, "anna", "Anna Operator").await;
+    gw.queue("100", &[&anna], json!({"ring_timeout_ms": 30000})).await;
+    let company = gw.post(&gw.admin, "/api/companies", json!({"name": "Romashka LLC"})).await;
+    let contact = gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"], "company_id": company["id"]})).await;
+    gw.post(&gw.admin, "/api/deals", json!({"title": "Annual support contract", "contact_id": contact["id"], "amount": 120000})).await;
+
+    let scratch = Scratch::new("browser-known");
+    let wav = tone_wav(&scratch.0.join("agent-2k.wav"), 2000.0);
+    let caller_dir = scratch.tone_dir("caller", 1000.0);
+    let mut driver = Driver::start();
+    let agent = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
+    go_available(&mut driver, &agent).await;
+
+    let mut run = SippRun::new("caller.xml", &caller_dir);
+    run.remote = Some(gw.sip);
+    run.service = Some("100".into());
+    run.keys.push(("caller", "89161234567".into()));
+    run.pause_ms = 7000;
+    let capture = Capture::start(&scratch.0, &[run.media_port]).await;
+    let media_port = run.media_port;
+    let sipp = run.spawn();
+
+    // The card, with the contact's name, while it is still ringing.
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#card .contact-name", "text": "Ivanov", "timeout": 15000})).await;
+    let ringing = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": "[document.getElementById('call-status').dataset.status, document.getElementById('answer').hidden, document.querySelector('#card .contact-company').textContent, document.querySelector('#card .deals').textContent]"})).await;
+    assert_eq!(ringing[0], "ringing", "the card came before answering: {ringing}");
+    assert_eq!(ringing[1], false, "the answer button is shown");
+    assert_eq!(ringing[2], "Romashka LLC");
+    assert!(ringing[3].as_str().unwrap().contains("Annual support contract"), "{ringing}");
+
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#answer"})).await;
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=connected]"})).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let stats = inbound_stats(&mut driver, &agent).await;
+    assert_eq!(stats["codec"], "audio/PCMU", "{stats}");
+    assert!(stats["packets"].as_u64().unwrap_or(0) > 50, "inbound RTP reached the browser: {stats}");
+    assert!(stats["audioLevel"].as_f64().unwrap_or(0.0) > 0.01, "the caller is audible, not silence: {stats}");
+    std::fs::create_dir_all(std::path::Path::new(SCREENSHOT).parent().unwrap()).unwrap();
+    driver.must(json!({"cmd": "screenshot", "agent": agent.name, "path": SCREENSHOT})).await;
+
+    // The caller hangs up: the page shows it.
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=ended]", "timeout": 20000})).await;
+    assert!(sipp.wait(Duration::from_secs(20)).await, "the SIPp caller completed its call");
+    let heard = audio_to(&capture.stop().await, media_port);
+    assert_tone(&heard, 2000.0, "the caller's side hears the browser agent");
+
+    let calls = gw.get(&gw.admin, "/api/calls").await;
+    let call_id = calls["items"][0]["id"].as_str().unwrap().to_owned();
+    let call = gw.wait_call_ended(&call_id).await;
+    assert_eq!(call["call"]["end_reason"], "caller_hangup");
+    assert_eq!(call["call"]["agent_id"], anna.as_str());
+    assert_eq!(call["call"]["contact_id"], contact["id"]);
+    driver.quit().await;
+    gw.stop().await;
+}
+
+/// An unknown number: the card offers to create a contact with the number filled in; the
+/// agent creates it from the card while the call rings.
+pub(crate) async fn unknown_caller_creates_contact_from_card() {
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let boris = browser_agent(&gw, "boris", "Boris Operator").await;
+    gw.queue("100", &[&boris], json!({"ring_timeout_ms": 30000})).await;
+    let scratch = Scratch::new("browser-unknown");
+    let wav = tone_wav(&scratch.0.join("agent-2k.wav"), 2000.0);
+    let caller_dir = scratch.tone_dir("caller", 1000.0);
+    let mut driver = Driver::start();
+    let agent = Agent::sign_in(&mut driver, &gw.base, "boris", AGENT_PASSWORD, &wav).await;
+    go_available(&mut driver, &agent).await;
+
+    let mut run = SippRun::new("caller.xml", &caller_dir);
+    run.remote = Some(gw.sip);
+    run.service = Some("100".into());
+    run.keys.push(("caller", "+7 903 555-12-34".replace(' ', "").replace('-', "")));
+    run.pause_ms = 2000;
+    let sipp = run.spawn();
+
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#card-unknown", "timeout": 15000})).await;
+    let number = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": "document.querySelector('#create-contact [name=phone]').value"})).await;
+    assert_eq!(number, "+79035551234", "the number is filled in");
+    driver.must(json!({"cmd": "fill", "agent": agent.name, "selector": "#create-contact [name=first_name]", "value": "Olga"})).await;
+    driver.must(json!({"cmd": "fill", "agent": agent.name, "selector": "#create-contact [name=last_name]", "value": "Smirnova"})).await;
+    driver.must(json!({"cmd": "fill", "agent": agent.name, "selector": "#create-contact [name=deal]", "value": "New website"})).await;
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#create-contact-button"})).await;
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#card .contact-name", "text": "Smirnova"})).await;
+    let status = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": "document.getElementById('call-status').dataset.status"})).await;
+    assert_eq!(status, "ringing", "created while it still rings");
+
+    let found = gw.get(&gw.admin, "/api/contacts?phone=%2B79035551234").await;
+    assert_eq!(found["items"][0]["last_name"], "Smirnova", "{found}");
+    let deals = gw.get(&gw.admin, &format!("/api/deals?contact_id={}", found["items"][0]["id"].as_str().unwrap())).await;
+    assert_eq!(deals["items"][0]["title"], "New website", "{deals}");
+
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#answer"})).await;
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=ended]", "timeout": 20000})).await;
+    assert!(sipp.wait(Duration::from_secs(20)).await, "the SIPp caller completed its call");
+    driver.quit().await;
+    gw.stop().await;
+}

@@ -1,0 +1,83 @@
+// Drives Debian's Chromium for the Rust end-to-end tests: one JSON command per line on stdin,
+// one JSON answer per line on stdout. Each agent is its own Chromium process, so each can have
+// its own fake microphone (a WAV file playing a test tone).
+//
+// Commands: {"cmd":"open","agent":A,"wav":PATH} {"cmd":"goto","agent":A,"url":U}
+// {"cmd":"fill","agent":A,"selector":S,"value":V} {"cmd":"click","agent":A,"selector":S}
+// {"cmd":"wait","agent":A,"selector":S,"text":T?,"timeout":MS?} {"cmd":"text","agent":A,"selector":S}
+// {"cmd":"eval","agent":A,"js":EXPR} {"cmd":"screenshot","agent":A,"path":P} {"cmd":"close","agent":A}
+// {"cmd":"quit"}
+
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const agents = new Map();
+
+function args(wav) {
+  return [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-audio-capture=${wav}`,
+    '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+    '--autoplay-policy=no-user-gesture-required',
+  ];
+}
+
+async function run(c) {
+  const agent = agents.get(c.agent);
+  const page = agent && agent.page;
+  const timeout = c.timeout ?? 15000;
+  switch (c.cmd) {
+    case 'open': {
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: args(c.wav), headless: true });
+      const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const newPage = await context.newPage();
+      const log = [];
+      newPage.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
+      newPage.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+      agents.set(c.agent, { browser, context, page: newPage, log });
+      return true;
+    }
+    case 'goto': await page.goto(c.url, { timeout }); return page.url();
+    case 'fill': await page.fill(c.selector, c.value, { timeout }); return true;
+    case 'click': await page.click(c.selector, { timeout }); return true;
+    case 'wait': {
+      const locator = page.locator(c.selector).first();
+      if (c.text !== undefined && c.text !== null) {
+        await page.waitForFunction(([sel, text]) => {
+          const el = document.querySelector(sel);
+          return el !== null && el.textContent.includes(text);
+        }, [c.selector, c.text], { timeout });
+      } else {
+        await locator.waitFor({ state: c.state || 'visible', timeout });
+      }
+      return (await locator.textContent({ timeout })) ?? '';
+    }
+    case 'text': return (await page.locator(c.selector).first().textContent({ timeout })) ?? '';
+    case 'eval': return await page.evaluate(c.js);
+    case 'screenshot': await page.screenshot({ path: c.path }); return c.path;
+    case 'log': return agent.log.slice(-50);
+    case 'close': if (agent) { await agent.browser.close(); agents.delete(c.agent); } return true;
+    case 'quit':
+      for (const a of agents.values()) await a.browser.close().catch(() => {});
+      process.exit(0);
+      break;
+    default: throw new Error(`unknown command ${c.cmd}`);
+  }
+  return null;
+}
+
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
+  if (!line.trim()) continue;
+  let answer;
+  try {
+    answer = { ok: true, result: await run(JSON.parse(line)) };
+  } catch (error) {
+    answer = { ok: false, error: String(error && error.message || error) };
+  }
+  process.stdout.write(JSON.stringify(answer) + '\n');
+}
+for (const a of agents.values()) await a.browser.close().catch(() => {});

@@ -1,0 +1,84 @@
+#![allow(clippy::unwrap_used, dead_code)]
+//! Browser agents end to end: the gateway in-process, SIPp as the caller, headless Chromium
+//! (Debian's, driven by playwright-core through `driver.mjs`) as the agents, each with a fake
+//! microphone playing a test tone, and a capture of what reaches the SIP side.
+//!
+//! Chromium may pair ICE over any interface of the machine, so the whole run happens in a
+//! network namespace whose only interface is `lo`: this binary re-executes itself under
+//! `unshare --net` (root, as CI runs) and runs the scenarios there, one at a time. It prints a
+//! `test result:` line like libtest's so CI's totals count it.
+
+#[path = "../e2e/harness.rs"]
+mod harness;
+
+mod agent;
+mod calls;
+
+use std::panic::AssertUnwindSafe;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use futures_util::FutureExt;
+
+type Scenario = (&'static str, fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>);
+
+fn scenarios() -> Vec<Scenario> {
+    vec![
+        ("known_caller_card_before_answer_audio_both_ways", || Box::pin(calls::known_caller_card_before_answer_audio_both_ways())),
+        ("unknown_caller_creates_contact_from_card", || Box::pin(calls::unknown_caller_creates_contact_from_card())),
+    ]
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // libtest flags cargo may pass (--nocapture, --test-threads ...) are ignored; a bare
+    // word filters scenarios by name.
+    let filter: Option<&String> = args.iter().find(|a| !a.starts_with('-'));
+    if args.iter().any(|a| a == "--list") {
+        for (name, _) in scenarios() {
+            println!("{name}: test");
+        }
+        return ExitCode::SUCCESS;
+    }
+    if std::env::var_os("SB_NETNS").is_none() {
+        let exe = std::env::current_exe().unwrap();
+        let status = Command::new("unshare")
+            .args(["--net", "--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
+            .arg(exe)
+            .args(&args)
+            .env("SB_NETNS", "1")
+            .status();
+        return match status {
+            Ok(s) if s.success() => ExitCode::SUCCESS,
+            Ok(_) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("cannot run unshare --net (needs root and util-linux): {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let selected: Vec<Scenario> = scenarios().into_iter().filter(|(name, _)| filter.is_none_or(|f| name.contains(f.as_str()))).collect();
+    println!("\nrunning {} tests", selected.len());
+    let started = Instant::now();
+    let (mut passed, mut failed) = (0, Vec::new());
+    for (name, scenario) in selected {
+        let result = runtime.block_on(AssertUnwindSafe(scenario()).catch_unwind());
+        match result {
+            Ok(()) => {
+                println!("test {name} ... ok");
+                passed += 1;
+            }
+            Err(_) => {
+                println!("test {name} ... FAILED");
+                failed.push(name);
+            }
+        }
+    }
+    let verdict = if failed.is_empty() { "ok" } else { "FAILED" };
+    if !failed.is_empty() {
+        println!("\nfailures:\n    {}", failed.join("\n    "));
+    }
+    println!("\ntest result: {verdict}. {passed} passed; {} failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s\n", failed.len(), started.elapsed().as_secs_f64());
+    if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}

@@ -1,0 +1,98 @@
+// The client card: every contact with the caller's number (pick one when several match), or a
+// form to create one (and a deal) when the number is unknown.
+
+const esc = (text) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+function money(minor, currency, lang) {
+  if (minor === null || minor === undefined) return '';
+  try {
+    return new Intl.NumberFormat(lang, { style: 'currency', currency }).format(minor / 100);
+  } catch {
+    return `${(minor / 100).toFixed(2)} ${currency}`;
+  }
+}
+
+function when(ms, lang) {
+  return ms ? new Date(ms).toLocaleString(lang) : '';
+}
+
+function contactBlock(match, index, w, lang) {
+  const c = match.contact;
+  const custom = Object.entries(c.custom || {}).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === 'object' ? JSON.stringify(v) : v)}</td></tr>`).join('');
+  const deals = match.open_deals.map((d) => `<li class="deal">${esc(d.title)} — ${esc(d.stage)} ${esc(money(d.amount_minor, d.currency, lang))}</li>`).join('') || `<li class="muted">${w.none}</li>`;
+  const calls = match.last_calls.map((call) => `<li>${esc(when(call.offered_at, lang))} · ${esc(call.direction)} · ${esc(call.end_reason || call.disposition || '')}</li>`).join('') || `<li class="muted">${w.none}</li>`;
+  const tasks = match.open_tasks.map((task) => `<li>${esc(task.subject)} ${task.due_at ? '· ' + esc(when(task.due_at, lang)) : ''}</li>`).join('') || `<li class="muted">${w.none}</li>`;
+  return `<article class="contact${index === 0 ? ' picked' : ''}" data-contact-id="${esc(c.id)}">
+<h3 class="contact-name">${esc(match.name)}</h3>
+<table>
+<tr><th>${w.company}</th><td class="contact-company">${esc(match.company?.name || '')}</td></tr>
+<tr><th>${w.owner}</th><td class="contact-owner">${esc(match.owner?.name || '')}</td></tr>
+${custom}
+</table>
+<strong>${w.open_deals}</strong><ul class="deals">${deals}</ul>
+<strong>${w.last_calls}</strong><ul class="calls">${calls}</ul>
+<strong>${w.open_tasks}</strong><ul class="tasks">${tasks}</ul>
+</article>`;
+}
+
+function createForm(number, w) {
+  return `<form id="create-contact" class="row">
+<input name="first_name" placeholder="${w.first_name}" aria-label="${w.first_name}">
+<input name="last_name" placeholder="${w.last_name}" aria-label="${w.last_name}">
+<input name="phone" value="${esc(number)}" aria-label="${w.phone}">
+<input name="deal" placeholder="${w.deal_title}" aria-label="${w.deal_title}">
+<button type="submit" id="create-contact-button">${w.create_contact}</button>
+</form>`;
+}
+
+// Renders `card` for `callId` into `root`.
+export function renderCard(root, callId, card, w, lang) {
+  root.dataset.call = callId;
+  const head = `<p class="number" id="card-number">${esc(card.number)}</p>`;
+  if (card.matches.length === 0) {
+    const calls = card.recent_calls.map((call) => `<li>${esc(when(call.offered_at, lang))} · ${esc(call.end_reason || '')}</li>`).join('');
+    root.innerHTML = `${head}<p id="card-unknown">${w.unknown_caller}</p>${createForm(card.number, w)}${calls ? `<strong>${w.last_calls}</strong><ul>${calls}</ul>` : ''}`;
+    root.querySelector('#create-contact').addEventListener('submit', (event) => createContact(event, root, callId, w, lang));
+    return;
+  }
+  const several = card.matches.length > 1 ? `<p id="card-several">${w.several_matches}</p>` : '';
+  root.innerHTML = head + several + card.matches.map((m, i) => contactBlock(m, i, w, lang)).join('');
+  root.querySelectorAll('.contact').forEach((el) => el.addEventListener('click', () => {
+    root.querySelectorAll('.contact').forEach((other) => other.classList.toggle('picked', other === el));
+    root.dataset.contact = el.dataset.contactId;
+  }));
+  root.dataset.contact = card.matches[0].contact.id;
+}
+
+async function createContact(event, root, callId, w, lang) {
+  event.preventDefault();
+  const form = event.target;
+  const body = { first_name: form.first_name.value.trim(), last_name: form.last_name.value.trim(), phones: [form.phone.value.trim()] };
+  const response = await fetch('/api/contacts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const result = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    showError(root, result, w);
+    return;
+  }
+  let deals = [];
+  const title = form.deal.value.trim();
+  if (title) {
+    const dealResponse = await fetch('/api/deals', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title, contact_id: result.id }) });
+    const deal = await dealResponse.json().catch(() => ({}));
+    if (dealResponse.ok) deals = [{ id: deal.id, title: deal.title, stage: '', amount_minor: deal.amount_minor, currency: deal.currency }];
+  }
+  const name = [result.last_name, result.first_name].filter(Boolean).join(' ');
+  renderCard(root, callId, { number: form.phone.value, matches: [{ contact: result, name, company: null, owner: null, open_deals: deals, last_calls: [], open_tasks: [] }], recent_calls: [] }, w, lang);
+  root.insertAdjacentHTML('afterbegin', `<p id="card-created">${w.created}</p>`);
+}
+
+function showError(root, result, w) {
+  const text = `${w.error}: ${result.error || ''} ${result.field || ''} ${result.message || ''}`.trim();
+  let el = root.querySelector('.error');
+  if (!el) {
+    el = document.createElement('p');
+    el.className = 'error';
+    root.appendChild(el);
+  }
+  el.textContent = text;
+}

@@ -1,0 +1,141 @@
+// The operator's console: the agent WebSocket (events in, commands out, reconnecting with
+// backoff), the softphone, the call controls and the client card.
+
+import { Softphone } from '/static/softphone.js';
+import { renderCard } from '/static/card.js';
+
+const w = JSON.parse(document.getElementById('i18n').textContent);
+const lang = document.documentElement.lang;
+const $ = (id) => document.getElementById(id);
+
+const ui = {
+  state: $('state'), softphone: $('softphone'), status: $('call-status'), number: $('call-number'),
+  answer: $('answer'), hangup: $('hangup'), hold: $('hold'), mute: $('mute'), keypad: $('keypad'),
+  card: $('card'), error: $('error'),
+};
+
+let socket = null;
+let backoff = 500;
+let call = null; // { id, from, phase: 'ringing' | 'connected', held, muted }
+
+function send(message) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}
+
+const softphone = new Softphone(send, $('remote-audio'), (state) => showSoftphone(state));
+window.switchboard = { softphone, get call() { return call; }, get socket() { return socket; } };
+
+function showSoftphone(state) {
+  ui.softphone.dataset.state = state;
+  ui.softphone.textContent = w[`softphone_${state}`] || state;
+}
+
+function showState(state) {
+  ui.state.dataset.state = state.state;
+  ui.state.textContent = (w[`state_${state.state}`] || state.state) + (state.reason ? ` · ${state.reason}` : '');
+}
+
+function showError(text) {
+  ui.error.textContent = text;
+  ui.error.hidden = !text;
+}
+
+function showCall() {
+  const phase = call ? call.phase : 'idle';
+  ui.status.dataset.status = phase;
+  ui.status.textContent = phase === 'ringing' ? w.incoming : phase === 'connected' ? w.talking : phase === 'ended' ? w.call_ended : w.no_call;
+  ui.number.textContent = call && phase !== 'ended' ? call.from : '';
+  ui.answer.hidden = phase !== 'ringing';
+  ui.hangup.hidden = phase !== 'connected';
+  ui.hold.hidden = phase !== 'connected';
+  ui.mute.hidden = phase !== 'connected';
+  ui.keypad.hidden = phase !== 'connected';
+  ui.hold.textContent = call && call.held ? w.resume : w.hold;
+  ui.mute.textContent = call && call.muted ? w.unmute : w.mute;
+}
+
+function onMessage(m) {
+  switch (m.type) {
+    case 'state': showState(m.state); break;
+    case 'softphone': showSoftphone(m.state); softphone.serverSays(m.state); break;
+    case 'answer': softphone.answer(m.sdp); break;
+    case 'ringing':
+      call = { id: m.call_id, from: m.from, phase: 'ringing', held: false, muted: false };
+      ui.card.innerHTML = '';
+      if (m.card) renderCard(ui.card, m.call_id, m.card, w, lang);
+      showCall();
+      break;
+    case 'card':
+      if (call && call.id === m.call_id) renderCard(ui.card, m.call_id, m.card, w, lang);
+      break;
+    case 'withdrawn':
+      if (call && call.id === m.call_id) {
+        call = null;
+        ui.card.innerHTML = `<p class="muted" id="card-withdrawn">${w.withdrawn}</p>`;
+        ui.card.dataset.call = '';
+        showCall();
+      }
+      break;
+    case 'connected':
+      call = { ...(call || {}), id: m.call_id, from: m.from, phase: 'connected', held: false, muted: false };
+      softphone.mute(false);
+      showCall();
+      break;
+    case 'hold':
+      if (call && call.id === m.call_id) { call.held = m.on; showCall(); }
+      break;
+    case 'ended':
+      if (call && call.id === m.call_id) { call.phase = 'ended'; softphone.mute(false); showCall(); }
+      break;
+    case 'error': showError(m.message); break;
+    default: break;
+  }
+}
+
+function connect() {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  socket = new WebSocket(`${scheme}://${location.host}/api/agent/ws`);
+  socket.onopen = () => { backoff = 500; showError(''); };
+  socket.onmessage = (event) => onMessage(JSON.parse(event.data));
+  socket.onclose = () => {
+    showSoftphone(softphone.connected ? 'connected' : 'lost');
+    setTimeout(connect, backoff);
+    backoff = Math.min(backoff * 2, 10000);
+  };
+}
+
+async function setState(state, reason) {
+  const response = await fetch('/api/agent/state', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(reason ? { state, reason } : { state }) });
+  const body = await response.json().catch(() => ({}));
+  if (response.ok) { showError(''); showState(body); } else showError(`${w.error}: ${body.message || body.error || response.status}`);
+}
+
+$('go-available').addEventListener('click', () => setState('available'));
+$('go-pause').addEventListener('click', () => setState('paused', $('pause-reason').value));
+$('go-offline').addEventListener('click', () => setState('offline'));
+ui.answer.addEventListener('click', () => call && send({ type: 'answer', call_id: call.id }));
+ui.hangup.addEventListener('click', () => call && send({ type: 'hangup', call_id: call.id }));
+ui.hold.addEventListener('click', () => call && send({ type: 'hold', call_id: call.id, on: !call.held }));
+ui.mute.addEventListener('click', () => {
+  if (!call) return;
+  call.muted = !call.muted;
+  softphone.mute(call.muted);
+  showCall();
+});
+ui.keypad.addEventListener('click', (event) => {
+  const digit = event.target.dataset && event.target.dataset.digit;
+  if (digit) softphone.dtmf(digit);
+});
+$('dial-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const response = await fetch('/api/calls/dial', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ number: $('dial-number').value }) });
+  const body = await response.json().catch(() => ({}));
+  showError(response.ok ? '' : `${w.error}: ${body.message || body.error || response.status}`);
+});
+$('sign-out').addEventListener('click', async () => {
+  await fetch('/api/auth/logout', { method: 'POST' });
+  location.href = '/login';
+});
+
+showCall();
+connect();
