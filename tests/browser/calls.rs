@@ -113,7 +113,7 @@ pub(crate) async fn unknown_caller_creates_contact_from_card() {
     let mut run = SippRun::new("caller.xml", &caller_dir);
     run.remote = Some(gw.sip);
     run.service = Some("100".into());
-    run.keys.push(("caller", "+7 903 555-12-34".replace(' ', "").replace('-', "")));
+    run.keys.push(("caller", "+79035551234".into()));
     run.pause_ms = 2000;
     let sipp = run.spawn();
 
@@ -136,6 +136,112 @@ pub(crate) async fn unknown_caller_creates_contact_from_card() {
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#answer"})).await;
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=ended]", "timeout": 20000})).await;
     assert!(sipp.wait(Duration::from_secs(20)).await, "the SIPp caller completed its call");
+    driver.quit().await;
+    gw.stop().await;
+}
+
+/// Ring-all to two browser agents with a number two contacts share: both see both contacts
+/// while it rings; the first to answer wins and the other's card is withdrawn; the winner
+/// picks the second contact, then hangs up from the page and the caller gets the BYE.
+pub(crate) async fn ring_all_first_answer_wins_and_agent_hangs_up() {
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let anna = browser_agent(&gw, "anna", "Anna Operator").await;
+    let boris = browser_agent(&gw, "boris", "Boris Operator").await;
+    gw.queue("100", &[&anna, &boris], json!({"strategy": "ring_all", "ring_timeout_ms": 30000})).await;
+    gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]})).await;
+    gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Elena", "last_name": "Ivanova", "phones": ["8 (916) 123-45-67"], "force": true})).await;
+
+    let scratch = Scratch::new("browser-ring-all");
+    let wav = tone_wav(&scratch.0.join("agent-2k.wav"), 2000.0);
+    let caller_dir = scratch.tone_dir("caller", 1000.0);
+    let mut driver = Driver::start();
+    let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
+    let b = Agent::sign_in(&mut driver, &gw.base, "boris", AGENT_PASSWORD, &wav).await;
+    go_available(&mut driver, &a).await;
+    go_available(&mut driver, &b).await;
+
+    let mut run = SippRun::new("caller_waits.xml", &caller_dir);
+    run.remote = Some(gw.sip);
+    run.service = Some("100".into());
+    run.keys.push(("caller", "+79161234567".into()));
+    let capture = Capture::start(&scratch.0, &[run.media_port]).await;
+    let media_port = run.media_port;
+    let sipp = run.spawn();
+
+    for agent in [&a, &b] {
+        driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#card-several", "timeout": 15000})).await;
+        let names = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": "[...document.querySelectorAll('#card .contact-name')].map((e) => e.textContent).sort()"})).await;
+        assert_eq!(names, json!(["Ivanov Petr", "Ivanova Elena"]), "{}: both contacts to pick from", agent.name);
+    }
+    driver.must(json!({"cmd": "click", "agent": b.name, "selector": "#answer"})).await;
+    driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#call-status[data-status=connected]"})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#card-withdrawn"})).await;
+    let status = driver.must(json!({"cmd": "eval", "agent": a.name, "js": "[document.getElementById('call-status').dataset.status, document.getElementById('answer').hidden]"})).await;
+    assert_eq!(status, json!(["idle", true]), "the other agent's card and answer button are gone");
+
+    // The winner picks the second contact.
+    driver.must(json!({"cmd": "eval", "agent": b.name, "js": "[...document.querySelectorAll('#card .contact')].find((e) => e.querySelector('.contact-name').textContent === 'Ivanova Elena').click()"})).await;
+    let picked = driver.must(json!({"cmd": "eval", "agent": b.name, "js": "document.querySelector('#card .contact.picked .contact-name').textContent"})).await;
+    assert_eq!(picked, "Ivanova Elena");
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    driver.must(json!({"cmd": "click", "agent": b.name, "selector": "#hangup"})).await;
+    driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#call-status[data-status=ended]"})).await;
+    assert!(sipp.wait(Duration::from_secs(15)).await, "the caller got the agent's BYE");
+    assert_tone(&audio_to(&capture.stop().await, media_port), 2000.0, "the caller heard the winning agent");
+    let calls = gw.get(&gw.admin, "/api/calls").await;
+    let call = gw.wait_call_ended(calls["items"][0]["id"].as_str().unwrap()).await;
+    assert_eq!(call["call"]["end_reason"], "agent_hangup");
+    assert_eq!(call["call"]["agent_id"], boris.as_str());
+    let kinds: Vec<&str> = call["events"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(kinds.contains(&"taken_by_other"), "{kinds:?}");
+    driver.quit().await;
+    gw.stop().await;
+}
+
+/// The agent's WebSocket drops while available and again during a call: the console
+/// reconnects by itself, a call still rings there with its card, and after the second drop the
+/// console resumes the connected call (and can hang it up) while audio keeps flowing.
+pub(crate) async fn websocket_reconnects_and_resumes() {
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let anna = browser_agent(&gw, "anna", "Anna Operator").await;
+    gw.queue("100", &[&anna], json!({"ring_timeout_ms": 30000})).await;
+    gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]})).await;
+    let scratch = Scratch::new("browser-reconnect");
+    let wav = tone_wav(&scratch.0.join("agent-2k.wav"), 2000.0);
+    let caller_dir = scratch.tone_dir("caller", 1000.0);
+    let mut driver = Driver::start();
+    let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
+    go_available(&mut driver, &a).await;
+
+    let reconnect = async |driver: &mut Driver| {
+        let before = driver.must(json!({"cmd": "eval", "agent": a.name, "js": "(() => { const s = window.switchboard.socket; s.close(); return s.url; })()"})).await;
+        assert!(before.as_str().unwrap().ends_with("/api/agent/ws"));
+        driver.must(json!({"cmd": "eval", "agent": a.name, "js": "new Promise((resolve, reject) => { const t0 = Date.now(); const tick = () => { const s = window.switchboard.socket; if (s.readyState === 1) resolve(true); else if (Date.now() - t0 > 10000) reject(new Error('no reconnect')); else setTimeout(tick, 50); }; setTimeout(tick, 100); })"})).await;
+    };
+    reconnect(&mut driver).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=available]"})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#softphone[data-state=connected]"})).await;
+
+    let mut run = SippRun::new("caller_waits.xml", &caller_dir);
+    run.remote = Some(gw.sip);
+    run.service = Some("100".into());
+    run.keys.push(("caller", "89161234567".into()));
+    let sipp = run.spawn();
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#card .contact-name", "text": "Ivanov"})).await;
+    driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#answer"})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]"})).await;
+
+    reconnect(&mut driver).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=on_call]"})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#card .contact-name", "text": "Ivanov"})).await;
+    let first = inbound_stats(&mut driver, &a).await["packets"].as_u64().unwrap_or(0);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let second = inbound_stats(&mut driver, &a).await["packets"].as_u64().unwrap_or(0);
+    assert!(second > first + 20, "audio keeps flowing across the reconnect ({first} -> {second} packets)");
+    driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#hangup"})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]"})).await;
+    assert!(sipp.wait(Duration::from_secs(15)).await, "the caller got the agent's BYE");
     driver.quit().await;
     gw.stop().await;
 }

@@ -26,6 +26,8 @@ fn scenarios() -> Vec<Scenario> {
     vec![
         ("known_caller_card_before_answer_audio_both_ways", || Box::pin(calls::known_caller_card_before_answer_audio_both_ways())),
         ("unknown_caller_creates_contact_from_card", || Box::pin(calls::unknown_caller_creates_contact_from_card())),
+        ("ring_all_first_answer_wins_and_agent_hangs_up", || Box::pin(calls::ring_all_first_answer_wins_and_agent_hangs_up())),
+        ("websocket_reconnects_and_resumes", || Box::pin(calls::websocket_reconnects_and_resumes())),
     ]
 }
 
@@ -41,6 +43,15 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if std::env::var_os("SB_NETNS").is_none() {
+        // playwright-core comes from npm, which the namespace cannot reach: fetch it first.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
+        if !dir.join("node_modules/playwright-core").exists() {
+            let ok = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status().is_ok_and(|s| s.success());
+            if !ok {
+                eprintln!("cannot install playwright-core: run `npm ci` in tests/browser");
+                return ExitCode::FAILURE;
+            }
+        }
         let exe = std::env::current_exe().unwrap();
         let status = Command::new("unshare")
             .args(["--net", "--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])

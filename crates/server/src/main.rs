@@ -142,7 +142,14 @@ enum ExportCommand {
 
 fn init_logging(settings: &Settings) {
     // rsipstack logs every SIP datagram at info: keep it at warn unless the filter names it.
-    let level = if settings.log.level.contains("rsipstack") { settings.log.level.clone() } else { format!("{},rsipstack=warn", settings.log.level) };
+    // The SIP and WebRTC stacks warn about normal events (a retransmission, ICE checks
+    // before the browser's candidates arrive); keep them quieter unless asked for by name.
+    let mut level = settings.log.level.clone();
+    for (target, quiet) in [("rsipstack", "warn"), ("rtc_dtls", "error"), ("rtc_ice", "error")] {
+        if !level.contains(target) {
+            level.push_str(&format!(",{target}={quiet}"));
+        }
+    }
     let filter = tracing_subscriber::EnvFilter::try_new(&level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rsipstack=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if settings.log.format == "json" {

@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::http::header::{HOST, ORIGIN};
 use axum::response::Response;
 use axum::routing::get;
 use futures_util::{SinkExt, StreamExt};
@@ -31,11 +33,22 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/agent/ws", get(upgrade))
 }
 
-async fn upgrade(State(state): State<AppState>, user: CurrentUser, ws: WebSocketUpgrade) -> ApiResult<Response> {
+async fn upgrade(State(state): State<AppState>, user: CurrentUser, headers: HeaderMap, ws: WebSocketUpgrade) -> ApiResult<Response> {
     user.require(Action::TakeCalls)?;
+    // A page of another site may not open an agent's socket with the agent's cookie.
+    if !same_origin(&headers) {
+        return Err(ApiError::Forbidden("the WebSocket must be opened from this server's pages"));
+    }
     let telephony = state.telephony().cloned().ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
     let user_id = user.id().to_owned();
     Ok(ws.max_message_size(MAX_MESSAGE).on_upgrade(move |socket| serve(socket, user_id, telephony)))
+}
+
+/// True when the request has no `Origin` (not a browser) or its host is the `Host` asked for.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest).trim_end_matches('/');
+    headers.get(HOST).and_then(|v| v.to_str().ok()).is_some_and(|host| host.eq_ignore_ascii_case(origin_host))
 }
 
 fn next_console_id() -> u64 {
@@ -80,4 +93,27 @@ async fn serve(socket: WebSocket, user_id: String, telephony: crate::telephony::
     let _ = telephony.send(TelephonyRequest::ConsoleClosed { user_id, console_id });
     drop(outbox);
     writer.abort();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(HOST, host.parse().unwrap_or_else(|_| unreachable!()));
+        if let Some(o) = origin {
+            h.insert(ORIGIN, o.parse().unwrap_or_else(|_| unreachable!()));
+        }
+        h
+    }
+
+    #[test]
+    fn only_our_own_pages_may_open_the_socket() {
+        assert!(same_origin(&headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080")));
+        assert!(same_origin(&headers(Some("https://crm.example.ru"), "crm.example.ru")));
+        assert!(same_origin(&headers(None, "127.0.0.1:8080")));
+        assert!(!same_origin(&headers(Some("https://evil.example"), "crm.example.ru")));
+        assert!(!same_origin(&headers(Some("http://127.0.0.1:9999"), "127.0.0.1:8080")));
+    }
 }

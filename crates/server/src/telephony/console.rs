@@ -73,14 +73,18 @@ impl Switch {
         self.consoles.insert(user_id, (console_id, outbox));
     }
 
+    fn is_current_console(&self, user_id: &str, console_id: u64) -> bool {
+        self.consoles.get(user_id).is_some_and(|(id, _)| *id == console_id)
+    }
+
     pub(super) fn console_closed(&mut self, user_id: &str, console_id: u64) {
-        if self.consoles.get(user_id).is_some_and(|(id, _)| *id == console_id) {
+        if self.is_current_console(user_id, console_id) {
             self.consoles.remove(user_id);
         }
     }
 
     pub(super) async fn on_console(&mut self, user_id: String, console_id: u64, command: ConsoleCommand) {
-        if !self.consoles.get(&user_id).is_some_and(|(id, _)| *id == console_id) {
+        if !self.is_current_console(&user_id, console_id) {
             // A console that was replaced by a newer one.
             return;
         }
@@ -143,7 +147,7 @@ impl Switch {
             }
             Internal::PeerAnswered { user_id, console_id, result } => match result {
                 Ok((peer, sdp)) => {
-                    if !self.consoles.get(&user_id).is_some_and(|(id, _)| *id == console_id) {
+                    if !self.is_current_console(&user_id, console_id) {
                         tokio::spawn(async move { peer.close().await });
                         return;
                     }
@@ -239,7 +243,7 @@ impl Switch {
         let store = self.store.clone();
         let internal = self.internal.clone();
         tokio::spawn(async move {
-            match switchboard_api::card::client_card(&store, &number).await {
+            match switchboard_api::card::client_card(&store, &number, &call_id).await {
                 Ok(card) => {
                     let _ = internal.send(Internal::CardReady { call_id, card });
                 }
