@@ -70,7 +70,44 @@ impl Switch {
             }
             _ => {}
         }
-        self.consoles.insert(user_id, (console_id, outbox));
+        self.consoles.insert(user_id.clone(), (console_id, outbox));
+        self.browser_reachable(&user_id);
+    }
+
+    /// A browser agent paused because their browser was unreachable takes calls again once
+    /// both the console and the softphone are back.
+    fn browser_reachable(&mut self, user_id: &str) {
+        if !matches!(self.endpoints.get(user_id), Some(Endpoint::Browser)) || !self.browser_ready(user_id) {
+            return;
+        }
+        if let AgentState::Paused { reason, .. } = self.cc.agent_state(user_id)
+            && reason == CONNECTION_LOST
+        {
+            match self.cc.handle(Input::AgentUnpause { agent_id: user_id.to_owned() }, now_ms()) {
+                Ok(actions) => self.apply(actions),
+                Err(e) => debug!(error = %e, "unpause"),
+            }
+        }
+    }
+
+    /// A browser agent whose console or softphone is gone is paused (a ringing offer is
+    /// refused first) so that calls go to someone who can take them.
+    fn browser_unreachable(&mut self, user_id: &str) {
+        if !matches!(self.endpoints.get(user_id), Some(Endpoint::Browser)) {
+            return;
+        }
+        let agent_id = user_id.to_owned();
+        let inputs = match self.cc.agent_state(user_id) {
+            AgentState::Ringing { call_id, .. } => vec![Input::Rejected { call_id, agent_id: agent_id.clone() }, Input::AgentPause { agent_id, reason: CONNECTION_LOST.into() }],
+            AgentState::Available { .. } | AgentState::WrapUp { .. } => vec![Input::AgentPause { agent_id, reason: CONNECTION_LOST.into() }],
+            _ => Vec::new(),
+        };
+        for input in inputs {
+            match self.cc.handle(input, now_ms()) {
+                Ok(actions) => self.apply(actions),
+                Err(e) => debug!(error = %e, "pause an unreachable browser agent"),
+            }
+        }
     }
 
     fn is_current_console(&self, user_id: &str, console_id: u64) -> bool {
@@ -80,6 +117,7 @@ impl Switch {
     pub(super) fn console_closed(&mut self, user_id: &str, console_id: u64) {
         if self.is_current_console(user_id, console_id) {
             self.consoles.remove(user_id);
+            self.browser_unreachable(user_id);
         }
     }
 
@@ -176,24 +214,7 @@ impl Switch {
         softphone.connected = connected;
         info!(user_id, connected, "softphone");
         self.tell(user_id, AgentMessage::Softphone { state: if connected { "connected" } else { "lost" } });
-        if !matches!(self.endpoints.get(user_id), Some(Endpoint::Browser)) {
-            return;
-        }
-        let now = now_ms();
-        let state = self.cc.agent_state(user_id);
-        let agent_id = user_id.to_owned();
-        let inputs = match (connected, state) {
-            (false, AgentState::Ringing { call_id, .. }) => vec![Input::Rejected { call_id, agent_id: agent_id.clone() }, Input::AgentPause { agent_id, reason: CONNECTION_LOST.into() }],
-            (false, AgentState::Available { .. } | AgentState::WrapUp { .. }) => vec![Input::AgentPause { agent_id, reason: CONNECTION_LOST.into() }],
-            (true, AgentState::Paused { reason, .. }) if reason == CONNECTION_LOST => vec![Input::AgentUnpause { agent_id }],
-            _ => Vec::new(),
-        };
-        for input in inputs {
-            match self.cc.handle(input, now) {
-                Ok(actions) => self.apply(actions),
-                Err(e) => debug!(error = %e, "softphone state change"),
-            }
-        }
+        if connected { self.browser_reachable(user_id) } else { self.browser_unreachable(user_id) }
     }
 
     /// Whether the agent can take a call in the browser now.

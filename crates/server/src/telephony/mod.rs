@@ -440,6 +440,10 @@ impl Switch {
 
     fn apply(&mut self, actions: Vec<Action>) {
         let mut queue = std::collections::VecDeque::from(actions);
+        // Offers that failed at once in this round: the core may offer the same call to the
+        // same agent again (when nobody else is free); a second failure is left ringing for
+        // the ring timeout to end, instead of looping here.
+        let mut failed: HashSet<(String, String)> = HashSet::new();
         while let Some(action) = queue.pop_front() {
             let now = now_ms();
             match action {
@@ -454,7 +458,9 @@ impl Switch {
                         Err(e) => {
                             warn!(call_id, agent_id, error = %e, "cannot ring the agent");
                             self.event(&call_id, "rejected", Some(&agent_id), json!({"error": e}));
-                            if let Ok(more) = self.cc.handle(Input::Rejected { call_id, agent_id }, now) {
+                            if failed.insert((call_id.clone(), agent_id.clone()))
+                                && let Ok(more) = self.cc.handle(Input::Rejected { call_id, agent_id }, now)
+                            {
                                 queue.extend(more);
                             }
                         }
