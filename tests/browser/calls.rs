@@ -1,5 +1,6 @@
 //! Calls from a SIPp caller to agents in the browser.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -9,6 +10,33 @@ use crate::harness::{AGENT_PASSWORD, Capture, Gateway, GatewayOptions, Scratch, 
 
 /// Where the README's screenshot of the console goes.
 const SCREENSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/console-card.png");
+
+/// What every browser test starts with: a scratch directory, the agents' microphone (a 2 kHz
+/// WAV), the caller's 1 kHz tone, and the browser driver.
+struct Scene {
+    scratch: Scratch,
+    wav: PathBuf,
+    caller_dir: PathBuf,
+    driver: Driver,
+}
+
+impl Scene {
+    fn new(name: &str) -> Scene {
+        let scratch = Scratch::new(name);
+        let wav = tone_wav(&scratch.0.join("agent-2k.wav"), 2000.0);
+        let caller_dir = scratch.tone_dir("caller", 1000.0);
+        Scene { scratch, wav, caller_dir, driver: Driver::start() }
+    }
+}
+
+/// A SIPp caller from `number` to the queue at 100.
+fn caller(scenario: &'static str, dir: &Path, gw: &Gateway, number: &str) -> SippRun {
+    let mut run = SippRun::new(scenario, dir);
+    run.remote = Some(gw.sip);
+    run.service = Some("100".into());
+    run.keys.push(("caller", number.to_owned()));
+    run
+}
 
 /// Creates a browser agent (no SIP phone) and returns their id.
 async fn browser_agent(gw: &Gateway, login: &str, name: &str) -> String {
@@ -47,17 +75,11 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
     let contact = gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"], "company_id": company["id"]})).await;
     gw.post(&gw.admin, "/api/deals", json!({"title": "Annual support contract", "contact_id": contact["id"], "amount": 120000})).await;
 
-    let scratch = Scratch::new("browser-known");
-    let wav = tone_wav(&scratch.0.join("agent-2k.wav"), 2000.0);
-    let caller_dir = scratch.tone_dir("caller", 1000.0);
-    let mut driver = Driver::start();
+    let Scene { scratch, wav, caller_dir, mut driver } = Scene::new("browser-known");
     let agent = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
     go_available(&mut driver, &agent).await;
 
-    let mut run = SippRun::new("caller.xml", &caller_dir);
-    run.remote = Some(gw.sip);
-    run.service = Some("100".into());
-    run.keys.push(("caller", "89161234567".into()));
+    let mut run = caller("caller.xml", &caller_dir, &gw, "89161234567");
     run.pause_ms = 7000;
     let capture = Capture::start(&scratch.0, &[run.media_port]).await;
     let media_port = run.media_port;
@@ -103,17 +125,11 @@ pub(crate) async fn unknown_caller_creates_contact_from_card() {
     let gw = Gateway::start(GatewayOptions::default()).await;
     let boris = browser_agent(&gw, "boris", "Boris Operator").await;
     gw.queue("100", &[&boris], json!({"ring_timeout_ms": 30000})).await;
-    let scratch = Scratch::new("browser-unknown");
-    let wav = tone_wav(&scratch.0.join("agent-2k.wav"), 2000.0);
-    let caller_dir = scratch.tone_dir("caller", 1000.0);
-    let mut driver = Driver::start();
+    let Scene { scratch: _scratch, wav, caller_dir, mut driver } = Scene::new("browser-unknown");
     let agent = Agent::sign_in(&mut driver, &gw.base, "boris", AGENT_PASSWORD, &wav).await;
     go_available(&mut driver, &agent).await;
 
-    let mut run = SippRun::new("caller.xml", &caller_dir);
-    run.remote = Some(gw.sip);
-    run.service = Some("100".into());
-    run.keys.push(("caller", "+79035551234".into()));
+    let mut run = caller("caller.xml", &caller_dir, &gw, "+79035551234");
     run.pause_ms = 2000;
     let sipp = run.spawn();
 
@@ -151,19 +167,13 @@ pub(crate) async fn ring_all_first_answer_wins_and_agent_hangs_up() {
     gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]})).await;
     gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Elena", "last_name": "Ivanova", "phones": ["8 (916) 123-45-67"], "force": true})).await;
 
-    let scratch = Scratch::new("browser-ring-all");
-    let wav = tone_wav(&scratch.0.join("agent-2k.wav"), 2000.0);
-    let caller_dir = scratch.tone_dir("caller", 1000.0);
-    let mut driver = Driver::start();
+    let Scene { scratch, wav, caller_dir, mut driver } = Scene::new("browser-ring-all");
     let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
     let b = Agent::sign_in(&mut driver, &gw.base, "boris", AGENT_PASSWORD, &wav).await;
     go_available(&mut driver, &a).await;
     go_available(&mut driver, &b).await;
 
-    let mut run = SippRun::new("caller_waits.xml", &caller_dir);
-    run.remote = Some(gw.sip);
-    run.service = Some("100".into());
-    run.keys.push(("caller", "+79161234567".into()));
+    let run = caller("caller_waits.xml", &caller_dir, &gw, "+79161234567");
     let capture = Capture::start(&scratch.0, &[run.media_port]).await;
     let media_port = run.media_port;
     let sipp = run.spawn();
@@ -207,10 +217,7 @@ pub(crate) async fn websocket_reconnects_and_resumes() {
     let anna = browser_agent(&gw, "anna", "Anna Operator").await;
     gw.queue("100", &[&anna], json!({"ring_timeout_ms": 30000})).await;
     gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]})).await;
-    let scratch = Scratch::new("browser-reconnect");
-    let wav = tone_wav(&scratch.0.join("agent-2k.wav"), 2000.0);
-    let caller_dir = scratch.tone_dir("caller", 1000.0);
-    let mut driver = Driver::start();
+    let Scene { scratch: _scratch, wav, caller_dir, mut driver } = Scene::new("browser-reconnect");
     let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
     go_available(&mut driver, &a).await;
 
@@ -223,10 +230,7 @@ pub(crate) async fn websocket_reconnects_and_resumes() {
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=available]"})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#softphone[data-state=connected]"})).await;
 
-    let mut run = SippRun::new("caller_waits.xml", &caller_dir);
-    run.remote = Some(gw.sip);
-    run.service = Some("100".into());
-    run.keys.push(("caller", "89161234567".into()));
+    let run = caller("caller_waits.xml", &caller_dir, &gw, "89161234567");
     let sipp = run.spawn();
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#card .contact-name", "text": "Ivanov"})).await;
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#answer"})).await;

@@ -6,18 +6,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp;
-use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
 use switchboard_media::g711::ulaw_to_linear;
 use switchboard_media::tone::sine_ulaw;
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
-use webrtc::peer_connection::{PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription};
+use webrtc::peer_connection::{PeerConnection, PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription};
 
-use crate::{WebrtcConfig, WebrtcError, codec, media_engine, random_u32, setting_engine};
+use crate::{WebrtcConfig, WebrtcError, build_peer, g711_track, random_u32};
 
 /// What a client peer has heard.
 #[derive(Debug, Default)]
@@ -97,31 +95,12 @@ impl ClientOffer {
     pub async fn new(config: &WebrtcConfig) -> Result<ClientOffer, WebrtcError> {
         let neg = |e: webrtc::error::Error| WebrtcError::Negotiation(e.to_string());
         let ssrc = random_u32(0xC11E);
-        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-            "client".to_owned(),
-            format!("client-audio-{ssrc}"),
-            "client".to_owned(),
-            RtpCodecKind::Audio,
-            vec![RTCRtpEncodingParameters {
-                rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
-                codec: codec(rtc::peer_connection::configuration::media_engine::MIME_TYPE_PCMU, ""),
-                ..Default::default()
-            }],
-        )));
+        let track = g711_track(format!("client-{ssrc}"), ssrc);
         let heard = Arc::new(Heard::default());
         let (gathered_tx, mut gathered) = mpsc::channel(1);
         let (connected_tx, connected) = mpsc::channel(4);
         let handler = Arc::new(ClientHandler { heard: Arc::clone(&heard), gathered: gathered_tx, connected: connected_tx });
-        let pc = PeerConnectionBuilder::new()
-            .with_media_engine(media_engine()?)
-            .with_setting_engine(setting_engine())
-            .with_handler(handler)
-            .with_udp_addrs(vec![std::net::SocketAddr::new(config.ip, 0)])
-            .build()
-            .await
-            .map_err(neg)?;
-        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
-        pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.map_err(neg)?;
+        let pc = build_peer(config, handler, &track).await?;
         let offer = pc.create_offer(None).await.map_err(neg)?;
         pc.set_local_description(offer).await.map_err(neg)?;
         let _ = tokio::time::timeout(config.gather_timeout, gathered.recv()).await;

@@ -213,6 +213,37 @@ fn media_engine() -> Result<MediaEngine, WebrtcError> {
     Ok(engine)
 }
 
+/// The one audio track a peer sends: PCMU with a fixed SSRC.
+fn g711_track(name: String, ssrc: u32) -> Arc<TrackLocalStaticRTP> {
+    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        name.clone(),
+        format!("{name}-audio"),
+        name,
+        RtpCodecKind::Audio,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+            codec: codec(rtc::peer_connection::configuration::media_engine::MIME_TYPE_PCMU, ""),
+            ..Default::default()
+        }],
+    )))
+}
+
+/// A peer connection with our engines on `config.ip` (any port) sending `track`.
+async fn build_peer(config: &WebrtcConfig, handler: Arc<dyn PeerConnectionEventHandler>, track: &Arc<TrackLocalStaticRTP>) -> Result<Arc<dyn PeerConnection>, WebrtcError> {
+    let neg = |e: webrtc::error::Error| WebrtcError::Negotiation(e.to_string());
+    let pc = PeerConnectionBuilder::new()
+        .with_media_engine(media_engine()?)
+        .with_setting_engine(setting_engine())
+        .with_handler(handler)
+        .with_udp_addrs(vec![std::net::SocketAddr::new(config.ip, 0)])
+        .build()
+        .await
+        .map_err(neg)?;
+    let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+    pc.add_track(Arc::clone(track) as Arc<dyn TrackLocal>).await.map_err(neg)?;
+    Ok(pc)
+}
+
 impl AgentPeer {
     /// Answers a browser's offer. Returns the peer and the answer SDP (with our candidates in
     /// it: the browser needs no trickle from us). The peer's connection changes are sent to
@@ -221,17 +252,7 @@ impl AgentPeer {
         let neg = |e: webrtc::error::Error| WebrtcError::Negotiation(e.to_string());
         let id = next_id();
         let ssrc = random_u32(id);
-        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-            format!("switchboard-{id}"),
-            format!("switchboard-audio-{id}"),
-            "switchboard".to_owned(),
-            RtpCodecKind::Audio,
-            vec![RTCRtpEncodingParameters {
-                rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
-                codec: codec(rtc::peer_connection::configuration::media_engine::MIME_TYPE_PCMU, ""),
-                ..Default::default()
-            }],
-        )));
+        let track = g711_track(format!("switchboard-{id}"), ssrc);
         let shared = Arc::new(Shared {
             to_relay: Mutex::new(None),
             rewriter: Mutex::new(StreamRewriter::new(ssrc, (random_u32(id ^ 1) & 0x7FFF) as u16, random_u32(id ^ 2))),
@@ -241,16 +262,7 @@ impl AgentPeer {
         });
         let (gathered_tx, mut gathered) = mpsc::channel(1);
         let handler = Arc::new(Handler { peer_id: id, shared: Arc::clone(&shared), reports, gathered: gathered_tx });
-        let pc = PeerConnectionBuilder::new()
-            .with_media_engine(media_engine()?)
-            .with_setting_engine(setting_engine())
-            .with_handler(handler)
-            .with_udp_addrs(vec![std::net::SocketAddr::new(config.ip, 0)])
-            .build()
-            .await
-            .map_err(neg)?;
-        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
-        pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.map_err(neg)?;
+        let pc = build_peer(config, handler, &track).await?;
         let offer = RTCSessionDescription::offer(offer_sdp).map_err(neg)?;
         pc.set_remote_description(offer).await.map_err(neg)?;
         let answer = pc.create_answer(None).await.map_err(neg)?;
