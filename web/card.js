@@ -1,7 +1,7 @@
 // The client card: every contact with the caller's number (pick one when several match), or a
 // form to create one (and a deal) when the number is unknown.
 
-const esc = (text) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+export const esc = (text) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
 function money(minor, currency, lang) {
   if (minor === null || minor === undefined) return '';
@@ -48,11 +48,14 @@ function createForm(number, w) {
 // Renders `card` for `callId` into `root`.
 export function renderCard(root, callId, card, w, lang) {
   root.dataset.call = callId;
+  root.cardMatches = card.matches;
+  delete root.dataset.contact;
   const head = `<p class="number" id="card-number">${esc(card.number)}</p>`;
   if (card.matches.length === 0) {
     const calls = card.recent_calls.map((call) => `<li>${esc(when(call.offered_at, lang))} · ${esc(call.end_reason || '')}</li>`).join('');
     root.innerHTML = `${head}<p id="card-unknown">${w.unknown_caller}</p>${createForm(card.number, w)}${calls ? `<strong>${w.last_calls}</strong><ul>${calls}</ul>` : ''}`;
     root.querySelector('#create-contact').addEventListener('submit', (event) => createContact(event, root, callId, w, lang));
+    root.dispatchEvent(new Event('contactpicked'));
     return;
   }
   const several = card.matches.length > 1 ? `<p id="card-several">${w.several_matches}</p>` : '';
@@ -60,8 +63,10 @@ export function renderCard(root, callId, card, w, lang) {
   root.querySelectorAll('.contact').forEach((el) => el.addEventListener('click', () => {
     root.querySelectorAll('.contact').forEach((other) => other.classList.toggle('picked', other === el));
     root.dataset.contact = el.dataset.contactId;
+    root.dispatchEvent(new Event('contactpicked'));
   }));
   root.dataset.contact = card.matches[0].contact.id;
+  root.dispatchEvent(new Event('contactpicked'));
 }
 
 async function createContact(event, root, callId, w, lang) {

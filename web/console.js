@@ -2,7 +2,7 @@
 // backoff), the softphone, the call controls and the client card.
 
 import { Softphone } from '/static/softphone.js';
-import { renderCard } from '/static/card.js';
+import { renderCard, esc } from '/static/card.js';
 
 const w = JSON.parse(document.getElementById('i18n').textContent);
 const lang = document.documentElement.lang;
@@ -52,7 +52,69 @@ function showCall() {
   ui.keypad.hidden = phase !== 'connected';
   ui.hold.textContent = call && call.held ? w.resume : w.hold;
   ui.mute.textContent = call && call.muted ? w.unmute : w.mute;
+  showForm();
 }
+
+// The after-call form: during and after the call, for the contact picked on the card.
+const form = $('call-form');
+
+function pickedMatch() {
+  const id = ui.card.dataset.contact;
+  return (ui.card.cardMatches || []).find((m) => m.contact.id === id) || null;
+}
+
+function fillDeals() {
+  const match = pickedMatch();
+  const deals = match ? match.open_deals : [];
+  const options = [`<option value="auto">${esc(w.deal_auto)}</option>`, `<option value="none">${esc(w.no_deal)}</option>`]
+    .concat(deals.map((d) => `<option value="${esc(d.id)}">${esc(d.title)}</option>`));
+  $('form-deal').innerHTML = options.join('');
+  if (deals.length === 1) $('form-deal').value = deals[0].id;
+}
+
+function showForm() {
+  const visible = call !== null && (call.phase === 'connected' || call.phase === 'ended');
+  form.hidden = !visible;
+  if (visible && form.dataset.call !== call.id) {
+    form.reset();
+    form.dataset.call = call.id;
+    $('form-saved').hidden = true;
+    fillDeals();
+  }
+}
+
+ui.card.addEventListener('contactpicked', fillDeals);
+
+async function saveForm(event) {
+  event.preventDefault();
+  const callId = form.dataset.call;
+  const body = { reason: $('form-reason').value, disposition: $('form-disposition').value, notes: $('form-notes').value };
+  const contactId = ui.card.dataset.contact;
+  if (contactId) body.contact_id = contactId;
+  const newDeal = $('form-new-deal').value.trim();
+  const deal = $('form-deal').value;
+  if (newDeal && contactId) {
+    const response = await fetch('/api/deals', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: newDeal, contact_id: contactId }) });
+    const created = await response.json().catch(() => ({}));
+    if (!response.ok) { showError(`${w.error}: ${created.message || created.error || response.status}`); return; }
+    body.deal_id = created.id;
+  } else if (deal === 'none') {
+    body.deal_id = null;
+  } else if (deal !== 'auto') {
+    body.deal_id = deal;
+  }
+  const response = await fetch(`/api/calls/${encodeURIComponent(callId)}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const saved = await response.json().catch(() => ({}));
+  if (response.ok) {
+    showError('');
+    $('form-saved').hidden = false;
+    form.dataset.saved = JSON.stringify({ contact_id: saved.contact_id, deal_id: saved.deal_id, disposition: saved.disposition });
+  } else {
+    showError(`${w.error}: ${saved.message || saved.error || response.status}`);
+  }
+}
+
+form.addEventListener('submit', saveForm);
 
 function onMessage(m) {
   switch (m.type) {

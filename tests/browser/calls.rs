@@ -73,7 +73,7 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
     gw.queue("100", &[&anna], json!({"ring_timeout_ms": 30000})).await;
     let company = gw.post(&gw.admin, "/api/companies", json!({"name": "Romashka LLC"})).await;
     let contact = gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"], "company_id": company["id"]})).await;
-    gw.post(&gw.admin, "/api/deals", json!({"title": "Annual support contract", "contact_id": contact["id"], "amount": 120000})).await;
+    let deal = gw.post(&gw.admin, "/api/deals", json!({"title": "Annual support contract", "contact_id": contact["id"], "amount": 120000})).await;
 
     let Scene { scratch, wav, caller_dir, mut driver } = Scene::new("browser-known");
     let agent = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
@@ -109,12 +109,27 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
     let heard = audio_to(&capture.stop().await, media_port);
     assert_tone(&heard, 2000.0, "the caller's side hears the browser agent");
 
+    // After the call: the form, with the contact's one open deal already chosen.
+    let chosen = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": "document.getElementById('form-deal').value"})).await;
+    assert_eq!(chosen, deal["id"], "the one open deal is linked by default");
+    driver.must(json!({"cmd": "fill", "agent": agent.name, "selector": "#form-reason", "value": "Invoice question"})).await;
+    driver.must(json!({"cmd": "eval", "agent": agent.name, "js": "document.getElementById('form-disposition').value = 'sale'"})).await;
+    driver.must(json!({"cmd": "fill", "agent": agent.name, "selector": "#form-notes", "value": "Wants three more licences"})).await;
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#form-save"})).await;
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#form-saved"})).await;
+
     let calls = gw.get(&gw.admin, "/api/calls").await;
     let call_id = calls["items"][0]["id"].as_str().unwrap().to_owned();
     let call = gw.wait_call_ended(&call_id).await;
     assert_eq!(call["call"]["end_reason"], "caller_hangup");
     assert_eq!(call["call"]["agent_id"], anna.as_str());
     assert_eq!(call["call"]["contact_id"], contact["id"]);
+    assert_eq!(call["call"]["deal_id"], deal["id"]);
+    assert_eq!(call["call"]["reason"], "Invoice question");
+    assert_eq!(call["call"]["disposition"], "sale");
+    assert_eq!(call["call"]["notes"], "Wants three more licences");
+    let timeline = gw.get(&gw.admin, &format!("/api/contacts/{}/timeline", contact["id"].as_str().unwrap())).await;
+    assert!(timeline.to_string().contains("sale") && timeline.to_string().contains("Invoice question"), "the contact's timeline shows the call's outcome: {timeline}");
     driver.quit().await;
     gw.stop().await;
 }
@@ -165,7 +180,7 @@ pub(crate) async fn ring_all_first_answer_wins_and_agent_hangs_up() {
     let boris = browser_agent(&gw, "boris", "Boris Operator").await;
     gw.queue("100", &[&anna, &boris], json!({"strategy": "ring_all", "ring_timeout_ms": 30000})).await;
     gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]})).await;
-    gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Elena", "last_name": "Ivanova", "phones": ["8 (916) 123-45-67"], "force": true})).await;
+    let elena = gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Elena", "last_name": "Ivanova", "phones": ["8 (916) 123-45-67"], "force": true})).await;
 
     let Scene { scratch, wav, caller_dir, mut driver } = Scene::new("browser-ring-all");
     let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
@@ -199,10 +214,15 @@ pub(crate) async fn ring_all_first_answer_wins_and_agent_hangs_up() {
     driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#call-status[data-status=ended]"})).await;
     assert!(sipp.wait(Duration::from_secs(15)).await, "the caller got the agent's BYE");
     assert_tone(&audio_to(&capture.stop().await, media_port), 2000.0, "the caller heard the winning agent");
+    // The form links the contact the agent picked (with two matches the call had none).
+    driver.must(json!({"cmd": "click", "agent": b.name, "selector": "#form-save"})).await;
+    driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#form-saved"})).await;
     let calls = gw.get(&gw.admin, "/api/calls").await;
     let call = gw.wait_call_ended(calls["items"][0]["id"].as_str().unwrap()).await;
     assert_eq!(call["call"]["end_reason"], "agent_hangup");
     assert_eq!(call["call"]["agent_id"], boris.as_str());
+    assert_eq!(call["call"]["contact_id"], elena["id"]);
+    assert_eq!(call["call"]["disposition"], "resolved");
     let kinds: Vec<&str> = call["events"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
     assert!(kinds.contains(&"taken_by_other"), "{kinds:?}");
     driver.quit().await;

@@ -36,11 +36,13 @@ pub struct ApiConfig {
     pub cookie_secure: bool,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Outcomes the after-call form offers (a call's disposition must be one of them).
+    pub dispositions: Vec<String>,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { region: Region::RU, session_ttl: Duration::from_secs(12 * 3600), cookie_secure: false, body_limit: 1 << 20 }
+        ApiConfig { region: Region::RU, session_ttl: Duration::from_secs(12 * 3600), cookie_secure: false, body_limit: 1 << 20, dispositions: vec!["resolved".into()] }
     }
 }
 

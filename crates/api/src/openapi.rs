@@ -22,7 +22,7 @@ use crate::routes::*;
         custom_fields::list, custom_fields::create, custom_fields::remove,
         audit::list,
         telephony::agent_state, telephony::set_agent_state, telephony::status, telephony::list_queues, telephony::create_queue,
-        telephony::read_queue, telephony::update_queue, telephony::read_sip, telephony::set_sip, telephony::list_calls, telephony::dial, telephony::read_call,
+        telephony::read_queue, telephony::update_queue, telephony::read_sip, telephony::set_sip, telephony::list_calls, telephony::dial, telephony::read_call, telephony::save_call_form,
     ),
     tags(
         (name = "auth"), (name = "users"), (name = "contacts"), (name = "companies"),

@@ -429,6 +429,12 @@ pub struct Call {
     pub origin: Option<String>,
     /// SIP status of a failed call.
     pub sip_code: Option<i64>,
+    /// Why the customer called (the operator's words).
+    pub reason: Option<String>,
+    /// The outcome the operator chose from the configured list.
+    pub disposition: Option<String>,
+    /// The operator's notes.
+    pub notes: Option<String>,
 }
 
 /// A call queue: the number callers dial, how agents are chosen, and its time limits.

@@ -57,6 +57,15 @@ pub struct Settings {
     pub sip: SipSettings,
     /// Media relay.
     pub media: MediaSettings,
+    /// The call log.
+    pub calls: CallSettings,
+}
+
+/// `[calls]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallSettings {
+    /// Outcomes the after-call form offers.
+    pub dispositions: Vec<String>,
 }
 
 /// `[sip]`

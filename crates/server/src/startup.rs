@@ -76,6 +76,7 @@ impl Application {
             session_ttl: Duration::from_secs(settings.auth.session_ttl_hours.max(1) * 3600),
             cookie_secure: settings.http.cookie_secure,
             body_limit: settings.http.body_limit_bytes,
+            dispositions: settings.calls.dispositions.clone(),
         };
         let listener = TcpListener::bind(settings.http.listen).await.with_context(|| format!("cannot listen on {}", settings.http.listen))?;
         let telephony = if settings.sip.enabled {

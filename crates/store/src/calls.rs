@@ -8,7 +8,23 @@ use switchboard_core::entity::{Call, CallDirection, CallEvent, DealStatus};
 use switchboard_core::new_id;
 
 use crate::sql::{Sql, parse_col};
-use crate::{Page, PageRequest, Store, StoreError};
+use crate::{Actor, Page, PageRequest, Store, StoreError, audit, now_ms};
+
+/// What the operator records about a call (absent fields stay as they are).
+#[derive(Debug, Clone, Default)]
+pub struct CallOutcome {
+    /// Who called: the contact to link (`Some(None)` unlinks).
+    pub contact_id: Option<Option<String>>,
+    /// The deal to link (`Some(None)` unlinks). When the contact changes and no deal is given,
+    /// the contact's one open deal is linked (none when it has several).
+    pub deal_id: Option<Option<String>>,
+    /// Why they called.
+    pub reason: Option<String>,
+    /// Outcome from the configured list (checked by the caller of this).
+    pub disposition: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+}
 
 /// A call entering the system.
 #[derive(Debug, Clone)]
@@ -32,7 +48,7 @@ pub struct NewCall {
 }
 
 const CALL_COLUMNS: &str = "id, direction, from_e164, to_e164, queue_id, agent_id, contact_id, deal_id, offered_at, \
-    answered_at, ended_at, wait_ms, talk_ms, hold_ms, end_reason, origin, sip_code";
+    answered_at, ended_at, wait_ms, talk_ms, hold_ms, end_reason, origin, sip_code, reason, disposition, notes";
 
 fn call_from_row(row: &AnyRow) -> Result<Call, StoreError> {
     Ok(Call {
@@ -53,6 +69,9 @@ fn call_from_row(row: &AnyRow) -> Result<Call, StoreError> {
         end_reason: row.try_get("end_reason")?,
         origin: row.try_get("origin")?,
         sip_code: row.try_get("sip_code")?,
+        reason: row.try_get("reason")?,
+        disposition: row.try_get("disposition")?,
+        notes: row.try_get("notes")?,
     })
 }
 
@@ -71,15 +90,7 @@ impl Store {
             _ => None,
         };
         let deal_id = match &contact_id {
-            Some(contact) => {
-                let mut sql = Sql::new("SELECT id FROM deals WHERE contact_id = ");
-                sql.bind(contact.clone()).push(" AND status = ").bind(DealStatus::Open.as_str().to_owned()).push(" LIMIT 2");
-                let rows = sql.fetch_all(&self.pool).await?;
-                match rows.as_slice() {
-                    [only] => Some(only.try_get::<String, _>("id")?),
-                    _ => None,
-                }
-            }
+            Some(contact) => self.only_open_deal(contact).await?,
             None => None,
         };
         let id = new.id.clone().unwrap_or_else(new_id);
@@ -90,6 +101,50 @@ impl Store {
         sql.execute(&self.pool).await?;
         self.add_call_event(&id, new.offered_at, "offered", None, json!({"from": new.from_e164, "to": new.to_e164})).await?;
         self.get_call(&id).await
+    }
+
+    /// The contact's open deal when it has exactly one.
+    async fn only_open_deal(&self, contact_id: &str) -> Result<Option<String>, StoreError> {
+        let mut sql = Sql::new("SELECT id FROM deals WHERE contact_id = ");
+        sql.bind(contact_id.to_owned()).push(" AND status = ").bind(DealStatus::Open.as_str().to_owned()).push(" LIMIT 2");
+        let rows = sql.fetch_all(&self.pool).await?;
+        match rows.as_slice() {
+            [only] => Ok(Some(only.try_get::<String, _>("id")?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Records the operator's form for a call: who called, the deal, reason, disposition and
+    /// notes. Audited, and a `form_saved` event on the call.
+    pub async fn set_call_outcome(&self, actor: &Actor, id: &str, outcome: CallOutcome) -> Result<Call, StoreError> {
+        let call = self.get_call(id).await?;
+        let contact_id = match &outcome.contact_id {
+            Some(Some(contact)) => Some(self.get_contact(contact).await?.id),
+            Some(None) => None,
+            None => call.contact_id.clone(),
+        };
+        let deal_id = match &outcome.deal_id {
+            Some(Some(deal)) => Some(self.get_deal(deal).await?.id),
+            Some(None) => None,
+            None if contact_id != call.contact_id => match &contact_id {
+                Some(contact) => self.only_open_deal(contact).await?,
+                None => None,
+            },
+            None => call.deal_id.clone(),
+        };
+        let reason = outcome.reason.clone().or(call.reason);
+        let disposition = outcome.disposition.clone().or(call.disposition);
+        let notes = outcome.notes.clone().or(call.notes);
+        let mut tx = self.pool.begin().await?;
+        let mut sql = Sql::new("UPDATE calls SET contact_id = ");
+        sql.bind(contact_id.clone()).push(", deal_id = ").bind(deal_id.clone()).push(", reason = ").bind(reason.clone());
+        sql.push(", disposition = ").bind(disposition.clone()).push(", notes = ").bind(notes.clone()).push(" WHERE id = ").bind(id.to_owned());
+        sql.execute(&mut *tx).await?;
+        let detail = json!({"contact_id": contact_id, "deal_id": deal_id, "reason": reason, "disposition": disposition});
+        audit::record(&mut tx, actor, "call.outcome", "call", Some(id), detail.clone()).await?;
+        tx.commit().await?;
+        self.add_call_event(id, now_ms(), "form_saved", actor.user_id.as_deref(), detail).await?;
+        self.get_call(id).await
     }
 
     /// A call by id.

@@ -27,7 +27,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use audit::AuditFilter;
-pub use calls::NewCall;
+pub use calls::{CallOutcome, NewCall};
 pub use companies::{CompanyChanges, CompanyFilter, NewCompany};
 pub use contacts::{
     ContactChanges, ContactFilter, ImportDecision, ImportOutcome, ImportRow,

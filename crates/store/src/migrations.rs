@@ -17,6 +17,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0002_telephony.sql"),
         include_str!("../../../migrations/postgres/0002_telephony.sql"),
     ),
+    (
+        3,
+        "call outcome",
+        include_str!("../../../migrations/sqlite/0003_call_outcome.sql"),
+        include_str!("../../../migrations/postgres/0003_call_outcome.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

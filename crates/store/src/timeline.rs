@@ -18,7 +18,7 @@ impl Store {
             ("deal", "SELECT id, created_at AS at, title || ' [' || status || ']' AS summary FROM deals WHERE contact_id = "),
             ("deal_change", "SELECT dc.id, dc.changed_at AS at, d.title || ': ' || COALESCE(dc.from_status, '-') || ' -> ' || dc.to_status || ' / ' || s.name AS summary \
                 FROM deal_changes dc JOIN deals d ON d.id = dc.deal_id JOIN pipeline_stages s ON s.id = dc.to_stage_id WHERE d.contact_id = "),
-            ("call", "SELECT id, offered_at AS at, direction || ' ' || from_e164 || ' -> ' || to_e164 || ' ' || COALESCE(end_reason, 'in progress') AS summary FROM calls WHERE contact_id = "),
+            ("call", "SELECT id, offered_at AS at, direction || ' ' || from_e164 || ' -> ' || to_e164 || ' ' || COALESCE(end_reason, 'in progress') || COALESCE(' · ' || disposition, '') || COALESCE(' · ' || reason, '') AS summary FROM calls WHERE contact_id = "),
         ];
         for (kind, select) in queries {
             let mut sql = Sql::new(select);

@@ -310,4 +310,18 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
     let open = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79990000001".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 0, id: None, origin: None, agent_id: None }).await.unwrap();
     assert_eq!(store.close_open_calls(9_000, "interrupted").await.unwrap(), 1);
     assert_eq!(store.get_call(&open.id).await.unwrap().end_reason.as_deref(), Some("interrupted"));
+
+    // The operator's form: linking the unknown caller to a contact links its one open deal;
+    // absent fields stay; `Some(None)` unlinks; unknown ids are refused; it is audited.
+    let saved = store
+        .set_call_outcome(&actor, &unknown.id, CallOutcome { contact_id: Some(Some(c.id.clone())), reason: Some("Счёт".into()), disposition: Some("sale".into()), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!((saved.contact_id.as_deref(), saved.deal_id.as_deref()), (Some(c.id.as_str()), Some(deal.id.as_str())));
+    assert_eq!((saved.reason.as_deref(), saved.disposition.as_deref(), saved.notes.as_deref()), (Some("Счёт"), Some("sale"), None));
+    let again = store.set_call_outcome(&actor, &unknown.id, CallOutcome { deal_id: Some(None), notes: Some("перезвонить".into()), ..Default::default() }).await.unwrap();
+    assert_eq!((again.deal_id, again.disposition.as_deref(), again.notes.as_deref()), (None, Some("sale"), Some("перезвонить")));
+    assert!(matches!(store.set_call_outcome(&actor, &unknown.id, CallOutcome { contact_id: Some(Some("nope".into())), ..Default::default() }).await, Err(StoreError::NotFound { .. })));
+    assert!(store.call_events(&unknown.id).await.unwrap().iter().any(|e| e.kind == "form_saved"));
+    assert!(store.contact_timeline(&c.id, 50).await.unwrap().iter().any(|t| t.kind == "call" && t.summary.contains("sale")));
 });

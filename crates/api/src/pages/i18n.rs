@@ -95,6 +95,21 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("number", "Number", "Номер"),
     ("dial_button", "Call", "Позвонить"),
     ("error", "Error", "Ошибка"),
+    ("call_form", "After-call form", "Итоги звонка"),
+    ("reason", "Reason for the call", "Причина обращения"),
+    ("disposition", "Outcome", "Результат"),
+    ("notes", "Notes", "Заметки"),
+    ("deal", "Deal", "Сделка"),
+    ("deal_auto", "the contact's open deal, if only one", "открытая сделка контакта, если она одна"),
+    ("no_deal", "no deal", "без сделки"),
+    ("new_deal", "or a new deal:", "или новая сделка:"),
+    ("form_saved", "Saved", "Сохранено"),
+    ("disp_resolved", "Resolved", "Вопрос решён"),
+    ("disp_callback_needed", "Callback needed", "Нужен перезвон"),
+    ("disp_sale", "Sale", "Продажа"),
+    ("disp_not_interested", "Not interested", "Не заинтересован"),
+    ("disp_wrong_number", "Wrong number", "Ошиблись номером"),
+    ("disp_complaint", "Complaint", "Жалоба"),
 ];
 
 pub(crate) fn t(lang: Lang, key: &str) -> &'static str {

@@ -126,9 +126,22 @@ impl FromRequestParts<AppState> for PageUser {
     }
 }
 
-async fn console_page(State(_state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
     let (lang, keep) = language(&query, &headers);
     let w = |k| t(lang, k);
+    let dispositions: String = state
+        .config()
+        .dispositions
+        .iter()
+        .map(|d| {
+            let key = format!("disp_{d}");
+            let label = match t(lang, &key) {
+                "?" => d.as_str(),
+                word => word,
+            };
+            format!(r#"<option value="{}">{}</option>"#, escape(d), escape(label))
+        })
+        .collect();
     let keypad: String = "123456789*0#".chars().map(|c| format!(r#"<button type="button" class="key" data-digit="{c}">{c}</button>"#)).collect();
     let body = format!(
         r#"<header class="top">
@@ -170,6 +183,15 @@ async fn console_page(State(_state): State<AppState>, PageUser(user): PageUser, 
 <section class="panel wide" id="card-panel">
 <h2>{card}</h2>
 <div id="card" data-call=""></div>
+<form id="call-form" hidden>
+<h2>{call_form}</h2>
+<label>{reason}<input name="reason" id="form-reason" maxlength="500"></label>
+<label>{disposition}<select name="disposition" id="form-disposition">{dispositions}</select></label>
+<label>{deal}<select name="deal" id="form-deal"></select></label>
+<label>{new_deal}<input name="new_deal" id="form-new-deal"></label>
+<label>{notes}<textarea name="notes" id="form-notes" rows="3" maxlength="10000"></textarea></label>
+<div class="row"><button type="submit" id="form-save">{save}</button><span id="form-saved" hidden>{form_saved}</span></div>
+</form>
 </section>
 </main>"#,
         app = w("app"),
@@ -198,6 +220,15 @@ async fn console_page(State(_state): State<AppState>, PageUser(user): PageUser, 
         hold = w("hold"),
         mute = w("mute"),
         card = w("card"),
+        call_form = w("call_form"),
+        reason = w("reason"),
+        disposition = w("disposition"),
+        deal = w("deal"),
+        new_deal = w("new_deal"),
+        notes = w("notes"),
+        save = w("save"),
+        form_saved = w("form_saved"),
+        dispositions = dispositions,
     );
     page(lang, w("console"), &body, "console.js", keep)
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_core::Action;
 use switchboard_core::acd::{AgentState, Strategy};
 use switchboard_core::entity::{Call, CallEvent, Queue};
-use switchboard_store::{NewQueue, Page, QueueChanges, SipEndpoint};
+use switchboard_store::{CallOutcome, NewQueue, Page, QueueChanges, SipEndpoint};
 use tokio::sync::oneshot;
 use utoipa::ToSchema;
 
@@ -28,7 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/users/{id}/sip", get(read_sip).put(set_sip))
         .route("/api/calls", get(list_calls))
         .route("/api/calls/dial", post(dial))
-        .route("/api/calls/{id}", get(read_call))
+        .route("/api/calls/{id}", get(read_call).patch(save_call_form))
 }
 
 /// The state an agent asks for.
@@ -299,4 +299,57 @@ pub(crate) async fn read_call(State(state): State<AppState>, user: CurrentUser, 
     }
     let events = state.store().call_events(&id).await?;
     Ok(Json(CallWithEvents { call, events }))
+}
+
+/// The operator's after-call form; absent fields stay, `null` unlinks the contact or deal.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CallForm {
+    /// Who called.
+    #[serde(default, deserialize_with = "nullable")]
+    contact_id: Option<Option<String>>,
+    /// The deal it was about (when the contact changes and none is given, the contact's one
+    /// open deal).
+    #[serde(default, deserialize_with = "nullable")]
+    deal_id: Option<Option<String>>,
+    /// Why they called.
+    reason: Option<String>,
+    /// One of `calls.dispositions`.
+    disposition: Option<String>,
+    /// Notes.
+    notes: Option<String>,
+}
+
+const MAX_REASON: usize = 500;
+const MAX_NOTES: usize = 10_000;
+
+fn text_field(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    match value.map(|v| v.trim().to_owned()) {
+        Some(v) if v.chars().count() > max => Err(ApiError::invalid(field, format!("at most {max} characters"))),
+        other => Ok(other),
+    }
+}
+
+/// Saves the after-call form: the agent who took the call, or supervisors and up.
+#[utoipa::path(patch, path = "/api/calls/{id}", tag = "telephony", request_body = CallForm,
+    responses((status = 200, body = Object), (status = 400), (status = 403), (status = 404)))]
+pub(crate) async fn save_call_form(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(form): JsonBody<CallForm>) -> ApiResult<Json<Call>> {
+    user.require(Action::TakeCalls)?;
+    let call = state.store().get_call(&id).await?;
+    if call.agent_id.as_deref() != Some(user.id()) {
+        user.require(Action::MonitorCalls)?;
+    }
+    if let Some(d) = &form.disposition
+        && !state.config().dispositions.iter().any(|known| known == d)
+    {
+        return Err(ApiError::invalid("disposition", format!("must be one of {}", state.config().dispositions.join(", "))));
+    }
+    let outcome = CallOutcome {
+        contact_id: form.contact_id,
+        deal_id: form.deal_id,
+        reason: text_field("reason", form.reason, MAX_REASON)?,
+        disposition: form.disposition,
+        notes: text_field("notes", form.notes, MAX_NOTES)?,
+    };
+    Ok(Json(state.store().set_call_outcome(&user.actor(), &id, outcome).await?))
 }
