@@ -50,6 +50,7 @@ function showCall() {
   ui.hold.hidden = phase !== 'connected';
   ui.mute.hidden = phase !== 'connected';
   ui.keypad.hidden = phase !== 'connected';
+  $('transfer-box').hidden = phase !== 'connected';
   ui.hold.textContent = call && call.held ? w.resume : w.hold;
   ui.mute.textContent = call && call.muted ? w.unmute : w.mute;
   showForm();
@@ -172,6 +173,22 @@ async function setState(state, reason) {
   if (response.ok) { showError(''); showState(body); } else showError(`${w.error}: ${body.message || body.error || response.status}`);
 }
 
+// Transfer targets: the other agents and the queues (loaded once; the server checks the
+// target is free when the agent transfers).
+async function loadTransferTargets() {
+  const [users, queues, me] = await Promise.all(['/api/users', '/api/queues', '/api/me'].map((u) => fetch(u).then((r) => (r.ok ? r.json() : []))));
+  const people = (Array.isArray(users) ? users : users.items || []).filter((u) => u.active !== false && u.id !== me.id);
+  const group = (label, items) => `<optgroup label="${esc(label)}">${items.join('')}</optgroup>`;
+  $('transfer-target').innerHTML =
+    group(w.agents, people.map((u) => `<option value="agent:${esc(u.id)}">${esc(u.name)}</option>`)) +
+    group(w.queues, (Array.isArray(queues) ? queues : []).map((q) => `<option value="queue:${esc(q.id)}">${esc(q.name)}${q.number ? ' · ' + esc(q.number) : ''}</option>`));
+}
+
+$('transfer').addEventListener('click', () => {
+  const [kind, id] = $('transfer-target').value.split(':');
+  if (call && id) send({ type: 'transfer', call_id: call.id, to: { [kind]: id } });
+});
+
 $('go-available').addEventListener('click', () => setState('available'));
 $('go-pause').addEventListener('click', () => setState('paused', $('pause-reason').value));
 $('go-offline').addEventListener('click', () => setState('offline'));
@@ -201,3 +218,4 @@ $('sign-out').addEventListener('click', async () => {
 
 showCall();
 connect();
+loadTransferTargets();

@@ -269,3 +269,50 @@ pub(crate) async fn websocket_reconnects_and_resumes() {
     driver.quit().await;
     gw.stop().await;
 }
+
+/// Blind transfer to a second browser agent: the first agent's call ends in their page, the
+/// second is rung with the card, answers, and the caller now hears the second agent (440 Hz)
+/// while the second agent hears the caller.
+pub(crate) async fn transfer_to_a_second_browser_agent_keeps_audio_flowing() {
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let anna = browser_agent(&gw, "anna", "Anna Operator").await;
+    let boris = browser_agent(&gw, "boris", "Boris Operator").await;
+    gw.queue("100", &[&anna, &boris], json!({"ring_timeout_ms": 30000})).await;
+    gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]})).await;
+    let Scene { scratch, wav, caller_dir, mut driver } = Scene::new("browser-transfer");
+    let wav_440 = tone_wav(&scratch.0.join("agent-440.wav"), 440.0);
+    let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
+    go_available(&mut driver, &a).await;
+    let run = caller("caller_waits.xml", &caller_dir, &gw, "+79161234567");
+    let capture = Capture::start(&scratch.0, &[run.media_port]).await;
+    let media_port = run.media_port;
+    let sipp = run.spawn();
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#card .contact-name", "text": "Ivanov"})).await;
+    driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#answer"})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]"})).await;
+    // Boris comes online while Anna talks, then Anna hands the call to him.
+    let b = Agent::sign_in(&mut driver, &gw.base, "boris", AGENT_PASSWORD, &wav_440).await;
+    go_available(&mut driver, &b).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    driver.must(json!({"cmd": "eval", "agent": a.name, "js": format!("document.getElementById('transfer-target').value = 'agent:{boris}'")})).await;
+    driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#transfer"})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]"})).await;
+    driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#card .contact-name", "text": "Ivanov"})).await;
+    driver.must(json!({"cmd": "click", "agent": b.name, "selector": "#answer"})).await;
+    driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#call-status[data-status=connected]"})).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let stats = inbound_stats(&mut driver, &b).await;
+    assert!(stats["packets"].as_u64().unwrap_or(0) > 50 && stats["audioLevel"].as_f64().unwrap_or(0.0) > 0.01, "the second agent hears the caller: {stats}");
+    driver.must(json!({"cmd": "click", "agent": b.name, "selector": "#hangup"})).await;
+    assert!(sipp.wait(Duration::from_secs(15)).await, "the caller got the second agent's BYE");
+    assert_tone(&audio_to(&capture.stop().await, media_port), 440.0, "after the transfer the caller hears the second agent");
+    let calls = gw.get(&gw.admin, "/api/calls").await;
+    let call = gw.wait_call_ended(calls["items"][0]["id"].as_str().unwrap()).await;
+    assert_eq!(call["call"]["agent_id"], boris.as_str());
+    assert_eq!(call["call"]["end_reason"], "agent_hangup");
+    let kinds: Vec<&str> = call["events"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(kinds.contains(&"transferred"), "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "answered").count(), 2, "{kinds:?}");
+    driver.quit().await;
+    gw.stop().await;
+}

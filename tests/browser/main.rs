@@ -28,6 +28,7 @@ fn scenarios() -> Vec<Scenario> {
         ("unknown_caller_creates_contact_from_card", || Box::pin(calls::unknown_caller_creates_contact_from_card())),
         ("ring_all_first_answer_wins_and_agent_hangs_up", || Box::pin(calls::ring_all_first_answer_wins_and_agent_hangs_up())),
         ("websocket_reconnects_and_resumes", || Box::pin(calls::websocket_reconnects_and_resumes())),
+        ("transfer_to_a_second_browser_agent_keeps_audio_flowing", || Box::pin(calls::transfer_to_a_second_browser_agent_keeps_audio_flowing())),
     ]
 }
 

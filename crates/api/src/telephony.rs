@@ -190,6 +190,13 @@ pub enum ConsoleCommand {
         /// Call.
         call_id: String,
     },
+    /// Blind transfer of the agent's call.
+    Transfer {
+        /// Call.
+        call_id: String,
+        /// Where to.
+        to: TransferTarget,
+    },
     /// Hold or resume the agent's call.
     Hold {
         /// Call.
@@ -197,6 +204,16 @@ pub enum ConsoleCommand {
         /// Hold (true) or resume (false).
         on: bool,
     },
+}
+
+/// Where a console transfers a call (`{"agent": id}` or `{"queue": id}`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TransferTarget {
+    /// Another agent (who must be available).
+    Agent(String),
+    /// A queue.
+    Queue(String),
 }
 
 /// Why a call stopped ringing on a console.
@@ -271,7 +288,7 @@ pub enum AgentMessage {
     Ended {
         /// Call.
         call_id: String,
-        /// `caller`, `agent` or `media_timeout`.
+        /// `caller`, `agent`, `media_timeout` or `transfer` (the agent handed it on).
         by: &'static str,
     },
     /// A command failed.

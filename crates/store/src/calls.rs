@@ -167,6 +167,14 @@ impl Store {
         self.get_call(id).await
     }
 
+    /// The agent a transferred call is now with (the answer time stays the first agent's).
+    pub async fn call_transferred_to(&self, id: &str, agent_id: &str, at: i64) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE calls SET agent_id = ");
+        sql.bind(agent_id.to_owned()).push(" WHERE id = ").bind(id.to_owned());
+        sql.execute(&self.pool).await?;
+        self.add_call_event(id, at, "answered", Some(agent_id), json!({"after_transfer": true})).await
+    }
+
     /// Closes a call at `at` with its reason and the hold time counted by the caller of this.
     /// Talk time runs from the answer; an unanswered call's wait runs to the end.
     pub async fn call_ended(&self, id: &str, at: i64, end_reason: &str, hold_ms: i64) -> Result<Call, StoreError> {

@@ -177,6 +177,10 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
 <button type="button" id="hold" hidden>{hold}</button>
 <button type="button" id="mute" hidden>{mute}</button>
 </div>
+<div id="transfer-box" class="row" hidden>
+<select id="transfer-target" aria-label="{transfer_to}"></select>
+<button type="button" id="transfer">{transfer}</button>
+</div>
 <div id="keypad" class="keypad" hidden>{keypad}</div>
 <audio id="remote-audio" autoplay></audio>
 </section>
@@ -221,6 +225,8 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
         mute = w("mute"),
         card = w("card"),
         call_form = w("call_form"),
+        transfer = w("transfer"),
+        transfer_to = w("transfer_to"),
         reason = w("reason"),
         disposition = w("disposition"),
         deal = w("deal"),

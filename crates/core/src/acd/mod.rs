@@ -141,6 +141,25 @@ pub enum Input {
         /// Agent.
         agent_id: String,
     },
+    /// Blind transfer: the agent talking with the caller hands the call to a queue or to one
+    /// agent (who must be available). The caller waits again; the agent's call ends.
+    Transfer {
+        /// Call.
+        call_id: String,
+        /// The agent handing it over.
+        agent_id: String,
+        /// Where to.
+        to: TransferTo,
+    },
+}
+
+/// Where a transferred call goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferTo {
+    /// Into a queue, routed by its strategy.
+    Queue(String),
+    /// To one agent; if they do not answer, to the call's queue.
+    Agent(String),
 }
 
 /// Why an offer stopped.
@@ -190,6 +209,14 @@ pub enum Action {
         /// Call.
         call_id: String,
     },
+    /// Take the caller off the agent who transferred it; the caller waits (hearing nothing)
+    /// for the next connect.
+    Transferred {
+        /// Call.
+        call_id: String,
+        /// The agent who handed it over.
+        agent_id: String,
+    },
     /// An agent's state changed.
     AgentChanged {
         /// Agent.
@@ -222,6 +249,17 @@ pub enum AcdError {
         /// Call.
         call_id: String,
     },
+    /// The agent is not talking on that call.
+    #[error("agent {agent_id} is not connected to call {call_id}")]
+    NotConnected {
+        /// Agent.
+        agent_id: String,
+        /// Call.
+        call_id: String,
+    },
+    /// The transfer target cannot take a call now.
+    #[error("agent {0} is not available")]
+    NotAvailable(String),
     /// The agent's state does not allow it.
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
@@ -242,6 +280,10 @@ struct WaitingCall {
     /// Agents who did not answer this call; tried again only when nobody else is free.
     tried: HashSet<String>,
     connected_to: Option<String>,
+    /// A call transferred to one agent is offered to them only (until they let it ring out).
+    only_agent: Option<String>,
+    /// The maximum wait counts from here (the arrival, or the transfer).
+    waiting_since: EpochMs,
 }
 
 /// Queues, agents and the calls waiting or talking.
@@ -312,6 +354,8 @@ impl CallCenter {
                     offers: BTreeMap::new(),
                     tried: HashSet::new(),
                     connected_to: None,
+                    only_agent: None,
+                    waiting_since: now,
                 });
             }
             Input::Answered { call_id, agent_id } => {
@@ -333,8 +377,10 @@ impl CallCenter {
                     return Err(AcdError::NotOffered { agent_id, call_id });
                 }
                 call.tried.insert(agent_id.clone());
+                call.only_agent = None;
                 self.move_agent(&agent_id, &AgentEvent::OfferEnded, now, &mut out)?;
             }
+            Input::Transfer { call_id, agent_id, to } => self.transfer(&call_id, &agent_id, to, now, &mut out)?,
             Input::CallerHungUp { call_id } => {
                 let call = self.calls.remove(&call_id).ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
                 if let Some(agent_id) = call.connected_to {
@@ -381,7 +427,7 @@ impl CallCenter {
     pub fn next_deadline(&self) -> Option<EpochMs> {
         let calls = self.calls.values().filter(|c| c.connected_to.is_none()).flat_map(|c| {
             let queue = self.queues.get(&c.queue_id);
-            let max_wait = queue.map(|q| c.arrived_at + q.max_wait_ms);
+            let max_wait = queue.map(|q| c.waiting_since + q.max_wait_ms);
             let rings = c.offers.values().filter_map(move |since| queue.map(|q| since + q.ring_timeout_ms));
             max_wait.into_iter().chain(rings)
         });
@@ -390,6 +436,34 @@ impl CallCenter {
             _ => None,
         });
         calls.chain(wrap_ups).min()
+    }
+
+    fn transfer(&mut self, call_id: &str, agent_id: &str, to: TransferTo, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
+        let not_connected = || AcdError::NotConnected { agent_id: agent_id.to_owned(), call_id: call_id.to_owned() };
+        let call = self.calls.get(call_id).ok_or_else(not_connected)?;
+        if call.connected_to.as_deref() != Some(agent_id) {
+            return Err(not_connected());
+        }
+        let old_queue = call.queue_id.clone();
+        let (queue_id, only_agent) = match to {
+            TransferTo::Queue(q) if self.queues.contains_key(&q) => (q, None),
+            TransferTo::Queue(q) => return Err(AcdError::UnknownQueue(q)),
+            TransferTo::Agent(a) if a == agent_id => return Err(AcdError::NotAvailable(a)),
+            TransferTo::Agent(a) => match self.agents.get(&a).map(|x| &x.state) {
+                Some(AgentState::Available { .. }) => (old_queue.clone(), Some(a)),
+                _ => return Err(AcdError::NotAvailable(a)),
+            },
+        };
+        if let Some(call) = self.calls.get_mut(call_id) {
+            call.queue_id = queue_id;
+            call.only_agent = only_agent;
+            call.connected_to = None;
+            call.tried.clear();
+            call.waiting_since = now;
+        }
+        out.push(Action::Transferred { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() });
+        let wrap_up_ms = self.queues.get(&old_queue).map_or(0, |q| q.wrap_up_ms);
+        self.move_agent(agent_id, &AgentEvent::CallEnded { wrap_up_ms }, now, out)
     }
 
     fn move_agent(&mut self, agent_id: &str, event: &AgentEvent, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
@@ -412,7 +486,7 @@ impl CallCenter {
             if call.connected_to.is_some() {
                 continue;
             }
-            if now >= call.arrived_at + queue.max_wait_ms {
+            if now >= call.waiting_since + queue.max_wait_ms {
                 released.push(call_id.clone());
             } else {
                 for (agent_id, since) in &call.offers {
@@ -426,6 +500,7 @@ impl CallCenter {
             if let Some(call) = self.calls.get_mut(&call_id) {
                 call.offers.remove(&agent_id);
                 call.tried.insert(agent_id.clone());
+                call.only_agent = None;
             }
             self.end_offer(&call_id, &agent_id, OfferEnd::NoAnswer, now, out)?;
         }
@@ -463,7 +538,10 @@ impl CallCenter {
             let mut free: Vec<(&String, EpochMs)> = self
                 .agents
                 .iter()
-                .filter(|(_, a)| a.queues.contains(&queue.id))
+                .filter(|(id, a)| match &call.only_agent {
+                    Some(only) => *id == only,
+                    None => a.queues.contains(&queue.id),
+                })
                 .filter_map(|(id, a)| match a.state {
                     AgentState::Available { since } => Some((id, since)),
                     _ => None,

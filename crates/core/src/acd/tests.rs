@@ -183,3 +183,49 @@ fn an_agent_dialing_out_is_skipped_until_the_outbound_call_ends() {
     // Ending again (a late report) changes nothing.
     assert!(c.handle(Input::OutboundEnded { agent_id: "a".into() }, 21).unwrap().is_empty());
 }
+
+#[test]
+fn blind_transfer_to_an_agent_then_back_to_the_queue_when_unanswered() {
+    let mut c = center(Strategy::LongestIdle, 10_000);
+    login(&mut c, "a", 0);
+    login(&mut c, "b", 1);
+    login(&mut c, "c", 2);
+    arrive(&mut c, "call1", 1_000);
+    c.handle(Input::Answered { call_id: "call1".into(), agent_id: "a".into() }, 2_000).unwrap();
+    // Only the agent talking may transfer; the target must be free.
+    let wrong = c.handle(Input::Transfer { call_id: "call1".into(), agent_id: "b".into(), to: TransferTo::Queue("sales".into()) }, 3_000);
+    assert!(matches!(wrong, Err(AcdError::NotConnected { .. })));
+    let busy = c.handle(Input::Transfer { call_id: "call1".into(), agent_id: "a".into(), to: TransferTo::Agent("a".into()) }, 3_000);
+    assert!(matches!(busy, Err(AcdError::NotAvailable(_))));
+    // To c (not the longest idle): only c rings; a goes to wrap-up.
+    let out = c.handle(Input::Transfer { call_id: "call1".into(), agent_id: "a".into(), to: TransferTo::Agent("c".into()) }, 50_000).unwrap();
+    assert!(out.contains(&Action::Transferred { call_id: "call1".into(), agent_id: "a".into() }));
+    assert_eq!(offers(&out), vec![offer("call1", "c")]);
+    assert!(matches!(c.agent_state("a"), AgentState::WrapUp { .. }));
+    // Next: a's wrap-up (60 s), then c's ring timeout (70 s); the maximum wait counts from
+    // the transfer (170 s), not from the arrival (121 s).
+    assert_eq!(c.next_deadline(), Some(60_000));
+    c.tick(60_000);
+    assert_eq!(c.next_deadline(), Some(50_000 + RING));
+    // c lets it ring out: it goes to the queue (b), not back to c alone.
+    let out = c.tick(50_000 + RING);
+    assert_eq!(offers(&out), vec![offer("call1", "b")]);
+    c.handle(Input::Answered { call_id: "call1".into(), agent_id: "b".into() }, 71_000).unwrap();
+    assert_eq!(c.agent_state("b"), AgentState::OnCall { call_id: "call1".into(), since: 71_000 });
+}
+
+#[test]
+fn blind_transfer_to_a_queue_resets_the_maximum_wait() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    c.set_queue(QueueConfig { id: "billing".into(), strategy: Strategy::LongestIdle, ring_timeout_ms: RING, max_wait_ms: MAX_WAIT, wrap_up_ms: 0 });
+    login(&mut c, "a", 0);
+    arrive(&mut c, "call1", 0);
+    c.handle(Input::Answered { call_id: "call1".into(), agent_id: "a".into() }, 1_000).unwrap();
+    let out = c.handle(Input::Transfer { call_id: "call1".into(), agent_id: "a".into(), to: TransferTo::Queue("billing".into()) }, 200_000).unwrap();
+    assert!(offers(&out).is_empty(), "nobody serves billing yet");
+    assert_eq!(c.waiting("billing").len(), 1);
+    assert_eq!(c.agent_state("a"), AgentState::Available { since: 200_000 });
+    assert!(c.tick(200_000 + MAX_WAIT - 1).is_empty());
+    assert!(c.tick(200_000 + MAX_WAIT).contains(&Action::ReleaseMaxWait { call_id: "call1".into() }));
+    assert!(matches!(c.handle(Input::Transfer { call_id: "x".into(), agent_id: "a".into(), to: TransferTo::Queue("nope".into()) }, 1), Err(AcdError::NotConnected { .. })));
+}

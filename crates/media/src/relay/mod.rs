@@ -302,6 +302,7 @@ impl RelayStats {
 
 enum Control {
     Update(Side, LegMedia),
+    Replace(Side, LegIo, LegMedia),
     Hold(bool),
     Stop,
 }
@@ -316,6 +317,7 @@ impl std::fmt::Debug for Control {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Control::Update(side, m) => write!(f, "Update({side:?}, {m:?})"),
+            Control::Replace(side, _, m) => write!(f, "Replace({side:?}, {m:?})"),
             Control::Hold(on) => write!(f, "Hold({on})"),
             Control::Stop => write!(f, "Stop"),
         }
@@ -326,6 +328,12 @@ impl BridgeHandle {
     /// New negotiated media for one leg (a re-INVITE: hold, resume, new address or codec).
     pub fn update(&self, side: Side, media: LegMedia) {
         let _ = self.ctl.send(Control::Update(side, media));
+    }
+
+    /// Puts a different peer on one side (a transfer): its packets and socket replace the old
+    /// ones, which are dropped; the stream the other side receives stays continuous.
+    pub fn replace(&self, side: Side, io: impl Into<LegIo>, media: LegMedia) {
+        let _ = self.ctl.send(Control::Replace(side, io.into(), media));
     }
 
     /// Holds (or resumes) the call from the middle: while held nothing is relayed either way
@@ -405,6 +413,14 @@ async fn run(mut legs: [Leg; 2], options: BridgeOptions, events: EventSink, mut 
                 Some(Control::Update(side, media)) => {
                     let leg = &mut legs[index(side)];
                     leg.media = media;
+                    leg.last_packet = Instant::now();
+                    leg.reported_dead = false;
+                }
+                Some(Control::Replace(side, io, media)) => {
+                    let leg = &mut legs[index(side)];
+                    leg.io = io;
+                    leg.media = media;
+                    leg.dtmf = DtmfDetector::default();
                     leg.last_packet = Instant::now();
                     leg.reported_dead = false;
                 }

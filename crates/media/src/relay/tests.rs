@@ -171,3 +171,32 @@ async fn a_packet_leg_relays_over_channels_both_ways() {
     let samples: Vec<i16> = p.payload(&pkt).iter().map(|&b| crate::g711::ulaw_to_linear(b)).collect();
     assert_eq!(dominant(&samples, &[440.0, 1000.0, 2000.0]), Some(2000.0));
 }
+
+#[tokio::test]
+async fn a_leg_can_be_replaced_and_the_other_side_hears_one_stream() {
+    let pool = PortPool::new(LOOPBACK, 41_500, 41_599);
+    let (caller, caller_addr) = peer().await;
+    let a = pool.bind().unwrap();
+    let (first_tx, first_rx) = tokio::sync::mpsc::channel(16);
+    let (first_out, _first_in) = tokio::sync::mpsc::channel(16);
+    let (sink, _) = collecting();
+    let bridge = bridge(
+        (a, LegMedia::new(PT_PCMU, None, Some(caller_addr))),
+        (PacketPort { from_peer: first_rx, to_peer: first_out }, LegMedia::packets(PT_PCMU, None)),
+        BridgeOptions { dead_peer: Duration::ZERO },
+        sink,
+    );
+    first_tx.send(build(false, PT_PCMU, 100, 16_000, 0x1111, &[0xFF; 160])).await.unwrap();
+    let before = RtpPacket::parse(&recv(&caller).await).unwrap();
+    // A second agent takes over: their packets reach the caller under the same SSRC, the
+    // sequence simply continuing.
+    let (second_tx, second_rx) = tokio::sync::mpsc::channel(16);
+    let (second_out, _second_in) = tokio::sync::mpsc::channel(16);
+    bridge.replace(Side::B, PacketPort { from_peer: second_rx, to_peer: second_out }, LegMedia::packets(PT_PCMU, None));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    second_tx.send(build(false, PT_PCMU, 7, 555, 0x2222, &[0xFF; 160])).await.unwrap();
+    let after = RtpPacket::parse(&recv(&caller).await).unwrap();
+    assert_eq!(after.ssrc, before.ssrc);
+    assert_eq!(after.sequence, before.sequence.wrapping_add(1));
+    assert!(first_tx.send(build(false, PT_PCMU, 101, 16_160, 0x1111, &[0xFF; 160])).await.is_err(), "the first agent's port is gone");
+}

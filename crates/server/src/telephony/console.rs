@@ -10,8 +10,9 @@
 use std::sync::Arc;
 
 use switchboard_api::card::ClientCard;
-use switchboard_api::telephony::{AgentMessage, ConsoleCommand, ConsoleOutbox, WithdrawReason};
-use switchboard_core::acd::{AgentState, Input};
+use serde_json::json;
+use switchboard_api::telephony::{AgentMessage, ConsoleCommand, ConsoleOutbox, TransferTarget, WithdrawReason};
+use switchboard_core::acd::{AgentState, Input, TransferTo};
 use switchboard_webrtc::{AgentPeer, PeerEvent, PeerReport};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -165,6 +166,19 @@ impl Switch {
                     self.tell(&user_id, AgentMessage::Error { message: "no such call on this console".into() });
                 }
             }
+            ConsoleCommand::Transfer { call_id, to } => {
+                let (to, detail) = match to {
+                    TransferTarget::Agent(id) => (TransferTo::Agent(id.clone()), json!({"to_agent": id})),
+                    TransferTarget::Queue(id) => (TransferTo::Queue(id.clone()), json!({"to_queue": id})),
+                };
+                match self.cc.handle(Input::Transfer { call_id: call_id.clone(), agent_id: user_id.clone(), to }, now) {
+                    Ok(actions) => {
+                        self.event(&call_id, "transferred", Some(&user_id), detail);
+                        self.apply(actions);
+                    }
+                    Err(e) => self.tell(&user_id, AgentMessage::Error { message: format!("cannot transfer: {e}") }),
+                }
+            }
             ConsoleCommand::Hold { call_id, on } => {
                 if !self.edge.hold_by_agent(&call_id, &user_id, on) {
                     self.tell(&user_id, AgentMessage::Error { message: "no such call on this console".into() });
@@ -215,6 +229,21 @@ impl Switch {
         info!(user_id, connected, "softphone");
         self.tell(user_id, AgentMessage::Softphone { state: if connected { "connected" } else { "lost" } });
         if connected { self.browser_reachable(user_id) } else { self.browser_unreachable(user_id) }
+    }
+
+    /// Takes the caller off the agent who transferred the call; the core offers it on.
+    pub(super) fn transferred(&mut self, call_id: &str, agent_id: &str) {
+        if let Err(e) = self.edge.park(call_id, agent_id) {
+            warn!(call_id, agent_id, error = %e, "cannot take the call off the agent");
+        }
+        if let Some(softphone) = self.softphones.get(agent_id) {
+            softphone.peer.detach();
+        }
+        if let Some(info) = self.calls.get_mut(call_id) {
+            info.agent = None;
+            info.transferred = true;
+        }
+        self.tell(agent_id, AgentMessage::Ended { call_id: call_id.to_owned(), by: "transfer" });
     }
 
     /// Whether the agent can take a call in the browser now.

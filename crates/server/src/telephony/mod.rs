@@ -158,6 +158,8 @@ struct CallInfo {
     ringing: HashSet<String>,
     /// The agent it is connected to.
     agent: Option<String>,
+    /// Handed on by an agent (blind transfer): answered before.
+    transferred: bool,
 }
 
 /// How an agent takes calls.
@@ -173,6 +175,7 @@ enum Write {
     Create(NewCall),
     Event { call_id: String, at: i64, kind: &'static str, agent_id: Option<String>, detail: Value },
     Answered { call_id: String, agent_id: String, at: i64 },
+    TransferredTo { call_id: String, agent_id: String, at: i64 },
     Ended { call_id: String, at: i64, reason: &'static str, hold_ms: i64 },
     SipCode { call_id: String, code: i64 },
 }
@@ -184,6 +187,7 @@ async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<Write>) {
             Write::Create(new) => store.create_call(new).await.map(|_| ()),
             Write::Event { call_id, at, kind, agent_id, detail } => store.add_call_event(&call_id, at, kind, agent_id.as_deref(), detail).await,
             Write::Answered { call_id, agent_id, at } => store.call_answered(&call_id, &agent_id, at).await.map(|_| ()),
+            Write::TransferredTo { call_id, agent_id, at } => store.call_transferred_to(&call_id, &agent_id, at).await,
             Write::Ended { call_id, at, reason, hold_ms } => store.call_ended(&call_id, at, reason, hold_ms).await.map(|_| ()),
             Write::SipCode { call_id, code } => store.set_call_sip_code(&call_id, code).await,
         };
@@ -478,11 +482,17 @@ impl Switch {
                 }
                 Action::Connect { call_id, agent_id } => match self.connect(&call_id, &agent_id) {
                     Ok(()) => {
+                        let mut transferred = false;
                         if let Some(info) = self.calls.get_mut(&call_id) {
                             info.ringing.remove(&agent_id);
                             info.agent = Some(agent_id.clone());
+                            transferred = info.transferred;
                         }
-                        self.write(Write::Answered { call_id, agent_id, at: now });
+                        if transferred {
+                            self.write(Write::TransferredTo { call_id, agent_id, at: now });
+                        } else {
+                            self.write(Write::Answered { call_id, agent_id, at: now });
+                        }
                     }
                     Err(e) => {
                         warn!(call_id, agent_id, error = %e, "cannot connect");
@@ -500,9 +510,11 @@ impl Switch {
                     self.write(Write::Ended { call_id, at: now, reason: "max_wait", hold_ms: 0 });
                 }
                 Action::Abandoned { call_id } => {
-                    self.calls.remove(&call_id);
-                    self.write(Write::Ended { call_id, at: now, reason: "abandoned", hold_ms: 0 });
+                    // A caller who hangs up while being transferred had been answered.
+                    let reason = if self.calls.remove(&call_id).is_some_and(|i| i.transferred) { "caller_hangup" } else { "abandoned" };
+                    self.write(Write::Ended { call_id, at: now, reason, hold_ms: 0 });
                 }
+                Action::Transferred { call_id, agent_id } => self.transferred(&call_id, &agent_id),
                 Action::AgentChanged { agent_id, state } => {
                     debug!(agent_id, state = state.name(), "agent state");
                     self.tell(&agent_id, AgentMessage::State { state });

@@ -162,7 +162,7 @@ impl SipEdge {
         if let Ok(mut calls) = self.inner.calls.lock() {
             calls.insert(
                 call_id.clone(),
-                Call { caller: dialog.clone(), caller_answer: answer, caller_socket: Some(socket), ringing_sent: false, offers: HashMap::new(), connected: None, sdp_version: 1 },
+                Call { caller: dialog.clone(), caller_answer: answer, caller_socket: Some(socket), ringing_sent: false, offers: HashMap::new(), connected: None, parked: None, sdp_version: 1 },
             );
         }
         tokio::spawn(dialog_states(Arc::downgrade(&self.inner), call_id.clone(), Leg::Caller(dialog.id()), state_rx));

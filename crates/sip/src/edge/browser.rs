@@ -1,14 +1,14 @@
 //! Agents in the browser: their leg is not a SIP dialog but a packet port the WebRTC edge
 //! hands over ([`PacketPort`]). Ringing them is the server's business (a card on their
 //! WebSocket); the edge only sends 180 to the caller, answers the caller when the agent takes
-//! the call, bridges, and ends or holds the call on the agent's word.
+//! the call, bridges, and ends or holds the call on the agent's word. Blind transfer (`park`)
+//! works for both kinds of agent: the caller is taken off one and bridged to the next.
 
-use std::sync::Arc;
 
-use rsipstack::sip::Header;
-use switchboard_media::relay::{self, BridgeOptions, LegMedia, PacketPort};
+use switchboard_media::relay::{LegMedia, PT_PCMU, PacketPort, Side};
+use tokio::sync::mpsc;
 
-use super::{Connected, EdgeError, EdgeEvent, EndedBy, Hangup, Offer, Party, SipEdge, finish, leg_media, media_sink, session_id, sip_err};
+use super::{Connected, EdgeError, EdgeEvent, EndedBy, Hangup, Offer, Parked, Party, SipEdge, finish, sip_err};
 
 impl SipEdge {
     /// Records that `agent_id` (a browser agent) is being offered `call_id`; the first offer
@@ -32,14 +32,31 @@ impl SipEdge {
         if call.offers.remove(agent_id).is_none() {
             return Err(EdgeError::NotAnswered { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() });
         }
-        let caller_socket = call.caller_socket.take().ok_or_else(|| EdgeError::NoCall(call_id.to_owned()))?;
-        call.sdp_version += 1;
-        let body = call.caller_answer.to_sdp((self.inner.config.advertised_ip, caller_socket.port()), session_id(), call.sdp_version);
-        call.caller.accept(Some(vec![Header::ContentType("application/sdp".into())]), Some(body.into_bytes())).map_err(sip_err)?;
-        let caller_port = caller_socket.port();
-        let sink = media_sink(Arc::downgrade(&self.inner), call_id.to_owned());
-        let bridge = relay::bridge((caller_socket, leg_media(&call.caller_answer)), (port, media), BridgeOptions { dead_peer: self.inner.config.dead_peer }, sink);
+        let (bridge, caller_port) = call.attach_agent(&self.inner, call_id, port.into(), media)?;
         call.connected = Some(Connected { agent_id: agent_id.to_owned(), agent_dialog: None, bridge, caller_on_hold: false, agent_on_hold: false, caller_port, agent_port: 0 });
+        Ok(())
+    }
+
+    /// Blind transfer: takes the caller off `agent_id` (BYE to a SIP phone; a browser's port
+    /// is dropped). The caller stays answered, hearing nothing, until the next agent is
+    /// connected with [`connect`](Self::connect) or [`connect_browser`](Self::connect_browser).
+    pub fn park(&self, call_id: &str, agent_id: &str) -> Result<(), EdgeError> {
+        let mut calls = self.inner.calls.lock().map_err(|_| EdgeError::NoCall(call_id.to_owned()))?;
+        let call = calls.get_mut(call_id).ok_or_else(|| EdgeError::NoCall(call_id.to_owned()))?;
+        let Some(connected) = call.connected.take_if(|c| c.agent_id == agent_id) else {
+            return Err(EdgeError::NotAnswered { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() });
+        };
+        // Nobody on the agent's side: a port whose far ends are gone, expected to be silent.
+        let (_, from_peer) = mpsc::channel(1);
+        let (to_peer, _) = mpsc::channel(1);
+        let nobody = LegMedia { send: false, expect_packets: false, ..LegMedia::packets(PT_PCMU, None) };
+        connected.bridge.replace(Side::B, PacketPort { from_peer, to_peer }, nobody);
+        call.parked = Some(Parked { bridge: connected.bridge, caller_port: connected.caller_port });
+        if let Some(dialog) = connected.agent_dialog {
+            tokio::spawn(async move {
+                let _ = dialog.bye().await;
+            });
+        }
         Ok(())
     }
 

@@ -243,7 +243,39 @@ struct Call {
     ringing_sent: bool,
     offers: HashMap<String, Offer>,
     connected: Option<Connected>,
+    /// Answered, between two agents (a blind transfer): the bridge keeps the caller's socket.
+    parked: Option<Parked>,
     sdp_version: u64,
+}
+
+/// A caller taken off one agent and waiting for the next.
+struct Parked {
+    bridge: BridgeHandle,
+    caller_port: u16,
+}
+
+impl Call {
+    /// Puts an agent's leg on the caller: the first time, 200 OK with SDP to the caller and a
+    /// new bridge; after a transfer, the parked bridge's agent side is replaced. Returns the
+    /// bridge and our port towards the caller.
+    fn attach_agent(&mut self, inner: &Arc<Inner>, call_id: &str, io: relay::LegIo, media: LegMedia) -> Result<(BridgeHandle, u16), EdgeError> {
+        if let Some(parked) = self.parked.take() {
+            parked.bridge.replace(Side::B, io, media);
+            return Ok((parked.bridge, parked.caller_port));
+        }
+        let caller_socket = self.caller_socket.take().ok_or_else(|| EdgeError::NoCall(call_id.to_owned()))?;
+        self.sdp_version += 1;
+        let body = self.caller_answer.to_sdp((inner.config.advertised_ip, caller_socket.port()), session_id(), self.sdp_version);
+        self.caller.accept(Some(vec![Header::ContentType("application/sdp".into())]), Some(body.into_bytes())).map_err(sip_err)?;
+        let caller_port = caller_socket.port();
+        let sink = media_sink(Arc::downgrade(inner), call_id.to_owned());
+        let bridge = relay::bridge((caller_socket, leg_media(&self.caller_answer)), (io, media), BridgeOptions { dead_peer: inner.config.dead_peer }, sink);
+        Ok((bridge, caller_port))
+    }
+
+    fn answered(&self) -> bool {
+        self.caller_socket.is_some() || self.parked.is_some()
+    }
 }
 
 struct Inner {
@@ -442,26 +474,15 @@ impl SipEdge {
         let call = calls.get_mut(call_id).ok_or_else(|| EdgeError::NoCall(call_id.to_owned()))?;
         let not_answered = || EdgeError::NotAnswered { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() };
         let ready = call.offers.get(agent_id).is_some_and(|o| o.answer.is_some() && o.socket.is_some() && o.dialog.is_some());
-        if !ready || call.caller_socket.is_none() {
+        if !ready || !call.answered() {
             return Err(not_answered());
         }
         let mut offer = call.offers.remove(agent_id).ok_or_else(not_answered)?;
-        let (Some(agent_answer), Some(agent_socket), Some(agent_dialog), Some(caller_socket)) =
-            (offer.answer.take(), offer.socket.take(), offer.dialog.take(), call.caller_socket.take())
-        else {
+        let (Some(agent_answer), Some(agent_socket), Some(agent_dialog)) = (offer.answer.take(), offer.socket.take(), offer.dialog.take()) else {
             return Err(not_answered());
         };
-        call.sdp_version += 1;
-        let body = call.caller_answer.to_sdp((self.inner.config.advertised_ip, caller_socket.port()), session_id(), call.sdp_version);
-        call.caller.accept(Some(vec![Header::ContentType("application/sdp".into())]), Some(body.into_bytes())).map_err(sip_err)?;
-        let (caller_port, agent_port) = (caller_socket.port(), agent_socket.port());
-        let sink = media_sink(Arc::downgrade(&self.inner), call_id.to_owned());
-        let bridge = relay::bridge(
-            (caller_socket, leg_media(&call.caller_answer)),
-            (agent_socket, leg_media(&agent_answer)),
-            BridgeOptions { dead_peer: self.inner.config.dead_peer },
-            sink,
-        );
+        let agent_port = agent_socket.port();
+        let (bridge, caller_port) = call.attach_agent(&self.inner, call_id, agent_socket.into(), leg_media(&agent_answer))?;
         call.connected = Some(Connected { agent_id: agent_id.to_owned(), agent_dialog: Some(agent_dialog), bridge, caller_on_hold: false, agent_on_hold: false, caller_port, agent_port });
         Ok(())
     }
@@ -602,6 +623,13 @@ fn finish(call: Call, hangup: Hangup) {
             let _ = dialog.bye().await;
         });
     };
+    if let Some(parked) = call.parked {
+        parked.bridge.stop();
+        if !matches!(hangup, Hangup::AgentOnly) {
+            bye(call.caller);
+        }
+        return;
+    }
     match (call.connected, hangup) {
         (Some(connected), _) => {
             connected.bridge.stop();
