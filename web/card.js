@@ -27,6 +27,7 @@ function contactBlock(match, index, w, lang) {
 <table>
 <tr><th>${w.company}</th><td class="contact-company">${esc(match.company?.name || '')}</td></tr>
 <tr><th>${w.owner}</th><td class="contact-owner">${esc(match.owner?.name || '')}</td></tr>
+<tr><th>${w.phones}</th><td>${(c.phones || []).map((p) => `${esc(p.number)} <button type="button" class="dial-phone" data-dial="${esc(p.number)}">${w.dial_button}</button>`).join('<br>')}</td></tr>
 ${custom}
 </table>
 <strong>${w.open_deals}</strong><ul class="deals">${deals}</ul>

@@ -43,10 +43,10 @@ function showError(text) {
 function showCall() {
   const phase = call ? call.phase : 'idle';
   ui.status.dataset.status = phase;
-  ui.status.textContent = phase === 'ringing' ? w.incoming : phase === 'connected' ? w.talking : phase === 'ended' ? w.call_ended : w.no_call;
+  ui.status.textContent = { ringing: w.incoming, dialing: w.dialing, connected: w.talking, ended: w.call_ended }[phase] || w.no_call;
   ui.number.textContent = call && phase !== 'ended' ? call.from : '';
   ui.answer.hidden = phase !== 'ringing';
-  ui.hangup.hidden = phase !== 'connected';
+  ui.hangup.hidden = phase !== 'connected' && phase !== 'dialing';
   ui.hold.hidden = phase !== 'connected';
   ui.mute.hidden = phase !== 'connected';
   ui.keypad.hidden = phase !== 'connected';
@@ -131,6 +131,11 @@ function onMessage(m) {
     case 'card':
       if (call && call.id === m.call_id) renderCard(ui.card, m.call_id, m.card, w, lang);
       break;
+    case 'dialing':
+      call = { id: m.call_id, from: m.to, phase: 'dialing', held: false, muted: false };
+      ui.card.innerHTML = '';
+      showCall();
+      break;
     case 'withdrawn':
       if (call && call.id === m.call_id) {
         call = null;
@@ -205,11 +210,22 @@ ui.keypad.addEventListener('click', (event) => {
   const digit = event.target.dataset && event.target.dataset.digit;
   if (digit) softphone.dtmf(digit);
 });
-$('dial-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const response = await fetch('/api/calls/dial', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ number: $('dial-number').value }) });
+async function dial(number) {
+  const response = await fetch('/api/calls/dial', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ number }) });
   const body = await response.json().catch(() => ({}));
   showError(response.ok ? '' : `${w.error}: ${body.message || body.error || response.status}`);
+}
+$('dial-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  dial($('dial-number').value);
+});
+// A phone on the card: call it back.
+ui.card.addEventListener('click', (event) => {
+  const number = event.target.dataset && event.target.dataset.dial;
+  if (number) {
+    event.stopPropagation();
+    dial(number);
+  }
 });
 $('sign-out').addEventListener('click', async () => {
   await fetch('/api/auth/logout', { method: 'POST' });

@@ -316,3 +316,37 @@ pub(crate) async fn transfer_to_a_second_browser_agent_keeps_audio_flowing() {
     driver.quit().await;
     gw.stop().await;
 }
+
+/// Click-to-call from the console: the customer is called through the PBX (SIPp, which
+/// challenges with 401) straight from the browser's softphone; both hear each other and the
+/// customer's hang-up ends the call in the page.
+pub(crate) async fn click_to_call_from_the_browser() {
+    let Scene { scratch, wav, caller_dir, mut driver } = Scene::new("browser-dial");
+    let pbx = SippRun { pause_ms: 4000, keys: vec![("password", "pbx-secret".into())], ..SippRun::new("pbx_customer.xml", &caller_dir) };
+    let gw = Gateway::start(GatewayOptions { outbound: Some((format!("sip:{{digits}}@127.0.0.1:{}", pbx.port), "pbx-secret".into())), ..GatewayOptions::default() }).await;
+    let anna = browser_agent(&gw, "anna", "Anna Operator").await;
+    gw.queue("100", &[&anna], json!({})).await;
+    let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
+    go_available(&mut driver, &a).await;
+    let capture = Capture::start(&scratch.0, &[pbx.media_port]).await;
+    let pbx_media = pbx.media_port;
+    let pbx = pbx.spawn();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    driver.must(json!({"cmd": "fill", "agent": a.name, "selector": "#dial-number", "value": "8 (916) 555-01-02"})).await;
+    driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#dial-button"})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]"})).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let stats = inbound_stats(&mut driver, &a).await;
+    assert!(stats["packets"].as_u64().unwrap_or(0) > 50 && stats["audioLevel"].as_f64().unwrap_or(0.0) > 0.01, "the agent hears the customer: {stats}");
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]", "timeout": 20000})).await;
+    assert!(pbx.wait(Duration::from_secs(20)).await, "the PBX saw an authenticated INVITE and the customer hung up");
+    assert_tone(&audio_to(&capture.stop().await, pbx_media), 2000.0, "the customer hears the browser agent");
+    let calls = gw.get(&gw.admin, "/api/calls").await;
+    let call = gw.wait_call_ended(calls["items"][0]["id"].as_str().unwrap()).await;
+    assert_eq!((call["call"]["direction"].as_str(), call["call"]["to_e164"].as_str()), (Some("outbound"), Some("+79165550102")));
+    assert_eq!(call["call"]["agent_id"], anna.as_str());
+    assert_eq!(call["call"]["end_reason"], "caller_hangup");
+    driver.quit().await;
+    gw.stop().await;
+}

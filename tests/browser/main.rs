@@ -29,6 +29,7 @@ fn scenarios() -> Vec<Scenario> {
         ("ring_all_first_answer_wins_and_agent_hangs_up", || Box::pin(calls::ring_all_first_answer_wins_and_agent_hangs_up())),
         ("websocket_reconnects_and_resumes", || Box::pin(calls::websocket_reconnects_and_resumes())),
         ("transfer_to_a_second_browser_agent_keeps_audio_flowing", || Box::pin(calls::transfer_to_a_second_browser_agent_keeps_audio_flowing())),
+        ("click_to_call_from_the_browser", || Box::pin(calls::click_to_call_from_the_browser())),
     ]
 }
 

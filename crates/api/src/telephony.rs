@@ -270,6 +270,13 @@ pub enum AgentMessage {
         /// Why.
         reason: WithdrawReason,
     },
+    /// The agent's outbound call is ringing the customer.
+    Dialing {
+        /// Call.
+        call_id: String,
+        /// The customer's number.
+        to: String,
+    },
     /// The agent is talking with the caller.
     Connected {
         /// Call.
@@ -288,7 +295,8 @@ pub enum AgentMessage {
     Ended {
         /// Call.
         call_id: String,
-        /// `caller`, `agent`, `media_timeout` or `transfer` (the agent handed it on).
+        /// `caller`, `agent`, `media_timeout`, `transfer` (the agent handed it on), or how an
+        /// outbound call failed (`busy`, `no_answer`, `declined`, `failed`, `agent_cancelled`).
         by: &'static str,
     },
     /// A command failed.

@@ -96,6 +96,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("dial_button", "Call", "Позвонить"),
     ("error", "Error", "Ошибка"),
     ("call_form", "After-call form", "Итоги звонка"),
+    ("dialing", "Calling…", "Вызов…"),
+    ("phones", "Phones", "Телефоны"),
     ("transfer", "Transfer", "Перевести"),
     ("transfer_to", "Transfer to", "Перевести на"),
     ("agents", "Agents", "Операторы"),

@@ -231,6 +231,19 @@ impl Switch {
         if connected { self.browser_reachable(user_id) } else { self.browser_unreachable(user_id) }
     }
 
+    /// Click-to-call from the browser: the softphone is the agent's leg; the customer is called
+    /// at once.
+    pub(super) fn dial_browser(&mut self, call_id: &str, agent_id: &str, e164: &str, target: switchboard_sip::edge::DialTarget) -> Result<(), String> {
+        let peer = self.softphones.get(agent_id).map(|s| Arc::clone(&s.peer)).ok_or("the agent has no softphone connection")?;
+        let (port, media) = peer.attach();
+        if let Err(e) = self.edge.dial_browser(call_id, agent_id, port, media, target) {
+            peer.detach();
+            return Err(e.to_string());
+        }
+        self.tell(agent_id, AgentMessage::Dialing { call_id: call_id.to_owned(), to: e164.to_owned() });
+        Ok(())
+    }
+
     /// Takes the caller off the agent who transferred the call; the core offers it on.
     pub(super) fn transferred(&mut self, call_id: &str, agent_id: &str) {
         if let Err(e) = self.edge.park(call_id, agent_id) {

@@ -409,7 +409,11 @@ impl Switch {
             }
             EdgeEvent::OutboundConnected { call_id } => {
                 if let Some(agent_id) = self.outbound_agents.get(&call_id).cloned() {
-                    self.calls.insert(call_id.clone(), CallInfo::default());
+                    let info = self.calls.entry(call_id.clone()).or_default();
+                    if info.agent.is_some() {
+                        let to = info.from.clone();
+                        self.tell(&agent_id, AgentMessage::Connected { call_id: call_id.clone(), from: to });
+                    }
                     self.write(Write::Answered { call_id, agent_id, at: now });
                 }
             }
@@ -418,6 +422,12 @@ impl Switch {
                     self.write(Write::SipCode { call_id: call_id.clone(), code: i64::from(code) });
                 }
                 self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: outcome.as_str(), hold_ms: 0 });
+                if let Some(agent) = self.calls.remove(&call_id).and_then(|i| i.agent) {
+                    if let Some(softphone) = self.softphones.get(&agent) {
+                        softphone.peer.detach();
+                    }
+                    self.tell(&agent, AgentMessage::Ended { call_id: call_id.clone(), by: outcome.as_str() });
+                }
                 if let Some(agent_id) = self.outbound_agents.remove(&call_id)
                     && let Ok(actions) = self.cc.handle(Input::OutboundEnded { agent_id }, now)
                 {
@@ -576,7 +586,9 @@ impl Switch {
     /// Click-to-call: logs the call, marks the agent busy, and rings their phone.
     async fn dial(&mut self, user_id: &str, e164: &str) -> Result<String, String> {
         let config = self.outbound.clone().ok_or("click-to-call is not configured (sip.outbound.target)")?;
-        let uri = self.agent_target(user_id).await?;
+        // The browser's softphone when it is connected, else the agent's SIP phone.
+        let browser = self.browser_ready(user_id);
+        let uri = if browser { String::new() } else { self.agent_target(user_id).await? };
         let logged_in = !matches!(self.cc.agent_state(user_id), AgentState::Offline);
         let now = now_ms();
         let call_id = switchboard_core::new_id();
@@ -602,15 +614,25 @@ impl Switch {
             ring_timeout: config.ring_timeout,
         };
         self.outbound_agents.insert(call_id.clone(), user_id.to_owned());
-        if let Err(e) = self.edge.dial(&call_id, user_id, &uri, target) {
+        self.calls.insert(call_id.clone(), CallInfo { from: e164.to_owned(), agent: browser.then(|| user_id.to_owned()), ..CallInfo::default() });
+        let dialed = if browser {
+            self.build_card(call_id.clone(), e164.to_owned());
+            self.dial_browser(&call_id, user_id, e164, target)
+        } else {
+            self.edge.dial(&call_id, user_id, &uri, target).map_err(|e| e.to_string())
+        };
+        if let Err(e) = dialed {
+            self.calls.remove(&call_id);
             self.outbound_agents.remove(&call_id);
             self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: "failed", hold_ms: 0 });
             if logged_in && let Ok(actions) = self.cc.handle(Input::OutboundEnded { agent_id: user_id.to_owned() }, now) {
                 self.apply(actions);
             }
-            return Err(e.to_string());
+            return Err(e);
         }
-        self.event(&call_id, "dialing_agent", Some(user_id), json!({"to": e164}));
+        if !browser {
+            self.event(&call_id, "dialing_agent", Some(user_id), json!({"to": e164}));
+        }
         Ok(call_id)
     }
 

@@ -67,7 +67,8 @@ impl SipEdge {
             let Ok(mut calls) = self.inner.calls.lock() else { return false };
             let ours = calls.get(call_id).and_then(|c| c.connected.as_ref()).is_some_and(|c| c.agent_id == agent_id);
             if !ours {
-                return false;
+                drop(calls);
+                return self.hangup_outbound_by_agent(call_id, agent_id);
             }
             calls.remove(call_id)
         };
@@ -79,11 +80,20 @@ impl SipEdge {
 
     /// The browser agent puts the caller on hold (or resumes): nothing is relayed meanwhile.
     pub fn hold_by_agent(&self, call_id: &str, agent_id: &str, on: bool) -> bool {
-        let changed = {
-            let Ok(mut calls) = self.inner.calls.lock() else { return false };
-            let Some(connected) = calls.get_mut(call_id).and_then(|c| c.connected.as_mut()).filter(|c| c.agent_id == agent_id) else { return false };
+        let hold = |connected: &mut Connected| {
             connected.bridge.hold(on);
             std::mem::replace(&mut connected.agent_on_hold, on) != on
+        };
+        let inbound = self.inner.calls.lock().ok().and_then(|mut calls| calls.get_mut(call_id).and_then(|c| c.connected.as_mut()).filter(|c| c.agent_id == agent_id).map(hold));
+        let changed = match inbound {
+            Some(changed) => changed,
+            None => {
+                let outbound = self.inner.outbound.lock().ok().and_then(|mut out| out.get_mut(call_id).and_then(|c| c.connected.as_mut()).filter(|c| c.agent_id == agent_id).map(hold));
+                match outbound {
+                    Some(changed) => changed,
+                    None => return false,
+                }
+            }
         };
         if changed {
             self.emit(EdgeEvent::Hold { call_id: call_id.to_owned(), by: Party::Agent, on });

@@ -1,6 +1,7 @@
 //! Click-to-call: ring the agent's phone first; when the agent answers, call the customer
 //! through the PBX (answering its 401/407 challenges); when the customer answers, bridge the
-//! two. Each step's failure ends the call with an outcome the call log keeps.
+//! two. Each step's failure ends the call with an outcome the call log keeps. A browser agent
+//! needs no ringing: their softphone's packet port is the agent's leg from the start.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{StatusCodeKind, Uri};
 use serde::Serialize;
-use switchboard_media::relay::{self, BridgeOptions, RtpSocket};
+use switchboard_media::relay::{self, BridgeOptions, LegMedia, PT_PCMA, PacketPort, RtpSocket};
 
 use super::{Connected, EdgeError, EdgeEvent, EndedBy, Inner, Leg, Party, SipEdge, contact_uri, dialog_states, leg_media, media_sink, session_id};
 use crate::sdp::{self, Answer, Codec, SessionDescription};
@@ -75,9 +76,11 @@ pub(super) struct Outbound {
     agent: Option<InviteDialog>,
     agent_socket: Option<RtpSocket>,
     agent_answer: Option<Answer>,
+    /// A browser agent's leg (instead of a phone's socket, dialog and answer).
+    agent_port: Option<(PacketPort, LegMedia)>,
     customer: Option<InviteDialog>,
     customer_socket: Option<RtpSocket>,
-    connected: Option<Connected>,
+    pub(super) connected: Option<Connected>,
     sdp_version: u64,
 }
 
@@ -94,13 +97,71 @@ impl SipEdge {
         if let Ok(mut out) = self.inner.outbound.lock() {
             out.insert(
                 call_id.to_owned(),
-                Outbound { agent_id: agent_id.to_owned(), target, agent: None, agent_socket: Some(socket), agent_answer: None, customer: None, customer_socket: None, connected: None, sdp_version: 1 },
+                Outbound {
+                    agent_id: agent_id.to_owned(),
+                    target,
+                    agent: None,
+                    agent_socket: Some(socket),
+                    agent_answer: None,
+                    agent_port: None,
+                    customer: None,
+                    customer_socket: None,
+                    connected: None,
+                    sdp_version: 1,
+                },
             );
         }
         // The agent's phone shows the customer's number as the caller.
         let from_user = uri_user(agent_uri_customer(&self.inner, call_id).as_deref().unwrap_or(&display));
         self.invite(call_id, Party::Agent, callee, &from_user, offer, None);
         Ok(())
+    }
+
+    /// Starts a click-to-call for a browser agent: calls the customer at once; their softphone
+    /// (`port`, negotiated as `media`) is bridged when the customer answers.
+    pub fn dial_browser(&self, call_id: &str, agent_id: &str, port: PacketPort, media: LegMedia, target: DialTarget) -> Result<(), EdgeError> {
+        Uri::try_from(target.uri.as_str()).map_err(|_| EdgeError::BadUri(target.uri.clone()))?;
+        let codec = if media.audio_pt == PT_PCMA { Codec::Pcma } else { Codec::Pcmu };
+        if let Ok(mut out) = self.inner.outbound.lock() {
+            out.insert(
+                call_id.to_owned(),
+                Outbound {
+                    agent_id: agent_id.to_owned(),
+                    target,
+                    agent: None,
+                    agent_socket: None,
+                    agent_answer: None,
+                    agent_port: Some((port, media)),
+                    customer: None,
+                    customer_socket: None,
+                    connected: None,
+                    sdp_version: 1,
+                },
+            );
+        }
+        self.call_customer(call_id, codec);
+        Ok(())
+    }
+
+    /// Ends a browser agent's click-to-call on their word: a connected call ends (`Ended`),
+    /// one still ringing the customer is cancelled (`OutboundFailed`, agent cancelled).
+    /// Returns whether the agent had such a call.
+    pub(super) fn hangup_outbound_by_agent(&self, call_id: &str, agent_id: &str) -> bool {
+        let Some(out) = self.inner.outbound.lock().ok().and_then(|mut o| {
+            let ours = o.get(call_id).is_some_and(|x| x.agent_id == agent_id);
+            if ours { o.remove(call_id) } else { None }
+        }) else {
+            return false;
+        };
+        let connected = out.connected.is_some();
+        end_outbound(out);
+        let call_id = call_id.to_owned();
+        self.emit(if connected {
+            EdgeEvent::Ended { call_id, by: EndedBy::Agent }
+        } else {
+            EdgeEvent::OutboundFailed { call_id, outcome: OutboundOutcome::AgentCancelled, code: None }
+        });
+        true
     }
 
     /// Ends a click-to-call from our side (BYE or CANCEL on both legs).
@@ -178,47 +239,32 @@ impl SipEdge {
         match party {
             Party::Agent => {
                 // Now the customer, preferring the law the agent's phone chose.
-                let next = self.inner.outbound.lock().ok().and_then(|mut o| {
-                    let out = o.get_mut(call_id)?;
-                    out.agent_answer = Some(answer.clone());
-                    Some(out.target.clone())
-                });
-                let Some(target) = next else {
+                let known = self.inner.outbound.lock().ok().and_then(|mut o| o.get_mut(call_id).map(|out| out.agent_answer = Some(answer.clone())));
+                if known.is_none() {
                     let d = dialog.clone();
                     tokio::spawn(async move {
                         let _ = d.bye().await;
                     });
                     return;
-                };
-                let socket = match self.inner.ports.bind() {
-                    Ok(s) => s,
-                    Err(_) => {
-                        self.outbound_failed(call_id, Party::Caller, Some(503));
-                        return;
-                    }
-                };
-                let offer = sdp::offer_sdp(answer.codec, (self.inner.config.advertised_ip, socket.port()), session_id(), 1);
-                if let Ok(mut o) = self.inner.outbound.lock()
-                    && let Some(out) = o.get_mut(call_id)
-                {
-                    out.customer_socket = Some(socket);
                 }
-                self.emit(EdgeEvent::DialingCustomer { call_id: call_id.to_owned() });
-                let credential = target.credential.map(|(username, password)| Credential { username, password, realm: None, auth_username: None });
-                match Uri::try_from(target.uri.as_str()) {
-                    Ok(uri) => self.invite(call_id, Party::Caller, uri, &target.caller_id, offer, credential),
-                    Err(_) => self.outbound_failed(call_id, Party::Caller, None),
-                }
+                self.call_customer(call_id, answer.codec);
             }
             Party::Caller => {
                 let sink = media_sink(Arc::downgrade(&self.inner), call_id.to_owned());
                 let dead_peer = self.inner.config.dead_peer;
                 let connected = self.inner.outbound.lock().ok().and_then(|mut o| {
                     let out = o.get_mut(call_id)?;
-                    let (agent_socket, customer_socket, agent_answer, agent) = (out.agent_socket.take()?, out.customer_socket.take()?, out.agent_answer.clone()?, out.agent.clone()?);
-                    let (caller_port, agent_port) = (customer_socket.port(), agent_socket.port());
-                    let bridge = relay::bridge((customer_socket, leg_media(&answer)), (agent_socket, leg_media(&agent_answer)), BridgeOptions { dead_peer }, sink);
-                    out.connected = Some(Connected { agent_id: out.agent_id.clone(), agent_dialog: Some(agent), bridge, caller_on_hold: false, agent_on_hold: false, caller_port, agent_port });
+                    let customer_socket = out.customer_socket.take()?;
+                    let caller_port = customer_socket.port();
+                    let (bridge, agent_dialog, agent_port) = match out.agent_port.take() {
+                        Some((port, media)) => (relay::bridge((customer_socket, leg_media(&answer)), (port, media), BridgeOptions { dead_peer }, sink), None, 0),
+                        None => {
+                            let (agent_socket, agent_answer, agent) = (out.agent_socket.take()?, out.agent_answer.clone()?, out.agent.clone()?);
+                            let agent_port = agent_socket.port();
+                            (relay::bridge((customer_socket, leg_media(&answer)), (agent_socket, leg_media(&agent_answer)), BridgeOptions { dead_peer }, sink), Some(agent), agent_port)
+                        }
+                    };
+                    out.connected = Some(Connected { agent_id: out.agent_id.clone(), agent_dialog, bridge, caller_on_hold: false, agent_on_hold: false, caller_port, agent_port });
                     Some(())
                 });
                 if connected.is_some() {
@@ -230,6 +276,30 @@ impl SipEdge {
                     });
                 }
             }
+        }
+    }
+
+    /// Calls the customer of click-to-call `call_id`, offering `codec` first.
+    fn call_customer(&self, call_id: &str, codec: Codec) {
+        let Some(target) = self.inner.outbound.lock().ok().and_then(|o| o.get(call_id).map(|out| out.target.clone())) else { return };
+        let socket = match self.inner.ports.bind() {
+            Ok(s) => s,
+            Err(_) => {
+                self.outbound_failed(call_id, Party::Caller, Some(503));
+                return;
+            }
+        };
+        let offer = sdp::offer_sdp(codec, (self.inner.config.advertised_ip, socket.port()), session_id(), 1);
+        if let Ok(mut o) = self.inner.outbound.lock()
+            && let Some(out) = o.get_mut(call_id)
+        {
+            out.customer_socket = Some(socket);
+        }
+        self.emit(EdgeEvent::DialingCustomer { call_id: call_id.to_owned() });
+        let credential = target.credential.map(|(username, password)| Credential { username, password, realm: None, auth_username: None });
+        match Uri::try_from(target.uri.as_str()) {
+            Ok(uri) => self.invite(call_id, Party::Caller, uri, &target.caller_id, offer, credential),
+            Err(_) => self.outbound_failed(call_id, Party::Caller, None),
         }
     }
 
