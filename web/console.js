@@ -155,6 +155,14 @@ function onMessage(m) {
     case 'ended':
       if (call && call.id === m.call_id) { call.phase = 'ended'; softphone.mute(false); showCall(); }
       break;
+    case 'task_due': {
+      const list = $('tasks-due');
+      if (!document.getElementById(`task-${m.id}`)) {
+        const due = m.due_at ? ` · ${new Date(m.due_at).toLocaleString(lang)}` : '';
+        list.insertAdjacentHTML('beforeend', `<li id="task-${esc(m.id)}" class="task-due">${esc(m.subject)}${esc(due)}</li>`);
+      }
+      break;
+    }
     case 'error': showError(m.message); break;
     default: break;
   }

@@ -38,6 +38,11 @@ fn caller(scenario: &'static str, dir: &Path, gw: &Gateway, number: &str) -> Sip
     run
 }
 
+/// Milliseconds since the epoch (task due times).
+fn epoch_ms() -> i64 {
+    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap()
+}
+
 /// Creates a browser agent (no SIP phone) and returns their id.
 async fn browser_agent(gw: &Gateway, login: &str, name: &str) -> String {
     let user = gw.post(&gw.admin, "/api/users", json!({"login": login, "name": name, "role": "operator", "password": AGENT_PASSWORD})).await;
@@ -238,8 +243,13 @@ pub(crate) async fn websocket_reconnects_and_resumes() {
     gw.queue("100", &[&anna], json!({"ring_timeout_ms": 30000})).await;
     gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]})).await;
     let Scene { scratch: _scratch, wav, caller_dir, mut driver } = Scene::new("browser-reconnect");
+    let overdue = epoch_ms() - 60_000;
+    gw.post(&gw.admin, "/api/tasks", json!({"subject": "Call back Ivanov", "assignee_id": anna, "due_at": overdue})).await;
+    gw.post(&gw.admin, "/api/tasks", json!({"subject": "Not yet", "assignee_id": anna, "due_at": overdue + 86_400_000})).await;
     let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
     go_available(&mut driver, &a).await;
+    // The live events include the agent's tasks that are due.
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#tasks-due .task-due", "text": "Call back Ivanov"})).await;
 
     let reconnect = async |driver: &mut Driver| {
         let before = driver.must(json!({"cmd": "eval", "agent": a.name, "js": "(() => { const s = window.switchboard.socket; s.close(); return s.url; })()"})).await;
@@ -249,6 +259,8 @@ pub(crate) async fn websocket_reconnects_and_resumes() {
     reconnect(&mut driver).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=available]"})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#softphone[data-state=connected]"})).await;
+    let due = driver.must(json!({"cmd": "eval", "agent": a.name, "js": "[...document.querySelectorAll('#tasks-due .task-due')].map((e) => e.textContent.split(' · ')[0])"})).await;
+    assert_eq!(due, json!(["Call back Ivanov"]), "only the due task, once, after the reconnect too");
 
     let run = caller("caller_waits.xml", &caller_dir, &gw, "89161234567");
     let sipp = run.spawn();

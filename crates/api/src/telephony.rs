@@ -299,6 +299,12 @@ pub enum AgentMessage {
         /// outbound call failed (`busy`, `no_answer`, `declined`, `failed`, `agent_cancelled`).
         by: &'static str,
     },
+    /// An open task of the agent's is due (sent once per task and console).
+    TaskDue {
+        /// The task.
+        #[serde(flatten)]
+        task: Box<switchboard_core::entity::Task>,
+    },
     /// A command failed.
     Error {
         /// What went wrong, for the agent.

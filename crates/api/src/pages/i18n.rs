@@ -97,6 +97,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("error", "Error", "Ошибка"),
     ("call_form", "After-call form", "Итоги звонка"),
     ("dialing", "Calling…", "Вызов…"),
+    ("tasks_due", "Tasks due", "Задачи к выполнению"),
     ("phones", "Phones", "Телефоны"),
     ("transfer", "Transfer", "Перевести"),
     ("transfer_to", "Transfer to", "Перевести на"),

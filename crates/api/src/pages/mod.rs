@@ -163,6 +163,8 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
 <button type="button" id="go-pause">{pause}</button>
 <button type="button" id="go-offline">{go_offline}</button>
 </div>
+<h2>{tasks_due}</h2>
+<ul id="tasks-due"></ul>
 <h2>{dial}</h2>
 <form id="dial-form" class="row"><input id="dial-number" placeholder="+7 916 123-45-67" aria-label="{number}"><button type="submit" id="dial-button">{dial_button}</button></form>
 <p class="error" id="error" hidden></p>
@@ -225,6 +227,7 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
         mute = w("mute"),
         card = w("card"),
         call_form = w("call_form"),
+        tasks_due = w("tasks_due"),
         transfer = w("transfer"),
         transfer_to = w("transfer_to"),
         reason = w("reason"),

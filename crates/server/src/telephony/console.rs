@@ -13,6 +13,8 @@ use switchboard_api::card::ClientCard;
 use serde_json::json;
 use switchboard_api::telephony::{AgentMessage, ConsoleCommand, ConsoleOutbox, TransferTarget, WithdrawReason};
 use switchboard_core::acd::{AgentState, Input, TransferTo};
+use switchboard_core::entity::{Task, TaskStatus};
+use switchboard_store::{PageRequest, TaskFilter};
 use switchboard_webrtc::{AgentPeer, PeerEvent, PeerReport};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -36,7 +38,12 @@ pub(super) enum Internal {
     PeerAnswered { user_id: String, console_id: u64, result: Result<(AgentPeer, String), String> },
     /// A softphone's connection changed.
     Peer { user_id: String, report: PeerReport },
+    /// Open tasks of an agent that are due now.
+    TasksDue { user_id: String, tasks: Vec<Task> },
 }
+
+/// How often consoles are told about tasks that have come due.
+pub(super) const TASK_CHECK: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl Switch {
     pub(super) fn tell(&self, user_id: &str, message: AgentMessage) {
@@ -72,6 +79,9 @@ impl Switch {
             _ => {}
         }
         self.consoles.insert(user_id.clone(), (console_id, outbox));
+        // A new console is told every due task again.
+        self.tasks_told.remove(&user_id);
+        self.check_tasks(vec![user_id.clone()]);
         self.browser_reachable(&user_id);
     }
 
@@ -216,6 +226,16 @@ impl Switch {
                 }
             },
             Internal::Peer { user_id, report } => self.on_peer(&user_id, report),
+            Internal::TasksDue { user_id, tasks } => {
+                if !self.consoles.contains_key(&user_id) {
+                    return;
+                }
+                let told = self.tasks_told.entry(user_id.clone()).or_default();
+                let fresh: Vec<Task> = tasks.into_iter().filter(|t| told.insert(t.id.clone())).collect();
+                for task in fresh {
+                    self.tell(&user_id, AgentMessage::TaskDue { task: Box::new(task) });
+                }
+            }
         }
     }
 
@@ -299,6 +319,28 @@ impl Switch {
         if matches!(self.endpoints.get(agent_id), Some(Endpoint::Browser)) {
             self.tell(agent_id, AgentMessage::Withdrawn { call_id: call_id.to_owned(), reason });
         }
+    }
+
+    /// Looks up, off the switch task, the open tasks of `agents` that are due.
+    pub(super) fn check_tasks(&self, agents: Vec<String>) {
+        if agents.is_empty() {
+            return;
+        }
+        let store = self.store.clone();
+        let internal = self.internal.clone();
+        tokio::spawn(async move {
+            let now = now_ms();
+            for user_id in agents {
+                let filter = TaskFilter { assignee_id: Some(user_id.clone()), status: Some(TaskStatus::Open), due_before: Some(now + 1), ..Default::default() };
+                match store.list_tasks(&filter, PageRequest::new(Some(1), Some(100))).await {
+                    Ok(page) if !page.items.is_empty() => {
+                        let _ = internal.send(Internal::TasksDue { user_id, tasks: page.items });
+                    }
+                    Ok(_) => {}
+                    Err(e) => warn!(error = %e, "cannot read due tasks"),
+                }
+            }
+        });
     }
 
     /// Builds the card of a new call in the background.

@@ -74,6 +74,7 @@ impl Telephony {
             consoles: HashMap::new(),
             softphones: HashMap::new(),
             internal,
+            tasks_told: HashMap::new(),
         };
         for trunk in &settings.sip.trunks {
             if !trunk.queue.is_empty() {
@@ -217,8 +218,10 @@ struct Switch {
     consoles: HashMap<String, (u64, ConsoleOutbox)>,
     /// Agents' browser softphones.
     softphones: HashMap<String, Softphone>,
-    /// Results of background work (cards, softphone answers and states).
+    /// Results of background work (cards, softphone answers and states, due tasks).
     internal: mpsc::UnboundedSender<Internal>,
+    /// Due tasks each console has been told about.
+    tasks_told: HashMap<String, HashSet<String>>,
 }
 
 /// `[sip.outbound]`, checked.
@@ -242,6 +245,8 @@ fn outbound_settings(settings: &Settings) -> Option<OutboundConfig> {
 
 impl Switch {
     async fn run(mut self, mut events: mpsc::UnboundedReceiver<EdgeEvent>, mut requests: mpsc::UnboundedReceiver<TelephonyRequest>, mut internal: mpsc::UnboundedReceiver<Internal>) {
+        let mut task_check = tokio::time::interval(console::TASK_CHECK);
+        task_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let sleep = match self.cc.next_deadline() {
                 Some(at) => Duration::from_millis(u64::try_from((at - now_ms()).max(0)).unwrap_or(0)),
@@ -257,6 +262,7 @@ impl Switch {
                     None => break,
                 },
                 Some(i) = internal.recv() => self.on_internal(i),
+                _ = task_check.tick() => self.check_tasks(self.consoles.keys().cloned().collect()),
                 () = tokio::time::sleep(sleep) => {
                     let actions = self.cc.tick(now_ms());
                     self.apply(actions);
