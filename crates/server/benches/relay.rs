@@ -30,6 +30,10 @@ use switchboard_server::startup::Application;
 use switchboard_store::{Actor, NewQueue, NewUser, SipEndpoint};
 use tokio::sync::oneshot;
 
+#[path = "common/process.rs"]
+mod process;
+use process::{cpu_ticks_self, rss_kib};
+
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/sipp");
 /// Any valid argon2 PHC string: these agents never log in over HTTP.
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0C6Qb1/Vq2qkJ1a6Vv8wB0yq0pM2Q1mQ2m3n4o5p6q8";
@@ -43,13 +47,6 @@ impl Drop for Proc {
     }
 }
 
-fn cpu_ticks_self() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = after.split_whitespace().collect();
-    // Fields 14 and 15 of stat (utime, stime) are 12 and 13 after the ")".
-    f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-}
 
 fn machine_ticks() -> (u64, u64) {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
@@ -59,13 +56,6 @@ fn machine_ticks() -> (u64, u64) {
     (total, idle)
 }
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0)))
-        .unwrap_or(0)
-}
 
 /// Datagrams the kernel dropped on the gateway's RTP sockets (local ports in `ports`), from
 /// the per-socket `drops` column of /proc/net/udp. (SIPp does not read the RTP it receives,

@@ -41,7 +41,9 @@ async fn upgrade(State(state): State<AppState>, user: CurrentUser, headers: Head
     }
     let telephony = state.telephony().cloned().ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
     let user_id = user.id().to_owned();
-    Ok(ws.max_message_size(MAX_MESSAGE).on_upgrade(move |socket| serve(socket, user_id, telephony)))
+    // Console messages are small: small buffers keep an idle agent's socket cheap (the
+    // defaults are 128 KiB each way).
+    Ok(ws.max_message_size(MAX_MESSAGE).read_buffer_size(8 * 1024).write_buffer_size(8 * 1024).on_upgrade(move |socket| serve(socket, user_id, telephony)))
 }
 
 /// True when the request has no `Origin` (not a browser) or its host is the `Host` asked for.
