@@ -198,8 +198,15 @@ async function loadTransferTargets() {
 }
 
 $('transfer').addEventListener('click', () => {
+  if (!call) return;
+  const number = $('transfer-number').value.trim();
+  if (number) {
+    send({ type: 'transfer', call_id: call.id, to: { number } });
+    $('transfer-number').value = '';
+    return;
+  }
   const [kind, id] = $('transfer-target').value.split(':');
-  if (call && id) send({ type: 'transfer', call_id: call.id, to: { [kind]: id } });
+  if (id) send({ type: 'transfer', call_id: call.id, to: { [kind]: id } });
 });
 
 $('go-available').addEventListener('click', () => setState('available'));

@@ -362,3 +362,37 @@ pub(crate) async fn click_to_call_from_the_browser() {
     driver.quit().await;
     gw.stop().await;
 }
+
+/// Blind transfer to a number: the call leaves the call center through the PBX (SIPp, which
+/// challenges with 401 and answers playing 440 Hz); the caller then hears the number, and when
+/// it hangs up the caller gets the BYE.
+pub(crate) async fn transfer_to_a_number_through_the_pbx() {
+    let Scene { scratch, wav, caller_dir, mut driver } = Scene::new("browser-transfer-number");
+    let pbx = SippRun { pause_ms: 4000, keys: vec![("password", "pbx-secret".into())], ..SippRun::new("pbx_customer.xml", &scratch.tone_dir("target", 440.0)) };
+    let gw = Gateway::start(GatewayOptions { outbound: Some((format!("sip:{{digits}}@127.0.0.1:{}", pbx.port), "pbx-secret".into())), ..GatewayOptions::default() }).await;
+    let anna = browser_agent(&gw, "anna", "Anna Operator").await;
+    gw.queue("100", &[&anna], json!({"ring_timeout_ms": 30000})).await;
+    let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
+    go_available(&mut driver, &a).await;
+    let run = caller("caller_waits.xml", &caller_dir, &gw, "+79161234567");
+    let capture = Capture::start(&scratch.0, &[run.media_port]).await;
+    let media_port = run.media_port;
+    let (pbx, sipp) = (pbx.spawn(), run.spawn());
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ringing]"})).await;
+    driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#answer"})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]"})).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    driver.must(json!({"cmd": "fill", "agent": a.name, "selector": "#transfer-number", "value": "8 (495) 111-22-33"})).await;
+    driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#transfer"})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]"})).await;
+    assert!(pbx.wait(Duration::from_secs(30)).await, "the PBX saw an authenticated INVITE for the number, answered, and hung up");
+    assert!(sipp.wait(Duration::from_secs(15)).await, "the caller got the BYE when the number hung up");
+    assert_tone(&audio_to(&capture.stop().await, media_port), 440.0, "after the transfer the caller hears the number");
+    let calls = gw.get(&gw.admin, "/api/calls").await;
+    let call = gw.wait_call_ended(calls["items"][0]["id"].as_str().unwrap()).await;
+    assert_eq!(call["call"]["end_reason"], "transfer_target_hangup");
+    let transferred = call["events"].as_array().unwrap().iter().find(|e| e["kind"] == "transferred").cloned().unwrap_or_default();
+    assert_eq!(transferred["detail"]["to_number"], "+74951112233", "{call}");
+    driver.quit().await;
+    gw.stop().await;
+}

@@ -206,7 +206,7 @@ pub enum ConsoleCommand {
     },
 }
 
-/// Where a console transfers a call (`{"agent": id}` or `{"queue": id}`).
+/// Where a console transfers a call (`{"agent": id}`, `{"queue": id}` or `{"number": "..."}`).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum TransferTarget {
@@ -214,6 +214,8 @@ pub enum TransferTarget {
     Agent(String),
     /// A queue.
     Queue(String),
+    /// A phone number, through the PBX (the call leaves the call center).
+    Number(String),
 }
 
 /// Why a call stopped ringing on a console.

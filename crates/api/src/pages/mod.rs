@@ -181,6 +181,7 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
 </div>
 <div id="transfer-box" class="row" hidden>
 <select id="transfer-target" aria-label="{transfer_to}"></select>
+<input id="transfer-number" placeholder="{number}" aria-label="{number}" size="14">
 <button type="button" id="transfer">{transfer}</button>
 </div>
 <div id="keypad" class="keypad" hidden>{keypad}</div>

@@ -160,6 +160,8 @@ pub enum TransferTo {
     Queue(String),
     /// To one agent; if they do not answer, to the call's queue.
     Agent(String),
+    /// Out of the call center (a phone number): the call leaves the queues.
+    External,
 }
 
 /// Why an offer stopped.
@@ -445,6 +447,12 @@ impl CallCenter {
             return Err(not_connected());
         }
         let old_queue = call.queue_id.clone();
+        let wrap_up_ms = self.queues.get(&old_queue).map_or(0, |q| q.wrap_up_ms);
+        if to == TransferTo::External {
+            self.calls.remove(call_id);
+            out.push(Action::Transferred { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() });
+            return self.move_agent(agent_id, &AgentEvent::CallEnded { wrap_up_ms }, now, out);
+        }
         let (queue_id, only_agent) = match to {
             TransferTo::Queue(q) if self.queues.contains_key(&q) => (q, None),
             TransferTo::Queue(q) => return Err(AcdError::UnknownQueue(q)),
@@ -453,6 +461,7 @@ impl CallCenter {
                 Some(AgentState::Available { .. }) => (old_queue.clone(), Some(a)),
                 _ => return Err(AcdError::NotAvailable(a)),
             },
+            TransferTo::External => (old_queue.clone(), None),
         };
         if let Some(call) = self.calls.get_mut(call_id) {
             call.queue_id = queue_id;
@@ -462,7 +471,6 @@ impl CallCenter {
             call.waiting_since = now;
         }
         out.push(Action::Transferred { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() });
-        let wrap_up_ms = self.queues.get(&old_queue).map_or(0, |q| q.wrap_up_ms);
         self.move_agent(agent_id, &AgentEvent::CallEnded { wrap_up_ms }, now, out)
     }
 

@@ -229,3 +229,16 @@ fn blind_transfer_to_a_queue_resets_the_maximum_wait() {
     assert!(c.tick(200_000 + MAX_WAIT).contains(&Action::ReleaseMaxWait { call_id: "call1".into() }));
     assert!(matches!(c.handle(Input::Transfer { call_id: "x".into(), agent_id: "a".into(), to: TransferTo::Queue("nope".into()) }, 1), Err(AcdError::NotConnected { .. })));
 }
+
+#[test]
+fn blind_transfer_out_of_the_call_center_frees_the_agent() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    login(&mut c, "a", 0);
+    arrive(&mut c, "call1", 0);
+    c.handle(Input::Answered { call_id: "call1".into(), agent_id: "a".into() }, 1_000).unwrap();
+    let out = c.handle(Input::Transfer { call_id: "call1".into(), agent_id: "a".into(), to: TransferTo::External }, 9_000).unwrap();
+    assert!(out.contains(&Action::Transferred { call_id: "call1".into(), agent_id: "a".into() }));
+    assert_eq!(c.agent_state("a"), AgentState::Available { since: 9_000 });
+    assert!(c.waiting("sales").is_empty(), "the call left the queues");
+    assert!(matches!(c.handle(Input::CallEnded { call_id: "call1".into() }, 10_000), Err(AcdError::UnknownCall(_))));
+}

@@ -40,6 +40,8 @@ pub(super) enum Internal {
     Peer { user_id: String, report: PeerReport },
     /// Open tasks of an agent that are due now.
     TasksDue { user_id: String, tasks: Vec<Task> },
+    /// A transfer to a number has rung for the ring timeout.
+    TransferTimeout { call_id: String, leg: String },
 }
 
 /// How often consoles are told about tasks that have come due.
@@ -180,6 +182,10 @@ impl Switch {
                 let (to, detail) = match to {
                     TransferTarget::Agent(id) => (TransferTo::Agent(id.clone()), json!({"to_agent": id})),
                     TransferTarget::Queue(id) => (TransferTo::Queue(id.clone()), json!({"to_queue": id})),
+                    TransferTarget::Number(number) => {
+                        self.transfer_to_number(&user_id, &call_id, &number);
+                        return;
+                    }
                 };
                 match self.cc.handle(Input::Transfer { call_id: call_id.clone(), agent_id: user_id.clone(), to }, now) {
                     Ok(actions) => {
@@ -226,6 +232,7 @@ impl Switch {
                 }
             },
             Internal::Peer { user_id, report } => self.on_peer(&user_id, report),
+            Internal::TransferTimeout { call_id, leg } => self.transfer_timeout(&call_id, &leg),
             Internal::TasksDue { user_id, tasks } => {
                 if !self.consoles.contains_key(&user_id) {
                     return;

@@ -27,6 +27,7 @@ use tracing::{debug, info, warn};
 use crate::settings::Settings;
 
 mod console;
+mod transfer;
 
 use console::{Internal, Softphone};
 
@@ -161,6 +162,10 @@ struct CallInfo {
     agent: Option<String>,
     /// Handed on by an agent (blind transfer): answered before.
     transferred: bool,
+    /// Transferred out to this number leg (`number:+7...`).
+    external: Option<String>,
+    /// The number answered.
+    external_answered: bool,
 }
 
 /// How an agent takes calls.
@@ -365,6 +370,8 @@ impl Switch {
                 }
             }
             EdgeEvent::OfferRinging { call_id, agent_id } => self.event(&call_id, "ringing", Some(&agent_id), json!({})),
+            EdgeEvent::OfferAnswered { call_id, agent_id } if agent_id.starts_with(transfer::NUMBER_LEG) => self.external_answered(&call_id, &agent_id),
+            EdgeEvent::OfferFailed { call_id, agent_id, code } if agent_id.starts_with(transfer::NUMBER_LEG) => self.external_failed(&call_id, code),
             EdgeEvent::OfferAnswered { call_id, agent_id } => match self.cc.handle(Input::Answered { call_id: call_id.clone(), agent_id: agent_id.clone() }, now) {
                 Ok(actions) => self.apply(actions),
                 Err(e) => {
@@ -385,6 +392,7 @@ impl Switch {
                 let hold_ms = info.hold_ms + info.hold_since.map_or(0, |s| now - s);
                 let reason = match by {
                     EndedBy::Caller => "caller_hangup",
+                    EndedBy::Agent if info.external.is_some() => "transfer_target_hangup",
                     EndedBy::Agent => "agent_hangup",
                     EndedBy::MediaTimeout => "media_timeout",
                 };

@@ -388,6 +388,18 @@ impl SipEdge {
     /// Rings `agent_id` at `target` (a SIP URI) with call `call_id`. The first offer also sends
     /// 180 Ringing to the caller.
     pub fn offer(&self, call_id: &str, agent_id: &str, target: &str) -> Result<(), EdgeError> {
+        self.offer_with(call_id, agent_id, target, None)
+    }
+
+    /// Blind transfer to a number: rings `target` (a SIP URI at the PBX) as the leg
+    /// `leg_id` of a parked call, answering the PBX's 401/407 with `credential`. It then goes
+    /// like an offer to an agent: `OfferRinging`, `OfferAnswered` (connect it with
+    /// [`connect`](Self::connect)) or `OfferFailed`.
+    pub fn offer_external(&self, call_id: &str, leg_id: &str, target: &str, credential: Option<(String, String)>) -> Result<(), EdgeError> {
+        self.offer_with(call_id, leg_id, target, credential)
+    }
+
+    fn offer_with(&self, call_id: &str, agent_id: &str, target: &str, credential: Option<(String, String)>) -> Result<(), EdgeError> {
         let target = self.resolve_target(target).ok_or_else(|| EdgeError::NotRegistered(target.to_owned()))?;
         let target = target.as_str();
         let callee: Uri = Uri::try_from(target).map_err(|_| EdgeError::BadUri(target.to_owned()))?;
@@ -412,6 +424,7 @@ impl SipEdge {
             contact,
             content_type: Some("application/sdp".into()),
             offer: Some(offer_sdp.into_bytes()),
+            credential: credential.map(|(username, password)| rsipstack::dialog::authenticate::Credential { username, password, realm: None, auth_username: None }),
             ..Default::default()
         };
         let (state_tx, state_rx) = self.inner.dialogs.new_dialog_state_channel();
