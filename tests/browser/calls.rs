@@ -236,7 +236,9 @@ pub(crate) async fn ring_all_first_answer_wins_and_agent_hangs_up() {
 
 /// The agent's WebSocket drops while available and again during a call: the console
 /// reconnects by itself, a call still rings there with its card, and after the second drop the
-/// console resumes the connected call (and can hang it up) while audio keeps flowing.
+/// console resumes the connected call (and can hang it up) while audio keeps flowing. Due
+/// tasks are pushed (once). Then the softphone's connection drops: the agent is paused as
+/// `connection_lost` until the console has made a new one.
 pub(crate) async fn websocket_reconnects_and_resumes() {
     let gw = Gateway::start(GatewayOptions::default()).await;
     let anna = browser_agent(&gw, "anna", "Anna Operator").await;
@@ -278,6 +280,16 @@ pub(crate) async fn websocket_reconnects_and_resumes() {
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#hangup"})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]"})).await;
     assert!(sipp.wait(Duration::from_secs(15)).await, "the caller got the agent's BYE");
+
+    // The softphone's connection drops (the browser side closes it): the gateway notices,
+    // the agent is paused as connection_lost instead of being offered calls, the console
+    // makes a new connection by itself and the agent is available again.
+    driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#go-available"})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=available]"})).await;
+    driver.must(json!({"cmd": "eval", "agent": a.name, "js": "window.switchboard.softphone.pc.close()"})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=paused]", "text": "connection_lost", "timeout": 45000})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#softphone[data-state=connected]", "timeout": 30000})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=available]", "timeout": 30000})).await;
     driver.quit().await;
     gw.stop().await;
 }
