@@ -85,7 +85,7 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
     go_available(&mut driver, &agent).await;
 
     let mut run = caller("caller.xml", &caller_dir, &gw, "89161234567");
-    run.pause_ms = 7000;
+    run.pause_ms = 9000;
     let capture = Capture::start(&scratch.0, &[run.media_port]).await;
     let media_port = run.media_port;
     let sipp = run.spawn();
@@ -107,6 +107,13 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
     assert!(stats["audioLevel"].as_f64().unwrap_or(0.0) > 0.01, "the caller is audible, not silence: {stats}");
     std::fs::create_dir_all(std::path::Path::new(SCREENSHOT).parent().unwrap()).unwrap();
     driver.must(json!({"cmd": "screenshot", "agent": agent.name, "path": SCREENSHOT})).await;
+
+    // Hold and resume from the page, and a key on the keypad (RFC 4733 from the browser).
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#hold"})).await;
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#hold", "text": "Resume"})).await;
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#hold"})).await;
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#hold", "text": "Hold"})).await;
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": ".key[data-digit='5']"})).await;
 
     // The caller hangs up: the page shows it.
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=ended]", "timeout": 20000})).await;
@@ -133,6 +140,10 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
     assert_eq!(call["call"]["reason"], "Invoice question");
     assert_eq!(call["call"]["disposition"], "sale");
     assert_eq!(call["call"]["notes"], "Wants three more licences");
+    let events: Vec<(String, Value)> = call["events"].as_array().unwrap().iter().map(|e| (e["kind"].as_str().unwrap_or("").to_owned(), e["detail"].clone())).collect();
+    assert!(events.iter().any(|(k, d)| k == "hold" && d["by"] == "agent"), "{events:?}");
+    assert!(events.iter().any(|(k, d)| k == "resume" && d["by"] == "agent"), "{events:?}");
+    assert!(events.iter().any(|(k, d)| k == "dtmf" && d["by"] == "agent" && d["digit"] == "5"), "the browser's key reached the relay: {events:?}");
     let timeline = gw.get(&gw.admin, &format!("/api/contacts/{}/timeline", contact["id"].as_str().unwrap())).await;
     assert!(timeline.to_string().contains("sale") && timeline.to_string().contains("Invoice question"), "the contact's timeline shows the call's outcome: {timeline}");
     driver.quit().await;
