@@ -135,7 +135,7 @@ impl Store {
         let reason = outcome.reason.clone().or(call.reason);
         let disposition = outcome.disposition.clone().or(call.disposition);
         let notes = outcome.notes.clone().or(call.notes);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE calls SET contact_id = ");
         sql.bind(contact_id.clone()).push(", deal_id = ").bind(deal_id.clone()).push(", reason = ").bind(reason.clone());
         sql.push(", disposition = ").bind(disposition.clone()).push(", notes = ").bind(notes.clone()).push(" WHERE id = ").bind(id.to_owned());

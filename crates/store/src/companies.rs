@@ -80,7 +80,7 @@ impl Store {
         if name.is_empty() || name.chars().count() > 300 {
             return Err(StoreError::invalid("name", "1-300 characters"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(owner) = &new.owner_id {
             require_ref(&mut tx, "users", "owner_id", owner).await?;
         }
@@ -135,7 +135,7 @@ impl Store {
     /// Changes a company.
     pub async fn update_company(&self, actor: &Actor, id: &str, changes: CompanyChanges) -> Result<Company, StoreError> {
         self.get_company(id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE companies SET updated_at = ");
         sql.bind(now_ms());
         if let Some(name) = &changes.name {
@@ -170,7 +170,7 @@ impl Store {
     /// Deletes a company; its contacts and deals stay, unlinked.
     pub async fn delete_company(&self, actor: &Actor, id: &str) -> Result<(), StoreError> {
         let before = self.get_company(id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut values = Sql::new("DELETE FROM custom_field_values WHERE entity = 'company' AND entity_id = ");
         values.bind(id.to_owned());
         values.execute(&mut *tx).await?;

@@ -210,7 +210,7 @@ impl Store {
         new.phones = dedupe_phones(new.phones);
         new.emails = dedupe_emails(new.emails);
         validate_names(&new.first_name, &new.last_name, &new.middle_name, !new.phones.is_empty() || !new.emails.is_empty())?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if !new.force {
             self.check_duplicates(&mut tx, &new.phones, &new.emails, None).await?;
         }
@@ -367,7 +367,7 @@ impl Store {
                 .collect(),
         };
         validate_names(&after.first_name, &after.last_name, &after.middle_name, !after.phones.is_empty() || !after.emails.is_empty())?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if !changes.force {
             let phones: &[NewPhone] = changes.phones.as_ref().map(|_| after.phones.as_slice()).unwrap_or(&[]);
             let emails: &[String] = changes.emails.as_ref().map(|_| after.emails.as_slice()).unwrap_or(&[]);
@@ -408,7 +408,7 @@ impl Store {
     /// calls stay, unlinked.
     pub async fn delete_contact(&self, actor: &Actor, id: &str) -> Result<(), StoreError> {
         let before = self.get_contact(id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for delete in [
             "DELETE FROM custom_field_values WHERE entity = 'contact' AND entity_id = ",
             "DELETE FROM contact_phones WHERE contact_id = ",

@@ -65,7 +65,7 @@ impl Store {
         if new.label.trim().is_empty() {
             return Err(StoreError::invalid("label", "must not be empty"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut dup = Sql::new("SELECT id FROM custom_field_defs WHERE entity = ");
         dup.bind(new.entity.as_str().to_owned()).push(" AND key = ").bind(new.key.clone());
         if let Some(row) = dup.fetch_optional(&mut *tx).await? {
@@ -87,18 +87,13 @@ impl Store {
 
     /// The custom field definitions, of one entity or of all.
     pub async fn list_custom_fields(&self, entity: Option<EntityKind>) -> Result<Vec<CustomFieldDef>, StoreError> {
-        let mut sql = Sql::new("SELECT id, entity, key, label, field_type, choices, required FROM custom_field_defs");
-        if let Some(entity) = entity {
-            sql.push(" WHERE entity = ").bind(entity.as_str().to_owned());
-        }
-        sql.push(" ORDER BY entity, position, key");
-        sql.fetch_all(&self.pool).await?.iter().map(def_from_row).collect()
+        custom_field_defs(entity).fetch_all(&self.pool).await?.iter().map(def_from_row).collect()
     }
 
     /// Removes a definition and every value of it.
     pub async fn delete_custom_field(&self, actor: &Actor, id: &str) -> Result<(), StoreError> {
         let def = self.list_custom_fields(None).await?.into_iter().find(|d| d.id == id).ok_or(StoreError::not_found("custom_field"))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut values = Sql::new("DELETE FROM custom_field_values WHERE entity = ");
         values.bind(def.entity.as_str().to_owned()).push(" AND field_key = ").bind(def.key.clone());
         values.execute(&mut *tx).await?;
@@ -146,7 +141,9 @@ impl Store {
         if values.is_empty() && !creating {
             return Ok(());
         }
-        let defs = self.list_custom_fields(Some(entity)).await?;
+        // Read through the transaction's own connection: a second pool connection taken
+        // while this one holds the write lock can deadlock a busy pool.
+        let defs: Vec<CustomFieldDef> = custom_field_defs(Some(entity)).fetch_all(&mut *conn).await?.iter().map(def_from_row).collect::<Result<_, _>>()?;
         let mut validated = Vec::with_capacity(values.len());
         for (key, value) in values {
             let def = defs.iter().find(|d| &d.key == key).ok_or_else(|| field_error(FieldValueError::Undefined { key: key.clone() }))?;
@@ -217,4 +214,14 @@ pub(crate) fn push_custom_filters(sql: &mut Sql, entity: EntityKind, id_column: 
         sql.push(&format!(" AND cf.entity_id = {id_column} AND cf.field_key = ")).bind(key.clone());
         sql.push(" AND cf.value_key = ").bind(search_key(&[value])).push(")");
     }
+}
+
+/// The query for the definitions of one entity kind, or all.
+fn custom_field_defs(entity: Option<EntityKind>) -> Sql {
+    let mut sql = Sql::new("SELECT id, entity, key, label, field_type, choices, required FROM custom_field_defs");
+    if let Some(entity) = entity {
+        sql.push(" WHERE entity = ").bind(entity.as_str().to_owned());
+    }
+    sql.push(" ORDER BY entity, position, key");
+    sql
 }

@@ -182,7 +182,7 @@ impl Store {
         }
         let position = new.position.unwrap_or_else(|| stages.iter().map(|s| s.position).max().unwrap_or(0) + 1);
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("INSERT INTO pipeline_stages (id, name, position, probability, created_at) VALUES (");
         sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(position).push(", ").bind(new.probability);
         sql.push(", ").bind(now_ms()).push(")");
@@ -215,7 +215,7 @@ impl Store {
             sql.push(", probability = ").bind(probability);
         }
         sql.push(" WHERE id = ").bind(id.to_owned());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sql.execute(&mut *tx).await?;
         audit::record(&mut tx, actor, "stage.update", "stage", Some(id),
             json!({"name": changes.name, "position": changes.position, "probability": changes.probability})).await?;
@@ -225,7 +225,7 @@ impl Store {
 
     /// Removes a stage that no deal is in.
     pub async fn delete_stage(&self, actor: &Actor, id: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut used = Sql::new("SELECT COUNT(*) FROM deals WHERE stage_id = ");
         used.bind(id.to_owned());
         let deals = used.fetch_count(&mut *tx).await?;
@@ -271,7 +271,7 @@ impl Store {
             Some(id) => stages.iter().find(|s| &s.id == id).ok_or_else(|| StoreError::invalid("stage_id", format!("no such stage: {id}")))?,
             None => stages.first().ok_or_else(|| StoreError::invalid("stage_id", "the pipeline has no stages"))?,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         self.check_deal_refs(&mut tx, new.contact_id.as_deref(), new.company_id.as_deref(), new.owner_id.as_deref()).await?;
         let id = new_id();
         let now = now_ms();
@@ -343,7 +343,7 @@ impl Store {
         if let Some(Some(p)) = changes.probability {
             check_probability("probability", Some(p))?;
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         self.check_deal_refs(
             &mut tx,
             changes.contact_id.as_ref().and_then(|c| c.as_deref()),
@@ -397,7 +397,7 @@ impl Store {
         }
         let stages = self.list_stages().await?;
         let stage = stages.iter().find(|s| s.id == stage_id).ok_or_else(|| StoreError::invalid("stage_id", format!("no such stage: {stage_id}")))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE deals SET stage_id = ");
         sql.bind(stage.id.clone()).push(", updated_at = ").bind(now_ms()).push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
@@ -428,7 +428,7 @@ impl Store {
         let now = now_ms();
         let closed_at = (status != DealStatus::Open).then_some(now);
         let (loss_reason, lost_to) = if status == DealStatus::Lost { (reason.clone(), competitor.clone()) } else { (None, None) };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE deals SET status = ");
         sql.bind(status.as_str().to_owned()).push(", closed_at = ").bind(closed_at);
         sql.push(", loss_reason = ").bind(loss_reason).push(", competitor = ").bind(lost_to);
@@ -475,7 +475,7 @@ impl Store {
     /// Deletes a deal and its history.
     pub async fn delete_deal(&self, actor: &Actor, id: &str) -> Result<(), StoreError> {
         let deal = self.get_deal(id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut values = Sql::new("DELETE FROM custom_field_values WHERE entity = 'deal' AND entity_id = ");
         values.bind(id.to_owned());
         values.execute(&mut *tx).await?;

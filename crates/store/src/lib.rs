@@ -122,6 +122,17 @@ pub struct Store {
 }
 
 impl Store {
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads first and writes later cannot wait for
+    /// another writer (its snapshot would be stale) and fails at once with "database is
+    /// locked"; an immediate one waits for the lock (busy_timeout) like any writer.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Connects to `url` (`sqlite://path` or `postgres://...`). A SQLite file is created if it
     /// does not exist; its parent directory must.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {

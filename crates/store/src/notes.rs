@@ -45,7 +45,7 @@ impl Store {
         if new.contact_id.is_none() && new.company_id.is_none() && new.deal_id.is_none() {
             return Err(StoreError::invalid("contact_id", "a note belongs to a contact, a company or a deal"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (table, field, id) in [("contacts", "contact_id", &new.contact_id), ("companies", "company_id", &new.company_id), ("deals", "deal_id", &new.deal_id)] {
             if let Some(id) = id {
                 require_ref(&mut tx, table, field, id).await?;
@@ -84,7 +84,7 @@ impl Store {
     /// Deletes a note.
     pub async fn delete_note(&self, actor: &Actor, id: &str) -> Result<(), StoreError> {
         self.get_note(id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("DELETE FROM notes WHERE id = ");
         sql.bind(id.to_owned());
         sql.execute(&mut *tx).await?;

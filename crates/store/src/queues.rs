@@ -86,7 +86,7 @@ impl Store {
         validate(&new)?;
         let name = new.name.trim().to_owned();
         let number = new.number.as_ref().map(|n| n.trim().to_owned());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut dup = Sql::new("SELECT id, name, number FROM queues WHERE name = ");
         dup.bind(name.clone()).push(" OR number = ").bind(number.clone());
         if let Some(row) = dup.fetch_optional(&mut *tx).await? {
@@ -136,7 +136,7 @@ impl Store {
             members: changes.members.clone().unwrap_or(current.members.clone()),
         };
         validate(&merged)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut dup = Sql::new("SELECT id, name FROM queues WHERE id <> ");
         dup.bind(id.to_owned()).push(" AND (name = ").bind(merged.name.trim().to_owned()).push(" OR number = ").bind(merged.number.clone()).push(")");
         if let Some(row) = dup.fetch_optional(&mut *tx).await? {
@@ -225,7 +225,7 @@ impl Store {
 
     /// Sets how the gateway reaches an agent's phone (or with `None` removes it).
     pub async fn set_sip_endpoint(&self, actor: &Actor, user_id: &str, endpoint: Option<&SipEndpoint>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         require_ref(&mut tx, "users", "user_id", user_id).await?;
         let (uri, extension, ha1) = match endpoint {
             None => (None, None, None),

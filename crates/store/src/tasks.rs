@@ -112,7 +112,7 @@ impl Store {
     /// Creates a task.
     pub async fn create_task(&self, actor: &Actor, new: NewTask) -> Result<Task, StoreError> {
         let subject = check_subject(&new.subject)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         check_task_refs(&mut tx, new.assignee_id.as_deref(), new.contact_id.as_deref(), new.deal_id.as_deref()).await?;
         let id = new_id();
         let now = now_ms();
@@ -166,7 +166,7 @@ impl Store {
     /// Changes a task.
     pub async fn update_task(&self, actor: &Actor, id: &str, changes: TaskChanges) -> Result<Task, StoreError> {
         self.get_task(id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         check_task_refs(
             &mut tx,
             changes.assignee_id.as_ref().and_then(|v| v.as_deref()),
@@ -213,7 +213,7 @@ impl Store {
             return Err(StoreError::invalid("status", "expected done or cancelled"));
         }
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE tasks SET status = ");
         sql.bind(status.as_str().to_owned()).push(", result = ").bind(result.clone()).push(", completed_at = ").bind(now);
         sql.push(", updated_at = ").bind(now).push(" WHERE id = ").bind(id.to_owned()).push(" AND status = 'open'");
@@ -228,7 +228,7 @@ impl Store {
     /// Deletes a task.
     pub async fn delete_task(&self, actor: &Actor, id: &str) -> Result<(), StoreError> {
         let task = self.get_task(id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("DELETE FROM tasks WHERE id = ");
         sql.bind(id.to_owned());
         sql.execute(&mut *tx).await?;

@@ -76,7 +76,7 @@ impl Store {
         if name.is_empty() {
             return Err(StoreError::invalid("name", "must not be empty"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut dup = Sql::new("SELECT id FROM teams WHERE name = ");
         dup.bind(name.clone());
         if let Some(row) = dup.fetch_optional(&mut *tx).await? {
@@ -111,7 +111,7 @@ impl Store {
     /// Changes a team.
     pub async fn update_team(&self, actor: &Actor, id: &str, changes: TeamChanges) -> Result<Team, StoreError> {
         self.get_team(id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE teams SET id = id");
         if let Some(name) = &changes.name {
             if name.trim().is_empty() {

@@ -94,7 +94,7 @@ impl Store {
         if let Some(existing) = self.user_by_login(&login).await? {
             return Err(StoreError::Duplicate { field: "login".into(), value: login, existing_id: existing.user.id });
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(team) = &new.team_id {
             self.require_team(&mut tx, team).await?;
         }
@@ -144,7 +144,7 @@ impl Store {
     /// Changes a user. Changing the password or disabling the user ends their sessions.
     pub async fn update_user(&self, actor: &Actor, id: &str, changes: UserChanges) -> Result<User, StoreError> {
         let before = self.get_user(id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE users SET updated_at = ");
         sql.bind(now_ms());
         let mut detail = serde_json::Map::new();
@@ -190,7 +190,7 @@ impl Store {
 
     /// Stores a browser session (by the hash of its cookie value).
     pub async fn create_session(&self, user_id: &str, token_hash: &str, expires_at: i64) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (");
         sql.bind(token_hash.to_owned()).push(", ").bind(user_id.to_owned()).push(", ").bind(now_ms());
         sql.push(", ").bind(expires_at).push(")");
@@ -229,7 +229,7 @@ impl Store {
             return Err(StoreError::invalid("name", "1-100 characters"));
         }
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (");
         sql.bind(id.clone()).push(", ").bind(user_id.to_owned()).push(", ").bind(name.trim().to_owned());
         sql.push(", ").bind(token_hash.to_owned()).push(", ").bind(now_ms()).push(")");
@@ -261,7 +261,7 @@ impl Store {
 
     /// Revokes one of `user_id`'s tokens.
     pub async fn revoke_api_token(&self, actor: &Actor, user_id: &str, token_id: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE api_tokens SET revoked_at = ");
         sql.bind(now_ms()).push(" WHERE id = ").bind(token_id.to_owned());
         sql.push(" AND user_id = ").bind(user_id.to_owned()).push(" AND revoked_at IS NULL");

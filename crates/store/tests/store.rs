@@ -325,3 +325,17 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
     assert!(store.call_events(&unknown.id).await.unwrap().iter().any(|e| e.kind == "form_saved"));
     assert!(store.contact_timeline(&c.id, 50).await.unwrap().iter().any(|t| t.kind == "call" && t.summary.contains("sale")));
 });
+
+both_backends!(concurrent_writers_wait_for_each_other, |db| {
+    // Each create reads (duplicates) before it writes; on SQLite a deferred transaction doing
+    // that beside another writer failed at once with "database is locked".
+    let store = &db.store;
+    let actor = Actor::user(admin(store).await);
+    let writes = (0..16).map(|i| {
+        let (store, actor) = (store.clone(), actor.clone());
+        tokio::spawn(async move { store.create_contact(&actor, contact("Параллельный", &format!("{i}"), &[&format!("+7916888{i:04}")], &[])).await })
+    });
+    for done in futures_util::future::join_all(writes).await {
+        done.unwrap().unwrap();
+    }
+});

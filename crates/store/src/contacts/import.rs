@@ -110,7 +110,7 @@ impl Store {
         on_duplicate: OnDuplicate,
     ) -> Result<Vec<ImportOutcome>, StoreError> {
         let defs = self.list_custom_fields(Some(EntityKind::Contact)).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if self.backend == Backend::Postgres {
             // Do not wait for the WAL flush at each batch's commit. A crash can lose the last
             // few batches' rows, but never half a batch; the import is idempotent and its
@@ -217,7 +217,7 @@ impl Store {
     /// a transaction of their own. An import running several batches at once calls this
     /// before each batch, one batch at a time, so two batches never create the same company.
     pub async fn ensure_companies(&self, actor: &Actor, names: &[String]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         resolve_companies(&mut tx, self.backend, actor, names).await?;
         tx.commit().await?;
         Ok(())
