@@ -38,11 +38,13 @@ pub struct ApiConfig {
     pub body_limit: usize,
     /// Outcomes the after-call form offers (a call's disposition must be one of them).
     pub dispositions: Vec<String>,
+    /// Where recordings are (call records hold paths relative to it).
+    pub recordings_root: std::path::PathBuf,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { region: Region::RU, session_ttl: Duration::from_secs(12 * 3600), cookie_secure: false, body_limit: 1 << 20, dispositions: vec!["resolved".into()] }
+        ApiConfig { region: Region::RU, session_ttl: Duration::from_secs(12 * 3600), cookie_secure: false, body_limit: 1 << 20, dispositions: vec!["resolved".into()], recordings_root: "recordings".into() }
     }
 }
 
@@ -57,17 +59,19 @@ struct Inner {
     config: ApiConfig,
     login_failures: auth::LoginThrottle,
     telephony: Option<telephony::TelephonyHandle>,
+    /// (user, call) -> when its recording was last audited as heard.
+    listens: std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>>,
 }
 
 impl AppState {
     /// Wraps the store and settings.
     pub fn new(store: Store, config: ApiConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default(), telephony: None }) }
+        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default(), telephony: None, listens: Default::default() }) }
     }
 
     /// Wraps the store and settings, with the channel to the telephony side.
     pub fn with_telephony(store: Store, config: ApiConfig, telephony: telephony::TelephonyHandle) -> AppState {
-        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default(), telephony: Some(telephony) }) }
+        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default(), telephony: Some(telephony), listens: Default::default() }) }
     }
 
     pub(crate) fn telephony(&self) -> Option<&telephony::TelephonyHandle> {
@@ -84,6 +88,10 @@ impl AppState {
 
     pub(crate) fn login_throttle(&self) -> &auth::LoginThrottle {
         &self.inner.login_failures
+    }
+
+    pub(crate) fn listens(&self) -> &std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>> {
+        &self.inner.listens
     }
 }
 

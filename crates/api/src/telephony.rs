@@ -149,15 +149,28 @@ pub enum TelephonyRequest {
         /// What they asked.
         command: ConsoleCommand,
     },
+    /// Show something on a user's console if it is open.
+    Notify(Notify),
     /// Click-to-call: ring the agent's phone, then the customer.
     Dial {
         /// The agent placing the call (the logged-in user).
         user_id: String,
         /// The customer's number, E.164.
         e164: String,
+        /// The task the call is placed for (a callback), linked to the call.
+        task_id: Option<String>,
         /// The call's id, or why not.
         reply: oneshot::Sender<Result<String, String>>,
     },
+}
+
+/// Something to show a user's console outside any call (an escalated task).
+#[derive(Debug)]
+pub struct Notify {
+    /// Who.
+    pub user_id: String,
+    /// What.
+    pub message: AgentMessage,
 }
 
 /// What the agent's console sends over its WebSocket (JSON with a `type`).
@@ -203,6 +216,14 @@ pub enum ConsoleCommand {
         call_id: String,
         /// Hold (true) or resume (false).
         on: bool,
+    },
+    /// Pause (or resume) the recording of the agent's call: while paused both channels are
+    /// silent in the file (for card numbers and the like).
+    Recording {
+        /// Call.
+        call_id: String,
+        /// Paused (true) or recording (false).
+        paused: bool,
     },
 }
 
@@ -303,6 +324,19 @@ pub enum AgentMessage {
     },
     /// An open task of the agent's is due (sent once per task and console).
     TaskDue {
+        /// The task.
+        #[serde(flatten)]
+        task: Box<switchboard_core::entity::Task>,
+    },
+    /// The recording of the agent's call was paused or resumed.
+    Recording {
+        /// Call.
+        call_id: String,
+        /// Paused now.
+        paused: bool,
+    },
+    /// A task was escalated to this user (a supervisor) for being overdue.
+    TaskEscalated {
         /// The task.
         #[serde(flatten)]
         task: Box<switchboard_core::entity::Task>,

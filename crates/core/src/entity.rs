@@ -312,6 +312,16 @@ pub struct Task {
     pub contact_id: Option<String>,
     /// About which deal.
     pub deal_id: Option<String>,
+    /// For a queue (a callback nobody owns yet).
+    pub queue_id: Option<String>,
+    /// The number to call back.
+    pub phone_e164: Option<String>,
+    /// The call that gave rise to it (the last missed one, for a callback).
+    pub call_id: Option<String>,
+    /// A callback (missed call or scheduled from the card): escalated when overdue.
+    pub callback: bool,
+    /// Missed calls from the number this callback stands for.
+    pub missed_count: i64,
     /// Open, done or cancelled.
     pub status: TaskStatus,
     /// What came of it.
@@ -347,6 +357,25 @@ pub struct Note {
     pub author_id: Option<String>,
     /// When.
     pub created_at: EpochMs,
+}
+
+/// Something a user is told outside a call: an escalated callback, for now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Notification {
+    /// Row id.
+    pub id: String,
+    /// Who it is for.
+    pub user_id: String,
+    /// What it is about (`task_escalated`).
+    pub kind: String,
+    /// The task concerned.
+    pub task_id: Option<String>,
+    /// One line for people.
+    pub body: String,
+    /// When it was made.
+    pub created_at: EpochMs,
+    /// When the user saw it.
+    pub read_at: Option<EpochMs>,
 }
 
 /// One entry of the audit log: who did what to which record, and when.
@@ -435,6 +464,20 @@ pub struct Call {
     pub disposition: Option<String>,
     /// The operator's notes.
     pub notes: Option<String>,
+    /// After-call work time (from the end of the call to the agent's next state).
+    pub wrapup_ms: Option<i64>,
+    /// The task this call was placed for (a callback).
+    pub task_id: Option<String>,
+    /// Whether the call was recorded (the file may since have been purged).
+    pub recorded: bool,
+    /// Length of the recording, once it is finished.
+    pub recording_duration_ms: Option<i64>,
+    /// Size of the recording file in bytes, once it is finished.
+    pub recording_size: Option<i64>,
+    /// When retention deleted the recording.
+    pub recording_purged_at: Option<EpochMs>,
+    /// Kept past retention.
+    pub legal_hold: bool,
 }
 
 /// A call queue: the number callers dial, how agents are chosen, and its time limits.

@@ -5,10 +5,12 @@
 #![deny(missing_docs)]
 
 pub mod acd;
+pub mod callback;
 pub mod custom_field;
 pub mod entity;
 pub mod id;
 pub mod phone;
+pub mod recording;
 pub mod role;
 pub mod sip_digest;
 pub mod text;
@@ -16,7 +18,7 @@ pub mod text;
 pub use custom_field::{CustomFieldDef, EntityKind, FieldType, FieldValueError, StoredFieldValue};
 pub use id::new_id;
 pub use phone::{PhoneError, PhoneNumber, Region};
-pub use role::{Action, Role};
+pub use role::{Action, RecordingScope, Role};
 
 /// Milliseconds since the Unix epoch, UTC. Every stored time is one of these.
 pub type EpochMs = i64;

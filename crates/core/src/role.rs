@@ -12,6 +12,7 @@
 //! | manage settings (pipeline stages, custom fields)| no       | no         | no      | yes   |
 //! | read the audit log                              | no       | no         | yes     | yes   |
 //! | import and export contacts                      | no       | no         | yes     | yes   |
+//! | listen to and download call recordings          | own calls | their teams' calls (and own) | all | all |
 
 use std::fmt;
 use std::str::FromStr;
@@ -63,6 +64,17 @@ pub enum Action {
     ManageTelephony,
 }
 
+/// Whose call recordings a role may hear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingScope {
+    /// Calls the user took or placed.
+    Own,
+    /// Calls of the agents in the teams the user supervises, and their own.
+    Team,
+    /// Every call.
+    All,
+}
+
 impl Role {
     /// Every role, lowest first.
     pub const ALL: [Role; 4] = [Role::Operator, Role::Supervisor, Role::Manager, Role::Admin];
@@ -85,6 +97,15 @@ impl Role {
         self.can(Action::EditAnyCrm)
             || owner_id == Some(user_id)
             || assignee_id == Some(user_id)
+    }
+
+    /// Whose recordings this role may hear.
+    pub fn recording_scope(self) -> RecordingScope {
+        match self {
+            Role::Operator => RecordingScope::Own,
+            Role::Supervisor => RecordingScope::Team,
+            Role::Manager | Role::Admin => RecordingScope::All,
+        }
     }
 
     /// The lowercase name used in the API and the store.

@@ -59,6 +59,8 @@ pub struct Settings {
     pub media: MediaSettings,
     /// The call log.
     pub calls: CallSettings,
+    /// Callback tasks.
+    pub callbacks: CallbackSettings,
 }
 
 /// `[calls]`
@@ -216,6 +218,27 @@ pub struct LogSettings {
 pub struct RecordingSettings {
     /// Root directory.
     pub root: PathBuf,
+    /// Record bridged calls (queues can still switch it off for themselves).
+    pub enabled: bool,
+    /// Delete recordings older than this many days (0: keep forever).
+    pub retention_days: u32,
+    /// How often the retention job runs, in seconds.
+    pub retention_check_s: u64,
+    /// How often open files' headers are brought up to date, in milliseconds.
+    pub flush_ms: u64,
+    /// Frames the writer's queue holds (all calls together).
+    pub queue_frames: usize,
+}
+
+/// `[callbacks]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallbackSettings {
+    /// A missed call's callback is due this many seconds after the miss.
+    pub due_after_s: u64,
+    /// An open callback is escalated this many seconds after its due time.
+    pub escalate_after_s: u64,
+    /// How often overdue callbacks are looked for, in seconds.
+    pub check_s: u64,
 }
 
 impl Settings {

@@ -62,6 +62,7 @@ pub struct Application {
     router: axum::Router,
     store: Store,
     telephony: Option<Telephony>,
+    settings: Settings,
     /// Set when this start created the first admin.
     pub initial_admin: Option<InitialAdmin>,
 }
@@ -77,9 +78,16 @@ impl Application {
             cookie_secure: settings.http.cookie_secure,
             body_limit: settings.http.body_limit_bytes,
             dispositions: settings.calls.dispositions.clone(),
+            recordings_root: settings.recordings.root.clone(),
         };
         let listener = TcpListener::bind(settings.http.listen).await.with_context(|| format!("cannot listen on {}", settings.http.listen))?;
         let telephony = if settings.sip.enabled {
+            // Recordings left open by a previous run (a crash) are made playable, and the
+            // calls they belong to closed.
+            let repaired = crate::recordings::repair_unfinished(&store, &settings.recordings.root).await?;
+            if repaired > 0 {
+                tracing::warn!(recordings = repaired, "recovered recordings left unfinished by the previous run");
+            }
             // Calls left open by a previous run (a crash) can no longer end normally.
             let closed = store.close_open_calls(crate::telephony::now_ms(), "interrupted").await?;
             if closed > 0 {
@@ -94,7 +102,7 @@ impl Application {
             None => AppState::new(store.clone(), config),
         };
         let router = switchboard_api::router(state);
-        Ok(Application { listener, router, store, telephony, initial_admin })
+        Ok(Application { listener, router, store, telephony, settings: settings.clone(), initial_admin })
     }
 
     /// The channel to the telephony side (benchmarks drive agents through it).
@@ -131,8 +139,18 @@ impl Application {
                 }
             }
         });
+        let rec = &self.settings.recordings;
+        let retention = tokio::spawn(crate::recordings::retention_loop(self.store.clone(), rec.root.clone(), rec.retention_days, Duration::from_secs(rec.retention_check_s)));
+        let escalation = tokio::spawn(crate::callbacks::escalation_loop(
+            self.store.clone(),
+            crate::telephony::callback_policy(&self.settings),
+            Duration::from_secs(self.settings.callbacks.check_s.max(1)),
+            self.telephony.as_ref().map(Telephony::handle),
+        ));
         let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("http server failed");
         housekeeping.abort();
+        retention.abort();
+        escalation.abort();
         if let Some(t) = &self.telephony {
             t.shutdown();
         }

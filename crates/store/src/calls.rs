@@ -45,12 +45,15 @@ pub struct NewCall {
     pub origin: Option<String>,
     /// The agent, when known from the start (click-to-call).
     pub agent_id: Option<String>,
+    /// The task it is placed for (a callback from the task list).
+    pub task_id: Option<String>,
 }
 
-const CALL_COLUMNS: &str = "id, direction, from_e164, to_e164, queue_id, agent_id, contact_id, deal_id, offered_at, \
-    answered_at, ended_at, wait_ms, talk_ms, hold_ms, end_reason, origin, sip_code, reason, disposition, notes";
+pub(crate) const CALL_COLUMNS: &str = "id, direction, from_e164, to_e164, queue_id, agent_id, contact_id, deal_id, offered_at, \
+    answered_at, ended_at, wait_ms, talk_ms, hold_ms, end_reason, origin, sip_code, reason, disposition, notes, wrapup_ms, task_id, \
+    recording_path, recording_duration_ms, recording_size, recording_purged_at, legal_hold";
 
-fn call_from_row(row: &AnyRow) -> Result<Call, StoreError> {
+pub(crate) fn call_from_row(row: &AnyRow) -> Result<Call, StoreError> {
     Ok(Call {
         id: row.try_get("id")?,
         direction: parse_col(row, "direction")?,
@@ -72,6 +75,13 @@ fn call_from_row(row: &AnyRow) -> Result<Call, StoreError> {
         reason: row.try_get("reason")?,
         disposition: row.try_get("disposition")?,
         notes: row.try_get("notes")?,
+        wrapup_ms: row.try_get("wrapup_ms")?,
+        task_id: row.try_get("task_id")?,
+        recorded: row.try_get::<Option<String>, _>("recording_path")?.is_some(),
+        recording_duration_ms: row.try_get("recording_duration_ms")?,
+        recording_size: row.try_get("recording_size")?,
+        recording_purged_at: row.try_get("recording_purged_at")?,
+        legal_hold: row.try_get::<i64, _>("legal_hold")? != 0,
     })
 }
 
@@ -94,10 +104,11 @@ impl Store {
             None => None,
         };
         let id = new.id.clone().unwrap_or_else(new_id);
-        let mut sql = Sql::new("INSERT INTO calls (id, direction, from_e164, to_e164, queue_id, contact_id, deal_id, offered_at, origin, agent_id) VALUES (");
+        let mut sql = Sql::new("INSERT INTO calls (id, direction, from_e164, to_e164, queue_id, contact_id, deal_id, offered_at, origin, agent_id, task_id) VALUES (");
         sql.bind(id.clone()).push(", ").bind(new.direction.as_str().to_owned()).push(", ").bind(new.from_e164.clone());
         sql.push(", ").bind(new.to_e164.clone()).push(", ").bind(new.queue_id.clone()).push(", ").bind(contact_id);
-        sql.push(", ").bind(deal_id).push(", ").bind(new.offered_at).push(", ").bind(new.origin.clone()).push(", ").bind(new.agent_id.clone()).push(")");
+        sql.push(", ").bind(deal_id).push(", ").bind(new.offered_at).push(", ").bind(new.origin.clone()).push(", ").bind(new.agent_id.clone());
+        sql.push(", ").bind(new.task_id.clone()).push(")");
         sql.execute(&self.pool).await?;
         self.add_call_event(&id, new.offered_at, "offered", None, json!({"from": new.from_e164, "to": new.to_e164})).await?;
         self.get_call(&id).await

@@ -6,6 +6,7 @@
 //! [`Backend`] checks in this crate. Every write records an audit entry in the same transaction.
 
 mod audit;
+mod callbacks;
 mod calls;
 mod companies;
 mod contacts;
@@ -15,6 +16,7 @@ mod error;
 mod migrations;
 mod notes;
 mod queues;
+mod recordings;
 mod sql;
 mod tasks;
 mod teams;
@@ -27,6 +29,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use audit::AuditFilter;
+pub use callbacks::{Escalated, MissedCall};
 pub use calls::{CallOutcome, NewCall};
 pub use companies::{CompanyChanges, CompanyFilter, NewCompany};
 pub use contacts::{
@@ -38,6 +41,7 @@ pub use deals::{DealChanges, DealFilter, NewDeal, NewStage, StageChanges};
 pub use error::StoreError;
 pub use notes::NewNote;
 pub use queues::{NewQueue, QueueChanges, SipEndpoint};
+pub use recordings::{RecordingFilter, StoredRecording};
 pub use tasks::{NewTask, TaskChanges, TaskFilter};
 pub use teams::{NewTeam, TeamChanges};
 pub use users::{ApiToken, NewUser, UserChanges, UserWithSecret};

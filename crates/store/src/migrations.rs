@@ -23,6 +23,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0003_call_outcome.sql"),
         include_str!("../../../migrations/postgres/0003_call_outcome.sql"),
     ),
+    (
+        4,
+        "recordings and callbacks",
+        include_str!("../../../migrations/sqlite/0004_recordings_callbacks.sql"),
+        include_str!("../../../migrations/postgres/0004_recordings_callbacks.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

@@ -27,6 +27,8 @@ pub struct NewTask {
     pub contact_id: Option<String>,
     /// About which deal.
     pub deal_id: Option<String>,
+    /// A callback to this number (escalated when overdue).
+    pub callback_e164: Option<String>,
 }
 
 /// Changes to a task.
@@ -63,10 +65,10 @@ pub struct TaskFilter {
     pub due_before: Option<i64>,
 }
 
-const TASK_COLUMNS: &str = "id, kind, subject, description, due_at, assignee_id, contact_id, deal_id, status, result, \
-    completed_at, escalated_at, escalated_to, created_by, created_at, updated_at";
+pub(crate) const TASK_COLUMNS: &str = "id, kind, subject, description, due_at, assignee_id, contact_id, deal_id, queue_id, phone_e164, \
+    call_id, callback, missed_count, status, result, completed_at, escalated_at, escalated_to, created_by, created_at, updated_at";
 
-fn task_from_row(row: &AnyRow) -> Result<Task, StoreError> {
+pub(crate) fn task_from_row(row: &AnyRow) -> Result<Task, StoreError> {
     Ok(Task {
         id: row.try_get("id")?,
         kind: parse_col(row, "kind")?,
@@ -76,6 +78,11 @@ fn task_from_row(row: &AnyRow) -> Result<Task, StoreError> {
         assignee_id: row.try_get("assignee_id")?,
         contact_id: row.try_get("contact_id")?,
         deal_id: row.try_get("deal_id")?,
+        queue_id: row.try_get("queue_id")?,
+        phone_e164: row.try_get("phone_e164")?,
+        call_id: row.try_get("call_id")?,
+        callback: row.try_get::<i64, _>("callback")? != 0,
+        missed_count: row.try_get("missed_count")?,
         status: parse_col(row, "status")?,
         result: row.try_get("result")?,
         completed_at: row.try_get("completed_at")?,
@@ -116,15 +123,16 @@ impl Store {
         check_task_refs(&mut tx, new.assignee_id.as_deref(), new.contact_id.as_deref(), new.deal_id.as_deref()).await?;
         let id = new_id();
         let now = now_ms();
-        let mut sql = Sql::new("INSERT INTO tasks (id, kind, subject, description, due_at, assignee_id, contact_id, deal_id, status, created_by, created_at, updated_at) VALUES (");
+        let mut sql = Sql::new("INSERT INTO tasks (id, kind, subject, description, due_at, assignee_id, contact_id, deal_id, phone_e164, callback, status, created_by, created_at, updated_at) VALUES (");
         sql.bind(id.clone()).push(", ").bind(new.kind.as_str().to_owned()).push(", ").bind(subject.clone());
         sql.push(", ").bind(new.description.clone()).push(", ").bind(new.due_at).push(", ").bind(new.assignee_id.clone());
-        sql.push(", ").bind(new.contact_id.clone()).push(", ").bind(new.deal_id.clone()).push(", 'open', ").bind(actor.user_id.clone());
+        sql.push(", ").bind(new.contact_id.clone()).push(", ").bind(new.deal_id.clone()).push(", ").bind(new.callback_e164.clone());
+        sql.push(", ").bind(i64::from(new.callback_e164.is_some())).push(", 'open', ").bind(actor.user_id.clone());
         sql.push(", ").bind(now).push(", ").bind(now).push(")");
         sql.execute(&mut *tx).await?;
         audit::record(&mut tx, actor, "task.create", "task", Some(&id), json!({
             "kind": new.kind, "subject": subject, "due_at": new.due_at, "assignee_id": new.assignee_id,
-            "contact_id": new.contact_id, "deal_id": new.deal_id,
+            "contact_id": new.contact_id, "deal_id": new.deal_id, "callback_e164": new.callback_e164,
         })).await?;
         tx.commit().await?;
         self.get_task(&id).await

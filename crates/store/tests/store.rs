@@ -203,7 +203,7 @@ both_backends!(tasks_notes_and_audit, |db| {
     let c = store.create_contact(&actor, contact("T", "T", &["+79169990000"], &[])).await.unwrap();
     let task = store.create_task(&actor, NewTask {
         kind: TaskKind::Call, subject: "Перезвонить".into(), description: None, due_at: Some(1_000),
-        assignee_id: Some(user.clone()), contact_id: Some(c.id.clone()), deal_id: None,
+        assignee_id: Some(user.clone()), contact_id: Some(c.id.clone()), deal_id: None, callback_e164: None,
     }).await.unwrap();
     let done = store.complete_task(&actor, &task.id, TaskStatus::Done, Some("договорились".into())).await.unwrap();
     assert_eq!(done.status, TaskStatus::Done);
@@ -290,7 +290,7 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
     let actor = Actor::user(agent.clone());
     let c = store.create_contact(&actor, contact("Звонящий", "Клиент", &["+79265550101"], &[])).await.unwrap();
     let deal = store.create_deal(&actor, NewDeal { title: "Одна открытая".into(), contact_id: Some(c.id.clone()), ..Default::default() }).await.unwrap();
-    let call = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79265550101".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 1_000, id: None, origin: None, agent_id: None }).await.unwrap();
+    let call = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79265550101".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 1_000, id: None, origin: None, agent_id: None, task_id: None }).await.unwrap();
     assert_eq!((call.contact_id.as_deref(), call.deal_id.as_deref()), (Some(c.id.as_str()), Some(deal.id.as_str())));
     let answered = store.call_answered(&call.id, &agent, 13_000).await.unwrap();
     assert_eq!(answered.wait_ms, Some(12_000));
@@ -303,11 +303,11 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
 
     // Unknown caller: no link. An abandoned call's wait runs to its end. Open calls are closed
     // after a restart.
-    let unknown = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79990000000".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 0, id: None, origin: None, agent_id: None }).await.unwrap();
+    let unknown = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79990000000".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 0, id: None, origin: None, agent_id: None, task_id: None }).await.unwrap();
     assert_eq!(unknown.contact_id, None);
     let abandoned = store.call_ended(&unknown.id, 8_000, "abandoned", 0).await.unwrap();
     assert_eq!((abandoned.wait_ms, abandoned.talk_ms), (Some(8_000), None));
-    let open = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79990000001".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 0, id: None, origin: None, agent_id: None }).await.unwrap();
+    let open = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79990000001".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 0, id: None, origin: None, agent_id: None, task_id: None }).await.unwrap();
     assert_eq!(store.close_open_calls(9_000, "interrupted").await.unwrap(), 1);
     assert_eq!(store.get_call(&open.id).await.unwrap().end_reason.as_deref(), Some("interrupted"));
 
@@ -338,4 +338,118 @@ both_backends!(concurrent_writers_wait_for_each_other, |db| {
     for done in futures_util::future::join_all(writes).await {
         done.unwrap().unwrap();
     }
+});
+
+async fn user(store: &Store, role: Role, team_id: Option<String>) -> String {
+    store
+        .create_user(&Actor::system(), NewUser { login: format!("u{}", switchboard_core::new_id()), name: "U".into(), role, password_hash: "x".into(), team_id })
+        .await
+        .unwrap()
+        .id
+}
+
+fn inbound(from: &str, at: i64, queue_id: Option<String>) -> NewCall {
+    NewCall { direction: switchboard_core::entity::CallDirection::Inbound, from_e164: from.into(), to_e164: "+74950000000".into(), queue_id, offered_at: at, id: None, origin: None, agent_id: None, task_id: None }
+}
+
+both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
+    use switchboard_core::callback::CallbackPolicy;
+    let store = &db.store;
+    let sup = user(store, Role::Supervisor, None).await;
+    let team = store.create_team(&Actor::system(), NewTeam { name: "Line 1".into(), supervisor_id: Some(sup.clone()) }).await.unwrap();
+    let op = user(store, Role::Operator, Some(team.id.clone())).await;
+    let queue = store.create_queue(&Actor::system(), NewQueue { name: "support".into(), number: Some("100".into()), strategy: None, ring_timeout_ms: None, max_wait_ms: None, wrap_up_ms: None, record: None, sl_answer_ms: None, sl_target_pct: None, members: vec![op.clone()] }).await.unwrap();
+    let policy = CallbackPolicy { due_after_ms: 15 * 60_000, escalate_after_ms: 0 };
+    // An unknown number: the task goes to the queue.
+    let first = store.create_call(inbound("+79160000001", 1_000, Some(queue.id.clone()))).await.unwrap();
+    let missed = |call_id: &str, at| MissedCall { call_id: call_id.into(), e164: "+79160000001".into(), queue_id: Some(queue.id.clone()), at, reason: "abandoned".into() };
+    let task = store.callback_for_missed(&policy, &missed(&first.id, 2_000)).await.unwrap();
+    assert!(task.callback && task.status == TaskStatus::Open && task.kind == TaskKind::Call);
+    assert_eq!((task.queue_id.as_deref(), task.assignee_id.as_deref(), task.missed_count), (Some(queue.id.as_str()), None, 1));
+    assert_eq!(task.due_at, Some(2_000 + 15 * 60_000));
+    assert_eq!(task.phone_e164.as_deref(), Some("+79160000001"));
+    assert_eq!(store.get_call(&first.id).await.unwrap().task_id.as_deref(), Some(task.id.as_str()));
+    // A second miss from the same number updates the task instead of adding one.
+    let second = store.create_call(inbound("+79160000001", 60_000, Some(queue.id.clone()))).await.unwrap();
+    let again = store.callback_for_missed(&policy, &missed(&second.id, 61_000)).await.unwrap();
+    assert_eq!((again.id.as_str(), again.missed_count, again.due_at), (task.id.as_str(), 2, task.due_at));
+    assert_eq!(again.call_id.as_deref(), Some(second.id.as_str()));
+    assert_eq!(store.open_callbacks("+79160000001").await.unwrap().len(), 1);
+    // A known contact with an active owner: the owner gets it.
+    let c = store.create_contact(&Actor::system(), NewContact { owner_id: Some(op.clone()), ..contact("Ivan", "Petrov", &["+79160000002"], &[]) }).await.unwrap();
+    let third = store.create_call(inbound("+79160000002", 1_000, Some(queue.id.clone()))).await.unwrap();
+    let owned = store.callback_for_missed(&policy, &MissedCall { call_id: third.id.clone(), e164: "+79160000002".into(), queue_id: Some(queue.id.clone()), at: 1_000, reason: "max_wait".into() }).await.unwrap();
+    assert_eq!((owned.assignee_id.as_deref(), owned.contact_id.as_deref()), (Some(op.as_str()), Some(c.id.as_str())));
+    // Nothing is due before its time; at its time both go to the team's supervisor, once.
+    assert!(store.callbacks_to_escalate(2_000).await.unwrap().is_empty());
+    let due = store.callbacks_to_escalate(2_000 + 15 * 60_000).await.unwrap();
+    assert_eq!(due.len(), 2);
+    assert!(due.iter().all(|d| d.supervisor_id.as_deref() == Some(sup.as_str())), "{due:?}");
+    let done = store.escalate_task(&task.id, Some(&sup), std::slice::from_ref(&sup), 3_000_000).await.unwrap().unwrap();
+    assert_eq!((done.task.escalated_at, done.task.escalated_to.as_deref()), (Some(3_000_000), Some(sup.as_str())));
+    assert!(store.escalate_task(&task.id, Some(&sup), std::slice::from_ref(&sup), 3_000_001).await.unwrap().is_none());
+    let notes = store.notifications(&sup, true, 10).await.unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].task_id.as_deref(), Some(task.id.as_str()));
+    assert!(store.mark_notification_read(&sup, &notes[0].id, 3_000_002).await.unwrap());
+    assert!(!store.mark_notification_read(&op, &notes[0].id, 3_000_002).await.unwrap());
+    assert!(store.notifications(&sup, true, 10).await.unwrap().is_empty());
+    let audit = store.list_audit(&AuditFilter { entity_id: Some(task.id.clone()), ..Default::default() }, PageRequest::new(None, None)).await.unwrap();
+    let actions: Vec<_> = audit.items.iter().map(|a| a.action.as_str()).collect();
+    assert!(actions.contains(&"task.create") && actions.contains(&"task.missed_again") && actions.contains(&"task.escalate"), "{actions:?}");
+    // Completing records the result and time; a done task is never escalated.
+    let completed = store.complete_task(&Actor::user(op.clone()), &owned.id, TaskStatus::Done, Some("called back".into())).await.unwrap();
+    assert!(completed.completed_at.is_some());
+    assert!(store.callbacks_to_escalate(i64::MAX / 2).await.unwrap().is_empty());
+});
+
+both_backends!(recordings_retention_hold_and_scope, |db| {
+    let store = &db.store;
+    let sup = user(store, Role::Supervisor, None).await;
+    let team = store.create_team(&Actor::system(), NewTeam { name: "Line 2".into(), supervisor_id: Some(sup.clone()) }).await.unwrap();
+    let op = user(store, Role::Operator, Some(team.id.clone())).await;
+    let other = user(store, Role::Operator, None).await;
+    let day = 86_400_000;
+    let mut ids = Vec::new();
+    for (i, agent) in [&op, &op, &other].iter().enumerate() {
+        let at = i64::try_from(i).unwrap() * day;
+        let call = store.create_call(inbound("+79160000009", at, None)).await.unwrap();
+        store.call_answered(&call.id, agent, at + 1000).await.unwrap();
+        store.call_ended(&call.id, at + 61_000, "caller_hangup", 0).await.unwrap();
+        store.recording_started(&call.id, &format!("1970/01/0{}/{}.wav", i + 1, call.id), at + 1000).await.unwrap();
+        ids.push(call.id);
+    }
+    // One is still unfinished (as after a crash); the others get their length.
+    store.recording_finished(&ids[0], 60_000, 960_044).await.unwrap();
+    store.recording_finished(&ids[2], 30_000, 480_044).await.unwrap();
+    let unfinished = store.unfinished_recordings().await.unwrap();
+    assert_eq!(unfinished.iter().map(|r| r.call_id.as_str()).collect::<Vec<_>>(), vec![ids[1].as_str()]);
+    store.recording_finished(&ids[1], 45_000, 720_044).await.unwrap();
+    let call = store.get_call(&ids[0]).await.unwrap();
+    assert!(call.recorded && call.recording_duration_ms == Some(60_000) && call.recording_size == Some(960_044));
+    // Scope: the supervisor sees the team (and themselves), the operator their own.
+    let team_agents = store.supervised_agents(&sup).await.unwrap();
+    assert!(team_agents.contains(&op) && team_agents.contains(&sup) && !team_agents.contains(&other));
+    let search = |f: RecordingFilter| async move { store.search_recordings(&f, PageRequest::new(None, None)).await.unwrap().items.into_iter().map(|c| c.id).collect::<Vec<_>>() };
+    assert_eq!(search(RecordingFilter { agents_in_scope: Some(team_agents.clone()), ..Default::default() }).await, vec![ids[1].clone(), ids[0].clone()]);
+    assert_eq!(search(RecordingFilter { agents_in_scope: Some(vec![other.clone()]), ..Default::default() }).await, vec![ids[2].clone()]);
+    assert_eq!(search(RecordingFilter { min_duration_ms: Some(40_000), ..Default::default() }).await, vec![ids[1].clone(), ids[0].clone()]);
+    assert_eq!(search(RecordingFilter { from: Some(day), to: Some(2 * day), ..Default::default() }).await, vec![ids[1].clone()]);
+    assert_eq!(search(RecordingFilter { number: Some("+79160000009".into()), agent_id: Some(other.clone()), ..Default::default() }).await, vec![ids[2].clone()]);
+    assert!(search(RecordingFilter { agents_in_scope: Some(vec![]), ..Default::default() }).await.is_empty());
+    // Retention: the first two are older than the cutoff; one of them is on legal hold.
+    store.set_legal_hold(&Actor::user(sup.clone()), &ids[0], true).await.unwrap();
+    let expired = store.expired_recordings(2 * day, 10).await.unwrap();
+    assert_eq!(expired.iter().map(|r| r.call_id.as_str()).collect::<Vec<_>>(), vec![ids[1].as_str()]);
+    assert!(store.recording_purged(&ids[1], 5 * day, json!({})).await.unwrap());
+    assert!(!store.recording_purged(&ids[0], 5 * day, json!({})).await.unwrap(), "a call on legal hold is not purged");
+    assert_eq!(store.get_call(&ids[1]).await.unwrap().recording_purged_at, Some(5 * day));
+    assert_eq!(store.recording_path(&ids[1]).await.unwrap(), None);
+    assert!(store.recording_path(&ids[0]).await.unwrap().is_some());
+    assert!(store.expired_recordings(10 * day, 10).await.unwrap().iter().all(|r| r.call_id == ids[2]));
+    // A failed recording no longer claims a file.
+    store.recording_failed(&ids[2], 0, "disk full").await.unwrap();
+    assert!(!store.get_call(&ids[2]).await.unwrap().recorded);
+    store.set_call_wrapup(&ids[0], 12_345).await.unwrap();
+    assert_eq!(store.get_call(&ids[0]).await.unwrap().wrapup_ms, Some(12_345));
 });

@@ -7,6 +7,7 @@ pub(crate) mod contacts;
 pub(crate) mod custom_fields;
 pub(crate) mod deals;
 pub(crate) mod notes;
+pub(crate) mod recordings;
 pub(crate) mod tasks;
 pub(crate) mod telephony;
 pub(crate) mod users;
@@ -34,6 +35,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(custom_fields::router())
         .merge(audit::router())
         .merge(telephony::router())
+        .merge(recordings::router())
         .merge(console::router())
         .merge(crate::pages::router())
         .route("/api/openapi.json", get(crate::openapi::serve))

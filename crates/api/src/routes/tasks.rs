@@ -35,6 +35,9 @@ pub(crate) struct CreateTask {
     assignee_id: Option<String>,
     contact_id: Option<String>,
     deal_id: Option<String>,
+    /// Schedules a callback to this number (any spelling; kind becomes `call`): due at
+    /// `due_at`, escalated to the team's supervisor when not done in time.
+    callback_phone: Option<String>,
 }
 
 fn default_kind() -> TaskKind {
@@ -105,7 +108,15 @@ pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, Query
 pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<CreateTask>) -> ApiResult<(StatusCode, Json<Task>)> {
     user.require(Action::CreateCrm)?;
     let assignee_id = user.owner_for_new(b.assignee_id)?;
-    let new = NewTask { kind: b.kind, subject: b.subject, description: b.description, due_at: b.due_at, assignee_id, contact_id: b.contact_id, deal_id: b.deal_id };
+    let callback_e164 = match b.callback_phone.as_deref() {
+        Some(text) => Some(super::parse_phone_param(&state, "callback_phone", text)?.e164().to_owned()),
+        None => None,
+    };
+    if callback_e164.is_some() && b.due_at.is_none() {
+        return Err(ApiError::invalid("due_at", "a callback needs a due time"));
+    }
+    let kind = if callback_e164.is_some() { TaskKind::Call } else { b.kind };
+    let new = NewTask { kind, subject: b.subject, description: b.description, due_at: b.due_at, assignee_id, contact_id: b.contact_id, deal_id: b.deal_id, callback_e164 };
     Ok((StatusCode::CREATED, Json(state.store().create_task(&user.actor(), new).await?)))
 }
 

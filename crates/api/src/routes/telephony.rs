@@ -258,8 +258,10 @@ pub(crate) async fn list_calls(State(state): State<AppState>, user: CurrentUser,
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Dial {
-    /// The customer's number, any spelling.
-    number: String,
+    /// The customer's number, any spelling (optional with `task_id`: the task's number).
+    number: Option<String>,
+    /// The callback task this call is for: the call is linked to it.
+    task_id: Option<String>,
 }
 
 /// The call being placed.
@@ -275,9 +277,17 @@ pub(crate) struct Dialing {
 #[utoipa::path(post, path = "/api/calls/dial", request_body = Dial, tag = "telephony", responses((status = 202, body = Dialing), (status = 422), (status = 503)))]
 pub(crate) async fn dial(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<Dial>) -> ApiResult<(StatusCode, Json<Dialing>)> {
     user.require(Action::TakeCalls)?;
-    let number = super::parse_phone_param(&state, "number", &b.number)?;
-    let (user_id, e164) = (user.id().to_owned(), number.e164().to_owned());
-    let result = ask(&state, |reply| TelephonyRequest::Dial { user_id, e164, reply }).await?;
+    let task = match &b.task_id {
+        Some(id) => Some(state.store().get_task(id).await.map_err(|_| ApiError::invalid("task_id", "no such task"))?),
+        None => None,
+    };
+    let e164 = match (&b.number, task.as_ref().and_then(|t| t.phone_e164.clone())) {
+        (Some(text), _) => super::parse_phone_param(&state, "number", text)?.e164().to_owned(),
+        (None, Some(phone)) => phone,
+        (None, None) => return Err(ApiError::invalid("number", "required (the task has no number)")),
+    };
+    let (user_id, task_id) = (user.id().to_owned(), b.task_id);
+    let result = ask(&state, |reply| TelephonyRequest::Dial { user_id, e164, task_id, reply }).await?;
     let call_id = result.map_err(|message| ApiError::invalid("number", message))?;
     Ok((StatusCode::ACCEPTED, Json(Dialing { call_id })))
 }

@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 
 use crate::dtmf::{DtmfDetector, TelephoneEvent};
 use crate::g711::Transcoder;
+use crate::recording::Tap;
 use crate::rewrite::StreamRewriter;
 use crate::rtp::{RtpPacket, rewrite_header};
 
@@ -304,6 +305,7 @@ enum Control {
     Update(Side, LegMedia),
     Replace(Side, LegIo, LegMedia),
     Hold(bool),
+    Tap(Option<Tap>),
     Stop,
 }
 
@@ -319,6 +321,7 @@ impl std::fmt::Debug for Control {
             Control::Update(side, m) => write!(f, "Update({side:?}, {m:?})"),
             Control::Replace(side, _, m) => write!(f, "Replace({side:?}, {m:?})"),
             Control::Hold(on) => write!(f, "Hold({on})"),
+            Control::Tap(t) => write!(f, "Tap({})", t.is_some()),
             Control::Stop => write!(f, "Stop"),
         }
     }
@@ -340,6 +343,13 @@ impl BridgeHandle {
     /// and neither leg is reported dead for its silence.
     pub fn hold(&self, on: bool) {
         let _ = self.ctl.send(Control::Hold(on));
+    }
+
+    /// Starts (or, with `None`, stops) handing every audio frame of both legs to a recording:
+    /// side A's frames go to the left channel, side B's to the right. Frames are copied before
+    /// any transcoding, so each keeps its leg's own law.
+    pub fn record(&self, tap: Option<Tap>) {
+        let _ = self.ctl.send(Control::Tap(tap));
     }
 
     /// Stops relaying.
@@ -402,13 +412,14 @@ async fn run(mut legs: [Leg; 2], options: BridgeOptions, events: EventSink, mut 
     let mut buf_b = vec![0u8; MAX_DATAGRAM];
     let check_every = if options.dead_peer.is_zero() { Duration::from_secs(3600) } else { (options.dead_peer / 4).max(Duration::from_millis(50)) };
     let mut held = false;
+    let mut tap: Option<Tap> = None;
     let mut check = tokio::time::interval(check_every);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let (first, second) = legs.split_at_mut(1);
         tokio::select! {
-            (len, from) = first[0].io.recv(&mut buf_a) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 0, &mut buf_a[..len], from, &events).await },
-            (len, from) = second[0].io.recv(&mut buf_b) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 1, &mut buf_b[..len], from, &events).await },
+            (len, from) = first[0].io.recv(&mut buf_a) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 0, &mut buf_a[..len], from, &events, tap.as_ref()).await },
+            (len, from) = second[0].io.recv(&mut buf_b) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 1, &mut buf_b[..len], from, &events, tap.as_ref()).await },
             c = ctl.recv() => match c {
                 Some(Control::Update(side, media)) => {
                     let leg = &mut legs[index(side)];
@@ -432,6 +443,7 @@ async fn run(mut legs: [Leg; 2], options: BridgeOptions, events: EventSink, mut 
                         leg.reported_dead = false;
                     }
                 }
+                Some(Control::Tap(t)) => tap = t,
                 Some(Control::Stop) | None => break,
             },
             _ = check.tick() => {
@@ -462,7 +474,7 @@ fn side_of(i: usize) -> Side {
 }
 
 /// Relays one datagram received on leg `from_leg` from `source`.
-async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: Option<SocketAddr>, events: &EventSink) {
+async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: Option<SocketAddr>, events: &EventSink, tap: Option<&Tap>) {
     let received = Instant::now();
     let stats = &*RELAY_STATS;
     stats.packets_in.fetch_add(1, Ordering::Relaxed);
@@ -479,6 +491,9 @@ async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: Opt
     src.last_packet = received;
     src.reported_dead = false;
     let out_pt = if packet.payload_type == src.media.audio_pt {
+        if let Some(tap) = tap {
+            tap.frame(side_of(from_leg), received, packet.ssrc, packet.timestamp, packet.payload_type, packet.payload(buf));
+        }
         if src.media.audio_pt != dst.media.audio_pt {
             let payload = &mut buf[packet.payload_start..packet.payload_end];
             match (src.media.audio_pt, dst.media.audio_pt) {

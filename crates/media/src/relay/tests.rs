@@ -200,3 +200,40 @@ async fn a_leg_can_be_replaced_and_the_other_side_hears_one_stream() {
     assert_eq!(after.sequence, before.sequence.wrapping_add(1));
     assert!(first_tx.send(build(false, PT_PCMU, 101, 16_160, 0x1111, &[0xFF; 160])).await.is_err(), "the first agent's port is gone");
 }
+
+#[tokio::test]
+async fn a_recorded_bridge_puts_each_leg_on_its_own_channel() {
+    let pool = PortPool::new(LOOPBACK, 41_600, 41_699);
+    let (caller, caller_addr) = peer().await;
+    let (agent, agent_addr) = peer().await;
+    let a = pool.bind().unwrap();
+    let b = pool.bind().unwrap();
+    let (a_local, b_local) = (a.local(), b.local());
+    let (sink, _) = collecting();
+    // The caller speaks PCMU at 440 Hz, the agent PCMA at 1 kHz.
+    let bridge = bridge((a, LegMedia::new(PT_PCMU, None, Some(caller_addr))), (b, LegMedia::new(PT_PCMA, None, Some(agent_addr))), BridgeOptions { dead_peer: Duration::ZERO }, sink);
+    let dir = std::env::temp_dir().join(format!("switchboard-relay-rec-{}", std::process::id()));
+    let recorder = crate::recording::Recorder::start(crate::recording::RecorderConfig::default()).unwrap();
+    let rec = recorder.record(dir.join("call.wav"));
+    bridge.record(Some(rec.tap()));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut next = tokio::time::interval(Duration::from_millis(20));
+    for i in 0..50u16 {
+        next.tick().await;
+        let start = u64::from(i) * 160;
+        let caller_tone = sine_ulaw(440.0, 0.5, start, 160);
+        let agent_tone: Vec<u8> = sine_ulaw(1000.0, 0.5, start, 160).into_iter().map(|b| crate::g711::linear_to_alaw(crate::g711::ulaw_to_linear(b))).collect();
+        caller.send_to(&build(false, PT_PCMU, i, u32::from(i) * 160, 1, &caller_tone), a_local).await.unwrap();
+        agent.send_to(&build(false, PT_PCMA, i, u32::from(i) * 160, 2, &agent_tone), b_local).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let done = rec.finish().await.unwrap();
+    assert_eq!((done.dropped_frames, done.error.clone()), (0, None));
+    let pairs: Vec<i16> = hound::WavReader::open(&done.path).unwrap().samples::<i16>().map(Result::unwrap).collect();
+    let left: Vec<i16> = pairs.chunks(2).map(|p| p[0]).collect();
+    let right: Vec<i16> = pairs.chunks(2).map(|p| p[1]).collect();
+    assert!(left.len() >= 7000, "{} samples", left.len());
+    assert_eq!(dominant(&left[800..6400], &[440.0, 1000.0]), Some(440.0));
+    assert_eq!(dominant(&right[800..6400], &[440.0, 1000.0]), Some(1000.0));
+    let _ = std::fs::remove_dir_all(dir);
+}

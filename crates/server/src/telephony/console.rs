@@ -200,6 +200,11 @@ impl Switch {
                     self.tell(&user_id, AgentMessage::Error { message: "no such call on this console".into() });
                 }
             }
+            ConsoleCommand::Recording { call_id, paused } => {
+                if let Err(message) = self.pause_recording(&user_id, &call_id, paused) {
+                    self.tell(&user_id, AgentMessage::Error { message });
+                }
+            }
         }
     }
 

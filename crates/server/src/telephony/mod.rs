@@ -17,9 +17,11 @@ use switchboard_api::telephony::{AgentMessage, AgentTarget, AgentView, ConsoleOu
 use switchboard_core::acd::{Action, AgentState, CallCenter, Input, OfferEnd, QueueConfig};
 use switchboard_core::entity::CallDirection;
 use switchboard_core::{PhoneNumber, Region};
+use switchboard_core::callback::CallbackPolicy;
+use switchboard_media::recording::{Finished, Recorder, RecorderConfig, Recording};
 use switchboard_media::relay::PortPool;
 use switchboard_sip::edge::{Account, DialTarget, EXTENSION_PREFIX, EdgeConfig, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge, Trunk};
-use switchboard_store::{NewCall, Store};
+use switchboard_store::{MissedCall, NewCall, Store};
 use switchboard_webrtc::WebrtcConfig;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -27,6 +29,7 @@ use tracing::{debug, info, warn};
 use crate::settings::Settings;
 
 mod console;
+mod recording;
 mod transfer;
 
 use console::{Internal, Softphone};
@@ -53,7 +56,13 @@ impl Telephony {
         let edge = SipEdge::start(config, ports, events_tx).await.context("cannot start the SIP edge")?;
         let (requests, requests_rx) = mpsc::unbounded_channel();
         let (writes, writes_rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_log(store.clone(), writes_rx));
+        tokio::spawn(write_log(store.clone(), writes_rx, callback_policy(settings)));
+        let recorder = if settings.recordings.enabled {
+            let config = RecorderConfig { queue_frames: settings.recordings.queue_frames, flush_every: Duration::from_millis(settings.recordings.flush_ms.max(100)) };
+            Some(Recorder::start(config).context("cannot start the recorder")?)
+        } else {
+            None
+        };
         let webrtc_ip: IpAddr = if settings.media.webrtc_ip.trim().is_empty() {
             media_ip
         } else {
@@ -76,6 +85,10 @@ impl Telephony {
             softphones: HashMap::new(),
             internal,
             tasks_told: HashMap::new(),
+            recorder,
+            recordings_root: settings.recordings.root.clone(),
+            record_queues: HashMap::new(),
+            wrapups: HashMap::new(),
         };
         for trunk in &settings.sip.trunks {
             if !trunk.queue.is_empty() {
@@ -147,9 +160,19 @@ fn edge_config(settings: &Settings) -> anyhow::Result<EdgeConfig> {
     })
 }
 
+/// The callback rules from the settings.
+pub fn callback_policy(settings: &Settings) -> CallbackPolicy {
+    let ms = |s: u64| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    CallbackPolicy { due_after_ms: ms(settings.callbacks.due_after_s), escalate_after_ms: ms(settings.callbacks.escalate_after_s) }
+}
+
 /// What the switch remembers of a call beyond the core.
 #[derive(Debug, Default)]
 struct CallInfo {
+    /// The queue an inbound call came to.
+    queue: Option<String>,
+    /// Its recording, while it is written.
+    recording: Option<Recording>,
     hold_since: Option<i64>,
     hold_ms: i64,
     /// The caller's number (E.164 when it parsed).
@@ -184,10 +207,14 @@ enum Write {
     TransferredTo { call_id: String, agent_id: String, at: i64 },
     Ended { call_id: String, at: i64, reason: &'static str, hold_ms: i64 },
     SipCode { call_id: String, code: i64 },
+    RecordingStarted { call_id: String, path: String, at: i64 },
+    RecordingDone { call_id: String, finished: Finished },
+    WrapUp { call_id: String, ms: i64 },
+    Missed(MissedCall),
 }
 
 /// Applies call-log writes in order.
-async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<Write>) {
+async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<Write>, policy: CallbackPolicy) {
     while let Some(w) = writes.recv().await {
         let result = match w {
             Write::Create(new) => store.create_call(new).await.map(|_| ()),
@@ -196,6 +223,19 @@ async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<Write>) {
             Write::TransferredTo { call_id, agent_id, at } => store.call_transferred_to(&call_id, &agent_id, at).await,
             Write::Ended { call_id, at, reason, hold_ms } => store.call_ended(&call_id, at, reason, hold_ms).await.map(|_| ()),
             Write::SipCode { call_id, code } => store.set_call_sip_code(&call_id, code).await,
+            Write::RecordingStarted { call_id, path, at } => store.recording_started(&call_id, &path, at).await,
+            Write::RecordingDone { call_id, finished } => match &finished.error {
+                None => store.recording_finished(&call_id, i64::try_from(finished.duration_ms).unwrap_or(i64::MAX), i64::try_from(finished.size).unwrap_or(i64::MAX)).await,
+                Some(e) => store.recording_failed(&call_id, now_ms(), e).await,
+            },
+            Write::WrapUp { call_id, ms } => store.set_call_wrapup(&call_id, ms).await,
+            Write::Missed(missed) => match store.callback_for_missed(&policy, &missed).await {
+                Ok(task) => {
+                    info!(call_id = missed.call_id, task_id = task.id, missed = task.missed_count, "callback task for a missed call");
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
         };
         if let Err(e) = result {
             warn!(error = %e, "call log write failed");
@@ -227,6 +267,13 @@ struct Switch {
     internal: mpsc::UnboundedSender<Internal>,
     /// Due tasks each console has been told about.
     tasks_told: HashMap<String, HashSet<String>>,
+    /// Writes recordings (None: recording is off).
+    recorder: Option<Recorder>,
+    recordings_root: std::path::PathBuf,
+    /// Queue id -> whether its calls are recorded.
+    record_queues: HashMap<String, bool>,
+    /// Agents in wrap-up: agent -> (call, since).
+    wrapups: HashMap<String, (String, i64)>,
 }
 
 /// `[sip.outbound]`, checked.
@@ -289,6 +336,7 @@ impl Switch {
         match self.store.list_queues().await {
             Ok(queues) => {
                 for q in queues {
+                    self.record_queues.insert(q.id.clone(), q.record);
                     self.cc.set_queue(QueueConfig { id: q.id, strategy: q.strategy, ring_timeout_ms: q.ring_timeout_ms, max_wait_ms: q.max_wait_ms, wrap_up_ms: q.wrap_up_ms });
                 }
             }
@@ -349,25 +397,28 @@ impl Switch {
                     id: Some(call_id.clone()),
                     origin: Some(origin_name),
                     agent_id: None,
+                    task_id: None,
                 }));
-                self.calls.insert(call_id.clone(), CallInfo { from: from.clone(), ..CallInfo::default() });
+                self.calls.insert(call_id.clone(), CallInfo { from: from.clone(), queue: Some(queue_id.clone()), ..CallInfo::default() });
                 self.build_card(call_id.clone(), from);
                 match self.cc.handle(Input::CallArrived { call_id: call_id.clone(), queue_id }, now) {
                     Ok(actions) => self.apply(actions),
                     Err(e) => {
                         warn!(error = %e, call_id, "cannot queue the call");
-                        self.calls.remove(&call_id);
+                        self.remove_call(&call_id);
                         self.edge.release(&call_id, 500);
                         self.write(Write::Ended { call_id, at: now, reason: "failed", hold_ms: 0 });
                     }
                 }
             }
             EdgeEvent::CallerGone { call_id } => {
-                self.calls.remove(&call_id);
+                // The core's `Abandoned` forgets the call (and asks for a callback); anything
+                // it did not know is forgotten here.
                 match self.cc.handle(Input::CallerHungUp { call_id: call_id.clone() }, now) {
                     Ok(actions) => self.apply(actions),
                     Err(e) => debug!(error = %e, call_id, "caller gone"),
                 }
+                self.remove_call(&call_id);
             }
             EdgeEvent::OfferRinging { call_id, agent_id } => self.event(&call_id, "ringing", Some(&agent_id), json!({})),
             EdgeEvent::OfferAnswered { call_id, agent_id } if agent_id.starts_with(transfer::NUMBER_LEG) => self.external_answered(&call_id, &agent_id),
@@ -388,7 +439,7 @@ impl Switch {
                 }
             }
             EdgeEvent::Ended { call_id, by } => {
-                let info = self.calls.remove(&call_id).unwrap_or_default();
+                let info = self.remove_call(&call_id).unwrap_or_default();
                 let hold_ms = info.hold_ms + info.hold_since.map_or(0, |s| now - s);
                 let reason = match by {
                     EndedBy::Caller => "caller_hangup",
@@ -428,7 +479,8 @@ impl Switch {
                         let to = info.from.clone();
                         self.tell(&agent_id, AgentMessage::Connected { call_id: call_id.clone(), from: to });
                     }
-                    self.write(Write::Answered { call_id, agent_id, at: now });
+                    self.write(Write::Answered { call_id: call_id.clone(), agent_id, at: now });
+                    self.start_recording(&call_id);
                 }
             }
             EdgeEvent::OutboundFailed { call_id, outcome, code } => {
@@ -436,7 +488,7 @@ impl Switch {
                     self.write(Write::SipCode { call_id: call_id.clone(), code: i64::from(code) });
                 }
                 self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: outcome.as_str(), hold_ms: 0 });
-                if let Some(agent) = self.calls.remove(&call_id).and_then(|i| i.agent) {
+                if let Some(agent) = self.remove_call(&call_id).and_then(|i| i.agent) {
                     if let Some(softphone) = self.softphones.get(&agent) {
                         softphone.peer.detach();
                     }
@@ -515,13 +567,14 @@ impl Switch {
                         if transferred {
                             self.write(Write::TransferredTo { call_id, agent_id, at: now });
                         } else {
-                            self.write(Write::Answered { call_id, agent_id, at: now });
+                            self.write(Write::Answered { call_id: call_id.clone(), agent_id, at: now });
+                            self.start_recording(&call_id);
                         }
                     }
                     Err(e) => {
                         warn!(call_id, agent_id, error = %e, "cannot connect");
                         self.edge.release(&call_id, 500);
-                        self.calls.remove(&call_id);
+                        self.remove_call(&call_id);
                         self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: "failed", hold_ms: 0 });
                         if let Ok(more) = self.cc.handle(Input::CallEnded { call_id }, now) {
                             queue.extend(more);
@@ -530,17 +583,28 @@ impl Switch {
                 },
                 Action::ReleaseMaxWait { call_id } => {
                     self.edge.release(&call_id, 480);
-                    self.calls.remove(&call_id);
-                    self.write(Write::Ended { call_id, at: now, reason: "max_wait", hold_ms: 0 });
+                    let info = self.remove_call(&call_id);
+                    self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: "max_wait", hold_ms: 0 });
+                    self.missed(call_id, info, "max_wait", now);
                 }
                 Action::Abandoned { call_id } => {
                     // A caller who hangs up while being transferred had been answered.
-                    let reason = if self.calls.remove(&call_id).is_some_and(|i| i.transferred) { "caller_hangup" } else { "abandoned" };
-                    self.write(Write::Ended { call_id, at: now, reason, hold_ms: 0 });
+                    let info = self.remove_call(&call_id);
+                    if info.as_ref().is_some_and(|i| i.transferred) {
+                        self.write(Write::Ended { call_id, at: now, reason: "caller_hangup", hold_ms: 0 });
+                    } else {
+                        self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: "abandoned", hold_ms: 0 });
+                        self.missed(call_id, info, "abandoned", now);
+                    }
                 }
                 Action::Transferred { call_id, agent_id } => self.transferred(&call_id, &agent_id),
                 Action::AgentChanged { agent_id, state } => {
                     debug!(agent_id, state = state.name(), "agent state");
+                    if let AgentState::WrapUp { call_id, since, .. } = &state {
+                        self.wrapups.insert(agent_id.clone(), (call_id.clone(), *since));
+                    } else if let Some((call_id, since)) = self.wrapups.remove(&agent_id) {
+                        self.write(Write::WrapUp { call_id, ms: now - since });
+                    }
                     self.tell(&agent_id, AgentMessage::State { state });
                 }
             }
@@ -590,15 +654,16 @@ impl Switch {
             TelephonyRequest::ConsoleOpened { user_id, console_id, outbox } => self.console_opened(user_id, console_id, outbox),
             TelephonyRequest::ConsoleClosed { user_id, console_id } => self.console_closed(&user_id, console_id),
             TelephonyRequest::Console { user_id, console_id, command } => self.on_console(user_id, console_id, command).await,
-            TelephonyRequest::Dial { user_id, e164, reply } => {
-                let result = self.dial(&user_id, &e164).await;
+            TelephonyRequest::Notify(n) => self.tell(&n.user_id, n.message),
+            TelephonyRequest::Dial { user_id, e164, task_id, reply } => {
+                let result = self.dial(&user_id, &e164, task_id).await;
                 let _ = reply.send(result);
             }
         }
     }
 
     /// Click-to-call: logs the call, marks the agent busy, and rings their phone.
-    async fn dial(&mut self, user_id: &str, e164: &str) -> Result<String, String> {
+    async fn dial(&mut self, user_id: &str, e164: &str, task_id: Option<String>) -> Result<String, String> {
         let config = self.outbound.clone().ok_or("click-to-call is not configured (sip.outbound.target)")?;
         // The browser's softphone when it is connected, else the agent's SIP phone.
         let browser = self.browser_ready(user_id);
@@ -619,6 +684,7 @@ impl Switch {
             id: Some(call_id.clone()),
             origin: None,
             agent_id: Some(user_id.to_owned()),
+            task_id,
         }));
         let digits = e164.trim_start_matches('+');
         let target = DialTarget {
@@ -636,7 +702,7 @@ impl Switch {
             self.edge.dial(&call_id, user_id, &uri, target).map_err(|e| e.to_string())
         };
         if let Err(e) = dialed {
-            self.calls.remove(&call_id);
+            self.remove_call(&call_id);
             self.outbound_agents.remove(&call_id);
             self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: "failed", hold_ms: 0 });
             if logged_in && let Ok(actions) = self.cc.handle(Input::OutboundEnded { agent_id: user_id.to_owned() }, now) {
@@ -648,6 +714,15 @@ impl Switch {
             self.event(&call_id, "dialing_agent", Some(user_id), json!({"to": e164}));
         }
         Ok(call_id)
+    }
+
+    /// A caller nobody answered: a callback task for their number.
+    fn missed(&self, call_id: String, info: Option<CallInfo>, reason: &str, at: i64) {
+        let Some(info) = info else { return };
+        if info.from.is_empty() {
+            return;
+        }
+        self.write(Write::Missed(MissedCall { call_id, e164: info.from, queue_id: info.queue, at, reason: reason.to_owned() }));
     }
 
     fn connect(&mut self, call_id: &str, agent_id: &str) -> Result<(), String> {

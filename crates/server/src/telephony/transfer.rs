@@ -74,7 +74,7 @@ impl Switch {
 
     /// The number refused or did not answer: the caller is released.
     pub(super) fn external_failed(&mut self, call_id: &str, code: Option<u16>) {
-        if self.calls.remove(call_id).is_none() {
+        if self.remove_call(call_id).is_none() {
             return;
         }
         self.edge.release(call_id, 480);

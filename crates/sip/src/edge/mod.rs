@@ -471,6 +471,18 @@ impl SipEdge {
         Ok(())
     }
 
+    /// Starts handing a connected call's audio to a recording (`None` stops it). The tap
+    /// stays on the call's bridge through transfers. False when the call has no bridge.
+    pub fn record(&self, call_id: &str, tap: Option<switchboard_media::recording::Tap>) -> bool {
+        let inbound = self.inner.calls.lock().ok().and_then(|calls| {
+            calls.get(call_id).and_then(|c| c.connected.as_ref().map(|c| &c.bridge).or(c.parked.as_ref().map(|p| &p.bridge)).map(|b| b.record(tap.clone())))
+        });
+        if inbound.is_some() {
+            return true;
+        }
+        self.inner.outbound.lock().ok().and_then(|out| out.get(call_id).and_then(|o| o.connected.as_ref()).map(|c| c.bridge.record(tap))).is_some()
+    }
+
     /// Stops ringing `agent_id` (CANCEL, or BYE if its 200 OK crossed our CANCEL, or if it
     /// answered after the call went to someone else).
     pub fn cancel_offer(&self, call_id: &str, agent_id: &str) {
