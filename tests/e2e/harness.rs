@@ -74,11 +74,13 @@ pub(crate) struct GatewayOptions {
     pub(crate) outbound: Option<(String, String)>,
     /// Digest credentials the trunk challenges INVITEs for.
     pub(crate) trunk_credential: Option<(String, String)>,
+    /// `[callbacks]`: due after, escalation check interval (seconds).
+    pub(crate) callbacks: (u64, u64),
 }
 
 impl Default for GatewayOptions {
     fn default() -> Self {
-        GatewayOptions { trunk_allow: vec!["127.0.0.1".into()], registrations: Vec::new(), dead_peer_s: 0, max_calls: 100, outbound: None, trunk_credential: None }
+        GatewayOptions { trunk_allow: vec!["127.0.0.1".into()], registrations: Vec::new(), dead_peer_s: 0, max_calls: 100, outbound: None, trunk_credential: None, callbacks: (900, 30) }
     }
 }
 
@@ -87,6 +89,8 @@ pub(crate) struct Gateway {
     pub(crate) base: String,
     pub(crate) sip: SocketAddr,
     pub(crate) admin: Client,
+    /// Where the recordings go.
+    pub(crate) recordings: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: Scratch,
@@ -97,6 +101,8 @@ impl Gateway {
         let dir = Scratch::new("gw");
         let mut settings = Settings::load(None).unwrap();
         settings.data_dir = dir.0.join("data");
+        settings.recordings.root = dir.0.join("recordings");
+        (settings.callbacks.due_after_s, settings.callbacks.check_s) = options.callbacks;
         settings.http.listen = "127.0.0.1:0".parse().unwrap();
         settings.database.url = Secret::new("");
         settings.auth.initial_admin_password = Secret::new(ADMIN_PASSWORD);
@@ -134,7 +140,8 @@ impl Gateway {
             let _ = stopped.await;
         }));
         let admin = login(&base, "admin", ADMIN_PASSWORD).await;
-        Gateway { base, sip, admin, stop: Some(stop), server: Some(server), _dir: dir }
+        let recordings = settings.recordings.root.clone();
+        Gateway { base, sip, admin, recordings, stop: Some(stop), server: Some(server), _dir: dir }
     }
 
     pub(crate) async fn post(&self, client: &Client, path: &str, body: Value) -> Value {

@@ -8,5 +8,6 @@
 mod click_to_call;
 mod extensions;
 mod harness;
+mod recordings;
 mod robustness;
 mod sip_calls;

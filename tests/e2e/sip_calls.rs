@@ -9,7 +9,7 @@ use crate::harness::{Capture, Gateway, GatewayOptions, SERIAL, Scratch, SippRun,
 const CALLER_NUMBER: &str = "89161234567";
 
 /// The newest call's id, waiting (bounded) for it to appear.
-async fn newest_call(gw: &Gateway) -> String {
+pub(crate) async fn newest_call(gw: &Gateway) -> String {
     for _ in 0..100 {
         let page = gw.get(&gw.admin, "/api/calls?per_page=1").await;
         if let Some(id) = page["items"][0]["id"].as_str() {
@@ -20,7 +20,7 @@ async fn newest_call(gw: &Gateway) -> String {
     panic!("no call was logged");
 }
 
-fn kinds(call: &Value) -> Vec<String> {
+pub(crate) fn kinds(call: &Value) -> Vec<String> {
     call["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect()
 }
 

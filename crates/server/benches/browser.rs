@@ -66,6 +66,7 @@ async fn gateway(name: &str, max_calls: usize) -> Gateway {
     let data = std::env::temp_dir().join(format!("sb-bench-browser-{name}-{}", std::process::id()));
     let mut settings = Settings::load(None).unwrap();
     settings.data_dir = data.clone();
+    settings.recordings.root = data.join("recordings");
     settings.http.listen = "127.0.0.1:0".parse().unwrap();
     settings.database.url = Secret::new("");
     settings.auth.initial_admin_password = Secret::new("bench-admin-1");

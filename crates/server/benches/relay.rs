@@ -116,6 +116,7 @@ async fn level(calls: usize, hold: Duration) -> Level {
     let data = std::env::temp_dir().join(format!("sb-bench-relay-{}-{calls}", std::process::id()));
     let mut settings = Settings::load(None).unwrap();
     settings.data_dir = data.clone();
+    settings.recordings.root = data.join("recordings");
     settings.http.listen = "127.0.0.1:0".parse().unwrap();
     settings.database.url = Secret::new("");
     settings.auth.initial_admin_password = Secret::new("bench-admin-1");

@@ -183,6 +183,16 @@ impl Store {
         Ok(sql.execute(&self.pool).await? > 0)
     }
 
+    /// Open tasks due by `now` that are `user_id`'s: assigned to them, or to a queue they serve
+    /// and to nobody in particular.
+    pub async fn due_tasks_for(&self, user_id: &str, now: i64) -> Result<Vec<Task>, StoreError> {
+        let mut sql = Sql::new(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'open' AND due_at <= "));
+        sql.bind(now).push(" AND (assignee_id = ").bind(user_id.to_owned());
+        sql.push(" OR (assignee_id IS NULL AND queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = ").bind(user_id.to_owned());
+        sql.push("))) ORDER BY due_at LIMIT 100");
+        sql.fetch_all(&self.pool).await?.iter().map(task_from_row).collect()
+    }
+
     /// Open callback tasks for a number (the card shows them; click-to-call links to them).
     pub async fn open_callbacks(&self, e164: &str) -> Result<Vec<Task>, StoreError> {
         let mut sql = Sql::new(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE callback = 1 AND status = 'open' AND phone_e164 = "));

@@ -13,8 +13,7 @@ use switchboard_api::card::ClientCard;
 use serde_json::json;
 use switchboard_api::telephony::{AgentMessage, ConsoleCommand, ConsoleOutbox, TransferTarget, WithdrawReason};
 use switchboard_core::acd::{AgentState, Input, TransferTo};
-use switchboard_core::entity::{Task, TaskStatus};
-use switchboard_store::{PageRequest, TaskFilter};
+use switchboard_core::entity::Task;
 use switchboard_webrtc::{AgentPeer, PeerEvent, PeerReport};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -343,10 +342,9 @@ impl Switch {
         tokio::spawn(async move {
             let now = now_ms();
             for user_id in agents {
-                let filter = TaskFilter { assignee_id: Some(user_id.clone()), status: Some(TaskStatus::Open), due_before: Some(now + 1), ..Default::default() };
-                match store.list_tasks(&filter, PageRequest::new(Some(1), Some(100))).await {
-                    Ok(page) if !page.items.is_empty() => {
-                        let _ = internal.send(Internal::TasksDue { user_id, tasks: page.items });
+                match store.due_tasks_for(&user_id, now).await {
+                    Ok(tasks) if !tasks.is_empty() => {
+                        let _ = internal.send(Internal::TasksDue { user_id, tasks });
                     }
                     Ok(_) => {}
                     Err(e) => warn!(error = %e, "cannot read due tasks"),

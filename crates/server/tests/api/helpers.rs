@@ -30,6 +30,7 @@ impl TestApp {
         settings.database.url = Secret::new(db.url.clone());
         settings.auth.initial_admin_password = Secret::new(ADMIN_PASSWORD);
         settings.data_dir = data_dir.clone();
+        settings.recordings.root = data_dir.join("recordings");
         let app = Application::build(&settings).await.expect("build app");
         let base = format!("http://{}", app.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
