@@ -6,6 +6,7 @@
 //! on `lo`); `.ci/run` installs both. Tests run one at a time.
 
 mod click_to_call;
+mod crash;
 mod extensions;
 mod harness;
 mod recordings;

@@ -264,7 +264,7 @@ impl Open {
         }
         let file = File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
         let spec = hound::WavSpec { channels: 2, sample_rate: RATE, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
-        let mut wav = hound::WavWriter::new(BufWriter::with_capacity(32 * 1024, file), spec).map_err(|e| e.to_string())?;
+        let mut wav = hound::WavWriter::new(BufWriter::with_capacity(4096, file), spec).map_err(|e| e.to_string())?;
         wav.flush().map_err(|e| e.to_string())?;
         Ok(wav)
     }
