@@ -57,6 +57,16 @@ impl TestApp {
         Client::builder().cookie_store(true).build().expect("client")
     }
 
+    /// The test's own handle on the app's database (for seeding).
+    pub(crate) fn store(&self) -> &switchboard_store::Store {
+        &self.db.as_ref().expect("database").store
+    }
+
+    /// The app's recordings root.
+    pub(crate) fn recordings(&self) -> std::path::PathBuf {
+        self.data_dir.join("recordings")
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

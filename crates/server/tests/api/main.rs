@@ -11,3 +11,4 @@ mod crm;
 mod errors;
 mod import;
 mod permissions;
+mod recordings;
