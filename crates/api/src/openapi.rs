@@ -16,7 +16,7 @@ use crate::routes::*;
         contacts::list, contacts::lookup, contacts::create, contacts::read, contacts::update, contacts::remove, contacts::timeline,
         companies::list, companies::create, companies::read, companies::update, companies::remove,
         deals::list_stages, deals::create_stage, deals::update_stage, deals::delete_stage,
-        deals::list, deals::create, deals::read, deals::update, deals::move_stage, deals::won, deals::lost, deals::reopen, deals::history, deals::remove,
+        deals::list, deals::create, deals::read, deals::update, deals::move_stage, deals::won, deals::lost, deals::reopen, deals::history, deals::timeline, deals::remove,
         tasks::list, tasks::create, tasks::read, tasks::update, tasks::complete, tasks::remove,
         notes::list, notes::create, notes::remove,
         custom_fields::list, custom_fields::create, custom_fields::remove,

@@ -409,6 +409,12 @@ pub struct TimelineItem {
     pub id: String,
     /// One line for the list.
     pub summary: String,
+    /// For a call: the agent who took or placed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// For a recorded call the user may hear: where its recording plays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_url: Option<String>,
 }
 
 string_enum! {

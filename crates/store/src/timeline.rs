@@ -1,4 +1,6 @@
-//! A contact's timeline: notes, tasks, deals, deal changes and calls, newest first.
+//! Timelines of a contact and of a deal: notes, tasks, deals, deal changes and calls, newest
+//! first. Calls carry their agent and, when recorded, where the recording plays (the API
+//! drops the link for users who may not hear it).
 
 use sqlx::Row;
 use switchboard_core::entity::TimelineItem;
@@ -6,31 +8,56 @@ use switchboard_core::entity::TimelineItem;
 use crate::sql::Sql;
 use crate::{Store, StoreError};
 
+const CALL_ITEMS: &str = "SELECT id, offered_at AS at, agent_id, \
+    CASE WHEN recording_path IS NOT NULL AND recording_purged_at IS NULL THEN 1 ELSE 0 END AS recorded, \
+    direction || ' ' || from_e164 || ' -> ' || to_e164 || ' ' || COALESCE(end_reason, 'in progress') || COALESCE(' · ' || disposition, '') || COALESCE(' · ' || reason, '') AS summary \
+    FROM calls WHERE ";
 impl Store {
     /// The newest `limit` events around a contact.
     pub async fn contact_timeline(&self, contact_id: &str, limit: u32) -> Result<Vec<TimelineItem>, StoreError> {
         self.get_contact(contact_id).await?;
-        let limit = i64::from(limit.clamp(1, 500));
-        let mut items: Vec<TimelineItem> = Vec::new();
+        let calls = format!("{CALL_ITEMS}contact_id = ");
         let queries: [(&str, &str); 5] = [
             ("note", "SELECT id, created_at AS at, body AS summary FROM notes WHERE contact_id = "),
             ("task", "SELECT id, created_at AS at, kind || ': ' || subject || ' [' || status || ']' AS summary FROM tasks WHERE contact_id = "),
             ("deal", "SELECT id, created_at AS at, title || ' [' || status || ']' AS summary FROM deals WHERE contact_id = "),
             ("deal_change", "SELECT dc.id, dc.changed_at AS at, d.title || ': ' || COALESCE(dc.from_status, '-') || ' -> ' || dc.to_status || ' / ' || s.name AS summary \
                 FROM deal_changes dc JOIN deals d ON d.id = dc.deal_id JOIN pipeline_stages s ON s.id = dc.to_stage_id WHERE d.contact_id = "),
-            ("call", "SELECT id, offered_at AS at, direction || ' ' || from_e164 || ' -> ' || to_e164 || ' ' || COALESCE(end_reason, 'in progress') || COALESCE(' · ' || disposition, '') || COALESCE(' · ' || reason, '') AS summary FROM calls WHERE contact_id = "),
+            ("call", calls.as_str()),
         ];
+        self.timeline(&queries, contact_id, limit).await
+    }
+
+    /// The newest `limit` events around a deal: its notes, tasks, stage changes and calls.
+    pub async fn deal_timeline(&self, deal_id: &str, limit: u32) -> Result<Vec<TimelineItem>, StoreError> {
+        self.get_deal(deal_id).await?;
+        let calls = format!("{CALL_ITEMS}deal_id = ");
+        let queries: [(&str, &str); 4] = [
+            ("note", "SELECT id, created_at AS at, body AS summary FROM notes WHERE deal_id = "),
+            ("task", "SELECT id, created_at AS at, kind || ': ' || subject || ' [' || status || ']' AS summary FROM tasks WHERE deal_id = "),
+            ("deal_change", "SELECT dc.id, dc.changed_at AS at, COALESCE(dc.from_status, '-') || ' -> ' || dc.to_status || ' / ' || s.name AS summary \
+                FROM deal_changes dc JOIN pipeline_stages s ON s.id = dc.to_stage_id WHERE dc.deal_id = "),
+            ("call", calls.as_str()),
+        ];
+        self.timeline(&queries, deal_id, limit).await
+    }
+
+    async fn timeline(&self, queries: &[(&str, &str)], id: &str, limit: u32) -> Result<Vec<TimelineItem>, StoreError> {
+        let limit = i64::from(limit.clamp(1, 500));
+        let mut items: Vec<TimelineItem> = Vec::new();
         for (kind, select) in queries {
             let mut sql = Sql::new(select);
-            sql.bind(contact_id.to_owned()).push(" ORDER BY at DESC LIMIT ").bind(limit);
+            sql.bind(id.to_owned()).push(" ORDER BY at DESC LIMIT ").bind(limit);
             for row in sql.fetch_all(&self.pool).await? {
                 let summary: String = row.try_get("summary")?;
-                items.push(TimelineItem {
-                    at: row.try_get("at")?,
-                    kind: kind.to_owned(),
-                    id: row.try_get("id")?,
-                    summary: summary.chars().take(200).collect(),
-                });
+                let id: String = row.try_get("id")?;
+                let (agent_id, recording_url) = if *kind == "call" {
+                    let recorded: i64 = row.try_get("recorded")?;
+                    (row.try_get("agent_id")?, (recorded != 0).then(|| format!("/api/recordings/{id}/audio")))
+                } else {
+                    (None, None)
+                };
+                items.push(TimelineItem { at: row.try_get("at")?, kind: (*kind).to_owned(), id, summary: summary.chars().take(200).collect(), agent_id, recording_url });
             }
         }
         items.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.id.cmp(&a.id)));

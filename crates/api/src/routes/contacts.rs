@@ -211,12 +211,15 @@ pub(crate) async fn remove(State(state): State<AppState>, user: CurrentUser, Pat
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub(crate) struct TimelineQuery {
     /// Newest N items (default 100, at most 500).
-    limit: Option<u32>,
+    pub(crate) limit: Option<u32>,
 }
 
-/// A contact's notes, tasks, deals, deal changes and calls, newest first.
+/// A contact's notes, tasks, deals, deal changes and calls, newest first. Recorded calls the
+/// user may hear carry `recording_url`.
 #[utoipa::path(get, path = "/api/contacts/{id}/timeline", params(TimelineQuery), tag = "contacts", responses((status = 200, body = [TimelineItem])))]
 pub(crate) async fn timeline(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, QueryParams(q): QueryParams<TimelineQuery>) -> ApiResult<Json<Vec<TimelineItem>>> {
     user.require(Action::ReadCrm)?;
-    Ok(Json(state.store().contact_timeline(&id, q.limit.unwrap_or(100)).await?))
+    let mut items = state.store().contact_timeline(&id, q.limit.unwrap_or(100)).await?;
+    super::recordings::hide_unheard(&state, &user, &mut items).await?;
+    Ok(Json(items))
 }

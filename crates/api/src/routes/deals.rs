@@ -8,7 +8,7 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
-use switchboard_core::entity::{Deal, DealChange, DealStatus, PipelineStage};
+use switchboard_core::entity::{Deal, DealChange, DealStatus, PipelineStage, TimelineItem};
 use switchboard_core::Action;
 use switchboard_store::{DealChanges, DealFilter, NewDeal, NewStage, Page, StageChanges};
 use utoipa::ToSchema;
@@ -29,6 +29,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/deals/{id}/lost", post(lost))
         .route("/api/deals/{id}/reopen", post(reopen))
         .route("/api/deals/{id}/history", get(history))
+        .route("/api/deals/{id}/timeline", get(timeline))
 }
 
 /// A new stage.
@@ -261,4 +262,14 @@ pub(crate) async fn remove(State(state): State<AppState>, user: CurrentUser, Pat
     user.require(Action::DeleteCrm)?;
     state.store().delete_deal(&user.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A deal's notes, tasks, stage changes and calls, newest first. Recorded calls the user may
+/// hear carry `recording_url`.
+#[utoipa::path(get, path = "/api/deals/{id}/timeline", params(super::contacts::TimelineQuery), tag = "deals", responses((status = 200, body = [TimelineItem]), (status = 404)))]
+pub(crate) async fn timeline(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, QueryParams(q): QueryParams<super::contacts::TimelineQuery>) -> ApiResult<Json<Vec<TimelineItem>>> {
+    user.require(Action::ReadCrm)?;
+    let mut items = state.store().deal_timeline(&id, q.limit.unwrap_or(100)).await?;
+    super::recordings::hide_unheard(&state, &user, &mut items).await?;
+    Ok(Json(items))
 }

@@ -90,6 +90,21 @@ async fn audible(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<Ca
     Ok(call)
 }
 
+/// Drops the recording links of timeline calls the user may not hear.
+pub(crate) async fn hide_unheard(state: &AppState, user: &CurrentUser, items: &mut [switchboard_core::entity::TimelineItem]) -> ApiResult<()> {
+    if items.iter().all(|i| i.recording_url.is_none()) {
+        return Ok(());
+    }
+    if let Some(agents) = scope(state, user).await? {
+        for item in items.iter_mut() {
+            if !item.agent_id.as_ref().is_some_and(|a| agents.contains(a)) {
+                item.recording_url = None;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The file of a call's recording.
 async fn file_of(state: &AppState, call_id: &str) -> ApiResult<PathBuf> {
     let relative = state.store().recording_path(call_id).await?.ok_or(ApiError::NotFound("recording"))?;

@@ -45,6 +45,8 @@ app_test!(recordings_by_role_with_audit_and_range, |app| {
     assert_eq!(status, StatusCode::CREATED, "{team}");
     let (status, _) = send(admin.patch(app.url(&format!("/api/users/{op_id}"))).json(&json!({"team_id": team["id"]}))).await;
     assert_eq!(status, StatusCode::OK);
+    let (status, contact) = send(admin.post(app.url("/api/contacts")).json(&json!({"first_name": "Ivan", "phones": ["8 (916) 123-45-67"]}))).await;
+    assert_eq!(status, StatusCode::CREATED);
     let mine = recorded_call(app, &op_id, 1).await;
     let theirs = recorded_call(app, &other_id, 1).await;
 
@@ -112,6 +114,16 @@ app_test!(recordings_by_role_with_audit_and_range, |app| {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(wave["left"].as_array().unwrap().len(), 20);
     assert!(wave["left"][10].as_u64().unwrap() > 250 && wave["right"][10] == 0, "{wave}");
+
+    // The contact's timeline links the recordings each user may hear, and no others.
+    let contact_id = contact["id"].as_str().unwrap();
+    for (who, client, audible) in [("operator", &operator, vec![&mine]), ("manager", &manager, vec![&mine, &theirs])] {
+        let (status, items) = send(client.get(app.url(&format!("/api/contacts/{contact_id}/timeline")))).await;
+        assert_eq!(status, StatusCode::OK);
+        let linked: Vec<&str> = items.as_array().unwrap().iter().filter(|i| i["recording_url"].is_string()).map(|i| i["id"].as_str().unwrap()).collect();
+        assert_eq!(linked.len(), audible.len(), "{who}: {items}");
+        assert!(audible.iter().all(|id| linked.contains(&id.as_str())), "{who}: {items}");
+    }
 
     // Legal hold: supervisors and up, within their scope; audited.
     let hold = |client: &reqwest::Client, id: &str| client.put(app.url(&format!("/api/recordings/{id}/legal-hold"))).json(&json!({"on": true})).send();
