@@ -16,11 +16,49 @@ function when(ms, lang) {
   return ms ? new Date(ms).toLocaleString(lang) : '';
 }
 
-function contactBlock(match, index, w, lang) {
+// A recorded call's player, for those allowed to hear it (the server checks again).
+function player(call, me) {
+  if (!call.recorded || call.recording_purged_at) return '';
+  const allowed = ['supervisor', 'manager', 'admin'].includes(me && me.role) || (me && call.agent_id === me.id);
+  if (!allowed) return '';
+  return ` <audio class="call-player" controls preload="none" src="/api/recordings/${encodeURIComponent(call.id)}/audio"></audio>`;
+}
+
+function callItem(call, lang, me) {
+  return `<li>${esc(when(call.offered_at, lang))} · ${esc(call.direction)} · ${esc(call.end_reason || call.disposition || '')}${player(call, me)}</li>`;
+}
+
+// Schedule a callback to the caller's number at a chosen time.
+function scheduleForm(number, w) {
+  return `<form id="schedule-callback" class="row" data-number="${esc(number)}">
+<input type="datetime-local" name="due" id="callback-due" required aria-label="${w.schedule_callback}">
+<button type="submit" id="schedule-callback-button">${w.schedule_callback}</button>
+<span id="callback-scheduled" hidden>${w.callback_scheduled}</span>
+</form>`;
+}
+
+async function scheduleCallback(event, root, w) {
+  event.preventDefault();
+  const form = event.target;
+  const due = new Date(form.due.value).getTime();
+  const number = form.dataset.number;
+  const body = { subject: `${w.callback_subject} ${number}`, callback_phone: number, due_at: due };
+  if (root.dataset.contact) body.contact_id = root.dataset.contact;
+  const response = await fetch('/api/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const result = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    showError(root, result, w);
+    return;
+  }
+  form.querySelector('#callback-scheduled').hidden = false;
+  form.dataset.task = result.id;
+}
+
+function contactBlock(match, index, w, lang, me) {
   const c = match.contact;
   const custom = Object.entries(c.custom || {}).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === 'object' ? JSON.stringify(v) : v)}</td></tr>`).join('');
   const deals = match.open_deals.map((d) => `<li class="deal">${esc(d.title)} — ${esc(d.stage)} ${esc(money(d.amount_minor, d.currency, lang))}</li>`).join('') || `<li class="muted">${w.none}</li>`;
-  const calls = match.last_calls.map((call) => `<li>${esc(when(call.offered_at, lang))} · ${esc(call.direction)} · ${esc(call.end_reason || call.disposition || '')}</li>`).join('') || `<li class="muted">${w.none}</li>`;
+  const calls = match.last_calls.map((call) => callItem(call, lang, me)).join('') || `<li class="muted">${w.none}</li>`;
   const tasks = match.open_tasks.map((task) => `<li>${esc(task.subject)} ${task.due_at ? '· ' + esc(when(task.due_at, lang)) : ''}</li>`).join('') || `<li class="muted">${w.none}</li>`;
   return `<article class="contact${index === 0 ? ' picked' : ''}" data-contact-id="${esc(c.id)}">
 <h3 class="contact-name">${esc(match.name)}</h3>
@@ -47,20 +85,23 @@ function createForm(number, w) {
 }
 
 // Renders `card` for `callId` into `root`.
-export function renderCard(root, callId, card, w, lang) {
+export function renderCard(root, callId, card, w, lang, me) {
   root.dataset.call = callId;
   root.cardMatches = card.matches;
   delete root.dataset.contact;
-  const head = `<p class="number" id="card-number">${esc(card.number)}</p>`;
+  const head = `<p class="number" id="card-number">${esc(card.number)}</p>${scheduleForm(card.number, w)}`;
+  const wire = () => root.querySelector('#schedule-callback').addEventListener('submit', (event) => scheduleCallback(event, root, w));
   if (card.matches.length === 0) {
-    const calls = card.recent_calls.map((call) => `<li>${esc(when(call.offered_at, lang))} · ${esc(call.end_reason || '')}</li>`).join('');
+    const calls = card.recent_calls.map((call) => callItem(call, lang, me)).join('');
     root.innerHTML = `${head}<p id="card-unknown">${w.unknown_caller}</p>${createForm(card.number, w)}${calls ? `<strong>${w.last_calls}</strong><ul>${calls}</ul>` : ''}`;
-    root.querySelector('#create-contact').addEventListener('submit', (event) => createContact(event, root, callId, w, lang));
+    root.querySelector('#create-contact').addEventListener('submit', (event) => createContact(event, root, callId, w, lang, me));
+    wire();
     root.dispatchEvent(new Event('contactpicked'));
     return;
   }
   const several = card.matches.length > 1 ? `<p id="card-several">${w.several_matches}</p>` : '';
-  root.innerHTML = head + several + card.matches.map((m, i) => contactBlock(m, i, w, lang)).join('');
+  root.innerHTML = head + several + card.matches.map((m, i) => contactBlock(m, i, w, lang, me)).join('');
+  wire();
   root.querySelectorAll('.contact').forEach((el) => el.addEventListener('click', () => {
     root.querySelectorAll('.contact').forEach((other) => other.classList.toggle('picked', other === el));
     root.dataset.contact = el.dataset.contactId;
@@ -70,7 +111,7 @@ export function renderCard(root, callId, card, w, lang) {
   root.dispatchEvent(new Event('contactpicked'));
 }
 
-async function createContact(event, root, callId, w, lang) {
+async function createContact(event, root, callId, w, lang, me) {
   event.preventDefault();
   const form = event.target;
   const body = { first_name: form.first_name.value.trim(), last_name: form.last_name.value.trim(), phones: [form.phone.value.trim()] };
@@ -88,7 +129,7 @@ async function createContact(event, root, callId, w, lang) {
     if (dealResponse.ok) deals = [{ id: deal.id, title: deal.title, stage: '', amount_minor: deal.amount_minor, currency: deal.currency }];
   }
   const name = [result.last_name, result.first_name].filter(Boolean).join(' ');
-  renderCard(root, callId, { number: form.phone.value, matches: [{ contact: result, name, company: null, owner: null, open_deals: deals, last_calls: [], open_tasks: [] }], recent_calls: [] }, w, lang);
+  renderCard(root, callId, { number: form.phone.value, matches: [{ contact: result, name, company: null, owner: null, open_deals: deals, last_calls: [], open_tasks: [] }], recent_calls: [] }, w, lang, me);
   root.insertAdjacentHTML('afterbegin', `<p id="card-created">${w.created}</p>`);
 }
 

@@ -16,7 +16,8 @@ const ui = {
 
 let socket = null;
 let backoff = 500;
-let call = null; // { id, from, phase: 'ringing' | 'connected', held, muted }
+let call = null; // { id, from, phase: 'ringing' | 'connected', held, muted, recordingPaused }
+let me = {};
 
 function send(message) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
@@ -53,6 +54,10 @@ function showCall() {
   $('transfer-box').hidden = phase !== 'connected';
   ui.hold.textContent = call && call.held ? w.resume : w.hold;
   ui.mute.textContent = call && call.muted ? w.unmute : w.mute;
+  const rec = $('record-pause');
+  rec.hidden = phase !== 'connected';
+  rec.dataset.paused = String(Boolean(call && call.recordingPaused));
+  rec.textContent = call && call.recordingPaused ? w.resume_recording : w.pause_recording;
   showForm();
 }
 
@@ -125,11 +130,11 @@ function onMessage(m) {
     case 'ringing':
       call = { id: m.call_id, from: m.from, phase: 'ringing', held: false, muted: false };
       ui.card.innerHTML = '';
-      if (m.card) renderCard(ui.card, m.call_id, m.card, w, lang);
+      if (m.card) renderCard(ui.card, m.call_id, m.card, w, lang, me);
       showCall();
       break;
     case 'card':
-      if (call && call.id === m.call_id) renderCard(ui.card, m.call_id, m.card, w, lang);
+      if (call && call.id === m.call_id) renderCard(ui.card, m.call_id, m.card, w, lang, me);
       break;
     case 'dialing':
       call = { id: m.call_id, from: m.to, phase: 'dialing', held: false, muted: false };
@@ -152,21 +157,63 @@ function onMessage(m) {
     case 'hold':
       if (call && call.id === m.call_id) { call.held = m.on; showCall(); }
       break;
+    case 'recording':
+      if (call && call.id === m.call_id) { call.recordingPaused = m.paused; showCall(); }
+      break;
+    case 'task_escalated': showEscalation(m); break;
     case 'ended':
       if (call && call.id === m.call_id) { call.phase = 'ended'; softphone.mute(false); showCall(); }
       break;
-    case 'task_due': {
-      const list = $('tasks-due');
-      if (!document.getElementById(`task-${m.id}`)) {
-        const due = m.due_at ? ` · ${new Date(m.due_at).toLocaleString(lang)}` : '';
-        list.insertAdjacentHTML('beforeend', `<li id="task-${esc(m.id)}" class="task-due">${esc(m.subject)}${esc(due)}</li>`);
-      }
-      break;
-    }
+    case 'task_due': showTaskDue(m); break;
     case 'error': showError(m.message); break;
     default: break;
   }
 }
+
+// A due task: a callback gets a one-click "call back" (the call is linked to the task); any
+// task can be completed with a result.
+function showTaskDue(task) {
+  if (document.getElementById(`task-${task.id}`)) return;
+  const due = task.due_at ? ` · ${new Date(task.due_at).toLocaleString(lang)}` : '';
+  const missed = task.missed_count > 1 ? ` · ${task.missed_count} ${w.missed_calls}` : '';
+  const callBack = task.phone_e164 ? `<button type="button" class="call-back" data-task="${esc(task.id)}">${esc(w.call_back)}</button>` : '';
+  $('tasks-due').insertAdjacentHTML('beforeend', `<li id="task-${esc(task.id)}" class="task-due" data-task="${esc(task.id)}">${esc(task.subject)}${esc(due)}${esc(missed)}${callBack}
+<span class="row"><input class="task-result" placeholder="${esc(w.result)}" aria-label="${esc(w.result)}" size="14"><button type="button" class="task-done" data-task="${esc(task.id)}">${esc(w.done)}</button></span></li>`);
+}
+
+function showEscalation(task) {
+  if (document.getElementById(`escalated-${task.id}`)) return;
+  $('escalations-title').hidden = false;
+  $('escalations').hidden = false;
+  const due = task.due_at ? ` · ${w.overdue} ${new Date(task.due_at).toLocaleString(lang)}` : '';
+  $('escalations').insertAdjacentHTML('afterbegin', `<li id="escalated-${esc(task.id)}" class="escalation">${esc(task.subject)}${esc(due)}</li>`);
+}
+
+async function loadNotifications() {
+  const response = await fetch('/api/notifications?unread=true');
+  if (!response.ok) return;
+  for (const n of await response.json()) {
+    if (n.kind === 'task_escalated' && n.task_id) {
+      const task = await fetch(`/api/tasks/${encodeURIComponent(n.task_id)}`).then((r) => (r.ok ? r.json() : null));
+      if (task) showEscalation(task);
+    }
+  }
+}
+
+$('tasks-due').addEventListener('click', async (event) => {
+  const target = event.target;
+  const id = target.dataset && target.dataset.task;
+  if (!id) return;
+  if (target.classList.contains('call-back')) {
+    dial(null, id);
+  } else if (target.classList.contains('task-done')) {
+    const result = target.parentElement.querySelector('.task-result').value.trim();
+    const response = await fetch(`/api/tasks/${encodeURIComponent(id)}/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(result ? { result } : {}) });
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) document.getElementById(`task-${id}`)?.remove();
+    else showError(`${w.error}: ${body.message || body.error || response.status}`);
+  }
+});
 
 function connect() {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
@@ -189,7 +236,8 @@ async function setState(state, reason) {
 // Transfer targets: the other agents and the queues (loaded once; the server checks the
 // target is free when the agent transfers).
 async function loadTransferTargets() {
-  const [users, queues, me] = await Promise.all(['/api/users', '/api/queues', '/api/me'].map((u) => fetch(u).then((r) => (r.ok ? r.json() : []))));
+  const [users, queues, self] = await Promise.all(['/api/users', '/api/queues', '/api/me'].map((u) => fetch(u).then((r) => (r.ok ? r.json() : []))));
+  me = self;
   const people = (Array.isArray(users) ? users : users.items || []).filter((u) => u.active !== false && u.id !== me.id);
   const group = (label, items) => `<optgroup label="${esc(label)}">${items.join('')}</optgroup>`;
   $('transfer-target').innerHTML =
@@ -215,6 +263,7 @@ $('go-offline').addEventListener('click', () => setState('offline'));
 ui.answer.addEventListener('click', () => call && send({ type: 'answer', call_id: call.id }));
 ui.hangup.addEventListener('click', () => call && send({ type: 'hangup', call_id: call.id }));
 ui.hold.addEventListener('click', () => call && send({ type: 'hold', call_id: call.id, on: !call.held }));
+$('record-pause').addEventListener('click', () => call && send({ type: 'recording', call_id: call.id, paused: !call.recordingPaused }));
 ui.mute.addEventListener('click', () => {
   if (!call) return;
   call.muted = !call.muted;
@@ -225,8 +274,9 @@ ui.keypad.addEventListener('click', (event) => {
   const digit = event.target.dataset && event.target.dataset.digit;
   if (digit) softphone.dtmf(digit);
 });
-async function dial(number) {
-  const response = await fetch('/api/calls/dial', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ number }) });
+async function dial(number, taskId) {
+  const request = taskId ? { task_id: taskId } : { number };
+  const response = await fetch('/api/calls/dial', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
   const body = await response.json().catch(() => ({}));
   showError(response.ok ? '' : `${w.error}: ${body.message || body.error || response.status}`);
 }
@@ -250,3 +300,4 @@ $('sign-out').addEventListener('click', async () => {
 showCall();
 connect();
 loadTransferTargets();
+loadNotifications();

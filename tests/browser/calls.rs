@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::agent::{Agent, Driver, tone_wav};
-use crate::harness::{AGENT_PASSWORD, Capture, Gateway, GatewayOptions, Scratch, SippRun, assert_tone, audio_to};
+use crate::harness::{AGENT_PASSWORD, Capture, Gateway, GatewayOptions, Scratch, SippRun, assert_tone, audio_to, wav_channels};
+use switchboard_media::tone::dominant;
 
 /// Where the README's screenshot of the console goes.
 const SCREENSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/console-card.png");
@@ -114,6 +115,12 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#hold"})).await;
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#hold", "text": "Hold"})).await;
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": ".key[data-digit='5']"})).await;
+    // Recording paused for a card number, then resumed: silence in the file.
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#record-pause"})).await;
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#record-pause[data-paused=true]"})).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#record-pause"})).await;
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#record-pause[data-paused=false]"})).await;
 
     // The caller hangs up: the page shows it.
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=ended]", "timeout": 20000})).await;
@@ -144,10 +151,108 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
     assert!(events.iter().any(|(k, d)| k == "hold" && d["by"] == "agent"), "{events:?}");
     assert!(events.iter().any(|(k, d)| k == "resume" && d["by"] == "agent"), "{events:?}");
     assert!(events.iter().any(|(k, d)| k == "dtmf" && d["by"] == "agent" && d["digit"] == "5"), "the browser's key reached the relay: {events:?}");
+    assert!(events.iter().any(|(k, _)| k == "recording_paused") && events.iter().any(|(k, _)| k == "recording_resumed"), "{events:?}");
+    check_recording(&gw, &call_id).await;
     let timeline = gw.get(&gw.admin, &format!("/api/contacts/{}/timeline", contact["id"].as_str().unwrap())).await;
     assert!(timeline.to_string().contains("sale") && timeline.to_string().contains("Invoice question"), "the contact's timeline shows the call's outcome: {timeline}");
     driver.quit().await;
     gw.stop().await;
+}
+
+/// The recording of a call between a SIPp caller (1 kHz) and a browser agent (2 kHz, the
+/// fake microphone): stereo, the caller's tone dominant on the left, the agent's on the right,
+/// and the agent's pause silent on both.
+async fn check_recording(gw: &Gateway, call_id: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let call = loop {
+        let call = gw.get(&gw.admin, &format!("/api/calls/{call_id}")).await;
+        if call["call"]["recording_duration_ms"].is_i64() {
+            break call;
+        }
+        assert!(std::time::Instant::now() < deadline, "the recording was not finished: {call}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let file = gw.recording_file(call_id).expect("the call's WAV file");
+    let (left, right) = wav_channels(&file);
+    assert_eq!(i64::try_from(left.len() / 8).unwrap(), call["call"]["recording_duration_ms"].as_i64().unwrap());
+    let tones = [1000.0, 2000.0];
+    // Two seconds after the answer: both talking, nothing paused or held yet.
+    assert_eq!(dominant(&left[8000..24000], &tones), Some(1000.0), "the caller is on the left channel");
+    assert_eq!(dominant(&right[8000..24000], &tones), Some(2000.0), "the browser agent is on the right channel");
+    // The pause: at least a second where both channels are silent.
+    let mut run = 0usize;
+    let mut longest = 0usize;
+    for (l, r) in left.iter().zip(&right) {
+        run = if *l == 0 && *r == 0 { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    assert!(longest >= 8000, "the paused stretch is silence: longest silent run {longest} samples");
+}
+
+/// A manager opens the recordings page: the call is listed, plays in the browser (the audio
+/// element advances, fetching the WAV with Range requests) with its waveform drawn, and the
+/// listen is in the audit log.
+pub(crate) async fn recordings_page_plays_a_call_with_its_waveform() {
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let anna = browser_agent(&gw, "anna", "Anna Operator").await;
+    gw.post(&gw.admin, "/api/users", json!({"login": "maria", "name": "Maria Manager", "role": "manager", "password": AGENT_PASSWORD})).await;
+    gw.queue("100", &[&anna], json!({"ring_timeout_ms": 30000})).await;
+    let Scene { scratch: _scratch, wav, caller_dir, mut driver } = Scene::new("browser-recordings");
+    let agent = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
+    go_available(&mut driver, &agent).await;
+    let mut run = caller("caller.xml", &caller_dir, &gw, "+79161234567");
+    run.pause_ms = 4000;
+    let sipp = run.spawn();
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=ringing]", "timeout": 15000})).await;
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#answer"})).await;
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=ended]", "timeout": 20000})).await;
+    assert!(sipp.wait(Duration::from_secs(20)).await);
+    let calls = gw.get(&gw.admin, "/api/calls").await;
+    let call_id = calls["items"][0]["id"].as_str().unwrap().to_owned();
+    gw.wait_call_ended(&call_id).await;
+    check_recording_exists(&gw, &call_id).await;
+
+    let manager = Agent::sign_in(&mut driver, &gw.base, "maria", AGENT_PASSWORD, &wav).await;
+    driver.must(json!({"cmd": "goto", "agent": manager.name, "url": format!("{}/recordings", gw.base)})).await;
+    driver.must(json!({"cmd": "wait", "agent": manager.name, "selector": &format!("#results tr[data-id='{call_id}'] .play")})).await;
+    let row = driver.must(json!({"cmd": "text", "agent": manager.name, "selector": &format!("#results tr[data-id='{call_id}']")})).await;
+    assert!(row.as_str().unwrap().contains("+79161234567") && row.as_str().unwrap().contains("Anna Operator"), "{row}");
+    driver.must(json!({"cmd": "click", "agent": manager.name, "selector": &format!("#results tr[data-id='{call_id}'] .play")})).await;
+    driver.must(json!({"cmd": "wait", "agent": manager.name, "selector": "#waveform rect.left"})).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let at = driver.must(json!({"cmd": "eval", "agent": manager.name, "js": "document.getElementById('player').currentTime"})).await;
+        if at.as_f64().unwrap_or(0.0) > 1.0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the recording does not play: currentTime {at}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Seek by clicking the waveform near its end.
+    driver.must(json!({"cmd": "eval", "agent": manager.name, "js": "(() => { const svg = document.getElementById('waveform'); const b = svg.getBoundingClientRect(); svg.dispatchEvent(new MouseEvent('click', { clientX: b.left + b.width * 0.8, clientY: b.top + 10, bubbles: true })); return true; })()"})).await;
+    let (at, duration) = {
+        let v = driver.must(json!({"cmd": "eval", "agent": manager.name, "js": "[document.getElementById('player').currentTime, document.getElementById('player').duration]"})).await;
+        (v[0].as_f64().unwrap_or(0.0), v[1].as_f64().unwrap_or(0.0))
+    };
+    assert!(duration > 3.0 && at >= duration * 0.7, "seeking by the waveform: at {at} of {duration}");
+    std::fs::create_dir_all(std::path::Path::new(RECORDINGS_SHOT).parent().unwrap()).unwrap();
+    driver.must(json!({"cmd": "screenshot", "agent": manager.name, "path": RECORDINGS_SHOT})).await;
+    let audit = gw.get(&gw.admin, &format!("/api/audit?entity=call&entity_id={call_id}&action=recording.")).await;
+    let plays: Vec<&Value> = audit["items"].as_array().unwrap().iter().filter(|a| a["action"] == "recording.play").collect();
+    assert_eq!(plays.len(), 1, "one listen, however many Range requests: {audit}");
+    driver.quit().await;
+    gw.stop().await;
+}
+
+/// Where the README's screenshot of the recordings page goes.
+const RECORDINGS_SHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/recordings.png");
+
+async fn check_recording_exists(gw: &Gateway, call_id: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while gw.get(&gw.admin, &format!("/api/calls/{call_id}")).await["call"]["recording_duration_ms"].is_null() {
+        assert!(std::time::Instant::now() < deadline, "the recording was not finished");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// An unknown number: the card offers to create a contact with the number filled in; the
@@ -368,8 +473,11 @@ pub(crate) async fn click_to_call_from_the_browser() {
     let pbx = pbx.spawn();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    driver.must(json!({"cmd": "fill", "agent": a.name, "selector": "#dial-number", "value": "8 (916) 555-01-02"})).await;
-    driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#dial-button"})).await;
+    // A callback due now, pushed to the console: one click calls the number back.
+    let task = gw.post(&gw.admin, "/api/tasks", json!({"subject": "Call back", "callback_phone": "8 (916) 555-01-02", "due_at": epoch_ms() - 1000, "assignee_id": anna})).await;
+    let task_id = task["id"].as_str().unwrap().to_owned();
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": &format!("#task-{task_id} .call-back"), "timeout": 20000})).await;
+    driver.must(json!({"cmd": "click", "agent": a.name, "selector": &format!("#task-{task_id} .call-back")})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]"})).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let stats = inbound_stats(&mut driver, &a).await;
@@ -380,6 +488,20 @@ pub(crate) async fn click_to_call_from_the_browser() {
     let calls = gw.get(&gw.admin, "/api/calls").await;
     let call = gw.wait_call_ended(calls["items"][0]["id"].as_str().unwrap()).await;
     assert_eq!((call["call"]["direction"].as_str(), call["call"]["to_e164"].as_str()), (Some("outbound"), Some("+79165550102")));
+    assert_eq!(call["call"]["task_id"], task_id.as_str(), "the call is linked to its callback task");
+    // Completing the task from the console records its result.
+    driver.must(json!({"cmd": "fill", "agent": a.name, "selector": &format!("#task-{task_id} .task-result"), "value": "Reached, order confirmed"})).await;
+    driver.must(json!({"cmd": "click", "agent": a.name, "selector": &format!("#task-{task_id} .task-done")})).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let t = gw.get(&gw.admin, &format!("/api/tasks/{task_id}")).await;
+        if t["status"] == "done" {
+            assert_eq!(t["result"], "Reached, order confirmed");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the task was not completed: {t}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(call["call"]["agent_id"], anna.as_str());
     assert_eq!(call["call"]["end_reason"], "caller_hangup");
     driver.quit().await;

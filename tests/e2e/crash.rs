@@ -4,7 +4,7 @@
 //! twenty call records closed as `interrupted` with their recordings' lengths.
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,8 +12,7 @@ use reqwest::Client;
 use serde_json::{Value, json};
 use switchboard_media::tone::dominant;
 
-use crate::harness::{ADMIN_PASSWORD, AGENT_PASSWORD, SERIAL, Scratch, SippRun, free_port_pair, login};
-use crate::recordings::channels;
+use crate::harness::{ADMIN_PASSWORD, AGENT_PASSWORD, SERIAL, Scratch, SippRun, find_file, free_port_pair, login, wav_channels as channels};
 
 const CALLS: usize = 20;
 
@@ -150,7 +149,7 @@ async fn kill_9_during_twenty_recorded_calls_leaves_playable_files() {
         // at most about 1.5 s is lost at the end.
         assert!(recorded_ms <= talked_ms && recorded_ms >= talked_ms - 1600, "{id}: recording {recorded_ms} ms of {talked_ms} ms talked");
         lost.push(talked_ms - recorded_ms);
-        let file = find(&root, &format!("{id}.wav")).unwrap_or_else(|| panic!("no file for {id}"));
+        let file = find_file(&root, &format!("{id}.wav")).unwrap_or_else(|| panic!("no file for {id}"));
         assert_eq!(std::fs::metadata(&file).unwrap().len(), call["recording_size"].as_u64().unwrap());
         let (left, right) = channels(&file);
         assert_eq!(i64::try_from(left.len()).unwrap() / 8, recorded_ms, "the file plays as long as the record says");
@@ -160,18 +159,4 @@ async fn kill_9_during_twenty_recorded_calls_leaves_playable_files() {
     }
     lost.sort_unstable();
     eprintln!("audio lost at the kill (ms): min {} median {} max {}", lost[0], lost[lost.len() / 2], lost[lost.len() - 1]);
-}
-
-fn find(dir: &Path, name: &str) -> Option<PathBuf> {
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            if let Some(found) = find(&path, name) {
-                return Some(found);
-            }
-        } else if path.file_name().is_some_and(|n| n == name) {
-            return Some(path);
-        }
-    }
-    None
 }

@@ -207,6 +207,11 @@ impl Gateway {
         }
     }
 
+    /// The recording file of a call, found under the recordings root.
+    pub(crate) fn recording_file(&self, call_id: &str) -> Option<PathBuf> {
+        find_file(&self.recordings, &format!("{call_id}.wav"))
+    }
+
     pub(crate) async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -463,4 +468,28 @@ pub(crate) fn assert_tone(samples: &[i16], hz: f64, what: &str) {
         assert!(power > 10.0 * p, "{what}: {hz} Hz power {power:.0} is not ten times the {other} Hz power {p:.0}");
     }
     assert!(power > 1000.0, "{what}: {hz} Hz is too weak ({power:.0})");
+}
+
+/// The first file named `name` under `dir` (depth-first).
+pub(crate) fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, name) {
+                return Some(found);
+            }
+        } else if path.file_name().is_some_and(|n| n == name) {
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// A stereo 8 kHz 16-bit WAV's (left, right) channels; panics unless hound opens it.
+pub(crate) fn wav_channels(path: &Path) -> (Vec<i16>, Vec<i16>) {
+    let mut reader = hound::WavReader::open(path).unwrap_or_else(|e| panic!("{} opens with hound: {e}", path.display()));
+    let spec = reader.spec();
+    assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (2, 8000, 16), "stereo 8 kHz 16-bit");
+    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+    (samples.iter().step_by(2).copied().collect(), samples.iter().skip(1).step_by(2).copied().collect())
 }

@@ -6,19 +6,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use switchboard_media::tone::dominant;
 
-use crate::harness::{Gateway, GatewayOptions, SERIAL, Scratch, SippRun};
+use crate::harness::{Gateway, GatewayOptions, SERIAL, Scratch, SippRun, wav_channels as channels};
 use crate::sip_calls::{kinds, newest_call};
 
 const CALLER_NUMBER: &str = "89161234567";
-
-/// Reads a stereo WAV into its (left, right) channels.
-pub(crate) fn channels(path: &std::path::Path) -> (Vec<i16>, Vec<i16>) {
-    let mut reader = hound::WavReader::open(path).unwrap_or_else(|e| panic!("{} opens with hound: {e}", path.display()));
-    let spec = reader.spec();
-    assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (2, 8000, 16), "stereo 8 kHz 16-bit");
-    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
-    (samples.iter().step_by(2).copied().collect(), samples.iter().skip(1).step_by(2).copied().collect())
-}
 
 /// Waits (bounded) until the call record has its recording's length.
 pub(crate) async fn wait_recording(gw: &Gateway, call_id: &str) -> Value {
@@ -61,9 +52,7 @@ async fn a_bridged_call_is_recorded_in_stereo_and_served_with_range() {
     assert!((duration - talk).abs() < 300, "recording {duration} ms vs talk {talk} ms");
 
     // The file is where the layout says, and each side is on its own channel.
-    let files: Vec<_> = walk(&gw.recordings);
-    assert_eq!(files.len(), 1, "{files:?}");
-    let file = &files[0];
+    let file = &gw.recording_file(&id).expect("the recording file");
     assert!(file.ends_with(format!("{id}.wav")), "{}", file.display());
     assert_eq!(file.parent().unwrap().strip_prefix(&gw.recordings).unwrap().components().count(), 3, "YYYY/MM/DD");
     assert_eq!(std::fs::metadata(file).unwrap().len(), c["recording_size"].as_u64().unwrap());
@@ -97,21 +86,6 @@ async fn a_bridged_call_is_recorded_in_stereo_and_served_with_range() {
     assert_eq!(actions.iter().filter(|a| **a == "recording.play").count(), 1, "{actions:?}");
     assert_eq!(actions.iter().filter(|a| **a == "recording.download").count(), 1, "{actions:?}");
     gw.stop().await;
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 /// The same number gives up twice while the phone rings: one callback task for the queue,

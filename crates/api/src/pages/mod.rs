@@ -3,6 +3,7 @@
 //! build step. Every page but sign-in needs a session and redirects to it otherwise.
 
 mod i18n;
+mod recordings;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
@@ -21,12 +22,13 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/login", get(login_page))
         .route("/console", get(console_page))
+        .route("/recordings", get(recordings::recordings_page))
         .route("/static/{file}", get(asset))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
 
 #[derive(Debug, Deserialize)]
-struct LangQuery {
+pub(super) struct LangQuery {
     lang: Option<String>,
 }
 
@@ -38,14 +40,14 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The page's language, and the cookie that keeps a choice made with `?lang=`.
-fn language(query: &LangQuery, headers: &HeaderMap) -> (Lang, Option<String>) {
+pub(super) fn language(query: &LangQuery, headers: &HeaderMap) -> (Lang, Option<String>) {
     let lang = Lang::choose(query.lang.as_deref(), cookie_value(headers, "sb_lang").as_deref(), headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let keep = query.lang.as_ref().map(|_| format!("sb_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code()));
     (lang, keep)
 }
 
 /// Escapes text for HTML element content and attribute values.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -60,7 +62,7 @@ fn escape(text: &str) -> String {
     out
 }
 
-fn page(lang: Lang, title: &str, body: &str, script: &str, keep_lang: Option<String>) -> Response {
+pub(super) fn page(lang: Lang, title: &str, body: &str, script: &str, keep_lang: Option<String>) -> Response {
     let html = format!(
         r#"<!doctype html>
 <html lang="{code}">
@@ -88,7 +90,7 @@ fn page(lang: Lang, title: &str, body: &str, script: &str, keep_lang: Option<Str
     response
 }
 
-fn lang_switch(lang: Lang) -> String {
+pub(super) fn lang_switch(lang: Lang) -> String {
     let other = if lang == Lang::Ru { ("en", "English") } else { ("ru", "Русский") };
     format!(r#"<a class="lang" id="lang-switch" href="?lang={}">{}</a>"#, other.0, other.1)
 }
@@ -116,7 +118,7 @@ async fn login_page(Query(query): Query<LangQuery>, headers: HeaderMap) -> Respo
 }
 
 /// The signed-in user, or a redirect to sign-in.
-struct PageUser(CurrentUser);
+pub(super) struct PageUser(pub(super) CurrentUser);
 
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
@@ -146,6 +148,7 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
     let body = format!(
         r#"<header class="top">
 <strong>{app}</strong> <span>{console}</span>
+<a href="/recordings" id="recordings-link">{recordings}</a>
 <span class="spacer"></span>
 <span id="user-name">{name}</span> {switch}
 <button type="button" id="sign-out">{sign_out}</button>
@@ -165,6 +168,8 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
 </div>
 <h2>{tasks_due}</h2>
 <ul id="tasks-due"></ul>
+<h2 id="escalations-title" hidden>{escalations}</h2>
+<ul id="escalations" hidden></ul>
 <h2>{dial}</h2>
 <form id="dial-form" class="row"><input id="dial-number" placeholder="+7 916 123-45-67" aria-label="{number}"><button type="submit" id="dial-button">{dial_button}</button></form>
 <p class="error" id="error" hidden></p>
@@ -178,6 +183,7 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
 <button type="button" id="hangup" hidden>{hang_up}</button>
 <button type="button" id="hold" hidden>{hold}</button>
 <button type="button" id="mute" hidden>{mute}</button>
+<button type="button" id="record-pause" hidden>{pause_recording}</button>
 </div>
 <div id="transfer-box" class="row" hidden>
 <select id="transfer-target" aria-label="{transfer_to}"></select>
@@ -203,6 +209,7 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
 </main>"#,
         app = w("app"),
         console = w("console"),
+        recordings = w("recordings"),
         name = escape(&user.0.name),
         switch = lang_switch(lang),
         sign_out = w("sign_out"),
@@ -238,6 +245,8 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
         notes = w("notes"),
         save = w("save"),
         form_saved = w("form_saved"),
+        pause_recording = w("pause_recording"),
+        escalations = w("escalations"),
         dispositions = dispositions,
     );
     page(lang, w("console"), &body, "console.js", keep)
@@ -251,6 +260,7 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
         "console.js" => (include_str!("../../../../web/console.js"), "text/javascript; charset=utf-8"),
         "softphone.js" => (include_str!("../../../../web/softphone.js"), "text/javascript; charset=utf-8"),
         "card.js" => (include_str!("../../../../web/card.js"), "text/javascript; charset=utf-8"),
+        "recordings.js" => (include_str!("../../../../web/recordings.js"), "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     ([(CONTENT_TYPE, kind), (CACHE_CONTROL, "no-cache")], body).into_response()
