@@ -34,7 +34,7 @@ async fn a_bridged_call_is_recorded_in_stereo_and_served_with_range() {
     let gw = Gateway::start(GatewayOptions::default()).await;
     let phone = SippRun { pause_ms: 300, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
     let (agent_id, agent) = gw.agent("rita", ([127, 0, 0, 1], phone.port).into()).await;
-    gw.queue("100", &[&agent_id], json!({})).await;
+    gw.queue("100", &[&agent_id], json!({"wrap_up_ms": 1000})).await;
     gw.available(&agent).await;
     let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 3000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
     let phone = phone.spawn();
@@ -47,6 +47,18 @@ async fn a_bridged_call_is_recorded_in_stereo_and_served_with_range() {
     let c = &call["call"];
     assert_eq!(c["recorded"], true);
     assert!(kinds(&call).contains(&"recording_started".to_owned()));
+    // The call log has every duration: wait, talk, hold and (after the 1 s wrap-up) wrap-up.
+    assert!(c["wait_ms"].is_i64() && c["hold_ms"] == 0, "{c}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let wrapup = loop {
+        let v = gw.get(&gw.admin, &format!("/api/calls/{id}")).await["call"]["wrapup_ms"].clone();
+        if let Some(ms) = v.as_i64() {
+            break ms;
+        }
+        assert!(Instant::now() < deadline, "no wrap-up time");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!((900..2000).contains(&wrapup), "wrap-up {wrapup} ms");
     let duration = c["recording_duration_ms"].as_i64().unwrap();
     let talk = c["talk_ms"].as_i64().unwrap();
     assert!((duration - talk).abs() < 300, "recording {duration} ms vs talk {talk} ms");

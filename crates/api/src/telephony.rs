@@ -76,6 +76,23 @@ pub struct TelephonyStatus {
     pub queues: Vec<QueueView>,
     /// Agents' phones registered with the gateway.
     pub extensions: Vec<ExtensionView>,
+    /// The call recorder's counters since start.
+    pub recording: RecordingView,
+}
+
+/// The call recorder at a glance (counters since the process started).
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct RecordingView {
+    /// Recording files open now.
+    pub files_open: u64,
+    /// Audio frames queued for the writer.
+    pub frames: u64,
+    /// Frames dropped because the writer's queue was full (the disk fell behind).
+    pub dropped_frames: u64,
+    /// Samples that reached the writer too late for their place in the file.
+    pub late_samples: u64,
+    /// Files that could not be created or written.
+    pub errors: u64,
 }
 
 /// An agent's phone registered with the gateway.

@@ -2,7 +2,12 @@
 //! Media relay benchmark: concurrent calls through the real gateway, SIPp as the callers and
 //! as the agents' phones, both sides streaming PCMU (50 packets/s each way).
 //!
-//!     cargo bench -p switchboard-server --bench relay -- [--calls 100,250,500,750] [--hold 20]
+//!     cargo bench -p switchboard-server --bench relay -- [--calls 100,250,500,750] [--hold 20] [--record off|on|both]
+//!
+//! `--record both` (the default) runs every level twice, without and then with recording
+//! (stereo WAV of every call to the data directory), so the two rows compare the media path's
+//! loss, latency and CPU at the same load; the recording rows also report frames the
+//! recorder's queue dropped and samples that reached the writer too late.
 //!
 //! For each level N it starts the gateway in-process (release build, SQLite), creates N
 //! agents whose phones are one SIPp UAS, puts them available, and lets one SIPp UAC place N
@@ -24,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use switchboard_api::telephony::{AgentTarget, TelephonyRequest};
 use switchboard_core::Role;
+use switchboard_media::recording::RECORDER_STATS;
 use switchboard_media::relay::RELAY_STATS;
 use switchboard_server::settings::{Secret, Settings, TrunkSettings};
 use switchboard_server::startup::Application;
@@ -98,6 +104,11 @@ fn sipp(dir: &std::path::Path, args: &[String]) -> Proc {
 
 struct Level {
     calls: usize,
+    record: bool,
+    rec_dropped: u64,
+    rec_late: u64,
+    rec_files: usize,
+    rec_bytes: u64,
     connected: usize,
     expected: u64,
     received: u64,
@@ -112,11 +123,31 @@ struct Level {
     rss_per_call_kib: f64,
 }
 
-async fn level(calls: usize, hold: Duration) -> Level {
-    let data = std::env::temp_dir().join(format!("sb-bench-relay-{}-{calls}", std::process::id()));
+fn dir_usage(dir: &std::path::Path) -> (usize, u64) {
+    let mut files = 0;
+    let mut bytes = 0;
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                let (f, b) = dir_usage(&path);
+                files += f;
+                bytes += b;
+            } else {
+                files += 1;
+                bytes += e.metadata().map_or(0, |m| m.len());
+            }
+        }
+    }
+    (files, bytes)
+}
+
+async fn level(calls: usize, hold: Duration, record: bool) -> Level {
+    let data = std::env::temp_dir().join(format!("sb-bench-relay-{}-{calls}-{record}", std::process::id()));
     let mut settings = Settings::load(None).unwrap();
     settings.data_dir = data.clone();
     settings.recordings.root = data.join("recordings");
+    settings.recordings.enabled = record;
     settings.http.listen = "127.0.0.1:0".parse().unwrap();
     settings.database.url = Secret::new("");
     settings.auth.initial_admin_password = Secret::new("bench-admin-1");
@@ -188,15 +219,23 @@ async fn level(calls: usize, hold: Duration) -> Level {
 
     let s = &*RELAY_STATS;
     RELAY_STATS.reset_latency();
+    let (rd0, rl0) = (RECORDER_STATS.dropped.load(Ordering::Relaxed), RECORDER_STATS.late_samples.load(Ordering::Relaxed));
     let (in0, out0, drop0, ns0) = (s.packets_in.load(Ordering::Relaxed), s.packets_out.load(Ordering::Relaxed), s.dropped.load(Ordering::Relaxed), s.not_sent.load(Ordering::Relaxed));
     let (cpu0, (m_total0, m_idle0), k0, t0) = (cpu_ticks_self(), machine_ticks(), gateway_socket_drops(20000..=29999), Instant::now());
     tokio::time::sleep(hold).await;
     let (cpu1, (m_total1, m_idle1), k1, elapsed) = (cpu_ticks_self(), machine_ticks(), gateway_socket_drops(20000..=29999), t0.elapsed());
     let (in1, out1, drop1, ns1) = (s.packets_in.load(Ordering::Relaxed), s.packets_out.load(Ordering::Relaxed), s.dropped.load(Ordering::Relaxed), s.not_sent.load(Ordering::Relaxed));
     let rss_during = rss_kib();
+    let (rd1, rl1) = (RECORDER_STATS.dropped.load(Ordering::Relaxed), RECORDER_STATS.late_samples.load(Ordering::Relaxed));
+    let (rec_files, rec_bytes) = dir_usage(&data.join("recordings"));
     let ticks_per_s = 100.0; // USER_HZ on Linux
     let result = Level {
         calls,
+        record,
+        rec_dropped: rd1 - rd0,
+        rec_late: rl1 - rl0,
+        rec_files,
+        rec_bytes,
         connected,
         expected: (connected as f64 * 2.0 * 50.0 * elapsed.as_secs_f64()) as u64,
         received: in1 - in0,
@@ -226,14 +265,21 @@ async fn main() {
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let levels: Vec<usize> = arg("--calls").unwrap_or_else(|| "100,250,500,750".into()).split(',').filter_map(|v| v.trim().parse().ok()).collect();
     let hold = Duration::from_secs(arg("--hold").and_then(|v| v.parse().ok()).unwrap_or(20));
-    println!("| calls | connected | expected pkts | received | relayed | lost in gateway | kernel drops at gateway sockets | added latency p50 / p99 / p99.9 (us) | gateway CPU (% of a core) | CPU per call (%) | machine busy | RSS per call (KiB) |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for calls in levels {
-        let l = level(calls, hold).await;
+    let modes: Vec<bool> = match arg("--record").as_deref() {
+        Some("on") => vec![true],
+        Some("off") => vec![false],
+        _ => vec![false, true],
+    };
+    println!("| calls | recording | connected | expected pkts | received | relayed | lost in gateway | kernel drops at gateway sockets | added latency p50 / p99 / p99.9 (us) | gateway CPU (% of a core) | CPU per call (%) | machine busy | RSS per call (KiB) | recorder: frames dropped / late samples / files / MiB |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (calls, record) in levels.iter().flat_map(|c| modes.iter().map(move |m| (*c, *m))) {
+        let l = level(calls, hold, record).await;
         let us = |v: Option<u64>| v.map_or("-".into(), |v| format!("<= {v}"));
+        let rec = if l.record { format!("{} / {} / {} / {:.0}", l.rec_dropped, l.rec_late, l.rec_files, l.rec_bytes as f64 / 1_048_576.0) } else { "-".into() };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} / {} / {} | {:.1} | {:.3} | {:.0}% | {:.1} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} / {} / {} | {:.1} | {:.3} | {:.0}% | {:.1} | {} |",
             l.calls,
+            if l.record { "on" } else { "off" },
             l.connected,
             l.expected,
             l.received,
@@ -247,6 +293,7 @@ async fn main() {
             l.gateway_cpu_pct / l.connected.max(1) as f64,
             l.machine_busy_pct,
             l.rss_per_call_kib,
+            rec,
         );
     }
 }

@@ -13,12 +13,12 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::{Value, json};
 use switchboard_api::card::ClientCard;
-use switchboard_api::telephony::{AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RegistrationView, TelephonyHandle, TelephonyRequest, TelephonyStatus, WithdrawReason};
+use switchboard_api::telephony::{AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RecordingView, RegistrationView, TelephonyHandle, TelephonyRequest, TelephonyStatus, WithdrawReason};
 use switchboard_core::acd::{Action, AgentState, CallCenter, Input, OfferEnd, QueueConfig};
 use switchboard_core::entity::CallDirection;
 use switchboard_core::{PhoneNumber, Region};
 use switchboard_core::callback::CallbackPolicy;
-use switchboard_media::recording::{Finished, Recorder, RecorderConfig, Recording};
+use switchboard_media::recording::{Recorder, RecorderConfig, Recording};
 use switchboard_media::relay::PortPool;
 use switchboard_sip::edge::{Account, DialTarget, EXTENSION_PREFIX, EdgeConfig, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge, Trunk};
 use switchboard_store::{MissedCall, NewCall, Store};
@@ -28,10 +28,12 @@ use tracing::{debug, info, warn};
 
 use crate::settings::Settings;
 
+mod calllog;
 mod console;
 mod recording;
 mod transfer;
 
+use calllog::{Write, write_log};
 use console::{Internal, Softphone};
 
 /// Milliseconds since the epoch.
@@ -198,49 +200,6 @@ enum Endpoint {
     Sip(String),
     /// The browser console's softphone.
     Browser,
-}
-
-enum Write {
-    Create(NewCall),
-    Event { call_id: String, at: i64, kind: &'static str, agent_id: Option<String>, detail: Value },
-    Answered { call_id: String, agent_id: String, at: i64 },
-    TransferredTo { call_id: String, agent_id: String, at: i64 },
-    Ended { call_id: String, at: i64, reason: &'static str, hold_ms: i64 },
-    SipCode { call_id: String, code: i64 },
-    RecordingStarted { call_id: String, path: String, at: i64 },
-    RecordingDone { call_id: String, finished: Finished },
-    WrapUp { call_id: String, ms: i64 },
-    Missed(MissedCall),
-}
-
-/// Applies call-log writes in order.
-async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<Write>, policy: CallbackPolicy) {
-    while let Some(w) = writes.recv().await {
-        let result = match w {
-            Write::Create(new) => store.create_call(new).await.map(|_| ()),
-            Write::Event { call_id, at, kind, agent_id, detail } => store.add_call_event(&call_id, at, kind, agent_id.as_deref(), detail).await,
-            Write::Answered { call_id, agent_id, at } => store.call_answered(&call_id, &agent_id, at).await.map(|_| ()),
-            Write::TransferredTo { call_id, agent_id, at } => store.call_transferred_to(&call_id, &agent_id, at).await,
-            Write::Ended { call_id, at, reason, hold_ms } => store.call_ended(&call_id, at, reason, hold_ms).await.map(|_| ()),
-            Write::SipCode { call_id, code } => store.set_call_sip_code(&call_id, code).await,
-            Write::RecordingStarted { call_id, path, at } => store.recording_started(&call_id, &path, at).await,
-            Write::RecordingDone { call_id, finished } => match &finished.error {
-                None => store.recording_finished(&call_id, i64::try_from(finished.duration_ms).unwrap_or(i64::MAX), i64::try_from(finished.size).unwrap_or(i64::MAX)).await,
-                Some(e) => store.recording_failed(&call_id, now_ms(), e).await,
-            },
-            Write::WrapUp { call_id, ms } => store.set_call_wrapup(&call_id, ms).await,
-            Write::Missed(missed) => match store.callback_for_missed(&policy, &missed).await {
-                Ok(task) => {
-                    info!(call_id = missed.call_id, task_id = task.id, missed = task.missed_count, "callback task for a missed call");
-                    Ok(())
-                }
-                Err(e) => Err(e),
-            },
-        };
-        if let Err(e) = result {
-            warn!(error = %e, "call log write failed");
-        }
-    }
 }
 
 struct Switch {
@@ -639,7 +598,10 @@ impl Switch {
                     .into_iter()
                     .map(|b| ExtensionView { extension: b.extension, contact: b.contact, expires_in_s: b.expires_in.as_secs() })
                     .collect();
-                let _ = reply.send(TelephonyStatus { sip_listen: self.edge.local_addr().to_string(), active_calls: self.edge.active_calls(), registrations, agents, queues, extensions });
+                let r = &*switchboard_media::recording::RECORDER_STATS;
+                let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+                let recording = RecordingView { files_open: load(&r.open), frames: load(&r.frames), dropped_frames: load(&r.dropped), late_samples: load(&r.late_samples), errors: load(&r.errors) };
+                let _ = reply.send(TelephonyStatus { sip_listen: self.edge.local_addr().to_string(), active_calls: self.edge.active_calls(), registrations, agents, queues, extensions, recording });
             }
             TelephonyRequest::ReloadQueues { reply } => {
                 self.reload_queues().await;

@@ -154,3 +154,41 @@ app_test!(recording_files_cannot_be_reached_by_path, |app| {
         assert!(!text.contains("root:") && !text.contains("top secret"), "{path}");
     }
 });
+
+app_test!(retention_deletes_old_recordings_except_on_legal_hold, |app| {
+    let admin = app.admin().await;
+    let (_, me) = send(admin.get(app.url("/api/me"))).await;
+    let me = me["id"].as_str().unwrap().to_owned();
+    // Three recordings of calls offered at 1_700_000_000_000 (all equally old).
+    let old = recorded_call(app, &me, 1).await;
+    let held = recorded_call(app, &me, 1).await;
+    let kept = recorded_call(app, &me, 1).await;
+    let file = |id: &str| app.recordings().join(switchboard_core::recording::relative_path(id, 1_700_000_000_000).unwrap());
+    let res = admin.put(app.url(&format!("/api/recordings/{held}/legal-hold"))).json(&json!({"on": true})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let day = 86_400_000;
+    // Thirty days later with 30-day retention: nothing is old enough yet.
+    let purged = switchboard_server::recordings::purge_expired(app.store(), &app.recordings(), 30, 1_700_000_000_000 + 30 * day - 1).await.unwrap();
+    assert_eq!(purged, 0);
+    // Forty days later a 365-day rule deletes nothing, and 0 days means keep forever.
+    assert_eq!(switchboard_server::recordings::purge_expired(app.store(), &app.recordings(), 365, 1_700_000_000_000 + 40 * day).await.unwrap(), 0);
+    assert_eq!(switchboard_server::recordings::purge_expired(app.store(), &app.recordings(), 0, 1_700_000_000_000 + 4000 * day).await.unwrap(), 0, "0 days keeps everything");
+    // With `kept` on hold too, a 30-day rule deletes only `old`.
+    let res = admin.put(app.url(&format!("/api/recordings/{kept}/legal-hold"))).json(&json!({"on": true})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let purged = switchboard_server::recordings::purge_expired(app.store(), &app.recordings(), 30, 1_700_000_000_000 + 40 * day).await.unwrap();
+    assert_eq!(purged, 1, "only the recording without legal hold");
+    assert!(!file(&old).exists() && file(&held).exists() && file(&kept).exists());
+    let (_, call) = send(admin.get(app.url(&format!("/api/calls/{old}")))).await;
+    assert_eq!(call["call"]["recording_purged_at"], 1_700_000_000_000 + 40 * day);
+    let res = admin.get(app.url(&format!("/api/recordings/{old}/audio"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "a purged recording is gone");
+    let audit = app.store().list_audit(&AuditFilter { entity_id: Some(old.clone()), action_prefix: Some("recording.purge".into()), ..Default::default() }, PageRequest::new(None, None)).await.unwrap();
+    assert_eq!(audit.items.len(), 1);
+    assert_eq!(audit.items[0].user_id, None, "purged by the system");
+    // Taking the hold off lets the next run delete it.
+    let res = admin.put(app.url(&format!("/api/recordings/{held}/legal-hold"))).json(&json!({"on": false})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(switchboard_server::recordings::purge_expired(app.store(), &app.recordings(), 30, 1_700_000_000_000 + 41 * day).await.unwrap(), 1);
+    assert!(!file(&held).exists() && file(&kept).exists());
+});

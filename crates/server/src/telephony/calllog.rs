@@ -1,0 +1,54 @@
+//! The call log's writer: one task applying the switch's writes in order (so a slow database
+//! never holds up signalling), including the callback task of every missed call.
+
+use serde_json::Value;
+use switchboard_core::callback::CallbackPolicy;
+use switchboard_media::recording::Finished;
+use switchboard_store::{MissedCall, NewCall, Store};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use super::now_ms;
+
+pub(super) enum Write {
+    Create(NewCall),
+    Event { call_id: String, at: i64, kind: &'static str, agent_id: Option<String>, detail: Value },
+    Answered { call_id: String, agent_id: String, at: i64 },
+    TransferredTo { call_id: String, agent_id: String, at: i64 },
+    Ended { call_id: String, at: i64, reason: &'static str, hold_ms: i64 },
+    SipCode { call_id: String, code: i64 },
+    RecordingStarted { call_id: String, path: String, at: i64 },
+    RecordingDone { call_id: String, finished: Finished },
+    WrapUp { call_id: String, ms: i64 },
+    Missed(MissedCall),
+}
+
+/// Applies call-log writes in order.
+pub(super) async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<Write>, policy: CallbackPolicy) {
+    while let Some(w) = writes.recv().await {
+        let result = match w {
+            Write::Create(new) => store.create_call(new).await.map(|_| ()),
+            Write::Event { call_id, at, kind, agent_id, detail } => store.add_call_event(&call_id, at, kind, agent_id.as_deref(), detail).await,
+            Write::Answered { call_id, agent_id, at } => store.call_answered(&call_id, &agent_id, at).await.map(|_| ()),
+            Write::TransferredTo { call_id, agent_id, at } => store.call_transferred_to(&call_id, &agent_id, at).await,
+            Write::Ended { call_id, at, reason, hold_ms } => store.call_ended(&call_id, at, reason, hold_ms).await.map(|_| ()),
+            Write::SipCode { call_id, code } => store.set_call_sip_code(&call_id, code).await,
+            Write::RecordingStarted { call_id, path, at } => store.recording_started(&call_id, &path, at).await,
+            Write::RecordingDone { call_id, finished } => match &finished.error {
+                None => store.recording_finished(&call_id, i64::try_from(finished.duration_ms).unwrap_or(i64::MAX), i64::try_from(finished.size).unwrap_or(i64::MAX)).await,
+                Some(e) => store.recording_failed(&call_id, now_ms(), e).await,
+            },
+            Write::WrapUp { call_id, ms } => store.set_call_wrapup(&call_id, ms).await,
+            Write::Missed(missed) => match store.callback_for_missed(&policy, &missed).await {
+                Ok(task) => {
+                    info!(call_id = missed.call_id, task_id = task.id, missed = task.missed_count, "callback task for a missed call");
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = result {
+            warn!(error = %e, "call log write failed");
+        }
+    }
+}
