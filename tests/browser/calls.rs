@@ -282,6 +282,17 @@ pub(crate) async fn unknown_caller_creates_contact_from_card() {
 
     let found = gw.get(&gw.admin, "/api/contacts?phone=%2B79035551234").await;
     assert_eq!(found["items"][0]["last_name"], "Smirnova", "{found}");
+    // A callback scheduled from the card for a chosen time (tomorrow, 10:30 in the browser's zone).
+    let tomorrow = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": "(() => { const d = new Date(Date.now() + 86400000); const p = (n) => String(n).padStart(2, '0'); return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T10:30`; })()"})).await;
+    driver.must(json!({"cmd": "fill", "agent": agent.name, "selector": "#callback-due", "value": tomorrow})).await;
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#schedule-callback-button"})).await;
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#callback-scheduled"})).await;
+    let expected_due = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": &format!("new Date({tomorrow}).getTime()")})).await;
+    let tasks = gw.get(&gw.admin, &format!("/api/tasks?contact_id={}", found["items"][0]["id"].as_str().unwrap())).await;
+    let callback = tasks["items"].as_array().unwrap().iter().find(|t| t["callback"] == true).cloned().unwrap_or_else(|| panic!("no callback task: {tasks}"));
+    assert_eq!((callback["phone_e164"].as_str(), callback["kind"].as_str()), (Some("+79035551234"), Some("call")));
+    assert_eq!(callback["due_at"], expected_due, "due at the chosen time");
+    assert_eq!(callback["assignee_id"], boris.as_str());
     let deals = gw.get(&gw.admin, &format!("/api/deals?contact_id={}", found["items"][0]["id"].as_str().unwrap())).await;
     assert_eq!(deals["items"][0]["title"], "New website", "{deals}");
 
