@@ -75,6 +75,9 @@ impl Switch {
                     if let Some(card) = &info.card {
                         let _ = outbox.send(AgentMessage::Card { call_id: call_id.clone(), card: card.clone() });
                     }
+                    if info.recording.as_ref().is_some_and(|r| r.paused()) {
+                        let _ = outbox.send(AgentMessage::Recording { call_id: call_id.clone(), paused: true });
+                    }
                 }
             }
             _ => {}

@@ -29,10 +29,13 @@ impl Switch {
             warn!(call_id, "call id unfit for a file name; not recorded");
             return;
         };
+        // Only a call with a bridge gets a file (asking with no tap changes nothing).
+        if !self.edge.record(call_id, None) {
+            return;
+        }
         let recording = recorder.record(self.recordings_root.join(&relative));
         if !self.edge.record(call_id, Some(recording.tap())) {
-            // The call ended meanwhile; dropping the recording closes its (empty) file.
-            let _ = std::fs::remove_file(recording.path());
+            // The call ended in between: the recording is closed as it is dropped.
             return;
         }
         if let Some(info) = self.calls.get_mut(call_id) {
