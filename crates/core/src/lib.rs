@@ -12,6 +12,7 @@ pub mod id;
 pub mod phone;
 pub mod recording;
 pub mod role;
+pub mod stats;
 pub mod sip_digest;
 pub mod text;
 
