@@ -59,6 +59,14 @@ async fn a_bridged_call_is_recorded_in_stereo_and_served_with_range() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!((900..2000).contains(&wrapup), "wrap-up {wrapup} ms");
+    // The statistics saw the call as it ended (and its wrap-up), and the agent's states.
+    let offered = c["offered_at"].as_i64().unwrap();
+    let stats = gw.get(&gw.admin, &format!("/api/stats?from={}&to={}&group=agent", offered - 3_600_000, offered + 3_600_000)).await;
+    let row = stats["rows"].as_array().unwrap().iter().find(|r| r["key"] == agent_id.as_str()).cloned().unwrap_or_else(|| panic!("{stats}"));
+    assert_eq!((row["metrics"]["offered"].as_i64(), row["metrics"]["answered"].as_i64(), row["metrics"]["handled"].as_i64()), (Some(1), Some(1), Some(1)), "{row}");
+    assert_eq!(row["counters"]["wrapup_ms"].as_i64(), Some(wrapup));
+    let occupancy = row["occupancy"].as_f64().unwrap_or_else(|| panic!("no occupancy: {row}"));
+    assert!(occupancy > 0.3 && occupancy <= 1.0, "{row}");
     let duration = c["recording_duration_ms"].as_i64().unwrap();
     let talk = c["talk_ms"].as_i64().unwrap();
     assert!((duration - talk).abs() < 300, "recording {duration} ms vs talk {talk} ms");

@@ -40,11 +40,13 @@ pub struct ApiConfig {
     pub dispositions: Vec<String>,
     /// Where recordings are (call records hold paths relative to it).
     pub recordings_root: std::path::PathBuf,
+    /// The call center's offset from UTC (statistics' days and weeks), ms.
+    pub utc_offset_ms: i64,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { region: Region::RU, session_ttl: Duration::from_secs(12 * 3600), cookie_secure: false, body_limit: 1 << 20, dispositions: vec!["resolved".into()], recordings_root: "recordings".into() }
+        ApiConfig { region: Region::RU, session_ttl: Duration::from_secs(12 * 3600), cookie_secure: false, body_limit: 1 << 20, dispositions: vec!["resolved".into()], recordings_root: "recordings".into(), utc_offset_ms: 0 }
     }
 }
 

@@ -25,10 +25,11 @@ use crate::routes::*;
         telephony::read_queue, telephony::update_queue, telephony::read_sip, telephony::set_sip, telephony::list_calls, telephony::dial, telephony::read_call, telephony::save_call_form,
         recordings::list, recordings::read, recordings::audio, recordings::download, recordings::waveform, recordings::legal_hold,
         recordings::notifications, recordings::notification_read,
+        stats::read,
     ),
     tags(
         (name = "auth"), (name = "users"), (name = "contacts"), (name = "companies"),
-        (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "recordings"),
+        (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "recordings"), (name = "stats"),
     )
 )]
 struct ApiDoc;

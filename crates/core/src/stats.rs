@@ -94,9 +94,32 @@ pub struct CallFact {
     pub missed_offers: Vec<(String, EpochMs)>,
 }
 
+/// Each metric's definition, for the docs, the API and the dashboard's tooltips.
+pub const DEFINITIONS: &[(&str, &str)] = &[
+    ("offered", "Inbound calls that entered a queue, counted in the 15-minute slot they arrived in."),
+    ("answered", "Offered calls an agent answered."),
+    ("abandoned", "Callers who hung up before an answer after waiting at least the short-abandon threshold."),
+    ("short_abandoned", "Callers who hung up before an answer after waiting less than the short-abandon threshold; in no rate's numerator."),
+    ("timed_out", "Calls released after the queue's maximum wait."),
+    ("missed_offers", "Offers that rang an agent and ended unanswered by them (ring timeout or refusal), once per offer."),
+    ("asa_ms", "Average speed of answer: queue wait of answered calls / answered."),
+    ("aht_ms", "Average handle time: (talk + hold + wrap-up) / handled. A transferred call is handled once by each agent it reached."),
+    ("avg_talk_ms", "Talk (connected time minus hold) / handled."),
+    ("avg_hold_ms", "Hold / handled."),
+    ("avg_wrapup_ms", "After-call work / handled."),
+    ("handled", "Calls handled by agents (a transferred call once per agent)."),
+    ("service_level", "Answered within the queue's threshold (wait <= Y) / offered, all abandons included in the denominator."),
+    ("abandonment_rate", "Abandoned / offered."),
+    ("occupancy", "Time on calls or in wrap-up / (that + time available or ringing); pauses and offline excluded."),
+    ("outbound_attempts", "Outbound calls dialled."),
+    ("outbound_connected", "Outbound calls the customer answered."),
+    ("outbound_talk_ms", "Talk time of outbound calls."),
+    ("callbacks", "Callback tasks created in the range; done on time (completed by their due time); escalated for being overdue."),
+];
+
 /// Additive counters of one rollup row. Sums and differences of these are what the rollups
 /// keep; [`Metrics`] are read from them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Counters {
     /// Inbound calls offered.
     pub offered: i64,

@@ -41,11 +41,22 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// Statistics upkeep.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
     /// Built-in test peers: place a call into a running gateway, or act as an agent's phone.
     Call {
         #[command(subcommand)]
         command: CallCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Recount the statistics rollups from the calls (after changing `[stats]` settings).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -167,6 +178,13 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(settings).await,
         Command::Call { command } => call(settings, command).await,
+        Command::Stats { command: StatsCommand::Rebuild } => {
+            let store = open_store(&settings).await?;
+            let rows = store.rebuild_call_stats().await.context("cannot rebuild the statistics")?;
+            store.close().await;
+            println!("statistics rebuilt: {rows} rollup rows");
+            Ok(())
+        }
         Command::Migrate => {
             let store = open_store(&settings).await?;
             store.close().await;

@@ -61,6 +61,17 @@ pub struct Settings {
     pub calls: CallSettings,
     /// Callback tasks.
     pub callbacks: CallbackSettings,
+    /// Statistics.
+    pub stats: StatsSettings,
+}
+
+/// `[stats]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatsSettings {
+    /// Abandons after a wait shorter than this many seconds are short abandons.
+    pub short_abandon_s: u64,
+    /// The call center's offset from UTC in minutes (where days and weeks start).
+    pub utc_offset_minutes: i64,
 }
 
 /// `[calls]`

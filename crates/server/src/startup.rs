@@ -17,7 +17,8 @@ use crate::telephony::Telephony;
 /// Opens the store named by the settings, applies migrations and seeds the defaults.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let url = settings.database_url()?;
-    let store = Store::connect(&url, settings.database.max_connections).await.context("cannot open the database")?;
+    let stats = switchboard_core::stats::StatsConfig { short_abandon_ms: i64::try_from(settings.stats.short_abandon_s.saturating_mul(1000)).unwrap_or(i64::MAX) };
+    let store = Store::connect(&url, settings.database.max_connections).await.context("cannot open the database")?.with_stats_config(stats);
     store.migrate().await.context("cannot apply migrations")?;
     store.seed_defaults().await.context("cannot seed defaults")?;
     tracing::info!(backend = ?store.backend(), "database ready");
@@ -79,6 +80,7 @@ impl Application {
             body_limit: settings.http.body_limit_bytes,
             dispositions: settings.calls.dispositions.clone(),
             recordings_root: settings.recordings.root.clone(),
+            utc_offset_ms: settings.stats.utc_offset_minutes.saturating_mul(60_000),
         };
         let listener = TcpListener::bind(settings.http.listen).await.with_context(|| format!("cannot listen on {}", settings.http.listen))?;
         let telephony = if settings.sip.enabled {
@@ -88,6 +90,8 @@ impl Application {
             if repaired > 0 {
                 tracing::warn!(recordings = repaired, "recovered recordings left unfinished by the previous run");
             }
+            // Agents of a previous run are offline now.
+            store.close_agent_states(crate::telephony::now_ms()).await?;
             // Calls left open by a previous run (a crash) can no longer end normally.
             let closed = store.close_open_calls(crate::telephony::now_ms(), "interrupted").await?;
             if closed > 0 {

@@ -85,6 +85,14 @@ pub(crate) fn call_from_row(row: &AnyRow) -> Result<Call, StoreError> {
     })
 }
 
+async fn insert_event(conn: &mut sqlx::AnyConnection, call_id: &str, at: i64, kind: &str, agent_id: Option<&str>, detail: &Value) -> Result<(), StoreError> {
+    let mut sql = Sql::new("INSERT INTO call_events (id, call_id, at, kind, agent_id, detail) VALUES (");
+    sql.bind(new_id()).push(", ").bind(call_id.to_owned()).push(", ").bind(at).push(", ").bind(kind.to_owned());
+    sql.push(", ").bind(agent_id.map(str::to_owned)).push(", ").bind(detail.to_string()).push(")");
+    sql.execute(conn).await?;
+    Ok(())
+}
+
 impl Store {
     /// Logs a new call. The customer's number links the contact when exactly one contact has
     /// it, and the deal when that contact has exactly one open deal; otherwise the operator
@@ -147,10 +155,13 @@ impl Store {
         let disposition = outcome.disposition.clone().or(call.disposition);
         let notes = outcome.notes.clone().or(call.notes);
         let mut tx = self.begin_write().await?;
+        let before = crate::stats::call_fact(&mut tx, id).await?;
         let mut sql = Sql::new("UPDATE calls SET contact_id = ");
         sql.bind(contact_id.clone()).push(", deal_id = ").bind(deal_id.clone()).push(", reason = ").bind(reason.clone());
         sql.push(", disposition = ").bind(disposition.clone()).push(", notes = ").bind(notes.clone()).push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
+        let after = crate::stats::call_fact(&mut tx, id).await?;
+        self.apply_stats(&mut tx, before.as_ref(), after.as_ref()).await?;
         let detail = json!({"contact_id": contact_id, "deal_id": deal_id, "reason": reason, "disposition": disposition});
         audit::record(&mut tx, actor, "call.outcome", "call", Some(id), detail.clone()).await?;
         tx.commit().await?;
@@ -189,17 +200,34 @@ impl Store {
     /// Closes a call at `at` with its reason and the hold time counted by the caller of this.
     /// Talk time runs from the answer; an unanswered call's wait runs to the end.
     pub async fn call_ended(&self, id: &str, at: i64, end_reason: &str, hold_ms: i64) -> Result<Call, StoreError> {
-        let mut sql = Sql::new("UPDATE calls SET ended_at = ");
-        sql.bind(at).push(", end_reason = ").bind(end_reason.to_owned()).push(", hold_ms = ").bind(hold_ms.max(0));
-        sql.push(", talk_ms = CASE WHEN answered_at IS NULL THEN NULL ELSE ").bind(at).push(" - answered_at END");
-        sql.push(", wait_ms = CASE WHEN answered_at IS NULL THEN ").bind(at).push(" - offered_at ELSE wait_ms END");
-        sql.push(" WHERE id = ").bind(id.to_owned()).push(" AND ended_at IS NULL");
-        if sql.execute(&self.pool).await? == 0 {
+        let mut tx = self.begin_write().await?;
+        if !self.end_call(&mut tx, id, at, end_reason, Some(hold_ms)).await? {
+            drop(tx);
             self.get_call(id).await?;
             return Err(StoreError::Conflict("the call has already ended".into()));
         }
-        self.add_call_event(id, at, "ended", None, json!({"reason": end_reason})).await?;
+        tx.commit().await?;
         self.get_call(id).await
+    }
+
+    /// Ends an open call through `conn` (with its `ended` event and its statistics); false
+    /// when it was not open.
+    async fn end_call(&self, conn: &mut sqlx::AnyConnection, id: &str, at: i64, end_reason: &str, hold_ms: Option<i64>) -> Result<bool, StoreError> {
+        let mut sql = Sql::new("UPDATE calls SET ended_at = ");
+        sql.bind(at).push(", end_reason = ").bind(end_reason.to_owned());
+        if let Some(hold) = hold_ms {
+            sql.push(", hold_ms = ").bind(hold.max(0));
+        }
+        sql.push(", talk_ms = CASE WHEN answered_at IS NULL THEN NULL ELSE ").bind(at).push(" - answered_at END");
+        sql.push(", wait_ms = CASE WHEN answered_at IS NULL THEN ").bind(at).push(" - offered_at ELSE wait_ms END");
+        sql.push(" WHERE id = ").bind(id.to_owned()).push(" AND ended_at IS NULL");
+        if sql.execute(&mut *conn).await? == 0 {
+            return Ok(false);
+        }
+        insert_event(&mut *conn, id, at, "ended", None, &json!({"reason": end_reason})).await?;
+        let fact = crate::stats::call_fact(&mut *conn, id).await?;
+        self.apply_stats(&mut *conn, None, fact.as_ref()).await?;
+        Ok(true)
     }
 
     /// Records the SIP status of a call that failed (an outbound leg refused, for instance).
@@ -213,12 +241,18 @@ impl Store {
     /// Closes every call still open (after a crash or restart) with `end_reason`; returns how
     /// many.
     pub async fn close_open_calls(&self, at: i64, end_reason: &str) -> Result<u64, StoreError> {
-        let mut sql = Sql::new("UPDATE calls SET ended_at = ");
-        sql.bind(at).push(", end_reason = ").bind(end_reason.to_owned());
-        sql.push(", talk_ms = CASE WHEN answered_at IS NULL THEN NULL ELSE ").bind(at).push(" - answered_at END");
-        sql.push(", wait_ms = CASE WHEN answered_at IS NULL THEN ").bind(at).push(" - offered_at ELSE wait_ms END");
-        sql.push(" WHERE ended_at IS NULL");
-        sql.execute(&self.pool).await
+        let ids: Vec<String> = Sql::new("SELECT id FROM calls WHERE ended_at IS NULL").fetch_all(&self.pool).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+        let mut closed = 0;
+        for chunk in ids.chunks(500) {
+            let mut tx = self.begin_write().await?;
+            for id in chunk {
+                if self.end_call(&mut tx, id, at, end_reason, None).await? {
+                    closed += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(closed)
     }
 
     /// Calls, newest first; only `agent_id`'s when given.
@@ -253,11 +287,8 @@ impl Store {
 
     /// Appends an event to a call's timeline.
     pub async fn add_call_event(&self, call_id: &str, at: i64, kind: &str, agent_id: Option<&str>, detail: Value) -> Result<(), StoreError> {
-        let mut sql = Sql::new("INSERT INTO call_events (id, call_id, at, kind, agent_id, detail) VALUES (");
-        sql.bind(new_id()).push(", ").bind(call_id.to_owned()).push(", ").bind(at).push(", ").bind(kind.to_owned());
-        sql.push(", ").bind(agent_id.map(str::to_owned)).push(", ").bind(detail.to_string()).push(")");
-        sql.execute(&self.pool).await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        insert_event(&mut conn, call_id, at, kind, agent_id, &detail).await
     }
 
     /// A call's events, in order.

@@ -18,6 +18,7 @@ mod notes;
 mod queues;
 mod recordings;
 mod sql;
+mod stats;
 mod tasks;
 mod teams;
 mod timeline;
@@ -42,6 +43,7 @@ pub use error::StoreError;
 pub use notes::NewNote;
 pub use queues::{NewQueue, QueueChanges, SipEndpoint};
 pub use recordings::{RecordingFilter, StoredRecording};
+pub use stats::{CallbackStats, StatsFilter, StatsGroup, StatsRow};
 pub use tasks::{NewTask, TaskChanges, TaskFilter};
 pub use teams::{NewTeam, TeamChanges};
 pub use users::{ApiToken, NewUser, UserChanges, UserWithSecret};
@@ -123,6 +125,8 @@ pub struct Store {
     /// Custom field definitions for reads (loading values), refreshed every few seconds so a
     /// contact lookup costs no extra query; writes always validate against fresh definitions.
     field_defs: FieldDefsCache,
+    /// Settings the statistics' definitions depend on.
+    stats_config: switchboard_core::stats::StatsConfig,
 }
 
 impl Store {
@@ -173,13 +177,20 @@ impl Store {
             Backend::Postgres => url.to_owned(),
         };
         let pool = options.connect(&url).await.map_err(StoreError::Connect)?;
-        Ok(Store { pool, backend, field_defs: Default::default() })
+        Ok(Store { pool, backend, field_defs: Default::default(), stats_config: Default::default() })
     }
 
     /// Applies every migration not yet applied. Safe to call on every start.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         migrations::migrator(self.backend).run(&self.pool).await?;
         Ok(())
+    }
+
+    /// Uses `config` for the statistics kept from now on (rebuild the rollups after changing
+    /// it for a store that has calls).
+    pub fn with_stats_config(mut self, config: switchboard_core::stats::StatsConfig) -> Store {
+        self.stats_config = config;
+        self
     }
 
     /// Which backend this is.

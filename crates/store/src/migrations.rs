@@ -29,6 +29,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0004_recordings_callbacks.sql"),
         include_str!("../../../migrations/postgres/0004_recordings_callbacks.sql"),
     ),
+    (
+        5,
+        "call stats",
+        include_str!("../../../migrations/sqlite/0005_call_stats.sql"),
+        include_str!("../../../migrations/postgres/0005_call_stats.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

@@ -182,9 +182,14 @@ impl Store {
 
     /// Records the after-call work time of a call.
     pub async fn set_call_wrapup(&self, call_id: &str, wrapup_ms: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let before = crate::stats::call_fact(&mut tx, call_id).await?;
         let mut sql = Sql::new("UPDATE calls SET wrapup_ms = ");
         sql.bind(wrapup_ms.max(0)).push(" WHERE id = ").bind(call_id.to_owned());
-        sql.execute(&self.pool).await?;
+        sql.execute(&mut *tx).await?;
+        let after = crate::stats::call_fact(&mut tx, call_id).await?;
+        self.apply_stats(&mut tx, before.as_ref(), after.as_ref()).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

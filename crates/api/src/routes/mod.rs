@@ -8,6 +8,7 @@ pub(crate) mod custom_fields;
 pub(crate) mod deals;
 pub(crate) mod notes;
 pub(crate) mod recordings;
+pub(crate) mod stats;
 pub(crate) mod tasks;
 pub(crate) mod telephony;
 pub(crate) mod users;
@@ -36,6 +37,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(telephony::router())
         .merge(recordings::router())
+        .merge(stats::router())
         .merge(console::router())
         .merge(crate::pages::router())
         .route("/api/openapi.json", get(crate::openapi::serve))

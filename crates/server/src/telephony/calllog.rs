@@ -21,6 +21,7 @@ pub(super) enum Write {
     RecordingDone { call_id: String, finished: Finished },
     WrapUp { call_id: String, ms: i64 },
     Missed(MissedCall),
+    AgentState { agent_id: String, state: &'static str, reason: Option<String>, at: i64 },
 }
 
 /// Applies call-log writes in order.
@@ -39,6 +40,7 @@ pub(super) async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<
                 Some(e) => store.recording_failed(&call_id, now_ms(), e).await,
             },
             Write::WrapUp { call_id, ms } => store.set_call_wrapup(&call_id, ms).await,
+            Write::AgentState { agent_id, state, reason, at } => store.agent_state_changed(&agent_id, state, reason.as_deref(), at).await,
             Write::Missed(missed) => match store.callback_for_missed(&policy, &missed).await {
                 Ok(task) => {
                     info!(call_id = missed.call_id, task_id = task.id, missed = task.missed_count, "callback task for a missed call");

@@ -559,6 +559,8 @@ impl Switch {
                 Action::Transferred { call_id, agent_id } => self.transferred(&call_id, &agent_id),
                 Action::AgentChanged { agent_id, state } => {
                     debug!(agent_id, state = state.name(), "agent state");
+                    let reason = if let AgentState::Paused { reason, .. } = &state { Some(reason.clone()) } else { None };
+                    self.write(Write::AgentState { agent_id: agent_id.clone(), state: state.name(), reason, at: now });
                     if let AgentState::WrapUp { call_id, since, .. } = &state {
                         self.wrapups.insert(agent_id.clone(), (call_id.clone(), *since));
                     } else if let Some((call_id, since)) = self.wrapups.remove(&agent_id) {

@@ -12,3 +12,4 @@ mod errors;
 mod import;
 mod permissions;
 mod recordings;
+mod stats;

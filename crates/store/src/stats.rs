@@ -1,0 +1,304 @@
+//! Statistics rollups: `call_stats` holds, per 15-minute slot, queue, agent and disposition,
+//! the sum of what every ended call contributes ([`switchboard_core::stats::contribution`]).
+//! Every change to an ended call (its end, its wrap-up, its disposition) subtracts the call's
+//! old contribution and adds the new one in the same transaction, so the table always equals
+//! a recount over the calls ([`Store::recount_call_stats`] proves it; `rebuild_call_stats`
+//! restores it after a change of definitions). Dashboards read sums of these rows.
+
+use std::collections::BTreeMap;
+
+use sqlx::{AnyConnection, Row};
+use switchboard_core::stats::{CallFact, Counters, Key, Segment, StatsConfig, StateSpan};
+
+use crate::sql::Sql;
+use crate::{Store, StoreError};
+
+/// How stats rows are grouped when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsGroup {
+    /// One row for the whole range.
+    Total,
+    /// Per queue.
+    Queue,
+    /// Per agent.
+    Agent,
+    /// Per disposition.
+    Disposition,
+    /// Per interval of this many ms, aligned to local midnight `utc_offset_ms` east of UTC
+    /// (weeks start on Monday).
+    Interval(i64),
+}
+
+/// A grouped sum of rollup rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsRow {
+    /// The group: queue id, agent id, disposition, or the interval's start (epoch ms) as text;
+    /// empty for the total and for "none".
+    pub key: String,
+    /// The sums.
+    pub counters: Counters,
+}
+
+/// Which rollup rows to read.
+#[derive(Debug, Clone, Default)]
+pub struct StatsFilter {
+    /// Slots from (inclusive, epoch ms).
+    pub from: i64,
+    /// Slots to (exclusive).
+    pub to: i64,
+    /// Only this queue.
+    pub queue_id: Option<String>,
+    /// Only this agent.
+    pub agent_id: Option<String>,
+    /// East of UTC, for day and week boundaries.
+    pub utc_offset_ms: i64,
+}
+
+/// Callback tasks created in a range.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct CallbackStats {
+    /// Created.
+    pub created: i64,
+    /// Completed no later than their due time.
+    pub done_on_time: i64,
+    /// Escalated for being overdue.
+    pub escalated: i64,
+}
+
+/// What statistics need of one call, read through `conn`; `None` until it has ended.
+pub(crate) async fn call_fact(conn: &mut AnyConnection, id: &str) -> Result<Option<CallFact>, StoreError> {
+    let mut sql = Sql::new(
+        "SELECT c.direction, c.queue_id, c.agent_id, c.offered_at, c.answered_at, c.ended_at, c.wait_ms, c.hold_ms, c.wrapup_ms, \
+         c.end_reason, c.disposition, COALESCE(q.sl_answer_ms, 20000) AS sl_answer_ms \
+         FROM calls c LEFT JOIN queues q ON q.id = c.queue_id WHERE c.ended_at IS NOT NULL AND c.id = ",
+    );
+    sql.bind(id.to_owned());
+    let Some(row) = sql.fetch_optional(&mut *conn).await? else { return Ok(None) };
+    let mut events = Sql::new("SELECT kind, agent_id, at FROM call_events WHERE call_id = ");
+    events.bind(id.to_owned()).push(" AND kind IN ('answered', 'transferred', 'no_answer', 'rejected') ORDER BY at, id");
+    let events = events.fetch_all(&mut *conn).await?;
+    let ended_at: i64 = row.try_get("ended_at")?;
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut missed_offers = Vec::new();
+    for e in &events {
+        let kind: String = e.try_get("kind")?;
+        let agent: Option<String> = e.try_get("agent_id")?;
+        let at: i64 = e.try_get("at")?;
+        match (kind.as_str(), agent) {
+            ("answered", Some(agent)) => {
+                if let Some(open) = segments.last_mut().filter(|s| s.to == i64::MAX) {
+                    open.to = at;
+                }
+                segments.push(Segment { agent_id: agent, from: at, to: i64::MAX });
+            }
+            ("transferred", _) => {
+                if let Some(open) = segments.last_mut().filter(|s| s.to == i64::MAX) {
+                    open.to = at;
+                }
+            }
+            ("no_answer" | "rejected", Some(agent)) => missed_offers.push((agent, at)),
+            _ => {}
+        }
+    }
+    for s in &mut segments {
+        if s.to == i64::MAX {
+            s.to = ended_at;
+        }
+    }
+    let direction: String = row.try_get("direction")?;
+    let answered_at: Option<i64> = row.try_get("answered_at")?;
+    Ok(Some(CallFact {
+        inbound: direction == "inbound",
+        queue_id: row.try_get("queue_id")?,
+        sl_answer_ms: row.try_get("sl_answer_ms")?,
+        offered_at: row.try_get("offered_at")?,
+        answered_at,
+        ended_at,
+        wait_ms: row.try_get::<Option<i64>, _>("wait_ms")?.unwrap_or(0),
+        hold_ms: row.try_get("hold_ms")?,
+        wrapup_ms: row.try_get::<Option<i64>, _>("wrapup_ms")?.unwrap_or(0),
+        end_reason: row.try_get::<Option<String>, _>("end_reason")?.unwrap_or_default(),
+        disposition: row.try_get::<Option<String>, _>("disposition")?.filter(|d| !d.is_empty()),
+        agent_id: row.try_get("agent_id")?,
+        segments: if answered_at.is_some() { segments } else { Vec::new() },
+        missed_offers,
+    }))
+}
+
+fn diff(config: &StatsConfig, old: Option<&CallFact>, new: Option<&CallFact>) -> BTreeMap<Key, Counters> {
+    let mut out: BTreeMap<Key, Counters> = BTreeMap::new();
+    if let Some(old) = old {
+        for (k, c) in switchboard_core::stats::contribution(old, config) {
+            *out.entry(k).or_default() -= c;
+        }
+    }
+    if let Some(new) = new {
+        for (k, c) in switchboard_core::stats::contribution(new, config) {
+            *out.entry(k).or_default() += c;
+        }
+    }
+    out.retain(|_, c| !c.is_zero());
+    out
+}
+
+/// Adds `rows` to the rollups.
+async fn add_rows(conn: &mut AnyConnection, rows: &BTreeMap<Key, Counters>) -> Result<(), StoreError> {
+    let columns = Counters::COLUMNS.join(", ");
+    let updates = Counters::COLUMNS.iter().map(|c| format!("{c} = call_stats.{c} + excluded.{c}")).collect::<Vec<_>>().join(", ");
+    for (k, c) in rows {
+        let mut sql = Sql::new(&format!("INSERT INTO call_stats (slot, queue_id, agent_id, disposition, {columns}) VALUES ("));
+        sql.bind(k.slot).push(", ").bind(k.queue_id.clone()).push(", ").bind(k.agent_id.clone()).push(", ").bind(k.disposition.clone());
+        for v in c.fields() {
+            sql.push(", ").bind(v);
+        }
+        sql.push(&format!(") ON CONFLICT (slot, queue_id, agent_id, disposition) DO UPDATE SET {updates}"));
+        sql.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Brings the rollups from a call's `old` fact to its `new` one (either may be `None`).
+    pub(crate) async fn apply_stats(&self, conn: &mut AnyConnection, old: Option<&CallFact>, new: Option<&CallFact>) -> Result<(), StoreError> {
+        add_rows(conn, &diff(&self.stats_config, old, new)).await
+    }
+
+    /// What every ended call contributes, summed (the full recount the rollups must equal).
+    pub async fn recount_call_stats(&self) -> Result<BTreeMap<Key, Counters>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut out: BTreeMap<Key, Counters> = BTreeMap::new();
+        let mut after = String::new();
+        loop {
+            let mut sql = Sql::new("SELECT id FROM calls WHERE ended_at IS NOT NULL AND id > ");
+            sql.bind(after.clone()).push(" ORDER BY id LIMIT 5000");
+            let ids: Vec<String> = sql.fetch_all(&mut *conn).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+            let Some(last) = ids.last() else { break };
+            after = last.clone();
+            for id in &ids {
+                if let Some(fact) = call_fact(&mut conn, id).await? {
+                    for (k, c) in switchboard_core::stats::contribution(&fact, &self.stats_config) {
+                        *out.entry(k).or_default() += c;
+                    }
+                }
+            }
+        }
+        out.retain(|_, c| !c.is_zero());
+        Ok(out)
+    }
+
+    /// The rollup table as it is (rows that sum to zero left out).
+    pub async fn call_stats_rows(&self) -> Result<BTreeMap<Key, Counters>, StoreError> {
+        let sql = Sql::new(&format!("SELECT slot, queue_id, agent_id, disposition, {} FROM call_stats", Counters::COLUMNS.join(", ")));
+        let mut out = BTreeMap::new();
+        for row in sql.fetch_all(&self.pool).await? {
+            let mut f = [0i64; 15];
+            for (v, c) in f.iter_mut().zip(Counters::COLUMNS) {
+                *v = row.try_get(c)?;
+            }
+            let counters = Counters::from_fields(f);
+            if !counters.is_zero() {
+                let key = Key { slot: row.try_get("slot")?, queue_id: row.try_get("queue_id")?, agent_id: row.try_get("agent_id")?, disposition: row.try_get("disposition")? };
+                out.insert(key, counters);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces the rollups with a recount (after the definitions' settings changed).
+    pub async fn rebuild_call_stats(&self) -> Result<usize, StoreError> {
+        let rows = self.recount_call_stats().await?;
+        let mut tx = self.begin_write().await?;
+        Sql::new("DELETE FROM call_stats").execute(&mut *tx).await?;
+        add_rows(&mut tx, &rows).await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    /// Sums of the rollups over `filter`, grouped by `group`.
+    pub async fn call_stats(&self, filter: &StatsFilter, group: StatsGroup) -> Result<Vec<StatsRow>, StoreError> {
+        let key = match group {
+            StatsGroup::Total => "''".to_owned(),
+            StatsGroup::Queue => "queue_id".to_owned(),
+            StatsGroup::Agent => "agent_id".to_owned(),
+            StatsGroup::Disposition => "disposition".to_owned(),
+            StatsGroup::Interval(size) => {
+                let size = size.max(switchboard_core::stats::SLOT_MS);
+                // Weeks start on Monday: the epoch was a Thursday, four days later is one.
+                let shift = filter.utc_offset_ms - if size == 7 * 86_400_000 { 4 * 86_400_000 } else { 0 };
+                format!("CAST(((slot + ({shift})) / {size}) * {size} - ({shift}) AS TEXT)")
+            }
+        };
+        let sums = Counters::COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect::<Vec<_>>().join(", ");
+        let mut sql = Sql::new(&format!("SELECT {key} AS k, {sums} FROM call_stats WHERE slot >= "));
+        sql.bind(filter.from).push(" AND slot < ").bind(filter.to);
+        if let Some(q) = &filter.queue_id {
+            sql.push(" AND queue_id = ").bind(q.clone());
+        }
+        if let Some(a) = &filter.agent_id {
+            sql.push(" AND agent_id = ").bind(a.clone());
+        }
+        if group != StatsGroup::Total {
+            sql.push(&format!(" GROUP BY {key} ORDER BY 1"));
+        }
+        let mut out = Vec::new();
+        for row in sql.fetch_all(&self.pool).await? {
+            let mut f = [0i64; 15];
+            for (v, c) in f.iter_mut().zip(Counters::COLUMNS) {
+                *v = row.try_get::<Option<i64>, _>(c)?.unwrap_or(0);
+            }
+            out.push(StatsRow { key: row.try_get("k")?, counters: Counters::from_fields(f) });
+        }
+        Ok(out)
+    }
+
+    /// Records that an agent's state changed at `at`: the open span ends, a new one starts.
+    pub async fn agent_state_changed(&self, user_id: &str, state: &str, reason: Option<&str>, at: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut sql = Sql::new("UPDATE agent_state_log SET ended_at = ");
+        sql.bind(at).push(" WHERE ended_at IS NULL AND user_id = ").bind(user_id.to_owned());
+        sql.execute(&mut *tx).await?;
+        let mut sql = Sql::new("INSERT INTO agent_state_log (id, user_id, state, reason, started_at) VALUES (");
+        sql.bind(switchboard_core::new_id()).push(", ").bind(user_id.to_owned()).push(", ").bind(state.to_owned());
+        sql.push(", ").bind(reason.map(str::to_owned)).push(", ").bind(at).push(")");
+        sql.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends every open state span (at start-up: the previous run's agents are offline).
+    pub async fn close_agent_states(&self, at: i64) -> Result<u64, StoreError> {
+        let mut sql = Sql::new("UPDATE agent_state_log SET ended_at = ");
+        sql.bind(at).push(" WHERE ended_at IS NULL");
+        sql.execute(&self.pool).await
+    }
+
+    /// Agents' state spans overlapping `[from, to)`, by agent.
+    pub async fn agent_state_spans(&self, from: i64, to: i64, agent_id: Option<&str>) -> Result<BTreeMap<String, Vec<StateSpan>>, StoreError> {
+        let mut sql = Sql::new("SELECT user_id, state, started_at, ended_at FROM agent_state_log WHERE started_at < ");
+        sql.bind(to).push(" AND (ended_at IS NULL OR ended_at > ").bind(from).push(")");
+        if let Some(a) = agent_id {
+            sql.push(" AND user_id = ").bind(a.to_owned());
+        }
+        let mut out: BTreeMap<String, Vec<StateSpan>> = BTreeMap::new();
+        for row in sql.fetch_all(&self.pool).await? {
+            out.entry(row.try_get("user_id")?).or_default().push(StateSpan { state: row.try_get("state")?, from: row.try_get("started_at")?, to: row.try_get("ended_at")? });
+        }
+        Ok(out)
+    }
+
+    /// Callback tasks created in `[from, to)`: how many, done on time, escalated.
+    pub async fn callback_stats(&self, from: i64, to: i64) -> Result<CallbackStats, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS created, \
+             CAST(COALESCE(SUM(CASE WHEN status = 'done' AND completed_at <= due_at THEN 1 ELSE 0 END), 0) AS BIGINT) AS on_time, \
+             CAST(COALESCE(SUM(CASE WHEN escalated_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS escalated \
+             FROM tasks WHERE callback = 1 AND created_at >= ",
+        );
+        sql.bind(from).push(" AND created_at < ").bind(to);
+        let row = sql.fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(r) => CallbackStats { created: r.try_get("created")?, done_on_time: r.try_get("on_time")?, escalated: r.try_get("escalated")? },
+            None => CallbackStats::default(),
+        })
+    }
+}
