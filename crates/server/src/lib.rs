@@ -2,6 +2,7 @@
 //! here so integration tests and benchmarks build the same application the binary runs.
 
 pub mod callbacks;
+pub mod demo;
 pub mod import;
 pub mod recordings;
 pub mod settings;

@@ -41,6 +41,22 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// Fill an empty store with a realistic month of demo data (agents, queues, contacts,
+    /// deals, calls with recordings' metadata, callbacks, statistics).
+    SeedDemo {
+        /// Days of history, ending yesterday.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Agents.
+        #[arg(long, default_value_t = 12)]
+        agents: u32,
+        /// Contacts.
+        #[arg(long, default_value_t = 500)]
+        contacts: u32,
+        /// Random seed (the same seed gives the same data).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Statistics upkeep.
     Stats {
         #[command(subcommand)]
@@ -178,6 +194,26 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(settings).await,
         Command::Call { command } => call(settings, command).await,
+        Command::SeedDemo { days, agents, contacts, seed } => {
+            let store = open_store(&settings).await?;
+            let password = "demo-password-1";
+            let hash = switchboard_api::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let options = switchboard_server::demo::DemoOptions {
+                days,
+                agents,
+                contacts,
+                seed,
+                now: switchboard_server::telephony::now_ms(),
+                utc_offset_ms: settings.stats.utc_offset_minutes.saturating_mul(60_000),
+                events: true,
+                stats: switchboard_core::stats::StatsConfig { short_abandon_ms: i64::try_from(settings.stats.short_abandon_s.saturating_mul(1000)).unwrap_or(i64::MAX) },
+            };
+            let made = switchboard_server::demo::seed_demo(&store, &options, &hash).await?;
+            store.close().await;
+            println!("demo data: {} users, {} contacts, {} calls over {days} days, {} callback tasks", made.users, made.contacts, made.calls, made.tasks);
+            println!("sign in as manager, supervisor1, supervisor2 or agent01..agent{agents:02} with the password {password}");
+            Ok(())
+        }
         Command::Stats { command: StatsCommand::Rebuild } => {
             let store = open_store(&settings).await?;
             let rows = store.rebuild_call_stats().await.context("cannot rebuild the statistics")?;

@@ -13,6 +13,7 @@ mod contacts;
 mod custom_fields;
 mod deals;
 mod error;
+mod history;
 mod migrations;
 mod notes;
 mod queues;
@@ -40,6 +41,7 @@ pub use contacts::{
 pub use custom_fields::NewCustomField;
 pub use deals::{DealChanges, DealFilter, NewDeal, NewStage, StageChanges};
 pub use error::StoreError;
+pub use history::{Cell, HistoryTable};
 pub use notes::NewNote;
 pub use queues::{NewQueue, QueueChanges, SipEndpoint};
 pub use recordings::{RecordingFilter, StoredRecording};

@@ -7,6 +7,7 @@ mod helpers;
 
 mod auth;
 mod contacts;
+mod demo;
 mod crm;
 mod errors;
 mod import;
