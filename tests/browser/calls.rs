@@ -552,3 +552,39 @@ pub(crate) async fn transfer_to_a_number_through_the_pbx() {
     driver.quit().await;
     gw.stop().await;
 }
+
+/// Where the README's screenshot of the dashboard goes.
+const DASHBOARD_SHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/dashboard.png");
+
+/// A manager opens the dashboard over a seeded month: the headline figures and all four charts
+/// are drawn, and the AHT table's CSV export downloads and parses with a row per agent.
+pub(crate) async fn dashboard_shows_a_seeded_month_and_exports_csv() {
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let hash = switchboard_api::hash_password(AGENT_PASSWORD).unwrap();
+    let options = switchboard_server::demo::DemoOptions { days: 30, agents: 6, contacts: 100, seed: 3, now: epoch_ms(), utc_offset_ms: 0, events: false, stats: Default::default() };
+    let made = switchboard_server::demo::seed_demo(&gw.store, &options, &hash).await.unwrap();
+    let Scene { scratch: _scratch, wav, caller_dir: _, mut driver } = Scene::new("browser-dashboard");
+    let manager = Agent::sign_in(&mut driver, &gw.base, "manager", AGENT_PASSWORD, &wav).await;
+    driver.must(json!({"cmd": "goto", "agent": manager.name, "url": format!("{}/dashboard", gw.base)})).await;
+    driver.must(json!({"cmd": "wait", "agent": manager.name, "selector": "body[data-loaded=true]", "state": "attached", "timeout": 20000})).await;
+    let drawn = driver.must(json!({"cmd": "eval", "agent": manager.name, "js": "['chart-hourly', 'chart-sl', 'chart-aht', 'chart-dispositions'].map((id) => document.querySelectorAll(`#${id} svg rect`).length)"})).await;
+    assert!(drawn.as_array().unwrap().iter().all(|n| n.as_u64().unwrap_or(0) > 0), "every chart has bars: {drawn}");
+    let offered = driver.must(json!({"cmd": "text", "agent": manager.name, "selector": ".tile[data-metric=offered] strong"})).await;
+    let offered: i64 = offered.as_str().unwrap().parse().unwrap();
+    assert!(offered > 0 && offered <= i64::try_from(made.calls).unwrap(), "offered {offered} of {} calls", made.calls);
+    let tooltip = driver.must(json!({"cmd": "eval", "agent": manager.name, "js": "document.querySelector('.tile[data-metric=service_level]').title"})).await;
+    assert!(tooltip.as_str().unwrap().contains("offered"), "the definition is the tooltip: {tooltip}");
+    std::fs::create_dir_all(std::path::Path::new(DASHBOARD_SHOT).parent().unwrap()).unwrap();
+    driver.must(json!({"cmd": "screenshot", "agent": manager.name, "path": DASHBOARD_SHOT})).await;
+    let file = driver.must(json!({"cmd": "download", "agent": manager.name, "selector": "button.csv[data-table=chart-aht]"})).await;
+    assert!(file["name"].as_str().unwrap().ends_with(".csv"), "{file}");
+    let mut reader = csv::ReaderBuilder::new().from_reader(file["text"].as_str().unwrap().as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(header.len(), 9, "{header:?}");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 6, "a row per agent");
+    let handled: i64 = rows.iter().map(|r| r[1].parse::<i64>().unwrap()).sum();
+    assert!(handled > 0);
+    driver.quit().await;
+    gw.stop().await;
+}

@@ -6,8 +6,10 @@
 // {"cmd":"fill","agent":A,"selector":S,"value":V} {"cmd":"click","agent":A,"selector":S}
 // {"cmd":"wait","agent":A,"selector":S,"text":T?,"timeout":MS?} {"cmd":"text","agent":A,"selector":S}
 // {"cmd":"eval","agent":A,"js":EXPR} {"cmd":"screenshot","agent":A,"path":P} {"cmd":"close","agent":A}
+// {"cmd":"download","agent":A,"selector":S} (clicks S, returns {name, text} of the download)
 // {"cmd":"quit"}
 
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 
@@ -32,7 +34,7 @@ async function run(c) {
   switch (c.cmd) {
     case 'open': {
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: args(c.wav), headless: true });
-      const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads: true });
       const newPage = await context.newPage();
       const log = [];
       newPage.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
@@ -54,6 +56,11 @@ async function run(c) {
         await locator.waitFor({ state: c.state || 'visible', timeout });
       }
       return (await locator.textContent({ timeout })) ?? '';
+    }
+    case 'download': {
+      const [download] = await Promise.all([page.waitForEvent('download', { timeout }), page.click(c.selector, { timeout })]);
+      const path = await download.path();
+      return { name: download.suggestedFilename(), text: await readFile(path, 'utf8') };
     }
     case 'text': return (await page.locator(c.selector).first().textContent({ timeout })) ?? '';
     case 'eval': return await page.evaluate(c.js);

@@ -91,6 +91,9 @@ pub(crate) struct Gateway {
     pub(crate) admin: Client,
     /// Where the recordings go.
     pub(crate) recordings: PathBuf,
+    /// The gateway's store (for seeding history).
+    #[allow(dead_code)] // the browser tests seed it
+    pub(crate) store: switchboard_store::Store,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: Scratch,
@@ -133,6 +136,7 @@ impl Gateway {
             })
             .collect();
         let app = Application::build(&settings).await.expect("the gateway starts");
+        let store = app.store().clone();
         let base = format!("http://{}", app.local_addr().unwrap());
         let sip = app.sip_addr().expect("SIP is on");
         let (stop, stopped) = oneshot::channel::<()>();
@@ -141,7 +145,7 @@ impl Gateway {
         }));
         let admin = login(&base, "admin", ADMIN_PASSWORD).await;
         let recordings = settings.recordings.root.clone();
-        Gateway { base, sip, admin, recordings, stop: Some(stop), server: Some(server), _dir: dir }
+        Gateway { base, sip, admin, recordings, store, stop: Some(stop), server: Some(server), _dir: dir }
     }
 
     pub(crate) async fn post(&self, client: &Client, path: &str, body: Value) -> Value {

@@ -2,6 +2,7 @@
 //! pages are plain HTML with a small ES module each (from `web/`, compiled into the binary); no
 //! build step. Every page but sign-in needs a session and redirects to it otherwise.
 
+mod dashboard;
 mod i18n;
 mod recordings;
 
@@ -23,6 +24,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/login", get(login_page))
         .route("/console", get(console_page))
         .route("/recordings", get(recordings::recordings_page))
+        .route("/dashboard", get(dashboard::dashboard_page))
         .route("/static/{file}", get(asset))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
@@ -148,7 +150,7 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
     let body = format!(
         r#"<header class="top">
 <strong>{app}</strong> <span>{console}</span>
-<a href="/recordings" id="recordings-link">{recordings}</a>
+<a href="/recordings" id="recordings-link">{recordings}</a> <a href="/dashboard" id="dashboard-link">{dashboard}</a>
 <span class="spacer"></span>
 <span id="user-name">{name}</span> {switch}
 <button type="button" id="sign-out">{sign_out}</button>
@@ -210,6 +212,7 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
         app = w("app"),
         console = w("console"),
         recordings = w("recordings"),
+        dashboard = w("dashboard"),
         name = escape(&user.0.name),
         switch = lang_switch(lang),
         sign_out = w("sign_out"),
@@ -261,6 +264,7 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
         "softphone.js" => (include_str!("../../../../web/softphone.js"), "text/javascript; charset=utf-8"),
         "card.js" => (include_str!("../../../../web/card.js"), "text/javascript; charset=utf-8"),
         "recordings.js" => (include_str!("../../../../web/recordings.js"), "text/javascript; charset=utf-8"),
+        "dashboard.js" => (include_str!("../../../../web/dashboard.js"), "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     ([(CONTENT_TYPE, kind), (CACHE_CONTROL, "no-cache")], body).into_response()

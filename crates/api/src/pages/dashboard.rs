@@ -1,0 +1,66 @@
+//! The manager's dashboard: headline figures, four SVG charts with a table (and a CSV export)
+//! under each, for a date range. Every figure comes from `/api/stats`, whose definitions are
+//! the tooltips. Supervisors, managers and admins only.
+
+use axum::extract::Query;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use switchboard_core::Action;
+
+use super::i18n::t;
+use super::{LangQuery, PageUser, escape, lang_switch, language, page};
+
+pub(super) async fn dashboard_page(PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let (lang, keep) = language(&query, &headers);
+    if !user.0.role.can(Action::MonitorCalls) {
+        return (StatusCode::FORBIDDEN, t(lang, "forbidden")).into_response();
+    }
+    let w = |k| t(lang, k);
+    let chart = |id: &str, title: &str| {
+        format!(
+            r#"<section class="panel chart" id="{id}"><div class="row"><h2>{title}</h2><span class="spacer"></span><button type="button" class="csv" data-table="{id}">CSV</button></div>
+<svg class="plot" viewBox="0 0 600 220" preserveAspectRatio="none" role="img" aria-label="{title}"></svg>
+<table class="list"><thead></thead><tbody></tbody></table></section>"#
+        )
+    };
+    let body = format!(
+        r#"<header class="top">
+<strong>{app}</strong> <span>{title}</span>
+<a href="/console">{console}</a> <a href="/recordings">{recordings}</a>
+<span class="spacer"></span>
+<span id="user-name">{name}</span> {switch}
+</header>
+<main class="dashboard">
+<form id="range" class="panel filters">
+<label>{from}<input type="date" name="from" id="d-from"></label>
+<label>{to}<input type="date" name="to" id="d-to"></label>
+<label>{queue}<select name="queue_id" id="d-queue"><option value="">{any}</option></select></label>
+<button type="submit" id="d-show">{show}</button>
+<p class="error" id="error" hidden></p>
+</form>
+<section class="panel tiles" id="tiles"></section>
+<div class="charts">
+{hourly}
+{sl}
+{aht}
+{dispositions}
+</div>
+</main>"#,
+        app = w("app"),
+        title = w("dashboard"),
+        console = w("console"),
+        recordings = w("recordings"),
+        name = escape(&user.0.name),
+        switch = lang_switch(lang),
+        from = w("date_from"),
+        to = w("date_to"),
+        queue = w("queue"),
+        any = w("any"),
+        show = w("search"),
+        hourly = chart("chart-hourly", w("chart_hourly")),
+        sl = chart("chart-sl", w("chart_sl")),
+        aht = chart("chart-aht", w("chart_aht")),
+        dispositions = chart("chart-dispositions", w("chart_dispositions")),
+    );
+    page(lang, w("dashboard"), &body, "dashboard.js", keep)
+}

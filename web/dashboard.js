@@ -1,0 +1,159 @@
+// The manager's dashboard: headline figures with their definitions as tooltips, four SVG
+// charts (calls per hour of day stacked answered / not answered, service level by day, AHT by
+// agent, calls per disposition), a table under each, and a CSV export of every table.
+
+const w = JSON.parse(document.getElementById('i18n').textContent);
+const lang = document.documentElement.lang;
+const $ = (id) => document.getElementById(id);
+const esc = (text) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+const DAY = 86400000;
+
+const users = new Map();
+const queues = new Map();
+const tables = {}; // chart id -> { header: [...], rows: [[...]] }
+let definitions = {};
+
+const pct = (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
+const secs = (ms) => (ms === null || ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`);
+
+function localDay(date) {
+  return new Date(`${date}T00:00:00`).getTime();
+}
+
+function isoDay(ms) {
+  const d = new Date(ms);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+async function api(query) {
+  const response = await fetch(`/api/stats?${query}`);
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(`${body.field ? body.field + ': ' : ''}${body.message || body.error || response.status}`);
+  definitions = body.definitions || definitions;
+  return body;
+}
+
+function tile(key, label, value) {
+  return `<div class="tile" title="${esc(definitions[key] || '')}" data-metric="${esc(key)}"><span class="muted">${esc(label)}</span><strong>${esc(value)}</strong></div>`;
+}
+
+// Bars: `series` is [{label, values: [..], cls}] stacked; `labels` under each bar.
+function bars(svg, labels, series, max, format) {
+  const n = Math.max(labels.length, 1);
+  const width = 600 / n;
+  const top = Math.max(max, 1e-9);
+  let out = '';
+  labels.forEach((label, i) => {
+    let y = 200;
+    for (const s of series) {
+      const v = s.values[i] || 0;
+      const h = (v / top) * 180;
+      y -= h;
+      out += `<rect class="${s.cls}" x="${(i * width + width * 0.1).toFixed(1)}" y="${y.toFixed(1)}" width="${(width * 0.8).toFixed(1)}" height="${h.toFixed(1)}"><title>${esc(label)} · ${esc(s.label)}: ${esc(format(v))}</title></rect>`;
+    }
+    if (n <= 12 || i % Math.ceil(n / 12) === 0) out += `<text x="${(i * width + width / 2).toFixed(1)}" y="214" text-anchor="middle">${esc(label)}</text>`;
+  });
+  svg.innerHTML = `<line x1="0" x2="600" y1="200" y2="200" class="axis"></line>${out}`;
+}
+
+function table(id, header, rows) {
+  tables[id] = { header, rows };
+  const el = document.querySelector(`#${id} table`);
+  el.tHead.innerHTML = `<tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
+  el.tBodies[0].innerHTML = rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
+}
+
+function csv(id) {
+  const t = tables[id];
+  if (!t) return;
+  const cell = (v) => {
+    const s = String(v ?? '');
+    return /[",\n;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const text = [t.header, ...t.rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  link.download = `${id.replace('chart-', '')}-${$('d-from').value}-${$('d-to').value}.csv`;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+}
+
+async function show() {
+  const from = localDay($('d-from').value);
+  const to = localDay($('d-to').value) + DAY;
+  const queue = $('d-queue').value;
+  const base = `from=${from}&to=${to}${queue ? `&queue_id=${encodeURIComponent(queue)}` : ''}`;
+  try {
+    const [total, hours, days, agents, dispositions] = await Promise.all([
+      api(base), api(`${base}&group=interval&interval=hour`), api(`${base}&group=interval&interval=day`), api(`${base}&group=agent`), api(`${base}&group=disposition`),
+    ]);
+    $('error').hidden = true;
+    const m = total.total.metrics;
+    $('tiles').innerHTML = [
+      tile('offered', w.offered, m.offered), tile('answered', w.answered, m.answered), tile('service_level', w.service_level, pct(m.service_level)),
+      tile('asa_ms', w.asa, secs(m.asa_ms)), tile('aht_ms', w.aht, secs(m.aht_ms)), tile('abandonment_rate', w.abandonment_rate, pct(m.abandonment_rate)),
+      tile('short_abandoned', w.short_abandoned, m.short_abandoned), tile('missed_offers', w.missed_offers, m.missed_offers), tile('occupancy', w.occupancy, pct(total.total.occupancy)),
+      tile('callbacks', w.callbacks, `${total.callbacks.created} / ${total.callbacks.done_on_time} / ${total.callbacks.escalated}`),
+      tile('outbound_attempts', w.outbound, `${m.outbound_attempts} / ${m.outbound_connected}`),
+    ].join('');
+
+    // Calls per hour of day, summed over the range.
+    const byHour = Array.from({ length: 24 }, () => ({ answered: 0, lost: 0, offered: 0 }));
+    for (const r of hours.rows) {
+      const h = new Date(Number(r.key)).getHours();
+      byHour[h].answered += r.metrics.answered;
+      byHour[h].lost += r.metrics.offered - r.metrics.answered;
+      byHour[h].offered += r.metrics.offered;
+    }
+    const hoursShown = byHour.map((v, h) => ({ ...v, h })).filter((v) => v.offered > 0);
+    bars(document.querySelector('#chart-hourly svg'), hoursShown.map((v) => `${v.h}:00`), [
+      { label: w.answered, cls: 'answered', values: hoursShown.map((v) => v.answered) },
+      { label: w.not_answered, cls: 'lost', values: hoursShown.map((v) => v.lost) },
+    ], Math.max(0, ...hoursShown.map((v) => v.offered)), String);
+    table('chart-hourly', [w.hour, w.offered, w.answered, w.not_answered], hoursShown.map((v) => [`${v.h}:00`, v.offered, v.answered, v.lost]));
+
+    // Service level by day.
+    const dayRows = days.rows.filter((r) => r.metrics.offered > 0);
+    bars(document.querySelector('#chart-sl svg'), dayRows.map((r) => isoDay(Number(r.key)).slice(5)), [
+      { label: w.service_level, cls: 'sl', values: dayRows.map((r) => r.metrics.service_level || 0) },
+    ], 1, pct);
+    table('chart-sl', [w.day, w.offered, w.answered, w.service_level, w.asa, w.abandonment_rate], dayRows.map((r) => [isoDay(Number(r.key)), r.metrics.offered, r.metrics.answered, pct(r.metrics.service_level), secs(r.metrics.asa_ms), pct(r.metrics.abandonment_rate)]));
+
+    // AHT by agent, with its parts.
+    const agentRows = agents.rows.filter((r) => r.key && r.metrics.handled > 0).sort((a, b) => (b.metrics.aht_ms || 0) - (a.metrics.aht_ms || 0));
+    const name = (id) => users.get(id) || id;
+    bars(document.querySelector('#chart-aht svg'), agentRows.map((r) => name(r.key).split(' ')[0]), [
+      { label: w.talk, cls: 'talk', values: agentRows.map((r) => r.metrics.avg_talk_ms || 0) },
+      { label: w.hold, cls: 'hold', values: agentRows.map((r) => r.metrics.avg_hold_ms || 0) },
+      { label: w.wrap_up, cls: 'wrap', values: agentRows.map((r) => r.metrics.avg_wrapup_ms || 0) },
+    ], Math.max(0, ...agentRows.map((r) => r.metrics.aht_ms || 0)), secs);
+    table('chart-aht', [w.agent, w.handled, w.aht, w.talk, w.hold, w.wrap_up, w.missed_offers, w.occupancy, w.outbound], agentRows.map((r) => [name(r.key), r.metrics.handled, secs(r.metrics.aht_ms), secs(r.metrics.avg_talk_ms), secs(r.metrics.avg_hold_ms), secs(r.metrics.avg_wrapup_ms), r.metrics.missed_offers, pct(r.occupancy), `${r.metrics.outbound_attempts} / ${r.metrics.outbound_connected}`]));
+
+    // Calls per disposition.
+    const dispRows = dispositions.rows.map((r) => ({ label: r.key ? w[`disp_${r.key}`] || r.key : w.no_disposition, calls: r.counters.offered + r.counters.outbound_attempts })).filter((r) => r.calls > 0).sort((a, b) => b.calls - a.calls);
+    bars(document.querySelector('#chart-dispositions svg'), dispRows.map((r) => r.label), [{ label: w.calls, cls: 'disp', values: dispRows.map((r) => r.calls) }], Math.max(0, ...dispRows.map((r) => r.calls)), String);
+    table('chart-dispositions', [w.disposition, w.calls], dispRows.map((r) => [r.label, r.calls]));
+    document.body.dataset.loaded = 'true';
+  } catch (e) {
+    $('error').textContent = `${w.error}: ${e.message}`;
+    $('error').hidden = false;
+  }
+}
+
+async function start() {
+  const [u, q] = await Promise.all(['/api/users', '/api/queues'].map((url) => fetch(url).then((r) => (r.ok ? r.json() : [])).catch(() => [])));
+  for (const x of Array.isArray(u) ? u : u.items || []) users.set(x.id, x.name);
+  for (const x of Array.isArray(q) ? q : []) queues.set(x.id, x.name);
+  $('d-queue').insertAdjacentHTML('beforeend', [...queues].map(([id, n]) => `<option value="${esc(id)}">${esc(n)}</option>`).join(''));
+  const today = new Date();
+  $('d-to').value = isoDay(today.getTime() - DAY);
+  $('d-from').value = isoDay(today.getTime() - 30 * DAY);
+  await show();
+}
+
+$('range').addEventListener('submit', (event) => { event.preventDefault(); show(); });
+document.querySelectorAll('.csv').forEach((b) => b.addEventListener('click', () => csv(b.dataset.table)));
+window.switchboard = { show, tables };
+start();
