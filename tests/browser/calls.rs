@@ -588,3 +588,39 @@ pub(crate) async fn dashboard_shows_a_seeded_month_and_exports_csv() {
     driver.quit().await;
     gw.stop().await;
 }
+
+/// Where the README's screenshot of the wallboard goes.
+const WALLBOARD_SHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/wallboard.png");
+
+/// A supervisor watches the wallboard while a real SIPp call arrives and a browser agent
+/// answers it: the agent's tile goes available -> ringing -> on a call, each within about a
+/// second of the console, and today's answered count goes up when the call ends.
+pub(crate) async fn wallboard_follows_a_real_call() {
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let anna = browser_agent(&gw, "anna", "Anna Operator").await;
+    gw.post(&gw.admin, "/api/users", json!({"login": "sam", "name": "Sam Supervisor", "role": "supervisor", "password": AGENT_PASSWORD})).await;
+    gw.queue("100", &[&anna], json!({"ring_timeout_ms": 30000})).await;
+    let Scene { scratch: _scratch, wav, caller_dir, mut driver } = Scene::new("browser-wallboard");
+    let agent = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
+    go_available(&mut driver, &agent).await;
+    let sup = Agent::sign_in(&mut driver, &gw.base, "sam", AGENT_PASSWORD, &wav).await;
+    driver.must(json!({"cmd": "goto", "agent": sup.name, "url": format!("{}/wallboard", gw.base)})).await;
+    let tile = |state: &str| format!(".agent[data-agent='{anna}'][data-state={state}]");
+    driver.must(json!({"cmd": "wait", "agent": sup.name, "selector": tile("available"), "timeout": 5000})).await;
+
+    let mut run = caller("caller.xml", &caller_dir, &gw, "+79161234567");
+    run.pause_ms = 3000;
+    let sipp = run.spawn();
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=ringing]", "timeout": 15000})).await;
+    driver.must(json!({"cmd": "wait", "agent": sup.name, "selector": tile("ringing"), "timeout": 1500})).await;
+    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#answer"})).await;
+    driver.must(json!({"cmd": "wait", "agent": sup.name, "selector": tile("on_call"), "timeout": 1500})).await;
+    std::fs::create_dir_all(std::path::Path::new(WALLBOARD_SHOT).parent().unwrap()).unwrap();
+    driver.must(json!({"cmd": "screenshot", "agent": sup.name, "path": WALLBOARD_SHOT})).await;
+    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=ended]", "timeout": 20000})).await;
+    assert!(sipp.wait(Duration::from_secs(20)).await);
+    driver.must(json!({"cmd": "wait", "agent": sup.name, "selector": "#queues tr td.answered", "text": "1", "timeout": 6000})).await;
+    driver.must(json!({"cmd": "wait", "agent": sup.name, "selector": ".tile[data-metric=answered] strong", "text": "1", "timeout": 6000})).await;
+    driver.quit().await;
+    gw.stop().await;
+}

@@ -193,6 +193,13 @@ impl Store {
         sql.fetch_all(&self.pool).await?.iter().map(task_from_row).collect()
     }
 
+    /// Open callbacks past their due time.
+    pub async fn overdue_callbacks(&self, now: i64) -> Result<i64, StoreError> {
+        let mut sql = Sql::new("SELECT COUNT(*) FROM tasks WHERE callback = 1 AND status = 'open' AND due_at < ");
+        sql.bind(now);
+        sql.fetch_count(&self.pool).await
+    }
+
     /// Open callback tasks for a number (the card shows them; click-to-call links to them).
     pub async fn open_callbacks(&self, e164: &str) -> Result<Vec<Task>, StoreError> {
         let mut sql = Sql::new(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE callback = 1 AND status = 'open' AND phone_e164 = "));

@@ -26,7 +26,7 @@ pub(super) async fn dashboard_page(PageUser(user): PageUser, Query(query): Query
     let body = format!(
         r#"<header class="top">
 <strong>{app}</strong> <span>{title}</span>
-<a href="/console">{console}</a> <a href="/recordings">{recordings}</a>
+<a href="/console">{console}</a> <a href="/recordings">{recordings}</a> <a href="/wallboard">{wallboard}</a>
 <span class="spacer"></span>
 <span id="user-name">{name}</span> {switch}
 </header>
@@ -50,6 +50,7 @@ pub(super) async fn dashboard_page(PageUser(user): PageUser, Query(query): Query
         title = w("dashboard"),
         console = w("console"),
         recordings = w("recordings"),
+        wallboard = w("wallboard"),
         name = escape(&user.0.name),
         switch = lang_switch(lang),
         from = w("date_from"),
@@ -63,4 +64,45 @@ pub(super) async fn dashboard_page(PageUser(user): PageUser, Query(query): Query
         dispositions = chart("chart-dispositions", w("chart_dispositions")),
     );
     page(lang, w("dashboard"), &body, "dashboard.js", keep)
+}
+
+pub(super) async fn wallboard_page(PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let (lang, keep) = language(&query, &headers);
+    if !user.0.role.can(Action::MonitorCalls) {
+        return (StatusCode::FORBIDDEN, t(lang, "forbidden")).into_response();
+    }
+    let w = |k| t(lang, k);
+    let body = format!(
+        r#"<header class="top">
+<strong>{app}</strong> <span>{title}</span>
+<a href="/dashboard">{dashboard}</a> <a href="/recordings">{recordings}</a>
+<span class="spacer"></span>
+<span class="badge" id="live" data-state="lost">{live}</span>
+<span id="user-name">{name}</span> {switch}
+</header>
+<main class="wallboard">
+<section class="panel tiles" id="today"></section>
+<section class="panel"><h2>{queues}</h2>
+<table class="list" id="queues"><thead><tr><th>{queue}</th><th>{waiting}</th><th>{oldest}</th><th>{offered}</th><th>{answered}</th><th>{sl}</th><th>{asa}</th><th>{abandoned}</th></tr></thead><tbody></tbody></table></section>
+<section class="panel"><h2>{agents}</h2><div id="agents" class="agents"></div></section>
+</main>"#,
+        app = w("app"),
+        title = w("wallboard"),
+        dashboard = w("dashboard"),
+        recordings = w("recordings"),
+        live = w("live"),
+        name = escape(&user.0.name),
+        switch = lang_switch(lang),
+        queues = w("queues"),
+        queue = w("queue"),
+        waiting = w("waiting"),
+        oldest = w("oldest_wait"),
+        offered = w("offered"),
+        answered = w("answered"),
+        sl = w("service_level"),
+        asa = w("asa"),
+        abandoned = w("abandoned_count"),
+        agents = w("agents"),
+    );
+    page(lang, w("wallboard"), &body, "wallboard.js", keep)
 }

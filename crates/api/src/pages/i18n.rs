@@ -175,6 +175,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("wrap_up", "Wrap-up", "Постобработка"),
     ("calls", "Calls", "Звонки"),
     ("no_disposition", "no outcome", "без результата"),
+    ("wallboard", "Wallboard", "Табло"),
+    ("live", "live", "онлайн"),
+    ("waiting", "Waiting", "Ожидают"),
+    ("oldest_wait", "Oldest wait", "Дольше всех ждёт"),
+    ("abandoned_count", "Abandoned", "Потеряно"),
+    ("overdue_callbacks", "Overdue callbacks", "Просроченные перезвоны"),
 ];
 
 pub(crate) fn t(lang: Lang, key: &str) -> &'static str {

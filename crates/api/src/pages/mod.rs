@@ -25,6 +25,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/console", get(console_page))
         .route("/recordings", get(recordings::recordings_page))
         .route("/dashboard", get(dashboard::dashboard_page))
+        .route("/wallboard", get(dashboard::wallboard_page))
         .route("/static/{file}", get(asset))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
@@ -265,6 +266,7 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
         "card.js" => (include_str!("../../../../web/card.js"), "text/javascript; charset=utf-8"),
         "recordings.js" => (include_str!("../../../../web/recordings.js"), "text/javascript; charset=utf-8"),
         "dashboard.js" => (include_str!("../../../../web/dashboard.js"), "text/javascript; charset=utf-8"),
+        "wallboard.js" => (include_str!("../../../../web/wallboard.js"), "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     ([(CONTENT_TYPE, kind), (CACHE_CONTROL, "no-cache")], body).into_response()

@@ -47,7 +47,7 @@ async fn upgrade(State(state): State<AppState>, user: CurrentUser, headers: Head
 }
 
 /// True when the request has no `Origin` (not a browser) or its host is the `Host` asked for.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
     let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest).trim_end_matches('/');
     headers.get(HOST).and_then(|v| v.to_str().ok()).is_some_and(|host| host.eq_ignore_ascii_case(origin_host))

@@ -12,6 +12,7 @@ pub(crate) mod stats;
 pub(crate) mod tasks;
 pub(crate) mod telephony;
 pub(crate) mod users;
+pub(crate) mod wallboard;
 
 use axum::Router;
 use axum::routing::get;
@@ -38,6 +39,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(telephony::router())
         .merge(recordings::router())
         .merge(stats::router())
+        .merge(wallboard::router())
         .merge(console::router())
         .merge(crate::pages::router())
         .route("/api/openapi.json", get(crate::openapi::serve))

@@ -1,0 +1,125 @@
+//! `/api/wallboard/ws`: the supervisors' real-time wallboard. Every agent's state with its
+//! start (the page counts time in state), calls waiting and the oldest wait per queue, today's
+//! figures per queue and in total (from the rollups, today in the call center's time zone),
+//! and overdue callbacks. The socket polls the telephony side every 500 ms and the store every
+//! two seconds, and sends a new board only when something changed, so a change shows within
+//! a second.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use switchboard_core::Action;
+use switchboard_core::stats::metrics;
+use switchboard_store::{StatsFilter, StatsGroup};
+use tokio::sync::oneshot;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::CurrentUser;
+use crate::telephony::{TelephonyHandle, TelephonyRequest};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/api/wallboard/ws", get(upgrade))
+}
+
+async fn upgrade(State(state): State<AppState>, user: CurrentUser, headers: HeaderMap, ws: WebSocketUpgrade) -> ApiResult<Response> {
+    user.require(Action::MonitorCalls)?;
+    if !super::console::same_origin(&headers) {
+        return Err(ApiError::Forbidden("the WebSocket must be opened from this server's pages"));
+    }
+    let telephony = state.telephony().cloned().ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
+    Ok(ws.max_message_size(4096).on_upgrade(move |socket| serve(socket, state, telephony)))
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())).unwrap_or(i64::MAX)
+}
+
+/// Today's figures per queue and in total, overdue callbacks, and user and queue names.
+async fn today(state: &AppState) -> Value {
+    const DAY: i64 = 86_400_000;
+    let offset = state.config().utc_offset_ms;
+    let now = now_ms();
+    let from = (now + offset).div_euclid(DAY) * DAY - offset;
+    let filter = StatsFilter { from, to: from + DAY, queue_id: None, agent_id: None, utc_offset_ms: offset };
+    let store = state.store();
+    let total = store.call_stats(&filter, StatsGroup::Total).await.ok().and_then(|r| r.into_iter().next()).map(|r| metrics(&r.counters));
+    let queues: HashMap<String, Value> = store
+        .call_stats(&filter, StatsGroup::Queue)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| (r.key, serde_json::to_value(metrics(&r.counters)).unwrap_or(Value::Null)))
+        .collect();
+    let names: HashMap<String, String> = store.list_users().await.unwrap_or_default().into_iter().map(|u| (u.id, u.name)).collect();
+    let queue_names: HashMap<String, String> = store.list_queues().await.unwrap_or_default().into_iter().map(|q| (q.id, q.name)).collect();
+    json!({
+        "total": total,
+        "queues": queues,
+        "overdue_callbacks": store.overdue_callbacks(now).await.unwrap_or(0),
+        "names": names,
+        "queue_names": queue_names,
+    })
+}
+
+async fn serve(socket: WebSocket, state: AppState, telephony: TelephonyHandle) {
+    let (mut sink, mut stream) = socket.split();
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut figures = Value::Null;
+    let mut figures_at: Option<Instant> = None;
+    let mut last = String::new();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            frame = stream.next() => match frame {
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                Some(Ok(_)) => continue,
+            },
+        }
+        if figures_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(2)) {
+            figures = today(&state).await;
+            figures_at = Some(Instant::now());
+        }
+        let (tx, rx) = oneshot::channel();
+        if telephony.send(TelephonyRequest::Status { reply: tx }).is_err() {
+            break;
+        }
+        let Ok(status) = rx.await else { break };
+        let names = &figures["names"];
+        let agents: Vec<Value> = status
+            .agents
+            .iter()
+            .map(|a| json!({"user_id": a.user_id, "name": names.get(&a.user_id).cloned().unwrap_or(Value::Null), "state": a.state}))
+            .collect();
+        let queues: Vec<Value> = status
+            .queues
+            .iter()
+            .map(|q| {
+                json!({
+                    "queue_id": q.queue_id,
+                    "name": figures["queue_names"].get(&q.queue_id).cloned().unwrap_or(Value::Null),
+                    "waiting": q.waiting,
+                    "oldest_since": q.oldest_since,
+                    "today": figures["queues"].get(&q.queue_id).cloned().unwrap_or(Value::Null),
+                })
+            })
+            .collect();
+        let board = json!({"type": "board", "agents": agents, "queues": queues, "today": figures["total"], "overdue_callbacks": figures["overdue_callbacks"]});
+        let text = board.to_string();
+        if text != last {
+            if sink.send(Message::Text(text.clone().into())).await.is_err() {
+                break;
+            }
+            last = text;
+        }
+    }
+    let _ = sink.close().await;
+}
