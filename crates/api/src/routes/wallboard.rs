@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -30,8 +31,13 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/wallboard/ws", get(upgrade))
 }
 
-async fn upgrade(State(state): State<AppState>, user: CurrentUser, headers: HeaderMap, ws: WebSocketUpgrade) -> ApiResult<Response> {
+async fn upgrade(State(state): State<AppState>, user: CurrentUser, headers: HeaderMap, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> ApiResult<Response> {
+    // The role first: a refused user learns nothing more, whatever the request looks like.
     user.require(Action::MonitorCalls)?;
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return Ok(rejection.into_response()),
+    };
     if !super::console::same_origin(&headers) {
         return Err(ApiError::Forbidden("the WebSocket must be opened from this server's pages"));
     }

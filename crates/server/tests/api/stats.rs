@@ -27,6 +27,12 @@ app_test!(stats_by_role_validation_and_figures, |app| {
     let url = |q: &str| app.url(&format!("/api/stats?from={}&to={}{q}", t0, t0 + 86_400_000));
     let (status, _) = send(operator.get(url(""))).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "operators do not read the call center's statistics");
+    for page in ["/dashboard", "/wallboard", "/api/wallboard/ws"] {
+        let res = operator.get(app.url(page)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{page} refuses operators");
+    }
+    let res = supervisor.get(app.url("/dashboard")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     let (status, err) = send(supervisor.get(url("&group=bogus"))).await;
     assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("group")));
     let (status, err) = send(supervisor.get(app.url(&format!("/api/stats?from={t0}&to={t0}")))).await;
