@@ -134,19 +134,7 @@ impl FromRequestParts<AppState> for PageUser {
 async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
     let (lang, keep) = language(&query, &headers);
     let w = |k| t(lang, k);
-    let dispositions: String = state
-        .config()
-        .dispositions
-        .iter()
-        .map(|d| {
-            let key = format!("disp_{d}");
-            let label = match t(lang, &key) {
-                "?" => d.as_str(),
-                word => word,
-            };
-            format!(r#"<option value="{}">{}</option>"#, escape(d), escape(label))
-        })
-        .collect();
+    let dispositions = disposition_options(&state, lang);
     let keypad: String = "123456789*0#".chars().map(|c| format!(r#"<button type="button" class="key" data-digit="{c}">{c}</button>"#)).collect();
     let body = format!(
         r#"<header class="top">
@@ -254,6 +242,23 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
         dispositions = dispositions,
     );
     page(lang, w("console"), &body, "console.js", keep)
+}
+
+/// `<option>`s of the configured dispositions, labelled in `lang` (the key itself when the
+/// word table has no label for it).
+pub(super) fn disposition_options(state: &AppState, lang: Lang) -> String {
+    state
+        .config()
+        .dispositions
+        .iter()
+        .map(|d| {
+            let label = match t(lang, &format!("disp_{d}")) {
+                "?" => d.as_str(),
+                word => word,
+            };
+            format!(r#"<option value="{}">{}</option>"#, escape(d), escape(label))
+        })
+        .collect()
 }
 
 /// The pages' scripts and styles, compiled in.

@@ -8,24 +8,13 @@ use axum::response::Response;
 use switchboard_core::Action;
 
 use super::i18n::t;
-use super::{LangQuery, PageUser, escape, lang_switch, language, page};
+use super::{LangQuery, PageUser, disposition_options, escape, lang_switch, language, page};
 use crate::AppState;
 
 pub(super) async fn recordings_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
     let (lang, keep) = language(&query, &headers);
     let w = |k| t(lang, k);
-    let dispositions: String = state
-        .config()
-        .dispositions
-        .iter()
-        .map(|d| {
-            let label = match t(lang, &format!("disp_{d}")) {
-                "?" => d.as_str(),
-                word => word,
-            };
-            format!(r#"<option value="{}">{}</option>"#, escape(d), escape(label))
-        })
-        .collect();
+    let dispositions = disposition_options(&state, lang);
     let body = format!(
         r##"<header class="top">
 <strong>{app}</strong> <span>{title}</span>

@@ -330,8 +330,7 @@ pub(crate) async fn notifications(State(state): State<AppState>, user: CurrentUs
 /// Marks one of the user's notifications read.
 #[utoipa::path(post, path = "/api/notifications/{id}/read", tag = "tasks", responses((status = 204), (status = 404)))]
 pub(crate) async fn notification_read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let now = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())).unwrap_or(i64::MAX);
-    if state.store().mark_notification_read(user.id(), &id, now).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound("notification")) }
+    if state.store().mark_notification_read(user.id(), &id, switchboard_store::now_ms()).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound("notification")) }
 }
 
 impl AppState {

@@ -63,17 +63,13 @@ pub(crate) struct StatsAnswer {
     definitions: BTreeMap<String, String>,
 }
 
-fn now_ms() -> i64 {
-    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())).unwrap_or(i64::MAX)
-}
-
 /// Call-center metrics for a range (supervisor, manager, admin).
 #[utoipa::path(get, path = "/api/stats", params(StatsQuery), tag = "stats", responses((status = 200, body = StatsAnswer), (status = 403), (status = 422)))]
 pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<StatsQuery>) -> ApiResult<Json<StatsAnswer>> {
     user.require(Action::MonitorCalls)?;
     const DAY: i64 = 86_400_000;
     let offset = state.config().utc_offset_ms;
-    let now = now_ms();
+    let now = switchboard_store::now_ms();
     let from = q.from.unwrap_or_else(|| (now + offset).div_euclid(DAY) * DAY - offset);
     let to = q.to.unwrap_or(from + DAY);
     if to <= from {

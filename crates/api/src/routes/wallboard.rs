@@ -45,15 +45,11 @@ async fn upgrade(State(state): State<AppState>, user: CurrentUser, headers: Head
     Ok(ws.max_message_size(4096).on_upgrade(move |socket| serve(socket, state, telephony)))
 }
 
-fn now_ms() -> i64 {
-    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())).unwrap_or(i64::MAX)
-}
-
 /// Today's figures per queue and in total, overdue callbacks, and user and queue names.
 async fn today(state: &AppState) -> Value {
     const DAY: i64 = 86_400_000;
     let offset = state.config().utc_offset_ms;
-    let now = now_ms();
+    let now = switchboard_store::now_ms();
     let from = (now + offset).div_euclid(DAY) * DAY - offset;
     let filter = StatsFilter { from, to: from + DAY, queue_id: None, agent_id: None, utc_offset_ms: offset };
     let store = state.store();
