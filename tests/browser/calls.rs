@@ -337,7 +337,9 @@ pub(crate) async fn ring_all_first_answer_wins_and_agent_hangs_up() {
     assert_eq!(status, json!(["idle", true]), "the other agent's card and answer button are gone");
 
     // The winner picks the second contact.
-    driver.must(json!({"cmd": "eval", "agent": b.name, "js": "[...document.querySelectorAll('#card .contact')].find((e) => e.querySelector('.contact-name').textContent === 'Ivanova Elena').click()"})).await;
+    driver
+        .must(json!({"cmd": "eval", "agent": b.name, "js": "[...document.querySelectorAll('#card .contact')].find((e) => e.querySelector('.contact-name').textContent === 'Ivanova Elena').click()"}))
+        .await;
     let picked = driver.must(json!({"cmd": "eval", "agent": b.name, "js": "document.querySelector('#card .contact.picked .contact-name').textContent"})).await;
     assert_eq!(picked, "Ivanova Elena");
 
@@ -567,7 +569,9 @@ pub(crate) async fn dashboard_shows_a_seeded_month_and_exports_csv() {
     let manager = Agent::sign_in(&mut driver, &gw.base, "manager", AGENT_PASSWORD, &wav).await;
     driver.must(json!({"cmd": "goto", "agent": manager.name, "url": format!("{}/dashboard", gw.base)})).await;
     driver.must(json!({"cmd": "wait", "agent": manager.name, "selector": "body[data-loaded=true]", "state": "attached", "timeout": 20000})).await;
-    let drawn = driver.must(json!({"cmd": "eval", "agent": manager.name, "js": "['chart-hourly', 'chart-sl', 'chart-aht', 'chart-dispositions'].map((id) => document.querySelectorAll(`#${id} svg rect`).length)"})).await;
+    let drawn = driver
+        .must(json!({"cmd": "eval", "agent": manager.name, "js": "['chart-hourly', 'chart-sl', 'chart-aht', 'chart-dispositions'].map((id) => document.querySelectorAll(`#${id} svg rect`).length)"}))
+        .await;
     assert!(drawn.as_array().unwrap().iter().all(|n| n.as_u64().unwrap_or(0) > 0), "every chart has bars: {drawn}");
     let offered = driver.must(json!({"cmd": "text", "agent": manager.name, "selector": ".tile[data-metric=offered] strong"})).await;
     let offered: i64 = offered.as_str().unwrap().parse().unwrap();

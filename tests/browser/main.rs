@@ -59,12 +59,7 @@ fn main() -> ExitCode {
             }
         }
         let exe = std::env::current_exe().unwrap();
-        let status = Command::new("unshare")
-            .args(["--net", "--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
-            .arg(exe)
-            .args(&args)
-            .env("SB_NETNS", "1")
-            .status();
+        let status = Command::new("unshare").args(["--net", "--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""]).arg(exe).args(&args).env("SB_NETNS", "1").status();
         return match status {
             Ok(s) if s.success() => ExitCode::SUCCESS,
             Ok(_) => ExitCode::FAILURE,

@@ -90,7 +90,8 @@ async fn kill_9_during_twenty_recorded_calls_leaves_playable_files() {
     let mut agents = Vec::new();
     for i in 0..CALLS {
         let name = format!("agent{i:02}");
-        let user: Value = admin.post(format!("{base}/api/users")).json(&json!({"login": name, "name": name, "role": "operator", "password": AGENT_PASSWORD})).send().await.unwrap().json().await.unwrap();
+        let user: Value =
+            admin.post(format!("{base}/api/users")).json(&json!({"login": name, "name": name, "role": "operator", "password": AGENT_PASSWORD})).send().await.unwrap().json().await.unwrap();
         let id = user["user"]["id"].as_str().unwrap().to_owned();
         let res = admin.put(format!("{base}/api/users/{id}/sip")).json(&json!({"uri": format!("sip:{name}@127.0.0.1:{}", phone.port)})).send().await.unwrap();
         assert_eq!(res.status(), 200);

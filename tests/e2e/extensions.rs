@@ -64,7 +64,8 @@ async fn a_registered_extension_is_rung_at_its_contact() {
     gw.queue("100", &[&agent_id], json!({})).await;
     let agent = crate::harness::login(&gw.base, "pavel", crate::harness::AGENT_PASSWORD).await;
     gw.available(&agent).await;
-    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 500, keys: vec![("caller", "79161234567".into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller =
+        SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 500, keys: vec![("caller", "79161234567".into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
     let phone = phone.spawn();
     assert!(caller.spawn().wait(Duration::from_secs(30)).await, "the call reaches the registered phone");
     assert!(phone.wait(Duration::from_secs(10)).await);

@@ -36,7 +36,8 @@ async fn a_bridged_call_is_recorded_in_stereo_and_served_with_range() {
     let (agent_id, agent) = gw.agent("rita", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("100", &[&agent_id], json!({"wrap_up_ms": 1000})).await;
     gw.available(&agent).await;
-    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 3000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller =
+        SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 3000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
     let phone = phone.spawn();
     let caller = caller.spawn();
     assert!(caller.wait(Duration::from_secs(30)).await, "the caller's scenario passes");
@@ -128,7 +129,13 @@ async fn missed_calls_make_one_callback_that_escalates() {
     let phone = phone.spawn();
     let mut calls = Vec::new();
     for _ in 0..2 {
-        let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 800, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_cancel.xml", &dir.tone_dir("caller", 1000.0)) };
+        let caller = SippRun {
+            remote: Some(gw.sip),
+            service: Some("100".into()),
+            pause_ms: 800,
+            keys: vec![("caller", CALLER_NUMBER.into())],
+            ..SippRun::new("caller_cancel.xml", &dir.tone_dir("caller", 1000.0))
+        };
         assert!(caller.spawn().wait(Duration::from_secs(30)).await, "the caller gives up");
         let id = newest_call(&gw).await;
         assert_eq!(gw.wait_call_ended(&id).await["call"]["end_reason"], "abandoned");

@@ -36,13 +36,8 @@ async fn call_is_answered_and_audio_flows_both_ways() {
     gw.queue("100", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
 
-    let caller = SippRun {
-        remote: Some(gw.sip),
-        service: Some("100".into()),
-        pause_ms: 3000,
-        keys: vec![("caller", CALLER_NUMBER.into())],
-        ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0))
-    };
+    let caller =
+        SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 3000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
     let capture = Capture::start(&dir.0, &[caller.media_port, phone.media_port]).await;
     let (caller_media, phone_media) = (caller.media_port, phone.media_port);
     let phone = phone.spawn();
@@ -104,7 +99,13 @@ async fn cancel_while_ringing_is_abandoned() {
     let (agent_id, agent) = gw.agent("vera", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("100", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
-    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 1500, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_cancel.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        pause_ms: 1500,
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        ..SippRun::new("caller_cancel.xml", &dir.tone_dir("caller", 1000.0))
+    };
     let phone = phone.spawn();
     let caller = caller.spawn();
     assert!(caller.wait(Duration::from_secs(30)).await, "CANCEL gets 200 and the INVITE 487");
@@ -135,7 +136,8 @@ async fn ring_timeout_moves_to_the_next_agent() {
     assert_eq!(res.status(), 200);
     gw.available(&quick_agent).await;
 
-    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 1000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller =
+        SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 1000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
     let (slow, quick, caller) = (slow.spawn(), quick.spawn(), caller.spawn());
     assert!(caller.wait(Duration::from_secs(30)).await);
     assert!(slow.wait(Duration::from_secs(10)).await, "the slow phone was CANCELled after the ring timeout");
@@ -201,7 +203,8 @@ async fn hold_resume_and_dtmf() {
     let (agent_id, agent) = gw.agent("dina", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("100", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
-    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 1000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_hold.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller =
+        SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 1000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_hold.xml", &dir.tone_dir("caller", 1000.0)) };
     let phone = phone.spawn();
     let caller = caller.spawn();
     assert!(caller.wait(Duration::from_secs(30)).await, "both re-INVITEs answered with 200");
@@ -251,12 +254,8 @@ async fn registration_with_digest_and_refresh() {
     let registrar_uri = format!("sip:127.0.0.1:{}", registrar.port);
     let registrar = registrar.spawn();
     // No trunk allows 127.0.0.1: calls are admitted only as the registered account's.
-    let gw = Gateway::start(GatewayOptions {
-        trunk_allow: vec!["10.9.9.9".into()],
-        registrations: vec![("provider".into(), registrar_uri, "reg-secret".into(), 2)],
-        ..GatewayOptions::default()
-    })
-    .await;
+    let gw =
+        Gateway::start(GatewayOptions { trunk_allow: vec!["10.9.9.9".into()], registrations: vec![("provider".into(), registrar_uri, "reg-secret".into(), 2)], ..GatewayOptions::default() }).await;
     assert!(registrar.wait(Duration::from_secs(30)).await, "three REGISTERs accepted after digest challenges");
     let status = gw.get(&gw.admin, "/api/telephony/status").await;
     let reg = &status["registrations"][0];
@@ -269,7 +268,8 @@ async fn registration_with_digest_and_refresh() {
     let (agent_id, agent) = gw.agent("fedor", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("200", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
-    let caller = SippRun { remote: Some(gw.sip), service: Some("gw".into()), pause_ms: 500, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller =
+        SippRun { remote: Some(gw.sip), service: Some("gw".into()), pause_ms: 500, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
     let phone = phone.spawn();
     assert!(caller.spawn().wait(Duration::from_secs(30)).await, "the account's call is answered");
     assert!(phone.wait(Duration::from_secs(10)).await);

@@ -4,8 +4,8 @@
 //! a leaked database does not leak live credentials. Passwords are hashed with argon2id on a
 //! blocking thread so hashing never stalls the async runtime.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{Path, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
@@ -20,9 +20,9 @@ use switchboard_core::entity::User;
 use switchboard_store::{ApiToken, UserChanges};
 use utoipa::ToSchema;
 
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{CurrentUser, JsonBody};
-use crate::AppState;
 
 pub(crate) const SESSION_COOKIE: &str = "sb_session";
 pub(crate) const TOKEN_PREFIX: &str = "sbt_";
@@ -63,10 +63,7 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Checks a password against a PHC string.
@@ -111,9 +108,7 @@ impl LoginThrottle {
     pub(crate) fn check(&self, login: &str) -> Result<(), ApiError> {
         let Ok(map) = self.failures.lock() else { return Ok(()) };
         match map.get(&Self::key(login)) {
-            Some((count, since)) if *count >= Self::MAX_FAILURES && since.elapsed() < Self::WINDOW => {
-                Err(ApiError::TooManyAttempts { retry_after_s: (Self::WINDOW - since.elapsed()).as_secs() + 1 })
-            }
+            Some((count, since)) if *count >= Self::MAX_FAILURES && since.elapsed() < Self::WINDOW => Err(ApiError::TooManyAttempts { retry_after_s: (Self::WINDOW - since.elapsed()).as_secs() + 1 }),
             _ => Ok(()),
         }
     }
@@ -207,11 +202,7 @@ pub(crate) async fn login(State(state): State<AppState>, JsonBody(body): JsonBod
     let ttl = state.config().session_ttl;
     let expires = switchboard_store::now_ms() + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
     state.store().create_session(&user.id, &hash_token(&secret), expires).await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        ttl.as_secs(),
-        if state.config().cookie_secure { "; Secure" } else { "" }
-    );
+    let cookie = format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}", ttl.as_secs(), if state.config().cookie_secure { "; Secure" } else { "" });
     Ok(([(SET_COOKIE, cookie)], Json(user)).into_response())
 }
 

@@ -105,17 +105,13 @@ async fn card_contact(store: &Store, contact: Contact, stages: &HashMap<String, 
         Some(id) => store.get_user(id).await.ok().map(|u| NamedRef { id: u.id, name: u.name }),
         None => None,
     };
-    let deals = store
-        .list_deals(&DealFilter { contact_id: Some(contact.id.clone()), status: Some(DealStatus::Open), ..Default::default() }, PageRequest::new(Some(1), Some(CARD_DEALS)))
-        .await?;
+    let deals = store.list_deals(&DealFilter { contact_id: Some(contact.id.clone()), status: Some(DealStatus::Open), ..Default::default() }, PageRequest::new(Some(1), Some(CARD_DEALS))).await?;
     let open_deals = deals
         .items
         .into_iter()
         .map(|d| CardDeal { stage: stages.get(&d.stage_id).cloned().unwrap_or_default(), id: d.id, title: d.title, amount_minor: d.amount_minor, currency: d.currency })
         .collect();
     let last_calls = past_calls(store, Some(&contact.id), "", call_id).await?;
-    let tasks = store
-        .list_tasks(&TaskFilter { contact_id: Some(contact.id.clone()), status: Some(TaskStatus::Open), ..Default::default() }, PageRequest::new(Some(1), Some(CARD_TASKS)))
-        .await?;
+    let tasks = store.list_tasks(&TaskFilter { contact_id: Some(contact.id.clone()), status: Some(TaskStatus::Open), ..Default::default() }, PageRequest::new(Some(1), Some(CARD_TASKS))).await?;
     Ok(CardContact { name: contact.display_name(), contact, company, owner, open_deals, last_calls, open_tasks: tasks.items })
 }

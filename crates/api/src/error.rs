@@ -104,9 +104,7 @@ impl IntoResponse for ApiError {
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None, None, None),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None, None, None),
             ApiError::Invalid { field, input, .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some(field.as_str()), input.as_deref(), None),
-            ApiError::Duplicate { field, value, existing_id } => {
-                (StatusCode::CONFLICT, "duplicate", Some(field.as_str()), Some(value.as_str()), Some(existing_id.as_str()))
-            }
+            ApiError::Duplicate { field, value, existing_id } => (StatusCode::CONFLICT, "duplicate", Some(field.as_str()), Some(value.as_str()), Some(existing_id.as_str())),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", None, None, None),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", None, None, None),
             ApiError::Internal(cause) => {

@@ -7,12 +7,12 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use switchboard_core::entity::User;
 use switchboard_core::Action;
+use switchboard_core::entity::User;
 
+use crate::AppState;
 use crate::auth::{TOKEN_PREFIX, hash_token, session_cookie};
 use crate::error::ApiError;
-use crate::AppState;
 
 /// A JSON body. Type errors name the field path (`phones[1].kind`); syntax errors give the
 /// position; a missing or wrong Content-Type is 415; an oversized body is 413.
@@ -26,21 +26,13 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+        let is_json = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::MalformedJson(e.body_text())
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e: BytesRejection| if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { ApiError::PayloadTooLarge } else { ApiError::MalformedJson(e.body_text()) })?;
         parse_json(&bytes).map(JsonBody)
     }
 }
@@ -139,11 +131,7 @@ impl CurrentUser {
 
     /// Fails with 403 unless the user may edit a record with this owner and assignee.
     pub(crate) fn require_edit(&self, owner_id: Option<&str>, assignee_id: Option<&str>) -> Result<(), ApiError> {
-        if self.0.role.may_edit(&self.0.id, owner_id, assignee_id) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("you may only edit records you own or are assigned to"))
-        }
+        if self.0.role.may_edit(&self.0.id, owner_id, assignee_id) { Ok(()) } else { Err(ApiError::Forbidden("you may only edit records you own or are assigned to")) }
     }
 }
 

@@ -46,7 +46,15 @@ pub struct ApiConfig {
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { region: Region::RU, session_ttl: Duration::from_secs(12 * 3600), cookie_secure: false, body_limit: 1 << 20, dispositions: vec!["resolved".into()], recordings_root: "recordings".into(), utc_offset_ms: 0 }
+        ApiConfig {
+            region: Region::RU,
+            session_ttl: Duration::from_secs(12 * 3600),
+            cookie_secure: false,
+            body_limit: 1 << 20,
+            dispositions: vec!["resolved".into()],
+            recordings_root: "recordings".into(),
+            utc_offset_ms: 0,
+        }
     }
 }
 
@@ -100,8 +108,5 @@ impl AppState {
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config().body_limit;
-    routes::router()
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TraceLayer::new_for_http())
+    routes::router().with_state(state).layer(DefaultBodyLimit::max(body_limit)).layer(TraceLayer::new_for_http())
 }

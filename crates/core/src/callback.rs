@@ -58,11 +58,7 @@ pub fn on_missed(policy: &CallbackPolicy, open: Option<&OpenCallback>, now: Epoc
     let due_at = now.saturating_add(policy.due_after_ms.max(0));
     match open {
         None => MissedPlan::Create { due_at },
-        Some(task) => MissedPlan::Update {
-            task_id: task.task_id.clone(),
-            due_at: task.due_at.map_or(due_at, |d| d.min(due_at)),
-            missed_count: task.missed_count.max(0) + 1,
-        },
+        Some(task) => MissedPlan::Update { task_id: task.task_id.clone(), due_at: task.due_at.map_or(due_at, |d| d.min(due_at)), missed_count: task.missed_count.max(0) + 1 },
     }
 }
 

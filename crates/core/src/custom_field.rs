@@ -157,9 +157,7 @@ impl StoredFieldValue {
     /// The JSON value returned by the API for this stored value.
     pub fn to_json(&self, field_type: FieldType) -> Value {
         match (field_type, self.number) {
-            (FieldType::Number, Some(n)) => serde_json::Number::from_f64(n)
-                .map(Value::Number)
-                .unwrap_or(Value::Null),
+            (FieldType::Number, Some(n)) => serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null),
             _ => Value::String(self.text.clone()),
         }
     }
@@ -167,10 +165,7 @@ impl StoredFieldValue {
 
 /// Checks a definition's key and choices.
 pub fn validate_definition(key: &str, field_type: FieldType, choices: &[String]) -> Result<(), FieldValueError> {
-    let key_ok = !key.is_empty()
-        && key.len() <= 64
-        && key.starts_with(|c: char| c.is_ascii_lowercase())
-        && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let key_ok = !key.is_empty() && key.len() <= 64 && key.starts_with(|c: char| c.is_ascii_lowercase()) && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !key_ok {
         return Err(FieldValueError::InvalidKey(key.to_owned()));
     }
@@ -213,11 +208,8 @@ impl CustomFieldDef {
             }
             FieldType::Choice => {
                 let text = value.as_str().ok_or_else(|| bad("expected one of the choices"))?.trim();
-                let choice = self
-                    .choices
-                    .iter()
-                    .find(|c| c.as_str() == text || c.to_lowercase() == text.to_lowercase())
-                    .ok_or_else(|| bad(&format!("expected one of: {}", self.choices.join(", "))))?;
+                let choice =
+                    self.choices.iter().find(|c| c.as_str() == text || c.to_lowercase() == text.to_lowercase()).ok_or_else(|| bad(&format!("expected one of: {}", self.choices.join(", "))))?;
                 StoredFieldValue { text: choice.clone(), number: None }
             }
         };
@@ -243,15 +235,7 @@ mod tests {
     use serde_json::json;
 
     fn def(field_type: FieldType, choices: &[&str]) -> CustomFieldDef {
-        CustomFieldDef {
-            id: "x".into(),
-            entity: EntityKind::Contact,
-            key: "k".into(),
-            label: "K".into(),
-            field_type,
-            choices: choices.iter().map(|s| s.to_string()).collect(),
-            required: false,
-        }
+        CustomFieldDef { id: "x".into(), entity: EntityKind::Contact, key: "k".into(), label: "K".into(), field_type, choices: choices.iter().map(|s| s.to_string()).collect(), required: false }
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::role::Role;
 use crate::EpochMs;
+use crate::role::Role;
 
 /// Declares a lowercase string enum with `as_str`, `FromStr` and serde in one place.
 macro_rules! string_enum {
@@ -53,7 +53,7 @@ pub struct UnknownValue {
 
 string_enum! {
     /// Where a deal stands.
-    DealStatus { 
+    DealStatus {
         /// Still being worked.
         Open => "open",
         /// Closed with a sale.
@@ -206,12 +206,7 @@ pub struct Contact {
 impl Contact {
     /// "Last First Middle" as Russian users read a name, skipping empty parts.
     pub fn display_name(&self) -> String {
-        [&self.last_name, &self.first_name, &self.middle_name]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+        [&self.last_name, &self.first_name, &self.middle_name].iter().filter(|s| !s.is_empty()).map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
     }
 }
 

@@ -12,8 +12,8 @@ pub mod id;
 pub mod phone;
 pub mod recording;
 pub mod role;
-pub mod stats;
 pub mod sip_digest;
+pub mod stats;
 pub mod text;
 
 pub use custom_field::{CustomFieldDef, EntityKind, FieldType, FieldValueError, StoredFieldValue};

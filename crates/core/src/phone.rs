@@ -34,9 +34,7 @@ impl FromStr for Region {
     type Err = PhoneError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        phonenumber::country::Id::from_str(&s.trim().to_ascii_uppercase())
-            .map(Region)
-            .map_err(|_| PhoneError::UnknownRegion { input: s.to_owned() })
+        phonenumber::country::Id::from_str(&s.trim().to_ascii_uppercase()).map(Region).map_err(|_| PhoneError::UnknownRegion { input: s.to_owned() })
     }
 }
 
@@ -75,9 +73,7 @@ impl PhoneNumber {
         let (main, extension) = split_extension(input);
         let digits: String = main.chars().filter(char::is_ascii_digit).collect();
         // Anything other than digits, separators and one leading plus is not a phone number.
-        let clean = main.chars().all(|c| {
-            c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.' | '/' | '+' | '\u{a0}')
-        });
+        let clean = main.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.' | '/' | '+' | '\u{a0}'));
         if !clean || digits.len() < 4 || digits.len() > 17 || main.matches('+').count() > 1 {
             return Err(invalid());
         }
@@ -126,9 +122,10 @@ fn split_extension(input: &str) -> (&str, Option<String>) {
     let mut best: Option<(usize, usize)> = None;
     for marker in EXTENSION_MARKERS {
         if let Some(pos) = lower[first_digit..].find(marker).map(|p| p + first_digit)
-            && best.is_none_or(|(b, _)| pos < b) {
-                best = Some((pos, marker.len()));
-            }
+            && best.is_none_or(|(b, _)| pos < b)
+        {
+            best = Some((pos, marker.len()));
+        }
     }
     let Some((pos, len)) = best else { return (input, None) };
     // `to_lowercase` keeps byte offsets for the ASCII and Cyrillic letters we match on.
@@ -136,9 +133,7 @@ fn split_extension(input: &str) -> (&str, Option<String>) {
         return (input, None);
     }
     let ext: String = input[pos + len..].chars().filter(char::is_ascii_digit).collect();
-    let rest_is_digits = input[pos + len..]
-        .chars()
-        .all(|c| c.is_ascii_digit() || c.is_whitespace() || c == '.' || c == ':');
+    let rest_is_digits = input[pos + len..].chars().all(|c| c.is_ascii_digit() || c.is_whitespace() || c == '.' || c == ':');
     if ext.is_empty() || ext.len() > 10 || !rest_is_digits {
         // Not an extension after all: leave the text as is and let validation decide.
         return (input, None);
@@ -191,9 +186,10 @@ fn parse_e164(main: &str, digits: &str, region: Region) -> Option<String> {
     }
     for candidate in candidates {
         if let Ok(number) = phonenumber::parse(Some(region.0), &candidate)
-            && phonenumber::is_valid(&number) {
-                return Some(number.format().mode(phonenumber::Mode::E164).to_string());
-            }
+            && phonenumber::is_valid(&number)
+        {
+            return Some(number.format().mode(phonenumber::Mode::E164).to_string());
+        }
     }
     None
 }
@@ -208,17 +204,7 @@ mod tests {
 
     #[test]
     fn russian_spellings_are_one_number() {
-        for spelling in [
-            "8 (916) 123-45-67",
-            "+7 916 123 45 67",
-            "+7 916 1234567",
-            "79161234567",
-            "9161234567",
-            "8-916-123-45-67",
-            "+7(916)123-45-67",
-            "8 916 123 45 67",
-            "  +7 916 123-45-67  ",
-        ] {
+        for spelling in ["8 (916) 123-45-67", "+7 916 123 45 67", "+7 916 1234567", "79161234567", "9161234567", "8-916-123-45-67", "+7(916)123-45-67", "8 916 123 45 67", "  +7 916 123-45-67  "] {
             assert_eq!(e164(spelling), "+79161234567", "{spelling}");
         }
     }
@@ -272,9 +258,20 @@ mod tests {
     #[test]
     fn garbage_is_refused_with_the_input() {
         for bad in [
-            "", "   ", "abc", "123", "+", "8 (916) 123-45", "+7 916 123 45 67 89 01",
-            "phone: 8916", "99999999999999999999", "+0 123 456 789", "8-800-ABC",
-            "12345678", "+7 916 123-45-67 доб. x", "🙂79161234567",
+            "",
+            "   ",
+            "abc",
+            "123",
+            "+",
+            "8 (916) 123-45",
+            "+7 916 123 45 67 89 01",
+            "phone: 8916",
+            "99999999999999999999",
+            "+0 123 456 789",
+            "8-800-ABC",
+            "12345678",
+            "+7 916 123-45-67 доб. x",
+            "🙂79161234567",
         ] {
             let err = PhoneNumber::parse(bad, Region::RU).expect_err(bad);
             assert_eq!(err, PhoneError::Invalid { input: bad.to_owned() });

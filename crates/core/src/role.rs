@@ -94,9 +94,7 @@ impl Role {
     /// Whether a user with this role and id may edit a record owned by `owner_id` and assigned
     /// to `assignee_id` (either may be absent).
     pub fn may_edit(self, user_id: &str, owner_id: Option<&str>, assignee_id: Option<&str>) -> bool {
-        self.can(Action::EditAnyCrm)
-            || owner_id == Some(user_id)
-            || assignee_id == Some(user_id)
+        self.can(Action::EditAnyCrm) || owner_id == Some(user_id) || assignee_id == Some(user_id)
     }
 
     /// Whose recordings this role may hear.

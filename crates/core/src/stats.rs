@@ -177,8 +177,40 @@ impl Counters {
 
     /// The counters from [`Counters::fields`]'s order.
     pub fn from_fields(f: [i64; 15]) -> Counters {
-        let [offered, answered, abandoned, short_abandoned, timed_out, answered_in_sl, answer_wait_ms, handled, talk_ms, hold_ms, wrapup_ms, missed_offers, outbound_attempts, outbound_connected, outbound_talk_ms] = f;
-        Counters { offered, answered, abandoned, short_abandoned, timed_out, answered_in_sl, answer_wait_ms, handled, talk_ms, hold_ms, wrapup_ms, missed_offers, outbound_attempts, outbound_connected, outbound_talk_ms }
+        let [
+            offered,
+            answered,
+            abandoned,
+            short_abandoned,
+            timed_out,
+            answered_in_sl,
+            answer_wait_ms,
+            handled,
+            talk_ms,
+            hold_ms,
+            wrapup_ms,
+            missed_offers,
+            outbound_attempts,
+            outbound_connected,
+            outbound_talk_ms,
+        ] = f;
+        Counters {
+            offered,
+            answered,
+            abandoned,
+            short_abandoned,
+            timed_out,
+            answered_in_sl,
+            answer_wait_ms,
+            handled,
+            talk_ms,
+            hold_ms,
+            wrapup_ms,
+            missed_offers,
+            outbound_attempts,
+            outbound_connected,
+            outbound_talk_ms,
+        }
     }
 
     /// The column names, in [`Counters::fields`]'s order.

@@ -48,13 +48,19 @@ const SYNONYMS: &[Synonyms] = &[
     (&["first name", "firstname", "first_name", "given name", "имя"], || Target::FirstName),
     (&["last name", "lastname", "last_name", "surname", "family name", "фамилия"], || Target::LastName),
     (&["middle name", "middle_name", "patronymic", "отчество"], || Target::MiddleName),
-    (&["name", "full name", "full_name", "contact", "contact name", "фио", "ф.и.о.", "ф. и. о.", "контакт", "контактное лицо", "имя контакта"], || Target::FullName),
-    (&["phone", "phones", "telephone", "tel", "tel.", "phone number", "телефон", "телефоны", "тел", "тел.", "номер", "номер телефона"], || Target::Phone(PhoneKind::Other)),
+    (&["name", "full name", "full_name", "contact", "contact name", "фио", "ф.и.о.", "ф. и. о.", "контакт", "контактное лицо", "имя контакта"], || {
+        Target::FullName
+    }),
+    (&["phone", "phones", "telephone", "tel", "tel.", "phone number", "телефон", "телефоны", "тел", "тел.", "номер", "номер телефона"], || {
+        Target::Phone(PhoneKind::Other)
+    }),
     (&["mobile", "mobile phone", "cell", "cell phone", "мобильный", "мобильный телефон", "сотовый", "моб. телефон"], || Target::Phone(PhoneKind::Mobile)),
     (&["work phone", "office phone", "рабочий", "рабочий телефон", "раб. телефон"], || Target::Phone(PhoneKind::Work)),
     (&["home phone", "домашний", "домашний телефон"], || Target::Phone(PhoneKind::Home)),
     (&["email", "e-mail", "emails", "mail", "email address", "почта", "эл. почта", "электронная почта", "e-mail адрес"], || Target::Email),
-    (&["company", "company name", "organization", "organisation", "account", "компания", "организация", "название компании", "контрагент"], || Target::Company),
+    (&["company", "company name", "organization", "organisation", "account", "компания", "организация", "название компании", "контрагент"], || {
+        Target::Company
+    }),
     (&["position", "title", "job title", "role", "должность"], || Target::Position),
     (&["owner", "owner login", "responsible", "ответственный", "менеджер"], || Target::Owner),
     (&["id", "created_at", "updated_at", "created", "создан"], || Target::Ignore),
@@ -76,16 +82,10 @@ impl ColumnMap {
                     return make();
                 }
                 let key = norm.strip_prefix("custom.").unwrap_or(&norm);
-                custom
-                    .iter()
-                    .find(|d| d.key == key || d.label.to_lowercase() == norm)
-                    .map(|d| Target::Custom(d.clone()))
-                    .unwrap_or(Target::Ignore)
+                custom.iter().find(|d| d.key == key || d.label.to_lowercase() == norm).map(|d| Target::Custom(d.clone())).unwrap_or(Target::Ignore)
             })
             .collect();
-        let usable = targets.iter().any(|t| {
-            matches!(t, Target::FirstName | Target::LastName | Target::FullName | Target::Phone(_) | Target::Email)
-        });
+        let usable = targets.iter().any(|t| matches!(t, Target::FirstName | Target::LastName | Target::FullName | Target::Phone(_) | Target::Email));
         if !usable {
             return Err(ImportError::NoUsableColumns(headers.join(", ")));
         }

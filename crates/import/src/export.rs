@@ -54,11 +54,7 @@ fn cells(row: &ExportRow, custom_keys: &[String]) -> Vec<String> {
 
 /// Writes rows pulled from `next_batch` until it returns an empty batch; returns how many
 /// were written. The format follows the extension (.csv or .xlsx).
-pub fn write_contacts(
-    path: &Path,
-    custom_keys: &[String],
-    mut next_batch: impl FnMut() -> Result<Vec<ExportRow>, ImportError>,
-) -> Result<u64, ImportError> {
+pub fn write_contacts(path: &Path, custom_keys: &[String], mut next_batch: impl FnMut() -> Result<Vec<ExportRow>, ImportError>) -> Result<u64, ImportError> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let write_err = |reason: String| ImportError::Write { path: path.display().to_string(), reason };
     let mut headers: Vec<String> = EXPORT_HEADERS.iter().map(|h| (*h).to_owned()).collect();

@@ -156,7 +156,6 @@ pub fn map_columns(headers: &[String], custom: &[CustomFieldDef]) -> Result<Colu
     ColumnMap::from_headers(headers, custom)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,9 +172,7 @@ mod tests {
     #[test]
     fn russian_headers_and_full_name() {
         let m = map(&["ФИО", "Телефон", "E-mail", "Компания", "Должность"]);
-        let row = parse_row(&m, 2, &cells(&["Иванов Иван Иванович", "8 (916) 123-45-67, +7 495 123 45 67 доб. 5", "Ivan@X.ru", "ООО Ромашка", "директор"]), Region::RU)
-            .unwrap()
-            .unwrap();
+        let row = parse_row(&m, 2, &cells(&["Иванов Иван Иванович", "8 (916) 123-45-67, +7 495 123 45 67 доб. 5", "Ivan@X.ru", "ООО Ромашка", "директор"]), Region::RU).unwrap().unwrap();
         assert_eq!((row.contact.last_name.as_str(), row.contact.first_name.as_str(), row.contact.middle_name.as_str()), ("Иванов", "Иван", "Иванович"));
         assert_eq!(row.contact.phones.len(), 2);
         assert_eq!(row.contact.phones[1].number.extension(), Some("5"));

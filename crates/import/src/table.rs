@@ -35,16 +35,8 @@ fn read_csv(path: &Path) -> Result<Table, ImportError> {
     let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).into_owned();
     // Russian Excel writes CSV with semicolons; guess the delimiter from the header line.
     let first_line = text.lines().next().unwrap_or("");
-    let delimiter = [b';', b'\t', b',']
-        .into_iter()
-        .max_by_key(|d| first_line.bytes().filter(|b| b == d).count())
-        .filter(|d| first_line.as_bytes().contains(d))
-        .unwrap_or(b',');
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let delimiter = [b';', b'\t', b','].into_iter().max_by_key(|d| first_line.bytes().filter(|b| b == d).count()).filter(|d| first_line.as_bytes().contains(d)).unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut table = Table::default();
     let mut record = csv::StringRecord::new();
     let mut first = true;
@@ -63,10 +55,7 @@ fn read_csv(path: &Path) -> Result<Table, ImportError> {
 
 fn read_workbook(path: &Path) -> Result<Table, ImportError> {
     let mut workbook = open_workbook_auto(path).map_err(|e| ImportError::Sheet(e.to_string()))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| ImportError::Sheet("the workbook has no sheets".into()))?
-        .map_err(|e| ImportError::Sheet(e.to_string()))?;
+    let range = workbook.worksheet_range_at(0).ok_or_else(|| ImportError::Sheet("the workbook has no sheets".into()))?.map_err(|e| ImportError::Sheet(e.to_string()))?;
     let first_row = u64::from(range.start().map_or(0, |(row, _)| row));
     let mut table = Table::default();
     for (i, row) in range.rows().enumerate() {

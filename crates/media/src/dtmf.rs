@@ -19,12 +19,7 @@ impl TelephoneEvent {
         if payload.len() < 4 || payload[0] > 16 {
             return None;
         }
-        Some(TelephoneEvent {
-            event: payload[0],
-            end: payload[1] & 0x80 != 0,
-            volume: payload[1] & 0x3F,
-            duration: u16::from_be_bytes([payload[2], payload[3]]),
-        })
+        Some(TelephoneEvent { event: payload[0], end: payload[1] & 0x80 != 0, volume: payload[1] & 0x3F, duration: u16::from_be_bytes([payload[2], payload[3]]) })
     }
 
     /// Writes the 4-byte payload.

@@ -5,8 +5,8 @@
 
 pub mod dtmf;
 pub mod g711;
-pub mod rtp;
 pub mod recording;
 pub mod relay;
 pub mod rewrite;
+pub mod rtp;
 pub mod tone;

@@ -50,8 +50,6 @@ fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-
-
 struct Gateway {
     base: String,
     sip: std::net::SocketAddr,
@@ -96,11 +94,18 @@ impl Gateway {
         let hash = cheap.hash_password(AGENT_PASSWORD.as_bytes(), &SaltString::encode_b64(b"switchboardbench").unwrap()).unwrap().to_string();
         let mut ids = Vec::with_capacity(n);
         for i in 0..n {
-            let user = self.store.create_user(&Actor::system(), NewUser { login: format!("agent{i}"), name: format!("Agent {i}"), role: Role::Operator, password_hash: hash.clone(), team_id: None }).await.unwrap();
+            let user = self
+                .store
+                .create_user(&Actor::system(), NewUser { login: format!("agent{i}"), name: format!("Agent {i}"), role: Role::Operator, password_hash: hash.clone(), team_id: None })
+                .await
+                .unwrap();
             ids.push(user.id);
         }
         self.store
-            .create_queue(&Actor::system(), NewQueue { name: "bench".into(), number: Some("100".into()), ring_timeout_ms: Some(60_000), max_wait_ms: Some(600_000), members: ids, ..NewQueue::default() })
+            .create_queue(
+                &Actor::system(),
+                NewQueue { name: "bench".into(), number: Some("100".into()), ring_timeout_ms: Some(60_000), max_wait_ms: Some(600_000), members: ids, ..NewQueue::default() },
+            )
             .await
             .unwrap();
         let (tx, rx) = oneshot::channel();
@@ -193,15 +198,7 @@ async fn card(args: &[String]) {
     let _ = std::fs::remove_dir_all(&dir);
     println!("imported {contacts} contacts in {:.0} s", started.elapsed().as_secs_f64());
     gw.agents(agents).await;
-    let mut lg = Loadgen::spawn(&[
-        "card".into(),
-        gw.base.clone(),
-        gw.sip.to_string(),
-        agents.to_string(),
-        rate.to_string(),
-        seconds.to_string(),
-        contacts.to_string(),
-    ]);
+    let mut lg = Loadgen::spawn(&["card".into(), gw.base.clone(), gw.sip.to_string(), agents.to_string(), rate.to_string(), seconds.to_string(), contacts.to_string()]);
     lg.expect("logged_in", Duration::from_secs(120)).await;
     lg.say("go").await;
     lg.expect("ready", Duration::from_secs(120)).await;
@@ -214,7 +211,9 @@ async fn card(args: &[String]) {
 async fn calls(args: &[String]) {
     let levels: Vec<usize> = arg::<String>(args, "--calls", "50,100,200".into()).split(',').filter_map(|v| v.trim().parse().ok()).collect();
     let hold = Duration::from_secs(arg(args, "--hold", 20));
-    println!("| browser agents | idle: gateway KiB per agent connection | idle: gateway CPU % | calls connected | gateway CPU % of a core | CPU % per call | KiB per call | RTP in | relayed | not relayed | p50 / p99 / p99.9 in the relay (us) | browsers received / expected |");
+    println!(
+        "| browser agents | idle: gateway KiB per agent connection | idle: gateway CPU % | calls connected | gateway CPU % of a core | CPU % per call | KiB per call | RTP in | relayed | not relayed | p50 / p99 / p99.9 in the relay (us) | browsers received / expected |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for n in levels {
         let gw = gateway(&format!("calls{n}"), n * 2 + 10).await;

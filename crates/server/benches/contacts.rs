@@ -115,13 +115,7 @@ async fn run(backend: &str, contacts: usize) {
         let _ = std::fs::remove_file(&path);
     }
     rates.sort_by(|a, b| a.total_cmp(b));
-    println!(
-        "import rows/s over {} files: min {:.0}, median {:.0}, max {:.0}",
-        rates.len(),
-        rates[0],
-        rates[rates.len() / 2],
-        rates[rates.len() - 1]
-    );
+    println!("import rows/s over {} files: min {:.0}, median {:.0}, max {:.0}", rates.len(), rates[0], rates[rates.len() / 2], rates[rates.len() - 1]);
 
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for round in 1..=3 {
@@ -167,10 +161,8 @@ async fn main() {
     let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
     let contacts: usize = value("--contacts").and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let backend = value("--backend").unwrap_or_else(|| "both".into());
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
-        .unwrap_or_default();
+    let cpu =
+        std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())).unwrap_or_default();
     println!("# contacts benchmark: {} cores, {cpu}", std::thread::available_parallelism().map_or(0, |n| n.get()));
     for b in ["sqlite", "postgres"] {
         if backend == "both" || backend == b {

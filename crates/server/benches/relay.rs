@@ -53,7 +53,6 @@ impl Drop for Proc {
     }
 }
 
-
 fn machine_ticks() -> (u64, u64) {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
     let cpu: Vec<u64> = stat.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
@@ -61,7 +60,6 @@ fn machine_ticks() -> (u64, u64) {
     let idle = cpu.get(3).copied().unwrap_or(0) + cpu.get(4).copied().unwrap_or(0);
     (total, idle)
 }
-
 
 /// Datagrams the kernel dropped on the gateway's RTP sockets (local ports in `ports`), from
 /// the per-socket `drops` column of /proc/net/udp. (SIPp does not read the RTP it receives,
@@ -169,12 +167,16 @@ async fn level(calls: usize, hold: Duration, record: bool) -> Level {
     let uas_port = free_port();
     let mut agents = Vec::with_capacity(calls);
     for i in 0..calls {
-        let user = store.create_user(&Actor::system(), NewUser { login: format!("agent{i}"), name: format!("Agent {i}"), role: Role::Operator, password_hash: HASH.into(), team_id: None }).await.unwrap();
+        let user =
+            store.create_user(&Actor::system(), NewUser { login: format!("agent{i}"), name: format!("Agent {i}"), role: Role::Operator, password_hash: HASH.into(), team_id: None }).await.unwrap();
         store.set_sip_endpoint(&Actor::system(), &user.id, Some(&SipEndpoint::Uri(format!("sip:agent{i}@127.0.0.1:{uas_port}")))).await.unwrap();
         agents.push(user.id);
     }
     store
-        .create_queue(&Actor::system(), NewQueue { name: "bench".into(), number: Some("100".into()), ring_timeout_ms: Some(60_000), max_wait_ms: Some(600_000), members: agents.clone(), ..NewQueue::default() })
+        .create_queue(
+            &Actor::system(),
+            NewQueue { name: "bench".into(), number: Some("100".into()), ring_timeout_ms: Some(60_000), max_wait_ms: Some(600_000), members: agents.clone(), ..NewQueue::default() },
+        )
         .await
         .unwrap();
     let (tx, rx) = oneshot::channel();
@@ -270,7 +272,9 @@ async fn main() {
         Some("off") => vec![false],
         _ => vec![false, true],
     };
-    println!("| calls | recording | connected | expected pkts | received | relayed | lost in gateway | kernel drops at gateway sockets | added latency p50 / p99 / p99.9 (us) | gateway CPU (% of a core) | CPU per call (%) | machine busy | RSS per call (KiB) | recorder: frames dropped / late samples / files / MiB |");
+    println!(
+        "| calls | recording | connected | expected pkts | received | relayed | lost in gateway | kernel drops at gateway sockets | added latency p50 / p99 / p99.9 (us) | gateway CPU (% of a core) | CPU per call (%) | machine busy | RSS per call (KiB) | recorder: frames dropped / late samples / files / MiB |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (calls, record) in levels.iter().flat_map(|c| modes.iter().map(move |m| (*c, *m))) {
         let l = level(calls, hold, record).await;

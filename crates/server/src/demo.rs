@@ -101,7 +101,9 @@ struct Batch {
 
 impl Batch {
     async fn flush(&mut self, store: &Store) -> anyhow::Result<()> {
-        for (table, rows) in [(HistoryTable::Calls, &mut self.calls), (HistoryTable::CallEvents, &mut self.events), (HistoryTable::AgentStates, &mut self.states), (HistoryTable::Tasks, &mut self.tasks)] {
+        for (table, rows) in
+            [(HistoryTable::Calls, &mut self.calls), (HistoryTable::CallEvents, &mut self.events), (HistoryTable::AgentStates, &mut self.states), (HistoryTable::Tasks, &mut self.tasks)]
+        {
             if !rows.is_empty() {
                 store.load_history(table, rows).await?;
                 rows.clear();
@@ -150,13 +152,15 @@ pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str
     let mut queues = Vec::new();
     for (q, (name, number, sl)) in [("sales", "100", 20_000), ("support", "200", 30_000)].into_iter().enumerate() {
         let members = agents.iter().filter(|a| a.queue == q).map(|a| a.id.clone()).collect();
-        let created = store.create_queue(&system, NewQueue { name: name.into(), number: Some(number.into()), sl_answer_ms: Some(sl), wrap_up_ms: Some(20_000), members, ..NewQueue::default() }).await?;
+        let created =
+            store.create_queue(&system, NewQueue { name: name.into(), number: Some(number.into()), sl_answer_ms: Some(sl), wrap_up_ms: Some(20_000), members, ..NewQueue::default() }).await?;
         queues.push((created.id, sl));
     }
     // CRM records the calls refer to.
     let mut companies = Vec::new();
     for i in 0..(options.contacts / 15).max(1) {
-        companies.push(store.create_company(&system, NewCompany { name: format!("Company {}", i + 1), tax_id: None, website: None, address: None, owner_id: None, custom: Default::default() }).await?.id);
+        companies
+            .push(store.create_company(&system, NewCompany { name: format!("Company {}", i + 1), tax_id: None, website: None, address: None, owner_id: None, custom: Default::default() }).await?.id);
     }
     const FIRST: [&str; 8] = ["Ivan", "Petr", "Olga", "Elena", "Sergey", "Anna", "Dmitry", "Maria"];
     const LAST: [&str; 8] = ["Ivanov", "Petrov", "Sidorova", "Smirnova", "Kuznetsov", "Popova", "Volkov", "Sokolova"];
@@ -167,11 +171,36 @@ pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str
         let phone = NewPhone { number: switchboard_core::PhoneNumber::parse(&e164, switchboard_core::Region::RU)?, kind: switchboard_core::entity::PhoneKind::Mobile };
         let owner = rng.pick(&agents).id.clone();
         let c = store
-            .create_contact(&system, NewContact { first_name: (*rng.pick(&FIRST)).into(), last_name: (*rng.pick(&LAST)).into(), company_id: Some(rng.pick(&companies).clone()), owner_id: Some(owner.clone()), phones: vec![phone], ..NewContact::default() })
+            .create_contact(
+                &system,
+                NewContact {
+                    first_name: (*rng.pick(&FIRST)).into(),
+                    last_name: (*rng.pick(&LAST)).into(),
+                    company_id: Some(rng.pick(&companies).clone()),
+                    owner_id: Some(owner.clone()),
+                    phones: vec![phone],
+                    ..NewContact::default()
+                },
+            )
             .await?;
         if rng.chance(30) && !stages.is_empty() {
             let stage = rng.pick(&stages).id.clone();
-            store.create_deal(&system, NewDeal { title: format!("Deal {}", i + 1), contact_id: Some(c.id.clone()), company_id: c.company_id.clone(), stage_id: Some(stage), amount_minor: Some(rng.range(10, 500) * 1_000_000), currency: None, probability: None, owner_id: Some(owner), custom: Default::default() }).await?;
+            store
+                .create_deal(
+                    &system,
+                    NewDeal {
+                        title: format!("Deal {}", i + 1),
+                        contact_id: Some(c.id.clone()),
+                        company_id: c.company_id.clone(),
+                        stage_id: Some(stage),
+                        amount_minor: Some(rng.range(10, 500) * 1_000_000),
+                        currency: None,
+                        probability: None,
+                        owner_id: Some(owner),
+                        custom: Default::default(),
+                    },
+                )
+                .await?;
         }
         contacts.push((c.id, e164));
     }
@@ -232,18 +261,68 @@ pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str
                     let end = t + patience;
                     events.push(event(&call_id, end, "ended", None));
                     batch.calls.push(vec![
-                        call_id.clone().into(), "inbound".into(), from.clone().into(), ["100", "200"][q].into(), queue_id.clone().into(), Cell::Null, contact_id.clone().into(), Cell::Null, Cell::Null,
-                        t.into(), Cell::Null, end.into(), patience.into(), Cell::Null, 0i64.into(), Cell::Null, "abandoned".into(), Cell::Null, Cell::Null, Cell::Null, Cell::Null, "demo".into(),
+                        call_id.clone().into(),
+                        "inbound".into(),
+                        from.clone().into(),
+                        ["100", "200"][q].into(),
+                        queue_id.clone().into(),
+                        Cell::Null,
+                        contact_id.clone().into(),
+                        Cell::Null,
+                        Cell::Null,
+                        t.into(),
+                        Cell::Null,
+                        end.into(),
+                        patience.into(),
+                        Cell::Null,
+                        0i64.into(),
+                        Cell::Null,
+                        "abandoned".into(),
+                        Cell::Null,
+                        Cell::Null,
+                        Cell::Null,
+                        Cell::Null,
+                        "demo".into(),
                     ]);
-                    fact = CallFact { inbound: true, queue_id: Some(queue_id.clone()), sl_answer_ms: *sl, offered_at: t, answered_at: None, ended_at: end, wait_ms: patience, hold_ms: 0, wrapup_ms: 0, end_reason: "abandoned".into(), disposition: None, agent_id: None, segments: Vec::new(), missed_offers: Vec::new() };
+                    fact = CallFact {
+                        inbound: true,
+                        queue_id: Some(queue_id.clone()),
+                        sl_answer_ms: *sl,
+                        offered_at: t,
+                        answered_at: None,
+                        ended_at: end,
+                        wait_ms: patience,
+                        hold_ms: 0,
+                        wrapup_ms: 0,
+                        end_reason: "abandoned".into(),
+                        disposition: None,
+                        agent_id: None,
+                        segments: Vec::new(),
+                        missed_offers: Vec::new(),
+                    };
                     {
                         let done = rng.chance(75);
                         let escalated = !done || rng.chance(15);
                         let due = end + 15 * MIN;
                         let completed = done.then(|| due + rng.range(-14 * MIN, if escalated { 60 * MIN } else { -MIN }));
                         batch.tasks.push(vec![
-                            id().into(), "call".into(), format!("Call back {from}").into(), due.into(), Cell::Null, queue_id.clone().into(), contact_id.clone().into(), call_id.clone().into(), from.clone().into(), 1i64.into(), 1i64.into(),
-                            (if done { "done" } else { "open" }).into(), done.then_some("called back").into(), completed.into(), escalated.then_some(due).into(), end.into(), end.into(),
+                            id().into(),
+                            "call".into(),
+                            format!("Call back {from}").into(),
+                            due.into(),
+                            Cell::Null,
+                            queue_id.clone().into(),
+                            contact_id.clone().into(),
+                            call_id.clone().into(),
+                            from.clone().into(),
+                            1i64.into(),
+                            1i64.into(),
+                            (if done { "done" } else { "open" }).into(),
+                            done.then_some("called back").into(),
+                            completed.into(),
+                            escalated.then_some(due).into(),
+                            end.into(),
+                            end.into(),
                         ]);
                         summary.tasks += 1;
                     }
@@ -280,9 +359,28 @@ pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str
                     let connected = end - answer;
                     let (y, m, dd) = switchboard_core::recording::civil_date(t);
                     batch.calls.push(vec![
-                        call_id.clone().into(), "inbound".into(), from.clone().into(), ["100", "200"][q].into(), queue_id.clone().into(), a.id.clone().into(), contact_id.clone().into(), Cell::Null, Cell::Null,
-                        t.into(), answer.into(), end.into(), (answer - t).into(), connected.into(), hold.into(), wrap.into(), "caller_hangup".into(), disposition.clone().into(),
-                        format!("{y:04}/{m:02}/{dd:02}/{call_id}.wav").into(), connected.into(), (44 + connected * 32).into(), "demo".into(),
+                        call_id.clone().into(),
+                        "inbound".into(),
+                        from.clone().into(),
+                        ["100", "200"][q].into(),
+                        queue_id.clone().into(),
+                        a.id.clone().into(),
+                        contact_id.clone().into(),
+                        Cell::Null,
+                        Cell::Null,
+                        t.into(),
+                        answer.into(),
+                        end.into(),
+                        (answer - t).into(),
+                        connected.into(),
+                        hold.into(),
+                        wrap.into(),
+                        "caller_hangup".into(),
+                        disposition.clone().into(),
+                        format!("{y:04}/{m:02}/{dd:02}/{call_id}.wav").into(),
+                        connected.into(),
+                        (44 + connected * 32).into(),
+                        "demo".into(),
                     ]);
                     fact = CallFact {
                         inbound: true,
@@ -327,9 +425,28 @@ pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str
                 a.free_at = end;
                 a.cursor = end;
                 batch.calls.push(vec![
-                    call_id.clone().into(), "outbound".into(), "switchboard".into(), to.into(), Cell::Null, a.id.clone().into(), Cell::Null, Cell::Null, Cell::Null, t.into(),
-                    connected.then_some(answer).into(), end.into(), Cell::Null, connected.then_some(end - answer).into(), 0i64.into(), Cell::Null,
-                    (if connected { "caller_hangup" } else { "no_answer" }).into(), Cell::Null, Cell::Null, Cell::Null, Cell::Null, Cell::Null,
+                    call_id.clone().into(),
+                    "outbound".into(),
+                    "switchboard".into(),
+                    to.into(),
+                    Cell::Null,
+                    a.id.clone().into(),
+                    Cell::Null,
+                    Cell::Null,
+                    Cell::Null,
+                    t.into(),
+                    connected.then_some(answer).into(),
+                    end.into(),
+                    Cell::Null,
+                    connected.then_some(end - answer).into(),
+                    0i64.into(),
+                    Cell::Null,
+                    (if connected { "caller_hangup" } else { "no_answer" }).into(),
+                    Cell::Null,
+                    Cell::Null,
+                    Cell::Null,
+                    Cell::Null,
+                    Cell::Null,
                 ]);
                 if options.events {
                     batch.events.push(event(&call_id, t, "offered", None));

@@ -140,19 +140,8 @@ impl Pipeline {
 
     /// Starts writing `rows` once no batch in flight shares a phone or email with them and
     /// there is room.
-    async fn start(
-        &mut self,
-        store: &Store,
-        actor: &Actor,
-        rows: Vec<ImportRow>,
-        on_duplicate: OnDuplicate,
-        summary: &mut ImportSummary,
-        bar: &ProgressBar,
-    ) -> anyhow::Result<()> {
-        let keys: HashSet<String> = rows
-            .iter()
-            .flat_map(|r| r.contact.phones.iter().map(|p| p.number.e164().to_owned()).chain(r.contact.emails.iter().cloned()))
-            .collect();
+    async fn start(&mut self, store: &Store, actor: &Actor, rows: Vec<ImportRow>, on_duplicate: OnDuplicate, summary: &mut ImportSummary, bar: &ProgressBar) -> anyhow::Result<()> {
+        let keys: HashSet<String> = rows.iter().flat_map(|r| r.contact.phones.iter().map(|p| p.number.e164().to_owned()).chain(r.contact.emails.iter().cloned())).collect();
         while let Some(last_conflict) = self.in_flight.iter().rposition(|f| !f.keys.is_disjoint(&keys)) {
             for _ in 0..=last_conflict {
                 self.collect_oldest(summary, bar).await?;
@@ -215,9 +204,7 @@ pub fn write_report(summary: &ImportSummary, path: &Path) -> anyhow::Result<()> 
     for o in &summary.outcomes {
         let record = match &o.decision {
             ImportDecision::Created { .. } | ImportDecision::Rejected { .. } => continue,
-            ImportDecision::Merged { id, changed, matched_on } => {
-                [if *changed { "merged" } else { "unchanged" }.into(), id.clone(), String::new(), format!("matched on {matched_on}")]
-            }
+            ImportDecision::Merged { id, changed, matched_on } => [if *changed { "merged" } else { "unchanged" }.into(), id.clone(), String::new(), format!("matched on {matched_on}")],
             ImportDecision::Skipped { existing_id, matched_on } => ["skipped".into(), existing_id.clone(), String::new(), format!("duplicate of {existing_id} on {matched_on}")],
         };
         lines.push((o.line, record));

@@ -267,7 +267,13 @@ async fn main() -> anyhow::Result<()> {
             }
             println!(
                 "{} rows in {elapsed:.1}s: {} created, {} merged, {} already present, {} skipped as duplicates, {} rejected, {} blank",
-                summary.rows, summary.created, summary.merged, summary.unchanged, summary.skipped, summary.rejected.len(), summary.blank
+                summary.rows,
+                summary.created,
+                summary.merged,
+                summary.unchanged,
+                summary.skipped,
+                summary.rejected.len(),
+                summary.blank
             );
             for r in summary.rejected.iter().take(20) {
                 println!("  line {}: {}: {}", r.line, r.field, r.reason);

@@ -45,10 +45,8 @@ pub async fn ensure_admin(store: &Store, settings: &Settings) -> anyhow::Result<
     let generated = configured.is_empty();
     let password = if generated { switchboard_api::new_password() } else { configured };
     let hash_input = password.clone();
-    let password_hash = tokio::task::spawn_blocking(move || switchboard_api::hash_password(&hash_input))
-        .await
-        .context("hashing thread failed")?
-        .map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?;
+    let password_hash =
+        tokio::task::spawn_blocking(move || switchboard_api::hash_password(&hash_input)).await.context("hashing thread failed")?.map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?;
     let login = settings.auth.initial_admin_login.clone();
     store
         .create_user(&Actor::system(), NewUser { login: login.clone(), name: "Administrator".into(), role: Role::Admin, password_hash, team_id: None })

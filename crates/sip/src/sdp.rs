@@ -203,13 +203,7 @@ impl SessionDescription {
         if !seen_audio {
             return Err(SdpError::NoAudio);
         }
-        Ok(SessionDescription {
-            address: media_address.or(session_address),
-            port,
-            formats,
-            direction: media_direction.unwrap_or(session_direction),
-            ptime,
-        })
+        Ok(SessionDescription { address: media_address.or(session_address), port, formats, direction: media_direction.unwrap_or(session_direction), ptime })
     }
 }
 
@@ -266,11 +260,7 @@ pub fn negotiate(offer: &SessionDescription) -> Result<Answer, SdpError> {
             _ => None,
         })
         .ok_or(SdpError::NoCommonCodec)?;
-    let telephone_event = offer
-        .formats
-        .iter()
-        .find(|f| f.encoding == "TELEPHONE-EVENT" && f.clock_rate == 8000)
-        .map(|f| f.payload_type);
+    let telephone_event = offer.formats.iter().find(|f| f.encoding == "TELEPHONE-EVENT" && f.clock_rate == 8000).map(|f| f.payload_type);
     let remote = match offer.address {
         Some(address) if offer.port != 0 && !address.is_unspecified() => Some((address, offer.port)),
         _ => None,

@@ -23,14 +23,7 @@ pub struct AuditFilter {
 }
 
 /// Appends one audit entry. `detail` must never hold secrets (password hashes, tokens).
-pub(crate) async fn record(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    action: &str,
-    entity: &str,
-    entity_id: Option<&str>,
-    detail: Value,
-) -> Result<(), StoreError> {
+pub(crate) async fn record(conn: &mut AnyConnection, actor: &Actor, action: &str, entity: &str, entity_id: Option<&str>, detail: Value) -> Result<(), StoreError> {
     let mut sql = Sql::new("INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, detail) VALUES (");
     sql.bind(new_id()).push(", ").bind(now_ms()).push(", ").bind(actor.user_id.clone());
     sql.push(", ").bind(action.to_owned()).push(", ").bind(entity.to_owned());

@@ -69,7 +69,8 @@ impl Store {
                     Some(c) => format!("Call back {} ({})", missed.e164, c.display_name()),
                     None => format!("Call back {}", missed.e164),
                 };
-                let mut sql = Sql::new("INSERT INTO tasks (id, kind, subject, due_at, assignee_id, queue_id, contact_id, call_id, phone_e164, callback, missed_count, status, created_at, updated_at) VALUES (");
+                let mut sql =
+                    Sql::new("INSERT INTO tasks (id, kind, subject, due_at, assignee_id, queue_id, contact_id, call_id, phone_e164, callback, missed_count, status, created_at, updated_at) VALUES (");
                 sql.bind(id.clone()).push(", 'call', ").bind(subject).push(", ").bind(due_at).push(", ").bind(assignee_id.clone());
                 sql.push(", ").bind(queue_id.clone()).push(", ").bind(contact.map(|c| c.id.clone())).push(", ").bind(missed.call_id.clone());
                 sql.push(", ").bind(missed.e164.clone()).push(", 1, 1, 'open', ").bind(missed.at).push(", ").bind(missed.at).push(")");

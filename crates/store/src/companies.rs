@@ -159,10 +159,18 @@ impl Store {
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
         self.write_custom_values(&mut tx, EntityKind::Company, id, &changes.custom, false).await?;
-        audit::record(&mut tx, actor, "company.update", "company", Some(id), json!({
-            "name": changes.name, "tax_id": changes.tax_id, "website": changes.website,
-            "address": changes.address, "owner_id": changes.owner_id, "custom": changes.custom,
-        })).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "company.update",
+            "company",
+            Some(id),
+            json!({
+                "name": changes.name, "tax_id": changes.tax_id, "website": changes.website,
+                "address": changes.address, "owner_id": changes.owner_id, "custom": changes.custom,
+            }),
+        )
+        .await?;
         tx.commit().await?;
         self.get_company(id).await
     }

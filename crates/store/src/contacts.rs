@@ -144,13 +144,7 @@ fn dedupe_emails(emails: Vec<String>) -> Vec<String> {
 impl Store {
     /// Finds another contact holding one of `phones` or `emails`, as a duplicate error naming
     /// the first such field.
-    async fn check_duplicates(
-        &self,
-        conn: &mut AnyConnection,
-        phones: &[NewPhone],
-        emails: &[String],
-        exclude_id: Option<&str>,
-    ) -> Result<(), StoreError> {
+    async fn check_duplicates(&self, conn: &mut AnyConnection, phones: &[NewPhone], emails: &[String], exclude_id: Option<&str>) -> Result<(), StoreError> {
         if !phones.is_empty() {
             let mut sql = Sql::new("SELECT contact_id, e164 FROM contact_phones WHERE e164 IN ");
             sql.bind_list(phones.iter().map(|p| p.number.e164().to_owned()));
@@ -162,11 +156,7 @@ impl Store {
             for (i, phone) in phones.iter().enumerate() {
                 for row in &rows {
                     if row.try_get::<String, _>("e164")? == phone.number.e164() {
-                        return Err(StoreError::Duplicate {
-                            field: format!("phones[{i}].number"),
-                            value: phone.number.e164().to_owned(),
-                            existing_id: row.try_get("contact_id")?,
-                        });
+                        return Err(StoreError::Duplicate { field: format!("phones[{i}].number"), value: phone.number.e164().to_owned(), existing_id: row.try_get("contact_id")? });
                     }
                 }
             }
@@ -182,11 +172,7 @@ impl Store {
             for (i, email) in emails.iter().enumerate() {
                 for row in &rows {
                     if &row.try_get::<String, _>("email")? == email {
-                        return Err(StoreError::Duplicate {
-                            field: format!("emails[{i}]"),
-                            value: email.clone(),
-                            existing_id: row.try_get("contact_id")?,
-                        });
+                        return Err(StoreError::Duplicate { field: format!("emails[{i}]"), value: email.clone(), existing_id: row.try_get("contact_id")? });
                     }
                 }
             }
@@ -226,13 +212,21 @@ impl Store {
         insert_phones(&mut tx, &id, &new.phones).await?;
         insert_emails(&mut tx, &id, &new.emails).await?;
         self.write_custom_values(&mut tx, EntityKind::Contact, &id, &new.custom, true).await?;
-        audit::record(&mut tx, actor, "contact.create", "contact", Some(&id), json!({
-            "name": [&new.last_name, &new.first_name, &new.middle_name],
-            "phones": new.phones.iter().map(|p| p.number.to_string()).collect::<Vec<_>>(),
-            "emails": new.emails,
-            "owner_id": new.owner_id,
-            "forced": new.force,
-        })).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "contact.create",
+            "contact",
+            Some(&id),
+            json!({
+                "name": [&new.last_name, &new.first_name, &new.middle_name],
+                "phones": new.phones.iter().map(|p| p.number.to_string()).collect::<Vec<_>>(),
+                "emails": new.emails,
+                "owner_id": new.owner_id,
+                "forced": new.force,
+            }),
+        )
+        .await?;
         tx.commit().await?;
         self.get_contact(&id).await
     }
@@ -274,11 +268,7 @@ impl Store {
                 let Some(c) = by_id.get_mut(&id) else { continue };
                 if row.try_get::<i64, _>("what")? == 0 {
                     let extension: String = row.try_get("extension")?;
-                    c.phones.push(ContactPhone {
-                        number: row.try_get("value")?,
-                        extension: Some(extension).filter(|e| !e.is_empty()),
-                        kind: parse_col(&row, "kind")?,
-                    });
+                    c.phones.push(ContactPhone { number: row.try_get("value")?, extension: Some(extension).filter(|e| !e.is_empty()), kind: parse_col(&row, "kind")? });
                 } else {
                     c.emails.push(row.try_get("value")?);
                 }
@@ -298,9 +288,7 @@ impl Store {
     /// Every contact having `e164` among its phones (any extension), oldest first. A number
     /// shared by several contacts returns all of them.
     pub async fn find_contacts_by_phone(&self, e164: &str) -> Result<Vec<Contact>, StoreError> {
-        let mut sql = Sql::new(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN (SELECT contact_id FROM contact_phones WHERE e164 = "
-        ));
+        let mut sql = Sql::new(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN (SELECT contact_id FROM contact_phones WHERE e164 = "));
         sql.bind(e164.to_owned()).push(") ORDER BY id");
         let mut ids = Vec::new();
         let mut by_id = HashMap::new();
@@ -360,11 +348,7 @@ impl Store {
         };
         after.phones = match changes.phones.clone() {
             Some(phones) => dedupe_phones(phones),
-            None => before
-                .phones
-                .iter()
-                .map(|p| NewPhone { number: PhoneNumber::from_stored(p.number.clone(), p.extension.clone()), kind: p.kind })
-                .collect(),
+            None => before.phones.iter().map(|p| NewPhone { number: PhoneNumber::from_stored(p.number.clone(), p.extension.clone()), kind: p.kind }).collect(),
         };
         validate_names(&after.first_name, &after.last_name, &after.middle_name, !after.phones.is_empty() || !after.emails.is_empty())?;
         let mut tx = self.begin_write().await?;
@@ -394,12 +378,20 @@ impl Store {
             insert_emails(&mut tx, id, &after.emails).await?;
         }
         self.write_custom_values(&mut tx, EntityKind::Contact, id, &changes.custom, false).await?;
-        audit::record(&mut tx, actor, "contact.update", "contact", Some(id), json!({
-            "first_name": changes.first_name, "last_name": changes.last_name, "middle_name": changes.middle_name,
-            "position": changes.position, "company_id": changes.company_id, "owner_id": changes.owner_id,
-            "phones": changes.phones.map(|p| p.iter().map(|p| p.number.to_string()).collect::<Vec<_>>()),
-            "emails": changes.emails, "custom": changes.custom, "forced": changes.force,
-        })).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "contact.update",
+            "contact",
+            Some(id),
+            json!({
+                "first_name": changes.first_name, "last_name": changes.last_name, "middle_name": changes.middle_name,
+                "position": changes.position, "company_id": changes.company_id, "owner_id": changes.owner_id,
+                "phones": changes.phones.map(|p| p.iter().map(|p| p.number.to_string()).collect::<Vec<_>>()),
+                "emails": changes.emails, "custom": changes.custom, "forced": changes.force,
+            }),
+        )
+        .await?;
         tx.commit().await?;
         self.get_contact(id).await
     }
@@ -409,11 +401,8 @@ impl Store {
     pub async fn delete_contact(&self, actor: &Actor, id: &str) -> Result<(), StoreError> {
         let before = self.get_contact(id).await?;
         let mut tx = self.begin_write().await?;
-        for delete in [
-            "DELETE FROM custom_field_values WHERE entity = 'contact' AND entity_id = ",
-            "DELETE FROM contact_phones WHERE contact_id = ",
-            "DELETE FROM contact_emails WHERE contact_id = ",
-        ] {
+        for delete in ["DELETE FROM custom_field_values WHERE entity = 'contact' AND entity_id = ", "DELETE FROM contact_phones WHERE contact_id = ", "DELETE FROM contact_emails WHERE contact_id = "]
+        {
             let mut sql = Sql::new(delete);
             sql.bind(id.to_owned());
             sql.execute(&mut *tx).await?;
@@ -421,10 +410,18 @@ impl Store {
         let mut sql = Sql::new("DELETE FROM contacts WHERE id = ");
         sql.bind(id.to_owned());
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "contact.delete", "contact", Some(id), json!({
-            "name": before.display_name(),
-            "phones": before.phones.iter().map(|p| p.number.clone()).collect::<Vec<_>>(),
-        })).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "contact.delete",
+            "contact",
+            Some(id),
+            json!({
+                "name": before.display_name(),
+                "phones": before.phones.iter().map(|p| p.number.clone()).collect::<Vec<_>>(),
+            }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -78,8 +78,15 @@ impl Store {
         sql.push(", ").bind(json!(choices).to_string()).push(", ").bind(i64::from(new.required));
         sql.push(", (SELECT COUNT(*) FROM custom_field_defs), ").bind(now_ms()).push(")");
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "custom_field.create", "custom_field", Some(&id),
-            json!({"entity": new.entity, "key": new.key, "type": new.field_type, "choices": choices, "required": new.required})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "custom_field.create",
+            "custom_field",
+            Some(&id),
+            json!({"entity": new.entity, "key": new.key, "type": new.field_type, "choices": choices, "required": new.required}),
+        )
+        .await?;
         tx.commit().await?;
         self.forget_field_defs();
         self.list_custom_fields(Some(new.entity)).await?.into_iter().find(|d| d.id == id).ok_or(StoreError::not_found("custom_field"))
@@ -112,9 +119,10 @@ impl Store {
     async fn cached_field_defs(&self) -> Result<Vec<CustomFieldDef>, StoreError> {
         if let Ok(guard) = self.field_defs.read()
             && let Some((at, defs)) = guard.as_ref()
-                && at.elapsed() < Self::FIELD_DEFS_TTL {
-                    return Ok(defs.clone());
-                }
+            && at.elapsed() < Self::FIELD_DEFS_TTL
+        {
+            return Ok(defs.clone());
+        }
         let defs = self.list_custom_fields(None).await?;
         if let Ok(mut guard) = self.field_defs.write() {
             *guard = Some((std::time::Instant::now(), defs.clone()));
@@ -130,14 +138,7 @@ impl Store {
 
     /// Validates `values` against the entity's definitions and writes them. On create, missing
     /// required fields are refused; a `null` value clears the field.
-    pub(crate) async fn write_custom_values(
-        &self,
-        conn: &mut AnyConnection,
-        entity: EntityKind,
-        entity_id: &str,
-        values: &CustomValues,
-        creating: bool,
-    ) -> Result<(), StoreError> {
+    pub(crate) async fn write_custom_values(&self, conn: &mut AnyConnection, entity: EntityKind, entity_id: &str, values: &CustomValues, creating: bool) -> Result<(), StoreError> {
         if values.is_empty() && !creating {
             return Ok(());
         }
@@ -174,17 +175,12 @@ impl Store {
     }
 
     /// Custom values of several records at once, by record id.
-    pub(crate) async fn load_custom_values(
-        &self,
-        entity: EntityKind,
-        ids: &[String],
-    ) -> Result<HashMap<String, CustomValues>, StoreError> {
+    pub(crate) async fn load_custom_values(&self, entity: EntityKind, ids: &[String]) -> Result<HashMap<String, CustomValues>, StoreError> {
         let mut out: HashMap<String, CustomValues> = HashMap::new();
         if ids.is_empty() {
             return Ok(out);
         }
-        let types: HashMap<String, FieldType> =
-            self.cached_field_defs().await?.into_iter().filter(|d| d.entity == entity).map(|d| (d.key, d.field_type)).collect();
+        let types: HashMap<String, FieldType> = self.cached_field_defs().await?.into_iter().filter(|d| d.entity == entity).map(|d| (d.key, d.field_type)).collect();
         if types.is_empty() {
             return Ok(out);
         }

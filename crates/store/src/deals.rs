@@ -122,13 +122,7 @@ fn deal_from_row(row: &AnyRow) -> Result<Deal, StoreError> {
 }
 
 fn stage_from_row(row: &AnyRow) -> Result<PipelineStage, StoreError> {
-    Ok(PipelineStage {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        position: row.try_get("position")?,
-        probability: row.try_get("probability")?,
-        created_at: row.try_get("created_at")?,
-    })
+    Ok(PipelineStage { id: row.try_get("id")?, name: row.try_get("name")?, position: row.try_get("position")?, probability: row.try_get("probability")?, created_at: row.try_get("created_at")? })
 }
 
 fn check_probability(field: &str, p: Option<i64>) -> Result<(), StoreError> {
@@ -140,11 +134,7 @@ fn check_probability(field: &str, p: Option<i64>) -> Result<(), StoreError> {
 
 fn check_currency(currency: &str) -> Result<String, StoreError> {
     let code = currency.trim().to_ascii_uppercase();
-    if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
-        Ok(code)
-    } else {
-        Err(StoreError::invalid("currency", "expected a three-letter ISO 4217 code such as RUB"))
-    }
+    if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) { Ok(code) } else { Err(StoreError::invalid("currency", "expected a three-letter ISO 4217 code such as RUB")) }
 }
 
 /// The pipeline a fresh install starts with (names in Russian and English are both fine to
@@ -217,8 +207,7 @@ impl Store {
         sql.push(" WHERE id = ").bind(id.to_owned());
         let mut tx = self.begin_write().await?;
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "stage.update", "stage", Some(id),
-            json!({"name": changes.name, "position": changes.position, "probability": changes.probability})).await?;
+        audit::record(&mut tx, actor, "stage.update", "stage", Some(id), json!({"name": changes.name, "position": changes.position, "probability": changes.probability})).await?;
         tx.commit().await?;
         self.list_stages().await?.into_iter().find(|s| s.id == id).ok_or(StoreError::not_found("stage"))
     }
@@ -284,9 +273,17 @@ impl Store {
         sql.execute(&mut *tx).await?;
         self.write_custom_values(&mut tx, EntityKind::Deal, &id, &new.custom, true).await?;
         record_change(&mut tx, actor, &id, None, &stage.id, None, DealStatus::Open, None, None).await?;
-        audit::record(&mut tx, actor, "deal.create", "deal", Some(&id), json!({
-            "title": title, "stage_id": stage.id, "amount_minor": new.amount_minor, "contact_id": new.contact_id, "owner_id": new.owner_id,
-        })).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "deal.create",
+            "deal",
+            Some(&id),
+            json!({
+                "title": title, "stage_id": stage.id, "amount_minor": new.amount_minor, "contact_id": new.contact_id, "owner_id": new.owner_id,
+            }),
+        )
+        .await?;
         tx.commit().await?;
         self.get_deal(&id).await
     }
@@ -308,12 +305,7 @@ impl Store {
             if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
                 sql.push(" AND d.title_key LIKE ").bind(like_contains(&search_key(&[q]))).push(" ESCAPE '\\'");
             }
-            for (column, value) in [
-                ("owner_id", &filter.owner_id),
-                ("stage_id", &filter.stage_id),
-                ("contact_id", &filter.contact_id),
-                ("company_id", &filter.company_id),
-            ] {
+            for (column, value) in [("owner_id", &filter.owner_id), ("stage_id", &filter.stage_id), ("contact_id", &filter.contact_id), ("company_id", &filter.company_id)] {
                 if let Some(value) = value {
                     sql.push(&format!(" AND d.{column} = ")).bind(value.clone());
                 }
@@ -380,11 +372,19 @@ impl Store {
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
         self.write_custom_values(&mut tx, EntityKind::Deal, id, &changes.custom, false).await?;
-        audit::record(&mut tx, actor, "deal.update", "deal", Some(id), json!({
-            "title": changes.title, "contact_id": changes.contact_id, "company_id": changes.company_id,
-            "amount_minor": changes.amount_minor, "currency": changes.currency, "probability": changes.probability,
-            "owner_id": changes.owner_id, "custom": changes.custom,
-        })).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "deal.update",
+            "deal",
+            Some(id),
+            json!({
+                "title": changes.title, "contact_id": changes.contact_id, "company_id": changes.company_id,
+                "amount_minor": changes.amount_minor, "currency": changes.currency, "probability": changes.probability,
+                "owner_id": changes.owner_id, "custom": changes.custom,
+            }),
+        )
+        .await?;
         tx.commit().await?;
         self.get_deal(id).await
     }
@@ -408,14 +408,7 @@ impl Store {
     }
 
     /// Closes a deal as won or lost (lost needs a reason), or reopens it (`DealStatus::Open`).
-    pub async fn set_deal_status(
-        &self,
-        actor: &Actor,
-        id: &str,
-        status: DealStatus,
-        reason: Option<String>,
-        competitor: Option<String>,
-    ) -> Result<Deal, StoreError> {
+    pub async fn set_deal_status(&self, actor: &Actor, id: &str, status: DealStatus, reason: Option<String>, competitor: Option<String>) -> Result<Deal, StoreError> {
         let deal = self.get_deal(id).await?;
         if deal.status == status {
             return Err(StoreError::Conflict(format!("the deal is already {}", status.as_str())));
@@ -440,8 +433,7 @@ impl Store {
         sql.push(", updated_at = ").bind(now).push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
         record_change(&mut tx, actor, id, Some(&deal.stage_id), &deal.stage_id, Some(deal.status), status, reason.clone(), competitor.clone()).await?;
-        audit::record(&mut tx, actor, &format!("deal.{}", status.as_str()), "deal", Some(id),
-            json!({"from": deal.status, "reason": reason, "competitor": competitor})).await?;
+        audit::record(&mut tx, actor, &format!("deal.{}", status.as_str()), "deal", Some(id), json!({"from": deal.status, "reason": reason, "competitor": competitor})).await?;
         tx.commit().await?;
         self.get_deal(id).await
     }

@@ -34,10 +34,7 @@ pub use audit::AuditFilter;
 pub use callbacks::{Escalated, MissedCall};
 pub use calls::{CallOutcome, NewCall};
 pub use companies::{CompanyChanges, CompanyFilter, NewCompany};
-pub use contacts::{
-    ContactChanges, ContactFilter, ImportDecision, ImportOutcome, ImportRow,
-    NewContact, NewPhone, OnDuplicate,
-};
+pub use contacts::{ContactChanges, ContactFilter, ImportDecision, ImportOutcome, ImportRow, NewContact, NewPhone, OnDuplicate};
 pub use custom_fields::NewCustomField;
 pub use deals::{DealChanges, DealFilter, NewDeal, NewStage, StageChanges};
 pub use error::StoreError;
@@ -106,10 +103,7 @@ impl PageRequest {
 
     /// A page request clamped to sane bounds.
     pub fn new(page: Option<u32>, per_page: Option<u32>) -> PageRequest {
-        PageRequest {
-            page: page.unwrap_or(1).max(1),
-            per_page: per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE),
-        }
+        PageRequest { page: page.unwrap_or(1).max(1), per_page: per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE) }
     }
 
     fn offset(&self) -> i64 {
@@ -154,9 +148,7 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        let mut options = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10));
+        let mut options = AnyPoolOptions::new().max_connections(max_connections.max(1)).acquire_timeout(Duration::from_secs(10));
         let url = match backend {
             Backend::Sqlite => {
                 options = options.after_connect(|conn, _meta| {
@@ -208,9 +200,7 @@ impl Store {
 
 /// Now, in epoch milliseconds.
 pub fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
 }
 

@@ -11,30 +11,10 @@ use crate::Backend;
 /// (version, description, SQLite DDL, PostgreSQL DDL)
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (1, "crm", include_str!("../../../migrations/sqlite/0001_crm.sql"), include_str!("../../../migrations/postgres/0001_crm.sql")),
-    (
-        2,
-        "telephony",
-        include_str!("../../../migrations/sqlite/0002_telephony.sql"),
-        include_str!("../../../migrations/postgres/0002_telephony.sql"),
-    ),
-    (
-        3,
-        "call outcome",
-        include_str!("../../../migrations/sqlite/0003_call_outcome.sql"),
-        include_str!("../../../migrations/postgres/0003_call_outcome.sql"),
-    ),
-    (
-        4,
-        "recordings and callbacks",
-        include_str!("../../../migrations/sqlite/0004_recordings_callbacks.sql"),
-        include_str!("../../../migrations/postgres/0004_recordings_callbacks.sql"),
-    ),
-    (
-        5,
-        "call stats",
-        include_str!("../../../migrations/sqlite/0005_call_stats.sql"),
-        include_str!("../../../migrations/postgres/0005_call_stats.sql"),
-    ),
+    (2, "telephony", include_str!("../../../migrations/sqlite/0002_telephony.sql"), include_str!("../../../migrations/postgres/0002_telephony.sql")),
+    (3, "call outcome", include_str!("../../../migrations/sqlite/0003_call_outcome.sql"), include_str!("../../../migrations/postgres/0003_call_outcome.sql")),
+    (4, "recordings and callbacks", include_str!("../../../migrations/sqlite/0004_recordings_callbacks.sql"), include_str!("../../../migrations/postgres/0004_recordings_callbacks.sql")),
+    (5, "call stats", include_str!("../../../migrations/sqlite/0005_call_stats.sql"), include_str!("../../../migrations/postgres/0005_call_stats.sql")),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
@@ -45,13 +25,7 @@ pub(crate) fn migrator(backend: Backend) -> Migrator {
                 Backend::Sqlite => sqlite,
                 Backend::Postgres => postgres,
             };
-            Migration::new(
-                version,
-                Cow::Borrowed(description),
-                MigrationType::Simple,
-                AssertSqlSafe(sql).into_sql_str(),
-                false,
-            )
+            Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, AssertSqlSafe(sql).into_sql_str(), false)
         })
         .collect();
     Migrator::with_migrations(migrations)

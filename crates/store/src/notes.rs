@@ -56,8 +56,7 @@ impl Store {
         sql.bind(id.clone()).push(", ").bind(body).push(", ").bind(new.contact_id.clone()).push(", ").bind(new.company_id.clone());
         sql.push(", ").bind(new.deal_id.clone()).push(", ").bind(actor.user_id.clone()).push(", ").bind(now_ms()).push(")");
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "note.create", "note", Some(&id),
-            json!({"contact_id": new.contact_id, "company_id": new.company_id, "deal_id": new.deal_id})).await?;
+        audit::record(&mut tx, actor, "note.create", "note", Some(&id), json!({"contact_id": new.contact_id, "company_id": new.company_id, "deal_id": new.deal_id})).await?;
         tx.commit().await?;
         self.get_note(&id).await
     }

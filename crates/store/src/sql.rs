@@ -123,10 +123,5 @@ pub(crate) fn opt_text(row: &AnyRow, column: &str) -> Result<Option<String>, Sto
 /// Parses a stored enum column, reporting corruption as a database error.
 pub(crate) fn parse_col<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
     let text: String = row.try_get(column)?;
-    text.parse().map_err(|_| {
-        StoreError::Database(sqlx::Error::ColumnDecode {
-            index: column.to_owned(),
-            source: format!("unexpected value {text:?}").into(),
-        })
-    })
+    text.parse().map_err(|_| StoreError::Database(sqlx::Error::ColumnDecode { index: column.to_owned(), source: format!("unexpected value {text:?}").into() }))
 }

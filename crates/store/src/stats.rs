@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use sqlx::{AnyConnection, Row};
-use switchboard_core::stats::{CallFact, Counters, Key, Segment, StatsConfig, StateSpan};
+use switchboard_core::stats::{CallFact, Counters, Key, Segment, StateSpan, StatsConfig};
 
 use crate::sql::Sql;
 use crate::{Store, StoreError};

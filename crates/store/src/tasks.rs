@@ -123,17 +123,26 @@ impl Store {
         check_task_refs(&mut tx, new.assignee_id.as_deref(), new.contact_id.as_deref(), new.deal_id.as_deref()).await?;
         let id = new_id();
         let now = now_ms();
-        let mut sql = Sql::new("INSERT INTO tasks (id, kind, subject, description, due_at, assignee_id, contact_id, deal_id, phone_e164, callback, status, created_by, created_at, updated_at) VALUES (");
+        let mut sql =
+            Sql::new("INSERT INTO tasks (id, kind, subject, description, due_at, assignee_id, contact_id, deal_id, phone_e164, callback, status, created_by, created_at, updated_at) VALUES (");
         sql.bind(id.clone()).push(", ").bind(new.kind.as_str().to_owned()).push(", ").bind(subject.clone());
         sql.push(", ").bind(new.description.clone()).push(", ").bind(new.due_at).push(", ").bind(new.assignee_id.clone());
         sql.push(", ").bind(new.contact_id.clone()).push(", ").bind(new.deal_id.clone()).push(", ").bind(new.callback_e164.clone());
         sql.push(", ").bind(i64::from(new.callback_e164.is_some())).push(", 'open', ").bind(actor.user_id.clone());
         sql.push(", ").bind(now).push(", ").bind(now).push(")");
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "task.create", "task", Some(&id), json!({
-            "kind": new.kind, "subject": subject, "due_at": new.due_at, "assignee_id": new.assignee_id,
-            "contact_id": new.contact_id, "deal_id": new.deal_id, "callback_e164": new.callback_e164,
-        })).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "task.create",
+            "task",
+            Some(&id),
+            json!({
+                "kind": new.kind, "subject": subject, "due_at": new.due_at, "assignee_id": new.assignee_id,
+                "contact_id": new.contact_id, "deal_id": new.deal_id, "callback_e164": new.callback_e164,
+            }),
+        )
+        .await?;
         tx.commit().await?;
         self.get_task(&id).await
     }
@@ -175,13 +184,8 @@ impl Store {
     pub async fn update_task(&self, actor: &Actor, id: &str, changes: TaskChanges) -> Result<Task, StoreError> {
         self.get_task(id).await?;
         let mut tx = self.begin_write().await?;
-        check_task_refs(
-            &mut tx,
-            changes.assignee_id.as_ref().and_then(|v| v.as_deref()),
-            changes.contact_id.as_ref().and_then(|v| v.as_deref()),
-            changes.deal_id.as_ref().and_then(|v| v.as_deref()),
-        )
-        .await?;
+        check_task_refs(&mut tx, changes.assignee_id.as_ref().and_then(|v| v.as_deref()), changes.contact_id.as_ref().and_then(|v| v.as_deref()), changes.deal_id.as_ref().and_then(|v| v.as_deref()))
+            .await?;
         let mut sql = Sql::new("UPDATE tasks SET updated_at = ");
         sql.bind(now_ms());
         if let Some(subject) = &changes.subject {
@@ -203,10 +207,18 @@ impl Store {
         }
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "task.update", "task", Some(id), json!({
-            "subject": changes.subject, "due_at": changes.due_at, "assignee_id": changes.assignee_id,
-            "contact_id": changes.contact_id, "deal_id": changes.deal_id,
-        })).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "task.update",
+            "task",
+            Some(id),
+            json!({
+                "subject": changes.subject, "due_at": changes.due_at, "assignee_id": changes.assignee_id,
+                "contact_id": changes.contact_id, "deal_id": changes.deal_id,
+            }),
+        )
+        .await?;
         tx.commit().await?;
         self.get_task(id).await
     }

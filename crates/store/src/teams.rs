@@ -28,21 +28,11 @@ pub struct TeamChanges {
 }
 
 fn team_from_row(row: &AnyRow) -> Result<Team, StoreError> {
-    Ok(Team {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        supervisor_id: row.try_get("supervisor_id")?,
-        created_at: row.try_get("created_at")?,
-    })
+    Ok(Team { id: row.try_get("id")?, name: row.try_get("name")?, supervisor_id: row.try_get("supervisor_id")?, created_at: row.try_get("created_at")? })
 }
 
 /// Fails with [`StoreError::Invalid`] on `field` unless `table` has a row with `id`.
-pub(crate) async fn require_ref(
-    conn: &mut AnyConnection,
-    table: &'static str,
-    field: &str,
-    id: &str,
-) -> Result<(), StoreError> {
+pub(crate) async fn require_ref(conn: &mut AnyConnection, table: &'static str, field: &str, id: &str) -> Result<(), StoreError> {
     let mut sql = Sql::new(&format!("SELECT COUNT(*) FROM {table} WHERE id = "));
     sql.bind(id.to_owned());
     if sql.fetch_count(conn).await? == 0 {
@@ -130,8 +120,7 @@ impl Store {
             StoreError::Database(db) => crate::error::unique_violation(db, "name", changes.name.as_deref().unwrap_or("")),
             other => other,
         })?;
-        audit::record(&mut tx, actor, "team.update", "team", Some(id),
-            json!({"name": changes.name, "supervisor_id": changes.supervisor_id})).await?;
+        audit::record(&mut tx, actor, "team.update", "team", Some(id), json!({"name": changes.name, "supervisor_id": changes.supervisor_id})).await?;
         tx.commit().await?;
         self.get_team(id).await
     }

@@ -21,8 +21,11 @@ impl Store {
             ("note", "SELECT id, created_at AS at, body AS summary FROM notes WHERE contact_id = "),
             ("task", "SELECT id, created_at AS at, kind || ': ' || subject || ' [' || status || ']' AS summary FROM tasks WHERE contact_id = "),
             ("deal", "SELECT id, created_at AS at, title || ' [' || status || ']' AS summary FROM deals WHERE contact_id = "),
-            ("deal_change", "SELECT dc.id, dc.changed_at AS at, d.title || ': ' || COALESCE(dc.from_status, '-') || ' -> ' || dc.to_status || ' / ' || s.name AS summary \
-                FROM deal_changes dc JOIN deals d ON d.id = dc.deal_id JOIN pipeline_stages s ON s.id = dc.to_stage_id WHERE d.contact_id = "),
+            (
+                "deal_change",
+                "SELECT dc.id, dc.changed_at AS at, d.title || ': ' || COALESCE(dc.from_status, '-') || ' -> ' || dc.to_status || ' / ' || s.name AS summary \
+                FROM deal_changes dc JOIN deals d ON d.id = dc.deal_id JOIN pipeline_stages s ON s.id = dc.to_stage_id WHERE d.contact_id = ",
+            ),
             ("call", calls.as_str()),
         ];
         self.timeline(&queries, contact_id, limit).await
@@ -35,8 +38,11 @@ impl Store {
         let queries: [(&str, &str); 4] = [
             ("note", "SELECT id, created_at AS at, body AS summary FROM notes WHERE deal_id = "),
             ("task", "SELECT id, created_at AS at, kind || ': ' || subject || ' [' || status || ']' AS summary FROM tasks WHERE deal_id = "),
-            ("deal_change", "SELECT dc.id, dc.changed_at AS at, COALESCE(dc.from_status, '-') || ' -> ' || dc.to_status || ' / ' || s.name AS summary \
-                FROM deal_changes dc JOIN pipeline_stages s ON s.id = dc.to_stage_id WHERE dc.deal_id = "),
+            (
+                "deal_change",
+                "SELECT dc.id, dc.changed_at AS at, COALESCE(dc.from_status, '-') || ' -> ' || dc.to_status || ' / ' || s.name AS summary \
+                FROM deal_changes dc JOIN pipeline_stages s ON s.id = dc.to_stage_id WHERE dc.deal_id = ",
+            ),
             ("call", calls.as_str()),
         ];
         self.timeline(&queries, deal_id, limit).await

@@ -108,8 +108,7 @@ impl Store {
             StoreError::Database(db) => unique_violation(db, "login", &login),
             other => other,
         })?;
-        audit::record(&mut tx, actor, "user.create", "user", Some(&id),
-            json!({"login": login, "name": new.name.trim(), "role": new.role, "team_id": new.team_id})).await?;
+        audit::record(&mut tx, actor, "user.create", "user", Some(&id), json!({"login": login, "name": new.name.trim(), "role": new.role, "team_id": new.team_id})).await?;
         tx.commit().await?;
         self.get_user(&id).await
     }
@@ -202,8 +201,10 @@ impl Store {
 
     /// The active user owning an unexpired session, if any.
     pub async fn user_for_session(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-        let mut sql = Sql::new("SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.created_at \
-            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ");
+        let mut sql = Sql::new(
+            "SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.created_at \
+            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ",
+        );
         sql.bind(token_hash.to_owned()).push(" AND s.expires_at > ").bind(now_ms()).push(" AND u.active = 1");
         sql.fetch_optional(&self.pool).await?.as_ref().map(user_from_row).transpose()
     }
@@ -275,8 +276,10 @@ impl Store {
 
     /// The active user owning an unrevoked token, if any; marks the token used.
     pub async fn user_for_api_token(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-        let mut sql = Sql::new("SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.created_at, t.id AS token_id, t.last_used_at \
-            FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ");
+        let mut sql = Sql::new(
+            "SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.created_at, t.id AS token_id, t.last_used_at \
+            FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ",
+        );
         sql.bind(token_hash.to_owned()).push(" AND t.revoked_at IS NULL AND u.active = 1");
         let Some(row) = sql.fetch_optional(&self.pool).await? else { return Ok(None) };
         let user = user_from_row(&row)?;

@@ -13,24 +13,12 @@ fn phone(s: &str) -> NewPhone {
 }
 
 fn contact(first: &str, last: &str, phones: &[&str], emails: &[&str]) -> NewContact {
-    NewContact {
-        first_name: first.into(),
-        last_name: last.into(),
-        phones: phones.iter().map(|p| phone(p)).collect(),
-        emails: emails.iter().map(|e| e.to_string()).collect(),
-        ..Default::default()
-    }
+    NewContact { first_name: first.into(), last_name: last.into(), phones: phones.iter().map(|p| phone(p)).collect(), emails: emails.iter().map(|e| e.to_string()).collect(), ..Default::default() }
 }
 
 async fn admin(store: &Store) -> String {
     store
-        .create_user(&Actor::system(), NewUser {
-            login: format!("admin{}", switchboard_core::new_id()),
-            name: "Admin".into(),
-            role: Role::Admin,
-            password_hash: "x".into(),
-            team_id: None,
-        })
+        .create_user(&Actor::system(), NewUser { login: format!("admin{}", switchboard_core::new_id()), name: "Admin".into(), role: Role::Admin, password_hash: "x".into(), team_id: None })
         .await
         .unwrap()
         .id
@@ -126,18 +114,20 @@ both_backends!(list_filter_and_paginate, |db| {
 both_backends!(custom_fields_validated_and_searchable, |db| {
     let store = &db.store;
     let actor = Actor::system();
-    store.create_custom_field(&actor, NewCustomField {
-        entity: EntityKind::Contact, key: "tier".into(), label: "Tier".into(),
-        field_type: FieldType::Choice, choices: vec!["VIP".into(), "Regular".into()], required: false,
-    }).await.unwrap();
-    store.create_custom_field(&actor, NewCustomField {
-        entity: EntityKind::Contact, key: "birthday".into(), label: "Birthday".into(),
-        field_type: FieldType::Date, choices: vec![], required: false,
-    }).await.unwrap();
-    let dup = store.create_custom_field(&actor, NewCustomField {
-        entity: EntityKind::Contact, key: "tier".into(), label: "Again".into(),
-        field_type: FieldType::Text, choices: vec![], required: false,
-    }).await;
+    store
+        .create_custom_field(
+            &actor,
+            NewCustomField { entity: EntityKind::Contact, key: "tier".into(), label: "Tier".into(), field_type: FieldType::Choice, choices: vec!["VIP".into(), "Regular".into()], required: false },
+        )
+        .await
+        .unwrap();
+    store
+        .create_custom_field(&actor, NewCustomField { entity: EntityKind::Contact, key: "birthday".into(), label: "Birthday".into(), field_type: FieldType::Date, choices: vec![], required: false })
+        .await
+        .unwrap();
+    let dup = store
+        .create_custom_field(&actor, NewCustomField { entity: EntityKind::Contact, key: "tier".into(), label: "Again".into(), field_type: FieldType::Text, choices: vec![], required: false })
+        .await;
     assert!(matches!(dup, Err(StoreError::Duplicate { .. })));
 
     let mut c = contact("V", "I", &["+79167770000"], &[]);
@@ -201,10 +191,22 @@ both_backends!(tasks_notes_and_audit, |db| {
     let user = admin(store).await;
     let actor = Actor::user(user.clone());
     let c = store.create_contact(&actor, contact("T", "T", &["+79169990000"], &[])).await.unwrap();
-    let task = store.create_task(&actor, NewTask {
-        kind: TaskKind::Call, subject: "Перезвонить".into(), description: None, due_at: Some(1_000),
-        assignee_id: Some(user.clone()), contact_id: Some(c.id.clone()), deal_id: None, callback_e164: None,
-    }).await.unwrap();
+    let task = store
+        .create_task(
+            &actor,
+            NewTask {
+                kind: TaskKind::Call,
+                subject: "Перезвонить".into(),
+                description: None,
+                due_at: Some(1_000),
+                assignee_id: Some(user.clone()),
+                contact_id: Some(c.id.clone()),
+                deal_id: None,
+                callback_e164: None,
+            },
+        )
+        .await
+        .unwrap();
     let done = store.complete_task(&actor, &task.id, TaskStatus::Done, Some("договорились".into())).await.unwrap();
     assert_eq!(done.status, TaskStatus::Done);
     assert!(matches!(store.complete_task(&actor, &task.id, TaskStatus::Done, None).await, Err(StoreError::Conflict(_))));
@@ -263,7 +265,10 @@ both_backends!(import_merges_and_is_idempotent, |db| {
         rows
     };
     let out = store.import_contacts(&actor, rows(false), OnDuplicate::Merge).await.unwrap();
-    let created_id = match &out[0].decision { ImportDecision::Created { id } => id.clone(), d => panic!("{d:?}") };
+    let created_id = match &out[0].decision {
+        ImportDecision::Created { id } => id.clone(),
+        d => panic!("{d:?}"),
+    };
     assert!(matches!(&out[1].decision, ImportDecision::Merged { id, changed: true, .. } if *id == created_id));
     assert!(matches!(&out[2].decision, ImportDecision::Merged { id, changed: true, .. } if *id == existing.id));
     let ivan = store.get_contact(&created_id).await.unwrap();
@@ -290,7 +295,20 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
     let actor = Actor::user(agent.clone());
     let c = store.create_contact(&actor, contact("Звонящий", "Клиент", &["+79265550101"], &[])).await.unwrap();
     let deal = store.create_deal(&actor, NewDeal { title: "Одна открытая".into(), contact_id: Some(c.id.clone()), ..Default::default() }).await.unwrap();
-    let call = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79265550101".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 1_000, id: None, origin: None, agent_id: None, task_id: None }).await.unwrap();
+    let call = store
+        .create_call(NewCall {
+            direction: CallDirection::Inbound,
+            from_e164: "+79265550101".into(),
+            to_e164: "+74950000000".into(),
+            queue_id: None,
+            offered_at: 1_000,
+            id: None,
+            origin: None,
+            agent_id: None,
+            task_id: None,
+        })
+        .await
+        .unwrap();
     assert_eq!((call.contact_id.as_deref(), call.deal_id.as_deref()), (Some(c.id.as_str()), Some(deal.id.as_str())));
     let answered = store.call_answered(&call.id, &agent, 13_000).await.unwrap();
     assert_eq!(answered.wait_ms, Some(12_000));
@@ -303,11 +321,37 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
 
     // Unknown caller: no link. An abandoned call's wait runs to its end. Open calls are closed
     // after a restart.
-    let unknown = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79990000000".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 0, id: None, origin: None, agent_id: None, task_id: None }).await.unwrap();
+    let unknown = store
+        .create_call(NewCall {
+            direction: CallDirection::Inbound,
+            from_e164: "+79990000000".into(),
+            to_e164: "+74950000000".into(),
+            queue_id: None,
+            offered_at: 0,
+            id: None,
+            origin: None,
+            agent_id: None,
+            task_id: None,
+        })
+        .await
+        .unwrap();
     assert_eq!(unknown.contact_id, None);
     let abandoned = store.call_ended(&unknown.id, 8_000, "abandoned", 0).await.unwrap();
     assert_eq!((abandoned.wait_ms, abandoned.talk_ms), (Some(8_000), None));
-    let open = store.create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79990000001".into(), to_e164: "+74950000000".into(), queue_id: None, offered_at: 0, id: None, origin: None, agent_id: None, task_id: None }).await.unwrap();
+    let open = store
+        .create_call(NewCall {
+            direction: CallDirection::Inbound,
+            from_e164: "+79990000001".into(),
+            to_e164: "+74950000000".into(),
+            queue_id: None,
+            offered_at: 0,
+            id: None,
+            origin: None,
+            agent_id: None,
+            task_id: None,
+        })
+        .await
+        .unwrap();
     assert_eq!(store.close_open_calls(9_000, "interrupted").await.unwrap(), 1);
     assert_eq!(store.get_call(&open.id).await.unwrap().end_reason.as_deref(), Some("interrupted"));
 
@@ -341,15 +385,21 @@ both_backends!(concurrent_writers_wait_for_each_other, |db| {
 });
 
 async fn user(store: &Store, role: Role, team_id: Option<String>) -> String {
-    store
-        .create_user(&Actor::system(), NewUser { login: format!("u{}", switchboard_core::new_id()), name: "U".into(), role, password_hash: "x".into(), team_id })
-        .await
-        .unwrap()
-        .id
+    store.create_user(&Actor::system(), NewUser { login: format!("u{}", switchboard_core::new_id()), name: "U".into(), role, password_hash: "x".into(), team_id }).await.unwrap().id
 }
 
 fn inbound(from: &str, at: i64, queue_id: Option<String>) -> NewCall {
-    NewCall { direction: switchboard_core::entity::CallDirection::Inbound, from_e164: from.into(), to_e164: "+74950000000".into(), queue_id, offered_at: at, id: None, origin: None, agent_id: None, task_id: None }
+    NewCall {
+        direction: switchboard_core::entity::CallDirection::Inbound,
+        from_e164: from.into(),
+        to_e164: "+74950000000".into(),
+        queue_id,
+        offered_at: at,
+        id: None,
+        origin: None,
+        agent_id: None,
+        task_id: None,
+    }
 }
 
 both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
@@ -358,7 +408,24 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
     let sup = user(store, Role::Supervisor, None).await;
     let team = store.create_team(&Actor::system(), NewTeam { name: "Line 1".into(), supervisor_id: Some(sup.clone()) }).await.unwrap();
     let op = user(store, Role::Operator, Some(team.id.clone())).await;
-    let queue = store.create_queue(&Actor::system(), NewQueue { name: "support".into(), number: Some("100".into()), strategy: None, ring_timeout_ms: None, max_wait_ms: None, wrap_up_ms: None, record: None, sl_answer_ms: None, sl_target_pct: None, members: vec![op.clone()] }).await.unwrap();
+    let queue = store
+        .create_queue(
+            &Actor::system(),
+            NewQueue {
+                name: "support".into(),
+                number: Some("100".into()),
+                strategy: None,
+                ring_timeout_ms: None,
+                max_wait_ms: None,
+                wrap_up_ms: None,
+                record: None,
+                sl_answer_ms: None,
+                sl_target_pct: None,
+                members: vec![op.clone()],
+            },
+        )
+        .await
+        .unwrap();
     let policy = CallbackPolicy { due_after_ms: 15 * 60_000, escalate_after_ms: 0 };
     // An unknown number: the task goes to the queue.
     let first = store.create_call(inbound("+79160000001", 1_000, Some(queue.id.clone()))).await.unwrap();
@@ -378,7 +445,10 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
     // A known contact with an active owner: the owner gets it.
     let c = store.create_contact(&Actor::system(), NewContact { owner_id: Some(op.clone()), ..contact("Ivan", "Petrov", &["+79160000002"], &[]) }).await.unwrap();
     let third = store.create_call(inbound("+79160000002", 1_000, Some(queue.id.clone()))).await.unwrap();
-    let owned = store.callback_for_missed(&policy, &MissedCall { call_id: third.id.clone(), e164: "+79160000002".into(), queue_id: Some(queue.id.clone()), at: 1_000, reason: "max_wait".into() }).await.unwrap();
+    let owned = store
+        .callback_for_missed(&policy, &MissedCall { call_id: third.id.clone(), e164: "+79160000002".into(), queue_id: Some(queue.id.clone()), at: 1_000, reason: "max_wait".into() })
+        .await
+        .unwrap();
     assert_eq!((owned.assignee_id.as_deref(), owned.contact_id.as_deref()), (Some(op.as_str()), Some(c.id.as_str())));
     // Nothing is due before its time; at its time both go to the team's supervisor, once.
     assert!(store.callbacks_to_escalate(2_000).await.unwrap().is_empty());
@@ -460,7 +530,10 @@ both_backends!(call_stats_follow_calls_and_equal_a_recount, |db| {
     let store = &store;
     let anna = user(store, Role::Operator, None).await;
     let boris = user(store, Role::Operator, None).await;
-    let queue = store.create_queue(&Actor::system(), NewQueue { name: "stats".into(), number: Some("200".into()), sl_answer_ms: Some(20_000), members: vec![anna.clone(), boris.clone()], ..NewQueue::default() }).await.unwrap();
+    let queue = store
+        .create_queue(&Actor::system(), NewQueue { name: "stats".into(), number: Some("200".into()), sl_answer_ms: Some(20_000), members: vec![anna.clone(), boris.clone()], ..NewQueue::default() })
+        .await
+        .unwrap();
     // 2026-11-24 10:00 UTC.
     let t0: i64 = 1_795_514_400_000;
     let q = Some(queue.id.clone());

@@ -32,8 +32,7 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceCandidateInit, RTCIceGatheringState, RTCPeerConnectionState,
-    RTCSessionDescription,
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceCandidateInit, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
 };
 
 pub mod client;
@@ -206,9 +205,7 @@ fn media_engine() -> Result<MediaEngine, WebrtcError> {
     use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT};
     let mut engine = MediaEngine::default();
     for (mime, pt, fmtp) in [(MIME_TYPE_PCMU, 0, ""), (MIME_TYPE_PCMA, 8, ""), (MIME_TYPE_TELEPHONE_EVENT, 101, "0-15")] {
-        engine
-            .register_codec(RTCRtpCodecParameters { rtp_codec: codec(mime, fmtp), payload_type: pt }, RtpCodecKind::Audio)
-            .map_err(|e| WebrtcError::Negotiation(e.to_string()))?;
+        engine.register_codec(RTCRtpCodecParameters { rtp_codec: codec(mime, fmtp), payload_type: pt }, RtpCodecKind::Audio).map_err(|e| WebrtcError::Negotiation(e.to_string()))?;
     }
     Ok(engine)
 }

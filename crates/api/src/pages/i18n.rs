@@ -26,11 +26,7 @@ impl Lang {
             Some("en") => Some(Lang::En),
             _ => None,
         };
-        query
-            .and_then(parse)
-            .or_else(|| cookie.and_then(parse))
-            .or_else(|| accept.and_then(|a| a.split(',').find_map(|part| parse(part.split(';').next().unwrap_or("")))))
-            .unwrap_or(Lang::En)
+        query.and_then(parse).or_else(|| cookie.and_then(parse)).or_else(|| accept.and_then(|a| a.split(',').find_map(|part| parse(part.split(';').next().unwrap_or(""))))).unwrap_or(Lang::En)
     }
 }
 

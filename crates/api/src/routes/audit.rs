@@ -4,14 +4,14 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use switchboard_core::entity::AuditEntry;
 use switchboard_core::Action;
+use switchboard_core::entity::AuditEntry;
 use switchboard_store::{AuditFilter, Page};
 
 use super::Paging;
+use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{CurrentUser, QueryParams};
-use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/audit", get(list))

@@ -8,20 +8,18 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
-use switchboard_core::entity::Company;
 use switchboard_core::Action;
+use switchboard_core::entity::Company;
 use switchboard_store::{CompanyChanges, CompanyFilter, NewCompany, Page};
 use utoipa::ToSchema;
 
 use super::{Paging, custom_filters, nullable};
+use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{CurrentUser, JsonBody, QueryParams};
-use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/companies", get(list).post(create))
-        .route("/api/companies/{id}", get(read).patch(update).delete(remove))
+    Router::new().route("/api/companies", get(list).post(create)).route("/api/companies/{id}", get(read).patch(update).delete(remove))
 }
 
 /// A new company.

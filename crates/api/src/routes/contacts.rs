@@ -8,16 +8,16 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use switchboard_core::Action;
 use switchboard_core::entity::{Contact, TimelineItem};
 use switchboard_core::text::normalize_email;
-use switchboard_core::Action;
 use switchboard_store::{ContactChanges, ContactFilter, NewContact, Page};
 use utoipa::ToSchema;
 
 use super::{Paging, PhoneInput, custom_filters, nullable, parse_emails, parse_phone_param, parse_phones};
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{CurrentUser, JsonBody, QueryParams};
-use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -111,12 +111,7 @@ pub(crate) struct LookupResult {
 
 /// Lists contacts, newest first.
 #[utoipa::path(get, path = "/api/contacts", params(ListQuery), tag = "contacts", responses((status = 200, body = Page<Contact>)))]
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    QueryParams(query): QueryParams<ListQuery>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Page<Contact>>> {
+pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, QueryParams(query): QueryParams<ListQuery>, RawQuery(raw): RawQuery) -> ApiResult<Json<Page<Contact>>> {
     user.require(Action::ReadCrm)?;
     let phone_e164 = match &query.phone {
         Some(p) if !p.trim().is_empty() => Some(parse_phone_param(&state, "phone", p)?.e164().to_owned()),
@@ -126,14 +121,7 @@ pub(crate) async fn list(
         Some(e) if !e.trim().is_empty() => Some(normalize_email(e).map_err(|err| ApiError::invalid_input("email", err.to_string(), e.clone()))?),
         _ => None,
     };
-    let filter = ContactFilter {
-        q: query.q,
-        owner_id: query.owner_id,
-        company_id: query.company_id,
-        phone_e164,
-        email,
-        custom: custom_filters(raw.as_deref()),
-    };
+    let filter = ContactFilter { q: query.q, owner_id: query.owner_id, company_id: query.company_id, phone_e164, email, custom: custom_filters(raw.as_deref()) };
     let paging = Paging { page: query.page, per_page: query.per_page };
     Ok(Json(state.store().list_contacts(&filter, paging.request()).await?))
 }

@@ -9,9 +9,9 @@ use switchboard_core::{Action, CustomFieldDef, EntityKind, FieldType};
 use switchboard_store::NewCustomField;
 use utoipa::ToSchema;
 
+use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{CurrentUser, JsonBody, QueryParams};
-use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/custom-fields", get(list).post(create)).route("/api/custom-fields/{id}", delete(remove))

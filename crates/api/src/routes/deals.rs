@@ -8,15 +8,15 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
-use switchboard_core::entity::{Deal, DealChange, DealStatus, PipelineStage, TimelineItem};
 use switchboard_core::Action;
+use switchboard_core::entity::{Deal, DealChange, DealStatus, PipelineStage, TimelineItem};
 use switchboard_store::{DealChanges, DealFilter, NewDeal, NewStage, Page, StageChanges};
 use utoipa::ToSchema;
 
 use super::{Paging, amount_to_minor, custom_filters, nullable};
+use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{CurrentUser, JsonBody, QueryParams};
-use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -159,15 +159,7 @@ pub(crate) async fn delete_stage(State(state): State<AppState>, user: CurrentUse
 #[utoipa::path(get, path = "/api/deals", params(ListQuery), tag = "deals", responses((status = 200, body = Page<Deal>)))]
 pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<ListQuery>, RawQuery(raw): RawQuery) -> ApiResult<Json<Page<Deal>>> {
     user.require(Action::ReadCrm)?;
-    let filter = DealFilter {
-        q: q.q,
-        owner_id: q.owner_id,
-        stage_id: q.stage_id,
-        status: q.status,
-        contact_id: q.contact_id,
-        company_id: q.company_id,
-        custom: custom_filters(raw.as_deref()),
-    };
+    let filter = DealFilter { q: q.q, owner_id: q.owner_id, stage_id: q.stage_id, status: q.status, contact_id: q.contact_id, company_id: q.company_id, custom: custom_filters(raw.as_deref()) };
     Ok(Json(state.store().list_deals(&filter, Paging { page: q.page, per_page: q.per_page }.request()).await?))
 }
 
@@ -267,7 +259,12 @@ pub(crate) async fn remove(State(state): State<AppState>, user: CurrentUser, Pat
 /// A deal's notes, tasks, stage changes and calls, newest first. Recorded calls the user may
 /// hear carry `recording_url`.
 #[utoipa::path(get, path = "/api/deals/{id}/timeline", params(super::contacts::TimelineQuery), tag = "deals", responses((status = 200, body = [TimelineItem]), (status = 404)))]
-pub(crate) async fn timeline(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, QueryParams(q): QueryParams<super::contacts::TimelineQuery>) -> ApiResult<Json<Vec<TimelineItem>>> {
+pub(crate) async fn timeline(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<super::contacts::TimelineQuery>,
+) -> ApiResult<Json<Vec<TimelineItem>>> {
     user.require(Action::ReadCrm)?;
     let mut items = state.store().deal_timeline(&id, q.limit.unwrap_or(100)).await?;
     super::recordings::hide_unheard(&state, &user, &mut items).await?;

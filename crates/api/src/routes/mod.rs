@@ -17,13 +17,13 @@ pub(crate) mod wallboard;
 use axum::Router;
 use axum::routing::get;
 use serde::{Deserialize, Deserializer};
+use switchboard_core::PhoneNumber;
 use switchboard_core::entity::PhoneKind;
 use switchboard_core::text::normalize_email;
-use switchboard_core::PhoneNumber;
 use switchboard_store::{NewPhone, PageRequest};
 
-use crate::error::ApiError;
 use crate::AppState;
+use crate::error::ApiError;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -96,19 +96,14 @@ pub(crate) fn parse_phones(state: &AppState, field: &str, phones: &[PhoneInput])
                 PhoneInput::Plain(text) => (text, PhoneKind::Mobile, format!("{field}[{i}]")),
                 PhoneInput::Detailed { number, kind } => (number, kind.unwrap_or(PhoneKind::Mobile), format!("{field}[{i}].number")),
             };
-            let number = PhoneNumber::parse(text, state.config().region)
-                .map_err(|e| ApiError::invalid_input(path, e.to_string(), text.clone()))?;
+            let number = PhoneNumber::parse(text, state.config().region).map_err(|e| ApiError::invalid_input(path, e.to_string(), text.clone()))?;
             Ok(NewPhone { number, kind })
         })
         .collect()
 }
 
 pub(crate) fn parse_emails(field: &str, emails: &[String]) -> Result<Vec<String>, ApiError> {
-    emails
-        .iter()
-        .enumerate()
-        .map(|(i, e)| normalize_email(e).map_err(|err| ApiError::invalid_input(format!("{field}[{i}]"), err.to_string(), e.clone())))
-        .collect()
+    emails.iter().enumerate().map(|(i, e)| normalize_email(e).map_err(|err| ApiError::invalid_input(format!("{field}[{i}]"), err.to_string(), e.clone()))).collect()
 }
 
 /// Parses one phone from a query parameter.
@@ -118,10 +113,7 @@ pub(crate) fn parse_phone_param(state: &AppState, field: &str, text: &str) -> Re
 
 /// `cf.<key>=<value>` query pairs, for custom field filters.
 pub(crate) fn custom_filters(query: Option<&str>) -> Vec<(String, String)> {
-    crate::extract::form_pairs(query.unwrap_or(""))
-        .into_iter()
-        .filter_map(|(k, v)| k.strip_prefix("cf.").map(|key| (key.to_owned(), v)))
-        .collect()
+    crate::extract::form_pairs(query.unwrap_or("")).into_iter().filter_map(|(k, v)| k.strip_prefix("cf.").map(|key| (key.to_owned(), v))).collect()
 }
 
 /// Turns a decimal amount in major units (e.g. 1500.50) into minor units.

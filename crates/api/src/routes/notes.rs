@@ -5,14 +5,14 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::Deserialize;
-use switchboard_core::entity::Note;
 use switchboard_core::Action;
+use switchboard_core::entity::Note;
 use switchboard_store::NewNote;
 use utoipa::ToSchema;
 
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{CurrentUser, JsonBody, QueryParams};
-use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/notes", get(list).post(create)).route("/api/notes/{id}", delete(remove))

@@ -5,21 +5,18 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use switchboard_core::entity::{Task, TaskKind, TaskStatus};
 use switchboard_core::Action;
+use switchboard_core::entity::{Task, TaskKind, TaskStatus};
 use switchboard_store::{NewTask, Page, TaskChanges, TaskFilter};
 use utoipa::ToSchema;
 
 use super::{Paging, nullable};
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{CurrentUser, JsonBody, QueryParams};
-use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/tasks", get(list).post(create))
-        .route("/api/tasks/{id}", get(read).patch(update).delete(remove))
-        .route("/api/tasks/{id}/complete", post(complete))
+    Router::new().route("/api/tasks", get(list).post(create)).route("/api/tasks/{id}", get(read).patch(update).delete(remove)).route("/api/tasks/{id}/complete", post(complete))
 }
 
 /// A new task. Times are epoch milliseconds.
@@ -145,18 +142,12 @@ async fn editable(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<T
 pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<UpdateTask>) -> ApiResult<Json<Task>> {
     let before = editable(&state, &user, &id).await?;
     if let Some(assignee) = &b.assignee_id
-        && assignee.as_deref() != before.assignee_id.as_deref() && assignee.as_deref() != Some(user.id()) {
-            user.require(Action::EditAnyCrm)?;
-        }
-    let changes = TaskChanges {
-        subject: b.subject,
-        description: b.description,
-        due_at: b.due_at,
-        assignee_id: b.assignee_id,
-        contact_id: b.contact_id,
-        deal_id: b.deal_id,
-        kind: b.kind,
-    };
+        && assignee.as_deref() != before.assignee_id.as_deref()
+        && assignee.as_deref() != Some(user.id())
+    {
+        user.require(Action::EditAnyCrm)?;
+    }
+    let changes = TaskChanges { subject: b.subject, description: b.description, due_at: b.due_at, assignee_id: b.assignee_id, contact_id: b.contact_id, deal_id: b.deal_id, kind: b.kind };
     Ok(Json(state.store().update_task(&user.actor(), &id, changes).await?))
 }
 

@@ -54,13 +54,8 @@ async fn today(state: &AppState) -> Value {
     let filter = StatsFilter { from, to: from + DAY, queue_id: None, agent_id: None, utc_offset_ms: offset };
     let store = state.store();
     let total = store.call_stats(&filter, StatsGroup::Total).await.ok().and_then(|r| r.into_iter().next()).map(|r| metrics(&r.counters));
-    let queues: HashMap<String, Value> = store
-        .call_stats(&filter, StatsGroup::Queue)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|r| (r.key, serde_json::to_value(metrics(&r.counters)).unwrap_or(Value::Null)))
-        .collect();
+    let queues: HashMap<String, Value> =
+        store.call_stats(&filter, StatsGroup::Queue).await.unwrap_or_default().into_iter().map(|r| (r.key, serde_json::to_value(metrics(&r.counters)).unwrap_or(Value::Null))).collect();
     let names: HashMap<String, String> = store.list_users().await.unwrap_or_default().into_iter().map(|u| (u.id, u.name)).collect();
     let queue_names: HashMap<String, String> = store.list_queues().await.unwrap_or_default().into_iter().map(|q| (q.id, q.name)).collect();
     json!({
@@ -96,11 +91,7 @@ async fn serve(socket: WebSocket, state: AppState, telephony: TelephonyHandle) {
         }
         let Ok(status) = rx.await else { break };
         let names = &figures["names"];
-        let agents: Vec<Value> = status
-            .agents
-            .iter()
-            .map(|a| json!({"user_id": a.user_id, "name": names.get(&a.user_id).cloned().unwrap_or(Value::Null), "state": a.state}))
-            .collect();
+        let agents: Vec<Value> = status.agents.iter().map(|a| json!({"user_id": a.user_id, "name": names.get(&a.user_id).cloned().unwrap_or(Value::Null), "state": a.state})).collect();
         let queues: Vec<Value> = status
             .queues
             .iter()

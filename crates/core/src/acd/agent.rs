@@ -131,9 +131,7 @@ impl AgentState {
             // An unanswered offer puts the agent back in line, keeping their turn fair: they
             // count as idle from now, not from before the offer.
             (S::Ringing { .. }, E::OfferEnded) => S::Available { since: now },
-            (S::OnCall { call_id, .. }, E::CallEnded { wrap_up_ms }) if *wrap_up_ms > 0 => {
-                S::WrapUp { call_id: call_id.clone(), since: now, until: now + wrap_up_ms }
-            }
+            (S::OnCall { call_id, .. }, E::CallEnded { wrap_up_ms }) if *wrap_up_ms > 0 => S::WrapUp { call_id: call_id.clone(), since: now, until: now + wrap_up_ms },
             (S::OnCall { .. }, E::CallEnded { .. }) => S::Available { since: now },
             (S::WrapUp { .. }, E::WrapUpDone) => S::Available { since: now },
             (S::Available { .. } | S::Paused { .. } | S::WrapUp { .. }, E::Dial { call_id }) => S::OnCall { call_id: call_id.clone(), since: now },

@@ -315,12 +315,7 @@ impl CallCenter {
 
     /// Calls waiting (not yet connected) in a queue, oldest first, with their arrival times.
     pub fn waiting(&self, queue_id: &str) -> Vec<(String, EpochMs)> {
-        let mut calls: Vec<(String, EpochMs)> = self
-            .calls
-            .iter()
-            .filter(|(_, c)| c.queue_id == queue_id && c.connected_to.is_none())
-            .map(|(id, c)| (id.clone(), c.arrived_at))
-            .collect();
+        let mut calls: Vec<(String, EpochMs)> = self.calls.iter().filter(|(_, c)| c.queue_id == queue_id && c.connected_to.is_none()).map(|(id, c)| (id.clone(), c.arrived_at)).collect();
         calls.sort_by_key(|(id, at)| (*at, id.clone()));
         calls
     }
@@ -350,15 +345,7 @@ impl CallCenter {
                 if self.calls.contains_key(&call_id) {
                     return Err(AcdError::DuplicateCall(call_id));
                 }
-                self.calls.insert(call_id, WaitingCall {
-                    queue_id,
-                    arrived_at: now,
-                    offers: BTreeMap::new(),
-                    tried: HashSet::new(),
-                    connected_to: None,
-                    only_agent: None,
-                    waiting_since: now,
-                });
+                self.calls.insert(call_id, WaitingCall { queue_id, arrived_at: now, offers: BTreeMap::new(), tried: HashSet::new(), connected_to: None, only_agent: None, waiting_since: now });
             }
             Input::Answered { call_id, agent_id } => {
                 let call = self.calls.get_mut(&call_id).ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
@@ -520,12 +507,7 @@ impl CallCenter {
                 out.push(Action::ReleaseMaxWait { call_id });
             }
         }
-        let done: Vec<String> = self
-            .agents
-            .iter()
-            .filter(|(_, a)| matches!(a.state, AgentState::WrapUp { until, .. } if now >= until))
-            .map(|(id, _)| id.clone())
-            .collect();
+        let done: Vec<String> = self.agents.iter().filter(|(_, a)| matches!(a.state, AgentState::WrapUp { until, .. } if now >= until)).map(|(id, _)| id.clone()).collect();
         for agent_id in done {
             self.move_agent(&agent_id, &AgentEvent::WrapUpDone, now, out)?;
         }
@@ -534,8 +516,7 @@ impl CallCenter {
 
     /// Offers waiting calls (oldest first) to free agents by each queue's strategy.
     fn dispatch(&mut self, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
-        let mut waiting: Vec<(EpochMs, String)> =
-            self.calls.iter().filter(|(_, c)| c.connected_to.is_none()).map(|(id, c)| (c.arrived_at, id.clone())).collect();
+        let mut waiting: Vec<(EpochMs, String)> = self.calls.iter().filter(|(_, c)| c.connected_to.is_none()).map(|(id, c)| (c.arrived_at, id.clone())).collect();
         waiting.sort();
         for (_, call_id) in waiting {
             let Some(call) = self.calls.get(&call_id) else { continue };

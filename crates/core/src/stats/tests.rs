@@ -26,12 +26,7 @@ fn inbound(offered_at: i64, wait: i64, reason: &str) -> CallFact {
 
 fn answered(offered_at: i64, wait: i64, talk_end: i64, agent: &str) -> CallFact {
     let answer = offered_at + wait;
-    CallFact {
-        answered_at: Some(answer),
-        ended_at: talk_end,
-        segments: vec![Segment { agent_id: agent.into(), from: answer, to: talk_end }],
-        ..inbound(offered_at, wait, "caller_hangup")
-    }
+    CallFact { answered_at: Some(answer), ended_at: talk_end, segments: vec![Segment { agent_id: agent.into(), from: answer, to: talk_end }], ..inbound(offered_at, wait, "caller_hangup") }
 }
 
 fn sum(facts: &[CallFact]) -> std::collections::BTreeMap<Key, Counters> {
@@ -107,10 +102,8 @@ fn a_transfer_is_one_call_for_the_queue_and_handled_by_each_agent() {
     call.ended_at = at + 5 * MIN + 40 * S;
     call.hold_ms = 20 * S;
     call.wrapup_ms = 30 * S;
-    call.segments = vec![
-        Segment { agent_id: "anna".into(), from: at + 10 * S, to: at + 2 * MIN + 10 * S },
-        Segment { agent_id: "boris".into(), from: at + 2 * MIN + 40 * S, to: at + 5 * MIN + 40 * S },
-    ];
+    call.segments =
+        vec![Segment { agent_id: "anna".into(), from: at + 10 * S, to: at + 2 * MIN + 10 * S }, Segment { agent_id: "boris".into(), from: at + 2 * MIN + 40 * S, to: at + 5 * MIN + 40 * S }];
     let rows = sum(&[call]);
     let anna = rows.iter().find(|(k, _)| k.agent_id == "anna").map(|(_, c)| *c).unwrap();
     let boris = rows.iter().find(|(k, _)| k.agent_id == "boris").map(|(_, c)| *c).unwrap();
@@ -192,7 +185,14 @@ fn random_fact(r: &mut Lcg) -> CallFact {
     let agent = agents[usize::try_from(r.next(3)).unwrap_or(0)].to_owned();
     let mut fact = match r.next(5) {
         0 => inbound(at, wait, if r.next(2) == 0 { "abandoned" } else { "max_wait" }),
-        1 => CallFact { inbound: false, queue_id: None, agent_id: Some(agent.clone()), answered_at: (r.next(2) == 0).then_some(at + wait), ended_at: at + wait + r.next(600) * S, ..inbound(at, 0, "caller_hangup") },
+        1 => CallFact {
+            inbound: false,
+            queue_id: None,
+            agent_id: Some(agent.clone()),
+            answered_at: (r.next(2) == 0).then_some(at + wait),
+            ended_at: at + wait + r.next(600) * S,
+            ..inbound(at, 0, "caller_hangup")
+        },
         _ => answered(at, wait, at + wait + r.next(900) * S, &agent),
     };
     fact.hold_ms = r.next(30) * S;

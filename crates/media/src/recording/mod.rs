@@ -147,16 +147,8 @@ impl Tap {
         let since = at.saturating_duration_since(self.start);
         let arrival = u64::try_from(since.as_micros()).unwrap_or(u64::MAX) * u64::from(RATE) / 1_000_000;
         let len = payload.len().min(MAX_PAYLOAD);
-        let mut frame = Frame {
-            id: self.id,
-            channel: u8::from(side == Side::B),
-            arrival,
-            ssrc,
-            timestamp,
-            alaw: payload_type == PT_PCMA,
-            len: u16::try_from(len).unwrap_or(0),
-            payload: [0u8; MAX_PAYLOAD],
-        };
+        let mut frame =
+            Frame { id: self.id, channel: u8::from(side == Side::B), arrival, ssrc, timestamp, alaw: payload_type == PT_PCMA, len: u16::try_from(len).unwrap_or(0), payload: [0u8; MAX_PAYLOAD] };
         frame.payload[..len].copy_from_slice(&payload[..len]);
         match self.frames.try_send(frame) {
             Ok(()) => {

@@ -97,12 +97,7 @@ async fn dtmf_is_relayed_under_the_other_payload_type_and_reported_once() {
     let a_local = a.local();
     let b = pool.bind().unwrap();
     let (sink, seen) = collecting();
-    let _bridge = bridge(
-        (a, LegMedia::new(PT_PCMU, Some(101), None)),
-        (b, LegMedia::new(PT_PCMU, Some(96), Some(agent_addr))),
-        BridgeOptions { dead_peer: Duration::ZERO },
-        sink,
-    );
+    let _bridge = bridge((a, LegMedia::new(PT_PCMU, Some(101), None)), (b, LegMedia::new(PT_PCMU, Some(96), Some(agent_addr))), BridgeOptions { dead_peer: Duration::ZERO }, sink);
     for (i, end) in [false, true, true, true].into_iter().enumerate() {
         let ev = TelephoneEvent { event: 5, end, volume: 10, duration: 160 * (u16::try_from(i).unwrap() + 1) };
         caller.send_to(&build(i == 0, 101, 10 + u16::try_from(i).unwrap(), 8000, 1, &ev.to_bytes()), a_local).await.unwrap();
@@ -152,12 +147,8 @@ async fn a_packet_leg_relays_over_channels_both_ways() {
     let (to_relay, from_peer) = tokio::sync::mpsc::channel(16);
     let (to_peer, mut from_relay) = tokio::sync::mpsc::channel(16);
     let (sink, _) = collecting();
-    let _bridge = bridge(
-        (a, LegMedia::new(PT_PCMU, None, Some(caller_addr))),
-        (PacketPort { from_peer, to_peer }, LegMedia::packets(PT_PCMU, Some(126))),
-        BridgeOptions { dead_peer: Duration::ZERO },
-        sink,
-    );
+    let _bridge =
+        bridge((a, LegMedia::new(PT_PCMU, None, Some(caller_addr))), (PacketPort { from_peer, to_peer }, LegMedia::packets(PT_PCMU, Some(126))), BridgeOptions { dead_peer: Duration::ZERO }, sink);
     // Caller -> browser: the packet arrives on the channel, rewritten.
     caller.send_to(&build(true, PT_PCMU, 7, 800, 0xCAFE, &sine_ulaw(1000.0, 0.5, 0, 160)), a_local).await.unwrap();
     let pkt = tokio::time::timeout(Duration::from_secs(2), from_relay.recv()).await.unwrap().unwrap();

@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
-use switchboard_api::card::ClientCard;
 use serde_json::json;
+use switchboard_api::card::ClientCard;
 use switchboard_api::telephony::{AgentMessage, ConsoleCommand, ConsoleOutbox, TransferTarget, WithdrawReason};
 use switchboard_core::acd::{AgentState, Input, TransferTo};
 use switchboard_core::entity::Task;

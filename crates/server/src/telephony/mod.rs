@@ -13,11 +13,13 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::{Value, json};
 use switchboard_api::card::ClientCard;
-use switchboard_api::telephony::{AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RecordingView, RegistrationView, TelephonyHandle, TelephonyRequest, TelephonyStatus, WithdrawReason};
+use switchboard_api::telephony::{
+    AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RecordingView, RegistrationView, TelephonyHandle, TelephonyRequest, TelephonyStatus, WithdrawReason,
+};
 use switchboard_core::acd::{Action, AgentState, CallCenter, Input, OfferEnd, QueueConfig};
+use switchboard_core::callback::CallbackPolicy;
 use switchboard_core::entity::CallDirection;
 use switchboard_core::{PhoneNumber, Region};
-use switchboard_core::callback::CallbackPolicy;
 use switchboard_media::recording::{Recorder, RecorderConfig, Recording};
 use switchboard_media::relay::PortPool;
 use switchboard_sip::edge::{Account, DialTarget, EXTENSION_PREFIX, EdgeConfig, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge, Trunk};
@@ -130,11 +132,7 @@ fn edge_config(settings: &Settings) -> anyhow::Result<EdgeConfig> {
     };
     let mut trunks = Vec::new();
     for t in &sip.trunks {
-        let allow = t
-            .allow
-            .iter()
-            .map(|a| a.parse().map_err(|e| anyhow::anyhow!("sip.trunks {:?}: {e}", t.name)))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let allow = t.allow.iter().map(|a| a.parse().map_err(|e| anyhow::anyhow!("sip.trunks {:?}: {e}", t.name))).collect::<anyhow::Result<Vec<_>>>()?;
         let credential = (!t.username.is_empty()).then(|| (t.username.clone(), t.password.expose().to_owned()));
         trunks.push(Trunk { name: t.name.clone(), allow, credential, queue: (!t.queue.is_empty()).then(|| t.queue.clone()) });
     }
@@ -594,12 +592,7 @@ impl Switch {
                         .collect(),
                     Err(_) => Vec::new(),
                 };
-                let extensions = self
-                    .edge
-                    .bindings()
-                    .into_iter()
-                    .map(|b| ExtensionView { extension: b.extension, contact: b.contact, expires_in_s: b.expires_in.as_secs() })
-                    .collect();
+                let extensions = self.edge.bindings().into_iter().map(|b| ExtensionView { extension: b.extension, contact: b.contact, expires_in_s: b.expires_in.as_secs() }).collect();
                 let r = &*switchboard_media::recording::RECORDER_STATS;
                 let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
                 let recording = RecordingView { files_open: load(&r.open), frames: load(&r.frames), dropped_frames: load(&r.dropped), late_samples: load(&r.late_samples), errors: load(&r.errors) };

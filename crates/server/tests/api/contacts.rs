@@ -8,7 +8,8 @@ app_test!(lookup_by_any_spelling, |app| {
     let admin = app.admin().await;
     let (status, ivan) = send(admin.post(app.url("/api/contacts")).json(&json!({
         "first_name": "Иван", "last_name": "Петров", "phones": ["8 (916) 123-45-67"], "emails": ["Ivan@Example.ru"]
-    }))).await;
+    })))
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(ivan["phones"][0]["number"], "+79161234567");
     assert_eq!(ivan["emails"][0], "ivan@example.ru");
@@ -56,7 +57,8 @@ app_test!(pagination_and_filters, |app| {
     for i in 0..30 {
         let (status, _) = send(admin.post(app.url("/api/contacts")).json(&json!({
             "first_name": format!("Контакт{i}"), "last_name": if i % 3 == 0 { "Ёжиков" } else { "Other" }, "phones": [format!("+7916111{i:04}")]
-        }))).await;
+        })))
+        .await;
         assert_eq!(status, StatusCode::CREATED);
     }
     let (_, page1) = send(admin.get(app.url("/api/contacts?per_page=12"))).await;
@@ -83,7 +85,8 @@ app_test!(pagination_and_filters, |app| {
 
 app_test!(custom_fields_are_typed_and_searchable, |app| {
     let admin = app.admin().await;
-    let (status, _) = send(admin.post(app.url("/api/custom-fields")).json(&json!({"entity": "contact", "key": "tier", "label": "Уровень", "field_type": "choice", "choices": ["VIP", "Обычный"]}))).await;
+    let (status, _) =
+        send(admin.post(app.url("/api/custom-fields")).json(&json!({"entity": "contact", "key": "tier", "label": "Уровень", "field_type": "choice", "choices": ["VIP", "Обычный"]}))).await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, _) = send(admin.post(app.url("/api/custom-fields")).json(&json!({"entity": "contact", "key": "budget", "label": "Budget", "field_type": "number"}))).await;
     assert_eq!(status, StatusCode::CREATED);

@@ -85,12 +85,7 @@ impl TestApp {
 
     /// Creates a user with `role` and returns a client logged in as them, and their id.
     pub(crate) async fn user(&self, admin: &Client, login: &str, role: &str) -> (Client, String) {
-        let res = admin
-            .post(self.url("/api/users"))
-            .json(&json!({"login": login, "name": login, "role": role, "password": "password-123"}))
-            .send()
-            .await
-            .expect("create user");
+        let res = admin.post(self.url("/api/users")).json(&json!({"login": login, "name": login, "role": role, "password": "password-123"})).send().await.expect("create user");
         assert_eq!(res.status(), StatusCode::CREATED);
         let id = body(res).await["user"]["id"].as_str().expect("id").to_owned();
         (self.login(login, "password-123").await, id)

@@ -145,17 +145,17 @@ async fn duplicates_across_batches(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = &db.store;
     let existing = store
-        .create_contact(&Actor::system(), switchboard_store::NewContact {
-            first_name: "Existing".into(),
-            phones: ["+79031110000", "+79031110001"]
-                .iter()
-                .map(|p| switchboard_store::NewPhone {
-                    number: switchboard_core::PhoneNumber::parse(p, Region::RU).unwrap(),
-                    kind: switchboard_core::entity::PhoneKind::Mobile,
-                })
-                .collect(),
-            ..Default::default()
-        })
+        .create_contact(
+            &Actor::system(),
+            switchboard_store::NewContact {
+                first_name: "Existing".into(),
+                phones: ["+79031110000", "+79031110001"]
+                    .iter()
+                    .map(|p| switchboard_store::NewPhone { number: switchboard_core::PhoneNumber::parse(p, Region::RU).unwrap(), kind: switchboard_core::entity::PhoneKind::Mobile })
+                    .collect(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let mut csv = String::from("Имя,Телефон,Email,Компания\n");

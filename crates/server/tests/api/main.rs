@@ -7,8 +7,8 @@ mod helpers;
 
 mod auth;
 mod contacts;
-mod demo;
 mod crm;
+mod demo;
 mod errors;
 mod import;
 mod permissions;

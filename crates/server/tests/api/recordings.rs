@@ -14,7 +14,17 @@ use crate::helpers::{TestApp, body, send};
 async fn recorded_call(app: &TestApp, agent: &str, seconds: u32) -> String {
     let store = app.store();
     let call = store
-        .create_call(NewCall { direction: CallDirection::Inbound, from_e164: "+79161234567".into(), to_e164: "100".into(), queue_id: None, offered_at: 1_700_000_000_000, id: None, origin: None, agent_id: None, task_id: None })
+        .create_call(NewCall {
+            direction: CallDirection::Inbound,
+            from_e164: "+79161234567".into(),
+            to_e164: "100".into(),
+            queue_id: None,
+            offered_at: 1_700_000_000_000,
+            id: None,
+            origin: None,
+            agent_id: None,
+            task_id: None,
+        })
         .await
         .unwrap();
     store.call_answered(&call.id, agent, 1_700_000_001_000).await.unwrap();

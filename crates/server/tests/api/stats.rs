@@ -15,7 +15,17 @@ app_test!(stats_by_role_validation_and_figures, |app| {
     // 2026-11-24 10:00 UTC: one call answered after 8 s (60 s connected), one abandoned after
     // 12 s, one short abandon after 1 s.
     let t0: i64 = 1_795_514_400_000;
-    let new = |from: &str, at: i64| NewCall { direction: CallDirection::Inbound, from_e164: from.into(), to_e164: "100".into(), queue_id: None, offered_at: at, id: None, origin: None, agent_id: None, task_id: None };
+    let new = |from: &str, at: i64| NewCall {
+        direction: CallDirection::Inbound,
+        from_e164: from.into(),
+        to_e164: "100".into(),
+        queue_id: None,
+        offered_at: at,
+        id: None,
+        origin: None,
+        agent_id: None,
+        task_id: None,
+    };
     let a = store.create_call(new("+79160000001", t0)).await.unwrap();
     store.call_answered(&a.id, &op_id, t0 + 8_000).await.unwrap();
     store.call_ended(&a.id, t0 + 68_000, "caller_hangup", 0).await.unwrap();

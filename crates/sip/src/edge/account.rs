@@ -76,12 +76,7 @@ pub(super) async fn keep_registered(edge: Weak<Inner>, account: Account) {
             ips.insert(a.ip(), account.name.clone());
         }
     }
-    let credential = Credential {
-        username: account.username.clone(),
-        password: account.password.clone(),
-        realm: None,
-        auth_username: account.auth_username.clone(),
-    };
+    let credential = Credential { username: account.username.clone(), password: account.password.clone(), realm: None, auth_username: account.auth_username.clone() };
     let endpoint = inner.dialogs.endpoint.clone();
     let token = inner.cancel.child_token();
     let name = account.name.clone();

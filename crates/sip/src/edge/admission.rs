@@ -153,11 +153,7 @@ impl SipEdge {
             }
         };
         let from = tx.original.from_header().ok().and_then(|f| f.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default();
-        let to = if request_user.is_empty() {
-            tx.original.to_header().ok().and_then(|t| t.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default()
-        } else {
-            request_user
-        };
+        let to = if request_user.is_empty() { tx.original.to_header().ok().and_then(|t| t.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default() } else { request_user };
         let call_id = switchboard_core::new_id();
         if let Ok(mut calls) = self.inner.calls.lock() {
             calls.insert(
@@ -184,13 +180,7 @@ impl SipEdge {
         }
         let registrar_ips = self.inner.registrar_ips.lock().ok()?;
         registrar_ips.get(&ip)?;
-        let account = self
-            .inner
-            .config
-            .accounts
-            .iter()
-            .find(|a| a.username == request_user)
-            .or_else(|| self.inner.config.accounts.iter().find(|a| registrar_ips.get(&ip) == Some(&a.name)))?;
+        let account = self.inner.config.accounts.iter().find(|a| a.username == request_user).or_else(|| self.inner.config.accounts.iter().find(|a| registrar_ips.get(&ip) == Some(&a.name)))?;
         Some(Admission { origin: Origin::Account(account.name.clone()), queue: account.queue.clone(), credential: None })
     }
 
@@ -217,4 +207,3 @@ fn rand_u64() -> u64 {
     let id = switchboard_core::new_id();
     u64::from_str_radix(&id[id.len().saturating_sub(16)..], 16).unwrap_or(0)
 }
-

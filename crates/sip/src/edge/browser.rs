@@ -4,7 +4,6 @@
 //! the call, bridges, and ends or holds the call on the agent's word. Blind transfer (`park`)
 //! works for both kinds of agent: the caller is taken off one and bridged to the next.
 
-
 use switchboard_media::relay::{LegMedia, PT_PCMU, PacketPort, Side};
 use tokio::sync::mpsc;
 

@@ -16,6 +16,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
@@ -23,7 +24,6 @@ use rsipstack::sip::prelude::HeadersExt;
 use rsipstack::sip::{Header, StatusCode, Uri};
 use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{TcpListenerConnection, TransportLayer};
-use rsipstack::EndpointBuilder;
 use serde::Serialize;
 use switchboard_media::relay::{self, BridgeHandle, BridgeOptions, LegMedia, MediaEvent, PortPool, RtpSocket, Side};
 use tokio::sync::mpsc;
@@ -37,12 +37,12 @@ mod dialogs;
 mod outbound;
 mod registrar;
 
+use crate::sdp::{self, Answer, SessionDescription};
 pub use account::{Account, RegistrationStatus};
-use dialogs::{Leg, dialog_states, is_answered};
 pub use admission::Trunk;
+use dialogs::{Leg, dialog_states, is_answered};
 pub use outbound::{DialTarget, OutboundOutcome};
 pub use registrar::{Binding, EXTENSION_PREFIX};
-use crate::sdp::{self, Answer, SessionDescription};
 
 /// Everything the edge needs to start.
 #[derive(Debug, Clone)]
@@ -319,11 +319,7 @@ impl SipEdge {
         transport.add_transport(udp.into());
         let tcp = TcpListenerConnection::new(local, None).await.map_err(sip_err)?;
         transport.add_transport(tcp.into());
-        let endpoint = EndpointBuilder::new()
-            .with_user_agent(&config.user_agent)
-            .with_transport_layer(transport)
-            .with_cancel_token(cancel.clone())
-            .build();
+        let endpoint = EndpointBuilder::new().with_user_agent(&config.user_agent).with_transport_layer(transport).with_cancel_token(cancel.clone()).build();
         let incoming = endpoint.incoming_transactions().map_err(sip_err)?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let registrations = config
@@ -474,9 +470,12 @@ impl SipEdge {
     /// Starts handing a connected call's audio to a recording (`None` stops it). The tap
     /// stays on the call's bridge through transfers. False when the call has no bridge.
     pub fn record(&self, call_id: &str, tap: Option<switchboard_media::recording::Tap>) -> bool {
-        let inbound = self.inner.calls.lock().ok().and_then(|calls| {
-            calls.get(call_id).and_then(|c| c.connected.as_ref().map(|c| &c.bridge).or(c.parked.as_ref().map(|p| &p.bridge)).map(|b| b.record(tap.clone())))
-        });
+        let inbound = self
+            .inner
+            .calls
+            .lock()
+            .ok()
+            .and_then(|calls| calls.get(call_id).and_then(|c| c.connected.as_ref().map(|c| &c.bridge).or(c.parked.as_ref().map(|p| &p.bridge)).map(|b| b.record(tap.clone()))));
         if inbound.is_some() {
             return true;
         }
@@ -532,13 +531,7 @@ impl SipEdge {
             self.offer_failed(call_id, agent_id, Some(488));
             return;
         };
-        let known = self
-            .inner
-            .calls
-            .lock()
-            .ok()
-            .and_then(|mut calls| calls.get_mut(call_id).and_then(|c| c.offers.get_mut(agent_id)).map(|o| o.answer = Some(answer)))
-            .is_some();
+        let known = self.inner.calls.lock().ok().and_then(|mut calls| calls.get_mut(call_id).and_then(|c| c.offers.get_mut(agent_id)).map(|o| o.answer = Some(answer))).is_some();
         if known {
             self.emit(EdgeEvent::OfferAnswered { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() });
         } else {
@@ -552,13 +545,8 @@ impl SipEdge {
 
     /// Reports the first provisional response of an offer.
     fn offer_ringing(&self, call_id: &str, agent_id: &str) {
-        let first = self
-            .inner
-            .calls
-            .lock()
-            .ok()
-            .and_then(|mut c| c.get_mut(call_id).and_then(|c| c.offers.get_mut(agent_id)).map(|o| !std::mem::replace(&mut o.ringing_reported, true)))
-            .unwrap_or(false);
+        let first =
+            self.inner.calls.lock().ok().and_then(|mut c| c.get_mut(call_id).and_then(|c| c.offers.get_mut(agent_id)).map(|o| !std::mem::replace(&mut o.ringing_reported, true))).unwrap_or(false);
         if first {
             self.emit(EdgeEvent::OfferRinging { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() });
         }

@@ -156,11 +156,7 @@ impl SipEdge {
         let connected = out.connected.is_some();
         end_outbound(out);
         let call_id = call_id.to_owned();
-        self.emit(if connected {
-            EdgeEvent::Ended { call_id, by: EndedBy::Agent }
-        } else {
-            EdgeEvent::OutboundFailed { call_id, outcome: OutboundOutcome::AgentCancelled, code: None }
-        });
+        self.emit(if connected { EdgeEvent::Ended { call_id, by: EndedBy::Agent } } else { EdgeEvent::OutboundFailed { call_id, outcome: OutboundOutcome::AgentCancelled, code: None } });
         true
     }
 

@@ -57,12 +57,8 @@ impl SipEdge {
     pub fn bindings(&self) -> Vec<Binding> {
         let now = Instant::now();
         let Ok(r) = self.inner.registrar.lock() else { return Vec::new() };
-        let mut out: Vec<Binding> = r
-            .bindings
-            .iter()
-            .filter(|(_, (_, until))| *until > now)
-            .map(|(ext, (contact, until))| Binding { extension: ext.clone(), contact: contact.clone(), expires_in: *until - now })
-            .collect();
+        let mut out: Vec<Binding> =
+            r.bindings.iter().filter(|(_, (_, until))| *until > now).map(|(ext, (contact, until))| Binding { extension: ext.clone(), contact: contact.clone(), expires_in: *until - now }).collect();
         out.sort_by(|a, b| a.extension.cmp(&b.extension));
         out
     }

@@ -103,12 +103,7 @@ impl Store {
     /// Imports one batch of rows (any size; the CLI uses 50,000 on SQLite and 10,000 on
     /// PostgreSQL) in one transaction and
     /// returns one outcome per row, in order.
-    pub async fn import_contacts(
-        &self,
-        actor: &Actor,
-        rows: Vec<ImportRow>,
-        on_duplicate: OnDuplicate,
-    ) -> Result<Vec<ImportOutcome>, StoreError> {
+    pub async fn import_contacts(&self, actor: &Actor, rows: Vec<ImportRow>, on_duplicate: OnDuplicate) -> Result<Vec<ImportOutcome>, StoreError> {
         let defs = self.list_custom_fields(Some(EntityKind::Contact)).await?;
         let mut tx = self.begin_write().await?;
         if self.backend == Backend::Postgres {
@@ -126,14 +121,8 @@ impl Store {
         }
 
         // Who already has the batch's phones and emails?
-        let all_phones: Vec<String> = rows
-            .iter()
-            .flat_map(|r| r.contact.phones.iter().map(|p| p.number.e164().to_owned()))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let all_emails: Vec<String> =
-            rows.iter().flat_map(|r| r.contact.emails.iter().cloned()).collect::<HashSet<_>>().into_iter().collect();
+        let all_phones: Vec<String> = rows.iter().flat_map(|r| r.contact.phones.iter().map(|p| p.number.e164().to_owned())).collect::<HashSet<_>>().into_iter().collect();
+        let all_emails: Vec<String> = rows.iter().flat_map(|r| r.contact.emails.iter().cloned()).collect::<HashSet<_>>().into_iter().collect();
         let mut phone_owner = ids_by_value(&mut tx, self.backend, "SELECT e164, contact_id FROM contact_phones WHERE e164 IN ", &all_phones).await?;
         let mut email_owner = ids_by_value(&mut tx, self.backend, "SELECT email, contact_id FROM contact_emails WHERE email IN ", &all_emails).await?;
         let mut existing: Vec<String> = phone_owner.values().chain(email_owner.values()).cloned().collect();
@@ -225,46 +214,37 @@ impl Store {
 }
 
 /// Finds companies by folded name and creates the missing ones; returns `name key -> id`.
-async fn resolve_companies(
-        conn: &mut AnyConnection,
-        backend: Backend,
-        actor: &Actor,
-        names_given: &[String],
-    ) -> Result<HashMap<String, String>, StoreError> {
-        let mut names: HashMap<String, String> = HashMap::new();
-        for name in names_given {
-            let name = name.trim();
-            if !name.is_empty() {
-                names.entry(search_key(&[name])).or_insert_with(|| name.to_owned());
-            }
+async fn resolve_companies(conn: &mut AnyConnection, backend: Backend, actor: &Actor, names_given: &[String]) -> Result<HashMap<String, String>, StoreError> {
+    let mut names: HashMap<String, String> = HashMap::new();
+    for name in names_given {
+        let name = name.trim();
+        if !name.is_empty() {
+            names.entry(search_key(&[name])).or_insert_with(|| name.to_owned());
         }
-        let keys: Vec<String> = names.keys().cloned().collect();
-        let mut found = ids_by_value(&mut *conn, backend, "SELECT name_key, id FROM companies WHERE name_key IN ", &keys).await?;
-        let now = now_ms();
-        let missing: Vec<(String, String, String)> = names
-            .into_iter()
-            .filter(|(key, _)| !found.contains_key(key))
-            .map(|(key, name)| (new_id(), key, name))
-            .collect();
-        for chunk in missing.chunks(ROWS_PER_INSERT) {
-            let mut sql = Sql::bulk(backend, "INSERT INTO companies (id, name, name_key, created_at, updated_at) VALUES ");
-            let mut audit = Sql::bulk(backend, "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, detail) VALUES ");
-            for (i, (id, key, name)) in chunk.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" });
-                sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(key.clone());
-                sql.push(", ").bind(now).push(", ").bind(now).push(")");
-                audit.push(if i == 0 { "(" } else { ", (" });
-                audit.bind(new_id()).push(", ").bind(now).push(", ").bind(actor.user_id.clone()).push(", 'company.import', 'company', ");
-                audit.bind(id.clone()).push(", ").bind(json!({"name": name}).to_string()).push(")");
-            }
-            sql.execute(&mut *conn).await?;
-            audit.execute(&mut *conn).await?;
-        }
-        for (id, key, _) in missing {
-            found.insert(key, id);
-        }
-        Ok(found)
     }
+    let keys: Vec<String> = names.keys().cloned().collect();
+    let mut found = ids_by_value(&mut *conn, backend, "SELECT name_key, id FROM companies WHERE name_key IN ", &keys).await?;
+    let now = now_ms();
+    let missing: Vec<(String, String, String)> = names.into_iter().filter(|(key, _)| !found.contains_key(key)).map(|(key, name)| (new_id(), key, name)).collect();
+    for chunk in missing.chunks(ROWS_PER_INSERT) {
+        let mut sql = Sql::bulk(backend, "INSERT INTO companies (id, name, name_key, created_at, updated_at) VALUES ");
+        let mut audit = Sql::bulk(backend, "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, detail) VALUES ");
+        for (i, (id, key, name)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(key.clone());
+            sql.push(", ").bind(now).push(", ").bind(now).push(")");
+            audit.push(if i == 0 { "(" } else { ", (" });
+            audit.bind(new_id()).push(", ").bind(now).push(", ").bind(actor.user_id.clone()).push(", 'company.import', 'company', ");
+            audit.bind(id.clone()).push(", ").bind(json!({"name": name}).to_string()).push(")");
+        }
+        sql.execute(&mut *conn).await?;
+        audit.execute(&mut *conn).await?;
+    }
+    for (id, key, _) in missing {
+        found.insert(key, id);
+    }
+    Ok(found)
+}
 
 /// `value -> id` for the given values (`select` names the value column first, the id second);
 /// the lowest id wins when several rows share a value.
@@ -302,11 +282,7 @@ fn pending_from_existing(existing: Contact, line: u64) -> Pending {
             position: existing.position,
             company_id: existing.company_id,
             owner_id: existing.owner_id,
-            phones: existing
-                .phones
-                .into_iter()
-                .map(|p| NewPhone { number: PhoneNumber::from_stored(p.number, p.extension), kind: p.kind })
-                .collect(),
+            phones: existing.phones.into_iter().map(|p| NewPhone { number: PhoneNumber::from_stored(p.number, p.extension), kind: p.kind }).collect(),
             emails: existing.emails,
             custom: existing.custom,
             force: false,
@@ -322,11 +298,7 @@ fn pending_from_existing(existing: Contact, line: u64) -> Pending {
 /// Adds what `row` has and `target` lacks; never overwrites. Returns whether anything changed.
 fn merge_into(target: &mut NewContact, row: NewContact) -> bool {
     let mut changed = false;
-    for (slot, value) in [
-        (&mut target.first_name, row.first_name),
-        (&mut target.last_name, row.last_name),
-        (&mut target.middle_name, row.middle_name),
-    ] {
+    for (slot, value) in [(&mut target.first_name, row.first_name), (&mut target.last_name, row.last_name), (&mut target.middle_name, row.middle_name)] {
         if slot.trim().is_empty() && !value.trim().is_empty() {
             *slot = value;
             changed = true;
@@ -370,14 +342,7 @@ fn validate_custom(defs: &[CustomFieldDef], contact: &NewContact) -> Result<(), 
 /// Rows per multi-row INSERT: keeps every statement well under both backends' parameter limits.
 const ROWS_PER_INSERT: usize = 400;
 
-async fn write_pending(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    actor: &Actor,
-    defs: &[CustomFieldDef],
-    pending: &[Pending],
-    now: i64,
-) -> Result<(), StoreError> {
+async fn write_pending(conn: &mut AnyConnection, backend: Backend, actor: &Actor, defs: &[CustomFieldDef], pending: &[Pending], now: i64) -> Result<(), StoreError> {
     let new: Vec<&Pending> = pending.iter().filter(|p| p.is_new).collect();
     for chunk in new.chunks(ROWS_PER_INSERT) {
         let mut sql = Sql::bulk(backend, "INSERT INTO contacts (id, first_name, last_name, middle_name, position, company_id, owner_id, search_text, created_at, updated_at) VALUES ");
@@ -409,11 +374,8 @@ async fn write_pending(
     }
 
     // Phones, emails and custom values that are new to the database, of new and merged contacts.
-    let phones: Vec<(&str, usize, &NewPhone)> = pending
-        .iter()
-        .filter(|p| p.changed)
-        .flat_map(|p| p.contact.phones.iter().enumerate().skip(p.stored_phones).map(move |(i, ph)| (p.id.as_str(), i, ph)))
-        .collect();
+    let phones: Vec<(&str, usize, &NewPhone)> =
+        pending.iter().filter(|p| p.changed).flat_map(|p| p.contact.phones.iter().enumerate().skip(p.stored_phones).map(move |(i, ph)| (p.id.as_str(), i, ph))).collect();
     for chunk in phones.chunks(ROWS_PER_INSERT) {
         let mut sql = Sql::bulk(backend, "INSERT INTO contact_phones (contact_id, e164, extension, kind, position) VALUES ");
         for (i, (id, position, phone)) in chunk.iter().enumerate() {
@@ -424,11 +386,8 @@ async fn write_pending(
         }
         sql.execute(&mut *conn).await?;
     }
-    let emails: Vec<(&str, usize, &String)> = pending
-        .iter()
-        .filter(|p| p.changed)
-        .flat_map(|p| p.contact.emails.iter().enumerate().skip(p.stored_emails).map(move |(i, e)| (p.id.as_str(), i, e)))
-        .collect();
+    let emails: Vec<(&str, usize, &String)> =
+        pending.iter().filter(|p| p.changed).flat_map(|p| p.contact.emails.iter().enumerate().skip(p.stored_emails).map(move |(i, e)| (p.id.as_str(), i, e))).collect();
     for chunk in emails.chunks(ROWS_PER_INSERT) {
         let mut sql = Sql::bulk(backend, "INSERT INTO contact_emails (contact_id, email, position) VALUES ");
         for (i, (id, position, email)) in chunk.iter().enumerate() {
