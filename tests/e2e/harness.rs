@@ -124,15 +124,17 @@ impl Gateway {
         settings.sip.registrations = options
             .registrations
             .into_iter()
-            .map(|(name, registrar, password, expiry_s)| switchboard_server::settings::RegistrationSettings {
-                name,
-                username: "gw".into(),
-                auth_username: String::new(),
-                password: Secret::new(password),
-                registrar,
-                expiry_s,
-                // The test creates this queue by name.
-                queue: "support".into(),
+            .map(|(name, registrar, password, expiry_s)| {
+                switchboard_server::settings::RegistrationSettings {
+                    name,
+                    username: "gw".into(),
+                    auth_username: String::new(),
+                    password: Secret::new(password),
+                    registrar,
+                    expiry_s,
+                    // The test creates this queue by name.
+                    queue: "support".into(),
+                }
             })
             .collect();
         let app = Application::build(&settings).await.expect("the gateway starts");
@@ -401,6 +403,8 @@ impl Drop for Capture {
 pub(crate) struct Datagram {
     pub(crate) dst_port: u16,
     pub(crate) payload: Vec<u8>,
+    /// When it was captured (ms since the epoch).
+    pub(crate) at_ms: i64,
 }
 
 /// Reads a classic pcap file (Ethernet or Linux cooked link layer, IPv4/UDP only).
@@ -411,6 +415,7 @@ pub(crate) fn parse_pcap(bytes: &[u8]) -> Vec<Datagram> {
     }
     let magic = u32::from_le_bytes(bytes[0..4].try_into().unwrap());
     let le = matches!(magic, 0xa1b2_c3d4 | 0xa1b2_3c4d);
+    let nanos = matches!(magic, 0xa1b2_3c4d | 0x4d3c_b2a1);
     let read32 = |b: &[u8]| {
         let a: [u8; 4] = b.try_into().unwrap();
         if le { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
@@ -425,6 +430,8 @@ pub(crate) fn parse_pcap(bytes: &[u8]) -> Vec<Datagram> {
     let mut at = 24;
     while at + 16 <= bytes.len() {
         let incl = read32(&bytes[at + 8..at + 12]) as usize;
+        let fraction = i64::from(read32(&bytes[at + 4..at + 8]));
+        let at_ms = i64::from(read32(&bytes[at..at + 4])) * 1000 + if nanos { fraction / 1_000_000 } else { fraction / 1000 };
         let start = at + 16;
         let end = (start + incl).min(bytes.len());
         at = start + incl;
@@ -443,15 +450,20 @@ pub(crate) fn parse_pcap(bytes: &[u8]) -> Vec<Datagram> {
         let udp = &ip[ihl..];
         let dst_port = u16::from_be_bytes([udp[2], udp[3]]);
         let len = usize::from(u16::from_be_bytes([udp[4], udp[5]])).clamp(8, udp.len());
-        out.push(Datagram { dst_port, payload: udp[8..len].to_vec() });
+        out.push(Datagram { dst_port, payload: udp[8..len].to_vec(), at_ms });
     }
     out
 }
 
 /// The audio (PCMU) sent to `port`, decoded.
 pub(crate) fn audio_to(datagrams: &[Datagram], port: u16) -> Vec<i16> {
+    audio_to_between(datagrams, port, i64::MIN, i64::MAX)
+}
+
+/// The audio (PCMU) sent to `port` and captured from `from_ms` to `to_ms` (epoch ms), decoded.
+pub(crate) fn audio_to_between(datagrams: &[Datagram], port: u16, from_ms: i64, to_ms: i64) -> Vec<i16> {
     let mut samples = Vec::new();
-    for d in datagrams.iter().filter(|d| d.dst_port == port) {
+    for d in datagrams.iter().filter(|d| d.dst_port == port && (from_ms..to_ms).contains(&d.at_ms)) {
         if let Ok(p) = RtpPacket::parse(&d.payload)
             && p.payload_type == 0
         {

@@ -168,6 +168,15 @@ pub enum TelephonyRequest {
     },
     /// Show something on a user's console if it is open.
     Notify(Notify),
+    /// Something from a supervisor's wallboard (its socket opened or closed, or a command).
+    Wallboard {
+        /// The supervisor (from the session).
+        user_id: String,
+        /// This wallboard's id (a later one replaces it).
+        board_id: u64,
+        /// What happened.
+        event: WallboardEvent,
+    },
     /// Click-to-call: ring the agent's phone, then the customer.
     Dial {
         /// The agent placing the call (the logged-in user).
@@ -180,6 +189,122 @@ pub enum TelephonyRequest {
         reply: oneshot::Sender<Result<String, String>>,
     },
 }
+
+/// What a wallboard's socket tells the telephony side.
+#[derive(Debug)]
+pub enum WallboardEvent {
+    /// The socket opened; live listening's messages go to `outbox`.
+    Opened {
+        /// Where the wallboard's messages go.
+        outbox: WallboardOutbox,
+    },
+    /// The socket closed: the supervisor leaves any call and the connection is closed.
+    Closed,
+    /// A command, with the agents whose calls this supervisor may listen to (`None`: all).
+    Command {
+        /// What they asked.
+        command: WallboardCommand,
+        /// The agents in the supervisor's scope (the API reads it from the store).
+        scope: Option<Vec<String>>,
+    },
+}
+
+/// What a supervisor does on a live call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListenMode {
+    /// Hear both sides, unheard.
+    Listen,
+    /// Speak to the agent only.
+    Whisper,
+    /// Join the call: both sides hear the supervisor.
+    Barge,
+}
+
+impl ListenMode {
+    /// The audit action of starting this mode.
+    pub fn audit_action(self) -> &'static str {
+        match self {
+            ListenMode::Listen => "call.listen",
+            ListenMode::Whisper => "call.whisper",
+            ListenMode::Barge => "call.barge",
+        }
+    }
+}
+
+/// What the wallboard sends over its WebSocket, besides nothing at all (JSON with a `type`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WallboardCommand {
+    /// The browser's WebRTC offer for the supervisor's listening connection (made once, at
+    /// the first listen, and kept while the page is open).
+    Offer {
+        /// SDP.
+        sdp: String,
+    },
+    /// A trickled ICE candidate of the browser.
+    Candidate {
+        /// `candidate:` attribute (empty: end of candidates).
+        candidate: String,
+        /// m-line id.
+        #[serde(default, rename = "sdpMid")]
+        sdp_mid: Option<String>,
+        /// m-line index.
+        #[serde(default, rename = "sdpMLineIndex")]
+        sdp_mline_index: Option<u16>,
+    },
+    /// Listen to (or whisper on, or barge into) a call in progress; on the call already, a
+    /// change of mode.
+    Listen {
+        /// Call.
+        call_id: String,
+        /// How.
+        mode: ListenMode,
+    },
+    /// Leave the call.
+    StopListening,
+}
+
+/// What the telephony side tells a wallboard about live listening (JSON with a `type`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WallboardMessage {
+    /// The answer to the browser's WebRTC offer.
+    Answer {
+        /// SDP.
+        sdp: String,
+    },
+    /// The listening connection: `connecting`, `connected` or `lost`.
+    Softphone {
+        /// Connection state.
+        state: &'static str,
+    },
+    /// The supervisor is on a call.
+    Listening {
+        /// Call.
+        call_id: String,
+        /// The agent on it.
+        agent_id: String,
+        /// How.
+        mode: ListenMode,
+    },
+    /// The supervisor is off the call.
+    Stopped {
+        /// Call.
+        call_id: String,
+        /// `stopped` (they left), `ended` (the call ended), `taken_over` (another supervisor
+        /// took the call) or `closed` (the page went away).
+        reason: &'static str,
+    },
+    /// A command failed.
+    Error {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The sending end of a wallboard's messages.
+pub type WallboardOutbox = mpsc::UnboundedSender<WallboardMessage>;
 
 /// Something to show a user's console outside any call (an escalated task).
 #[derive(Debug)]

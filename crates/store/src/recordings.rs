@@ -120,9 +120,10 @@ impl Store {
         })
     }
 
-    /// Records that `actor` listened to (`recording.play`) or downloaded
-    /// (`recording.download`) a call's recording.
-    pub async fn audit_recording_access(&self, actor: &Actor, call_id: &str, action: &str, detail: Value) -> Result<(), StoreError> {
+    /// Records that `actor` heard a call: its recording (`recording.play`,
+    /// `recording.download`) or the call itself, live (`call.listen`, `call.whisper`,
+    /// `call.barge`, `call.listen_stop`).
+    pub async fn audit_call_access(&self, actor: &Actor, call_id: &str, action: &str, detail: Value) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         audit::record(&mut tx, actor, action, "call", Some(call_id), detail).await?;
         tx.commit().await?;

@@ -81,6 +81,16 @@ pub(super) async fn wallboard_page(PageUser(user): PageUser, Query(query): Query
 <span id="user-name">{name}</span> {switch}
 </header>
 <main class="wallboard">
+<section class="panel listen-bar" id="listen-bar" data-state="idle" hidden>
+<strong id="listen-title"></strong>
+<span class="level" title="{level}"><span id="listen-level"></span></span>
+<button type="button" class="mode" data-mode="listen">{listen}</button>
+<button type="button" class="mode" data-mode="whisper">{whisper}</button>
+<button type="button" class="mode" data-mode="barge">{barge}</button>
+<button type="button" id="listen-stop">{stop}</button>
+<span id="listen-error" class="error"></span>
+<audio id="listen-audio" autoplay></audio>
+</section>
 <section class="panel tiles" id="today"></section>
 <section class="panel"><h2>{queues}</h2>
 <table class="list" id="queues"><thead><tr><th>{queue}</th><th>{waiting}</th><th>{oldest}</th><th>{offered}</th><th>{answered}</th><th>{sl}</th><th>{asa}</th><th>{abandoned}</th></tr></thead><tbody></tbody></table></section>
@@ -103,6 +113,11 @@ pub(super) async fn wallboard_page(PageUser(user): PageUser, Query(query): Query
         asa = w("asa"),
         abandoned = w("abandoned_count"),
         agents = w("agents"),
+        level = w("listen_level"),
+        listen = w("listen"),
+        whisper = w("whisper"),
+        barge = w("barge"),
+        stop = w("stop_listening"),
     );
     page(lang, w("wallboard"), &body, "wallboard.js", keep)
 }

@@ -177,6 +177,15 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("oldest_wait", "Oldest wait", "Дольше всех ждёт"),
     ("abandoned_count", "Abandoned", "Потеряно"),
     ("overdue_callbacks", "Overdue callbacks", "Просроченные перезвоны"),
+    ("listen", "Listen", "Слушать"),
+    ("whisper", "Whisper", "Суфлёр"),
+    ("barge", "Barge in", "Вмешаться"),
+    ("stop_listening", "Stop", "Отключиться"),
+    ("listening_to", "On the call of", "На звонке оператора"),
+    ("listen_level", "Audio level of the call", "Уровень звука звонка"),
+    ("listen_connecting", "Connecting audio…", "Подключение звука…"),
+    ("listen_ended", "The call ended", "Звонок завершён"),
+    ("listen_taken_over", "Another supervisor took the call", "Звонок взял другой супервизор"),
 ];
 
 pub(crate) fn t(lang: Lang, key: &str) -> &'static str {

@@ -68,7 +68,7 @@ pub(crate) struct ListQuery {
 }
 
 /// The agents whose calls the user may hear (`None`: all).
-async fn scope(state: &AppState, user: &CurrentUser) -> ApiResult<Option<Vec<String>>> {
+pub(crate) async fn scope(state: &AppState, user: &CurrentUser) -> ApiResult<Option<Vec<String>>> {
     Ok(match user.0.role.recording_scope() {
         RecordingScope::All => None,
         RecordingScope::Own => Some(vec![user.id().to_owned()]),
@@ -146,7 +146,7 @@ async fn audit_access(state: &AppState, user: &CurrentUser, call_id: &str, actio
     if action == "recording.play" && !state.first_listen(user.id(), call_id, LISTEN_WINDOW) {
         return Ok(());
     }
-    state.store().audit_recording_access(&user.actor(), call_id, action, detail).await?;
+    state.store().audit_call_access(&user.actor(), call_id, action, detail).await?;
     tracing::info!(user_id = user.id(), call_id, action, "recording accessed");
     Ok(())
 }

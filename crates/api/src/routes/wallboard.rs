@@ -4,8 +4,15 @@
 //! and overdue callbacks. The socket polls the telephony side every 500 ms and the store every
 //! two seconds, and sends a new board only when something changed, so a change shows within
 //! a second.
+//!
+//! The same socket carries live listening: the page's WebRTC offer (one connection, made at
+//! the first listen and kept while the page is open), and `listen` / `stop_listening`
+//! commands. A supervisor may listen to the calls of their teams' agents, managers and admins
+//! to any; the telephony side checks the call's agent against that scope and audits every
+//! start, change of mode and stop.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -20,12 +27,15 @@ use serde_json::{Value, json};
 use switchboard_core::Action;
 use switchboard_core::stats::metrics;
 use switchboard_store::{StatsFilter, StatsGroup};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::CurrentUser;
-use crate::telephony::{TelephonyHandle, TelephonyRequest};
+use crate::telephony::{TelephonyHandle, TelephonyRequest, WallboardCommand, WallboardEvent, WallboardMessage};
+
+/// Largest message a wallboard may send (an SDP offer is a few KiB).
+const MAX_MESSAGE: usize = 64 * 1024;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/wallboard/ws", get(upgrade))
@@ -42,7 +52,7 @@ async fn upgrade(State(state): State<AppState>, user: CurrentUser, headers: Head
         return Err(ApiError::Forbidden("the WebSocket must be opened from this server's pages"));
     }
     let telephony = state.telephony().cloned().ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
-    Ok(ws.max_message_size(4096).on_upgrade(move |socket| serve(socket, state, telephony)))
+    Ok(ws.max_message_size(MAX_MESSAGE).on_upgrade(move |socket| serve(socket, state, user, telephony)))
 }
 
 /// Today's figures per queue and in total, overdue callbacks, and user and queue names.
@@ -67,7 +77,19 @@ async fn today(state: &AppState) -> Value {
     })
 }
 
-async fn serve(socket: WebSocket, state: AppState, telephony: TelephonyHandle) {
+fn next_board_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+async fn serve(socket: WebSocket, state: AppState, user: CurrentUser, telephony: TelephonyHandle) {
+    let board_id = next_board_id();
+    let user_id = user.id().to_owned();
+    let (outbox, mut listening) = mpsc::unbounded_channel::<WallboardMessage>();
+    let opened = WallboardEvent::Opened { outbox: outbox.clone() };
+    if telephony.send(TelephonyRequest::Wallboard { user_id: user_id.clone(), board_id, event: opened }).is_err() {
+        return;
+    }
     let (mut sink, mut stream) = socket.split();
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut figures = Value::Null;
@@ -76,7 +98,39 @@ async fn serve(socket: WebSocket, state: AppState, telephony: TelephonyHandle) {
     loop {
         tokio::select! {
             _ = tick.tick() => {}
+            message = listening.recv() => {
+                let Some(message) = message else { break };
+                let Ok(text) = serde_json::to_string(&message) else { continue };
+                if sink.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+                continue;
+            }
             frame = stream.next() => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    match serde_json::from_str::<WallboardCommand>(&text) {
+                        Ok(command) => {
+                            let scope = match &command {
+                                WallboardCommand::Listen { .. } => match super::recordings::scope(&state, &user).await {
+                                    Ok(scope) => scope,
+                                    Err(e) => {
+                                        let _ = outbox.send(WallboardMessage::Error { message: e.to_string() });
+                                        continue;
+                                    }
+                                },
+                                _ => None,
+                            };
+                            let event = WallboardEvent::Command { command, scope };
+                            if telephony.send(TelephonyRequest::Wallboard { user_id: user_id.clone(), board_id, event }).is_err() {
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = outbox.send(WallboardMessage::Error { message: format!("bad message: {e}") });
+                        }
+                    }
+                    continue;
+                }
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                 Some(Ok(_)) => continue,
             },
@@ -114,5 +168,6 @@ async fn serve(socket: WebSocket, state: AppState, telephony: TelephonyHandle) {
             last = text;
         }
     }
+    let _ = telephony.send(TelephonyRequest::Wallboard { user_id, board_id, event: WallboardEvent::Closed });
     let _ = sink.close().await;
 }

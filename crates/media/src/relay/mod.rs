@@ -29,6 +29,11 @@ use crate::recording::Tap;
 use crate::rewrite::StreamRewriter;
 use crate::rtp::{RtpPacket, rewrite_header};
 
+mod monitor;
+
+use monitor::MonitorLeg;
+pub use monitor::{Monitor, MonitorMode};
+
 /// Payload type of G.711 μ-law.
 pub const PT_PCMU: u8 = 0;
 /// Payload type of G.711 A-law.
@@ -306,6 +311,8 @@ enum Control {
     Replace(Side, LegIo, LegMedia),
     Hold(bool),
     Tap(Option<Tap>),
+    Monitor(Option<Monitor>),
+    MonitorMode(MonitorMode),
     Stop,
 }
 
@@ -322,6 +329,8 @@ impl std::fmt::Debug for Control {
             Control::Replace(side, _, m) => write!(f, "Replace({side:?}, {m:?})"),
             Control::Hold(on) => write!(f, "Hold({on})"),
             Control::Tap(t) => write!(f, "Tap({})", t.is_some()),
+            Control::Monitor(m) => write!(f, "Monitor({:?})", m.as_ref().map(|m| m.mode)),
+            Control::MonitorMode(mode) => write!(f, "MonitorMode({mode:?})"),
             Control::Stop => write!(f, "Stop"),
         }
     }
@@ -350,6 +359,17 @@ impl BridgeHandle {
     /// any transcoding, so each keeps its leg's own law.
     pub fn record(&self, tap: Option<Tap>) {
         let _ = self.ctl.send(Control::Tap(tap));
+    }
+
+    /// Puts a supervisor on the call (or, with `None`, takes them off): they hear both sides
+    /// mixed, and are heard as their [`MonitorMode`] says. A new monitor replaces the old one.
+    pub fn monitor(&self, monitor: Option<Monitor>) {
+        let _ = self.ctl.send(Control::Monitor(monitor));
+    }
+
+    /// Changes what the supervisor on the call does (listen, whisper, barge).
+    pub fn monitor_mode(&self, mode: MonitorMode) {
+        let _ = self.ctl.send(Control::MonitorMode(mode));
     }
 
     /// Stops relaying.
@@ -410,16 +430,28 @@ const MAX_DATAGRAM: usize = 2048;
 async fn run(mut legs: [Leg; 2], options: BridgeOptions, events: EventSink, mut ctl: mpsc::UnboundedReceiver<Control>) {
     let mut buf_a = vec![0u8; MAX_DATAGRAM];
     let mut buf_b = vec![0u8; MAX_DATAGRAM];
+    let mut buf_m = vec![0u8; MAX_DATAGRAM];
     let check_every = if options.dead_peer.is_zero() { Duration::from_secs(3600) } else { (options.dead_peer / 4).max(Duration::from_millis(50)) };
     let mut held = false;
     let mut tap: Option<Tap> = None;
+    let mut monitor: Option<MonitorLeg> = None;
     let mut check = tokio::time::interval(check_every);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The supervisor's frames: 20 ms apart on average (Burst keeps the long-run rate exact).
+    let mut mix = tokio::time::interval(Duration::from_millis(20));
     loop {
         let (first, second) = legs.split_at_mut(1);
+        let monitoring = monitor.is_some();
         tokio::select! {
-            (len, from) = first[0].io.recv(&mut buf_a) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 0, &mut buf_a[..len], from, &events, tap.as_ref()).await },
-            (len, from) = second[0].io.recv(&mut buf_b) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 1, &mut buf_b[..len], from, &events, tap.as_ref()).await },
+            (len, from) = first[0].io.recv(&mut buf_a) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 0, &mut buf_a[..len], from, &events, tap.as_ref(), monitor.as_mut()).await },
+            (len, from) = second[0].io.recv(&mut buf_b) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 1, &mut buf_b[..len], from, &events, tap.as_ref(), monitor.as_mut()).await },
+            len = monitor_recv(monitor.as_mut(), &mut buf_m) => if !held && let Some(m) = monitor.as_mut() { m.spoke(&buf_m[..len]) },
+            _ = mix.tick(), if monitoring => if let Some(m) = monitor.as_mut() {
+                let frame = m.next_frame();
+                if !m.send(frame) {
+                    RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed);
+                }
+            },
             c = ctl.recv() => match c {
                 Some(Control::Update(side, media)) => {
                     let leg = &mut legs[index(side)];
@@ -444,6 +476,17 @@ async fn run(mut legs: [Leg; 2], options: BridgeOptions, events: EventSink, mut 
                     }
                 }
                 Some(Control::Tap(t)) => tap = t,
+                Some(Control::Monitor(m)) => {
+                    if monitor.is_none() {
+                        mix.reset();
+                    }
+                    monitor = m.map(|m| MonitorLeg::new(m, seed()));
+                }
+                Some(Control::MonitorMode(mode)) => {
+                    if let Some(m) = monitor.as_mut() {
+                        m.set_mode(mode);
+                    }
+                }
                 Some(Control::Stop) | None => break,
             },
             _ = check.tick() => {
@@ -462,6 +505,14 @@ async fn run(mut legs: [Leg; 2], options: BridgeOptions, events: EventSink, mut 
     }
 }
 
+/// The supervisor's next datagram; never ready without a supervisor.
+async fn monitor_recv(monitor: Option<&mut MonitorLeg>, buf: &mut [u8]) -> usize {
+    match monitor {
+        Some(m) => m.io.recv(buf).await.0,
+        None => std::future::pending().await,
+    }
+}
+
 fn index(side: Side) -> usize {
     match side {
         Side::A => 0,
@@ -474,7 +525,7 @@ fn side_of(i: usize) -> Side {
 }
 
 /// Relays one datagram received on leg `from_leg` from `source`.
-async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: Option<SocketAddr>, events: &EventSink, tap: Option<&Tap>) {
+async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: Option<SocketAddr>, events: &EventSink, tap: Option<&Tap>, monitor: Option<&mut MonitorLeg>) {
     let received = Instant::now();
     let stats = &*RELAY_STATS;
     stats.packets_in.fetch_add(1, Ordering::Relaxed);
@@ -504,6 +555,11 @@ async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: Opt
                     return;
                 }
             }
+        }
+        if let Some(m) = monitor {
+            let payload = &mut buf[packet.payload_start..packet.payload_end];
+            m.heard(from_leg, dst.media.audio_pt, payload);
+            m.mix_into(1 - from_leg, dst.media.audio_pt, payload);
         }
         dst.media.audio_pt
     } else if Some(packet.payload_type) == src.media.event_pt {

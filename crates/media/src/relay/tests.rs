@@ -228,3 +228,66 @@ async fn a_recorded_bridge_puts_each_leg_on_its_own_channel() {
     assert_eq!(dominant(&right[800..6400], &[440.0, 1000.0]), Some(1000.0));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A supervisor on a live bridge (a packet leg, as the WebRTC edge gives): they hear both
+/// sides mixed, whisper to the agent only, barge in to both, and come off again.
+#[tokio::test]
+async fn a_supervisor_listens_whispers_and_barges() {
+    let pool = PortPool::new(LOOPBACK, 41_400, 41_499);
+    let (caller, caller_addr) = peer().await;
+    let (agent, agent_addr) = peer().await;
+    let a = pool.bind().unwrap();
+    let b = pool.bind().unwrap();
+    let (a_local, b_local) = (a.local(), b.local());
+    let (sink, _) = collecting();
+    let handle = bridge((a, LegMedia::new(PT_PCMU, None, Some(caller_addr))), (b, LegMedia::new(PT_PCMU, None, Some(agent_addr))), BridgeOptions { dead_peer: Duration::ZERO }, sink);
+    let (to_relay, from_peer) = tokio::sync::mpsc::channel(64);
+    let (to_peer, mut from_relay) = tokio::sync::mpsc::channel(64);
+    handle.monitor(Some(Monitor { port: PacketPort { from_peer, to_peer }, media: LegMedia::packets(PT_PCMU, None), mode: MonitorMode::Listen }));
+    let ulaw = |pkt: &[u8]| -> Vec<i16> {
+        let p = RtpPacket::parse(pkt).unwrap();
+        p.payload(pkt).iter().map(|&b| crate::g711::ulaw_to_linear(b)).collect()
+    };
+    // 30 frames each way and from the supervisor; what each side and the supervisor got.
+    let mut round = async |offset: u32| -> (Vec<i16>, Vec<i16>, Vec<i16>) {
+        let (mut to_caller, mut to_agent, mut to_sup) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..30u32 {
+            let at = u64::from(offset + i) * 160;
+            let seq = u16::try_from((offset + i) % 60_000).unwrap();
+            caller.send_to(&build(false, PT_PCMU, seq, 160 * (offset + i), 1, &sine_ulaw(1000.0, 0.25, at, 160)), a_local).await.unwrap();
+            agent.send_to(&build(false, PT_PCMU, seq, 160 * (offset + i), 2, &sine_ulaw(2000.0, 0.25, at, 160)), b_local).await.unwrap();
+            // Refused once the supervisor is off the call.
+            let _ = to_relay.try_send(build(false, PT_PCMU, seq, 160 * (offset + i), 3, &sine_ulaw(440.0, 0.25, at, 160)));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            to_agent.extend(ulaw(&recv(&agent).await));
+            to_caller.extend(ulaw(&recv(&caller).await));
+            while let Ok(pkt) = from_relay.try_recv() {
+                to_sup.extend(ulaw(&pkt));
+            }
+        }
+        (to_caller, to_agent, to_sup)
+    };
+    let power = |s: &[i16], hz: f64| crate::tone::goertzel_power(&s[s.len() / 2..], hz);
+    let hears = |s: &[i16], hz: f64, other: f64| power(s, hz) > 0.05 * power(s, other);
+
+    let (to_caller, to_agent, to_sup) = round(0).await;
+    assert!(to_sup.len() >= 160 * 20, "the supervisor gets a frame every 20 ms: {} samples", to_sup.len());
+    assert!(hears(&to_sup, 1000.0, 2000.0) && hears(&to_sup, 2000.0, 1000.0), "the supervisor hears both sides");
+    assert!(!hears(&to_sup, 440.0, 1000.0), "but not themselves");
+    assert!(!hears(&to_agent, 440.0, 1000.0) && !hears(&to_caller, 440.0, 2000.0), "listening is silent to both sides");
+
+    handle.monitor_mode(MonitorMode::Whisper);
+    let (to_caller, to_agent, _) = round(30).await;
+    assert!(hears(&to_agent, 440.0, 1000.0), "the agent hears the whisper");
+    assert!(!hears(&to_caller, 440.0, 2000.0), "the caller does not");
+
+    handle.monitor_mode(MonitorMode::Barge);
+    let (to_caller, to_agent, _) = round(60).await;
+    assert!(hears(&to_agent, 440.0, 1000.0) && hears(&to_caller, 440.0, 2000.0), "barging: both sides hear the supervisor");
+
+    handle.monitor(None);
+    let (to_caller, _, _) = round(90).await;
+    assert!(!hears(&to_caller, 440.0, 2000.0), "off the call: nobody hears the supervisor");
+    let drained = tokio::time::timeout(Duration::from_secs(2), async { while from_relay.recv().await.is_some() {} }).await;
+    assert!(drained.is_ok(), "the supervisor's stream ends with the monitor");
+}

@@ -10,6 +10,7 @@ use tracing::{info, warn};
 
 use super::now_ms;
 
+/// A change to the call log (and the audit of live listening), applied in order.
 pub(super) enum Write {
     Create(NewCall),
     Event { call_id: String, at: i64, kind: &'static str, agent_id: Option<String>, detail: Value },
@@ -22,6 +23,7 @@ pub(super) enum Write {
     WrapUp { call_id: String, ms: i64 },
     Missed(MissedCall),
     AgentState { agent_id: String, state: &'static str, reason: Option<String>, at: i64 },
+    Listened { user_id: String, call_id: String, action: &'static str, detail: Value },
 }
 
 /// Applies call-log writes in order.
@@ -41,6 +43,7 @@ pub(super) async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<
             },
             Write::WrapUp { call_id, ms } => store.set_call_wrapup(&call_id, ms).await,
             Write::AgentState { agent_id, state, reason, at } => store.agent_state_changed(&agent_id, state, reason.as_deref(), at).await,
+            Write::Listened { user_id, call_id, action, detail } => store.audit_call_access(&switchboard_store::Actor::user(user_id), &call_id, action, detail).await,
             Write::Missed(missed) => match store.callback_for_missed(&policy, &missed).await {
                 Ok(task) => {
                     info!(call_id = missed.call_id, task_id = task.id, missed = task.missed_count, "callback task for a missed call");

@@ -41,6 +41,10 @@ pub(super) enum Internal {
     TasksDue { user_id: String, tasks: Vec<Task> },
     /// A transfer to a number has rung for the ring timeout.
     TransferTimeout { call_id: String, leg: String },
+    /// A wallboard's listening offer was answered (or failed).
+    ListenerAnswered { user_id: String, board_id: u64, result: Result<(AgentPeer, String), String> },
+    /// A wallboard's listening connection changed.
+    ListenerPeer { user_id: String, report: PeerReport },
 }
 
 /// How often consoles are told about tasks that have come due.
@@ -240,6 +244,8 @@ impl Switch {
             },
             Internal::Peer { user_id, report } => self.on_peer(&user_id, report),
             Internal::TransferTimeout { call_id, leg } => self.transfer_timeout(&call_id, &leg),
+            Internal::ListenerAnswered { user_id, board_id, result } => self.listener_answered(&user_id, board_id, result),
+            Internal::ListenerPeer { user_id, report } => self.listener_peer(&user_id, report),
             Internal::TasksDue { user_id, tasks } => {
                 if !self.consoles.contains_key(&user_id) {
                     return;

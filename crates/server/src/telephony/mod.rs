@@ -32,6 +32,7 @@ use crate::settings::Settings;
 
 mod calllog;
 mod console;
+mod monitor;
 mod recording;
 mod transfer;
 
@@ -93,6 +94,7 @@ impl Telephony {
             recordings_root: settings.recordings.root.clone(),
             record_queues: HashMap::new(),
             wrapups: HashMap::new(),
+            listeners: HashMap::new(),
         };
         for trunk in &settings.sip.trunks {
             if !trunk.queue.is_empty() {
@@ -231,6 +233,8 @@ struct Switch {
     record_queues: HashMap<String, bool>,
     /// Agents in wrap-up: agent -> (call, since).
     wrapups: HashMap<String, (String, i64)>,
+    /// Open wallboards that may listen to calls.
+    listeners: monitor::Listeners,
 }
 
 /// `[sip.outbound]`, checked.
@@ -612,6 +616,7 @@ impl Switch {
             TelephonyRequest::ConsoleClosed { user_id, console_id } => self.console_closed(&user_id, console_id),
             TelephonyRequest::Console { user_id, console_id, command } => self.on_console(user_id, console_id, command).await,
             TelephonyRequest::Notify(n) => self.tell(&n.user_id, n.message),
+            TelephonyRequest::Wallboard { user_id, board_id, event } => self.on_wallboard(user_id, board_id, event),
             TelephonyRequest::Dial { user_id, e164, task_id, reply } => {
                 let result = self.dial(&user_id, &e164, task_id).await;
                 let _ = reply.send(result);
@@ -728,7 +733,9 @@ fn party(p: Party) -> &'static str {
 fn log_registration(status: &RegistrationStatus) {
     match status.state.as_str() {
         "registered" => info!(account = status.name, expires_s = ?status.expires_s, "registered"),
-        _ => warn!(account = status.name, state = status.state, code = ?status.last_code, error = ?status.last_error, "registration"),
+        _ => {
+            warn!(account = status.name, state = status.state, code = ?status.last_code, error = ?status.last_error, "registration")
+        }
     }
 }
 

@@ -46,6 +46,7 @@ impl Switch {
 
     /// Forgets a call, closing its recording (the call record gets the file's length).
     pub(super) fn remove_call(&mut self, call_id: &str) -> Option<CallInfo> {
+        self.monitored_call_ended(call_id);
         let mut info = self.calls.remove(call_id)?;
         if let Some(recording) = info.recording.take() {
             self.finish_recording(call_id, recording);

@@ -467,19 +467,36 @@ impl SipEdge {
         Ok(())
     }
 
+    /// Runs `f` on a connected call's bridge (inbound, parked between agents, or outbound);
+    /// `None` when the call has no bridge.
+    fn with_bridge<R>(&self, call_id: &str, f: impl FnOnce(&switchboard_media::relay::BridgeHandle) -> R) -> Option<R> {
+        let mut f = Some(f);
+        let inbound = self.inner.calls.lock().ok().and_then(|calls| {
+            let bridge = calls.get(call_id).and_then(|c| c.connected.as_ref().map(|c| &c.bridge).or(c.parked.as_ref().map(|p| &p.bridge)))?;
+            f.take().map(|f| f(bridge))
+        });
+        if inbound.is_some() {
+            return inbound;
+        }
+        let f = f?;
+        self.inner.outbound.lock().ok().and_then(|out| out.get(call_id).and_then(|o| o.connected.as_ref()).map(|c| f(&c.bridge)))
+    }
+
     /// Starts handing a connected call's audio to a recording (`None` stops it). The tap
     /// stays on the call's bridge through transfers. False when the call has no bridge.
     pub fn record(&self, call_id: &str, tap: Option<switchboard_media::recording::Tap>) -> bool {
-        let inbound = self
-            .inner
-            .calls
-            .lock()
-            .ok()
-            .and_then(|calls| calls.get(call_id).and_then(|c| c.connected.as_ref().map(|c| &c.bridge).or(c.parked.as_ref().map(|p| &p.bridge)).map(|b| b.record(tap.clone()))));
-        if inbound.is_some() {
-            return true;
-        }
-        self.inner.outbound.lock().ok().and_then(|out| out.get(call_id).and_then(|o| o.connected.as_ref()).map(|c| c.bridge.record(tap))).is_some()
+        self.with_bridge(call_id, |b| b.record(tap)).is_some()
+    }
+
+    /// Puts a supervisor on a connected call (`None` takes them off); they stay on through
+    /// transfers. False when the call has no bridge.
+    pub fn monitor(&self, call_id: &str, monitor: Option<switchboard_media::relay::Monitor>) -> bool {
+        self.with_bridge(call_id, |b| b.monitor(monitor)).is_some()
+    }
+
+    /// Changes what the supervisor on a call does. False when the call has no bridge.
+    pub fn monitor_mode(&self, call_id: &str, mode: switchboard_media::relay::MonitorMode) -> bool {
+        self.with_bridge(call_id, |b| b.monitor_mode(mode)).is_some()
     }
 
     /// Stops ringing `agent_id` (CANCEL, or BYE if its 200 OK crossed our CANCEL, or if it
@@ -502,9 +519,7 @@ impl SipEdge {
             return Err(not_answered());
         }
         let mut offer = call.offers.remove(agent_id).ok_or_else(not_answered)?;
-        let (Some(agent_answer), Some(agent_socket), Some(agent_dialog)) = (offer.answer.take(), offer.socket.take(), offer.dialog.take()) else {
-            return Err(not_answered());
-        };
+        let (Some(agent_answer), Some(agent_socket), Some(agent_dialog)) = (offer.answer.take(), offer.socket.take(), offer.dialog.take()) else { return Err(not_answered()) };
         let agent_port = agent_socket.port();
         let (bridge, caller_port) = call.attach_agent(&self.inner, call_id, agent_socket.into(), leg_media(&agent_answer))?;
         call.connected = Some(Connected { agent_id: agent_id.to_owned(), agent_dialog: Some(agent_dialog), bridge, caller_on_hold: false, agent_on_hold: false, caller_port, agent_port });
