@@ -14,15 +14,15 @@ const SCREENSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screen
 
 /// What every browser test starts with: a scratch directory, the agents' microphone (a 2 kHz
 /// WAV), the caller's 1 kHz tone, and the browser driver.
-struct Scene {
-    scratch: Scratch,
-    wav: PathBuf,
-    caller_dir: PathBuf,
-    driver: Driver,
+pub(crate) struct Scene {
+    pub(crate) scratch: Scratch,
+    pub(crate) wav: PathBuf,
+    pub(crate) caller_dir: PathBuf,
+    pub(crate) driver: Driver,
 }
 
 impl Scene {
-    fn new(name: &str) -> Scene {
+    pub(crate) fn new(name: &str) -> Scene {
         let scratch = Scratch::new(name);
         let wav = tone_wav(&scratch.0.join("agent-2k.wav"), 2000.0);
         let caller_dir = scratch.tone_dir("caller", 1000.0);
@@ -31,7 +31,7 @@ impl Scene {
 }
 
 /// A SIPp caller from `number` to the queue at 100.
-fn caller(scenario: &'static str, dir: &Path, gw: &Gateway, number: &str) -> SippRun {
+pub(crate) fn caller(scenario: &'static str, dir: &Path, gw: &Gateway, number: &str) -> SippRun {
     let mut run = SippRun::new(scenario, dir);
     run.remote = Some(gw.sip);
     run.service = Some("100".into());
@@ -45,12 +45,12 @@ fn epoch_ms() -> i64 {
 }
 
 /// Creates a browser agent (no SIP phone) and returns their id.
-async fn browser_agent(gw: &Gateway, login: &str, name: &str) -> String {
+pub(crate) async fn browser_agent(gw: &Gateway, login: &str, name: &str) -> String {
     let user = gw.post(&gw.admin, "/api/users", json!({"login": login, "name": name, "role": "operator", "password": AGENT_PASSWORD})).await;
     user["user"]["id"].as_str().unwrap().to_owned()
 }
 
-async fn go_available(driver: &mut Driver, agent: &Agent) {
+pub(crate) async fn go_available(driver: &mut Driver, agent: &Agent) {
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#go-available"})).await;
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#state[data-state=available]"})).await;
 }

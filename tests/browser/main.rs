@@ -13,6 +13,7 @@ mod harness;
 
 mod agent;
 mod calls;
+mod monitor;
 
 use std::panic::AssertUnwindSafe;
 use std::process::{Command, ExitCode};
@@ -31,6 +32,7 @@ fn scenarios() -> Vec<Scenario> {
         ("transfer_to_a_second_browser_agent_keeps_audio_flowing", || Box::pin(calls::transfer_to_a_second_browser_agent_keeps_audio_flowing())),
         ("click_to_call_from_the_browser", || Box::pin(calls::click_to_call_from_the_browser())),
         ("wallboard_follows_a_real_call", || Box::pin(calls::wallboard_follows_a_real_call())),
+        ("supervisor_listens_and_whispers_from_the_wallboard", || Box::pin(monitor::supervisor_listens_and_whispers_from_the_wallboard())),
         ("dashboard_shows_a_seeded_month_and_exports_csv", || Box::pin(calls::dashboard_shows_a_seeded_month_and_exports_csv())),
         ("recordings_page_plays_a_call_with_its_waveform", || Box::pin(calls::recordings_page_plays_a_call_with_its_waveform())),
         ("transfer_to_a_number_through_the_pbx", || Box::pin(calls::transfer_to_a_number_through_the_pbx())),
