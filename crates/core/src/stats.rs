@@ -42,12 +42,42 @@ pub fn slot_of(at: EpochMs) -> EpochMs {
 pub struct StatsConfig {
     /// Abandons after a wait strictly shorter than this are short abandons.
     pub short_abandon_ms: i64,
+    /// The call center's offset from UTC: where its days (and the day rollups) begin.
+    pub utc_offset_ms: i64,
 }
 
 impl Default for StatsConfig {
     fn default() -> StatsConfig {
-        StatsConfig { short_abandon_ms: 5000 }
+        StatsConfig { short_abandon_ms: 5000, utc_offset_ms: 0 }
     }
+}
+
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The start (epoch ms) of the local day holding `at`, `utc_offset_ms` east of UTC.
+pub fn day_of(at: EpochMs, utc_offset_ms: i64) -> EpochMs {
+    (at + utc_offset_ms).div_euclid(DAY_MS) * DAY_MS - utc_offset_ms
+}
+
+/// Handling and available time of one ended state span, split over the local days it covers:
+/// `(day, handling_ms, available_ms)` for each day with either.
+pub fn span_days(state: &str, from: EpochMs, to: EpochMs, utc_offset_ms: i64) -> Vec<(EpochMs, i64, i64)> {
+    let handling = matches!(state, "on_call" | "wrap_up");
+    let available = matches!(state, "available" | "ringing");
+    let mut out = Vec::new();
+    if !(handling || available) || to <= from {
+        return out;
+    }
+    let mut start = from;
+    while start < to {
+        let day = day_of(start, utc_offset_ms);
+        let end = to.min(day + DAY_MS);
+        let ms = end - start;
+        out.push(if handling { (day, ms, 0) } else { (day, 0, ms) });
+        start = end;
+    }
+    out
 }
 
 /// One agent's part of a call: from their answer to the transfer or the end.

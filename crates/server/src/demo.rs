@@ -492,5 +492,6 @@ pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str
     for chunk in rows.chunks(50_000) {
         store.load_history(HistoryTable::CallStats, chunk).await?;
     }
+    store.derive_rollups().await?;
     Ok(summary)
 }

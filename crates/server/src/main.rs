@@ -206,7 +206,7 @@ async fn main() -> anyhow::Result<()> {
                 now: switchboard_server::telephony::now_ms(),
                 utc_offset_ms: settings.stats.utc_offset_minutes.saturating_mul(60_000),
                 events: true,
-                stats: switchboard_core::stats::StatsConfig { short_abandon_ms: i64::try_from(settings.stats.short_abandon_s.saturating_mul(1000)).unwrap_or(i64::MAX) },
+                stats: settings.stats.config(),
             };
             let made = switchboard_server::demo::seed_demo(&store, &options, &hash).await?;
             store.close().await;

@@ -74,6 +74,16 @@ pub struct StatsSettings {
     pub utc_offset_minutes: i64,
 }
 
+impl StatsSettings {
+    /// The definitions' settings, as the store and the generator take them.
+    pub fn config(&self) -> switchboard_core::stats::StatsConfig {
+        switchboard_core::stats::StatsConfig {
+            short_abandon_ms: i64::try_from(self.short_abandon_s.saturating_mul(1000)).unwrap_or(i64::MAX),
+            utc_offset_ms: self.utc_offset_minutes.saturating_mul(60_000),
+        }
+    }
+}
+
 /// `[calls]`
 #[derive(Debug, Clone, Deserialize)]
 pub struct CallSettings {

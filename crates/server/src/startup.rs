@@ -17,10 +17,13 @@ use crate::telephony::Telephony;
 /// Opens the store named by the settings, applies migrations and seeds the defaults.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let url = settings.database_url()?;
-    let stats = switchboard_core::stats::StatsConfig { short_abandon_ms: i64::try_from(settings.stats.short_abandon_s.saturating_mul(1000)).unwrap_or(i64::MAX) };
+    let stats = settings.stats.config();
     let store = Store::connect(&url, settings.database.max_connections).await.context("cannot open the database")?.with_stats_config(stats);
     store.migrate().await.context("cannot apply migrations")?;
     store.seed_defaults().await.context("cannot seed defaults")?;
+    if store.prepare_stats().await.context("cannot derive the statistics' day rollups")? {
+        tracing::info!("statistics' day rollups derived for this time zone");
+    }
     tracing::info!(backend = ?store.backend(), "database ready");
     Ok(store)
 }

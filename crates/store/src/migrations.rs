@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (3, "call outcome", include_str!("../../../migrations/sqlite/0003_call_outcome.sql"), include_str!("../../../migrations/postgres/0003_call_outcome.sql")),
     (4, "recordings and callbacks", include_str!("../../../migrations/sqlite/0004_recordings_callbacks.sql"), include_str!("../../../migrations/postgres/0004_recordings_callbacks.sql")),
     (5, "call stats", include_str!("../../../migrations/sqlite/0005_call_stats.sql"), include_str!("../../../migrations/postgres/0005_call_stats.sql")),
+    (6, "stats rollups", include_str!("../../../migrations/sqlite/0006_stats_rollups.sql"), include_str!("../../../migrations/postgres/0006_stats_rollups.sql")),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

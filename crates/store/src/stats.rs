@@ -4,11 +4,17 @@
 //! old contribution and adds the new one in the same transaction, so the table always equals
 //! a recount over the calls ([`Store::recount_call_stats`] proves it; `rebuild_call_stats`
 //! restores it after a change of definitions). Dashboards read sums of these rows.
+//!
+//! Two coarser tables get the same diff in the same transaction, so that months of calls are
+//! thousands of rows: `call_stats_day` (per local day, queue, agent, disposition) and
+//! `call_stats_queue` (per slot and queue). [`Store::call_stats`] reads the coarsest one that
+//! can answer; all three always sum to the same figures. Agents' state time is rolled up per
+//! local day too (`agent_state_day`, as spans end) for occupancy over whole days.
 
 use std::collections::BTreeMap;
 
 use sqlx::{AnyConnection, Row};
-use switchboard_core::stats::{CallFact, Counters, Key, Segment, StateSpan, StatsConfig};
+use switchboard_core::stats::{CallFact, Counters, DAY_MS, Key, Segment, StateSpan, StatsConfig, day_of, span_days, state_times};
 
 use crate::sql::Sql;
 use crate::{Store, StoreError};
@@ -141,26 +147,121 @@ fn diff(config: &StatsConfig, old: Option<&CallFact>, new: Option<&CallFact>) ->
     out
 }
 
-/// Adds `rows` to the rollups.
-async fn add_rows(conn: &mut AnyConnection, rows: &BTreeMap<Key, Counters>) -> Result<(), StoreError> {
+/// One key column's value.
+enum KeyValue<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
+/// Adds `counters` to the row of `table` with these key columns (inserting it if new).
+async fn upsert(conn: &mut AnyConnection, table: &str, keys: &[(&str, KeyValue<'_>)], counters: &Counters) -> Result<(), StoreError> {
+    let key_names = keys.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
     let columns = Counters::COLUMNS.join(", ");
-    let updates = Counters::COLUMNS.iter().map(|c| format!("{c} = call_stats.{c} + excluded.{c}")).collect::<Vec<_>>().join(", ");
-    for (k, c) in rows {
-        let mut sql = Sql::new(&format!("INSERT INTO call_stats (slot, queue_id, agent_id, disposition, {columns}) VALUES ("));
-        sql.bind(k.slot).push(", ").bind(k.queue_id.clone()).push(", ").bind(k.agent_id.clone()).push(", ").bind(k.disposition.clone());
-        for v in c.fields() {
-            sql.push(", ").bind(v);
+    let updates = Counters::COLUMNS.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect::<Vec<_>>().join(", ");
+    let mut sql = Sql::new(&format!("INSERT INTO {table} ({key_names}, {columns}) VALUES ("));
+    for (i, (_, v)) in keys.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
         }
-        sql.push(&format!(") ON CONFLICT (slot, queue_id, agent_id, disposition) DO UPDATE SET {updates}"));
+        match v {
+            KeyValue::Int(n) => sql.bind(*n),
+            KeyValue::Text(t) => sql.bind((*t).to_owned()),
+        };
+    }
+    for v in counters.fields() {
+        sql.push(", ").bind(v);
+    }
+    sql.push(&format!(") ON CONFLICT ({key_names}) DO UPDATE SET {updates}"));
+    sql.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Adds `rows` to the rollups: the slot table and the day and queue tables above it.
+async fn add_rows(conn: &mut AnyConnection, rows: &BTreeMap<Key, Counters>, utc_offset_ms: i64) -> Result<(), StoreError> {
+    let mut days: BTreeMap<(i64, &str, &str, &str), Counters> = BTreeMap::new();
+    let mut queues: BTreeMap<(i64, &str), Counters> = BTreeMap::new();
+    for (k, c) in rows {
+        let keys = [("slot", KeyValue::Int(k.slot)), ("queue_id", KeyValue::Text(&k.queue_id)), ("agent_id", KeyValue::Text(&k.agent_id)), ("disposition", KeyValue::Text(&k.disposition))];
+        upsert(conn, "call_stats", &keys, c).await?;
+        *days.entry((day_of(k.slot, utc_offset_ms), &k.queue_id, &k.agent_id, &k.disposition)).or_default() += *c;
+        *queues.entry((k.slot, &k.queue_id)).or_default() += *c;
+    }
+    for ((day, queue, agent, disposition), c) in days.into_iter().filter(|(_, c)| !c.is_zero()) {
+        let keys = [("day", KeyValue::Int(day)), ("queue_id", KeyValue::Text(queue)), ("agent_id", KeyValue::Text(agent)), ("disposition", KeyValue::Text(disposition))];
+        upsert(conn, "call_stats_day", &keys, &c).await?;
+    }
+    for ((slot, queue), c) in queues.into_iter().filter(|(_, c)| !c.is_zero()) {
+        upsert(conn, "call_stats_queue", &[("slot", KeyValue::Int(slot)), ("queue_id", KeyValue::Text(queue))], &c).await?;
+    }
+    Ok(())
+}
+
+/// Adds ended spans' handling and available time to the day rollup.
+async fn add_state_days(conn: &mut AnyConnection, days: &BTreeMap<(i64, String), (i64, i64)>) -> Result<(), StoreError> {
+    for ((day, agent), (handling, available)) in days {
+        let mut sql = Sql::new("INSERT INTO agent_state_day (day, agent_id, handling_ms, available_ms) VALUES (");
+        sql.bind(*day).push(", ").bind(agent.clone()).push(", ").bind(*handling).push(", ").bind(*available);
+        sql.push(") ON CONFLICT (day, agent_id) DO UPDATE SET handling_ms = agent_state_day.handling_ms + excluded.handling_ms, available_ms = agent_state_day.available_ms + excluded.available_ms");
         sql.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
+/// Ends the open spans of `user_id` (every agent's for `None`) at `at`, adding them to the
+/// day rollup first.
+async fn end_open_spans(conn: &mut AnyConnection, user_id: Option<&str>, at: i64, utc_offset_ms: i64) -> Result<u64, StoreError> {
+    let mut sql = Sql::new("SELECT user_id, state, started_at FROM agent_state_log WHERE ended_at IS NULL");
+    if let Some(u) = user_id {
+        sql.push(" AND user_id = ").bind(u.to_owned());
+    }
+    let mut days: BTreeMap<(i64, String), (i64, i64)> = BTreeMap::new();
+    for row in sql.fetch_all(&mut *conn).await? {
+        let agent: String = row.try_get("user_id")?;
+        let state: String = row.try_get("state")?;
+        for (day, h, a) in span_days(&state, row.try_get("started_at")?, at, utc_offset_ms) {
+            let e = days.entry((day, agent.clone())).or_default();
+            e.0 += h;
+            e.1 += a;
+        }
+    }
+    add_state_days(conn, &days).await?;
+    let mut sql = Sql::new("UPDATE agent_state_log SET ended_at = ");
+    sql.bind(at).push(" WHERE ended_at IS NULL");
+    if let Some(u) = user_id {
+        sql.push(" AND user_id = ").bind(u.to_owned());
+    }
+    sql.execute(&mut *conn).await
+}
+
+/// Which rollup a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// `call_stats`: every dimension, 15-minute slots.
+    Slots,
+    /// `call_stats_queue`: slots and queues only.
+    QueueSlots,
+    /// `call_stats_day`: whole local days.
+    Days,
+}
+
+impl Source {
+    fn table(self) -> &'static str {
+        match self {
+            Source::Slots => "call_stats",
+            Source::QueueSlots => "call_stats_queue",
+            Source::Days => "call_stats_day",
+        }
+    }
+
+    fn time(self) -> &'static str {
+        if self == Source::Days { "day" } else { "slot" }
+    }
+}
+
 impl Store {
     /// Brings the rollups from a call's `old` fact to its `new` one (either may be `None`).
     pub(crate) async fn apply_stats(&self, conn: &mut AnyConnection, old: Option<&CallFact>, new: Option<&CallFact>) -> Result<(), StoreError> {
-        add_rows(conn, &diff(&self.stats_config, old, new)).await
+        add_rows(conn, &diff(&self.stats_config, old, new), self.stats_config.utc_offset_ms).await
     }
 
     /// What every ended call contributes, summed (the full recount the rollups must equal).
@@ -208,14 +309,105 @@ impl Store {
     pub async fn rebuild_call_stats(&self) -> Result<usize, StoreError> {
         let rows = self.recount_call_stats().await?;
         let mut tx = self.begin_write().await?;
-        Sql::new("DELETE FROM call_stats").execute(&mut *tx).await?;
-        add_rows(&mut tx, &rows).await?;
+        for table in ["call_stats", "call_stats_day", "call_stats_queue"] {
+            Sql::new(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+        }
+        add_rows(&mut tx, &rows, self.stats_config.utc_offset_ms).await?;
         tx.commit().await?;
+        self.derive_state_days().await?;
         Ok(rows.len())
     }
 
-    /// Sums of the rollups over `filter`, grouped by `group`.
+    /// Derives the day and queue rollups from `call_stats`, and the agents' state days from
+    /// their log, under the configured time zone; records the zone used.
+    pub async fn derive_rollups(&self) -> Result<(), StoreError> {
+        let offset = self.stats_config.utc_offset_ms;
+        let sums = Counters::COLUMNS.iter().map(|c| format!("SUM({c})")).collect::<Vec<_>>().join(", ");
+        let columns = Counters::COLUMNS.join(", ");
+        let mut tx = self.begin_write().await?;
+        Sql::new("DELETE FROM call_stats_day").execute(&mut *tx).await?;
+        Sql::new(&format!(
+            "INSERT INTO call_stats_day (day, queue_id, agent_id, disposition, {columns}) \
+             SELECT ((slot + ({offset})) / {DAY_MS}) * {DAY_MS} - ({offset}), queue_id, agent_id, disposition, {sums} FROM call_stats GROUP BY 1, 2, 3, 4"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        Sql::new("DELETE FROM call_stats_queue").execute(&mut *tx).await?;
+        Sql::new(&format!("INSERT INTO call_stats_queue (slot, queue_id, {columns}) SELECT slot, queue_id, {sums} FROM call_stats GROUP BY slot, queue_id")).execute(&mut *tx).await?;
+        tx.commit().await?;
+        self.derive_state_days().await
+    }
+
+    /// Recounts `agent_state_day` from the ended spans of the state log (read in pages).
+    async fn derive_state_days(&self) -> Result<(), StoreError> {
+        let offset = self.stats_config.utc_offset_ms;
+        let mut days: BTreeMap<(i64, String), (i64, i64)> = BTreeMap::new();
+        let mut conn = self.pool.acquire().await?;
+        let mut after = String::new();
+        loop {
+            let mut sql = Sql::new("SELECT id, user_id, state, started_at, ended_at FROM agent_state_log WHERE ended_at IS NOT NULL AND id > ");
+            sql.bind(after.clone()).push(" ORDER BY id LIMIT 50000");
+            let rows = sql.fetch_all(&mut *conn).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("id")?;
+            for row in &rows {
+                let state: String = row.try_get("state")?;
+                let agent: String = row.try_get("user_id")?;
+                for (day, h, a) in span_days(&state, row.try_get("started_at")?, row.try_get("ended_at")?, offset) {
+                    let e = days.entry((day, agent.clone())).or_default();
+                    e.0 += h;
+                    e.1 += a;
+                }
+            }
+        }
+        drop(conn);
+        let mut tx = self.begin_write().await?;
+        Sql::new("DELETE FROM agent_state_day").execute(&mut *tx).await?;
+        add_state_days(&mut tx, &days).await?;
+        Sql::new("DELETE FROM stats_meta WHERE name = 'day_offset_ms'").execute(&mut *tx).await?;
+        let mut sql = Sql::new("INSERT INTO stats_meta (name, value) VALUES ('day_offset_ms', ");
+        sql.bind(offset).push(")");
+        sql.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// At start-up: derives the day rollups again if they were made under another time zone
+    /// (or never, right after the migration that added them). True when it did.
+    pub async fn prepare_stats(&self) -> Result<bool, StoreError> {
+        let row = Sql::new("SELECT value FROM stats_meta WHERE name = 'day_offset_ms'").fetch_optional(&self.pool).await?;
+        let made_under: Option<i64> = row.map(|r| r.try_get("value")).transpose()?;
+        if made_under == Some(self.stats_config.utc_offset_ms) {
+            return Ok(false);
+        }
+        self.derive_rollups().await?;
+        Ok(true)
+    }
+
+    /// Sums of the rollups over `filter`, grouped by `group`, from the coarsest rollup that
+    /// can answer: the day table for whole local days (in the configured zone) unless the
+    /// grouping is finer than a day, else the queue table when no agent is asked, else the
+    /// slot table. Every source gives the same figures.
     pub async fn call_stats(&self, filter: &StatsFilter, group: StatsGroup) -> Result<Vec<StatsRow>, StoreError> {
+        let offset = self.stats_config.utc_offset_ms;
+        let whole_days = filter.utc_offset_ms == offset && day_of(filter.from, offset) == filter.from && day_of(filter.to, offset) == filter.to;
+        let source = match group {
+            StatsGroup::Interval(size) if whole_days && size % DAY_MS == 0 => Source::Days,
+            StatsGroup::Total | StatsGroup::Queue | StatsGroup::Agent | StatsGroup::Disposition if whole_days => Source::Days,
+            StatsGroup::Total | StatsGroup::Queue | StatsGroup::Interval(_) if filter.agent_id.is_none() => Source::QueueSlots,
+            _ => Source::Slots,
+        };
+        self.call_stats_from(source, filter, group).await
+    }
+
+    /// Like [`call_stats`](Self::call_stats), always from the 15-minute slot table (the
+    /// reference the coarser rollups are checked against).
+    pub async fn call_stats_by_slot(&self, filter: &StatsFilter, group: StatsGroup) -> Result<Vec<StatsRow>, StoreError> {
+        self.call_stats_from(Source::Slots, filter, group).await
+    }
+
+    async fn call_stats_from(&self, source: Source, filter: &StatsFilter, group: StatsGroup) -> Result<Vec<StatsRow>, StoreError> {
+        let time = source.time();
         let key = match group {
             StatsGroup::Total => "''".to_owned(),
             StatsGroup::Queue => "queue_id".to_owned(),
@@ -224,13 +416,13 @@ impl Store {
             StatsGroup::Interval(size) => {
                 let size = size.max(switchboard_core::stats::SLOT_MS);
                 // Weeks start on Monday: the epoch was a Thursday, four days later is one.
-                let shift = filter.utc_offset_ms - if size == 7 * 86_400_000 { 4 * 86_400_000 } else { 0 };
-                format!("CAST(((slot + ({shift})) / {size}) * {size} - ({shift}) AS TEXT)")
+                let shift = filter.utc_offset_ms - if size == 7 * DAY_MS { 4 * DAY_MS } else { 0 };
+                format!("CAST((({time} + ({shift})) / {size}) * {size} - ({shift}) AS TEXT)")
             }
         };
         let sums = Counters::COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect::<Vec<_>>().join(", ");
-        let mut sql = Sql::new(&format!("SELECT {key} AS k, {sums} FROM call_stats WHERE slot >= "));
-        sql.bind(filter.from).push(" AND slot < ").bind(filter.to);
+        let mut sql = Sql::new(&format!("SELECT {key} AS k, {sums} FROM {} WHERE {time} >= ", source.table()));
+        sql.bind(filter.from).push(&format!(" AND {time} < ")).bind(filter.to);
         if let Some(q) = &filter.queue_id {
             sql.push(" AND queue_id = ").bind(q.clone());
         }
@@ -251,12 +443,46 @@ impl Store {
         Ok(out)
     }
 
-    /// Records that an agent's state changed at `at`: the open span ends, a new one starts.
+    /// Handling and available time per agent within `[from, to)` (ongoing spans count to
+    /// `now`): from the day rollup plus the open spans for whole local days, else from the
+    /// state log itself.
+    pub async fn agent_times(&self, from: i64, to: i64, agent_id: Option<&str>, now: i64) -> Result<BTreeMap<String, (i64, i64)>, StoreError> {
+        let offset = self.stats_config.utc_offset_ms;
+        if day_of(from, offset) != from || day_of(to, offset) != to {
+            let spans = self.agent_state_spans(from, to, agent_id).await?;
+            return Ok(spans.into_iter().map(|(agent, s)| (agent, state_times(&s, from, to, now))).collect());
+        }
+        let mut sql = Sql::new("SELECT agent_id, CAST(SUM(handling_ms) AS BIGINT) AS h, CAST(SUM(available_ms) AS BIGINT) AS a FROM agent_state_day WHERE day >= ");
+        sql.bind(from).push(" AND day < ").bind(to);
+        if let Some(a) = agent_id {
+            sql.push(" AND agent_id = ").bind(a.to_owned());
+        }
+        sql.push(" GROUP BY agent_id");
+        let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for row in sql.fetch_all(&self.pool).await? {
+            out.insert(row.try_get("agent_id")?, (row.try_get::<Option<i64>, _>("h")?.unwrap_or(0), row.try_get::<Option<i64>, _>("a")?.unwrap_or(0)));
+        }
+        let mut open = Sql::new("SELECT user_id, state, started_at FROM agent_state_log WHERE ended_at IS NULL");
+        if let Some(a) = agent_id {
+            open.push(" AND user_id = ").bind(a.to_owned());
+        }
+        for row in open.fetch_all(&self.pool).await? {
+            let span = StateSpan { state: row.try_get("state")?, from: row.try_get("started_at")?, to: None };
+            let (h, a) = state_times(std::slice::from_ref(&span), from, to, now);
+            if h + a > 0 {
+                let e = out.entry(row.try_get("user_id")?).or_default();
+                e.0 += h;
+                e.1 += a;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records that an agent's state changed at `at`: the open span ends (and goes into the
+    /// day rollup), a new one starts.
     pub async fn agent_state_changed(&self, user_id: &str, state: &str, reason: Option<&str>, at: i64) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut sql = Sql::new("UPDATE agent_state_log SET ended_at = ");
-        sql.bind(at).push(" WHERE ended_at IS NULL AND user_id = ").bind(user_id.to_owned());
-        sql.execute(&mut *tx).await?;
+        end_open_spans(&mut tx, Some(user_id), at, self.stats_config.utc_offset_ms).await?;
         let mut sql = Sql::new("INSERT INTO agent_state_log (id, user_id, state, reason, started_at) VALUES (");
         sql.bind(switchboard_core::new_id()).push(", ").bind(user_id.to_owned()).push(", ").bind(state.to_owned());
         sql.push(", ").bind(reason.map(str::to_owned)).push(", ").bind(at).push(")");
@@ -267,9 +493,10 @@ impl Store {
 
     /// Ends every open state span (at start-up: the previous run's agents are offline).
     pub async fn close_agent_states(&self, at: i64) -> Result<u64, StoreError> {
-        let mut sql = Sql::new("UPDATE agent_state_log SET ended_at = ");
-        sql.bind(at).push(" WHERE ended_at IS NULL");
-        sql.execute(&self.pool).await
+        let mut tx = self.begin_write().await?;
+        let n = end_open_spans(&mut tx, None, at, self.stats_config.utc_offset_ms).await?;
+        tx.commit().await?;
+        Ok(n)
     }
 
     /// Agents' state spans overlapping `[from, to)`, by agent.

@@ -526,7 +526,7 @@ both_backends!(recordings_retention_hold_and_scope, |db| {
 
 both_backends!(call_stats_follow_calls_and_equal_a_recount, |db| {
     use switchboard_core::stats::{StatsConfig, metrics};
-    let store = db.store.clone().with_stats_config(StatsConfig { short_abandon_ms: 5_000 });
+    let store = db.store.clone().with_stats_config(StatsConfig { short_abandon_ms: 5_000, utc_offset_ms: 0 });
     let store = &store;
     let anna = user(store, Role::Operator, None).await;
     let boris = user(store, Role::Operator, None).await;
@@ -590,7 +590,7 @@ both_backends!(call_stats_follow_calls_and_equal_a_recount, |db| {
     let weeks = store.call_stats(&StatsFilter { utc_offset_ms: 3 * 3_600_000, ..range.clone() }, StatsGroup::Interval(7 * 86_400_000)).await.unwrap();
     assert_eq!(weeks[0].key, (t0 - 13 * 3_600_000 - 86_400_000).to_string());
     // Changing the definitions' settings and rebuilding: the 5 s abandon becomes short.
-    let stricter = db.store.clone().with_stats_config(StatsConfig { short_abandon_ms: 6_000 });
+    let stricter = db.store.clone().with_stats_config(StatsConfig { short_abandon_ms: 6_000, utc_offset_ms: 0 });
     stricter.rebuild_call_stats().await.unwrap();
     let m = metrics(&stricter.call_stats(&range, StatsGroup::Total).await.unwrap()[0].counters);
     assert_eq!((m.abandoned, m.short_abandoned), (0, 2));
@@ -604,7 +604,8 @@ both_backends!(call_stats_follow_calls_and_equal_a_recount, |db| {
 });
 
 both_backends!(call_stats_equal_a_recount_after_random_sequences, |db| {
-    let store = &db.store;
+    // Moscow time: days (and the day rollups) start at 21:00 UTC.
+    let store = &db.store.clone().with_stats_config(switchboard_core::stats::StatsConfig { short_abandon_ms: 5_000, utc_offset_ms: 3 * 3_600_000 });
     let agents = [user(store, Role::Operator, None).await, user(store, Role::Operator, None).await, user(store, Role::Operator, None).await];
     let queue = store.create_queue(&Actor::system(), NewQueue { name: "rand".into(), number: Some("300".into()), members: agents.to_vec(), ..NewQueue::default() }).await.unwrap();
     let mut seed: u64 = 7;
@@ -647,8 +648,59 @@ both_backends!(call_stats_equal_a_recount_after_random_sequences, |db| {
             store.set_call_outcome(&Actor::system(), id, CallOutcome { disposition: Some(d.into()), ..Default::default() }).await.unwrap();
         }
     }
+    // Agents' states, some spans crossing midnight, some left open.
+    for _ in 0..50 {
+        let agent = &agents[usize::try_from(next(3)).unwrap()];
+        let state = ["available", "ringing", "on_call", "wrap_up", "paused"][usize::try_from(next(5)).unwrap()];
+        store.agent_state_changed(agent, state, None, t0 + next(3 * 86_400) * 1000).await.unwrap();
+    }
     store.close_open_calls(t0 + 3 * 86_400_000, "interrupted").await.unwrap();
     let maintained = store.call_stats_rows().await.unwrap();
     assert!(!maintained.is_empty());
     assert_eq!(maintained, store.recount_call_stats().await.unwrap());
+
+    // Every rollup gives the slot table's figures, for whole days (the day table) and not
+    // (the queue table, or the slot table for one agent), in every grouping.
+    const DAY: i64 = 86_400_000;
+    let offset = 3 * 3_600_000;
+    let midnight = (t0 + offset).div_euclid(DAY) * DAY - offset;
+    let groups = [
+        StatsGroup::Total,
+        StatsGroup::Queue,
+        StatsGroup::Agent,
+        StatsGroup::Disposition,
+        StatsGroup::Interval(900_000),
+        StatsGroup::Interval(3_600_000),
+        StatsGroup::Interval(DAY),
+        StatsGroup::Interval(7 * DAY),
+    ];
+    let check = async |label: &str| {
+        for (from, to) in [(midnight, midnight + 3 * DAY), (midnight + DAY, midnight + 2 * DAY), (midnight + 3_600_000, midnight + DAY + 7_200_000)] {
+            for agent_id in [None, Some(agents[1].clone())] {
+                for queue_id in [None, Some(queue.id.clone())] {
+                    let filter = StatsFilter { from, to, queue_id: queue_id.clone(), agent_id: agent_id.clone(), utc_offset_ms: offset };
+                    for group in groups {
+                        let fast = store.call_stats(&filter, group).await.unwrap();
+                        let exact = store.call_stats_by_slot(&filter, group).await.unwrap();
+                        assert_eq!(fast, exact, "{label}: {group:?} over {filter:?}");
+                    }
+                }
+            }
+            // Occupancy's inputs: the day rollup plus open spans equal the state log itself.
+            let now = t0 + 4 * DAY;
+            let rolled = store.agent_times(from, to, None, now).await.unwrap();
+            let spans = store.agent_state_spans(from, to, None).await.unwrap();
+            let logged: std::collections::BTreeMap<String, (i64, i64)> =
+                spans.iter().map(|(a, s)| (a.clone(), switchboard_core::stats::state_times(s, from, to, now))).filter(|(_, (h, a))| h + a > 0).collect();
+            let rolled: std::collections::BTreeMap<String, (i64, i64)> = rolled.into_iter().filter(|(_, (h, a))| h + a > 0).collect();
+            assert_eq!(rolled, logged, "{label}: agents' times over {from}..{to}");
+        }
+    };
+    check("maintained").await;
+    // Deriving them again from the slot table and the log changes nothing.
+    store.derive_rollups().await.unwrap();
+    check("derived").await;
+    assert!(!store.prepare_stats().await.unwrap(), "derived for this zone already");
+    let utc = db.store.clone().with_stats_config(switchboard_core::stats::StatsConfig { short_abandon_ms: 5_000, utc_offset_ms: 0 });
+    assert!(utc.prepare_stats().await.unwrap(), "another zone: derived again");
 });

@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use switchboard_core::Action;
-use switchboard_core::stats::{Counters, DEFINITIONS, Metrics, metrics, occupancy, state_times};
+use switchboard_core::stats::{Counters, DEFINITIONS, Metrics, metrics, occupancy};
 use switchboard_store::{CallbackStats, StatsFilter, StatsGroup};
 use utoipa::ToSchema;
 
@@ -98,10 +98,10 @@ pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Query
     let store = state.store();
     let total = store.call_stats(&filter, StatsGroup::Total).await?.into_iter().next().map(|r| r.counters).unwrap_or_default();
     let rows = if group == StatsGroup::Total { Vec::new() } else { store.call_stats(&filter, group).await? };
-    // Occupancy from the state log (agents' rows and the total).
-    let spans = store.agent_state_spans(from, to, q.agent_id.as_deref()).await?;
-    let occupancy_of = |agent: &str| spans.get(agent).map(|s| state_times(s, from, to, now)).and_then(|(h, a)| occupancy(h, a));
-    let (handling, available) = spans.values().map(|s| state_times(s, from, to, now)).fold((0, 0), |(h, a), (h2, a2)| (h + h2, a + a2));
+    // Occupancy from agents' state time (agents' rows and the total).
+    let times = store.agent_times(from, to, q.agent_id.as_deref(), now).await?;
+    let occupancy_of = |agent: &str| times.get(agent).and_then(|&(h, a)| occupancy(h, a));
+    let (handling, available) = times.values().fold((0, 0), |(h, a), (h2, a2)| (h + h2, a + a2));
     let line = |key: String, counters: Counters, occ: Option<f64>| StatsLine { key, metrics: metrics(&counters), counters, occupancy: occ };
     let rows = rows
         .into_iter()

@@ -229,3 +229,19 @@ fn rollups_maintained_by_updates_equal_a_recount() {
     maintained.retain(|_, c| !c.is_zero());
     assert_eq!(maintained, sum(&facts));
 }
+
+#[test]
+fn spans_split_at_local_midnight() {
+    let msk = 3 * 3_600_000;
+    // 2026-11-24 20:30 UTC is 23:30 in Moscow; the day began at 2026-11-23 21:00 UTC.
+    let at = 1_795_552_200_000;
+    let day = day_of(at, msk);
+    assert_eq!(day, at - 23 * 3_600_000 - 1_800_000, "23:30 local is 23.5 h after local midnight");
+    assert_eq!(day_of(day, msk), day, "midnight belongs to its own day");
+    assert_eq!(day_of(day - 1, msk), day - DAY_MS);
+    // An hour on a call from 23:30 to 00:30: half in each day.
+    assert_eq!(span_days("on_call", at, at + 3_600_000, msk), vec![(day, 1_800_000, 0), (day + DAY_MS, 1_800_000, 0)]);
+    assert_eq!(span_days("ringing", at, at + 60_000, msk), vec![(day, 0, 60_000)]);
+    assert!(span_days("paused", at, at + 60_000, msk).is_empty(), "pauses count nowhere");
+    assert!(span_days("available", at, at, msk).is_empty());
+}
