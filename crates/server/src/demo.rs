@@ -126,6 +126,23 @@ fn event(call: &str, at: i64, kind: &str, agent: Option<&str>) -> Vec<Cell> {
     vec![id().into(), call.into(), at.into(), kind.into(), agent.map(str::to_owned).into(), "{}".into()]
 }
 
+/// Loads summed contributions into the slot rollup.
+async fn flush_rollups(store: &Store, rollups: BTreeMap<Key, Counters>) -> anyhow::Result<()> {
+    let rows: Vec<Vec<Cell>> = rollups
+        .into_iter()
+        .filter(|(_, c)| !c.is_zero())
+        .map(|(k, c)| {
+            let mut row: Vec<Cell> = vec![k.slot.into(), k.queue_id.into(), k.agent_id.into(), k.disposition.into()];
+            row.extend(c.fields().into_iter().map(Cell::from));
+            row
+        })
+        .collect();
+    for chunk in rows.chunks(50_000) {
+        store.load_history(HistoryTable::CallStats, chunk).await?;
+    }
+    Ok(())
+}
+
 /// Fills an empty store; `password_hash` is every demo user's password (argon2 PHC).
 pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str) -> anyhow::Result<DemoSummary> {
     anyhow::ensure!(store.list_calls(None, PageRequest::new(Some(1), Some(1))).await?.total == 0, "the store already has calls: seed-demo fills an empty store only");
@@ -477,21 +494,13 @@ pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str
         }
         if batch.calls.len() >= 20_000 || d == 1 {
             batch.flush(store).await?;
+            // A day's slots are complete once the day is simulated: its rollups go too, so a
+            // year of history never holds every key in memory.
+            flush_rollups(store, std::mem::take(&mut rollups)).await?;
         }
     }
     batch.flush(store).await?;
-    let rows: Vec<Vec<Cell>> = rollups
-        .into_iter()
-        .filter(|(_, c)| !c.is_zero())
-        .map(|(k, c)| {
-            let mut row: Vec<Cell> = vec![k.slot.into(), k.queue_id.into(), k.agent_id.into(), k.disposition.into()];
-            row.extend(c.fields().into_iter().map(Cell::from));
-            row
-        })
-        .collect();
-    for chunk in rows.chunks(50_000) {
-        store.load_history(HistoryTable::CallStats, chunk).await?;
-    }
+    flush_rollups(store, rollups).await?;
     store.derive_rollups().await?;
     Ok(summary)
 }

@@ -372,6 +372,12 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics (`ANALYZE`), after a bulk load.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        Sql::new("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// At start-up: derives the day rollups again if they were made under another time zone
     /// (or never, right after the migration that added them). True when it did.
     pub async fn prepare_stats(&self) -> Result<bool, StoreError> {
