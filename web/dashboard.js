@@ -87,7 +87,9 @@ async function show() {
   const base = `from=${from}&to=${to}${queue ? `&queue_id=${encodeURIComponent(queue)}` : ''}`;
   try {
     const [total, hours, days, agents, dispositions] = await Promise.all([
-      api(base), api(`${base}&group=interval&interval=hour`), api(`${base}&group=interval&interval=day`), api(`${base}&group=agent`), api(`${base}&group=disposition`),
+      // The headline once; the grouped rows without it.
+      api(base), api(`${base}&summary=false&group=interval&interval=hour`), api(`${base}&summary=false&group=interval&interval=day`),
+      api(`${base}&summary=false&group=agent`), api(`${base}&summary=false&group=disposition`),
     ]);
     $('error').hidden = true;
     const m = total.total.metrics;

@@ -5,11 +5,12 @@
 //! a recount over the calls ([`Store::recount_call_stats`] proves it; `rebuild_call_stats`
 //! restores it after a change of definitions). Dashboards read sums of these rows.
 //!
-//! Two coarser tables get the same diff in the same transaction, so that months of calls are
-//! thousands of rows: `call_stats_day` (per local day, queue, agent, disposition) and
-//! `call_stats_queue` (per slot and queue). [`Store::call_stats`] reads the coarsest one that
-//! can answer; all three always sum to the same figures. Agents' state time is rolled up per
-//! local day too (`agent_state_day`, as spans end) for occupancy over whole days.
+//! Three coarser tables get the same diff in the same transaction, so that months of calls are
+//! hundreds or thousands of rows: `call_stats_queue` (per slot and queue), `call_stats_day`
+//! (per local day, queue and disposition) and `call_stats_agent_day` (per local day, queue and
+//! agent). [`Store::call_stats`] reads the coarsest one that can answer; all of them always
+//! sum to the same figures. Agents' state time is rolled up per local day too
+//! (`agent_state_day`, as spans end) for occupancy over whole days.
 
 use std::collections::BTreeMap;
 
@@ -176,22 +177,27 @@ async fn upsert(conn: &mut AnyConnection, table: &str, keys: &[(&str, KeyValue<'
     Ok(())
 }
 
-/// Adds `rows` to the rollups: the slot table and the day and queue tables above it.
+/// Adds `rows` to the rollups: the slot table and the coarser tables above it.
 async fn add_rows(conn: &mut AnyConnection, rows: &BTreeMap<Key, Counters>, utc_offset_ms: i64) -> Result<(), StoreError> {
-    let mut days: BTreeMap<(i64, &str, &str, &str), Counters> = BTreeMap::new();
     let mut queues: BTreeMap<(i64, &str), Counters> = BTreeMap::new();
+    let mut days: BTreeMap<(i64, &str, &str), Counters> = BTreeMap::new();
+    let mut agent_days: BTreeMap<(i64, &str, &str), Counters> = BTreeMap::new();
     for (k, c) in rows {
         let keys = [("slot", KeyValue::Int(k.slot)), ("queue_id", KeyValue::Text(&k.queue_id)), ("agent_id", KeyValue::Text(&k.agent_id)), ("disposition", KeyValue::Text(&k.disposition))];
         upsert(conn, "call_stats", &keys, c).await?;
-        *days.entry((day_of(k.slot, utc_offset_ms), &k.queue_id, &k.agent_id, &k.disposition)).or_default() += *c;
+        let day = day_of(k.slot, utc_offset_ms);
         *queues.entry((k.slot, &k.queue_id)).or_default() += *c;
-    }
-    for ((day, queue, agent, disposition), c) in days.into_iter().filter(|(_, c)| !c.is_zero()) {
-        let keys = [("day", KeyValue::Int(day)), ("queue_id", KeyValue::Text(queue)), ("agent_id", KeyValue::Text(agent)), ("disposition", KeyValue::Text(disposition))];
-        upsert(conn, "call_stats_day", &keys, &c).await?;
+        *days.entry((day, &k.queue_id, &k.disposition)).or_default() += *c;
+        *agent_days.entry((day, &k.queue_id, &k.agent_id)).or_default() += *c;
     }
     for ((slot, queue), c) in queues.into_iter().filter(|(_, c)| !c.is_zero()) {
         upsert(conn, "call_stats_queue", &[("slot", KeyValue::Int(slot)), ("queue_id", KeyValue::Text(queue))], &c).await?;
+    }
+    for ((day, queue, disposition), c) in days.into_iter().filter(|(_, c)| !c.is_zero()) {
+        upsert(conn, "call_stats_day", &[("day", KeyValue::Int(day)), ("queue_id", KeyValue::Text(queue)), ("disposition", KeyValue::Text(disposition))], &c).await?;
+    }
+    for ((day, queue, agent), c) in agent_days.into_iter().filter(|(_, c)| !c.is_zero()) {
+        upsert(conn, "call_stats_agent_day", &[("day", KeyValue::Int(day)), ("queue_id", KeyValue::Text(queue)), ("agent_id", KeyValue::Text(agent))], &c).await?;
     }
     Ok(())
 }
@@ -238,10 +244,12 @@ async fn end_open_spans(conn: &mut AnyConnection, user_id: Option<&str>, at: i64
 enum Source {
     /// `call_stats`: every dimension, 15-minute slots.
     Slots,
-    /// `call_stats_queue`: slots and queues only.
+    /// `call_stats_queue`: slots and queues.
     QueueSlots,
-    /// `call_stats_day`: whole local days.
+    /// `call_stats_day`: whole local days, queues and dispositions.
     Days,
+    /// `call_stats_agent_day`: whole local days, queues and agents.
+    AgentDays,
 }
 
 impl Source {
@@ -250,11 +258,28 @@ impl Source {
             Source::Slots => "call_stats",
             Source::QueueSlots => "call_stats_queue",
             Source::Days => "call_stats_day",
+            Source::AgentDays => "call_stats_agent_day",
         }
     }
 
     fn time(self) -> &'static str {
-        if self == Source::Days { "day" } else { "slot" }
+        if matches!(self, Source::Days | Source::AgentDays) { "day" } else { "slot" }
+    }
+
+    /// The coarsest source that answers `group` over `filter`; `whole_days` when the range
+    /// is whole local days in the zone the day tables were made under.
+    fn pick(filter: &StatsFilter, group: StatsGroup, whole_days: bool) -> Source {
+        let agent = filter.agent_id.is_some();
+        let daily = match group {
+            StatsGroup::Interval(size) => size % DAY_MS == 0,
+            _ => true,
+        };
+        match group {
+            StatsGroup::Total | StatsGroup::Queue | StatsGroup::Disposition | StatsGroup::Interval(_) if whole_days && daily && !agent => Source::Days,
+            StatsGroup::Total | StatsGroup::Queue | StatsGroup::Agent | StatsGroup::Interval(_) if whole_days && daily => Source::AgentDays,
+            StatsGroup::Total | StatsGroup::Queue | StatsGroup::Interval(_) if !agent => Source::QueueSlots,
+            _ => Source::Slots,
+        }
     }
 }
 
@@ -309,7 +334,7 @@ impl Store {
     pub async fn rebuild_call_stats(&self) -> Result<usize, StoreError> {
         let rows = self.recount_call_stats().await?;
         let mut tx = self.begin_write().await?;
-        for table in ["call_stats", "call_stats_day", "call_stats_queue"] {
+        for table in ["call_stats", "call_stats_queue", "call_stats_day", "call_stats_agent_day"] {
             Sql::new(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
         }
         add_rows(&mut tx, &rows, self.stats_config.utc_offset_ms).await?;
@@ -324,16 +349,16 @@ impl Store {
         let offset = self.stats_config.utc_offset_ms;
         let sums = Counters::COLUMNS.iter().map(|c| format!("SUM({c})")).collect::<Vec<_>>().join(", ");
         let columns = Counters::COLUMNS.join(", ");
+        let day = format!("((slot + ({offset})) / {DAY_MS}) * {DAY_MS} - ({offset})");
         let mut tx = self.begin_write().await?;
-        Sql::new("DELETE FROM call_stats_day").execute(&mut *tx).await?;
-        Sql::new(&format!(
-            "INSERT INTO call_stats_day (day, queue_id, agent_id, disposition, {columns}) \
-             SELECT ((slot + ({offset})) / {DAY_MS}) * {DAY_MS} - ({offset}), queue_id, agent_id, disposition, {sums} FROM call_stats GROUP BY 1, 2, 3, 4"
-        ))
-        .execute(&mut *tx)
-        .await?;
-        Sql::new("DELETE FROM call_stats_queue").execute(&mut *tx).await?;
-        Sql::new(&format!("INSERT INTO call_stats_queue (slot, queue_id, {columns}) SELECT slot, queue_id, {sums} FROM call_stats GROUP BY slot, queue_id")).execute(&mut *tx).await?;
+        for (table, keys, select, group) in [
+            ("call_stats_queue", "slot, queue_id", "slot, queue_id".to_owned(), "1, 2"),
+            ("call_stats_day", "day, queue_id, disposition", format!("{day}, queue_id, disposition"), "1, 2, 3"),
+            ("call_stats_agent_day", "day, queue_id, agent_id", format!("{day}, queue_id, agent_id"), "1, 2, 3"),
+        ] {
+            Sql::new(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+            Sql::new(&format!("INSERT INTO {table} ({keys}, {columns}) SELECT {select}, {sums} FROM call_stats GROUP BY {group}")).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         self.derive_state_days().await
     }
@@ -391,19 +416,14 @@ impl Store {
     }
 
     /// Sums of the rollups over `filter`, grouped by `group`, from the coarsest rollup that
-    /// can answer: the day table for whole local days (in the configured zone) unless the
-    /// grouping is finer than a day, else the queue table when no agent is asked, else the
-    /// slot table. Every source gives the same figures.
+    /// can answer: for whole local days (in the configured zone) and a grouping no finer than
+    /// a day, the day table (no agent asked) or the agent-day table (no disposition asked);
+    /// else the queue table when no agent is asked; else the slot table. Every source gives
+    /// the same figures.
     pub async fn call_stats(&self, filter: &StatsFilter, group: StatsGroup) -> Result<Vec<StatsRow>, StoreError> {
         let offset = self.stats_config.utc_offset_ms;
         let whole_days = filter.utc_offset_ms == offset && day_of(filter.from, offset) == filter.from && day_of(filter.to, offset) == filter.to;
-        let source = match group {
-            StatsGroup::Interval(size) if whole_days && size % DAY_MS == 0 => Source::Days,
-            StatsGroup::Total | StatsGroup::Queue | StatsGroup::Agent | StatsGroup::Disposition if whole_days => Source::Days,
-            StatsGroup::Total | StatsGroup::Queue | StatsGroup::Interval(_) if filter.agent_id.is_none() => Source::QueueSlots,
-            _ => Source::Slots,
-        };
-        self.call_stats_from(source, filter, group).await
+        self.call_stats_from(Source::pick(filter, group, whole_days), filter, group).await
     }
 
     /// Like [`call_stats`](Self::call_stats), always from the 15-minute slot table (the

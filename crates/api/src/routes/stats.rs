@@ -36,6 +36,9 @@ pub(crate) struct StatsQuery {
     queue_id: Option<String>,
     /// Only this agent.
     agent_id: Option<String>,
+    /// `false`: leave out the total and the callback figures (the grouped rows only; a page
+    /// that asks for several groupings of one range needs the summary once).
+    summary: Option<bool>,
 }
 
 /// One group's figures.
@@ -56,9 +59,11 @@ pub(crate) struct StatsAnswer {
     to: i64,
     group: String,
     interval_ms: Option<i64>,
-    total: StatsLine,
+    /// The whole range (absent with `summary=false`).
+    total: Option<StatsLine>,
     rows: Vec<StatsLine>,
-    callbacks: CallbackStats,
+    /// Callback tasks created in the range (absent with `summary=false`).
+    callbacks: Option<CallbackStats>,
     /// Metric name -> definition.
     definitions: BTreeMap<String, String>,
 }
@@ -96,10 +101,11 @@ pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Query
     };
     let filter = StatsFilter { from, to, queue_id: q.queue_id.clone(), agent_id: q.agent_id.clone(), utc_offset_ms: offset };
     let store = state.store();
-    let total = store.call_stats(&filter, StatsGroup::Total).await?.into_iter().next().map(|r| r.counters).unwrap_or_default();
+    let summary = q.summary.unwrap_or(true) || group == StatsGroup::Total;
+    let total = if summary { Some(store.call_stats(&filter, StatsGroup::Total).await?.into_iter().next().map(|r| r.counters).unwrap_or_default()) } else { None };
     let rows = if group == StatsGroup::Total { Vec::new() } else { store.call_stats(&filter, group).await? };
     // Occupancy from agents' state time (agents' rows and the total).
-    let times = store.agent_times(from, to, q.agent_id.as_deref(), now).await?;
+    let times = if summary || group == StatsGroup::Agent { store.agent_times(from, to, q.agent_id.as_deref(), now).await? } else { BTreeMap::new() };
     let occupancy_of = |agent: &str| times.get(agent).and_then(|&(h, a)| occupancy(h, a));
     let (handling, available) = times.values().fold((0, 0), |(h, a), (h2, a2)| (h + h2, a + a2));
     let line = |key: String, counters: Counters, occ: Option<f64>| StatsLine { key, metrics: metrics(&counters), counters, occupancy: occ };
@@ -115,9 +121,9 @@ pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Query
         to,
         group: group_name,
         interval_ms: matches!(group, StatsGroup::Interval(_)).then_some(interval_ms),
-        total: line(String::new(), total, occupancy(handling, available)),
+        total: total.map(|t| line(String::new(), t, occupancy(handling, available))),
         rows,
-        callbacks: store.callback_stats(from, to).await?,
+        callbacks: if summary { Some(store.callback_stats(from, to).await?) } else { None },
         definitions: DEFINITIONS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
     }))
 }

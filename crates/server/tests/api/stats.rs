@@ -61,4 +61,9 @@ app_test!(stats_by_role_validation_and_figures, |app| {
     let (_, agents) = send(supervisor.get(url("&group=agent"))).await;
     let row = agents["rows"].as_array().unwrap().iter().find(|r| r["key"] == op_id.as_str()).cloned().unwrap();
     assert_eq!((row["metrics"]["handled"].as_i64(), row["metrics"]["aht_ms"].as_f64()), (Some(1), Some(60_000.0)));
+    // Without the summary: the same rows, no total and no callback figures.
+    let (_, bare) = send(supervisor.get(url("&group=agent&summary=false"))).await;
+    assert_eq!(bare["rows"], agents["rows"]);
+    assert!(bare["total"].is_null() && bare["callbacks"].is_null(), "{bare}");
+    assert!(agents["total"]["metrics"].is_object() && agents["callbacks"]["created"].is_i64());
 });
