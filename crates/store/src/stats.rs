@@ -202,6 +202,24 @@ async fn add_rows(conn: &mut AnyConnection, rows: &BTreeMap<Key, Counters>, utc_
     Ok(())
 }
 
+/// The counters of a row with [`Counters::COLUMNS`] (a sum over no rows reads as zero).
+fn counters_of(row: &sqlx::any::AnyRow) -> Result<Counters, StoreError> {
+    let mut f = [0i64; 15];
+    for (v, c) in f.iter_mut().zip(Counters::COLUMNS) {
+        *v = row.try_get::<Option<i64>, _>(c)?.unwrap_or(0);
+    }
+    Ok(Counters::from_fields(f))
+}
+
+/// Adds one ended state span's handling and available time, per local day, to `days`.
+fn add_span(days: &mut BTreeMap<(i64, String), (i64, i64)>, agent: &str, state: &str, from: i64, to: i64, utc_offset_ms: i64) {
+    for (day, h, a) in span_days(state, from, to, utc_offset_ms) {
+        let e = days.entry((day, agent.to_owned())).or_default();
+        e.0 += h;
+        e.1 += a;
+    }
+}
+
 /// Adds ended spans' handling and available time to the day rollup.
 async fn add_state_days(conn: &mut AnyConnection, days: &BTreeMap<(i64, String), (i64, i64)>) -> Result<(), StoreError> {
     for ((day, agent), (handling, available)) in days {
@@ -224,11 +242,7 @@ async fn end_open_spans(conn: &mut AnyConnection, user_id: Option<&str>, at: i64
     for row in sql.fetch_all(&mut *conn).await? {
         let agent: String = row.try_get("user_id")?;
         let state: String = row.try_get("state")?;
-        for (day, h, a) in span_days(&state, row.try_get("started_at")?, at, utc_offset_ms) {
-            let e = days.entry((day, agent.clone())).or_default();
-            e.0 += h;
-            e.1 += a;
-        }
+        add_span(&mut days, &agent, &state, row.try_get("started_at")?, at, utc_offset_ms);
     }
     add_state_days(conn, &days).await?;
     let mut sql = Sql::new("UPDATE agent_state_log SET ended_at = ");
@@ -317,11 +331,7 @@ impl Store {
         let sql = Sql::new(&format!("SELECT slot, queue_id, agent_id, disposition, {} FROM call_stats", Counters::COLUMNS.join(", ")));
         let mut out = BTreeMap::new();
         for row in sql.fetch_all(&self.pool).await? {
-            let mut f = [0i64; 15];
-            for (v, c) in f.iter_mut().zip(Counters::COLUMNS) {
-                *v = row.try_get(c)?;
-            }
-            let counters = Counters::from_fields(f);
+            let counters = counters_of(&row)?;
             if !counters.is_zero() {
                 let key = Key { slot: row.try_get("slot")?, queue_id: row.try_get("queue_id")?, agent_id: row.try_get("agent_id")?, disposition: row.try_get("disposition")? };
                 out.insert(key, counters);
@@ -378,11 +388,7 @@ impl Store {
             for row in &rows {
                 let state: String = row.try_get("state")?;
                 let agent: String = row.try_get("user_id")?;
-                for (day, h, a) in span_days(&state, row.try_get("started_at")?, row.try_get("ended_at")?, offset) {
-                    let e = days.entry((day, agent.clone())).or_default();
-                    e.0 += h;
-                    e.1 += a;
-                }
+                add_span(&mut days, &agent, &state, row.try_get("started_at")?, row.try_get("ended_at")?, offset);
             }
         }
         drop(conn);
@@ -460,11 +466,7 @@ impl Store {
         }
         let mut out = Vec::new();
         for row in sql.fetch_all(&self.pool).await? {
-            let mut f = [0i64; 15];
-            for (v, c) in f.iter_mut().zip(Counters::COLUMNS) {
-                *v = row.try_get::<Option<i64>, _>(c)?.unwrap_or(0);
-            }
-            out.push(StatsRow { key: row.try_get("k")?, counters: Counters::from_fields(f) });
+            out.push(StatsRow { key: row.try_get("k")?, counters: counters_of(&row)? });
         }
         Ok(out)
     }

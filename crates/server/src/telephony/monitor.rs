@@ -10,11 +10,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use switchboard_api::telephony::{ListenMode, WallboardCommand, WallboardEvent, WallboardMessage, WallboardOutbox};
 use switchboard_media::relay::{Monitor, MonitorMode};
+use switchboard_sip::edge::SipEdge;
 use switchboard_webrtc::{AgentPeer, PeerEvent, PeerReport};
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::UnboundedSender;
 use tracing::{debug, info, warn};
 
 use super::Switch;
@@ -45,6 +47,18 @@ fn media_mode(mode: ListenMode) -> MonitorMode {
 impl Listener {
     fn tell(&self, message: WallboardMessage) {
         let _ = self.outbox.send(message);
+    }
+
+    /// Leaves the call it is on, if any: the connection comes off the bridge, the page is told
+    /// `reason`, and the stop is audited with `detail`.
+    fn leave(&mut self, user_id: &str, edge: &SipEdge, writes: &UnboundedSender<Write>, reason: &'static str, detail: Value) {
+        let Some((call_id, _)) = self.on.take() else { return };
+        if let Some(peer) = &self.peer {
+            peer.detach();
+        }
+        edge.monitor(&call_id, None);
+        let _ = writes.send(Write::Listened { user_id: user_id.to_owned(), call_id: call_id.clone(), action: "call.listen_stop", detail });
+        self.tell(WallboardMessage::Stopped { call_id, reason });
     }
 }
 
@@ -102,11 +116,7 @@ impl Switch {
 
     /// A wallboard that went away (closed or replaced): off its call, connection closed.
     fn retire_listener(&mut self, user_id: &str, mut old: Listener) {
-        if let Some((call_id, _)) = old.on.take() {
-            self.edge.monitor(&call_id, None);
-            self.audit_listen(user_id, &call_id, "call.listen_stop", json!({"reason": "closed"}));
-            old.tell(WallboardMessage::Stopped { call_id, reason: "closed" });
-        }
+        old.leave(user_id, &self.edge, &self.writes, "closed", json!({"reason": "closed"}));
         if let Some(peer) = old.peer.take() {
             tokio::spawn(async move { peer.close().await });
         }
@@ -142,20 +152,13 @@ impl Switch {
         match result {
             Ok((peer, sdp)) => {
                 // A new connection replaces the old one; a call it was on comes off.
-                let was_on = listener.on.take();
+                listener.leave(user_id, &self.edge, &self.writes, "stopped", json!({"reason": "reconnected"}));
                 if let Some(old) = listener.peer.replace(Arc::new(peer)) {
                     tokio::spawn(async move { old.close().await });
                 }
                 listener.connected = false;
                 listener.tell(WallboardMessage::Answer { sdp });
                 listener.tell(WallboardMessage::Softphone { state: "connecting" });
-                if let Some((call_id, _)) = was_on {
-                    self.edge.monitor(&call_id, None);
-                    self.audit_listen(user_id, &call_id, "call.listen_stop", json!({"reason": "reconnected"}));
-                    if let Some(l) = self.listeners.get(user_id) {
-                        l.tell(WallboardMessage::Stopped { call_id, reason: "stopped" });
-                    }
-                }
             }
             Err(e) => {
                 warn!(user_id, error = %e, "cannot answer the wallboard's offer");
@@ -203,13 +206,8 @@ impl Switch {
         let others: Vec<String> = self.listeners.iter().filter(|(id, l)| id.as_str() != user_id && l.on.as_ref().is_some_and(|(c, _)| c == call_id)).map(|(id, _)| id.clone()).collect();
         for other in others {
             if let Some(l) = self.listeners.get_mut(&other) {
-                l.on = None;
-                if let Some(peer) = &l.peer {
-                    peer.detach();
-                }
-                l.tell(WallboardMessage::Stopped { call_id: call_id.to_owned(), reason: "taken_over" });
+                l.leave(&other, &self.edge, &self.writes, "taken_over", json!({"reason": "taken_over", "by": user_id}));
             }
-            self.audit_listen(&other, call_id, "call.listen_stop", json!({"reason": "taken_over", "by": user_id}));
         }
         let (port, media) = peer.attach();
         if !self.edge.monitor(call_id, Some(Monitor { port, media, mode: media_mode(mode) })) {
@@ -227,19 +225,14 @@ impl Switch {
             l.on = Some((call_id.to_owned(), mode));
             l.tell(WallboardMessage::Listening { call_id: call_id.to_owned(), agent_id: agent_id.to_owned(), mode });
         }
-        self.audit_listen(user_id, call_id, mode.audit_action(), json!({"agent_id": agent_id}));
+        self.write(Write::Listened { user_id: user_id.to_owned(), call_id: call_id.to_owned(), action: mode.audit_action(), detail: json!({"agent_id": agent_id}) });
     }
 
     /// Takes `user_id` off their call, if any.
     fn stop_listening(&mut self, user_id: &str, reason: &'static str) {
-        let Some(listener) = self.listeners.get_mut(user_id) else { return };
-        let Some((call_id, _)) = listener.on.take() else { return };
-        if let Some(peer) = &listener.peer {
-            peer.detach();
+        if let Some(l) = self.listeners.get_mut(user_id) {
+            l.leave(user_id, &self.edge, &self.writes, reason, json!({"reason": reason}));
         }
-        listener.tell(WallboardMessage::Stopped { call_id: call_id.clone(), reason });
-        self.edge.monitor(&call_id, None);
-        self.audit_listen(user_id, &call_id, "call.listen_stop", json!({"reason": reason}));
     }
 
     /// A call ended: whoever listened is told (the bridge that carried them is gone).
@@ -247,17 +240,8 @@ impl Switch {
         let on: Vec<String> = self.listeners.iter().filter(|(_, l)| l.on.as_ref().is_some_and(|(c, _)| c == call_id)).map(|(id, _)| id.clone()).collect();
         for user_id in on {
             if let Some(l) = self.listeners.get_mut(&user_id) {
-                l.on = None;
-                if let Some(peer) = &l.peer {
-                    peer.detach();
-                }
-                l.tell(WallboardMessage::Stopped { call_id: call_id.to_owned(), reason: "ended" });
+                l.leave(&user_id, &self.edge, &self.writes, "ended", json!({"reason": "ended"}));
             }
-            self.audit_listen(&user_id, call_id, "call.listen_stop", json!({"reason": "ended"}));
         }
-    }
-
-    fn audit_listen(&self, user_id: &str, call_id: &str, action: &'static str, detail: serde_json::Value) {
-        self.write(Write::Listened { user_id: user_id.to_owned(), call_id: call_id.to_owned(), action, detail });
     }
 }
