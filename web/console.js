@@ -292,12 +292,44 @@ ui.card.addEventListener('click', (event) => {
     dial(number);
   }
 });
-$('sign-out').addEventListener('click', async () => {
-  await fetch('/api/auth/logout', { method: 'POST' });
-  location.href = '/login';
-});
 
 showCall();
 connect();
 loadTransferTargets();
 loadNotifications();
+
+// Opened from a task or a card elsewhere (`/console?dial=…&task=…`): call once the softphone
+// is up, so a callback is one click from the tasks page.
+const wanted = new URLSearchParams(location.search);
+if (wanted.get('dial') || wanted.get('task')) {
+  $('dial-number').value = wanted.get('dial') || '';
+  history.replaceState(null, '', '/console');
+  const started = Date.now();
+  const tryDial = () => {
+    if (softphone.connected) dial(wanted.get('dial'), wanted.get('task'));
+    else if (Date.now() - started < 15000) setTimeout(tryDial, 250);
+    else showError(`${w.error}: ${w.softphone_lost}`);
+  };
+  tryDial();
+}
+
+// The operator's keys (not while typing): A answer, H hang up, K hold, M mute, R ready,
+// P pause, D dial.
+document.addEventListener('keydown', (event) => {
+  const t = event.target;
+  if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT') || event.ctrlKey || event.metaKey || event.altKey) return;
+  const keys = {
+    a: () => !ui.answer.hidden && ui.answer.click(),
+    h: () => !ui.hangup.hidden && ui.hangup.click(),
+    k: () => !ui.hold.hidden && ui.hold.click(),
+    m: () => !ui.mute.hidden && ui.mute.click(),
+    r: () => $('go-available').click(),
+    p: () => $('go-pause').click(),
+    d: () => $('dial-number').focus(),
+  };
+  const action = keys[event.key.toLowerCase()];
+  if (action) {
+    event.preventDefault();
+    action();
+  }
+});

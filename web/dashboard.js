@@ -98,7 +98,7 @@ async function show() {
       tile('asa_ms', w.asa, secs(m.asa_ms)), tile('aht_ms', w.aht, secs(m.aht_ms)), tile('abandonment_rate', w.abandonment_rate, pct(m.abandonment_rate)),
       tile('short_abandoned', w.short_abandoned, m.short_abandoned), tile('missed_offers', w.missed_offers, m.missed_offers), tile('occupancy', w.occupancy, pct(total.total.occupancy)),
       tile('callbacks', w.callbacks, `${total.callbacks.created} / ${total.callbacks.done_on_time} / ${total.callbacks.escalated}`),
-      tile('outbound_attempts', w.outbound, `${m.outbound_attempts} / ${m.outbound_connected}`),
+      tile('outbound_attempts', w.outbound_figures, `${m.outbound_attempts} / ${m.outbound_connected}`),
     ].join('');
 
     // Calls per hour of day, summed over the range.
@@ -131,7 +131,7 @@ async function show() {
       { label: w.hold, cls: 'hold', values: agentRows.map((r) => r.metrics.avg_hold_ms || 0) },
       { label: w.wrap_up, cls: 'wrap', values: agentRows.map((r) => r.metrics.avg_wrapup_ms || 0) },
     ], Math.max(0, ...agentRows.map((r) => r.metrics.aht_ms || 0)), secs);
-    table('chart-aht', [w.agent, w.handled, w.aht, w.talk, w.hold, w.wrap_up, w.missed_offers, w.occupancy, w.outbound], agentRows.map((r) => [name(r.key), r.metrics.handled, secs(r.metrics.aht_ms), secs(r.metrics.avg_talk_ms), secs(r.metrics.avg_hold_ms), secs(r.metrics.avg_wrapup_ms), r.metrics.missed_offers, pct(r.occupancy), `${r.metrics.outbound_attempts} / ${r.metrics.outbound_connected}`]));
+    table('chart-aht', [w.agent, w.handled, w.aht, w.talk, w.hold, w.wrap_up, w.missed_offers, w.occupancy, w.outbound_figures], agentRows.map((r) => [name(r.key), r.metrics.handled, secs(r.metrics.aht_ms), secs(r.metrics.avg_talk_ms), secs(r.metrics.avg_hold_ms), secs(r.metrics.avg_wrapup_ms), r.metrics.missed_offers, pct(r.occupancy), `${r.metrics.outbound_attempts} / ${r.metrics.outbound_connected}`]));
 
     // Calls per disposition.
     const dispRows = dispositions.rows.map((r) => ({ label: r.key ? w[`disp_${r.key}`] || r.key : w.no_disposition, calls: r.counters.offered + r.counters.outbound_attempts })).filter((r) => r.calls > 0).sort((a, b) => b.calls - a.calls);

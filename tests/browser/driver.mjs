@@ -7,6 +7,8 @@
 // {"cmd":"wait","agent":A,"selector":S,"text":T?,"timeout":MS?} {"cmd":"text","agent":A,"selector":S}
 // {"cmd":"eval","agent":A,"js":EXPR} {"cmd":"screenshot","agent":A,"path":P} {"cmd":"close","agent":A}
 // {"cmd":"download","agent":A,"selector":S} (clicks S, returns {name, text} of the download)
+// {"cmd":"drag","agent":A,"from":S,"to":S} {"cmd":"upload","agent":A,"selector":S,"path":P}
+// {"cmd":"select","agent":A,"selector":S,"value":V} {"cmd":"press","agent":A,"key":K}
 // {"cmd":"quit"}
 
 import { readFile } from 'node:fs/promises';
@@ -62,6 +64,10 @@ async function run(c) {
       const path = await download.path();
       return { name: download.suggestedFilename(), text: await readFile(path, 'utf8') };
     }
+    case 'drag': await page.dragAndDrop(c.from, c.to, { timeout }); return true;
+    case 'upload': await page.setInputFiles(c.selector, c.path, { timeout }); return true;
+    case 'select': return await page.selectOption(c.selector, c.value, { timeout });
+    case 'press': await page.keyboard.press(c.key); return true;
     case 'text': return (await page.locator(c.selector).first().textContent({ timeout })) ?? '';
     case 'eval': return await page.evaluate(c.js);
     case 'screenshot': await page.screenshot({ path: c.path }); return c.path;

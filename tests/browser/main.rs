@@ -13,6 +13,7 @@ mod harness;
 
 mod agent;
 mod calls;
+mod crm;
 mod monitor;
 
 use std::panic::AssertUnwindSafe;
@@ -36,6 +37,9 @@ fn scenarios() -> Vec<Scenario> {
         ("dashboard_shows_a_seeded_month_and_exports_csv", || Box::pin(calls::dashboard_shows_a_seeded_month_and_exports_csv())),
         ("recordings_page_plays_a_call_with_its_waveform", || Box::pin(calls::recordings_page_plays_a_call_with_its_waveform())),
         ("transfer_to_a_number_through_the_pbx", || Box::pin(calls::transfer_to_a_number_through_the_pbx())),
+        ("crm_contacts_search_merge_and_roles", || Box::pin(crm::contacts_search_merge_and_roles())),
+        ("crm_deals_board_drag_and_tasks_page", || Box::pin(crm::deals_board_drag_and_tasks_page())),
+        ("crm_callback_from_the_tasks_page_in_one_click", || Box::pin(crm::callback_from_the_tasks_page_in_one_click())),
     ]
 }
 

@@ -167,7 +167,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/auth/login", post(login))
         .route("/api/auth/logout", post(logout))
-        .route("/api/me", get(me))
+        .route("/api/me", get(me).patch(update_me))
         .route("/api/me/password", post(change_password))
         .route("/api/me/tokens", get(list_tokens).post(create_token))
         .route("/api/me/tokens/{id}", delete(revoke_token))
@@ -220,6 +220,25 @@ pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) ->
 #[utoipa::path(get, path = "/api/me", tag = "auth", responses((status = 200, body = User)))]
 pub(crate) async fn me(user: CurrentUser) -> Json<User> {
     Json(user.0)
+}
+
+/// One's own preferences.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MyPreferences {
+    /// `en`, `ru`, or null to follow the browser.
+    #[serde(default, deserialize_with = "crate::routes::nullable")]
+    #[schema(value_type = Option<String>)]
+    language: Option<Option<String>>,
+}
+
+/// Changes one's own preferences (the pages' language).
+#[utoipa::path(patch, path = "/api/me", request_body = MyPreferences, tag = "auth", responses((status = 200, body = User), (status = 422)))]
+pub(crate) async fn update_me(State(state): State<AppState>, user: CurrentUser, JsonBody(body): JsonBody<MyPreferences>) -> ApiResult<Json<User>> {
+    if let Some(language) = &body.language {
+        state.store().set_user_language(user.id(), language.as_deref()).await?;
+    }
+    Ok(Json(state.store().get_user(user.id()).await?))
 }
 
 /// Changes one's own password (ends every session of the user).

@@ -10,12 +10,12 @@ use crate::routes::*;
 #[openapi(
     info(title = "Switchboard API", description = "Call-center CRM. Authenticate with the session cookie from /api/auth/login or `Authorization: Bearer sbt_...`. Times are epoch milliseconds (UTC). Errors: {\"error\", \"message\", \"field\", \"input\", \"existing_id\"}."),
     paths(
-        crate::auth::login, crate::auth::logout, crate::auth::me, crate::auth::change_password,
+        crate::auth::login, crate::auth::logout, crate::auth::me, crate::auth::update_me, crate::auth::change_password,
         crate::auth::list_tokens, crate::auth::create_token, crate::auth::revoke_token,
         users::list, users::create, users::read, users::update, users::list_teams, users::create_team, users::update_team,
-        contacts::list, contacts::lookup, contacts::create, contacts::read, contacts::update, contacts::remove, contacts::timeline,
+        contacts::list, contacts::lookup, contacts::create, contacts::read, contacts::update, contacts::remove, contacts::timeline, contacts::merge,
         companies::list, companies::create, companies::read, companies::update, companies::remove,
-        deals::list_stages, deals::create_stage, deals::update_stage, deals::delete_stage,
+        deals::list_stages, deals::create_stage, deals::update_stage, deals::delete_stage, deals::totals,
         deals::list, deals::create, deals::read, deals::update, deals::move_stage, deals::won, deals::lost, deals::reopen, deals::history, deals::timeline, deals::remove,
         tasks::list, tasks::create, tasks::read, tasks::update, tasks::complete, tasks::remove,
         notes::list, notes::create, notes::remove,

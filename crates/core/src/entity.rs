@@ -121,6 +121,9 @@ pub struct User {
     pub team_id: Option<String>,
     /// Whether they may log in.
     pub active: bool,
+    /// The pages' language they chose (`en`, `ru`); none means the browser's.
+    #[serde(default)]
+    pub language: Option<String>,
     /// When the account was created.
     pub created_at: EpochMs,
 }

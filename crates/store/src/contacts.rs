@@ -7,6 +7,7 @@
 //! merges or reports instead.
 
 mod import;
+mod merge;
 
 use std::collections::HashMap;
 

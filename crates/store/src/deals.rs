@@ -97,6 +97,40 @@ pub struct DealFilter {
     pub custom: Vec<(String, String)>,
 }
 
+/// How many deals, and their sum, in one stage, status and currency.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct DealTotal {
+    /// The stage.
+    pub stage_id: String,
+    /// Open, won or lost.
+    pub status: DealStatus,
+    /// ISO currency.
+    pub currency: String,
+    /// Number of deals.
+    pub deals: i64,
+    /// Sum of their amounts, minor units (deals without an amount count as 0).
+    pub amount_minor: i64,
+}
+
+/// `select` over the deals matching `filter` (the table is `d`).
+fn deal_query(select: &str, filter: &DealFilter) -> Sql {
+    let mut sql = Sql::new(select);
+    sql.push(" FROM deals d WHERE 1 = 1");
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        sql.push(" AND d.title_key LIKE ").bind(like_contains(&search_key(&[q]))).push(" ESCAPE '\\'");
+    }
+    for (column, value) in [("owner_id", &filter.owner_id), ("stage_id", &filter.stage_id), ("contact_id", &filter.contact_id), ("company_id", &filter.company_id)] {
+        if let Some(value) = value {
+            sql.push(&format!(" AND d.{column} = ")).bind(value.clone());
+        }
+    }
+    if let Some(status) = filter.status {
+        sql.push(" AND d.status = ").bind(status.as_str().to_owned());
+    }
+    push_custom_filters(&mut sql, EntityKind::Deal, "d.id", &filter.custom);
+    sql
+}
+
 const DEAL_COLUMNS: &str = "id, title, contact_id, company_id, stage_id, amount_minor, currency, probability, status, \
     loss_reason, competitor, owner_id, closed_at, created_at, updated_at";
 
@@ -299,23 +333,7 @@ impl Store {
 
     /// Lists deals, newest first.
     pub async fn list_deals(&self, filter: &DealFilter, page: PageRequest) -> Result<Page<Deal>, StoreError> {
-        let build = |select: &str| {
-            let mut sql = Sql::new(select);
-            sql.push(" FROM deals d WHERE 1 = 1");
-            if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-                sql.push(" AND d.title_key LIKE ").bind(like_contains(&search_key(&[q]))).push(" ESCAPE '\\'");
-            }
-            for (column, value) in [("owner_id", &filter.owner_id), ("stage_id", &filter.stage_id), ("contact_id", &filter.contact_id), ("company_id", &filter.company_id)] {
-                if let Some(value) = value {
-                    sql.push(&format!(" AND d.{column} = ")).bind(value.clone());
-                }
-            }
-            if let Some(status) = filter.status {
-                sql.push(" AND d.status = ").bind(status.as_str().to_owned());
-            }
-            push_custom_filters(&mut sql, EntityKind::Deal, "d.id", &filter.custom);
-            sql
-        };
+        let build = |select: &str| deal_query(select, filter);
         let total = build("SELECT COUNT(*)").fetch_count(&self.pool).await?;
         let columns: Vec<String> = DEAL_COLUMNS.split(", ").map(|c| format!("d.{}", c.trim())).collect();
         let mut sql = build(&format!("SELECT {}", columns.join(", ")));
@@ -327,6 +345,26 @@ impl Store {
             d.custom = custom.remove(&d.id).unwrap_or_default();
         }
         Ok(Page { items, page: page.page, per_page: page.per_page, total })
+    }
+
+    /// Deals matching `filter` counted and summed per stage, status and currency: the pipeline
+    /// board's column totals, whatever number of cards it shows.
+    pub async fn deal_totals(&self, filter: &DealFilter) -> Result<Vec<DealTotal>, StoreError> {
+        let mut sql = deal_query("SELECT d.stage_id, d.status, d.currency, COUNT(*) AS deals, COALESCE(SUM(d.amount_minor), 0) AS amount_minor", filter);
+        sql.push(" GROUP BY d.stage_id, d.status, d.currency ORDER BY d.stage_id, d.status, d.currency");
+        sql.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(DealTotal {
+                    stage_id: row.try_get("stage_id")?,
+                    status: parse_col(row, "status")?,
+                    currency: row.try_get("currency")?,
+                    deals: row.try_get("deals")?,
+                    amount_minor: row.try_get("amount_minor")?,
+                })
+            })
+            .collect()
     }
 
     /// Changes a deal's fields.

@@ -36,7 +36,7 @@ pub use calls::{CallOutcome, NewCall};
 pub use companies::{CompanyChanges, CompanyFilter, NewCompany};
 pub use contacts::{ContactChanges, ContactFilter, ImportDecision, ImportOutcome, ImportRow, NewContact, NewPhone, OnDuplicate};
 pub use custom_fields::NewCustomField;
-pub use deals::{DealChanges, DealFilter, NewDeal, NewStage, StageChanges};
+pub use deals::{DealChanges, DealFilter, DealTotal, NewDeal, NewStage, StageChanges};
 pub use error::StoreError;
 pub use history::{Cell, HistoryTable};
 pub use notes::NewNote;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (4, "recordings and callbacks", include_str!("../../../migrations/sqlite/0004_recordings_callbacks.sql"), include_str!("../../../migrations/postgres/0004_recordings_callbacks.sql")),
     (5, "call stats", include_str!("../../../migrations/sqlite/0005_call_stats.sql"), include_str!("../../../migrations/postgres/0005_call_stats.sql")),
     (6, "stats rollups", include_str!("../../../migrations/sqlite/0006_stats_rollups.sql"), include_str!("../../../migrations/postgres/0006_stats_rollups.sql")),
+    (7, "preferences and settings", include_str!("../../../migrations/sqlite/0007_preferences_settings.sql"), include_str!("../../../migrations/postgres/0007_preferences_settings.sql")),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

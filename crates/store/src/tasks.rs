@@ -63,6 +63,10 @@ pub struct TaskFilter {
     pub deal_id: Option<String>,
     /// Due before (epoch ms).
     pub due_before: Option<i64>,
+    /// Due at or after (epoch ms).
+    pub due_after: Option<i64>,
+    /// Assigned to a member of this team.
+    pub team_id: Option<String>,
 }
 
 pub(crate) const TASK_COLUMNS: &str = "id, kind, subject, description, due_at, assignee_id, contact_id, deal_id, queue_id, phone_e164, \
@@ -169,6 +173,12 @@ impl Store {
             }
             if let Some(before) = filter.due_before {
                 sql.push(" AND due_at < ").bind(before);
+            }
+            if let Some(after) = filter.due_after {
+                sql.push(" AND due_at >= ").bind(after);
+            }
+            if let Some(team) = &filter.team_id {
+                sql.push(" AND assignee_id IN (SELECT id FROM users WHERE team_id = ").bind(team.clone()).push(")");
             }
             sql
         };

@@ -12,20 +12,27 @@ const CALL_ITEMS: &str = "SELECT id, offered_at AS at, agent_id, \
     CASE WHEN recording_path IS NOT NULL AND recording_purged_at IS NULL THEN 1 ELSE 0 END AS recorded, \
     direction || ' ' || from_e164 || ' -> ' || to_e164 || ' ' || COALESCE(end_reason, 'in progress') || COALESCE(' · ' || disposition, '') || COALESCE(' · ' || reason, '') AS summary \
     FROM calls WHERE ";
+
+/// A stage or status change in one line: `Qualified → Proposal`, or `Proposal · lost · price`
+/// when the status changed and the stage did not.
+const DEAL_CHANGE: &str = "CASE WHEN fs.id IS NULL OR fs.id <> s.id THEN COALESCE(fs.name, '—') || ' → ' || s.name ELSE s.name END \
+    || CASE WHEN COALESCE(dc.from_status, '') <> dc.to_status THEN ' · ' || dc.to_status ELSE '' END || COALESCE(' · ' || dc.reason, '')";
+
 impl Store {
     /// The newest `limit` events around a contact.
     pub async fn contact_timeline(&self, contact_id: &str, limit: u32) -> Result<Vec<TimelineItem>, StoreError> {
         self.get_contact(contact_id).await?;
         let calls = format!("{CALL_ITEMS}contact_id = ");
+        let changes = format!(
+            "SELECT dc.id, dc.changed_at AS at, d.title || ': ' || {DEAL_CHANGE} AS summary \
+            FROM deal_changes dc JOIN deals d ON d.id = dc.deal_id JOIN pipeline_stages s ON s.id = dc.to_stage_id \
+            LEFT JOIN pipeline_stages fs ON fs.id = dc.from_stage_id WHERE d.contact_id = "
+        );
         let queries: [(&str, &str); 5] = [
             ("note", "SELECT id, created_at AS at, body AS summary FROM notes WHERE contact_id = "),
             ("task", "SELECT id, created_at AS at, kind || ': ' || subject || ' [' || status || ']' AS summary FROM tasks WHERE contact_id = "),
             ("deal", "SELECT id, created_at AS at, title || ' [' || status || ']' AS summary FROM deals WHERE contact_id = "),
-            (
-                "deal_change",
-                "SELECT dc.id, dc.changed_at AS at, d.title || ': ' || COALESCE(dc.from_status, '-') || ' -> ' || dc.to_status || ' / ' || s.name AS summary \
-                FROM deal_changes dc JOIN deals d ON d.id = dc.deal_id JOIN pipeline_stages s ON s.id = dc.to_stage_id WHERE d.contact_id = ",
-            ),
+            ("deal_change", changes.as_str()),
             ("call", calls.as_str()),
         ];
         self.timeline(&queries, contact_id, limit).await
@@ -35,14 +42,15 @@ impl Store {
     pub async fn deal_timeline(&self, deal_id: &str, limit: u32) -> Result<Vec<TimelineItem>, StoreError> {
         self.get_deal(deal_id).await?;
         let calls = format!("{CALL_ITEMS}deal_id = ");
+        let changes = format!(
+            "SELECT dc.id, dc.changed_at AS at, {DEAL_CHANGE} AS summary \
+            FROM deal_changes dc JOIN pipeline_stages s ON s.id = dc.to_stage_id \
+            LEFT JOIN pipeline_stages fs ON fs.id = dc.from_stage_id WHERE dc.deal_id = "
+        );
         let queries: [(&str, &str); 4] = [
             ("note", "SELECT id, created_at AS at, body AS summary FROM notes WHERE deal_id = "),
             ("task", "SELECT id, created_at AS at, kind || ': ' || subject || ' [' || status || ']' AS summary FROM tasks WHERE deal_id = "),
-            (
-                "deal_change",
-                "SELECT dc.id, dc.changed_at AS at, COALESCE(dc.from_status, '-') || ' -> ' || dc.to_status || ' / ' || s.name AS summary \
-                FROM deal_changes dc JOIN pipeline_stages s ON s.id = dc.to_stage_id WHERE dc.deal_id = ",
-            ),
+            ("deal_change", changes.as_str()),
             ("call", calls.as_str()),
         ];
         self.timeline(&queries, deal_id, limit).await

@@ -67,7 +67,7 @@ pub struct ApiToken {
     pub revoked_at: Option<i64>,
 }
 
-const USER_COLUMNS: &str = "id, login, name, role, team_id, active, created_at, password_hash";
+const USER_COLUMNS: &str = "id, login, name, role, team_id, active, language, created_at, password_hash";
 
 fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
@@ -77,6 +77,7 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
         role: parse_col(row, "role")?,
         team_id: row.try_get("team_id")?,
         active: flag(row, "active")?,
+        language: row.try_get("language")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -199,10 +200,23 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps the language a user chose for the pages (`None`: follow the browser).
+    pub async fn set_user_language(&self, user_id: &str, language: Option<&str>) -> Result<(), StoreError> {
+        if language.is_some_and(|l| !matches!(l, "en" | "ru")) {
+            return Err(StoreError::invalid("language", "expected en or ru"));
+        }
+        let mut sql = Sql::new("UPDATE users SET language = ");
+        sql.bind(language.map(str::to_owned)).push(" WHERE id = ").bind(user_id.to_owned());
+        if sql.execute(&self.pool).await? == 0 {
+            return Err(StoreError::not_found("user"));
+        }
+        Ok(())
+    }
+
     /// The active user owning an unexpired session, if any.
     pub async fn user_for_session(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
         let mut sql = Sql::new(
-            "SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.created_at \
+            "SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.language, u.created_at \
             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ",
         );
         sql.bind(token_hash.to_owned()).push(" AND s.expires_at > ").bind(now_ms()).push(" AND u.active = 1");
@@ -277,7 +291,7 @@ impl Store {
     /// The active user owning an unrevoked token, if any; marks the token used.
     pub async fn user_for_api_token(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
         let mut sql = Sql::new(
-            "SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.created_at, t.id AS token_id, t.last_used_at \
+            "SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.language, u.created_at, t.id AS token_id, t.last_used_at \
             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ",
         );
         sql.bind(token_hash.to_owned()).push(" AND t.revoked_at IS NULL AND u.active = 1");

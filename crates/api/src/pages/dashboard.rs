@@ -2,16 +2,17 @@
 //! under each, for a date range. Every figure comes from `/api/stats`, whose definitions are
 //! the tooltips. Supervisors, managers and admins only.
 
-use axum::extract::Query;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use switchboard_core::Action;
 
 use super::i18n::t;
-use super::{LangQuery, PageUser, escape, lang_switch, language, page};
+use super::{LangQuery, PageUser, nav, page, user_language};
+use crate::AppState;
 
-pub(super) async fn dashboard_page(PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
-    let (lang, keep) = language(&query, &headers);
+pub(super) async fn dashboard_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let (lang, keep) = user_language(&state, &user, &query, &headers).await;
     if !user.0.role.can(Action::MonitorCalls) {
         return (StatusCode::FORBIDDEN, t(lang, "forbidden")).into_response();
     }
@@ -24,12 +25,7 @@ pub(super) async fn dashboard_page(PageUser(user): PageUser, Query(query): Query
         )
     };
     let body = format!(
-        r#"<header class="top">
-<strong>{app}</strong> <span>{title}</span>
-<a href="/console">{console}</a> <a href="/recordings">{recordings}</a> <a href="/wallboard">{wallboard}</a>
-<span class="spacer"></span>
-<span id="user-name">{name}</span> {switch}
-</header>
+        r#"{nav}
 <main class="dashboard">
 <form id="range" class="panel filters">
 <label>{from}<input type="date" name="from" id="d-from"></label>
@@ -46,13 +42,7 @@ pub(super) async fn dashboard_page(PageUser(user): PageUser, Query(query): Query
 {dispositions}
 </div>
 </main>"#,
-        app = w("app"),
-        title = w("dashboard"),
-        console = w("console"),
-        recordings = w("recordings"),
-        wallboard = w("wallboard"),
-        name = escape(&user.0.name),
-        switch = lang_switch(lang),
+        nav = nav(lang, &user, "dashboard", ""),
         from = w("date_from"),
         to = w("date_to"),
         queue = w("queue"),
@@ -66,20 +56,14 @@ pub(super) async fn dashboard_page(PageUser(user): PageUser, Query(query): Query
     page(lang, w("dashboard"), &body, "dashboard.js", keep)
 }
 
-pub(super) async fn wallboard_page(PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
-    let (lang, keep) = language(&query, &headers);
+pub(super) async fn wallboard_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let (lang, keep) = user_language(&state, &user, &query, &headers).await;
     if !user.0.role.can(Action::MonitorCalls) {
         return (StatusCode::FORBIDDEN, t(lang, "forbidden")).into_response();
     }
     let w = |k| t(lang, k);
     let body = format!(
-        r#"<header class="top">
-<strong>{app}</strong> <span>{title}</span>
-<a href="/dashboard">{dashboard}</a> <a href="/recordings">{recordings}</a>
-<span class="spacer"></span>
-<span class="badge" id="live" data-state="lost">{live}</span>
-<span id="user-name">{name}</span> {switch}
-</header>
+        r#"{nav}
 <main class="wallboard">
 <section class="panel listen-bar" id="listen-bar" data-state="idle" hidden>
 <strong id="listen-title"></strong>
@@ -96,13 +80,7 @@ pub(super) async fn wallboard_page(PageUser(user): PageUser, Query(query): Query
 <table class="list" id="queues"><thead><tr><th>{queue}</th><th>{waiting}</th><th>{oldest}</th><th>{offered}</th><th>{answered}</th><th>{sl}</th><th>{asa}</th><th>{abandoned}</th></tr></thead><tbody></tbody></table></section>
 <section class="panel"><h2>{agents}</h2><div id="agents" class="agents"></div></section>
 </main>"#,
-        app = w("app"),
-        title = w("wallboard"),
-        dashboard = w("dashboard"),
-        recordings = w("recordings"),
-        live = w("live"),
-        name = escape(&user.0.name),
-        switch = lang_switch(lang),
+        nav = nav(lang, &user, "wallboard", &format!(r#"<span class="badge" id="live" data-state="lost">{}</span>"#, w("live"))),
         queues = w("queues"),
         queue = w("queue"),
         waiting = w("waiting"),

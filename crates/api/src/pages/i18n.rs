@@ -163,7 +163,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("missed_offers", "Missed by agents", "Пропущено операторами"),
     ("occupancy", "Occupancy", "Загрузка"),
     ("callbacks", "Callbacks: created / on time / escalated", "Перезвоны: создано / вовремя / эскалировано"),
-    ("outbound", "Outbound: attempts / connected", "Исходящие: попытки / соединено"),
+    ("outbound_figures", "Outbound: attempts / connected", "Исходящие: попытки / соединено"),
     ("hour", "Hour", "Час"),
     ("day", "Day", "День"),
     ("handled", "Handled", "Обработано"),
@@ -188,13 +188,17 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("listen_taken_over", "Another supervisor took the call", "Звонок взял другой супервизор"),
 ];
 
+fn all_words() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    WORDS.iter().chain(super::words_crm::CRM_WORDS)
+}
+
 pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
-    WORDS.iter().find(|(k, _, _)| *k == key).map_or("?", |(_, en, ru)| if lang == Lang::Ru { ru } else { en })
+    all_words().find(|(k, _, _)| *k == key).map_or("?", |(_, en, ru)| if lang == Lang::Ru { ru } else { en })
 }
 
 /// The whole table for one language, as a JSON object.
 pub(crate) fn table_json(lang: Lang) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = WORDS.iter().map(|(k, en, ru)| ((*k).to_owned(), serde_json::Value::from(if lang == Lang::Ru { *ru } else { *en }))).collect();
+    let map: serde_json::Map<String, serde_json::Value> = all_words().map(|(k, en, ru)| ((*k).to_owned(), serde_json::Value::from(if lang == Lang::Ru { *ru } else { *en }))).collect();
     serde_json::Value::Object(map).to_string()
 }
 
@@ -212,9 +216,11 @@ mod tests {
     }
 
     #[test]
-    fn every_word_has_both_languages() {
-        for (key, en, ru) in WORDS {
+    fn every_word_has_both_languages_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (key, en, ru) in all_words() {
             assert!(!en.is_empty() && !ru.is_empty(), "{key}");
+            assert!(seen.insert(*key), "{key} is in the tables twice");
         }
         assert_eq!(t(Lang::Ru, "answer"), "Ответить");
     }

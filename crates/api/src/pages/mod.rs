@@ -2,9 +2,11 @@
 //! pages are plain HTML with a small ES module each (from `web/`, compiled into the binary); no
 //! build step. Every page but sign-in needs a session and redirects to it otherwise.
 
+mod crm;
 mod dashboard;
 mod i18n;
 mod recordings;
+mod words_crm;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
@@ -17,6 +19,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::CurrentUser;
 use i18n::{Lang, t, table_json};
+use switchboard_core::Action;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -26,6 +29,14 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/recordings", get(recordings::recordings_page))
         .route("/dashboard", get(dashboard::dashboard_page))
         .route("/wallboard", get(dashboard::wallboard_page))
+        .route("/contacts", get(crm::contacts_page))
+        .route("/contacts/{id}", get(crm::contact_page))
+        .route("/companies", get(crm::companies_page))
+        .route("/companies/{id}", get(crm::company_page))
+        .route("/deals", get(crm::deals_page))
+        .route("/deals/{id}", get(crm::deal_page))
+        .route("/tasks", get(crm::tasks_page))
+        .route("/audit", get(crm::audit_page))
         .route("/static/{file}", get(asset))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
@@ -46,6 +57,21 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 pub(super) fn language(query: &LangQuery, headers: &HeaderMap) -> (Lang, Option<String>) {
     let lang = Lang::choose(query.lang.as_deref(), cookie_value(headers, "sb_lang").as_deref(), headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let keep = query.lang.as_ref().map(|_| format!("sb_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code()));
+    (lang, keep)
+}
+
+/// A signed-in user's page language: `?lang=` (kept on the user, so it follows them to any
+/// browser), else the one they chose before, else the cookie or the browser's.
+pub(super) async fn user_language(state: &AppState, user: &CurrentUser, query: &LangQuery, headers: &HeaderMap) -> (Lang, Option<String>) {
+    let saved = user.0.language.as_deref();
+    let lang = Lang::choose(query.lang.as_deref(), saved.or(cookie_value(headers, "sb_lang").as_deref()), headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let keep = query.lang.as_ref().map(|_| format!("sb_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code()));
+    if query.lang.is_some()
+        && saved != Some(lang.code())
+        && let Err(e) = state.store().set_user_language(user.id(), Some(lang.code())).await
+    {
+        tracing::warn!(error = %e, "cannot keep the user's language");
+    }
     (lang, keep)
 }
 
@@ -78,6 +104,7 @@ pub(super) fn page(lang: Lang, title: &str, body: &str, script: &str, keep_lang:
 <body>
 {body}
 <script id="i18n" type="application/json">{words}</script>
+<script type="module" src="/static/nav.js"></script>
 <script type="module" src="/static/{script}"></script>
 </body>
 </html>"#,
@@ -91,6 +118,50 @@ pub(super) fn page(lang: Lang, title: &str, body: &str, script: &str, keep_lang:
         response.headers_mut().insert(SET_COOKIE, cookie);
     }
     response
+}
+
+/// The pages every role may open, then those that need a permission: (word key, path, who).
+const NAV: &[(&str, &str, Option<Action>)] = &[
+    ("console", "/console", None),
+    ("contacts", "/contacts", None),
+    ("companies", "/companies", None),
+    ("deals", "/deals", None),
+    ("tasks", "/tasks", None),
+    ("recordings", "/recordings", None),
+    ("dashboard", "/dashboard", Some(Action::MonitorCalls)),
+    ("wallboard", "/wallboard", Some(Action::MonitorCalls)),
+    ("audit_log", "/audit", Some(Action::ReadAudit)),
+];
+
+/// The header of every signed-in page: the pages this user's role may open (`active` is the
+/// current one), `extra` (page-specific badges), the user, the language switch and sign-out.
+pub(super) fn nav(lang: Lang, user: &CurrentUser, active: &str, extra: &str) -> String {
+    let role = user.0.role;
+    let links: String = NAV
+        .iter()
+        .filter(|(_, _, need)| need.is_none_or(|a| role.can(a)))
+        .map(|(key, href, _)| {
+            let current = if *key == active { r#" aria-current="page""# } else { "" };
+            format!(r#"<a href="{href}" id="nav-{key}"{current}>{}</a>"#, t(lang, key))
+        })
+        .collect();
+    format!(
+        r#"<header class="top">
+<strong>{app}</strong>
+<nav class="nav">{links}</nav>
+<span class="spacer"></span>{extra}
+<span id="user-name" data-id="{id}" data-role="{role}" data-team="{team}" data-hold="{may_hold}">{name}</span> {switch}
+<button type="button" id="sign-out">{sign_out}</button>
+</header>"#,
+        app = t(lang, "app"),
+        id = escape(&user.0.id),
+        role = role.as_str(),
+        team = escape(user.0.team_id.as_deref().unwrap_or("")),
+        may_hold = role.can(Action::MonitorCalls),
+        name = escape(&user.0.name),
+        switch = lang_switch(lang),
+        sign_out = t(lang, "sign_out"),
+    )
 }
 
 pub(super) fn lang_switch(lang: Lang) -> String {
@@ -132,29 +203,23 @@ impl FromRequestParts<AppState> for PageUser {
 }
 
 async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
-    let (lang, keep) = language(&query, &headers);
+    let (lang, keep) = user_language(&state, &user, &query, &headers).await;
     let w = |k| t(lang, k);
     let dispositions = disposition_options(&state, lang);
     let keypad: String = "123456789*0#".chars().map(|c| format!(r#"<button type="button" class="key" data-digit="{c}">{c}</button>"#)).collect();
     let body = format!(
-        r#"<header class="top">
-<strong>{app}</strong> <span>{console}</span>
-<a href="/recordings" id="recordings-link">{recordings}</a> <a href="/dashboard" id="dashboard-link">{dashboard}</a>
-<span class="spacer"></span>
-<span id="user-name">{name}</span> {switch}
-<button type="button" id="sign-out">{sign_out}</button>
-</header>
+        r#"{nav}
 <main class="console">
 <section class="panel" id="agent-panel">
 <h2>{my_state}</h2>
 <p><span class="badge" id="state" data-state="offline">{state_offline}</span></p>
 <p>{softphone}: <span class="badge" id="softphone" data-state="lost">{softphone_lost}</span></p>
 <div class="row">
-<button type="button" id="go-available">{go_available}</button>
+<button type="button" id="go-available" title="R">{go_available}</button>
 <select id="pause-reason">
 <option value="lunch">{lunch}</option><option value="break">{brk}</option><option value="training">{training}</option><option value="other">{other}</option>
 </select>
-<button type="button" id="go-pause">{pause}</button>
+<button type="button" id="go-pause" title="P">{pause}</button>
 <button type="button" id="go-offline">{go_offline}</button>
 </div>
 <h2>{tasks_due}</h2>
@@ -170,10 +235,10 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
 <p id="call-status" data-status="idle">{no_call}</p>
 <p class="number" id="call-number"></p>
 <div class="row">
-<button type="button" id="answer" hidden>{answer}</button>
-<button type="button" id="hangup" hidden>{hang_up}</button>
-<button type="button" id="hold" hidden>{hold}</button>
-<button type="button" id="mute" hidden>{mute}</button>
+<button type="button" id="answer" title="A" hidden>{answer}</button>
+<button type="button" id="hangup" title="H" hidden>{hang_up}</button>
+<button type="button" id="hold" title="K" hidden>{hold}</button>
+<button type="button" id="mute" title="M" hidden>{mute}</button>
 <button type="button" id="record-pause" hidden>{pause_recording}</button>
 </div>
 <div id="transfer-box" class="row" hidden>
@@ -198,13 +263,7 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
 </form>
 </section>
 </main>"#,
-        app = w("app"),
-        console = w("console"),
-        recordings = w("recordings"),
-        dashboard = w("dashboard"),
-        name = escape(&user.0.name),
-        switch = lang_switch(lang),
-        sign_out = w("sign_out"),
+        nav = nav(lang, &user, "console", ""),
         my_state = w("my_state"),
         state_offline = w("state_offline"),
         softphone = w("softphone"),
@@ -262,17 +321,30 @@ pub(super) fn disposition_options(state: &AppState, lang: Lang) -> String {
 }
 
 /// The pages' scripts and styles, compiled in.
+const ASSETS: &[(&str, &str)] = &[
+    ("app.css", include_str!("../../../../web/app.css")),
+    ("login.js", include_str!("../../../../web/login.js")),
+    ("nav.js", include_str!("../../../../web/nav.js")),
+    ("common.js", include_str!("../../../../web/common.js")),
+    ("forms.js", include_str!("../../../../web/forms.js")),
+    ("console.js", include_str!("../../../../web/console.js")),
+    ("softphone.js", include_str!("../../../../web/softphone.js")),
+    ("card.js", include_str!("../../../../web/card.js")),
+    ("recordings.js", include_str!("../../../../web/recordings.js")),
+    ("dashboard.js", include_str!("../../../../web/dashboard.js")),
+    ("wallboard.js", include_str!("../../../../web/wallboard.js")),
+    ("contacts.js", include_str!("../../../../web/contacts.js")),
+    ("contact.js", include_str!("../../../../web/contact.js")),
+    ("companies.js", include_str!("../../../../web/companies.js")),
+    ("company.js", include_str!("../../../../web/company.js")),
+    ("deals.js", include_str!("../../../../web/deals.js")),
+    ("deal.js", include_str!("../../../../web/deal.js")),
+    ("tasks.js", include_str!("../../../../web/tasks.js")),
+    ("audit.js", include_str!("../../../../web/audit.js")),
+];
+
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let (body, kind) = match file.as_str() {
-        "app.css" => (include_str!("../../../../web/app.css"), "text/css; charset=utf-8"),
-        "login.js" => (include_str!("../../../../web/login.js"), "text/javascript; charset=utf-8"),
-        "console.js" => (include_str!("../../../../web/console.js"), "text/javascript; charset=utf-8"),
-        "softphone.js" => (include_str!("../../../../web/softphone.js"), "text/javascript; charset=utf-8"),
-        "card.js" => (include_str!("../../../../web/card.js"), "text/javascript; charset=utf-8"),
-        "recordings.js" => (include_str!("../../../../web/recordings.js"), "text/javascript; charset=utf-8"),
-        "dashboard.js" => (include_str!("../../../../web/dashboard.js"), "text/javascript; charset=utf-8"),
-        "wallboard.js" => (include_str!("../../../../web/wallboard.js"), "text/javascript; charset=utf-8"),
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    ([(CONTENT_TYPE, kind), (CACHE_CONTROL, "no-cache")], body).into_response()
+    let Some((name, body)) = ASSETS.iter().find(|(name, _)| *name == file) else { return StatusCode::NOT_FOUND.into_response() };
+    let kind = if name.ends_with(".css") { "text/css; charset=utf-8" } else { "text/javascript; charset=utf-8" };
+    ([(CONTENT_TYPE, kind), (CACHE_CONTROL, "no-cache")], *body).into_response()
 }

@@ -5,23 +5,17 @@
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use switchboard_core::Action;
 
 use super::i18n::t;
-use super::{LangQuery, PageUser, disposition_options, escape, lang_switch, language, page};
+use super::{LangQuery, PageUser, disposition_options, nav, page, user_language};
 use crate::AppState;
 
 pub(super) async fn recordings_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
-    let (lang, keep) = language(&query, &headers);
+    let (lang, keep) = user_language(&state, &user, &query, &headers).await;
     let w = |k| t(lang, k);
     let dispositions = disposition_options(&state, lang);
     let body = format!(
-        r##"<header class="top">
-<strong>{app}</strong> <span>{title}</span>
-<a href="/console">{console}</a>
-<span class="spacer"></span>
-<span id="user-name" data-role="{role}" data-hold="{may_hold}">{name}</span> {switch}
-</header>
+        r##"{nav}
 <main class="recordings">
 <form id="search" class="panel filters">
 <label>{from}<input type="date" name="from" id="f-from"></label>
@@ -51,13 +45,7 @@ pub(super) async fn recordings_page(State(state): State<AppState>, PageUser(user
 <div class="row"><button type="button" id="prev">←</button><span id="page"></span><button type="button" id="next">→</button></div>
 </section>
 </main>"##,
-        app = w("app"),
-        title = w("recordings"),
-        console = w("console"),
-        role = user.0.role.as_str(),
-        may_hold = user.0.role.can(Action::MonitorCalls),
-        name = escape(&user.0.name),
-        switch = lang_switch(lang),
+        nav = nav(lang, &user, "recordings", ""),
         from = w("date_from"),
         to = w("date_to"),
         agent = w("agent"),

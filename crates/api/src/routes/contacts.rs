@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -25,6 +25,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/contacts/lookup", get(lookup))
         .route("/api/contacts/{id}", get(read).patch(update).delete(remove))
         .route("/api/contacts/{id}/timeline", get(timeline))
+        .route("/api/contacts/{id}/merge", post(merge))
 }
 
 /// A new contact. Phones in any spelling; `force` creates it even when a phone or email
@@ -210,4 +211,22 @@ pub(crate) async fn timeline(State(state): State<AppState>, user: CurrentUser, P
     let mut items = state.store().contact_timeline(&id, q.limit.unwrap_or(100)).await?;
     super::recordings::hide_unheard(&state, &user, &mut items).await?;
     Ok(Json(items))
+}
+
+/// The duplicate to fold into the contact of the path.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MergeContact {
+    /// This contact's phones, emails, calls, deals, tasks and notes move to the survivor; it is deleted.
+    other_id: String,
+}
+
+/// Merges a duplicate into this contact (manager, admin: the duplicate is deleted). The
+/// survivor keeps its own fields and gains the other's phones, emails, custom values and empty
+/// fields; every call, deal, task and note of the other moves to it.
+#[utoipa::path(post, path = "/api/contacts/{id}/merge", request_body = MergeContact, tag = "contacts",
+    responses((status = 200, body = Contact), (status = 403), (status = 404), (status = 422)))]
+pub(crate) async fn merge(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(body): JsonBody<MergeContact>) -> ApiResult<Json<Contact>> {
+    user.require(Action::DeleteCrm)?;
+    Ok(Json(state.store().merge_contacts(&user.actor(), &id, &body.other_id).await?))
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use switchboard_core::Action;
 use switchboard_core::entity::{Deal, DealChange, DealStatus, PipelineStage, TimelineItem};
-use switchboard_store::{DealChanges, DealFilter, NewDeal, NewStage, Page, StageChanges};
+use switchboard_store::{DealChanges, DealFilter, DealTotal, NewDeal, NewStage, Page, StageChanges};
 use utoipa::ToSchema;
 
 use super::{Paging, amount_to_minor, custom_filters, nullable};
@@ -22,6 +22,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/pipeline/stages", get(list_stages).post(create_stage))
         .route("/api/pipeline/stages/{id}", patch(update_stage).delete(delete_stage))
+        .route("/api/pipeline/totals", get(totals))
         .route("/api/deals", get(list).post(create))
         .route("/api/deals/{id}", get(read).patch(update).delete(remove))
         .route("/api/deals/{id}/stage", post(move_stage))
@@ -164,6 +165,15 @@ pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, Query
 }
 
 /// Creates a deal.
+/// Deals counted and summed per stage, status and currency (the board's column totals), with
+/// the list's filters.
+#[utoipa::path(get, path = "/api/pipeline/totals", params(ListQuery), tag = "deals", responses((status = 200, body = [DealTotal])))]
+pub(crate) async fn totals(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<ListQuery>, RawQuery(raw): RawQuery) -> ApiResult<Json<Vec<DealTotal>>> {
+    user.require(Action::ReadCrm)?;
+    let filter = DealFilter { q: q.q, owner_id: q.owner_id, stage_id: q.stage_id, status: q.status, contact_id: q.contact_id, company_id: q.company_id, custom: custom_filters(raw.as_deref()) };
+    Ok(Json(state.store().deal_totals(&filter).await?))
+}
+
 #[utoipa::path(post, path = "/api/deals", request_body = CreateDeal, tag = "deals", responses((status = 201, body = Deal), (status = 422)))]
 pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<CreateDeal>) -> ApiResult<(StatusCode, Json<Deal>)> {
     user.require(Action::CreateCrm)?;

@@ -87,6 +87,10 @@ pub(crate) struct ListQuery {
     deal_id: Option<String>,
     /// Epoch ms.
     due_before: Option<i64>,
+    /// Due at or after (epoch ms).
+    due_after: Option<i64>,
+    /// Assigned to a member of this team.
+    team_id: Option<String>,
     page: Option<u32>,
     per_page: Option<u32>,
 }
@@ -96,7 +100,7 @@ pub(crate) struct ListQuery {
 pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<ListQuery>) -> ApiResult<Json<Page<Task>>> {
     user.require(Action::ReadCrm)?;
     let assignee_id = q.assignee_id.map(|a| if a == "me" { user.id().to_owned() } else { a });
-    let filter = TaskFilter { assignee_id, status: q.status, contact_id: q.contact_id, deal_id: q.deal_id, due_before: q.due_before };
+    let filter = TaskFilter { assignee_id, status: q.status, contact_id: q.contact_id, deal_id: q.deal_id, due_before: q.due_before, due_after: q.due_after, team_id: q.team_id };
     Ok(Json(state.store().list_tasks(&filter, Paging { page: q.page, per_page: q.per_page }.request()).await?))
 }
 

@@ -107,3 +107,48 @@ app_test!(custom_fields_are_typed_and_searchable, |app| {
     assert_eq!(status, StatusCode::OK);
     assert!(cleared["custom"].get("tier").is_none());
 });
+
+app_test!(merging_duplicates_keeps_every_phone_email_deal_and_note, |app| {
+    let admin = app.admin().await;
+    send(admin.post(app.url("/api/custom-fields")).json(&json!({"entity": "contact", "key": "city", "label": "Город", "field_type": "text"}))).await;
+    let (_, keep) = send(admin.post(app.url("/api/contacts")).json(&json!({"first_name": "Иван", "last_name": "Петров", "phones": ["+79161234567"], "emails": ["ivan@a.ru"]}))).await;
+    let (status, dup) = send(admin.post(app.url("/api/contacts")).json(&json!({
+        "first_name": "Ваня", "middle_name": "Иванович", "position": "директор", "phones": ["8 (903) 765-43-21", "+79161234567"], "emails": ["IVAN@b.ru"], "custom": {"city": "Тула"}, "force": true
+    })))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{dup}");
+    let (keep_id, dup_id) = (keep["id"].as_str().unwrap(), dup["id"].as_str().unwrap());
+    let (status, deal) = send(admin.post(app.url("/api/deals")).json(&json!({"title": "Поставка", "contact_id": dup_id}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{deal}");
+    let (status, _) = send(admin.post(app.url("/api/notes")).json(&json!({"body": "Просил перезвонить", "contact_id": dup_id}))).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Operators and supervisors may not merge (it deletes a contact); a contact cannot absorb itself.
+    let (operator, _) = app.user(&admin, "merge-op", "operator").await;
+    let (status, _) = send(operator.post(app.url(&format!("/api/contacts/{keep_id}/merge"))).json(&json!({"other_id": dup_id}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, err) = send(admin.post(app.url(&format!("/api/contacts/{keep_id}/merge"))).json(&json!({"other_id": keep_id}))).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("other_id")));
+    let (status, _) = send(admin.post(app.url(&format!("/api/contacts/{keep_id}/merge"))).json(&json!({"other_id": "nope"}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, merged) = send(admin.post(app.url(&format!("/api/contacts/{keep_id}/merge"))).json(&json!({"other_id": dup_id}))).await;
+    assert_eq!(status, StatusCode::OK, "{merged}");
+    let phones: Vec<&str> = merged["phones"].as_array().unwrap().iter().map(|p| p["number"].as_str().unwrap()).collect();
+    assert_eq!(phones, ["+79161234567", "+79037654321"], "the survivor's phone first, the shared one once");
+    assert_eq!(merged["emails"], json!(["ivan@a.ru", "ivan@b.ru"]));
+    assert_eq!((merged["first_name"].as_str(), merged["middle_name"].as_str(), merged["position"].as_str()), (Some("Иван"), Some("Иванович"), Some("директор")), "own fields kept, empty ones filled");
+    assert_eq!(merged["custom"]["city"], "Тула");
+    let (status, _) = send(admin.get(app.url(&format!("/api/contacts/{dup_id}")))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, found) = send(admin.get(app.url("/api/contacts")).query(&[("phone", "8 903 765 43 21")])).await;
+    assert_eq!((found["total"].as_i64(), found["items"][0]["id"].as_str()), (Some(1), Some(keep_id)));
+    let (_, moved) = send(admin.get(app.url(&format!("/api/deals/{}", deal["id"].as_str().unwrap())))).await;
+    assert_eq!(moved["contact_id"], keep["id"]);
+    let (_, timeline) = send(admin.get(app.url(&format!("/api/contacts/{keep_id}/timeline")))).await;
+    let kinds: Vec<&str> = timeline.as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"deal") && kinds.contains(&"note"), "{kinds:?}");
+    let (_, audit) = send(admin.get(app.url("/api/audit")).query(&[("action", "contact.merge")])).await;
+    assert_eq!(audit["items"][0]["entity_id"], keep["id"]);
+    assert_eq!(audit["items"][0]["detail"]["merged_id"], dup["id"]);
+});

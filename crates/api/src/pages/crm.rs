@@ -1,0 +1,76 @@
+//! The CRM pages: contacts, companies, deals (list and pipeline board), tasks and the audit
+//! log. Each is the shared header over an empty `main`
+//! that its ES module fills from the API, so what a page shows is exactly what the API lets
+//! the user read; the server only refuses the pages a role may not open at all.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use switchboard_core::Action;
+
+use super::i18n::t;
+use super::{LangQuery, PageUser, escape, nav, page, user_language};
+use crate::AppState;
+use crate::extract::CurrentUser;
+
+/// One CRM page: which header link is current, its title, its script and who may open it.
+struct View {
+    active: &'static str,
+    title: &'static str,
+    script: &'static str,
+    needs: Option<Action>,
+}
+
+const CONTACTS: View = View { active: "contacts", title: "contacts", script: "contacts.js", needs: None };
+const CONTACT: View = View { active: "contacts", title: "contact", script: "contact.js", needs: None };
+const COMPANIES: View = View { active: "companies", title: "companies", script: "companies.js", needs: None };
+const COMPANY: View = View { active: "companies", title: "company", script: "company.js", needs: None };
+const DEALS: View = View { active: "deals", title: "deals", script: "deals.js", needs: None };
+const DEAL: View = View { active: "deals", title: "deal", script: "deal.js", needs: None };
+const TASKS: View = View { active: "tasks", title: "tasks", script: "tasks.js", needs: None };
+const AUDIT: View = View { active: "audit_log", title: "audit_log", script: "audit.js", needs: Some(Action::ReadAudit) };
+
+async fn render(state: &AppState, user: &CurrentUser, query: &LangQuery, headers: &HeaderMap, view: &View, id: Option<&str>) -> Response {
+    let (lang, keep) = user_language(state, user, query, headers).await;
+    if view.needs.is_some_and(|a| !user.0.role.can(a)) {
+        return (StatusCode::FORBIDDEN, t(lang, "forbidden")).into_response();
+    }
+    let body = format!(
+        r#"{nav}
+<main class="crm" id="app" data-view="{view}" data-id="{id}" data-region="{region}">
+<p class="muted" id="loading">{loading}</p>
+</main>
+<dialog id="dialog"></dialog>"#,
+        nav = nav(lang, user, view.active, ""),
+        view = view.title,
+        id = escape(id.unwrap_or("")),
+        region = state.config().region.code(),
+        loading = t(lang, "loading"),
+    );
+    page(lang, t(lang, view.title), &body, view.script, keep)
+}
+
+macro_rules! list_page {
+    ($name:ident, $view:expr) => {
+        pub(super) async fn $name(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+            render(&state, &user, &query, &headers, &$view, None).await
+        }
+    };
+}
+
+macro_rules! record_page {
+    ($name:ident, $view:expr) => {
+        pub(super) async fn $name(State(state): State<AppState>, PageUser(user): PageUser, Path(id): Path<String>, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+            render(&state, &user, &query, &headers, &$view, Some(&id)).await
+        }
+    };
+}
+
+list_page!(contacts_page, CONTACTS);
+record_page!(contact_page, CONTACT);
+list_page!(companies_page, COMPANIES);
+record_page!(company_page, COMPANY);
+list_page!(deals_page, DEALS);
+record_page!(deal_page, DEAL);
+list_page!(tasks_page, TASKS);
+list_page!(audit_page, AUDIT);

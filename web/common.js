@@ -1,0 +1,208 @@
+// Shared by the CRM pages: the word table, the signed-in user, calls to the API with errors
+// shown as the API names them, dates and money in the page's language, dialogs, shortcuts.
+
+export const w = JSON.parse(document.getElementById('i18n').textContent);
+export const lang = document.documentElement.lang;
+export const locale = lang === 'ru' ? 'ru-RU' : 'en-GB';
+export const $ = (id) => document.getElementById(id);
+export const esc = (text) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+export const app = $('app');
+
+const userTag = $('user-name');
+export const me = { id: userTag.dataset.id, role: userTag.dataset.role, team: userTag.dataset.team, name: userTag.textContent };
+
+// What the role may do (the API decides; this only hides buttons that would be refused).
+const rank = { operator: 0, supervisor: 1, manager: 2, admin: 3 };
+export const may = {
+  editAny: rank[me.role] >= 1,
+  remove: rank[me.role] >= 2,
+  importExport: rank[me.role] >= 2,
+  admin: me.role === 'admin',
+  monitor: rank[me.role] >= 1,
+};
+export const mayEdit = (ownerId) => may.editAny || ownerId === me.id;
+
+/// An API failure, with the message the API gave and the field it named.
+export class ApiError extends Error {
+  constructor(status, body) {
+    const field = body && body.field ? `${body.field}: ` : '';
+    super(`${field}${(body && (body.message || body.error)) || status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+export async function api(method, url, body) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(url, init);
+  if (response.status === 401) {
+    location.href = '/login';
+    throw new ApiError(401, {});
+  }
+  const text = await response.text();
+  let parsed = null;
+  try { parsed = text ? JSON.parse(text) : null; } catch { parsed = { message: text }; }
+  if (!response.ok) throw new ApiError(response.status, parsed);
+  return parsed;
+}
+export const get = (url) => api('GET', url);
+
+export function showError(error, where = 'error') {
+  const box = $(where);
+  if (!box) return;
+  box.textContent = error ? `${w.error}: ${error.message || error}` : '';
+  box.hidden = !error;
+}
+
+export const fmtDate = (ms) => (ms ? new Date(ms).toLocaleDateString(locale) : '');
+export const fmtDateTime = (ms) => (ms ? new Date(ms).toLocaleString(locale, { dateStyle: 'short', timeStyle: 'short' }) : '');
+export const fmtTime = (ms) => (ms ? new Date(ms).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' }) : '');
+export function fmtMoney(minor, currency) {
+  if (minor === null || minor === undefined) return '';
+  try {
+    return new Intl.NumberFormat(locale, { style: 'currency', currency: currency || 'RUB', maximumFractionDigits: minor % 100 ? 2 : 0 }).format(minor / 100);
+  } catch {
+    return `${(minor / 100).toLocaleString(locale)} ${currency || ''}`;
+  }
+}
+/// A number as people read it: `+7 916 123-45-67` for Russian numbers, E.164 otherwise.
+export function fmtPhone(e164) {
+  const m = /^\+7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(e164 || '');
+  return m ? `+7 ${m[1]} ${m[2]}-${m[3]}-${m[4]}` : e164 || '';
+}
+export const contactName = (c) => [c.last_name, c.first_name, c.middle_name].filter(Boolean).join(' ') || (c.phones && c.phones[0] && c.phones[0].number) || (c.emails && c.emails[0]) || '—';
+export const word = (prefix, key) => w[`${prefix}_${key}`] || key;
+
+// Names of users, stages and companies, fetched once per page.
+const cache = new Map();
+function once(key, load) {
+  if (!cache.has(key)) cache.set(key, load().catch(() => []));
+  return cache.get(key);
+}
+export const users = () => once('users', () => get('/api/users').then((r) => (Array.isArray(r) ? r : r.items || [])));
+export const teams = () => once('teams', () => get('/api/teams'));
+export const stages = () => once('stages', () => get('/api/pipeline/stages'));
+export const customFields = (entity) => once(`cf-${entity}`, () => get(`/api/custom-fields?entity=${entity}`));
+export async function userName(id) {
+  if (!id) return '';
+  const u = (await users()).find((x) => x.id === id);
+  return u ? u.name : '';
+}
+export async function userOptions(selected, blank = true) {
+  const list = (await users()).filter((u) => u.active !== false);
+  return (blank ? `<option value="">—</option>` : '') + list.map((u) => `<option value="${esc(u.id)}"${u.id === selected ? ' selected' : ''}>${esc(u.name)}</option>`).join('');
+}
+
+/// Opens the page's dialog with `html` inside a form; resolves with the form's values when it
+/// is submitted (and `check` accepts them), or null when cancelled.
+export function dialog(title, html, { submit = w.save, check } = {}) {
+  const box = $('dialog');
+  box.innerHTML = `<form method="dialog" class="dialog-form"><h2>${esc(title)}</h2>${html}
+<p class="error" id="dialog-error" hidden></p>
+<div class="row"><button type="submit" value="ok" id="dialog-ok">${esc(submit)}</button><button type="button" id="dialog-cancel">${esc(w.cancel)}</button></div></form>`;
+  const form = box.querySelector('form');
+  return new Promise((resolve) => {
+    const close = (value) => {
+      box.close();
+      resolve(value);
+    };
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const values = Object.fromEntries(new FormData(form).entries());
+      if (check) {
+        try {
+          const problem = await check(values, form);
+          if (problem) {
+            showError(problem, 'dialog-error');
+            return;
+          }
+        } catch (error) {
+          showError(error, 'dialog-error');
+          return;
+        }
+      }
+      close(values);
+    });
+    box.querySelector('#dialog-cancel').addEventListener('click', () => close(null));
+    box.addEventListener('cancel', () => resolve(null), { once: true });
+    box.showModal();
+    const first = form.querySelector('input, select, textarea');
+    if (first) first.focus();
+  });
+}
+
+export function confirmDialog(text, submit = w.confirm) {
+  return dialog(text, '', { submit }).then((v) => v !== null);
+}
+
+/// Page shortcuts: `keys` maps a key ("n", "/") to an action. Ignored while typing in a
+/// field; Escape leaves a field.
+export function shortcuts(keys) {
+  document.addEventListener('keydown', (event) => {
+    const target = event.target;
+    const typing = target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT' || target.isContentEditable);
+    if (event.key === 'Escape' && typing) {
+      target.blur();
+      return;
+    }
+    if (typing || event.ctrlKey || event.metaKey || event.altKey || $('dialog').open) return;
+    const action = keys[event.key];
+    if (action) {
+      event.preventDefault();
+      action();
+    }
+  });
+}
+
+/// Pager under a list: returns HTML; `page` is 1-based.
+export function pager(page, perPage, total) {
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  return `<div class="row pager"><button type="button" data-page="${page - 1}" ${page <= 1 ? 'disabled' : ''}>←</button>
+<span>${page} / ${pages} · ${esc(w.found)}: ${total}</span>
+<button type="button" data-page="${page + 1}" ${page >= pages ? 'disabled' : ''}>→</button></div>`;
+}
+
+/// The timeline of a contact or deal: calls (with a player where the user may hear the
+/// recording), notes, tasks, deals and stage changes.
+export function timelineHtml(items, names) {
+  if (!items.length) return `<p class="muted">${esc(w.timeline_empty)}</p>`;
+  return `<ol class="timeline">${items.map((item) => {
+    const who = item.agent_id ? ` · ${esc(names.get(item.agent_id) || '')}` : '';
+    const player = item.recording_url ? `<audio controls preload="none" src="${esc(item.recording_url)}"></audio>` : '';
+    return `<li class="tl-${esc(item.kind)}" data-kind="${esc(item.kind)}"><span class="when">${esc(fmtDateTime(item.at))}</span>
+<span class="kind">${esc(word('tl', item.kind))}</span> <span class="summary">${esc(item.summary)}</span>${who}${player}</li>`;
+  }).join('')}</ol>`;
+}
+
+export async function userNames() {
+  return new Map((await users()).map((u) => [u.id, u.name]));
+}
+
+/// Create a task (from a card, a deal or a call): asks for subject, kind, due and assignee.
+export async function newTask(links = {}) {
+  const now = new Date(Date.now() + 3600_000);
+  const local = new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  const values = await dialog(w.new_task, `
+<label>${esc(w.subject)}<input name="subject" required maxlength="500"></label>
+<label>${esc(w.task_kind)}<select name="kind">${['call', 'meeting', 'email', 'todo'].map((k) => `<option value="${k}">${esc(word('kind', k))}</option>`).join('')}</select></label>
+<label>${esc(w.due)}<input type="datetime-local" name="due" value="${local}"></label>
+<label>${esc(w.assignee)}<select name="assignee_id">${await userOptions(me.id, false)}</select></label>
+<label>${esc(w.description)}<textarea name="description" rows="3"></textarea></label>`);
+  if (!values) return null;
+  const body = { subject: values.subject, kind: values.kind, assignee_id: values.assignee_id || null, description: values.description || null, ...links };
+  if (values.due) body.due_at = new Date(values.due).getTime();
+  return api('POST', '/api/tasks', body);
+}
+
+/// Sends the user to the console to call `number` (the softphone lives there).
+export function callFromConsole(number, taskId) {
+  const params = new URLSearchParams({ dial: number });
+  if (taskId) params.set('task', taskId);
+  location.href = `/console?${params}`;
+}
+
+window.switchboard = window.switchboard || {};

@@ -1,0 +1,169 @@
+// Create and edit forms shared by several pages: contact, company, deal. Each saves through
+// the API from inside the dialog, so a refusal (a bad phone, a duplicate) is shown next to the
+// form and nothing typed is lost.
+
+import { w, esc, api, get, dialog, customFields, userOptions, may, me, stages, word } from './common.js';
+
+function customInputs(defs, values = {}) {
+  return defs.map((d) => {
+    const name = `cf.${d.key}`;
+    const value = values[d.key] ?? '';
+    let input;
+    if (d.field_type === 'choice') {
+      input = `<select name="${esc(name)}"><option value="">—</option>${d.choices.map((c) => `<option${c === value ? ' selected' : ''}>${esc(c)}</option>`).join('')}</select>`;
+    } else {
+      const type = d.field_type === 'date' ? 'date' : 'text';
+      input = `<input type="${type}" name="${esc(name)}" value="${esc(value)}"${d.required ? ' required' : ''}>`;
+    }
+    return `<label>${esc(d.label)}${input}</label>`;
+  }).join('');
+}
+
+function customValues(values, defs, before = {}) {
+  const out = {};
+  for (const d of defs) {
+    const v = (values[`cf.${d.key}`] ?? '').trim();
+    if (v) out[d.key] = v;
+    else if (before[d.key] !== undefined) out[d.key] = null;
+  }
+  return out;
+}
+
+const lines = (text) => (text || '').split(/[\n,;]+/).map((s) => s.trim()).filter(Boolean);
+
+/// The id of the company named `name`, created when no company has that name.
+export async function companyByName(name) {
+  const trimmed = (name || '').trim();
+  if (!trimmed) return null;
+  const found = await get(`/api/companies?q=${encodeURIComponent(trimmed)}&per_page=50`);
+  const same = found.items.find((c) => c.name.toLowerCase() === trimmed.toLowerCase());
+  if (same) return same.id;
+  return (await api('POST', '/api/companies', { name: trimmed })).id;
+}
+
+async function companyName(id) {
+  if (!id) return '';
+  try { return (await get(`/api/companies/${encodeURIComponent(id)}`)).name; } catch { return ''; }
+}
+
+/// Creates (no `contact`) or edits a contact; resolves with the saved contact or null.
+export async function contactDialog(contact = null, preset = {}) {
+  const defs = await customFields('contact');
+  const c = contact || { first_name: '', last_name: '', middle_name: '', position: '', phones: [], emails: [], custom: {}, owner_id: me.id, ...preset };
+  const company = await companyName(c.company_id);
+  const owner = may.editAny ? `<label>${esc(w.owner)}<select name="owner_id">${await userOptions(c.owner_id || me.id)}</select></label>` : '';
+  let saved = null;
+  const html = `<div class="grid2">
+<label>${esc(w.last_name)}<input name="last_name" id="c-last" value="${esc(c.last_name)}"></label>
+<label>${esc(w.first_name)}<input name="first_name" id="c-first" value="${esc(c.first_name)}"></label>
+<label>${esc(w.middle_name)}<input name="middle_name" id="c-middle" value="${esc(c.middle_name)}"></label>
+<label>${esc(w.position)}<input name="position" id="c-position" value="${esc(c.position || '')}"></label>
+<label>${esc(w.phones)}<textarea name="phones" id="c-phones" rows="2" placeholder="+7 916 123-45-67">${esc(c.phones.map((p) => (p.extension ? `${p.number} доб. ${p.extension}` : p.number)).join('\n'))}</textarea></label>
+<label>${esc(w.emails)}<textarea name="emails" id="c-emails" rows="2">${esc(c.emails.join('\n'))}</textarea></label>
+<label>${esc(w.company)}<input name="company" id="c-company" value="${esc(company)}" autocomplete="off"></label>
+${owner}
+${customInputs(defs, c.custom)}
+</div>
+<p class="force" id="c-force-box" hidden><label><input type="checkbox" name="force" id="c-force"> ${esc(w.save_anyway)}</label>
+<a id="c-existing" href="#">${esc(w.open_existing)}</a></p>`;
+  const result = await dialog(contact ? w.edit_contact : w.new_contact, html, {
+    check: async (values, form) => {
+      const body = {
+        first_name: values.first_name.trim(),
+        last_name: values.last_name.trim(),
+        middle_name: values.middle_name.trim(),
+        position: values.position.trim() || null,
+        phones: lines(values.phones),
+        emails: lines(values.emails),
+        company_id: await companyByName(values.company),
+        custom: customValues(values, defs, contact ? contact.custom : {}),
+        force: values.force === 'on',
+      };
+      if (may.editAny && values.owner_id) body.owner_id = values.owner_id;
+      try {
+        saved = contact ? await api('PATCH', `/api/contacts/${encodeURIComponent(contact.id)}`, body) : await api('POST', '/api/contacts', body);
+        return null;
+      } catch (error) {
+        if (error.status === 409 && error.body.existing_id) {
+          form.querySelector('#c-force-box').hidden = false;
+          form.querySelector('#c-existing').href = `/contacts/${encodeURIComponent(error.body.existing_id)}`;
+          return error.message;
+        }
+        throw error;
+      }
+    },
+  });
+  return result ? saved : null;
+}
+
+/// Creates or edits a company.
+export async function companyDialog(company = null) {
+  const defs = await customFields('company');
+  const c = company || { name: '', tax_id: '', website: '', address: '', custom: {}, owner_id: me.id };
+  const owner = may.editAny ? `<label>${esc(w.owner)}<select name="owner_id">${await userOptions(c.owner_id || me.id)}</select></label>` : '';
+  let saved = null;
+  const result = await dialog(company ? w.edit_company : w.new_company, `<div class="grid2">
+<label>${esc(w.name)}<input name="name" id="co-name" required value="${esc(c.name)}"></label>
+<label>${esc(w.tax_id)}<input name="tax_id" value="${esc(c.tax_id || '')}"></label>
+<label>${esc(w.website)}<input name="website" value="${esc(c.website || '')}"></label>
+<label>${esc(w.address)}<input name="address" value="${esc(c.address || '')}"></label>
+${owner}${customInputs(defs, c.custom)}</div>`, {
+    check: async (values) => {
+      const body = { name: values.name.trim(), tax_id: values.tax_id.trim() || null, website: values.website.trim() || null, address: values.address.trim() || null, custom: customValues(values, defs, company ? company.custom : {}) };
+      if (may.editAny && values.owner_id) body.owner_id = values.owner_id;
+      saved = company ? await api('PATCH', `/api/companies/${encodeURIComponent(company.id)}`, body) : await api('POST', '/api/companies', body);
+      return null;
+    },
+  });
+  return result ? saved : null;
+}
+
+/// Creates or edits a deal (`preset` links a new one to a contact or company).
+export async function dealDialog(deal = null, preset = {}) {
+  const defs = await customFields('deal');
+  const list = await stages();
+  const d = deal || { title: '', amount_minor: null, currency: 'RUB', probability: null, stage_id: list[0] && list[0].id, custom: {}, owner_id: me.id, ...preset };
+  const owner = may.editAny ? `<label>${esc(w.owner)}<select name="owner_id">${await userOptions(d.owner_id || me.id)}</select></label>` : '';
+  const stageSelect = deal ? '' : `<label>${esc(w.stage)}<select name="stage_id">${list.map((s) => `<option value="${esc(s.id)}"${s.id === d.stage_id ? ' selected' : ''}>${esc(s.name)}</option>`).join('')}</select></label>`;
+  const company = await companyName(d.company_id);
+  let saved = null;
+  const result = await dialog(deal ? w.edit_deal : w.create_deal, `<div class="grid2">
+<label>${esc(w.title)}<input name="title" id="d-title" required value="${esc(d.title)}"></label>
+${stageSelect}
+<label>${esc(w.amount)}<input name="amount" id="d-amount" inputmode="decimal" value="${d.amount_minor === null || d.amount_minor === undefined ? '' : d.amount_minor / 100}"></label>
+<label>${esc(w.currency)}<input name="currency" maxlength="3" value="${esc(d.currency || 'RUB')}"></label>
+<label>${esc(w.probability)}<input name="probability" type="number" min="0" max="100" placeholder="${esc(w.from_stage)}" value="${d.probability ?? ''}"></label>
+<label>${esc(w.company)}<input name="company" value="${esc(company)}"></label>
+${owner}${customInputs(defs, d.custom)}</div>`, {
+    check: async (values) => {
+      const amount = values.amount.trim().replace(/\s/g, '').replace(',', '.');
+      if (amount && !Number.isFinite(Number(amount))) return `${w.amount}: ${w.not_a_number}`;
+      const body = {
+        title: values.title.trim(),
+        amount: amount ? Number(amount) : null,
+        currency: values.currency.trim().toUpperCase() || 'RUB',
+        probability: values.probability === '' ? null : Number(values.probability),
+        company_id: await companyByName(values.company),
+        custom: customValues(values, defs, deal ? deal.custom : {}),
+      };
+      if (may.editAny && values.owner_id) body.owner_id = values.owner_id;
+      if (!deal) {
+        body.stage_id = values.stage_id;
+        if (d.contact_id) body.contact_id = d.contact_id;
+        if (body.amount === null) delete body.amount;
+        if (body.probability === null) delete body.probability;
+      }
+      saved = deal ? await api('PATCH', `/api/deals/${encodeURIComponent(deal.id)}`, body) : await api('POST', '/api/deals', body);
+      return null;
+    },
+  });
+  return result ? saved : null;
+}
+
+/// Asks why a deal was lost and to whom; resolves with {reason, competitor} or null.
+export function lostDialog() {
+  return dialog(w.deal_lost, `<label>${esc(w.loss_reason)}<input name="reason" id="lost-reason" required maxlength="500"></label>
+<label>${esc(w.competitor)}<input name="competitor" id="lost-competitor" maxlength="200"></label>`, { submit: w.mark_lost });
+}
+
+export const statusWord = (s) => word('status', s);
