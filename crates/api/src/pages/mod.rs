@@ -55,7 +55,14 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// The page's language, and the cookie that keeps a choice made with `?lang=`.
 pub(super) fn language(query: &LangQuery, headers: &HeaderMap) -> (Lang, Option<String>) {
-    let lang = Lang::choose(query.lang.as_deref(), cookie_value(headers, "sb_lang").as_deref(), headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    choose_language(query, None, headers)
+}
+
+/// `?lang=`, else `saved` (the user's choice), else the cookie, else the browser's; and the
+/// cookie that keeps a choice made with `?lang=`.
+fn choose_language(query: &LangQuery, saved: Option<&str>, headers: &HeaderMap) -> (Lang, Option<String>) {
+    let cookie = cookie_value(headers, "sb_lang");
+    let lang = Lang::choose(query.lang.as_deref(), saved.or(cookie.as_deref()), headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let keep = query.lang.as_ref().map(|_| format!("sb_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code()));
     (lang, keep)
 }
@@ -64,8 +71,7 @@ pub(super) fn language(query: &LangQuery, headers: &HeaderMap) -> (Lang, Option<
 /// browser), else the one they chose before, else the cookie or the browser's.
 pub(super) async fn user_language(state: &AppState, user: &CurrentUser, query: &LangQuery, headers: &HeaderMap) -> (Lang, Option<String>) {
     let saved = user.0.language.as_deref();
-    let lang = Lang::choose(query.lang.as_deref(), saved.or(cookie_value(headers, "sb_lang").as_deref()), headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    let keep = query.lang.as_ref().map(|_| format!("sb_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code()));
+    let (lang, keep) = choose_language(query, saved, headers);
     if query.lang.is_some()
         && saved != Some(lang.code())
         && let Err(e) = state.store().set_user_language(user.id(), Some(lang.code())).await
