@@ -10,7 +10,7 @@ const links = { contact: '/contacts/', company: '/companies/', deal: '/deals/' }
 async function render() {
   app.innerHTML = `<section class="panel"><form id="filters" class="filters">
 <label>${esc(w.user)}<select name="user_id">${await userOptions('')}</select></label>
-<label>${esc(w.record_kind)}<select name="entity"><option value="">—</option>${['contact', 'company', 'deal', 'task', 'note', 'call', 'user', 'team', 'queue', 'settings'].map((e) => `<option>${e}</option>`).join('')}</select></label>
+<label>${esc(w.record_kind)}<select name="entity"><option value="">—</option>${['contact', 'company', 'deal', 'task', 'note', 'call', 'user', 'team', 'queue', 'stage', 'custom_field', 'setting'].map((e) => `<option>${e}</option>`).join('')}</select></label>
 <label>${esc(w.record_id)}<input name="entity_id" size="28"></label>
 <label>${esc(w.action)}<input name="action" size="16" placeholder="contact."></label>
 <button type="submit">${esc(w.search)}</button></form><p class="error" id="error" hidden></p></section>

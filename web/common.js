@@ -25,8 +25,10 @@ export const mayEdit = (ownerId) => may.editAny || ownerId === me.id;
 /// An API failure, with the message the API gave and the field it named.
 export class ApiError extends Error {
   constructor(status, body) {
-    const field = body && body.field ? `${body.field}: ` : '';
-    super(`${field}${(body && (body.message || body.error)) || status}`);
+    const message = String((body && (body.message || body.error)) || status);
+    // The API's message usually starts with the field already.
+    const field = body && body.field && !message.startsWith(body.field) ? `${body.field}: ` : '';
+    super(`${field}${message}`);
     this.status = status;
     this.body = body || {};
   }
@@ -156,6 +158,17 @@ export function shortcuts(keys) {
       action();
     }
   });
+}
+
+/// Export links for a list with its current filters (for the roles that may export).
+export function exportLinks(list, filter) {
+  if (!may.importExport) return '';
+  const link = (format) => {
+    const q = new URLSearchParams(filter);
+    q.set('format', format);
+    return `<a id="export-${format}" href="/api/export/${list}?${q}" download>${format.toUpperCase()}</a>`;
+  };
+  return `<span class="export">${esc(w.export)}: ${link('csv')} · ${link('xlsx')}</span>`;
 }
 
 /// Pager under a list: returns HTML; `page` is 1-based.

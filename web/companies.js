@@ -1,6 +1,6 @@
 // Companies: search by name, owner and custom fields; create; export what the filters show.
 
-import { w, $, esc, app, get, showError, fmtDate, userNames, userOptions, customFields, pager, shortcuts } from './common.js';
+import { w, $, esc, app, get, showError, fmtDate, userNames, userOptions, customFields, pager, exportLinks, shortcuts } from './common.js';
 import { companyDialog } from './forms.js';
 
 const perPage = 25;
@@ -16,7 +16,7 @@ ${defs.length ? `<label>${esc(w.custom_field)}<select name="cf_key"><option valu
 <button type="submit">${esc(w.search)}</button><span class="spacer"></span>
 <button type="button" id="new-company" title="N">${esc(w.new_company)}</button></form>
 <p class="error" id="error" hidden></p></section>
-<section class="panel"><div class="row"><span id="total" class="muted"></span></div>
+<section class="panel"><div class="row"><span id="total" class="muted"></span><span class="spacer"></span><span id="export-links"></span></div>
 <table class="list" id="companies"><thead><tr><th>${esc(w.name)}</th><th>${esc(w.tax_id)}</th><th>${esc(w.website)}</th><th>${esc(w.owner)}</th><th>${esc(w.created_on)}</th></tr></thead><tbody></tbody></table>
 <div id="pager"></div></section>`;
   $('filters').addEventListener('submit', (event) => { event.preventDefault(); page = 1; load(); });
@@ -42,6 +42,7 @@ async function load() {
     const [result, names] = await Promise.all([get(`/api/companies?${query}`), userNames()]);
     showError(null);
     $('total').textContent = `${w.found}: ${result.total}`;
+    $('export-links').innerHTML = exportLinks('companies', filter);
     $('companies').tBodies[0].innerHTML = result.items.map((c) => `<tr data-id="${esc(c.id)}"><td><a href="/companies/${encodeURIComponent(c.id)}">${esc(c.name)}</a></td>
 <td>${esc(c.tax_id || '')}</td><td>${esc(c.website || '')}</td><td>${esc(names.get(c.owner_id) || '')}</td><td>${esc(fmtDate(c.created_at))}</td></tr>`).join('') || `<tr><td colspan="5" class="muted">${esc(w.nothing_found)}</td></tr>`;
     $('pager').innerHTML = pager(page, perPage, result.total);

@@ -1,7 +1,7 @@
 // Contacts: one search box (a name, a phone in any spelling or an email), owner and custom
 // field filters, create, merge two duplicates, export what the filters show.
 
-import { w, $, esc, app, get, api, may, showError, fmtDate, contactName, fmtPhone, userNames, userOptions, customFields, pager, shortcuts, dialog } from './common.js';
+import { w, $, esc, app, get, api, may, showError, fmtDate, contactName, fmtPhone, userNames, userOptions, customFields, pager, exportLinks, shortcuts, dialog } from './common.js';
 import { contactDialog } from './forms.js';
 
 const perPage = 25;
@@ -27,7 +27,7 @@ ${may.remove ? `<button type="button" id="merge" disabled title="${esc(w.merge_h
 <p class="error" id="error" hidden></p>
 </section>
 <section class="panel">
-<div class="row"><span id="total" class="muted"></span></div>
+<div class="row"><span id="total" class="muted"></span><span class="spacer"></span><span id="export-links"></span></div>
 <table class="list" id="contacts"><thead><tr><th></th><th>${esc(w.name)}</th><th>${esc(w.phones)}</th><th>${esc(w.emails)}</th><th>${esc(w.position)}</th><th>${esc(w.owner)}</th><th>${esc(w.created_on)}</th></tr></thead><tbody></tbody></table>
 <div id="pager"></div>
 </section>`;
@@ -72,6 +72,7 @@ async function load() {
     showError(null);
     rows = result.items;
     $('total').textContent = `${w.found}: ${result.total}`;
+    $('export-links').innerHTML = exportLinks('contacts', filter);
     $('contacts').tBodies[0].innerHTML = rows.map((c) => `<tr data-id="${esc(c.id)}">
 <td><input type="checkbox" class="pick" value="${esc(c.id)}" aria-label="${esc(w.select)}"></td>
 <td><a href="/contacts/${encodeURIComponent(c.id)}" class="name">${esc(contactName(c))}</a></td>

@@ -1,7 +1,7 @@
 // Deals: the pipeline board (a column per stage with its count and sum, plus won and lost;
 // drag a card to move it, dropping on lost asks why and to whom) and the list with filters.
 
-import { w, $, esc, app, get, api, showError, fmtDate, fmtMoney, userNames, userOptions, pager, shortcuts, word, mayEdit } from './common.js';
+import { w, $, esc, app, get, api, showError, fmtDate, fmtMoney, userNames, userOptions, pager, exportLinks, shortcuts, word, mayEdit } from './common.js';
 import { dealDialog, lostDialog } from './forms.js';
 
 const perPage = 25;
@@ -17,7 +17,7 @@ async function render() {
 <button type="submit">${esc(w.search)}</button>
 <span class="spacer"></span>
 <div class="toggle" role="group"><button type="button" id="show-board" aria-pressed="${view === 'board'}" title="B">${esc(w.board)}</button><button type="button" id="show-list" aria-pressed="${view === 'list'}" title="L">${esc(w.list)}</button></div>
-<button type="button" id="new-deal" title="N">${esc(w.create_deal)}</button></form>
+<button type="button" id="new-deal" title="N">${esc(w.create_deal)}</button><span id="export-links"></span></form>
 <p class="error" id="error" hidden></p></section>
 <section id="content"></section>`;
   $('filters').addEventListener('submit', (event) => { event.preventDefault(); page = 1; load(); });
@@ -42,7 +42,10 @@ function filters() {
   return p;
 }
 
-const load = () => (view === 'board' ? loadBoard() : loadList()).catch(showError);
+function load() {
+  $('export-links').innerHTML = exportLinks('deals', filters());
+  return (view === 'board' ? loadBoard() : loadList()).catch(showError);
+}
 
 // One column's header: how many deals and their sum per currency (from the server's totals,
 // so a column with more cards than it shows still sums them all).

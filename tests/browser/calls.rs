@@ -240,6 +240,21 @@ pub(crate) async fn recordings_page_plays_a_call_with_its_waveform() {
     let audit = gw.get(&gw.admin, &format!("/api/audit?entity=call&entity_id={call_id}&action=recording.")).await;
     let plays: Vec<&Value> = audit["items"].as_array().unwrap().iter().filter(|a| a["action"] == "recording.play").collect();
     assert_eq!(plays.len(), 1, "one listen, however many Range requests: {audit}");
+
+    // Another operator does not see Anna's recording, on the page or through the API.
+    gw.post(&gw.admin, "/api/users", json!({"login": "oleg", "name": "Oleg Operator", "role": "operator", "password": AGENT_PASSWORD})).await;
+    let oleg = Agent::sign_in(&mut driver, &gw.base, "oleg", AGENT_PASSWORD, &wav).await;
+    driver.must(json!({"cmd": "goto", "agent": oleg.name, "url": format!("{}/recordings", gw.base)})).await;
+    driver.must(json!({"cmd": "wait", "agent": oleg.name, "selector": "#total", "text": "0"})).await;
+    let rows = driver.must(json!({"cmd": "eval", "agent": oleg.name, "js": "document.querySelectorAll('#results tbody tr[data-id]').length"})).await;
+    assert_eq!(rows, json!(0), "an operator lists no one else's recordings");
+    for path in [format!("/api/recordings/{call_id}/audio"), format!("/api/recordings/{call_id}/download")] {
+        let status = driver.must(json!({"cmd": "eval", "agent": oleg.name, "js": format!("fetch('{path}').then((r) => r.status)")})).await;
+        assert!(status == json!(403) || status == json!(404), "{path} answered {status} to another operator");
+    }
+    // Anna herself lists her own call.
+    let own = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": "fetch('/api/recordings').then((r) => r.json()).then((b) => b.items.map((c) => c.id))"})).await;
+    assert_eq!(own, json!([call_id]), "the agent hears her own calls");
     driver.quit().await;
     gw.stop().await;
 }

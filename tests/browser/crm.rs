@@ -20,13 +20,13 @@ fn epoch_ms() -> i64 {
 }
 
 /// A user with `role` (and team), returns their id.
-async fn user(gw: &Gateway, login: &str, name: &str, role: &str, team: Option<&str>) -> String {
+pub(crate) async fn user(gw: &Gateway, login: &str, name: &str, role: &str, team: Option<&str>) -> String {
     let made = gw.post(&gw.admin, "/api/users", json!({"login": login, "name": name, "role": role, "password": AGENT_PASSWORD, "team_id": team})).await;
     made["user"]["id"].as_str().unwrap().to_owned()
 }
 
 /// Signs in through the page (no softphone needed) and returns the browser's name.
-async fn sign_in(driver: &mut Driver, gw: &Gateway, login: &str, wav: &Path) -> String {
+pub(crate) async fn sign_in(driver: &mut Driver, gw: &Gateway, login: &str, wav: &Path) -> String {
     let a = login.to_owned();
     driver.must(json!({"cmd": "open", "agent": a, "wav": wav})).await;
     driver.must(json!({"cmd": "goto", "agent": a, "url": format!("{}/login?lang=en", gw.base)})).await;
@@ -37,47 +37,47 @@ async fn sign_in(driver: &mut Driver, gw: &Gateway, login: &str, wav: &Path) -> 
     a
 }
 
-struct Page<'a> {
-    driver: &'a mut Driver,
-    who: String,
-    base: String,
+pub(crate) struct Page<'a> {
+    pub(crate) driver: &'a mut Driver,
+    pub(crate) who: String,
+    pub(crate) base: String,
 }
 
 impl Page<'_> {
-    async fn goto(&mut self, path: &str) {
+    pub(crate) async fn goto(&mut self, path: &str) {
         self.driver.must(json!({"cmd": "goto", "agent": self.who, "url": format!("{}{path}", self.base)})).await;
     }
-    async fn wait(&mut self, selector: &str) -> String {
+    pub(crate) async fn wait(&mut self, selector: &str) -> String {
         self.driver.must(json!({"cmd": "wait", "agent": self.who, "selector": selector})).await.as_str().unwrap_or("").to_owned()
     }
-    async fn wait_text(&mut self, selector: &str, text: &str) {
+    pub(crate) async fn wait_text(&mut self, selector: &str, text: &str) {
         self.driver.must(json!({"cmd": "wait", "agent": self.who, "selector": selector, "text": text})).await;
     }
-    async fn fill(&mut self, selector: &str, value: &str) {
+    pub(crate) async fn fill(&mut self, selector: &str, value: &str) {
         self.driver.must(json!({"cmd": "fill", "agent": self.who, "selector": selector, "value": value})).await;
     }
-    async fn click(&mut self, selector: &str) {
+    pub(crate) async fn click(&mut self, selector: &str) {
         self.driver.must(json!({"cmd": "click", "agent": self.who, "selector": selector})).await;
     }
-    async fn eval(&mut self, js: &str) -> Value {
+    pub(crate) async fn eval(&mut self, js: &str) -> Value {
         self.driver.must(json!({"cmd": "eval", "agent": self.who, "js": js})).await
     }
-    async fn url(&mut self) -> String {
+    pub(crate) async fn url(&mut self) -> String {
         self.eval("location.pathname").await.as_str().unwrap().to_owned()
     }
-    async fn count(&mut self, selector: &str) -> u64 {
+    pub(crate) async fn count(&mut self, selector: &str) -> u64 {
         self.eval(&format!("document.querySelectorAll({}).length", json!(selector))).await.as_u64().unwrap()
     }
     /// The HTTP status of a GET from this browser (its session).
-    async fn status(&mut self, path: &str) -> u64 {
+    pub(crate) async fn status(&mut self, path: &str) -> u64 {
         self.eval(&format!("fetch({}).then((r) => r.status)", json!(path))).await.as_u64().unwrap()
     }
-    async fn screenshot(&mut self, name: &str) {
+    pub(crate) async fn screenshot(&mut self, name: &str) {
         std::fs::create_dir_all(SHOTS).unwrap();
         self.driver.must(json!({"cmd": "screenshot", "agent": self.who, "path": format!("{SHOTS}/{name}")})).await;
     }
     /// Waits until `js` is true in the page.
-    async fn until(&mut self, js: &str, what: &str) {
+    pub(crate) async fn until(&mut self, js: &str, what: &str) {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while self.eval(js).await != json!(true) {
             assert!(std::time::Instant::now() < deadline, "{what}: `{js}` never became true");

@@ -11,6 +11,7 @@
 #[path = "../e2e/harness.rs"]
 mod harness;
 
+mod admin;
 mod agent;
 mod calls;
 mod crm;
@@ -40,6 +41,8 @@ fn scenarios() -> Vec<Scenario> {
         ("crm_contacts_search_merge_and_roles", || Box::pin(crm::contacts_search_merge_and_roles())),
         ("crm_deals_board_drag_and_tasks_page", || Box::pin(crm::deals_board_drag_and_tasks_page())),
         ("crm_callback_from_the_tasks_page_in_one_click", || Box::pin(crm::callback_from_the_tasks_page_in_one_click())),
+        ("crm_import_messy_xlsx_and_export", || Box::pin(admin::import_messy_xlsx_and_export())),
+        ("crm_admin_sections_and_refusals", || Box::pin(admin::admin_sections_and_refusals())),
     ]
 }
 

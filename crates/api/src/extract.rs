@@ -75,16 +75,17 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or("");
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        match serde_path_to_error::deserialize::<_, T>(de) {
-            Ok(v) => Ok(QueryParams(v)),
-            Err(err) => {
-                let field = err.path().to_string();
-                Err(ApiError::invalid(if field == "." { "query".to_owned() } else { field }, err.inner().to_string()))
-            }
-        }
+        parse_query(parts.uri.query().unwrap_or("")).map(QueryParams)
     }
+}
+
+/// Reads query parameters from `query` (`a=1&b=2`), with errors naming the parameter.
+pub(crate) fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
+        let field = err.path().to_string();
+        ApiError::invalid(if field == "." { "query".to_owned() } else { field }, err.inner().to_string())
+    })
 }
 
 /// Decodes `a=1&b=x%20y` into pairs.

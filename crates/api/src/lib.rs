@@ -40,6 +40,7 @@ pub struct ApiConfig {
     pub dispositions: Vec<String>,
     /// Where recordings are (call records hold paths relative to it).
     pub recordings_root: std::path::PathBuf,
+    pub retention_days: u32,
     /// The call center's offset from UTC (statistics' days and weeks), ms.
     pub utc_offset_ms: i64,
 }
@@ -53,6 +54,7 @@ impl Default for ApiConfig {
             body_limit: 1 << 20,
             dispositions: vec!["resolved".into()],
             recordings_root: "recordings".into(),
+            retention_days: 0,
             utc_offset_ms: 0,
         }
     }
@@ -71,17 +73,18 @@ struct Inner {
     telephony: Option<telephony::TelephonyHandle>,
     /// (user, call) -> when its recording was last audited as heard.
     listens: std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>>,
+    imports: routes::transfer::Imports,
 }
 
 impl AppState {
     /// Wraps the store and settings.
     pub fn new(store: Store, config: ApiConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default(), telephony: None, listens: Default::default() }) }
+        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default(), telephony: None, listens: Default::default(), imports: Default::default() }) }
     }
 
     /// Wraps the store and settings, with the channel to the telephony side.
     pub fn with_telephony(store: Store, config: ApiConfig, telephony: telephony::TelephonyHandle) -> AppState {
-        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default(), telephony: Some(telephony), listens: Default::default() }) }
+        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default(), telephony: Some(telephony), listens: Default::default(), imports: Default::default() }) }
     }
 
     pub(crate) fn telephony(&self) -> Option<&telephony::TelephonyHandle> {
@@ -98,6 +101,15 @@ impl AppState {
 
     pub(crate) fn login_throttle(&self) -> &auth::LoginThrottle {
         &self.inner.login_failures
+    }
+
+    /// The dispositions in force: an admin's list from the settings, else the configuration's.
+    pub(crate) async fn dispositions(&self) -> Result<Vec<String>, ApiError> {
+        Ok(self.store().dispositions(&self.config().dispositions).await?)
+    }
+
+    pub(crate) fn imports(&self) -> &routes::transfer::Imports {
+        &self.inner.imports
     }
 
     pub(crate) fn listens(&self) -> &std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>> {

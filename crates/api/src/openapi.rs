@@ -26,10 +26,12 @@ use crate::routes::*;
         recordings::list, recordings::read, recordings::audio, recordings::download, recordings::waveform, recordings::legal_hold,
         recordings::notifications, recordings::notification_read,
         stats::read,
+        settings::read, settings::update,
+        transfer::upload, transfer::preview, transfer::run, transfer::status, transfer::report, transfer::export,
     ),
     tags(
         (name = "auth"), (name = "users"), (name = "contacts"), (name = "companies"),
-        (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "recordings"), (name = "stats"),
+        (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "recordings"), (name = "stats"), (name = "import"),
     )
 )]
 struct ApiDoc;

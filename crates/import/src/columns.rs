@@ -32,6 +32,52 @@ pub enum Target {
     Ignore,
 }
 
+/// Keys naming the fixed targets, as the browser's column mapping sends them; a custom
+/// field is `custom.<key>`.
+pub const TARGET_KEYS: &[&str] = &["first_name", "last_name", "middle_name", "full_name", "phone", "mobile", "work_phone", "home_phone", "email", "company", "position", "owner", "ignore"];
+
+impl Target {
+    /// The key naming this target (see [`TARGET_KEYS`]).
+    pub fn key(&self) -> String {
+        match self {
+            Target::FirstName => "first_name".into(),
+            Target::LastName => "last_name".into(),
+            Target::MiddleName => "middle_name".into(),
+            Target::FullName => "full_name".into(),
+            Target::Phone(PhoneKind::Mobile) => "mobile".into(),
+            Target::Phone(PhoneKind::Work) => "work_phone".into(),
+            Target::Phone(PhoneKind::Home) => "home_phone".into(),
+            Target::Phone(PhoneKind::Other) => "phone".into(),
+            Target::Email => "email".into(),
+            Target::Company => "company".into(),
+            Target::Position => "position".into(),
+            Target::Owner => "owner".into(),
+            Target::Custom(def) => format!("custom.{}", def.key),
+            Target::Ignore => "ignore".into(),
+        }
+    }
+
+    /// The target a key names, or `None` for an unknown key.
+    pub fn from_key(key: &str, custom: &[CustomFieldDef]) -> Option<Target> {
+        Some(match key {
+            "first_name" => Target::FirstName,
+            "last_name" => Target::LastName,
+            "middle_name" => Target::MiddleName,
+            "full_name" => Target::FullName,
+            "phone" => Target::Phone(PhoneKind::Other),
+            "mobile" => Target::Phone(PhoneKind::Mobile),
+            "work_phone" => Target::Phone(PhoneKind::Work),
+            "home_phone" => Target::Phone(PhoneKind::Home),
+            "email" => Target::Email,
+            "company" => Target::Company,
+            "position" => Target::Position,
+            "owner" => Target::Owner,
+            "ignore" | "" => Target::Ignore,
+            other => Target::Custom(custom.iter().find(|d| Some(d.key.as_str()) == other.strip_prefix("custom."))?.clone()),
+        })
+    }
+}
+
 /// The header row and what each column holds.
 #[derive(Debug, Clone)]
 pub struct ColumnMap {
@@ -85,6 +131,24 @@ impl ColumnMap {
                 custom.iter().find(|d| d.key == key || d.label.to_lowercase() == norm).map(|d| Target::Custom(d.clone())).unwrap_or(Target::Ignore)
             })
             .collect();
+        ColumnMap::checked(headers, targets)
+    }
+
+    /// Maps headers to the targets the user chose, one key per header (see [`TARGET_KEYS`]).
+    /// An unknown key is an error naming its column; so is a map that identifies no contact.
+    pub fn from_keys(headers: &[String], keys: &[String], custom: &[CustomFieldDef]) -> Result<ColumnMap, ImportError> {
+        if keys.len() != headers.len() {
+            return Err(ImportError::Mapping { column: keys.len(), reason: format!("{} targets for {} columns", keys.len(), headers.len()) });
+        }
+        let targets = keys
+            .iter()
+            .enumerate()
+            .map(|(column, key)| Target::from_key(key, custom).ok_or_else(|| ImportError::Mapping { column, reason: format!("unknown target {key:?}") }))
+            .collect::<Result<Vec<_>, _>>()?;
+        ColumnMap::checked(headers, targets)
+    }
+
+    fn checked(headers: &[String], targets: Vec<Target>) -> Result<ColumnMap, ImportError> {
         let usable = targets.iter().any(|t| matches!(t, Target::FirstName | Target::LastName | Target::FullName | Target::Phone(_) | Target::Email));
         if !usable {
             return Err(ImportError::NoUsableColumns(headers.join(", ")));

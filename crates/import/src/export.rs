@@ -20,7 +20,13 @@ pub struct ExportRow {
 /// The header row; custom field keys follow as `custom.<key>`.
 pub const EXPORT_HEADERS: &[&str] = &["id", "last_name", "first_name", "middle_name", "phones", "emails", "company", "position", "owner", "created_at"];
 
-fn cells(row: &ExportRow, custom_keys: &[String]) -> Vec<String> {
+/// The header row for contacts with these custom fields.
+pub fn contact_headers(custom_keys: &[String]) -> Vec<String> {
+    EXPORT_HEADERS.iter().map(|h| (*h).to_owned()).chain(custom_keys.iter().map(|k| format!("custom.{k}"))).collect()
+}
+
+/// One contact's cells, in the order of [`contact_headers`].
+pub fn contact_cells(row: &ExportRow, custom_keys: &[String]) -> Vec<String> {
     let c = &row.contact;
     let phones: Vec<String> = c
         .phones
@@ -40,7 +46,7 @@ fn cells(row: &ExportRow, custom_keys: &[String]) -> Vec<String> {
         row.company.clone().unwrap_or_default(),
         c.position.clone().unwrap_or_default(),
         row.owner_login.clone().unwrap_or_default(),
-        c.created_at.to_string(),
+        crate::sheet::timestamp(c.created_at),
     ];
     for key in custom_keys {
         out.push(match c.custom.get(key) {
@@ -57,8 +63,7 @@ fn cells(row: &ExportRow, custom_keys: &[String]) -> Vec<String> {
 pub fn write_contacts(path: &Path, custom_keys: &[String], mut next_batch: impl FnMut() -> Result<Vec<ExportRow>, ImportError>) -> Result<u64, ImportError> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let write_err = |reason: String| ImportError::Write { path: path.display().to_string(), reason };
-    let mut headers: Vec<String> = EXPORT_HEADERS.iter().map(|h| (*h).to_owned()).collect();
-    headers.extend(custom_keys.iter().map(|k| format!("custom.{k}")));
+    let headers = contact_headers(custom_keys);
     let mut count = 0u64;
     match ext.as_str() {
         "csv" => {
@@ -70,7 +75,7 @@ pub fn write_contacts(path: &Path, custom_keys: &[String], mut next_batch: impl 
                     break;
                 }
                 for row in &batch {
-                    writer.write_record(cells(row, custom_keys))?;
+                    writer.write_record(contact_cells(row, custom_keys))?;
                     count += 1;
                 }
             }
@@ -90,7 +95,7 @@ pub fn write_contacts(path: &Path, custom_keys: &[String], mut next_batch: impl 
                 for row in &batch {
                     count += 1;
                     let line = u32::try_from(count).map_err(|_| write_err("too many rows for XLSX".into()))?;
-                    for (col, value) in cells(row, custom_keys).iter().enumerate() {
+                    for (col, value) in contact_cells(row, custom_keys).iter().enumerate() {
                         sheet.write_string(line, col as u16, value).map_err(|e| write_err(e.to_string()))?;
                     }
                 }

@@ -9,15 +9,19 @@
 
 mod columns;
 mod export;
+mod pipeline;
+mod sheet;
 mod table;
 
 use switchboard_core::text::normalize_email;
 use switchboard_core::{CustomFieldDef, PhoneNumber, Region};
 use switchboard_store::{NewContact, NewPhone};
 
-pub use columns::{ColumnMap, Target};
-pub use export::{EXPORT_HEADERS, ExportRow, write_contacts};
-pub use table::{Table, read_table};
+pub use columns::{ColumnMap, TARGET_KEYS, Target};
+pub use export::{EXPORT_HEADERS, ExportRow, contact_cells, contact_headers, write_contacts};
+pub use pipeline::{ImportOptions, ImportSummary, ReportLine, check_rows, contact_fields, import_batch, import_table};
+pub use sheet::{Cell, SheetFormat, sheet_bytes, timestamp};
+pub use table::{Table, read_table, read_table_bytes};
 
 /// Why a file could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +47,23 @@ pub enum ImportError {
     /// The header row has no column we can use.
     #[error("no usable columns: the header must name at least a phone, an email or a name column (found: {0})")]
     NoUsableColumns(String),
+    /// A column mapping chosen by hand is wrong.
+    #[error("column {column}: {reason}")]
+    Mapping {
+        /// The column's index (0-based).
+        column: usize,
+        /// Why.
+        reason: String,
+    },
+    /// The default owner named for the import is not a user.
+    #[error("no user with login {0}")]
+    UnknownOwner(String),
+    /// The store refused a batch.
+    #[error(transparent)]
+    Store(#[from] switchboard_store::StoreError),
+    /// A batch's task died.
+    #[error("import task failed: {0}")]
+    Task(String),
     /// Writing an export failed.
     #[error("cannot write {path}: {reason}")]
     Write {

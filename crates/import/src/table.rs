@@ -1,8 +1,9 @@
 //! Reading a sheet into header + rows of text, with each row's line number.
 
+use std::io::{Read, Seek};
 use std::path::Path;
 
-use calamine::{Data, Reader, open_workbook_auto};
+use calamine::{Data, Reader, Sheets, open_workbook_auto, open_workbook_auto_from_rs};
 
 use crate::ImportError;
 
@@ -18,10 +19,31 @@ pub struct Table {
 /// Reads a CSV (comma, semicolon or tab separated, UTF-8 with or without BOM) or the first
 /// sheet of an XLSX/XLS/ODS workbook.
 pub fn read_table(path: &Path) -> Result<Table, ImportError> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match kind_of(&path.display().to_string())? {
+        Kind::Csv => read_csv(&std::fs::read(path).map_err(|e| io_error(path, e))?),
+        Kind::Workbook => read_workbook(open_workbook_auto(path).map_err(|e| ImportError::Sheet(e.to_string()))?),
+    }
+}
+
+/// [`read_table`] for a file already in memory (an upload); `name` gives the type by its
+/// extension.
+pub fn read_table_bytes(name: &str, bytes: &[u8]) -> Result<Table, ImportError> {
+    match kind_of(name)? {
+        Kind::Csv => read_csv(bytes),
+        Kind::Workbook => read_workbook(open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| ImportError::Sheet(e.to_string()))?),
+    }
+}
+
+enum Kind {
+    Csv,
+    Workbook,
+}
+
+fn kind_of(name: &str) -> Result<Kind, ImportError> {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     match ext.as_str() {
-        "csv" | "txt" | "tsv" => read_csv(path),
-        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => read_workbook(path),
+        "csv" | "txt" | "tsv" => Ok(Kind::Csv),
+        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => Ok(Kind::Workbook),
         other => Err(ImportError::UnsupportedType(other.to_owned())),
     }
 }
@@ -30,9 +52,8 @@ fn io_error(path: &Path, source: std::io::Error) -> ImportError {
     ImportError::Io { path: path.display().to_string(), source }
 }
 
-fn read_csv(path: &Path) -> Result<Table, ImportError> {
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
-    let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).into_owned();
+fn read_csv(bytes: &[u8]) -> Result<Table, ImportError> {
+    let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).into_owned();
     // Russian Excel writes CSV with semicolons; guess the delimiter from the header line.
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = [b';', b'\t', b','].into_iter().max_by_key(|d| first_line.bytes().filter(|b| b == d).count()).filter(|d| first_line.as_bytes().contains(d)).unwrap_or(b',');
@@ -53,8 +74,7 @@ fn read_csv(path: &Path) -> Result<Table, ImportError> {
     Ok(table)
 }
 
-fn read_workbook(path: &Path) -> Result<Table, ImportError> {
-    let mut workbook = open_workbook_auto(path).map_err(|e| ImportError::Sheet(e.to_string()))?;
+fn read_workbook<RS: Read + Seek>(mut workbook: Sheets<RS>) -> Result<Table, ImportError> {
     let range = workbook.worksheet_range_at(0).ok_or_else(|| ImportError::Sheet("the workbook has no sheets".into()))?.map_err(|e| ImportError::Sheet(e.to_string()))?;
     let first_row = u64::from(range.start().map_or(0, |(row, _)| row));
     let mut table = Table::default();

@@ -76,12 +76,20 @@ pub async fn purge_expired(store: &Store, root: &Path, days: u32, now: i64) -> a
     Ok(purged)
 }
 
-/// Runs [`purge_expired`] every `every`.
-pub async fn retention_loop(store: Store, root: std::path::PathBuf, days: u32, every: Duration) {
+/// Runs [`purge_expired`] every `every`, with the retention an admin set in the browser or
+/// else `configured_days`.
+pub async fn retention_loop(store: Store, root: std::path::PathBuf, configured_days: u32, every: Duration) {
     let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        let days = match store.retention_days(configured_days).await {
+            Ok(days) => days,
+            Err(e) => {
+                warn!(error = %e, "cannot read the retention setting; the retention job waits");
+                continue;
+            }
+        };
         match purge_expired(&store, &root, days, now_ms()).await {
             Ok(n) if n > 0 => info!(recordings = n, retention_days = days, "retention deleted recordings"),
             Ok(_) => {}

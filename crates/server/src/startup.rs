@@ -81,6 +81,7 @@ impl Application {
             body_limit: settings.http.body_limit_bytes,
             dispositions: settings.calls.dispositions.clone(),
             recordings_root: settings.recordings.root.clone(),
+            retention_days: settings.recordings.retention_days,
             utc_offset_ms: settings.stats.utc_offset_minutes.saturating_mul(60_000),
         };
         let listener = TcpListener::bind(settings.http.listen).await.with_context(|| format!("cannot listen on {}", settings.http.listen))?;

@@ -6,7 +6,7 @@ use sqlx::Row;
 use switchboard_core::entity::AuditEntry;
 use switchboard_core::new_id;
 
-use crate::sql::Sql;
+use crate::sql::{Sql, like_prefix};
 use crate::{Actor, Page, PageRequest, Store, StoreError, now_ms};
 
 /// Which audit entries to list.
@@ -48,7 +48,7 @@ impl Store {
                 sql.push(" AND entity_id = ").bind(id.clone());
             }
             if let Some(prefix) = &filter.action_prefix {
-                sql.push(" AND action LIKE ").bind(format!("{}%", prefix.replace(['%', '_'], "")));
+                sql.push(" AND action LIKE ").bind(like_prefix(prefix)).push(" ESCAPE '\\'");
             }
             sql
         };

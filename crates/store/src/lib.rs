@@ -18,6 +18,7 @@ mod migrations;
 mod notes;
 mod queues;
 mod recordings;
+pub mod settings;
 mod sql;
 mod stats;
 mod tasks;

@@ -97,17 +97,25 @@ impl Sql {
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
-pub(crate) fn like_contains(needle: &str) -> String {
+fn escape_like(needle: &str) -> String {
     let mut pattern = String::with_capacity(needle.len() + 2);
-    pattern.push('%');
     for ch in needle.chars() {
         if matches!(ch, '%' | '_' | '\\') {
             pattern.push('\\');
         }
         pattern.push(ch);
     }
-    pattern.push('%');
     pattern
+}
+
+/// A `LIKE ... ESCAPE '\'` pattern matching text containing `needle`.
+pub(crate) fn like_contains(needle: &str) -> String {
+    format!("%{}%", escape_like(needle))
+}
+
+/// A `LIKE ... ESCAPE '\'` pattern matching text starting with `needle`.
+pub(crate) fn like_prefix(needle: &str) -> String {
+    format!("{}%", escape_like(needle))
 }
 
 /// Reads an `INTEGER 0/1` flag.

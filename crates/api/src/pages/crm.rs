@@ -1,5 +1,5 @@
-//! The CRM pages: contacts, companies, deals (list and pipeline board), tasks and the audit
-//! log. Each is the shared header over an empty `main`
+//! The CRM pages: contacts, companies, deals (list and pipeline board), tasks, the audit
+//! log, import/export and administration. Each is the shared header over an empty `main`
 //! that its ES module fills from the API, so what a page shows is exactly what the API lets
 //! the user read; the server only refuses the pages a role may not open at all.
 
@@ -29,6 +29,8 @@ const DEALS: View = View { active: "deals", title: "deals", script: "deals.js", 
 const DEAL: View = View { active: "deals", title: "deal", script: "deal.js", needs: None };
 const TASKS: View = View { active: "tasks", title: "tasks", script: "tasks.js", needs: None };
 const AUDIT: View = View { active: "audit_log", title: "audit_log", script: "audit.js", needs: Some(Action::ReadAudit) };
+const IMPORT: View = View { active: "import_export", title: "import_export", script: "import.js", needs: Some(Action::ImportExport) };
+const ADMIN: View = View { active: "admin", title: "admin", script: "admin.js", needs: Some(Action::ManageUsers) };
 
 async fn render(state: &AppState, user: &CurrentUser, query: &LangQuery, headers: &HeaderMap, view: &View, id: Option<&str>) -> Response {
     let (lang, keep) = user_language(state, user, query, headers).await;
@@ -74,3 +76,5 @@ list_page!(deals_page, DEALS);
 record_page!(deal_page, DEAL);
 list_page!(tasks_page, TASKS);
 list_page!(audit_page, AUDIT);
+list_page!(import_page, IMPORT);
+list_page!(admin_page, ADMIN);

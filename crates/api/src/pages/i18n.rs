@@ -189,7 +189,7 @@ const WORDS: &[(&str, &str, &str)] = &[
 ];
 
 fn all_words() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    WORDS.iter().chain(super::words_crm::CRM_WORDS)
+    WORDS.iter().chain(super::words_crm::CRM_WORDS).chain(super::words_admin::ADMIN_WORDS)
 }
 
 pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
@@ -223,5 +223,28 @@ mod tests {
             assert!(seen.insert(*key), "{key} is in the tables twice");
         }
         assert_eq!(t(Lang::Ru, "answer"), "Ответить");
+    }
+
+    /// Every `w.key` a page script reads is in the tables, so no label shows as `undefined`.
+    #[test]
+    fn every_word_the_scripts_use_exists() {
+        let known: std::collections::HashSet<&str> = all_words().map(|(k, _, _)| *k).collect();
+        let mut missing = Vec::new();
+        for (file, text) in super::super::ASSETS.iter().filter(|(name, _)| name.ends_with(".js")) {
+            let bytes = text.as_bytes();
+            for (at, _) in text.match_indices("w.") {
+                let before = if at == 0 { b' ' } else { bytes[at - 1] };
+                if before.is_ascii_alphanumeric() || before == b'_' || before == b'.' || before == b'$' {
+                    continue;
+                }
+                let key: String = text[at + 2..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if !key.is_empty() && !known.contains(key.as_str()) {
+                    missing.push(format!("{file}: {key}"));
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "words missing from the tables: {missing:#?}");
     }
 }

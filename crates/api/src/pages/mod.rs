@@ -6,6 +6,7 @@ mod crm;
 mod dashboard;
 mod i18n;
 mod recordings;
+mod words_admin;
 mod words_crm;
 
 use axum::Router;
@@ -37,6 +38,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/deals/{id}", get(crm::deal_page))
         .route("/tasks", get(crm::tasks_page))
         .route("/audit", get(crm::audit_page))
+        .route("/import", get(crm::import_page))
+        .route("/admin", get(crm::admin_page))
         .route("/static/{file}", get(asset))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
@@ -136,7 +139,9 @@ const NAV: &[(&str, &str, Option<Action>)] = &[
     ("recordings", "/recordings", None),
     ("dashboard", "/dashboard", Some(Action::MonitorCalls)),
     ("wallboard", "/wallboard", Some(Action::MonitorCalls)),
+    ("import_export", "/import", Some(Action::ImportExport)),
     ("audit_log", "/audit", Some(Action::ReadAudit)),
+    ("admin", "/admin", Some(Action::ManageUsers)),
 ];
 
 /// The header of every signed-in page: the pages this user's role may open (`active` is the
@@ -211,7 +216,7 @@ impl FromRequestParts<AppState> for PageUser {
 async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
     let (lang, keep) = user_language(&state, &user, &query, &headers).await;
     let w = |k| t(lang, k);
-    let dispositions = disposition_options(&state, lang);
+    let dispositions = disposition_options(&state, lang).await;
     let keypad: String = "123456789*0#".chars().map(|c| format!(r#"<button type="button" class="key" data-digit="{c}">{c}</button>"#)).collect();
     let body = format!(
         r#"{nav}
@@ -309,13 +314,14 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
     page(lang, w("console"), &body, "console.js", keep)
 }
 
-/// `<option>`s of the configured dispositions, labelled in `lang` (the key itself when the
+/// `<option>`s of the dispositions in force, labelled in `lang` (the key itself when the
 /// word table has no label for it).
-pub(super) fn disposition_options(state: &AppState, lang: Lang) -> String {
-    state
-        .config()
-        .dispositions
-        .iter()
+pub(super) async fn disposition_options(state: &AppState, lang: Lang) -> String {
+    let list = state.dispositions().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot read the dispositions setting; using the configured ones");
+        state.config().dispositions.clone()
+    });
+    list.iter()
         .map(|d| {
             let label = match t(lang, &format!("disp_{d}")) {
                 "?" => d.as_str(),
@@ -347,6 +353,8 @@ const ASSETS: &[(&str, &str)] = &[
     ("deal.js", include_str!("../../../../web/deal.js")),
     ("tasks.js", include_str!("../../../../web/tasks.js")),
     ("audit.js", include_str!("../../../../web/audit.js")),
+    ("import.js", include_str!("../../../../web/import.js")),
+    ("admin.js", include_str!("../../../../web/admin.js")),
 ];
 
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {

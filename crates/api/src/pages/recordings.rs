@@ -13,7 +13,7 @@ use crate::AppState;
 pub(super) async fn recordings_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
     let (lang, keep) = user_language(&state, &user, &query, &headers).await;
     let w = |k| t(lang, k);
-    let dispositions = disposition_options(&state, lang);
+    let dispositions = disposition_options(&state, lang).await;
     let body = format!(
         r##"{nav}
 <main class="recordings">

@@ -72,8 +72,15 @@ pub(crate) struct ListQuery {
 #[utoipa::path(get, path = "/api/companies", params(ListQuery), tag = "companies", responses((status = 200, body = Page<Company>)))]
 pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<ListQuery>, RawQuery(raw): RawQuery) -> ApiResult<Json<Page<Company>>> {
     user.require(Action::ReadCrm)?;
-    let filter = CompanyFilter { q: q.q, owner_id: q.owner_id, custom: custom_filters(raw.as_deref()) };
-    Ok(Json(state.store().list_companies(&filter, Paging { page: q.page, per_page: q.per_page }.request()).await?))
+    let paging = Paging { page: q.page, per_page: q.per_page };
+    Ok(Json(state.store().list_companies(&q.filter(raw.as_deref()), paging.request()).await?))
+}
+
+impl ListQuery {
+    /// The store filter these parameters (and the raw query's `cf.<key>=`) ask for.
+    pub(crate) fn filter(self, raw: Option<&str>) -> CompanyFilter {
+        CompanyFilter { q: self.q, owner_id: self.owner_id, custom: custom_filters(raw) }
+    }
 }
 
 /// Creates a company.

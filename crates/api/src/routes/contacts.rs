@@ -114,17 +114,24 @@ pub(crate) struct LookupResult {
 #[utoipa::path(get, path = "/api/contacts", params(ListQuery), tag = "contacts", responses((status = 200, body = Page<Contact>)))]
 pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, QueryParams(query): QueryParams<ListQuery>, RawQuery(raw): RawQuery) -> ApiResult<Json<Page<Contact>>> {
     user.require(Action::ReadCrm)?;
-    let phone_e164 = match &query.phone {
-        Some(p) if !p.trim().is_empty() => Some(parse_phone_param(&state, "phone", p)?.e164().to_owned()),
-        _ => None,
-    };
-    let email = match &query.email {
-        Some(e) if !e.trim().is_empty() => Some(normalize_email(e).map_err(|err| ApiError::invalid_input("email", err.to_string(), e.clone()))?),
-        _ => None,
-    };
-    let filter = ContactFilter { q: query.q, owner_id: query.owner_id, company_id: query.company_id, phone_e164, email, custom: custom_filters(raw.as_deref()) };
     let paging = Paging { page: query.page, per_page: query.per_page };
+    let filter = query.filter(&state, raw.as_deref())?;
     Ok(Json(state.store().list_contacts(&filter, paging.request()).await?))
+}
+
+impl ListQuery {
+    /// The store filter these parameters (and the raw query's `cf.<key>=`) ask for.
+    pub(crate) fn filter(self, state: &AppState, raw: Option<&str>) -> Result<ContactFilter, ApiError> {
+        let phone_e164 = match &self.phone {
+            Some(p) if !p.trim().is_empty() => Some(parse_phone_param(state, "phone", p)?.e164().to_owned()),
+            _ => None,
+        };
+        let email = match &self.email {
+            Some(e) if !e.trim().is_empty() => Some(normalize_email(e).map_err(|err| ApiError::invalid_input("email", err.to_string(), e.clone()))?),
+            _ => None,
+        };
+        Ok(ContactFilter { q: self.q, owner_id: self.owner_id, company_id: self.company_id, phone_e164, email, custom: custom_filters(raw) })
+    }
 }
 
 /// Finds every contact with a number, typed any way (`8 (916) 123-45-67`, `+7 916 123 45 67`,

@@ -160,8 +160,15 @@ pub(crate) async fn delete_stage(State(state): State<AppState>, user: CurrentUse
 #[utoipa::path(get, path = "/api/deals", params(ListQuery), tag = "deals", responses((status = 200, body = Page<Deal>)))]
 pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<ListQuery>, RawQuery(raw): RawQuery) -> ApiResult<Json<Page<Deal>>> {
     user.require(Action::ReadCrm)?;
-    let filter = DealFilter { q: q.q, owner_id: q.owner_id, stage_id: q.stage_id, status: q.status, contact_id: q.contact_id, company_id: q.company_id, custom: custom_filters(raw.as_deref()) };
-    Ok(Json(state.store().list_deals(&filter, Paging { page: q.page, per_page: q.per_page }.request()).await?))
+    let paging = Paging { page: q.page, per_page: q.per_page };
+    Ok(Json(state.store().list_deals(&q.filter(raw.as_deref()), paging.request()).await?))
+}
+
+impl ListQuery {
+    /// The store filter these parameters (and the raw query's `cf.<key>=`) ask for.
+    pub(crate) fn filter(self, raw: Option<&str>) -> DealFilter {
+        DealFilter { q: self.q, owner_id: self.owner_id, stage_id: self.stage_id, status: self.status, contact_id: self.contact_id, company_id: self.company_id, custom: custom_filters(raw) }
+    }
 }
 
 /// Creates a deal.
@@ -170,7 +177,7 @@ pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, Query
 #[utoipa::path(get, path = "/api/pipeline/totals", params(ListQuery), tag = "deals", responses((status = 200, body = [DealTotal])))]
 pub(crate) async fn totals(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<ListQuery>, RawQuery(raw): RawQuery) -> ApiResult<Json<Vec<DealTotal>>> {
     user.require(Action::ReadCrm)?;
-    let filter = DealFilter { q: q.q, owner_id: q.owner_id, stage_id: q.stage_id, status: q.status, contact_id: q.contact_id, company_id: q.company_id, custom: custom_filters(raw.as_deref()) };
+    let filter = q.filter(raw.as_deref());
     Ok(Json(state.store().deal_totals(&filter).await?))
 }
 

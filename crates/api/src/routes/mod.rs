@@ -8,9 +8,11 @@ pub(crate) mod custom_fields;
 pub(crate) mod deals;
 pub(crate) mod notes;
 pub(crate) mod recordings;
+pub(crate) mod settings;
 pub(crate) mod stats;
 pub(crate) mod tasks;
 pub(crate) mod telephony;
+pub(crate) mod transfer;
 pub(crate) mod users;
 pub(crate) mod wallboard;
 
@@ -41,6 +43,8 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(stats::router())
         .merge(wallboard::router())
         .merge(console::router())
+        .merge(transfer::router())
+        .merge(settings::router())
         .merge(crate::pages::router())
         .route("/api/openapi.json", get(crate::openapi::serve))
         .route("/healthz", get(|| async { "ok" }))

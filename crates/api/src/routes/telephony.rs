@@ -349,10 +349,11 @@ pub(crate) async fn save_call_form(State(state): State<AppState>, user: CurrentU
     if call.agent_id.as_deref() != Some(user.id()) {
         user.require(Action::MonitorCalls)?;
     }
-    if let Some(d) = &form.disposition
-        && !state.config().dispositions.iter().any(|known| known == d)
-    {
-        return Err(ApiError::invalid("disposition", format!("must be one of {}", state.config().dispositions.join(", "))));
+    if let Some(d) = &form.disposition {
+        let known = state.dispositions().await?;
+        if !known.contains(d) {
+            return Err(ApiError::invalid("disposition", format!("must be one of {}", known.join(", "))));
+        }
     }
     let outcome = CallOutcome {
         contact_id: form.contact_id,

@@ -14,3 +14,4 @@ mod import;
 mod permissions;
 mod recordings;
 mod stats;
+mod transfer;

@@ -1,0 +1,162 @@
+//! Import and export over HTTP, and the settings admins change in the browser: what each
+//! refuses, and that they reach the store on both backends.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::app_test;
+use crate::helpers::send;
+
+const CSV: &str = "Фамилия;Имя;Телефон;Город\nИванова;Мария;8 (916) 123-45-67;Тула\nПлохой;;123;\n;;;\nПетров;Пётр;+7 903 000 11 22;Орёл\n";
+
+async fn wait_done(client: &reqwest::Client, app: &crate::helpers::TestApp, id: &str) -> Value {
+    for _ in 0..100 {
+        let (status, job) = send(client.get(app.url(&format!("/api/imports/{id}")))).await;
+        assert_eq!(status, StatusCode::OK, "{job}");
+        if job["status"] == "done" || job["status"] == "failed" {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the import did not finish");
+}
+
+app_test!(upload_map_preview_run_and_report, |app| {
+    let admin = app.admin().await;
+    let (manager, _) = app.user(&admin, "imp-manager", "manager").await;
+    let (operator, _) = app.user(&admin, "imp-operator", "operator").await;
+    let upload = |client: &reqwest::Client, name: &str, body: &'static [u8]| client.post(app.url("/api/imports")).query(&[("name", name)]).body(body);
+
+    // Refusals: the role, an empty file, a type we cannot read, a header with nothing usable.
+    assert_eq!(send(upload(&operator, "a.csv", CSV.as_bytes())).await.0, StatusCode::FORBIDDEN);
+    let (status, err) = send(upload(&manager, "a.csv", b"")).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")));
+    let (status, err) = send(upload(&manager, "a.pdf", b"%PDF-1.4")).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")), "{err}");
+    let (status, err) = send(upload(&manager, "a.xlsx", b"not a zip at all")).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")), "{err}");
+
+    // The columns are guessed; the unknown one is left out.
+    let (status, up) = send(upload(&manager, "люди.csv", CSV.as_bytes())).await;
+    assert_eq!(status, StatusCode::CREATED, "{up}");
+    assert_eq!(up["rows"], 4);
+    assert_eq!(up["mapping"], json!(["last_name", "first_name", "phone", "ignore"]));
+    let id = up["id"].as_str().unwrap().to_owned();
+    // Someone else's upload is not found, even by another manager.
+    let (other, _) = app.user(&admin, "imp-manager-2", "manager").await;
+    assert_eq!(send(other.get(app.url(&format!("/api/imports/{id}")))).await.0, StatusCode::NOT_FOUND);
+
+    // A custom field made after the upload can take the city column.
+    let (status, _) = send(admin.post(app.url("/api/custom-fields")).json(&json!({"entity": "contact", "key": "city", "label": "Город", "field_type": "text"}))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mapping = json!(["last_name", "first_name", "mobile", "custom.city"]);
+    let (status, err) = send(manager.post(app.url(&format!("/api/imports/{id}/preview"))).json(&json!({"mapping": ["last_name", "first_name", "fax", "ignore"]}))).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("mapping[2]")), "{err}");
+    let (status, err) = send(manager.post(app.url(&format!("/api/imports/{id}/preview"))).json(&json!({"mapping": ["last_name"]}))).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("mapping")), "{err}");
+    let (status, err) = send(manager.post(app.url(&format!("/api/imports/{id}/preview"))).json(&json!({"mapping": ["ignore", "ignore", "ignore", "ignore"]}))).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("mapping")), "nothing identifies a contact: {err}");
+    let (status, preview) = send(manager.post(app.url(&format!("/api/imports/{id}/preview"))).json(&json!({"mapping": mapping}))).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!((preview["ok"].as_u64(), preview["rejected"].as_u64()), (Some(2), Some(1)), "{preview}");
+    assert_eq!(preview["rows"][1]["line"], 3);
+    assert!(preview["rows"][1]["error"].as_str().unwrap().starts_with("Телефон"), "{preview}");
+    let (status, err) = send(manager.post(app.url(&format!("/api/imports/{id}/run"))).json(&json!({"mapping": mapping, "on_duplicate": "maybe"}))).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("on_duplicate")));
+    let (status, err) = send(manager.post(app.url(&format!("/api/imports/{id}/run"))).json(&json!({"mapping": mapping, "default_owner": "ghost"}))).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("default_owner")));
+    assert_eq!(send(manager.get(app.url(&format!("/api/imports/{id}/report")))).await.0, StatusCode::CONFLICT, "no report before the run");
+
+    let (status, started) = send(manager.post(app.url(&format!("/api/imports/{id}/run"))).json(&json!({"mapping": mapping, "default_owner": "imp-manager"}))).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+    let job = wait_done(&manager, app, &id).await;
+    assert_eq!((job["status"].as_str(), job["created"].as_u64(), job["rejected"].as_u64(), job["blank"].as_u64()), (Some("done"), Some(2), Some(1), Some(1)), "{job}");
+    assert_eq!(job["processed"], job["rows"]);
+    assert_eq!(job["report"], json!([{"line": 3, "result": "rejected", "contact_id": "", "field": "Телефон", "reason": job["report"][0]["reason"]}]));
+    let (status, again) = send(manager.post(app.url(&format!("/api/imports/{id}/run"))).json(&json!({"mapping": mapping}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let res = manager.get(app.url(&format!("/api/imports/{id}/report"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''%D0%BB%D1%8E%D0%B4%D0%B8.report.csv"));
+    let report = res.text().await.unwrap();
+    assert!(report.trim_start_matches('\u{feff}').starts_with("line,result,contact_id,field,reason\n3,rejected,,Телефон,"), "{report}");
+
+    let (_, found) = send(admin.get(app.url("/api/contacts")).query(&[("phone", "+7 916 1234567")])).await;
+    let maria = &found["items"][0];
+    assert_eq!((maria["last_name"].as_str(), maria["custom"]["city"].as_str(), maria["phones"][0]["kind"].as_str()), (Some("Иванова"), Some("Тула"), Some("mobile")), "{found}");
+    let (_, users) = send(admin.get(app.url("/api/users"))).await;
+    let manager_id = users.as_array().unwrap().iter().find(|u| u["login"] == "imp-manager").unwrap()["id"].clone();
+    assert_eq!(maria["owner_id"], manager_id, "rows without an owner go to the chosen one");
+});
+
+app_test!(export_follows_the_list_filters, |app| {
+    let admin = app.admin().await;
+    let (operator, _) = app.user(&admin, "exp-operator", "operator").await;
+    for (first, phone) in [("Анна", "+79160000001"), ("Борис", "+79160000002")] {
+        let (status, _) = send(admin.post(app.url("/api/contacts")).json(&json!({"first_name": first, "last_name": "Тестова", "phones": [phone]}))).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (_, company) = send(admin.post(app.url("/api/companies")).json(&json!({"name": "ООО Ромашка"}))).await;
+    let (_, _) = send(admin.post(app.url("/api/deals")).json(&json!({"title": "Бумага", "amount": 1500.5, "company_id": company["id"]}))).await;
+    let (_, _) = send(admin.post(app.url("/api/deals")).json(&json!({"title": "Скрепки", "amount": 10}))).await;
+
+    assert_eq!(send(operator.get(app.url("/api/export/contacts"))).await.0, StatusCode::FORBIDDEN);
+    let (status, err) = send(admin.get(app.url("/api/export/contacts")).query(&[("format", "pdf")])).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("format")));
+    assert_eq!(send(admin.get(app.url("/api/export/users"))).await.0, StatusCode::NOT_FOUND);
+    let (status, err) = send(admin.get(app.url("/api/export/contacts")).query(&[("phone", "12")])).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone")), "a bad filter is refused like on the list");
+
+    let res = admin.get(app.url("/api/export/contacts")).query(&[("format", "csv"), ("phone", "8 916 000-00-02")]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    assert!(text.contains("Борис") && !text.contains("Анна"), "{text}");
+
+    let res = admin.get(app.url("/api/export/deals")).query(&[("format", "xlsx"), ("q", "бумага")]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let table = switchboard_import::read_table_bytes("deals.xlsx", &res.bytes().await.unwrap()).unwrap();
+    assert_eq!(table.rows.len(), 1);
+    let cell = |name: &str| table.rows[0].1[table.headers.iter().position(|h| h == name).unwrap()].clone();
+    assert_eq!((cell("title"), cell("amount"), cell("company"), cell("status")), ("Бумага".to_owned(), "1500.5".to_owned(), "ООО Ромашка".to_owned(), "open".to_owned()));
+
+    let res = admin.get(app.url("/api/export/companies")).query(&[("format", "csv")]).send().await.unwrap();
+    assert!(res.text().await.unwrap().contains("ООО Ромашка"));
+    let (_, audit) = send(admin.get(app.url("/api/audit")).query(&[("action", "deal.export")])).await;
+    assert_eq!(audit["items"][0]["detail"]["rows"], 1, "{audit}");
+});
+
+app_test!(settings_change_dispositions_and_retention, |app| {
+    let admin = app.admin().await;
+    let (supervisor, _) = app.user(&admin, "set-supervisor", "supervisor").await;
+    assert_eq!(send(supervisor.get(app.url("/api/settings"))).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(supervisor.patch(app.url("/api/settings")).json(&json!({"retention_days": 5}))).await.0, StatusCode::FORBIDDEN);
+
+    let (status, before) = send(admin.get(app.url("/api/settings"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(before["source"], json!({"dispositions": "config", "retention_days": "config"}));
+    for (body, field) in [
+        (json!({"dispositions": []}), "dispositions"),
+        (json!({"dispositions": ["ok", "Not OK"]}), "dispositions[1]"),
+        (json!({"dispositions": ["ok", "ok"]}), "dispositions[1]"),
+        (json!({"retention_days": 100000}), "retention_days"),
+        (json!({"retention_days": -1}), "retention_days"),
+    ] {
+        let (status, err) = send(admin.patch(app.url("/api/settings")).json(&body)).await;
+        assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{body}: {err}");
+    }
+    let (status, after) = send(admin.patch(app.url("/api/settings")).json(&json!({"dispositions": ["sold", "no_answer"], "retention_days": 30}))).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!((after["dispositions"].clone(), after["retention_days"].clone()), (json!(["sold", "no_answer"]), json!(30)));
+    assert_eq!(after["source"], json!({"dispositions": "admin", "retention_days": "admin"}));
+    assert_eq!(app.store().retention_days(7).await.unwrap(), 30, "the retention job reads the admin's value");
+    let (_, audit) = send(admin.get(app.url("/api/audit")).query(&[("action", "setting.update")])).await;
+    let retention = audit["items"].as_array().unwrap().iter().find(|e| e["entity_id"] == "recordings.retention_days").unwrap();
+    assert_eq!((retention["detail"]["before"].clone(), retention["detail"]["after"].clone()), (Value::Null, json!(30)));
+    // A second change records the value it replaced.
+    send(admin.patch(app.url("/api/settings")).json(&json!({"retention_days": 60}))).await;
+    let (_, audit) = send(admin.get(app.url("/api/audit")).query(&[("action", "setting.update"), ("entity_id", "recordings.retention_days")])).await;
+    assert_eq!((audit["items"][0]["detail"]["before"].clone(), audit["items"][0]["detail"]["after"].clone()), (json!(30), json!(60)));
+});

@@ -1,0 +1,214 @@
+// Administration (admins): users and roles, teams and their supervisors, queues with their
+// members and strategy, agents' SIP phones and the trunks' live registration state, pipeline
+// stages, custom fields, dispositions and recording retention. Every change goes through the
+// API, which audit-logs it; the audit log page shows them.
+
+import { w, $, esc, app, api, get, showError, dialog, confirmDialog, word, fmtDateTime } from './common.js';
+
+const ROLES = ['operator', 'supervisor', 'manager', 'admin'];
+const STRATEGIES = ['longest_idle', 'ring_all', 'round_robin'];
+const FIELD_TYPES = ['text', 'number', 'date', 'choice'];
+const SECTIONS = ['users', 'teams', 'queues', 'telephony', 'stages', 'fields', 'settings'];
+let section = new URLSearchParams(location.search).get('section') || 'users';
+let refresh = null;
+
+const options = (values, selected, label = (v) => v) => values.map((v) => `<option value="${esc(v)}"${v === selected ? ' selected' : ''}>${esc(label(v))}</option>`).join('');
+const idOptions = (items, selected, blank = true) => (blank ? '<option value="">—</option>' : '') + items.map((i) => `<option value="${esc(i.id)}"${i.id === selected ? ' selected' : ''}>${esc(i.name)}</option>`).join('');
+const checked = (on) => (on ? ' checked' : '');
+const seconds = (ms) => Math.round(ms / 1000);
+
+/// Opens a dialog whose submit runs `save(values)`; an API error stays in the dialog.
+async function edit(title, html, save) {
+  const done = await dialog(title, html, { check: async (values, form) => { await save(values, form); return null; } });
+  if (done) await show(section);
+}
+
+function render() {
+  app.innerHTML = `<nav class="tabs" id="admin-tabs">${SECTIONS.map((s) => `<button type="button" data-section="${s}" id="tab-${s}">${esc(word('adm', s))}</button>`).join('')}
+<a href="/audit" class="tab-link">${esc(w.audit_log)}</a></nav>
+<p class="error" id="error" hidden></p><section class="panel" id="admin-body"></section>`;
+  $('admin-tabs').addEventListener('click', (event) => { if (event.target.dataset.section) show(event.target.dataset.section); });
+  show(SECTIONS.includes(section) ? section : 'users');
+}
+
+async function show(name) {
+  section = name;
+  clearInterval(refresh);
+  history.replaceState(null, '', `/admin?section=${name}`);
+  for (const b of document.querySelectorAll('#admin-tabs button')) b.classList.toggle('active', b.dataset.section === name);
+  try {
+    showError(null);
+    await VIEWS[name]($('admin-body'));
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function usersView(box) {
+  const [list, teams] = await Promise.all([get('/api/users'), get('/api/teams')]);
+  const teamName = new Map(teams.map((t) => [t.id, t.name]));
+  box.innerHTML = `<div class="row"><button type="button" id="new-user">${esc(w.new_user)}</button></div>
+<table class="list" id="users"><thead><tr><th>${esc(w.name)}</th><th>${esc(w.login)}</th><th>${esc(w.role)}</th><th>${esc(w.team)}</th><th>${esc(w.active)}</th><th></th></tr></thead><tbody>
+${list.map((u) => `<tr data-id="${esc(u.id)}" class="${u.active ? '' : 'muted'}"><td>${esc(u.name)}</td><td>${esc(u.login)}</td><td>${esc(word('role', u.role))}</td><td>${esc(teamName.get(u.team_id) || '')}</td>
+<td>${u.active ? '✓' : '✗'}</td><td><button type="button" data-edit="${esc(u.id)}">${esc(w.edit)}</button> <button type="button" data-sip="${esc(u.id)}">${esc(w.sip_phone)}</button></td></tr>`).join('')}</tbody></table>`;
+  const userForm = (u = {}) => `${u.id ? '' : `<label>${esc(w.login)}<input name="login" required maxlength="64" autocomplete="off"></label>`}
+<label>${esc(w.name)}<input name="name" required value="${esc(u.name || '')}"></label>
+<label>${esc(w.role)}<select name="role">${options(ROLES, u.role || 'operator', (r) => word('role', r))}</select></label>
+<label>${esc(w.team)}<select name="team_id">${idOptions(teams, u.team_id)}</select></label>
+${u.id ? `<label class="check"><input type="checkbox" name="active"${checked(u.active)}> ${esc(w.active)}</label>` : ''}
+<label>${esc(u.id ? w.new_password : w.password)}<input type="password" name="password" minlength="8" autocomplete="new-password" placeholder="${esc(u.id ? w.unchanged : w.generated_if_empty)}"></label>`;
+  $('new-user').addEventListener('click', () => edit(w.new_user, userForm(), async (v) => {
+    const created = await api('POST', '/api/users', { login: v.login, name: v.name, role: v.role, team_id: v.team_id || null, password: v.password || null });
+    if (created.password) await dialog(w.generated_password, `<p>${esc(created.user.login)}: <code id="generated-password">${esc(created.password)}</code></p><p class="muted">${esc(w.shown_once)}</p>`, { submit: w.close });
+  }));
+  box.querySelector('#users').addEventListener('click', async (event) => {
+    const u = list.find((x) => x.id === (event.target.dataset.edit || event.target.dataset.sip));
+    if (!u) return;
+    if (event.target.dataset.edit) {
+      edit(`${w.edit}: ${u.login}`, userForm(u), (v) => api('PATCH', `/api/users/${u.id}`, { name: v.name, role: v.role, team_id: v.team_id || null, active: v.active === 'on', ...(v.password ? { password: v.password } : {}) }));
+    } else {
+      const sip = await get(`/api/users/${u.id}/sip`);
+      edit(`${w.sip_phone}: ${u.name}`, `<p class="muted">${esc(w.sip_hint)}</p>
+<label>${esc(w.extension)}<input name="extension" value="${esc(sip.extension || '')}" autocomplete="off"></label>
+<label>${esc(w.password)}<input type="password" name="password" minlength="8" autocomplete="new-password" placeholder="${esc(sip.extension ? w.unchanged : '')}"></label>
+<label>${esc(w.sip_uri)}<input name="uri" value="${esc(sip.uri || '')}" placeholder="sip:101@192.0.2.10:5060"></label>`, (v) => api('PUT', `/api/users/${u.id}/sip`, { extension: v.extension || null, password: v.password || null, uri: v.uri || null }));
+    }
+  });
+}
+
+async function teamsView(box) {
+  const [list, users] = await Promise.all([get('/api/teams'), get('/api/users')]);
+  const names = new Map(users.map((u) => [u.id, u.name]));
+  const supervisors = users.filter((u) => u.active && u.role !== 'operator');
+  box.innerHTML = `<div class="row"><button type="button" id="new-team">${esc(w.new_team)}</button></div>
+<table class="list" id="teams"><thead><tr><th>${esc(w.name)}</th><th>${esc(w.supervisor)}</th><th>${esc(w.members)}</th><th></th></tr></thead><tbody>
+${list.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(names.get(t.supervisor_id) || '')}</td><td>${users.filter((u) => u.team_id === t.id).map((u) => esc(u.name)).join(', ')}</td>
+<td><button type="button" data-edit="${esc(t.id)}">${esc(w.edit)}</button></td></tr>`).join('')}</tbody></table>`;
+  const form = (t = {}) => `<label>${esc(w.name)}<input name="name" required value="${esc(t.name || '')}"></label>
+<label>${esc(w.supervisor)}<select name="supervisor_id">${idOptions(supervisors, t.supervisor_id)}</select></label>`;
+  $('new-team').addEventListener('click', () => edit(w.new_team, form(), (v) => api('POST', '/api/teams', { name: v.name, supervisor_id: v.supervisor_id || null })));
+  box.querySelector('#teams').addEventListener('click', (event) => {
+    const t = list.find((x) => x.id === event.target.dataset.edit);
+    if (t) edit(`${w.edit}: ${t.name}`, form(t), (v) => api('PATCH', `/api/teams/${t.id}`, { name: v.name, supervisor_id: v.supervisor_id || null }));
+  });
+}
+
+async function queuesView(box) {
+  const [list, users] = await Promise.all([get('/api/queues'), get('/api/users')]);
+  const names = new Map(users.map((u) => [u.id, u.name]));
+  const agents = users.filter((u) => u.active);
+  box.innerHTML = `<div class="row"><button type="button" id="new-queue">${esc(w.new_queue)}</button></div>
+<table class="list" id="queues"><thead><tr><th>${esc(w.name)}</th><th>${esc(w.number)}</th><th>${esc(w.strategy)}</th><th>${esc(w.members)}</th><th>${esc(w.recorded)}</th><th></th></tr></thead><tbody>
+${list.map((q) => `<tr><td>${esc(q.name)}</td><td>${esc(q.number || '')}</td><td>${esc(word('strategy', q.strategy))}</td><td>${q.members.map((m) => esc(names.get(m) || m)).join(', ')}</td>
+<td>${q.record ? '✓' : '✗'}</td><td><button type="button" data-edit="${esc(q.id)}">${esc(w.edit)}</button></td></tr>`).join('')}</tbody></table>`;
+  const form = (q = { strategy: 'longest_idle', ring_timeout_ms: 20000, max_wait_ms: 300000, wrap_up_ms: 10000, record: true, sl_answer_ms: 20000, sl_target_pct: 80, members: [] }) => `
+<label>${esc(w.name)}<input name="name" required value="${esc(q.name || '')}"></label>
+<label>${esc(w.number)}<input name="number" value="${esc(q.number || '')}"></label>
+<label>${esc(w.strategy)}<select name="strategy">${options(STRATEGIES, q.strategy, (s) => word('strategy', s))}</select></label>
+<div class="row"><label>${esc(w.ring_timeout_s)}<input type="number" name="ring" min="1" value="${seconds(q.ring_timeout_ms)}"></label>
+<label>${esc(w.max_wait_s)}<input type="number" name="wait" min="1" value="${seconds(q.max_wait_ms)}"></label>
+<label>${esc(w.wrap_up_s)}<input type="number" name="wrap" min="0" value="${seconds(q.wrap_up_ms)}"></label></div>
+<div class="row"><label>${esc(w.sl_answer_s)}<input type="number" name="sl" min="1" value="${seconds(q.sl_answer_ms)}"></label>
+<label>${esc(w.sl_target)}<input type="number" name="slpct" min="1" max="100" value="${q.sl_target_pct}"></label>
+<label class="check"><input type="checkbox" name="record"${checked(q.record)}> ${esc(w.recorded)}</label></div>
+<fieldset class="members"><legend>${esc(w.members)}</legend>${agents.map((u) => `<label class="check"><input type="checkbox" name="m-${esc(u.id)}"${checked(q.members.includes(u.id))}> ${esc(u.name)}</label>`).join('')}</fieldset>`;
+  const body = (v) => ({
+    name: v.name, number: v.number || null, strategy: v.strategy, ring_timeout_ms: Number(v.ring) * 1000, max_wait_ms: Number(v.wait) * 1000, wrap_up_ms: Number(v.wrap) * 1000,
+    sl_answer_ms: Number(v.sl) * 1000, sl_target_pct: Number(v.slpct), record: v.record === 'on', members: agents.filter((u) => v[`m-${u.id}`] === 'on').map((u) => u.id),
+  });
+  $('new-queue').addEventListener('click', () => edit(w.new_queue, form(), (v) => api('POST', '/api/queues', body(v))));
+  box.querySelector('#queues').addEventListener('click', (event) => {
+    const q = list.find((x) => x.id === event.target.dataset.edit);
+    if (q) edit(`${w.edit}: ${q.name}`, form(q), (v) => api('PATCH', `/api/queues/${q.id}`, body(v)));
+  });
+}
+
+async function telephonyView(box) {
+  const draw = async () => {
+    let status;
+    try {
+      status = await get('/api/telephony/status');
+    } catch (error) {
+      box.innerHTML = `<p class="muted" id="telephony-off">${esc(w.telephony_off)}: ${esc(error.message)}</p>`;
+      return;
+    }
+    box.innerHTML = `<h3>${esc(w.trunks)}</h3><p class="muted">${esc(w.trunks_hint)} · SIP ${esc(status.sip_listen)} · ${esc(w.active_calls)}: ${status.active_calls}</p>
+<table class="list" id="trunks"><thead><tr><th>${esc(w.name)}</th><th>${esc(w.registrar)}</th><th>${esc(w.reg_state)}</th><th>${esc(w.last_code)}</th><th>${esc(w.registered_at)}</th></tr></thead><tbody>
+${status.registrations.map((r) => `<tr data-state="${esc(r.state)}"><td>${esc(r.name)}</td><td>${esc(r.registrar)}</td><td class="reg-${esc(r.state)}">${esc(word('reg', r.state))}${r.last_error ? ` <span class="muted">${esc(r.last_error)}</span>` : ''}</td>
+<td>${esc(r.last_code || '')}</td><td>${esc(fmtDateTime(r.registered_at))}</td></tr>`).join('') || `<tr><td colspan="5" class="muted">${esc(w.no_trunks)}</td></tr>`}</tbody></table>
+<h3>${esc(w.registered_phones)}</h3>
+<table class="list" id="extensions"><thead><tr><th>${esc(w.extension)}</th><th>${esc(w.contact_uri)}</th><th>${esc(w.expires_in)}</th></tr></thead><tbody>
+${status.extensions.map((e) => `<tr><td>${esc(e.extension)}</td><td>${esc(e.contact)}</td><td>${e.expires_in_s} s</td></tr>`).join('') || `<tr><td colspan="3" class="muted">${esc(w.nothing_found)}</td></tr>`}</tbody></table>`;
+  };
+  await draw();
+  refresh = setInterval(draw, 5000);
+}
+
+async function stagesView(box) {
+  const list = await get('/api/pipeline/stages');
+  box.innerHTML = `<div class="row"><button type="button" id="new-stage">${esc(w.new_stage)}</button></div>
+<table class="list" id="stages"><thead><tr><th>#</th><th>${esc(w.name)}</th><th>${esc(w.probability)}</th><th></th></tr></thead><tbody>
+${list.map((s) => `<tr><td>${s.position}</td><td>${esc(s.name)}</td><td>${s.probability}%</td>
+<td><button type="button" data-edit="${esc(s.id)}">${esc(w.edit)}</button> <button type="button" data-delete="${esc(s.id)}">${esc(w.delete)}</button></td></tr>`).join('')}</tbody></table>`;
+  const form = (s = { probability: 10, position: list.length + 1 }) => `<label>${esc(w.name)}<input name="name" required value="${esc(s.name || '')}"></label>
+<label>#<input type="number" name="position" min="1" value="${s.position}"></label>
+<label>${esc(w.probability)}<input type="number" name="probability" min="0" max="100" value="${s.probability}"></label>`;
+  const body = (v) => ({ name: v.name, position: Number(v.position), probability: Number(v.probability) });
+  $('new-stage').addEventListener('click', () => edit(w.new_stage, form(), (v) => api('POST', '/api/pipeline/stages', body(v))));
+  box.querySelector('#stages').addEventListener('click', async (event) => {
+    const s = list.find((x) => x.id === (event.target.dataset.edit || event.target.dataset.delete));
+    if (!s) return;
+    if (event.target.dataset.edit) edit(`${w.edit}: ${s.name}`, form(s), (v) => api('PATCH', `/api/pipeline/stages/${s.id}`, body(v)));
+    else if (await confirmDialog(`${w.delete}: ${s.name}?`, w.delete)) {
+      try { await api('DELETE', `/api/pipeline/stages/${s.id}`); await show('stages'); } catch (error) { showError(error); }
+    }
+  });
+}
+
+async function fieldsView(box) {
+  const list = await get('/api/custom-fields');
+  box.innerHTML = `<div class="row"><button type="button" id="new-field">${esc(w.new_field)}</button></div>
+<table class="list" id="fields"><thead><tr><th>${esc(w.record_kind)}</th><th>${esc(w.key)}</th><th>${esc(w.label)}</th><th>${esc(w.field_type)}</th><th>${esc(w.choices)}</th><th>${esc(w.required)}</th><th></th></tr></thead><tbody>
+${list.map((f) => `<tr><td>${esc(word('entity', f.entity))}</td><td><code>${esc(f.key)}</code></td><td>${esc(f.label)}</td><td>${esc(word('ftype', f.field_type))}</td><td>${esc((f.choices || []).join(', '))}</td>
+<td>${f.required ? '✓' : ''}</td><td><button type="button" data-delete="${esc(f.id)}">${esc(w.delete)}</button></td></tr>`).join('')}</tbody></table>`;
+  $('new-field').addEventListener('click', () => edit(w.new_field, `<label>${esc(w.record_kind)}<select name="entity">${options(['contact', 'company', 'deal'], 'contact', (e) => word('entity', e))}</select></label>
+<label>${esc(w.key)}<input name="key" required pattern="[a-z0-9_]+" placeholder="tier"></label>
+<label>${esc(w.label)}<input name="label" required></label>
+<label>${esc(w.field_type)}<select name="field_type">${options(FIELD_TYPES, 'text', (t) => word('ftype', t))}</select></label>
+<label>${esc(w.choices)}<input name="choices" placeholder="gold, silver"></label>
+<label class="check"><input type="checkbox" name="required"> ${esc(w.required)}</label>`, (v) => api('POST', '/api/custom-fields', {
+    entity: v.entity, key: v.key, label: v.label, field_type: v.field_type, required: v.required === 'on', choices: v.choices ? v.choices.split(',').map((c) => c.trim()).filter(Boolean) : [],
+  })));
+  box.querySelector('#fields').addEventListener('click', async (event) => {
+    const f = list.find((x) => x.id === event.target.dataset.delete);
+    if (f && await confirmDialog(`${w.delete}: ${f.label}?`, w.delete)) {
+      try { await api('DELETE', `/api/custom-fields/${f.id}`); await show('fields'); } catch (error) { showError(error); }
+    }
+  });
+}
+
+async function settingsView(box) {
+  const s = await get('/api/settings');
+  box.innerHTML = `<form id="settings-form" class="dialog-form">
+<label>${esc(w.dispositions)} <span class="muted">(${esc(word('source', s.source.dispositions))})</span><textarea name="dispositions" id="dispositions" rows="6">${esc(s.dispositions.join('\n'))}</textarea></label>
+<p class="muted">${esc(w.dispositions_hint)}</p>
+<label>${esc(w.retention_days)} <span class="muted">(${esc(word('source', s.source.retention_days))})</span><input type="number" name="retention_days" id="retention-days" min="0" max="36500" value="${s.retention_days}"></label>
+<p class="muted">${esc(w.retention_hint)}</p>
+<div class="row"><button type="submit" id="save-settings">${esc(w.save)}</button> <span id="settings-saved" class="muted" hidden>${esc(w.saved)}</span></div></form>`;
+  $('settings-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    try {
+      await api('PATCH', '/api/settings', { dispositions: form.dispositions.value.split('\n').map((d) => d.trim()).filter(Boolean), retention_days: Number(form.retention_days.value) });
+      await show('settings');
+      $('settings-saved').hidden = false;
+    } catch (error) {
+      $('settings-saved').hidden = true;
+      showError(error);
+    }
+  });
+}
+
+const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, telephony: telephonyView, stages: stagesView, fields: fieldsView, settings: settingsView };
+
+render();
