@@ -187,8 +187,23 @@ export function timelineHtml(items, names) {
     const who = item.agent_id ? ` · ${esc(names.get(item.agent_id) || '')}` : '';
     const player = item.recording_url ? `<audio controls preload="none" src="${esc(item.recording_url)}"></audio>` : '';
     return `<li class="tl-${esc(item.kind)}" data-kind="${esc(item.kind)}"><span class="when">${esc(fmtDateTime(item.at))}</span>
-<span class="kind">${esc(word('tl', item.kind))}</span> <span class="summary">${esc(item.summary)}</span>${who}${player}</li>`;
+<span class="kind">${esc(word('tl', item.kind))}</span> <span class="summary">${esc(timelineLine(item))}</span>${who}${player}</li>`;
   }).join('')}</ol>`;
+}
+
+/// A timeline item's line in the page's language: the store's own words (numbers, subject,
+/// title, stages, reasons) with its direction, outcome, disposition, kind and status translated.
+function timelineLine(item) {
+  if (item.text === undefined) return item.summary;
+  const status = item.status ? word('status', item.status) : '';
+  switch (item.kind) {
+    case 'call':
+      return [w[item.direction] || item.direction, item.text, item.outcome ? word('end', item.outcome) : w.in_progress, item.disposition ? word('disp', item.disposition) : ''].filter(Boolean).join(' · ');
+    case 'task': return `${word('kind', item.task_kind)}: ${item.text} [${status}]`;
+    case 'deal': return `${item.text} [${status}]`;
+    case 'deal_change': return status ? `${item.text} · ${status}` : item.text;
+    default: return item.text;
+  }
 }
 
 export async function userNames() {

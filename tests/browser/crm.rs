@@ -267,6 +267,13 @@ pub(crate) async fn deals_board_drag_and_tasks_page() {
     p.click("#add-note").await;
     p.wait_text("#timeline", "Договорились о встрече").await;
     p.screenshot("contact-card.png").await;
+    // In Russian the timeline's own words are Russian too (a deal's status, a task's kind).
+    p.goto(&format!("/contacts/{ivan_id}?lang=ru")).await;
+    p.wait_text("#timeline", "Поставка бумаги [В работе]").await;
+    let english = p.eval("/\\[(open|done)\\]|\\b(call|meeting|inbound|outbound):? /.test(document.querySelector('#timeline').textContent)").await;
+    assert_eq!(english, json!(false), "no English status or kind words in a Russian timeline");
+    p.goto(&format!("/contacts/{ivan_id}?lang=en")).await;
+    p.wait_text("#timeline", "Поставка бумаги [Open]").await;
 
     // Tasks: overdue first, then today, later; completing one records the result.
     p.goto("/tasks").await;

@@ -9,6 +9,8 @@
 // {"cmd":"download","agent":A,"selector":S} (clicks S, returns {name, text} of the download)
 // {"cmd":"drag","agent":A,"from":S,"to":S} {"cmd":"upload","agent":A,"selector":S,"path":P}
 // {"cmd":"select","agent":A,"selector":S,"value":V} {"cmd":"press","agent":A,"key":K}
+// {"cmd":"timing","agent":A,"url":U} (opens U, waits for the network to go quiet; returns ms
+//   from navigation start to the HTML, DOMContentLoaded and the last response, API calls included)
 // {"cmd":"quit"}
 
 import { readFile } from 'node:fs/promises';
@@ -45,6 +47,15 @@ async function run(c) {
       return true;
     }
     case 'goto': await page.goto(c.url, { timeout }); return page.url();
+    case 'timing': {
+      await page.goto(c.url, { timeout, waitUntil: 'networkidle' });
+      return await page.evaluate(() => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const fetches = performance.getEntriesByType('resource').filter((e) => e.initiatorType === 'fetch' || e.initiatorType === 'xmlhttprequest');
+        const last = Math.max(nav.domContentLoadedEventEnd, ...performance.getEntriesByType('resource').map((e) => e.responseEnd));
+        return { url: location.pathname, html: nav.responseEnd, dom: nav.domContentLoadedEventEnd, ready: last, fetches: fetches.length };
+      });
+    }
     case 'fill': await page.fill(c.selector, c.value, { timeout }); return true;
     case 'click': await page.click(c.selector, { timeout }); return true;
     case 'wait': {

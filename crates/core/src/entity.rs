@@ -405,8 +405,26 @@ pub struct TimelineItem {
     pub kind: String,
     /// The record's id.
     pub id: String,
-    /// One line for the list.
+    /// One line for the list, in English.
     pub summary: String,
+    /// The item's own words, to show next to the translated fields below: a call's numbers
+    /// and reason, a task's subject, a deal's title, a deal change's stages and reason, a note.
+    pub text: String,
+    /// For a call: `inbound` or `outbound`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    /// For a call: how it ended (`caller_hangup`, `abandoned`, ...); absent while in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// For a call: the disposition the agent chose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<String>,
+    /// For a task: `call`, `meeting`, `email` or `todo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_kind: Option<String>,
+    /// A task's or deal's status, or the status a deal change moved the deal to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     /// For a call: the agent who took or placed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,

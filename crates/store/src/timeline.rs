@@ -10,13 +10,20 @@ use crate::{Store, StoreError};
 
 const CALL_ITEMS: &str = "SELECT id, offered_at AS at, agent_id, \
     CASE WHEN recording_path IS NOT NULL AND recording_purged_at IS NULL THEN 1 ELSE 0 END AS recorded, \
-    direction || ' ' || from_e164 || ' -> ' || to_e164 || ' ' || COALESCE(end_reason, 'in progress') || COALESCE(' · ' || disposition, '') || COALESCE(' · ' || reason, '') AS summary \
+    direction || ' ' || from_e164 || ' -> ' || to_e164 || ' ' || COALESCE(end_reason, 'in progress') || COALESCE(' · ' || disposition, '') || COALESCE(' · ' || reason, '') AS summary, \
+    from_e164 || ' → ' || to_e164 || COALESCE(' · ' || reason, '') AS text, direction, end_reason AS outcome, disposition \
     FROM calls WHERE ";
 
-/// A stage or status change in one line: `Qualified → Proposal`, or `Proposal · lost · price`
-/// when the status changed and the stage did not.
+/// A stage change in one line: `Qualified → Proposal`, or just the stage when only the status
+/// changed; then the reason.
+const DEAL_CHANGE_TEXT: &str = "CASE WHEN fs.id IS NULL OR fs.id <> s.id THEN COALESCE(fs.name, '—') || ' → ' || s.name ELSE s.name END || COALESCE(' · ' || dc.reason, '')";
+/// The same with the new status when it changed, in English: `Proposal · lost · price`.
 const DEAL_CHANGE: &str = "CASE WHEN fs.id IS NULL OR fs.id <> s.id THEN COALESCE(fs.name, '—') || ' → ' || s.name ELSE s.name END \
     || CASE WHEN COALESCE(dc.from_status, '') <> dc.to_status THEN ' · ' || dc.to_status ELSE '' END || COALESCE(' · ' || dc.reason, '')";
+/// The status a change moved to, when it changed.
+const DEAL_CHANGE_STATUS: &str = "CASE WHEN COALESCE(dc.from_status, '') <> dc.to_status THEN dc.to_status END";
+const NOTE_ITEMS: &str = "SELECT id, created_at AS at, body AS summary, body AS text FROM notes WHERE ";
+const TASK_ITEMS: &str = "SELECT id, created_at AS at, kind || ': ' || subject || ' [' || status || ']' AS summary, subject AS text, kind AS task_kind, status FROM tasks WHERE ";
 
 impl Store {
     /// The newest `limit` events around a contact.
@@ -24,14 +31,15 @@ impl Store {
         self.get_contact(contact_id).await?;
         let calls = format!("{CALL_ITEMS}contact_id = ");
         let changes = format!(
-            "SELECT dc.id, dc.changed_at AS at, d.title || ': ' || {DEAL_CHANGE} AS summary \
+            "SELECT dc.id, dc.changed_at AS at, d.title || ': ' || {DEAL_CHANGE} AS summary, d.title || ': ' || {DEAL_CHANGE_TEXT} AS text, {DEAL_CHANGE_STATUS} AS status \
             FROM deal_changes dc JOIN deals d ON d.id = dc.deal_id JOIN pipeline_stages s ON s.id = dc.to_stage_id \
             LEFT JOIN pipeline_stages fs ON fs.id = dc.from_stage_id WHERE d.contact_id = "
         );
+        let (notes, tasks) = (format!("{NOTE_ITEMS}contact_id = "), format!("{TASK_ITEMS}contact_id = "));
         let queries: [(&str, &str); 5] = [
-            ("note", "SELECT id, created_at AS at, body AS summary FROM notes WHERE contact_id = "),
-            ("task", "SELECT id, created_at AS at, kind || ': ' || subject || ' [' || status || ']' AS summary FROM tasks WHERE contact_id = "),
-            ("deal", "SELECT id, created_at AS at, title || ' [' || status || ']' AS summary FROM deals WHERE contact_id = "),
+            ("note", notes.as_str()),
+            ("task", tasks.as_str()),
+            ("deal", "SELECT id, created_at AS at, title || ' [' || status || ']' AS summary, title AS text, status FROM deals WHERE contact_id = "),
             ("deal_change", changes.as_str()),
             ("call", calls.as_str()),
         ];
@@ -43,16 +51,12 @@ impl Store {
         self.get_deal(deal_id).await?;
         let calls = format!("{CALL_ITEMS}deal_id = ");
         let changes = format!(
-            "SELECT dc.id, dc.changed_at AS at, {DEAL_CHANGE} AS summary \
+            "SELECT dc.id, dc.changed_at AS at, {DEAL_CHANGE} AS summary, {DEAL_CHANGE_TEXT} AS text, {DEAL_CHANGE_STATUS} AS status \
             FROM deal_changes dc JOIN pipeline_stages s ON s.id = dc.to_stage_id \
             LEFT JOIN pipeline_stages fs ON fs.id = dc.from_stage_id WHERE dc.deal_id = "
         );
-        let queries: [(&str, &str); 4] = [
-            ("note", "SELECT id, created_at AS at, body AS summary FROM notes WHERE deal_id = "),
-            ("task", "SELECT id, created_at AS at, kind || ': ' || subject || ' [' || status || ']' AS summary FROM tasks WHERE deal_id = "),
-            ("deal_change", changes.as_str()),
-            ("call", calls.as_str()),
-        ];
+        let (notes, tasks) = (format!("{NOTE_ITEMS}deal_id = "), format!("{TASK_ITEMS}deal_id = "));
+        let queries: [(&str, &str); 4] = [("note", notes.as_str()), ("task", tasks.as_str()), ("deal_change", changes.as_str()), ("call", calls.as_str())];
         self.timeline(&queries, deal_id, limit).await
     }
 
@@ -71,7 +75,23 @@ impl Store {
                 } else {
                     (None, None)
                 };
-                items.push(TimelineItem { at: row.try_get("at")?, kind: (*kind).to_owned(), id, summary: summary.chars().take(200).collect(), agent_id, recording_url });
+                let text: String = row.try_get("text")?;
+                // Columns a kind's query does not select read as absent.
+                let word = |column: &str| row.try_get::<Option<String>, _>(column).ok().flatten();
+                items.push(TimelineItem {
+                    at: row.try_get("at")?,
+                    kind: (*kind).to_owned(),
+                    id,
+                    summary: summary.chars().take(200).collect(),
+                    text: text.chars().take(200).collect(),
+                    direction: word("direction"),
+                    outcome: word("outcome"),
+                    disposition: word("disposition"),
+                    task_kind: word("task_kind"),
+                    status: word("status"),
+                    agent_id,
+                    recording_url,
+                });
             }
         }
         items.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.id.cmp(&a.id)));

@@ -367,7 +367,12 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
     assert_eq!((again.deal_id, again.disposition.as_deref(), again.notes.as_deref()), (None, Some("sale"), Some("перезвонить")));
     assert!(matches!(store.set_call_outcome(&actor, &unknown.id, CallOutcome { contact_id: Some(Some("nope".into())), ..Default::default() }).await, Err(StoreError::NotFound { .. })));
     assert!(store.call_events(&unknown.id).await.unwrap().iter().any(|e| e.kind == "form_saved"));
-    assert!(store.contact_timeline(&c.id, 50).await.unwrap().iter().any(|t| t.kind == "call" && t.summary.contains("sale")));
+    let timeline = store.contact_timeline(&c.id, 50).await.unwrap();
+    let call = timeline.iter().find(|t| t.kind == "call" && t.id == unknown.id).expect("the call is on the contact's timeline");
+    assert!(call.summary.contains("sale"), "{call:?}");
+    // The words a page translates come apart from the call's own text.
+    assert_eq!((call.direction.as_deref(), call.disposition.as_deref()), (Some("inbound"), Some("sale")), "{call:?}");
+    assert!(call.text.contains('→') && call.text.contains("Счёт") && !call.text.contains("sale") && !call.text.contains("inbound"), "{call:?}");
 });
 
 both_backends!(concurrent_writers_wait_for_each_other, |db| {
