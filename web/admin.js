@@ -170,7 +170,7 @@ async function fieldsView(box) {
   box.innerHTML = `<div class="row"><button type="button" id="new-field">${esc(w.new_field)}</button></div>
 <table class="list" id="fields"><thead><tr><th>${esc(w.record_kind)}</th><th>${esc(w.key)}</th><th>${esc(w.label)}</th><th>${esc(w.field_type)}</th><th>${esc(w.choices)}</th><th>${esc(w.required)}</th><th></th></tr></thead><tbody>
 ${list.map((f) => `<tr><td>${esc(word('entity', f.entity))}</td><td><code>${esc(f.key)}</code></td><td>${esc(f.label)}</td><td>${esc(word('ftype', f.field_type))}</td><td>${esc((f.choices || []).join(', '))}</td>
-<td>${f.required ? '✓' : ''}</td><td><button type="button" data-delete="${esc(f.id)}">${esc(w.delete)}</button></td></tr>`).join('')}</tbody></table>`;
+<td>${f.required ? '✓' : ''}</td><td><button type="button" data-edit="${esc(f.id)}">${esc(w.edit)}</button> <button type="button" data-delete="${esc(f.id)}">${esc(w.delete)}</button></td></tr>`).join('')}</tbody></table>`;
   $('new-field').addEventListener('click', () => edit(w.new_field, `<label>${esc(w.record_kind)}<select name="entity">${options(['contact', 'company', 'deal'], 'contact', (e) => word('entity', e))}</select></label>
 <label>${esc(w.key)}<input name="key" required pattern="[a-z0-9_]+" placeholder="tier"></label>
 <label>${esc(w.label)}<input name="label" required></label>
@@ -180,6 +180,15 @@ ${list.map((f) => `<tr><td>${esc(word('entity', f.entity))}</td><td><code>${esc(
     entity: v.entity, key: v.key, label: v.label, field_type: v.field_type, required: v.required === 'on', choices: v.choices ? v.choices.split(',').map((c) => c.trim()).filter(Boolean) : [],
   })));
   box.querySelector('#fields').addEventListener('click', async (event) => {
+    const edited = list.find((x) => x.id === event.target.dataset.edit);
+    if (edited) {
+      edit(`${w.edit}: ${edited.key}`, `<label>${esc(w.label)}<input name="label" required value="${esc(edited.label)}"></label>
+${edited.field_type === 'choice' ? `<label>${esc(w.choices)}<input name="choices" value="${esc(edited.choices.join(', '))}"></label>` : ''}
+<label class="check"><input type="checkbox" name="required"${checked(edited.required)}> ${esc(w.required)}</label>`, (v) => api('PATCH', `/api/custom-fields/${edited.id}`, {
+        label: v.label, required: v.required === 'on', ...(edited.field_type === 'choice' ? { choices: v.choices.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
+      }));
+      return;
+    }
     const f = list.find((x) => x.id === event.target.dataset.delete);
     if (f && await confirmDialog(`${w.delete}: ${f.label}?`, w.delete)) {
       try { await api('DELETE', `/api/custom-fields/${f.id}`); await show('fields'); } catch (error) { showError(error); }

@@ -251,6 +251,15 @@ pub(crate) async fn admin_sections_and_refusals() {
     a.fill("#dialog input[name=choices]", "gold, silver").await;
     a.click("#dialog-ok").await;
     a.wait_text("#fields", "Уровень").await;
+    // Edited: a new label and a third choice.
+    let field = gw.get(&gw.admin, "/api/custom-fields?entity=contact").await;
+    let field_id = field[0]["id"].as_str().unwrap().to_owned();
+    a.click(&format!("#fields button[data-edit='{field_id}']")).await;
+    a.fill("#dialog input[name=label]", "Уровень клиента").await;
+    a.fill("#dialog input[name=choices]", "gold, silver, bronze").await;
+    a.click("#dialog-ok").await;
+    a.wait_text("#fields", "gold, silver, bronze").await;
+    a.wait_text("#fields", "Уровень клиента").await;
     // A bad key is refused inside the dialog, naming the field.
     a.click("#new-field").await;
     a.eval("document.querySelector('#dialog input[name=key]').removeAttribute('pattern')").await;
@@ -277,7 +286,7 @@ pub(crate) async fn admin_sections_and_refusals() {
 
     // Every change is in the audit log, browsable.
     a.click("#nav-audit_log").await;
-    for action in ["user.create", "user.update", "user.sip_endpoint", "team.create", "queue.create", "stage.create", "custom_field.create", "setting.update"] {
+    for action in ["user.create", "user.update", "user.sip_endpoint", "team.create", "queue.create", "stage.create", "custom_field.create", "custom_field.update", "setting.update"] {
         a.wait_text("#audit", action).await;
     }
     let audit = gw.get(&gw.admin, "/api/audit?action=setting.update").await;

@@ -19,7 +19,7 @@ use crate::routes::*;
         deals::list, deals::create, deals::read, deals::update, deals::move_stage, deals::won, deals::lost, deals::reopen, deals::history, deals::timeline, deals::remove,
         tasks::list, tasks::create, tasks::read, tasks::update, tasks::complete, tasks::remove,
         notes::list, notes::create, notes::remove,
-        custom_fields::list, custom_fields::create, custom_fields::remove,
+        custom_fields::list, custom_fields::create, custom_fields::update, custom_fields::remove,
         audit::list,
         telephony::agent_state, telephony::set_agent_state, telephony::status, telephony::list_queues, telephony::create_queue,
         telephony::read_queue, telephony::update_queue, telephony::read_sip, telephony::set_sip, telephony::list_calls, telephony::dial, telephony::read_call, telephony::save_call_form,

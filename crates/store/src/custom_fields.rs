@@ -31,6 +31,18 @@ pub struct NewCustomField {
     pub required: bool,
 }
 
+/// Changes to a custom field; absent fields stay. The key, record kind and type are fixed
+/// (stored values were validated against them).
+#[derive(Debug, Clone, Default)]
+pub struct FieldChanges {
+    /// What people see.
+    pub label: Option<String>,
+    /// Choices of a choice field (values already stored keep their old choice).
+    pub choices: Option<Vec<String>>,
+    /// Required on create.
+    pub required: Option<bool>,
+}
+
 fn def_from_row(row: &AnyRow) -> Result<CustomFieldDef, StoreError> {
     let choices: String = row.try_get("choices")?;
     Ok(CustomFieldDef {
@@ -95,6 +107,33 @@ impl Store {
     /// The custom field definitions, of one entity or of all.
     pub async fn list_custom_fields(&self, entity: Option<EntityKind>) -> Result<Vec<CustomFieldDef>, StoreError> {
         custom_field_defs(entity).fetch_all(&self.pool).await?.iter().map(def_from_row).collect()
+    }
+
+    /// Changes a definition's label, choices or whether it is required.
+    pub async fn update_custom_field(&self, actor: &Actor, id: &str, changes: FieldChanges) -> Result<CustomFieldDef, StoreError> {
+        let before = self.list_custom_fields(None).await?.into_iter().find(|d| d.id == id).ok_or(StoreError::not_found("custom_field"))?;
+        let label = match changes.label {
+            Some(l) if l.trim().is_empty() => return Err(StoreError::invalid("label", "must not be empty")),
+            Some(l) => l.trim().to_owned(),
+            None => before.label.clone(),
+        };
+        let choices: Vec<String> = match changes.choices {
+            Some(list) => list.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect(),
+            None => before.choices.clone(),
+        };
+        validate_definition(&before.key, before.field_type, &choices).map_err(field_error)?;
+        let required = changes.required.unwrap_or(before.required);
+        let mut tx = self.begin_write().await?;
+        let mut sql = Sql::new("UPDATE custom_field_defs SET label = ");
+        sql.bind(label.clone()).push(", choices = ").bind(json!(choices).to_string()).push(", required = ").bind(i64::from(required));
+        sql.push(" WHERE id = ").bind(id.to_owned());
+        sql.execute(&mut *tx).await?;
+        let detail =
+            json!({"key": before.key, "before": {"label": before.label, "choices": before.choices, "required": before.required}, "after": {"label": label, "choices": choices, "required": required}});
+        audit::record(&mut tx, actor, "custom_field.update", "custom_field", Some(id), detail).await?;
+        tx.commit().await?;
+        self.forget_field_defs();
+        self.list_custom_fields(None).await?.into_iter().find(|d| d.id == id).ok_or(StoreError::not_found("custom_field"))
     }
 
     /// Removes a definition and every value of it.

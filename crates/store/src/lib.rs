@@ -36,7 +36,7 @@ pub use callbacks::{Escalated, MissedCall};
 pub use calls::{CallOutcome, NewCall};
 pub use companies::{CompanyChanges, CompanyFilter, NewCompany};
 pub use contacts::{ContactChanges, ContactFilter, ImportDecision, ImportOutcome, ImportRow, NewContact, NewPhone, OnDuplicate};
-pub use custom_fields::NewCustomField;
+pub use custom_fields::{FieldChanges, NewCustomField};
 pub use deals::{DealChanges, DealFilter, DealTotal, NewDeal, NewStage, StageChanges};
 pub use error::StoreError;
 pub use history::{Cell, HistoryTable};

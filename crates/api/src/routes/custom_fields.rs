@@ -2,11 +2,11 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{get, patch};
 use axum::{Json, Router};
 use serde::Deserialize;
 use switchboard_core::{Action, CustomFieldDef, EntityKind, FieldType};
-use switchboard_store::NewCustomField;
+use switchboard_store::{FieldChanges, NewCustomField};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -14,7 +14,7 @@ use crate::error::ApiResult;
 use crate::extract::{CurrentUser, JsonBody, QueryParams};
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/api/custom-fields", get(list).post(create)).route("/api/custom-fields/{id}", delete(remove))
+    Router::new().route("/api/custom-fields", get(list).post(create)).route("/api/custom-fields/{id}", patch(update).delete(remove))
 }
 
 /// A field definition.
@@ -30,6 +30,16 @@ pub(crate) struct CreateField {
     choices: Vec<String>,
     #[serde(default)]
     required: bool,
+}
+
+/// Changes; the key, record kind and type are fixed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateField {
+    label: Option<String>,
+    /// Replaces the choices of a choice field.
+    choices: Option<Vec<String>>,
+    required: Option<bool>,
 }
 
 /// Optional entity filter.
@@ -51,6 +61,14 @@ pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, Jso
     user.require(Action::ManageSettings)?;
     let new = NewCustomField { entity: b.entity, key: b.key, label: b.label, field_type: b.field_type, choices: b.choices, required: b.required };
     Ok((StatusCode::CREATED, Json(state.store().create_custom_field(&user.actor(), new).await?)))
+}
+
+/// Changes a field's label, choices or whether it is required (admin).
+#[utoipa::path(patch, path = "/api/custom-fields/{id}", request_body = UpdateField, tag = "settings", responses((status = 200, body = CustomFieldDef), (status = 403), (status = 404), (status = 422)))]
+pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<UpdateField>) -> ApiResult<Json<CustomFieldDef>> {
+    user.require(Action::ManageSettings)?;
+    let changes = FieldChanges { label: b.label, choices: b.choices, required: b.required };
+    Ok(Json(state.store().update_custom_field(&user.actor(), &id, changes).await?))
 }
 
 /// Removes a field and its values (admin).

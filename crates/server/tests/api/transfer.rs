@@ -1,5 +1,5 @@
-//! Import and export over HTTP, and the settings admins change in the browser: what each
-//! refuses, and that they reach the store on both backends.
+//! Import and export over HTTP, and the settings admins change in the browser (dispositions,
+//! retention, custom fields): what each refuses, and that they reach the store on both backends.
 
 use std::time::Duration;
 
@@ -159,4 +159,34 @@ app_test!(settings_change_dispositions_and_retention, |app| {
     send(admin.patch(app.url("/api/settings")).json(&json!({"retention_days": 60}))).await;
     let (_, audit) = send(admin.get(app.url("/api/audit")).query(&[("action", "setting.update"), ("entity_id", "recordings.retention_days")])).await;
     assert_eq!((audit["items"][0]["detail"]["before"].clone(), audit["items"][0]["detail"]["after"].clone()), (json!(30), json!(60)));
+});
+
+app_test!(custom_fields_change_label_choices_and_required, |app| {
+    let admin = app.admin().await;
+    let (manager, _) = app.user(&admin, "cf-manager", "manager").await;
+    let (_, field) = send(admin.post(app.url("/api/custom-fields")).json(&json!({"entity": "contact", "key": "tier", "label": "Уровень", "field_type": "choice", "choices": ["gold"]}))).await;
+    let url = app.url(&format!("/api/custom-fields/{}", field["id"].as_str().unwrap()));
+    assert_eq!(send(manager.patch(&url).json(&json!({"label": "x"}))).await.0, StatusCode::FORBIDDEN);
+    let (status, err) = send(admin.patch(&url).json(&json!({"label": "  "}))).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("label")));
+    let (status, err) = send(admin.patch(&url).json(&json!({"choices": []}))).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("choices")), "a choice field keeps at least one choice");
+    let (status, err) = send(admin.patch(&url).json(&json!({"key": "other"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the key is fixed: {err}");
+    assert_eq!(send(admin.patch(app.url("/api/custom-fields/nope")).json(&json!({"label": "x"}))).await.0, StatusCode::NOT_FOUND);
+
+    let (status, changed) = send(admin.patch(&url).json(&json!({"label": "Уровень клиента", "choices": ["gold", "silver"], "required": true}))).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(
+        (changed["label"].as_str(), changed["choices"].clone(), changed["required"].as_bool(), changed["key"].as_str()),
+        (Some("Уровень клиента"), json!(["gold", "silver"]), Some(true), Some("tier"))
+    );
+    // The new choice is accepted at once, and the field is now required.
+    let (status, _) = send(admin.post(app.url("/api/contacts")).json(&json!({"first_name": "Ира", "custom": {"tier": "silver"}}))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, err) = send(admin.post(app.url("/api/contacts")).json(&json!({"first_name": "Оля"}))).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("custom.tier")), "{err}");
+    let (_, audit) = send(admin.get(app.url("/api/audit")).query(&[("action", "custom_field.update")])).await;
+    assert_eq!(audit["items"][0]["detail"]["before"]["label"], "Уровень");
+    assert_eq!(audit["items"][0]["detail"]["after"]["choices"], json!(["gold", "silver"]));
 });
