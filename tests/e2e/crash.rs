@@ -1,69 +1,19 @@
 //! A crash in the middle of recorded calls: the gateway runs as its own process, twenty SIPp
 //! calls are connected and recorded, the process is killed with SIGKILL, and the next start
 //! must leave twenty WAV files that open and play to (nearly) the moment of the kill, and
-//! twenty call records closed as `interrupted` with their recordings' lengths.
+//! twenty call records closed as `interrupted` with their recordings' lengths, ended when the
+//! gateway last carried them (the downtime before the restart is not talk time).
 
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
 use serde_json::{Value, json};
 use switchboard_media::tone::dominant;
 
-use crate::harness::{ADMIN_PASSWORD, AGENT_PASSWORD, SERIAL, Scratch, SippRun, find_file, free_port_pair, login, wav_channels as channels};
+use crate::harness::{ADMIN_PASSWORD, AGENT_PASSWORD, Process, SERIAL, Scratch, SippRun, find_file, free_port_pair, login, wait_healthy, wav_channels as channels};
 
 const CALLS: usize = 20;
-
-/// The gateway as a child process (killed on drop if still running).
-struct Process(Option<Child>);
-
-impl Process {
-    fn start(dir: &Path, http: u16, sip: u16, run: u32) -> Process {
-        let log = std::fs::File::create(dir.join(format!("server-{run}.log"))).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-            .arg("serve")
-            .env("SWITCHBOARD_DATA_DIR", dir.join("data"))
-            .env("SWITCHBOARD_RECORDINGS__ROOT", dir.join("recordings"))
-            .env("SWITCHBOARD_HTTP__LISTEN", format!("127.0.0.1:{http}"))
-            .env("SWITCHBOARD_SIP__LISTEN", format!("127.0.0.1:{sip}"))
-            .env("SWITCHBOARD_AUTH__INITIAL_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("SWITCHBOARD_LOG__LEVEL", "info")
-            .env_remove("SWITCHBOARD_DATABASE__URL")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("the switchboard binary starts");
-        Process(Some(child))
-    }
-
-    /// SIGKILL: no shutdown code runs.
-    fn kill9(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
-
-async fn wait_healthy(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the gateway did not come up at {base}");
-}
 
 fn now_ms() -> i64 {
     i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap()
@@ -81,7 +31,7 @@ async fn kill_9_during_twenty_recorded_calls_leaves_playable_files() {
     let http = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let sip = free_port_pair();
     let base = format!("http://127.0.0.1:{http}");
-    let mut server = Process::start(&dir.0, http, sip, 1);
+    let mut server = Process::start(&dir.0, http, sip, 1, &[]);
     wait_healthy(&base).await;
     let admin = login(&base, "admin", ADMIN_PASSWORD).await;
 
@@ -130,9 +80,11 @@ async fn kill_9_during_twenty_recorded_calls_leaves_playable_files() {
     let killed_at = now_ms();
     drop(caller);
     drop(phone);
+    // The gateway stays down a while: that time must not become talk time.
+    tokio::time::sleep(Duration::from_secs(6)).await;
 
     // The next start repairs the files and closes the calls.
-    let _server = Process::start(&dir.0, http, sip, 2);
+    let _server = Process::start(&dir.0, http, sip, 2, &[]);
     wait_healthy(&base).await;
     let admin = login(&base, "admin", ADMIN_PASSWORD).await;
     let all = calls(&admin, &base).await;
@@ -150,6 +102,11 @@ async fn kill_9_during_twenty_recorded_calls_leaves_playable_files() {
         // at most about 1.5 s is lost at the end.
         assert!(recorded_ms <= talked_ms && recorded_ms >= talked_ms - 1600, "{id}: recording {recorded_ms} ms of {talked_ms} ms talked");
         lost.push(talked_ms - recorded_ms);
+        // The call ends when the gateway last carried it (its heartbeat, its recording), not
+        // at the restart six seconds later.
+        let talk_ms = call["talk_ms"].as_i64().unwrap_or_else(|| panic!("no talk time: {call}"));
+        assert!((talk_ms - talked_ms).abs() <= 2000, "{id}: talk time {talk_ms} ms, talked until the kill {talked_ms} ms");
+        assert!(call["ended_at"].as_i64().unwrap() <= killed_at + 1000, "{id}: ended at the restart: {call}");
         let file = find_file(&root, &format!("{id}.wav")).unwrap_or_else(|| panic!("no file for {id}"));
         assert_eq!(std::fs::metadata(&file).unwrap().len(), call["recording_size"].as_u64().unwrap());
         let (left, right) = channels(&file);

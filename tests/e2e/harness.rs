@@ -509,3 +509,59 @@ pub(crate) fn wav_channels(path: &Path) -> (Vec<i16>, Vec<i16>) {
     let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
     (samples.iter().step_by(2).copied().collect(), samples.iter().skip(1).step_by(2).copied().collect())
 }
+
+/// The gateway as a child process (killed on drop if still running).
+pub(crate) struct Process(Option<Child>);
+
+impl Process {
+    /// `switchboard serve` on SQLite in `dir`, logging to `server-<run>.log`, with `env` on top.
+    pub(crate) fn start(dir: &Path, http: u16, sip: u16, run: u32, env: &[(&str, &str)]) -> Process {
+        let log = std::fs::File::create(dir.join(format!("server-{run}.log"))).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("serve")
+            .env("SWITCHBOARD_DATA_DIR", dir.join("data"))
+            .env("SWITCHBOARD_RECORDINGS__ROOT", dir.join("recordings"))
+            .env("SWITCHBOARD_HTTP__LISTEN", format!("127.0.0.1:{http}"))
+            .env("SWITCHBOARD_SIP__LISTEN", format!("127.0.0.1:{sip}"))
+            .env("SWITCHBOARD_AUTH__INITIAL_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("SWITCHBOARD_LOG__LEVEL", "info")
+            .env_remove("SWITCHBOARD_DATABASE__URL")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("the switchboard binary starts");
+        Process(Some(child))
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.as_ref().map_or(0, Child::id)
+    }
+
+    pub(crate) fn kill9(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub(crate) async fn wait_healthy(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the gateway did not come up at {base}");
+}

@@ -9,6 +9,7 @@ mod click_to_call;
 mod crash;
 mod extensions;
 mod harness;
+mod logins;
 mod monitor;
 mod recordings;
 mod robustness;

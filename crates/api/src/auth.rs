@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{CurrentUser, JsonBody};
+use crate::extract::{ClientAddress, CurrentUser, JsonBody};
 
 pub(crate) const SESSION_COOKIE: &str = "sb_session";
 pub(crate) const TOKEN_PREFIX: &str = "sbt_";
@@ -71,8 +71,9 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
-pub(crate) async fn hash_password_async(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| ApiError::Internal(e.to_string()))?
+/// Hashes a password on the password workers (bounded: a full queue is a 503).
+pub(crate) async fn hash_password_async(state: &AppState, password: String) -> Result<String, ApiError> {
+    Ok(state.passwords().hash(password).await?)
 }
 
 pub(crate) fn check_password_strength(field: &str, password: &str) -> Result<(), ApiError> {
@@ -85,50 +86,102 @@ pub(crate) fn check_password_strength(field: &str, password: &str) -> Result<(),
     Ok(())
 }
 
-/// Counts failed logins per login name: after [`LoginThrottle::MAX_FAILURES`] failures within
-/// [`LoginThrottle::WINDOW`], further attempts for that login are refused (429) until the
-/// window has passed, so passwords cannot be guessed at network speed. Kept in memory: a
-/// restart or another node starts counting afresh, which still bounds guessing.
-#[derive(Default)]
-pub(crate) struct LoginThrottle {
-    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+/// Failures counted per key within a window: after `max` failures, the key is locked until
+/// the window that began with its first failure has passed.
+struct FailureCounter<K> {
+    failures: std::sync::Mutex<std::collections::HashMap<K, (u32, std::time::Instant)>>,
+    max: u32,
 }
 
-impl LoginThrottle {
-    const MAX_FAILURES: u32 = 10;
+impl<K: std::hash::Hash + Eq> FailureCounter<K> {
     const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
     /// Entries kept before old ones are swept, so the map cannot grow without bound.
     const MAX_ENTRIES: usize = 100_000;
 
-    fn key(login: &str) -> String {
-        login.trim().to_lowercase()
+    fn new(max: u32) -> Self {
+        FailureCounter { failures: std::sync::Mutex::new(std::collections::HashMap::new()), max }
     }
 
-    /// Err when `login` is locked out.
-    pub(crate) fn check(&self, login: &str) -> Result<(), ApiError> {
-        let Ok(map) = self.failures.lock() else { return Ok(()) };
-        match map.get(&Self::key(login)) {
-            Some((count, since)) if *count >= Self::MAX_FAILURES && since.elapsed() < Self::WINDOW => Err(ApiError::TooManyAttempts { retry_after_s: (Self::WINDOW - since.elapsed()).as_secs() + 1 }),
-            _ => Ok(()),
+    /// Seconds until `key` may try again, when it is locked.
+    fn locked(&self, key: &K) -> Option<u64> {
+        let map = self.failures.lock().ok()?;
+        match map.get(key) {
+            Some((count, since)) if *count >= self.max && since.elapsed() < Self::WINDOW => Some((Self::WINDOW - since.elapsed()).as_secs() + 1),
+            _ => None,
         }
     }
 
-    pub(crate) fn failed(&self, login: &str) {
+    fn failed(&self, key: K) {
         let Ok(mut map) = self.failures.lock() else { return };
         if map.len() >= Self::MAX_ENTRIES {
             map.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
+            if map.len() >= Self::MAX_ENTRIES {
+                // Every entry is recent: forget the whole table rather than grow it.
+                map.clear();
+            }
         }
-        let entry = map.entry(Self::key(login)).or_insert((0, std::time::Instant::now()));
+        let entry = map.entry(key).or_insert((0, std::time::Instant::now()));
         if entry.1.elapsed() >= Self::WINDOW {
             *entry = (0, std::time::Instant::now());
         }
         entry.0 += 1;
     }
 
-    pub(crate) fn succeeded(&self, login: &str) {
+    fn forget(&self, key: &K) {
         if let Ok(mut map) = self.failures.lock() {
-            map.remove(&Self::key(login));
+            map.remove(key);
         }
+    }
+}
+
+/// Counts failed logins per login name and per client address. Ten failures for one login
+/// within 15 minutes lock that login (429) for the rest of the window, so one password cannot
+/// be guessed at network speed; `per_address` failures from one address lock that address
+/// (whatever login it tries), so random logins cannot be tried at network speed either. A
+/// locked request is refused before any password work. A success clears its login's count,
+/// not its address's (a call center behind one NAT address shares that count; keep
+/// `auth.login_failures_per_address` above what its typos make). Kept in memory: a restart
+/// or another node starts counting afresh, which still bounds guessing.
+pub(crate) struct LoginThrottle {
+    logins: FailureCounter<String>,
+    addresses: FailureCounter<std::net::IpAddr>,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        LoginThrottle::new(100)
+    }
+}
+
+impl LoginThrottle {
+    const MAX_FAILURES_PER_LOGIN: u32 = 10;
+
+    pub(crate) fn new(per_address: u32) -> Self {
+        LoginThrottle { logins: FailureCounter::new(Self::MAX_FAILURES_PER_LOGIN), addresses: FailureCounter::new(per_address.max(1)) }
+    }
+
+    fn key(login: &str) -> String {
+        login.trim().to_lowercase()
+    }
+
+    /// Err when `login` or `address` is locked out.
+    pub(crate) fn check(&self, login: &str, address: Option<std::net::IpAddr>) -> Result<(), ApiError> {
+        let by_address = address.and_then(|a| self.addresses.locked(&a));
+        match by_address.or_else(|| self.logins.locked(&Self::key(login))) {
+            Some(retry_after_s) => Err(ApiError::TooManyAttempts { retry_after_s }),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn failed(&self, login: &str, address: Option<std::net::IpAddr>) {
+        self.logins.failed(Self::key(login));
+        if let Some(address) = address {
+            self.addresses.failed(address);
+        }
+    }
+
+    pub(crate) fn succeeded(&self, login: &str) {
+        self.logins.forget(&Self::key(login));
     }
 }
 
@@ -182,18 +235,23 @@ fn dummy_hash() -> String {
 /// Logs in and sets the session cookie.
 #[utoipa::path(post, path = "/api/auth/login", request_body = LoginRequest, tag = "auth",
     responses((status = 200, body = User), (status = 401, description = "wrong login or password"),
-        (status = 429, description = "too many failed attempts for this login")))]
-pub(crate) async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<LoginRequest>) -> ApiResult<Response> {
-    state.login_throttle().check(&body.login)?;
+        (status = 429, description = "too many failed attempts for this login or from this address"),
+        (status = 503, description = "password checks are busy; retry after the Retry-After seconds")))]
+pub(crate) async fn login(State(state): State<AppState>, ClientAddress(address): ClientAddress, JsonBody(body): JsonBody<LoginRequest>) -> ApiResult<Response> {
+    state.login_throttle().check(&body.login, address)?;
+    if body.login.len() > 256 || body.password.len() > 1024 {
+        // Longer than any login or password we accept: refused without hashing.
+        state.login_throttle().failed(&body.login, address);
+        return Err(ApiError::BadCredentials);
+    }
     let found = state.store().user_by_login(&body.login).await?;
     let phc = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(dummy_hash);
-    let password = body.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ok = state.passwords().verify(body.password, phc).await?;
     let user = match found {
         Some(found) if ok && found.user.active => found.user,
         _ => {
-            tracing::info!(login = %body.login, "failed login");
-            state.login_throttle().failed(&body.login);
+            tracing::info!(login = %body.login.chars().take(64).collect::<String>(), address = ?address, "failed login");
+            state.login_throttle().failed(&body.login, address);
             return Err(ApiError::BadCredentials);
         }
     };
@@ -246,12 +304,11 @@ pub(crate) async fn update_me(State(state): State<AppState>, user: CurrentUser, 
 pub(crate) async fn change_password(State(state): State<AppState>, user: CurrentUser, JsonBody(body): JsonBody<PasswordChange>) -> ApiResult<StatusCode> {
     check_password_strength("new_password", &body.new_password)?;
     let stored = state.store().user_by_login(&user.0.login).await?.ok_or(ApiError::Unauthorized)?;
-    let current = body.current_password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&current, &stored.password_hash)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ok = state.passwords().verify(body.current_password, stored.password_hash).await?;
     if !ok {
         return Err(ApiError::invalid("current_password", "wrong password"));
     }
-    let hash = hash_password_async(body.new_password).await?;
+    let hash = hash_password_async(&state, body.new_password).await?;
     state.store().update_user(&user.actor(), user.id(), UserChanges { password_hash: Some(hash), ..Default::default() }).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -61,6 +61,12 @@ pub enum ApiError {
     /// The change conflicts with the record's state.
     #[error("{0}")]
     Conflict(String),
+    /// Too much is going on to do this now (503 with Retry-After).
+    #[error("busy: try again in {retry_after_s} s")]
+    Busy {
+        /// Seconds to wait before trying again.
+        retry_after_s: u64,
+    },
     /// A part of the system this needs is not running (503).
     #[error("{0}")]
     Unavailable(String),
@@ -107,13 +113,31 @@ impl IntoResponse for ApiError {
             ApiError::Duplicate { field, value, existing_id } => (StatusCode::CONFLICT, "duplicate", Some(field.as_str()), Some(value.as_str()), Some(existing_id.as_str())),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", None, None, None),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", None, None, None),
+            ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy", None, None, None),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None, None, None)
             }
         };
+        let retry_after = match &self {
+            ApiError::TooManyAttempts { retry_after_s } | ApiError::Busy { retry_after_s } => Some(*retry_after_s),
+            _ => None,
+        };
         let body = Body { error: code, message, field, input, existing_id };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<crate::passwords::HashError> for ApiError {
+    fn from(err: crate::passwords::HashError) -> Self {
+        match err {
+            crate::passwords::HashError::Busy => ApiError::Busy { retry_after_s: 1 },
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -155,3 +155,15 @@ where
         Ok(CurrentUser(user))
     }
 }
+
+/// The client's IP address, when the server was started with connection info (the real
+/// server is; a router driven directly in a test is not).
+pub(crate) struct ClientAddress(pub(crate) Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip())))
+    }
+}

@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod openapi;
 mod pages;
+pub mod passwords;
 mod routes;
 pub mod telephony;
 
@@ -43,6 +44,12 @@ pub struct ApiConfig {
     pub retention_days: u32,
     /// The call center's offset from UTC (statistics' days and weeks), ms.
     pub utc_offset_ms: i64,
+    /// Password hashes run at once (0: one per core).
+    pub password_workers: usize,
+    /// Password checks that may wait for a worker; beyond that a login is answered 503.
+    pub password_queue: usize,
+    /// Failed logins from one client address within 15 minutes before that address is locked.
+    pub login_failures_per_address: u32,
 }
 
 impl Default for ApiConfig {
@@ -56,6 +63,9 @@ impl Default for ApiConfig {
             recordings_root: "recordings".into(),
             retention_days: 0,
             utc_offset_ms: 0,
+            password_workers: 0,
+            password_queue: 64,
+            login_failures_per_address: 100,
         }
     }
 }
@@ -70,6 +80,7 @@ struct Inner {
     store: Store,
     config: ApiConfig,
     login_failures: auth::LoginThrottle,
+    passwords: passwords::PasswordWorkers,
     telephony: Option<telephony::TelephonyHandle>,
     /// (user, call) -> when its recording was last audited as heard.
     listens: std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>>,
@@ -79,12 +90,22 @@ struct Inner {
 impl AppState {
     /// Wraps the store and settings.
     pub fn new(store: Store, config: ApiConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default(), telephony: None, listens: Default::default(), imports: Default::default() }) }
+        AppState::build(store, config, None)
     }
 
     /// Wraps the store and settings, with the channel to the telephony side.
     pub fn with_telephony(store: Store, config: ApiConfig, telephony: telephony::TelephonyHandle) -> AppState {
-        AppState { inner: Arc::new(Inner { store, config, login_failures: auth::LoginThrottle::default(), telephony: Some(telephony), listens: Default::default(), imports: Default::default() }) }
+        AppState::build(store, config, Some(telephony))
+    }
+
+    fn build(store: Store, config: ApiConfig, telephony: Option<telephony::TelephonyHandle>) -> AppState {
+        let login_failures = auth::LoginThrottle::new(config.login_failures_per_address);
+        let passwords = passwords::PasswordWorkers::start(config.password_workers, config.password_queue);
+        AppState { inner: Arc::new(Inner { store, config, login_failures, passwords, telephony, listens: Default::default(), imports: Default::default() }) }
+    }
+
+    pub(crate) fn passwords(&self) -> &passwords::PasswordWorkers {
+        &self.inner.passwords
     }
 
     pub(crate) fn telephony(&self) -> Option<&telephony::TelephonyHandle> {

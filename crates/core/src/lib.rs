@@ -11,6 +11,7 @@ pub mod entity;
 pub mod id;
 pub mod phone;
 pub mod recording;
+pub mod recovery;
 pub mod role;
 pub mod sip_digest;
 pub mod stats;

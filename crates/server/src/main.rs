@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use switchboard_core::Role;
 use switchboard_server::import::{ImportOptions, default_report_path, export_contacts_file, import_contacts_file, write_report};
 use switchboard_server::settings::Settings;
-use switchboard_server::startup::{Application, open_store, shutdown_signal};
-use switchboard_store::{Actor, NewUser, OnDuplicate};
+use switchboard_server::startup::{AdminCheck, Application, open_store, shutdown_signal};
+use switchboard_store::{Actor, NewUser, OnDuplicate, UserChanges};
 
 #[derive(Parser)]
 #[command(name = "switchboard", version, about = "Self-hosted call-center CRM")]
@@ -132,6 +132,20 @@ enum UserCommand {
         #[arg(long, env = "SWITCHBOARD_NEW_USER_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Set a user's password (generated and printed unless --password is given); ends their
+    /// sessions. `--admin` also makes the user an active admin: the way back in for a locked
+    /// out installation.
+    #[command(alias = "set-password")]
+    Passwd {
+        /// The user's login.
+        login: String,
+        /// New password (at least 8 characters); generated when omitted.
+        #[arg(long, env = "SWITCHBOARD_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// Also make the user an active admin.
+        #[arg(long)]
+        admin: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -186,9 +200,27 @@ fn init_logging(settings: &Settings) {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // Expected failures (a port in use, a bad setting, a wrong login) are one readable
+    // message, not a backtrace.
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     init_logging(&settings);
     match cli.command {
@@ -209,9 +241,13 @@ async fn main() -> anyhow::Result<()> {
                 stats: settings.stats.config(),
             };
             let made = switchboard_server::demo::seed_demo(&store, &options, &hash).await?;
+            let no_admin = store.count_active_admins().await? == 0;
             store.close().await;
             println!("demo data: {} users, {} contacts, {} calls over {days} days, {} callback tasks", made.users, made.contacts, made.calls, made.tasks);
             println!("sign in as manager, supervisor1, supervisor2 or agent01..agent{agents:02} with the password {password}");
+            if no_admin {
+                println!("no admin yet: the first `switchboard serve` creates '{}' and prints its password", settings.auth.initial_admin_login);
+            }
             Ok(())
         }
         Command::Stats { command: StatsCommand::Rebuild } => {
@@ -239,6 +275,30 @@ async fn main() -> anyhow::Result<()> {
             let hash = switchboard_api::hash_password(&password).map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))?;
             let user = store.create_user(&Actor::system(), NewUser { login, name, role, password_hash: hash, team_id: None }).await.context("cannot create user")?;
             println!("created {} user {} ({})", user.role, user.login, user.id);
+            if generated {
+                println!("password: {password}");
+            }
+            store.close().await;
+            Ok(())
+        }
+        Command::User { command: UserCommand::Passwd { login, password, admin } } => {
+            let store = open_store(&settings).await?;
+            let user = store.user_by_login(&login).await?.with_context(|| format!("no user with the login {login:?}"))?.user;
+            let (password, generated) = match password {
+                Some(p) => {
+                    anyhow::ensure!(p.chars().count() >= 8, "--password must have at least 8 characters");
+                    (p, false)
+                }
+                None => (switchboard_api::new_password(), true),
+            };
+            let hash = switchboard_api::hash_password(&password).map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))?;
+            let mut changes = UserChanges { password_hash: Some(hash), ..Default::default() };
+            if admin {
+                changes.role = Some(Role::Admin);
+                changes.active = Some(true);
+            }
+            let user = store.update_user(&Actor::system(), &user.id, changes).await.context("cannot change the password")?;
+            println!("password of {} user {} changed; their sessions are ended", user.role, user.login);
             if generated {
                 println!("password: {password}");
             }
@@ -334,15 +394,22 @@ async fn call(settings: Settings, command: CallCommand) -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(&settings).await?;
     let addr = app.local_addr()?;
-    if let Some(admin) = &app.initial_admin {
-        // Printed, not logged: it is shown once on the terminal of whoever installed it.
-        println!("\n  First start: created admin user '{}'", admin.login);
-        if admin.generated {
-            println!("  password: {}", admin.password);
-            println!("  (shown once; change it with POST /api/me/password)\n");
-        } else {
-            println!("  password: as set in auth.initial_admin_password\n");
+    match &app.admin {
+        AdminCheck::Created(admin) => {
+            // Printed, not logged: it is shown once on the terminal of whoever installed it.
+            println!("\n  First start: created admin user '{}'", admin.login);
+            if admin.generated {
+                println!("  password: {}", admin.password);
+                println!("  (shown once; change it on the account page, or with `switchboard user passwd {}`)\n", admin.login);
+            } else {
+                println!("  password: as set in auth.initial_admin_password\n");
+            }
         }
+        AdminCheck::LoginTaken(login) => {
+            println!("\n  No active admin, and the login '{login}' belongs to a user who is not one.");
+            println!("  Run `switchboard user passwd {login} --admin` (or another login) to get in.\n");
+        }
+        AdminCheck::Present => {}
     }
     println!("Switchboard is listening on http://{addr}");
     if let Some(sip) = app.sip_addr() {
@@ -351,3 +418,4 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(%addr, "listening");
     app.run_until(shutdown_signal()).await
 }
+

@@ -223,6 +223,12 @@ pub struct AuthSettings {
     pub initial_admin_login: String,
     /// First admin's password (empty: generate).
     pub initial_admin_password: Secret,
+    /// Password hashes run at once (0: one per core).
+    pub password_workers: usize,
+    /// Password checks waiting for a worker before logins are answered 503.
+    pub password_queue: usize,
+    /// Failed logins from one address within 15 minutes before it is locked out (429).
+    pub login_failures_per_address: u32,
 }
 
 /// `[log]`

@@ -39,10 +39,28 @@ pub struct InitialAdmin {
     pub generated: bool,
 }
 
-/// Creates the first admin when the database has no users.
-pub async fn ensure_admin(store: &Store, settings: &Settings) -> anyhow::Result<Option<InitialAdmin>> {
-    if store.count_users().await? > 0 {
-        return Ok(None);
+/// What [`ensure_admin`] found or did.
+#[derive(Debug)]
+pub enum AdminCheck {
+    /// An active admin exists.
+    Present,
+    /// This start created the first admin.
+    Created(InitialAdmin),
+    /// No active admin, and the configured login is taken by a user who is not one (or is
+    /// disabled): nothing was changed; `switchboard user passwd` is the way back in.
+    LoginTaken(String),
+}
+
+/// Creates the first admin when the store has no active admin (a fresh install, or one that
+/// `seed-demo` filled with agents and managers only). Called once the listeners are bound, so
+/// the password is printed by a start that actually serves.
+pub async fn ensure_admin(store: &Store, settings: &Settings) -> anyhow::Result<AdminCheck> {
+    if store.count_active_admins().await? > 0 {
+        return Ok(AdminCheck::Present);
+    }
+    let login = settings.auth.initial_admin_login.clone();
+    if store.user_by_login(&login).await?.is_some() {
+        return Ok(AdminCheck::LoginTaken(login));
     }
     let configured = settings.auth.initial_admin_password.expose().to_owned();
     let generated = configured.is_empty();
@@ -50,12 +68,11 @@ pub async fn ensure_admin(store: &Store, settings: &Settings) -> anyhow::Result<
     let hash_input = password.clone();
     let password_hash =
         tokio::task::spawn_blocking(move || switchboard_api::hash_password(&hash_input)).await.context("hashing thread failed")?.map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?;
-    let login = settings.auth.initial_admin_login.clone();
     store
         .create_user(&Actor::system(), NewUser { login: login.clone(), name: "Administrator".into(), role: Role::Admin, password_hash, team_id: None })
         .await
         .context("cannot create the first admin")?;
-    Ok(Some(InitialAdmin { login, password, generated }))
+    Ok(AdminCheck::Created(InitialAdmin { login, password, generated }))
 }
 
 /// A built application, bound to its port but not yet serving.
@@ -65,15 +82,16 @@ pub struct Application {
     store: Store,
     telephony: Option<Telephony>,
     settings: Settings,
-    /// Set when this start created the first admin.
-    pub initial_admin: Option<InitialAdmin>,
+    /// Whether this start created the first admin (after every listener was bound).
+    pub admin: AdminCheck,
+    heartbeat: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
-    /// Opens the store, ensures an admin, binds the port.
+    /// Opens the store, binds the ports, then makes sure an admin exists: a start that fails
+    /// to bind (a port in use) creates nobody, so the password is never lost.
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
         let store = open_store(settings).await?;
-        let initial_admin = ensure_admin(&store, settings).await?;
         let config = ApiConfig {
             region: settings.region()?,
             session_ttl: Duration::from_secs(settings.auth.session_ttl_hours.max(1) * 3600),
@@ -83,8 +101,11 @@ impl Application {
             recordings_root: settings.recordings.root.clone(),
             retention_days: settings.recordings.retention_days,
             utc_offset_ms: settings.stats.utc_offset_minutes.saturating_mul(60_000),
+            password_workers: settings.auth.password_workers,
+            password_queue: settings.auth.password_queue,
+            login_failures_per_address: settings.auth.login_failures_per_address,
         };
-        let listener = TcpListener::bind(settings.http.listen).await.with_context(|| format!("cannot listen on {}", settings.http.listen))?;
+        let listener = TcpListener::bind(settings.http.listen).await.map_err(|e| bind_error("http.listen", "SWITCHBOARD_HTTP__LISTEN", settings.http.listen, &e))?;
         let telephony = if settings.sip.enabled {
             // Recordings left open by a previous run (a crash) are made playable, and the
             // calls they belong to closed.
@@ -92,10 +113,14 @@ impl Application {
             if repaired > 0 {
                 tracing::warn!(recordings = repaired, "recovered recordings left unfinished by the previous run");
             }
+            // What a previous run left open ends when that run was last known alive, not now:
+            // the downtime is neither talk time nor an agent's state time.
+            let now = crate::telephony::now_ms();
+            let last_alive = store.last_heartbeat(NODE).await?;
             // Agents of a previous run are offline now.
-            store.close_agent_states(crate::telephony::now_ms()).await?;
+            store.close_agent_states(last_alive.map_or(now, |at| at.min(now))).await?;
             // Calls left open by a previous run (a crash) can no longer end normally.
-            let closed = store.close_open_calls(crate::telephony::now_ms(), "interrupted").await?;
+            let closed = store.close_open_calls(now, last_alive, "interrupted").await?;
             if closed > 0 {
                 tracing::warn!(calls = closed, "closed calls left open by the previous run");
             }
@@ -108,7 +133,9 @@ impl Application {
             None => AppState::new(store.clone(), config),
         };
         let router = switchboard_api::router(state);
-        Ok(Application { listener, router, store, telephony, settings: settings.clone(), initial_admin })
+        let admin = ensure_admin(&store, settings).await?;
+        let heartbeat = tokio::spawn(heartbeat_loop(store.clone()));
+        Ok(Application { listener, router, store, telephony, settings: settings.clone(), admin, heartbeat })
     }
 
     /// The channel to the telephony side (benchmarks drive agents through it).
@@ -153,8 +180,9 @@ impl Application {
             Duration::from_secs(self.settings.callbacks.check_s.max(1)),
             self.telephony.as_ref().map(Telephony::handle),
         ));
-        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("http server failed");
+        let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await.context("http server failed");
         housekeeping.abort();
+        self.heartbeat.abort();
         retention.abort();
         escalation.abort();
         if let Some(t) = &self.telephony {
@@ -162,6 +190,44 @@ impl Application {
         }
         self.store.close().await;
         result
+    }
+}
+
+/// This node's name in `node_heartbeat` (one node per store for now).
+pub const NODE: &str = "default";
+
+/// How often the node notes that it is alive: the error of an interrupted call's end.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// Writes this node's heartbeat every second (a failure is logged once until it recovers).
+async fn heartbeat_loop(store: Store) {
+    let mut every = tokio::time::interval(HEARTBEAT);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    loop {
+        every.tick().await;
+        match store.heartbeat(NODE, crate::telephony::now_ms()).await {
+            Ok(()) if failing => {
+                failing = false;
+                tracing::info!("heartbeat written again");
+            }
+            Ok(()) => {}
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "cannot write the heartbeat");
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// A port that cannot be bound, said so that the reader knows which setting to change.
+pub(crate) fn bind_error(setting: &str, env: &str, addr: SocketAddr, e: &std::io::Error) -> anyhow::Error {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!("{addr} is already in use by another program; choose another address with {setting} in the settings file or {env}"),
+        std::io::ErrorKind::AddrNotAvailable => anyhow::anyhow!("{addr} is not an address of this machine; change {setting} in the settings file or {env}"),
+        std::io::ErrorKind::PermissionDenied => anyhow::anyhow!("not allowed to listen on {addr} (ports below 1024 need privileges); change {setting} in the settings file or {env}"),
+        _ => anyhow::anyhow!("cannot listen on {addr} ({e}); change {setting} in the settings file or {env}"),
     }
 }
 

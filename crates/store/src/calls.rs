@@ -238,21 +238,47 @@ impl Store {
         Ok(())
     }
 
-    /// Closes every call still open (after a crash or restart) with `end_reason`; returns how
-    /// many.
-    pub async fn close_open_calls(&self, at: i64, end_reason: &str) -> Result<u64, StoreError> {
-        let ids: Vec<String> = Sql::new("SELECT id FROM calls WHERE ended_at IS NULL").fetch_all(&self.pool).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+    /// Closes every call still open (after a crash or restart) with `end_reason`, each at the
+    /// last moment the gateway is known to have carried it (see
+    /// [`switchboard_core::recovery::interrupted_end`]): the node's last heartbeat
+    /// (`last_alive`) or the end of the call's recording, not `now`. Returns how many.
+    pub async fn close_open_calls(&self, now: i64, last_alive: Option<i64>, end_reason: &str) -> Result<u64, StoreError> {
+        let open = Sql::new("SELECT id, offered_at, answered_at, recording_duration_ms FROM calls WHERE ended_at IS NULL").fetch_all(&self.pool).await?;
+        let mut ends = Vec::with_capacity(open.len());
+        for row in &open {
+            let id: String = row.try_get("id")?;
+            let at = switchboard_core::recovery::interrupted_end(now, last_alive, row.try_get("offered_at")?, row.try_get("answered_at")?, row.try_get("recording_duration_ms")?);
+            ends.push((id, at));
+        }
         let mut closed = 0;
-        for chunk in ids.chunks(500) {
+        for chunk in ends.chunks(500) {
             let mut tx = self.begin_write().await?;
-            for id in chunk {
-                if self.end_call(&mut tx, id, at, end_reason, None).await? {
+            for (id, at) in chunk {
+                if self.end_call(&mut tx, id, *at, end_reason, None).await? {
                     closed += 1;
                 }
             }
             tx.commit().await?;
         }
         Ok(closed)
+    }
+
+    /// Notes that `node` is alive at `at` (written every second while it serves).
+    pub async fn heartbeat(&self, node: &str, at: i64) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO node_heartbeat (node, alive_at) VALUES (");
+        sql.bind(node.to_owned()).push(", ").bind(at).push(") ON CONFLICT (node) DO UPDATE SET alive_at = excluded.alive_at");
+        sql.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The last moment `node` was known to be alive, if it ever ran with heartbeats.
+    pub async fn last_heartbeat(&self, node: &str) -> Result<Option<i64>, StoreError> {
+        let mut sql = Sql::new("SELECT alive_at FROM node_heartbeat WHERE node = ");
+        sql.bind(node.to_owned());
+        Ok(match sql.fetch_optional(&self.pool).await? {
+            Some(row) => Some(row.try_get("alive_at")?),
+            None => None,
+        })
     }
 
     /// Calls, newest first; only `agent_id`'s when given.

@@ -242,11 +242,13 @@ async fn end_open_spans(conn: &mut AnyConnection, user_id: Option<&str>, at: i64
     for row in sql.fetch_all(&mut *conn).await? {
         let agent: String = row.try_get("user_id")?;
         let state: String = row.try_get("state")?;
-        add_span(&mut days, &agent, &state, row.try_get("started_at")?, at, utc_offset_ms);
+        let started: i64 = row.try_get("started_at")?;
+        add_span(&mut days, &agent, &state, started, at.max(started), utc_offset_ms);
     }
     add_state_days(conn, &days).await?;
-    let mut sql = Sql::new("UPDATE agent_state_log SET ended_at = ");
-    sql.bind(at).push(" WHERE ended_at IS NULL");
+    // A span never ends before it began (`at` can be a heartbeat older than the span).
+    let mut sql = Sql::new("UPDATE agent_state_log SET ended_at = CASE WHEN started_at > ");
+    sql.bind(at).push(" THEN started_at ELSE ").bind(at).push(" END WHERE ended_at IS NULL");
     if let Some(u) = user_id {
         sql.push(" AND user_id = ").bind(u.to_owned());
     }

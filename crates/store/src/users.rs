@@ -141,6 +141,11 @@ impl Store {
         Sql::new("SELECT COUNT(*) FROM users").fetch_count(&self.pool).await
     }
 
+    /// How many active admins exist: a store without one needs its first admin made.
+    pub async fn count_active_admins(&self) -> Result<i64, StoreError> {
+        Sql::new("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1").fetch_count(&self.pool).await
+    }
+
     /// Changes a user. Changing the password or disabling the user ends their sessions.
     pub async fn update_user(&self, actor: &Actor, id: &str, changes: UserChanges) -> Result<User, StoreError> {
         let before = self.get_user(id).await?;

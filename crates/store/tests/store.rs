@@ -352,8 +352,33 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
         })
         .await
         .unwrap();
-    assert_eq!(store.close_open_calls(9_000, "interrupted").await.unwrap(), 1);
+    assert_eq!(store.close_open_calls(9_000, None, "interrupted").await.unwrap(), 1);
     assert_eq!(store.get_call(&open.id).await.unwrap().end_reason.as_deref(), Some("interrupted"));
+
+    // A crash: the call talked from 20 s until the last heartbeat at 31 s; the next start is at
+    // 90 s. It ends at the heartbeat, and its talk time leaves the downtime out.
+    let talking = store
+        .create_call(NewCall {
+            direction: CallDirection::Inbound,
+            from_e164: "+79990000002".into(),
+            to_e164: "+74950000000".into(),
+            queue_id: None,
+            offered_at: 18_000,
+            id: None,
+            origin: None,
+            agent_id: None,
+            task_id: None,
+        })
+        .await
+        .unwrap();
+    store.call_answered(&talking.id, &agent, 20_000).await.unwrap();
+    assert_eq!(store.last_heartbeat("default").await.unwrap(), None);
+    store.heartbeat("default", 30_000).await.unwrap();
+    store.heartbeat("default", 31_000).await.unwrap();
+    assert_eq!(store.last_heartbeat("default").await.unwrap(), Some(31_000));
+    assert_eq!(store.close_open_calls(90_000, Some(31_000), "interrupted").await.unwrap(), 1);
+    let closed = store.get_call(&talking.id).await.unwrap();
+    assert_eq!((closed.ended_at, closed.talk_ms, closed.end_reason.as_deref()), (Some(31_000), Some(11_000), Some("interrupted")));
 
     // The operator's form: linking the unknown caller to a contact links its one open deal;
     // absent fields stay; `Some(None)` unlinks; unknown ids are refused; it is audited.
@@ -564,7 +589,7 @@ both_backends!(call_stats_follow_calls_and_equal_a_recount, |db| {
     // 5. Still open at "restart": closed as interrupted.
     let c5 = store.create_call(inbound("+79160000105", t0 + 200_000, q.clone())).await.unwrap();
     store.call_answered(&c5.id, &boris, t0 + 201_000).await.unwrap();
-    store.close_open_calls(t0 + 260_000, "interrupted").await.unwrap();
+    store.close_open_calls(t0 + 260_000, None, "interrupted").await.unwrap();
 
     assert_eq!(store.call_stats_rows().await.unwrap(), store.recount_call_stats().await.unwrap(), "rollups equal a recount");
     let range = StatsFilter { from: t0 - 3_600_000, to: t0 + 3_600_000, ..Default::default() };
@@ -659,7 +684,7 @@ both_backends!(call_stats_equal_a_recount_after_random_sequences, |db| {
         let state = ["available", "ringing", "on_call", "wrap_up", "paused"][usize::try_from(next(5)).unwrap()];
         store.agent_state_changed(agent, state, None, t0 + next(3 * 86_400) * 1000).await.unwrap();
     }
-    store.close_open_calls(t0 + 3 * 86_400_000, "interrupted").await.unwrap();
+    store.close_open_calls(t0 + 3 * 86_400_000, None, "interrupted").await.unwrap();
     let maintained = store.call_stats_rows().await.unwrap();
     assert!(!maintained.is_empty());
     assert_eq!(maintained, store.recount_call_stats().await.unwrap());

@@ -30,6 +30,7 @@ const DEAL: View = View { active: "deals", title: "deal", script: "deal.js", nee
 const TASKS: View = View { active: "tasks", title: "tasks", script: "tasks.js", needs: None };
 const AUDIT: View = View { active: "audit_log", title: "audit_log", script: "audit.js", needs: Some(Action::ReadAudit) };
 const IMPORT: View = View { active: "import_export", title: "import_export", script: "import.js", needs: Some(Action::ImportExport) };
+const ACCOUNT: View = View { active: "account", title: "account", script: "account.js", needs: None };
 const ADMIN: View = View { active: "admin", title: "admin", script: "admin.js", needs: Some(Action::ManageUsers) };
 
 async fn render(state: &AppState, user: &CurrentUser, query: &LangQuery, headers: &HeaderMap, view: &View, id: Option<&str>) -> Response {
@@ -78,3 +79,4 @@ list_page!(tasks_page, TASKS);
 list_page!(audit_page, AUDIT);
 list_page!(import_page, IMPORT);
 list_page!(admin_page, ADMIN);
+list_page!(account_page, ACCOUNT);

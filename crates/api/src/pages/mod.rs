@@ -40,6 +40,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/audit", get(crm::audit_page))
         .route("/import", get(crm::import_page))
         .route("/admin", get(crm::admin_page))
+        .route("/account", get(crm::account_page))
         .route("/static/{file}", get(asset))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
@@ -161,7 +162,7 @@ pub(super) fn nav(lang: Lang, user: &CurrentUser, active: &str, extra: &str) -> 
 <strong>{app}</strong>
 <nav class="nav">{links}</nav>
 <span class="spacer"></span>{extra}
-<span id="user-name" data-id="{id}" data-role="{role}" data-team="{team}" data-hold="{may_hold}">{name}</span> {switch}
+<a id="user-name" href="/account" title="{account}" data-id="{id}" data-role="{role}" data-team="{team}" data-hold="{may_hold}">{name}</a> {switch}
 <button type="button" id="sign-out">{sign_out}</button>
 </header>"#,
         app = t(lang, "app"),
@@ -172,6 +173,7 @@ pub(super) fn nav(lang: Lang, user: &CurrentUser, active: &str, extra: &str) -> 
         name = escape(&user.0.name),
         switch = lang_switch(lang),
         sign_out = t(lang, "sign_out"),
+        account = t(lang, "account"),
     )
 }
 
@@ -355,6 +357,7 @@ const ASSETS: &[(&str, &str)] = &[
     ("audit.js", include_str!("../../../../web/audit.js")),
     ("import.js", include_str!("../../../../web/import.js")),
     ("admin.js", include_str!("../../../../web/admin.js")),
+    ("account.js", include_str!("../../../../web/account.js")),
 ];
 
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {

@@ -94,7 +94,7 @@ pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, Jso
         }
         None => (new_password(), true),
     };
-    let password_hash = hash_password_async(password.clone()).await?;
+    let password_hash = hash_password_async(&state, password.clone()).await?;
     let created = state.store().create_user(&user.actor(), NewUser { login: b.login, name: b.name, role: b.role, password_hash, team_id: b.team_id }).await?;
     Ok((StatusCode::CREATED, Json(CreatedUser { user: created, password: generated.then_some(password) })))
 }
@@ -117,7 +117,7 @@ pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Pat
     let password_hash = match b.password {
         Some(p) => {
             check_password_strength("password", &p)?;
-            Some(hash_password_async(p).await?)
+            Some(hash_password_async(&state, p).await?)
         }
         None => None,
     };

@@ -58,7 +58,10 @@ impl Telephony {
         anyhow::ensure!(settings.media.rtp_port_min <= settings.media.rtp_port_max, "media.rtp_port_min must not exceed media.rtp_port_max");
         let ports = PortPool::new(media_ip, settings.media.rtp_port_min, settings.media.rtp_port_max);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
-        let edge = SipEdge::start(config, ports, events_tx).await.context("cannot start the SIP edge")?;
+        let edge = SipEdge::start(config, ports, events_tx).await.map_err(|e| match e {
+            switchboard_sip::edge::EdgeError::Bind { addr, source } => crate::startup::bind_error("sip.listen", "SWITCHBOARD_SIP__LISTEN", addr, &source),
+            e => anyhow::Error::new(e).context("cannot start the SIP edge"),
+        })?;
         let (requests, requests_rx) = mpsc::unbounded_channel();
         let (writes, writes_rx) = mpsc::unbounded_channel();
         tokio::spawn(write_log(store.clone(), writes_rx, callback_policy(settings)));

@@ -208,6 +208,14 @@ pub enum EdgeError {
     /// The agent's phone is an extension that is not registered now.
     #[error("{0} is not registered")]
     NotRegistered(String),
+    /// The SIP address cannot be bound (in use, not ours, not allowed).
+    #[error("cannot listen for SIP on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why not.
+        source: std::io::Error,
+    },
     /// The stack failed.
     #[error("SIP: {0}")]
     Sip(String),
@@ -312,6 +320,13 @@ impl SipEdge {
     /// Binds the SIP sockets (UDP and TCP), starts serving and registering. Events arrive on
     /// `events`.
     pub async fn start(config: EdgeConfig, ports: Arc<PortPool>, events: mpsc::UnboundedSender<EdgeEvent>) -> Result<SipEdge, EdgeError> {
+        // rsipstack reports a failed bind as text; try the address first so that a port in
+        // use is said as such (the usual case: a PBX or softphone already on 5060).
+        if config.listen.port() != 0 {
+            let bind = |e| EdgeError::Bind { addr: config.listen, source: e };
+            drop(std::net::UdpSocket::bind(config.listen).map_err(bind)?);
+            drop(std::net::TcpListener::bind(config.listen).map_err(bind)?);
+        }
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.clone());
         let udp = UdpConnection::create_connection(config.listen, None, Some(cancel.child_token())).await.map_err(sip_err)?;
