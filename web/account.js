@@ -26,6 +26,7 @@ const say = (id, text) => {
 
 $('password-form').addEventListener('submit', async (event) => {
   event.preventDefault();
+  say(null);
   const current = $('current-password').value;
   const next = $('new-password').value;
   if (next !== $('repeat-password').value) return say('error', w.passwords_differ);

@@ -21,6 +21,10 @@ async function render() {
 <p class="error" id="error" hidden></p>
 <div id="mapping-step" hidden>
 <h3 id="file-title"></h3>
+<div class="filters" id="csv-format" hidden><span>${esc(w.read_as)}:</span>
+<label>${esc(w.encoding)}<select id="csv-encoding">${['UTF-8', 'windows-1251', 'KOI8-R', 'IBM866', 'UTF-16LE'].map((e) => `<option value="${e}">${e}</option>`).join('')}</select></label>
+<label>${esc(w.separator)}<select id="csv-separator"><option value=";">;</option><option value=",">,</option><option value="tab">${esc(w.separator_tab)}</option></select></label>
+<span class="muted">${esc(w.format_hint)}</span></div>
 <table class="list" id="mapping"><thead><tr><th>${esc(w.column)}</th><th>${esc(w.sample)}</th><th>${esc(w.imports_as)}</th></tr></thead><tbody></tbody></table>
 <div class="filters"><label>${esc(w.on_duplicate)}<select id="on-duplicate"><option value="merge">${esc(w.dup_merge)}</option><option value="skip">${esc(w.dup_skip)}</option><option value="create">${esc(w.dup_create)}</option></select></label>
 <label>${esc(w.default_owner)}<select id="default-owner"><option value="">—</option>${owners}</select></label>
@@ -39,18 +43,21 @@ async function render() {
 <ul class="export-list">${['contacts', 'companies', 'deals'].map((list) => `<li>${esc(w[list])}: <a id="export-${list}-csv" href="/api/export/${list}?format=csv" download>CSV</a> · <a id="export-${list}-xlsx" href="/api/export/${list}?format=xlsx" download>XLSX</a></li>`).join('')}</ul>
 </section>`;
   $('upload-form').addEventListener('submit', (event) => { event.preventDefault(); send(); });
+  // Read the same file again as the user says (the detection guessed wrong).
+  for (const id of ['csv-encoding', 'csv-separator']) $(id).addEventListener('change', () => send({ encoding: $('csv-encoding').value, separator: $('csv-separator').value }));
   $('preview-button').addEventListener('click', preview);
   $('run-button').addEventListener('click', run);
 }
 
-async function send() {
+async function send(format) {
   const file = $('import-file').files[0];
   if (!file) return;
   clearInterval(polling);
   $('run-step').hidden = true;
   $('mapping-step').hidden = true;
   try {
-    const response = await fetch(`/api/imports?name=${encodeURIComponent(file.name)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: file });
+    const query = new URLSearchParams({ name: file.name, ...(format || {}) });
+    const response = await fetch(`/api/imports?${query}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: file });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new ApiError(response.status, body);
     upload = body;
@@ -60,6 +67,11 @@ async function send() {
     return;
   }
   $('file-title').textContent = `${upload.name}: ${upload.rows} ${w.rows}`;
+  $('csv-format').hidden = !upload.csv;
+  if (upload.csv) {
+    $('csv-encoding').value = upload.csv.encoding;
+    $('csv-separator').value = upload.csv.separator;
+  }
   const options = upload.targets.map((t) => `<option value="${esc(t.key)}">${esc(targetLabel(t))}</option>`).join('');
   $('mapping').tBodies[0].innerHTML = upload.headers.map((header, i) => `<tr><td>${esc(header)}</td><td class="muted" data-column="${i}"></td>
 <td><select data-column="${i}" class="target">${options}</select></td></tr>`).join('');

@@ -122,7 +122,7 @@ pub(crate) async fn import_messy_xlsx_and_export() {
     assert!(text.contains("+79031112233, +74951234567"), "{text}");
     let bytes = m.eval("fetch(document.querySelector('#export-xlsx').href).then((r) => r.arrayBuffer()).then((b) => Array.from(new Uint8Array(b)))").await;
     let bytes: Vec<u8> = bytes.as_array().unwrap().iter().map(|b| u8::try_from(b.as_u64().unwrap()).unwrap()).collect();
-    let table = switchboard_import::read_table_bytes("contacts.xlsx", &bytes).unwrap();
+    let table = switchboard_import::read_table_bytes("contacts.xlsx", &bytes, switchboard_import::CsvOptions::default()).unwrap();
     assert_eq!(table.rows.len(), 1, "one contact matches the filter");
     let last_name = table.headers.iter().position(|h| h == "last_name").unwrap();
     assert_eq!(table.rows[0].1[last_name], "Петрова");

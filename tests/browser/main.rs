@@ -11,6 +11,7 @@
 #[path = "../e2e/harness.rs"]
 mod harness;
 
+mod account;
 mod admin;
 mod agent;
 mod calls;
@@ -43,6 +44,7 @@ fn scenarios() -> Vec<Scenario> {
         ("crm_callback_from_the_tasks_page_in_one_click", || Box::pin(crm::callback_from_the_tasks_page_in_one_click())),
         ("crm_import_messy_xlsx_and_export", || Box::pin(admin::import_messy_xlsx_and_export())),
         ("crm_admin_sections_and_refusals", || Box::pin(admin::admin_sections_and_refusals())),
+        ("change_own_password_in_russian", || Box::pin(account::change_own_password_in_russian())),
     ]
 }
 

@@ -21,7 +21,7 @@ pub use columns::{ColumnMap, TARGET_KEYS, Target};
 pub use export::{EXPORT_HEADERS, ExportRow, contact_cells, contact_headers, write_contacts};
 pub use pipeline::{ImportOptions, ImportSummary, ReportLine, check_rows, contact_fields, import_batch, import_table};
 pub use sheet::{Cell, SheetFormat, sheet_bytes, timestamp};
-pub use table::{Table, read_table, read_table_bytes};
+pub use table::{CsvFormat, CsvOptions, Table, read_table, read_table_bytes};
 
 /// Why a file could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,14 @@ pub enum ImportError {
         column: usize,
         /// Why.
         reason: String,
+    },
+    /// An option given for reading the file is not one we know.
+    #[error("unknown {option} {value:?}")]
+    BadOption {
+        /// `encoding` or `separator`.
+        option: &'static str,
+        /// What was given.
+        value: String,
     },
     /// The default owner named for the import is not a user.
     #[error("no user with login {0}")]

@@ -121,7 +121,7 @@ mod tests {
         let rows = vec![vec![Cell::Text("Ирина".into()), Cell::Number(1500.5)], vec![Cell::Empty, Cell::Number(2.0)]];
         let bytes = sheet_bytes(SheetFormat::Csv, &headers, &rows).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
-        let table = crate::read_table_bytes("x.csv", &bytes).unwrap();
+        let table = crate::read_table_bytes("x.csv", &bytes, crate::CsvOptions::default()).unwrap();
         assert_eq!(table.headers, headers);
         assert_eq!(table.rows[0].1, vec!["Ирина", "1500.5"]);
     }
@@ -137,7 +137,7 @@ mod tests {
         let headers = vec!["Телефон".to_owned(), "Amount".to_owned()];
         let rows = vec![vec![Cell::Text("+79161234567".into()), Cell::Number(99.0)]];
         let bytes = sheet_bytes(SheetFormat::Xlsx, &headers, &rows).unwrap();
-        let table = crate::read_table_bytes("x.xlsx", &bytes).unwrap();
+        let table = crate::read_table_bytes("x.xlsx", &bytes, crate::CsvOptions::default()).unwrap();
         assert_eq!(table.headers, headers);
         assert_eq!(table.rows, vec![(2, vec!["+79161234567".to_owned(), "99".to_owned()])]);
     }

@@ -262,6 +262,10 @@ both_backends!(import_merges_and_is_idempotent, |db| {
         if extra {
             rows.push(ImportRow { line: 5, contact: contact("Новый", "", &["+79161000009"], &[]), company_name: None });
         }
+        // Neither phone nor email: recognised by name and company (never duplicated).
+        rows.push(ImportRow { line: 6, contact: contact("Пётр", "Безномеров", &[], &[]), company_name: Some("ООО Ромашка".into()) });
+        rows.push(ImportRow { line: 7, contact: contact("Пётр", "Безномеров", &[], &[]), company_name: None });
+        rows.push(ImportRow { line: 8, contact: contact("Петр", "безномеров", &[], &[]), company_name: None });
         rows
     };
     let out = store.import_contacts(&actor, rows(false), OnDuplicate::Merge).await.unwrap();
@@ -276,13 +280,18 @@ both_backends!(import_merges_and_is_idempotent, |db| {
     let old = store.get_contact(&existing.id).await.unwrap();
     assert_eq!(old.emails, vec!["old@x.ru".to_owned()]);
     assert_eq!(old.company_id, ivan.company_id, "one company for both spellings");
+    // Same name, other company: two people. The same name and no company, spelt with е and
+    // lower case, in the same file: one.
+    assert!(matches!(out[3].decision, ImportDecision::Created { .. }) && matches!(out[4].decision, ImportDecision::Created { .. }), "{out:?}");
+    assert!(matches!(&out[5].decision, ImportDecision::Merged { matched_on, .. } if matched_on.starts_with("name ")), "{:?}", out[5]);
 
     // Re-run: nothing new, nothing changed.
     let again = store.import_contacts(&actor, rows(true), OnDuplicate::Merge).await.unwrap();
     assert!(again[..3].iter().all(|o| matches!(o.decision, ImportDecision::Merged { changed: false, .. })), "{again:?}");
     assert!(matches!(again[3].decision, ImportDecision::Created { .. }));
+    assert!(again[4..].iter().all(|o| matches!(o.decision, ImportDecision::Merged { changed: false, .. })), "rows without phone or email are found again: {again:?}");
     let total = store.list_contacts(&ContactFilter::default(), PageRequest::new(None, None)).await.unwrap().total;
-    assert_eq!(total, 3);
+    assert_eq!(total, 5);
 
     let skipped = store.import_contacts(&actor, rows(false), OnDuplicate::Skip).await.unwrap();
     assert!(skipped.iter().all(|o| matches!(o.decision, ImportDecision::Skipped { .. })));

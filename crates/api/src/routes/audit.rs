@@ -19,6 +19,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// Filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     user_id: Option<String>,
     entity: Option<String>,

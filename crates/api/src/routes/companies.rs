@@ -61,6 +61,7 @@ pub(crate) struct UpdateCompany {
 
 /// List filters (plus `cf.<key>=<value>`).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     q: Option<String>,
     owner_id: Option<String>,

@@ -83,6 +83,7 @@ pub(crate) struct UpdateContact {
 
 /// List filters (plus `cf.<key>=<value>` for custom fields).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// Text in name, email or position.
     q: Option<String>,
@@ -97,6 +98,7 @@ pub(crate) struct ListQuery {
 
 /// `?phone=` in any spelling.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct LookupQuery {
     phone: String,
 }
@@ -205,6 +207,7 @@ pub(crate) async fn remove(State(state): State<AppState>, user: CurrentUser, Pat
 
 /// `?limit=` for the timeline.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct TimelineQuery {
     /// Newest N items (default 100, at most 500).
     pub(crate) limit: Option<u32>,

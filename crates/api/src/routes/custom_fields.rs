@@ -44,6 +44,7 @@ pub(crate) struct UpdateField {
 
 /// Optional entity filter.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     entity: Option<EntityKind>,
 }

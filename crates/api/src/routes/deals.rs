@@ -115,6 +115,7 @@ pub(crate) struct LostRequest {
 
 /// List filters (plus `cf.<key>=<value>`).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     q: Option<String>,
     owner_id: Option<String>,

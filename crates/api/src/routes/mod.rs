@@ -53,6 +53,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// `?page=&per_page=` on every list.
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct Paging {
     /// 1-based page (default 1).
     page: Option<u32>,

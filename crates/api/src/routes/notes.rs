@@ -30,6 +30,7 @@ pub(crate) struct CreateNote {
 
 /// Which record's notes.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     contact_id: Option<String>,
     company_id: Option<String>,

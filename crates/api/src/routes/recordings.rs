@@ -48,6 +48,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// Search filters. Times are epoch ms; durations seconds.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// Offered at or after.
     from: Option<i64>,
@@ -248,6 +249,7 @@ pub(crate) struct Waveform {
 
 /// `?points=` for the waveform.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct WaveformQuery {
     /// Slices (default 400, 10-2000).
     points: Option<usize>,
@@ -317,6 +319,7 @@ pub(crate) async fn legal_hold(State(state): State<AppState>, user: CurrentUser,
 
 /// `?unread=true` for unread only.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct NotificationQuery {
     unread: Option<bool>,
 }

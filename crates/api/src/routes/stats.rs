@@ -23,6 +23,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// What to read. Times are epoch ms.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct StatsQuery {
     /// Start (inclusive); default: today's start in the call center's time zone.
     from: Option<i64>,

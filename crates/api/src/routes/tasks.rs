@@ -79,6 +79,7 @@ fn default_done() -> TaskStatus {
 
 /// List filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// `me` for the caller.
     assignee_id: Option<String>,

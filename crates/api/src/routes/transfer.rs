@@ -114,13 +114,30 @@ fn file_error(err: ImportError) -> ApiError {
         ImportError::Store(e) => e.into(),
         ImportError::Io { .. } | ImportError::Task(_) | ImportError::Write { .. } => ApiError::Internal(err.to_string()),
         ImportError::UnsupportedType(_) | ImportError::Csv(_) | ImportError::Sheet(_) => ApiError::invalid("file", err.to_string()),
+        ImportError::BadOption { option, value } => ApiError::invalid_input(option, "unknown value", value),
     }
 }
 
-/// `?name=` of the uploaded file (its extension tells CSV from XLSX).
+/// `?name=` of the uploaded file (its extension tells CSV from XLSX), and for a CSV what the
+/// user says of it when the detection got it wrong.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct UploadQuery {
     name: String,
+    /// A CSV's text encoding (`utf-8`, `windows-1251`, `koi8-r`, `ibm866`, `utf-16le` ...);
+    /// detected when absent.
+    encoding: Option<String>,
+    /// A CSV's separator: `,`, `;` or `tab`; detected when absent.
+    separator: Option<String>,
+}
+
+/// How a CSV was read.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CsvRead {
+    /// The text encoding, e.g. `windows-1251`.
+    encoding: String,
+    /// `,`, `;` or `tab`.
+    separator: String,
 }
 
 /// A target a column can be mapped to.
@@ -144,10 +161,13 @@ pub(crate) struct Upload {
     mapping: Vec<String>,
     /// Every target the mapping may use.
     targets: Vec<TargetInfo>,
+    /// How a CSV file was read (detected, or as asked); absent for a workbook.
+    csv: Option<CsvRead>,
 }
 
-/// Uploads a CSV (comma, semicolon or tab; UTF-8) or XLSX/XLS/ODS file of contacts (manager,
-/// admin). The body is the file itself; the columns are guessed from the header row.
+/// Uploads a CSV (comma, semicolon or tab; UTF-8, UTF-16 or a Russian 8-bit encoding such as
+/// Windows-1251, detected unless given) or XLSX/XLS/ODS file of contacts (manager, admin).
+/// The body is the file itself; the columns are guessed from the header row.
 #[utoipa::path(post, path = "/api/imports", params(UploadQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"), tag = "import",
     responses((status = 201, body = Upload), (status = 403), (status = 413), (status = 422)))]
 pub(crate) async fn upload(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<UploadQuery>, body: Bytes) -> ApiResult<(StatusCode, Json<Upload>)> {
@@ -155,8 +175,12 @@ pub(crate) async fn upload(State(state): State<AppState>, user: CurrentUser, Que
     if body.is_empty() {
         return Err(ApiError::invalid("file", "the file is empty"));
     }
+    let options = switchboard_import::CsvOptions::parse(q.encoding.as_deref(), q.separator.as_deref()).map_err(|e| match e {
+        ImportError::BadOption { option, value } => ApiError::invalid_input(option, "unknown value", value),
+        e => file_error(e),
+    })?;
     let name = q.name.clone();
-    let table = tokio::task::spawn_blocking(move || switchboard_import::read_table_bytes(&name, &body)).await.map_err(|e| ApiError::Internal(e.to_string()))?.map_err(file_error)?;
+    let table = tokio::task::spawn_blocking(move || switchboard_import::read_table_bytes(&name, &body, options)).await.map_err(|e| ApiError::Internal(e.to_string()))?.map_err(file_error)?;
     if table.headers.iter().all(|h| h.trim().is_empty()) {
         return Err(ApiError::invalid("file", "the first row must hold the column headers"));
     }
@@ -181,7 +205,8 @@ pub(crate) async fn upload(State(state): State<AppState>, user: CurrentUser, Que
         touched: Mutex::new(Instant::now()),
     };
     let job = state.imports().insert(job);
-    let out = Upload { id: job.id.clone(), name: job.name.clone(), rows: job.table.rows.len() as u64, headers: job.table.headers.clone(), mapping, targets };
+    let csv = job.table.csv.as_ref().map(|f| CsvRead { encoding: f.encoding.to_owned(), separator: if f.separator == '\t' { "tab".into() } else { f.separator.to_string() } });
+    let out = Upload { id: job.id.clone(), name: job.name.clone(), rows: job.table.rows.len() as u64, headers: job.table.headers.clone(), mapping, targets, csv };
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -393,6 +418,7 @@ fn download(format: SheetFormat, stem: &str, bytes: Vec<u8>) -> Response {
 
 /// `?format=csv|xlsx` plus the list's own filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ExportQuery {
     /// csv (default) or xlsx.
     format: Option<String>,

@@ -45,4 +45,65 @@ app_test!(openapi_document, |app| {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
     assert!(doc["components"]["schemas"].get("Contact").is_some());
+    check_openapi(&doc);
 });
+
+/// The document holds together: each operation has responses, every `$ref` resolves, each
+/// parameter is in a known place, every `{name}` of a path template is declared as a required
+/// path parameter and no other parameter is declared as in the path (query parameters once
+/// came out as path parameters, so generated clients were wrong), and paging and filters are
+/// optional query parameters.
+fn check_openapi(doc: &serde_json::Value) {
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", doc["openapi"]);
+    let mut refs = Vec::new();
+    collect_refs(doc, &mut refs);
+    for r in &refs {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected $ref {r}"));
+        assert!(doc["components"]["schemas"].get(name).is_some(), "dangling $ref {r}");
+    }
+    let mut query_params = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let template: Vec<&str> = path.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(name, _)| name)).collect();
+        for (method, op) in item.as_object().unwrap() {
+            let what = format!("{method} {path}");
+            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{what}: no responses");
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            for p in &params {
+                let (name, place) = (p["name"].as_str().unwrap(), p["in"].as_str().unwrap());
+                assert!(["query", "path", "header", "cookie"].contains(&place), "{what}: {name} in {place}");
+                if place == "path" {
+                    assert!(template.contains(&name), "{what}: {name} is declared in the path but the path has no {{{name}}}");
+                    assert_eq!(p["required"], true, "{what}: path parameter {name} must be required");
+                }
+                if place == "query" {
+                    query_params += 1;
+                }
+            }
+            for name in &template {
+                assert!(params.iter().any(|p| p["name"] == *name && p["in"] == "path"), "{what}: {{{name}}} is not declared");
+            }
+            if ["page", "per_page"].iter().any(|n| params.iter().any(|p| p["name"] == *n)) {
+                for n in ["page", "per_page"] {
+                    let p = params.iter().find(|p| p["name"] == n).unwrap_or_else(|| panic!("{what}: {n} missing"));
+                    assert_eq!((p["in"].as_str(), p["required"].as_bool().unwrap_or(false)), (Some("query"), false), "{what}: {n}");
+                }
+            }
+        }
+    }
+    assert!(query_params > 30, "the lists' filters are query parameters ({query_params})");
+}
+
+fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("$ref", serde_json::Value::String(r)) => out.push(r.clone()),
+                    _ => collect_refs(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}

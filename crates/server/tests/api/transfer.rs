@@ -117,7 +117,7 @@ app_test!(export_follows_the_list_filters, |app| {
 
     let res = admin.get(app.url("/api/export/deals")).query(&[("format", "xlsx"), ("q", "бумага")]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let table = switchboard_import::read_table_bytes("deals.xlsx", &res.bytes().await.unwrap()).unwrap();
+    let table = switchboard_import::read_table_bytes("deals.xlsx", &res.bytes().await.unwrap(), switchboard_import::CsvOptions::default()).unwrap();
     assert_eq!(table.rows.len(), 1);
     let cell = |name: &str| table.rows[0].1[table.headers.iter().position(|h| h == name).unwrap()].clone();
     assert_eq!((cell("title"), cell("amount"), cell("company"), cell("status")), ("Бумага".to_owned(), "1500.5".to_owned(), "ООО Ромашка".to_owned(), "open".to_owned()));
@@ -189,4 +189,34 @@ app_test!(custom_fields_change_label_choices_and_required, |app| {
     let (_, audit) = send(admin.get(app.url("/api/audit")).query(&[("action", "custom_field.update")])).await;
     assert_eq!(audit["items"][0]["detail"]["before"]["label"], "Уровень");
     assert_eq!(audit["items"][0]["detail"]["after"]["choices"], json!(["gold", "silver"]));
+});
+
+app_test!(russian_excel_csv_upload_is_detected_and_can_be_overridden, |app| {
+    let admin = app.admin().await;
+    // What Russian Excel saves as "CSV (разделители — точка с запятой)": Windows-1251, `;`, CRLF.
+    let text = "Фамилия;Имя;Телефон\r\nИванова;Мария;8 (916) 123-45-67\r\n\r\nПлохой;Номер;123\r\n";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+    let bytes = bytes.into_owned();
+    let upload = |query: Vec<(&'static str, &'static str)>| admin.post(app.url("/api/imports")).query(&query).body(bytes.clone());
+    let (status, up) = send(upload(vec![("name", "клиенты.csv")])).await;
+    assert_eq!(status, StatusCode::CREATED, "{up}");
+    assert_eq!(up["csv"], json!({"encoding": "windows-1251", "separator": ";"}));
+    assert_eq!(up["headers"], json!(["Фамилия", "Имя", "Телефон"]));
+    assert_eq!(up["mapping"], json!(["last_name", "first_name", "phone"]));
+    // The preview numbers rows as the file's lines (the header is line 1, the blank line 3).
+    let id = up["id"].as_str().unwrap();
+    let (status, preview) = send(admin.post(app.url(&format!("/api/imports/{id}/preview"))).json(&json!({"mapping": up["mapping"]}))).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    let lines: Vec<u64> = preview["rows"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [2, 4]);
+    assert!(preview["rows"][1]["error"].as_str().unwrap().starts_with("Телефон"), "{preview}");
+    // The user says otherwise: read as they say.
+    let (status, up) = send(upload(vec![("name", "клиенты.csv"), ("encoding", "koi8-r"), ("separator", ",")])).await;
+    assert_eq!(status, StatusCode::CREATED, "{up}");
+    assert_eq!(up["csv"], json!({"encoding": "KOI8-R", "separator": ","}));
+    assert_eq!(up["headers"].as_array().unwrap().len(), 1);
+    let (status, err) = send(upload(vec![("name", "клиенты.csv"), ("encoding", "klingon")])).await;
+    assert_eq!((status, err["field"].as_str(), err["input"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("encoding"), Some("klingon")));
+    let (status, err) = send(upload(vec![("name", "клиенты.csv"), ("separator", "|")])).await;
+    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("separator")));
 });

@@ -1,7 +1,9 @@
 //! Bulk import of contacts, a batch at a time, with the same duplicate rule as the API:
 //! a row whose phone or email already belongs to a contact is merged into it (or skipped, or
-//! created anyway, as the caller chooses), never silently dropped. Re-running a file changes
-//! nothing the second time: every row then finds its contact and merges no new data.
+//! created anyway, as the caller chooses), never silently dropped. A row with neither a phone
+//! nor an email matches a contact of the same name (last, first, middle, as written) and the
+//! same company (or both none). Re-running a file changes nothing the second time: every row
+//! then finds its contact and merges no new data.
 //!
 //! Speed comes from doing per batch what would otherwise be per row: one query finds every
 //! existing phone and email of the batch, companies are resolved by name once, and new rows
@@ -125,7 +127,13 @@ impl Store {
         let all_emails: Vec<String> = rows.iter().flat_map(|r| r.contact.emails.iter().cloned()).collect::<HashSet<_>>().into_iter().collect();
         let mut phone_owner = ids_by_value(&mut tx, self.backend, "SELECT e164, contact_id FROM contact_phones WHERE e164 IN ", &all_phones).await?;
         let mut email_owner = ids_by_value(&mut tx, self.backend, "SELECT email, contact_id FROM contact_emails WHERE email IN ", &all_emails).await?;
-        let mut existing: Vec<String> = phone_owner.values().chain(email_owner.values()).cloned().collect();
+        let names: Vec<String> = rows.iter().filter_map(|r| r.company_name.clone()).collect();
+        let companies = resolve_companies(&mut tx, self.backend, actor, &names).await?;
+        let company_of = |row: &ImportRow| row.company_name.as_deref().and_then(|n| companies.get(&search_key(&[n])).cloned());
+        // Rows without a phone or an email can only be recognised by name and company.
+        let unreachable: Vec<(NameKey, String)> = rows.iter().filter(|r| r.contact.phones.is_empty() && r.contact.emails.is_empty()).map(|r| (name_key(&r.contact, company_of(r)), r.contact.last_name.trim().to_owned())).collect();
+        let mut name_owner = ids_by_name(&mut tx, self.backend, &unreachable).await?;
+        let mut existing: Vec<String> = phone_owner.values().chain(email_owner.values()).chain(name_owner.values()).cloned().collect();
         existing.sort();
         existing.dedup();
         if self.backend == Backend::Postgres {
@@ -143,8 +151,6 @@ impl Store {
             OnDuplicate::Merge => self.get_contacts(&existing).await?.into_iter().map(|c| (c.id.clone(), c)).collect(),
             OnDuplicate::Skip | OnDuplicate::Create => HashMap::new(),
         };
-        let names: Vec<String> = rows.iter().filter_map(|r| r.company_name.clone()).collect();
-        let companies = resolve_companies(&mut tx, self.backend, actor, &names).await?;
 
         let mut pending: Vec<Pending> = Vec::new();
         let mut pending_by_id: HashMap<String, usize> = HashMap::new();
@@ -153,8 +159,9 @@ impl Store {
 
         for row in rows {
             let line = row.line;
+            let company_id = company_of(&row);
             let mut contact = row.contact;
-            contact.company_id = row.company_name.as_deref().and_then(|n| companies.get(&search_key(&[n])).cloned());
+            contact.company_id = company_id;
             if let Err((field, reason)) = validate_custom(&defs, &contact) {
                 outcomes.push(ImportOutcome { line, decision: ImportDecision::Rejected { field, reason } });
                 continue;
@@ -163,7 +170,11 @@ impl Store {
                 .phones
                 .iter()
                 .find_map(|p| phone_owner.get(p.number.e164()).map(|id| (id.clone(), format!("phone {}", p.number.e164()))))
-                .or_else(|| contact.emails.iter().find_map(|e| email_owner.get(e).map(|id| (id.clone(), format!("email {e}")))));
+                .or_else(|| contact.emails.iter().find_map(|e| email_owner.get(e).map(|id| (id.clone(), format!("email {e}")))))
+                .or_else(|| {
+                    let key = (contact.phones.is_empty() && contact.emails.is_empty()).then(|| name_key(&contact, contact.company_id.clone()))?;
+                    name_owner.get(&key).map(|id| (id.clone(), format!("name {}", key.0)))
+                });
             let decision = match (matched, on_duplicate) {
                 (Some((existing_id, matched_on)), OnDuplicate::Skip) => ImportDecision::Skipped { existing_id, matched_on },
                 (Some((existing_id, matched_on)), OnDuplicate::Merge) => {
@@ -189,6 +200,9 @@ impl Store {
                     contact.phones = dedupe_phones(contact.phones);
                     contact.emails = dedupe_emails(contact.emails);
                     register(&contact, &id, &mut phone_owner, &mut email_owner);
+                    if contact.phones.is_empty() && contact.emails.is_empty() {
+                        name_owner.entry(name_key(&contact, contact.company_id.clone())).or_insert_with(|| id.clone());
+                    }
                     pending.push(Pending { contact, id: id.clone(), is_new: true, stored_phones: 0, stored_emails: 0, changed: true, line });
                     pending_by_id.insert(id.clone(), pending.len() - 1);
                     ImportDecision::Created { id }
@@ -256,6 +270,36 @@ async fn ids_by_value(conn: &mut AnyConnection, backend: Backend, select: &str, 
         for row in sql.fetch_all(&mut *conn).await? {
             let value: String = row.try_get(0)?;
             out.entry(value).or_insert(row.try_get(1)?);
+        }
+    }
+    Ok(out)
+}
+
+/// A contact's folded full name and its company: what recognises a row that has neither a
+/// phone nor an email.
+type NameKey = (String, Option<String>);
+
+fn name_key(contact: &NewContact, company_id: Option<String>) -> NameKey {
+    (search_key(&[&contact.last_name, &contact.first_name, &contact.middle_name]), company_id)
+}
+
+/// `name key -> id` of existing contacts whose name and company match one of `wanted` (a key
+/// and the last name as written, which narrows the query); the lowest id wins. Contacts have
+/// no name index (it would slow every bulk insert), so this scans `contacts` once per batch,
+/// and only for batches holding rows without a phone or an email.
+async fn ids_by_name(conn: &mut AnyConnection, backend: Backend, wanted: &[(NameKey, String)]) -> Result<HashMap<NameKey, String>, StoreError> {
+    let keys: HashSet<&NameKey> = wanted.iter().map(|(k, _)| k).collect();
+    let last_names: Vec<String> = wanted.iter().map(|(_, last)| last.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let mut out: HashMap<NameKey, String> = HashMap::new();
+    for chunk in last_names.chunks(1000) {
+        let mut sql = Sql::bulk(backend, "SELECT id, first_name, last_name, middle_name, company_id FROM contacts WHERE last_name IN ");
+        sql.bind_list(chunk.iter().cloned()).push(" ORDER BY id");
+        for row in sql.fetch_all(&mut *conn).await? {
+            let (first, last, middle): (String, String, String) = (row.try_get("first_name")?, row.try_get("last_name")?, row.try_get("middle_name")?);
+            let key: NameKey = (search_key(&[&last, &first, &middle]), row.try_get("company_id")?);
+            if keys.contains(&key) {
+                out.entry(key).or_insert(row.try_get("id")?);
+            }
         }
     }
     Ok(out)
