@@ -44,9 +44,10 @@ function showError(text) {
 function showCall() {
   const phase = call ? call.phase : 'idle';
   ui.status.dataset.status = phase;
-  ui.status.textContent = { ringing: w.incoming, dialing: w.dialing, connected: w.talking, ended: w.call_ended }[phase] || w.no_call;
+  ui.status.textContent = { ringing: call && call.deskPhone ? w.incoming_desk_phone : w.incoming, dialing: w.dialing, connected: w.talking, ended: w.call_ended }[phase] || w.no_call;
   ui.number.textContent = call && phase !== 'ended' ? call.from : '';
-  ui.answer.hidden = phase !== 'ringing';
+  // A desk phone is answered on the phone itself; the page shows the card.
+  ui.answer.hidden = phase !== 'ringing' || Boolean(call && call.deskPhone);
   ui.hangup.hidden = phase !== 'connected' && phase !== 'dialing';
   ui.hold.hidden = phase !== 'connected';
   ui.mute.hidden = phase !== 'connected';
@@ -128,7 +129,7 @@ function onMessage(m) {
     case 'softphone': showSoftphone(m.state); softphone.serverSays(m.state); break;
     case 'answer': softphone.answer(m.sdp); break;
     case 'ringing':
-      call = { id: m.call_id, from: m.from, phase: 'ringing', held: false, muted: false };
+      call = { id: m.call_id, from: m.from, phase: 'ringing', held: false, muted: false, deskPhone: Boolean(m.desk_phone) };
       ui.card.innerHTML = '';
       if (m.card) renderCard(ui.card, m.call_id, m.card, w, lang, me);
       showCall();

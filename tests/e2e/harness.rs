@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use futures_util::{SinkExt, StreamExt};
 use reqwest::Client;
 use serde_json::{Value, json};
 use switchboard_media::g711::ulaw_to_linear;
@@ -13,7 +14,9 @@ use switchboard_media::rtp::RtpPacket;
 use switchboard_media::tone::{goertzel_power, sine_ulaw};
 use switchboard_server::settings::{Secret, Settings, TrunkSettings};
 use switchboard_server::startup::Application;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 pub(crate) const ADMIN_PASSWORD: &str = "admin-password-1";
 pub(crate) const AGENT_PASSWORD: &str = "agent-password-1";
@@ -564,4 +567,61 @@ pub(crate) async fn wait_healthy(base: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the gateway did not come up at {base}");
+}
+
+/// A signed-in user's WebSocket (the wallboard's or the console's): commands out, messages in
+/// (the wallboard's periodic `board` snapshots are skipped).
+pub(crate) struct Socket {
+    send: mpsc::UnboundedSender<String>,
+    incoming: mpsc::UnboundedReceiver<Value>,
+}
+
+impl Socket {
+    pub(crate) async fn open(gw: &Gateway, login: &str, path: &str) -> Socket {
+        let http = reqwest::Client::new();
+        let res = http.post(format!("{}/api/auth/login", gw.base)).json(&json!({"login": login, "password": AGENT_PASSWORD})).send().await.unwrap();
+        assert!(res.status().is_success(), "{login} logs in");
+        let cookie = res.headers().get(reqwest::header::SET_COOKIE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).unwrap().to_owned();
+        let mut request = format!("{}{path}", gw.base.replacen("http", "ws", 1)).into_client_request().unwrap();
+        request.headers_mut().insert("cookie", cookie.parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let (mut sink, mut stream) = ws.split();
+        let (send, mut outbox) = mpsc::unbounded_channel::<String>();
+        tokio::spawn(async move {
+            while let Some(text) = outbox.recv().await {
+                if sink.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let (tx, incoming) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(Ok(frame)) = stream.next().await {
+                if let Message::Text(text) = frame
+                    && let Ok(v) = serde_json::from_str::<Value>(&text)
+                    && v["type"] != "board"
+                    && tx.send(v).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Socket { send, incoming }
+    }
+
+    pub(crate) fn command(&self, v: Value) {
+        self.send.send(v.to_string()).unwrap();
+    }
+
+    /// The next message of `kind` (others are skipped), within 10 s.
+    pub(crate) async fn next(&mut self, kind: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(Some(v)) = tokio::time::timeout(left, self.incoming.recv()).await else { panic!("no `{kind}` message within 10 s") };
+            if v["type"] == kind {
+                return v;
+            }
+        }
+    }
 }

@@ -5,72 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use switchboard_media::tone::goertzel_power;
 use switchboard_webrtc::WebrtcConfig;
 use switchboard_webrtc::client::ClientOffer;
-use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::harness::{AGENT_PASSWORD, Capture, Gateway, GatewayOptions, SERIAL, Scratch, SippRun, audio_to_between};
-
-/// A wallboard's socket: commands out, messages in.
-struct Board {
-    send: mpsc::UnboundedSender<String>,
-    incoming: mpsc::UnboundedReceiver<Value>,
-}
-
-impl Board {
-    async fn open(gw: &Gateway, login: &str) -> Board {
-        let http = reqwest::Client::new();
-        let res = http.post(format!("{}/api/auth/login", gw.base)).json(&json!({"login": login, "password": AGENT_PASSWORD})).send().await.unwrap();
-        assert!(res.status().is_success(), "{login} logs in");
-        let cookie = res.headers().get(reqwest::header::SET_COOKIE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).unwrap().to_owned();
-        let mut request = format!("{}/api/wallboard/ws", gw.base.replacen("http", "ws", 1)).into_client_request().unwrap();
-        request.headers_mut().insert("cookie", cookie.parse().unwrap());
-        let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-        let (mut sink, mut stream) = ws.split();
-        let (send, mut outbox) = mpsc::unbounded_channel::<String>();
-        tokio::spawn(async move {
-            while let Some(text) = outbox.recv().await {
-                if sink.send(Message::Text(text.into())).await.is_err() {
-                    break;
-                }
-            }
-        });
-        let (tx, incoming) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            while let Some(Ok(frame)) = stream.next().await {
-                if let Message::Text(text) = frame
-                    && let Ok(v) = serde_json::from_str::<Value>(&text)
-                    && v["type"] != "board"
-                    && tx.send(v).is_err()
-                {
-                    break;
-                }
-            }
-        });
-        Board { send, incoming }
-    }
-
-    fn command(&self, v: Value) {
-        self.send.send(v.to_string()).unwrap();
-    }
-
-    /// The next message of `kind` (others are skipped), within 10 s.
-    async fn next(&mut self, kind: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Ok(Some(v)) = tokio::time::timeout(left, self.incoming.recv()).await else { panic!("no `{kind}` message within 10 s") };
-            if v["type"] == kind {
-                return v;
-            }
-        }
-    }
-}
+use crate::harness::{AGENT_PASSWORD, Capture, Gateway, GatewayOptions, SERIAL, Scratch, SippRun, Socket, audio_to_between};
 
 fn epoch_ms() -> i64 {
     i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap()
@@ -118,10 +58,10 @@ async fn a_supervisor_listens_whispers_and_barges_into_a_live_call() {
     };
 
     // A supervisor of another team may not listen; ours may, once connected.
-    let mut olga = Board::open(&gw, "olga").await;
+    let mut olga = Socket::open(&gw, "olga", "/api/wallboard/ws").await;
     olga.command(json!({"type": "listen", "call_id": call_id, "mode": "listen"}));
     assert!(olga.next("error").await["message"].as_str().unwrap().contains("may not listen"));
-    let mut board = Board::open(&gw, "sam").await;
+    let mut board = Socket::open(&gw, "sam", "/api/wallboard/ws").await;
     board.command(json!({"type": "listen", "call_id": call_id, "mode": "listen"}));
     assert!(board.next("error").await["message"].as_str().unwrap().contains("not up yet"));
     board.command(json!({"type": "listen", "call_id": "no-such-call", "mode": "listen"}));

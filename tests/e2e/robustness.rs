@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::net::UdpSocket;
 
 use crate::harness::{Gateway, GatewayOptions, SERIAL};
@@ -90,7 +90,9 @@ async fn malformed_and_unexpected_sip_get_answers_and_the_gateway_keeps_serving(
     gw.stop().await;
 }
 
-/// More INVITEs than `sip.max_calls` at once: the excess get 503 right away.
+/// More INVITEs than `sip.max_calls` at once: the excess get 503 right away, and are not
+/// lost: each is a call that ended as `blocked`, counted in the statistics as offered and
+/// blocked, and the callers get callback tasks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invite_flood_beyond_the_limit_gets_503() {
     let _serial = SERIAL.lock().await;
@@ -113,5 +115,24 @@ async fn an_invite_flood_beyond_the_limit_gets_503() {
     assert_eq!((accepted, refused), (3, 7), "three calls queue, seven are refused");
     let status = gw.get(&gw.admin, "/api/telephony/status").await;
     assert_eq!(status["active_calls"], 3);
+    // Every INVITE is a call: three waiting, seven blocked (written off the switch task, so
+    // wait for the call log to catch up).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let calls = loop {
+        let page = gw.get(&gw.admin, "/api/calls?per_page=100").await;
+        let calls = page["items"].as_array().cloned().unwrap_or_default();
+        if calls.iter().filter(|c| c["end_reason"] == "blocked").count() == 7 || std::time::Instant::now() > deadline {
+            break calls;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(calls.len(), 10, "{calls:?}");
+    let blocked: Vec<&Value> = calls.iter().filter(|c| c["end_reason"] == "blocked").collect();
+    assert_eq!(blocked.len(), 7);
+    assert!(blocked.iter().all(|c| c["sip_code"] == 503 && c["queue_id"].is_string() && c["ended_at"] == c["offered_at"]), "{blocked:?}");
+    let stats = gw.get(&gw.admin, "/api/stats").await;
+    let total = &stats["total"]["metrics"];
+    assert_eq!((total["offered"].as_i64(), total["blocked"].as_i64()), (Some(7), Some(7)), "{stats}");
+    assert!(stats["definitions"]["blocked"].as_str().is_some_and(|d| d.contains("capacity")), "{stats}");
     gw.stop().await;
 }

@@ -35,6 +35,8 @@ async fn call_is_answered_and_audio_flows_both_ways() {
     let (agent_id, agent) = gw.agent("anna", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("100", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
+    // The agent also has the console open: the desk phone rings, the card opens on the PC.
+    let mut console = crate::harness::Socket::open(&gw, "anna", "/api/agent/ws").await;
 
     let caller =
         SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 3000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
@@ -42,6 +44,12 @@ async fn call_is_answered_and_audio_flows_both_ways() {
     let (caller_media, phone_media) = (caller.media_port, phone.media_port);
     let phone = phone.spawn();
     let caller = caller.spawn();
+    let ringing = console.next("ringing").await;
+    assert_eq!((ringing["desk_phone"].as_bool(), ringing["from"].as_str()), (Some(true), Some("+79161234567")), "{ringing}");
+    let card = if ringing["card"].is_null() { console.next("card").await["card"].clone() } else { ringing["card"].clone() };
+    assert!(card.is_object(), "the client card reaches a desk-phone agent's console: {card}");
+    let connected = console.next("connected").await;
+    assert_eq!(connected["call_id"], ringing["call_id"], "answered on the desk phone, the console follows");
     assert!(caller.wait(Duration::from_secs(30)).await, "the caller's scenario passes");
     assert!(phone.wait(Duration::from_secs(10)).await, "the agent phone's scenario passes");
     let packets = capture.stop().await;

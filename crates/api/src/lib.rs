@@ -25,6 +25,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::{hash_password, new_password, verify_password};
 pub use error::ApiError;
+pub use routes::metrics::MetricsAccess;
 
 /// Settings the API needs, read by the server from its configuration.
 #[derive(Debug, Clone)]
@@ -50,6 +51,8 @@ pub struct ApiConfig {
     pub password_queue: usize,
     /// Failed logins from one client address within 15 minutes before that address is locked.
     pub login_failures_per_address: u32,
+    /// `/metrics`: the recorder and who may read it (none: `/metrics` is 404).
+    pub metrics: Option<MetricsAccess>,
 }
 
 impl Default for ApiConfig {
@@ -66,6 +69,7 @@ impl Default for ApiConfig {
             password_workers: 0,
             password_queue: 64,
             login_failures_per_address: 100,
+            metrics: None,
         }
     }
 }
@@ -102,6 +106,10 @@ impl AppState {
         let login_failures = auth::LoginThrottle::new(config.login_failures_per_address);
         let passwords = passwords::PasswordWorkers::start(config.password_workers, config.password_queue);
         AppState { inner: Arc::new(Inner { store, config, login_failures, passwords, telephony, listens: Default::default(), imports: Default::default() }) }
+    }
+
+    pub(crate) fn metrics(&self) -> Option<&MetricsAccess> {
+        self.inner.config.metrics.as_ref()
     }
 
     pub(crate) fn passwords(&self) -> &passwords::PasswordWorkers {
@@ -141,5 +149,5 @@ impl AppState {
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config().body_limit;
-    routes::router().with_state(state).layer(DefaultBodyLimit::max(body_limit)).layer(TraceLayer::new_for_http())
+    routes::router().with_state(state).layer(DefaultBodyLimit::max(body_limit)).layer(axum::middleware::from_fn(routes::metrics::track)).layer(TraceLayer::new_for_http())
 }

@@ -78,6 +78,21 @@ pub struct TelephonyStatus {
     pub extensions: Vec<ExtensionView>,
     /// The call recorder's counters since start.
     pub recording: RecordingView,
+    /// The RTP relay's counters since start.
+    pub relay: RelayView,
+}
+
+/// The RTP relay at a glance (counters since the process started, over every bridge).
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct RelayView {
+    /// Packets received on any leg.
+    pub packets_in: u64,
+    /// Packets sent to a peer.
+    pub packets_out: u64,
+    /// Datagrams dropped (not RTP, or a payload type the leg did not negotiate).
+    pub dropped: u64,
+    /// Packets that arrived while the other leg had nowhere to send.
+    pub not_sent: u64,
 }
 
 /// The call recorder at a glance (counters since the process started).
@@ -420,6 +435,9 @@ pub enum AgentMessage {
         from: String,
         /// The client card, when already built (else a `card` message follows).
         card: Option<ClientCard>,
+        /// It rings the agent's desk phone, not this page's softphone (the page shows the
+        /// card and answers nothing).
+        desk_phone: bool,
     },
     /// The client card of a call ringing or connected on this console.
     Card {

@@ -9,6 +9,7 @@ pub mod callback;
 pub mod custom_field;
 pub mod entity;
 pub mod id;
+pub mod net;
 pub mod phone;
 pub mod recording;
 pub mod recovery;

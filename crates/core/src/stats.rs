@@ -8,8 +8,10 @@
 //!   took. **abandoned**: the caller hung up before an answer after waiting at least the
 //!   short-abandon threshold; **short abandoned**: hung up sooner (strictly less than the
 //!   threshold), reported separately and in no rate's numerator. **timed out**: released
-//!   after the queue's maximum wait. Offered = answered + abandoned + short abandoned +
-//!   timed out + other failures.
+//!   after the queue's maximum wait. **blocked**: refused at the door because the gateway was
+//!   at capacity (503 beyond `sip.max_calls`); logged as calls and counted as offered, in the
+//!   queue the called number leads to. Offered = answered + abandoned + short abandoned +
+//!   timed out + blocked + other failures.
 //! - **missed by agent**: offers that rang an agent and ended unanswered by them (ring timeout
 //!   or refusal), once per offer, in the slot and for the agent of the offer's end.
 //! - **ASA**: the queue wait of answered calls / answered.
@@ -131,6 +133,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("abandoned", "Callers who hung up before an answer after waiting at least the short-abandon threshold."),
     ("short_abandoned", "Callers who hung up before an answer after waiting less than the short-abandon threshold; in no rate's numerator."),
     ("timed_out", "Calls released after the queue's maximum wait."),
+    ("blocked", "Calls refused at the door because the gateway was at capacity (503 beyond sip.max_calls); counted as offered."),
     ("missed_offers", "Offers that rang an agent and ended unanswered by them (ring timeout or refusal), once per offer."),
     ("asa_ms", "Average speed of answer: queue wait of answered calls / answered."),
     ("aht_ms", "Average handle time: (talk + hold + wrap-up) / handled. A transferred call is handled once by each agent it reached."),
@@ -181,11 +184,13 @@ pub struct Counters {
     pub outbound_connected: i64,
     /// Talk time of outbound calls.
     pub outbound_talk_ms: i64,
+    /// Inbound calls refused for capacity (also counted in `offered`).
+    pub blocked: i64,
 }
 
 impl Counters {
     /// Every field, in a fixed order (the rollup table's columns).
-    pub fn fields(&self) -> [i64; 15] {
+    pub fn fields(&self) -> [i64; 16] {
         [
             self.offered,
             self.answered,
@@ -202,11 +207,12 @@ impl Counters {
             self.outbound_attempts,
             self.outbound_connected,
             self.outbound_talk_ms,
+            self.blocked,
         ]
     }
 
     /// The counters from [`Counters::fields`]'s order.
-    pub fn from_fields(f: [i64; 15]) -> Counters {
+    pub fn from_fields(f: [i64; 16]) -> Counters {
         let [
             offered,
             answered,
@@ -223,6 +229,7 @@ impl Counters {
             outbound_attempts,
             outbound_connected,
             outbound_talk_ms,
+            blocked,
         ] = f;
         Counters {
             offered,
@@ -240,11 +247,12 @@ impl Counters {
             outbound_attempts,
             outbound_connected,
             outbound_talk_ms,
+            blocked,
         }
     }
 
     /// The column names, in [`Counters::fields`]'s order.
-    pub const COLUMNS: [&'static str; 15] = [
+    pub const COLUMNS: [&'static str; 16] = [
         "offered",
         "answered",
         "abandoned",
@@ -260,6 +268,7 @@ impl Counters {
         "outbound_attempts",
         "outbound_connected",
         "outbound_talk_ms",
+        "blocked",
     ];
 
     /// All zero.
@@ -352,6 +361,7 @@ pub fn contribution(fact: &CallFact, config: &StatsConfig) -> Vec<(Key, Counters
             "abandoned" if fact.wait_ms < config.short_abandon_ms => queue_part.short_abandoned = 1,
             "abandoned" => queue_part.abandoned = 1,
             "max_wait" => queue_part.timed_out = 1,
+            "blocked" => queue_part.blocked = 1,
             _ => {}
         },
     }
@@ -387,6 +397,8 @@ pub struct Metrics {
     pub short_abandoned: i64,
     /// Released after the maximum wait.
     pub timed_out: i64,
+    /// Refused for capacity (included in `offered`).
+    pub blocked: i64,
     /// Offers missed by agents.
     pub missed_offers: i64,
     /// Average speed of answer, ms.
@@ -426,6 +438,7 @@ pub fn metrics(c: &Counters) -> Metrics {
         abandoned: c.abandoned,
         short_abandoned: c.short_abandoned,
         timed_out: c.timed_out,
+        blocked: c.blocked,
         missed_offers: c.missed_offers,
         asa_ms: ratio(c.answer_wait_ms, c.answered),
         aht_ms: ratio(c.talk_ms + c.hold_ms + c.wrapup_ms, c.handled),

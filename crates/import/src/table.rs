@@ -137,9 +137,9 @@ fn read_csv(bytes: &[u8], options: CsvOptions) -> Result<Table, ImportError> {
     let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
     // Russian Excel writes CSV with semicolons; guess the delimiter from the header line.
     let first_line = text.lines().next().unwrap_or("");
-    let delimiter = options.separator.unwrap_or_else(|| {
-        [b';', b'\t', b','].into_iter().max_by_key(|d| first_line.bytes().filter(|b| b == d).count()).filter(|d| first_line.as_bytes().contains(d)).unwrap_or(b',')
-    });
+    let delimiter = options
+        .separator
+        .unwrap_or_else(|| [b';', b'\t', b','].into_iter().max_by_key(|d| first_line.bytes().filter(|b| b == d).count()).filter(|d| first_line.as_bytes().contains(d)).unwrap_or(b','));
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut table = Table { csv: Some(CsvFormat { encoding: encoding.name(), separator: char::from(delimiter) }), ..Table::default() };
     let mut record = csv::StringRecord::new();
@@ -202,7 +202,6 @@ fn cell_text(cell: &Data) -> String {
         Data::Error(e) => format!("#{e:?}"),
     }
 }
-
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -112,7 +112,8 @@ async fn run(round: u32, agents: usize, spread: Duration, storm: usize, concurre
     let admin = Client::builder().cookie_store(true).build().unwrap();
     sign_in(&admin, &base, "admin", ADMIN_PASSWORD).await;
     for i in 0..agents {
-        let res = admin.post(format!("{base}/api/users")).json(&json!({"login": format!("agent{i:03}"), "name": format!("Agent {i}"), "role": "operator", "password": AGENT_PASSWORD})).send().await.unwrap();
+        let res =
+            admin.post(format!("{base}/api/users")).json(&json!({"login": format!("agent{i:03}"), "name": format!("Agent {i}"), "role": "operator", "password": AGENT_PASSWORD})).send().await.unwrap();
         assert!(res.status().is_success(), "{}", res.status());
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -122,10 +123,12 @@ async fn run(round: u32, agents: usize, spread: Duration, storm: usize, concurre
     // 1. Everyone at once, from one address.
     let office = client_from(2);
     let started = Instant::now();
-    let tasks: Vec<_> = (0..agents).map(|i| {
-        let (office, base) = (office.clone(), base.clone());
-        tokio::spawn(async move { sign_in(&office, &base, &format!("agent{i:03}"), AGENT_PASSWORD).await })
-    }).collect();
+    let tasks: Vec<_> = (0..agents)
+        .map(|i| {
+            let (office, base) = (office.clone(), base.clone());
+            tokio::spawn(async move { sign_in(&office, &base, &format!("agent{i:03}"), AGENT_PASSWORD).await })
+        })
+        .collect();
     let mut latencies = Vec::new();
     let mut retried = 0;
     for t in tasks {
@@ -140,15 +143,17 @@ async fn run(round: u32, agents: usize, spread: Duration, storm: usize, concurre
 
     // 2. Spread over a minute.
     let started = Instant::now();
-    let tasks: Vec<_> = (0..agents).map(|i| {
-        let (office, base) = (office.clone(), base.clone());
-        // A fixed pseudo-random arrival per agent and round.
-        let at = spread.mul_f64(((i as u64 * 2_654_435_761 + u64::from(round) * 40_503) % 10_000) as f64 / 10_000.0);
-        tokio::spawn(async move {
-            tokio::time::sleep(at).await;
-            sign_in(&office, &base, &format!("agent{i:03}"), AGENT_PASSWORD).await
+    let tasks: Vec<_> = (0..agents)
+        .map(|i| {
+            let (office, base) = (office.clone(), base.clone());
+            // A fixed pseudo-random arrival per agent and round.
+            let at = spread.mul_f64(((i as u64 * 2_654_435_761 + u64::from(round) * 40_503) % 10_000) as f64 / 10_000.0);
+            tokio::spawn(async move {
+                tokio::time::sleep(at).await;
+                sign_in(&office, &base, &format!("agent{i:03}"), AGENT_PASSWORD).await
+            })
         })
-    }).collect();
+        .collect();
     let mut latencies = Vec::new();
     for t in tasks {
         latencies.push(t.await.unwrap().0);
@@ -163,26 +168,28 @@ async fn run(round: u32, agents: usize, spread: Duration, storm: usize, concurre
     let next = Arc::new(AtomicUsize::new(0));
     let busy = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let workers: Vec<_> = (0..concurrency).map(|_| {
-        let (clients, next, busy, base) = (clients.clone(), next.clone(), busy.clone(), base.clone());
-        tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= storm {
-                    break;
-                }
-                let body = json!({"login": format!("nobody-{i}-{}", uuid::Uuid::now_v7().as_simple()), "password": "guess-guess"});
-                let res = clients[i % clients.len()].post(format!("{base}/api/auth/login")).json(&body).send().await.unwrap();
-                match res.status().as_u16() {
-                    401 => {}
-                    503 => {
-                        busy.fetch_add(1, Ordering::Relaxed);
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (clients, next, busy, base) = (clients.clone(), next.clone(), busy.clone(), base.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= storm {
+                        break;
                     }
-                    other => panic!("storm: {other}"),
+                    let body = json!({"login": format!("nobody-{i}-{}", uuid::Uuid::now_v7().as_simple()), "password": "guess-guess"});
+                    let res = clients[i % clients.len()].post(format!("{base}/api/auth/login")).json(&body).send().await.unwrap();
+                    match res.status().as_u16() {
+                        401 => {}
+                        503 => {
+                            busy.fetch_add(1, Ordering::Relaxed);
+                        }
+                        other => panic!("storm: {other}"),
+                    }
                 }
-            }
+            })
         })
-    }).collect();
+        .collect();
     for w in workers {
         w.await.unwrap();
     }

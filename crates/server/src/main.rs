@@ -418,4 +418,3 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(%addr, "listening");
     app.run_until(shutdown_signal()).await
 }
-

@@ -63,6 +63,19 @@ pub struct Settings {
     pub callbacks: CallbackSettings,
     /// Statistics.
     pub stats: StatsSettings,
+    /// `/metrics` for Prometheus.
+    pub metrics: MetricsSettings,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsSettings {
+    /// Serve `/metrics` at all.
+    pub enabled: bool,
+    /// Client addresses or CIDR blocks that may read it without the token.
+    pub allow: Vec<String>,
+    /// A bearer token that may read it from anywhere (empty: none).
+    pub token: Secret,
 }
 
 /// `[stats]`

@@ -104,6 +104,7 @@ impl Application {
             password_workers: settings.auth.password_workers,
             password_queue: settings.auth.password_queue,
             login_failures_per_address: settings.auth.login_failures_per_address,
+            metrics: metrics_access(settings)?,
         };
         let listener = TcpListener::bind(settings.http.listen).await.map_err(|e| bind_error("http.listen", "SWITCHBOARD_HTTP__LISTEN", settings.http.listen, &e))?;
         let telephony = if settings.sip.enabled {
@@ -191,6 +192,34 @@ impl Application {
         self.store.close().await;
         result
     }
+}
+
+/// The process's one Prometheus recorder (installed on first use; tests build many
+/// applications in one process).
+fn prometheus() -> anyhow::Result<metrics_exporter_prometheus::PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> = std::sync::OnceLock::new();
+    if let Some(handle) = HANDLE.get() {
+        return Ok(handle.clone());
+    }
+    let seconds = [0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets_for_metric(metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()), &seconds)
+        .context("metrics buckets")?
+        .build_recorder();
+    let handle = recorder.handle();
+    if metrics::set_global_recorder(recorder).is_err() {
+        tracing::warn!("a metrics recorder was already installed; /metrics shows only what this one sees");
+    }
+    Ok(HANDLE.get_or_init(|| handle).clone())
+}
+
+/// Who may read `/metrics` (none when disabled).
+fn metrics_access(settings: &Settings) -> anyhow::Result<Option<switchboard_api::MetricsAccess>> {
+    if !settings.metrics.enabled {
+        return Ok(None);
+    }
+    let allow = settings.metrics.allow.iter().map(|a| a.parse().with_context(|| format!("metrics.allow: {a:?} is not an IP address or CIDR block"))).collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Some(switchboard_api::MetricsAccess { handle: prometheus()?, allow, token: settings.metrics.token.expose().to_owned() }))
 }
 
 /// This node's name in `node_heartbeat` (one node per store for now).

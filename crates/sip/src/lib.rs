@@ -5,7 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod edge;
-pub mod net;
+pub use switchboard_core::net;
 pub mod sdp;
 pub mod simulate;
 

@@ -69,30 +69,57 @@ impl Sql {
     where
         E: Executor<'e, Database = Any>,
     {
-        let result = executor.execute(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await?;
-        Ok(result.rows_affected())
+        let timer = QueryTimer::start();
+        let result = executor.execute(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await;
+        timer.done(result.is_ok());
+        Ok(result?.rows_affected())
     }
 
     pub(crate) async fn fetch_all<'e, E>(self, executor: E) -> Result<Vec<AnyRow>, StoreError>
     where
         E: Executor<'e, Database = Any>,
     {
-        Ok(executor.fetch_all(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await?)
+        let timer = QueryTimer::start();
+        let result = executor.fetch_all(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await;
+        timer.done(result.is_ok());
+        Ok(result?)
     }
 
     pub(crate) async fn fetch_optional<'e, E>(self, executor: E) -> Result<Option<AnyRow>, StoreError>
     where
         E: Executor<'e, Database = Any>,
     {
-        Ok(executor.fetch_optional(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await?)
+        let timer = QueryTimer::start();
+        let result = executor.fetch_optional(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await;
+        timer.done(result.is_ok());
+        Ok(result?)
     }
 
     pub(crate) async fn fetch_count<'e, E>(self, executor: E) -> Result<i64, StoreError>
     where
         E: Executor<'e, Database = Any>,
     {
-        let row = executor.fetch_one(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await?;
-        Ok(row.try_get::<i64, _>(0)?)
+        let timer = QueryTimer::start();
+        let result = executor.fetch_one(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await;
+        timer.done(result.is_ok());
+        Ok(result?.try_get::<i64, _>(0)?)
+    }
+}
+
+/// Times one query for the `switchboard_store_query_seconds` histogram and counts failures
+/// (`switchboard_store_errors_total`); a no-op unless the binary installed a metrics recorder.
+struct QueryTimer(std::time::Instant);
+
+impl QueryTimer {
+    fn start() -> QueryTimer {
+        QueryTimer(std::time::Instant::now())
+    }
+
+    fn done(self, ok: bool) {
+        metrics::histogram!("switchboard_store_query_seconds").record(self.0.elapsed().as_secs_f64());
+        if !ok {
+            metrics::counter!("switchboard_store_errors_total").increment(1);
+        }
     }
 }
 

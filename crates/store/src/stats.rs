@@ -204,7 +204,7 @@ async fn add_rows(conn: &mut AnyConnection, rows: &BTreeMap<Key, Counters>, utc_
 
 /// The counters of a row with [`Counters::COLUMNS`] (a sum over no rows reads as zero).
 fn counters_of(row: &sqlx::any::AnyRow) -> Result<Counters, StoreError> {
-    let mut f = [0i64; 15];
+    let mut f = [0i64; 16];
     for (v, c) in f.iter_mut().zip(Counters::COLUMNS) {
         *v = row.try_get::<Option<i64>, _>(c)?.unwrap_or(0);
     }

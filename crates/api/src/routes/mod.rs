@@ -6,6 +6,7 @@ pub(crate) mod console;
 pub(crate) mod contacts;
 pub(crate) mod custom_fields;
 pub(crate) mod deals;
+pub(crate) mod metrics;
 pub(crate) mod notes;
 pub(crate) mod recordings;
 pub(crate) mod settings;
@@ -48,6 +49,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(crate::pages::router())
         .route("/api/openapi.json", get(crate::openapi::serve))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics::serve))
         .fallback(|| async { ApiError::NotFound("route") })
 }
 

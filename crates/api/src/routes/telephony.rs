@@ -41,7 +41,7 @@ pub(crate) struct SetAgentState {
     reason: Option<String>,
 }
 
-async fn ask<T>(state: &AppState, make: impl FnOnce(oneshot::Sender<T>) -> TelephonyRequest) -> Result<T, ApiError> {
+pub(crate) async fn ask<T>(state: &AppState, make: impl FnOnce(oneshot::Sender<T>) -> TelephonyRequest) -> Result<T, ApiError> {
     let handle = state.telephony().ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
     let (tx, rx) = oneshot::channel();
     handle.send(make(tx)).map_err(|_| ApiError::Unavailable("telephony is not running".into()))?;

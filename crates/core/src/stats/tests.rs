@@ -245,3 +245,17 @@ fn spans_split_at_local_midnight() {
     assert!(span_days("paused", at, at + 60_000, msk).is_empty(), "pauses count nowhere");
     assert!(span_days("available", at, at, msk).is_empty());
 }
+
+#[test]
+fn calls_blocked_for_capacity_are_offered_and_unserved() {
+    // Two answered within the threshold, two refused at the door (503 at capacity).
+    let at = DAY + 9 * 60 * MIN;
+    let facts = [answered(at, 5 * S, at + MIN, "anna"), answered(at, 5 * S, at + MIN, "boris"), inbound(at, 0, "blocked"), inbound(at + S, 0, "blocked")];
+    let t = total(&facts);
+    assert_eq!((t.offered, t.answered, t.blocked, t.abandoned, t.timed_out), (4, 2, 2, 0, 0));
+    let m = metrics(&t);
+    assert_eq!(m.blocked, 2);
+    assert_eq!(m.service_level, Some(0.5), "blocked calls are in the service level's denominator");
+    assert_eq!(m.abandonment_rate, Some(0.0), "and not abandons");
+    assert!(DEFINITIONS.iter().any(|(k, d)| *k == "blocked" && d.contains("max_calls")));
+}

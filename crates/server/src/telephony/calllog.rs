@@ -34,7 +34,10 @@ pub(super) async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<
             Write::Event { call_id, at, kind, agent_id, detail } => store.add_call_event(&call_id, at, kind, agent_id.as_deref(), detail).await,
             Write::Answered { call_id, agent_id, at } => store.call_answered(&call_id, &agent_id, at).await.map(|_| ()),
             Write::TransferredTo { call_id, agent_id, at } => store.call_transferred_to(&call_id, &agent_id, at).await,
-            Write::Ended { call_id, at, reason, hold_ms } => store.call_ended(&call_id, at, reason, hold_ms).await.map(|_| ()),
+            Write::Ended { call_id, at, reason, hold_ms } => {
+                metrics::counter!("switchboard_calls_ended_total", "reason" => reason).increment(1);
+                store.call_ended(&call_id, at, reason, hold_ms).await.map(|_| ())
+            }
             Write::SipCode { call_id, code } => store.set_call_sip_code(&call_id, code).await,
             Write::RecordingStarted { call_id, path, at } => store.recording_started(&call_id, &path, at).await,
             Write::RecordingDone { call_id, finished } => match &finished.error {

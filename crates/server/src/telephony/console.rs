@@ -70,7 +70,8 @@ impl Switch {
         match &state {
             AgentState::Ringing { call_id, .. } => {
                 if let Some(info) = self.calls.get(call_id) {
-                    let _ = outbox.send(AgentMessage::Ringing { call_id: call_id.clone(), from: info.from.clone(), card: info.card.clone() });
+                    let desk_phone = !matches!(self.endpoints.get(&user_id), Some(Endpoint::Browser));
+                    let _ = outbox.send(AgentMessage::Ringing { call_id: call_id.clone(), from: info.from.clone(), card: info.card.clone(), desk_phone });
                 }
             }
             AgentState::OnCall { call_id, .. } => {
@@ -318,8 +319,20 @@ impl Switch {
             }
             None => (String::new(), None),
         };
-        self.tell(agent_id, AgentMessage::Ringing { call_id: call_id.to_owned(), from, card });
+        self.tell(agent_id, AgentMessage::Ringing { call_id: call_id.to_owned(), from, card, desk_phone: false });
         Ok(())
+    }
+
+    /// A desk phone rings: the agent's open console (if any) shows the card all the same.
+    pub(super) fn offered_desk_phone(&mut self, call_id: &str, agent_id: &str) {
+        let (from, card) = match self.calls.get_mut(call_id) {
+            Some(info) => {
+                info.ringing.insert(agent_id.to_owned());
+                (info.from.clone(), info.card.clone())
+            }
+            None => (String::new(), None),
+        };
+        self.tell(agent_id, AgentMessage::Ringing { call_id: call_id.to_owned(), from, card, desk_phone: true });
     }
 
     /// Puts a call on the agent's softphone.
@@ -336,9 +349,8 @@ impl Switch {
         if let Some(info) = self.calls.get_mut(call_id) {
             info.ringing.remove(agent_id);
         }
-        if matches!(self.endpoints.get(agent_id), Some(Endpoint::Browser)) {
-            self.tell(agent_id, AgentMessage::Withdrawn { call_id: call_id.to_owned(), reason });
-        }
+        // Browser or desk phone: an open console took the card and is told it is gone.
+        self.tell(agent_id, AgentMessage::Withdrawn { call_id: call_id.to_owned(), reason });
     }
 
     /// Looks up, off the switch task, the open tasks of `agents` that are due.

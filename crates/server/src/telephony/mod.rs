@@ -14,7 +14,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use switchboard_api::card::ClientCard;
 use switchboard_api::telephony::{
-    AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RecordingView, RegistrationView, TelephonyHandle, TelephonyRequest, TelephonyStatus, WithdrawReason,
+    AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RecordingView, RegistrationView, RelayView, TelephonyHandle, TelephonyRequest, TelephonyStatus, WithdrawReason,
 };
 use switchboard_core::acd::{Action, AgentState, CallCenter, Input, OfferEnd, QueueConfig};
 use switchboard_core::callback::CallbackPolicy;
@@ -375,6 +375,7 @@ impl Switch {
                     }
                 }
             }
+            EdgeEvent::Refused { call_id, from, to, origin, queue, code } => self.blocked(call_id, from, to, origin, queue, code, now),
             EdgeEvent::CallerGone { call_id } => {
                 // The core's `Abandoned` forgets the call (and asks for a callback); anything
                 // it did not know is forgotten here.
@@ -498,7 +499,12 @@ impl Switch {
                         None => Err("the agent has no phone".to_owned()),
                     };
                     match offered {
-                        Ok(()) => self.event(&call_id, "offer", Some(&agent_id), json!({})),
+                        Ok(()) => {
+                            if matches!(self.endpoints.get(&agent_id), Some(Endpoint::Sip(_))) {
+                                self.offered_desk_phone(&call_id, &agent_id);
+                            }
+                            self.event(&call_id, "offer", Some(&agent_id), json!({}));
+                        }
                         Err(e) => {
                             warn!(call_id, agent_id, error = %e, "cannot ring the agent");
                             self.event(&call_id, "rejected", Some(&agent_id), json!({"error": e}));
@@ -603,7 +609,10 @@ impl Switch {
                 let r = &*switchboard_media::recording::RECORDER_STATS;
                 let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
                 let recording = RecordingView { files_open: load(&r.open), frames: load(&r.frames), dropped_frames: load(&r.dropped), late_samples: load(&r.late_samples), errors: load(&r.errors) };
-                let _ = reply.send(TelephonyStatus { sip_listen: self.edge.local_addr().to_string(), active_calls: self.edge.active_calls(), registrations, agents, queues, extensions, recording });
+                let m = &*switchboard_media::relay::RELAY_STATS;
+                let relay = RelayView { packets_in: load(&m.packets_in), packets_out: load(&m.packets_out), dropped: load(&m.dropped), not_sent: load(&m.not_sent) };
+                let _ =
+                    reply.send(TelephonyStatus { sip_listen: self.edge.local_addr().to_string(), active_calls: self.edge.active_calls(), registrations, agents, queues, extensions, recording, relay });
             }
             TelephonyRequest::ReloadQueues { reply } => {
                 self.reload_queues().await;
@@ -681,6 +690,49 @@ impl Switch {
         Ok(call_id)
     }
 
+    /// A call the edge refused for capacity: logged as a call that ended at once as
+    /// `blocked` (counted as offered and blocked in the statistics), and a callback for the
+    /// number. Its queue is looked up off the switch task: a flood of refusals must not hold
+    /// up the calls being served.
+    #[allow(clippy::too_many_arguments)]
+    fn blocked(&self, call_id: String, from: String, to: String, origin: Origin, queue_hint: Option<String>, code: u16, now: i64) {
+        let from = self.normalise(&from);
+        let fallback = queue_hint.or_else(|| match &origin {
+            Origin::Trunk(name) => self.default_queues.get(name).cloned(),
+            Origin::Account(_) => None,
+        });
+        let origin = match origin {
+            Origin::Trunk(n) | Origin::Account(n) => n,
+        };
+        let (store, writes) = (self.store.clone(), self.writes.clone());
+        tokio::spawn(async move {
+            let mut queue_id = store.queue_for_number(&to).await.ok().flatten().map(|q| q.id);
+            if queue_id.is_none()
+                && let Some(fallback) = fallback
+            {
+                queue_id = store.queue_for_number(&fallback).await.ok().flatten().map(|q| q.id);
+            }
+            info!(call_id, from, to, code, "call refused for capacity: logged as blocked");
+            let call = NewCall {
+                direction: CallDirection::Inbound,
+                from_e164: from.clone(),
+                to_e164: to,
+                queue_id: queue_id.clone(),
+                offered_at: now,
+                id: Some(call_id.clone()),
+                origin: Some(origin),
+                agent_id: None,
+                task_id: None,
+            };
+            let _ = writes.send(Write::Create(call));
+            let _ = writes.send(Write::SipCode { call_id: call_id.clone(), code: i64::from(code) });
+            let _ = writes.send(Write::Ended { call_id: call_id.clone(), at: now, reason: "blocked", hold_ms: 0 });
+            if !from.is_empty() {
+                let _ = writes.send(Write::Missed(MissedCall { call_id, e164: from, queue_id, at: now, reason: "blocked".into() }));
+            }
+        });
+    }
+
     /// A caller nobody answered: a callback task for their number.
     fn missed(&self, call_id: String, info: Option<CallInfo>, reason: &str, at: i64) {
         let Some(info) = info else { return };
@@ -693,7 +745,13 @@ impl Switch {
     fn connect(&mut self, call_id: &str, agent_id: &str) -> Result<(), String> {
         match self.endpoints.get(agent_id) {
             Some(Endpoint::Browser) => self.connect_browser(call_id, agent_id),
-            _ => self.edge.connect(call_id, agent_id).map_err(|e| e.to_string()),
+            _ => {
+                self.edge.connect(call_id, agent_id).map_err(|e| e.to_string())?;
+                // Answered on the desk phone: the console follows with the call and its form.
+                let from = self.calls.get(call_id).map(|i| i.from.clone()).unwrap_or_default();
+                self.tell(agent_id, AgentMessage::Connected { call_id: call_id.to_owned(), from });
+                Ok(())
+            }
         }
     }
 

@@ -21,6 +21,11 @@ pub(crate) struct TestApp {
 
 impl TestApp {
     pub(crate) async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// [`TestApp::spawn`] with settings changed by `tweak`.
+    pub(crate) async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let db = TestDb::new(backend).await;
         let data_dir = std::env::temp_dir().join(format!("sb-app-{}", uuid::Uuid::now_v7().as_simple()));
         let mut settings = Settings::load(None).expect("settings");
@@ -31,6 +36,7 @@ impl TestApp {
         settings.auth.initial_admin_password = Secret::new(ADMIN_PASSWORD);
         settings.data_dir = data_dir.clone();
         settings.recordings.root = data_dir.join("recordings");
+        tweak(&mut settings);
         let app = Application::build(&settings).await.expect("build app");
         let base = format!("http://{}", app.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();

@@ -11,6 +11,7 @@ mod crm;
 mod demo;
 mod errors;
 mod import;
+mod metrics;
 mod permissions;
 mod recordings;
 mod stats;

@@ -108,10 +108,14 @@ impl SipEdge {
             });
             return;
         }
+        let from = tx.original.from_header().ok().and_then(|f| f.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default();
+        let to = if request_user.is_empty() { tx.original.to_header().ok().and_then(|t| t.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default() } else { request_user.clone() };
         if self.active_calls() >= self.inner.config.max_calls {
             tokio::spawn(async move {
                 let _ = tx.reply_with(StatusCode::ServiceUnavailable, vec![Header::Other("Retry-After".into(), "5".into())], None).await;
             });
+            // Refused, but not lost: the switch logs it as a blocked call.
+            self.emit(EdgeEvent::Refused { call_id: switchboard_core::new_id(), from, to, origin, queue, code: 503 });
             return;
         }
         let offer = std::str::from_utf8(&tx.original.body).map_err(|_| SdpError::Malformed("not UTF-8".into())).and_then(SessionDescription::parse);
@@ -152,8 +156,6 @@ impl SipEdge {
                 return;
             }
         };
-        let from = tx.original.from_header().ok().and_then(|f| f.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default();
-        let to = if request_user.is_empty() { tx.original.to_header().ok().and_then(|t| t.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default() } else { request_user };
         let call_id = switchboard_core::new_id();
         if let Ok(mut calls) = self.inner.calls.lock() {
             calls.insert(

@@ -112,6 +112,22 @@ pub enum EdgeEvent {
         /// The trunk's or account's queue, if configured.
         queue: Option<String>,
     },
+    /// A call refused at the door (503: beyond `max_calls`, the gateway's capacity). It
+    /// was never routed; it is reported so that it can be logged and counted.
+    Refused {
+        /// A fresh id for its record.
+        call_id: String,
+        /// Caller's number or user, as received.
+        from: String,
+        /// Called number or user, as received.
+        to: String,
+        /// Trunk or account it came through.
+        origin: Origin,
+        /// The trunk's or account's queue, if configured.
+        queue: Option<String>,
+        /// The SIP status it was refused with.
+        code: u16,
+    },
     /// The caller hung up (CANCEL, or BYE) before being connected.
     CallerGone {
         /// Call.

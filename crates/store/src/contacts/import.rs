@@ -131,7 +131,8 @@ impl Store {
         let companies = resolve_companies(&mut tx, self.backend, actor, &names).await?;
         let company_of = |row: &ImportRow| row.company_name.as_deref().and_then(|n| companies.get(&search_key(&[n])).cloned());
         // Rows without a phone or an email can only be recognised by name and company.
-        let unreachable: Vec<(NameKey, String)> = rows.iter().filter(|r| r.contact.phones.is_empty() && r.contact.emails.is_empty()).map(|r| (name_key(&r.contact, company_of(r)), r.contact.last_name.trim().to_owned())).collect();
+        let unreachable: Vec<(NameKey, String)> =
+            rows.iter().filter(|r| r.contact.phones.is_empty() && r.contact.emails.is_empty()).map(|r| (name_key(&r.contact, company_of(r)), r.contact.last_name.trim().to_owned())).collect();
         let mut name_owner = ids_by_name(&mut tx, self.backend, &unreachable).await?;
         let mut existing: Vec<String> = phone_owner.values().chain(email_owner.values()).chain(name_owner.values()).cloned().collect();
         existing.sort();
