@@ -9,25 +9,25 @@ use tokio::net::UdpSocket;
 
 use crate::harness::{Gateway, GatewayOptions, SERIAL, Scratch, SippRun};
 
-async fn exchange(socket: &UdpSocket, to: std::net::SocketAddr, text: &str) -> String {
+pub(crate) async fn exchange(socket: &UdpSocket, to: std::net::SocketAddr, text: &str) -> String {
     socket.send_to(text.replace('\n', "\r\n").as_bytes(), to).await.unwrap();
     let mut buf = vec![0u8; 8192];
     let (n, _) = tokio::time::timeout(Duration::from_secs(3), socket.recv_from(&mut buf)).await.expect("an answer").unwrap();
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
-fn register(gw: std::net::SocketAddr, me: std::net::SocketAddr, phone: u16, cseq: u32, auth: Option<String>) -> String {
+pub(crate) fn register(gw: std::net::SocketAddr, me: std::net::SocketAddr, phone: u16, cseq: u32, auth: Option<String>) -> String {
     let auth = auth.map(|a| format!("Authorization: {a}\n")).unwrap_or_default();
     format!(
         "REGISTER sip:{gw} SIP/2.0\nVia: SIP/2.0/UDP {me};branch=z9hG4bKreg{cseq}\nFrom: <sip:101@{gw}>;tag=phone1\nTo: <sip:101@{gw}>\nCall-ID: reg-101@test\nCSeq: {cseq} REGISTER\nContact: <sip:101@127.0.0.1:{phone}>\nExpires: 120\n{auth}Max-Forwards: 70\nContent-Length: 0\n\n"
     )
 }
 
-fn status_of(response: &str) -> u16 {
+pub(crate) fn status_of(response: &str) -> u16 {
     response.get(8..11).and_then(|c| c.parse().ok()).unwrap_or(0)
 }
 
-fn authorization(challenge: &str, gw: std::net::SocketAddr, password: &str) -> String {
+pub(crate) fn authorization(challenge: &str, gw: std::net::SocketAddr, password: &str) -> String {
     let nonce = challenge.split("nonce=\"").nth(1).and_then(|r| r.split('"').next()).expect("a nonce");
     let uri = format!("sip:{gw}");
     let ha1 = sip_digest::ha1("101", sip_digest::SIP_REALM, password);

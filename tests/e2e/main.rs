@@ -12,5 +12,6 @@ mod harness;
 mod logins;
 mod monitor;
 mod recordings;
+mod restore;
 mod robustness;
 mod sip_calls;

@@ -80,6 +80,19 @@ pub struct TelephonyStatus {
     pub recording: RecordingView,
     /// The RTP relay's counters since start.
     pub relay: RelayView,
+    /// Desk-phone agents this start put back in the state the previous run left them in.
+    pub restored_agents: Vec<RestoredAgentView>,
+}
+
+/// An agent put back after a restart.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RestoredAgentView {
+    /// User id.
+    pub user_id: String,
+    /// `available` or `paused`.
+    pub state: String,
+    /// The pause's reason.
+    pub reason: Option<String>,
 }
 
 /// The RTP relay at a glance (counters since the process started, over every bridge).

@@ -118,6 +118,8 @@ impl Application {
             // the downtime is neither talk time nor an agent's state time.
             let now = crate::telephony::now_ms();
             let last_alive = store.last_heartbeat(NODE).await?;
+            // Desk-phone agents are put back in these states once the switch runs.
+            let previous_states = store.open_agent_states().await?;
             // Agents of a previous run are offline now.
             store.close_agent_states(last_alive.map_or(now, |at| at.min(now))).await?;
             // Calls left open by a previous run (a crash) can no longer end normally.
@@ -125,7 +127,7 @@ impl Application {
             if closed > 0 {
                 tracing::warn!(calls = closed, "closed calls left open by the previous run");
             }
-            Some(Telephony::start(settings, store.clone(), config.region).await?)
+            Some(Telephony::start(settings, store.clone(), config.region, previous_states).await?)
         } else {
             None
         };

@@ -17,7 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (5, "call stats", include_str!("../../../migrations/sqlite/0005_call_stats.sql"), include_str!("../../../migrations/postgres/0005_call_stats.sql")),
     (6, "stats rollups", include_str!("../../../migrations/sqlite/0006_stats_rollups.sql"), include_str!("../../../migrations/postgres/0006_stats_rollups.sql")),
     (7, "preferences and settings", include_str!("../../../migrations/sqlite/0007_preferences_settings.sql"), include_str!("../../../migrations/postgres/0007_preferences_settings.sql")),
-    (8, "heartbeat and blocked calls", include_str!("../../../migrations/sqlite/0008_heartbeat_blocked.sql"), include_str!("../../../migrations/postgres/0008_heartbeat_blocked.sql")),
+    (8, "restarts and blocked calls", include_str!("../../../migrations/sqlite/0008_restarts_and_blocked_calls.sql"), include_str!("../../../migrations/postgres/0008_restarts_and_blocked_calls.sql")),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

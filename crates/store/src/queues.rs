@@ -272,6 +272,34 @@ impl Store {
         })
     }
 
+    /// Keeps a desk phone's registration (`contact` None: it unregistered).
+    pub async fn save_sip_binding(&self, extension: &str, contact: Option<&str>, expires_at: i64) -> Result<(), StoreError> {
+        let sql = match contact {
+            Some(contact) => {
+                let mut sql = Sql::new("INSERT INTO sip_bindings (extension, contact, expires_at) VALUES (");
+                sql.bind(extension.to_owned()).push(", ").bind(contact.to_owned()).push(", ").bind(expires_at);
+                sql.push(") ON CONFLICT (extension) DO UPDATE SET contact = excluded.contact, expires_at = excluded.expires_at");
+                sql
+            }
+            None => {
+                let mut sql = Sql::new("DELETE FROM sip_bindings WHERE extension = ");
+                sql.bind(extension.to_owned());
+                sql
+            }
+        };
+        sql.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Desk phones' registrations that have not expired at `now`: `(extension, contact,
+    /// expires_at)`.
+    pub async fn live_sip_bindings(&self, now: i64) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let mut sql = Sql::new("SELECT extension, contact, expires_at FROM sip_bindings WHERE expires_at > ");
+        sql.bind(now);
+        let rows = sql.fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("extension")?, r.try_get("contact")?, r.try_get("expires_at")?))).collect()
+    }
+
     /// Every extension with its user and digest secret (HA1), for the gateway's registrar.
     pub async fn sip_extensions(&self) -> Result<Vec<(String, String, String)>, StoreError> {
         let rows = Sql::new("SELECT user_id, extension, ha1 FROM sip_endpoints WHERE extension IS NOT NULL").fetch_all(&self.pool).await?;

@@ -521,6 +521,13 @@ impl Store {
         Ok(())
     }
 
+    /// Each agent's state left open (by a crash or a stop): `(user_id, state, reason)`; what
+    /// a restart may put them back in.
+    pub async fn open_agent_states(&self) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+        let rows = Sql::new("SELECT user_id, state, reason FROM agent_state_log WHERE ended_at IS NULL ORDER BY started_at").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("state")?, r.try_get("reason")?))).collect()
+    }
+
     /// Ends every open state span (at start-up: the previous run's agents are offline).
     pub async fn close_agent_states(&self, at: i64) -> Result<u64, StoreError> {
         let mut tx = self.begin_write().await?;

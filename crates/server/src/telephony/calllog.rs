@@ -24,6 +24,7 @@ pub(super) enum Write {
     Missed(MissedCall),
     AgentState { agent_id: String, state: &'static str, reason: Option<String>, at: i64 },
     Listened { user_id: String, call_id: String, action: &'static str, detail: Value },
+    Binding { extension: String, contact: Option<String>, expires_at: i64 },
 }
 
 /// Applies call-log writes in order.
@@ -45,6 +46,7 @@ pub(super) async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<
                 Some(e) => store.recording_failed(&call_id, now_ms(), e).await,
             },
             Write::WrapUp { call_id, ms } => store.set_call_wrapup(&call_id, ms).await,
+            Write::Binding { extension, contact, expires_at } => store.save_sip_binding(&extension, contact.as_deref(), expires_at).await,
             Write::AgentState { agent_id, state, reason, at } => store.agent_state_changed(&agent_id, state, reason.as_deref(), at).await,
             Write::Listened { user_id, call_id, action, detail } => store.audit_call_access(&switchboard_store::Actor::user(user_id), &call_id, action, detail).await,
             Write::Missed(missed) => match store.callback_for_missed(&policy, &missed).await {

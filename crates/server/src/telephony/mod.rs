@@ -14,7 +14,8 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use switchboard_api::card::ClientCard;
 use switchboard_api::telephony::{
-    AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RecordingView, RegistrationView, RelayView, TelephonyHandle, TelephonyRequest, TelephonyStatus, WithdrawReason,
+    AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RecordingView, RegistrationView, RelayView, RestoredAgentView, TelephonyHandle, TelephonyRequest, TelephonyStatus,
+    WithdrawReason,
 };
 use switchboard_core::acd::{Action, AgentState, CallCenter, Input, OfferEnd, QueueConfig};
 use switchboard_core::callback::CallbackPolicy;
@@ -52,7 +53,9 @@ pub struct Telephony {
 
 impl Telephony {
     /// Starts the SIP edge and the switch from the settings.
-    pub async fn start(settings: &Settings, store: Store, region: Region) -> anyhow::Result<Telephony> {
+    /// `previous`: each agent's state as the previous run left it (`(user, state, reason)`),
+    /// for putting desk-phone agents back.
+    pub async fn start(settings: &Settings, store: Store, region: Region, previous: Vec<(String, String, Option<String>)>) -> anyhow::Result<Telephony> {
         let config = edge_config(settings)?;
         let media_ip: IpAddr = settings.media.ip.parse().with_context(|| format!("media.ip {:?} is not an IP address", settings.media.ip))?;
         anyhow::ensure!(settings.media.rtp_port_min <= settings.media.rtp_port_max, "media.rtp_port_min must not exceed media.rtp_port_max");
@@ -98,6 +101,7 @@ impl Telephony {
             record_queues: HashMap::new(),
             wrapups: HashMap::new(),
             listeners: HashMap::new(),
+            restored: Vec::new(),
         };
         for trunk in &settings.sip.trunks {
             if !trunk.queue.is_empty() {
@@ -106,6 +110,12 @@ impl Telephony {
         }
         switch.reload_queues().await;
         switch.reload_extensions().await;
+        // Desk phones registered before the restart are still registered until they expire.
+        match switch.store.live_sip_bindings(now_ms()).await {
+            Ok(bindings) => switch.edge.restore_bindings(bindings),
+            Err(e) => warn!(error = %e, "cannot read the phones' registrations"),
+        }
+        switch.restore_agents(previous).await;
         tokio::spawn(switch.run(events_rx, requests_rx, internal_rx));
         Ok(Telephony { edge, requests })
     }
@@ -238,6 +248,8 @@ struct Switch {
     wrapups: HashMap<String, (String, i64)>,
     /// Open wallboards that may listen to calls.
     listeners: monitor::Listeners,
+    /// Desk-phone agents put back at start-up in the state a previous run left them in.
+    restored: Vec<RestoredAgentView>,
 }
 
 /// `[sip.outbound]`, checked.
@@ -376,6 +388,7 @@ impl Switch {
                 }
             }
             EdgeEvent::Refused { call_id, from, to, origin, queue, code } => self.blocked(call_id, from, to, origin, queue, code, now),
+            EdgeEvent::Bound { extension, contact, expires_at } => self.write(Write::Binding { extension, contact, expires_at }),
             EdgeEvent::CallerGone { call_id } => {
                 // The core's `Abandoned` forgets the call (and asks for a callback); anything
                 // it did not know is forgotten here.
@@ -611,8 +624,9 @@ impl Switch {
                 let recording = RecordingView { files_open: load(&r.open), frames: load(&r.frames), dropped_frames: load(&r.dropped), late_samples: load(&r.late_samples), errors: load(&r.errors) };
                 let m = &*switchboard_media::relay::RELAY_STATS;
                 let relay = RelayView { packets_in: load(&m.packets_in), packets_out: load(&m.packets_out), dropped: load(&m.dropped), not_sent: load(&m.not_sent) };
-                let _ =
-                    reply.send(TelephonyStatus { sip_listen: self.edge.local_addr().to_string(), active_calls: self.edge.active_calls(), registrations, agents, queues, extensions, recording, relay });
+                let restored_agents = self.restored.clone();
+                let sip_listen = self.edge.local_addr().to_string();
+                let _ = reply.send(TelephonyStatus { sip_listen, active_calls: self.edge.active_calls(), registrations, agents, queues, extensions, recording, relay, restored_agents });
             }
             TelephonyRequest::ReloadQueues { reply } => {
                 self.reload_queues().await;
@@ -751,6 +765,38 @@ impl Switch {
                 let from = self.calls.get(call_id).map(|i| i.from.clone()).unwrap_or_default();
                 self.tell(agent_id, AgentMessage::Connected { call_id: call_id.to_owned(), from });
                 Ok(())
+            }
+        }
+    }
+
+    /// Puts desk-phone agents back in the state a previous run left them in: available
+    /// (from any state of taking calls: their calls are gone) or paused with its reason, when
+    /// their phone is a fixed URI or an extension still registered. Browser agents come back
+    /// through their console; offline ones stay offline.
+    async fn restore_agents(&mut self, previous: Vec<(String, String, Option<String>)>) {
+        let registered: HashSet<String> = self.edge.bindings().into_iter().map(|b| b.extension).collect();
+        for (user_id, state, reason) in previous {
+            if state == "offline" {
+                continue;
+            }
+            let reachable = match self.store.sip_endpoint(&user_id).await {
+                Ok(Some((Some(_), _))) => true,
+                Ok(Some((None, Some(extension)))) => registered.contains(&extension),
+                _ => false,
+            };
+            if !reachable {
+                continue;
+            }
+            let mut result = self.set_agent_state(&user_id, AgentTarget::Available).await;
+            if state == "paused" && result.is_ok() {
+                result = self.set_agent_state(&user_id, AgentTarget::Paused(reason.clone().unwrap_or_else(|| "other".into()))).await;
+            }
+            match result {
+                Ok(now) => {
+                    info!(user_id, state = now.name(), "agent restored after the restart");
+                    self.restored.push(RestoredAgentView { user_id, state: now.name().to_owned(), reason: if state == "paused" { reason } else { None } });
+                }
+                Err(e) => info!(user_id, error = %e, "agent not restored after the restart"),
             }
         }
     }

@@ -128,6 +128,16 @@ pub enum EdgeEvent {
         /// The SIP status it was refused with.
         code: u16,
     },
+    /// A desk phone registered (or refreshed) with the gateway's registrar, or unregistered
+    /// (`contact` None): kept by the switch so that a restart knows it.
+    Bound {
+        /// The extension.
+        extension: String,
+        /// Where it is now (None: unregistered).
+        contact: Option<String>,
+        /// When the binding expires (epoch ms).
+        expires_at: i64,
+    },
     /// The caller hung up (CANCEL, or BYE) before being connected.
     CallerGone {
         /// Call.

@@ -13,7 +13,7 @@ use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
 use switchboard_core::sip_digest::{self, SIP_REALM};
 
-use super::SipEdge;
+use super::{EdgeEvent, SipEdge};
 
 /// Shortest and longest registration the gateway grants, seconds.
 const MIN_EXPIRES: u32 = 60;
@@ -50,6 +50,20 @@ impl SipEdge {
             r.secrets = extensions.into_iter().collect();
             let known = r.secrets.clone();
             r.bindings.retain(|ext, _| known.contains_key(ext));
+        }
+    }
+
+    /// Registrations kept from before a restart: `(extension, contact, expires_at epoch ms)`;
+    /// expired ones are ignored. Call after [`SipEdge::set_extensions`] (unknown extensions
+    /// are ignored too).
+    pub fn restore_bindings(&self, bindings: impl IntoIterator<Item = (String, String, i64)>) {
+        let (now, now_ms) = (Instant::now(), super::now_ms());
+        let Ok(mut r) = self.inner.registrar.lock() else { return };
+        for (extension, contact, expires_at) in bindings {
+            let left = u64::try_from(expires_at - now_ms).unwrap_or(0);
+            if left > 0 && r.secrets.contains_key(&extension) {
+                r.bindings.insert(extension, (contact, now + Duration::from_millis(left)));
+            }
         }
     }
 
@@ -99,8 +113,9 @@ impl SipEdge {
                 // Unregister (or a query without Contact when nothing is bound).
                 if let Ok(mut r) = self.inner.registrar.lock()
                     && requested == Some(0)
+                    && r.bindings.remove(&extension).is_some()
                 {
-                    r.bindings.remove(&extension);
+                    self.emit(EdgeEvent::Bound { extension: extension.clone(), contact: None, expires_at: 0 });
                 }
                 vec![]
             }
@@ -110,6 +125,7 @@ impl SipEdge {
                     r.bindings.insert(extension.clone(), (uri.clone(), Instant::now() + Duration::from_secs(u64::from(granted))));
                 }
                 tracing::info!(extension, contact = uri, granted, "phone registered");
+                self.emit(EdgeEvent::Bound { extension: extension.clone(), contact: Some(uri.clone()), expires_at: super::now_ms() + i64::from(granted) * 1000 });
                 vec![Header::Contact(format!("<{uri}>;expires={granted}").into()), Header::Expires(granted.into())]
             }
         };

@@ -12,3 +12,12 @@ ALTER TABLE call_stats ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE call_stats_queue ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE call_stats_day ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE call_stats_agent_day ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
+
+-- Agents' desk phones registered with the gateway's registrar, kept so that after a restart
+-- the gateway knows which phones are still registered (until their bindings expire) and can
+-- put their agents back in the state they had.
+CREATE TABLE sip_bindings (
+    extension TEXT PRIMARY KEY,
+    contact TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
