@@ -16,6 +16,7 @@ const ui = {
 
 let socket = null;
 let backoff = 500;
+let replaced = false; // another page of this agent took over
 let call = null; // { id, from, phase: 'ringing' | 'connected', held, muted, recordingPaused }
 let me = {};
 
@@ -59,6 +60,8 @@ function showCall() {
   rec.hidden = phase !== 'connected';
   rec.dataset.paused = String(Boolean(call && call.recordingPaused));
   rec.textContent = call && call.recordingPaused ? w.resume_recording : w.pause_recording;
+  // The microphone is on the wire only while a call on this softphone is up.
+  softphone.talking((phase === 'connected' || phase === 'dialing') && !(call && call.deskPhone));
   showForm();
 }
 
@@ -126,7 +129,19 @@ form.addEventListener('submit', saveForm);
 function onMessage(m) {
   switch (m.type) {
     case 'state': showState(m.state); break;
-    case 'softphone': showSoftphone(m.state); softphone.serverSays(m.state); break;
+    case 'softphone':
+      // The page's own connection is the truth for what it shows: a "connected" from the
+      // server may be a closed page's connection, which this page replaces.
+      showSoftphone(softphone.connected ? 'connected' : m.state === 'connected' ? 'connecting' : m.state);
+      softphone.serverSays(m.state);
+      break;
+    case 'replaced':
+      replaced = true;
+      socket.close();
+      softphone.stop();
+      showSoftphone('lost');
+      $('replaced').hidden = false;
+      break;
     case 'answer': softphone.answer(m.sdp); break;
     case 'ringing':
       call = { id: m.call_id, from: m.from, phase: 'ringing', held: false, muted: false, deskPhone: Boolean(m.desk_phone) };
@@ -222,6 +237,7 @@ function connect() {
   socket.onopen = () => { backoff = 500; showError(''); };
   socket.onmessage = (event) => onMessage(JSON.parse(event.data));
   socket.onclose = () => {
+    if (replaced) return;
     showSoftphone(softphone.connected ? 'connected' : 'lost');
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 10000);

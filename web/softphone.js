@@ -1,6 +1,9 @@
 // The agent's softphone: one RTCPeerConnection kept for the whole session. The browser makes
 // the offer (G.711 only, so the gateway relays without transcoding); calls are put on it by the
-// server, so answering costs no new ICE/DTLS handshake. A connection that fails is made again.
+// server, so answering costs no new ICE/DTLS handshake. A connection that fails is made again,
+// and a page without a live connection makes one whatever the server believes (the server
+// drops its stale one when the offer arrives). While no call is up the microphone is taken off
+// the sender, so an idle agent sends no RTP at all.
 
 const AUDIO = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
 
@@ -14,6 +17,8 @@ export class Softphone {
     this.sender = null;
     this.negotiating = false;
     this.lostTimer = null;
+    this.sending = false;       // whether a call wants the microphone on the wire
+    this.stopped = false;       // replaced by another page: never reconnect
   }
 
   get connected() {
@@ -29,7 +34,7 @@ export class Softphone {
 
   // Makes a new connection and sends its offer (with candidates: we wait for gathering).
   async negotiate() {
-    if (this.negotiating) return;
+    if (this.negotiating || this.stopped) return;
     this.negotiating = true;
     try {
       if (this.pc) this.pc.close();
@@ -38,6 +43,8 @@ export class Softphone {
       this.pc = pc;
       const transceiver = pc.addTransceiver(stream.getAudioTracks()[0], { direction: 'sendrecv', streams: [stream] });
       this.sender = transceiver.sender;
+      // Idle: nothing on the wire until a call wants the microphone.
+      if (!this.sending) await this.sender.replaceTrack(null);
       const codecs = RTCRtpReceiver.getCapabilities('audio').codecs;
       const pick = (name) => codecs.filter((c) => c.mimeType.toLowerCase() === name);
       const preferred = [...pick('audio/pcmu'), ...pick('audio/pcma'), ...pick('audio/telephone-event').filter((c) => c.clockRate === 8000)];
@@ -81,7 +88,7 @@ export class Softphone {
   }
 
   watch(pc) {
-    if (pc !== this.pc) return;
+    if (pc !== this.pc || this.stopped) return;
     const state = pc.connectionState;
     clearTimeout(this.lostTimer);
     if (state === 'connected') {
@@ -96,10 +103,31 @@ export class Softphone {
     }
   }
 
-  // The server's view after a (re)connect of the WebSocket.
+  // The server's view after a (re)connect of the WebSocket. A page without a live connection
+  // makes one, whatever the server believes: a "connected" or "connecting" it reports may be
+  // the connection of a page that was closed or reloaded.
   serverSays(state) {
-    if (state === 'lost' && !this.negotiating && !this.connected) this.negotiate();
-    else if (state === 'lost' && this.connected) this.negotiate(); // the server lost our peer (restart)
+    if (this.stopped || this.negotiating) return;
+    const dead = this.pc === null || ['failed', 'closed'].includes(this.pc.connectionState);
+    // No connection of our own (a new page), a dead one, or the server lost ours (restart).
+    // A connection still being set up is left to finish.
+    if (dead || state === 'lost') this.negotiate();
+  }
+
+  // Puts the microphone on the wire (a call is up) or takes it off (idle).
+  async talking(on) {
+    this.sending = on;
+    if (!this.sender) return;
+    const track = on && this.stream ? this.stream.getAudioTracks()[0] : null;
+    if (this.sender.track !== track) await this.sender.replaceTrack(track).catch((error) => console.error('softphone track', error));
+  }
+
+  // Another page took over: close and never reconnect.
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.lostTimer);
+    if (this.pc) this.pc.close();
+    this.pc = null;
   }
 
   mute(on) {

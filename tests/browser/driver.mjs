@@ -9,6 +9,9 @@
 // {"cmd":"download","agent":A,"selector":S} (clicks S, returns {name, text} of the download)
 // {"cmd":"drag","agent":A,"from":S,"to":S} {"cmd":"upload","agent":A,"selector":S,"path":P}
 // {"cmd":"select","agent":A,"selector":S,"value":V} {"cmd":"press","agent":A,"key":K}
+// {"cmd":"reload","agent":A} {"cmd":"offline","agent":A,"on":true|false} (the browser's network
+//   emulation, as when a laptop loses its network) {"cmd":"tab","agent":A,"as":B} (a second tab
+//   of A's browser, driven as B; closing B closes only the tab)
 // {"cmd":"timing","agent":A,"url":U} (opens U, waits for the network to go quiet; returns ms
 //   from navigation start to the HTML, DOMContentLoaded and the last response, API calls included)
 // {"cmd":"quit"}
@@ -47,6 +50,16 @@ async function run(c) {
       return true;
     }
     case 'goto': await page.goto(c.url, { timeout }); return page.url();
+    case 'reload': await page.reload({ timeout }); return page.url();
+    case 'offline': await agent.context.setOffline(Boolean(c.on)); return true;
+    case 'tab': {
+      const tab = await agent.context.newPage();
+      const log = [];
+      tab.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
+      tab.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+      agents.set(c.as, { browser: agent.browser, context: agent.context, page: tab, log, tab: true });
+      return true;
+    }
     case 'timing': {
       await page.goto(c.url, { timeout, waitUntil: 'networkidle' });
       return await page.evaluate(() => {
@@ -83,7 +96,11 @@ async function run(c) {
     case 'eval': return await page.evaluate(c.js);
     case 'screenshot': await page.screenshot({ path: c.path }); return c.path;
     case 'log': return agent.log.slice(-50);
-    case 'close': if (agent) { await agent.browser.close(); agents.delete(c.agent); } return true;
+    case 'close':
+      if (agent && agent.tab) await agent.page.close();
+      else if (agent) await agent.browser.close();
+      agents.delete(c.agent);
+      return true;
     case 'quit':
       for (const a of agents.values()) await a.browser.close().catch(() => {});
       process.exit(0);

@@ -17,6 +17,7 @@ mod agent;
 mod calls;
 mod crm;
 mod monitor;
+mod softphone;
 
 use std::panic::AssertUnwindSafe;
 use std::process::{Command, ExitCode};
@@ -45,6 +46,10 @@ fn scenarios() -> Vec<Scenario> {
         ("crm_import_messy_xlsx_and_export", || Box::pin(admin::import_messy_xlsx_and_export())),
         ("crm_admin_sections_and_refusals", || Box::pin(admin::admin_sections_and_refusals())),
         ("change_own_password_in_russian", || Box::pin(account::change_own_password_in_russian())),
+        ("softphone_comes_back_after_the_browser_was_closed", || Box::pin(softphone::softphone_comes_back_after_the_browser_was_closed())),
+        ("softphone_reload_right_after_connect_then_answer", || Box::pin(softphone::reload_right_after_connect_then_answer())),
+        ("softphone_network_gone_for_20s_idle_and_during_a_call", || Box::pin(softphone::network_gone_for_20s_idle_and_during_a_call())),
+        ("softphone_two_tabs_the_newest_wins", || Box::pin(softphone::two_tabs_the_newest_wins())),
     ]
 }
 

@@ -431,6 +431,8 @@ pub enum AgentMessage {
         state: AgentState,
     },
     /// The softphone connection: `connecting`, `connected` or `lost`.
+    /// Another page of the same agent opened the console: this one stops (no reconnect).
+    Replaced,
     Softphone {
         /// Connection state.
         state: &'static str,

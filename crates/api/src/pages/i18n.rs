@@ -71,6 +71,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("softphone_connected", "connected", "подключён"),
     ("softphone_connecting", "connecting…", "подключение…"),
     ("softphone_lost", "connection lost", "нет связи"),
+    ("console_replaced", "The console is open in another tab or window; this one has stopped.", "Пульт открыт в другой вкладке или окне; здесь он остановлен."),
+    ("use_here", "Use it here", "Работать здесь"),
     ("call", "Call", "Звонок"),
     ("no_call", "No call", "Нет звонка"),
     ("incoming", "Incoming call", "Входящий звонок"),

@@ -227,6 +227,7 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
 <h2>{my_state}</h2>
 <p><span class="badge" id="state" data-state="offline">{state_offline}</span></p>
 <p>{softphone}: <span class="badge" id="softphone" data-state="lost">{softphone_lost}</span></p>
+<p class="error" id="replaced" hidden>{console_replaced} <a href="/console" id="use-here">{use_here}</a></p>
 <div class="row">
 <button type="button" id="go-available" title="R">{go_available}</button>
 <select id="pause-reason">
@@ -281,6 +282,8 @@ async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Q
         state_offline = w("state_offline"),
         softphone = w("softphone"),
         softphone_lost = w("softphone_lost"),
+        console_replaced = w("console_replaced"),
+        use_here = w("use_here"),
         go_available = w("go_available"),
         lunch = w("reason_lunch"),
         brk = w("reason_break"),

@@ -87,7 +87,10 @@ impl Switch {
             }
             _ => {}
         }
-        self.consoles.insert(user_id.clone(), (console_id, outbox));
+        if let Some((_, old)) = self.consoles.insert(user_id.clone(), (console_id, outbox)) {
+            // The newest page wins; the other one is told so and stops.
+            let _ = old.send(AgentMessage::Replaced);
+        }
         // A new console is told every due task again.
         self.tasks_told.remove(&user_id);
         self.check_tasks(vec![user_id.clone()]);
@@ -149,6 +152,10 @@ impl Switch {
         let now = now_ms();
         match command {
             ConsoleCommand::Offer { sdp } => {
+                // A page offers only when it has no live connection: whatever the gateway
+                // still holds for this agent is stale (a closed browser, a reload, a laptop
+                // that slept). Drop it now, so that no call goes to it meanwhile.
+                self.drop_softphone(&user_id);
                 let config = self.webrtc.clone();
                 let internal = self.internal.clone();
                 let (reports_tx, mut reports) = mpsc::unbounded_channel();
@@ -267,9 +274,42 @@ impl Switch {
             return;
         }
         softphone.connected = connected;
+        let peer = Arc::clone(&softphone.peer);
         info!(user_id, connected, "softphone");
         self.tell(user_id, AgentMessage::Softphone { state: if connected { "connected" } else { "lost" } });
-        if connected { self.browser_reachable(user_id) } else { self.browser_unreachable(user_id) }
+        if connected {
+            self.resume_call_on(user_id, &peer);
+            self.browser_reachable(user_id);
+        } else {
+            self.browser_unreachable(user_id);
+        }
+    }
+
+    /// Closes and forgets the agent's softphone connection (a new one is coming); an agent who
+    /// was taking calls on it is paused as `connection_lost` until the new one is up.
+    fn drop_softphone(&mut self, user_id: &str) {
+        let Some(old) = self.softphones.remove(user_id) else { return };
+        info!(user_id, "softphone replaced by the page's new connection");
+        tokio::spawn(async move { old.peer.close().await });
+        self.browser_unreachable(user_id);
+    }
+
+    /// A new softphone connection came up while the agent has a call: the call's audio moves
+    /// onto it (the caller's stream goes on unchanged).
+    fn resume_call_on(&mut self, user_id: &str, peer: &Arc<AgentPeer>) {
+        let call_id = match self.cc.agent_state(user_id) {
+            AgentState::OnCall { call_id, .. } => call_id,
+            _ => match self.outbound_agents.iter().find(|(_, agent)| agent.as_str() == user_id) {
+                Some((call_id, _)) => call_id.clone(),
+                None => return,
+            },
+        };
+        let (port, media) = peer.attach();
+        if self.edge.move_browser_leg(&call_id, user_id, port, media) {
+            info!(user_id, call_id, "the call moved onto the new softphone connection");
+        } else {
+            peer.detach();
+        }
     }
 
     /// Click-to-call from the browser: the softphone is the agent's leg; the customer is called

@@ -804,10 +804,24 @@ impl Switch {
     async fn set_agent_state(&mut self, user_id: &str, target: AgentTarget) -> Result<AgentState, String> {
         let now = now_ms();
         let current = self.cc.agent_state(user_id);
+        // A browser agent takes calls only with a live softphone: the gateway checks, not
+        // the page (a stale connection once made agents available who could not answer).
+        let softphone_down = "the softphone is not connected yet: wait a few seconds, or reload the page";
+        if matches!(target, AgentTarget::Available) && matches!(self.endpoints.get(user_id), Some(Endpoint::Browser)) && !self.browser_ready(user_id) {
+            return Err(softphone_down.into());
+        }
         let input = match (&current, target) {
             (AgentState::Offline, AgentTarget::Available) => {
                 // The browser's softphone when it is connected, else the agent's SIP phone.
-                let endpoint = if self.browser_ready(user_id) { Endpoint::Browser } else { Endpoint::Sip(self.agent_target(user_id).await?) };
+                let endpoint = if self.browser_ready(user_id) {
+                    Endpoint::Browser
+                } else {
+                    match self.agent_target(user_id).await {
+                        Ok(target) => Endpoint::Sip(target),
+                        Err(_) if self.consoles.contains_key(user_id) => return Err(softphone_down.into()),
+                        Err(e) => return Err(e),
+                    }
+                };
                 let queues = self.store.queues_of_agent(user_id).await.map_err(|e| e.to_string())?;
                 if queues.is_empty() {
                     return Err("the agent is not a member of any queue".into());

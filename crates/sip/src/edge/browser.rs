@@ -36,6 +36,25 @@ impl SipEdge {
         Ok(())
     }
 
+    /// Puts the browser agent's side of their call (inbound or click-to-call) on a new packet
+    /// port: the page made a new connection during the call. Returns whether there was such
+    /// a call.
+    pub fn move_browser_leg(&self, call_id: &str, agent_id: &str, port: PacketPort, media: LegMedia) -> bool {
+        if let Ok(calls) = self.inner.calls.lock()
+            && let Some(connected) = calls.get(call_id).and_then(|c| c.connected.as_ref()).filter(|c| c.agent_id == agent_id && c.agent_dialog.is_none())
+        {
+            connected.bridge.replace(Side::B, port, media);
+            return true;
+        }
+        if let Ok(outbound) = self.inner.outbound.lock()
+            && let Some(connected) = outbound.get(call_id).and_then(|c| c.connected.as_ref()).filter(|c| c.agent_id == agent_id && c.agent_dialog.is_none())
+        {
+            connected.bridge.replace(Side::B, port, media);
+            return true;
+        }
+        false
+    }
+
     /// Blind transfer: takes the caller off `agent_id` (BYE to a SIP phone; a browser's port
     /// is dropped). The caller stays answered, hearing nothing, until the next agent is
     /// connected with [`connect`](Self::connect) or [`connect_browser`](Self::connect_browser).
