@@ -2,7 +2,7 @@
 //! Browser agents under load: the screen pop's latency, and concurrent SIP <-> WebRTC calls.
 //!
 //!     cargo bench -p switchboard-server --bench browser -- card [--contacts 1000000] [--agents 10] [--rate 20] [--seconds 30]
-//!     cargo bench -p switchboard-server --bench browser -- calls [--calls 50,100,200] [--hold 20]
+//!     cargo bench -p switchboard-server --bench browser -- calls [--calls 50,100,200] [--hold 20] [--idle-rtp]
 //!
 //! The gateway runs in this process (release build, SQLite). The browsers are a second process
 //! (this binary again, `loadgen`), so the gateway's CPU and memory are measured alone: each
@@ -19,7 +19,9 @@
 //! agent connection), then SIPp places N calls (1 kHz), each answered by a browser agent that
 //! plays 2 kHz; with all N connected it measures for `--hold` seconds the gateway's CPU and
 //! memory per call, the relay's packet counts and added latency, and the packets the
-//! browsers received. Needs `sipp` (Debian `sip-tester`).
+//! browsers received. Like the console, an idle agent sends no RTP; `--idle-rtp` makes the
+//! agents send between calls too (the console before 2026-12), for comparison. Needs `sipp`
+//! (Debian `sip-tester`).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -219,7 +221,11 @@ async fn calls(args: &[String]) {
         let gw = gateway(&format!("calls{n}"), n * 2 + 10).await;
         gw.agents(n).await;
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let mut lg = Loadgen::spawn(&["calls".into(), gw.base.clone(), n.to_string()]);
+        let mut lg_args = vec!["calls".to_owned(), gw.base.clone(), n.to_string()];
+        if args.iter().any(|a| a == "--idle-rtp") {
+            lg_args.push("idle-rtp".into());
+        }
+        let mut lg = Loadgen::spawn(&lg_args);
         // The memory baseline is taken after the logins (argon2 verifications leave the
         // allocator holding memory that no connection uses).
         lg.expect("logged_in", Duration::from_secs(60 + n as u64)).await;

@@ -88,6 +88,7 @@ pub struct ClientPeer {
     /// What it has heard.
     pub heard: Arc<Heard>,
     player: tokio::task::JoinHandle<()>,
+    sending: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl ClientOffer {
@@ -118,6 +119,8 @@ impl ClientOffer {
             _ => return Err(WebrtcError::Negotiation("the client peer did not connect".into())),
         }
         let (track, ssrc) = (self.track, self.ssrc);
+        let sending = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let on = Arc::clone(&sending);
         let player = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(20));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -125,6 +128,11 @@ impl ClientOffer {
             let mut sequence = 1u16;
             loop {
                 tick.tick().await;
+                if !on.load(Ordering::Relaxed) {
+                    // Like a page whose sender has no track: nothing on the wire, time goes on.
+                    sample += 160;
+                    continue;
+                }
                 let payload = sine_ulaw(tone_hz, 0.5, sample, 160);
                 let header = rtp::Header { version: 2, payload_type: 0, sequence_number: sequence, timestamp: u32::try_from(sample & 0xFFFF_FFFF).unwrap_or(0), ssrc, ..Default::default() };
                 let _ = track.write_rtp(rtp::Packet { header, payload: payload.into() }).await;
@@ -132,11 +140,16 @@ impl ClientOffer {
                 sequence = sequence.wrapping_add(1);
             }
         });
-        Ok(ClientPeer { pc: self.pc, heard: self.heard, player })
+        Ok(ClientPeer { pc: self.pc, heard: self.heard, player, sending })
     }
 }
 
 impl ClientPeer {
+    /// Starts or stops sending the tone (as the console does between calls).
+    pub fn set_sending(&self, on: bool) {
+        self.sending.store(on, Ordering::Relaxed);
+    }
+
     /// Closes the peer and stops playing.
     pub async fn close(self) {
         self.player.abort();

@@ -45,7 +45,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("account", "My account", "Мой профиль"),
     ("change_password", "Change password", "Сменить пароль"),
     ("current_password", "Current password", "Текущий пароль"),
-    ("new_password", "New password", "Новый пароль"),
     ("repeat_password", "New password again", "Новый пароль ещё раз"),
     ("password_rules", "At least 8 characters.", "Не короче 8 символов."),
     ("password_changed", "Password changed. Other sessions are signed out.", "Пароль изменён. Остальные сеансы завершены."),

@@ -108,22 +108,31 @@ async fn agents(base: &str, n: usize, incoming: &mpsc::UnboundedSender<Incoming>
 
 pub(crate) async fn run(args: &[String]) {
     match args.first().map(String::as_str) {
-        Some("calls") => calls(&args[1], args[2].parse().unwrap()).await,
+        Some("calls") => calls(&args[1], args[2].parse().unwrap(), args.get(3).is_some_and(|a| a == "idle-rtp")).await,
         Some("card") => card(&args[1], &args[2], args[3].parse().unwrap(), args[4].parse().unwrap(), args[5].parse().unwrap(), args[6].parse().unwrap()).await,
         _ => panic!("loadgen calls|card ..."),
     }
 }
 
 /// `calls`: every agent answers what rings; `mark` on stdin prints the packets heard so far.
-async fn calls(base: &str, n: usize) {
+/// Like the console, an agent sends RTP only while its call is up, unless `idle_rtp` (how the
+/// console behaved before 2026-12, for comparison).
+async fn calls(base: &str, n: usize, idle_rtp: bool) {
     let (incoming_tx, mut incoming) = mpsc::unbounded_channel();
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let agents = agents(base, n, &incoming_tx, &mut stdin).await;
+    for a in &agents {
+        a.peer.set_sending(idle_rtp);
+    }
     loop {
         tokio::select! {
             Some((i, v, _)) = incoming.recv() => {
                 if v["type"] == "ringing" {
                     let _ = agents[i].send.send(json!({"type": "answer", "call_id": v["call_id"]}).to_string());
+                } else if v["type"] == "connected" {
+                    agents[i].peer.set_sending(true);
+                } else if v["type"] == "ended" {
+                    agents[i].peer.set_sending(idle_rtp);
                 }
             }
             line = stdin.next_line() => match line {
