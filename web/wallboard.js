@@ -3,8 +3,8 @@
 //
 // Live listening rides on the same socket: the first "Listen" makes one WebRTC connection
 // (the softphone class the console uses), kept while the page is open; the server puts it on
-// the chosen call. The microphone is muted while only listening and open when whispering to
-// the agent or barging in.
+// the chosen call. The microphone is off the wire while only listening and on it when
+// whispering to the agent or barging in.
 
 import { Softphone } from '/static/softphone.js';
 
@@ -26,6 +26,7 @@ const send = (message) => { if (socket && socket.readyState === WebSocket.OPEN) 
 const phone = new Softphone(send, $('listen-audio'), (state) => {
   $('listen-bar').dataset.phone = state;
   phone.mute(!listening || listening.mode === 'listen');
+  phone.talking(Boolean(listening) && listening.mode !== 'listen');
   if (state === 'connected' && pending) {
     send({ type: 'listen', ...pending });
     pending = null;
@@ -53,6 +54,7 @@ function showListening(note) {
   for (const b of bar.querySelectorAll('.mode')) b.setAttribute('aria-pressed', String(!!listening && b.dataset.mode === listening.mode));
   // Heard only when whispering or barging.
   phone.mute(!listening || listening.mode === 'listen');
+  phone.talking(Boolean(listening) && listening.mode !== 'listen');
 }
 
 async function meter() {

@@ -67,7 +67,7 @@ impl Default for ApiConfig {
             retention_days: 0,
             utc_offset_ms: 0,
             password_workers: 0,
-            password_queue: 64,
+            password_queue: 256,
             login_failures_per_address: 100,
             metrics: None,
         }

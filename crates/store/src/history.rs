@@ -110,6 +110,7 @@ impl HistoryTable {
                     "outbound_attempts",
                     "outbound_connected",
                     "outbound_talk_ms",
+                    "blocked",
                 ],
             ),
             HistoryTable::AgentStates => ("agent_state_log", &["id", "user_id", "state", "reason", "started_at", "ended_at"]),
