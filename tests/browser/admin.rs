@@ -129,6 +129,30 @@ pub(crate) async fn import_messy_xlsx_and_export() {
     let exports = gw.get(&gw.admin, "/api/audit?action=contact.export").await;
     assert_eq!(exports["total"], 2, "each export is audit-logged: {exports}");
 
+    // A CSV saved by Russian Excel (Windows-1251, `;`, CRLF): detected and shown, changeable.
+    let text = "Фамилия;Имя;Телефон\r\nСмирнов;Олег;+7 926 555 44 33\r\nКозлова;Вера;8 926 555 44 34\r\n";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+    let file = scratch.0.join("excel.csv");
+    std::fs::write(&file, &bytes).unwrap();
+    m.goto("/import").await;
+    m.wait("#upload-form").await;
+    m.driver.must(json!({"cmd": "upload", "agent": m.who, "selector": "#import-file", "path": file})).await;
+    m.click("#upload").await;
+    m.wait("#csv-format").await;
+    assert_eq!(m.eval("[document.querySelector('#csv-encoding').value, document.querySelector('#csv-separator').value]").await, json!(["windows-1251", ";"]));
+    m.wait_text("#mapping tbody", "Фамилия").await;
+    m.wait_text("#preview-counts", "2").await;
+    assert_eq!(m.eval("[...document.querySelectorAll('#preview tbody tr td:first-child')].map((td) => td.textContent)").await, json!(["2", "3"]), "the file's own line numbers");
+    // Read as another encoding, the letters go wrong; back, they are right again.
+    m.driver.must(json!({"cmd": "select", "agent": m.who, "selector": "#csv-encoding", "value": "KOI8-R"})).await;
+    m.until("!document.querySelector('#mapping tbody').textContent.includes('Фамилия') && document.querySelector('#csv-encoding').value === 'KOI8-R'", "read again as KOI8-R").await;
+    m.driver.must(json!({"cmd": "select", "agent": m.who, "selector": "#csv-encoding", "value": "windows-1251"})).await;
+    m.wait_text("#mapping tbody", "Фамилия").await;
+    m.click("#run-button").await;
+    m.wait("#import-summary[data-rejected]").await;
+    let smirnov = gw.get(&gw.admin, "/api/contacts/lookup?phone=89265554433").await;
+    assert_eq!(smirnov["matches"][0]["last_name"], "Смирнов", "{smirnov}");
+
     // The operator gets none of it.
     let who = sign_in(m.driver, &gw, "olga", &wav).await;
     let mut o = Page { driver: m.driver, who, base: gw.base.clone() };

@@ -1,7 +1,9 @@
 #![allow(clippy::unwrap_used)]
 //! What logins cost: a shift of agents signing in, and a storm of failed logins.
 //!
-//!     cargo bench -p switchboard-server --bench logins [-- --runs 3 --agents 300 --spread-s 60 --storm 2000 --concurrency 64]
+//!     cargo bench -p switchboard-server --bench logins [-- --runs 3 --agents 300 --spread-s 60 --storm 2000 --concurrency 64 --binary PATH]
+//!
+//! `--binary` runs another `switchboard` build (an older release, for a before/after).
 //!
 //! Each run starts the release `switchboard serve` as its own process on a fresh SQLite
 //! store (so its resident set is its own), creates `--agents` operators through the API, and
@@ -54,8 +56,8 @@ impl Drop for Server {
     }
 }
 
-fn start(dir: &Path, http: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+fn start(binary: &Path, dir: &Path, http: u16) -> Server {
+    let child = Command::new(binary)
         .arg("serve")
         .env("SWITCHBOARD_DATA_DIR", dir)
         .env("SWITCHBOARD_RECORDINGS__ROOT", dir.join("recordings"))
@@ -97,12 +99,12 @@ fn summary(label: &str, latencies: &mut [f64]) {
     println!("  {label}: p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms, max {:.0} ms", percentile(latencies, 50.0), percentile(latencies, 95.0), percentile(latencies, 99.0), percentile(latencies, 100.0));
 }
 
-async fn run(round: u32, agents: usize, spread: Duration, storm: usize, concurrency: usize) {
+async fn run(binary: &Path, round: u32, agents: usize, spread: Duration, storm: usize, concurrency: usize) {
     let dir = std::env::temp_dir().join(format!("sb-bench-logins-{}-{round}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{http}");
-    let server = start(&dir, http);
+    let server = start(binary, &dir, http);
     let pid = server.0.id();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
@@ -211,10 +213,11 @@ fn main() {
     let spread = Duration::from_secs(arg(&args, "--spread-s", 60));
     let storm: usize = arg(&args, "--storm", 2000);
     let concurrency: usize = arg(&args, "--concurrency", 64);
+    let binary = std::path::PathBuf::from(arg(&args, "--binary", env!("CARGO_BIN_EXE_switchboard").to_owned()));
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    println!("logins bench: {runs} runs, {agents} agents, spread {} s, storm {storm} at {concurrency}; {cores} cores", spread.as_secs());
+    println!("logins bench: {runs} runs, {agents} agents, spread {} s, storm {storm} at {concurrency}; {cores} cores; {}", spread.as_secs(), binary.display());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     for round in 1..=runs {
-        runtime.block_on(run(round, agents, spread, storm, concurrency));
+        runtime.block_on(run(&binary, round, agents, spread, storm, concurrency));
     }
 }

@@ -265,14 +265,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User { command: UserCommand::Add { login, name, role, password } } => {
             let store = open_store(&settings).await?;
-            let (password, generated) = match password {
-                Some(p) => {
-                    anyhow::ensure!(p.chars().count() >= 8, "--password must have at least 8 characters");
-                    (p, false)
-                }
-                None => (switchboard_api::new_password(), true),
-            };
-            let hash = switchboard_api::hash_password(&password).map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))?;
+            let (password, hash, generated) = password_and_hash(password)?;
             let user = store.create_user(&Actor::system(), NewUser { login, name, role, password_hash: hash, team_id: None }).await.context("cannot create user")?;
             println!("created {} user {} ({})", user.role, user.login, user.id);
             if generated {
@@ -284,14 +277,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User { command: UserCommand::Passwd { login, password, admin } } => {
             let store = open_store(&settings).await?;
             let user = store.user_by_login(&login).await?.with_context(|| format!("no user with the login {login:?}"))?.user;
-            let (password, generated) = match password {
-                Some(p) => {
-                    anyhow::ensure!(p.chars().count() >= 8, "--password must have at least 8 characters");
-                    (p, false)
-                }
-                None => (switchboard_api::new_password(), true),
-            };
-            let hash = switchboard_api::hash_password(&password).map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))?;
+            let (password, hash, generated) = password_and_hash(password)?;
             let mut changes = UserChanges { password_hash: Some(hash), ..Default::default() };
             if admin {
                 changes.role = Some(Role::Admin);
@@ -417,4 +403,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     tracing::info!(%addr, "listening");
     app.run_until(shutdown_signal()).await
+}
+
+/// The password given on the command line (at least 8 characters) or a generated one, its
+/// argon2 hash, and whether it was generated (and so must be printed).
+fn password_and_hash(given: Option<String>) -> anyhow::Result<(String, String, bool)> {
+    let (password, generated) = match given {
+        Some(p) => {
+            anyhow::ensure!(p.chars().count() >= 8, "--password must have at least 8 characters");
+            (p, false)
+        }
+        None => (switchboard_api::new_password(), true),
+    };
+    let hash = switchboard_api::hash_password(&password).map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))?;
+    Ok((password, hash, generated))
 }
