@@ -5,14 +5,12 @@
 //! and call the store. Errors leave through [`ApiError`] in one JSON shape.
 
 mod auth;
-pub mod card;
 mod error;
 mod extract;
 mod openapi;
 mod pages;
 pub mod passwords;
 mod routes;
-pub mod telephony;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +24,8 @@ use tower_http::trace::TraceLayer;
 pub use auth::{hash_password, new_password, verify_password};
 pub use error::ApiError;
 pub use routes::metrics::MetricsAccess;
+/// The switch's protocol (requests, replies, agent messages), under the name the routes use.
+pub(crate) use switchboard_switch::protocol as telephony;
 
 /// Settings the API needs, read by the server from its configuration.
 #[derive(Debug, Clone)]

@@ -28,13 +28,13 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use switchboard_api::telephony::{TelephonyHandle, TelephonyRequest};
 use switchboard_core::{Region, Role};
 use switchboard_media::relay::RELAY_STATS;
 use switchboard_server::import::{ImportOptions, import_contacts_file};
 use switchboard_server::settings::{Secret, Settings};
 use switchboard_server::startup::Application;
 use switchboard_store::{Actor, NewQueue, NewUser, OnDuplicate, Store};
+use switchboard_switch::protocol::{TelephonyHandle, TelephonyRequest};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::oneshot;
 

@@ -27,13 +27,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use switchboard_api::telephony::{AgentTarget, TelephonyRequest};
 use switchboard_core::Role;
 use switchboard_media::recording::RECORDER_STATS;
 use switchboard_media::relay::RELAY_STATS;
 use switchboard_server::settings::{Secret, Settings, TrunkSettings};
 use switchboard_server::startup::Application;
 use switchboard_store::{Actor, NewQueue, NewUser, SipEndpoint};
+use switchboard_switch::protocol::{AgentTarget, TelephonyRequest};
 use tokio::sync::oneshot;
 
 #[path = "common/process.rs"]

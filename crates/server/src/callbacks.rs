@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
-use switchboard_api::telephony::{AgentMessage, Notify, TelephonyHandle, TelephonyRequest};
 use switchboard_core::callback::{self, CallbackPolicy};
 use switchboard_store::{Escalated, Store};
+use switchboard_switch::protocol::{AgentMessage, Notify, TelephonyHandle, TelephonyRequest};
 use tracing::{info, warn};
 
-use crate::telephony::now_ms;
+use switchboard_store::now_ms;
 
 /// Escalates every callback overdue at `now`; returns what was escalated.
 pub async fn escalate_overdue(store: &Store, policy: &CallbackPolicy, now: i64) -> anyhow::Result<Vec<Escalated>> {

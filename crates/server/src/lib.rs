@@ -7,4 +7,4 @@ pub mod import;
 pub mod recordings;
 pub mod settings;
 pub mod startup;
-pub mod telephony;
+pub mod wiring;

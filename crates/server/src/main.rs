@@ -235,7 +235,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 agents,
                 contacts,
                 seed,
-                now: switchboard_server::telephony::now_ms(),
+                now: switchboard_store::now_ms(),
                 utc_offset_ms: settings.stats.utc_offset_minutes.saturating_mul(60_000),
                 events: true,
                 stats: settings.stats.config(),

@@ -9,7 +9,7 @@ use switchboard_media::recording::repair_wav;
 use switchboard_store::Store;
 use tracing::{info, warn};
 
-use crate::telephony::now_ms;
+use switchboard_store::now_ms;
 
 /// Brings every recording whose length was never written (the process died while it was
 /// open) up to date: its WAV header is made to cover the audio on disk and the call record

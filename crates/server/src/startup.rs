@@ -12,7 +12,7 @@ use switchboard_store::{Actor, NewUser, Store};
 use tokio::net::TcpListener;
 
 use crate::settings::Settings;
-use crate::telephony::Telephony;
+use switchboard_switch::Telephony;
 
 /// Opens the store named by the settings, applies migrations and seeds the defaults.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
@@ -116,7 +116,7 @@ impl Application {
             }
             // What a previous run left open ends when that run was last known alive, not now:
             // the downtime is neither talk time nor an agent's state time.
-            let now = crate::telephony::now_ms();
+            let now = switchboard_store::now_ms();
             let last_alive = store.last_heartbeat(NODE).await?;
             // Desk-phone agents are put back in these states once the switch runs.
             let previous_states = store.open_agent_states().await?;
@@ -127,7 +127,12 @@ impl Application {
             if closed > 0 {
                 tracing::warn!(calls = closed, "closed calls left open by the previous run");
             }
-            Some(Telephony::start(settings, store.clone(), config.region, previous_states).await?)
+            let switch_config = crate::wiring::switch_config(settings)?;
+            let telephony = Telephony::start(switch_config, store.clone(), previous_states).await.map_err(|e| match e {
+                switchboard_switch::StartError::Edge(switchboard_sip::edge::EdgeError::Bind { addr, source }) => bind_error("sip.listen", "SWITCHBOARD_SIP__LISTEN", addr, &source),
+                e => anyhow::Error::new(e).context("cannot start the telephony"),
+            })?;
+            Some(telephony)
         } else {
             None
         };
@@ -142,7 +147,7 @@ impl Application {
     }
 
     /// The channel to the telephony side (benchmarks drive agents through it).
-    pub fn telephony_handle(&self) -> Option<switchboard_api::telephony::TelephonyHandle> {
+    pub fn telephony_handle(&self) -> Option<switchboard_switch::protocol::TelephonyHandle> {
         self.telephony.as_ref().map(Telephony::handle)
     }
 
@@ -179,7 +184,7 @@ impl Application {
         let retention = tokio::spawn(crate::recordings::retention_loop(self.store.clone(), rec.root.clone(), rec.retention_days, Duration::from_secs(rec.retention_check_s)));
         let escalation = tokio::spawn(crate::callbacks::escalation_loop(
             self.store.clone(),
-            crate::telephony::callback_policy(&self.settings),
+            crate::wiring::callback_policy(&self.settings),
             Duration::from_secs(self.settings.callbacks.check_s.max(1)),
             self.telephony.as_ref().map(Telephony::handle),
         ));
@@ -237,7 +242,7 @@ async fn heartbeat_loop(store: Store) {
     let mut failing = false;
     loop {
         every.tick().await;
-        match store.heartbeat(NODE, crate::telephony::now_ms()).await {
+        match store.heartbeat(NODE, switchboard_store::now_ms()).await {
             Ok(()) if failing => {
                 failing = false;
                 tracing::info!("heartbeat written again");

@@ -4,8 +4,8 @@
 //! the caller is bridged to it. If it does not answer in `sip.outbound.ring_timeout_s`, or
 //! refuses, the caller is released and the call logged as `transfer_failed`.
 
+use crate::protocol::AgentMessage;
 use serde_json::json;
-use switchboard_api::telephony::AgentMessage;
 use switchboard_core::PhoneNumber;
 use switchboard_core::acd::{Input, TransferTo};
 use tracing::warn;

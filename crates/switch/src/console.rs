@@ -9,9 +9,9 @@
 
 use std::sync::Arc;
 
+use crate::card::ClientCard;
+use crate::protocol::{AgentMessage, ConsoleCommand, ConsoleOutbox, TransferTarget, WithdrawReason};
 use serde_json::json;
-use switchboard_api::card::ClientCard;
-use switchboard_api::telephony::{AgentMessage, ConsoleCommand, ConsoleOutbox, TransferTarget, WithdrawReason};
 use switchboard_core::acd::{AgentState, Input, TransferTo};
 use switchboard_core::entity::Task;
 use switchboard_webrtc::{AgentPeer, PeerEvent, PeerReport};
@@ -419,7 +419,7 @@ impl Switch {
         let store = self.store.clone();
         let internal = self.internal.clone();
         tokio::spawn(async move {
-            match switchboard_api::card::client_card(&store, &number, &call_id).await {
+            match crate::card::client_card(&store, &number, &call_id).await {
                 Ok(card) => {
                     let _ = internal.send(Internal::CardReady { call_id, card });
                 }

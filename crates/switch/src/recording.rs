@@ -4,8 +4,8 @@
 //! on the call's bridge through transfers; the file is closed whenever the switch forgets the
 //! call, however it ended.
 
+use crate::protocol::AgentMessage;
 use serde_json::json;
-use switchboard_api::telephony::AgentMessage;
 use switchboard_media::recording::Recording;
 use tracing::warn;
 

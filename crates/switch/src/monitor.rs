@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::protocol::{ListenMode, WallboardCommand, WallboardEvent, WallboardMessage, WallboardOutbox};
 use serde_json::{Value, json};
-use switchboard_api::telephony::{ListenMode, WallboardCommand, WallboardEvent, WallboardMessage, WallboardOutbox};
 use switchboard_media::relay::{Monitor, MonitorMode};
 use switchboard_sip::edge::SipEdge;
 use switchboard_webrtc::{AgentPeer, PeerEvent, PeerReport};

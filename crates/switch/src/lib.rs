@@ -4,16 +4,27 @@
 //! a time, feeds them to the core with the current time, and carries out the actions the core
 //! returns (ring, stop ringing, connect, release). It sleeps until the core's next deadline
 //! when nothing happens, so ring timeouts and maximum waits fire on time. Call-log writes go
-//! through a second task in order, so a slow database never holds up signalling.
+//! through a second task in order. (Routing still awaits the store for the called number's
+//! queue and an agent's phone: moving those reads off the signalling path is the next step.)
+//!
+//! The crate also holds the switch's protocol with the HTTP edge ([`protocol`]: requests and
+//! their replies, agent and wallboard messages, the views) and the client card query
+//! ([`card`]); the API depends on them, the switch on nothing of the API. The server reads
+//! the settings into a [`SwitchConfig`] and starts it with [`Telephony::start`].
+//!
+//! `lib.rs` is over 800 lines: it is the switch as it moved out of the binary, to be split
+//! along the call machine of the issue "The switch gets a home of its own".
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use anyhow::Context;
 use serde_json::{Value, json};
-use switchboard_api::card::ClientCard;
-use switchboard_api::telephony::{
+pub mod card;
+pub mod protocol;
+
+use crate::card::ClientCard;
+use crate::protocol::{
     AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RecordingView, RegistrationView, RelayView, RestoredAgentView, TelephonyHandle, TelephonyRequest, TelephonyStatus,
     WithdrawReason,
 };
@@ -23,13 +34,11 @@ use switchboard_core::entity::CallDirection;
 use switchboard_core::{PhoneNumber, Region};
 use switchboard_media::recording::{Recorder, RecorderConfig, Recording};
 use switchboard_media::relay::PortPool;
-use switchboard_sip::edge::{Account, DialTarget, EXTENSION_PREFIX, EdgeConfig, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge, Trunk};
+use switchboard_sip::edge::{DialTarget, EXTENSION_PREFIX, EdgeConfig, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge};
 use switchboard_store::{MissedCall, NewCall, Store};
 use switchboard_webrtc::WebrtcConfig;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
-
-use crate::settings::Settings;
 
 mod calllog;
 mod console;
@@ -41,9 +50,7 @@ use calllog::{Write, write_log};
 use console::{Internal, Softphone};
 
 /// Milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub use switchboard_store::now_ms;
 
 /// The running telephony side.
 pub struct Telephony {
@@ -52,62 +59,44 @@ pub struct Telephony {
 }
 
 impl Telephony {
-    /// Starts the SIP edge and the switch from the settings.
+    /// Starts the SIP edge and the switch.
     /// `previous`: each agent's state as the previous run left it (`(user, state, reason)`),
     /// for putting desk-phone agents back.
-    pub async fn start(settings: &Settings, store: Store, region: Region, previous: Vec<(String, String, Option<String>)>) -> anyhow::Result<Telephony> {
-        let config = edge_config(settings)?;
-        let media_ip: IpAddr = settings.media.ip.parse().with_context(|| format!("media.ip {:?} is not an IP address", settings.media.ip))?;
-        anyhow::ensure!(settings.media.rtp_port_min <= settings.media.rtp_port_max, "media.rtp_port_min must not exceed media.rtp_port_max");
-        let ports = PortPool::new(media_ip, settings.media.rtp_port_min, settings.media.rtp_port_max);
+    pub async fn start(config: SwitchConfig, store: Store, previous: Vec<(String, String, Option<String>)>) -> Result<Telephony, StartError> {
+        let ports = PortPool::new(config.media_ip, config.rtp_port_min, config.rtp_port_max);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
-        let edge = SipEdge::start(config, ports, events_tx).await.map_err(|e| match e {
-            switchboard_sip::edge::EdgeError::Bind { addr, source } => crate::startup::bind_error("sip.listen", "SWITCHBOARD_SIP__LISTEN", addr, &source),
-            e => anyhow::Error::new(e).context("cannot start the SIP edge"),
-        })?;
+        let edge = SipEdge::start(config.edge, ports, events_tx).await?;
         let (requests, requests_rx) = mpsc::unbounded_channel();
         let (writes, writes_rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_log(store.clone(), writes_rx, callback_policy(settings)));
-        let recorder = if settings.recordings.enabled {
-            let config = RecorderConfig { queue_frames: settings.recordings.queue_frames, flush_every: Duration::from_millis(settings.recordings.flush_ms.max(100)) };
-            Some(Recorder::start(config).context("cannot start the recorder")?)
-        } else {
-            None
-        };
-        let webrtc_ip: IpAddr = if settings.media.webrtc_ip.trim().is_empty() {
-            media_ip
-        } else {
-            settings.media.webrtc_ip.parse().with_context(|| format!("media.webrtc_ip {:?} is not an IP address", settings.media.webrtc_ip))?
+        tokio::spawn(write_log(store.clone(), writes_rx, config.callback_policy));
+        let recorder = match config.recorder {
+            Some(recorder) => Some(Recorder::start(recorder).map_err(StartError::Recorder)?),
+            None => None,
         };
         let (internal, internal_rx) = mpsc::unbounded_channel();
         let mut switch = Switch {
             store,
             edge: edge.clone(),
             cc: CallCenter::new(),
-            region,
-            default_queues: HashMap::new(),
+            region: config.region,
+            default_queues: config.default_queues,
             calls: HashMap::new(),
             endpoints: HashMap::new(),
             outbound_agents: HashMap::new(),
-            outbound: outbound_settings(settings),
+            outbound: config.outbound,
             writes,
-            webrtc: WebrtcConfig { ip: webrtc_ip, gather_timeout: Duration::from_secs(2) },
+            webrtc: WebrtcConfig { ip: config.webrtc_ip, gather_timeout: Duration::from_secs(2) },
             consoles: HashMap::new(),
             softphones: HashMap::new(),
             internal,
             tasks_told: HashMap::new(),
             recorder,
-            recordings_root: settings.recordings.root.clone(),
+            recordings_root: config.recordings_root,
             record_queues: HashMap::new(),
             wrapups: HashMap::new(),
             listeners: HashMap::new(),
             restored: Vec::new(),
         };
-        for trunk in &settings.sip.trunks {
-            if !trunk.queue.is_empty() {
-                switch.default_queues.insert(trunk.name.clone(), trunk.queue.clone());
-            }
-        }
         switch.reload_queues().await;
         switch.reload_extensions().await;
         // Desk phones registered before the restart are still registered until they expire.
@@ -134,51 +123,6 @@ impl Telephony {
     pub fn shutdown(&self) {
         self.edge.shutdown();
     }
-}
-
-fn edge_config(settings: &Settings) -> anyhow::Result<EdgeConfig> {
-    let sip = &settings.sip;
-    let listen: SocketAddr = sip.listen.parse().with_context(|| format!("sip.listen {:?} is not an address", sip.listen))?;
-    let advertised_ip = if sip.advertised_ip.trim().is_empty() {
-        anyhow::ensure!(!listen.ip().is_unspecified(), "sip.advertised_ip must be set when sip.listen is a wildcard address");
-        listen.ip()
-    } else {
-        sip.advertised_ip.parse().with_context(|| format!("sip.advertised_ip {:?} is not an IP address", sip.advertised_ip))?
-    };
-    let mut trunks = Vec::new();
-    for t in &sip.trunks {
-        let allow = t.allow.iter().map(|a| a.parse().map_err(|e| anyhow::anyhow!("sip.trunks {:?}: {e}", t.name))).collect::<anyhow::Result<Vec<_>>>()?;
-        let credential = (!t.username.is_empty()).then(|| (t.username.clone(), t.password.expose().to_owned()));
-        trunks.push(Trunk { name: t.name.clone(), allow, credential, queue: (!t.queue.is_empty()).then(|| t.queue.clone()) });
-    }
-    let accounts = sip
-        .registrations
-        .iter()
-        .map(|r| Account {
-            name: r.name.clone(),
-            username: r.username.clone(),
-            auth_username: (!r.auth_username.is_empty()).then(|| r.auth_username.clone()),
-            password: r.password.expose().to_owned(),
-            registrar: r.registrar.clone(),
-            expiry_s: r.expiry_s.max(30),
-            queue: (!r.queue.is_empty()).then(|| r.queue.clone()),
-        })
-        .collect();
-    Ok(EdgeConfig {
-        listen,
-        advertised_ip,
-        max_calls: sip.max_calls,
-        user_agent: format!("Switchboard/{}", env!("CARGO_PKG_VERSION")),
-        trunks,
-        accounts,
-        dead_peer: Duration::from_secs(settings.media.dead_peer_s),
-    })
-}
-
-/// The callback rules from the settings.
-pub fn callback_policy(settings: &Settings) -> CallbackPolicy {
-    let ms = |s: u64| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
-    CallbackPolicy { due_after_ms: ms(settings.callbacks.due_after_s), escalate_after_ms: ms(settings.callbacks.escalate_after_s) }
 }
 
 /// What the switch remembers of a call beyond the core.
@@ -252,23 +196,55 @@ struct Switch {
     restored: Vec<RestoredAgentView>,
 }
 
-/// `[sip.outbound]`, checked.
+/// Click-to-call: where customers are called and as whom (`[sip.outbound]`, checked).
 #[derive(Debug, Clone)]
-struct OutboundConfig {
-    target: String,
-    caller_id: String,
-    credential: Option<(String, String)>,
-    ring_timeout: Duration,
+pub struct OutboundConfig {
+    /// The PBX or trunk URI a customer's number is dialled through.
+    pub target: String,
+    /// The caller id presented to customers.
+    pub caller_id: String,
+    /// Digest credentials for the PBX (user, password).
+    pub credential: Option<(String, String)>,
+    /// How long a customer may ring.
+    pub ring_timeout: Duration,
 }
 
-fn outbound_settings(settings: &Settings) -> Option<OutboundConfig> {
-    let o = &settings.sip.outbound;
-    (!o.target.trim().is_empty()).then(|| OutboundConfig {
-        target: o.target.trim().to_owned(),
-        caller_id: o.caller_id.clone(),
-        credential: (!o.username.is_empty()).then(|| (o.username.clone(), o.password.expose().to_owned())),
-        ring_timeout: Duration::from_secs(o.ring_timeout_s.max(5)),
-    })
+/// Everything the switch needs to start, read from the settings by the server.
+#[derive(Debug, Clone)]
+pub struct SwitchConfig {
+    /// The SIP edge.
+    pub edge: EdgeConfig,
+    /// The address RTP sockets bind to, and the port range.
+    pub media_ip: IpAddr,
+    /// Lowest RTP port.
+    pub rtp_port_min: u16,
+    /// Highest RTP port.
+    pub rtp_port_max: u16,
+    /// The address browsers' WebRTC connections use.
+    pub webrtc_ip: IpAddr,
+    /// The recorder (None: calls are not recorded).
+    pub recorder: Option<RecorderConfig>,
+    /// Where recordings go.
+    pub recordings_root: std::path::PathBuf,
+    /// Trunk name -> the queue (its number) for calls whose number matches no queue.
+    pub default_queues: HashMap<String, String>,
+    /// Click-to-call (None: off).
+    pub outbound: Option<OutboundConfig>,
+    /// Missed calls' callback rules.
+    pub callback_policy: CallbackPolicy,
+    /// Region for numbers written without a country code.
+    pub region: Region,
+}
+
+/// Why the switch could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The SIP edge could not start (a port in use, for one).
+    #[error(transparent)]
+    Edge(#[from] switchboard_sip::edge::EdgeError),
+    /// The recorder's writer thread could not start.
+    #[error("cannot start the recorder: {0}")]
+    Recorder(#[source] std::io::Error),
 }
 
 impl Switch {
