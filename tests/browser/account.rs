@@ -44,7 +44,16 @@ pub(crate) async fn change_own_password_in_russian() {
     let client = reqwest::Client::new();
     let status = |password: &'static str| {
         let (client, base) = (client.clone(), gw.base.clone());
-        async move { client.post(format!("{base}/api/auth/login")).json(&json!({"login": "olga", "password": password})).send().await.unwrap().status().as_u16() }
+        async move {
+            client
+                .post(format!("{base}/api/auth/login"))
+                .json(&json!({"login": "olga", "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
     };
     assert_eq!(status(AGENT_PASSWORD).await, 401, "the old password is gone");
     assert_eq!(status("новый-пароль-1").await, 200, "the new one works");

@@ -18,12 +18,32 @@ use crate::harness::{Gateway, GatewayOptions, SippRun};
 fn messy_workbook(path: &std::path::Path) {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    for (col, header) in ["ФИО", "Телефон", "Эл. почта", "Компания", "Должность", "Ответственный", "Примечание"].iter().enumerate() {
+    for (col, header) in
+        ["ФИО", "Телефон", "Эл. почта", "Компания", "Должность", "Ответственный", "Примечание"]
+            .iter()
+            .enumerate()
+    {
         sheet.write_string(0, col as u16, *header).unwrap();
     }
     let rows: [[&str; 7]; 7] = [
-        ["Иванов Иван Иванович", "8 (916) 123-45-67", "Ivan@Example.ru", "ООО Ромашка", "директор", "", "звонить после обеда"],
-        ["Петрова Анна", "+7 903 111 22 33; 8 495 123 45 67", "", "ООО Ромашка", "бухгалтер", "maria", ""],
+        [
+            "Иванов Иван Иванович",
+            "8 (916) 123-45-67",
+            "Ivan@Example.ru",
+            "ООО Ромашка",
+            "директор",
+            "",
+            "звонить после обеда",
+        ],
+        [
+            "Петрова Анна",
+            "+7 903 111 22 33; 8 495 123 45 67",
+            "",
+            "ООО Ромашка",
+            "бухгалтер",
+            "maria",
+            "",
+        ],
         ["Сидоров Пётр", "12345", "", "", "", "", ""],
         ["", "", "не-почта", "", "", "", ""],
         ["", "", "", "", "", "", ""],
@@ -54,7 +74,9 @@ pub(crate) async fn import_messy_xlsx_and_export() {
     user(&gw, "maria", "Maria Manager", "manager", None).await;
     user(&gw, "olga", "Olga Operator", "operator", None).await;
     // Already in the CRM: the import's line 7 matches it by phone.
-    let existing = gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Пётр", "phones": ["+79035556677"]})).await;
+    let existing = gw
+        .post(&gw.admin, "/api/contacts", json!({"first_name": "Пётр", "phones": ["+79035556677"]}))
+        .await;
     let existing_id = existing["id"].as_str().unwrap().to_owned();
     let Scene { scratch, wav, caller_dir: _, mut driver } = Scene::new("browser-import");
     let file = scratch.0.join("клиенты.xlsx");
@@ -65,16 +87,27 @@ pub(crate) async fn import_messy_xlsx_and_export() {
     m.goto("/contacts").await;
     m.click("#nav-import_export").await;
     m.wait("#upload-form").await;
-    m.driver.must(json!({"cmd": "upload", "agent": m.who, "selector": "#import-file", "path": file})).await;
+    m.driver
+        .must(json!({"cmd": "upload", "agent": m.who, "selector": "#import-file", "path": file}))
+        .await;
     m.click("#upload").await;
     m.wait_text("#file-title", "7").await;
-    let mapping = m.eval("[...document.querySelectorAll('select.target')].map((s) => s.value)").await;
-    assert_eq!(mapping, json!(["full_name", "phone", "email", "company", "position", "owner", "ignore"]), "columns guessed from Russian headers");
+    let mapping =
+        m.eval("[...document.querySelectorAll('select.target')].map((s) => s.value)").await;
+    assert_eq!(
+        mapping,
+        json!(["full_name", "phone", "email", "company", "position", "owner", "ignore"]),
+        "columns guessed from Russian headers"
+    );
     // The preview checks every row without writing: lines 4 and 5 are refused already.
     m.wait_text("#preview-counts", "4").await;
     let flagged = m.eval("[...document.querySelectorAll('#preview tr.rejected td:first-child')].map((td) => td.textContent)").await;
     assert_eq!(flagged, json!(["4", "5"]), "the preview flags the bad phone and the bad email");
-    assert_eq!(gw.get(&gw.admin, "/api/contacts?q=Иванов").await["total"], 0, "the preview writes nothing");
+    assert_eq!(
+        gw.get(&gw.admin, "/api/contacts?q=Иванов").await["total"],
+        0,
+        "the preview writes nothing"
+    );
 
     m.click("#run-button").await;
     m.wait("#import-summary[data-rejected]").await;
@@ -82,21 +115,49 @@ pub(crate) async fn import_messy_xlsx_and_export() {
     assert!(summary.as_str().unwrap().contains("Created: 2"), "{summary}");
     assert_eq!(m.eval("document.querySelector('#import-progress').value === document.querySelector('#import-progress').max").await, json!(true), "the bar is full");
     let report = m.eval("[...document.querySelectorAll('#import-report tbody tr')].map((tr) => [...tr.cells].slice(0, 4).map((td) => td.textContent))").await;
-    let lines: Vec<(String, String, String)> =
-        report.as_array().unwrap().iter().map(|r| (r[0].as_str().unwrap().to_owned(), r[1].as_str().unwrap().to_owned(), r[2].as_str().unwrap().to_owned())).collect();
-    let line = |n: &str| lines.iter().find(|l| l.0 == n).unwrap_or_else(|| panic!("line {n} is in the report: {report}")).clone();
+    let lines: Vec<(String, String, String)> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_owned(),
+                r[1].as_str().unwrap().to_owned(),
+                r[2].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let line = |n: &str| {
+        lines
+            .iter()
+            .find(|l| l.0 == n)
+            .unwrap_or_else(|| panic!("line {n} is in the report: {report}"))
+            .clone()
+    };
     assert_eq!((line("4").1, line("4").2), ("Rejected".to_owned(), "Телефон".to_owned()));
     assert_eq!((line("5").1, line("5").2), ("Rejected".to_owned(), "Эл. почта".to_owned()));
     assert_eq!((line("8").1, line("8").2), ("Rejected".to_owned(), "owner".to_owned()));
-    assert!(["Merged", "Already present"].contains(&line("7").1.as_str()), "line 7 went to the existing contact: {report}");
+    assert!(
+        ["Merged", "Already present"].contains(&line("7").1.as_str()),
+        "line 7 went to the existing contact: {report}"
+    );
     m.screenshot("import.png").await;
     // The same report as a file.
-    let download = m.driver.must(json!({"cmd": "download", "agent": m.who, "selector": "#report-link"})).await;
+    let download =
+        m.driver.must(json!({"cmd": "download", "agent": m.who, "selector": "#report-link"})).await;
     assert_eq!(download["name"], "клиенты.report.csv");
     let csv = download["text"].as_str().unwrap();
     assert!(csv.contains("line,result,contact_id,field,reason"), "{csv}");
-    assert!(csv.contains("4,rejected,,Телефон,") && csv.contains("8,rejected,,owner,no user with login nobody"), "{csv}");
-    assert!(csv.contains(&format!("7,merged,{existing_id},")) || csv.contains(&format!("7,unchanged,{existing_id},")), "{csv}");
+    assert!(
+        csv.contains("4,rejected,,Телефон,")
+            && csv.contains("8,rejected,,owner,no user with login nobody"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!("7,merged,{existing_id},"))
+            || csv.contains(&format!("7,unchanged,{existing_id},")),
+        "{csv}"
+    );
 
     // What landed: found by the number as people write it, the two-phone cell as two phones.
     let ivan = gw.get(&gw.admin, "/api/contacts/lookup?phone=%2B7%20916%201234567").await;
@@ -115,14 +176,28 @@ pub(crate) async fn import_messy_xlsx_and_export() {
     m.click("#search-button").await;
     m.wait_text("#contacts tbody", "Петрова Анна").await;
     m.until("document.querySelector('#export-csv') && document.querySelector('#export-csv').href.includes('q=')", "the export link carries the filter").await;
-    let csv = m.driver.must(json!({"cmd": "download", "agent": m.who, "selector": "#export-csv"})).await;
+    let csv =
+        m.driver.must(json!({"cmd": "download", "agent": m.who, "selector": "#export-csv"})).await;
     assert_eq!(csv["name"], "contacts.csv");
     let text = csv["text"].as_str().unwrap();
-    assert!(text.contains("Петрова") && !text.contains("Иванов"), "the export keeps the filter: {text}");
+    assert!(
+        text.contains("Петрова") && !text.contains("Иванов"),
+        "the export keeps the filter: {text}"
+    );
     assert!(text.contains("+79031112233, +74951234567"), "{text}");
     let bytes = m.eval("fetch(document.querySelector('#export-xlsx').href).then((r) => r.arrayBuffer()).then((b) => Array.from(new Uint8Array(b)))").await;
-    let bytes: Vec<u8> = bytes.as_array().unwrap().iter().map(|b| u8::try_from(b.as_u64().unwrap()).unwrap()).collect();
-    let table = switchboard_import::read_table_bytes("contacts.xlsx", &bytes, switchboard_import::CsvOptions::default()).unwrap();
+    let bytes: Vec<u8> = bytes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| u8::try_from(b.as_u64().unwrap()).unwrap())
+        .collect();
+    let table = switchboard_import::read_table_bytes(
+        "contacts.xlsx",
+        &bytes,
+        switchboard_import::CsvOptions::default(),
+    )
+    .unwrap();
     assert_eq!(table.rows.len(), 1, "one contact matches the filter");
     let last_name = table.headers.iter().position(|h| h == "last_name").unwrap();
     assert_eq!(table.rows[0].1[last_name], "Петрова");
@@ -130,13 +205,16 @@ pub(crate) async fn import_messy_xlsx_and_export() {
     assert_eq!(exports["total"], 2, "each export is audit-logged: {exports}");
 
     // A CSV saved by Russian Excel (Windows-1251, `;`, CRLF): detected and shown, changeable.
-    let text = "Фамилия;Имя;Телефон\r\nСмирнов;Олег;+7 926 555 44 33\r\nКозлова;Вера;8 926 555 44 34\r\n";
+    let text =
+        "Фамилия;Имя;Телефон\r\nСмирнов;Олег;+7 926 555 44 33\r\nКозлова;Вера;8 926 555 44 34\r\n";
     let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
     let file = scratch.0.join("excel.csv");
     std::fs::write(&file, &bytes).unwrap();
     m.goto("/import").await;
     m.wait("#upload-form").await;
-    m.driver.must(json!({"cmd": "upload", "agent": m.who, "selector": "#import-file", "path": file})).await;
+    m.driver
+        .must(json!({"cmd": "upload", "agent": m.who, "selector": "#import-file", "path": file}))
+        .await;
     m.click("#upload").await;
     m.wait("#csv-format").await;
     assert_eq!(m.eval("[document.querySelector('#csv-encoding').value, document.querySelector('#csv-separator').value]").await, json!(["windows-1251", ";"]));
@@ -159,7 +237,11 @@ pub(crate) async fn import_messy_xlsx_and_export() {
     o.goto("/contacts").await;
     o.wait("#contacts").await;
     o.wait("#total").await;
-    assert_eq!(o.count("#nav-import_export").await + o.count("#export-csv").await, 0, "no import or export for an operator");
+    assert_eq!(
+        o.count("#nav-import_export").await + o.count("#export-csv").await,
+        0,
+        "no import or export for an operator"
+    );
     assert_eq!(o.status("/import").await, 403);
     assert_eq!(o.status("/api/export/contacts?format=csv").await, 403);
     let refused = o.eval("fetch('/api/imports?name=x.csv', { method: 'POST', body: 'phone\\n+79161234567\\n' }).then((r) => r.status)").await;
@@ -175,10 +257,17 @@ pub(crate) async fn import_messy_xlsx_and_export() {
 /// disposition is offered to agents. Operators, supervisors and managers get no admin page.
 pub(crate) async fn admin_sections_and_refusals() {
     let scratch_reg = crate::harness::Scratch::new("browser-admin-registrar");
-    let registrar = SippRun { keys: vec![("password", "reg-secret".into()), ("expires", "2".into())], ..SippRun::new("registrar.xml", &scratch_reg.tone_dir("pbx", 440.0)) };
+    let registrar = SippRun {
+        keys: vec![("password", "reg-secret".into()), ("expires", "2".into())],
+        ..SippRun::new("registrar.xml", &scratch_reg.tone_dir("pbx", 440.0))
+    };
     let registrar_uri = format!("sip:127.0.0.1:{}", registrar.port);
     let registrar = registrar.spawn();
-    let gw = Gateway::start(GatewayOptions { registrations: vec![("provider".into(), registrar_uri, "reg-secret".into(), 2)], ..GatewayOptions::default() }).await;
+    let gw = Gateway::start(GatewayOptions {
+        registrations: vec![("provider".into(), registrar_uri, "reg-secret".into(), 2)],
+        ..GatewayOptions::default()
+    })
+    .await;
     user(&gw, "sveta", "Sveta Supervisor", "supervisor", None).await;
     user(&gw, "maria", "Maria Manager", "manager", None).await;
     user(&gw, "alla", "Alla Admin", "admin", None).await;
@@ -213,8 +302,14 @@ pub(crate) async fn admin_sections_and_refusals() {
     a.click("#dialog-ok").await;
     a.wait_text("#users", "Oleg Operator").await;
     let users = gw.get(&gw.admin, "/api/users").await;
-    let oleg = users.as_array().unwrap().iter().find(|u| u["login"] == "oleg").unwrap()["id"].as_str().unwrap().to_owned();
-    let sveta = users.as_array().unwrap().iter().find(|u| u["login"] == "sveta").unwrap()["id"].as_str().unwrap().to_owned();
+    let oleg = users.as_array().unwrap().iter().find(|u| u["login"] == "oleg").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sveta = users.as_array().unwrap().iter().find(|u| u["login"] == "sveta").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // A team supervised by Sveta, with Oleg in it.
     a.click("#tab-teams").await;
@@ -252,7 +347,10 @@ pub(crate) async fn admin_sections_and_refusals() {
     a.wait_text("#queues", "Поддержка").await;
     let queues = gw.get(&gw.admin, "/api/queues").await;
     let queue = queues.as_array().unwrap().iter().find(|q| q["name"] == "Поддержка").unwrap();
-    assert_eq!((queue["strategy"].clone(), queue["members"].clone(), queue["record"].clone()), (json!("round_robin"), json!([oleg]), json!(false)));
+    assert_eq!(
+        (queue["strategy"].clone(), queue["members"].clone(), queue["record"].clone()),
+        (json!("round_robin"), json!([oleg]), json!(false))
+    );
 
     // The trunk's registration, live.
     a.click("#tab-telephony").await;
@@ -301,7 +399,10 @@ pub(crate) async fn admin_sections_and_refusals() {
     a.wait("#settings-saved:not([hidden])").await;
     let settings = gw.get(&gw.admin, "/api/settings").await;
     assert_eq!(settings["dispositions"], json!(["resolved", "callback_later", "wrong_number"]));
-    assert_eq!((settings["retention_days"].clone(), settings["source"]["retention_days"].clone()), (json!(90), json!("admin")));
+    assert_eq!(
+        (settings["retention_days"].clone(), settings["source"]["retention_days"].clone()),
+        (json!(90), json!("admin"))
+    );
     a.fill("#dispositions", "resolved\nBad One").await;
     a.click("#save-settings").await;
     a.wait_text("#error", "dispositions[1]").await;
@@ -309,17 +410,37 @@ pub(crate) async fn admin_sections_and_refusals() {
 
     // Every change is in the audit log, browsable.
     a.click("#nav-audit_log").await;
-    for action in ["user.create", "user.update", "user.sip_endpoint", "team.create", "queue.create", "stage.create", "custom_field.create", "custom_field.update", "setting.update"] {
+    for action in [
+        "user.create",
+        "user.update",
+        "user.sip_endpoint",
+        "team.create",
+        "queue.create",
+        "stage.create",
+        "custom_field.create",
+        "custom_field.update",
+        "setting.update",
+    ] {
         a.wait_text("#audit", action).await;
     }
     let audit = gw.get(&gw.admin, "/api/audit?action=setting.update").await;
-    let retention = audit["items"].as_array().unwrap().iter().find(|e| e["entity_id"] == "recordings.retention_days").expect("the retention change is audited");
+    let retention = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entity_id"] == "recordings.retention_days")
+        .expect("the retention change is audited");
     assert_eq!(retention["detail"]["after"], 90);
     // The console offers the new disposition.
     a.goto("/console").await;
-    let offered = a.eval("[...document.querySelectorAll('#form-disposition option')].map((o) => o.value)").await;
+    let offered = a
+        .eval("[...document.querySelectorAll('#form-disposition option')].map((o) => o.value)")
+        .await;
     assert_eq!(offered, json!(["resolved", "callback_later", "wrong_number"]));
-    assert!(registrar.wait(Duration::from_secs(30)).await, "the registrar accepted the gateway's REGISTERs");
+    assert!(
+        registrar.wait(Duration::from_secs(30)).await,
+        "the registrar accepted the gateway's REGISTERs"
+    );
     driver.quit().await;
     gw.stop().await;
 }

@@ -38,10 +38,16 @@ impl Driver {
         let mut line = command.to_string();
         line.push('\n');
         self.stdin.write_all(line.as_bytes()).await.map_err(|e| e.to_string())?;
-        let answer = tokio::time::timeout(Duration::from_secs(60), self.lines.next_line()).await.map_err(|_| format!("driver silent for 60 s after {command}"))?;
+        let answer = tokio::time::timeout(Duration::from_secs(60), self.lines.next_line())
+            .await
+            .map_err(|_| format!("driver silent for 60 s after {command}"))?;
         let answer = answer.map_err(|e| e.to_string())?.ok_or("the driver exited")?;
         let value: Value = serde_json::from_str(&answer).map_err(|e| format!("{e}: {answer}"))?;
-        if value["ok"] == true { Ok(value["result"].clone()) } else { Err(value["error"].as_str().unwrap_or("?").to_owned()) }
+        if value["ok"] == true {
+            Ok(value["result"].clone())
+        } else {
+            Err(value["error"].as_str().unwrap_or("?").to_owned())
+        }
     }
 
     /// Like [`send`](Self::send), panicking with the command and the page's log on error.
@@ -49,7 +55,10 @@ impl Driver {
         match self.send(command.clone()).await {
             Ok(v) => v,
             Err(e) => {
-                let log = self.send(json!({"cmd": "log", "agent": command["agent"]})).await.unwrap_or_default();
+                let log = self
+                    .send(json!({"cmd": "log", "agent": command["agent"]}))
+                    .await
+                    .unwrap_or_default();
                 panic!("browser command {command} failed: {e}\npage log: {log:#}");
             }
         }
@@ -63,12 +72,21 @@ impl Driver {
 
 /// A 16-bit mono 48 kHz WAV of a sine at `hz` (Chromium's fake microphone loops it).
 pub(crate) fn tone_wav(path: &Path, hz: f64) -> PathBuf {
-    let spec = hound::WavSpec { channels: 1, sample_rate: 48_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut writer = hound::WavWriter::create(path, spec).unwrap();
     for i in 0..48_000u32 {
         let t = f64::from(i) / 48_000.0;
         #[allow(clippy::cast_possible_truncation)]
-        writer.write_sample((0.4 * f64::from(i16::MAX) * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16).unwrap();
+        writer
+            .write_sample(
+                (0.4 * f64::from(i16::MAX) * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16,
+            )
+            .unwrap();
     }
     writer.finalize().unwrap();
     path.to_owned()
@@ -82,12 +100,22 @@ pub(crate) struct Agent {
 impl Agent {
     /// Opens a Chromium for `name` with a microphone playing `wav`, signs in and opens the
     /// console; returns once the softphone is connected.
-    pub(crate) async fn sign_in(driver: &mut Driver, base: &str, name: &str, password: &str, wav: &Path) -> Agent {
+    pub(crate) async fn sign_in(
+        driver: &mut Driver,
+        base: &str,
+        name: &str,
+        password: &str,
+        wav: &Path,
+    ) -> Agent {
         let a = name.to_owned();
         driver.must(json!({"cmd": "open", "agent": a, "wav": wav})).await;
-        driver.must(json!({"cmd": "goto", "agent": a, "url": format!("{base}/login?lang=en")})).await;
+        driver
+            .must(json!({"cmd": "goto", "agent": a, "url": format!("{base}/login?lang=en")}))
+            .await;
         driver.must(json!({"cmd": "fill", "agent": a, "selector": "#login", "value": name})).await;
-        driver.must(json!({"cmd": "fill", "agent": a, "selector": "#password", "value": password})).await;
+        driver
+            .must(json!({"cmd": "fill", "agent": a, "selector": "#password", "value": password}))
+            .await;
         driver.must(json!({"cmd": "click", "agent": a, "selector": "#sign-in"})).await;
         driver.must(json!({"cmd": "wait", "agent": a, "selector": "#softphone[data-state=connected]", "timeout": 20000})).await;
         Agent { name: a }

@@ -6,11 +6,15 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::agent::{Agent, Driver, tone_wav};
-use crate::harness::{AGENT_PASSWORD, Capture, Gateway, GatewayOptions, Scratch, SippRun, assert_tone, audio_to, wav_channels};
+use crate::harness::{
+    AGENT_PASSWORD, Capture, Gateway, GatewayOptions, Scratch, SippRun, assert_tone, audio_to,
+    wav_channels,
+};
 use switchboard_media::tone::dominant;
 
 /// Where the README's screenshot of the console goes.
-const SCREENSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/console-card.png");
+const SCREENSHOT: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/console-card.png");
 
 /// What every browser test starts with: a scratch directory, the agents' microphone (a 2 kHz
 /// WAV), the caller's 1 kHz tone, and the browser driver.
@@ -41,18 +45,31 @@ pub(crate) fn caller(scenario: &'static str, dir: &Path, gw: &Gateway, number: &
 
 /// Milliseconds since the epoch (task due times).
 fn epoch_ms() -> i64 {
-    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap()
+    i64::try_from(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis(),
+    )
+    .unwrap()
 }
 
 /// Creates a browser agent (no SIP phone) and returns their id.
 pub(crate) async fn browser_agent(gw: &Gateway, login: &str, name: &str) -> String {
-    let user = gw.post(&gw.admin, "/api/users", json!({"login": login, "name": name, "role": "operator", "password": AGENT_PASSWORD})).await;
+    let user = gw
+        .post(
+            &gw.admin,
+            "/api/users",
+            json!({"login": login, "name": name, "role": "operator", "password": AGENT_PASSWORD}),
+        )
+        .await;
     user["user"]["id"].as_str().unwrap().to_owned()
 }
 
 pub(crate) async fn go_available(driver: &mut Driver, agent: &Agent) {
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#go-available"})).await;
-    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#state[data-state=available]"})).await;
+    driver
+        .must(
+            json!({"cmd": "wait", "agent": agent.name, "selector": "#state[data-state=available]"}),
+        )
+        .await;
 }
 
 /// The softphone's inbound audio as `getStats()` reports it.
@@ -104,17 +121,29 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let stats = inbound_stats(&mut driver, &agent).await;
     assert_eq!(stats["codec"], "audio/PCMU", "{stats}");
-    assert!(stats["packets"].as_u64().unwrap_or(0) > 50, "inbound RTP reached the browser: {stats}");
-    assert!(stats["audioLevel"].as_f64().unwrap_or(0.0) > 0.01, "the caller is audible, not silence: {stats}");
+    assert!(
+        stats["packets"].as_u64().unwrap_or(0) > 50,
+        "inbound RTP reached the browser: {stats}"
+    );
+    assert!(
+        stats["audioLevel"].as_f64().unwrap_or(0.0) > 0.01,
+        "the caller is audible, not silence: {stats}"
+    );
     std::fs::create_dir_all(std::path::Path::new(SCREENSHOT).parent().unwrap()).unwrap();
     driver.must(json!({"cmd": "screenshot", "agent": agent.name, "path": SCREENSHOT})).await;
 
     // Hold and resume from the page, and a key on the keypad (RFC 4733 from the browser).
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#hold"})).await;
-    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#hold", "text": "Resume"})).await;
+    driver
+        .must(json!({"cmd": "wait", "agent": agent.name, "selector": "#hold", "text": "Resume"}))
+        .await;
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#hold"})).await;
-    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#hold", "text": "Hold"})).await;
-    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": ".key[data-digit='5']"})).await;
+    driver
+        .must(json!({"cmd": "wait", "agent": agent.name, "selector": "#hold", "text": "Hold"}))
+        .await;
+    driver
+        .must(json!({"cmd": "click", "agent": agent.name, "selector": ".key[data-digit='5']"}))
+        .await;
     // Recording paused for a card number, then resumed: silence in the file.
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#record-pause"})).await;
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#record-pause[data-paused=true]"})).await;
@@ -147,14 +176,31 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
     assert_eq!(call["call"]["reason"], "Invoice question");
     assert_eq!(call["call"]["disposition"], "sale");
     assert_eq!(call["call"]["notes"], "Wants three more licences");
-    let events: Vec<(String, Value)> = call["events"].as_array().unwrap().iter().map(|e| (e["kind"].as_str().unwrap_or("").to_owned(), e["detail"].clone())).collect();
+    let events: Vec<(String, Value)> = call["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap_or("").to_owned(), e["detail"].clone()))
+        .collect();
     assert!(events.iter().any(|(k, d)| k == "hold" && d["by"] == "agent"), "{events:?}");
     assert!(events.iter().any(|(k, d)| k == "resume" && d["by"] == "agent"), "{events:?}");
-    assert!(events.iter().any(|(k, d)| k == "dtmf" && d["by"] == "agent" && d["digit"] == "5"), "the browser's key reached the relay: {events:?}");
-    assert!(events.iter().any(|(k, _)| k == "recording_paused") && events.iter().any(|(k, _)| k == "recording_resumed"), "{events:?}");
+    assert!(
+        events.iter().any(|(k, d)| k == "dtmf" && d["by"] == "agent" && d["digit"] == "5"),
+        "the browser's key reached the relay: {events:?}"
+    );
+    assert!(
+        events.iter().any(|(k, _)| k == "recording_paused")
+            && events.iter().any(|(k, _)| k == "recording_resumed"),
+        "{events:?}"
+    );
     check_recording(&gw, &call_id).await;
-    let timeline = gw.get(&gw.admin, &format!("/api/contacts/{}/timeline", contact["id"].as_str().unwrap())).await;
-    assert!(timeline.to_string().contains("sale") && timeline.to_string().contains("Invoice question"), "the contact's timeline shows the call's outcome: {timeline}");
+    let timeline = gw
+        .get(&gw.admin, &format!("/api/contacts/{}/timeline", contact["id"].as_str().unwrap()))
+        .await;
+    assert!(
+        timeline.to_string().contains("sale") && timeline.to_string().contains("Invoice question"),
+        "the contact's timeline shows the call's outcome: {timeline}"
+    );
     driver.quit().await;
     gw.stop().await;
 }
@@ -174,11 +220,22 @@ async fn check_recording(gw: &Gateway, call_id: &str) {
     };
     let file = gw.recording_file(call_id).expect("the call's WAV file");
     let (left, right) = wav_channels(&file);
-    assert_eq!(i64::try_from(left.len() / 8).unwrap(), call["call"]["recording_duration_ms"].as_i64().unwrap());
+    assert_eq!(
+        i64::try_from(left.len() / 8).unwrap(),
+        call["call"]["recording_duration_ms"].as_i64().unwrap()
+    );
     let tones = [1000.0, 2000.0];
     // Two seconds after the answer: both talking, nothing paused or held yet.
-    assert_eq!(dominant(&left[8000..24000], &tones), Some(1000.0), "the caller is on the left channel");
-    assert_eq!(dominant(&right[8000..24000], &tones), Some(2000.0), "the browser agent is on the right channel");
+    assert_eq!(
+        dominant(&left[8000..24000], &tones),
+        Some(1000.0),
+        "the caller is on the left channel"
+    );
+    assert_eq!(
+        dominant(&right[8000..24000], &tones),
+        Some(2000.0),
+        "the browser agent is on the right channel"
+    );
     // The pause: at least a second where both channels are silent.
     let mut run = 0usize;
     let mut longest = 0usize;
@@ -213,19 +270,32 @@ pub(crate) async fn recordings_page_plays_a_call_with_its_waveform() {
     check_recording_exists(&gw, &call_id).await;
 
     let manager = Agent::sign_in(&mut driver, &gw.base, "maria", AGENT_PASSWORD, &wav).await;
-    driver.must(json!({"cmd": "goto", "agent": manager.name, "url": format!("{}/recordings", gw.base)})).await;
+    driver
+        .must(
+            json!({"cmd": "goto", "agent": manager.name, "url": format!("{}/recordings", gw.base)}),
+        )
+        .await;
     driver.must(json!({"cmd": "wait", "agent": manager.name, "selector": &format!("#results tr[data-id='{call_id}'] .play")})).await;
     let row = driver.must(json!({"cmd": "text", "agent": manager.name, "selector": &format!("#results tr[data-id='{call_id}']")})).await;
-    assert!(row.as_str().unwrap().contains("+79161234567") && row.as_str().unwrap().contains("Anna Operator"), "{row}");
+    assert!(
+        row.as_str().unwrap().contains("+79161234567")
+            && row.as_str().unwrap().contains("Anna Operator"),
+        "{row}"
+    );
     driver.must(json!({"cmd": "click", "agent": manager.name, "selector": &format!("#results tr[data-id='{call_id}'] .play")})).await;
-    driver.must(json!({"cmd": "wait", "agent": manager.name, "selector": "#waveform rect.left"})).await;
+    driver
+        .must(json!({"cmd": "wait", "agent": manager.name, "selector": "#waveform rect.left"}))
+        .await;
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let at = driver.must(json!({"cmd": "eval", "agent": manager.name, "js": "document.getElementById('player').currentTime"})).await;
         if at.as_f64().unwrap_or(0.0) > 1.0 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the recording does not play: currentTime {at}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the recording does not play: currentTime {at}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Seek by clicking the waveform near its end.
@@ -234,23 +304,42 @@ pub(crate) async fn recordings_page_plays_a_call_with_its_waveform() {
         let v = driver.must(json!({"cmd": "eval", "agent": manager.name, "js": "[document.getElementById('player').currentTime, document.getElementById('player').duration]"})).await;
         (v[0].as_f64().unwrap_or(0.0), v[1].as_f64().unwrap_or(0.0))
     };
-    assert!(duration > 3.0 && at >= duration * 0.7, "seeking by the waveform: at {at} of {duration}");
+    assert!(
+        duration > 3.0 && at >= duration * 0.7,
+        "seeking by the waveform: at {at} of {duration}"
+    );
     std::fs::create_dir_all(std::path::Path::new(RECORDINGS_SHOT).parent().unwrap()).unwrap();
     driver.must(json!({"cmd": "screenshot", "agent": manager.name, "path": RECORDINGS_SHOT})).await;
-    let audit = gw.get(&gw.admin, &format!("/api/audit?entity=call&entity_id={call_id}&action=recording.")).await;
-    let plays: Vec<&Value> = audit["items"].as_array().unwrap().iter().filter(|a| a["action"] == "recording.play").collect();
+    let audit = gw
+        .get(&gw.admin, &format!("/api/audit?entity=call&entity_id={call_id}&action=recording."))
+        .await;
+    let plays: Vec<&Value> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "recording.play")
+        .collect();
     assert_eq!(plays.len(), 1, "one listen, however many Range requests: {audit}");
 
     // Another operator does not see Anna's recording, on the page or through the API.
     gw.post(&gw.admin, "/api/users", json!({"login": "oleg", "name": "Oleg Operator", "role": "operator", "password": AGENT_PASSWORD})).await;
     let oleg = Agent::sign_in(&mut driver, &gw.base, "oleg", AGENT_PASSWORD, &wav).await;
-    driver.must(json!({"cmd": "goto", "agent": oleg.name, "url": format!("{}/recordings", gw.base)})).await;
-    driver.must(json!({"cmd": "wait", "agent": oleg.name, "selector": "#total", "text": "0"})).await;
+    driver
+        .must(json!({"cmd": "goto", "agent": oleg.name, "url": format!("{}/recordings", gw.base)}))
+        .await;
+    driver
+        .must(json!({"cmd": "wait", "agent": oleg.name, "selector": "#total", "text": "0"}))
+        .await;
     let rows = driver.must(json!({"cmd": "eval", "agent": oleg.name, "js": "document.querySelectorAll('#results tbody tr[data-id]').length"})).await;
     assert_eq!(rows, json!(0), "an operator lists no one else's recordings");
-    for path in [format!("/api/recordings/{call_id}/audio"), format!("/api/recordings/{call_id}/download")] {
+    for path in
+        [format!("/api/recordings/{call_id}/audio"), format!("/api/recordings/{call_id}/download")]
+    {
         let status = driver.must(json!({"cmd": "eval", "agent": oleg.name, "js": format!("fetch('{path}').then((r) => r.status)")})).await;
-        assert!(status == json!(403) || status == json!(404), "{path} answered {status} to another operator");
+        assert!(
+            status == json!(403) || status == json!(404),
+            "{path} answered {status} to another operator"
+        );
     }
     // Anna herself lists her own call.
     let own = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": "fetch('/api/recordings').then((r) => r.json()).then((b) => b.items.map((c) => c.id))"})).await;
@@ -260,11 +349,14 @@ pub(crate) async fn recordings_page_plays_a_call_with_its_waveform() {
 }
 
 /// Where the README's screenshot of the recordings page goes.
-const RECORDINGS_SHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/recordings.png");
+const RECORDINGS_SHOT: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/recordings.png");
 
 async fn check_recording_exists(gw: &Gateway, call_id: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while gw.get(&gw.admin, &format!("/api/calls/{call_id}")).await["call"]["recording_duration_ms"].is_null() {
+    while gw.get(&gw.admin, &format!("/api/calls/{call_id}")).await["call"]["recording_duration_ms"]
+        .is_null()
+    {
         assert!(std::time::Instant::now() < deadline, "the recording was not finished");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -290,7 +382,9 @@ pub(crate) async fn unknown_caller_creates_contact_from_card() {
     driver.must(json!({"cmd": "fill", "agent": agent.name, "selector": "#create-contact [name=first_name]", "value": "Olga"})).await;
     driver.must(json!({"cmd": "fill", "agent": agent.name, "selector": "#create-contact [name=last_name]", "value": "Smirnova"})).await;
     driver.must(json!({"cmd": "fill", "agent": agent.name, "selector": "#create-contact [name=deal]", "value": "New website"})).await;
-    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#create-contact-button"})).await;
+    driver
+        .must(json!({"cmd": "click", "agent": agent.name, "selector": "#create-contact-button"}))
+        .await;
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#card .contact-name", "text": "Smirnova"})).await;
     let status = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": "document.getElementById('call-status').dataset.status"})).await;
     assert_eq!(status, "ringing", "created while it still rings");
@@ -300,15 +394,38 @@ pub(crate) async fn unknown_caller_creates_contact_from_card() {
     // A callback scheduled from the card for a chosen time (tomorrow, 10:30 in the browser's zone).
     let tomorrow = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": "(() => { const d = new Date(Date.now() + 86400000); const p = (n) => String(n).padStart(2, '0'); return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T10:30`; })()"})).await;
     driver.must(json!({"cmd": "fill", "agent": agent.name, "selector": "#callback-due", "value": tomorrow})).await;
-    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#schedule-callback-button"})).await;
-    driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#callback-scheduled"})).await;
+    driver
+        .must(json!({"cmd": "click", "agent": agent.name, "selector": "#schedule-callback-button"}))
+        .await;
+    driver
+        .must(json!({"cmd": "wait", "agent": agent.name, "selector": "#callback-scheduled"}))
+        .await;
     let expected_due = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": &format!("new Date({tomorrow}).getTime()")})).await;
-    let tasks = gw.get(&gw.admin, &format!("/api/tasks?contact_id={}", found["items"][0]["id"].as_str().unwrap())).await;
-    let callback = tasks["items"].as_array().unwrap().iter().find(|t| t["callback"] == true).cloned().unwrap_or_else(|| panic!("no callback task: {tasks}"));
-    assert_eq!((callback["phone_e164"].as_str(), callback["kind"].as_str()), (Some("+79035551234"), Some("call")));
+    let tasks = gw
+        .get(
+            &gw.admin,
+            &format!("/api/tasks?contact_id={}", found["items"][0]["id"].as_str().unwrap()),
+        )
+        .await;
+    let callback = tasks["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["callback"] == true)
+        .cloned()
+        .unwrap_or_else(|| panic!("no callback task: {tasks}"));
+    assert_eq!(
+        (callback["phone_e164"].as_str(), callback["kind"].as_str()),
+        (Some("+79035551234"), Some("call"))
+    );
     assert_eq!(callback["due_at"], expected_due, "due at the chosen time");
     assert_eq!(callback["assignee_id"], boris.as_str());
-    let deals = gw.get(&gw.admin, &format!("/api/deals?contact_id={}", found["items"][0]["id"].as_str().unwrap())).await;
+    let deals = gw
+        .get(
+            &gw.admin,
+            &format!("/api/deals?contact_id={}", found["items"][0]["id"].as_str().unwrap()),
+        )
+        .await;
     assert_eq!(deals["items"][0]["title"], "New website", "{deals}");
 
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#answer"})).await;
@@ -325,8 +442,14 @@ pub(crate) async fn ring_all_first_answer_wins_and_agent_hangs_up() {
     let gw = Gateway::start(GatewayOptions::default()).await;
     let anna = browser_agent(&gw, "anna", "Anna Operator").await;
     let boris = browser_agent(&gw, "boris", "Boris Operator").await;
-    gw.queue("100", &[&anna, &boris], json!({"strategy": "ring_all", "ring_timeout_ms": 30000})).await;
-    gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]})).await;
+    gw.queue("100", &[&anna, &boris], json!({"strategy": "ring_all", "ring_timeout_ms": 30000}))
+        .await;
+    gw.post(
+        &gw.admin,
+        "/api/contacts",
+        json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]}),
+    )
+    .await;
     let elena = gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Elena", "last_name": "Ivanova", "phones": ["8 (916) 123-45-67"], "force": true})).await;
 
     let Scene { scratch, wav, caller_dir, mut driver } = Scene::new("browser-ring-all");
@@ -343,7 +466,12 @@ pub(crate) async fn ring_all_first_answer_wins_and_agent_hangs_up() {
     for agent in [&a, &b] {
         driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#card-several", "timeout": 15000})).await;
         let names = driver.must(json!({"cmd": "eval", "agent": agent.name, "js": "[...document.querySelectorAll('#card .contact-name')].map((e) => e.textContent).sort()"})).await;
-        assert_eq!(names, json!(["Ivanov Petr", "Ivanova Elena"]), "{}: both contacts to pick from", agent.name);
+        assert_eq!(
+            names,
+            json!(["Ivanov Petr", "Ivanova Elena"]),
+            "{}: both contacts to pick from",
+            agent.name
+        );
     }
     driver.must(json!({"cmd": "click", "agent": b.name, "selector": "#answer"})).await;
     driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#call-status[data-status=connected]"})).await;
@@ -360,9 +488,17 @@ pub(crate) async fn ring_all_first_answer_wins_and_agent_hangs_up() {
 
     tokio::time::sleep(Duration::from_secs(2)).await;
     driver.must(json!({"cmd": "click", "agent": b.name, "selector": "#hangup"})).await;
-    driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#call-status[data-status=ended]"})).await;
+    driver
+        .must(
+            json!({"cmd": "wait", "agent": b.name, "selector": "#call-status[data-status=ended]"}),
+        )
+        .await;
     assert!(sipp.wait(Duration::from_secs(15)).await, "the caller got the agent's BYE");
-    assert_tone(&audio_to(&capture.stop().await, media_port), 2000.0, "the caller heard the winning agent");
+    assert_tone(
+        &audio_to(&capture.stop().await, media_port),
+        2000.0,
+        "the caller heard the winning agent",
+    );
     // The form links the contact the agent picked (with two matches the call had none).
     driver.must(json!({"cmd": "click", "agent": b.name, "selector": "#form-save"})).await;
     driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#form-saved"})).await;
@@ -372,7 +508,8 @@ pub(crate) async fn ring_all_first_answer_wins_and_agent_hangs_up() {
     assert_eq!(call["call"]["agent_id"], boris.as_str());
     assert_eq!(call["call"]["contact_id"], elena["id"]);
     assert_eq!(call["call"]["disposition"], "resolved");
-    let kinds: Vec<&str> = call["events"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    let kinds: Vec<&str> =
+        call["events"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
     assert!(kinds.contains(&"taken_by_other"), "{kinds:?}");
     driver.quit().await;
     gw.stop().await;
@@ -387,11 +524,26 @@ pub(crate) async fn websocket_reconnects_and_resumes() {
     let gw = Gateway::start(GatewayOptions::default()).await;
     let anna = browser_agent(&gw, "anna", "Anna Operator").await;
     gw.queue("100", &[&anna], json!({"ring_timeout_ms": 30000})).await;
-    gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]})).await;
+    gw.post(
+        &gw.admin,
+        "/api/contacts",
+        json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]}),
+    )
+    .await;
     let Scene { scratch: _scratch, wav, caller_dir, mut driver } = Scene::new("browser-reconnect");
     let overdue = epoch_ms() - 60_000;
-    gw.post(&gw.admin, "/api/tasks", json!({"subject": "Call back Ivanov", "assignee_id": anna, "due_at": overdue})).await;
-    gw.post(&gw.admin, "/api/tasks", json!({"subject": "Not yet", "assignee_id": anna, "due_at": overdue + 86_400_000})).await;
+    gw.post(
+        &gw.admin,
+        "/api/tasks",
+        json!({"subject": "Call back Ivanov", "assignee_id": anna, "due_at": overdue}),
+    )
+    .await;
+    gw.post(
+        &gw.admin,
+        "/api/tasks",
+        json!({"subject": "Not yet", "assignee_id": anna, "due_at": overdue + 86_400_000}),
+    )
+    .await;
     let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
     go_available(&mut driver, &a).await;
     // The live events include the agent's tasks that are due.
@@ -403,10 +555,20 @@ pub(crate) async fn websocket_reconnects_and_resumes() {
         driver.must(json!({"cmd": "eval", "agent": a.name, "js": "new Promise((resolve, reject) => { const t0 = Date.now(); const tick = () => { const s = window.switchboard.socket; if (s.readyState === 1) resolve(true); else if (Date.now() - t0 > 10000) reject(new Error('no reconnect')); else setTimeout(tick, 50); }; setTimeout(tick, 100); })"})).await;
     };
     reconnect(&mut driver).await;
-    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=available]"})).await;
-    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#softphone[data-state=connected]"})).await;
+    driver
+        .must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=available]"}))
+        .await;
+    driver
+        .must(
+            json!({"cmd": "wait", "agent": a.name, "selector": "#softphone[data-state=connected]"}),
+        )
+        .await;
     let due = driver.must(json!({"cmd": "eval", "agent": a.name, "js": "[...document.querySelectorAll('#tasks-due .task-due')].map((e) => e.textContent.split(' · ')[0])"})).await;
-    assert_eq!(due, json!(["Call back Ivanov"]), "only the due task, once, after the reconnect too");
+    assert_eq!(
+        due,
+        json!(["Call back Ivanov"]),
+        "only the due task, once, after the reconnect too"
+    );
 
     let run = caller("caller_waits.xml", &caller_dir, &gw, "89161234567");
     let sipp = run.spawn();
@@ -415,21 +577,32 @@ pub(crate) async fn websocket_reconnects_and_resumes() {
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]"})).await;
 
     reconnect(&mut driver).await;
-    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=on_call]"})).await;
+    driver
+        .must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=on_call]"}))
+        .await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#card .contact-name", "text": "Ivanov"})).await;
     let first = inbound_stats(&mut driver, &a).await["packets"].as_u64().unwrap_or(0);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let second = inbound_stats(&mut driver, &a).await["packets"].as_u64().unwrap_or(0);
-    assert!(second > first + 20, "audio keeps flowing across the reconnect ({first} -> {second} packets)");
+    assert!(
+        second > first + 20,
+        "audio keeps flowing across the reconnect ({first} -> {second} packets)"
+    );
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#hangup"})).await;
-    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]"})).await;
+    driver
+        .must(
+            json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]"}),
+        )
+        .await;
     assert!(sipp.wait(Duration::from_secs(15)).await, "the caller got the agent's BYE");
 
     // The softphone's connection drops (the browser side closes it): the gateway notices,
     // the agent is paused as connection_lost instead of being offered calls, the console
     // makes a new connection by itself and the agent is available again.
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#go-available"})).await;
-    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=available]"})).await;
+    driver
+        .must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=available]"}))
+        .await;
     driver.must(json!({"cmd": "eval", "agent": a.name, "js": "window.switchboard.softphone.pc.close()"})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=paused]", "text": "connection_lost", "timeout": 45000})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#softphone[data-state=connected]", "timeout": 30000})).await;
@@ -446,7 +619,12 @@ pub(crate) async fn transfer_to_a_second_browser_agent_keeps_audio_flowing() {
     let anna = browser_agent(&gw, "anna", "Anna Operator").await;
     let boris = browser_agent(&gw, "boris", "Boris Operator").await;
     gw.queue("100", &[&anna, &boris], json!({"ring_timeout_ms": 30000})).await;
-    gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]})).await;
+    gw.post(
+        &gw.admin,
+        "/api/contacts",
+        json!({"first_name": "Petr", "last_name": "Ivanov", "phones": ["+79161234567"]}),
+    )
+    .await;
     let Scene { scratch, wav, caller_dir, mut driver } = Scene::new("browser-transfer");
     let wav_440 = tone_wav(&scratch.0.join("agent-440.wav"), 440.0);
     let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
@@ -464,21 +642,34 @@ pub(crate) async fn transfer_to_a_second_browser_agent_keeps_audio_flowing() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     driver.must(json!({"cmd": "eval", "agent": a.name, "js": format!("document.getElementById('transfer-target').value = 'agent:{boris}'")})).await;
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#transfer"})).await;
-    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]"})).await;
+    driver
+        .must(
+            json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]"}),
+        )
+        .await;
     driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#card .contact-name", "text": "Ivanov"})).await;
     driver.must(json!({"cmd": "click", "agent": b.name, "selector": "#answer"})).await;
     driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#call-status[data-status=connected]"})).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let stats = inbound_stats(&mut driver, &b).await;
-    assert!(stats["packets"].as_u64().unwrap_or(0) > 50 && stats["audioLevel"].as_f64().unwrap_or(0.0) > 0.01, "the second agent hears the caller: {stats}");
+    assert!(
+        stats["packets"].as_u64().unwrap_or(0) > 50
+            && stats["audioLevel"].as_f64().unwrap_or(0.0) > 0.01,
+        "the second agent hears the caller: {stats}"
+    );
     driver.must(json!({"cmd": "click", "agent": b.name, "selector": "#hangup"})).await;
     assert!(sipp.wait(Duration::from_secs(15)).await, "the caller got the second agent's BYE");
-    assert_tone(&audio_to(&capture.stop().await, media_port), 440.0, "after the transfer the caller hears the second agent");
+    assert_tone(
+        &audio_to(&capture.stop().await, media_port),
+        440.0,
+        "after the transfer the caller hears the second agent",
+    );
     let calls = gw.get(&gw.admin, "/api/calls").await;
     let call = gw.wait_call_ended(calls["items"][0]["id"].as_str().unwrap()).await;
     assert_eq!(call["call"]["agent_id"], boris.as_str());
     assert_eq!(call["call"]["end_reason"], "agent_hangup");
-    let kinds: Vec<&str> = call["events"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    let kinds: Vec<&str> =
+        call["events"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
     assert!(kinds.contains(&"transferred"), "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| **k == "answered").count(), 2, "{kinds:?}");
     driver.quit().await;
@@ -490,8 +681,16 @@ pub(crate) async fn transfer_to_a_second_browser_agent_keeps_audio_flowing() {
 /// customer's hang-up ends the call in the page.
 pub(crate) async fn click_to_call_from_the_browser() {
     let Scene { scratch, wav, caller_dir, mut driver } = Scene::new("browser-dial");
-    let pbx = SippRun { pause_ms: 4000, keys: vec![("password", "pbx-secret".into())], ..SippRun::new("pbx_customer.xml", &caller_dir) };
-    let gw = Gateway::start(GatewayOptions { outbound: Some((format!("sip:{{digits}}@127.0.0.1:{}", pbx.port), "pbx-secret".into())), ..GatewayOptions::default() }).await;
+    let pbx = SippRun {
+        pause_ms: 4000,
+        keys: vec![("password", "pbx-secret".into())],
+        ..SippRun::new("pbx_customer.xml", &caller_dir)
+    };
+    let gw = Gateway::start(GatewayOptions {
+        outbound: Some((format!("sip:{{digits}}@127.0.0.1:{}", pbx.port), "pbx-secret".into())),
+        ..GatewayOptions::default()
+    })
+    .await;
     let anna = browser_agent(&gw, "anna", "Anna Operator").await;
     gw.queue("100", &[&anna], json!({})).await;
     let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
@@ -509,14 +708,32 @@ pub(crate) async fn click_to_call_from_the_browser() {
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]"})).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let stats = inbound_stats(&mut driver, &a).await;
-    assert!(stats["packets"].as_u64().unwrap_or(0) > 50 && stats["audioLevel"].as_f64().unwrap_or(0.0) > 0.01, "the agent hears the customer: {stats}");
+    assert!(
+        stats["packets"].as_u64().unwrap_or(0) > 50
+            && stats["audioLevel"].as_f64().unwrap_or(0.0) > 0.01,
+        "the agent hears the customer: {stats}"
+    );
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]", "timeout": 20000})).await;
-    assert!(pbx.wait(Duration::from_secs(20)).await, "the PBX saw an authenticated INVITE and the customer hung up");
-    assert_tone(&audio_to(&capture.stop().await, pbx_media), 2000.0, "the customer hears the browser agent");
+    assert!(
+        pbx.wait(Duration::from_secs(20)).await,
+        "the PBX saw an authenticated INVITE and the customer hung up"
+    );
+    assert_tone(
+        &audio_to(&capture.stop().await, pbx_media),
+        2000.0,
+        "the customer hears the browser agent",
+    );
     let calls = gw.get(&gw.admin, "/api/calls").await;
     let call = gw.wait_call_ended(calls["items"][0]["id"].as_str().unwrap()).await;
-    assert_eq!((call["call"]["direction"].as_str(), call["call"]["to_e164"].as_str()), (Some("outbound"), Some("+79165550102")));
-    assert_eq!(call["call"]["task_id"], task_id.as_str(), "the call is linked to its callback task");
+    assert_eq!(
+        (call["call"]["direction"].as_str(), call["call"]["to_e164"].as_str()),
+        (Some("outbound"), Some("+79165550102"))
+    );
+    assert_eq!(
+        call["call"]["task_id"],
+        task_id.as_str(),
+        "the call is linked to its callback task"
+    );
     // Completing the task from the console records its result.
     driver.must(json!({"cmd": "fill", "agent": a.name, "selector": &format!("#task-{task_id} .task-result"), "value": "Reached, order confirmed"})).await;
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": &format!("#task-{task_id} .task-done")})).await;
@@ -541,8 +758,16 @@ pub(crate) async fn click_to_call_from_the_browser() {
 /// it hangs up the caller gets the BYE.
 pub(crate) async fn transfer_to_a_number_through_the_pbx() {
     let Scene { scratch, wav, caller_dir, mut driver } = Scene::new("browser-transfer-number");
-    let pbx = SippRun { pause_ms: 4000, keys: vec![("password", "pbx-secret".into())], ..SippRun::new("pbx_customer.xml", &scratch.tone_dir("target", 440.0)) };
-    let gw = Gateway::start(GatewayOptions { outbound: Some((format!("sip:{{digits}}@127.0.0.1:{}", pbx.port), "pbx-secret".into())), ..GatewayOptions::default() }).await;
+    let pbx = SippRun {
+        pause_ms: 4000,
+        keys: vec![("password", "pbx-secret".into())],
+        ..SippRun::new("pbx_customer.xml", &scratch.tone_dir("target", 440.0))
+    };
+    let gw = Gateway::start(GatewayOptions {
+        outbound: Some((format!("sip:{{digits}}@127.0.0.1:{}", pbx.port), "pbx-secret".into())),
+        ..GatewayOptions::default()
+    })
+    .await;
     let anna = browser_agent(&gw, "anna", "Anna Operator").await;
     gw.queue("100", &[&anna], json!({"ring_timeout_ms": 30000})).await;
     let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
@@ -557,47 +782,93 @@ pub(crate) async fn transfer_to_a_number_through_the_pbx() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     driver.must(json!({"cmd": "fill", "agent": a.name, "selector": "#transfer-number", "value": "8 (495) 111-22-33"})).await;
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#transfer"})).await;
-    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]"})).await;
-    assert!(pbx.wait(Duration::from_secs(30)).await, "the PBX saw an authenticated INVITE for the number, answered, and hung up");
-    assert!(sipp.wait(Duration::from_secs(15)).await, "the caller got the BYE when the number hung up");
-    assert_tone(&audio_to(&capture.stop().await, media_port), 440.0, "after the transfer the caller hears the number");
+    driver
+        .must(
+            json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]"}),
+        )
+        .await;
+    assert!(
+        pbx.wait(Duration::from_secs(30)).await,
+        "the PBX saw an authenticated INVITE for the number, answered, and hung up"
+    );
+    assert!(
+        sipp.wait(Duration::from_secs(15)).await,
+        "the caller got the BYE when the number hung up"
+    );
+    assert_tone(
+        &audio_to(&capture.stop().await, media_port),
+        440.0,
+        "after the transfer the caller hears the number",
+    );
     let calls = gw.get(&gw.admin, "/api/calls").await;
     let call = gw.wait_call_ended(calls["items"][0]["id"].as_str().unwrap()).await;
     assert_eq!(call["call"]["end_reason"], "transfer_target_hangup");
-    let transferred = call["events"].as_array().unwrap().iter().find(|e| e["kind"] == "transferred").cloned().unwrap_or_default();
+    let transferred = call["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "transferred")
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(transferred["detail"]["to_number"], "+74951112233", "{call}");
     driver.quit().await;
     gw.stop().await;
 }
 
 /// Where the README's screenshot of the dashboard goes.
-const DASHBOARD_SHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/dashboard.png");
+const DASHBOARD_SHOT: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/dashboard.png");
 
 /// A manager opens the dashboard over a seeded month: the headline figures and all four charts
 /// are drawn, and the AHT table's CSV export downloads and parses with a row per agent.
 pub(crate) async fn dashboard_shows_a_seeded_month_and_exports_csv() {
     let gw = Gateway::start(GatewayOptions::default()).await;
     let hash = switchboard_api::hash_password(AGENT_PASSWORD).unwrap();
-    let options = switchboard_server::demo::DemoOptions { days: 30, agents: 6, contacts: 100, seed: 3, now: epoch_ms(), utc_offset_ms: 0, events: false, stats: Default::default() };
+    let options = switchboard_server::demo::DemoOptions {
+        days: 30,
+        agents: 6,
+        contacts: 100,
+        seed: 3,
+        now: epoch_ms(),
+        utc_offset_ms: 0,
+        events: false,
+        stats: Default::default(),
+    };
     let made = switchboard_server::demo::seed_demo(&gw.store, &options, &hash).await.unwrap();
-    let Scene { scratch: _scratch, wav, caller_dir: _, mut driver } = Scene::new("browser-dashboard");
+    let Scene { scratch: _scratch, wav, caller_dir: _, mut driver } =
+        Scene::new("browser-dashboard");
     let manager = Agent::sign_in(&mut driver, &gw.base, "manager", AGENT_PASSWORD, &wav).await;
-    driver.must(json!({"cmd": "goto", "agent": manager.name, "url": format!("{}/dashboard", gw.base)})).await;
+    driver
+        .must(
+            json!({"cmd": "goto", "agent": manager.name, "url": format!("{}/dashboard", gw.base)}),
+        )
+        .await;
     driver.must(json!({"cmd": "wait", "agent": manager.name, "selector": "body[data-loaded=true]", "state": "attached", "timeout": 20000})).await;
     let drawn = driver
         .must(json!({"cmd": "eval", "agent": manager.name, "js": "['chart-hourly', 'chart-sl', 'chart-aht', 'chart-dispositions'].map((id) => document.querySelectorAll(`#${id} svg rect`).length)"}))
         .await;
-    assert!(drawn.as_array().unwrap().iter().all(|n| n.as_u64().unwrap_or(0) > 0), "every chart has bars: {drawn}");
+    assert!(
+        drawn.as_array().unwrap().iter().all(|n| n.as_u64().unwrap_or(0) > 0),
+        "every chart has bars: {drawn}"
+    );
     let offered = driver.must(json!({"cmd": "text", "agent": manager.name, "selector": ".tile[data-metric=offered] strong"})).await;
     let offered: i64 = offered.as_str().unwrap().parse().unwrap();
-    assert!(offered > 0 && offered <= i64::try_from(made.calls).unwrap(), "offered {offered} of {} calls", made.calls);
+    assert!(
+        offered > 0 && offered <= i64::try_from(made.calls).unwrap(),
+        "offered {offered} of {} calls",
+        made.calls
+    );
     let tooltip = driver.must(json!({"cmd": "eval", "agent": manager.name, "js": "document.querySelector('.tile[data-metric=service_level]').title"})).await;
-    assert!(tooltip.as_str().unwrap().contains("offered"), "the definition is the tooltip: {tooltip}");
+    assert!(
+        tooltip.as_str().unwrap().contains("offered"),
+        "the definition is the tooltip: {tooltip}"
+    );
     std::fs::create_dir_all(std::path::Path::new(DASHBOARD_SHOT).parent().unwrap()).unwrap();
     driver.must(json!({"cmd": "screenshot", "agent": manager.name, "path": DASHBOARD_SHOT})).await;
     let file = driver.must(json!({"cmd": "download", "agent": manager.name, "selector": "button.csv[data-table=chart-aht]"})).await;
     assert!(file["name"].as_str().unwrap().ends_with(".csv"), "{file}");
-    let mut reader = csv::ReaderBuilder::new().from_reader(file["text"].as_str().unwrap().as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().from_reader(file["text"].as_str().unwrap().as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
     assert_eq!(header.len(), 9, "{header:?}");
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -609,7 +880,8 @@ pub(crate) async fn dashboard_shows_a_seeded_month_and_exports_csv() {
 }
 
 /// Where the README's screenshot of the wallboard goes.
-const WALLBOARD_SHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/wallboard.png");
+const WALLBOARD_SHOT: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/wallboard.png");
 
 /// A supervisor watches the wallboard while a real SIPp call arrives and a browser agent
 /// answers it: the agent's tile goes available -> ringing -> on a call, each within about a
@@ -623,7 +895,9 @@ pub(crate) async fn wallboard_follows_a_real_call() {
     let agent = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
     go_available(&mut driver, &agent).await;
     let sup = Agent::sign_in(&mut driver, &gw.base, "sam", AGENT_PASSWORD, &wav).await;
-    driver.must(json!({"cmd": "goto", "agent": sup.name, "url": format!("{}/wallboard", gw.base)})).await;
+    driver
+        .must(json!({"cmd": "goto", "agent": sup.name, "url": format!("{}/wallboard", gw.base)}))
+        .await;
     let tile = |state: &str| format!(".agent[data-agent='{anna}'][data-state={state}]");
     driver.must(json!({"cmd": "wait", "agent": sup.name, "selector": tile("available"), "timeout": 5000})).await;
 
@@ -631,9 +905,17 @@ pub(crate) async fn wallboard_follows_a_real_call() {
     run.pause_ms = 3000;
     let sipp = run.spawn();
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=ringing]", "timeout": 15000})).await;
-    driver.must(json!({"cmd": "wait", "agent": sup.name, "selector": tile("ringing"), "timeout": 1500})).await;
+    driver
+        .must(
+            json!({"cmd": "wait", "agent": sup.name, "selector": tile("ringing"), "timeout": 1500}),
+        )
+        .await;
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#answer"})).await;
-    driver.must(json!({"cmd": "wait", "agent": sup.name, "selector": tile("on_call"), "timeout": 1500})).await;
+    driver
+        .must(
+            json!({"cmd": "wait", "agent": sup.name, "selector": tile("on_call"), "timeout": 1500}),
+        )
+        .await;
     std::fs::create_dir_all(std::path::Path::new(WALLBOARD_SHOT).parent().unwrap()).unwrap();
     driver.must(json!({"cmd": "screenshot", "agent": sup.name, "path": WALLBOARD_SHOT})).await;
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=ended]", "timeout": 20000})).await;

@@ -10,17 +10,28 @@ use serde_json::{Value, json};
 
 use crate::agent::{Agent, Driver};
 use crate::calls::{Scene, go_available};
-use crate::harness::{AGENT_PASSWORD, Capture, Gateway, GatewayOptions, SippRun, assert_tone, audio_to};
+use crate::harness::{
+    AGENT_PASSWORD, Capture, Gateway, GatewayOptions, SippRun, assert_tone, audio_to,
+};
 
 /// The README's screenshots.
 const SHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots");
 
 fn epoch_ms() -> i64 {
-    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap()
+    i64::try_from(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis(),
+    )
+    .unwrap()
 }
 
 /// A user with `role` (and team), returns their id.
-pub(crate) async fn user(gw: &Gateway, login: &str, name: &str, role: &str, team: Option<&str>) -> String {
+pub(crate) async fn user(
+    gw: &Gateway,
+    login: &str,
+    name: &str,
+    role: &str,
+    team: Option<&str>,
+) -> String {
     let made = gw.post(&gw.admin, "/api/users", json!({"login": login, "name": name, "role": role, "password": AGENT_PASSWORD, "team_id": team})).await;
     made["user"]["id"].as_str().unwrap().to_owned()
 }
@@ -29,11 +40,17 @@ pub(crate) async fn user(gw: &Gateway, login: &str, name: &str, role: &str, team
 pub(crate) async fn sign_in(driver: &mut Driver, gw: &Gateway, login: &str, wav: &Path) -> String {
     let a = login.to_owned();
     driver.must(json!({"cmd": "open", "agent": a, "wav": wav})).await;
-    driver.must(json!({"cmd": "goto", "agent": a, "url": format!("{}/login?lang=en", gw.base)})).await;
+    driver
+        .must(json!({"cmd": "goto", "agent": a, "url": format!("{}/login?lang=en", gw.base)}))
+        .await;
     driver.must(json!({"cmd": "fill", "agent": a, "selector": "#login", "value": login})).await;
-    driver.must(json!({"cmd": "fill", "agent": a, "selector": "#password", "value": AGENT_PASSWORD})).await;
+    driver
+        .must(json!({"cmd": "fill", "agent": a, "selector": "#password", "value": AGENT_PASSWORD}))
+        .await;
     driver.must(json!({"cmd": "click", "agent": a, "selector": "#sign-in"})).await;
-    driver.must(json!({"cmd": "wait", "agent": a, "selector": "#state", "state": "attached"})).await;
+    driver
+        .must(json!({"cmd": "wait", "agent": a, "selector": "#state", "state": "attached"}))
+        .await;
     a
 }
 
@@ -45,16 +62,27 @@ pub(crate) struct Page<'a> {
 
 impl Page<'_> {
     pub(crate) async fn goto(&mut self, path: &str) {
-        self.driver.must(json!({"cmd": "goto", "agent": self.who, "url": format!("{}{path}", self.base)})).await;
+        self.driver
+            .must(json!({"cmd": "goto", "agent": self.who, "url": format!("{}{path}", self.base)}))
+            .await;
     }
     pub(crate) async fn wait(&mut self, selector: &str) -> String {
-        self.driver.must(json!({"cmd": "wait", "agent": self.who, "selector": selector})).await.as_str().unwrap_or("").to_owned()
+        self.driver
+            .must(json!({"cmd": "wait", "agent": self.who, "selector": selector}))
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
     }
     pub(crate) async fn wait_text(&mut self, selector: &str, text: &str) {
-        self.driver.must(json!({"cmd": "wait", "agent": self.who, "selector": selector, "text": text})).await;
+        self.driver
+            .must(json!({"cmd": "wait", "agent": self.who, "selector": selector, "text": text}))
+            .await;
     }
     pub(crate) async fn fill(&mut self, selector: &str, value: &str) {
-        self.driver.must(json!({"cmd": "fill", "agent": self.who, "selector": selector, "value": value})).await;
+        self.driver
+            .must(json!({"cmd": "fill", "agent": self.who, "selector": selector, "value": value}))
+            .await;
     }
     pub(crate) async fn click(&mut self, selector: &str) {
         self.driver.must(json!({"cmd": "click", "agent": self.who, "selector": selector})).await;
@@ -66,7 +94,10 @@ impl Page<'_> {
         self.eval("location.pathname").await.as_str().unwrap().to_owned()
     }
     pub(crate) async fn count(&mut self, selector: &str) -> u64 {
-        self.eval(&format!("document.querySelectorAll({}).length", json!(selector))).await.as_u64().unwrap()
+        self.eval(&format!("document.querySelectorAll({}).length", json!(selector)))
+            .await
+            .as_u64()
+            .unwrap()
     }
     /// The HTTP status of a GET from this browser (its session).
     pub(crate) async fn status(&mut self, path: &str) -> u64 {
@@ -74,7 +105,11 @@ impl Page<'_> {
     }
     pub(crate) async fn screenshot(&mut self, name: &str) {
         std::fs::create_dir_all(SHOTS).unwrap();
-        self.driver.must(json!({"cmd": "screenshot", "agent": self.who, "path": format!("{SHOTS}/{name}")})).await;
+        self.driver
+            .must(
+                json!({"cmd": "screenshot", "agent": self.who, "path": format!("{SHOTS}/{name}")}),
+            )
+            .await;
     }
     /// Waits until `js` is true in the page.
     pub(crate) async fn until(&mut self, js: &str, what: &str) {
@@ -95,7 +130,8 @@ pub(crate) async fn contacts_search_merge_and_roles() {
     let team_id = team["id"].as_str().unwrap();
     let _olga = user(&gw, "olga", "Olga Operator", "operator", Some(team_id)).await;
     let _maria = user(&gw, "maria", "Maria Manager", "manager", None).await;
-    let Scene { scratch: _scratch, wav, caller_dir: _, mut driver } = Scene::new("browser-crm-contacts");
+    let Scene { scratch: _scratch, wav, caller_dir: _, mut driver } =
+        Scene::new("browser-crm-contacts");
 
     let who = sign_in(&mut driver, &gw, "olga", &wav).await;
     let mut p = Page { driver: &mut driver, who, base: gw.base.clone() };
@@ -120,7 +156,10 @@ pub(crate) async fn contacts_search_merge_and_roles() {
     p.click("#search-button").await;
     p.wait_text("#contacts tbody", "Петров Иван").await;
     assert_eq!(p.count("#contacts tbody tr[data-id]").await, 1);
-    assert_eq!(p.eval("document.querySelector('#contacts tbody tr').dataset.id").await, json!(ivan_id));
+    assert_eq!(
+        p.eval("document.querySelector('#contacts tbody tr').dataset.id").await,
+        json!(ivan_id)
+    );
     // An invalid number is an error naming the field, not an empty list.
     p.fill("#search", "8 (916) 12").await;
     p.click("#search-button").await;
@@ -146,13 +185,23 @@ pub(crate) async fn contacts_search_merge_and_roles() {
     }
     p.goto(&format!("/contacts/{ivan_id}")).await;
     p.wait("#contact-card").await;
-    assert_eq!(p.count("#delete").await + p.count("#merge-with").await, 0, "no delete or merge on an operator's card");
+    assert_eq!(
+        p.count("#delete").await + p.count("#merge-with").await,
+        0,
+        "no delete or merge on an operator's card"
+    );
 
     // A duplicate with another number and a deal, made through the API (as an import would).
     let dup =
         gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Ваня", "last_name": "Петров", "phones": ["8 903 765 43 21", "+79161234567"], "emails": ["vanya@example.ru"], "force": true})).await;
     let dup_id = dup["id"].as_str().unwrap();
-    let deal = gw.post(&gw.admin, "/api/deals", json!({"title": "Поставка бумаги", "contact_id": dup_id, "amount": 150000})).await;
+    let deal = gw
+        .post(
+            &gw.admin,
+            "/api/deals",
+            json!({"title": "Поставка бумаги", "contact_id": dup_id, "amount": 150000}),
+        )
+        .await;
 
     // The manager merges them from the list: the survivor has both phones and the deal.
     let who = sign_in(p.driver, &gw, "maria", &wav).await;
@@ -161,7 +210,11 @@ pub(crate) async fn contacts_search_merge_and_roles() {
     m.wait("#contacts").await;
     m.fill("#search", "Петров").await;
     m.click("#search-button").await;
-    m.until("document.querySelectorAll('#contacts tbody tr[data-id]').length === 2", "both Petrovs listed").await;
+    m.until(
+        "document.querySelectorAll('#contacts tbody tr[data-id]').length === 2",
+        "both Petrovs listed",
+    )
+    .await;
     m.click(&format!("#contacts tr[data-id='{ivan_id}'] .pick")).await;
     m.click(&format!("#contacts tr[data-id='{dup_id}'] .pick")).await;
     m.click("#merge").await;
@@ -169,7 +222,9 @@ pub(crate) async fn contacts_search_merge_and_roles() {
     m.click("#dialog-ok").await;
     m.wait("#contact-card").await;
     assert_eq!(m.url().await, format!("/contacts/{ivan_id}"));
-    let phones = m.eval("[...document.querySelectorAll('#phones .number')].map((e) => e.dataset.e164)").await;
+    let phones = m
+        .eval("[...document.querySelectorAll('#phones .number')].map((e) => e.dataset.e164)")
+        .await;
     assert_eq!(phones, json!(["+79161234567", "+79037654321"]), "both phones on the survivor");
     m.wait_text("#emails", "vanya@example.ru").await;
     m.wait_text("#deals", "Поставка бумаги").await;
@@ -202,13 +257,21 @@ pub(crate) async fn contacts_search_merge_and_roles() {
 pub(crate) async fn deals_board_drag_and_tasks_page() {
     let gw = Gateway::start(GatewayOptions::default()).await;
     let sam = user(&gw, "sam", "Сергей Супервизоров", "supervisor", None).await;
-    let team = gw.post(&gw.admin, "/api/teams", json!({"name": "Продажи", "supervisor_id": sam})).await;
+    let team =
+        gw.post(&gw.admin, "/api/teams", json!({"name": "Продажи", "supervisor_id": sam})).await;
     let team_id = team["id"].as_str().unwrap().to_owned();
     let olga = user(&gw, "olga", "Ольга Операторова", "operator", Some(&team_id)).await;
     let stages = gw.get(&gw.admin, "/api/pipeline/stages").await;
-    let stage = |i: usize| (stages[i]["id"].as_str().unwrap().to_owned(), stages[i]["name"].as_str().unwrap().to_owned());
+    let stage = |i: usize| {
+        (
+            stages[i]["id"].as_str().unwrap().to_owned(),
+            stages[i]["name"].as_str().unwrap().to_owned(),
+        )
+    };
     let ((first, _), (second, second_name)) = (stage(0), stage(1));
-    let company = gw.post(&gw.admin, "/api/companies", json!({"name": "ООО Ромашка", "tax_id": "7701234567"})).await;
+    let company = gw
+        .post(&gw.admin, "/api/companies", json!({"name": "ООО Ромашка", "tax_id": "7701234567"}))
+        .await;
     let ivan = gw
         .post(&gw.admin, "/api/contacts", json!({"first_name": "Иван", "last_name": "Петров", "middle_name": "Сергеевич", "position": "закупщик", "phones": ["+79161234567"], "emails": ["ivan@romashka.ru"], "company_id": company["id"], "owner_id": olga})).await;
     gw.post(&gw.admin, "/api/contacts", json!({"first_name": "Анна", "last_name": "Смирнова", "position": "директор", "phones": ["+74951234567"], "company_id": company["id"]})).await;
@@ -217,15 +280,22 @@ pub(crate) async fn deals_board_drag_and_tasks_page() {
     let paper = gw.post(&gw.admin, "/api/deals", mk("Поставка бумаги", 150_000, &first)).await;
     let toner = gw.post(&gw.admin, "/api/deals", mk("Картриджи", 42_000, &first)).await;
     gw.post(&gw.admin, "/api/deals", mk("Мебель для офиса", 380_000, &second)).await;
-    let (paper_id, toner_id) = (paper["id"].as_str().unwrap().to_owned(), toner["id"].as_str().unwrap().to_owned());
-    gw.post(&gw.admin, "/api/notes", json!({"body": "Просил счёт на следующей неделе", "contact_id": ivan_id})).await;
+    let (paper_id, toner_id) =
+        (paper["id"].as_str().unwrap().to_owned(), toner["id"].as_str().unwrap().to_owned());
+    gw.post(
+        &gw.admin,
+        "/api/notes",
+        json!({"body": "Просил счёт на следующей неделе", "contact_id": ivan_id}),
+    )
+    .await;
     let now = epoch_ms();
     gw.post(&gw.admin, "/api/tasks", json!({"subject": "Отправить КП", "kind": "email", "due_at": now - 3_600_000, "assignee_id": olga, "contact_id": ivan_id})).await;
     let today = gw.post(&gw.admin, "/api/tasks", json!({"subject": "Уточнить объём", "kind": "call", "due_at": now + 600_000, "assignee_id": olga, "deal_id": paper_id})).await;
     gw.post(&gw.admin, "/api/tasks", json!({"subject": "Перезвонить клиенту", "callback_phone": "8 (916) 555-01-02", "due_at": now - 60_000, "assignee_id": olga})).await;
     gw.post(&gw.admin, "/api/tasks", json!({"subject": "Встреча в офисе", "kind": "meeting", "due_at": now + 3 * 86_400_000, "assignee_id": olga})).await;
 
-    let Scene { scratch: _scratch, wav, caller_dir: _, mut driver } = Scene::new("browser-crm-deals");
+    let Scene { scratch: _scratch, wav, caller_dir: _, mut driver } =
+        Scene::new("browser-crm-deals");
     let who = sign_in(&mut driver, &gw, "olga", &wav).await;
     let mut p = Page { driver: &mut driver, who, base: gw.base.clone() };
 
@@ -233,11 +303,17 @@ pub(crate) async fn deals_board_drag_and_tasks_page() {
     p.goto("/deals").await;
     p.wait(&format!(".column[data-drop='{first}'] .deal-card[data-id='{paper_id}']")).await;
     let first_total = p.wait(&format!(".total[data-total='{first}']")).await;
-    assert!(first_total.starts_with('2') && first_total.contains("192"), "two deals summing 192 000: {first_total}");
+    assert!(
+        first_total.starts_with('2') && first_total.contains("192"),
+        "two deals summing 192 000: {first_total}"
+    );
     p.driver.must(json!({"cmd": "drag", "agent": p.who, "from": format!(".deal-card[data-id='{paper_id}']"), "to": format!(".column[data-drop='{second}']")})).await;
     p.wait(&format!(".column[data-drop='{second}'] .deal-card[data-id='{paper_id}']")).await;
     let second_total = p.wait(&format!(".total[data-total='{second}']")).await;
-    assert!(second_total.starts_with('2') && second_total.contains("530"), "the second column now sums 530 000: {second_total}");
+    assert!(
+        second_total.starts_with('2') && second_total.contains("530"),
+        "the second column now sums 530 000: {second_total}"
+    );
     // Dropped on lost: the reason and the competitor are asked for.
     p.driver.must(json!({"cmd": "drag", "agent": p.who, "from": format!(".deal-card[data-id='{toner_id}']"), "to": ".column[data-drop='lost']"})).await;
     p.fill("#lost-reason", "Дорого").await;
@@ -245,7 +321,10 @@ pub(crate) async fn deals_board_drag_and_tasks_page() {
     p.click("#dialog-ok").await;
     p.wait(&format!(".column[data-drop='lost'] .deal-card[data-id='{toner_id}']")).await;
     let lost = gw.get(&gw.admin, &format!("/api/deals/{toner_id}")).await;
-    assert_eq!((lost["status"].as_str(), lost["loss_reason"].as_str(), lost["competitor"].as_str()), (Some("lost"), Some("Дорого"), Some("ООО Конкурент")));
+    assert_eq!(
+        (lost["status"].as_str(), lost["loss_reason"].as_str(), lost["competitor"].as_str()),
+        (Some("lost"), Some("Дорого"), Some("ООО Конкурент"))
+    );
     p.screenshot("deals-board.png").await;
     // The same deals as a list.
     p.click("#show-list").await;
@@ -288,9 +367,16 @@ pub(crate) async fn deals_board_drag_and_tasks_page() {
     p.click(&format!("#tasks-today .complete[data-id='{today_id}']")).await;
     p.fill("#task-result", "500 пачек в месяц").await;
     p.click("#dialog-ok").await;
-    p.until(&format!("!document.querySelector(\"#content [data-id='{today_id}']\")"), "the completed task leaves the list").await;
+    p.until(
+        &format!("!document.querySelector(\"#content [data-id='{today_id}']\")"),
+        "the completed task leaves the list",
+    )
+    .await;
     let done = gw.get(&gw.admin, &format!("/api/tasks/{today_id}")).await;
-    assert_eq!((done["status"].as_str(), done["result"].as_str()), (Some("done"), Some("500 пачек в месяц")));
+    assert_eq!(
+        (done["status"].as_str(), done["result"].as_str()),
+        (Some("done"), Some("500 пачек в месяц"))
+    );
     // The day view: today's tasks under their hours.
     p.click("#tab-day").await;
     p.wait("#day").await;
@@ -318,8 +404,16 @@ pub(crate) async fn deals_board_drag_and_tasks_page() {
 /// PBX (SIPp) and the call is linked to the task.
 pub(crate) async fn callback_from_the_tasks_page_in_one_click() {
     let Scene { scratch, wav, caller_dir, mut driver } = Scene::new("browser-crm-callback");
-    let pbx = SippRun { pause_ms: 3000, keys: vec![("password", "pbx-secret".into())], ..SippRun::new("pbx_customer.xml", &caller_dir) };
-    let gw = Gateway::start(GatewayOptions { outbound: Some((format!("sip:{{digits}}@127.0.0.1:{}", pbx.port), "pbx-secret".into())), ..GatewayOptions::default() }).await;
+    let pbx = SippRun {
+        pause_ms: 3000,
+        keys: vec![("password", "pbx-secret".into())],
+        ..SippRun::new("pbx_customer.xml", &caller_dir)
+    };
+    let gw = Gateway::start(GatewayOptions {
+        outbound: Some((format!("sip:{{digits}}@127.0.0.1:{}", pbx.port), "pbx-secret".into())),
+        ..GatewayOptions::default()
+    })
+    .await;
     let anna = crate::calls::browser_agent(&gw, "anna", "Anna Operator").await;
     gw.queue("100", &[&anna], json!({})).await;
     let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
@@ -334,11 +428,21 @@ pub(crate) async fn callback_from_the_tasks_page_in_one_click() {
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": format!("#tasks-overdue .call[data-id='{task_id}']")})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]", "timeout": 20000})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ended]", "timeout": 20000})).await;
-    assert!(pbx.wait(Duration::from_secs(20)).await, "the PBX got the call and the customer hung up");
-    assert_tone(&audio_to(&capture.stop().await, pbx_media), 2000.0, "the customer hears the browser agent");
+    assert!(
+        pbx.wait(Duration::from_secs(20)).await,
+        "the PBX got the call and the customer hung up"
+    );
+    assert_tone(
+        &audio_to(&capture.stop().await, pbx_media),
+        2000.0,
+        "the customer hears the browser agent",
+    );
     let calls = gw.get(&gw.admin, "/api/calls").await;
     let call = gw.wait_call_ended(calls["items"][0]["id"].as_str().unwrap()).await;
-    assert_eq!((call["call"]["to_e164"].as_str(), call["call"]["task_id"].as_str()), (Some("+79165550102"), Some(task_id.as_str())));
+    assert_eq!(
+        (call["call"]["to_e164"].as_str(), call["call"]["task_id"].as_str()),
+        (Some("+79165550102"), Some(task_id.as_str()))
+    );
     driver.quit().await;
     gw.stop().await;
 }

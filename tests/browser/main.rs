@@ -29,26 +29,59 @@ type Scenario = (&'static str, fn() -> std::pin::Pin<Box<dyn std::future::Future
 
 fn scenarios() -> Vec<Scenario> {
     vec![
-        ("known_caller_card_before_answer_audio_both_ways", || Box::pin(calls::known_caller_card_before_answer_audio_both_ways())),
-        ("unknown_caller_creates_contact_from_card", || Box::pin(calls::unknown_caller_creates_contact_from_card())),
-        ("ring_all_first_answer_wins_and_agent_hangs_up", || Box::pin(calls::ring_all_first_answer_wins_and_agent_hangs_up())),
-        ("websocket_reconnects_and_resumes", || Box::pin(calls::websocket_reconnects_and_resumes())),
-        ("transfer_to_a_second_browser_agent_keeps_audio_flowing", || Box::pin(calls::transfer_to_a_second_browser_agent_keeps_audio_flowing())),
+        ("known_caller_card_before_answer_audio_both_ways", || {
+            Box::pin(calls::known_caller_card_before_answer_audio_both_ways())
+        }),
+        ("unknown_caller_creates_contact_from_card", || {
+            Box::pin(calls::unknown_caller_creates_contact_from_card())
+        }),
+        ("ring_all_first_answer_wins_and_agent_hangs_up", || {
+            Box::pin(calls::ring_all_first_answer_wins_and_agent_hangs_up())
+        }),
+        (
+            "websocket_reconnects_and_resumes",
+            || Box::pin(calls::websocket_reconnects_and_resumes()),
+        ),
+        ("transfer_to_a_second_browser_agent_keeps_audio_flowing", || {
+            Box::pin(calls::transfer_to_a_second_browser_agent_keeps_audio_flowing())
+        }),
         ("click_to_call_from_the_browser", || Box::pin(calls::click_to_call_from_the_browser())),
         ("wallboard_follows_a_real_call", || Box::pin(calls::wallboard_follows_a_real_call())),
-        ("supervisor_listens_and_whispers_from_the_wallboard", || Box::pin(monitor::supervisor_listens_and_whispers_from_the_wallboard())),
-        ("dashboard_shows_a_seeded_month_and_exports_csv", || Box::pin(calls::dashboard_shows_a_seeded_month_and_exports_csv())),
-        ("recordings_page_plays_a_call_with_its_waveform", || Box::pin(calls::recordings_page_plays_a_call_with_its_waveform())),
-        ("transfer_to_a_number_through_the_pbx", || Box::pin(calls::transfer_to_a_number_through_the_pbx())),
-        ("crm_contacts_search_merge_and_roles", || Box::pin(crm::contacts_search_merge_and_roles())),
-        ("crm_deals_board_drag_and_tasks_page", || Box::pin(crm::deals_board_drag_and_tasks_page())),
-        ("crm_callback_from_the_tasks_page_in_one_click", || Box::pin(crm::callback_from_the_tasks_page_in_one_click())),
+        ("supervisor_listens_and_whispers_from_the_wallboard", || {
+            Box::pin(monitor::supervisor_listens_and_whispers_from_the_wallboard())
+        }),
+        ("dashboard_shows_a_seeded_month_and_exports_csv", || {
+            Box::pin(calls::dashboard_shows_a_seeded_month_and_exports_csv())
+        }),
+        ("recordings_page_plays_a_call_with_its_waveform", || {
+            Box::pin(calls::recordings_page_plays_a_call_with_its_waveform())
+        }),
+        ("transfer_to_a_number_through_the_pbx", || {
+            Box::pin(calls::transfer_to_a_number_through_the_pbx())
+        }),
+        (
+            "crm_contacts_search_merge_and_roles",
+            || Box::pin(crm::contacts_search_merge_and_roles()),
+        ),
+        (
+            "crm_deals_board_drag_and_tasks_page",
+            || Box::pin(crm::deals_board_drag_and_tasks_page()),
+        ),
+        ("crm_callback_from_the_tasks_page_in_one_click", || {
+            Box::pin(crm::callback_from_the_tasks_page_in_one_click())
+        }),
         ("crm_import_messy_xlsx_and_export", || Box::pin(admin::import_messy_xlsx_and_export())),
         ("crm_admin_sections_and_refusals", || Box::pin(admin::admin_sections_and_refusals())),
         ("change_own_password_in_russian", || Box::pin(account::change_own_password_in_russian())),
-        ("softphone_comes_back_after_the_browser_was_closed", || Box::pin(softphone::softphone_comes_back_after_the_browser_was_closed())),
-        ("softphone_reload_right_after_connect_then_answer", || Box::pin(softphone::reload_right_after_connect_then_answer())),
-        ("softphone_network_gone_for_20s_idle_and_during_a_call", || Box::pin(softphone::network_gone_for_20s_idle_and_during_a_call())),
+        ("softphone_comes_back_after_the_browser_was_closed", || {
+            Box::pin(softphone::softphone_comes_back_after_the_browser_was_closed())
+        }),
+        ("softphone_reload_right_after_connect_then_answer", || {
+            Box::pin(softphone::reload_right_after_connect_then_answer())
+        }),
+        ("softphone_network_gone_for_20s_idle_and_during_a_call", || {
+            Box::pin(softphone::network_gone_for_20s_idle_and_during_a_call())
+        }),
         ("softphone_two_tabs_the_newest_wins", || Box::pin(softphone::two_tabs_the_newest_wins())),
     ]
 }
@@ -68,14 +101,23 @@ fn main() -> ExitCode {
         // playwright-core comes from npm, which the namespace cannot reach: fetch it first.
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
         if !dir.join("node_modules/playwright-core").exists() {
-            let ok = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status().is_ok_and(|s| s.success());
+            let ok = Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir)
+                .status()
+                .is_ok_and(|s| s.success());
             if !ok {
                 eprintln!("cannot install playwright-core: run `npm ci` in tests/browser");
                 return ExitCode::FAILURE;
             }
         }
         let exe = std::env::current_exe().unwrap();
-        let status = Command::new("unshare").args(["--net", "--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""]).arg(exe).args(&args).env("SB_NETNS", "1").status();
+        let status = Command::new("unshare")
+            .args(["--net", "--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
+            .arg(exe)
+            .args(&args)
+            .env("SB_NETNS", "1")
+            .status();
         return match status {
             Ok(s) if s.success() => ExitCode::SUCCESS,
             Ok(_) => ExitCode::FAILURE,
@@ -85,8 +127,12 @@ fn main() -> ExitCode {
             }
         };
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let selected: Vec<Scenario> = scenarios().into_iter().filter(|(name, _)| filter.is_none_or(|f| name.contains(f.as_str()))).collect();
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let selected: Vec<Scenario> = scenarios()
+        .into_iter()
+        .filter(|(name, _)| filter.is_none_or(|f| name.contains(f.as_str())))
+        .collect();
     println!("\nrunning {} tests", selected.len());
     let started = Instant::now();
     let (mut passed, mut failed) = (0, Vec::new());
@@ -107,6 +153,10 @@ fn main() -> ExitCode {
     if !failed.is_empty() {
         println!("\nfailures:\n    {}", failed.join("\n    "));
     }
-    println!("\ntest result: {verdict}. {passed} passed; {} failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s\n", failed.len(), started.elapsed().as_secs_f64());
+    println!(
+        "\ntest result: {verdict}. {passed} passed; {} failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s\n",
+        failed.len(),
+        started.elapsed().as_secs_f64()
+    );
     if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -47,15 +47,25 @@ fn db(spectrum: &Value, hz: &str) -> f64 {
 }
 
 fn epoch_ms() -> i64 {
-    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap()
+    i64::try_from(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis(),
+    )
+    .unwrap()
 }
 
 pub(crate) async fn supervisor_listens_and_whispers_from_the_wallboard() {
     let gw = Gateway::start(GatewayOptions::default()).await;
     let anna = browser_agent(&gw, "anna", "Anna Operator").await;
     let sam = gw.post(&gw.admin, "/api/users", json!({"login": "sam", "name": "Sam Supervisor", "role": "supervisor", "password": AGENT_PASSWORD})).await["user"]["id"].as_str().unwrap().to_owned();
-    let team = gw.post(&gw.admin, "/api/teams", json!({"name": "Support", "supervisor_id": sam})).await;
-    let res = gw.admin.patch(format!("{}/api/users/{anna}", gw.base)).json(&json!({"team_id": team["id"]})).send().await.unwrap();
+    let team =
+        gw.post(&gw.admin, "/api/teams", json!({"name": "Support", "supervisor_id": sam})).await;
+    let res = gw
+        .admin
+        .patch(format!("{}/api/users/{anna}", gw.base))
+        .json(&json!({"team_id": team["id"]}))
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_success());
     gw.queue("100", &[&anna], json!({"ring_timeout_ms": 30000})).await;
 
@@ -64,7 +74,9 @@ pub(crate) async fn supervisor_listens_and_whispers_from_the_wallboard() {
     go_available(&mut driver, &agent).await;
     let sup_wav = tone_wav(&scratch.0.join("supervisor-440.wav"), 440.0);
     let sup = Agent::sign_in(&mut driver, &gw.base, "sam", AGENT_PASSWORD, &sup_wav).await;
-    driver.must(json!({"cmd": "goto", "agent": sup.name, "url": format!("{}/wallboard", gw.base)})).await;
+    driver
+        .must(json!({"cmd": "goto", "agent": sup.name, "url": format!("{}/wallboard", gw.base)}))
+        .await;
 
     let mut run = caller("caller.xml", &caller_dir, &gw, "+79161234567");
     run.pause_ms = 24_000;
@@ -77,12 +89,18 @@ pub(crate) async fn supervisor_listens_and_whispers_from_the_wallboard() {
 
     // Listen from the agent's tile: the first listen connects the page's audio, once.
     let tile = format!(".agent[data-agent='{anna}'] button.listen");
-    driver.must(json!({"cmd": "click", "agent": sup.name, "selector": tile, "timeout": 5000})).await;
+    driver
+        .must(json!({"cmd": "click", "agent": sup.name, "selector": tile, "timeout": 5000}))
+        .await;
     driver.must(json!({"cmd": "wait", "agent": sup.name, "selector": "#listen-bar[data-state=listen]", "timeout": 20000})).await;
     let mut level = 0.0;
     for _ in 0..20 {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        level = driver.must(json!({"cmd": "eval", "agent": sup.name, "js": "window.switchboard.level"})).await.as_f64().unwrap_or(0.0);
+        level = driver
+            .must(json!({"cmd": "eval", "agent": sup.name, "js": "window.switchboard.level"}))
+            .await
+            .as_f64()
+            .unwrap_or(0.0);
         if level > 0.01 {
             break;
         }
@@ -92,7 +110,10 @@ pub(crate) async fn supervisor_listens_and_whispers_from_the_wallboard() {
     driver.must(json!({"cmd": "screenshot", "agent": sup.name, "path": SHOT})).await;
     let quiet = spectrum(&mut driver, &agent).await;
     assert!(db(&quiet, "1000") > db(&quiet, "700") + 20.0, "the agent hears the caller: {quiet}");
-    assert!(db(&quiet, "440") < db(&quiet, "1000") - 30.0, "listening is silent to the agent: {quiet}");
+    assert!(
+        db(&quiet, "440") < db(&quiet, "1000") - 30.0,
+        "listening is silent to the agent: {quiet}"
+    );
 
     // Whisper: the agent hears the supervisor's 440 Hz, the caller does not.
     driver.must(json!({"cmd": "click", "agent": sup.name, "selector": "#listen-bar .mode[data-mode=whisper]"})).await;
@@ -100,7 +121,10 @@ pub(crate) async fn supervisor_listens_and_whispers_from_the_wallboard() {
     let from = epoch_ms() + 700;
     tokio::time::sleep(Duration::from_millis(700)).await;
     let whisper = spectrum(&mut driver, &agent).await;
-    assert!(db(&whisper, "440") > db(&whisper, "700") + 20.0, "the agent hears the whisper: {whisper}");
+    assert!(
+        db(&whisper, "440") > db(&whisper, "700") + 20.0,
+        "the agent hears the whisper: {whisper}"
+    );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let to = epoch_ms();
     driver.must(json!({"cmd": "click", "agent": sup.name, "selector": "#listen-stop"})).await;
@@ -110,12 +134,25 @@ pub(crate) async fn supervisor_listens_and_whispers_from_the_wallboard() {
     assert!(sipp.wait(Duration::from_secs(20)).await, "the SIPp caller completed its call");
     let datagrams = capture.stop().await;
     let heard = audio_to_between(&datagrams, caller_port, from, to);
-    assert!(heard.len() > 8000, "the caller received audio while the supervisor whispered ({} samples)", heard.len());
+    assert!(
+        heard.len() > 8000,
+        "the caller received audio while the supervisor whispered ({} samples)",
+        heard.len()
+    );
     let (p440, p2000) = (goertzel_power(&heard, 440.0), goertzel_power(&heard, 2000.0));
-    assert!(p2000 > 1000.0 && p440 < 0.01 * p2000, "the caller hears the agent (2 kHz power {p2000:.0}) and not the whisper (440 Hz power {p440:.0})");
+    assert!(
+        p2000 > 1000.0 && p440 < 0.01 * p2000,
+        "the caller hears the agent (2 kHz power {p2000:.0}) and not the whisper (440 Hz power {p440:.0})"
+    );
 
     let audit = gw.get(&gw.admin, "/api/audit?action=call.&per_page=50").await;
-    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().rev().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["call.listen", "call.whisper", "call.listen_stop"], "{audit}");
     driver.quit().await;
     gw.stop().await;

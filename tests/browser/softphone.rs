@@ -36,21 +36,43 @@ async fn agent_state(gw: &Gateway, login: &str) -> Value {
 
 /// A call from a SIPp caller, answered in `who`'s page: the agent hears the caller, the caller
 /// hears the agent's 2 kHz; the agent hangs up.
-async fn answer_with_audio_both_ways(driver: &mut Driver, gw: &Gateway, who: &str, caller_dir: &Path, scratch: &Path) {
+async fn answer_with_audio_both_ways(
+    driver: &mut Driver,
+    gw: &Gateway,
+    who: &str,
+    caller_dir: &Path,
+    scratch: &Path,
+) {
     let run = caller("caller_waits.xml", caller_dir, gw, "89161234567");
     let capture = Capture::start(scratch, &[run.media_port]).await;
     let media_port = run.media_port;
     let sipp = run.spawn();
-    driver.must(json!({"cmd": "wait", "agent": who, "selector": "#answer", "timeout": 15000})).await;
+    driver
+        .must(json!({"cmd": "wait", "agent": who, "selector": "#answer", "timeout": 15000}))
+        .await;
     driver.must(json!({"cmd": "click", "agent": who, "selector": "#answer"})).await;
-    driver.must(json!({"cmd": "wait", "agent": who, "selector": "#call-status[data-status=connected]"})).await;
+    driver
+        .must(
+            json!({"cmd": "wait", "agent": who, "selector": "#call-status[data-status=connected]"}),
+        )
+        .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let stats = rtp(driver, who).await;
-    assert!(stats["received"].as_u64().unwrap_or(0) > 50 && stats["level"].as_f64().unwrap_or(0.0) > 0.01, "the agent hears the caller: {stats}");
+    assert!(
+        stats["received"].as_u64().unwrap_or(0) > 50
+            && stats["level"].as_f64().unwrap_or(0.0) > 0.01,
+        "the agent hears the caller: {stats}"
+    );
     driver.must(json!({"cmd": "click", "agent": who, "selector": "#hangup"})).await;
-    driver.must(json!({"cmd": "wait", "agent": who, "selector": "#call-status[data-status=ended]"})).await;
+    driver
+        .must(json!({"cmd": "wait", "agent": who, "selector": "#call-status[data-status=ended]"}))
+        .await;
     assert!(sipp.wait(Duration::from_secs(15)).await, "the caller got the agent's BYE");
-    assert_tone(&audio_to(&capture.stop().await, media_port), 2000.0, "the caller hears the browser agent");
+    assert_tone(
+        &audio_to(&capture.stop().await, media_port),
+        2000.0,
+        "the caller hears the browser agent",
+    );
 }
 
 /// The operator closes the browser for 40 s (the laptop sleeps), then opens the console
@@ -66,7 +88,11 @@ pub(crate) async fn softphone_comes_back_after_the_browser_was_closed() {
     driver.must(json!({"cmd": "close", "agent": a.name})).await;
     tokio::time::sleep(Duration::from_secs(40)).await;
     let state = agent_state(&gw, "anna").await;
-    assert_eq!((state["state"].as_str(), state["reason"].as_str()), (Some("paused"), Some("connection_lost")), "nobody rings a closed browser: {state}");
+    assert_eq!(
+        (state["state"].as_str(), state["reason"].as_str()),
+        (Some("paused"), Some("connection_lost")),
+        "nobody rings a closed browser: {state}"
+    );
 
     let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=available]", "timeout": 15000})).await;
@@ -93,7 +119,10 @@ pub(crate) async fn reload_right_after_connect_then_answer() {
     let before = rtp(&mut driver, &a.name).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rtp(&mut driver, &a.name).await;
-    assert_eq!(before["sent"], after["sent"], "an idle softphone sends no RTP ({before} -> {after})");
+    assert_eq!(
+        before["sent"], after["sent"],
+        "an idle softphone sends no RTP ({before} -> {after})"
+    );
 
     answer_with_audio_both_ways(&mut driver, &gw, &a.name, &caller_dir, &scratch.0).await;
     // And once the call is over, it stops sending again.
@@ -129,7 +158,9 @@ pub(crate) async fn network_gone_for_20s_idle_and_during_a_call() {
     let capture = Capture::start(&scratch.0, &[run.media_port]).await;
     let media_port = run.media_port;
     let sipp = run.spawn();
-    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#answer", "timeout": 15000})).await;
+    driver
+        .must(json!({"cmd": "wait", "agent": a.name, "selector": "#answer", "timeout": 15000}))
+        .await;
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#answer"})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]"})).await;
     driver.must(json!({"cmd": "offline", "agent": a.name, "on": true})).await;
@@ -140,12 +171,22 @@ pub(crate) async fn network_gone_for_20s_idle_and_during_a_call() {
     let first = rtp(&mut driver, &a.name).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let second = rtp(&mut driver, &a.name).await;
-    assert!(second["received"].as_u64().unwrap_or(0) > first["received"].as_u64().unwrap_or(0) + 50, "the caller is still heard ({first} -> {second})");
+    assert!(
+        second["received"].as_u64().unwrap_or(0) > first["received"].as_u64().unwrap_or(0) + 50,
+        "the caller is still heard ({first} -> {second})"
+    );
     assert!(second["level"].as_f64().unwrap_or(0.0) > 0.01, "{second}");
-    assert!(second["sent"].as_u64().unwrap_or(0) > first["sent"].as_u64().unwrap_or(0) + 50, "the agent is still sending ({first} -> {second})");
+    assert!(
+        second["sent"].as_u64().unwrap_or(0) > first["sent"].as_u64().unwrap_or(0) + 50,
+        "the agent is still sending ({first} -> {second})"
+    );
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#hangup"})).await;
     assert!(sipp.wait(Duration::from_secs(15)).await, "the caller got the agent's BYE");
-    assert_tone(&audio_to(&capture.stop().await, media_port), 2000.0, "the caller hears the browser agent");
+    assert_tone(
+        &audio_to(&capture.stop().await, media_port),
+        2000.0,
+        "the caller hears the browser agent",
+    );
     driver.quit().await;
     gw.stop().await;
 }
@@ -162,11 +203,17 @@ pub(crate) async fn two_tabs_the_newest_wins() {
     driver.must(json!({"cmd": "tab", "agent": a.name, "as": "anna-tab2"})).await;
     driver.must(json!({"cmd": "goto", "agent": "anna-tab2", "url": format!("{}/console?lang=ru", gw.base)})).await;
     driver.must(json!({"cmd": "wait", "agent": "anna-tab2", "selector": "#softphone[data-state=connected]", "timeout": 20000})).await;
-    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#replaced", "timeout": 10000})).await;
+    driver
+        .must(json!({"cmd": "wait", "agent": a.name, "selector": "#replaced", "timeout": 10000}))
+        .await;
     driver.must(json!({"cmd": "wait", "agent": "anna-tab2", "selector": "#state[data-state=available]", "timeout": 15000})).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let first = driver.must(json!({"cmd": "eval", "agent": a.name, "js": "[window.switchboard.socket.readyState, window.switchboard.softphone.pc === null]"})).await;
-    assert_eq!(first, json!([3, true]), "the replaced tab closed its socket and softphone and stays closed");
+    assert_eq!(
+        first,
+        json!([3, true]),
+        "the replaced tab closed its socket and softphone and stays closed"
+    );
     answer_with_audio_both_ways(&mut driver, &gw, "anna-tab2", &caller_dir, &scratch.0).await;
     let rang = driver.must(json!({"cmd": "eval", "agent": a.name, "js": "document.getElementById('call-status').dataset.status"})).await;
     assert_eq!(rang, "idle", "the old tab never rang");

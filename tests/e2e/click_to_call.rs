@@ -5,25 +5,45 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::{Capture, Gateway, GatewayOptions, SERIAL, Scratch, SippRun, assert_tone, audio_to};
+use crate::harness::{
+    Capture, Gateway, GatewayOptions, SERIAL, Scratch, SippRun, assert_tone, audio_to,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_answers_then_customer_answers_after_a_401() {
     let _serial = SERIAL.lock().await;
     let dir = Scratch::new("c2c");
-    let pbx = SippRun { pause_ms: 2500, keys: vec![("password", "pbx-secret".into())], ..SippRun::new("pbx_customer.xml", &dir.tone_dir("customer", 1000.0)) };
-    let gw = Gateway::start(GatewayOptions { outbound: Some((format!("sip:{{digits}}@127.0.0.1:{}", pbx.port), "pbx-secret".into())), ..GatewayOptions::default() }).await;
-    let phone = SippRun { pause_ms: 200, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let pbx = SippRun {
+        pause_ms: 2500,
+        keys: vec![("password", "pbx-secret".into())],
+        ..SippRun::new("pbx_customer.xml", &dir.tone_dir("customer", 1000.0))
+    };
+    let gw = Gateway::start(GatewayOptions {
+        outbound: Some((format!("sip:{{digits}}@127.0.0.1:{}", pbx.port), "pbx-secret".into())),
+        ..GatewayOptions::default()
+    })
+    .await;
+    let phone =
+        SippRun { pause_ms: 200, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
     let (agent_id, agent) = gw.agent("irina", ([127, 0, 0, 1], phone.port).into()).await;
     let capture = Capture::start(&dir.0, &[pbx.media_port, phone.media_port]).await;
     let (pbx_media, phone_media) = (pbx.media_port, phone.media_port);
     let (pbx, phone) = (pbx.spawn(), phone.spawn());
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let res = agent.post(format!("{}/api/calls/dial", gw.base)).json(&json!({"number": "8 (916) 555-01-02"})).send().await.unwrap();
+    let res = agent
+        .post(format!("{}/api/calls/dial", gw.base))
+        .json(&json!({"number": "8 (916) 555-01-02"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 202);
-    let call_id = res.json::<serde_json::Value>().await.unwrap()["call_id"].as_str().unwrap().to_owned();
-    assert!(pbx.wait(Duration::from_secs(30)).await, "the PBX saw a digest-authenticated INVITE, answered, and the customer hung up");
+    let call_id =
+        res.json::<serde_json::Value>().await.unwrap()["call_id"].as_str().unwrap().to_owned();
+    assert!(
+        pbx.wait(Duration::from_secs(30)).await,
+        "the PBX saw a digest-authenticated INVITE, answered, and the customer hung up"
+    );
     assert!(phone.wait(Duration::from_secs(10)).await, "the agent's phone got the BYE");
     let packets = capture.stop().await;
     let call = gw.wait_call_ended(&call_id).await;
@@ -36,7 +56,8 @@ async fn agent_answers_then_customer_answers_after_a_401() {
     assert_eq!(c["to_e164"], "+79165550102");
     assert_eq!(c["agent_id"], agent_id);
     assert!(!c["answered_at"].is_null());
-    let kinds: Vec<&str> = call["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        call["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"dialing_agent") && kinds.contains(&"dialing_customer"), "{kinds:?}");
     gw.stop().await;
 }
@@ -46,14 +67,25 @@ async fn busy_customer_after_a_407_is_the_outcome_with_its_code() {
     let _serial = SERIAL.lock().await;
     let dir = Scratch::new("c2cbusy");
     let pbx = SippRun::new("pbx_busy.xml", &dir.tone_dir("customer", 1000.0));
-    let gw = Gateway::start(GatewayOptions { outbound: Some((format!("sip:{{e164}}@127.0.0.1:{}", pbx.port), "x".into())), ..GatewayOptions::default() }).await;
-    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let gw = Gateway::start(GatewayOptions {
+        outbound: Some((format!("sip:{{e164}}@127.0.0.1:{}", pbx.port), "x".into())),
+        ..GatewayOptions::default()
+    })
+    .await;
+    let phone =
+        SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
     let (_, agent) = gw.agent("oleg", ([127, 0, 0, 1], phone.port).into()).await;
     let (pbx, phone) = (pbx.spawn(), phone.spawn());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let res = agent.post(format!("{}/api/calls/dial", gw.base)).json(&json!({"number": "+7 916 5550103"})).send().await.unwrap();
+    let res = agent
+        .post(format!("{}/api/calls/dial", gw.base))
+        .json(&json!({"number": "+7 916 5550103"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 202);
-    let call_id = res.json::<serde_json::Value>().await.unwrap()["call_id"].as_str().unwrap().to_owned();
+    let call_id =
+        res.json::<serde_json::Value>().await.unwrap()["call_id"].as_str().unwrap().to_owned();
     assert!(pbx.wait(Duration::from_secs(30)).await);
     assert!(phone.wait(Duration::from_secs(10)).await, "the agent's phone is hung up");
     let call = gw.wait_call_ended(&call_id).await;
@@ -61,7 +93,12 @@ async fn busy_customer_after_a_407_is_the_outcome_with_its_code() {
     assert_eq!(call["call"]["sip_code"], 486);
 
     // A number that is not one: 422 naming the field, nothing dialled.
-    let res = agent.post(format!("{}/api/calls/dial", gw.base)).json(&json!({"number": "call me maybe"})).send().await.unwrap();
+    let res = agent
+        .post(format!("{}/api/calls/dial", gw.base))
+        .json(&json!({"number": "call me maybe"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 422);
     assert_eq!(res.json::<serde_json::Value>().await.unwrap()["field"], "number");
     gw.stop().await;

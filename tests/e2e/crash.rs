@@ -11,16 +11,29 @@ use reqwest::Client;
 use serde_json::{Value, json};
 use switchboard_media::tone::dominant;
 
-use crate::harness::{ADMIN_PASSWORD, AGENT_PASSWORD, Process, SERIAL, Scratch, SippRun, find_file, free_port_pair, login, wait_healthy, wav_channels as channels};
+use crate::harness::{
+    ADMIN_PASSWORD, AGENT_PASSWORD, Process, SERIAL, Scratch, SippRun, find_file, free_port_pair,
+    login, wait_healthy, wav_channels as channels,
+};
 
 const CALLS: usize = 20;
 
 fn now_ms() -> i64 {
-    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap()
+    i64::try_from(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis(),
+    )
+    .unwrap()
 }
 
 async fn calls(admin: &Client, base: &str) -> Vec<Value> {
-    let page: Value = admin.get(format!("{base}/api/calls?per_page=100")).send().await.unwrap().json().await.unwrap();
+    let page: Value = admin
+        .get(format!("{base}/api/calls?per_page=100"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     page["items"].as_array().cloned().unwrap_or_default()
 }
 
@@ -36,22 +49,42 @@ async fn kill_9_during_twenty_recorded_calls_leaves_playable_files() {
     let admin = login(&base, "admin", ADMIN_PASSWORD).await;
 
     // Twenty agents whose phones are one SIPp answering every call (2 kHz).
-    let phone = SippRun { pause_ms: 100, calls: u32::try_from(CALLS).unwrap(), extra: vec!["-l".into(), "100".into()], ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let phone = SippRun {
+        pause_ms: 100,
+        calls: u32::try_from(CALLS).unwrap(),
+        extra: vec!["-l".into(), "100".into()],
+        ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0))
+    };
     let mut agents = Vec::new();
     for i in 0..CALLS {
         let name = format!("agent{i:02}");
         let user: Value =
             admin.post(format!("{base}/api/users")).json(&json!({"login": name, "name": name, "role": "operator", "password": AGENT_PASSWORD})).send().await.unwrap().json().await.unwrap();
         let id = user["user"]["id"].as_str().unwrap().to_owned();
-        let res = admin.put(format!("{base}/api/users/{id}/sip")).json(&json!({"uri": format!("sip:{name}@127.0.0.1:{}", phone.port)})).send().await.unwrap();
+        let res = admin
+            .put(format!("{base}/api/users/{id}/sip"))
+            .json(&json!({"uri": format!("sip:{name}@127.0.0.1:{}", phone.port)}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
         agents.push(id);
     }
-    let res = admin.post(format!("{base}/api/queues")).json(&json!({"name": "support", "number": "100", "members": agents})).send().await.unwrap();
+    let res = admin
+        .post(format!("{base}/api/queues"))
+        .json(&json!({"name": "support", "number": "100", "members": agents}))
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_success());
     for i in 0..CALLS {
         let agent = login(&base, &format!("agent{i:02}"), AGENT_PASSWORD).await;
-        let res = agent.put(format!("{base}/api/agent/state")).json(&json!({"state": "available"})).send().await.unwrap();
+        let res = agent
+            .put(format!("{base}/api/agent/state"))
+            .json(&json!({"state": "available"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
     }
     // Twenty callers (1 kHz) who would talk for a minute.
@@ -68,7 +101,8 @@ async fn kill_9_during_twenty_recorded_calls_leaves_playable_files() {
     let caller = caller.spawn();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let answered = calls(&admin, &base).await.iter().filter(|c| !c["answered_at"].is_null()).count();
+        let answered =
+            calls(&admin, &base).await.iter().filter(|c| !c["answered_at"].is_null()).count();
         if answered == CALLS {
             break;
         }
@@ -96,25 +130,57 @@ async fn kill_9_during_twenty_recorded_calls_leaves_playable_files() {
         assert_eq!(call["end_reason"], "interrupted", "{call}");
         assert!(call["ended_at"].is_i64(), "{call}");
         assert_eq!(call["recorded"], true, "{call}");
-        let recorded_ms = call["recording_duration_ms"].as_i64().unwrap_or_else(|| panic!("no recording length: {call}"));
+        let recorded_ms = call["recording_duration_ms"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no recording length: {call}"));
         let talked_ms = killed_at - call["answered_at"].as_i64().unwrap();
         // Headers are brought up to date every second and audio is written 300 ms behind:
         // at most about 1.5 s is lost at the end.
-        assert!(recorded_ms <= talked_ms && recorded_ms >= talked_ms - 1600, "{id}: recording {recorded_ms} ms of {talked_ms} ms talked");
+        assert!(
+            recorded_ms <= talked_ms && recorded_ms >= talked_ms - 1600,
+            "{id}: recording {recorded_ms} ms of {talked_ms} ms talked"
+        );
         lost.push(talked_ms - recorded_ms);
         // The call ends when the gateway last carried it (its heartbeat, its recording), not
         // at the restart six seconds later.
         let talk_ms = call["talk_ms"].as_i64().unwrap_or_else(|| panic!("no talk time: {call}"));
-        assert!((talk_ms - talked_ms).abs() <= 2000, "{id}: talk time {talk_ms} ms, talked until the kill {talked_ms} ms");
-        assert!(call["ended_at"].as_i64().unwrap() <= killed_at + 1000, "{id}: ended at the restart: {call}");
-        let file = find_file(&root, &format!("{id}.wav")).unwrap_or_else(|| panic!("no file for {id}"));
-        assert_eq!(std::fs::metadata(&file).unwrap().len(), call["recording_size"].as_u64().unwrap());
+        assert!(
+            (talk_ms - talked_ms).abs() <= 2000,
+            "{id}: talk time {talk_ms} ms, talked until the kill {talked_ms} ms"
+        );
+        assert!(
+            call["ended_at"].as_i64().unwrap() <= killed_at + 1000,
+            "{id}: ended at the restart: {call}"
+        );
+        let file =
+            find_file(&root, &format!("{id}.wav")).unwrap_or_else(|| panic!("no file for {id}"));
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().len(),
+            call["recording_size"].as_u64().unwrap()
+        );
         let (left, right) = channels(&file);
-        assert_eq!(i64::try_from(left.len()).unwrap() / 8, recorded_ms, "the file plays as long as the record says");
+        assert_eq!(
+            i64::try_from(left.len()).unwrap() / 8,
+            recorded_ms,
+            "the file plays as long as the record says"
+        );
         let mid = left.len() / 2;
-        assert_eq!(dominant(&left[mid - 2000..mid + 2000], &[1000.0, 2000.0]), Some(1000.0), "{id}: the caller on the left");
-        assert_eq!(dominant(&right[mid - 2000..mid + 2000], &[1000.0, 2000.0]), Some(2000.0), "{id}: the agent on the right");
+        assert_eq!(
+            dominant(&left[mid - 2000..mid + 2000], &[1000.0, 2000.0]),
+            Some(1000.0),
+            "{id}: the caller on the left"
+        );
+        assert_eq!(
+            dominant(&right[mid - 2000..mid + 2000], &[1000.0, 2000.0]),
+            Some(2000.0),
+            "{id}: the agent on the right"
+        );
     }
     lost.sort_unstable();
-    eprintln!("audio lost at the kill (ms): min {} median {} max {}", lost[0], lost[lost.len() / 2], lost[lost.len() - 1]);
+    eprintln!(
+        "audio lost at the kill (ms): min {} median {} max {}",
+        lost[0],
+        lost[lost.len() / 2],
+        lost[lost.len() - 1]
+    );
 }

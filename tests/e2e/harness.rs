@@ -31,7 +31,8 @@ pub(crate) struct Scratch(pub(crate) PathBuf);
 
 impl Scratch {
     pub(crate) fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("sb-e2e-{name}-{}", uuid::Uuid::now_v7().as_simple()));
+        let dir = std::env::temp_dir()
+            .join(format!("sb-e2e-{name}-{}", uuid::Uuid::now_v7().as_simple()));
         std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
     }
@@ -56,7 +57,11 @@ pub(crate) fn free_port_pair() -> u16 {
     for _ in 0..200 {
         let p = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let p = p - p % 2;
-        if p > 1024 && UdpSocket::bind(("127.0.0.1", p)).is_ok() && UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() && UdpSocket::bind(("127.0.0.1", p + 2)).is_ok() {
+        if p > 1024
+            && UdpSocket::bind(("127.0.0.1", p)).is_ok()
+            && UdpSocket::bind(("127.0.0.1", p + 1)).is_ok()
+            && UdpSocket::bind(("127.0.0.1", p + 2)).is_ok()
+        {
             return p;
         }
     }
@@ -83,7 +88,15 @@ pub(crate) struct GatewayOptions {
 
 impl Default for GatewayOptions {
     fn default() -> Self {
-        GatewayOptions { trunk_allow: vec!["127.0.0.1".into()], registrations: Vec::new(), dead_peer_s: 0, max_calls: 100, outbound: None, trunk_credential: None, callbacks: (900, 30) }
+        GatewayOptions {
+            trunk_allow: vec!["127.0.0.1".into()],
+            registrations: Vec::new(),
+            dead_peer_s: 0,
+            max_calls: 100,
+            outbound: None,
+            trunk_credential: None,
+            callbacks: (900, 30),
+        }
     }
 }
 
@@ -123,7 +136,13 @@ impl Gateway {
             settings.sip.outbound.ring_timeout_s = 10;
         }
         let (username, password) = options.trunk_credential.unwrap_or_default();
-        settings.sip.trunks = vec![TrunkSettings { name: "pbx".into(), allow: options.trunk_allow, username, password: Secret::new(password), queue: String::new() }];
+        settings.sip.trunks = vec![TrunkSettings {
+            name: "pbx".into(),
+            allow: options.trunk_allow,
+            username,
+            password: Secret::new(password),
+            queue: String::new(),
+        }];
         settings.sip.registrations = options
             .registrations
             .into_iter()
@@ -150,7 +169,16 @@ impl Gateway {
         }));
         let admin = login(&base, "admin", ADMIN_PASSWORD).await;
         let recordings = settings.recordings.root.clone();
-        Gateway { base, sip, admin, recordings, store, stop: Some(stop), server: Some(server), _dir: dir }
+        Gateway {
+            base,
+            sip,
+            admin,
+            recordings,
+            store,
+            stop: Some(stop),
+            server: Some(server),
+            _dir: dir,
+        }
     }
 
     pub(crate) async fn post(&self, client: &Client, path: &str, body: Value) -> Value {
@@ -178,7 +206,13 @@ impl Gateway {
     pub(crate) async fn agent(&self, login_name: &str, phone: SocketAddr) -> (String, Client) {
         let user = self.post(&self.admin, "/api/users", json!({"login": login_name, "name": login_name, "role": "operator", "password": AGENT_PASSWORD})).await;
         let id = user["user"]["id"].as_str().unwrap().to_owned();
-        let (status, body) = self.put(&self.admin, &format!("/api/users/{id}/sip"), json!({"uri": format!("sip:{login_name}@{phone}")})).await;
+        let (status, body) = self
+            .put(
+                &self.admin,
+                &format!("/api/users/{id}/sip"),
+                json!({"uri": format!("sip:{login_name}@{phone}")}),
+            )
+            .await;
         assert_eq!(status, 200, "{body}");
         (id, login(&self.base, login_name, AGENT_PASSWORD).await)
     }
@@ -195,7 +229,8 @@ impl Gateway {
     }
 
     pub(crate) async fn available(&self, agent: &Client) {
-        let (status, body) = self.put(agent, "/api/agent/state", json!({"state": "available"})).await;
+        let (status, body) =
+            self.put(agent, "/api/agent/state", json!({"state": "available"})).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["state"], "available");
     }
@@ -204,7 +239,8 @@ impl Gateway {
     pub(crate) async fn wait_call_ended(&self, call_id: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            let res = self.admin.get(format!("{}/api/calls/{call_id}", self.base)).send().await.unwrap();
+            let res =
+                self.admin.get(format!("{}/api/calls/{call_id}", self.base)).send().await.unwrap();
             if res.status().is_success() {
                 let v: Value = res.json().await.unwrap();
                 if !v["call"]["ended_at"].is_null() {
@@ -233,7 +269,12 @@ impl Gateway {
 
 pub(crate) async fn login(base: &str, login_name: &str, password: &str) -> Client {
     let client = Client::builder().cookie_store(true).build().unwrap();
-    let res = client.post(format!("{base}/api/auth/login")).json(&json!({"login": login_name, "password": password})).send().await.unwrap();
+    let res = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"login": login_name, "password": password}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200, "login {login_name}");
     client
 }
@@ -288,7 +329,8 @@ impl SippRun {
     }
 
     pub(crate) fn spawn(self) -> Sipp {
-        let log = self.dir.join(format!("{}-{}.log", self.scenario.trim_end_matches(".xml"), self.port));
+        let log =
+            self.dir.join(format!("{}-{}.log", self.scenario.trim_end_matches(".xml"), self.port));
         let mut cmd = Command::new("sipp");
         if let Some(remote) = self.remote {
             cmd.arg(remote.to_string());
@@ -306,7 +348,10 @@ impl SippRun {
             cmd.args(["-key", k, v]);
         }
         cmd.args(&self.extra);
-        cmd.current_dir(&self.dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        cmd.current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         let child = cmd.spawn().expect("sipp runs (apt-get install sip-tester)");
         Sipp { child: Some(child), name: self.scenario.to_owned(), log }
     }
@@ -434,7 +479,8 @@ pub(crate) fn parse_pcap(bytes: &[u8]) -> Vec<Datagram> {
     while at + 16 <= bytes.len() {
         let incl = read32(&bytes[at + 8..at + 12]) as usize;
         let fraction = i64::from(read32(&bytes[at + 4..at + 8]));
-        let at_ms = i64::from(read32(&bytes[at..at + 4])) * 1000 + if nanos { fraction / 1_000_000 } else { fraction / 1000 };
+        let at_ms = i64::from(read32(&bytes[at..at + 4])) * 1000
+            + if nanos { fraction / 1_000_000 } else { fraction / 1000 };
         let start = at + 16;
         let end = (start + incl).min(bytes.len());
         at = start + incl;
@@ -464,9 +510,15 @@ pub(crate) fn audio_to(datagrams: &[Datagram], port: u16) -> Vec<i16> {
 }
 
 /// The audio (PCMU) sent to `port` and captured from `from_ms` to `to_ms` (epoch ms), decoded.
-pub(crate) fn audio_to_between(datagrams: &[Datagram], port: u16, from_ms: i64, to_ms: i64) -> Vec<i16> {
+pub(crate) fn audio_to_between(
+    datagrams: &[Datagram],
+    port: u16,
+    from_ms: i64,
+    to_ms: i64,
+) -> Vec<i16> {
     let mut samples = Vec::new();
-    for d in datagrams.iter().filter(|d| d.dst_port == port && (from_ms..to_ms).contains(&d.at_ms)) {
+    for d in datagrams.iter().filter(|d| d.dst_port == port && (from_ms..to_ms).contains(&d.at_ms))
+    {
         if let Ok(p) = RtpPacket::parse(&d.payload)
             && p.payload_type == 0
         {
@@ -484,7 +536,10 @@ pub(crate) fn assert_tone(samples: &[i16], hz: f64, what: &str) {
     let power = goertzel_power(window, hz);
     for other in [440.0, 1000.0, 2000.0].into_iter().filter(|f| (*f - hz).abs() > 1.0) {
         let p = goertzel_power(window, other);
-        assert!(power > 10.0 * p, "{what}: {hz} Hz power {power:.0} is not ten times the {other} Hz power {p:.0}");
+        assert!(
+            power > 10.0 * p,
+            "{what}: {hz} Hz power {power:.0} is not ten times the {other} Hz power {p:.0}"
+        );
     }
     assert!(power > 1000.0, "{what}: {hz} Hz is too weak ({power:.0})");
 }
@@ -506,11 +561,19 @@ pub(crate) fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
 
 /// A stereo 8 kHz 16-bit WAV's (left, right) channels; panics unless hound opens it.
 pub(crate) fn wav_channels(path: &Path) -> (Vec<i16>, Vec<i16>) {
-    let mut reader = hound::WavReader::open(path).unwrap_or_else(|e| panic!("{} opens with hound: {e}", path.display()));
+    let mut reader = hound::WavReader::open(path)
+        .unwrap_or_else(|e| panic!("{} opens with hound: {e}", path.display()));
     let spec = reader.spec();
-    assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (2, 8000, 16), "stereo 8 kHz 16-bit");
+    assert_eq!(
+        (spec.channels, spec.sample_rate, spec.bits_per_sample),
+        (2, 8000, 16),
+        "stereo 8 kHz 16-bit"
+    );
     let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
-    (samples.iter().step_by(2).copied().collect(), samples.iter().skip(1).step_by(2).copied().collect())
+    (
+        samples.iter().step_by(2).copied().collect(),
+        samples.iter().skip(1).step_by(2).copied().collect(),
+    )
 }
 
 /// The gateway as a child process (killed on drop if still running).
@@ -518,7 +581,13 @@ pub(crate) struct Process(Option<Child>);
 
 impl Process {
     /// `switchboard serve` on SQLite in `dir`, logging to `server-<run>.log`, with `env` on top.
-    pub(crate) fn start(dir: &Path, http: u16, sip: u16, run: u32, env: &[(&str, &str)]) -> Process {
+    pub(crate) fn start(
+        dir: &Path,
+        http: u16,
+        sip: u16,
+        run: u32,
+        env: &[(&str, &str)],
+    ) -> Process {
         let log = std::fs::File::create(dir.join(format!("server-{run}.log"))).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
             .arg("serve")
@@ -579,10 +648,22 @@ pub(crate) struct Socket {
 impl Socket {
     pub(crate) async fn open(gw: &Gateway, login: &str, path: &str) -> Socket {
         let http = reqwest::Client::new();
-        let res = http.post(format!("{}/api/auth/login", gw.base)).json(&json!({"login": login, "password": AGENT_PASSWORD})).send().await.unwrap();
+        let res = http
+            .post(format!("{}/api/auth/login", gw.base))
+            .json(&json!({"login": login, "password": AGENT_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
         assert!(res.status().is_success(), "{login} logs in");
-        let cookie = res.headers().get(reqwest::header::SET_COOKIE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).unwrap().to_owned();
-        let mut request = format!("{}{path}", gw.base.replacen("http", "ws", 1)).into_client_request().unwrap();
+        let cookie = res
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap()
+            .to_owned();
+        let mut request =
+            format!("{}{path}", gw.base.replacen("http", "ws", 1)).into_client_request().unwrap();
         request.headers_mut().insert("cookie", cookie.parse().unwrap());
         let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
         let (mut sink, mut stream) = ws.split();
@@ -618,7 +699,9 @@ impl Socket {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let Ok(Some(v)) = tokio::time::timeout(left, self.incoming.recv()).await else { panic!("no `{kind}` message within 10 s") };
+            let Ok(Some(v)) = tokio::time::timeout(left, self.incoming.recv()).await else {
+                panic!("no `{kind}` message within 10 s")
+            };
             if v["type"] == kind {
                 return v;
             }

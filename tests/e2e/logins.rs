@@ -20,16 +20,32 @@ const PER_ADDRESS: &str = "60";
 /// (VmRSS, VmHWM) of a process, in KiB.
 fn rss_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    };
     (field("VmRSS:"), field("VmHWM:"))
 }
 
 fn client_from(last_octet: u8) -> Client {
-    Client::builder().local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last_octet))).cookie_store(true).build().unwrap()
+    Client::builder()
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last_octet)))
+        .cookie_store(true)
+        .build()
+        .unwrap()
 }
 
 async fn try_login(client: &Client, base: &str, login: &str, password: &str) -> reqwest::Response {
-    client.post(format!("{base}/api/auth/login")).json(&json!({"login": login, "password": password})).send().await.unwrap()
+    client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,7 +54,16 @@ async fn a_login_storm_keeps_memory_bounded_and_real_users_in() {
     let dir = Scratch::new("logins");
     let http = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{http}");
-    let server = Process::start(&dir.0, http, free_port_pair(), 1, &[("SWITCHBOARD_AUTH__LOGIN_FAILURES_PER_ADDRESS", PER_ADDRESS), ("SWITCHBOARD_LOG__LEVEL", "warn")]);
+    let server = Process::start(
+        &dir.0,
+        http,
+        free_port_pair(),
+        1,
+        &[
+            ("SWITCHBOARD_AUTH__LOGIN_FAILURES_PER_ADDRESS", PER_ADDRESS),
+            ("SWITCHBOARD_LOG__LEVEL", "warn"),
+        ],
+    );
     wait_healthy(&base).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (baseline, _) = rss_kib(server.pid());
@@ -58,7 +83,12 @@ async fn a_login_storm_keeps_memory_bounded_and_real_users_in() {
                     break statuses;
                 }
                 let login = format!("nobody-{}", uuid::Uuid::now_v7().as_simple());
-                statuses.push(try_login(&clients[i % clients.len()], &base, &login, "guess-guess").await.status().as_u16());
+                statuses.push(
+                    try_login(&clients[i % clients.len()], &base, &login, "guess-guess")
+                        .await
+                        .status()
+                        .as_u16(),
+                );
             }
         }));
     }
@@ -77,7 +107,10 @@ async fn a_login_storm_keeps_memory_bounded_and_real_users_in() {
         }
         assert!(started.elapsed() < Duration::from_secs(60), "the real user never got in");
     };
-    assert!(next.load(std::sync::atomic::Ordering::Relaxed) < STORM, "the user signed in during the storm, not after it");
+    assert!(
+        next.load(std::sync::atomic::Ordering::Relaxed) < STORM,
+        "the user signed in during the storm, not after it"
+    );
     let mut statuses = Vec::new();
     for w in workers {
         statuses.extend(w.await.unwrap());
@@ -85,10 +118,25 @@ async fn a_login_storm_keeps_memory_bounded_and_real_users_in() {
     let (after, peak) = rss_kib(server.pid());
     let failed = statuses.iter().filter(|&&s| s == 401).count();
     let busy = statuses.iter().filter(|&&s| s == 503).count();
-    assert_eq!(failed + busy, STORM, "only 401 and 503: {:?}", statuses.iter().filter(|&&s| s != 401 && s != 503).take(5).collect::<Vec<_>>());
-    eprintln!("storm of {STORM}: {failed} refused, {busy} busy; real user in after {signed_in:?}; RSS {baseline} KiB -> {after} KiB, peak {peak} KiB");
-    assert!(after.saturating_sub(baseline) < 200 * 1024, "RSS grew by {} MiB", (after - baseline) / 1024);
-    assert!(peak.saturating_sub(baseline) < 200 * 1024, "peak RSS grew by {} MiB", (peak - baseline) / 1024);
+    assert_eq!(
+        failed + busy,
+        STORM,
+        "only 401 and 503: {:?}",
+        statuses.iter().filter(|&&s| s != 401 && s != 503).take(5).collect::<Vec<_>>()
+    );
+    eprintln!(
+        "storm of {STORM}: {failed} refused, {busy} busy; real user in after {signed_in:?}; RSS {baseline} KiB -> {after} KiB, peak {peak} KiB"
+    );
+    assert!(
+        after.saturating_sub(baseline) < 200 * 1024,
+        "RSS grew by {} MiB",
+        (after - baseline) / 1024
+    );
+    assert!(
+        peak.saturating_sub(baseline) < 200 * 1024,
+        "peak RSS grew by {} MiB",
+        (peak - baseline) / 1024
+    );
 
     // One address that keeps failing is refused before any password work, whatever it tries.
     let attacker = client_from(250);
@@ -96,7 +144,8 @@ async fn a_login_storm_keeps_memory_bounded_and_real_users_in() {
     for i in 0..=60 {
         let res = try_login(&attacker, &base, &format!("guess{i}"), "guess-guess").await;
         if res.status() == 429 {
-            locked = Some((i, res.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap()));
+            locked =
+                Some((i, res.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap()));
             break;
         }
         assert_eq!(res.status(), 401);
@@ -104,7 +153,15 @@ async fn a_login_storm_keeps_memory_bounded_and_real_users_in() {
     let (after_attempts, retry_after) = locked.expect("the address is locked after 60 failures");
     assert_eq!(after_attempts, 60);
     assert!(retry_after > 0 && retry_after <= 15 * 60, "{retry_after}");
-    assert_eq!(try_login(&attacker, &base, "admin", ADMIN_PASSWORD).await.status(), 429, "a locked address is locked for every login");
-    assert_eq!(try_login(&client_from(201), &base, "admin", ADMIN_PASSWORD).await.status(), 200, "other addresses are not");
+    assert_eq!(
+        try_login(&attacker, &base, "admin", ADMIN_PASSWORD).await.status(),
+        429,
+        "a locked address is locked for every login"
+    );
+    assert_eq!(
+        try_login(&client_from(201), &base, "admin", ADMIN_PASSWORD).await.status(),
+        200,
+        "other addresses are not"
+    );
     drop(server);
 }

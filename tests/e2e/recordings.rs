@@ -32,12 +32,18 @@ async fn a_bridged_call_is_recorded_in_stereo_and_served_with_range() {
     let _serial = SERIAL.lock().await;
     let dir = Scratch::new("record");
     let gw = Gateway::start(GatewayOptions::default()).await;
-    let phone = SippRun { pause_ms: 300, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let phone =
+        SippRun { pause_ms: 300, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
     let (agent_id, agent) = gw.agent("rita", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("100", &[&agent_id], json!({"wrap_up_ms": 1000})).await;
     gw.available(&agent).await;
-    let caller =
-        SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 3000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        pause_ms: 3000,
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0))
+    };
     let phone = phone.spawn();
     let caller = caller.spawn();
     assert!(caller.wait(Duration::from_secs(30)).await, "the caller's scenario passes");
@@ -62,9 +68,32 @@ async fn a_bridged_call_is_recorded_in_stereo_and_served_with_range() {
     assert!((900..2000).contains(&wrapup), "wrap-up {wrapup} ms");
     // The statistics saw the call as it ended (and its wrap-up), and the agent's states.
     let offered = c["offered_at"].as_i64().unwrap();
-    let stats = gw.get(&gw.admin, &format!("/api/stats?from={}&to={}&group=agent", offered - 3_600_000, offered + 3_600_000)).await;
-    let row = stats["rows"].as_array().unwrap().iter().find(|r| r["key"] == agent_id.as_str()).cloned().unwrap_or_else(|| panic!("{stats}"));
-    assert_eq!((row["metrics"]["offered"].as_i64(), row["metrics"]["answered"].as_i64(), row["metrics"]["handled"].as_i64()), (Some(1), Some(1), Some(1)), "{row}");
+    let stats = gw
+        .get(
+            &gw.admin,
+            &format!(
+                "/api/stats?from={}&to={}&group=agent",
+                offered - 3_600_000,
+                offered + 3_600_000
+            ),
+        )
+        .await;
+    let row = stats["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == agent_id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{stats}"));
+    assert_eq!(
+        (
+            row["metrics"]["offered"].as_i64(),
+            row["metrics"]["answered"].as_i64(),
+            row["metrics"]["handled"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{row}"
+    );
     assert_eq!(row["counters"]["wrapup_ms"].as_i64(), Some(wrapup));
     let occupancy = row["occupancy"].as_f64().unwrap_or_else(|| panic!("no occupancy: {row}"));
     assert!(occupancy > 0.3 && occupancy <= 1.0, "{row}");
@@ -75,12 +104,24 @@ async fn a_bridged_call_is_recorded_in_stereo_and_served_with_range() {
     // The file is where the layout says, and each side is on its own channel.
     let file = &gw.recording_file(&id).expect("the recording file");
     assert!(file.ends_with(format!("{id}.wav")), "{}", file.display());
-    assert_eq!(file.parent().unwrap().strip_prefix(&gw.recordings).unwrap().components().count(), 3, "YYYY/MM/DD");
+    assert_eq!(
+        file.parent().unwrap().strip_prefix(&gw.recordings).unwrap().components().count(),
+        3,
+        "YYYY/MM/DD"
+    );
     assert_eq!(std::fs::metadata(file).unwrap().len(), c["recording_size"].as_u64().unwrap());
     let (left, right) = channels(file);
     let mid = left.len() / 2;
-    assert_eq!(dominant(&left[mid - 4000..mid + 4000], &[1000.0, 2000.0]), Some(1000.0), "the caller is on the left");
-    assert_eq!(dominant(&right[mid - 4000..mid + 4000], &[1000.0, 2000.0]), Some(2000.0), "the agent is on the right");
+    assert_eq!(
+        dominant(&left[mid - 4000..mid + 4000], &[1000.0, 2000.0]),
+        Some(1000.0),
+        "the caller is on the left"
+    );
+    assert_eq!(
+        dominant(&right[mid - 4000..mid + 4000], &[1000.0, 2000.0]),
+        Some(2000.0),
+        "the agent is on the right"
+    );
 
     // Playback: whole file, then ranges; the agent who took the call may hear it.
     let bytes = std::fs::read(file).unwrap();
@@ -95,15 +136,18 @@ async fn a_bridged_call_is_recorded_in_stereo_and_served_with_range() {
     assert_eq!(part.bytes().await.unwrap().as_ref(), &bytes[100..200]);
     let tail = agent.get(&url).header("Range", "bytes=-44").send().await.unwrap();
     assert_eq!(tail.bytes().await.unwrap().as_ref(), &bytes[bytes.len() - 44..]);
-    let beyond = agent.get(&url).header("Range", format!("bytes={}-", bytes.len())).send().await.unwrap();
+    let beyond =
+        agent.get(&url).header("Range", format!("bytes={}-", bytes.len())).send().await.unwrap();
     assert_eq!(beyond.status(), 416);
     let waveform = gw.get(&agent, &format!("/api/recordings/{id}/waveform?points=50")).await;
     assert_eq!(waveform["left"].as_array().unwrap().len(), 50);
     // One listen (several requests) and one download in the audit log.
-    let download = agent.get(format!("{}/api/recordings/{id}/download", gw.base)).send().await.unwrap();
+    let download =
+        agent.get(format!("{}/api/recordings/{id}/download", gw.base)).send().await.unwrap();
     assert!(download.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
     let audit = gw.get(&gw.admin, &format!("/api/audit?entity=call&entity_id={id}")).await;
-    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().filter_map(|a| a["action"].as_str()).collect();
+    let actions: Vec<&str> =
+        audit["items"].as_array().unwrap().iter().filter_map(|a| a["action"].as_str()).collect();
     assert_eq!(actions.iter().filter(|a| **a == "recording.play").count(), 1, "{actions:?}");
     assert_eq!(actions.iter().filter(|a| **a == "recording.download").count(), 1, "{actions:?}");
     gw.stop().await;
@@ -116,13 +160,23 @@ async fn a_bridged_call_is_recorded_in_stereo_and_served_with_range() {
 async fn missed_calls_make_one_callback_that_escalates() {
     let _serial = SERIAL.lock().await;
     let dir = Scratch::new("callback");
-    let gw = Gateway::start(GatewayOptions { callbacks: (1, 1), ..GatewayOptions::default() }).await;
-    let phone = SippRun { calls: 2, ..SippRun::new("agent_no_answer.xml", &dir.tone_dir("agent", 2000.0)) };
+    let gw =
+        Gateway::start(GatewayOptions { callbacks: (1, 1), ..GatewayOptions::default() }).await;
+    let phone =
+        SippRun { calls: 2, ..SippRun::new("agent_no_answer.xml", &dir.tone_dir("agent", 2000.0)) };
     let (agent_id, agent) = gw.agent("lena", ([127, 0, 0, 1], phone.port).into()).await;
     let sup = gw.post(&gw.admin, "/api/users", json!({"login": "olga", "name": "Olga", "role": "supervisor", "password": crate::harness::AGENT_PASSWORD})).await;
     let sup_id = sup["user"]["id"].as_str().unwrap().to_owned();
-    let team = gw.post(&gw.admin, "/api/teams", json!({"name": "First line", "supervisor_id": sup_id})).await;
-    let res = gw.admin.patch(format!("{}/api/users/{agent_id}", gw.base)).json(&json!({"team_id": team["id"]})).send().await.unwrap();
+    let team = gw
+        .post(&gw.admin, "/api/teams", json!({"name": "First line", "supervisor_id": sup_id}))
+        .await;
+    let res = gw
+        .admin
+        .patch(format!("{}/api/users/{agent_id}", gw.base))
+        .json(&json!({"team_id": team["id"]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     gw.queue("100", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
@@ -148,7 +202,13 @@ async fn missed_calls_make_one_callback_that_escalates() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let task = loop {
         let tasks = gw.get(&gw.admin, "/api/tasks?status=open").await;
-        let callbacks: Vec<Value> = tasks["items"].as_array().unwrap().iter().filter(|t| t["callback"] == true).cloned().collect();
+        let callbacks: Vec<Value> = tasks["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["callback"] == true)
+            .cloned()
+            .collect();
         if callbacks.len() == 1 && callbacks[0]["missed_count"] == 2 {
             break callbacks[0].clone();
         }
@@ -181,7 +241,13 @@ async fn missed_calls_make_one_callback_that_escalates() {
     assert_eq!(notes[0]["task_id"], task["id"]);
     assert_eq!(notes[0]["kind"], "task_escalated");
     // Completing it records the result and time.
-    let done = gw.post(&agent, &format!("/api/tasks/{}/complete", task["id"].as_str().unwrap()), json!({"result": "called back, resolved"})).await;
+    let done = gw
+        .post(
+            &agent,
+            &format!("/api/tasks/{}/complete", task["id"].as_str().unwrap()),
+            json!({"result": "called back, resolved"}),
+        )
+        .await;
     assert_eq!(done["status"], "done");
     assert!(done["completed_at"].is_i64());
     gw.stop().await;

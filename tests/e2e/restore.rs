@@ -11,10 +11,20 @@ use serde_json::{Value, json};
 use tokio::net::UdpSocket;
 
 use crate::extensions::{authorization, exchange, register, status_of};
-use crate::harness::{ADMIN_PASSWORD, AGENT_PASSWORD, Process, SERIAL, Scratch, free_port_pair, login, wait_healthy};
+use crate::harness::{
+    ADMIN_PASSWORD, AGENT_PASSWORD, Process, SERIAL, Scratch, free_port_pair, login, wait_healthy,
+};
 
 async fn agent(admin: &Client, base: &str, name: &str, sip: Value) -> String {
-    let user: Value = admin.post(format!("{base}/api/users")).json(&json!({"login": name, "name": name, "role": "operator", "password": AGENT_PASSWORD})).send().await.unwrap().json().await.unwrap();
+    let user: Value = admin
+        .post(format!("{base}/api/users"))
+        .json(&json!({"login": name, "name": name, "role": "operator", "password": AGENT_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let id = user["user"]["id"].as_str().unwrap().to_owned();
     let res = admin.put(format!("{base}/api/users/{id}/sip")).json(&sip).send().await.unwrap();
     assert_eq!(res.status(), 200, "{name}");
@@ -43,21 +53,41 @@ async fn desk_phone_agents_come_back_after_a_restart() {
         agent(&admin, &base, "ext", json!({"extension": "101", "password": "ext-pass-1"})).await,
         agent(&admin, &base, "unreg", json!({"extension": "102", "password": "ext-pass-2"})).await,
     ];
-    let res = admin.post(format!("{base}/api/queues")).json(&json!({"name": "support", "number": "100", "members": ids})).send().await.unwrap();
+    let res = admin
+        .post(format!("{base}/api/queues"))
+        .json(&json!({"name": "support", "number": "100", "members": ids}))
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_success());
     // Extension 101's phone registers (digest).
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let me = socket.local_addr().unwrap();
     let challenge = exchange(&socket, gw, &register(gw, me, 5997, 1, None)).await;
-    let ok = exchange(&socket, gw, &register(gw, me, 5997, 2, Some(authorization(&challenge, gw, "ext-pass-1")))).await;
+    let ok = exchange(
+        &socket,
+        gw,
+        &register(gw, me, 5997, 2, Some(authorization(&challenge, gw, "ext-pass-1"))),
+    )
+    .await;
     assert_eq!(status_of(&ok), 200, "{ok}");
-    for (name, state) in [("fixed", json!({"state": "available"})), ("lunch", json!({"state": "available"})), ("ext", json!({"state": "available"})), ("unreg", json!({"state": "available"}))] {
+    for (name, state) in [
+        ("fixed", json!({"state": "available"})),
+        ("lunch", json!({"state": "available"})),
+        ("ext", json!({"state": "available"})),
+        ("unreg", json!({"state": "available"})),
+    ] {
         let client = login(&base, name, AGENT_PASSWORD).await;
         let res = client.put(format!("{base}/api/agent/state")).json(&state).send().await.unwrap();
         assert_eq!(res.status(), 200, "{name}");
     }
     let lunch = login(&base, "lunch", AGENT_PASSWORD).await;
-    let res = lunch.put(format!("{base}/api/agent/state")).json(&json!({"state": "paused", "reason": "lunch"})).send().await.unwrap();
+    let res = lunch
+        .put(format!("{base}/api/agent/state"))
+        .json(&json!({"state": "paused", "reason": "lunch"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     // The binding and the states reach the store through the ordered call log.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -67,16 +97,40 @@ async fn desk_phone_agents_come_back_after_a_restart() {
     wait_healthy(&base).await;
     assert_eq!(state_of(&base, "fixed").await["state"], "available");
     let lunch = state_of(&base, "lunch").await;
-    assert_eq!((lunch["state"].as_str(), lunch["reason"].as_str()), (Some("paused"), Some("lunch")), "paused stays paused: {lunch}");
+    assert_eq!(
+        (lunch["state"].as_str(), lunch["reason"].as_str()),
+        (Some("paused"), Some("lunch")),
+        "paused stays paused: {lunch}"
+    );
     assert_eq!(state_of(&base, "ext").await["state"], "available", "a phone still registered");
     assert_eq!(state_of(&base, "unreg").await["state"], "offline", "a phone that never registered");
     let admin = login(&base, "admin", ADMIN_PASSWORD).await;
-    let status: Value = admin.get(format!("{base}/api/telephony/status")).send().await.unwrap().json().await.unwrap();
-    let mut restored: Vec<(String, String)> =
-        status["restored_agents"].as_array().unwrap().iter().map(|a| (a["user_id"].as_str().unwrap().to_owned(), a["state"].as_str().unwrap().to_owned())).collect();
+    let status: Value = admin
+        .get(format!("{base}/api/telephony/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut restored: Vec<(String, String)> = status["restored_agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (a["user_id"].as_str().unwrap().to_owned(), a["state"].as_str().unwrap().to_owned())
+        })
+        .collect();
     restored.sort();
-    let mut expected = vec![(ids[0].clone(), "available".to_owned()), (ids[1].clone(), "paused".to_owned()), (ids[2].clone(), "available".to_owned())];
+    let mut expected = vec![
+        (ids[0].clone(), "available".to_owned()),
+        (ids[1].clone(), "paused".to_owned()),
+        (ids[2].clone(), "available".to_owned()),
+    ];
     expected.sort();
     assert_eq!(restored, expected, "{status}");
-    assert!(status["extensions"].as_array().unwrap().iter().any(|e| e["extension"] == "101"), "the registration survived: {status}");
+    assert!(
+        status["extensions"].as_array().unwrap().iter().any(|e| e["extension"] == "101"),
+        "the registration survived: {status}"
+    );
 }

@@ -33,10 +33,16 @@ impl Peer {
         let mut by_call: HashMap<String, Vec<u16>> = HashMap::new();
         let mut buf = vec![0u8; 65_536];
         let deadline = tokio::time::Instant::now() + wait;
-        while let Ok(Ok((n, _))) = tokio::time::timeout_at(deadline, self.socket.recv_from(&mut buf)).await {
+        while let Ok(Ok((n, _))) =
+            tokio::time::timeout_at(deadline, self.socket.recv_from(&mut buf)).await
+        {
             let text = String::from_utf8_lossy(&buf[..n]);
-            let code = text.strip_prefix("SIP/2.0 ").and_then(|r| r.get(..3)).and_then(|c| c.parse().ok());
-            let call_id = text.lines().find_map(|l| l.strip_prefix("Call-ID:").or_else(|| l.strip_prefix("i:"))).map(|v| v.trim().to_owned());
+            let code =
+                text.strip_prefix("SIP/2.0 ").and_then(|r| r.get(..3)).and_then(|c| c.parse().ok());
+            let call_id = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Call-ID:").or_else(|| l.strip_prefix("i:")))
+                .map(|v| v.trim().to_owned());
             if let (Some(code), Some(call_id)) = (code, call_id) {
                 by_call.entry(call_id).or_default().push(code);
             }
@@ -73,20 +79,36 @@ async fn malformed_and_unexpected_sip_get_answers_and_the_gateway_keeps_serving(
     peer.socket.send_to(b"\x16\x03\x01\x02\x00garbage that looks like TLS", gw.sip).await.unwrap();
     let full = peer.request("INVITE", "trunc1", "", SDP);
     peer.send(&full[..full.len() / 3]).await;
-    peer.send(&full.replace(&format!("Content-Length: {}", SDP.len() + SDP.matches('\n').count()), "Content-Length: 9000")).await;
+    peer.send(&full.replace(
+        &format!("Content-Length: {}", SDP.len() + SDP.matches('\n').count()),
+        "Content-Length: 9000",
+    ))
+    .await;
 
     // Well-formed but unexpected: each gets its proper error.
     peer.send(&peer.request("MESSAGE", "m405", "", "")).await;
-    assert_eq!(peer.statuses("m405", Duration::from_secs(2)).await, vec![405], "a method we do not take gets 405");
+    assert_eq!(
+        peer.statuses("m405", Duration::from_secs(2)).await,
+        vec![405],
+        "a method we do not take gets 405"
+    );
     peer.send(&peer.request("BYE", "m481", ";tag=nosuchdialog", "")).await;
-    assert_eq!(peer.statuses("m481", Duration::from_secs(2)).await, vec![481], "BYE outside any dialog gets 481");
+    assert_eq!(
+        peer.statuses("m481", Duration::from_secs(2)).await,
+        vec![481],
+        "BYE outside any dialog gets 481"
+    );
     peer.send(&peer.request("INVITE", "m400", "", "v=0\nthis is not sdp\n")).await;
     let codes = peer.statuses("m400", Duration::from_secs(2)).await;
     assert!(codes.contains(&400), "a body that is not SDP gets 400: {codes:?}");
 
     // Still serving: OPTIONS is answered, and a real call is still routed.
     peer.send(&peer.request("OPTIONS", "alive", "", "")).await;
-    assert_eq!(peer.statuses("alive", Duration::from_secs(2)).await, vec![200], "OPTIONS after all that");
+    assert_eq!(
+        peer.statuses("alive", Duration::from_secs(2)).await,
+        vec![200],
+        "OPTIONS after all that"
+    );
     gw.stop().await;
 }
 
@@ -121,7 +143,9 @@ async fn an_invite_flood_beyond_the_limit_gets_503() {
     let calls = loop {
         let page = gw.get(&gw.admin, "/api/calls?per_page=100").await;
         let calls = page["items"].as_array().cloned().unwrap_or_default();
-        if calls.iter().filter(|c| c["end_reason"] == "blocked").count() == 7 || std::time::Instant::now() > deadline {
+        if calls.iter().filter(|c| c["end_reason"] == "blocked").count() == 7
+            || std::time::Instant::now() > deadline
+        {
             break calls;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -129,10 +153,22 @@ async fn an_invite_flood_beyond_the_limit_gets_503() {
     assert_eq!(calls.len(), 10, "{calls:?}");
     let blocked: Vec<&Value> = calls.iter().filter(|c| c["end_reason"] == "blocked").collect();
     assert_eq!(blocked.len(), 7);
-    assert!(blocked.iter().all(|c| c["sip_code"] == 503 && c["queue_id"].is_string() && c["ended_at"] == c["offered_at"]), "{blocked:?}");
+    assert!(
+        blocked.iter().all(|c| c["sip_code"] == 503
+            && c["queue_id"].is_string()
+            && c["ended_at"] == c["offered_at"]),
+        "{blocked:?}"
+    );
     let stats = gw.get(&gw.admin, "/api/stats").await;
     let total = &stats["total"]["metrics"];
-    assert_eq!((total["offered"].as_i64(), total["blocked"].as_i64()), (Some(7), Some(7)), "{stats}");
-    assert!(stats["definitions"]["blocked"].as_str().is_some_and(|d| d.contains("capacity")), "{stats}");
+    assert_eq!(
+        (total["offered"].as_i64(), total["blocked"].as_i64()),
+        (Some(7), Some(7)),
+        "{stats}"
+    );
+    assert!(
+        stats["definitions"]["blocked"].as_str().is_some_and(|d| d.contains("capacity")),
+        "{stats}"
+    );
     gw.stop().await;
 }

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Capture, Gateway, GatewayOptions, SERIAL, Scratch, SippRun, assert_tone, audio_to};
+use crate::harness::{
+    Capture, Gateway, GatewayOptions, SERIAL, Scratch, SippRun, assert_tone, audio_to,
+};
 
 const CALLER_NUMBER: &str = "89161234567";
 
@@ -21,7 +23,12 @@ pub(crate) async fn newest_call(gw: &Gateway) -> String {
 }
 
 pub(crate) fn kinds(call: &Value) -> Vec<String> {
-    call["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect()
+    call["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// A caller calls the queue, a desk phone answers, each side's tone arrives on the other,
@@ -31,25 +38,42 @@ async fn call_is_answered_and_audio_flows_both_ways() {
     let _serial = SERIAL.lock().await;
     let dir = Scratch::new("answer");
     let gw = Gateway::start(GatewayOptions::default()).await;
-    let phone = SippRun { pause_ms: 300, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let phone =
+        SippRun { pause_ms: 300, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
     let (agent_id, agent) = gw.agent("anna", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("100", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
     // The agent also has the console open: the desk phone rings, the card opens on the PC.
     let mut console = crate::harness::Socket::open(&gw, "anna", "/api/agent/ws").await;
 
-    let caller =
-        SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 3000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        pause_ms: 3000,
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0))
+    };
     let capture = Capture::start(&dir.0, &[caller.media_port, phone.media_port]).await;
     let (caller_media, phone_media) = (caller.media_port, phone.media_port);
     let phone = phone.spawn();
     let caller = caller.spawn();
     let ringing = console.next("ringing").await;
-    assert_eq!((ringing["desk_phone"].as_bool(), ringing["from"].as_str()), (Some(true), Some("+79161234567")), "{ringing}");
-    let card = if ringing["card"].is_null() { console.next("card").await["card"].clone() } else { ringing["card"].clone() };
+    assert_eq!(
+        (ringing["desk_phone"].as_bool(), ringing["from"].as_str()),
+        (Some(true), Some("+79161234567")),
+        "{ringing}"
+    );
+    let card = if ringing["card"].is_null() {
+        console.next("card").await["card"].clone()
+    } else {
+        ringing["card"].clone()
+    };
     assert!(card.is_object(), "the client card reaches a desk-phone agent's console: {card}");
     let connected = console.next("connected").await;
-    assert_eq!(connected["call_id"], ringing["call_id"], "answered on the desk phone, the console follows");
+    assert_eq!(
+        connected["call_id"], ringing["call_id"],
+        "answered on the desk phone, the console follows"
+    );
     assert!(caller.wait(Duration::from_secs(30)).await, "the caller's scenario passes");
     assert!(phone.wait(Duration::from_secs(10)).await, "the agent phone's scenario passes");
     let packets = capture.stop().await;
@@ -82,11 +106,19 @@ async fn agent_hangs_up() {
     let _serial = SERIAL.lock().await;
     let dir = Scratch::new("agentbye");
     let gw = Gateway::start(GatewayOptions::default()).await;
-    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent_hangs_up.xml", &dir.tone_dir("agent", 2000.0)) };
+    let phone = SippRun {
+        pause_ms: 100,
+        ..SippRun::new("agent_hangs_up.xml", &dir.tone_dir("agent", 2000.0))
+    };
     let (agent_id, agent) = gw.agent("boris", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("100", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
-    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_waits.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        ..SippRun::new("caller_waits.xml", &dir.tone_dir("caller", 1000.0))
+    };
     let phone = phone.spawn();
     let caller = caller.spawn();
     assert!(caller.wait(Duration::from_secs(30)).await, "the caller gets and answers the BYE");
@@ -133,22 +165,37 @@ async fn ring_timeout_moves_to_the_next_agent() {
     let dir = Scratch::new("ringnext");
     let gw = Gateway::start(GatewayOptions::default()).await;
     let slow = SippRun::new("agent_no_answer.xml", &dir.tone_dir("slow", 440.0));
-    let quick = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("quick", 2000.0)) };
+    let quick =
+        SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("quick", 2000.0)) };
     let (slow_id, slow_agent) = gw.agent("slow", ([127, 0, 0, 1], slow.port).into()).await;
     let (quick_id, quick_agent) = gw.agent("quick", ([127, 0, 0, 1], quick.port).into()).await;
     let queue_id = gw.queue("100", &[&slow_id, &quick_id], json!({"ring_timeout_ms": 2000})).await;
     // Longest idle first: the slow agent goes available first, so it is rung first.
     gw.available(&slow_agent).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let res = gw.admin.patch(format!("{}/api/queues/{queue_id}", gw.base)).json(&json!({"members": [slow_id, quick_id]})).send().await.unwrap();
+    let res = gw
+        .admin
+        .patch(format!("{}/api/queues/{queue_id}", gw.base))
+        .json(&json!({"members": [slow_id, quick_id]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     gw.available(&quick_agent).await;
 
-    let caller =
-        SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 1000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        pause_ms: 1000,
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0))
+    };
     let (slow, quick, caller) = (slow.spawn(), quick.spawn(), caller.spawn());
     assert!(caller.wait(Duration::from_secs(30)).await);
-    assert!(slow.wait(Duration::from_secs(10)).await, "the slow phone was CANCELled after the ring timeout");
+    assert!(
+        slow.wait(Duration::from_secs(10)).await,
+        "the slow phone was CANCELled after the ring timeout"
+    );
     assert!(quick.wait(Duration::from_secs(10)).await);
     let call = gw.wait_call_ended(&newest_call(&gw).await).await;
     assert_eq!(call["call"]["agent_id"], quick_id);
@@ -171,7 +218,12 @@ async fn max_wait_releases_the_caller() {
     let (agent_id, agent) = gw.agent("gleb", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("100", &[&agent_id], json!({"ring_timeout_ms": 10000, "max_wait_ms": 2000})).await;
     gw.available(&agent).await;
-    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_max_wait.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        ..SippRun::new("caller_max_wait.xml", &dir.tone_dir("caller", 1000.0))
+    };
     let phone = phone.spawn();
     let started = std::time::Instant::now();
     let caller = caller.spawn();
@@ -188,14 +240,28 @@ async fn max_wait_releases_the_caller() {
 async fn forbidden_source_and_no_common_codec() {
     let _serial = SERIAL.lock().await;
     let dir = Scratch::new("refuse");
-    let gw = Gateway::start(GatewayOptions { trunk_allow: vec!["10.9.9.9".into()], ..GatewayOptions::default() }).await;
-    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_forbidden.xml", &dir.tone_dir("c1", 1000.0)) };
+    let gw = Gateway::start(GatewayOptions {
+        trunk_allow: vec!["10.9.9.9".into()],
+        ..GatewayOptions::default()
+    })
+    .await;
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        ..SippRun::new("caller_forbidden.xml", &dir.tone_dir("c1", 1000.0))
+    };
     assert!(caller.spawn().wait(Duration::from_secs(20)).await, "403 from a non-allowed address");
     gw.stop().await;
 
     let gw = Gateway::start(GatewayOptions::default()).await;
     gw.queue("100", &[], json!({})).await;
-    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_no_codec.xml", &dir.tone_dir("c2", 1000.0)) };
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        ..SippRun::new("caller_no_codec.xml", &dir.tone_dir("c2", 1000.0))
+    };
     assert!(caller.spawn().wait(Duration::from_secs(20)).await, "488 for a G.729-only offer");
     gw.stop().await;
 }
@@ -207,12 +273,18 @@ async fn hold_resume_and_dtmf() {
     let _serial = SERIAL.lock().await;
     let dir = Scratch::new("hold");
     let gw = Gateway::start(GatewayOptions::default()).await;
-    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let phone =
+        SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
     let (agent_id, agent) = gw.agent("dina", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("100", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
-    let caller =
-        SippRun { remote: Some(gw.sip), service: Some("100".into()), pause_ms: 1000, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_hold.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        pause_ms: 1000,
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        ..SippRun::new("caller_hold.xml", &dir.tone_dir("caller", 1000.0))
+    };
     let phone = phone.spawn();
     let caller = caller.spawn();
     assert!(caller.wait(Duration::from_secs(30)).await, "both re-INVITEs answered with 200");
@@ -236,11 +308,17 @@ async fn dead_rtp_peer_ends_the_call() {
     let _serial = SERIAL.lock().await;
     let dir = Scratch::new("dead");
     let gw = Gateway::start(GatewayOptions { dead_peer_s: 2, ..GatewayOptions::default() }).await;
-    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let phone =
+        SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
     let (agent_id, agent) = gw.agent("egor", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("100", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
-    let caller = SippRun { remote: Some(gw.sip), service: Some("100".into()), keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller_silent.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        ..SippRun::new("caller_silent.xml", &dir.tone_dir("caller", 1000.0))
+    };
     let phone = phone.spawn();
     let caller = caller.spawn();
     assert!(caller.wait(Duration::from_secs(30)).await, "the silent caller gets a BYE");
@@ -258,13 +336,23 @@ async fn dead_rtp_peer_ends_the_call() {
 async fn registration_with_digest_and_refresh() {
     let _serial = SERIAL.lock().await;
     let dir = Scratch::new("register");
-    let registrar = SippRun { keys: vec![("password", "reg-secret".into()), ("expires", "2".into())], ..SippRun::new("registrar.xml", &dir.tone_dir("pbx", 440.0)) };
+    let registrar = SippRun {
+        keys: vec![("password", "reg-secret".into()), ("expires", "2".into())],
+        ..SippRun::new("registrar.xml", &dir.tone_dir("pbx", 440.0))
+    };
     let registrar_uri = format!("sip:127.0.0.1:{}", registrar.port);
     let registrar = registrar.spawn();
     // No trunk allows 127.0.0.1: calls are admitted only as the registered account's.
-    let gw =
-        Gateway::start(GatewayOptions { trunk_allow: vec!["10.9.9.9".into()], registrations: vec![("provider".into(), registrar_uri, "reg-secret".into(), 2)], ..GatewayOptions::default() }).await;
-    assert!(registrar.wait(Duration::from_secs(30)).await, "three REGISTERs accepted after digest challenges");
+    let gw = Gateway::start(GatewayOptions {
+        trunk_allow: vec!["10.9.9.9".into()],
+        registrations: vec![("provider".into(), registrar_uri, "reg-secret".into(), 2)],
+        ..GatewayOptions::default()
+    })
+    .await;
+    assert!(
+        registrar.wait(Duration::from_secs(30)).await,
+        "three REGISTERs accepted after digest challenges"
+    );
     let status = gw.get(&gw.admin, "/api/telephony/status").await;
     let reg = &status["registrations"][0];
     assert_eq!(reg["name"], "provider");
@@ -272,12 +360,18 @@ async fn registration_with_digest_and_refresh() {
     assert_eq!(reg["last_code"], 200, "{reg}");
 
     // A call from the registrar's address to the account's user lands in the account's queue.
-    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let phone =
+        SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
     let (agent_id, agent) = gw.agent("fedor", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("200", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
-    let caller =
-        SippRun { remote: Some(gw.sip), service: Some("gw".into()), pause_ms: 500, keys: vec![("caller", CALLER_NUMBER.into())], ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0)) };
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("gw".into()),
+        pause_ms: 500,
+        keys: vec![("caller", CALLER_NUMBER.into())],
+        ..SippRun::new("caller.xml", &dir.tone_dir("caller", 1000.0))
+    };
     let phone = phone.spawn();
     assert!(caller.spawn().wait(Duration::from_secs(30)).await, "the account's call is answered");
     assert!(phone.wait(Duration::from_secs(10)).await);
@@ -293,14 +387,27 @@ async fn the_built_in_test_caller_places_a_real_call() {
     let _serial = SERIAL.lock().await;
     let dir = Scratch::new("simulate");
     let gw = Gateway::start(GatewayOptions::default()).await;
-    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let phone =
+        SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
     let (agent_id, agent) = gw.agent("zoya", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("100", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
     let phone = phone.spawn();
     let recorded = dir.0.join("heard.wav");
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["call", "simulate", "--from", "8 (916) 123-45-67", "--to", "100", "--seconds", "2", "--gateway", &gw.sip.to_string(), "--record"])
+        .args([
+            "call",
+            "simulate",
+            "--from",
+            "8 (916) 123-45-67",
+            "--to",
+            "100",
+            "--seconds",
+            "2",
+            "--gateway",
+            &gw.sip.to_string(),
+            "--record",
+        ])
         .arg(&recorded)
         .env("SWITCHBOARD_LOG__LEVEL", "warn")
         .output()
@@ -322,8 +429,13 @@ async fn the_built_in_test_caller_places_a_real_call() {
 async fn trunk_digest_challenge_over_tcp() {
     let _serial = SERIAL.lock().await;
     let dir = Scratch::new("trunkauth");
-    let gw = Gateway::start(GatewayOptions { trunk_credential: Some(("pbx-user".into(), "trunk-secret".into())), ..GatewayOptions::default() }).await;
-    let phone = SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
+    let gw = Gateway::start(GatewayOptions {
+        trunk_credential: Some(("pbx-user".into(), "trunk-secret".into())),
+        ..GatewayOptions::default()
+    })
+    .await;
+    let phone =
+        SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
     let (agent_id, agent) = gw.agent("kira", ([127, 0, 0, 1], phone.port).into()).await;
     gw.queue("100", &[&agent_id], json!({})).await;
     gw.available(&agent).await;
@@ -337,7 +449,10 @@ async fn trunk_digest_challenge_over_tcp() {
         ..SippRun::new("caller_auth.xml", &dir.tone_dir("caller", 1000.0))
     };
     let phone = phone.spawn();
-    assert!(caller.spawn().wait(Duration::from_secs(30)).await, "401, then the authenticated INVITE is answered");
+    assert!(
+        caller.spawn().wait(Duration::from_secs(30)).await,
+        "401, then the authenticated INVITE is answered"
+    );
     assert!(phone.wait(Duration::from_secs(10)).await);
     let call = gw.wait_call_ended(&newest_call(&gw).await).await;
     assert_eq!(call["call"]["end_reason"], "caller_hangup");

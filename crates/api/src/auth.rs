@@ -63,16 +63,23 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| ApiError::Internal(e.to_string()))
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Checks a password against a PHC string.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    PasswordHash::new(phc)
+        .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
 /// Hashes a password on the password workers (bounded: a full queue is a 503).
-pub(crate) async fn hash_password_async(state: &AppState, password: String) -> Result<String, ApiError> {
+pub(crate) async fn hash_password_async(
+    state: &AppState,
+    password: String,
+) -> Result<String, ApiError> {
     Ok(state.passwords().hash(password).await?)
 }
 
@@ -106,7 +113,9 @@ impl<K: std::hash::Hash + Eq> FailureCounter<K> {
     fn locked(&self, key: &K) -> Option<u64> {
         let map = self.failures.lock().ok()?;
         match map.get(key) {
-            Some((count, since)) if *count >= self.max && since.elapsed() < Self::WINDOW => Some((Self::WINDOW - since.elapsed()).as_secs() + 1),
+            Some((count, since)) if *count >= self.max && since.elapsed() < Self::WINDOW => {
+                Some((Self::WINDOW - since.elapsed()).as_secs() + 1)
+            }
             _ => None,
         }
     }
@@ -157,7 +166,10 @@ impl LoginThrottle {
     const MAX_FAILURES_PER_LOGIN: u32 = 10;
 
     pub(crate) fn new(per_address: u32) -> Self {
-        LoginThrottle { logins: FailureCounter::new(Self::MAX_FAILURES_PER_LOGIN), addresses: FailureCounter::new(per_address.max(1)) }
+        LoginThrottle {
+            logins: FailureCounter::new(Self::MAX_FAILURES_PER_LOGIN),
+            addresses: FailureCounter::new(per_address.max(1)),
+        }
     }
 
     fn key(login: &str) -> String {
@@ -165,7 +177,11 @@ impl LoginThrottle {
     }
 
     /// Err when `login` or `address` is locked out.
-    pub(crate) fn check(&self, login: &str, address: Option<std::net::IpAddr>) -> Result<(), ApiError> {
+    pub(crate) fn check(
+        &self,
+        login: &str,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<(), ApiError> {
         let by_address = address.and_then(|a| self.addresses.locked(&a));
         match by_address.or_else(|| self.logins.locked(&Self::key(login))) {
             Some(retry_after_s) => Err(ApiError::TooManyAttempts { retry_after_s }),
@@ -237,7 +253,11 @@ fn dummy_hash() -> String {
     responses((status = 200, body = User), (status = 401, description = "wrong login or password"),
         (status = 429, description = "too many failed attempts for this login or from this address"),
         (status = 503, description = "password checks are busy; retry after the Retry-After seconds")))]
-pub(crate) async fn login(State(state): State<AppState>, ClientAddress(address): ClientAddress, JsonBody(body): JsonBody<LoginRequest>) -> ApiResult<Response> {
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    JsonBody(body): JsonBody<LoginRequest>,
+) -> ApiResult<Response> {
     state.login_throttle().check(&body.login, address)?;
     if body.login.len() > 256 || body.password.len() > 1024 {
         // Longer than any login or password we accept: refused without hashing.
@@ -258,15 +278,23 @@ pub(crate) async fn login(State(state): State<AppState>, ClientAddress(address):
     state.login_throttle().succeeded(&body.login);
     let secret = random_secret();
     let ttl = state.config().session_ttl;
-    let expires = switchboard_store::now_ms() + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+    let expires =
+        switchboard_store::now_ms() + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
     state.store().create_session(&user.id, &hash_token(&secret), expires).await?;
-    let cookie = format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}", ttl.as_secs(), if state.config().cookie_secure { "; Secure" } else { "" });
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        ttl.as_secs(),
+        if state.config().cookie_secure { "; Secure" } else { "" }
+    );
     Ok(([(SET_COOKIE, cookie)], Json(user)).into_response())
 }
 
 /// Ends the session.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204)))]
-pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     if let Some(session) = session_cookie(&headers) {
         state.store().delete_session(&hash_token(&session)).await?;
     }
@@ -292,7 +320,11 @@ pub(crate) struct MyPreferences {
 
 /// Changes one's own preferences (the pages' language).
 #[utoipa::path(patch, path = "/api/me", request_body = MyPreferences, tag = "auth", responses((status = 200, body = User), (status = 422)))]
-pub(crate) async fn update_me(State(state): State<AppState>, user: CurrentUser, JsonBody(body): JsonBody<MyPreferences>) -> ApiResult<Json<User>> {
+pub(crate) async fn update_me(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(body): JsonBody<MyPreferences>,
+) -> ApiResult<Json<User>> {
     if let Some(language) = &body.language {
         state.store().set_user_language(user.id(), language.as_deref()).await?;
     }
@@ -301,7 +333,11 @@ pub(crate) async fn update_me(State(state): State<AppState>, user: CurrentUser, 
 
 /// Changes one's own password (ends every session of the user).
 #[utoipa::path(post, path = "/api/me/password", request_body = PasswordChange, tag = "auth", responses((status = 204)))]
-pub(crate) async fn change_password(State(state): State<AppState>, user: CurrentUser, JsonBody(body): JsonBody<PasswordChange>) -> ApiResult<StatusCode> {
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(body): JsonBody<PasswordChange>,
+) -> ApiResult<StatusCode> {
     check_password_strength("new_password", &body.new_password)?;
     let stored = state.store().user_by_login(&user.0.login).await?.ok_or(ApiError::Unauthorized)?;
     let ok = state.passwords().verify(body.current_password, stored.password_hash).await?;
@@ -309,27 +345,48 @@ pub(crate) async fn change_password(State(state): State<AppState>, user: Current
         return Err(ApiError::invalid("current_password", "wrong password"));
     }
     let hash = hash_password_async(&state, body.new_password).await?;
-    state.store().update_user(&user.actor(), user.id(), UserChanges { password_hash: Some(hash), ..Default::default() }).await?;
+    state
+        .store()
+        .update_user(
+            &user.actor(),
+            user.id(),
+            UserChanges { password_hash: Some(hash), ..Default::default() },
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// One's own API tokens.
 #[utoipa::path(get, path = "/api/me/tokens", tag = "auth", responses((status = 200, body = [ApiToken])))]
-pub(crate) async fn list_tokens(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<ApiToken>>> {
+pub(crate) async fn list_tokens(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<ApiToken>>> {
     Ok(Json(state.store().list_api_tokens(user.id()).await?))
 }
 
 /// Creates an API token for integrations; use it as `Authorization: Bearer <token>`.
 #[utoipa::path(post, path = "/api/me/tokens", request_body = TokenRequest, tag = "auth", responses((status = 201, body = CreatedToken)))]
-pub(crate) async fn create_token(State(state): State<AppState>, user: CurrentUser, JsonBody(body): JsonBody<TokenRequest>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+pub(crate) async fn create_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(body): JsonBody<TokenRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let token = format!("{TOKEN_PREFIX}{}", random_secret());
-    let info = state.store().create_api_token(&user.actor(), user.id(), &body.name, &hash_token(&token)).await?;
+    let info = state
+        .store()
+        .create_api_token(&user.actor(), user.id(), &body.name, &hash_token(&token))
+        .await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { info, token })))
 }
 
 /// Revokes one of one's own API tokens.
 #[utoipa::path(delete, path = "/api/me/tokens/{id}", tag = "auth", responses((status = 204)))]
-pub(crate) async fn revoke_token(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     state.store().revoke_api_token(&user.actor(), user.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

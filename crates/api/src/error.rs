@@ -80,8 +80,16 @@ impl ApiError {
         ApiError::Invalid { field: field.into(), message: message.into(), input: None }
     }
 
-    pub(crate) fn invalid_input(field: impl Into<String>, message: impl Into<String>, input: impl Into<String>) -> ApiError {
-        ApiError::Invalid { field: field.into(), message: message.into(), input: Some(input.into()) }
+    pub(crate) fn invalid_input(
+        field: impl Into<String>,
+        message: impl Into<String>,
+        input: impl Into<String>,
+    ) -> ApiError {
+        ApiError::Invalid {
+            field: field.into(),
+            message: message.into(),
+            input: Some(input.into()),
+        }
     }
 }
 
@@ -102,17 +110,41 @@ impl IntoResponse for ApiError {
         let message = self.to_string();
         let (status, code, field, input, existing_id) = match &self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None, None, None),
-            ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials", None, None, None),
-            ApiError::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", None, None, None),
+            ApiError::BadCredentials => {
+                (StatusCode::UNAUTHORIZED, "bad_credentials", None, None, None)
+            }
+            ApiError::TooManyAttempts { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", None, None, None)
+            }
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", None, None, None),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None, None, None),
-            ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json", None, None, None),
-            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None, None, None),
-            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None, None, None),
-            ApiError::Invalid { field, input, .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some(field.as_str()), input.as_deref(), None),
-            ApiError::Duplicate { field, value, existing_id } => (StatusCode::CONFLICT, "duplicate", Some(field.as_str()), Some(value.as_str()), Some(existing_id.as_str())),
+            ApiError::MalformedJson(_) => {
+                (StatusCode::BAD_REQUEST, "malformed_json", None, None, None)
+            }
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None, None, None)
+            }
+            ApiError::PayloadTooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None, None, None)
+            }
+            ApiError::Invalid { field, input, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                Some(field.as_str()),
+                input.as_deref(),
+                None,
+            ),
+            ApiError::Duplicate { field, value, existing_id } => (
+                StatusCode::CONFLICT,
+                "duplicate",
+                Some(field.as_str()),
+                Some(value.as_str()),
+                Some(existing_id.as_str()),
+            ),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", None, None, None),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", None, None, None),
+            ApiError::Unavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", None, None, None)
+            }
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy", None, None, None),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
@@ -120,13 +152,17 @@ impl IntoResponse for ApiError {
             }
         };
         let retry_after = match &self {
-            ApiError::TooManyAttempts { retry_after_s } | ApiError::Busy { retry_after_s } => Some(*retry_after_s),
+            ApiError::TooManyAttempts { retry_after_s } | ApiError::Busy { retry_after_s } => {
+                Some(*retry_after_s)
+            }
             _ => None,
         };
         let body = Body { error: code, message, field, input, existing_id };
         let mut response = (status, Json(body)).into_response();
         if let Some(seconds) = retry_after {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
         }
         response
     }
@@ -145,8 +181,12 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound { entity } => ApiError::NotFound(entity),
-            StoreError::Duplicate { field, value, existing_id } => ApiError::Duplicate { field, value, existing_id },
-            StoreError::Invalid { field, reason } => ApiError::Invalid { field, message: reason, input: None },
+            StoreError::Duplicate { field, value, existing_id } => {
+                ApiError::Duplicate { field, value, existing_id }
+            }
+            StoreError::Invalid { field, reason } => {
+                ApiError::Invalid { field, message: reason, input: None }
+            }
             StoreError::Conflict(message) => ApiError::Conflict(message),
             other => {
                 // Keep the source chain for the log, never for the client.

@@ -98,14 +98,33 @@ impl AppState {
     }
 
     /// Wraps the store and settings, with the channel to the telephony side.
-    pub fn with_telephony(store: Store, config: ApiConfig, telephony: telephony::TelephonyHandle) -> AppState {
+    pub fn with_telephony(
+        store: Store,
+        config: ApiConfig,
+        telephony: telephony::TelephonyHandle,
+    ) -> AppState {
         AppState::build(store, config, Some(telephony))
     }
 
-    fn build(store: Store, config: ApiConfig, telephony: Option<telephony::TelephonyHandle>) -> AppState {
+    fn build(
+        store: Store,
+        config: ApiConfig,
+        telephony: Option<telephony::TelephonyHandle>,
+    ) -> AppState {
         let login_failures = auth::LoginThrottle::new(config.login_failures_per_address);
-        let passwords = passwords::PasswordWorkers::start(config.password_workers, config.password_queue);
-        AppState { inner: Arc::new(Inner { store, config, login_failures, passwords, telephony, listens: Default::default(), imports: Default::default() }) }
+        let passwords =
+            passwords::PasswordWorkers::start(config.password_workers, config.password_queue);
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                login_failures,
+                passwords,
+                telephony,
+                listens: Default::default(),
+                imports: Default::default(),
+            }),
+        }
     }
 
     pub(crate) fn metrics(&self) -> Option<&MetricsAccess> {
@@ -141,7 +160,9 @@ impl AppState {
         &self.inner.imports
     }
 
-    pub(crate) fn listens(&self) -> &std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>> {
+    pub(crate) fn listens(
+        &self,
+    ) -> &std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>> {
         &self.inner.listens
     }
 }
@@ -149,5 +170,9 @@ impl AppState {
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config().body_limit;
-    routes::router().with_state(state).layer(DefaultBodyLimit::max(body_limit)).layer(axum::middleware::from_fn(routes::metrics::track)).layer(TraceLayer::new_for_http())
+    routes::router()
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(routes::metrics::track))
+        .layer(TraceLayer::new_for_http())
 }

@@ -50,12 +50,18 @@ pub struct PasswordWorkers {
 impl PasswordWorkers {
     /// Starts `workers` threads (0: one per core) with room for `queue` waiting jobs.
     pub fn start(workers: usize, queue: usize) -> PasswordWorkers {
-        let workers = if workers == 0 { std::thread::available_parallelism().map_or(2, std::num::NonZero::get) } else { workers };
+        let workers = if workers == 0 {
+            std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+        } else {
+            workers
+        };
         let (jobs, receiver) = sync_channel(queue.max(1));
         let receiver = Arc::new(Mutex::new(receiver));
         for i in 0..workers {
             let receiver = Arc::clone(&receiver);
-            let spawned = std::thread::Builder::new().name(format!("password-{i}")).spawn(move || work(&receiver));
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-{i}"))
+                .spawn(move || work(&receiver));
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "cannot start a password worker");
             }
@@ -130,14 +136,25 @@ pub(crate) fn verify_with(memory: &mut Vec<Block>, password: &str, phc: &str) ->
     };
     let Ok(params) = Params::try_from(&hash) else { return false };
     if params.m_cost() > MAX_M_COST_KIB {
-        tracing::warn!(m_cost_kib = params.m_cost(), "a stored password hash asks for more memory than allowed; refused");
+        tracing::warn!(
+            m_cost_kib = params.m_cost(),
+            "a stored password hash asks for more memory than allowed; refused"
+        );
         return false;
     }
     let mut salt_bytes = [0u8; Salt::MAX_LENGTH];
     let Ok(salt) = salt.decode_b64(&mut salt_bytes) else { return false };
     let mut out = vec![0u8; expected.len()];
     let argon = Argon2::new(algorithm, version, params.clone());
-    if argon.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, blocks(memory, params.block_count())).is_err() {
+    if argon
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            &mut out,
+            blocks(memory, params.block_count()),
+        )
+        .is_err()
+    {
         return false;
     }
     // `Output`'s equality is constant-time.
@@ -156,7 +173,12 @@ pub(crate) fn hash_with(memory: &mut Vec<Block>, password: &str) -> Result<Strin
     let raw_salt = salt.decode_b64(&mut raw_salt).map_err(|e| err(&e))?;
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-        .hash_password_into_with_memory(password.as_bytes(), raw_salt, &mut out, blocks(memory, params.block_count()))
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            raw_salt,
+            &mut out,
+            blocks(memory, params.block_count()),
+        )
         .map_err(|e| err(&e))?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
@@ -192,7 +214,12 @@ mod tests {
     #[test]
     fn malformed_or_greedy_hashes_never_match() {
         let mut memory = Vec::new();
-        for phc in ["", "plain", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$", "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$0C6Qb1/Vq2qkJ1a6Vv8wB0yq0pM2Q1mQ2m3n4o5p6q8"] {
+        for phc in [
+            "",
+            "plain",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$",
+            "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$0C6Qb1/Vq2qkJ1a6Vv8wB0yq0pM2Q1mQ2m3n4o5p6q8",
+        ] {
             assert!(!verify_with(&mut memory, "x", phc), "{phc}");
         }
         assert!(memory.is_empty(), "nothing allocated for refused hashes");
@@ -204,7 +231,11 @@ mod tests {
         let phc = crate::auth::hash_password("password1").unwrap();
         let mut busy = 0;
         for _ in 0..8 {
-            match workers.submit(Job::Verify { password: "nope".into(), phc: phc.clone(), reply: oneshot::channel().0 }) {
+            match workers.submit(Job::Verify {
+                password: "nope".into(),
+                phc: phc.clone(),
+                reply: oneshot::channel().0,
+            }) {
                 Ok(()) => {}
                 Err(HashError::Busy) => busy += 1,
                 Err(e) => panic!("{e}"),
@@ -217,7 +248,9 @@ mod tests {
         loop {
             match workers.verify("password1".into(), phc.clone()).await {
                 Ok(ok) => break assert!(ok),
-                Err(HashError::Busy) if std::time::Instant::now() < deadline => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                Err(HashError::Busy) if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                }
                 Err(e) => panic!("{e}"),
             }
         }

@@ -58,7 +58,11 @@ pub fn on_missed(policy: &CallbackPolicy, open: Option<&OpenCallback>, now: Epoc
     let due_at = now.saturating_add(policy.due_after_ms.max(0));
     match open {
         None => MissedPlan::Create { due_at },
-        Some(task) => MissedPlan::Update { task_id: task.task_id.clone(), due_at: task.due_at.map_or(due_at, |d| d.min(due_at)), missed_count: task.missed_count.max(0) + 1 },
+        Some(task) => MissedPlan::Update {
+            task_id: task.task_id.clone(),
+            due_at: task.due_at.map_or(due_at, |d| d.min(due_at)),
+            missed_count: task.missed_count.max(0) + 1,
+        },
     }
 }
 
@@ -114,11 +118,18 @@ pub fn is_overdue(policy: &CallbackPolicy, due_at: EpochMs, now: EpochMs) -> boo
 
 /// The escalations due at `now` among open callbacks: each overdue one not escalated yet, to
 /// its supervisor (unless the supervisor is the assignee, who already has it).
-pub fn escalations(policy: &CallbackPolicy, tasks: &[DueCallback], now: EpochMs) -> Vec<Escalation> {
+pub fn escalations(
+    policy: &CallbackPolicy,
+    tasks: &[DueCallback],
+    now: EpochMs,
+) -> Vec<Escalation> {
     tasks
         .iter()
         .filter(|t| t.escalated_at.is_none() && is_overdue(policy, t.due_at, now))
-        .map(|t| Escalation { task_id: t.task_id.clone(), to: t.supervisor_id.clone().filter(|s| Some(s) != t.assignee_id.as_ref()) })
+        .map(|t| Escalation {
+            task_id: t.task_id.clone(),
+            to: t.supervisor_id.clone().filter(|s| Some(s) != t.assignee_id.as_ref()),
+        })
         .collect()
 }
 
@@ -136,14 +147,24 @@ mod tests {
     fn a_first_miss_creates_and_repeats_update_without_postponing() {
         let p = policy();
         assert_eq!(on_missed(&p, None, 1000), MissedPlan::Create { due_at: 1000 + 15 * MIN });
-        let open = OpenCallback { task_id: "t".into(), due_at: Some(1000 + 15 * MIN), missed_count: 1 };
+        let open =
+            OpenCallback { task_id: "t".into(), due_at: Some(1000 + 15 * MIN), missed_count: 1 };
         // Ten minutes later the same number misses again: still one task, due when it was.
-        assert_eq!(on_missed(&p, Some(&open), 1000 + 10 * MIN), MissedPlan::Update { task_id: "t".into(), due_at: 1000 + 15 * MIN, missed_count: 2 });
+        assert_eq!(
+            on_missed(&p, Some(&open), 1000 + 10 * MIN),
+            MissedPlan::Update { task_id: "t".into(), due_at: 1000 + 15 * MIN, missed_count: 2 }
+        );
         // A task scheduled far ahead is brought forward by a new miss.
         let later = OpenCallback { due_at: Some(1000 + 100 * MIN), ..open.clone() };
-        assert_eq!(on_missed(&p, Some(&later), 2000), MissedPlan::Update { task_id: "t".into(), due_at: 2000 + 15 * MIN, missed_count: 2 });
+        assert_eq!(
+            on_missed(&p, Some(&later), 2000),
+            MissedPlan::Update { task_id: "t".into(), due_at: 2000 + 15 * MIN, missed_count: 2 }
+        );
         let undated = OpenCallback { due_at: None, ..open };
-        assert_eq!(on_missed(&p, Some(&undated), 2000), MissedPlan::Update { task_id: "t".into(), due_at: 2000 + 15 * MIN, missed_count: 2 });
+        assert_eq!(
+            on_missed(&p, Some(&undated), 2000),
+            MissedPlan::Update { task_id: "t".into(), due_at: 2000 + 15 * MIN, missed_count: 2 }
+        );
     }
 
     #[test]
@@ -158,17 +179,29 @@ mod tests {
     fn overdue_callbacks_escalate_once_at_the_right_time() {
         let p = policy();
         let due = 10 * MIN;
-        let task = DueCallback { task_id: "t".into(), due_at: due, escalated_at: None, assignee_id: Some("op".into()), supervisor_id: Some("sup".into()) };
+        let task = DueCallback {
+            task_id: "t".into(),
+            due_at: due,
+            escalated_at: None,
+            assignee_id: Some("op".into()),
+            supervisor_id: Some("sup".into()),
+        };
         // Due but within the grace period: nothing.
         assert!(escalations(&p, std::slice::from_ref(&task), due).is_empty());
         assert!(escalations(&p, std::slice::from_ref(&task), due + 5 * MIN - 1).is_empty());
         // At the end of the grace period, to the supervisor.
-        assert_eq!(escalations(&p, std::slice::from_ref(&task), due + 5 * MIN), vec![Escalation { task_id: "t".into(), to: Some("sup".into()) }]);
+        assert_eq!(
+            escalations(&p, std::slice::from_ref(&task), due + 5 * MIN),
+            vec![Escalation { task_id: "t".into(), to: Some("sup".into()) }]
+        );
         // Once escalated, never again.
         let done = DueCallback { escalated_at: Some(due + 5 * MIN), ..task.clone() };
         assert!(escalations(&p, &[done], due + 60 * MIN).is_empty());
         // A supervisor's own task has nobody above in the team.
         let own = DueCallback { assignee_id: Some("sup".into()), ..task };
-        assert_eq!(escalations(&p, &[own], due + 6 * MIN), vec![Escalation { task_id: "t".into(), to: None }]);
+        assert_eq!(
+            escalations(&p, &[own], due + 6 * MIN),
+            vec![Escalation { task_id: "t".into(), to: None }]
+        );
     }
 }

@@ -117,7 +117,9 @@ pub enum FieldValueError {
     #[error("unknown field type {0:?} (expected text, number, date or choice)")]
     UnknownType(String),
     /// A key must be 1-64 lowercase letters, digits or underscores, starting with a letter.
-    #[error("invalid key {0:?}: use 1-64 lowercase letters, digits and underscores, starting with a letter")]
+    #[error(
+        "invalid key {0:?}: use 1-64 lowercase letters, digits and underscores, starting with a letter"
+    )]
     InvalidKey(String),
     /// A choice field needs at least one choice.
     #[error("a choice field needs at least one choice")]
@@ -157,15 +159,24 @@ impl StoredFieldValue {
     /// The JSON value returned by the API for this stored value.
     pub fn to_json(&self, field_type: FieldType) -> Value {
         match (field_type, self.number) {
-            (FieldType::Number, Some(n)) => serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null),
+            (FieldType::Number, Some(n)) => {
+                serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
+            }
             _ => Value::String(self.text.clone()),
         }
     }
 }
 
 /// Checks a definition's key and choices.
-pub fn validate_definition(key: &str, field_type: FieldType, choices: &[String]) -> Result<(), FieldValueError> {
-    let key_ok = !key.is_empty() && key.len() <= 64 && key.starts_with(|c: char| c.is_ascii_lowercase()) && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+pub fn validate_definition(
+    key: &str,
+    field_type: FieldType,
+    choices: &[String],
+) -> Result<(), FieldValueError> {
+    let key_ok = !key.is_empty()
+        && key.len() <= 64
+        && key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !key_ok {
         return Err(FieldValueError::InvalidKey(key.to_owned()));
     }
@@ -178,7 +189,10 @@ pub fn validate_definition(key: &str, field_type: FieldType, choices: &[String])
 impl CustomFieldDef {
     /// Validates one value for this field. `null` clears the value and yields `None`.
     pub fn validate(&self, value: &Value) -> Result<Option<StoredFieldValue>, FieldValueError> {
-        let bad = |reason: &str| FieldValueError::BadValue { key: self.key.clone(), reason: reason.to_owned() };
+        let bad = |reason: &str| FieldValueError::BadValue {
+            key: self.key.clone(),
+            reason: reason.to_owned(),
+        };
         if value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty()) {
             return Ok(None);
         }
@@ -194,7 +208,9 @@ impl CustomFieldDef {
                 let number = match value {
                     Value::Number(n) => n.as_f64(),
                     // Spreadsheets and Russian users write decimal commas.
-                    Value::String(s) => s.trim().replace(',', ".").replace(' ', "").parse::<f64>().ok(),
+                    Value::String(s) => {
+                        s.trim().replace(',', ".").replace(' ', "").parse::<f64>().ok()
+                    }
                     _ => None,
                 }
                 .filter(|n| n.is_finite())
@@ -208,8 +224,11 @@ impl CustomFieldDef {
             }
             FieldType::Choice => {
                 let text = value.as_str().ok_or_else(|| bad("expected one of the choices"))?.trim();
-                let choice =
-                    self.choices.iter().find(|c| c.as_str() == text || c.to_lowercase() == text.to_lowercase()).ok_or_else(|| bad(&format!("expected one of: {}", self.choices.join(", "))))?;
+                let choice = self
+                    .choices
+                    .iter()
+                    .find(|c| c.as_str() == text || c.to_lowercase() == text.to_lowercase())
+                    .ok_or_else(|| bad(&format!("expected one of: {}", self.choices.join(", "))))?;
                 StoredFieldValue { text: choice.clone(), number: None }
             }
         };
@@ -235,7 +254,15 @@ mod tests {
     use serde_json::json;
 
     fn def(field_type: FieldType, choices: &[&str]) -> CustomFieldDef {
-        CustomFieldDef { id: "x".into(), entity: EntityKind::Contact, key: "k".into(), label: "K".into(), field_type, choices: choices.iter().map(|s| s.to_string()).collect(), required: false }
+        CustomFieldDef {
+            id: "x".into(),
+            entity: EntityKind::Contact,
+            key: "k".into(),
+            label: "K".into(),
+            field_type,
+            choices: choices.iter().map(|s| s.to_string()).collect(),
+            required: false,
+        }
     }
 
     #[test]
@@ -266,6 +293,9 @@ mod tests {
         assert!(validate_definition("loyalty_level", FieldType::Text, &[]).is_ok());
         assert!(validate_definition("Bad Key", FieldType::Text, &[]).is_err());
         assert!(validate_definition("1st", FieldType::Text, &[]).is_err());
-        assert_eq!(validate_definition("tier", FieldType::Choice, &[]), Err(FieldValueError::NoChoices));
+        assert_eq!(
+            validate_definition("tier", FieldType::Choice, &[]),
+            Err(FieldValueError::NoChoices)
+        );
     }
 }

@@ -209,7 +209,12 @@ pub struct Contact {
 impl Contact {
     /// "Last First Middle" as Russian users read a name, skipping empty parts.
     pub fn display_name(&self) -> String {
-        [&self.last_name, &self.first_name, &self.middle_name].iter().filter(|s| !s.is_empty()).map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+        [&self.last_name, &self.first_name, &self.middle_name]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 

@@ -43,11 +43,13 @@ impl IpBlock {
         };
         match (self.network, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix)) };
+                let mask =
+                    if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix)) };
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(self.prefix)) };
+                let mask =
+                    if self.prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(self.prefix)) };
                 u128::from(n) & mask == u128::from(a) & mask
             }
             _ => false,
@@ -71,7 +73,10 @@ mod tests {
         let all: IpBlock = "0.0.0.0/0".parse().unwrap();
         assert!(all.contains("203.0.113.5".parse().unwrap()));
         let v6: IpBlock = "2001:db8::/32".parse().unwrap();
-        assert!(v6.contains("2001:db8::1".parse().unwrap()) && !v6.contains("2001:db9::1".parse().unwrap()));
+        assert!(
+            v6.contains("2001:db8::1".parse().unwrap())
+                && !v6.contains("2001:db9::1".parse().unwrap())
+        );
         for bad in ["", "10.0.0.0/33", "host.example", "1.2.3.4/x"] {
             assert!(bad.parse::<IpBlock>().is_err(), "{bad}");
         }

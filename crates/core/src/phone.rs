@@ -34,7 +34,9 @@ impl FromStr for Region {
     type Err = PhoneError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        phonenumber::country::Id::from_str(&s.trim().to_ascii_uppercase()).map(Region).map_err(|_| PhoneError::UnknownRegion { input: s.to_owned() })
+        phonenumber::country::Id::from_str(&s.trim().to_ascii_uppercase())
+            .map(Region)
+            .map_err(|_| PhoneError::UnknownRegion { input: s.to_owned() })
     }
 }
 
@@ -73,7 +75,9 @@ impl PhoneNumber {
         let (main, extension) = split_extension(input);
         let digits: String = main.chars().filter(char::is_ascii_digit).collect();
         // Anything other than digits, separators and one leading plus is not a phone number.
-        let clean = main.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.' | '/' | '+' | '\u{a0}'));
+        let clean = main.chars().all(|c| {
+            c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.' | '/' | '+' | '\u{a0}')
+        });
         if !clean || digits.len() < 4 || digits.len() > 17 || main.matches('+').count() > 1 {
             return Err(invalid());
         }
@@ -133,7 +137,9 @@ fn split_extension(input: &str) -> (&str, Option<String>) {
         return (input, None);
     }
     let ext: String = input[pos + len..].chars().filter(char::is_ascii_digit).collect();
-    let rest_is_digits = input[pos + len..].chars().all(|c| c.is_ascii_digit() || c.is_whitespace() || c == '.' || c == ':');
+    let rest_is_digits = input[pos + len..]
+        .chars()
+        .all(|c| c.is_ascii_digit() || c.is_whitespace() || c == '.' || c == ':');
     if ext.is_empty() || ext.len() > 10 || !rest_is_digits {
         // Not an extension after all: leave the text as is and let validation decide.
         return (input, None);
@@ -204,7 +210,17 @@ mod tests {
 
     #[test]
     fn russian_spellings_are_one_number() {
-        for spelling in ["8 (916) 123-45-67", "+7 916 123 45 67", "+7 916 1234567", "79161234567", "9161234567", "8-916-123-45-67", "+7(916)123-45-67", "8 916 123 45 67", "  +7 916 123-45-67  "] {
+        for spelling in [
+            "8 (916) 123-45-67",
+            "+7 916 123 45 67",
+            "+7 916 1234567",
+            "79161234567",
+            "9161234567",
+            "8-916-123-45-67",
+            "+7(916)123-45-67",
+            "8 916 123 45 67",
+            "  +7 916 123-45-67  ",
+        ] {
             assert_eq!(e164(spelling), "+79161234567", "{spelling}");
         }
     }

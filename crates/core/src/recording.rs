@@ -23,7 +23,9 @@ pub fn civil_date(at: EpochMs) -> (i64, u32, u32) {
 }
 
 fn safe_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 100 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !name.is_empty()
+        && name.len() <= 100
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The path of a call's recording relative to the root; `None` for an id that is not a plain
@@ -46,7 +48,11 @@ pub fn resolve(root: &Path, relative: &str) -> Option<PathBuf> {
     while let Some(part) = parts.next() {
         let Component::Normal(name) = part else { return None };
         let name = name.to_str()?;
-        let ok = if parts.peek().is_none() { name.strip_suffix(".wav").is_some_and(safe_name) } else { safe_name(name) };
+        let ok = if parts.peek().is_none() {
+            name.strip_suffix(".wav").is_some_and(safe_name)
+        } else {
+            safe_name(name)
+        };
         if !ok {
             return None;
         }
@@ -77,7 +83,16 @@ mod tests {
         assert_eq!(resolve(Path::new("/r"), &p), Some(PathBuf::from("/r/2026/11/24/019a-7bc.wav")));
         assert_eq!(relative_path("../x", 0), None);
         assert_eq!(relative_path("a/b", 0), None);
-        for bad in ["../etc/passwd", "/etc/passwd", "2026/../../x.wav", "2026/11/x.txt", "", "a/.wav", "2026/11/%2e%2e.wav", "a\\b.wav"] {
+        for bad in [
+            "../etc/passwd",
+            "/etc/passwd",
+            "2026/../../x.wav",
+            "2026/11/x.txt",
+            "",
+            "a/.wav",
+            "2026/11/%2e%2e.wav",
+            "a\\b.wav",
+        ] {
             assert_eq!(resolve(Path::new("/r"), bad), None, "{bad}");
         }
     }

@@ -10,7 +10,13 @@
 /// node's last heartbeat `last_alive`, or the end of its recording, `answered_at +
 /// recording_ms`), never before the call began nor after `now`. With neither known (a store
 /// from before heartbeats), `now`.
-pub fn interrupted_end(now: i64, last_alive: Option<i64>, offered_at: i64, answered_at: Option<i64>, recording_ms: Option<i64>) -> i64 {
+pub fn interrupted_end(
+    now: i64,
+    last_alive: Option<i64>,
+    offered_at: i64,
+    answered_at: Option<i64>,
+    recording_ms: Option<i64>,
+) -> i64 {
     let recorded_until = answered_at.zip(recording_ms).map(|(answered, ms)| answered + ms.max(0));
     let known = [last_alive, recorded_until].into_iter().flatten().max();
     let began = answered_at.unwrap_or(offered_at).max(offered_at);
@@ -32,7 +38,10 @@ mod tests {
         // Answered at 900 s, heartbeat at 910 s, restart at 1000 s: ended at 910 s.
         assert_eq!(interrupted_end(NOW, Some(910_000), 895_000, Some(900_000), None), 910_000);
         // The recording ran a little past the last heartbeat: its end wins.
-        assert_eq!(interrupted_end(NOW, Some(910_000), 895_000, Some(900_000), Some(10_600)), 910_600);
+        assert_eq!(
+            interrupted_end(NOW, Some(910_000), 895_000, Some(900_000), Some(10_600)),
+            910_600
+        );
         // A recording without a heartbeat (the first start after an upgrade).
         assert_eq!(interrupted_end(NOW, None, 895_000, Some(900_000), Some(9_000)), 909_000);
     }

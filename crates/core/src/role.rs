@@ -20,7 +20,19 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// What a user is in the call centre.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Takes and places calls, works their own contacts and tasks.
@@ -93,7 +105,12 @@ impl Role {
 
     /// Whether a user with this role and id may edit a record owned by `owner_id` and assigned
     /// to `assignee_id` (either may be absent).
-    pub fn may_edit(self, user_id: &str, owner_id: Option<&str>, assignee_id: Option<&str>) -> bool {
+    pub fn may_edit(
+        self,
+        user_id: &str,
+        owner_id: Option<&str>,
+        assignee_id: Option<&str>,
+    ) -> bool {
         self.can(Action::EditAnyCrm) || owner_id == Some(user_id) || assignee_id == Some(user_id)
     }
 

@@ -64,7 +64,12 @@ pub fn day_of(at: EpochMs, utc_offset_ms: i64) -> EpochMs {
 
 /// Handling and available time of one ended state span, split over the local days it covers:
 /// `(day, handling_ms, available_ms)` for each day with either.
-pub fn span_days(state: &str, from: EpochMs, to: EpochMs, utc_offset_ms: i64) -> Vec<(EpochMs, i64, i64)> {
+pub fn span_days(
+    state: &str,
+    from: EpochMs,
+    to: EpochMs,
+    utc_offset_ms: i64,
+) -> Vec<(EpochMs, i64, i64)> {
     let handling = matches!(state, "on_call" | "wrap_up");
     let available = matches!(state, "available" | "ringing");
     let mut out = Vec::new();
@@ -128,26 +133,53 @@ pub struct CallFact {
 
 /// Each metric's definition, for the docs, the API and the dashboard's tooltips.
 pub const DEFINITIONS: &[(&str, &str)] = &[
-    ("offered", "Inbound calls that entered a queue, counted in the 15-minute slot they arrived in."),
+    (
+        "offered",
+        "Inbound calls that entered a queue, counted in the 15-minute slot they arrived in.",
+    ),
     ("answered", "Offered calls an agent answered."),
-    ("abandoned", "Callers who hung up before an answer after waiting at least the short-abandon threshold."),
-    ("short_abandoned", "Callers who hung up before an answer after waiting less than the short-abandon threshold; in no rate's numerator."),
+    (
+        "abandoned",
+        "Callers who hung up before an answer after waiting at least the short-abandon threshold.",
+    ),
+    (
+        "short_abandoned",
+        "Callers who hung up before an answer after waiting less than the short-abandon threshold; in no rate's numerator.",
+    ),
     ("timed_out", "Calls released after the queue's maximum wait."),
-    ("blocked", "Calls refused at the door because the gateway was at capacity (503 beyond sip.max_calls); counted as offered."),
-    ("missed_offers", "Offers that rang an agent and ended unanswered by them (ring timeout or refusal), once per offer."),
+    (
+        "blocked",
+        "Calls refused at the door because the gateway was at capacity (503 beyond sip.max_calls); counted as offered.",
+    ),
+    (
+        "missed_offers",
+        "Offers that rang an agent and ended unanswered by them (ring timeout or refusal), once per offer.",
+    ),
     ("asa_ms", "Average speed of answer: queue wait of answered calls / answered."),
-    ("aht_ms", "Average handle time: (talk + hold + wrap-up) / handled. A transferred call is handled once by each agent it reached."),
+    (
+        "aht_ms",
+        "Average handle time: (talk + hold + wrap-up) / handled. A transferred call is handled once by each agent it reached.",
+    ),
     ("avg_talk_ms", "Talk (connected time minus hold) / handled."),
     ("avg_hold_ms", "Hold / handled."),
     ("avg_wrapup_ms", "After-call work / handled."),
     ("handled", "Calls handled by agents (a transferred call once per agent)."),
-    ("service_level", "Answered within the queue's threshold (wait <= Y) / offered, all abandons included in the denominator."),
+    (
+        "service_level",
+        "Answered within the queue's threshold (wait <= Y) / offered, all abandons included in the denominator.",
+    ),
     ("abandonment_rate", "Abandoned / offered."),
-    ("occupancy", "Time on calls or in wrap-up / (that + time available or ringing); pauses and offline excluded."),
+    (
+        "occupancy",
+        "Time on calls or in wrap-up / (that + time available or ringing); pauses and offline excluded.",
+    ),
     ("outbound_attempts", "Outbound calls dialled."),
     ("outbound_connected", "Outbound calls the customer answered."),
     ("outbound_talk_ms", "Talk time of outbound calls."),
-    ("callbacks", "Callback tasks created in the range; done on time (completed by their due time); escalated for being overdue."),
+    (
+        "callbacks",
+        "Callback tasks created in the range; done on time (completed by their due time); escalated for being overdue.",
+    ),
 ];
 
 /// Additive counters of one rollup row. Sums and differences of these are what the rollups
@@ -327,7 +359,12 @@ pub fn contribution(fact: &CallFact, config: &StatsConfig) -> Vec<(Key, Counters
     let slot = slot_of(fact.offered_at);
     let queue = fact.queue_id.clone().unwrap_or_default();
     let disposition = fact.disposition.clone().unwrap_or_default();
-    let key = |agent: &str, slot: EpochMs, disposition: &str| Key { slot, queue_id: queue.clone(), agent_id: agent.to_owned(), disposition: disposition.to_owned() };
+    let key = |agent: &str, slot: EpochMs, disposition: &str| Key {
+        slot,
+        queue_id: queue.clone(),
+        agent_id: agent.to_owned(),
+        disposition: disposition.to_owned(),
+    };
     let mut out: Vec<(Key, Counters)> = Vec::new();
     let mut add = |k: Key, c: Counters| match out.iter_mut().find(|(existing, _)| *existing == k) {
         Some((_, sum)) => *sum += c,

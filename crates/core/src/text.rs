@@ -31,8 +31,13 @@ pub fn normalize_email(input: &str) -> Result<String, EmailError> {
     let trimmed = input.trim();
     let err = || EmailError { input: input.to_owned() };
     let (local, domain) = trimmed.split_once('@').ok_or_else(err)?;
-    let plausible =
-        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@') && !trimmed.chars().any(char::is_whitespace) && trimmed.len() <= 254;
+    let plausible = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !trimmed.chars().any(char::is_whitespace)
+        && trimmed.len() <= 254;
     if plausible { Ok(trimmed.to_lowercase()) } else { Err(err()) }
 }
 

@@ -18,11 +18,26 @@ pub struct ExportRow {
 }
 
 /// The header row; custom field keys follow as `custom.<key>`.
-pub const EXPORT_HEADERS: &[&str] = &["id", "last_name", "first_name", "middle_name", "phones", "emails", "company", "position", "owner", "created_at"];
+pub const EXPORT_HEADERS: &[&str] = &[
+    "id",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "phones",
+    "emails",
+    "company",
+    "position",
+    "owner",
+    "created_at",
+];
 
 /// The header row for contacts with these custom fields.
 pub fn contact_headers(custom_keys: &[String]) -> Vec<String> {
-    EXPORT_HEADERS.iter().map(|h| (*h).to_owned()).chain(custom_keys.iter().map(|k| format!("custom.{k}"))).collect()
+    EXPORT_HEADERS
+        .iter()
+        .map(|h| (*h).to_owned())
+        .chain(custom_keys.iter().map(|k| format!("custom.{k}")))
+        .collect()
 }
 
 /// One contact's cells, in the order of [`contact_headers`].
@@ -60,9 +75,14 @@ pub fn contact_cells(row: &ExportRow, custom_keys: &[String]) -> Vec<String> {
 
 /// Writes rows pulled from `next_batch` until it returns an empty batch; returns how many
 /// were written. The format follows the extension (.csv or .xlsx).
-pub fn write_contacts(path: &Path, custom_keys: &[String], mut next_batch: impl FnMut() -> Result<Vec<ExportRow>, ImportError>) -> Result<u64, ImportError> {
+pub fn write_contacts(
+    path: &Path,
+    custom_keys: &[String],
+    mut next_batch: impl FnMut() -> Result<Vec<ExportRow>, ImportError>,
+) -> Result<u64, ImportError> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    let write_err = |reason: String| ImportError::Write { path: path.display().to_string(), reason };
+    let write_err =
+        |reason: String| ImportError::Write { path: path.display().to_string(), reason };
     let headers = contact_headers(custom_keys);
     let mut count = 0u64;
     match ext.as_str() {
@@ -94,9 +114,12 @@ pub fn write_contacts(path: &Path, custom_keys: &[String], mut next_batch: impl 
                 }
                 for row in &batch {
                     count += 1;
-                    let line = u32::try_from(count).map_err(|_| write_err("too many rows for XLSX".into()))?;
+                    let line = u32::try_from(count)
+                        .map_err(|_| write_err("too many rows for XLSX".into()))?;
                     for (col, value) in contact_cells(row, custom_keys).iter().enumerate() {
-                        sheet.write_string(line, col as u16, value).map_err(|e| write_err(e.to_string()))?;
+                        sheet
+                            .write_string(line, col as u16, value)
+                            .map_err(|e| write_err(e.to_string()))?;
                     }
                 }
             }

@@ -19,7 +19,10 @@ use switchboard_store::{NewContact, NewPhone};
 
 pub use columns::{ColumnMap, TARGET_KEYS, Target};
 pub use export::{EXPORT_HEADERS, ExportRow, contact_cells, contact_headers, write_contacts};
-pub use pipeline::{ImportOptions, ImportSummary, ReportLine, check_rows, contact_fields, import_batch, import_table};
+pub use pipeline::{
+    ImportOptions, ImportSummary, ReportLine, check_rows, contact_fields, import_batch,
+    import_table,
+};
 pub use sheet::{Cell, SheetFormat, sheet_bytes, timestamp};
 pub use table::{CsvFormat, CsvOptions, Table, read_table, read_table_bytes};
 
@@ -45,7 +48,9 @@ pub enum ImportError {
     #[error("spreadsheet error: {0}")]
     Sheet(String),
     /// The header row has no column we can use.
-    #[error("no usable columns: the header must name at least a phone, an email or a name column (found: {0})")]
+    #[error(
+        "no usable columns: the header must name at least a phone, an email or a name column (found: {0})"
+    )]
     NoUsableColumns(String),
     /// A column mapping chosen by hand is wrong.
     #[error("column {column}: {reason}")]
@@ -107,7 +112,12 @@ pub struct Rejection {
 }
 
 /// Parses one data row. Fully blank rows yield `Ok(None)`.
-pub fn parse_row(map: &ColumnMap, line: u64, cells: &[String], region: Region) -> Result<Option<ParsedRow>, Rejection> {
+pub fn parse_row(
+    map: &ColumnMap,
+    line: u64,
+    cells: &[String],
+    region: Region,
+) -> Result<Option<ParsedRow>, Rejection> {
     if cells.iter().all(|c| c.trim().is_empty()) {
         return Ok(None);
     }
@@ -115,7 +125,9 @@ pub fn parse_row(map: &ColumnMap, line: u64, cells: &[String], region: Region) -
     let mut company_name = None;
     let mut owner_login = None;
     for (index, target) in map.targets.iter().enumerate() {
-        let Some(value) = cells.get(index).map(|v| v.trim()).filter(|v| !v.is_empty()) else { continue };
+        let Some(value) = cells.get(index).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+            continue;
+        };
         let header = &map.headers[index];
         let reject = |reason: String| Rejection { line, field: header.clone(), reason };
         match target {
@@ -125,7 +137,8 @@ pub fn parse_row(map: &ColumnMap, line: u64, cells: &[String], region: Region) -
             Target::FullName => split_full_name(value, &mut contact),
             Target::Phone(kind) => {
                 for part in split_multi(value) {
-                    let number = PhoneNumber::parse(part, region).map_err(|e| reject(e.to_string()))?;
+                    let number =
+                        PhoneNumber::parse(part, region).map_err(|e| reject(e.to_string()))?;
                     if !contact.phones.iter().any(|p| p.number == number) {
                         contact.phones.push(NewPhone { number, kind: *kind });
                     }
@@ -143,14 +156,23 @@ pub fn parse_row(map: &ColumnMap, line: u64, cells: &[String], region: Region) -
             Target::Position => contact.position = Some(value.to_owned()),
             Target::Owner => owner_login = Some(value.to_owned()),
             Target::Custom(def) => {
-                def.validate(&serde_json::Value::String(value.to_owned())).map_err(|e| reject(e.to_string()))?;
+                def.validate(&serde_json::Value::String(value.to_owned()))
+                    .map_err(|e| reject(e.to_string()))?;
                 contact.custom.insert(def.key.clone(), serde_json::Value::String(value.to_owned()));
             }
             Target::Ignore => {}
         }
     }
-    if contact.phones.is_empty() && contact.emails.is_empty() && contact.first_name.is_empty() && contact.last_name.is_empty() {
-        return Err(Rejection { line, field: "*".into(), reason: "no name, phone or email".into() });
+    if contact.phones.is_empty()
+        && contact.emails.is_empty()
+        && contact.first_name.is_empty()
+        && contact.last_name.is_empty()
+    {
+        return Err(Rejection {
+            line,
+            field: "*".into(),
+            reason: "no name, phone or email".into(),
+        });
     }
     Ok(Some(ParsedRow { line, contact, company_name, owner_login }))
 }
@@ -181,7 +203,10 @@ fn split_full_name(value: &str, contact: &mut NewContact) {
 }
 
 /// Builds the column map for a header row (see [`ColumnMap::from_headers`]).
-pub fn map_columns(headers: &[String], custom: &[CustomFieldDef]) -> Result<ColumnMap, ImportError> {
+pub fn map_columns(
+    headers: &[String],
+    custom: &[CustomFieldDef],
+) -> Result<ColumnMap, ImportError> {
     ColumnMap::from_headers(headers, custom)
 }
 
@@ -191,7 +216,8 @@ mod tests {
     use switchboard_core::entity::PhoneKind;
 
     fn map(headers: &[&str]) -> ColumnMap {
-        ColumnMap::from_headers(&headers.iter().map(|h| h.to_string()).collect::<Vec<_>>(), &[]).unwrap()
+        ColumnMap::from_headers(&headers.iter().map(|h| h.to_string()).collect::<Vec<_>>(), &[])
+            .unwrap()
     }
 
     fn cells(values: &[&str]) -> Vec<String> {
@@ -201,8 +227,28 @@ mod tests {
     #[test]
     fn russian_headers_and_full_name() {
         let m = map(&["ФИО", "Телефон", "E-mail", "Компания", "Должность"]);
-        let row = parse_row(&m, 2, &cells(&["Иванов Иван Иванович", "8 (916) 123-45-67, +7 495 123 45 67 доб. 5", "Ivan@X.ru", "ООО Ромашка", "директор"]), Region::RU).unwrap().unwrap();
-        assert_eq!((row.contact.last_name.as_str(), row.contact.first_name.as_str(), row.contact.middle_name.as_str()), ("Иванов", "Иван", "Иванович"));
+        let row = parse_row(
+            &m,
+            2,
+            &cells(&[
+                "Иванов Иван Иванович",
+                "8 (916) 123-45-67, +7 495 123 45 67 доб. 5",
+                "Ivan@X.ru",
+                "ООО Ромашка",
+                "директор",
+            ]),
+            Region::RU,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (
+                row.contact.last_name.as_str(),
+                row.contact.first_name.as_str(),
+                row.contact.middle_name.as_str()
+            ),
+            ("Иванов", "Иван", "Иванович")
+        );
         assert_eq!(row.contact.phones.len(), 2);
         assert_eq!(row.contact.phones[1].number.extension(), Some("5"));
         assert_eq!(row.contact.emails, vec!["ivan@x.ru".to_owned()]);
@@ -211,9 +257,23 @@ mod tests {
 
     #[test]
     fn english_headers() {
-        let m = map(&["First Name", "Last Name", "Mobile phone", "Work phone", "Email", "Something else"]);
+        let m = map(&[
+            "First Name",
+            "Last Name",
+            "Mobile phone",
+            "Work phone",
+            "Email",
+            "Something else",
+        ]);
         assert_eq!(m.ignored(), vec!["Something else".to_owned()]);
-        let row = parse_row(&m, 3, &cells(&["John", "Smith", "+44 20 7946 0958", "", "j@s.com", "x"]), Region::RU).unwrap().unwrap();
+        let row = parse_row(
+            &m,
+            3,
+            &cells(&["John", "Smith", "+44 20 7946 0958", "", "j@s.com", "x"]),
+            Region::RU,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(row.contact.phones[0].kind, PhoneKind::Mobile);
         assert_eq!(row.contact.first_name, "John");
     }
@@ -231,7 +291,8 @@ mod tests {
 
     #[test]
     fn unusable_header_is_an_error() {
-        let err = ColumnMap::from_headers(&["foo".to_string(), "bar".to_string()], &[]).unwrap_err();
+        let err =
+            ColumnMap::from_headers(&["foo".to_string(), "bar".to_string()], &[]).unwrap_err();
         assert!(matches!(err, ImportError::NoUsableColumns(_)));
     }
 }

@@ -5,7 +5,9 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use switchboard_core::{EntityKind, Region};
-use switchboard_store::{Actor, Backend, ImportDecision, ImportOutcome, ImportRow, OnDuplicate, Store, StoreError};
+use switchboard_store::{
+    Actor, Backend, ImportDecision, ImportOutcome, ImportRow, OnDuplicate, Store, StoreError,
+};
 
 use crate::{ColumnMap, ImportError, Rejection, Table, parse_row};
 
@@ -75,15 +77,38 @@ pub struct ReportLine {
 impl ImportSummary {
     /// The row report, by line.
     pub fn report(&self) -> Vec<ReportLine> {
-        let mut lines: Vec<ReportLine> =
-            self.rejected.iter().map(|r| ReportLine { line: r.line, result: "rejected", contact_id: String::new(), field: r.field.clone(), reason: r.reason.clone() }).collect();
+        let mut lines: Vec<ReportLine> = self
+            .rejected
+            .iter()
+            .map(|r| ReportLine {
+                line: r.line,
+                result: "rejected",
+                contact_id: String::new(),
+                field: r.field.clone(),
+                reason: r.reason.clone(),
+            })
+            .collect();
         for o in &self.outcomes {
             let (result, contact_id, reason) = match &o.decision {
                 ImportDecision::Created { .. } | ImportDecision::Rejected { .. } => continue,
-                ImportDecision::Merged { id, changed, matched_on } => (if *changed { "merged" } else { "unchanged" }, id.clone(), format!("matched on {matched_on}")),
-                ImportDecision::Skipped { existing_id, matched_on } => ("skipped", existing_id.clone(), format!("duplicate of {existing_id} on {matched_on}")),
+                ImportDecision::Merged { id, changed, matched_on } => (
+                    if *changed { "merged" } else { "unchanged" },
+                    id.clone(),
+                    format!("matched on {matched_on}"),
+                ),
+                ImportDecision::Skipped { existing_id, matched_on } => (
+                    "skipped",
+                    existing_id.clone(),
+                    format!("duplicate of {existing_id} on {matched_on}"),
+                ),
             };
-            lines.push(ReportLine { line: o.line, result, contact_id, field: String::new(), reason });
+            lines.push(ReportLine {
+                line: o.line,
+                result,
+                contact_id,
+                field: String::new(),
+                reason,
+            });
         }
         lines.sort_by_key(|l| l.line);
         lines
@@ -94,22 +119,47 @@ impl ImportSummary {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(["line", "result", "contact_id", "field", "reason"])?;
         for l in self.report() {
-            writer.write_record([l.line.to_string().as_str(), l.result, &l.contact_id, &l.field, &l.reason])?;
+            writer.write_record([
+                l.line.to_string().as_str(),
+                l.result,
+                &l.contact_id,
+                &l.field,
+                &l.reason,
+            ])?;
         }
-        writer.flush().map_err(|e| ImportError::Write { path: "report".into(), reason: e.to_string() })?;
+        writer
+            .flush()
+            .map_err(|e| ImportError::Write { path: "report".into(), reason: e.to_string() })?;
         Ok(())
     }
 }
 
 /// Imports the rows of `table` as `map` reads them. `progress` is called with the number of
 /// rows each written batch held (rows refused before the store count as soon as they are read).
-pub async fn import_table(store: &Store, actor: &Actor, table: &Table, map: &ColumnMap, options: &ImportOptions, progress: &(dyn Fn(u64) + Sync)) -> Result<ImportSummary, ImportError> {
-    let logins: HashMap<String, String> = store.list_users().await?.into_iter().map(|u| (u.login.to_lowercase(), u.id)).collect();
+pub async fn import_table(
+    store: &Store,
+    actor: &Actor,
+    table: &Table,
+    map: &ColumnMap,
+    options: &ImportOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ImportSummary, ImportError> {
+    let logins: HashMap<String, String> =
+        store.list_users().await?.into_iter().map(|u| (u.login.to_lowercase(), u.id)).collect();
     let default_owner = match &options.default_owner {
-        Some(login) => Some(logins.get(&login.to_lowercase()).cloned().ok_or_else(|| ImportError::UnknownOwner(login.clone()))?),
+        Some(login) => Some(
+            logins
+                .get(&login.to_lowercase())
+                .cloned()
+                .ok_or_else(|| ImportError::UnknownOwner(login.clone()))?,
+        ),
         None => None,
     };
-    let mut summary = ImportSummary { rows: table.rows.len() as u64, ignored_columns: map.ignored(), ..Default::default() };
+    let mut summary = ImportSummary {
+        rows: table.rows.len() as u64,
+        ignored_columns: map.ignored(),
+        ..Default::default()
+    };
     let batch_rows = options.batch_rows.unwrap_or_else(|| import_batch(store.backend())).max(1);
     let mut batch: Vec<ImportRow> = Vec::with_capacity(batch_rows.min(table.rows.len()));
     // Batches are written while the next ones are parsed. SQLite has one writer, so there
@@ -138,7 +188,11 @@ pub async fn import_table(store: &Store, actor: &Actor, table: &Table, map: &Col
                     Some(login) => match logins.get(&login.to_lowercase()) {
                         Some(id) => Some(id.clone()),
                         None => {
-                            summary.rejected.push(Rejection { line: *line, field: "owner".into(), reason: format!("no user with login {login}") });
+                            summary.rejected.push(Rejection {
+                                line: *line,
+                                field: "owner".into(),
+                                reason: format!("no user with login {login}"),
+                            });
                             refused_unreported += 1;
                             continue;
                         }
@@ -150,7 +204,16 @@ pub async fn import_table(store: &Store, actor: &Actor, table: &Table, map: &Col
         }
         if batch.len() >= batch_rows {
             progress(std::mem::take(&mut refused_unreported));
-            pipeline.start(store, actor, std::mem::take(&mut batch), options.on_duplicate, &mut summary, progress).await?;
+            pipeline
+                .start(
+                    store,
+                    actor,
+                    std::mem::take(&mut batch),
+                    options.on_duplicate,
+                    &mut summary,
+                    progress,
+                )
+                .await?;
         }
     }
     progress(refused_unreported);
@@ -202,9 +265,28 @@ impl Pipeline {
 
     /// Starts writing `rows` once no batch in flight shares a phone or email with them and
     /// there is room.
-    async fn start(&mut self, store: &Store, actor: &Actor, rows: Vec<ImportRow>, on_duplicate: OnDuplicate, summary: &mut ImportSummary, progress: &(dyn Fn(u64) + Sync)) -> Result<(), ImportError> {
-        let keys: HashSet<String> = rows.iter().flat_map(|r| r.contact.phones.iter().map(|p| p.number.e164().to_owned()).chain(r.contact.emails.iter().cloned())).collect();
-        while let Some(last_conflict) = self.in_flight.iter().rposition(|f| !f.keys.is_disjoint(&keys)) {
+    async fn start(
+        &mut self,
+        store: &Store,
+        actor: &Actor,
+        rows: Vec<ImportRow>,
+        on_duplicate: OnDuplicate,
+        summary: &mut ImportSummary,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(), ImportError> {
+        let keys: HashSet<String> = rows
+            .iter()
+            .flat_map(|r| {
+                r.contact
+                    .phones
+                    .iter()
+                    .map(|p| p.number.e164().to_owned())
+                    .chain(r.contact.emails.iter().cloned())
+            })
+            .collect();
+        while let Some(last_conflict) =
+            self.in_flight.iter().rposition(|f| !f.keys.is_disjoint(&keys))
+        {
             for _ in 0..=last_conflict {
                 self.collect_oldest(summary, progress).await?;
             }
@@ -216,12 +298,17 @@ impl Pipeline {
         store.ensure_companies(actor, &names).await?;
         let (store, actor) = (store.clone(), actor.clone());
         let count = rows.len() as u64;
-        let task = tokio::spawn(async move { store.import_contacts(&actor, rows, on_duplicate).await });
+        let task =
+            tokio::spawn(async move { store.import_contacts(&actor, rows, on_duplicate).await });
         self.in_flight.push_back(InFlight { keys, count, task });
         Ok(())
     }
 
-    async fn collect_oldest(&mut self, summary: &mut ImportSummary, progress: &(dyn Fn(u64) + Sync)) -> Result<(), ImportError> {
+    async fn collect_oldest(
+        &mut self,
+        summary: &mut ImportSummary,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(), ImportError> {
         let Some(batch) = self.in_flight.pop_front() else { return Ok(()) };
         let outcomes = batch.task.await.map_err(|e| ImportError::Task(e.to_string()))??;
         for outcome in outcomes {
@@ -231,7 +318,11 @@ impl Pipeline {
                 ImportDecision::Merged { changed: false, .. } => summary.unchanged += 1,
                 ImportDecision::Skipped { .. } => summary.skipped += 1,
                 ImportDecision::Rejected { field, reason } => {
-                    summary.rejected.push(Rejection { line: outcome.line, field: field.clone(), reason: reason.clone() });
+                    summary.rejected.push(Rejection {
+                        line: outcome.line,
+                        field: field.clone(),
+                        reason: reason.clone(),
+                    });
                     continue;
                 }
             }
@@ -241,7 +332,11 @@ impl Pipeline {
         Ok(())
     }
 
-    async fn finish(&mut self, summary: &mut ImportSummary, progress: &(dyn Fn(u64) + Sync)) -> Result<(), ImportError> {
+    async fn finish(
+        &mut self,
+        summary: &mut ImportSummary,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(), ImportError> {
         while !self.in_flight.is_empty() {
             self.collect_oldest(summary, progress).await?;
         }
@@ -250,6 +345,8 @@ impl Pipeline {
 }
 
 /// Store contact custom field definitions (for [`crate::map_columns`]).
-pub async fn contact_fields(store: &Store) -> Result<Vec<switchboard_core::CustomFieldDef>, ImportError> {
+pub async fn contact_fields(
+    store: &Store,
+) -> Result<Vec<switchboard_core::CustomFieldDef>, ImportError> {
     Ok(store.list_custom_fields(Some(EntityKind::Contact)).await?)
 }

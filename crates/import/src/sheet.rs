@@ -34,7 +34,9 @@ impl SheetFormat {
     pub fn content_type(self) -> &'static str {
         match self {
             SheetFormat::Csv => "text/csv; charset=utf-8",
-            SheetFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            SheetFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
         }
     }
 }
@@ -66,13 +68,25 @@ impl From<Option<String>> for Cell {
 /// people both read.
 pub fn timestamp(ms: i64) -> String {
     match time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) {
-        Ok(t) => format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", t.year(), t.month() as u8, t.day(), t.hour(), t.minute(), t.second()),
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            t.year(),
+            t.month() as u8,
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
         Err(_) => ms.to_string(),
     }
 }
 
 /// Writes a header row and rows in `format`.
-pub fn sheet_bytes(format: SheetFormat, headers: &[String], rows: &[Vec<Cell>]) -> Result<Vec<u8>, ImportError> {
+pub fn sheet_bytes(
+    format: SheetFormat,
+    headers: &[String],
+    rows: &[Vec<Cell>],
+) -> Result<Vec<u8>, ImportError> {
     let write_err = |reason: String| ImportError::Write { path: "download".into(), reason };
     match format {
         SheetFormat::Csv => {
@@ -92,10 +106,13 @@ pub fn sheet_bytes(format: SheetFormat, headers: &[String], rows: &[Vec<Cell>]) 
             let sheet = workbook.add_worksheet();
             let bold = rust_xlsxwriter::Format::new().set_bold();
             for (col, header) in headers.iter().enumerate() {
-                sheet.write_string_with_format(0, col as u16, header, &bold).map_err(|e| write_err(e.to_string()))?;
+                sheet
+                    .write_string_with_format(0, col as u16, header, &bold)
+                    .map_err(|e| write_err(e.to_string()))?;
             }
             for (i, row) in rows.iter().enumerate() {
-                let line = u32::try_from(i + 1).map_err(|_| write_err("too many rows for XLSX".into()))?;
+                let line =
+                    u32::try_from(i + 1).map_err(|_| write_err("too many rows for XLSX".into()))?;
                 for (col, cell) in row.iter().enumerate() {
                     match cell {
                         Cell::Text(s) => sheet.write_string(line, col as u16, s).map(|_| ()),
@@ -118,7 +135,10 @@ mod tests {
     #[test]
     fn csv_has_a_bom_and_reads_back_through_the_importer() {
         let headers = vec!["Имя".to_owned(), "Сумма".to_owned()];
-        let rows = vec![vec![Cell::Text("Ирина".into()), Cell::Number(1500.5)], vec![Cell::Empty, Cell::Number(2.0)]];
+        let rows = vec![
+            vec![Cell::Text("Ирина".into()), Cell::Number(1500.5)],
+            vec![Cell::Empty, Cell::Number(2.0)],
+        ];
         let bytes = sheet_bytes(SheetFormat::Csv, &headers, &rows).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
         let table = crate::read_table_bytes("x.csv", &bytes, crate::CsvOptions::default()).unwrap();
@@ -137,7 +157,8 @@ mod tests {
         let headers = vec!["Телефон".to_owned(), "Amount".to_owned()];
         let rows = vec![vec![Cell::Text("+79161234567".into()), Cell::Number(99.0)]];
         let bytes = sheet_bytes(SheetFormat::Xlsx, &headers, &rows).unwrap();
-        let table = crate::read_table_bytes("x.xlsx", &bytes, crate::CsvOptions::default()).unwrap();
+        let table =
+            crate::read_table_bytes("x.xlsx", &bytes, crate::CsvOptions::default()).unwrap();
         assert_eq!(table.headers, headers);
         assert_eq!(table.rows, vec![(2, vec!["+79161234567".to_owned(), "99".to_owned()])]);
     }

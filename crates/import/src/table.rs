@@ -39,17 +39,26 @@ pub struct CsvOptions {
 impl CsvOptions {
     /// Options from an encoding label (`utf-8`, `windows-1251`, `cp1251`, `koi8-r` ...; any
     /// WHATWG label) and a separator (`,`, `;`, `tab`); empty strings detect.
-    pub fn parse(encoding: Option<&str>, separator: Option<&str>) -> Result<CsvOptions, ImportError> {
+    pub fn parse(
+        encoding: Option<&str>,
+        separator: Option<&str>,
+    ) -> Result<CsvOptions, ImportError> {
         let encoding = match encoding.map(str::trim).filter(|e| !e.is_empty()) {
             None => None,
-            Some(label) => Some(encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| ImportError::BadOption { option: "encoding", value: label.to_owned() })?),
+            Some(label) => {
+                Some(encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
+                    ImportError::BadOption { option: "encoding", value: label.to_owned() }
+                })?)
+            }
         };
         let separator = match separator {
             None | Some("") => None,
             Some(",") => Some(b','),
             Some(";") => Some(b';'),
             Some("tab" | "\t") => Some(b'\t'),
-            Some(other) => return Err(ImportError::BadOption { option: "separator", value: other.to_owned() }),
+            Some(other) => {
+                return Err(ImportError::BadOption { option: "separator", value: other.to_owned() });
+            }
         };
         Ok(CsvOptions { encoding, separator })
     }
@@ -60,8 +69,12 @@ impl CsvOptions {
 /// workbook.
 pub fn read_table(path: &Path) -> Result<Table, ImportError> {
     match kind_of(&path.display().to_string())? {
-        Kind::Csv => read_csv(&std::fs::read(path).map_err(|e| io_error(path, e))?, CsvOptions::default()),
-        Kind::Workbook => read_workbook(open_workbook_auto(path).map_err(|e| ImportError::Sheet(e.to_string()))?),
+        Kind::Csv => {
+            read_csv(&std::fs::read(path).map_err(|e| io_error(path, e))?, CsvOptions::default())
+        }
+        Kind::Workbook => {
+            read_workbook(open_workbook_auto(path).map_err(|e| ImportError::Sheet(e.to_string()))?)
+        }
     }
 }
 
@@ -70,13 +83,17 @@ pub fn read_table(path: &Path) -> Result<Table, ImportError> {
 pub fn read_table_bytes(name: &str, bytes: &[u8], csv: CsvOptions) -> Result<Table, ImportError> {
     match kind_of(name)? {
         Kind::Csv => read_csv(bytes, csv),
-        Kind::Workbook => read_workbook(open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| ImportError::Sheet(e.to_string()))?),
+        Kind::Workbook => read_workbook(
+            open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+                .map_err(|e| ImportError::Sheet(e.to_string()))?,
+        ),
     }
 }
 
 /// The 8-bit encodings Russian files come in, most common first: Excel on Windows writes
 /// Windows-1251, old Unix systems KOI8-R, DOS programs IBM866.
-const RUSSIAN_8BIT: [&encoding_rs::Encoding; 3] = [encoding_rs::WINDOWS_1251, encoding_rs::KOI8_R, encoding_rs::IBM866];
+const RUSSIAN_8BIT: [&encoding_rs::Encoding; 3] =
+    [encoding_rs::WINDOWS_1251, encoding_rs::KOI8_R, encoding_rs::IBM866];
 
 /// How readable `text` is as Russian or English: lower-case letters count for, anything
 /// non-ASCII that is not a letter against. Decoded in the wrong 8-bit encoding, Cyrillic
@@ -95,7 +112,10 @@ fn readability(text: &str) -> i64 {
 
 /// The text of a CSV file and the encoding it was read in: the user's, a BOM's, UTF-8 when
 /// it is valid UTF-8, else the Russian 8-bit encoding that reads best.
-fn decode(bytes: &[u8], wanted: Option<&'static encoding_rs::Encoding>) -> (String, &'static encoding_rs::Encoding) {
+fn decode(
+    bytes: &[u8],
+    wanted: Option<&'static encoding_rs::Encoding>,
+) -> (String, &'static encoding_rs::Encoding) {
     if let Some(encoding) = wanted {
         let (text, _, _) = encoding.decode(bytes);
         return (text.into_owned(), encoding);
@@ -137,18 +157,32 @@ fn read_csv(bytes: &[u8], options: CsvOptions) -> Result<Table, ImportError> {
     let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
     // Russian Excel writes CSV with semicolons; guess the delimiter from the header line.
     let first_line = text.lines().next().unwrap_or("");
-    let delimiter = options
-        .separator
-        .unwrap_or_else(|| [b';', b'\t', b','].into_iter().max_by_key(|d| first_line.bytes().filter(|b| b == d).count()).filter(|d| first_line.as_bytes().contains(d)).unwrap_or(b','));
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut table = Table { csv: Some(CsvFormat { encoding: encoding.name(), separator: char::from(delimiter) }), ..Table::default() };
+    let delimiter = options.separator.unwrap_or_else(|| {
+        [b';', b'\t', b',']
+            .into_iter()
+            .max_by_key(|d| first_line.bytes().filter(|b| b == d).count())
+            .filter(|d| first_line.as_bytes().contains(d))
+            .unwrap_or(b',')
+    });
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut table = Table {
+        csv: Some(CsvFormat { encoding: encoding.name(), separator: char::from(delimiter) }),
+        ..Table::default()
+    };
     let mut record = csv::StringRecord::new();
     let mut first = true;
     // The csv crate's own line numbers are off after CRLF line ends (what Excel writes) and
     // blank lines; the line is counted here from the record's byte offset instead.
     let (mut counted_to, mut line) = (0usize, 1u64);
     while reader.read_record(&mut record)? {
-        let mut start = record.position().map_or(counted_to, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX)).clamp(counted_to, text.len());
+        let mut start = record
+            .position()
+            .map_or(counted_to, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
+            .clamp(counted_to, text.len());
         // After a CR the record's offset points at the LF that ends the line before it.
         while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
             start += 1;
@@ -167,7 +201,10 @@ fn read_csv(bytes: &[u8], options: CsvOptions) -> Result<Table, ImportError> {
 }
 
 fn read_workbook<RS: Read + Seek>(mut workbook: Sheets<RS>) -> Result<Table, ImportError> {
-    let range = workbook.worksheet_range_at(0).ok_or_else(|| ImportError::Sheet("the workbook has no sheets".into()))?.map_err(|e| ImportError::Sheet(e.to_string()))?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or_else(|| ImportError::Sheet("the workbook has no sheets".into()))?
+        .map_err(|e| ImportError::Sheet(e.to_string()))?;
     let first_row = u64::from(range.start().map_or(0, |(row, _)| row));
     let mut table = Table::default();
     for (i, row) in range.rows().enumerate() {
@@ -195,7 +232,9 @@ fn cell_text(cell: &Data) -> String {
             // Excel serial date -> YYYY-MM-DD (the 1900 system; good for dates after 1900-03-01).
             let days = dt.as_f64().floor() as i64;
             match time::Date::from_julian_day(2_415_019 + days as i32) {
-                Ok(date) => format!("{:04}-{:02}-{:02}", date.year(), date.month() as u8, date.day()),
+                Ok(date) => {
+                    format!("{:04}-{:02}-{:02}", date.year(), date.month() as u8, date.day())
+                }
                 Err(_) => dt.as_f64().to_string(),
             }
         }
@@ -216,7 +255,12 @@ mod tests {
 
     #[test]
     fn russian_excel_csv_is_read_in_its_encoding() {
-        for (encoding, name) in [(encoding_rs::WINDOWS_1251, "windows-1251"), (encoding_rs::KOI8_R, "KOI8-R"), (encoding_rs::IBM866, "IBM866"), (encoding_rs::UTF_8, "UTF-8")] {
+        for (encoding, name) in [
+            (encoding_rs::WINDOWS_1251, "windows-1251"),
+            (encoding_rs::KOI8_R, "KOI8-R"),
+            (encoding_rs::IBM866, "IBM866"),
+            (encoding_rs::UTF_8, "UTF-8"),
+        ] {
             let (bytes, _, unmappable) = encoding.encode(SAMPLE);
             assert!(!unmappable, "{name}");
             let table = read_csv(&bytes, CsvOptions::default()).unwrap();

@@ -19,7 +19,12 @@ impl TelephoneEvent {
         if payload.len() < 4 || payload[0] > 16 {
             return None;
         }
-        Some(TelephoneEvent { event: payload[0], end: payload[1] & 0x80 != 0, volume: payload[1] & 0x3F, duration: u16::from_be_bytes([payload[2], payload[3]]) })
+        Some(TelephoneEvent {
+            event: payload[0],
+            end: payload[1] & 0x80 != 0,
+            volume: payload[1] & 0x3F,
+            duration: u16::from_be_bytes([payload[2], payload[3]]),
+        })
     }
 
     /// Writes the 4-byte payload.
@@ -67,7 +72,10 @@ mod tests {
         let e = TelephoneEvent { event: 11, end: true, volume: 10, duration: 800 };
         assert_eq!(TelephoneEvent::parse(&e.to_bytes()), Some(e));
         assert_eq!(e.digit(), Some('#'));
-        assert_eq!(TelephoneEvent { event: 5, end: false, volume: 0, duration: 0 }.digit(), Some('5'));
+        assert_eq!(
+            TelephoneEvent { event: 5, end: false, volume: 0, duration: 0 }.digit(),
+            Some('5')
+        );
         assert_eq!(TelephoneEvent::parse(&[17, 0, 0, 0]), None);
         assert_eq!(TelephoneEvent::parse(&[1, 2]), None);
     }
@@ -81,6 +89,10 @@ mod tests {
         assert_eq!(d.feed(1000, end), Some('7'));
         assert_eq!(d.feed(1000, end), None);
         assert_eq!(d.feed(1000, end), None);
-        assert_eq!(d.feed(2600, TelephoneEvent { event: 7, ..end }), Some('7'), "the same key pressed again");
+        assert_eq!(
+            d.feed(2600, TelephoneEvent { event: 7, ..end }),
+            Some('7'),
+            "the same key pressed again"
+        );
     }
 }

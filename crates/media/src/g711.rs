@@ -46,7 +46,11 @@ pub fn alaw_to_linear(byte: u8) -> i16 {
     let sign = a & 0x80;
     let exponent = i32::from((a >> 4) & 0x07);
     let mantissa = i32::from(a & 0x0F);
-    let magnitude = if exponent == 0 { (mantissa << 4) + 8 } else { ((mantissa << 4) + 0x108) << (exponent - 1) };
+    let magnitude = if exponent == 0 {
+        (mantissa << 4) + 8
+    } else {
+        ((mantissa << 4) + 0x108) << (exponent - 1)
+    };
     // A-law's sign bit set means positive.
     let value = if sign != 0 { magnitude } else { -magnitude };
     value as i16
@@ -150,14 +154,20 @@ mod tests {
             // The quantisation step grows with the magnitude: 1/16 of it is a safe bound.
             let tolerance = (s.abs() / 16).max(16) + 8;
             assert!((via_ulaw - s).abs() <= tolerance, "ulaw {sample} -> {via_ulaw}");
-            assert!((via_alaw - i32::from(sample)).abs() <= tolerance.max(i32::from(sample).abs() / 16 + 16), "alaw {sample} -> {via_alaw}");
+            assert!(
+                (via_alaw - i32::from(sample)).abs()
+                    <= tolerance.max(i32::from(sample).abs() / 16 + 16),
+                "alaw {sample} -> {via_alaw}"
+            );
         }
     }
 
     #[test]
     fn transcoding_keeps_the_signal() {
         let t = Transcoder::new();
-        let mut payload: Vec<u8> = (0..160).map(|i| linear_to_ulaw(((f64::from(i) * 0.785).sin() * 8000.0) as i16)).collect();
+        let mut payload: Vec<u8> = (0..160)
+            .map(|i| linear_to_ulaw(((f64::from(i) * 0.785).sin() * 8000.0) as i16))
+            .collect();
         let original: Vec<i16> = payload.iter().map(|&b| ulaw_to_linear(b)).collect();
         t.ulaw_to_alaw(&mut payload);
         let through_alaw: Vec<i16> = payload.iter().map(|&b| alaw_to_linear(b)).collect();

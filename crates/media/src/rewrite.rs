@@ -44,23 +44,54 @@ pub struct StreamRewriter {
 impl StreamRewriter {
     /// A rewriter sending as `ssrc`, starting from the given sequence and timestamp.
     pub fn new(ssrc: u32, first_sequence: u16, first_timestamp: u32) -> StreamRewriter {
-        StreamRewriter { ssrc, source: None, last_sequence: first_sequence.wrapping_sub(1), last_timestamp: first_timestamp, last_sent_ms: i64::MIN }
+        StreamRewriter {
+            ssrc,
+            source: None,
+            last_sequence: first_sequence.wrapping_sub(1),
+            last_timestamp: first_timestamp,
+            last_sent_ms: i64::MIN,
+        }
     }
 
     /// Maps an incoming packet (`ssrc`, `sequence`, `timestamp`) received at `now_ms`.
-    pub fn rewrite(&mut self, ssrc: u32, sequence: u16, timestamp: u32, marker: bool, now_ms: i64) -> Rewritten {
+    pub fn rewrite(
+        &mut self,
+        ssrc: u32,
+        sequence: u16,
+        timestamp: u32,
+        marker: bool,
+        now_ms: i64,
+    ) -> Rewritten {
         let switched = self.source.is_none_or(|s| s.ssrc != ssrc);
         if switched {
             // Continue from the last packet sent: next sequence number, and a timestamp that
             // has advanced by the time since then (at least one sample).
-            let elapsed_ms = if self.last_sent_ms == i64::MIN { 0 } else { (now_ms - self.last_sent_ms).clamp(0, 3_600_000) };
-            let advance = u32::try_from(elapsed_ms).unwrap_or(0).saturating_mul(SAMPLES_PER_MS).max(1);
-            let out_ts = if self.last_sent_ms == i64::MIN { self.last_timestamp } else { self.last_timestamp.wrapping_add(advance) };
+            let elapsed_ms = if self.last_sent_ms == i64::MIN {
+                0
+            } else {
+                (now_ms - self.last_sent_ms).clamp(0, 3_600_000)
+            };
+            let advance =
+                u32::try_from(elapsed_ms).unwrap_or(0).saturating_mul(SAMPLES_PER_MS).max(1);
+            let out_ts = if self.last_sent_ms == i64::MIN {
+                self.last_timestamp
+            } else {
+                self.last_timestamp.wrapping_add(advance)
+            };
             let out_seq = self.last_sequence.wrapping_add(1);
-            self.source = Some(Source { ssrc, seq_offset: out_seq.wrapping_sub(sequence), ts_offset: out_ts.wrapping_sub(timestamp) });
+            self.source = Some(Source {
+                ssrc,
+                seq_offset: out_seq.wrapping_sub(sequence),
+                ts_offset: out_ts.wrapping_sub(timestamp),
+            });
         }
         let source = self.source.unwrap_or(Source { ssrc, seq_offset: 0, ts_offset: 0 });
-        let out = Rewritten { sequence: sequence.wrapping_add(source.seq_offset), timestamp: timestamp.wrapping_add(source.ts_offset), ssrc: self.ssrc, marker: marker || switched };
+        let out = Rewritten {
+            sequence: sequence.wrapping_add(source.seq_offset),
+            timestamp: timestamp.wrapping_add(source.ts_offset),
+            ssrc: self.ssrc,
+            marker: marker || switched,
+        };
         // Remember the newest packet (by sequence, modulo wrap) to continue from after a switch.
         if switched || newer(out.sequence, self.last_sequence) {
             self.last_sequence = out.sequence;

@@ -86,7 +86,14 @@ impl RtpPacket {
 }
 
 /// Overwrites the header fields the relay changes. `buf` must be a datagram that parsed.
-pub fn rewrite_header(buf: &mut [u8], marker: bool, payload_type: u8, sequence: u16, timestamp: u32, ssrc: u32) {
+pub fn rewrite_header(
+    buf: &mut [u8],
+    marker: bool,
+    payload_type: u8,
+    sequence: u16,
+    timestamp: u32,
+    ssrc: u32,
+) {
     if buf.len() < 12 {
         return;
     }
@@ -97,7 +104,14 @@ pub fn rewrite_header(buf: &mut [u8], marker: bool, payload_type: u8, sequence: 
 }
 
 /// Builds a plain packet (no CSRC, extension or padding), for generated audio and tests.
-pub fn build(marker: bool, payload_type: u8, sequence: u16, timestamp: u32, ssrc: u32, payload: &[u8]) -> Vec<u8> {
+pub fn build(
+    marker: bool,
+    payload_type: u8,
+    sequence: u16,
+    timestamp: u32,
+    ssrc: u32,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut buf = vec![0u8; 12 + payload.len()];
     buf[0] = 0x80;
     rewrite_header(&mut buf, marker, payload_type, sequence, timestamp, ssrc);
@@ -113,11 +127,17 @@ mod tests {
     fn build_parse_rewrite() {
         let mut buf = build(true, 0, 65_535, 0xFFFF_FF00, 0xDEAD_BEEF, &[1, 2, 3]);
         let p = RtpPacket::parse(&buf).unwrap();
-        assert_eq!((p.marker, p.payload_type, p.sequence, p.timestamp, p.ssrc), (true, 0, 65_535, 0xFFFF_FF00, 0xDEAD_BEEF));
+        assert_eq!(
+            (p.marker, p.payload_type, p.sequence, p.timestamp, p.ssrc),
+            (true, 0, 65_535, 0xFFFF_FF00, 0xDEAD_BEEF)
+        );
         assert_eq!(p.payload(&buf), &[1, 2, 3]);
         rewrite_header(&mut buf, false, 8, 7, 160, 42);
         let p = RtpPacket::parse(&buf).unwrap();
-        assert_eq!((p.marker, p.payload_type, p.sequence, p.timestamp, p.ssrc), (false, 8, 7, 160, 42));
+        assert_eq!(
+            (p.marker, p.payload_type, p.sequence, p.timestamp, p.ssrc),
+            (false, 8, 7, 160, 42)
+        );
         assert_eq!(p.payload(&buf), &[1, 2, 3]);
     }
 

@@ -13,7 +13,9 @@ pub fn sine_ulaw(frequency: f64, amplitude: f64, start: u64, samples: usize) -> 
     (0..samples as u64)
         .map(|i| {
             let t = (start + i) as f64 / SAMPLE_RATE;
-            let value = (2.0 * std::f64::consts::PI * frequency * t).sin() * amplitude.clamp(0.0, 1.0) * 32_000.0;
+            let value = (2.0 * std::f64::consts::PI * frequency * t).sin()
+                * amplitude.clamp(0.0, 1.0)
+                * 32_000.0;
             g711::linear_to_ulaw(value as i16)
         })
         .collect()
@@ -38,7 +40,10 @@ pub fn goertzel_power(samples: &[i16], frequency: f64) -> f64 {
 
 /// Which of `candidates` is strongest in `samples`.
 pub fn dominant(samples: &[i16], candidates: &[f64]) -> Option<f64> {
-    candidates.iter().copied().max_by(|a, b| goertzel_power(samples, *a).total_cmp(&goertzel_power(samples, *b)))
+    candidates
+        .iter()
+        .copied()
+        .max_by(|a, b| goertzel_power(samples, *a).total_cmp(&goertzel_power(samples, *b)))
 }
 
 #[cfg(test)]

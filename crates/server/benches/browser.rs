@@ -49,7 +49,11 @@ const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/sipp")
 const AGENT_PASSWORD: &str = "bench-agent-pass-1";
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Gateway {
@@ -92,13 +96,32 @@ impl Gateway {
         // A cheap argon2 hash (64 KiB, one pass): the default's 19 MiB per verification would
         // leave the allocator holding far more memory than the connections being measured.
         use argon2::password_hash::{PasswordHasher, SaltString};
-        let cheap = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, argon2::Params::new(64, 1, 1, None).unwrap());
-        let hash = cheap.hash_password(AGENT_PASSWORD.as_bytes(), &SaltString::encode_b64(b"switchboardbench").unwrap()).unwrap().to_string();
+        let cheap = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(64, 1, 1, None).unwrap(),
+        );
+        let hash = cheap
+            .hash_password(
+                AGENT_PASSWORD.as_bytes(),
+                &SaltString::encode_b64(b"switchboardbench").unwrap(),
+            )
+            .unwrap()
+            .to_string();
         let mut ids = Vec::with_capacity(n);
         for i in 0..n {
             let user = self
                 .store
-                .create_user(&Actor::system(), NewUser { login: format!("agent{i}"), name: format!("Agent {i}"), role: Role::Operator, password_hash: hash.clone(), team_id: None })
+                .create_user(
+                    &Actor::system(),
+                    NewUser {
+                        login: format!("agent{i}"),
+                        name: format!("Agent {i}"),
+                        role: Role::Operator,
+                        password_hash: hash.clone(),
+                        team_id: None,
+                    },
+                )
                 .await
                 .unwrap();
             ids.push(user.id);
@@ -106,7 +129,14 @@ impl Gateway {
         self.store
             .create_queue(
                 &Actor::system(),
-                NewQueue { name: "bench".into(), number: Some("100".into()), ring_timeout_ms: Some(60_000), max_wait_ms: Some(600_000), members: ids, ..NewQueue::default() },
+                NewQueue {
+                    name: "bench".into(),
+                    number: Some("100".into()),
+                    ring_timeout_ms: Some(60_000),
+                    max_wait_ms: Some(600_000),
+                    members: ids,
+                    ..NewQueue::default()
+                },
             )
             .await
             .unwrap();
@@ -156,8 +186,12 @@ impl Loadgen {
         let deadline = Instant::now() + limit;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = tokio::time::timeout(left, self.lines.next_line()).await.unwrap_or_else(|_| panic!("no {prefix:?} from the load generator in {limit:?}"));
-            let line = line.unwrap().unwrap_or_else(|| panic!("the load generator exited before {prefix:?}"));
+            let line = tokio::time::timeout(left, self.lines.next_line())
+                .await
+                .unwrap_or_else(|_| panic!("no {prefix:?} from the load generator in {limit:?}"));
+            let line = line
+                .unwrap()
+                .unwrap_or_else(|| panic!("the load generator exited before {prefix:?}"));
             if let Some(rest) = line.strip_prefix(prefix) {
                 return rest.trim().to_owned();
             }
@@ -180,11 +214,18 @@ async fn card(args: &[String]) {
     let agents: usize = arg(args, "--agents", 10);
     let rate: u64 = arg(args, "--rate", 20);
     let seconds: u64 = arg(args, "--seconds", 30);
-    println!("## screen pop: {contacts} contacts, {agents} browser agents, {rate} calls/s for {seconds} s");
+    println!(
+        "## screen pop: {contacts} contacts, {agents} browser agents, {rate} calls/s for {seconds} s"
+    );
     let gw = gateway("card", 1000).await;
     let dir = std::env::temp_dir().join(format!("sb-bench-card-csv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let options = ImportOptions { on_duplicate: OnDuplicate::Merge, default_owner: None, region: Region::RU, progress: false };
+    let options = ImportOptions {
+        on_duplicate: OnDuplicate::Merge,
+        default_owner: None,
+        region: Region::RU,
+        progress: false,
+    };
     let started = Instant::now();
     for f in 0..contacts.div_ceil(100_000) {
         let path = dir.join(format!("contacts-{f}.csv"));
@@ -200,7 +241,15 @@ async fn card(args: &[String]) {
     let _ = std::fs::remove_dir_all(&dir);
     println!("imported {contacts} contacts in {:.0} s", started.elapsed().as_secs_f64());
     gw.agents(agents).await;
-    let mut lg = Loadgen::spawn(&["card".into(), gw.base.clone(), gw.sip.to_string(), agents.to_string(), rate.to_string(), seconds.to_string(), contacts.to_string()]);
+    let mut lg = Loadgen::spawn(&[
+        "card".into(),
+        gw.base.clone(),
+        gw.sip.to_string(),
+        agents.to_string(),
+        rate.to_string(),
+        seconds.to_string(),
+        contacts.to_string(),
+    ]);
     lg.expect("logged_in", Duration::from_secs(120)).await;
     lg.say("go").await;
     lg.expect("ready", Duration::from_secs(120)).await;
@@ -211,7 +260,10 @@ async fn card(args: &[String]) {
 }
 
 async fn calls(args: &[String]) {
-    let levels: Vec<usize> = arg::<String>(args, "--calls", "50,100,200".into()).split(',').filter_map(|v| v.trim().parse().ok()).collect();
+    let levels: Vec<usize> = arg::<String>(args, "--calls", "50,100,200".into())
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
     let hold = Duration::from_secs(arg(args, "--hold", 20));
     println!(
         "| browser agents | idle: gateway KiB per agent connection | idle: gateway CPU % | calls connected | gateway CPU % of a core | CPU % per call | KiB per call | RTP in | relayed | not relayed | p50 / p99 / p99.9 in the relay (us) | browsers received / expected |"
@@ -236,18 +288,50 @@ async fn calls(args: &[String]) {
         tokio::time::sleep(Duration::from_secs(3)).await;
         let (idle_cpu0, idle_t0) = (cpu_ticks_self(), Instant::now());
         tokio::time::sleep(Duration::from_secs(5)).await;
-        let idle_cpu = (cpu_ticks_self() - idle_cpu0) as f64 / 100.0 / idle_t0.elapsed().as_secs_f64() * 100.0;
+        let idle_cpu =
+            (cpu_ticks_self() - idle_cpu0) as f64 / 100.0 / idle_t0.elapsed().as_secs_f64() * 100.0;
         let rss_idle = rss_kib();
         let per_agent = rss_idle.saturating_sub(rss_empty) as f64 / n as f64;
 
-        let caller_dir = std::env::temp_dir().join(format!("sb-bench-browser-caller-{}", std::process::id()));
+        let caller_dir =
+            std::env::temp_dir().join(format!("sb-bench-browser-caller-{}", std::process::id()));
         std::fs::create_dir_all(&caller_dir).unwrap();
-        std::fs::write(caller_dir.join("tone.ul"), switchboard_media::tone::sine_ulaw(1000.0, 0.35, 0, 8000)).unwrap();
+        std::fs::write(
+            caller_dir.join("tone.ul"),
+            switchboard_media::tone::sine_ulaw(1000.0, 0.35, 0, 8000),
+        )
+        .unwrap();
         let talk_ms = (hold + Duration::from_secs(60)).as_millis().to_string();
         let mut uac = Command::new("sipp")
             .arg(gw.sip.to_string())
-            .args(["-sf", &format!("{SCENARIOS}/caller.xml"), "-s", "100", "-key", "caller", "79161234567", "-d", &talk_ms])
-            .args(["-l", &n.to_string(), "-m", &n.to_string(), "-r", "20", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-nostdin", "-timeout", "600s", "-p", "0"])
+            .args([
+                "-sf",
+                &format!("{SCENARIOS}/caller.xml"),
+                "-s",
+                "100",
+                "-key",
+                "caller",
+                "79161234567",
+                "-d",
+                &talk_ms,
+            ])
+            .args([
+                "-l",
+                &n.to_string(),
+                "-m",
+                &n.to_string(),
+                "-r",
+                "20",
+                "-i",
+                "127.0.0.1",
+                "-mi",
+                "127.0.0.1",
+                "-nostdin",
+                "-timeout",
+                "600s",
+                "-p",
+                "0",
+            ])
             .current_dir(&caller_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -268,11 +352,19 @@ async fn calls(args: &[String]) {
         s.reset_latency();
         lg.say("mark").await;
         let heard0: u64 = lg.expect("heard", Duration::from_secs(10)).await.parse().unwrap_or(0);
-        let (in0, out0, ns0) = (s.packets_in.load(Ordering::Relaxed), s.packets_out.load(Ordering::Relaxed), s.not_sent.load(Ordering::Relaxed) + s.dropped.load(Ordering::Relaxed));
+        let (in0, out0, ns0) = (
+            s.packets_in.load(Ordering::Relaxed),
+            s.packets_out.load(Ordering::Relaxed),
+            s.not_sent.load(Ordering::Relaxed) + s.dropped.load(Ordering::Relaxed),
+        );
         let (cpu0, t0) = (cpu_ticks_self(), Instant::now());
         tokio::time::sleep(hold).await;
         let (cpu1, elapsed) = (cpu_ticks_self(), t0.elapsed());
-        let (in1, out1, ns1) = (s.packets_in.load(Ordering::Relaxed), s.packets_out.load(Ordering::Relaxed), s.not_sent.load(Ordering::Relaxed) + s.dropped.load(Ordering::Relaxed));
+        let (in1, out1, ns1) = (
+            s.packets_in.load(Ordering::Relaxed),
+            s.packets_out.load(Ordering::Relaxed),
+            s.not_sent.load(Ordering::Relaxed) + s.dropped.load(Ordering::Relaxed),
+        );
         lg.say("mark").await;
         let heard1: u64 = lg.expect("heard", Duration::from_secs(10)).await.parse().unwrap_or(0);
         let rss_calls = rss_kib();
@@ -302,13 +394,16 @@ async fn calls(args: &[String]) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     match args.first().map(String::as_str) {
         Some("loadgen") => runtime.block_on(loadgen::run(&args[1..])),
         Some("card") => runtime.block_on(card(&args[1..])),
         Some("calls") => runtime.block_on(calls(&args[1..])),
         _ => {
-            eprintln!("usage: cargo bench -p switchboard-server --bench browser -- card|calls [options] (see the file's header)");
+            eprintln!(
+                "usage: cargo bench -p switchboard-server --bench browser -- card|calls [options] (see the file's header)"
+            );
         }
     }
 }

@@ -55,7 +55,8 @@ async fn open(backend: &str) -> (Store, Box<dyn FnOnce() + Send>) {
     match backend {
         "sqlite" => {
             let path = std::env::temp_dir().join(format!("sb-bench-{unique}.db"));
-            let store = Store::connect(&format!("sqlite://{}", path.display()), 8).await.expect("sqlite");
+            let store =
+                Store::connect(&format!("sqlite://{}", path.display()), 8).await.expect("sqlite");
             store.migrate().await.expect("migrate");
             let cleanup = move || {
                 for suffix in ["", "-wal", "-shm"] {
@@ -65,7 +66,8 @@ async fn open(backend: &str) -> (Store, Box<dyn FnOnce() + Send>) {
             (store, Box::new(cleanup))
         }
         _ => {
-            let admin_url = std::env::var("SWITCHBOARD_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let admin_url = std::env::var("SWITCHBOARD_TEST_PG_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
             let name = format!("sb_bench_{unique}");
             let admin = Store::connect(&admin_url, 1).await.expect("postgres");
             admin.execute_admin(&format!("CREATE DATABASE {name}")).await.expect("create db");
@@ -74,10 +76,13 @@ async fn open(backend: &str) -> (Store, Box<dyn FnOnce() + Send>) {
             let store = Store::connect(&format!("{base}/{name}"), 8).await.expect("postgres");
             store.migrate().await.expect("migrate");
             let cleanup = move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+                let rt =
+                    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
                 rt.block_on(async {
                     if let Ok(admin) = Store::connect(&admin_url, 1).await {
-                        let _ = admin.execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                        let _ = admin
+                            .execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .await;
                     }
                 });
             };
@@ -89,9 +94,15 @@ async fn open(backend: &str) -> (Store, Box<dyn FnOnce() + Send>) {
 async fn run(backend: &str, contacts: usize) {
     println!("\n## {backend}: {contacts} contacts");
     let (store, cleanup) = open(backend).await;
-    let dir = std::env::temp_dir().join(format!("sb-bench-csv-{}", uuid::Uuid::now_v7().as_simple()));
+    let dir =
+        std::env::temp_dir().join(format!("sb-bench-csv-{}", uuid::Uuid::now_v7().as_simple()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let options = ImportOptions { on_duplicate: OnDuplicate::Merge, default_owner: None, region: Region::RU, progress: false };
+    let options = ImportOptions {
+        on_duplicate: OnDuplicate::Merge,
+        default_owner: None,
+        region: Region::RU,
+        progress: false,
+    };
 
     let mut rates = Vec::new();
     let files = contacts.div_ceil(FILE_ROWS);
@@ -102,20 +113,43 @@ async fn run(backend: &str, contacts: usize) {
         let rows = FILE_ROWS.min(contacts - f * FILE_ROWS);
         for r in 0..rows {
             let i = f * FILE_ROWS + r;
-            writeln!(out, "Иванов{i},Иван,\"{}\",user{i}@example.ru,Компания {}", spelling(i, i), i % 5000).expect("write");
+            writeln!(
+                out,
+                "Иванов{i},Иван,\"{}\",user{i}@example.ru,Компания {}",
+                spelling(i, i),
+                i % 5000
+            )
+            .expect("write");
         }
         drop(out);
         let started = Instant::now();
-        let summary = import_contacts_file(&store, &Actor::system(), &path, &options).await.expect("import");
+        let summary =
+            import_contacts_file(&store, &Actor::system(), &path, &options).await.expect("import");
         let elapsed = started.elapsed();
-        assert_eq!(summary.created as usize, rows, "every row creates a contact: {:?}", summary.rejected.first());
+        assert_eq!(
+            summary.created as usize,
+            rows,
+            "every row creates a contact: {:?}",
+            summary.rejected.first()
+        );
         let rate = rows as f64 / elapsed.as_secs_f64();
-        println!("import file {}/{files}: {rows} rows in {:.2}s = {rate:.0} rows/s (table had {} contacts)", f + 1, elapsed.as_secs_f64(), f * FILE_ROWS);
+        println!(
+            "import file {}/{files}: {rows} rows in {:.2}s = {rate:.0} rows/s (table had {} contacts)",
+            f + 1,
+            elapsed.as_secs_f64(),
+            f * FILE_ROWS
+        );
         rates.push(rate);
         let _ = std::fs::remove_file(&path);
     }
     rates.sort_by(|a, b| a.total_cmp(b));
-    println!("import rows/s over {} files: min {:.0}, median {:.0}, max {:.0}", rates.len(), rates[0], rates[rates.len() / 2], rates[rates.len() - 1]);
+    println!(
+        "import rows/s over {} files: min {:.0}, median {:.0}, max {:.0}",
+        rates.len(),
+        rates[0],
+        rates[rates.len() / 2],
+        rates[rates.len() - 1]
+    );
 
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for round in 1..=3 {
@@ -158,12 +192,22 @@ async fn run(backend: &str, contacts: usize) {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let value =
+        |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
     let contacts: usize = value("--contacts").and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let backend = value("--backend").unwrap_or_else(|| "both".into());
-    let cpu =
-        std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())).unwrap_or_default();
-    println!("# contacts benchmark: {} cores, {cpu}", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    println!(
+        "# contacts benchmark: {} cores, {cpu}",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     for b in ["sqlite", "postgres"] {
         if backend == "both" || backend == b {
             run(b, contacts).await;

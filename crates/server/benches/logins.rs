@@ -32,7 +32,11 @@ const ADMIN_PASSWORD: &str = "bench-admin-1";
 const AGENT_PASSWORD: &str = "agent-password-1";
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -43,7 +47,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// (VmRSS, VmHWM) in MiB.
 fn rss_mib(pid: u32) -> (f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse::<f64>().ok()).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap()
+    };
     (field("VmRSS:") / 1024.0, field("VmHWM:") / 1024.0)
 }
 
@@ -74,7 +85,10 @@ fn start(binary: &Path, dir: &Path, http: u16) -> Server {
 }
 
 fn client_from(last_octet: u8) -> Client {
-    Client::builder().local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last_octet))).build().unwrap()
+    Client::builder()
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last_octet)))
+        .build()
+        .unwrap()
 }
 
 /// Signs in, retrying after a 503 as the page's user would; (latency in ms, retries).
@@ -82,7 +96,12 @@ async fn sign_in(client: &Client, base: &str, login: &str, password: &str) -> (f
     let started = Instant::now();
     let mut retries = 0;
     loop {
-        let res = client.post(format!("{base}/api/auth/login")).json(&json!({"login": login, "password": password})).send().await.unwrap();
+        let res = client
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+            .await
+            .unwrap();
         match res.status().as_u16() {
             200 => return (started.elapsed().as_secs_f64() * 1000.0, retries),
             503 => {
@@ -96,10 +115,23 @@ async fn sign_in(client: &Client, base: &str, login: &str, password: &str) -> (f
 
 fn summary(label: &str, latencies: &mut [f64]) {
     latencies.sort_by(f64::total_cmp);
-    println!("  {label}: p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms, max {:.0} ms", percentile(latencies, 50.0), percentile(latencies, 95.0), percentile(latencies, 99.0), percentile(latencies, 100.0));
+    println!(
+        "  {label}: p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        percentile(latencies, 50.0),
+        percentile(latencies, 95.0),
+        percentile(latencies, 99.0),
+        percentile(latencies, 100.0)
+    );
 }
 
-async fn run(binary: &Path, round: u32, agents: usize, spread: Duration, storm: usize, concurrency: usize) {
+async fn run(
+    binary: &Path,
+    round: u32,
+    agents: usize,
+    spread: Duration,
+    storm: usize,
+    concurrency: usize,
+) {
     let dir = std::env::temp_dir().join(format!("sb-bench-logins-{}-{round}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -128,7 +160,9 @@ async fn run(binary: &Path, round: u32, agents: usize, spread: Duration, storm: 
     let tasks: Vec<_> = (0..agents)
         .map(|i| {
             let (office, base) = (office.clone(), base.clone());
-            tokio::spawn(async move { sign_in(&office, &base, &format!("agent{i:03}"), AGENT_PASSWORD).await })
+            tokio::spawn(async move {
+                sign_in(&office, &base, &format!("agent{i:03}"), AGENT_PASSWORD).await
+            })
         })
         .collect();
     let mut latencies = Vec::new();
@@ -140,7 +174,10 @@ async fn run(binary: &Path, round: u32, agents: usize, spread: Duration, storm: 
     }
     let all_in = started.elapsed();
     let (rss, peak) = rss_mib(pid);
-    println!("  shift start, all {agents} at once: all in after {:.1} s; {retried} retried after a 503; RSS {rss:.0} MiB, peak {peak:.0} MiB", all_in.as_secs_f64());
+    println!(
+        "  shift start, all {agents} at once: all in after {:.1} s; {retried} retried after a 503; RSS {rss:.0} MiB, peak {peak:.0} MiB",
+        all_in.as_secs_f64()
+    );
     summary("login latency", &mut latencies);
 
     // 2. Spread over a minute.
@@ -149,7 +186,9 @@ async fn run(binary: &Path, round: u32, agents: usize, spread: Duration, storm: 
         .map(|i| {
             let (office, base) = (office.clone(), base.clone());
             // A fixed pseudo-random arrival per agent and round.
-            let at = spread.mul_f64(((i as u64 * 2_654_435_761 + u64::from(round) * 40_503) % 10_000) as f64 / 10_000.0);
+            let at = spread.mul_f64(
+                ((i as u64 * 2_654_435_761 + u64::from(round) * 40_503) % 10_000) as f64 / 10_000.0,
+            );
             tokio::spawn(async move {
                 tokio::time::sleep(at).await;
                 sign_in(&office, &base, &format!("agent{i:03}"), AGENT_PASSWORD).await
@@ -161,7 +200,11 @@ async fn run(binary: &Path, round: u32, agents: usize, spread: Duration, storm: 
         latencies.push(t.await.unwrap().0);
     }
     let (rss, peak) = rss_mib(pid);
-    println!("  shift start, spread over {} s: all in after {:.1} s; RSS {rss:.0} MiB, peak {peak:.0} MiB", spread.as_secs(), started.elapsed().as_secs_f64());
+    println!(
+        "  shift start, spread over {} s: all in after {:.1} s; RSS {rss:.0} MiB, peak {peak:.0} MiB",
+        spread.as_secs(),
+        started.elapsed().as_secs_f64()
+    );
     summary("login latency", &mut latencies);
 
     // 3. The storm.
@@ -213,9 +256,17 @@ fn main() {
     let spread = Duration::from_secs(arg(&args, "--spread-s", 60));
     let storm: usize = arg(&args, "--storm", 2000);
     let concurrency: usize = arg(&args, "--concurrency", 64);
-    let binary = std::path::PathBuf::from(arg(&args, "--binary", env!("CARGO_BIN_EXE_switchboard").to_owned()));
+    let binary = std::path::PathBuf::from(arg(
+        &args,
+        "--binary",
+        env!("CARGO_BIN_EXE_switchboard").to_owned(),
+    ));
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    println!("logins bench: {runs} runs, {agents} agents, spread {} s, storm {storm} at {concurrency}; {cores} cores; {}", spread.as_secs(), binary.display());
+    println!(
+        "logins bench: {runs} runs, {agents} agents, spread {} s, storm {storm} at {concurrency}; {cores} cores; {}",
+        spread.as_secs(),
+        binary.display()
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     for round in 1..=runs {
         runtime.block_on(run(&binary, round, agents, spread, storm, concurrency));

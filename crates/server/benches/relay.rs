@@ -42,7 +42,8 @@ use process::{cpu_ticks_self, rss_kib};
 
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/sipp");
 /// Any valid argon2 PHC string: these agents never log in over HTTP.
-const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0C6Qb1/Vq2qkJ1a6Vv8wB0yq0pM2Q1mQ2m3n4o5p6q8";
+const HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0C6Qb1/Vq2qkJ1a6Vv8wB0yq0pM2Q1mQ2m3n4o5p6q8";
 
 struct Proc(Child);
 
@@ -55,7 +56,14 @@ impl Drop for Proc {
 
 fn machine_ticks() -> (u64, u64) {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let cpu: Vec<u64> = stat.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    let cpu: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
     let total: u64 = cpu.iter().sum();
     let idle = cpu.get(3).copied().unwrap_or(0) + cpu.get(4).copied().unwrap_or(0);
     (total, idle)
@@ -82,7 +90,10 @@ fn free_port() -> u16 {
     loop {
         let p = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let p = p - p % 2;
-        if p > 1024 && std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok() && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() {
+        if p > 1024
+            && std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok()
+            && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok()
+        {
             return p;
         }
     }
@@ -91,12 +102,20 @@ fn free_port() -> u16 {
 fn tone_dir(name: &str, hz: f64) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("sb-bench-relay-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("tone.ul"), switchboard_media::tone::sine_ulaw(hz, 0.35, 0, 8000)).unwrap();
+    std::fs::write(dir.join("tone.ul"), switchboard_media::tone::sine_ulaw(hz, 0.35, 0, 8000))
+        .unwrap();
     dir
 }
 
 fn sipp(dir: &std::path::Path, args: &[String]) -> Proc {
-    let child = Command::new("sipp").args(args).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("sipp (apt-get install sip-tester)");
+    let child = Command::new("sipp")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sipp (apt-get install sip-tester)");
     Proc(child)
 }
 
@@ -141,7 +160,8 @@ fn dir_usage(dir: &std::path::Path) -> (usize, u64) {
 }
 
 async fn level(calls: usize, hold: Duration, record: bool) -> Level {
-    let data = std::env::temp_dir().join(format!("sb-bench-relay-{}-{calls}-{record}", std::process::id()));
+    let data = std::env::temp_dir()
+        .join(format!("sb-bench-relay-{}-{calls}-{record}", std::process::id()));
     let mut settings = Settings::load(None).unwrap();
     settings.data_dir = data.clone();
     settings.recordings.root = data.join("recordings");
@@ -154,7 +174,13 @@ async fn level(calls: usize, hold: Duration, record: bool) -> Level {
     settings.media.dead_peer_s = 0;
     settings.media.rtp_port_min = 20000;
     settings.media.rtp_port_max = 29999;
-    settings.sip.trunks = vec![TrunkSettings { name: "bench".into(), allow: vec!["127.0.0.1".into()], username: String::new(), password: Secret::new(""), queue: String::new() }];
+    settings.sip.trunks = vec![TrunkSettings {
+        name: "bench".into(),
+        allow: vec!["127.0.0.1".into()],
+        username: String::new(),
+        password: Secret::new(""),
+        queue: String::new(),
+    }];
     let app = Application::build(&settings).await.unwrap();
     let sip = app.sip_addr().unwrap();
     let handle = app.telephony_handle().unwrap();
@@ -167,15 +193,40 @@ async fn level(calls: usize, hold: Duration, record: bool) -> Level {
     let uas_port = free_port();
     let mut agents = Vec::with_capacity(calls);
     for i in 0..calls {
-        let user =
-            store.create_user(&Actor::system(), NewUser { login: format!("agent{i}"), name: format!("Agent {i}"), role: Role::Operator, password_hash: HASH.into(), team_id: None }).await.unwrap();
-        store.set_sip_endpoint(&Actor::system(), &user.id, Some(&SipEndpoint::Uri(format!("sip:agent{i}@127.0.0.1:{uas_port}")))).await.unwrap();
+        let user = store
+            .create_user(
+                &Actor::system(),
+                NewUser {
+                    login: format!("agent{i}"),
+                    name: format!("Agent {i}"),
+                    role: Role::Operator,
+                    password_hash: HASH.into(),
+                    team_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .set_sip_endpoint(
+                &Actor::system(),
+                &user.id,
+                Some(&SipEndpoint::Uri(format!("sip:agent{i}@127.0.0.1:{uas_port}"))),
+            )
+            .await
+            .unwrap();
         agents.push(user.id);
     }
     store
         .create_queue(
             &Actor::system(),
-            NewQueue { name: "bench".into(), number: Some("100".into()), ring_timeout_ms: Some(60_000), max_wait_ms: Some(600_000), members: agents.clone(), ..NewQueue::default() },
+            NewQueue {
+                name: "bench".into(),
+                number: Some("100".into()),
+                ring_timeout_ms: Some(60_000),
+                max_wait_ms: Some(600_000),
+                members: agents.clone(),
+                ..NewQueue::default()
+            },
         )
         .await
         .unwrap();
@@ -184,7 +235,13 @@ async fn level(calls: usize, hold: Duration, record: bool) -> Level {
     rx.await.unwrap();
     for a in &agents {
         let (tx, rx) = oneshot::channel();
-        handle.send(TelephonyRequest::SetAgentState { user_id: a.clone(), target: AgentTarget::Available, reply: tx }).unwrap();
+        handle
+            .send(TelephonyRequest::SetAgentState {
+                user_id: a.clone(),
+                target: AgentTarget::Available,
+                reply: tx,
+            })
+            .unwrap();
         rx.await.unwrap().unwrap();
     }
     let rss_before = rss_kib();
@@ -194,13 +251,53 @@ async fn level(calls: usize, hold: Duration, record: bool) -> Level {
     let talk_ms = (hold + Duration::from_secs(60)).as_millis().to_string();
     let scen = |name: &str| format!("{SCENARIOS}/{name}");
     let base = |port: u16, media: u16| -> Vec<String> {
-        ["-i", "127.0.0.1", "-mi", "127.0.0.1", "-nostdin", "-p", &port.to_string(), "-mp", &media.to_string(), "-timeout", "600s"].iter().map(|s| (*s).to_owned()).collect()
+        [
+            "-i",
+            "127.0.0.1",
+            "-mi",
+            "127.0.0.1",
+            "-nostdin",
+            "-p",
+            &port.to_string(),
+            "-mp",
+            &media.to_string(),
+            "-timeout",
+            "600s",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
     };
-    let mut uas_args = vec!["-sf".to_owned(), scen("agent.xml"), "-d".into(), "100".into(), "-m".into(), calls.to_string()];
+    let mut uas_args = vec![
+        "-sf".to_owned(),
+        scen("agent.xml"),
+        "-d".into(),
+        "100".into(),
+        "-m".into(),
+        calls.to_string(),
+    ];
     uas_args.extend(base(uas_port, free_port()));
     let uas = sipp(&agent_dir, &uas_args);
-    let mut uac_args = vec![sip.to_string(), "-sf".into(), scen("caller.xml"), "-s".into(), "100".into(), "-key".into(), "caller".into(), "79161234567".into()];
-    uac_args.extend(["-d".into(), talk_ms, "-l".into(), calls.to_string(), "-m".into(), calls.to_string(), "-r".into(), "50".into()]);
+    let mut uac_args = vec![
+        sip.to_string(),
+        "-sf".into(),
+        scen("caller.xml"),
+        "-s".into(),
+        "100".into(),
+        "-key".into(),
+        "caller".into(),
+        "79161234567".into(),
+    ];
+    uac_args.extend([
+        "-d".into(),
+        talk_ms,
+        "-l".into(),
+        calls.to_string(),
+        "-m".into(),
+        calls.to_string(),
+        "-r".into(),
+        "50".into(),
+    ]);
     uac_args.extend(base(free_port(), free_port()));
     let uac = sipp(&caller_dir, &uac_args);
 
@@ -221,14 +318,32 @@ async fn level(calls: usize, hold: Duration, record: bool) -> Level {
 
     let s = &*RELAY_STATS;
     RELAY_STATS.reset_latency();
-    let (rd0, rl0) = (RECORDER_STATS.dropped.load(Ordering::Relaxed), RECORDER_STATS.late_samples.load(Ordering::Relaxed));
-    let (in0, out0, drop0, ns0) = (s.packets_in.load(Ordering::Relaxed), s.packets_out.load(Ordering::Relaxed), s.dropped.load(Ordering::Relaxed), s.not_sent.load(Ordering::Relaxed));
-    let (cpu0, (m_total0, m_idle0), k0, t0) = (cpu_ticks_self(), machine_ticks(), gateway_socket_drops(20000..=29999), Instant::now());
+    let (rd0, rl0) = (
+        RECORDER_STATS.dropped.load(Ordering::Relaxed),
+        RECORDER_STATS.late_samples.load(Ordering::Relaxed),
+    );
+    let (in0, out0, drop0, ns0) = (
+        s.packets_in.load(Ordering::Relaxed),
+        s.packets_out.load(Ordering::Relaxed),
+        s.dropped.load(Ordering::Relaxed),
+        s.not_sent.load(Ordering::Relaxed),
+    );
+    let (cpu0, (m_total0, m_idle0), k0, t0) =
+        (cpu_ticks_self(), machine_ticks(), gateway_socket_drops(20000..=29999), Instant::now());
     tokio::time::sleep(hold).await;
-    let (cpu1, (m_total1, m_idle1), k1, elapsed) = (cpu_ticks_self(), machine_ticks(), gateway_socket_drops(20000..=29999), t0.elapsed());
-    let (in1, out1, drop1, ns1) = (s.packets_in.load(Ordering::Relaxed), s.packets_out.load(Ordering::Relaxed), s.dropped.load(Ordering::Relaxed), s.not_sent.load(Ordering::Relaxed));
+    let (cpu1, (m_total1, m_idle1), k1, elapsed) =
+        (cpu_ticks_self(), machine_ticks(), gateway_socket_drops(20000..=29999), t0.elapsed());
+    let (in1, out1, drop1, ns1) = (
+        s.packets_in.load(Ordering::Relaxed),
+        s.packets_out.load(Ordering::Relaxed),
+        s.dropped.load(Ordering::Relaxed),
+        s.not_sent.load(Ordering::Relaxed),
+    );
     let rss_during = rss_kib();
-    let (rd1, rl1) = (RECORDER_STATS.dropped.load(Ordering::Relaxed), RECORDER_STATS.late_samples.load(Ordering::Relaxed));
+    let (rd1, rl1) = (
+        RECORDER_STATS.dropped.load(Ordering::Relaxed),
+        RECORDER_STATS.late_samples.load(Ordering::Relaxed),
+    );
     let (rec_files, rec_bytes) = dir_usage(&data.join("recordings"));
     let ticks_per_s = 100.0; // USER_HZ on Linux
     let result = Level {
@@ -248,7 +363,8 @@ async fn level(calls: usize, hold: Duration, record: bool) -> Level {
         p99_us: s.latency_quantile_us(0.99),
         p999_us: s.latency_quantile_us(0.999),
         gateway_cpu_pct: (cpu1 - cpu0) as f64 / ticks_per_s / elapsed.as_secs_f64() * 100.0,
-        machine_busy_pct: 100.0 * (1.0 - (m_idle1 - m_idle0) as f64 / (m_total1 - m_total0).max(1) as f64),
+        machine_busy_pct: 100.0
+            * (1.0 - (m_idle1 - m_idle0) as f64 / (m_total1 - m_total0).max(1) as f64),
         rss_per_call_kib: rss_during.saturating_sub(rss_before) as f64 / connected.max(1) as f64,
     };
     drop(uac);
@@ -264,8 +380,13 @@ async fn level(calls: usize, hold: Duration, record: bool) -> Level {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    let levels: Vec<usize> = arg("--calls").unwrap_or_else(|| "100,250,500,750".into()).split(',').filter_map(|v| v.trim().parse().ok()).collect();
+    let arg =
+        |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let levels: Vec<usize> = arg("--calls")
+        .unwrap_or_else(|| "100,250,500,750".into())
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
     let hold = Duration::from_secs(arg("--hold").and_then(|v| v.parse().ok()).unwrap_or(20));
     let modes: Vec<bool> = match arg("--record").as_deref() {
         Some("on") => vec![true],
@@ -279,7 +400,17 @@ async fn main() {
     for (calls, record) in levels.iter().flat_map(|c| modes.iter().map(move |m| (*c, *m))) {
         let l = level(calls, hold, record).await;
         let us = |v: Option<u64>| v.map_or("-".into(), |v| format!("<= {v}"));
-        let rec = if l.record { format!("{} / {} / {} / {:.0}", l.rec_dropped, l.rec_late, l.rec_files, l.rec_bytes as f64 / 1_048_576.0) } else { "-".into() };
+        let rec = if l.record {
+            format!(
+                "{} / {} / {} / {:.0}",
+                l.rec_dropped,
+                l.rec_late,
+                l.rec_files,
+                l.rec_bytes as f64 / 1_048_576.0
+            )
+        } else {
+            "-".into()
+        };
         println!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} / {} / {} | {:.1} | {:.3} | {:.0}% | {:.1} | {} |",
             l.calls,

@@ -98,7 +98,11 @@ fn settings(args: &Args, backend: &str) -> Settings {
     s.sip.enabled = false;
     s.auth.initial_admin_password = Secret::new("bench-admin-1");
     s.stats.utc_offset_minutes = OFFSET_MINUTES;
-    s.database.url = Secret::new(if backend == "postgres" { format!("postgres://postgres@127.0.0.1:5432/{PG_DB}") } else { String::new() });
+    s.database.url = Secret::new(if backend == "postgres" {
+        format!("postgres://postgres@127.0.0.1:5432/{PG_DB}")
+    } else {
+        String::new()
+    });
     s
 }
 
@@ -116,7 +120,13 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Loads one dashboard: the five requests the page sends, at once.
-async fn dashboard(http: &reqwest::Client, base: &str, from: i64, to: i64, queue: Option<&str>) -> Duration {
+async fn dashboard(
+    http: &reqwest::Client,
+    base: &str,
+    from: i64,
+    to: i64,
+    queue: Option<&str>,
+) -> Duration {
     let q = queue.map(|q| format!("&queue_id={q}")).unwrap_or_default();
     let b = format!("{base}/api/stats?from={from}&to={to}{q}");
     let urls = [
@@ -137,11 +147,21 @@ async fn dashboard(http: &reqwest::Client, base: &str, from: i64, to: i64, queue
     started.elapsed()
 }
 
-async fn store_query(store: &Store, filter: &StatsFilter, group: StatsGroup, slots: bool, rounds: usize) -> (f64, f64) {
+async fn store_query(
+    store: &Store,
+    filter: &StatsFilter,
+    group: StatsGroup,
+    slots: bool,
+    rounds: usize,
+) -> (f64, f64) {
     let mut times = Vec::new();
     for i in 0..rounds + 1 {
         let t = Instant::now();
-        let rows = if slots { store.call_stats_by_slot(filter, group).await.unwrap() } else { store.call_stats(filter, group).await.unwrap() };
+        let rows = if slots {
+            store.call_stats_by_slot(filter, group).await.unwrap()
+        } else {
+            store.call_stats(filter, group).await.unwrap()
+        };
         assert!(!rows.is_empty());
         if i > 0 {
             times.push(ms(t.elapsed()));
@@ -166,11 +186,24 @@ async fn run(args: &Args, backend: &str) {
     let mut calls = store.list_calls(None, PageRequest::new(Some(1), Some(1))).await.unwrap().total;
     if calls == 0 {
         let hash = switchboard_api::hash_password("demo-password-1").unwrap();
-        let options =
-            DemoOptions { days: args.days, agents: args.agents, contacts: args.contacts, seed: 2026, now: NOW, utc_offset_ms: OFFSET_MINUTES * 60_000, events: false, stats: settings.stats.config() };
+        let options = DemoOptions {
+            days: args.days,
+            agents: args.agents,
+            contacts: args.contacts,
+            seed: 2026,
+            now: NOW,
+            utc_offset_ms: OFFSET_MINUTES * 60_000,
+            events: false,
+            stats: settings.stats.config(),
+        };
         let started = Instant::now();
         let made = seed_demo(&store, &options, &hash).await.unwrap();
-        eprintln!("{backend}: seeded {} calls, {} callback tasks in {:.0} s", made.calls, made.tasks, started.elapsed().as_secs_f64());
+        eprintln!(
+            "{backend}: seeded {} calls, {} callback tasks in {:.0} s",
+            made.calls,
+            made.tasks,
+            started.elapsed().as_secs_f64()
+        );
         calls = store.list_calls(None, PageRequest::new(Some(1), Some(1))).await.unwrap().total;
     }
     // Fresh planner statistics (and, on PostgreSQL, a visibility map for index-only scans).
@@ -181,7 +214,10 @@ async fn run(args: &Args, backend: &str) {
     store.analyze().await.unwrap();
     eprintln!("{backend}: analyzed in {:.0} s", started.elapsed().as_secs_f64());
     let size = if backend == "postgres" {
-        let out = Command::new("psql").args([PG_ADMIN, "-Atc", &format!("SELECT pg_database_size('{PG_DB}')")]).output().unwrap();
+        let out = Command::new("psql")
+            .args([PG_ADMIN, "-Atc", &format!("SELECT pg_database_size('{PG_DB}')")])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().parse::<u64>().unwrap_or(0)
     } else {
         std::fs::metadata(settings.data_dir.join("switchboard.db")).map_or(0, |m| m.len())
@@ -193,12 +229,24 @@ async fn run(args: &Args, backend: &str) {
     }));
     let base = format!("http://{addr}");
     let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let res = http.post(format!("{base}/api/auth/login")).json(&json!({"login": "manager", "password": "demo-password-1"})).send().await.unwrap();
+    let res = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"login": "manager", "password": "demo-password-1"}))
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_success(), "the demo manager signs in");
-    let queues: serde_json::Value = http.get(format!("{base}/api/queues")).send().await.unwrap().json().await.unwrap();
-    let queue = queues.as_array().and_then(|q| q.iter().find(|q| q["name"] == "support")).map(|q| q["id"].as_str().unwrap().to_owned());
+    let queues: serde_json::Value =
+        http.get(format!("{base}/api/queues")).send().await.unwrap().json().await.unwrap();
+    let queue = queues
+        .as_array()
+        .and_then(|q| q.iter().find(|q| q["name"] == "support"))
+        .map(|q| q["id"].as_str().unwrap().to_owned());
 
-    println!("\n### {backend}: {calls} calls, database {:.1} GiB\n", size as f64 / f64::from(1u32 << 30));
+    println!(
+        "\n### {backend}: {calls} calls, database {:.1} GiB\n",
+        size as f64 / f64::from(1u32 << 30)
+    );
     println!("| dashboard range | p50 ms | p99 ms | max ms |");
     println!("|---|---|---|---|");
     for (label, days, q) in [
@@ -218,20 +266,43 @@ async fn run(args: &Args, backend: &str) {
             times.push(ms(dashboard(&http, &base, from, to, q).await));
         }
         times.sort_by(f64::total_cmp);
-        println!("| {label} | {:.1} | {:.1} | {:.1} |", quantile(&times, 0.5), quantile(&times, 0.99), times.last().copied().unwrap_or(f64::NAN));
+        println!(
+            "| {label} | {:.1} | {:.1} | {:.1} |",
+            quantile(&times, 0.5),
+            quantile(&times, 0.99),
+            times.last().copied().unwrap_or(f64::NAN)
+        );
     }
-    println!("\nThe store alone (one query, p50 / p99 ms), day rollup against the 15-minute slot table:\n");
+    println!(
+        "\nThe store alone (one query, p50 / p99 ms), day rollup against the 15-minute slot table:\n"
+    );
     println!("| query | day rollup | slot table | ratio (p50) |");
     println!("|---|---|---|---|");
     let offset = OFFSET_MINUTES * 60_000;
-    for (label, days, group) in
-        [("month, total", 30, StatsGroup::Total), ("month, by agent", 30, StatsGroup::Agent), ("year, total", 365, StatsGroup::Total), ("year, by agent", 365, StatsGroup::Agent)]
-    {
-        let filter = StatsFilter { from: NOW - days * DAY, to: NOW, queue_id: None, agent_id: None, utc_offset_ms: offset };
+    for (label, days, group) in [
+        ("month, total", 30, StatsGroup::Total),
+        ("month, by agent", 30, StatsGroup::Agent),
+        ("year, total", 365, StatsGroup::Total),
+        ("year, by agent", 365, StatsGroup::Agent),
+    ] {
+        let filter = StatsFilter {
+            from: NOW - days * DAY,
+            to: NOW,
+            queue_id: None,
+            agent_id: None,
+            utc_offset_ms: offset,
+        };
         let rounds = if days > 100 { 5 } else { 10 };
         let fast = store_query(&store, &filter, group, false, rounds).await;
         let slow = store_query(&store, &filter, group, true, rounds).await;
-        println!("| {label} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0}x |", fast.0, fast.1, slow.0, slow.1, slow.0 / fast.0);
+        println!(
+            "| {label} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0}x |",
+            fast.0,
+            fast.1,
+            slow.0,
+            slow.1,
+            slow.0 / fast.0
+        );
     }
     let _ = stop.send(());
     let _ = server.await;
@@ -239,10 +310,22 @@ async fn run(args: &Args, backend: &str) {
 
 fn main() {
     let args = args();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let cpu =
-        std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default().lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())).unwrap_or_default();
-    println!("stats benchmark: {} days x {} agents, {} cores ({cpu}), {} rounds per range", args.days, args.agents, std::thread::available_parallelism().map_or(0, |n| n.get()), args.rounds);
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_default();
+    println!(
+        "stats benchmark: {} days x {} agents, {} cores ({cpu}), {} rounds per range",
+        args.days,
+        args.agents,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        args.rounds
+    );
     for backend in &args.backends {
         runtime.block_on(run(&args, backend));
     }

@@ -13,15 +13,22 @@ use tracing::{info, warn};
 use switchboard_store::now_ms;
 
 /// Escalates every callback overdue at `now`; returns what was escalated.
-pub async fn escalate_overdue(store: &Store, policy: &CallbackPolicy, now: i64) -> anyhow::Result<Vec<Escalated>> {
-    let due = store.callbacks_to_escalate(now.saturating_sub(policy.escalate_after_ms.max(0))).await?;
+pub async fn escalate_overdue(
+    store: &Store,
+    policy: &CallbackPolicy,
+    now: i64,
+) -> anyhow::Result<Vec<Escalated>> {
+    let due =
+        store.callbacks_to_escalate(now.saturating_sub(policy.escalate_after_ms.max(0))).await?;
     let mut done = Vec::new();
     for escalation in callback::escalations(policy, &due, now) {
         let notify = match &escalation.to {
             Some(supervisor) => vec![supervisor.clone()],
             None => store.active_users_with_roles(&["manager", "admin"]).await?,
         };
-        if let Some(escalated) = store.escalate_task(&escalation.task_id, escalation.to.as_deref(), &notify, now).await? {
+        if let Some(escalated) =
+            store.escalate_task(&escalation.task_id, escalation.to.as_deref(), &notify, now).await?
+        {
             info!(task_id = escalation.task_id, to = ?escalation.to, notified = notify.len(), "overdue callback escalated");
             done.push(escalated);
         }
@@ -30,7 +37,12 @@ pub async fn escalate_overdue(store: &Store, policy: &CallbackPolicy, now: i64) 
 }
 
 /// Runs [`escalate_overdue`] every `every`, telling the notified users' consoles.
-pub async fn escalation_loop(store: Store, policy: CallbackPolicy, every: Duration, telephony: Option<TelephonyHandle>) {
+pub async fn escalation_loop(
+    store: Store,
+    policy: CallbackPolicy,
+    every: Duration,
+    telephony: Option<TelephonyHandle>,
+) {
     let mut tick = tokio::time::interval(every.max(Duration::from_millis(200)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -40,8 +52,12 @@ pub async fn escalation_loop(store: Store, policy: CallbackPolicy, every: Durati
                 if let Some(t) = &telephony {
                     for e in done {
                         for user_id in &e.notified {
-                            let message = AgentMessage::TaskEscalated { task: Box::new(e.task.clone()) };
-                            let _ = t.send(TelephonyRequest::Notify(Notify { user_id: user_id.clone(), message }));
+                            let message =
+                                AgentMessage::TaskEscalated { task: Box::new(e.task.clone()) };
+                            let _ = t.send(TelephonyRequest::Notify(Notify {
+                                user_id: user_id.clone(),
+                                message,
+                            }));
                         }
                     }
                 }

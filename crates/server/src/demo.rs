@@ -15,7 +15,10 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use switchboard_core::Role;
 use switchboard_core::stats::{CallFact, Counters, Key, Segment, StatsConfig, contribution};
-use switchboard_store::{Actor, Cell, HistoryTable, NewCompany, NewContact, NewDeal, NewPhone, NewQueue, NewTeam, NewUser, PageRequest, Store};
+use switchboard_store::{
+    Actor, Cell, HistoryTable, NewCompany, NewContact, NewDeal, NewPhone, NewQueue, NewTeam,
+    NewUser, PageRequest, Store,
+};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -56,7 +59,8 @@ struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 =
+            self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
     /// Uniform in `lo..=hi`.
@@ -76,7 +80,8 @@ impl Rng {
 const MIN: i64 = 60_000;
 const HOUR: i64 = 60 * MIN;
 const DAY: i64 = 24 * HOUR;
-const DISPOSITIONS: [&str; 6] = ["resolved", "callback_needed", "sale", "not_interested", "wrong_number", "complaint"];
+const DISPOSITIONS: [&str; 6] =
+    ["resolved", "callback_needed", "sale", "not_interested", "wrong_number", "complaint"];
 /// Relative arrivals per hour from 09:00 to 17:00 (a morning and an afternoon peak).
 const HOURLY: [i64; 9] = [8, 12, 13, 10, 7, 9, 12, 11, 8];
 
@@ -101,9 +106,12 @@ struct Batch {
 
 impl Batch {
     async fn flush(&mut self, store: &Store) -> anyhow::Result<()> {
-        for (table, rows) in
-            [(HistoryTable::Calls, &mut self.calls), (HistoryTable::CallEvents, &mut self.events), (HistoryTable::AgentStates, &mut self.states), (HistoryTable::Tasks, &mut self.tasks)]
-        {
+        for (table, rows) in [
+            (HistoryTable::Calls, &mut self.calls),
+            (HistoryTable::CallEvents, &mut self.events),
+            (HistoryTable::AgentStates, &mut self.states),
+            (HistoryTable::Tasks, &mut self.tasks),
+        ] {
             if !rows.is_empty() {
                 store.load_history(table, rows).await?;
                 rows.clear();
@@ -119,11 +127,25 @@ fn id() -> String {
 }
 
 fn state(agent: &str, state: &str, reason: Option<&str>, from: i64, to: i64) -> Vec<Cell> {
-    vec![id().into(), agent.into(), state.into(), reason.map(str::to_owned).into(), from.into(), to.into()]
+    vec![
+        id().into(),
+        agent.into(),
+        state.into(),
+        reason.map(str::to_owned).into(),
+        from.into(),
+        to.into(),
+    ]
 }
 
 fn event(call: &str, at: i64, kind: &str, agent: Option<&str>) -> Vec<Cell> {
-    vec![id().into(), call.into(), at.into(), kind.into(), agent.map(str::to_owned).into(), "{}".into()]
+    vec![
+        id().into(),
+        call.into(),
+        at.into(),
+        kind.into(),
+        agent.map(str::to_owned).into(),
+        "{}".into(),
+    ]
 }
 
 /// Loads summed contributions into the slot rollup.
@@ -132,7 +154,8 @@ async fn flush_rollups(store: &Store, rollups: BTreeMap<Key, Counters>) -> anyho
         .into_iter()
         .filter(|(_, c)| !c.is_zero())
         .map(|(k, c)| {
-            let mut row: Vec<Cell> = vec![k.slot.into(), k.queue_id.into(), k.agent_id.into(), k.disposition.into()];
+            let mut row: Vec<Cell> =
+                vec![k.slot.into(), k.queue_id.into(), k.agent_id.into(), k.disposition.into()];
             row.extend(c.fields().into_iter().map(Cell::from));
             row
         })
@@ -144,48 +167,121 @@ async fn flush_rollups(store: &Store, rollups: BTreeMap<Key, Counters>) -> anyho
 }
 
 /// Fills an empty store; `password_hash` is every demo user's password (argon2 PHC).
-pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str) -> anyhow::Result<DemoSummary> {
-    anyhow::ensure!(store.list_calls(None, PageRequest::new(Some(1), Some(1))).await?.total == 0, "the store already has calls: seed-demo fills an empty store only");
+pub async fn seed_demo(
+    store: &Store,
+    options: &DemoOptions,
+    password_hash: &str,
+) -> anyhow::Result<DemoSummary> {
+    anyhow::ensure!(
+        store.list_calls(None, PageRequest::new(Some(1), Some(1))).await?.total == 0,
+        "the store already has calls: seed-demo fills an empty store only"
+    );
     let mut rng = Rng(options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let system = Actor::system();
     let mut summary = DemoSummary::default();
-    let user = |login: &str, name: &str, role: Role, team_id: Option<String>| NewUser { login: login.into(), name: name.into(), role, password_hash: password_hash.into(), team_id };
-    store.create_user(&system, user("manager", "Marina Manager", Role::Manager, None)).await.context("creating demo users")?;
+    let user = |login: &str, name: &str, role: Role, team_id: Option<String>| NewUser {
+        login: login.into(),
+        name: name.into(),
+        role,
+        password_hash: password_hash.into(),
+        team_id,
+    };
+    store
+        .create_user(&system, user("manager", "Marina Manager", Role::Manager, None))
+        .await
+        .context("creating demo users")?;
     let mut teams = Vec::new();
     for (i, name) in ["Olga Supervisor", "Pavel Supervisor"].iter().enumerate() {
-        let sup = store.create_user(&system, user(&format!("supervisor{}", i + 1), name, Role::Supervisor, None)).await?;
-        teams.push(store.create_team(&system, NewTeam { name: format!("Line {}", i + 1), supervisor_id: Some(sup.id) }).await?.id);
+        let sup = store
+            .create_user(
+                &system,
+                user(&format!("supervisor{}", i + 1), name, Role::Supervisor, None),
+            )
+            .await?;
+        teams.push(
+            store
+                .create_team(
+                    &system,
+                    NewTeam { name: format!("Line {}", i + 1), supervisor_id: Some(sup.id) },
+                )
+                .await?
+                .id,
+        );
     }
     summary.users = 3;
-    const NAMES: [&str; 12] = ["Anna", "Boris", "Vera", "Gleb", "Dina", "Egor", "Zoya", "Ilya", "Kira", "Lev", "Mila", "Nikita"];
+    const NAMES: [&str; 12] = [
+        "Anna", "Boris", "Vera", "Gleb", "Dina", "Egor", "Zoya", "Ilya", "Kira", "Lev", "Mila",
+        "Nikita",
+    ];
     let mut agents = Vec::new();
     for i in 0..options.agents.max(2) {
         let queue = usize::try_from(i % 2).unwrap_or(0);
         let name = format!("{} {}", NAMES[usize::try_from(i).unwrap_or(0) % NAMES.len()], i + 1);
-        let u = store.create_user(&system, user(&format!("agent{:02}", i + 1), &name, Role::Operator, Some(teams[queue].clone()))).await?;
+        let u = store
+            .create_user(
+                &system,
+                user(
+                    &format!("agent{:02}", i + 1),
+                    &name,
+                    Role::Operator,
+                    Some(teams[queue].clone()),
+                ),
+            )
+            .await?;
         agents.push(Agent { id: u.id, queue, free_at: 0, cursor: 0, lunch: 0, lunched: false });
         summary.users += 1;
     }
     let mut queues = Vec::new();
-    for (q, (name, number, sl)) in [("sales", "100", 20_000), ("support", "200", 30_000)].into_iter().enumerate() {
+    for (q, (name, number, sl)) in
+        [("sales", "100", 20_000), ("support", "200", 30_000)].into_iter().enumerate()
+    {
         let members = agents.iter().filter(|a| a.queue == q).map(|a| a.id.clone()).collect();
-        let created =
-            store.create_queue(&system, NewQueue { name: name.into(), number: Some(number.into()), sl_answer_ms: Some(sl), wrap_up_ms: Some(20_000), members, ..NewQueue::default() }).await?;
+        let created = store
+            .create_queue(
+                &system,
+                NewQueue {
+                    name: name.into(),
+                    number: Some(number.into()),
+                    sl_answer_ms: Some(sl),
+                    wrap_up_ms: Some(20_000),
+                    members,
+                    ..NewQueue::default()
+                },
+            )
+            .await?;
         queues.push((created.id, sl));
     }
     // CRM records the calls refer to.
     let mut companies = Vec::new();
     for i in 0..(options.contacts / 15).max(1) {
-        companies
-            .push(store.create_company(&system, NewCompany { name: format!("Company {}", i + 1), tax_id: None, website: None, address: None, owner_id: None, custom: Default::default() }).await?.id);
+        companies.push(
+            store
+                .create_company(
+                    &system,
+                    NewCompany {
+                        name: format!("Company {}", i + 1),
+                        tax_id: None,
+                        website: None,
+                        address: None,
+                        owner_id: None,
+                        custom: Default::default(),
+                    },
+                )
+                .await?
+                .id,
+        );
     }
     const FIRST: [&str; 8] = ["Ivan", "Petr", "Olga", "Elena", "Sergey", "Anna", "Dmitry", "Maria"];
-    const LAST: [&str; 8] = ["Ivanov", "Petrov", "Sidorova", "Smirnova", "Kuznetsov", "Popova", "Volkov", "Sokolova"];
+    const LAST: [&str; 8] =
+        ["Ivanov", "Petrov", "Sidorova", "Smirnova", "Kuznetsov", "Popova", "Volkov", "Sokolova"];
     let stages = store.list_stages().await?;
     let mut contacts: Vec<(String, String)> = Vec::new();
     for i in 0..options.contacts {
         let e164 = format!("+79160{:06}", i);
-        let phone = NewPhone { number: switchboard_core::PhoneNumber::parse(&e164, switchboard_core::Region::RU)?, kind: switchboard_core::entity::PhoneKind::Mobile };
+        let phone = NewPhone {
+            number: switchboard_core::PhoneNumber::parse(&e164, switchboard_core::Region::RU)?,
+            kind: switchboard_core::entity::PhoneKind::Mobile,
+        };
         let owner = rng.pick(&agents).id.clone();
         let c = store
             .create_contact(
@@ -243,7 +339,8 @@ pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str
             for (h, weight) in HOURLY.iter().enumerate() {
                 let n = weight * staff * rng.range(70, 100) / 100;
                 for _ in 0..n {
-                    arrivals.push(open + i64::try_from(h).unwrap_or(0) * HOUR + rng.range(0, HOUR - 1));
+                    arrivals
+                        .push(open + i64::try_from(h).unwrap_or(0) * HOUR + rng.range(0, HOUR - 1));
                 }
             }
             arrivals.sort_unstable();
@@ -321,7 +418,9 @@ pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str
                         let done = rng.chance(75);
                         let escalated = !done || rng.chance(15);
                         let due = end + 15 * MIN;
-                        let completed = done.then(|| due + rng.range(-14 * MIN, if escalated { 60 * MIN } else { -MIN }));
+                        let completed = done.then(|| {
+                            due + rng.range(-14 * MIN, if escalated { 60 * MIN } else { -MIN })
+                        });
                         batch.tasks.push(vec![
                             id().into(),
                             "call".into(),
@@ -347,7 +446,13 @@ pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str
                     let a = &mut agents[ai];
                     if !a.lunched && free >= a.lunch + HOUR {
                         batch.states.push(state(&a.id, "available", None, a.cursor, a.lunch));
-                        batch.states.push(state(&a.id, "paused", Some("lunch"), a.lunch, a.lunch + HOUR));
+                        batch.states.push(state(
+                            &a.id,
+                            "paused",
+                            Some("lunch"),
+                            a.lunch,
+                            a.lunch + HOUR,
+                        ));
                         a.cursor = a.lunch + HOUR;
                         a.lunched = true;
                     }
@@ -358,7 +463,11 @@ pub async fn seed_demo(store: &Store, options: &DemoOptions, password_hash: &str
                     let disposition = (*rng.pick(&DISPOSITIONS)).to_owned();
                     let mut missed = Vec::new();
                     if answer - t > 30_000 && rng.chance(30) {
-                        let other = agents.iter().filter(|o| o.queue == q).map(|o| o.id.clone()).collect::<Vec<_>>();
+                        let other = agents
+                            .iter()
+                            .filter(|o| o.queue == q)
+                            .map(|o| o.id.clone())
+                            .collect::<Vec<_>>();
                         let who = rng.pick(&other).clone();
                         let at = t + (answer - t) / 2;
                         events.push(event(&call_id, at, "no_answer", Some(&who)));

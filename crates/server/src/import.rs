@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use switchboard_core::{EntityKind, Region};
-use switchboard_import::{ExportRow, contact_fields, import_table, map_columns, read_table, write_contacts};
+use switchboard_import::{
+    ExportRow, contact_fields, import_table, map_columns, read_table, write_contacts,
+};
 use switchboard_store::{Actor, OnDuplicate, Store};
 
 pub use switchboard_import::{ImportSummary, import_batch};
@@ -27,12 +29,29 @@ pub struct ImportOptions {
 }
 
 /// Imports a CSV/XLSX/ODS file of contacts, columns guessed from the headers.
-pub async fn import_contacts_file(store: &Store, actor: &Actor, path: &Path, options: &ImportOptions) -> anyhow::Result<ImportSummary> {
+pub async fn import_contacts_file(
+    store: &Store,
+    actor: &Actor,
+    path: &Path,
+    options: &ImportOptions,
+) -> anyhow::Result<ImportSummary> {
     let table = read_table(path)?;
     let map = map_columns(&table.headers, &contact_fields(store).await?)?;
-    let bar = if options.progress { ProgressBar::new(table.rows.len() as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
-    let run = switchboard_import::ImportOptions { on_duplicate: options.on_duplicate, default_owner: options.default_owner.clone(), region: options.region, batch_rows: None };
+    let bar = if options.progress {
+        ProgressBar::new(table.rows.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let run = switchboard_import::ImportOptions {
+        on_duplicate: options.on_duplicate,
+        default_owner: options.default_owner.clone(),
+        region: options.region,
+        batch_rows: None,
+    };
     let summary = import_table(store, actor, &table, &map, &run, &|rows| bar.inc(rows)).await?;
     bar.finish_and_clear();
     Ok(summary)
@@ -40,7 +59,8 @@ pub async fn import_contacts_file(store: &Store, actor: &Actor, path: &Path, opt
 
 /// Writes the per-row report: every row that was not simply created.
 pub fn write_report(summary: &ImportSummary, path: &Path) -> anyhow::Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
     summary.write_report(std::io::BufWriter::new(file))?;
     Ok(())
 }
@@ -54,14 +74,22 @@ pub fn default_report_path(file: &Path) -> PathBuf {
 
 /// Exports every contact to CSV or XLSX; returns how many.
 pub async fn export_contacts_file(store: &Store, path: &Path) -> anyhow::Result<u64> {
-    let custom_keys: Vec<String> = store.list_custom_fields(Some(EntityKind::Contact)).await?.into_iter().map(|d| d.key).collect();
-    let logins: HashMap<String, String> = store.list_users().await?.into_iter().map(|u| (u.id, u.login)).collect();
+    let custom_keys: Vec<String> = store
+        .list_custom_fields(Some(EntityKind::Contact))
+        .await?
+        .into_iter()
+        .map(|d| d.key)
+        .collect();
+    let logins: HashMap<String, String> =
+        store.list_users().await?.into_iter().map(|u| (u.id, u.login)).collect();
     let mut companies: HashMap<String, String> = HashMap::new();
     // The writer is synchronous: run it on a blocking thread and feed it batches through a
     // bounded channel, so memory stays at a few batches whatever the table size.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ExportRow>>(4);
     let out = path.to_owned();
-    let writer = tokio::task::spawn_blocking(move || write_contacts(&out, &custom_keys, || Ok(rx.blocking_recv().unwrap_or_default())));
+    let writer = tokio::task::spawn_blocking(move || {
+        write_contacts(&out, &custom_keys, || Ok(rx.blocking_recv().unwrap_or_default()))
+    });
     let mut after: Option<String> = None;
     loop {
         let contacts = store.contacts_after(after.as_deref(), 1000).await?;

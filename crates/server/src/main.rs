@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use switchboard_core::Role;
-use switchboard_server::import::{ImportOptions, default_report_path, export_contacts_file, import_contacts_file, write_report};
+use switchboard_server::import::{
+    ImportOptions, default_report_path, export_contacts_file, import_contacts_file, write_report,
+};
 use switchboard_server::settings::Settings;
 use switchboard_server::startup::{AdminCheck, Application, open_store, shutdown_signal};
 use switchboard_store::{Actor, NewUser, OnDuplicate, UserChanges};
@@ -191,7 +193,8 @@ fn init_logging(settings: &Settings) {
             level.push_str(&format!(",{target}={quiet}"));
         }
     }
-    let filter = tracing_subscriber::EnvFilter::try_new(&level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rsipstack=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_new(&level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rsipstack=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if settings.log.format == "json" {
         builder.json().init();
@@ -229,7 +232,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SeedDemo { days, agents, contacts, seed } => {
             let store = open_store(&settings).await?;
             let password = "demo-password-1";
-            let hash = switchboard_api::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash =
+                switchboard_api::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
             let options = switchboard_server::demo::DemoOptions {
                 days,
                 agents,
@@ -243,10 +247,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let made = switchboard_server::demo::seed_demo(&store, &options, &hash).await?;
             let no_admin = store.count_active_admins().await? == 0;
             store.close().await;
-            println!("demo data: {} users, {} contacts, {} calls over {days} days, {} callback tasks", made.users, made.contacts, made.calls, made.tasks);
-            println!("sign in as manager, supervisor1, supervisor2 or agent01..agent{agents:02} with the password {password}");
+            println!(
+                "demo data: {} users, {} contacts, {} calls over {days} days, {} callback tasks",
+                made.users, made.contacts, made.calls, made.tasks
+            );
+            println!(
+                "sign in as manager, supervisor1, supervisor2 or agent01..agent{agents:02} with the password {password}"
+            );
             if no_admin {
-                println!("no admin yet: the first `switchboard serve` creates '{}' and prints its password", settings.auth.initial_admin_login);
+                println!(
+                    "no admin yet: the first `switchboard serve` creates '{}' and prints its password",
+                    settings.auth.initial_admin_login
+                );
             }
             Ok(())
         }
@@ -266,7 +278,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User { command: UserCommand::Add { login, name, role, password } } => {
             let store = open_store(&settings).await?;
             let (password, hash, generated) = password_and_hash(password)?;
-            let user = store.create_user(&Actor::system(), NewUser { login, name, role, password_hash: hash, team_id: None }).await.context("cannot create user")?;
+            let user = store
+                .create_user(
+                    &Actor::system(),
+                    NewUser { login, name, role, password_hash: hash, team_id: None },
+                )
+                .await
+                .context("cannot create user")?;
             println!("created {} user {} ({})", user.role, user.login, user.id);
             if generated {
                 println!("password: {password}");
@@ -276,22 +294,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User { command: UserCommand::Passwd { login, password, admin } } => {
             let store = open_store(&settings).await?;
-            let user = store.user_by_login(&login).await?.with_context(|| format!("no user with the login {login:?}"))?.user;
+            let user = store
+                .user_by_login(&login)
+                .await?
+                .with_context(|| format!("no user with the login {login:?}"))?
+                .user;
             let (password, hash, generated) = password_and_hash(password)?;
             let mut changes = UserChanges { password_hash: Some(hash), ..Default::default() };
             if admin {
                 changes.role = Some(Role::Admin);
                 changes.active = Some(true);
             }
-            let user = store.update_user(&Actor::system(), &user.id, changes).await.context("cannot change the password")?;
-            println!("password of {} user {} changed; their sessions are ended", user.role, user.login);
+            let user = store
+                .update_user(&Actor::system(), &user.id, changes)
+                .await
+                .context("cannot change the password")?;
+            println!(
+                "password of {} user {} changed; their sessions are ended",
+                user.role, user.login
+            );
             if generated {
                 println!("password: {password}");
             }
             store.close().await;
             Ok(())
         }
-        Command::Import { command: ImportCommand::Contacts { file, on_duplicate, owner, report } } => {
+        Command::Import {
+            command: ImportCommand::Contacts { file, on_duplicate, owner, report },
+        } => {
             let store = open_store(&settings).await?;
             let options = ImportOptions {
                 on_duplicate: match on_duplicate {
@@ -345,9 +375,20 @@ async fn call(settings: Settings, command: CallCommand) -> anyhow::Result<()> {
     use switchboard_sip::simulate::{CallOptions, Sound, answer_calls, place_call};
     match command {
         CallCommand::Simulate { from, to, wav, gateway, seconds, wait, record } => {
-            let gateway: std::net::SocketAddr = gateway.as_deref().unwrap_or(&settings.sip.listen).parse().context("--gateway must be IP:PORT")?;
-            anyhow::ensure!(gateway.port() != 0, "the gateway's SIP port is 0 in the settings: pass --gateway IP:PORT");
-            let local_ip = if gateway.ip().is_loopback() { gateway.ip() } else { std::net::IpAddr::from([0, 0, 0, 0]) };
+            let gateway: std::net::SocketAddr = gateway
+                .as_deref()
+                .unwrap_or(&settings.sip.listen)
+                .parse()
+                .context("--gateway must be IP:PORT")?;
+            anyhow::ensure!(
+                gateway.port() != 0,
+                "the gateway's SIP port is 0 in the settings: pass --gateway IP:PORT"
+            );
+            let local_ip = if gateway.ip().is_loopback() {
+                gateway.ip()
+            } else {
+                std::net::IpAddr::from([0, 0, 0, 0])
+            };
             let options = CallOptions {
                 gateway,
                 from,
@@ -366,10 +407,20 @@ async fn call(settings: Settings, command: CallCommand) -> anyhow::Result<()> {
             Ok(())
         }
         CallCommand::Answer { listen, wav, ring } => {
-            let listen: std::net::SocketAddr = listen.parse().context("--listen must be IP:PORT")?;
+            let listen: std::net::SocketAddr =
+                listen.parse().context("--listen must be IP:PORT")?;
             let stop = tokio_util::sync::CancellationToken::new();
-            let local = answer_calls(listen, wav.map_or(Sound::Tone(2000.0), Sound::Wav), std::time::Duration::from_secs(ring), stop.clone(), |line| println!("{line}")).await?;
-            println!("desk phone ready: give the agent the SIP URI sip:agent@{local} (Ctrl-C to stop)");
+            let local = answer_calls(
+                listen,
+                wav.map_or(Sound::Tone(2000.0), Sound::Wav),
+                std::time::Duration::from_secs(ring),
+                stop.clone(),
+                |line| println!("{line}"),
+            )
+            .await?;
+            println!(
+                "desk phone ready: give the agent the SIP URI sip:agent@{local} (Ctrl-C to stop)"
+            );
             shutdown_signal().await;
             stop.cancel();
             Ok(())
@@ -386,14 +437,21 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             println!("\n  First start: created admin user '{}'", admin.login);
             if admin.generated {
                 println!("  password: {}", admin.password);
-                println!("  (shown once; change it on the account page, or with `switchboard user passwd {}`)\n", admin.login);
+                println!(
+                    "  (shown once; change it on the account page, or with `switchboard user passwd {}`)\n",
+                    admin.login
+                );
             } else {
                 println!("  password: as set in auth.initial_admin_password\n");
             }
         }
         AdminCheck::LoginTaken(login) => {
-            println!("\n  No active admin, and the login '{login}' belongs to a user who is not one.");
-            println!("  Run `switchboard user passwd {login} --admin` (or another login) to get in.\n");
+            println!(
+                "\n  No active admin, and the login '{login}' belongs to a user who is not one."
+            );
+            println!(
+                "  Run `switchboard user passwd {login} --admin` (or another login) to get in.\n"
+            );
         }
         AdminCheck::Present => {}
     }
@@ -415,6 +473,7 @@ fn password_and_hash(given: Option<String>) -> anyhow::Result<(String, String, b
         }
         None => (switchboard_api::new_password(), true),
     };
-    let hash = switchboard_api::hash_password(&password).map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))?;
+    let hash = switchboard_api::hash_password(&password)
+        .map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))?;
     Ok((password, hash, generated))
 }

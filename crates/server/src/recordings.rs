@@ -24,8 +24,19 @@ pub async fn repair_unfinished(store: &Store, root: &Path) -> anyhow::Result<usi
         let result = tokio::task::spawn_blocking(move || repair_wav(&path)).await?;
         match result {
             Ok(len) => {
-                store.recording_finished(&rec.call_id, i64::try_from(len.duration_ms).unwrap_or(i64::MAX), i64::try_from(len.size).unwrap_or(i64::MAX)).await?;
-                info!(call_id = rec.call_id, duration_ms = len.duration_ms, header_fixed = len.repaired, "recovered an unfinished recording");
+                store
+                    .recording_finished(
+                        &rec.call_id,
+                        i64::try_from(len.duration_ms).unwrap_or(i64::MAX),
+                        i64::try_from(len.size).unwrap_or(i64::MAX),
+                    )
+                    .await?;
+                info!(
+                    call_id = rec.call_id,
+                    duration_ms = len.duration_ms,
+                    header_fixed = len.repaired,
+                    "recovered an unfinished recording"
+                );
                 repaired += 1;
             }
             Err(e) => {
@@ -39,7 +50,12 @@ pub async fn repair_unfinished(store: &Store, root: &Path) -> anyhow::Result<usi
 
 /// Deletes the recordings of calls offered more than `days` days before `now` (none on legal
 /// hold); each deletion is logged, audited and marked on the call. Returns how many.
-pub async fn purge_expired(store: &Store, root: &Path, days: u32, now: i64) -> anyhow::Result<usize> {
+pub async fn purge_expired(
+    store: &Store,
+    root: &Path,
+    days: u32,
+    now: i64,
+) -> anyhow::Result<usize> {
     if days == 0 {
         return Ok(0);
     }
@@ -54,18 +70,39 @@ pub async fn purge_expired(store: &Store, root: &Path, days: u32, now: i64) -> a
         for rec in batch {
             let Some(path) = switchboard_core::recording::resolve(root, &rec.path) else {
                 warn!(call_id = rec.call_id, "recording path is not under the root; not deleted");
-                store.recording_purged(&rec.call_id, now, json!({"path": rec.path, "file": "not under the root"})).await?;
+                store
+                    .recording_purged(
+                        &rec.call_id,
+                        now,
+                        json!({"path": rec.path, "file": "not under the root"}),
+                    )
+                    .await?;
                 continue;
             };
             // Marked first: a call put on legal hold in between keeps its file.
-            if !store.recording_purged(&rec.call_id, now, json!({"path": rec.path, "retention_days": days})).await? {
+            if !store
+                .recording_purged(
+                    &rec.call_id,
+                    now,
+                    json!({"path": rec.path, "retention_days": days}),
+                )
+                .await?
+            {
                 continue;
             }
             progress = true;
             match tokio::fs::remove_file(&path).await {
-                Ok(()) => info!(call_id = rec.call_id, path = rec.path, "recording deleted by retention"),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => info!(call_id = rec.call_id, path = rec.path, "recording already gone; marked purged"),
-                Err(e) => warn!(call_id = rec.call_id, path = rec.path, error = %e, "cannot delete recording"),
+                Ok(()) => {
+                    info!(call_id = rec.call_id, path = rec.path, "recording deleted by retention")
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => info!(
+                    call_id = rec.call_id,
+                    path = rec.path,
+                    "recording already gone; marked purged"
+                ),
+                Err(e) => {
+                    warn!(call_id = rec.call_id, path = rec.path, error = %e, "cannot delete recording")
+                }
             }
             purged += 1;
         }
@@ -78,7 +115,12 @@ pub async fn purge_expired(store: &Store, root: &Path, days: u32, now: i64) -> a
 
 /// Runs [`purge_expired`] every `every`, with the retention an admin set in the browser or
 /// else `configured_days`.
-pub async fn retention_loop(store: Store, root: std::path::PathBuf, configured_days: u32, every: Duration) {
+pub async fn retention_loop(
+    store: Store,
+    root: std::path::PathBuf,
+    configured_days: u32,
+    every: Duration,
+) {
     let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -91,7 +133,9 @@ pub async fn retention_loop(store: Store, root: std::path::PathBuf, configured_d
             }
         };
         match purge_expired(&store, &root, days, now_ms()).await {
-            Ok(n) if n > 0 => info!(recordings = n, retention_days = days, "retention deleted recordings"),
+            Ok(n) if n > 0 => {
+                info!(recordings = n, retention_days = days, "retention deleted recordings")
+            }
             Ok(_) => {}
             Err(e) => warn!(error = %e, "retention job failed"),
         }

@@ -91,7 +91,8 @@ impl StatsSettings {
     /// The definitions' settings, as the store and the generator take them.
     pub fn config(&self) -> switchboard_core::stats::StatsConfig {
         switchboard_core::stats::StatsConfig {
-            short_abandon_ms: i64::try_from(self.short_abandon_s.saturating_mul(1000)).unwrap_or(i64::MAX),
+            short_abandon_ms: i64::try_from(self.short_abandon_s.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
             utc_offset_ms: self.utc_offset_minutes.saturating_mul(60_000),
         }
     }
@@ -299,7 +300,8 @@ impl Settings {
         if !url.is_empty() {
             return Ok(url.to_owned());
         }
-        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("cannot create data dir {}", self.data_dir.display()))?;
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create data dir {}", self.data_dir.display()))?;
         Ok(format!("sqlite://{}", self.data_dir.join("switchboard.db").display()))
     }
 

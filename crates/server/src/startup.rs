@@ -18,7 +18,10 @@ use switchboard_switch::Telephony;
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let url = settings.database_url()?;
     let stats = settings.stats.config();
-    let store = Store::connect(&url, settings.database.max_connections).await.context("cannot open the database")?.with_stats_config(stats);
+    let store = Store::connect(&url, settings.database.max_connections)
+        .await
+        .context("cannot open the database")?
+        .with_stats_config(stats);
     store.migrate().await.context("cannot apply migrations")?;
     store.seed_defaults().await.context("cannot seed defaults")?;
     if store.prepare_stats().await.context("cannot derive the statistics' day rollups")? {
@@ -67,9 +70,21 @@ pub async fn ensure_admin(store: &Store, settings: &Settings) -> anyhow::Result<
     let password = if generated { switchboard_api::new_password() } else { configured };
     let hash_input = password.clone();
     let password_hash =
-        tokio::task::spawn_blocking(move || switchboard_api::hash_password(&hash_input)).await.context("hashing thread failed")?.map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?;
+        tokio::task::spawn_blocking(move || switchboard_api::hash_password(&hash_input))
+            .await
+            .context("hashing thread failed")?
+            .map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?;
     store
-        .create_user(&Actor::system(), NewUser { login: login.clone(), name: "Administrator".into(), role: Role::Admin, password_hash, team_id: None })
+        .create_user(
+            &Actor::system(),
+            NewUser {
+                login: login.clone(),
+                name: "Administrator".into(),
+                role: Role::Admin,
+                password_hash,
+                team_id: None,
+            },
+        )
         .await
         .context("cannot create the first admin")?;
     Ok(AdminCheck::Created(InitialAdmin { login, password, generated }))
@@ -106,13 +121,19 @@ impl Application {
             login_failures_per_address: settings.auth.login_failures_per_address,
             metrics: metrics_access(settings)?,
         };
-        let listener = TcpListener::bind(settings.http.listen).await.map_err(|e| bind_error("http.listen", "SWITCHBOARD_HTTP__LISTEN", settings.http.listen, &e))?;
+        let listener = TcpListener::bind(settings.http.listen).await.map_err(|e| {
+            bind_error("http.listen", "SWITCHBOARD_HTTP__LISTEN", settings.http.listen, &e)
+        })?;
         let telephony = if settings.sip.enabled {
             // Recordings left open by a previous run (a crash) are made playable, and the
             // calls they belong to closed.
-            let repaired = crate::recordings::repair_unfinished(&store, &settings.recordings.root).await?;
+            let repaired =
+                crate::recordings::repair_unfinished(&store, &settings.recordings.root).await?;
             if repaired > 0 {
-                tracing::warn!(recordings = repaired, "recovered recordings left unfinished by the previous run");
+                tracing::warn!(
+                    recordings = repaired,
+                    "recovered recordings left unfinished by the previous run"
+                );
             }
             // What a previous run left open ends when that run was last known alive, not now:
             // the downtime is neither talk time nor an agent's state time.
@@ -128,8 +149,13 @@ impl Application {
                 tracing::warn!(calls = closed, "closed calls left open by the previous run");
             }
             let switch_config = crate::wiring::switch_config(settings)?;
-            let telephony = Telephony::start(switch_config, store.clone(), previous_states).await.map_err(|e| match e {
-                switchboard_switch::StartError::Edge(switchboard_sip::edge::EdgeError::Bind { addr, source }) => bind_error("sip.listen", "SWITCHBOARD_SIP__LISTEN", addr, &source),
+            let telephony = Telephony::start(switch_config, store.clone(), previous_states)
+                .await
+                .map_err(|e| match e {
+                switchboard_switch::StartError::Edge(switchboard_sip::edge::EdgeError::Bind {
+                    addr,
+                    source,
+                }) => bind_error("sip.listen", "SWITCHBOARD_SIP__LISTEN", addr, &source),
                 e => anyhow::Error::new(e).context("cannot start the telephony"),
             })?;
             Some(telephony)
@@ -143,7 +169,15 @@ impl Application {
         let router = switchboard_api::router(state);
         let admin = ensure_admin(&store, settings).await?;
         let heartbeat = tokio::spawn(heartbeat_loop(store.clone()));
-        Ok(Application { listener, router, store, telephony, settings: settings.clone(), admin, heartbeat })
+        Ok(Application {
+            listener,
+            router,
+            store,
+            telephony,
+            settings: settings.clone(),
+            admin,
+            heartbeat,
+        })
     }
 
     /// The channel to the telephony side (benchmarks drive agents through it).
@@ -167,7 +201,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, with background housekeeping.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let store = self.store.clone();
         let housekeeping = tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -181,14 +218,25 @@ impl Application {
             }
         });
         let rec = &self.settings.recordings;
-        let retention = tokio::spawn(crate::recordings::retention_loop(self.store.clone(), rec.root.clone(), rec.retention_days, Duration::from_secs(rec.retention_check_s)));
+        let retention = tokio::spawn(crate::recordings::retention_loop(
+            self.store.clone(),
+            rec.root.clone(),
+            rec.retention_days,
+            Duration::from_secs(rec.retention_check_s),
+        ));
         let escalation = tokio::spawn(crate::callbacks::escalation_loop(
             self.store.clone(),
             crate::wiring::callback_policy(&self.settings),
             Duration::from_secs(self.settings.callbacks.check_s.max(1)),
             self.telephony.as_ref().map(Telephony::handle),
         ));
-        let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await.context("http server failed");
+        let result = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("http server failed");
         housekeeping.abort();
         self.heartbeat.abort();
         retention.abort();
@@ -204,18 +252,25 @@ impl Application {
 /// The process's one Prometheus recorder (installed on first use; tests build many
 /// applications in one process).
 fn prometheus() -> anyhow::Result<metrics_exporter_prometheus::PrometheusHandle> {
-    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> = std::sync::OnceLock::new();
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+        std::sync::OnceLock::new();
     if let Some(handle) = HANDLE.get() {
         return Ok(handle.clone());
     }
-    let seconds = [0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+    let seconds =
+        [0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
-        .set_buckets_for_metric(metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()), &seconds)
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()),
+            &seconds,
+        )
         .context("metrics buckets")?
         .build_recorder();
     let handle = recorder.handle();
     if metrics::set_global_recorder(recorder).is_err() {
-        tracing::warn!("a metrics recorder was already installed; /metrics shows only what this one sees");
+        tracing::warn!(
+            "a metrics recorder was already installed; /metrics shows only what this one sees"
+        );
     }
     Ok(HANDLE.get_or_init(|| handle).clone())
 }
@@ -225,8 +280,20 @@ fn metrics_access(settings: &Settings) -> anyhow::Result<Option<switchboard_api:
     if !settings.metrics.enabled {
         return Ok(None);
     }
-    let allow = settings.metrics.allow.iter().map(|a| a.parse().with_context(|| format!("metrics.allow: {a:?} is not an IP address or CIDR block"))).collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(Some(switchboard_api::MetricsAccess { handle: prometheus()?, allow, token: settings.metrics.token.expose().to_owned() }))
+    let allow = settings
+        .metrics
+        .allow
+        .iter()
+        .map(|a| {
+            a.parse()
+                .with_context(|| format!("metrics.allow: {a:?} is not an IP address or CIDR block"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Some(switchboard_api::MetricsAccess {
+        handle: prometheus()?,
+        allow,
+        token: settings.metrics.token.expose().to_owned(),
+    }))
 }
 
 /// This node's name in `node_heartbeat` (one node per store for now).
@@ -258,12 +325,25 @@ async fn heartbeat_loop(store: Store) {
 }
 
 /// A port that cannot be bound, said so that the reader knows which setting to change.
-pub(crate) fn bind_error(setting: &str, env: &str, addr: SocketAddr, e: &std::io::Error) -> anyhow::Error {
+pub(crate) fn bind_error(
+    setting: &str,
+    env: &str,
+    addr: SocketAddr,
+    e: &std::io::Error,
+) -> anyhow::Error {
     match e.kind() {
-        std::io::ErrorKind::AddrInUse => anyhow::anyhow!("{addr} is already in use by another program; choose another address with {setting} in the settings file or {env}"),
-        std::io::ErrorKind::AddrNotAvailable => anyhow::anyhow!("{addr} is not an address of this machine; change {setting} in the settings file or {env}"),
-        std::io::ErrorKind::PermissionDenied => anyhow::anyhow!("not allowed to listen on {addr} (ports below 1024 need privileges); change {setting} in the settings file or {env}"),
-        _ => anyhow::anyhow!("cannot listen on {addr} ({e}); change {setting} in the settings file or {env}"),
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "{addr} is already in use by another program; choose another address with {setting} in the settings file or {env}"
+        ),
+        std::io::ErrorKind::AddrNotAvailable => anyhow::anyhow!(
+            "{addr} is not an address of this machine; change {setting} in the settings file or {env}"
+        ),
+        std::io::ErrorKind::PermissionDenied => anyhow::anyhow!(
+            "not allowed to listen on {addr} (ports below 1024 need privileges); change {setting} in the settings file or {env}"
+        ),
+        _ => anyhow::anyhow!(
+            "cannot listen on {addr} ({e}); change {setting} in the settings file or {env}"
+        ),
     }
 }
 

@@ -39,7 +39,8 @@ impl Drop for Server {
 /// `serve` on `dir` until it says where it listens: the server, its base URL and the admin
 /// password it printed, if any.
 fn serve(dir: &Path) -> (Server, String, Option<String>) {
-    let mut child = switchboard(dir).arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        switchboard(dir).arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let server = Server(child);
     let (tx, rx) = std::sync::mpsc::channel::<String>();
@@ -67,7 +68,14 @@ fn serve(dir: &Path) -> (Server, String, Option<String>) {
 
 async fn login_status(base: &str, login: &str, password: &str) -> u16 {
     let client = reqwest::Client::new();
-    client.post(format!("{base}/api/auth/login")).json(&serde_json::json!({"login": login, "password": password})).send().await.unwrap().status().as_u16()
+    client
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 #[tokio::test]
@@ -76,9 +84,15 @@ async fn first_serve_prints_a_working_admin_password() {
     let (server, base, password) = serve(&dir);
     let password = password.expect("password printed");
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let res = client.post(format!("{base}/api/auth/login")).json(&serde_json::json!({"login": "admin", "password": password})).send().await.unwrap();
+    let res = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"login": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
-    let res = client.get(format!("{base}/api/contacts/lookup?phone=89161234567")).send().await.unwrap();
+    let res =
+        client.get(format!("{base}/api/contacts/lookup?phone=89161234567")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     drop(server);
 
@@ -95,18 +109,40 @@ async fn a_start_that_cannot_bind_creates_no_admin_and_names_the_setting() {
     // Something else (a PBX, a softphone) already has the SIP port.
     let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let out = switchboard(&dir).arg("serve").env("SWITCHBOARD_SIP__LISTEN", format!("127.0.0.1:{port}")).output().unwrap();
+    let out = switchboard(&dir)
+        .arg("serve")
+        .env("SWITCHBOARD_SIP__LISTEN", format!("127.0.0.1:{port}"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(stderr.contains(&format!("127.0.0.1:{port} is already in use")) && stderr.contains("sip.listen") && stderr.contains("SWITCHBOARD_SIP__LISTEN"), "{stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("Backtrace") && !stderr.contains("Caused by"), "one line, no trace: {stderr}");
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{port} is already in use"))
+            && stderr.contains("sip.listen")
+            && stderr.contains("SWITCHBOARD_SIP__LISTEN"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked")
+            && !stderr.contains("Backtrace")
+            && !stderr.contains("Caused by"),
+        "one line, no trace: {stderr}"
+    );
     assert!(!stdout.contains("password"), "no admin made by a start that does not serve: {stdout}");
     // The same for the HTTP port.
     let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let out = switchboard(&dir).arg("serve").env("SWITCHBOARD_HTTP__LISTEN", http.local_addr().unwrap().to_string()).output().unwrap();
+    let out = switchboard(&dir)
+        .arg("serve")
+        .env("SWITCHBOARD_HTTP__LISTEN", http.local_addr().unwrap().to_string())
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("http.listen") && stderr.contains("SWITCHBOARD_HTTP__LISTEN"), "{stderr}");
+    assert!(
+        stderr.contains("http.listen") && stderr.contains("SWITCHBOARD_HTTP__LISTEN"),
+        "{stderr}"
+    );
     drop((taken, http));
 
     // The first start that serves makes the admin and shows the password, which works.
@@ -120,27 +156,47 @@ async fn a_start_that_cannot_bind_creates_no_admin_and_names_the_setting() {
 #[tokio::test]
 async fn seed_demo_then_serve_and_passwords_from_the_command_line() {
     let dir = temp_dir();
-    let out = switchboard(&dir).args(["seed-demo", "--days", "1", "--agents", "2", "--contacts", "5"]).output().unwrap();
+    let out = switchboard(&dir)
+        .args(["seed-demo", "--days", "1", "--agents", "2", "--contacts", "5"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("no admin yet") && stdout.contains("switchboard serve"), "seed-demo says how the admin comes: {stdout}");
+    assert!(
+        stdout.contains("no admin yet") && stdout.contains("switchboard serve"),
+        "seed-demo says how the admin comes: {stdout}"
+    );
 
     // A chosen password for a demo agent, and a generated one.
-    let out = switchboard(&dir).args(["user", "passwd", "agent01", "--password", "chosen-password-1"]).output().unwrap();
+    let out = switchboard(&dir)
+        .args(["user", "passwd", "agent01", "--password", "chosen-password-1"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("password: "), "a given password is not echoed");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("password: "),
+        "a given password is not echoed"
+    );
     let out = switchboard(&dir).args(["user", "set-password", "agent02"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let generated = stdout.lines().find_map(|l| l.trim().strip_prefix("password: ")).unwrap_or_else(|| panic!("{stdout}")).to_owned();
+    let generated = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password: "))
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .to_owned();
     let out = switchboard(&dir).args(["user", "passwd", "nobody"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no user with the login \"nobody\""));
-    let out = switchboard(&dir).args(["user", "passwd", "agent01", "--password", "short"]).output().unwrap();
+    let out = switchboard(&dir)
+        .args(["user", "passwd", "agent01", "--password", "short"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 
     let (server, base, password) = serve(&dir);
-    let password = password.expect("serve after seed-demo creates the admin and prints the password");
+    let password =
+        password.expect("serve after seed-demo creates the admin and prints the password");
     assert_eq!(login_status(&base, "admin", &password).await, 200);
     assert_eq!(login_status(&base, "agent01", "chosen-password-1").await, 200);
     assert_eq!(login_status(&base, "agent01", "demo-password-1").await, 401);
@@ -149,12 +205,23 @@ async fn seed_demo_then_serve_and_passwords_from_the_command_line() {
     drop(server);
 
     // `--admin` is the way back in for a locked-out installation.
-    let out = switchboard(&dir).args(["user", "passwd", "manager", "--admin", "--password", "manager-admin-1"]).output().unwrap();
+    let out = switchboard(&dir)
+        .args(["user", "passwd", "manager", "--admin", "--password", "manager-admin-1"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (server, base, password) = serve(&dir);
     assert!(password.is_none(), "an admin exists: nothing printed");
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let me: serde_json::Value = client.post(format!("{base}/api/auth/login")).json(&serde_json::json!({"login": "manager", "password": "manager-admin-1"})).send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"login": "manager", "password": "manager-admin-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["role"], "admin");
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
@@ -163,11 +230,29 @@ async fn seed_demo_then_serve_and_passwords_from_the_command_line() {
 #[test]
 fn user_add_import_and_export() {
     let dir = temp_dir();
-    let out = switchboard(&dir).args(["user", "add", "--login", "ivanova", "--name", "Мария Иванова", "--role", "operator"]).output().unwrap();
+    let out = switchboard(&dir)
+        .args([
+            "user",
+            "add",
+            "--login",
+            "ivanova",
+            "--name",
+            "Мария Иванова",
+            "--role",
+            "operator",
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("created operator user ivanova") && stdout.contains("password: "), "{stdout}");
-    let out = switchboard(&dir).args(["user", "add", "--login", "x", "--name", "X", "--role", "root"]).output().unwrap();
+    assert!(
+        stdout.contains("created operator user ivanova") && stdout.contains("password: "),
+        "{stdout}"
+    );
+    let out = switchboard(&dir)
+        .args(["user", "add", "--login", "x", "--name", "X", "--role", "root"])
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "an unknown role is refused");
 
     let csv = dir.join("clients.csv");
@@ -175,12 +260,19 @@ fn user_add_import_and_export() {
     let out = switchboard(&dir).args(["import", "contacts"]).arg(&csv).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("1 created") && stdout.contains("1 rejected") && stdout.contains("line 3: Телефон"), "{stdout}");
+    assert!(
+        stdout.contains("1 created")
+            && stdout.contains("1 rejected")
+            && stdout.contains("line 3: Телефон"),
+        "{stdout}"
+    );
     let report = std::fs::read_to_string(dir.join("clients.csv.report.csv")).unwrap();
     assert!(report.contains("3,rejected,,Телефон"), "{report}");
 
     let again = switchboard(&dir).args(["import", "contacts"]).arg(&csv).output().unwrap();
-    assert!(String::from_utf8_lossy(&again.stdout).contains("0 created, 0 merged, 1 already present"));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("0 created, 0 merged, 1 already present")
+    );
 
     let export = dir.join("out.xlsx");
     let out = switchboard(&dir).args(["export", "contacts"]).arg(&export).output().unwrap();

@@ -9,4 +9,7 @@ pub use switchboard_core::net;
 pub mod sdp;
 pub mod simulate;
 
-pub use edge::{Account, EdgeConfig, EdgeError, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge, Trunk};
+pub use edge::{
+    Account, EdgeConfig, EdgeError, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge,
+    Trunk,
+};

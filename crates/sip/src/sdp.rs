@@ -137,21 +137,36 @@ impl SessionDescription {
                     in_audio = media == "audio";
                     if in_audio {
                         seen_audio = true;
-                        port = media_port.split('/').next().unwrap_or("").parse().map_err(|_| bad(line))?;
+                        port = media_port
+                            .split('/')
+                            .next()
+                            .unwrap_or("")
+                            .parse()
+                            .map_err(|_| bad(line))?;
                         for pt in parts {
                             let payload_type: u8 = pt.parse().map_err(|_| bad(line))?;
                             if payload_type > 127 {
                                 return Err(bad(line));
                             }
-                            let (encoding, clock_rate) = static_format(payload_type).unwrap_or(("", 0));
-                            formats.push(PayloadFormat { payload_type, encoding: encoding.to_owned(), clock_rate });
+                            let (encoding, clock_rate) =
+                                static_format(payload_type).unwrap_or(("", 0));
+                            formats.push(PayloadFormat {
+                                payload_type,
+                                encoding: encoding.to_owned(),
+                                clock_rate,
+                            });
                         }
                     }
                 }
                 "c" => {
                     // c=IN IP4 192.0.2.1
                     let address = value.split_whitespace().nth(2).ok_or_else(|| bad(line))?;
-                    let address = address.split('/').next().unwrap_or("").parse::<IpAddr>().map_err(|_| bad(line))?;
+                    let address = address
+                        .split('/')
+                        .next()
+                        .unwrap_or("")
+                        .parse::<IpAddr>()
+                        .map_err(|_| bad(line))?;
                     if seen_audio && in_audio {
                         media_address = Some(address);
                     } else if !seen_audio {
@@ -184,8 +199,10 @@ impl SessionDescription {
                             let pt: u8 = pt.trim().parse().map_err(|_| bad(line))?;
                             let mut enc = encoding.trim().split('/');
                             let name = enc.next().unwrap_or("").to_ascii_uppercase();
-                            let rate: u32 = enc.next().unwrap_or("0").parse().map_err(|_| bad(line))?;
-                            if let Some(format) = formats.iter_mut().find(|f| f.payload_type == pt) {
+                            let rate: u32 =
+                                enc.next().unwrap_or("0").parse().map_err(|_| bad(line))?;
+                            if let Some(format) = formats.iter_mut().find(|f| f.payload_type == pt)
+                            {
                                 format.encoding = name;
                                 format.clock_rate = rate;
                             }
@@ -203,7 +220,13 @@ impl SessionDescription {
         if !seen_audio {
             return Err(SdpError::NoAudio);
         }
-        Ok(SessionDescription { address: media_address.or(session_address), port, formats, direction: media_direction.unwrap_or(session_direction), ptime })
+        Ok(SessionDescription {
+            address: media_address.or(session_address),
+            port,
+            formats,
+            direction: media_direction.unwrap_or(session_direction),
+            ptime,
+        })
     }
 }
 
@@ -260,14 +283,30 @@ pub fn negotiate(offer: &SessionDescription) -> Result<Answer, SdpError> {
             _ => None,
         })
         .ok_or(SdpError::NoCommonCodec)?;
-    let telephone_event = offer.formats.iter().find(|f| f.encoding == "TELEPHONE-EVENT" && f.clock_rate == 8000).map(|f| f.payload_type);
+    let telephone_event = offer
+        .formats
+        .iter()
+        .find(|f| f.encoding == "TELEPHONE-EVENT" && f.clock_rate == 8000)
+        .map(|f| f.payload_type);
     let remote = match offer.address {
-        Some(address) if offer.port != 0 && !address.is_unspecified() => Some((address, offer.port)),
+        Some(address) if offer.port != 0 && !address.is_unspecified() => {
+            Some((address, offer.port))
+        }
         _ => None,
     };
     // An old-style hold (c=0.0.0.0) is a hold too.
-    let direction = if remote.is_none() && offer.direction == Direction::SendRecv { Direction::Inactive } else { offer.direction.answer() };
-    Ok(Answer { codec, telephone_event, direction, remote, ptime: offer.ptime.unwrap_or(20).clamp(10, 60) })
+    let direction = if remote.is_none() && offer.direction == Direction::SendRecv {
+        Direction::Inactive
+    } else {
+        offer.direction.answer()
+    };
+    Ok(Answer {
+        codec,
+        telephone_event,
+        direction,
+        remote,
+        ptime: offer.ptime.unwrap_or(20).clamp(10, 60),
+    })
 }
 
 /// Telephone-event payload type the gateway offers.
@@ -275,7 +314,12 @@ pub const OFFERED_EVENT_PT: u8 = 101;
 
 /// Writes the gateway's own offer: PCMU and PCMA (`preferred` first, so a peer that can will
 /// use the same law as the other leg and nothing is transcoded) and telephone-event.
-pub fn offer_sdp(preferred: Codec, local: (IpAddr, u16), session_id: u64, session_version: u64) -> String {
+pub fn offer_sdp(
+    preferred: Codec,
+    local: (IpAddr, u16),
+    session_id: u64,
+    session_version: u64,
+) -> String {
     let (ip, port) = local;
     let family = if ip.is_ipv4() { "IP4" } else { "IP6" };
     let other = match preferred {
@@ -360,7 +404,9 @@ mod tests {
 
     #[test]
     fn static_payload_types_without_rtpmap() {
-        let offer = SessionDescription::parse("v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 5004 RTP/AVP 0\r\n").unwrap();
+        let offer =
+            SessionDescription::parse("v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 5004 RTP/AVP 0\r\n")
+                .unwrap();
         assert_eq!(negotiate(&offer).unwrap().codec, Codec::Pcmu);
     }
 
@@ -368,7 +414,8 @@ mod tests {
     fn no_common_codec_is_488() {
         let offer = SessionDescription::parse("v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 5004 RTP/AVP 18 111\r\na=rtpmap:111 opus/48000/2\r\n").unwrap();
         assert_eq!(negotiate(&offer), Err(SdpError::NoCommonCodec));
-        let video_only = SessionDescription::parse("v=0\r\nc=IN IP4 10.0.0.1\r\nm=video 5004 RTP/AVP 96\r\n");
+        let video_only =
+            SessionDescription::parse("v=0\r\nc=IN IP4 10.0.0.1\r\nm=video 5004 RTP/AVP 96\r\n");
         assert_eq!(video_only, Err(SdpError::NoAudio));
     }
 
@@ -378,19 +425,35 @@ mod tests {
         let answer = negotiate(&SessionDescription::parse(&hold).unwrap()).unwrap();
         assert_eq!(answer.direction, Direction::RecvOnly);
         assert!(SessionDescription::parse(&hold).unwrap().direction.is_hold());
-        let inactive = negotiate(&SessionDescription::parse(&OFFER.replace("a=sendrecv", "a=inactive")).unwrap()).unwrap();
+        let inactive = negotiate(
+            &SessionDescription::parse(&OFFER.replace("a=sendrecv", "a=inactive")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(inactive.direction, Direction::Inactive);
-        let old_style = negotiate(&SessionDescription::parse(&OFFER.replace("c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0")).unwrap()).unwrap();
+        let old_style = negotiate(
+            &SessionDescription::parse(&OFFER.replace("c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0"))
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!((old_style.direction, old_style.remote), (Direction::Inactive, None));
     }
 
     #[test]
     fn garbage_is_malformed_never_a_panic() {
-        for body in ["", "hello", "v=0\r\nm=audio x RTP/AVP 0\r\n", "v=0\r\nm=audio 5 RTP/AVP 300\r\n", "v=0\r\nc=IN IP4 nope\r\nm=audio 5 RTP/AVP 0\r\n", "v=0\r\nm=audio\r\n", "xx=1"] {
+        for body in [
+            "",
+            "hello",
+            "v=0\r\nm=audio x RTP/AVP 0\r\n",
+            "v=0\r\nm=audio 5 RTP/AVP 300\r\n",
+            "v=0\r\nc=IN IP4 nope\r\nm=audio 5 RTP/AVP 0\r\n",
+            "v=0\r\nm=audio\r\n",
+            "xx=1",
+        ] {
             assert!(SessionDescription::parse(body).is_err(), "{body:?}");
         }
         for len in 0..200 {
-            let junk: String = (0..len).map(|i| char::from(b"v=m aud io0123 /\r\n:"[i % 19])).collect();
+            let junk: String =
+                (0..len).map(|i| char::from(b"v=m aud io0123 /\r\n:"[i % 19])).collect();
             let _ = SessionDescription::parse(&junk);
         }
     }

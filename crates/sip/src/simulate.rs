@@ -49,7 +49,12 @@ pub struct Heard {
 impl std::fmt::Display for Heard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.dominant_hz, self.level_dbfs) {
-            (Some(hz), Some(db)) => write!(f, "{} RTP packets, {:.1} s of audio, strongest test tone {hz} Hz at {db:.1} dBFS", self.packets, self.samples as f64 / 8000.0),
+            (Some(hz), Some(db)) => write!(
+                f,
+                "{} RTP packets, {:.1} s of audio, strongest test tone {hz} Hz at {db:.1} dBFS",
+                self.packets,
+                self.samples as f64 / 8000.0
+            ),
             _ => write!(f, "{} RTP packets, no audio", self.packets),
         }
     }
@@ -102,12 +107,18 @@ fn other(e: impl std::fmt::Display) -> SimulateError {
 /// Loads the sound as 8 kHz 16-bit samples (one second of tone loops seamlessly).
 fn samples(sound: &Sound) -> Result<Vec<i16>, SimulateError> {
     match sound {
-        Sound::Tone(hz) => Ok(sine_ulaw(*hz, 0.35, 0, 8000).into_iter().map(ulaw_to_linear).collect()),
+        Sound::Tone(hz) => {
+            Ok(sine_ulaw(*hz, 0.35, 0, 8000).into_iter().map(ulaw_to_linear).collect())
+        }
         Sound::Wav(path) => {
-            let mut reader = hound::WavReader::open(path).map_err(|e| other(format!("{}: {e}", path.display())))?;
+            let mut reader = hound::WavReader::open(path)
+                .map_err(|e| other(format!("{}: {e}", path.display())))?;
             let spec = reader.spec();
             if spec.sample_format != hound::SampleFormat::Int || spec.bits_per_sample != 16 {
-                return Err(other(format!("{}: only 16-bit PCM WAV files are supported", path.display())));
+                return Err(other(format!(
+                    "{}: only 16-bit PCM WAV files are supported",
+                    path.display()
+                )));
             }
             let channels = usize::from(spec.channels.max(1));
             let all: Vec<i16> = reader.samples::<i16>().collect::<Result<_, _>>().map_err(other)?;
@@ -115,7 +126,9 @@ fn samples(sound: &Sound) -> Result<Vec<i16>, SimulateError> {
             // Resample by nearest sample: good enough to hear and to find a tone.
             let rate = f64::from(spec.sample_rate.max(1));
             let out_len = (mono.len() as f64 * 8000.0 / rate) as usize;
-            let resampled: Vec<i16> = (0..out_len).map(|i| mono[((i as f64 * rate / 8000.0) as usize).min(mono.len() - 1)]).collect();
+            let resampled: Vec<i16> = (0..out_len)
+                .map(|i| mono[((i as f64 * rate / 8000.0) as usize).min(mono.len() - 1)])
+                .collect();
             if resampled.is_empty() {
                 return Err(other(format!("{}: no audio", path.display())));
             }
@@ -178,11 +191,21 @@ fn describe(audio: &[i16], packets: u64) -> Heard {
     let rms = (last.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / last.len() as f64).sqrt();
     let candidates = [440.0, 1000.0, 2000.0];
     let strongest = dominant(last, &candidates).filter(|hz| goertzel_power(last, *hz) > 1000.0);
-    Heard { packets, samples: audio.len(), dominant_hz: strongest, level_dbfs: Some(20.0 * (rms.max(1.0) / 32768.0).log10()) }
+    Heard {
+        packets,
+        samples: audio.len(),
+        dominant_hz: strongest,
+        level_dbfs: Some(20.0 * (rms.max(1.0) / 32768.0).log10()),
+    }
 }
 
 fn save(path: &Path, audio: &[i16]) -> Result<(), SimulateError> {
-    let spec = hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(path, spec).map_err(other)?;
     for &s in audio {
         w.write_sample(s).map_err(other)?;
@@ -200,10 +223,16 @@ struct Stack {
 async fn stack(bind: SocketAddr) -> Result<Stack, SimulateError> {
     let cancel = CancellationToken::new();
     let transport = TransportLayer::new(cancel.clone());
-    let udp = UdpConnection::create_connection(bind, None, Some(cancel.child_token())).await.map_err(other)?;
+    let udp = UdpConnection::create_connection(bind, None, Some(cancel.child_token()))
+        .await
+        .map_err(other)?;
     let local = udp.get_addr().get_socketaddr().map_err(other)?;
     transport.add_transport(udp.into());
-    let endpoint = EndpointBuilder::new().with_user_agent("Switchboard-simulator").with_transport_layer(transport).with_cancel_token(cancel.clone()).build();
+    let endpoint = EndpointBuilder::new()
+        .with_user_agent("Switchboard-simulator")
+        .with_transport_layer(transport)
+        .with_cancel_token(cancel.clone())
+        .build();
     let incoming = endpoint.incoming_transactions().map_err(other)?;
     let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
     let inner = endpoint.inner.clone();
@@ -216,7 +245,10 @@ async fn stack(bind: SocketAddr) -> Result<Stack, SimulateError> {
 
 /// Places one call into the gateway, talks for `talk`, hangs up, and reports what it heard.
 /// `progress` is told each step.
-pub async fn place_call(options: CallOptions, progress: impl Fn(&str)) -> Result<Heard, SimulateError> {
+pub async fn place_call(
+    options: CallOptions,
+    progress: impl Fn(&str),
+) -> Result<Heard, SimulateError> {
     let sound = samples(&options.sound)?;
     let mut stack = stack(SocketAddr::new(options.local_ip, 0)).await?;
     let rtp = Arc::new(UdpSocket::bind(SocketAddr::new(options.local_ip, 0)).await.map_err(other)?);
@@ -224,8 +256,11 @@ pub async fn place_call(options: CallOptions, progress: impl Fn(&str)) -> Result
     let offer = sdp::offer_sdp(Codec::Pcmu, (options.local_ip, rtp_port), 1, 1);
     let me = stack.local;
     // A SIP user part takes no spaces or brackets: "8 (916) 123-45-67" is sent as 89161234567.
-    let from: String = options.from.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '+').collect();
-    let uri = |user: &str, at: SocketAddr| Uri::try_from(format!("sip:{user}@{at}").as_str()).map_err(other);
+    let from: String =
+        options.from.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '+').collect();
+    let uri = |user: &str, at: SocketAddr| {
+        Uri::try_from(format!("sip:{user}@{at}").as_str()).map_err(other)
+    };
     let invite = InviteOption {
         caller: uri(&from, me)?,
         callee: uri(&options.to, options.gateway)?,
@@ -282,16 +317,25 @@ pub async fn place_call(options: CallOptions, progress: impl Fn(&str)) -> Result
         Some(r) => {
             stack.cancel.cancel();
             let reason = r.status_code.to_string();
-            let reason = if reason.starts_with(&r.status_code.code().to_string()) { reason } else { format!("{} {reason}", r.status_code.code()) };
+            let reason = if reason.starts_with(&r.status_code.code().to_string()) {
+                reason
+            } else {
+                format!("{} {reason}", r.status_code.code())
+            };
             return Err(SimulateError::Refused { code: r.status_code.code(), reason });
         }
         None => return Err(other("no final response")),
     };
-    let remote = std::str::from_utf8(&resp.body).ok().and_then(|b| SessionDescription::parse(b).ok()).and_then(|sd| sdp::read_answer(&sd).ok()).and_then(|a| a.remote);
+    let remote = std::str::from_utf8(&resp.body)
+        .ok()
+        .and_then(|b| SessionDescription::parse(b).ok())
+        .and_then(|sd| sdp::read_answer(&sd).ok())
+        .and_then(|a| a.remote);
     let Some((ip, port)) = remote else { return Err(other("the answer has no usable SDP")) };
     progress(&format!("answered: talking for {} s", options.talk.as_secs()));
     let stop = CancellationToken::new();
-    let player = tokio::spawn(play(Arc::clone(&rtp), SocketAddr::new(ip, port), sound, stop.clone()));
+    let player =
+        tokio::spawn(play(Arc::clone(&rtp), SocketAddr::new(ip, port), sound, stop.clone()));
     let listener = tokio::spawn(listen(Arc::clone(&rtp), stop.clone()));
     let hung_up_by_peer = tokio::select! {
         () = tokio::time::sleep(options.talk) => false,
@@ -316,7 +360,13 @@ pub async fn place_call(options: CallOptions, progress: impl Fn(&str)) -> Result
 
 /// A desk phone at `listen` that answers every call after `ring`, plays `sound` and reports
 /// what it heard when each call ends. Runs until `stop`.
-pub async fn answer_calls(listen_on: SocketAddr, sound: Sound, ring: Duration, stop: CancellationToken, report: impl Fn(&str) + Send + Sync + 'static) -> Result<SocketAddr, SimulateError> {
+pub async fn answer_calls(
+    listen_on: SocketAddr,
+    sound: Sound,
+    ring: Duration,
+    stop: CancellationToken,
+    report: impl Fn(&str) + Send + Sync + 'static,
+) -> Result<SocketAddr, SimulateError> {
     let sound = samples(&sound)?;
     let mut stack = stack(listen_on).await?;
     let local = stack.local;
@@ -346,7 +396,10 @@ pub async fn answer_calls(listen_on: SocketAddr, sound: Sound, ring: Duration, s
                     continue;
                 }
             }
-            let offer = std::str::from_utf8(&tx.original.body).ok().and_then(|b| SessionDescription::parse(b).ok()).and_then(|sd| sdp::negotiate(&sd).ok());
+            let offer = std::str::from_utf8(&tx.original.body)
+                .ok()
+                .and_then(|b| SessionDescription::parse(b).ok())
+                .and_then(|sd| sdp::negotiate(&sd).ok());
             let Some(answer) = offer else {
                 tokio::spawn(async move {
                     let _ = tx.reply(StatusCode::NotAcceptableHere).await;
@@ -354,9 +407,18 @@ pub async fn answer_calls(listen_on: SocketAddr, sound: Sound, ring: Duration, s
                 continue;
             };
             let (state_tx, mut state_rx) = dialogs.new_dialog_state_channel();
-            let Ok(mut dialog) = dialogs.get_or_create_server_invite(&tx, state_tx, None, None) else { continue };
+            let Ok(mut dialog) = dialogs.get_or_create_server_invite(&tx, state_tx, None, None)
+            else {
+                continue;
+            };
             let (samples, report, local_ip) = (sound.clone(), Arc::clone(&report), local.ip());
-            let from = tx.original.from_header().ok().and_then(|f| f.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default();
+            let from = tx
+                .original
+                .from_header()
+                .ok()
+                .and_then(|f| f.uri().ok())
+                .and_then(|u| u.auth.map(|a| a.user))
+                .unwrap_or_default();
             let answering = dialog.clone();
             tokio::spawn(async move {
                 let _ = dialog.handle(&mut tx).await;
@@ -369,12 +431,25 @@ pub async fn answer_calls(listen_on: SocketAddr, sound: Sound, ring: Duration, s
                 let rtp = Arc::new(rtp);
                 let port = rtp.local_addr().map_or(0, |a| a.port());
                 let body = answer.to_sdp((local_ip, port), 1, 1);
-                if answering.accept(Some(vec![Header::ContentType("application/sdp".into())]), Some(body.into_bytes())).is_err() {
+                if answering
+                    .accept(
+                        Some(vec![Header::ContentType("application/sdp".into())]),
+                        Some(body.into_bytes()),
+                    )
+                    .is_err()
+                {
                     return;
                 }
                 report("answered");
                 let stop = CancellationToken::new();
-                let player = answer.remote.map(|(ip, p)| tokio::spawn(play(Arc::clone(&rtp), SocketAddr::new(ip, p), samples, stop.clone())));
+                let player = answer.remote.map(|(ip, p)| {
+                    tokio::spawn(play(
+                        Arc::clone(&rtp),
+                        SocketAddr::new(ip, p),
+                        samples,
+                        stop.clone(),
+                    ))
+                });
                 let listener = tokio::spawn(listen(Arc::clone(&rtp), stop.clone()));
                 let started = Instant::now();
                 while let Some(state) = state_rx.recv().await {
@@ -387,7 +462,11 @@ pub async fn answer_calls(listen_on: SocketAddr, sound: Sound, ring: Duration, s
                     let _ = p.await;
                 }
                 if let Ok((audio, packets)) = listener.await {
-                    report(&format!("call ended after {:.1} s; heard {}", started.elapsed().as_secs_f64(), describe(&audio, packets)));
+                    report(&format!(
+                        "call ended after {:.1} s; heard {}",
+                        started.elapsed().as_secs_f64(),
+                        describe(&audio, packets)
+                    ));
                 }
             });
         }

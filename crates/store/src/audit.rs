@@ -23,8 +23,17 @@ pub struct AuditFilter {
 }
 
 /// Appends one audit entry. `detail` must never hold secrets (password hashes, tokens).
-pub(crate) async fn record(conn: &mut AnyConnection, actor: &Actor, action: &str, entity: &str, entity_id: Option<&str>, detail: Value) -> Result<(), StoreError> {
-    let mut sql = Sql::new("INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, detail) VALUES (");
+pub(crate) async fn record(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    entity_id: Option<&str>,
+    detail: Value,
+) -> Result<(), StoreError> {
+    let mut sql = Sql::new(
+        "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, detail) VALUES (",
+    );
     sql.bind(new_id()).push(", ").bind(now_ms()).push(", ").bind(actor.user_id.clone());
     sql.push(", ").bind(action.to_owned()).push(", ").bind(entity.to_owned());
     sql.push(", ").bind(entity_id.map(str::to_owned)).push(", ").bind(detail.to_string()).push(")");
@@ -34,7 +43,11 @@ pub(crate) async fn record(conn: &mut AnyConnection, actor: &Actor, action: &str
 
 impl Store {
     /// Lists audit entries, newest first.
-    pub async fn list_audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEntry>, StoreError> {
+    pub async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, StoreError> {
         let build = |select: &str| {
             let mut sql = Sql::new(select);
             sql.push(" FROM audit_log WHERE 1 = 1");

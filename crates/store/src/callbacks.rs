@@ -4,7 +4,9 @@
 
 use serde_json::json;
 use sqlx::Row;
-use switchboard_core::callback::{self, Assignee, CallbackPolicy, DueCallback, MissedPlan, OpenCallback};
+use switchboard_core::callback::{
+    self, Assignee, CallbackPolicy, DueCallback, MissedPlan, OpenCallback,
+};
 use switchboard_core::entity::{Notification, Task};
 use switchboard_core::new_id;
 
@@ -38,7 +40,11 @@ pub struct Escalated {
 
 impl Store {
     /// Creates the callback task for a missed call, or updates the number's open one.
-    pub async fn callback_for_missed(&self, policy: &CallbackPolicy, missed: &MissedCall) -> Result<Task, StoreError> {
+    pub async fn callback_for_missed(
+        &self,
+        policy: &CallbackPolicy,
+        missed: &MissedCall,
+    ) -> Result<Task, StoreError> {
         // Reads that need no lock, before the write transaction takes it.
         let contacts = self.find_contacts_by_phone(&missed.e164).await?;
         let contact = match contacts.as_slice() {
@@ -46,15 +52,26 @@ impl Store {
             _ => None,
         };
         let owner = match contact.and_then(|c| c.owner_id.as_deref()) {
-            Some(owner) => Some((owner.to_owned(), self.get_user(owner).await.is_ok_and(|u| u.active))),
+            Some(owner) => {
+                Some((owner.to_owned(), self.get_user(owner).await.is_ok_and(|u| u.active)))
+            }
             None => None,
         };
-        let assignee = callback::assign(owner.as_ref().map(|(id, active)| (id.as_str(), *active)), missed.queue_id.as_deref());
+        let assignee = callback::assign(
+            owner.as_ref().map(|(id, active)| (id.as_str(), *active)),
+            missed.queue_id.as_deref(),
+        );
         let mut tx = self.begin_write().await?;
-        let mut sql = Sql::new("SELECT id, due_at, missed_count FROM tasks WHERE callback = 1 AND status = 'open' AND phone_e164 = ");
+        let mut sql = Sql::new(
+            "SELECT id, due_at, missed_count FROM tasks WHERE callback = 1 AND status = 'open' AND phone_e164 = ",
+        );
         sql.bind(missed.e164.clone()).push(" ORDER BY missed_count DESC, created_at LIMIT 1");
         let open = match sql.fetch_optional(&mut *tx).await? {
-            Some(row) => Some(OpenCallback { task_id: row.try_get("id")?, due_at: row.try_get("due_at")?, missed_count: row.try_get("missed_count")? }),
+            Some(row) => Some(OpenCallback {
+                task_id: row.try_get("id")?,
+                due_at: row.try_get("due_at")?,
+                missed_count: row.try_get("missed_count")?,
+            }),
             None => None,
         };
         let task_id = match callback::on_missed(policy, open.as_ref(), missed.at) {
@@ -69,23 +86,57 @@ impl Store {
                     Some(c) => format!("Call back {} ({})", missed.e164, c.display_name()),
                     None => format!("Call back {}", missed.e164),
                 };
-                let mut sql =
-                    Sql::new("INSERT INTO tasks (id, kind, subject, due_at, assignee_id, queue_id, contact_id, call_id, phone_e164, callback, missed_count, status, created_at, updated_at) VALUES (");
-                sql.bind(id.clone()).push(", 'call', ").bind(subject).push(", ").bind(due_at).push(", ").bind(assignee_id.clone());
-                sql.push(", ").bind(queue_id.clone()).push(", ").bind(contact.map(|c| c.id.clone())).push(", ").bind(missed.call_id.clone());
-                sql.push(", ").bind(missed.e164.clone()).push(", 1, 1, 'open', ").bind(missed.at).push(", ").bind(missed.at).push(")");
+                let mut sql = Sql::new(
+                    "INSERT INTO tasks (id, kind, subject, due_at, assignee_id, queue_id, contact_id, call_id, phone_e164, callback, missed_count, status, created_at, updated_at) VALUES (",
+                );
+                sql.bind(id.clone())
+                    .push(", 'call', ")
+                    .bind(subject)
+                    .push(", ")
+                    .bind(due_at)
+                    .push(", ")
+                    .bind(assignee_id.clone());
+                sql.push(", ")
+                    .bind(queue_id.clone())
+                    .push(", ")
+                    .bind(contact.map(|c| c.id.clone()))
+                    .push(", ")
+                    .bind(missed.call_id.clone());
+                sql.push(", ")
+                    .bind(missed.e164.clone())
+                    .push(", 1, 1, 'open', ")
+                    .bind(missed.at)
+                    .push(", ")
+                    .bind(missed.at)
+                    .push(")");
                 sql.execute(&mut *tx).await?;
                 let detail = json!({"callback": missed.e164, "call_id": missed.call_id, "reason": missed.reason, "due_at": due_at, "assignee_id": assignee_id, "queue_id": queue_id});
-                audit::record(&mut tx, &Actor::system(), "task.create", "task", Some(&id), detail).await?;
+                audit::record(&mut tx, &Actor::system(), "task.create", "task", Some(&id), detail)
+                    .await?;
                 id
             }
             MissedPlan::Update { task_id, due_at, missed_count } => {
                 let mut sql = Sql::new("UPDATE tasks SET due_at = ");
-                sql.bind(due_at).push(", missed_count = ").bind(missed_count).push(", call_id = ").bind(missed.call_id.clone());
-                sql.push(", updated_at = ").bind(missed.at).push(" WHERE id = ").bind(task_id.clone());
+                sql.bind(due_at)
+                    .push(", missed_count = ")
+                    .bind(missed_count)
+                    .push(", call_id = ")
+                    .bind(missed.call_id.clone());
+                sql.push(", updated_at = ")
+                    .bind(missed.at)
+                    .push(" WHERE id = ")
+                    .bind(task_id.clone());
                 sql.execute(&mut *tx).await?;
                 let detail = json!({"call_id": missed.call_id, "reason": missed.reason, "missed_count": missed_count, "due_at": due_at});
-                audit::record(&mut tx, &Actor::system(), "task.missed_again", "task", Some(&task_id), detail).await?;
+                audit::record(
+                    &mut tx,
+                    &Actor::system(),
+                    "task.missed_again",
+                    "task",
+                    Some(&task_id),
+                    detail,
+                )
+                .await?;
                 task_id
             }
         };
@@ -124,23 +175,49 @@ impl Store {
 
     /// Escalates an open task to `to` (once: `None` when another server did it first or it was
     /// completed meanwhile) and notifies `notify`. Audited as the system.
-    pub async fn escalate_task(&self, task_id: &str, to: Option<&str>, notify: &[String], at: i64) -> Result<Option<Escalated>, StoreError> {
+    pub async fn escalate_task(
+        &self,
+        task_id: &str,
+        to: Option<&str>,
+        notify: &[String],
+        at: i64,
+    ) -> Result<Option<Escalated>, StoreError> {
         let task = self.get_task(task_id).await?;
         let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE tasks SET escalated_at = ");
-        sql.bind(at).push(", escalated_to = ").bind(to.map(str::to_owned)).push(", updated_at = ").bind(at);
-        sql.push(" WHERE id = ").bind(task_id.to_owned()).push(" AND escalated_at IS NULL AND status = 'open'");
+        sql.bind(at)
+            .push(", escalated_to = ")
+            .bind(to.map(str::to_owned))
+            .push(", updated_at = ")
+            .bind(at);
+        sql.push(" WHERE id = ")
+            .bind(task_id.to_owned())
+            .push(" AND escalated_at IS NULL AND status = 'open'");
         if sql.execute(&mut *tx).await? == 0 {
             return Ok(None);
         }
         let body = format!("Overdue: {}", task.subject);
         for user in notify {
-            let mut sql = Sql::new("INSERT INTO notifications (id, user_id, kind, task_id, body, created_at) VALUES (");
-            sql.bind(new_id()).push(", ").bind(user.clone()).push(", 'task_escalated', ").bind(task_id.to_owned());
+            let mut sql = Sql::new(
+                "INSERT INTO notifications (id, user_id, kind, task_id, body, created_at) VALUES (",
+            );
+            sql.bind(new_id())
+                .push(", ")
+                .bind(user.clone())
+                .push(", 'task_escalated', ")
+                .bind(task_id.to_owned());
             sql.push(", ").bind(body.clone()).push(", ").bind(at).push(")");
             sql.execute(&mut *tx).await?;
         }
-        audit::record(&mut tx, &Actor::system(), "task.escalate", "task", Some(task_id), json!({"to": to, "notified": notify, "due_at": task.due_at})).await?;
+        audit::record(
+            &mut tx,
+            &Actor::system(),
+            "task.escalate",
+            "task",
+            Some(task_id),
+            json!({"to": to, "notified": notify, "due_at": task.due_at}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(Escalated { task: self.get_task(task_id).await?, notified: notify.to_vec() }))
     }
@@ -153,8 +230,15 @@ impl Store {
     }
 
     /// A user's notifications, newest first (unread only when asked).
-    pub async fn notifications(&self, user_id: &str, unread_only: bool, limit: u32) -> Result<Vec<Notification>, StoreError> {
-        let mut sql = Sql::new("SELECT id, user_id, kind, task_id, body, created_at, read_at FROM notifications WHERE user_id = ");
+    pub async fn notifications(
+        &self,
+        user_id: &str,
+        unread_only: bool,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT id, user_id, kind, task_id, body, created_at, read_at FROM notifications WHERE user_id = ",
+        );
         sql.bind(user_id.to_owned());
         if unread_only {
             sql.push(" AND read_at IS NULL");
@@ -178,16 +262,27 @@ impl Store {
     }
 
     /// Marks one of a user's notifications read; false when it is not theirs or unknown.
-    pub async fn mark_notification_read(&self, user_id: &str, id: &str, at: i64) -> Result<bool, StoreError> {
+    pub async fn mark_notification_read(
+        &self,
+        user_id: &str,
+        id: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
         let mut sql = Sql::new("UPDATE notifications SET read_at = ");
-        sql.bind(at).push(" WHERE read_at IS NULL AND id = ").bind(id.to_owned()).push(" AND user_id = ").bind(user_id.to_owned());
+        sql.bind(at)
+            .push(" WHERE read_at IS NULL AND id = ")
+            .bind(id.to_owned())
+            .push(" AND user_id = ")
+            .bind(user_id.to_owned());
         Ok(sql.execute(&self.pool).await? > 0)
     }
 
     /// Open tasks due by `now` that are `user_id`'s: assigned to them, or to a queue they serve
     /// and to nobody in particular.
     pub async fn due_tasks_for(&self, user_id: &str, now: i64) -> Result<Vec<Task>, StoreError> {
-        let mut sql = Sql::new(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'open' AND due_at <= "));
+        let mut sql = Sql::new(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'open' AND due_at <= "
+        ));
         sql.bind(now).push(" AND (assignee_id = ").bind(user_id.to_owned());
         sql.push(" OR (assignee_id IS NULL AND queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = ").bind(user_id.to_owned());
         sql.push("))) ORDER BY due_at LIMIT 100");
@@ -196,14 +291,18 @@ impl Store {
 
     /// Open callbacks past their due time.
     pub async fn overdue_callbacks(&self, now: i64) -> Result<i64, StoreError> {
-        let mut sql = Sql::new("SELECT COUNT(*) FROM tasks WHERE callback = 1 AND status = 'open' AND due_at < ");
+        let mut sql = Sql::new(
+            "SELECT COUNT(*) FROM tasks WHERE callback = 1 AND status = 'open' AND due_at < ",
+        );
         sql.bind(now);
         sql.fetch_count(&self.pool).await
     }
 
     /// Open callback tasks for a number (the card shows them; click-to-call links to them).
     pub async fn open_callbacks(&self, e164: &str) -> Result<Vec<Task>, StoreError> {
-        let mut sql = Sql::new(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE callback = 1 AND status = 'open' AND phone_e164 = "));
+        let mut sql = Sql::new(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE callback = 1 AND status = 'open' AND phone_e164 = "
+        ));
         sql.bind(e164.to_owned()).push(" ORDER BY due_at");
         sql.fetch_all(&self.pool).await?.iter().map(task_from_row).collect()
     }

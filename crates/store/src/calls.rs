@@ -85,9 +85,23 @@ pub(crate) fn call_from_row(row: &AnyRow) -> Result<Call, StoreError> {
     })
 }
 
-async fn insert_event(conn: &mut sqlx::AnyConnection, call_id: &str, at: i64, kind: &str, agent_id: Option<&str>, detail: &Value) -> Result<(), StoreError> {
-    let mut sql = Sql::new("INSERT INTO call_events (id, call_id, at, kind, agent_id, detail) VALUES (");
-    sql.bind(new_id()).push(", ").bind(call_id.to_owned()).push(", ").bind(at).push(", ").bind(kind.to_owned());
+async fn insert_event(
+    conn: &mut sqlx::AnyConnection,
+    call_id: &str,
+    at: i64,
+    kind: &str,
+    agent_id: Option<&str>,
+    detail: &Value,
+) -> Result<(), StoreError> {
+    let mut sql =
+        Sql::new("INSERT INTO call_events (id, call_id, at, kind, agent_id, detail) VALUES (");
+    sql.bind(new_id())
+        .push(", ")
+        .bind(call_id.to_owned())
+        .push(", ")
+        .bind(at)
+        .push(", ")
+        .bind(kind.to_owned());
     sql.push(", ").bind(agent_id.map(str::to_owned)).push(", ").bind(detail.to_string()).push(")");
     sql.execute(conn).await?;
     Ok(())
@@ -112,20 +126,48 @@ impl Store {
             None => None,
         };
         let id = new.id.clone().unwrap_or_else(new_id);
-        let mut sql = Sql::new("INSERT INTO calls (id, direction, from_e164, to_e164, queue_id, contact_id, deal_id, offered_at, origin, agent_id, task_id) VALUES (");
-        sql.bind(id.clone()).push(", ").bind(new.direction.as_str().to_owned()).push(", ").bind(new.from_e164.clone());
-        sql.push(", ").bind(new.to_e164.clone()).push(", ").bind(new.queue_id.clone()).push(", ").bind(contact_id);
-        sql.push(", ").bind(deal_id).push(", ").bind(new.offered_at).push(", ").bind(new.origin.clone()).push(", ").bind(new.agent_id.clone());
+        let mut sql = Sql::new(
+            "INSERT INTO calls (id, direction, from_e164, to_e164, queue_id, contact_id, deal_id, offered_at, origin, agent_id, task_id) VALUES (",
+        );
+        sql.bind(id.clone())
+            .push(", ")
+            .bind(new.direction.as_str().to_owned())
+            .push(", ")
+            .bind(new.from_e164.clone());
+        sql.push(", ")
+            .bind(new.to_e164.clone())
+            .push(", ")
+            .bind(new.queue_id.clone())
+            .push(", ")
+            .bind(contact_id);
+        sql.push(", ")
+            .bind(deal_id)
+            .push(", ")
+            .bind(new.offered_at)
+            .push(", ")
+            .bind(new.origin.clone())
+            .push(", ")
+            .bind(new.agent_id.clone());
         sql.push(", ").bind(new.task_id.clone()).push(")");
         sql.execute(&self.pool).await?;
-        self.add_call_event(&id, new.offered_at, "offered", None, json!({"from": new.from_e164, "to": new.to_e164})).await?;
+        self.add_call_event(
+            &id,
+            new.offered_at,
+            "offered",
+            None,
+            json!({"from": new.from_e164, "to": new.to_e164}),
+        )
+        .await?;
         self.get_call(&id).await
     }
 
     /// The contact's open deal when it has exactly one.
     async fn only_open_deal(&self, contact_id: &str) -> Result<Option<String>, StoreError> {
         let mut sql = Sql::new("SELECT id FROM deals WHERE contact_id = ");
-        sql.bind(contact_id.to_owned()).push(" AND status = ").bind(DealStatus::Open.as_str().to_owned()).push(" LIMIT 2");
+        sql.bind(contact_id.to_owned())
+            .push(" AND status = ")
+            .bind(DealStatus::Open.as_str().to_owned())
+            .push(" LIMIT 2");
         let rows = sql.fetch_all(&self.pool).await?;
         match rows.as_slice() {
             [only] => Ok(Some(only.try_get::<String, _>("id")?)),
@@ -135,7 +177,12 @@ impl Store {
 
     /// Records the operator's form for a call: who called, the deal, reason, disposition and
     /// notes. Audited, and a `form_saved` event on the call.
-    pub async fn set_call_outcome(&self, actor: &Actor, id: &str, outcome: CallOutcome) -> Result<Call, StoreError> {
+    pub async fn set_call_outcome(
+        &self,
+        actor: &Actor,
+        id: &str,
+        outcome: CallOutcome,
+    ) -> Result<Call, StoreError> {
         let call = self.get_call(id).await?;
         let contact_id = match &outcome.contact_id {
             Some(Some(contact)) => Some(self.get_contact(contact).await?.id),
@@ -157,8 +204,17 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let before = crate::stats::call_fact(&mut tx, id).await?;
         let mut sql = Sql::new("UPDATE calls SET contact_id = ");
-        sql.bind(contact_id.clone()).push(", deal_id = ").bind(deal_id.clone()).push(", reason = ").bind(reason.clone());
-        sql.push(", disposition = ").bind(disposition.clone()).push(", notes = ").bind(notes.clone()).push(" WHERE id = ").bind(id.to_owned());
+        sql.bind(contact_id.clone())
+            .push(", deal_id = ")
+            .bind(deal_id.clone())
+            .push(", reason = ")
+            .bind(reason.clone());
+        sql.push(", disposition = ")
+            .bind(disposition.clone())
+            .push(", notes = ")
+            .bind(notes.clone())
+            .push(" WHERE id = ")
+            .bind(id.to_owned());
         sql.execute(&mut *tx).await?;
         let after = crate::stats::call_fact(&mut tx, id).await?;
         self.apply_stats(&mut tx, before.as_ref(), after.as_ref()).await?;
@@ -177,10 +233,22 @@ impl Store {
     }
 
     /// Records that `agent_id` answered at `at`; the wait is counted from the offer.
-    pub async fn call_answered(&self, id: &str, agent_id: &str, at: i64) -> Result<Call, StoreError> {
+    pub async fn call_answered(
+        &self,
+        id: &str,
+        agent_id: &str,
+        at: i64,
+    ) -> Result<Call, StoreError> {
         let mut sql = Sql::new("UPDATE calls SET agent_id = ");
-        sql.bind(agent_id.to_owned()).push(", answered_at = ").bind(at).push(", wait_ms = ").bind(at).push(" - offered_at");
-        sql.push(" WHERE id = ").bind(id.to_owned()).push(" AND answered_at IS NULL AND ended_at IS NULL");
+        sql.bind(agent_id.to_owned())
+            .push(", answered_at = ")
+            .bind(at)
+            .push(", wait_ms = ")
+            .bind(at)
+            .push(" - offered_at");
+        sql.push(" WHERE id = ")
+            .bind(id.to_owned())
+            .push(" AND answered_at IS NULL AND ended_at IS NULL");
         if sql.execute(&self.pool).await? == 0 {
             self.get_call(id).await?;
             return Err(StoreError::Conflict("the call was already answered or has ended".into()));
@@ -190,16 +258,28 @@ impl Store {
     }
 
     /// The agent a transferred call is now with (the answer time stays the first agent's).
-    pub async fn call_transferred_to(&self, id: &str, agent_id: &str, at: i64) -> Result<(), StoreError> {
+    pub async fn call_transferred_to(
+        &self,
+        id: &str,
+        agent_id: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
         let mut sql = Sql::new("UPDATE calls SET agent_id = ");
         sql.bind(agent_id.to_owned()).push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&self.pool).await?;
-        self.add_call_event(id, at, "answered", Some(agent_id), json!({"after_transfer": true})).await
+        self.add_call_event(id, at, "answered", Some(agent_id), json!({"after_transfer": true}))
+            .await
     }
 
     /// Closes a call at `at` with its reason and the hold time counted by the caller of this.
     /// Talk time runs from the answer; an unanswered call's wait runs to the end.
-    pub async fn call_ended(&self, id: &str, at: i64, end_reason: &str, hold_ms: i64) -> Result<Call, StoreError> {
+    pub async fn call_ended(
+        &self,
+        id: &str,
+        at: i64,
+        end_reason: &str,
+        hold_ms: i64,
+    ) -> Result<Call, StoreError> {
         let mut tx = self.begin_write().await?;
         if !self.end_call(&mut tx, id, at, end_reason, Some(hold_ms)).await? {
             drop(tx);
@@ -212,14 +292,25 @@ impl Store {
 
     /// Ends an open call through `conn` (with its `ended` event and its statistics); false
     /// when it was not open.
-    async fn end_call(&self, conn: &mut sqlx::AnyConnection, id: &str, at: i64, end_reason: &str, hold_ms: Option<i64>) -> Result<bool, StoreError> {
+    async fn end_call(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        id: &str,
+        at: i64,
+        end_reason: &str,
+        hold_ms: Option<i64>,
+    ) -> Result<bool, StoreError> {
         let mut sql = Sql::new("UPDATE calls SET ended_at = ");
         sql.bind(at).push(", end_reason = ").bind(end_reason.to_owned());
         if let Some(hold) = hold_ms {
             sql.push(", hold_ms = ").bind(hold.max(0));
         }
-        sql.push(", talk_ms = CASE WHEN answered_at IS NULL THEN NULL ELSE ").bind(at).push(" - answered_at END");
-        sql.push(", wait_ms = CASE WHEN answered_at IS NULL THEN ").bind(at).push(" - offered_at ELSE wait_ms END");
+        sql.push(", talk_ms = CASE WHEN answered_at IS NULL THEN NULL ELSE ")
+            .bind(at)
+            .push(" - answered_at END");
+        sql.push(", wait_ms = CASE WHEN answered_at IS NULL THEN ")
+            .bind(at)
+            .push(" - offered_at ELSE wait_ms END");
         sql.push(" WHERE id = ").bind(id.to_owned()).push(" AND ended_at IS NULL");
         if sql.execute(&mut *conn).await? == 0 {
             return Ok(false);
@@ -242,12 +333,23 @@ impl Store {
     /// last moment the gateway is known to have carried it (see
     /// [`switchboard_core::recovery::interrupted_end`]): the node's last heartbeat
     /// (`last_alive`) or the end of the call's recording, not `now`. Returns how many.
-    pub async fn close_open_calls(&self, now: i64, last_alive: Option<i64>, end_reason: &str) -> Result<u64, StoreError> {
+    pub async fn close_open_calls(
+        &self,
+        now: i64,
+        last_alive: Option<i64>,
+        end_reason: &str,
+    ) -> Result<u64, StoreError> {
         let open = Sql::new("SELECT id, offered_at, answered_at, recording_duration_ms FROM calls WHERE ended_at IS NULL").fetch_all(&self.pool).await?;
         let mut ends = Vec::with_capacity(open.len());
         for row in &open {
             let id: String = row.try_get("id")?;
-            let at = switchboard_core::recovery::interrupted_end(now, last_alive, row.try_get("offered_at")?, row.try_get("answered_at")?, row.try_get("recording_duration_ms")?);
+            let at = switchboard_core::recovery::interrupted_end(
+                now,
+                last_alive,
+                row.try_get("offered_at")?,
+                row.try_get("answered_at")?,
+                row.try_get("recording_duration_ms")?,
+            );
             ends.push((id, at));
         }
         let mut closed = 0;
@@ -266,7 +368,10 @@ impl Store {
     /// Notes that `node` is alive at `at` (written every second while it serves).
     pub async fn heartbeat(&self, node: &str, at: i64) -> Result<(), StoreError> {
         let mut sql = Sql::new("INSERT INTO node_heartbeat (node, alive_at) VALUES (");
-        sql.bind(node.to_owned()).push(", ").bind(at).push(") ON CONFLICT (node) DO UPDATE SET alive_at = excluded.alive_at");
+        sql.bind(node.to_owned())
+            .push(", ")
+            .bind(at)
+            .push(") ON CONFLICT (node) DO UPDATE SET alive_at = excluded.alive_at");
         sql.execute(&self.pool).await?;
         Ok(())
     }
@@ -282,7 +387,11 @@ impl Store {
     }
 
     /// Calls, newest first; only `agent_id`'s when given.
-    pub async fn list_calls(&self, agent_id: Option<&str>, page: PageRequest) -> Result<Page<Call>, StoreError> {
+    pub async fn list_calls(
+        &self,
+        agent_id: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Call>, StoreError> {
         let build = |select: &str| {
             let mut sql = Sql::new(select);
             sql.push(" FROM calls WHERE 1 = 1");
@@ -295,13 +404,23 @@ impl Store {
         let mut sql = build(&format!("SELECT {CALL_COLUMNS}"));
         sql.push(" ORDER BY offered_at DESC, id DESC LIMIT ").bind(i64::from(page.per_page));
         sql.push(" OFFSET ").bind(page.offset());
-        let items = sql.fetch_all(&self.pool).await?.iter().map(call_from_row).collect::<Result<Vec<_>, _>>()?;
+        let items = sql
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(call_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, page: page.page, per_page: page.per_page, total })
     }
 
     /// The latest `limit` calls of a contact (when given) or else from a number, newest first
     /// (for the client card; both lookups use an index).
-    pub async fn recent_calls(&self, contact_id: Option<&str>, from_e164: &str, limit: u32) -> Result<Vec<Call>, StoreError> {
+    pub async fn recent_calls(
+        &self,
+        contact_id: Option<&str>,
+        from_e164: &str,
+        limit: u32,
+    ) -> Result<Vec<Call>, StoreError> {
         let mut sql = Sql::new(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE "));
         match contact_id {
             Some(id) => sql.push("contact_id = ").bind(id.to_owned()),
@@ -312,14 +431,23 @@ impl Store {
     }
 
     /// Appends an event to a call's timeline.
-    pub async fn add_call_event(&self, call_id: &str, at: i64, kind: &str, agent_id: Option<&str>, detail: Value) -> Result<(), StoreError> {
+    pub async fn add_call_event(
+        &self,
+        call_id: &str,
+        at: i64,
+        kind: &str,
+        agent_id: Option<&str>,
+        detail: Value,
+    ) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
         insert_event(&mut conn, call_id, at, kind, agent_id, &detail).await
     }
 
     /// A call's events, in order.
     pub async fn call_events(&self, call_id: &str) -> Result<Vec<CallEvent>, StoreError> {
-        let mut sql = Sql::new("SELECT id, call_id, at, kind, agent_id, detail FROM call_events WHERE call_id = ");
+        let mut sql = Sql::new(
+            "SELECT id, call_id, at, kind, agent_id, detail FROM call_events WHERE call_id = ",
+        );
         sql.bind(call_id.to_owned()).push(" ORDER BY at, id");
         sql.fetch_all(&self.pool)
             .await?

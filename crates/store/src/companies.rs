@@ -57,7 +57,8 @@ pub struct CompanyFilter {
     pub custom: Vec<(String, String)>,
 }
 
-const COMPANY_COLUMNS: &str = "id, name, tax_id, website, address, owner_id, created_at, updated_at";
+const COMPANY_COLUMNS: &str =
+    "id, name, tax_id, website, address, owner_id, created_at, updated_at";
 
 fn company_from_row(row: &AnyRow) -> Result<Company, StoreError> {
     Ok(Company {
@@ -75,7 +76,11 @@ fn company_from_row(row: &AnyRow) -> Result<Company, StoreError> {
 
 impl Store {
     /// Creates a company.
-    pub async fn create_company(&self, actor: &Actor, new: NewCompany) -> Result<Company, StoreError> {
+    pub async fn create_company(
+        &self,
+        actor: &Actor,
+        new: NewCompany,
+    ) -> Result<Company, StoreError> {
         let name = new.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 300 {
             return Err(StoreError::invalid("name", "1-300 characters"));
@@ -86,13 +91,34 @@ impl Store {
         }
         let id = new_id();
         let now = now_ms();
-        let mut sql = Sql::new("INSERT INTO companies (id, name, name_key, tax_id, website, address, owner_id, created_at, updated_at) VALUES (");
+        let mut sql = Sql::new(
+            "INSERT INTO companies (id, name, name_key, tax_id, website, address, owner_id, created_at, updated_at) VALUES (",
+        );
         sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(search_key(&[&name]));
-        sql.push(", ").bind(new.tax_id.clone()).push(", ").bind(new.website.clone()).push(", ").bind(new.address.clone());
-        sql.push(", ").bind(new.owner_id.clone()).push(", ").bind(now).push(", ").bind(now).push(")");
+        sql.push(", ")
+            .bind(new.tax_id.clone())
+            .push(", ")
+            .bind(new.website.clone())
+            .push(", ")
+            .bind(new.address.clone());
+        sql.push(", ")
+            .bind(new.owner_id.clone())
+            .push(", ")
+            .bind(now)
+            .push(", ")
+            .bind(now)
+            .push(")");
         sql.execute(&mut *tx).await?;
         self.write_custom_values(&mut tx, EntityKind::Company, &id, &new.custom, true).await?;
-        audit::record(&mut tx, actor, "company.create", "company", Some(&id), json!({"name": name, "owner_id": new.owner_id})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "company.create",
+            "company",
+            Some(&id),
+            json!({"name": name, "owner_id": new.owner_id}),
+        )
+        .await?;
         tx.commit().await?;
         self.get_company(&id).await
     }
@@ -101,18 +127,30 @@ impl Store {
     pub async fn get_company(&self, id: &str) -> Result<Company, StoreError> {
         let mut sql = Sql::new(&format!("SELECT {COMPANY_COLUMNS} FROM companies WHERE id = "));
         sql.bind(id.to_owned());
-        let mut company = company_from_row(&sql.fetch_optional(&self.pool).await?.ok_or(StoreError::not_found("company"))?)?;
-        company.custom = self.load_custom_values(EntityKind::Company, &[id.to_owned()]).await?.remove(id).unwrap_or_default();
+        let mut company = company_from_row(
+            &sql.fetch_optional(&self.pool).await?.ok_or(StoreError::not_found("company"))?,
+        )?;
+        company.custom = self
+            .load_custom_values(EntityKind::Company, &[id.to_owned()])
+            .await?
+            .remove(id)
+            .unwrap_or_default();
         Ok(company)
     }
 
     /// Lists companies by name.
-    pub async fn list_companies(&self, filter: &CompanyFilter, page: PageRequest) -> Result<Page<Company>, StoreError> {
+    pub async fn list_companies(
+        &self,
+        filter: &CompanyFilter,
+        page: PageRequest,
+    ) -> Result<Page<Company>, StoreError> {
         let build = |select: &str| {
             let mut sql = Sql::new(select);
             sql.push(" FROM companies c WHERE 1 = 1");
             if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-                sql.push(" AND c.name_key LIKE ").bind(like_contains(&search_key(&[q]))).push(" ESCAPE '\\'");
+                sql.push(" AND c.name_key LIKE ")
+                    .bind(like_contains(&search_key(&[q])))
+                    .push(" ESCAPE '\\'");
             }
             if let Some(owner) = &filter.owner_id {
                 sql.push(" AND c.owner_id = ").bind(owner.clone());
@@ -121,9 +159,20 @@ impl Store {
             sql
         };
         let total = build("SELECT COUNT(*)").fetch_count(&self.pool).await?;
-        let mut sql = build(&format!("SELECT {}", COMPANY_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")));
-        sql.push(" ORDER BY c.name_key, c.id LIMIT ").bind(i64::from(page.per_page)).push(" OFFSET ").bind(page.offset());
-        let mut items: Vec<Company> = sql.fetch_all(&self.pool).await?.iter().map(company_from_row).collect::<Result<_, _>>()?;
+        let mut sql = build(&format!(
+            "SELECT {}",
+            COMPANY_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")
+        ));
+        sql.push(" ORDER BY c.name_key, c.id LIMIT ")
+            .bind(i64::from(page.per_page))
+            .push(" OFFSET ")
+            .bind(page.offset());
+        let mut items: Vec<Company> = sql
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(company_from_row)
+            .collect::<Result<_, _>>()?;
         let ids: Vec<String> = items.iter().map(|c| c.id.clone()).collect();
         let mut custom = self.load_custom_values(EntityKind::Company, &ids).await?;
         for c in &mut items {
@@ -133,7 +182,12 @@ impl Store {
     }
 
     /// Changes a company.
-    pub async fn update_company(&self, actor: &Actor, id: &str, changes: CompanyChanges) -> Result<Company, StoreError> {
+    pub async fn update_company(
+        &self,
+        actor: &Actor,
+        id: &str,
+        changes: CompanyChanges,
+    ) -> Result<Company, StoreError> {
         self.get_company(id).await?;
         let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE companies SET updated_at = ");
@@ -143,9 +197,16 @@ impl Store {
             if name.is_empty() || name.chars().count() > 300 {
                 return Err(StoreError::invalid("name", "1-300 characters"));
             }
-            sql.push(", name = ").bind(name.to_owned()).push(", name_key = ").bind(search_key(&[name]));
+            sql.push(", name = ")
+                .bind(name.to_owned())
+                .push(", name_key = ")
+                .bind(search_key(&[name]));
         }
-        for (column, value) in [("tax_id", &changes.tax_id), ("website", &changes.website), ("address", &changes.address)] {
+        for (column, value) in [
+            ("tax_id", &changes.tax_id),
+            ("website", &changes.website),
+            ("address", &changes.address),
+        ] {
             if let Some(value) = value {
                 sql.push(&format!(", {column} = ")).bind(value.clone());
             }
@@ -179,13 +240,22 @@ impl Store {
     pub async fn delete_company(&self, actor: &Actor, id: &str) -> Result<(), StoreError> {
         let before = self.get_company(id).await?;
         let mut tx = self.begin_write().await?;
-        let mut values = Sql::new("DELETE FROM custom_field_values WHERE entity = 'company' AND entity_id = ");
+        let mut values =
+            Sql::new("DELETE FROM custom_field_values WHERE entity = 'company' AND entity_id = ");
         values.bind(id.to_owned());
         values.execute(&mut *tx).await?;
         let mut sql = Sql::new("DELETE FROM companies WHERE id = ");
         sql.bind(id.to_owned());
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "company.delete", "company", Some(id), json!({"name": before.name})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "company.delete",
+            "company",
+            Some(id),
+            json!({"name": before.name}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

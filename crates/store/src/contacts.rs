@@ -110,14 +110,22 @@ pub(crate) fn contact_search_key(c: &NewContact) -> String {
     search_key(&parts)
 }
 
-fn validate_names(first: &str, last: &str, middle: &str, has_contact_point: bool) -> Result<(), StoreError> {
+fn validate_names(
+    first: &str,
+    last: &str,
+    middle: &str,
+    has_contact_point: bool,
+) -> Result<(), StoreError> {
     for (field, value) in [("first_name", first), ("last_name", last), ("middle_name", middle)] {
         if value.chars().count() > 200 {
             return Err(StoreError::invalid(field, "longer than 200 characters"));
         }
     }
     if first.trim().is_empty() && last.trim().is_empty() && !has_contact_point {
-        return Err(StoreError::invalid("first_name", "a contact needs a name, a phone or an email"));
+        return Err(StoreError::invalid(
+            "first_name",
+            "a contact needs a name, a phone or an email",
+        ));
     }
     Ok(())
 }
@@ -145,7 +153,13 @@ fn dedupe_emails(emails: Vec<String>) -> Vec<String> {
 impl Store {
     /// Finds another contact holding one of `phones` or `emails`, as a duplicate error naming
     /// the first such field.
-    async fn check_duplicates(&self, conn: &mut AnyConnection, phones: &[NewPhone], emails: &[String], exclude_id: Option<&str>) -> Result<(), StoreError> {
+    async fn check_duplicates(
+        &self,
+        conn: &mut AnyConnection,
+        phones: &[NewPhone],
+        emails: &[String],
+        exclude_id: Option<&str>,
+    ) -> Result<(), StoreError> {
         if !phones.is_empty() {
             let mut sql = Sql::new("SELECT contact_id, e164 FROM contact_phones WHERE e164 IN ");
             sql.bind_list(phones.iter().map(|p| p.number.e164().to_owned()));
@@ -157,7 +171,11 @@ impl Store {
             for (i, phone) in phones.iter().enumerate() {
                 for row in &rows {
                     if row.try_get::<String, _>("e164")? == phone.number.e164() {
-                        return Err(StoreError::Duplicate { field: format!("phones[{i}].number"), value: phone.number.e164().to_owned(), existing_id: row.try_get("contact_id")? });
+                        return Err(StoreError::Duplicate {
+                            field: format!("phones[{i}].number"),
+                            value: phone.number.e164().to_owned(),
+                            existing_id: row.try_get("contact_id")?,
+                        });
                     }
                 }
             }
@@ -173,7 +191,11 @@ impl Store {
             for (i, email) in emails.iter().enumerate() {
                 for row in &rows {
                     if &row.try_get::<String, _>("email")? == email {
-                        return Err(StoreError::Duplicate { field: format!("emails[{i}]"), value: email.clone(), existing_id: row.try_get("contact_id")? });
+                        return Err(StoreError::Duplicate {
+                            field: format!("emails[{i}]"),
+                            value: email.clone(),
+                            existing_id: row.try_get("contact_id")?,
+                        });
                     }
                 }
             }
@@ -181,7 +203,12 @@ impl Store {
         Ok(())
     }
 
-    async fn check_contact_refs(&self, conn: &mut AnyConnection, company_id: Option<&str>, owner_id: Option<&str>) -> Result<(), StoreError> {
+    async fn check_contact_refs(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: Option<&str>,
+        owner_id: Option<&str>,
+    ) -> Result<(), StoreError> {
         if let Some(company) = company_id {
             require_ref(conn, "companies", "company_id", company).await?;
         }
@@ -192,23 +219,48 @@ impl Store {
     }
 
     /// Creates a contact. See the module docs for the duplicate rule.
-    pub async fn create_contact(&self, actor: &Actor, new: NewContact) -> Result<Contact, StoreError> {
+    pub async fn create_contact(
+        &self,
+        actor: &Actor,
+        new: NewContact,
+    ) -> Result<Contact, StoreError> {
         let mut new = new;
         new.phones = dedupe_phones(new.phones);
         new.emails = dedupe_emails(new.emails);
-        validate_names(&new.first_name, &new.last_name, &new.middle_name, !new.phones.is_empty() || !new.emails.is_empty())?;
+        validate_names(
+            &new.first_name,
+            &new.last_name,
+            &new.middle_name,
+            !new.phones.is_empty() || !new.emails.is_empty(),
+        )?;
         let mut tx = self.begin_write().await?;
         if !new.force {
             self.check_duplicates(&mut tx, &new.phones, &new.emails, None).await?;
         }
-        self.check_contact_refs(&mut tx, new.company_id.as_deref(), new.owner_id.as_deref()).await?;
+        self.check_contact_refs(&mut tx, new.company_id.as_deref(), new.owner_id.as_deref())
+            .await?;
         let id = new_id();
         let now = now_ms();
-        let mut sql = Sql::new("INSERT INTO contacts (id, first_name, last_name, middle_name, position, company_id, owner_id, search_text, created_at, updated_at) VALUES (");
-        sql.bind(id.clone()).push(", ").bind(new.first_name.trim().to_owned()).push(", ").bind(new.last_name.trim().to_owned());
-        sql.push(", ").bind(new.middle_name.trim().to_owned()).push(", ").bind(new.position.clone());
+        let mut sql = Sql::new(
+            "INSERT INTO contacts (id, first_name, last_name, middle_name, position, company_id, owner_id, search_text, created_at, updated_at) VALUES (",
+        );
+        sql.bind(id.clone())
+            .push(", ")
+            .bind(new.first_name.trim().to_owned())
+            .push(", ")
+            .bind(new.last_name.trim().to_owned());
+        sql.push(", ")
+            .bind(new.middle_name.trim().to_owned())
+            .push(", ")
+            .bind(new.position.clone());
         sql.push(", ").bind(new.company_id.clone()).push(", ").bind(new.owner_id.clone());
-        sql.push(", ").bind(contact_search_key(&new)).push(", ").bind(now).push(", ").bind(now).push(")");
+        sql.push(", ")
+            .bind(contact_search_key(&new))
+            .push(", ")
+            .bind(now)
+            .push(", ")
+            .bind(now)
+            .push(")");
         sql.execute(&mut *tx).await?;
         insert_phones(&mut tx, &id, &new.phones).await?;
         insert_emails(&mut tx, &id, &new.emails).await?;
@@ -241,7 +293,10 @@ impl Store {
     pub async fn get_contacts(&self, ids: &[String]) -> Result<Vec<Contact>, StoreError> {
         let mut by_id: HashMap<String, Contact> = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let mut sql = Sql::bulk(self.backend, &format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN "));
+            let mut sql = Sql::bulk(
+                self.backend,
+                &format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN "),
+            );
             sql.bind_list(chunk.iter().cloned());
             for row in sql.fetch_all(&self.pool).await? {
                 let contact = contact_from_row(&row)?;
@@ -253,13 +308,20 @@ impl Store {
 
     /// Adds phones, emails and custom values to contacts read from their table; returns them
     /// in the order of `ids`. Phones and emails come in one round trip.
-    async fn fill_contacts(&self, ids: &[String], mut by_id: HashMap<String, Contact>) -> Result<Vec<Contact>, StoreError> {
+    async fn fill_contacts(
+        &self,
+        ids: &[String],
+        mut by_id: HashMap<String, Contact>,
+    ) -> Result<Vec<Contact>, StoreError> {
         if by_id.is_empty() {
             return Ok(Vec::new());
         }
         let found: Vec<String> = ids.iter().filter(|id| by_id.contains_key(*id)).cloned().collect();
         for chunk in found.chunks(500) {
-            let mut sql = Sql::bulk(self.backend, "SELECT contact_id, 0 AS what, e164 AS value, extension, kind, position FROM contact_phones WHERE contact_id IN ");
+            let mut sql = Sql::bulk(
+                self.backend,
+                "SELECT contact_id, 0 AS what, e164 AS value, extension, kind, position FROM contact_phones WHERE contact_id IN ",
+            );
             sql.bind_list(chunk.iter().cloned());
             sql.push(" UNION ALL SELECT contact_id, 1 AS what, email AS value, '' AS extension, '' AS kind, position FROM contact_emails WHERE contact_id IN ");
             sql.bind_list(chunk.iter().cloned());
@@ -269,7 +331,11 @@ impl Store {
                 let Some(c) = by_id.get_mut(&id) else { continue };
                 if row.try_get::<i64, _>("what")? == 0 {
                     let extension: String = row.try_get("extension")?;
-                    c.phones.push(ContactPhone { number: row.try_get("value")?, extension: Some(extension).filter(|e| !e.is_empty()), kind: parse_col(&row, "kind")? });
+                    c.phones.push(ContactPhone {
+                        number: row.try_get("value")?,
+                        extension: Some(extension).filter(|e| !e.is_empty()),
+                        kind: parse_col(&row, "kind")?,
+                    });
                 } else {
                     c.emails.push(row.try_get("value")?);
                 }
@@ -289,7 +355,9 @@ impl Store {
     /// Every contact having `e164` among its phones (any extension), oldest first. A number
     /// shared by several contacts returns all of them.
     pub async fn find_contacts_by_phone(&self, e164: &str) -> Result<Vec<Contact>, StoreError> {
-        let mut sql = Sql::new(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN (SELECT contact_id FROM contact_phones WHERE e164 = "));
+        let mut sql = Sql::new(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN (SELECT contact_id FROM contact_phones WHERE e164 = "
+        ));
         sql.bind(e164.to_owned()).push(") ORDER BY id");
         let mut ids = Vec::new();
         let mut by_id = HashMap::new();
@@ -302,12 +370,18 @@ impl Store {
     }
 
     /// Lists contacts, newest first.
-    pub async fn list_contacts(&self, filter: &ContactFilter, page: PageRequest) -> Result<Page<Contact>, StoreError> {
+    pub async fn list_contacts(
+        &self,
+        filter: &ContactFilter,
+        page: PageRequest,
+    ) -> Result<Page<Contact>, StoreError> {
         let build = |select: &str| {
             let mut sql = Sql::new(select);
             sql.push(" FROM contacts c WHERE 1 = 1");
             if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-                sql.push(" AND c.search_text LIKE ").bind(like_contains(&search_key(&[q]))).push(" ESCAPE '\\'");
+                sql.push(" AND c.search_text LIKE ")
+                    .bind(like_contains(&search_key(&[q])))
+                    .push(" ESCAPE '\\'");
             }
             if let Some(owner) = &filter.owner_id {
                 sql.push(" AND c.owner_id = ").bind(owner.clone());
@@ -316,10 +390,14 @@ impl Store {
                 sql.push(" AND c.company_id = ").bind(company.clone());
             }
             if let Some(e164) = &filter.phone_e164 {
-                sql.push(" AND c.id IN (SELECT contact_id FROM contact_phones WHERE e164 = ").bind(e164.clone()).push(")");
+                sql.push(" AND c.id IN (SELECT contact_id FROM contact_phones WHERE e164 = ")
+                    .bind(e164.clone())
+                    .push(")");
             }
             if let Some(email) = &filter.email {
-                sql.push(" AND c.id IN (SELECT contact_id FROM contact_emails WHERE email = ").bind(email.clone()).push(")");
+                sql.push(" AND c.id IN (SELECT contact_id FROM contact_emails WHERE email = ")
+                    .bind(email.clone())
+                    .push(")");
             }
             push_custom_filters(&mut sql, EntityKind::Contact, "c.id", &filter.custom);
             sql
@@ -328,12 +406,27 @@ impl Store {
         let mut sql = build("SELECT c.id");
         sql.push(" ORDER BY c.id DESC LIMIT ").bind(i64::from(page.per_page));
         sql.push(" OFFSET ").bind(page.offset());
-        let ids: Vec<String> = sql.fetch_all(&self.pool).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
-        Ok(Page { items: self.get_contacts(&ids).await?, page: page.page, per_page: page.per_page, total })
+        let ids: Vec<String> = sql
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items: self.get_contacts(&ids).await?,
+            page: page.page,
+            per_page: page.per_page,
+            total,
+        })
     }
 
     /// Changes a contact. Replacing phones or emails follows the duplicate rule.
-    pub async fn update_contact(&self, actor: &Actor, id: &str, changes: ContactChanges) -> Result<Contact, StoreError> {
+    pub async fn update_contact(
+        &self,
+        actor: &Actor,
+        id: &str,
+        changes: ContactChanges,
+    ) -> Result<Contact, StoreError> {
         let before = self.get_contact(id).await?;
         let mut after = NewContact {
             first_name: changes.first_name.clone().unwrap_or(before.first_name.clone()),
@@ -349,21 +442,47 @@ impl Store {
         };
         after.phones = match changes.phones.clone() {
             Some(phones) => dedupe_phones(phones),
-            None => before.phones.iter().map(|p| NewPhone { number: PhoneNumber::from_stored(p.number.clone(), p.extension.clone()), kind: p.kind }).collect(),
+            None => before
+                .phones
+                .iter()
+                .map(|p| NewPhone {
+                    number: PhoneNumber::from_stored(p.number.clone(), p.extension.clone()),
+                    kind: p.kind,
+                })
+                .collect(),
         };
-        validate_names(&after.first_name, &after.last_name, &after.middle_name, !after.phones.is_empty() || !after.emails.is_empty())?;
+        validate_names(
+            &after.first_name,
+            &after.last_name,
+            &after.middle_name,
+            !after.phones.is_empty() || !after.emails.is_empty(),
+        )?;
         let mut tx = self.begin_write().await?;
         if !changes.force {
-            let phones: &[NewPhone] = changes.phones.as_ref().map(|_| after.phones.as_slice()).unwrap_or(&[]);
-            let emails: &[String] = changes.emails.as_ref().map(|_| after.emails.as_slice()).unwrap_or(&[]);
+            let phones: &[NewPhone] =
+                changes.phones.as_ref().map(|_| after.phones.as_slice()).unwrap_or(&[]);
+            let emails: &[String] =
+                changes.emails.as_ref().map(|_| after.emails.as_slice()).unwrap_or(&[]);
             self.check_duplicates(&mut tx, phones, emails, Some(id)).await?;
         }
-        self.check_contact_refs(&mut tx, after.company_id.as_deref(), after.owner_id.as_deref()).await?;
+        self.check_contact_refs(&mut tx, after.company_id.as_deref(), after.owner_id.as_deref())
+            .await?;
         let mut sql = Sql::new("UPDATE contacts SET first_name = ");
-        sql.bind(after.first_name.trim().to_owned()).push(", last_name = ").bind(after.last_name.trim().to_owned());
-        sql.push(", middle_name = ").bind(after.middle_name.trim().to_owned()).push(", position = ").bind(after.position.clone());
-        sql.push(", company_id = ").bind(after.company_id.clone()).push(", owner_id = ").bind(after.owner_id.clone());
-        sql.push(", search_text = ").bind(contact_search_key(&after)).push(", updated_at = ").bind(now_ms());
+        sql.bind(after.first_name.trim().to_owned())
+            .push(", last_name = ")
+            .bind(after.last_name.trim().to_owned());
+        sql.push(", middle_name = ")
+            .bind(after.middle_name.trim().to_owned())
+            .push(", position = ")
+            .bind(after.position.clone());
+        sql.push(", company_id = ")
+            .bind(after.company_id.clone())
+            .push(", owner_id = ")
+            .bind(after.owner_id.clone());
+        sql.push(", search_text = ")
+            .bind(contact_search_key(&after))
+            .push(", updated_at = ")
+            .bind(now_ms());
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
         if changes.phones.is_some() {
@@ -402,8 +521,11 @@ impl Store {
     pub async fn delete_contact(&self, actor: &Actor, id: &str) -> Result<(), StoreError> {
         let before = self.get_contact(id).await?;
         let mut tx = self.begin_write().await?;
-        for delete in ["DELETE FROM custom_field_values WHERE entity = 'contact' AND entity_id = ", "DELETE FROM contact_phones WHERE contact_id = ", "DELETE FROM contact_emails WHERE contact_id = "]
-        {
+        for delete in [
+            "DELETE FROM custom_field_values WHERE entity = 'contact' AND entity_id = ",
+            "DELETE FROM contact_phones WHERE contact_id = ",
+            "DELETE FROM contact_emails WHERE contact_id = ",
+        ] {
             let mut sql = Sql::new(delete);
             sql.bind(id.to_owned());
             sql.execute(&mut *tx).await?;
@@ -447,24 +569,37 @@ fn contact_from_row(row: &AnyRow) -> Result<Contact, StoreError> {
     })
 }
 
-async fn insert_phones(conn: &mut AnyConnection, contact_id: &str, phones: &[NewPhone]) -> Result<(), StoreError> {
+async fn insert_phones(
+    conn: &mut AnyConnection,
+    contact_id: &str,
+    phones: &[NewPhone],
+) -> Result<(), StoreError> {
     if phones.is_empty() {
         return Ok(());
     }
-    let mut sql = Sql::new("INSERT INTO contact_phones (contact_id, e164, extension, kind, position) VALUES ");
+    let mut sql = Sql::new(
+        "INSERT INTO contact_phones (contact_id, e164, extension, kind, position) VALUES ",
+    );
     for (i, phone) in phones.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
         }
         sql.push("(").bind(contact_id.to_owned()).push(", ").bind(phone.number.e164().to_owned());
-        sql.push(", ").bind(phone.number.extension().unwrap_or("").to_owned()).push(", ").bind(phone.kind.as_str().to_owned());
+        sql.push(", ")
+            .bind(phone.number.extension().unwrap_or("").to_owned())
+            .push(", ")
+            .bind(phone.kind.as_str().to_owned());
         sql.push(", ").bind(i as i64).push(")");
     }
     sql.execute(conn).await?;
     Ok(())
 }
 
-async fn insert_emails(conn: &mut AnyConnection, contact_id: &str, emails: &[String]) -> Result<(), StoreError> {
+async fn insert_emails(
+    conn: &mut AnyConnection,
+    contact_id: &str,
+    emails: &[String],
+) -> Result<(), StoreError> {
     if emails.is_empty() {
         return Ok(());
     }
@@ -473,7 +608,13 @@ async fn insert_emails(conn: &mut AnyConnection, contact_id: &str, emails: &[Str
         if i > 0 {
             sql.push(", ");
         }
-        sql.push("(").bind(contact_id.to_owned()).push(", ").bind(email.clone()).push(", ").bind(i as i64).push(")");
+        sql.push("(")
+            .bind(contact_id.to_owned())
+            .push(", ")
+            .bind(email.clone())
+            .push(", ")
+            .bind(i as i64)
+            .push(")");
     }
     sql.execute(conn).await?;
     Ok(())
@@ -481,13 +622,22 @@ async fn insert_emails(conn: &mut AnyConnection, contact_id: &str, emails: &[Str
 
 impl Store {
     /// Contacts in id order after `after_id` (keyset paging for exports of any size).
-    pub async fn contacts_after(&self, after_id: Option<&str>, limit: u32) -> Result<Vec<Contact>, StoreError> {
+    pub async fn contacts_after(
+        &self,
+        after_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Contact>, StoreError> {
         let mut sql = Sql::new("SELECT id FROM contacts");
         if let Some(after) = after_id {
             sql.push(" WHERE id > ").bind(after.to_owned());
         }
         sql.push(" ORDER BY id LIMIT ").bind(i64::from(limit.clamp(1, 5000)));
-        let ids: Vec<String> = sql.fetch_all(&self.pool).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+        let ids: Vec<String> = sql
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
         self.get_contacts(&ids).await
     }
 }

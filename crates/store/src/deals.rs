@@ -117,9 +117,16 @@ fn deal_query(select: &str, filter: &DealFilter) -> Sql {
     let mut sql = Sql::new(select);
     sql.push(" FROM deals d WHERE 1 = 1");
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        sql.push(" AND d.title_key LIKE ").bind(like_contains(&search_key(&[q]))).push(" ESCAPE '\\'");
+        sql.push(" AND d.title_key LIKE ")
+            .bind(like_contains(&search_key(&[q])))
+            .push(" ESCAPE '\\'");
     }
-    for (column, value) in [("owner_id", &filter.owner_id), ("stage_id", &filter.stage_id), ("contact_id", &filter.contact_id), ("company_id", &filter.company_id)] {
+    for (column, value) in [
+        ("owner_id", &filter.owner_id),
+        ("stage_id", &filter.stage_id),
+        ("contact_id", &filter.contact_id),
+        ("company_id", &filter.company_id),
+    ] {
         if let Some(value) = value {
             sql.push(&format!(" AND d.{column} = ")).bind(value.clone());
         }
@@ -156,7 +163,13 @@ fn deal_from_row(row: &AnyRow) -> Result<Deal, StoreError> {
 }
 
 fn stage_from_row(row: &AnyRow) -> Result<PipelineStage, StoreError> {
-    Ok(PipelineStage { id: row.try_get("id")?, name: row.try_get("name")?, position: row.try_get("position")?, probability: row.try_get("probability")?, created_at: row.try_get("created_at")? })
+    Ok(PipelineStage {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        position: row.try_get("position")?,
+        probability: row.try_get("probability")?,
+        created_at: row.try_get("created_at")?,
+    })
 }
 
 fn check_probability(field: &str, p: Option<i64>) -> Result<(), StoreError> {
@@ -168,12 +181,17 @@ fn check_probability(field: &str, p: Option<i64>) -> Result<(), StoreError> {
 
 fn check_currency(currency: &str) -> Result<String, StoreError> {
     let code = currency.trim().to_ascii_uppercase();
-    if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) { Ok(code) } else { Err(StoreError::invalid("currency", "expected a three-letter ISO 4217 code such as RUB")) }
+    if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(StoreError::invalid("currency", "expected a three-letter ISO 4217 code such as RUB"))
+    }
 }
 
 /// The pipeline a fresh install starts with (names in Russian and English are both fine to
 /// rename later; these are only a start).
-const DEFAULT_STAGES: &[(&str, i64)] = &[("New", 10), ("Qualified", 30), ("Proposal", 50), ("Negotiation", 70)];
+const DEFAULT_STAGES: &[(&str, i64)] =
+    &[("New", 10), ("Qualified", 30), ("Proposal", 50), ("Negotiation", 70)];
 
 impl Store {
     /// Creates the default pipeline when there is none. Idempotent.
@@ -182,7 +200,15 @@ impl Store {
             return Ok(());
         }
         for (i, (name, probability)) in DEFAULT_STAGES.iter().enumerate() {
-            self.create_stage(&Actor::system(), NewStage { name: (*name).to_owned(), position: Some(i as i64 + 1), probability: *probability }).await?;
+            self.create_stage(
+                &Actor::system(),
+                NewStage {
+                    name: (*name).to_owned(),
+                    position: Some(i as i64 + 1),
+                    probability: *probability,
+                },
+            )
+            .await?;
         }
         Ok(())
     }
@@ -194,7 +220,11 @@ impl Store {
     }
 
     /// Adds a stage.
-    pub async fn create_stage(&self, actor: &Actor, new: NewStage) -> Result<PipelineStage, StoreError> {
+    pub async fn create_stage(
+        &self,
+        actor: &Actor,
+        new: NewStage,
+    ) -> Result<PipelineStage, StoreError> {
         let name = new.name.trim().to_owned();
         if name.is_empty() {
             return Err(StoreError::invalid("name", "must not be empty"));
@@ -202,22 +232,53 @@ impl Store {
         check_probability("probability", Some(new.probability))?;
         let stages = self.list_stages().await?;
         if let Some(existing) = stages.iter().find(|s| s.name == name) {
-            return Err(StoreError::Duplicate { field: "name".into(), value: name, existing_id: existing.id.clone() });
+            return Err(StoreError::Duplicate {
+                field: "name".into(),
+                value: name,
+                existing_id: existing.id.clone(),
+            });
         }
-        let position = new.position.unwrap_or_else(|| stages.iter().map(|s| s.position).max().unwrap_or(0) + 1);
+        let position = new
+            .position
+            .unwrap_or_else(|| stages.iter().map(|s| s.position).max().unwrap_or(0) + 1);
         let id = new_id();
         let mut tx = self.begin_write().await?;
-        let mut sql = Sql::new("INSERT INTO pipeline_stages (id, name, position, probability, created_at) VALUES (");
-        sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(position).push(", ").bind(new.probability);
+        let mut sql = Sql::new(
+            "INSERT INTO pipeline_stages (id, name, position, probability, created_at) VALUES (",
+        );
+        sql.bind(id.clone())
+            .push(", ")
+            .bind(name.clone())
+            .push(", ")
+            .bind(position)
+            .push(", ")
+            .bind(new.probability);
         sql.push(", ").bind(now_ms()).push(")");
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "stage.create", "stage", Some(&id), json!({"name": name, "position": position})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "stage.create",
+            "stage",
+            Some(&id),
+            json!({"name": name, "position": position}),
+        )
+        .await?;
         tx.commit().await?;
-        self.list_stages().await?.into_iter().find(|s| s.id == id).ok_or(StoreError::not_found("stage"))
+        self.list_stages()
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or(StoreError::not_found("stage"))
     }
 
     /// Changes a stage.
-    pub async fn update_stage(&self, actor: &Actor, id: &str, changes: StageChanges) -> Result<PipelineStage, StoreError> {
+    pub async fn update_stage(
+        &self,
+        actor: &Actor,
+        id: &str,
+        changes: StageChanges,
+    ) -> Result<PipelineStage, StoreError> {
         let stages = self.list_stages().await?;
         stages.iter().find(|s| s.id == id).ok_or(StoreError::not_found("stage"))?;
         check_probability("probability", changes.probability)?;
@@ -228,7 +289,11 @@ impl Store {
                 return Err(StoreError::invalid("name", "must not be empty"));
             }
             if let Some(other) = stages.iter().find(|s| s.name == name && s.id != id) {
-                return Err(StoreError::Duplicate { field: "name".into(), value: name.to_owned(), existing_id: other.id.clone() });
+                return Err(StoreError::Duplicate {
+                    field: "name".into(),
+                    value: name.to_owned(),
+                    existing_id: other.id.clone(),
+                });
             }
             sql.push(", name = ").bind(name.to_owned());
         }
@@ -243,7 +308,11 @@ impl Store {
         sql.execute(&mut *tx).await?;
         audit::record(&mut tx, actor, "stage.update", "stage", Some(id), json!({"name": changes.name, "position": changes.position, "probability": changes.probability})).await?;
         tx.commit().await?;
-        self.list_stages().await?.into_iter().find(|s| s.id == id).ok_or(StoreError::not_found("stage"))
+        self.list_stages()
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or(StoreError::not_found("stage"))
     }
 
     /// Removes a stage that no deal is in.
@@ -253,7 +322,9 @@ impl Store {
         used.bind(id.to_owned());
         let deals = used.fetch_count(&mut *tx).await?;
         if deals > 0 {
-            return Err(StoreError::Conflict(format!("{deals} deals are in this stage; move them first")));
+            return Err(StoreError::Conflict(format!(
+                "{deals} deals are in this stage; move them first"
+            )));
         }
         let mut sql = Sql::new("DELETE FROM pipeline_stages WHERE id = ");
         sql.bind(id.to_owned());
@@ -265,7 +336,13 @@ impl Store {
         Ok(())
     }
 
-    async fn check_deal_refs(&self, conn: &mut AnyConnection, contact: Option<&str>, company: Option<&str>, owner: Option<&str>) -> Result<(), StoreError> {
+    async fn check_deal_refs(
+        &self,
+        conn: &mut AnyConnection,
+        contact: Option<&str>,
+        company: Option<&str>,
+        owner: Option<&str>,
+    ) -> Result<(), StoreError> {
         if let Some(id) = contact {
             require_ref(&mut *conn, "contacts", "contact_id", id).await?;
         }
@@ -291,22 +368,52 @@ impl Store {
         let currency = check_currency(new.currency.as_deref().unwrap_or("RUB"))?;
         let stages = self.list_stages().await?;
         let stage = match &new.stage_id {
-            Some(id) => stages.iter().find(|s| &s.id == id).ok_or_else(|| StoreError::invalid("stage_id", format!("no such stage: {id}")))?,
-            None => stages.first().ok_or_else(|| StoreError::invalid("stage_id", "the pipeline has no stages"))?,
+            Some(id) => stages
+                .iter()
+                .find(|s| &s.id == id)
+                .ok_or_else(|| StoreError::invalid("stage_id", format!("no such stage: {id}")))?,
+            None => stages
+                .first()
+                .ok_or_else(|| StoreError::invalid("stage_id", "the pipeline has no stages"))?,
         };
         let mut tx = self.begin_write().await?;
-        self.check_deal_refs(&mut tx, new.contact_id.as_deref(), new.company_id.as_deref(), new.owner_id.as_deref()).await?;
+        self.check_deal_refs(
+            &mut tx,
+            new.contact_id.as_deref(),
+            new.company_id.as_deref(),
+            new.owner_id.as_deref(),
+        )
+        .await?;
         let id = new_id();
         let now = now_ms();
         let probability = new.probability.unwrap_or(stage.probability);
-        let mut sql = Sql::new("INSERT INTO deals (id, title, title_key, contact_id, company_id, stage_id, amount_minor, currency, probability, status, owner_id, created_at, updated_at) VALUES (");
+        let mut sql = Sql::new(
+            "INSERT INTO deals (id, title, title_key, contact_id, company_id, stage_id, amount_minor, currency, probability, status, owner_id, created_at, updated_at) VALUES (",
+        );
         sql.bind(id.clone()).push(", ").bind(title.clone()).push(", ").bind(search_key(&[&title]));
-        sql.push(", ").bind(new.contact_id.clone()).push(", ").bind(new.company_id.clone()).push(", ").bind(stage.id.clone());
-        sql.push(", ").bind(new.amount_minor).push(", ").bind(currency).push(", ").bind(probability);
-        sql.push(", 'open', ").bind(new.owner_id.clone()).push(", ").bind(now).push(", ").bind(now).push(")");
+        sql.push(", ")
+            .bind(new.contact_id.clone())
+            .push(", ")
+            .bind(new.company_id.clone())
+            .push(", ")
+            .bind(stage.id.clone());
+        sql.push(", ")
+            .bind(new.amount_minor)
+            .push(", ")
+            .bind(currency)
+            .push(", ")
+            .bind(probability);
+        sql.push(", 'open', ")
+            .bind(new.owner_id.clone())
+            .push(", ")
+            .bind(now)
+            .push(", ")
+            .bind(now)
+            .push(")");
         sql.execute(&mut *tx).await?;
         self.write_custom_values(&mut tx, EntityKind::Deal, &id, &new.custom, true).await?;
-        record_change(&mut tx, actor, &id, None, &stage.id, None, DealStatus::Open, None, None).await?;
+        record_change(&mut tx, actor, &id, None, &stage.id, None, DealStatus::Open, None, None)
+            .await?;
         audit::record(
             &mut tx,
             actor,
@@ -326,19 +433,34 @@ impl Store {
     pub async fn get_deal(&self, id: &str) -> Result<Deal, StoreError> {
         let mut sql = Sql::new(&format!("SELECT {DEAL_COLUMNS} FROM deals WHERE id = "));
         sql.bind(id.to_owned());
-        let mut deal = deal_from_row(&sql.fetch_optional(&self.pool).await?.ok_or(StoreError::not_found("deal"))?)?;
-        deal.custom = self.load_custom_values(EntityKind::Deal, &[id.to_owned()]).await?.remove(id).unwrap_or_default();
+        let mut deal = deal_from_row(
+            &sql.fetch_optional(&self.pool).await?.ok_or(StoreError::not_found("deal"))?,
+        )?;
+        deal.custom = self
+            .load_custom_values(EntityKind::Deal, &[id.to_owned()])
+            .await?
+            .remove(id)
+            .unwrap_or_default();
         Ok(deal)
     }
 
     /// Lists deals, newest first.
-    pub async fn list_deals(&self, filter: &DealFilter, page: PageRequest) -> Result<Page<Deal>, StoreError> {
+    pub async fn list_deals(
+        &self,
+        filter: &DealFilter,
+        page: PageRequest,
+    ) -> Result<Page<Deal>, StoreError> {
         let build = |select: &str| deal_query(select, filter);
         let total = build("SELECT COUNT(*)").fetch_count(&self.pool).await?;
-        let columns: Vec<String> = DEAL_COLUMNS.split(", ").map(|c| format!("d.{}", c.trim())).collect();
+        let columns: Vec<String> =
+            DEAL_COLUMNS.split(", ").map(|c| format!("d.{}", c.trim())).collect();
         let mut sql = build(&format!("SELECT {}", columns.join(", ")));
-        sql.push(" ORDER BY d.created_at DESC, d.id DESC LIMIT ").bind(i64::from(page.per_page)).push(" OFFSET ").bind(page.offset());
-        let mut items: Vec<Deal> = sql.fetch_all(&self.pool).await?.iter().map(deal_from_row).collect::<Result<_, _>>()?;
+        sql.push(" ORDER BY d.created_at DESC, d.id DESC LIMIT ")
+            .bind(i64::from(page.per_page))
+            .push(" OFFSET ")
+            .bind(page.offset());
+        let mut items: Vec<Deal> =
+            sql.fetch_all(&self.pool).await?.iter().map(deal_from_row).collect::<Result<_, _>>()?;
         let ids: Vec<String> = items.iter().map(|d| d.id.clone()).collect();
         let mut custom = self.load_custom_values(EntityKind::Deal, &ids).await?;
         for d in &mut items {
@@ -350,8 +472,13 @@ impl Store {
     /// Deals matching `filter` counted and summed per stage, status and currency: the pipeline
     /// board's column totals, whatever number of cards it shows.
     pub async fn deal_totals(&self, filter: &DealFilter) -> Result<Vec<DealTotal>, StoreError> {
-        let mut sql = deal_query("SELECT d.stage_id, d.status, d.currency, COUNT(*) AS deals, COALESCE(SUM(d.amount_minor), 0) AS amount_minor", filter);
-        sql.push(" GROUP BY d.stage_id, d.status, d.currency ORDER BY d.stage_id, d.status, d.currency");
+        let mut sql = deal_query(
+            "SELECT d.stage_id, d.status, d.currency, COUNT(*) AS deals, COALESCE(SUM(d.amount_minor), 0) AS amount_minor",
+            filter,
+        );
+        sql.push(
+            " GROUP BY d.stage_id, d.status, d.currency ORDER BY d.stage_id, d.status, d.currency",
+        );
         sql.fetch_all(&self.pool)
             .await?
             .iter()
@@ -368,7 +495,12 @@ impl Store {
     }
 
     /// Changes a deal's fields.
-    pub async fn update_deal(&self, actor: &Actor, id: &str, changes: DealChanges) -> Result<Deal, StoreError> {
+    pub async fn update_deal(
+        &self,
+        actor: &Actor,
+        id: &str,
+        changes: DealChanges,
+    ) -> Result<Deal, StoreError> {
         self.get_deal(id).await?;
         if let Some(Some(p)) = changes.probability {
             check_probability("probability", Some(p))?;
@@ -388,9 +520,16 @@ impl Store {
             if title.is_empty() || title.chars().count() > 300 {
                 return Err(StoreError::invalid("title", "1-300 characters"));
             }
-            sql.push(", title = ").bind(title.to_owned()).push(", title_key = ").bind(search_key(&[title]));
+            sql.push(", title = ")
+                .bind(title.to_owned())
+                .push(", title_key = ")
+                .bind(search_key(&[title]));
         }
-        for (column, value) in [("contact_id", &changes.contact_id), ("company_id", &changes.company_id), ("owner_id", &changes.owner_id)] {
+        for (column, value) in [
+            ("contact_id", &changes.contact_id),
+            ("company_id", &changes.company_id),
+            ("owner_id", &changes.owner_id),
+        ] {
             if let Some(value) = value {
                 sql.push(&format!(", {column} = ")).bind(value.clone());
             }
@@ -428,25 +567,66 @@ impl Store {
     }
 
     /// Moves an open deal to another stage.
-    pub async fn move_deal(&self, actor: &Actor, id: &str, stage_id: &str) -> Result<Deal, StoreError> {
+    pub async fn move_deal(
+        &self,
+        actor: &Actor,
+        id: &str,
+        stage_id: &str,
+    ) -> Result<Deal, StoreError> {
         let deal = self.get_deal(id).await?;
         if deal.status != DealStatus::Open {
-            return Err(StoreError::Conflict(format!("the deal is {}; reopen it first", deal.status.as_str())));
+            return Err(StoreError::Conflict(format!(
+                "the deal is {}; reopen it first",
+                deal.status.as_str()
+            )));
         }
         let stages = self.list_stages().await?;
-        let stage = stages.iter().find(|s| s.id == stage_id).ok_or_else(|| StoreError::invalid("stage_id", format!("no such stage: {stage_id}")))?;
+        let stage = stages
+            .iter()
+            .find(|s| s.id == stage_id)
+            .ok_or_else(|| StoreError::invalid("stage_id", format!("no such stage: {stage_id}")))?;
         let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE deals SET stage_id = ");
-        sql.bind(stage.id.clone()).push(", updated_at = ").bind(now_ms()).push(" WHERE id = ").bind(id.to_owned());
+        sql.bind(stage.id.clone())
+            .push(", updated_at = ")
+            .bind(now_ms())
+            .push(" WHERE id = ")
+            .bind(id.to_owned());
         sql.execute(&mut *tx).await?;
-        record_change(&mut tx, actor, id, Some(&deal.stage_id), &stage.id, Some(deal.status), DealStatus::Open, None, None).await?;
-        audit::record(&mut tx, actor, "deal.stage", "deal", Some(id), json!({"from": deal.stage_id, "to": stage.id})).await?;
+        record_change(
+            &mut tx,
+            actor,
+            id,
+            Some(&deal.stage_id),
+            &stage.id,
+            Some(deal.status),
+            DealStatus::Open,
+            None,
+            None,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "deal.stage",
+            "deal",
+            Some(id),
+            json!({"from": deal.stage_id, "to": stage.id}),
+        )
+        .await?;
         tx.commit().await?;
         self.get_deal(id).await
     }
 
     /// Closes a deal as won or lost (lost needs a reason), or reopens it (`DealStatus::Open`).
-    pub async fn set_deal_status(&self, actor: &Actor, id: &str, status: DealStatus, reason: Option<String>, competitor: Option<String>) -> Result<Deal, StoreError> {
+    pub async fn set_deal_status(
+        &self,
+        actor: &Actor,
+        id: &str,
+        status: DealStatus,
+        reason: Option<String>,
+        competitor: Option<String>,
+    ) -> Result<Deal, StoreError> {
         let deal = self.get_deal(id).await?;
         if deal.status == status {
             return Err(StoreError::Conflict(format!("the deal is already {}", status.as_str())));
@@ -458,7 +638,11 @@ impl Store {
         }
         let now = now_ms();
         let closed_at = (status != DealStatus::Open).then_some(now);
-        let (loss_reason, lost_to) = if status == DealStatus::Lost { (reason.clone(), competitor.clone()) } else { (None, None) };
+        let (loss_reason, lost_to) = if status == DealStatus::Lost {
+            (reason.clone(), competitor.clone())
+        } else {
+            (None, None)
+        };
         let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE deals SET status = ");
         sql.bind(status.as_str().to_owned()).push(", closed_at = ").bind(closed_at);
@@ -470,8 +654,27 @@ impl Store {
         }
         sql.push(", updated_at = ").bind(now).push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
-        record_change(&mut tx, actor, id, Some(&deal.stage_id), &deal.stage_id, Some(deal.status), status, reason.clone(), competitor.clone()).await?;
-        audit::record(&mut tx, actor, &format!("deal.{}", status.as_str()), "deal", Some(id), json!({"from": deal.status, "reason": reason, "competitor": competitor})).await?;
+        record_change(
+            &mut tx,
+            actor,
+            id,
+            Some(&deal.stage_id),
+            &deal.stage_id,
+            Some(deal.status),
+            status,
+            reason.clone(),
+            competitor.clone(),
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            &format!("deal.{}", status.as_str()),
+            "deal",
+            Some(id),
+            json!({"from": deal.status, "reason": reason, "competitor": competitor}),
+        )
+        .await?;
         tx.commit().await?;
         self.get_deal(id).await
     }
@@ -479,7 +682,9 @@ impl Store {
     /// A deal's stage and status changes, oldest first.
     pub async fn deal_history(&self, id: &str) -> Result<Vec<DealChange>, StoreError> {
         self.get_deal(id).await?;
-        let mut sql = Sql::new("SELECT id, deal_id, from_stage_id, to_stage_id, from_status, to_status, reason, competitor, changed_by, changed_at FROM deal_changes WHERE deal_id = ");
+        let mut sql = Sql::new(
+            "SELECT id, deal_id, from_stage_id, to_stage_id, from_status, to_status, reason, competitor, changed_by, changed_at FROM deal_changes WHERE deal_id = ",
+        );
         sql.bind(id.to_owned()).push(" ORDER BY changed_at, id");
         sql.fetch_all(&self.pool)
             .await?
@@ -506,13 +711,22 @@ impl Store {
     pub async fn delete_deal(&self, actor: &Actor, id: &str) -> Result<(), StoreError> {
         let deal = self.get_deal(id).await?;
         let mut tx = self.begin_write().await?;
-        let mut values = Sql::new("DELETE FROM custom_field_values WHERE entity = 'deal' AND entity_id = ");
+        let mut values =
+            Sql::new("DELETE FROM custom_field_values WHERE entity = 'deal' AND entity_id = ");
         values.bind(id.to_owned());
         values.execute(&mut *tx).await?;
         let mut sql = Sql::new("DELETE FROM deals WHERE id = ");
         sql.bind(id.to_owned());
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "deal.delete", "deal", Some(id), json!({"title": deal.title})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "deal.delete",
+            "deal",
+            Some(id),
+            json!({"title": deal.title}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -530,10 +744,24 @@ async fn record_change(
     reason: Option<String>,
     competitor: Option<String>,
 ) -> Result<(), StoreError> {
-    let mut sql = Sql::new("INSERT INTO deal_changes (id, deal_id, from_stage_id, to_stage_id, from_status, to_status, reason, competitor, changed_by, changed_at) VALUES (");
-    sql.bind(new_id()).push(", ").bind(deal_id.to_owned()).push(", ").bind(from_stage.map(str::to_owned));
-    sql.push(", ").bind(to_stage.to_owned()).push(", ").bind(from_status.map(|s| s.as_str().to_owned()));
-    sql.push(", ").bind(to_status.as_str().to_owned()).push(", ").bind(reason).push(", ").bind(competitor);
+    let mut sql = Sql::new(
+        "INSERT INTO deal_changes (id, deal_id, from_stage_id, to_stage_id, from_status, to_status, reason, competitor, changed_by, changed_at) VALUES (",
+    );
+    sql.bind(new_id())
+        .push(", ")
+        .bind(deal_id.to_owned())
+        .push(", ")
+        .bind(from_stage.map(str::to_owned));
+    sql.push(", ")
+        .bind(to_stage.to_owned())
+        .push(", ")
+        .bind(from_status.map(|s| s.as_str().to_owned()));
+    sql.push(", ")
+        .bind(to_status.as_str().to_owned())
+        .push(", ")
+        .bind(reason)
+        .push(", ")
+        .bind(competitor);
     sql.push(", ").bind(actor.user_id.clone()).push(", ").bind(now_ms()).push(")");
     sql.execute(conn).await?;
     Ok(())

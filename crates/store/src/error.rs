@@ -57,7 +57,11 @@ impl StoreError {
 /// Turns a unique-constraint violation into [`StoreError::Duplicate`] naming `field`.
 pub(crate) fn unique_violation(err: sqlx::Error, field: &str, value: &str) -> StoreError {
     match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate { field: field.to_owned(), value: value.to_owned(), existing_id: String::new() },
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate {
+            field: field.to_owned(),
+            value: value.to_owned(),
+            existing_id: String::new(),
+        },
         _ => StoreError::Database(err),
     }
 }

@@ -87,7 +87,9 @@ impl HistoryTable {
                     "origin",
                 ],
             ),
-            HistoryTable::CallEvents => ("call_events", &["id", "call_id", "at", "kind", "agent_id", "detail"]),
+            HistoryTable::CallEvents => {
+                ("call_events", &["id", "call_id", "at", "kind", "agent_id", "detail"])
+            }
             HistoryTable::CallStats => (
                 "call_stats",
                 &[
@@ -113,7 +115,9 @@ impl HistoryTable {
                     "blocked",
                 ],
             ),
-            HistoryTable::AgentStates => ("agent_state_log", &["id", "user_id", "state", "reason", "started_at", "ended_at"]),
+            HistoryTable::AgentStates => {
+                ("agent_state_log", &["id", "user_id", "state", "reason", "started_at", "ended_at"])
+            }
             HistoryTable::Tasks => (
                 "tasks",
                 &[
@@ -142,7 +146,11 @@ impl HistoryTable {
 
 impl Store {
     /// Inserts generated `rows` (each in [`HistoryTable::columns`] order) in one transaction.
-    pub async fn load_history(&self, table: HistoryTable, rows: &[Vec<Cell>]) -> Result<(), StoreError> {
+    pub async fn load_history(
+        &self,
+        table: HistoryTable,
+        rows: &[Vec<Cell>],
+    ) -> Result<(), StoreError> {
         let (name, columns) = table.columns();
         if rows.iter().any(|r| r.len() != columns.len()) {
             return Err(StoreError::invalid("rows", "a row does not have the table's columns"));
@@ -151,7 +159,10 @@ impl Store {
         let per_statement = (30_000 / columns.len()).max(1);
         let mut tx = self.begin_write().await?;
         for chunk in rows.chunks(per_statement) {
-            let mut sql = Sql::bulk(self.backend, &format!("INSERT INTO {name} ({}) VALUES ", columns.join(", ")));
+            let mut sql = Sql::bulk(
+                self.backend,
+                &format!("INSERT INTO {name} ({}) VALUES ", columns.join(", ")),
+            );
             for (i, row) in chunk.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");

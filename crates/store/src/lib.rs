@@ -35,7 +35,10 @@ pub use audit::AuditFilter;
 pub use callbacks::{Escalated, MissedCall};
 pub use calls::{CallOutcome, NewCall};
 pub use companies::{CompanyChanges, CompanyFilter, NewCompany};
-pub use contacts::{ContactChanges, ContactFilter, ImportDecision, ImportOutcome, ImportRow, NewContact, NewPhone, OnDuplicate};
+pub use contacts::{
+    ContactChanges, ContactFilter, ImportDecision, ImportOutcome, ImportRow, NewContact, NewPhone,
+    OnDuplicate,
+};
 pub use custom_fields::{FieldChanges, NewCustomField};
 pub use deals::{DealChanges, DealFilter, DealTotal, NewDeal, NewStage, StageChanges};
 pub use error::StoreError;
@@ -104,7 +107,10 @@ impl PageRequest {
 
     /// A page request clamped to sane bounds.
     pub fn new(page: Option<u32>, per_page: Option<u32>) -> PageRequest {
-        PageRequest { page: page.unwrap_or(1).max(1), per_page: per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE) }
+        PageRequest {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE),
+        }
     }
 
     fn offset(&self) -> i64 {
@@ -112,7 +118,9 @@ impl PageRequest {
     }
 }
 
-type FieldDefsCache = std::sync::Arc<std::sync::RwLock<Option<(std::time::Instant, Vec<switchboard_core::CustomFieldDef>)>>>;
+type FieldDefsCache = std::sync::Arc<
+    std::sync::RwLock<Option<(std::time::Instant, Vec<switchboard_core::CustomFieldDef>)>>,
+>;
 
 /// The handle to the database. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -131,7 +139,9 @@ impl Store {
     /// IMMEDIATE`): a deferred transaction that reads first and writes later cannot wait for
     /// another writer (its snapshot would be stale) and fails at once with "database is
     /// locked"; an immediate one waits for the lock (busy_timeout) like any writer.
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
@@ -149,7 +159,9 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        let mut options = AnyPoolOptions::new().max_connections(max_connections.max(1)).acquire_timeout(Duration::from_secs(10));
+        let mut options = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10));
         let url = match backend {
             Backend::Sqlite => {
                 options = options.after_connect(|conn, _meta| {
@@ -172,7 +184,12 @@ impl Store {
             Backend::Postgres => url.to_owned(),
         };
         let pool = options.connect(&url).await.map_err(StoreError::Connect)?;
-        Ok(Store { pool, backend, field_defs: Default::default(), stats_config: Default::default() })
+        Ok(Store {
+            pool,
+            backend,
+            field_defs: Default::default(),
+            stats_config: Default::default(),
+        })
     }
 
     /// Applies every migration not yet applied. Safe to call on every start.
@@ -201,7 +218,8 @@ impl Store {
 
 /// Now, in epoch milliseconds.
 pub fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -220,7 +238,9 @@ impl Store {
     /// table (a phone lookup was seen taking 7 ms instead of 0.3 ms until autovacuum caught up).
     pub async fn analyze_contacts(&self) -> Result<(), StoreError> {
         let statement = match self.backend {
-            Backend::Postgres => "ANALYZE contacts, contact_phones, contact_emails, companies, custom_field_values",
+            Backend::Postgres => {
+                "ANALYZE contacts, contact_phones, contact_emails, companies, custom_field_values"
+            }
             Backend::Sqlite => "PRAGMA optimize",
         };
         sqlx::raw_sql(statement).execute(&self.pool).await?;

@@ -10,14 +10,54 @@ use crate::Backend;
 
 /// (version, description, SQLite DDL, PostgreSQL DDL)
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
-    (1, "crm", include_str!("../../../migrations/sqlite/0001_crm.sql"), include_str!("../../../migrations/postgres/0001_crm.sql")),
-    (2, "telephony", include_str!("../../../migrations/sqlite/0002_telephony.sql"), include_str!("../../../migrations/postgres/0002_telephony.sql")),
-    (3, "call outcome", include_str!("../../../migrations/sqlite/0003_call_outcome.sql"), include_str!("../../../migrations/postgres/0003_call_outcome.sql")),
-    (4, "recordings and callbacks", include_str!("../../../migrations/sqlite/0004_recordings_callbacks.sql"), include_str!("../../../migrations/postgres/0004_recordings_callbacks.sql")),
-    (5, "call stats", include_str!("../../../migrations/sqlite/0005_call_stats.sql"), include_str!("../../../migrations/postgres/0005_call_stats.sql")),
-    (6, "stats rollups", include_str!("../../../migrations/sqlite/0006_stats_rollups.sql"), include_str!("../../../migrations/postgres/0006_stats_rollups.sql")),
-    (7, "preferences and settings", include_str!("../../../migrations/sqlite/0007_preferences_settings.sql"), include_str!("../../../migrations/postgres/0007_preferences_settings.sql")),
-    (8, "restarts and blocked calls", include_str!("../../../migrations/sqlite/0008_restarts_and_blocked_calls.sql"), include_str!("../../../migrations/postgres/0008_restarts_and_blocked_calls.sql")),
+    (
+        1,
+        "crm",
+        include_str!("../../../migrations/sqlite/0001_crm.sql"),
+        include_str!("../../../migrations/postgres/0001_crm.sql"),
+    ),
+    (
+        2,
+        "telephony",
+        include_str!("../../../migrations/sqlite/0002_telephony.sql"),
+        include_str!("../../../migrations/postgres/0002_telephony.sql"),
+    ),
+    (
+        3,
+        "call outcome",
+        include_str!("../../../migrations/sqlite/0003_call_outcome.sql"),
+        include_str!("../../../migrations/postgres/0003_call_outcome.sql"),
+    ),
+    (
+        4,
+        "recordings and callbacks",
+        include_str!("../../../migrations/sqlite/0004_recordings_callbacks.sql"),
+        include_str!("../../../migrations/postgres/0004_recordings_callbacks.sql"),
+    ),
+    (
+        5,
+        "call stats",
+        include_str!("../../../migrations/sqlite/0005_call_stats.sql"),
+        include_str!("../../../migrations/postgres/0005_call_stats.sql"),
+    ),
+    (
+        6,
+        "stats rollups",
+        include_str!("../../../migrations/sqlite/0006_stats_rollups.sql"),
+        include_str!("../../../migrations/postgres/0006_stats_rollups.sql"),
+    ),
+    (
+        7,
+        "preferences and settings",
+        include_str!("../../../migrations/sqlite/0007_preferences_settings.sql"),
+        include_str!("../../../migrations/postgres/0007_preferences_settings.sql"),
+    ),
+    (
+        8,
+        "restarts and blocked calls",
+        include_str!("../../../migrations/sqlite/0008_restarts_and_blocked_calls.sql"),
+        include_str!("../../../migrations/postgres/0008_restarts_and_blocked_calls.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
@@ -28,7 +68,13 @@ pub(crate) fn migrator(backend: Backend) -> Migrator {
                 Backend::Sqlite => sqlite,
                 Backend::Postgres => postgres,
             };
-            Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, AssertSqlSafe(sql).into_sql_str(), false)
+            Migration::new(
+                version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                AssertSqlSafe(sql).into_sql_str(),
+                false,
+            )
         })
         .collect();
     Migrator::with_migrations(migrations)

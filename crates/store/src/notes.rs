@@ -43,18 +43,39 @@ impl Store {
             return Err(StoreError::invalid("body", "1-20000 characters"));
         }
         if new.contact_id.is_none() && new.company_id.is_none() && new.deal_id.is_none() {
-            return Err(StoreError::invalid("contact_id", "a note belongs to a contact, a company or a deal"));
+            return Err(StoreError::invalid(
+                "contact_id",
+                "a note belongs to a contact, a company or a deal",
+            ));
         }
         let mut tx = self.begin_write().await?;
-        for (table, field, id) in [("contacts", "contact_id", &new.contact_id), ("companies", "company_id", &new.company_id), ("deals", "deal_id", &new.deal_id)] {
+        for (table, field, id) in [
+            ("contacts", "contact_id", &new.contact_id),
+            ("companies", "company_id", &new.company_id),
+            ("deals", "deal_id", &new.deal_id),
+        ] {
             if let Some(id) = id {
                 require_ref(&mut tx, table, field, id).await?;
             }
         }
         let id = new_id();
-        let mut sql = Sql::new("INSERT INTO notes (id, body, contact_id, company_id, deal_id, author_id, created_at) VALUES (");
-        sql.bind(id.clone()).push(", ").bind(body).push(", ").bind(new.contact_id.clone()).push(", ").bind(new.company_id.clone());
-        sql.push(", ").bind(new.deal_id.clone()).push(", ").bind(actor.user_id.clone()).push(", ").bind(now_ms()).push(")");
+        let mut sql = Sql::new(
+            "INSERT INTO notes (id, body, contact_id, company_id, deal_id, author_id, created_at) VALUES (",
+        );
+        sql.bind(id.clone())
+            .push(", ")
+            .bind(body)
+            .push(", ")
+            .bind(new.contact_id.clone())
+            .push(", ")
+            .bind(new.company_id.clone());
+        sql.push(", ")
+            .bind(new.deal_id.clone())
+            .push(", ")
+            .bind(actor.user_id.clone())
+            .push(", ")
+            .bind(now_ms())
+            .push(")");
         sql.execute(&mut *tx).await?;
         audit::record(&mut tx, actor, "note.create", "note", Some(&id), json!({"contact_id": new.contact_id, "company_id": new.company_id, "deal_id": new.deal_id})).await?;
         tx.commit().await?;
@@ -63,15 +84,26 @@ impl Store {
 
     /// A note by id.
     pub async fn get_note(&self, id: &str) -> Result<Note, StoreError> {
-        let mut sql = Sql::new("SELECT id, body, contact_id, company_id, deal_id, author_id, created_at FROM notes WHERE id = ");
+        let mut sql = Sql::new(
+            "SELECT id, body, contact_id, company_id, deal_id, author_id, created_at FROM notes WHERE id = ",
+        );
         sql.bind(id.to_owned());
         note_from_row(&sql.fetch_optional(&self.pool).await?.ok_or(StoreError::not_found("note"))?)
     }
 
     /// Notes on a record, newest first. `column` is one of contact_id, company_id, deal_id.
-    pub async fn list_notes(&self, contact_id: Option<&str>, company_id: Option<&str>, deal_id: Option<&str>) -> Result<Vec<Note>, StoreError> {
-        let mut sql = Sql::new("SELECT id, body, contact_id, company_id, deal_id, author_id, created_at FROM notes WHERE 1 = 1");
-        for (column, value) in [("contact_id", contact_id), ("company_id", company_id), ("deal_id", deal_id)] {
+    pub async fn list_notes(
+        &self,
+        contact_id: Option<&str>,
+        company_id: Option<&str>,
+        deal_id: Option<&str>,
+    ) -> Result<Vec<Note>, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT id, body, contact_id, company_id, deal_id, author_id, created_at FROM notes WHERE 1 = 1",
+        );
+        for (column, value) in
+            [("contact_id", contact_id), ("company_id", company_id), ("deal_id", deal_id)]
+        {
             if let Some(value) = value {
                 sql.push(&format!(" AND {column} = ")).bind(value.to_owned());
             }

@@ -58,7 +58,9 @@ fn queue_from_row(row: &AnyRow, members: Vec<String>) -> Result<Queue, StoreErro
 
 fn check_ms(field: &str, value: Option<i64>, min: i64, max: i64) -> Result<(), StoreError> {
     match value {
-        Some(v) if v < min || v > max => Err(StoreError::invalid(field, format!("must be between {min} and {max}"))),
+        Some(v) if v < min || v > max => {
+            Err(StoreError::invalid(field, format!("must be between {min} and {max}")))
+        }
         _ => Ok(()),
     }
 }
@@ -91,14 +93,20 @@ impl Store {
         dup.bind(name.clone()).push(" OR number = ").bind(number.clone());
         if let Some(row) = dup.fetch_optional(&mut *tx).await? {
             let existing_id: String = row.try_get("id")?;
-            let (field, value) = if row.try_get::<String, _>("name")? == name { ("name", name) } else { ("number", number.unwrap_or_default()) };
+            let (field, value) = if row.try_get::<String, _>("name")? == name {
+                ("name", name)
+            } else {
+                ("number", number.unwrap_or_default())
+            };
             return Err(StoreError::Duplicate { field: field.into(), value, existing_id });
         }
         for member in &new.members {
             require_ref(&mut tx, "users", "members", member).await?;
         }
         let id = new_id();
-        let mut sql = Sql::new("INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, created_at) VALUES (");
+        let mut sql = Sql::new(
+            "INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, created_at) VALUES (",
+        );
         sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(number.clone());
         sql.push(", ").bind(new.strategy.unwrap_or_default().as_str().to_owned());
         sql.push(", ").bind(new.ring_timeout_ms.unwrap_or(20_000));
@@ -114,14 +122,27 @@ impl Store {
             m.bind(id.clone()).push(", ").bind(member.clone()).push(")");
             m.execute(&mut *tx).await?;
         }
-        audit::record(&mut tx, actor, "queue.create", "queue", Some(&id), json!({"name": name, "number": number, "members": new.members})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "queue.create",
+            "queue",
+            Some(&id),
+            json!({"name": name, "number": number, "members": new.members}),
+        )
+        .await?;
         tx.commit().await?;
         self.get_queue(&id).await
     }
 
     /// Changes a queue: every `Some` field of `changes` replaces the stored one (`number` may be
     /// cleared with `Some(None)`), and `members`, when given, replaces the member list.
-    pub async fn update_queue(&self, actor: &Actor, id: &str, changes: QueueChanges) -> Result<Queue, StoreError> {
+    pub async fn update_queue(
+        &self,
+        actor: &Actor,
+        id: &str,
+        changes: QueueChanges,
+    ) -> Result<Queue, StoreError> {
         let current = self.get_queue(id).await?;
         let merged = NewQueue {
             name: changes.name.clone().unwrap_or(current.name.clone()),
@@ -138,10 +159,19 @@ impl Store {
         validate(&merged)?;
         let mut tx = self.begin_write().await?;
         let mut dup = Sql::new("SELECT id, name FROM queues WHERE id <> ");
-        dup.bind(id.to_owned()).push(" AND (name = ").bind(merged.name.trim().to_owned()).push(" OR number = ").bind(merged.number.clone()).push(")");
+        dup.bind(id.to_owned())
+            .push(" AND (name = ")
+            .bind(merged.name.trim().to_owned())
+            .push(" OR number = ")
+            .bind(merged.number.clone())
+            .push(")");
         if let Some(row) = dup.fetch_optional(&mut *tx).await? {
             let existing_id: String = row.try_get("id")?;
-            let (field, value) = if row.try_get::<String, _>("name")? == merged.name.trim() { ("name", merged.name.clone()) } else { ("number", merged.number.clone().unwrap_or_default()) };
+            let (field, value) = if row.try_get::<String, _>("name")? == merged.name.trim() {
+                ("name", merged.name.clone())
+            } else {
+                ("number", merged.number.clone().unwrap_or_default())
+            };
             return Err(StoreError::Duplicate { field: field.into(), value, existing_id });
         }
         let mut sql = Sql::new("UPDATE queues SET name = ");
@@ -168,7 +198,15 @@ impl Store {
                 m.execute(&mut *tx).await?;
             }
         }
-        audit::record(&mut tx, actor, "queue.update", "queue", Some(id), json!({"name": merged.name, "number": merged.number, "members": changes.members})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "queue.update",
+            "queue",
+            Some(id),
+            json!({"name": merged.name, "number": merged.number, "members": changes.members}),
+        )
+        .await?;
         tx.commit().await?;
         self.get_queue(id).await
     }
@@ -184,8 +222,13 @@ impl Store {
 
     /// Every queue, by name, with members.
     pub async fn list_queues(&self) -> Result<Vec<Queue>, StoreError> {
-        let rows = Sql::new(&format!("SELECT {QUEUE_COLUMNS} FROM queues ORDER BY name")).fetch_all(&self.pool).await?;
-        let member_rows = Sql::new("SELECT queue_id, user_id FROM queue_members ORDER BY priority, user_id").fetch_all(&self.pool).await?;
+        let rows = Sql::new(&format!("SELECT {QUEUE_COLUMNS} FROM queues ORDER BY name"))
+            .fetch_all(&self.pool)
+            .await?;
+        let member_rows =
+            Sql::new("SELECT queue_id, user_id FROM queue_members ORDER BY priority, user_id")
+                .fetch_all(&self.pool)
+                .await?;
         let mut queues = Vec::with_capacity(rows.len());
         for row in &rows {
             let id: String = row.try_get("id")?;
@@ -209,7 +252,12 @@ impl Store {
     /// The queue a called number routes to: by its number, else by its name.
     pub async fn queue_for_number(&self, number: &str) -> Result<Option<Queue>, StoreError> {
         let mut sql = Sql::new("SELECT id FROM queues WHERE number = ");
-        sql.bind(number.to_owned()).push(" OR name = ").bind(number.to_owned()).push(" ORDER BY CASE WHEN number = ").bind(number.to_owned()).push(" THEN 0 ELSE 1 END LIMIT 1");
+        sql.bind(number.to_owned())
+            .push(" OR name = ")
+            .bind(number.to_owned())
+            .push(" ORDER BY CASE WHEN number = ")
+            .bind(number.to_owned())
+            .push(" THEN 0 ELSE 1 END LIMIT 1");
         match sql.fetch_optional(&self.pool).await? {
             Some(row) => Ok(Some(self.get_queue(&row.try_get::<String, _>("id")?).await?)),
             None => Ok(None),
@@ -224,26 +272,49 @@ impl Store {
     }
 
     /// Sets how the gateway reaches an agent's phone (or with `None` removes it).
-    pub async fn set_sip_endpoint(&self, actor: &Actor, user_id: &str, endpoint: Option<&SipEndpoint>) -> Result<(), StoreError> {
+    pub async fn set_sip_endpoint(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        endpoint: Option<&SipEndpoint>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         require_ref(&mut tx, "users", "user_id", user_id).await?;
         let (uri, extension, ha1) = match endpoint {
             None => (None, None, None),
             Some(SipEndpoint::Uri(uri)) => {
                 let uri = uri.trim();
-                if !(uri.starts_with("sip:") || uri.starts_with("sips:")) || uri.len() > 256 || uri.contains(char::is_whitespace) {
-                    return Err(StoreError::invalid("uri", "must be a SIP URI such as sip:101@192.0.2.10:5060"));
+                if !(uri.starts_with("sip:") || uri.starts_with("sips:"))
+                    || uri.len() > 256
+                    || uri.contains(char::is_whitespace)
+                {
+                    return Err(StoreError::invalid(
+                        "uri",
+                        "must be a SIP URI such as sip:101@192.0.2.10:5060",
+                    ));
                 }
                 (Some(uri.to_owned()), None, None)
             }
             Some(SipEndpoint::Extension { extension, ha1 }) => {
-                if extension.is_empty() || extension.len() > 32 || !extension.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {
-                    return Err(StoreError::invalid("extension", "1 to 32 letters, digits, '.', '_' or '-'"));
+                if extension.is_empty()
+                    || extension.len() > 32
+                    || !extension
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+                {
+                    return Err(StoreError::invalid(
+                        "extension",
+                        "1 to 32 letters, digits, '.', '_' or '-'",
+                    ));
                 }
                 let mut dup = Sql::new("SELECT user_id FROM sip_endpoints WHERE extension = ");
                 dup.bind(extension.clone()).push(" AND user_id <> ").bind(user_id.to_owned());
                 if let Some(row) = dup.fetch_optional(&mut *tx).await? {
-                    return Err(StoreError::Duplicate { field: "extension".into(), value: extension.clone(), existing_id: row.try_get("user_id")? });
+                    return Err(StoreError::Duplicate {
+                        field: "extension".into(),
+                        value: extension.clone(),
+                        existing_id: row.try_get("user_id")?,
+                    });
                 }
                 (None, Some(extension.clone()), Some(ha1.clone()))
             }
@@ -252,18 +323,40 @@ impl Store {
         del.bind(user_id.to_owned());
         del.execute(&mut *tx).await?;
         if endpoint.is_some() {
-            let mut ins = Sql::new("INSERT INTO sip_endpoints (user_id, uri, extension, ha1, updated_at) VALUES (");
-            ins.bind(user_id.to_owned()).push(", ").bind(uri.clone()).push(", ").bind(extension.clone()).push(", ").bind(ha1).push(", ").bind(now_ms()).push(")");
+            let mut ins = Sql::new(
+                "INSERT INTO sip_endpoints (user_id, uri, extension, ha1, updated_at) VALUES (",
+            );
+            ins.bind(user_id.to_owned())
+                .push(", ")
+                .bind(uri.clone())
+                .push(", ")
+                .bind(extension.clone())
+                .push(", ")
+                .bind(ha1)
+                .push(", ")
+                .bind(now_ms())
+                .push(")");
             ins.execute(&mut *tx).await?;
         }
         // The audit entry never holds the secret.
-        audit::record(&mut tx, actor, "user.sip_endpoint", "user", Some(user_id), json!({"uri": uri, "extension": extension})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "user.sip_endpoint",
+            "user",
+            Some(user_id),
+            json!({"uri": uri, "extension": extension}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// How the gateway reaches an agent's phone: `(uri, extension)`, one of them set.
-    pub async fn sip_endpoint(&self, user_id: &str) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+    pub async fn sip_endpoint(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
         let mut sql = Sql::new("SELECT uri, extension FROM sip_endpoints WHERE user_id = ");
         sql.bind(user_id.to_owned());
         Ok(match sql.fetch_optional(&self.pool).await? {
@@ -273,11 +366,21 @@ impl Store {
     }
 
     /// Keeps a desk phone's registration (`contact` None: it unregistered).
-    pub async fn save_sip_binding(&self, extension: &str, contact: Option<&str>, expires_at: i64) -> Result<(), StoreError> {
+    pub async fn save_sip_binding(
+        &self,
+        extension: &str,
+        contact: Option<&str>,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         let sql = match contact {
             Some(contact) => {
-                let mut sql = Sql::new("INSERT INTO sip_bindings (extension, contact, expires_at) VALUES (");
-                sql.bind(extension.to_owned()).push(", ").bind(contact.to_owned()).push(", ").bind(expires_at);
+                let mut sql =
+                    Sql::new("INSERT INTO sip_bindings (extension, contact, expires_at) VALUES (");
+                sql.bind(extension.to_owned())
+                    .push(", ")
+                    .bind(contact.to_owned())
+                    .push(", ")
+                    .bind(expires_at);
                 sql.push(") ON CONFLICT (extension) DO UPDATE SET contact = excluded.contact, expires_at = excluded.expires_at");
                 sql
             }
@@ -293,17 +396,29 @@ impl Store {
 
     /// Desk phones' registrations that have not expired at `now`: `(extension, contact,
     /// expires_at)`.
-    pub async fn live_sip_bindings(&self, now: i64) -> Result<Vec<(String, String, i64)>, StoreError> {
-        let mut sql = Sql::new("SELECT extension, contact, expires_at FROM sip_bindings WHERE expires_at > ");
+    pub async fn live_sip_bindings(
+        &self,
+        now: i64,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let mut sql =
+            Sql::new("SELECT extension, contact, expires_at FROM sip_bindings WHERE expires_at > ");
         sql.bind(now);
         let rows = sql.fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get("extension")?, r.try_get("contact")?, r.try_get("expires_at")?))).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get("extension")?, r.try_get("contact")?, r.try_get("expires_at")?)))
+            .collect()
     }
 
     /// Every extension with its user and digest secret (HA1), for the gateway's registrar.
     pub async fn sip_extensions(&self) -> Result<Vec<(String, String, String)>, StoreError> {
-        let rows = Sql::new("SELECT user_id, extension, ha1 FROM sip_endpoints WHERE extension IS NOT NULL").fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("extension")?, r.try_get("ha1")?))).collect()
+        let rows = Sql::new(
+            "SELECT user_id, extension, ha1 FROM sip_endpoints WHERE extension IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("user_id")?, r.try_get("extension")?, r.try_get("ha1")?)))
+            .collect()
     }
 }
 

@@ -22,7 +22,10 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let text: String = row.try_get("value")?;
-                Ok((row.try_get("key")?, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+                Ok((
+                    row.try_get("key")?,
+                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                ))
             })
             .collect()
     }
@@ -41,39 +44,68 @@ impl Store {
     }
 
     /// Sets a setting, with a `setting.update` audit entry holding the old and new values.
-    pub async fn set_setting(&self, actor: &Actor, key: &str, value: &Value) -> Result<(), StoreError> {
+    pub async fn set_setting(
+        &self,
+        actor: &Actor,
+        key: &str,
+        value: &Value,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let mut read = Sql::new("SELECT value FROM settings WHERE key = ");
         read.bind(key.to_owned());
         let before: Option<Value> = match read.fetch_optional(&mut *tx).await? {
-            Some(row) => row.try_get::<String, _>("value").ok().and_then(|t| serde_json::from_str(&t).ok()),
+            Some(row) => {
+                row.try_get::<String, _>("value").ok().and_then(|t| serde_json::from_str(&t).ok())
+            }
             None => None,
         };
         let mut sql = Sql::new("INSERT INTO settings (key, value, updated_at) VALUES (");
         sql.bind(key.to_owned()).push(", ").bind(value.to_string()).push(", ").bind(now_ms());
         sql.push(") ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "setting.update", "setting", Some(key), serde_json::json!({"before": before, "after": value})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "setting.update",
+            "setting",
+            Some(key),
+            serde_json::json!({"before": before, "after": value}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The retention in days: the admin's setting, else `configured`.
     pub async fn retention_days(&self, configured: u32) -> Result<u32, StoreError> {
-        Ok(self.setting(RETENTION_DAYS).await?.and_then(|v| v.as_u64()).and_then(|d| u32::try_from(d).ok()).unwrap_or(configured))
+        Ok(self
+            .setting(RETENTION_DAYS)
+            .await?
+            .and_then(|v| v.as_u64())
+            .and_then(|d| u32::try_from(d).ok())
+            .unwrap_or(configured))
     }
 
     /// The dispositions: the admin's list, else `configured`.
     pub async fn dispositions(&self, configured: &[String]) -> Result<Vec<String>, StoreError> {
         Ok(match self.setting(DISPOSITIONS).await? {
-            Some(Value::Array(items)) => items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            Some(Value::Array(items)) => {
+                items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+            }
             _ => configured.to_vec(),
         })
     }
 
     /// Writes one audit entry for an event that changes no row (an export, an import run's
     /// summary). `detail` must never hold secrets.
-    pub async fn audit_event(&self, actor: &Actor, action: &str, entity: &str, entity_id: Option<&str>, detail: Value) -> Result<(), StoreError> {
+    pub async fn audit_event(
+        &self,
+        actor: &Actor,
+        action: &str,
+        entity: &str,
+        entity_id: Option<&str>,
+        detail: Value,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         audit::record(&mut tx, actor, action, entity, entity_id, detail).await?;
         tx.commit().await?;

@@ -80,17 +80,22 @@ impl Sql {
         E: Executor<'e, Database = Any>,
     {
         let timer = QueryTimer::start();
-        let result = executor.fetch_all(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await;
+        let result =
+            executor.fetch_all(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await;
         timer.done(result.is_ok());
         Ok(result?)
     }
 
-    pub(crate) async fn fetch_optional<'e, E>(self, executor: E) -> Result<Option<AnyRow>, StoreError>
+    pub(crate) async fn fetch_optional<'e, E>(
+        self,
+        executor: E,
+    ) -> Result<Option<AnyRow>, StoreError>
     where
         E: Executor<'e, Database = Any>,
     {
         let timer = QueryTimer::start();
-        let result = executor.fetch_optional(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await;
+        let result =
+            executor.fetch_optional(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await;
         timer.done(result.is_ok());
         Ok(result?)
     }
@@ -100,7 +105,8 @@ impl Sql {
         E: Executor<'e, Database = Any>,
     {
         let timer = QueryTimer::start();
-        let result = executor.fetch_one(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await;
+        let result =
+            executor.fetch_one(sqlx::query_with(AssertSqlSafe(self.text), self.args)).await;
         timer.done(result.is_ok());
         Ok(result?.try_get::<i64, _>(0)?)
     }
@@ -116,7 +122,8 @@ impl QueryTimer {
     }
 
     fn done(self, ok: bool) {
-        metrics::histogram!("switchboard_store_query_seconds").record(self.0.elapsed().as_secs_f64());
+        metrics::histogram!("switchboard_store_query_seconds")
+            .record(self.0.elapsed().as_secs_f64());
         if !ok {
             metrics::counter!("switchboard_store_errors_total").increment(1);
         }
@@ -158,5 +165,10 @@ pub(crate) fn opt_text(row: &AnyRow, column: &str) -> Result<Option<String>, Sto
 /// Parses a stored enum column, reporting corruption as a database error.
 pub(crate) fn parse_col<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
     let text: String = row.try_get(column)?;
-    text.parse().map_err(|_| StoreError::Database(sqlx::Error::ColumnDecode { index: column.to_owned(), source: format!("unexpected value {text:?}").into() }))
+    text.parse().map_err(|_| {
+        StoreError::Database(sqlx::Error::ColumnDecode {
+            index: column.to_owned(),
+            source: format!("unexpected value {text:?}").into(),
+        })
+    })
 }

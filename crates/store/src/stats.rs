@@ -15,7 +15,10 @@
 use std::collections::BTreeMap;
 
 use sqlx::{AnyConnection, Row};
-use switchboard_core::stats::{CallFact, Counters, DAY_MS, Key, Segment, StateSpan, StatsConfig, day_of, span_days, state_times};
+use switchboard_core::stats::{
+    CallFact, Counters, DAY_MS, Key, Segment, StateSpan, StatsConfig, day_of, span_days,
+    state_times,
+};
 
 use crate::sql::Sql;
 use crate::{Store, StoreError};
@@ -73,7 +76,10 @@ pub struct CallbackStats {
 }
 
 /// What statistics need of one call, read through `conn`; `None` until it has ended.
-pub(crate) async fn call_fact(conn: &mut AnyConnection, id: &str) -> Result<Option<CallFact>, StoreError> {
+pub(crate) async fn call_fact(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<CallFact>, StoreError> {
     let mut sql = Sql::new(
         "SELECT c.direction, c.queue_id, c.agent_id, c.offered_at, c.answered_at, c.ended_at, c.wait_ms, c.hold_ms, c.wrapup_ms, \
          c.end_reason, c.disposition, COALESCE(q.sl_answer_ms, 20000) AS sl_answer_ms \
@@ -82,7 +88,9 @@ pub(crate) async fn call_fact(conn: &mut AnyConnection, id: &str) -> Result<Opti
     sql.bind(id.to_owned());
     let Some(row) = sql.fetch_optional(&mut *conn).await? else { return Ok(None) };
     let mut events = Sql::new("SELECT kind, agent_id, at FROM call_events WHERE call_id = ");
-    events.bind(id.to_owned()).push(" AND kind IN ('answered', 'transferred', 'no_answer', 'rejected') ORDER BY at, id");
+    events
+        .bind(id.to_owned())
+        .push(" AND kind IN ('answered', 'transferred', 'no_answer', 'rejected') ORDER BY at, id");
     let events = events.fetch_all(&mut *conn).await?;
     let ended_at: i64 = row.try_get("ended_at")?;
     let mut segments: Vec<Segment> = Vec::new();
@@ -132,7 +140,11 @@ pub(crate) async fn call_fact(conn: &mut AnyConnection, id: &str) -> Result<Opti
     }))
 }
 
-fn diff(config: &StatsConfig, old: Option<&CallFact>, new: Option<&CallFact>) -> BTreeMap<Key, Counters> {
+fn diff(
+    config: &StatsConfig,
+    old: Option<&CallFact>,
+    new: Option<&CallFact>,
+) -> BTreeMap<Key, Counters> {
     let mut out: BTreeMap<Key, Counters> = BTreeMap::new();
     if let Some(old) = old {
         for (k, c) in switchboard_core::stats::contribution(old, config) {
@@ -155,10 +167,19 @@ enum KeyValue<'a> {
 }
 
 /// Adds `counters` to the row of `table` with these key columns (inserting it if new).
-async fn upsert(conn: &mut AnyConnection, table: &str, keys: &[(&str, KeyValue<'_>)], counters: &Counters) -> Result<(), StoreError> {
+async fn upsert(
+    conn: &mut AnyConnection,
+    table: &str,
+    keys: &[(&str, KeyValue<'_>)],
+    counters: &Counters,
+) -> Result<(), StoreError> {
     let key_names = keys.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
     let columns = Counters::COLUMNS.join(", ");
-    let updates = Counters::COLUMNS.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect::<Vec<_>>().join(", ");
+    let updates = Counters::COLUMNS
+        .iter()
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut sql = Sql::new(&format!("INSERT INTO {table} ({key_names}, {columns}) VALUES ("));
     for (i, (_, v)) in keys.iter().enumerate() {
         if i > 0 {
@@ -178,12 +199,21 @@ async fn upsert(conn: &mut AnyConnection, table: &str, keys: &[(&str, KeyValue<'
 }
 
 /// Adds `rows` to the rollups: the slot table and the coarser tables above it.
-async fn add_rows(conn: &mut AnyConnection, rows: &BTreeMap<Key, Counters>, utc_offset_ms: i64) -> Result<(), StoreError> {
+async fn add_rows(
+    conn: &mut AnyConnection,
+    rows: &BTreeMap<Key, Counters>,
+    utc_offset_ms: i64,
+) -> Result<(), StoreError> {
     let mut queues: BTreeMap<(i64, &str), Counters> = BTreeMap::new();
     let mut days: BTreeMap<(i64, &str, &str), Counters> = BTreeMap::new();
     let mut agent_days: BTreeMap<(i64, &str, &str), Counters> = BTreeMap::new();
     for (k, c) in rows {
-        let keys = [("slot", KeyValue::Int(k.slot)), ("queue_id", KeyValue::Text(&k.queue_id)), ("agent_id", KeyValue::Text(&k.agent_id)), ("disposition", KeyValue::Text(&k.disposition))];
+        let keys = [
+            ("slot", KeyValue::Int(k.slot)),
+            ("queue_id", KeyValue::Text(&k.queue_id)),
+            ("agent_id", KeyValue::Text(&k.agent_id)),
+            ("disposition", KeyValue::Text(&k.disposition)),
+        ];
         upsert(conn, "call_stats", &keys, c).await?;
         let day = day_of(k.slot, utc_offset_ms);
         *queues.entry((k.slot, &k.queue_id)).or_default() += *c;
@@ -191,13 +221,39 @@ async fn add_rows(conn: &mut AnyConnection, rows: &BTreeMap<Key, Counters>, utc_
         *agent_days.entry((day, &k.queue_id, &k.agent_id)).or_default() += *c;
     }
     for ((slot, queue), c) in queues.into_iter().filter(|(_, c)| !c.is_zero()) {
-        upsert(conn, "call_stats_queue", &[("slot", KeyValue::Int(slot)), ("queue_id", KeyValue::Text(queue))], &c).await?;
+        upsert(
+            conn,
+            "call_stats_queue",
+            &[("slot", KeyValue::Int(slot)), ("queue_id", KeyValue::Text(queue))],
+            &c,
+        )
+        .await?;
     }
     for ((day, queue, disposition), c) in days.into_iter().filter(|(_, c)| !c.is_zero()) {
-        upsert(conn, "call_stats_day", &[("day", KeyValue::Int(day)), ("queue_id", KeyValue::Text(queue)), ("disposition", KeyValue::Text(disposition))], &c).await?;
+        upsert(
+            conn,
+            "call_stats_day",
+            &[
+                ("day", KeyValue::Int(day)),
+                ("queue_id", KeyValue::Text(queue)),
+                ("disposition", KeyValue::Text(disposition)),
+            ],
+            &c,
+        )
+        .await?;
     }
     for ((day, queue, agent), c) in agent_days.into_iter().filter(|(_, c)| !c.is_zero()) {
-        upsert(conn, "call_stats_agent_day", &[("day", KeyValue::Int(day)), ("queue_id", KeyValue::Text(queue)), ("agent_id", KeyValue::Text(agent))], &c).await?;
+        upsert(
+            conn,
+            "call_stats_agent_day",
+            &[
+                ("day", KeyValue::Int(day)),
+                ("queue_id", KeyValue::Text(queue)),
+                ("agent_id", KeyValue::Text(agent)),
+            ],
+            &c,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -212,7 +268,14 @@ fn counters_of(row: &sqlx::any::AnyRow) -> Result<Counters, StoreError> {
 }
 
 /// Adds one ended state span's handling and available time, per local day, to `days`.
-fn add_span(days: &mut BTreeMap<(i64, String), (i64, i64)>, agent: &str, state: &str, from: i64, to: i64, utc_offset_ms: i64) {
+fn add_span(
+    days: &mut BTreeMap<(i64, String), (i64, i64)>,
+    agent: &str,
+    state: &str,
+    from: i64,
+    to: i64,
+    utc_offset_ms: i64,
+) {
     for (day, h, a) in span_days(state, from, to, utc_offset_ms) {
         let e = days.entry((day, agent.to_owned())).or_default();
         e.0 += h;
@@ -221,10 +284,21 @@ fn add_span(days: &mut BTreeMap<(i64, String), (i64, i64)>, agent: &str, state: 
 }
 
 /// Adds ended spans' handling and available time to the day rollup.
-async fn add_state_days(conn: &mut AnyConnection, days: &BTreeMap<(i64, String), (i64, i64)>) -> Result<(), StoreError> {
+async fn add_state_days(
+    conn: &mut AnyConnection,
+    days: &BTreeMap<(i64, String), (i64, i64)>,
+) -> Result<(), StoreError> {
     for ((day, agent), (handling, available)) in days {
-        let mut sql = Sql::new("INSERT INTO agent_state_day (day, agent_id, handling_ms, available_ms) VALUES (");
-        sql.bind(*day).push(", ").bind(agent.clone()).push(", ").bind(*handling).push(", ").bind(*available);
+        let mut sql = Sql::new(
+            "INSERT INTO agent_state_day (day, agent_id, handling_ms, available_ms) VALUES (",
+        );
+        sql.bind(*day)
+            .push(", ")
+            .bind(agent.clone())
+            .push(", ")
+            .bind(*handling)
+            .push(", ")
+            .bind(*available);
         sql.push(") ON CONFLICT (day, agent_id) DO UPDATE SET handling_ms = agent_state_day.handling_ms + excluded.handling_ms, available_ms = agent_state_day.available_ms + excluded.available_ms");
         sql.execute(&mut *conn).await?;
     }
@@ -233,8 +307,14 @@ async fn add_state_days(conn: &mut AnyConnection, days: &BTreeMap<(i64, String),
 
 /// Ends the open spans of `user_id` (every agent's for `None`) at `at`, adding them to the
 /// day rollup first.
-async fn end_open_spans(conn: &mut AnyConnection, user_id: Option<&str>, at: i64, utc_offset_ms: i64) -> Result<u64, StoreError> {
-    let mut sql = Sql::new("SELECT user_id, state, started_at FROM agent_state_log WHERE ended_at IS NULL");
+async fn end_open_spans(
+    conn: &mut AnyConnection,
+    user_id: Option<&str>,
+    at: i64,
+    utc_offset_ms: i64,
+) -> Result<u64, StoreError> {
+    let mut sql =
+        Sql::new("SELECT user_id, state, started_at FROM agent_state_log WHERE ended_at IS NULL");
     if let Some(u) = user_id {
         sql.push(" AND user_id = ").bind(u.to_owned());
     }
@@ -291,9 +371,22 @@ impl Source {
             _ => true,
         };
         match group {
-            StatsGroup::Total | StatsGroup::Queue | StatsGroup::Disposition | StatsGroup::Interval(_) if whole_days && daily && !agent => Source::Days,
-            StatsGroup::Total | StatsGroup::Queue | StatsGroup::Agent | StatsGroup::Interval(_) if whole_days && daily => Source::AgentDays,
-            StatsGroup::Total | StatsGroup::Queue | StatsGroup::Interval(_) if !agent => Source::QueueSlots,
+            StatsGroup::Total
+            | StatsGroup::Queue
+            | StatsGroup::Disposition
+            | StatsGroup::Interval(_)
+                if whole_days && daily && !agent =>
+            {
+                Source::Days
+            }
+            StatsGroup::Total | StatsGroup::Queue | StatsGroup::Agent | StatsGroup::Interval(_)
+                if whole_days && daily =>
+            {
+                Source::AgentDays
+            }
+            StatsGroup::Total | StatsGroup::Queue | StatsGroup::Interval(_) if !agent => {
+                Source::QueueSlots
+            }
             _ => Source::Slots,
         }
     }
@@ -301,7 +394,12 @@ impl Source {
 
 impl Store {
     /// Brings the rollups from a call's `old` fact to its `new` one (either may be `None`).
-    pub(crate) async fn apply_stats(&self, conn: &mut AnyConnection, old: Option<&CallFact>, new: Option<&CallFact>) -> Result<(), StoreError> {
+    pub(crate) async fn apply_stats(
+        &self,
+        conn: &mut AnyConnection,
+        old: Option<&CallFact>,
+        new: Option<&CallFact>,
+    ) -> Result<(), StoreError> {
         add_rows(conn, &diff(&self.stats_config, old, new), self.stats_config.utc_offset_ms).await
     }
 
@@ -313,7 +411,12 @@ impl Store {
         loop {
             let mut sql = Sql::new("SELECT id FROM calls WHERE ended_at IS NOT NULL AND id > ");
             sql.bind(after.clone()).push(" ORDER BY id LIMIT 5000");
-            let ids: Vec<String> = sql.fetch_all(&mut *conn).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+            let ids: Vec<String> = sql
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| r.try_get("id"))
+                .collect::<Result<_, _>>()?;
             let Some(last) = ids.last() else { break };
             after = last.clone();
             for id in &ids {
@@ -330,12 +433,20 @@ impl Store {
 
     /// The rollup table as it is (rows that sum to zero left out).
     pub async fn call_stats_rows(&self) -> Result<BTreeMap<Key, Counters>, StoreError> {
-        let sql = Sql::new(&format!("SELECT slot, queue_id, agent_id, disposition, {} FROM call_stats", Counters::COLUMNS.join(", ")));
+        let sql = Sql::new(&format!(
+            "SELECT slot, queue_id, agent_id, disposition, {} FROM call_stats",
+            Counters::COLUMNS.join(", ")
+        ));
         let mut out = BTreeMap::new();
         for row in sql.fetch_all(&self.pool).await? {
             let counters = counters_of(&row)?;
             if !counters.is_zero() {
-                let key = Key { slot: row.try_get("slot")?, queue_id: row.try_get("queue_id")?, agent_id: row.try_get("agent_id")?, disposition: row.try_get("disposition")? };
+                let key = Key {
+                    slot: row.try_get("slot")?,
+                    queue_id: row.try_get("queue_id")?,
+                    agent_id: row.try_get("agent_id")?,
+                    disposition: row.try_get("disposition")?,
+                };
                 out.insert(key, counters);
             }
         }
@@ -359,14 +470,25 @@ impl Store {
     /// their log, under the configured time zone; records the zone used.
     pub async fn derive_rollups(&self) -> Result<(), StoreError> {
         let offset = self.stats_config.utc_offset_ms;
-        let sums = Counters::COLUMNS.iter().map(|c| format!("SUM({c})")).collect::<Vec<_>>().join(", ");
+        let sums =
+            Counters::COLUMNS.iter().map(|c| format!("SUM({c})")).collect::<Vec<_>>().join(", ");
         let columns = Counters::COLUMNS.join(", ");
         let day = format!("((slot + ({offset})) / {DAY_MS}) * {DAY_MS} - ({offset})");
         let mut tx = self.begin_write().await?;
         for (table, keys, select, group) in [
             ("call_stats_queue", "slot, queue_id", "slot, queue_id".to_owned(), "1, 2"),
-            ("call_stats_day", "day, queue_id, disposition", format!("{day}, queue_id, disposition"), "1, 2, 3"),
-            ("call_stats_agent_day", "day, queue_id, agent_id", format!("{day}, queue_id, agent_id"), "1, 2, 3"),
+            (
+                "call_stats_day",
+                "day, queue_id, disposition",
+                format!("{day}, queue_id, disposition"),
+                "1, 2, 3",
+            ),
+            (
+                "call_stats_agent_day",
+                "day, queue_id, agent_id",
+                format!("{day}, queue_id, agent_id"),
+                "1, 2, 3",
+            ),
         ] {
             Sql::new(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
             Sql::new(&format!("INSERT INTO {table} ({keys}, {columns}) SELECT {select}, {sums} FROM call_stats GROUP BY {group}")).execute(&mut *tx).await?;
@@ -382,7 +504,9 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let mut after = String::new();
         loop {
-            let mut sql = Sql::new("SELECT id, user_id, state, started_at, ended_at FROM agent_state_log WHERE ended_at IS NOT NULL AND id > ");
+            let mut sql = Sql::new(
+                "SELECT id, user_id, state, started_at, ended_at FROM agent_state_log WHERE ended_at IS NOT NULL AND id > ",
+            );
             sql.bind(after.clone()).push(" ORDER BY id LIMIT 50000");
             let rows = sql.fetch_all(&mut *conn).await?;
             let Some(last) = rows.last() else { break };
@@ -390,7 +514,14 @@ impl Store {
             for row in &rows {
                 let state: String = row.try_get("state")?;
                 let agent: String = row.try_get("user_id")?;
-                add_span(&mut days, &agent, &state, row.try_get("started_at")?, row.try_get("ended_at")?, offset);
+                add_span(
+                    &mut days,
+                    &agent,
+                    &state,
+                    row.try_get("started_at")?,
+                    row.try_get("ended_at")?,
+                    offset,
+                );
             }
         }
         drop(conn);
@@ -414,7 +545,9 @@ impl Store {
     /// At start-up: derives the day rollups again if they were made under another time zone
     /// (or never, right after the migration that added them). True when it did.
     pub async fn prepare_stats(&self) -> Result<bool, StoreError> {
-        let row = Sql::new("SELECT value FROM stats_meta WHERE name = 'day_offset_ms'").fetch_optional(&self.pool).await?;
+        let row = Sql::new("SELECT value FROM stats_meta WHERE name = 'day_offset_ms'")
+            .fetch_optional(&self.pool)
+            .await?;
         let made_under: Option<i64> = row.map(|r| r.try_get("value")).transpose()?;
         if made_under == Some(self.stats_config.utc_offset_ms) {
             return Ok(false);
@@ -428,19 +561,34 @@ impl Store {
     /// a day, the day table (no agent asked) or the agent-day table (no disposition asked);
     /// else the queue table when no agent is asked; else the slot table. Every source gives
     /// the same figures.
-    pub async fn call_stats(&self, filter: &StatsFilter, group: StatsGroup) -> Result<Vec<StatsRow>, StoreError> {
+    pub async fn call_stats(
+        &self,
+        filter: &StatsFilter,
+        group: StatsGroup,
+    ) -> Result<Vec<StatsRow>, StoreError> {
         let offset = self.stats_config.utc_offset_ms;
-        let whole_days = filter.utc_offset_ms == offset && day_of(filter.from, offset) == filter.from && day_of(filter.to, offset) == filter.to;
+        let whole_days = filter.utc_offset_ms == offset
+            && day_of(filter.from, offset) == filter.from
+            && day_of(filter.to, offset) == filter.to;
         self.call_stats_from(Source::pick(filter, group, whole_days), filter, group).await
     }
 
     /// Like [`call_stats`](Self::call_stats), always from the 15-minute slot table (the
     /// reference the coarser rollups are checked against).
-    pub async fn call_stats_by_slot(&self, filter: &StatsFilter, group: StatsGroup) -> Result<Vec<StatsRow>, StoreError> {
+    pub async fn call_stats_by_slot(
+        &self,
+        filter: &StatsFilter,
+        group: StatsGroup,
+    ) -> Result<Vec<StatsRow>, StoreError> {
         self.call_stats_from(Source::Slots, filter, group).await
     }
 
-    async fn call_stats_from(&self, source: Source, filter: &StatsFilter, group: StatsGroup) -> Result<Vec<StatsRow>, StoreError> {
+    async fn call_stats_from(
+        &self,
+        source: Source,
+        filter: &StatsFilter,
+        group: StatsGroup,
+    ) -> Result<Vec<StatsRow>, StoreError> {
         let time = source.time();
         let key = match group {
             StatsGroup::Total => "''".to_owned(),
@@ -454,8 +602,15 @@ impl Store {
                 format!("CAST((({time} + ({shift})) / {size}) * {size} - ({shift}) AS TEXT)")
             }
         };
-        let sums = Counters::COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect::<Vec<_>>().join(", ");
-        let mut sql = Sql::new(&format!("SELECT {key} AS k, {sums} FROM {} WHERE {time} >= ", source.table()));
+        let sums = Counters::COLUMNS
+            .iter()
+            .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut sql = Sql::new(&format!(
+            "SELECT {key} AS k, {sums} FROM {} WHERE {time} >= ",
+            source.table()
+        ));
         sql.bind(filter.from).push(&format!(" AND {time} < ")).bind(filter.to);
         if let Some(q) = &filter.queue_id {
             sql.push(" AND queue_id = ").bind(q.clone());
@@ -476,13 +631,24 @@ impl Store {
     /// Handling and available time per agent within `[from, to)` (ongoing spans count to
     /// `now`): from the day rollup plus the open spans for whole local days, else from the
     /// state log itself.
-    pub async fn agent_times(&self, from: i64, to: i64, agent_id: Option<&str>, now: i64) -> Result<BTreeMap<String, (i64, i64)>, StoreError> {
+    pub async fn agent_times(
+        &self,
+        from: i64,
+        to: i64,
+        agent_id: Option<&str>,
+        now: i64,
+    ) -> Result<BTreeMap<String, (i64, i64)>, StoreError> {
         let offset = self.stats_config.utc_offset_ms;
         if day_of(from, offset) != from || day_of(to, offset) != to {
             let spans = self.agent_state_spans(from, to, agent_id).await?;
-            return Ok(spans.into_iter().map(|(agent, s)| (agent, state_times(&s, from, to, now))).collect());
+            return Ok(spans
+                .into_iter()
+                .map(|(agent, s)| (agent, state_times(&s, from, to, now)))
+                .collect());
         }
-        let mut sql = Sql::new("SELECT agent_id, CAST(SUM(handling_ms) AS BIGINT) AS h, CAST(SUM(available_ms) AS BIGINT) AS a FROM agent_state_day WHERE day >= ");
+        let mut sql = Sql::new(
+            "SELECT agent_id, CAST(SUM(handling_ms) AS BIGINT) AS h, CAST(SUM(available_ms) AS BIGINT) AS a FROM agent_state_day WHERE day >= ",
+        );
         sql.bind(from).push(" AND day < ").bind(to);
         if let Some(a) = agent_id {
             sql.push(" AND agent_id = ").bind(a.to_owned());
@@ -490,14 +656,26 @@ impl Store {
         sql.push(" GROUP BY agent_id");
         let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         for row in sql.fetch_all(&self.pool).await? {
-            out.insert(row.try_get("agent_id")?, (row.try_get::<Option<i64>, _>("h")?.unwrap_or(0), row.try_get::<Option<i64>, _>("a")?.unwrap_or(0)));
+            out.insert(
+                row.try_get("agent_id")?,
+                (
+                    row.try_get::<Option<i64>, _>("h")?.unwrap_or(0),
+                    row.try_get::<Option<i64>, _>("a")?.unwrap_or(0),
+                ),
+            );
         }
-        let mut open = Sql::new("SELECT user_id, state, started_at FROM agent_state_log WHERE ended_at IS NULL");
+        let mut open = Sql::new(
+            "SELECT user_id, state, started_at FROM agent_state_log WHERE ended_at IS NULL",
+        );
         if let Some(a) = agent_id {
             open.push(" AND user_id = ").bind(a.to_owned());
         }
         for row in open.fetch_all(&self.pool).await? {
-            let span = StateSpan { state: row.try_get("state")?, from: row.try_get("started_at")?, to: None };
+            let span = StateSpan {
+                state: row.try_get("state")?,
+                from: row.try_get("started_at")?,
+                to: None,
+            };
             let (h, a) = state_times(std::slice::from_ref(&span), from, to, now);
             if h + a > 0 {
                 let e = out.entry(row.try_get("user_id")?).or_default();
@@ -510,11 +688,23 @@ impl Store {
 
     /// Records that an agent's state changed at `at`: the open span ends (and goes into the
     /// day rollup), a new one starts.
-    pub async fn agent_state_changed(&self, user_id: &str, state: &str, reason: Option<&str>, at: i64) -> Result<(), StoreError> {
+    pub async fn agent_state_changed(
+        &self,
+        user_id: &str,
+        state: &str,
+        reason: Option<&str>,
+        at: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         end_open_spans(&mut tx, Some(user_id), at, self.stats_config.utc_offset_ms).await?;
-        let mut sql = Sql::new("INSERT INTO agent_state_log (id, user_id, state, reason, started_at) VALUES (");
-        sql.bind(switchboard_core::new_id()).push(", ").bind(user_id.to_owned()).push(", ").bind(state.to_owned());
+        let mut sql = Sql::new(
+            "INSERT INTO agent_state_log (id, user_id, state, reason, started_at) VALUES (",
+        );
+        sql.bind(switchboard_core::new_id())
+            .push(", ")
+            .bind(user_id.to_owned())
+            .push(", ")
+            .bind(state.to_owned());
         sql.push(", ").bind(reason.map(str::to_owned)).push(", ").bind(at).push(")");
         sql.execute(&mut *tx).await?;
         tx.commit().await?;
@@ -523,9 +713,13 @@ impl Store {
 
     /// Each agent's state left open (by a crash or a stop): `(user_id, state, reason)`; what
     /// a restart may put them back in.
-    pub async fn open_agent_states(&self) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+    pub async fn open_agent_states(
+        &self,
+    ) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
         let rows = Sql::new("SELECT user_id, state, reason FROM agent_state_log WHERE ended_at IS NULL ORDER BY started_at").fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("state")?, r.try_get("reason")?))).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get("user_id")?, r.try_get("state")?, r.try_get("reason")?)))
+            .collect()
     }
 
     /// Ends every open state span (at start-up: the previous run's agents are offline).
@@ -537,15 +731,26 @@ impl Store {
     }
 
     /// Agents' state spans overlapping `[from, to)`, by agent.
-    pub async fn agent_state_spans(&self, from: i64, to: i64, agent_id: Option<&str>) -> Result<BTreeMap<String, Vec<StateSpan>>, StoreError> {
-        let mut sql = Sql::new("SELECT user_id, state, started_at, ended_at FROM agent_state_log WHERE started_at < ");
+    pub async fn agent_state_spans(
+        &self,
+        from: i64,
+        to: i64,
+        agent_id: Option<&str>,
+    ) -> Result<BTreeMap<String, Vec<StateSpan>>, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT user_id, state, started_at, ended_at FROM agent_state_log WHERE started_at < ",
+        );
         sql.bind(to).push(" AND (ended_at IS NULL OR ended_at > ").bind(from).push(")");
         if let Some(a) = agent_id {
             sql.push(" AND user_id = ").bind(a.to_owned());
         }
         let mut out: BTreeMap<String, Vec<StateSpan>> = BTreeMap::new();
         for row in sql.fetch_all(&self.pool).await? {
-            out.entry(row.try_get("user_id")?).or_default().push(StateSpan { state: row.try_get("state")?, from: row.try_get("started_at")?, to: row.try_get("ended_at")? });
+            out.entry(row.try_get("user_id")?).or_default().push(StateSpan {
+                state: row.try_get("state")?,
+                from: row.try_get("started_at")?,
+                to: row.try_get("ended_at")?,
+            });
         }
         Ok(out)
     }
@@ -561,7 +766,11 @@ impl Store {
         sql.bind(from).push(" AND created_at < ").bind(to);
         let row = sql.fetch_optional(&self.pool).await?;
         Ok(match row {
-            Some(r) => CallbackStats { created: r.try_get("created")?, done_on_time: r.try_get("on_time")?, escalated: r.try_get("escalated")? },
+            Some(r) => CallbackStats {
+                created: r.try_get("created")?,
+                done_on_time: r.try_get("on_time")?,
+                escalated: r.try_get("escalated")?,
+            },
             None => CallbackStats::default(),
         })
     }

@@ -98,7 +98,12 @@ pub(crate) fn task_from_row(row: &AnyRow) -> Result<Task, StoreError> {
     })
 }
 
-async fn check_task_refs(conn: &mut AnyConnection, assignee: Option<&str>, contact: Option<&str>, deal: Option<&str>) -> Result<(), StoreError> {
+async fn check_task_refs(
+    conn: &mut AnyConnection,
+    assignee: Option<&str>,
+    contact: Option<&str>,
+    deal: Option<&str>,
+) -> Result<(), StoreError> {
     if let Some(id) = assignee {
         require_ref(&mut *conn, "users", "assignee_id", id).await?;
     }
@@ -124,15 +129,39 @@ impl Store {
     pub async fn create_task(&self, actor: &Actor, new: NewTask) -> Result<Task, StoreError> {
         let subject = check_subject(&new.subject)?;
         let mut tx = self.begin_write().await?;
-        check_task_refs(&mut tx, new.assignee_id.as_deref(), new.contact_id.as_deref(), new.deal_id.as_deref()).await?;
+        check_task_refs(
+            &mut tx,
+            new.assignee_id.as_deref(),
+            new.contact_id.as_deref(),
+            new.deal_id.as_deref(),
+        )
+        .await?;
         let id = new_id();
         let now = now_ms();
-        let mut sql =
-            Sql::new("INSERT INTO tasks (id, kind, subject, description, due_at, assignee_id, contact_id, deal_id, phone_e164, callback, status, created_by, created_at, updated_at) VALUES (");
-        sql.bind(id.clone()).push(", ").bind(new.kind.as_str().to_owned()).push(", ").bind(subject.clone());
-        sql.push(", ").bind(new.description.clone()).push(", ").bind(new.due_at).push(", ").bind(new.assignee_id.clone());
-        sql.push(", ").bind(new.contact_id.clone()).push(", ").bind(new.deal_id.clone()).push(", ").bind(new.callback_e164.clone());
-        sql.push(", ").bind(i64::from(new.callback_e164.is_some())).push(", 'open', ").bind(actor.user_id.clone());
+        let mut sql = Sql::new(
+            "INSERT INTO tasks (id, kind, subject, description, due_at, assignee_id, contact_id, deal_id, phone_e164, callback, status, created_by, created_at, updated_at) VALUES (",
+        );
+        sql.bind(id.clone())
+            .push(", ")
+            .bind(new.kind.as_str().to_owned())
+            .push(", ")
+            .bind(subject.clone());
+        sql.push(", ")
+            .bind(new.description.clone())
+            .push(", ")
+            .bind(new.due_at)
+            .push(", ")
+            .bind(new.assignee_id.clone());
+        sql.push(", ")
+            .bind(new.contact_id.clone())
+            .push(", ")
+            .bind(new.deal_id.clone())
+            .push(", ")
+            .bind(new.callback_e164.clone());
+        sql.push(", ")
+            .bind(i64::from(new.callback_e164.is_some()))
+            .push(", 'open', ")
+            .bind(actor.user_id.clone());
         sql.push(", ").bind(now).push(", ").bind(now).push(")");
         sql.execute(&mut *tx).await?;
         audit::record(
@@ -159,11 +188,19 @@ impl Store {
     }
 
     /// Lists tasks: open ones by due time first, then the rest, newest first.
-    pub async fn list_tasks(&self, filter: &TaskFilter, page: PageRequest) -> Result<Page<Task>, StoreError> {
+    pub async fn list_tasks(
+        &self,
+        filter: &TaskFilter,
+        page: PageRequest,
+    ) -> Result<Page<Task>, StoreError> {
         let build = |select: &str| {
             let mut sql = Sql::new(select);
             sql.push(" FROM tasks WHERE 1 = 1");
-            for (column, value) in [("assignee_id", &filter.assignee_id), ("contact_id", &filter.contact_id), ("deal_id", &filter.deal_id)] {
+            for (column, value) in [
+                ("assignee_id", &filter.assignee_id),
+                ("contact_id", &filter.contact_id),
+                ("deal_id", &filter.deal_id),
+            ] {
                 if let Some(value) = value {
                     sql.push(&format!(" AND {column} = ")).bind(value.clone());
                 }
@@ -178,7 +215,9 @@ impl Store {
                 sql.push(" AND due_at >= ").bind(after);
             }
             if let Some(team) = &filter.team_id {
-                sql.push(" AND assignee_id IN (SELECT id FROM users WHERE team_id = ").bind(team.clone()).push(")");
+                sql.push(" AND assignee_id IN (SELECT id FROM users WHERE team_id = ")
+                    .bind(team.clone())
+                    .push(")");
             }
             sql
         };
@@ -186,16 +225,27 @@ impl Store {
         let mut sql = build(&format!("SELECT {TASK_COLUMNS}"));
         sql.push(" ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, created_at DESC, id LIMIT ");
         sql.bind(i64::from(page.per_page)).push(" OFFSET ").bind(page.offset());
-        let items = sql.fetch_all(&self.pool).await?.iter().map(task_from_row).collect::<Result<_, _>>()?;
+        let items =
+            sql.fetch_all(&self.pool).await?.iter().map(task_from_row).collect::<Result<_, _>>()?;
         Ok(Page { items, page: page.page, per_page: page.per_page, total })
     }
 
     /// Changes a task.
-    pub async fn update_task(&self, actor: &Actor, id: &str, changes: TaskChanges) -> Result<Task, StoreError> {
+    pub async fn update_task(
+        &self,
+        actor: &Actor,
+        id: &str,
+        changes: TaskChanges,
+    ) -> Result<Task, StoreError> {
         self.get_task(id).await?;
         let mut tx = self.begin_write().await?;
-        check_task_refs(&mut tx, changes.assignee_id.as_ref().and_then(|v| v.as_deref()), changes.contact_id.as_ref().and_then(|v| v.as_deref()), changes.deal_id.as_ref().and_then(|v| v.as_deref()))
-            .await?;
+        check_task_refs(
+            &mut tx,
+            changes.assignee_id.as_ref().and_then(|v| v.as_deref()),
+            changes.contact_id.as_ref().and_then(|v| v.as_deref()),
+            changes.deal_id.as_ref().and_then(|v| v.as_deref()),
+        )
+        .await?;
         let mut sql = Sql::new("UPDATE tasks SET updated_at = ");
         sql.bind(now_ms());
         if let Some(subject) = &changes.subject {
@@ -210,7 +260,11 @@ impl Store {
         if let Some(due) = changes.due_at {
             sql.push(", due_at = ").bind(due);
         }
-        for (column, value) in [("assignee_id", &changes.assignee_id), ("contact_id", &changes.contact_id), ("deal_id", &changes.deal_id)] {
+        for (column, value) in [
+            ("assignee_id", &changes.assignee_id),
+            ("contact_id", &changes.contact_id),
+            ("deal_id", &changes.deal_id),
+        ] {
             if let Some(value) = value {
                 sql.push(&format!(", {column} = ")).bind(value.clone());
             }
@@ -234,10 +288,19 @@ impl Store {
     }
 
     /// Marks an open task done (with its result) or cancelled.
-    pub async fn complete_task(&self, actor: &Actor, id: &str, status: TaskStatus, result: Option<String>) -> Result<Task, StoreError> {
+    pub async fn complete_task(
+        &self,
+        actor: &Actor,
+        id: &str,
+        status: TaskStatus,
+        result: Option<String>,
+    ) -> Result<Task, StoreError> {
         let task = self.get_task(id).await?;
         if task.status != TaskStatus::Open {
-            return Err(StoreError::Conflict(format!("the task is already {}", task.status.as_str())));
+            return Err(StoreError::Conflict(format!(
+                "the task is already {}",
+                task.status.as_str()
+            )));
         }
         if status == TaskStatus::Open {
             return Err(StoreError::invalid("status", "expected done or cancelled"));
@@ -245,12 +308,28 @@ impl Store {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE tasks SET status = ");
-        sql.bind(status.as_str().to_owned()).push(", result = ").bind(result.clone()).push(", completed_at = ").bind(now);
-        sql.push(", updated_at = ").bind(now).push(" WHERE id = ").bind(id.to_owned()).push(" AND status = 'open'");
+        sql.bind(status.as_str().to_owned())
+            .push(", result = ")
+            .bind(result.clone())
+            .push(", completed_at = ")
+            .bind(now);
+        sql.push(", updated_at = ")
+            .bind(now)
+            .push(" WHERE id = ")
+            .bind(id.to_owned())
+            .push(" AND status = 'open'");
         if sql.execute(&mut *tx).await? == 0 {
             return Err(StoreError::Conflict("the task was completed meanwhile".into()));
         }
-        audit::record(&mut tx, actor, &format!("task.{}", status.as_str()), "task", Some(id), json!({"result": result})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            &format!("task.{}", status.as_str()),
+            "task",
+            Some(id),
+            json!({"result": result}),
+        )
+        .await?;
         tx.commit().await?;
         self.get_task(id).await
     }
@@ -262,7 +341,15 @@ impl Store {
         let mut sql = Sql::new("DELETE FROM tasks WHERE id = ");
         sql.bind(id.to_owned());
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "task.delete", "task", Some(id), json!({"subject": task.subject})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "task.delete",
+            "task",
+            Some(id),
+            json!({"subject": task.subject}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -28,11 +28,21 @@ pub struct TeamChanges {
 }
 
 fn team_from_row(row: &AnyRow) -> Result<Team, StoreError> {
-    Ok(Team { id: row.try_get("id")?, name: row.try_get("name")?, supervisor_id: row.try_get("supervisor_id")?, created_at: row.try_get("created_at")? })
+    Ok(Team {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        supervisor_id: row.try_get("supervisor_id")?,
+        created_at: row.try_get("created_at")?,
+    })
 }
 
 /// Fails with [`StoreError::Invalid`] on `field` unless `table` has a row with `id`.
-pub(crate) async fn require_ref(conn: &mut AnyConnection, table: &'static str, field: &str, id: &str) -> Result<(), StoreError> {
+pub(crate) async fn require_ref(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    field: &str,
+    id: &str,
+) -> Result<(), StoreError> {
     let mut sql = Sql::new(&format!("SELECT COUNT(*) FROM {table} WHERE id = "));
     sql.bind(id.to_owned());
     if sql.fetch_count(conn).await? == 0 {
@@ -42,20 +52,36 @@ pub(crate) async fn require_ref(conn: &mut AnyConnection, table: &'static str, f
 }
 
 impl Store {
-    pub(crate) async fn require_team(&self, conn: &mut AnyConnection, team_id: &str) -> Result<(), StoreError> {
+    pub(crate) async fn require_team(
+        &self,
+        conn: &mut AnyConnection,
+        team_id: &str,
+    ) -> Result<(), StoreError> {
         require_ref(conn, "teams", "team_id", team_id).await
     }
 
-    async fn require_supervisor(&self, conn: &mut AnyConnection, user_id: &str) -> Result<(), StoreError> {
+    async fn require_supervisor(
+        &self,
+        conn: &mut AnyConnection,
+        user_id: &str,
+    ) -> Result<(), StoreError> {
         let mut sql = Sql::new("SELECT role FROM users WHERE id = ");
         sql.bind(user_id.to_owned());
         let row = sql.fetch_optional(conn).await?;
         let role: Option<Role> = match row {
             Some(row) => row.try_get::<String, _>("role")?.parse().ok(),
-            None => return Err(StoreError::invalid("supervisor_id", format!("no such user: {user_id}"))),
+            None => {
+                return Err(StoreError::invalid(
+                    "supervisor_id",
+                    format!("no such user: {user_id}"),
+                ));
+            }
         };
         if role == Some(Role::Operator) {
-            return Err(StoreError::invalid("supervisor_id", "an operator cannot supervise a team"));
+            return Err(StoreError::invalid(
+                "supervisor_id",
+                "an operator cannot supervise a team",
+            ));
         }
         Ok(())
     }
@@ -70,17 +96,33 @@ impl Store {
         let mut dup = Sql::new("SELECT id FROM teams WHERE name = ");
         dup.bind(name.clone());
         if let Some(row) = dup.fetch_optional(&mut *tx).await? {
-            return Err(StoreError::Duplicate { field: "name".into(), value: name, existing_id: row.try_get("id")? });
+            return Err(StoreError::Duplicate {
+                field: "name".into(),
+                value: name,
+                existing_id: row.try_get("id")?,
+            });
         }
         if let Some(sup) = &new.supervisor_id {
             self.require_supervisor(&mut tx, sup).await?;
         }
         let id = new_id();
         let mut sql = Sql::new("INSERT INTO teams (id, name, supervisor_id, created_at) VALUES (");
-        sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(new.supervisor_id.clone());
+        sql.bind(id.clone())
+            .push(", ")
+            .bind(name.clone())
+            .push(", ")
+            .bind(new.supervisor_id.clone());
         sql.push(", ").bind(now_ms()).push(")");
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "team.create", "team", Some(&id), json!({"name": name, "supervisor_id": new.supervisor_id})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "team.create",
+            "team",
+            Some(&id),
+            json!({"name": name, "supervisor_id": new.supervisor_id}),
+        )
+        .await?;
         tx.commit().await?;
         self.get_team(&id).await
     }
@@ -94,12 +136,19 @@ impl Store {
 
     /// Every team, by name.
     pub async fn list_teams(&self) -> Result<Vec<Team>, StoreError> {
-        let rows = Sql::new("SELECT id, name, supervisor_id, created_at FROM teams ORDER BY name").fetch_all(&self.pool).await?;
+        let rows = Sql::new("SELECT id, name, supervisor_id, created_at FROM teams ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(team_from_row).collect()
     }
 
     /// Changes a team.
-    pub async fn update_team(&self, actor: &Actor, id: &str, changes: TeamChanges) -> Result<Team, StoreError> {
+    pub async fn update_team(
+        &self,
+        actor: &Actor,
+        id: &str,
+        changes: TeamChanges,
+    ) -> Result<Team, StoreError> {
         self.get_team(id).await?;
         let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE teams SET id = id");
@@ -117,17 +166,29 @@ impl Store {
         }
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await.map_err(|e| match e {
-            StoreError::Database(db) => crate::error::unique_violation(db, "name", changes.name.as_deref().unwrap_or("")),
+            StoreError::Database(db) => {
+                crate::error::unique_violation(db, "name", changes.name.as_deref().unwrap_or(""))
+            }
             other => other,
         })?;
-        audit::record(&mut tx, actor, "team.update", "team", Some(id), json!({"name": changes.name, "supervisor_id": changes.supervisor_id})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "team.update",
+            "team",
+            Some(id),
+            json!({"name": changes.name, "supervisor_id": changes.supervisor_id}),
+        )
+        .await?;
         tx.commit().await?;
         self.get_team(id).await
     }
 
     /// The supervisor of a user's team, if the user has a team with a supervisor.
     pub async fn supervisor_of(&self, user_id: &str) -> Result<Option<String>, StoreError> {
-        let mut sql = Sql::new("SELECT t.supervisor_id FROM users u JOIN teams t ON t.id = u.team_id WHERE u.id = ");
+        let mut sql = Sql::new(
+            "SELECT t.supervisor_id FROM users u JOIN teams t ON t.id = u.team_id WHERE u.id = ",
+        );
         sql.bind(user_id.to_owned());
         Ok(match sql.fetch_optional(&self.pool).await? {
             Some(row) => row.try_get("supervisor_id")?,

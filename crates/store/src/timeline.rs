@@ -21,13 +21,19 @@ const DEAL_CHANGE_TEXT: &str = "CASE WHEN fs.id IS NULL OR fs.id <> s.id THEN CO
 const DEAL_CHANGE: &str = "CASE WHEN fs.id IS NULL OR fs.id <> s.id THEN COALESCE(fs.name, '—') || ' → ' || s.name ELSE s.name END \
     || CASE WHEN COALESCE(dc.from_status, '') <> dc.to_status THEN ' · ' || dc.to_status ELSE '' END || COALESCE(' · ' || dc.reason, '')";
 /// The status a change moved to, when it changed.
-const DEAL_CHANGE_STATUS: &str = "CASE WHEN COALESCE(dc.from_status, '') <> dc.to_status THEN dc.to_status END";
-const NOTE_ITEMS: &str = "SELECT id, created_at AS at, body AS summary, body AS text FROM notes WHERE ";
+const DEAL_CHANGE_STATUS: &str =
+    "CASE WHEN COALESCE(dc.from_status, '') <> dc.to_status THEN dc.to_status END";
+const NOTE_ITEMS: &str =
+    "SELECT id, created_at AS at, body AS summary, body AS text FROM notes WHERE ";
 const TASK_ITEMS: &str = "SELECT id, created_at AS at, kind || ': ' || subject || ' [' || status || ']' AS summary, subject AS text, kind AS task_kind, status FROM tasks WHERE ";
 
 impl Store {
     /// The newest `limit` events around a contact.
-    pub async fn contact_timeline(&self, contact_id: &str, limit: u32) -> Result<Vec<TimelineItem>, StoreError> {
+    pub async fn contact_timeline(
+        &self,
+        contact_id: &str,
+        limit: u32,
+    ) -> Result<Vec<TimelineItem>, StoreError> {
         self.get_contact(contact_id).await?;
         let calls = format!("{CALL_ITEMS}contact_id = ");
         let changes = format!(
@@ -35,11 +41,15 @@ impl Store {
             FROM deal_changes dc JOIN deals d ON d.id = dc.deal_id JOIN pipeline_stages s ON s.id = dc.to_stage_id \
             LEFT JOIN pipeline_stages fs ON fs.id = dc.from_stage_id WHERE d.contact_id = "
         );
-        let (notes, tasks) = (format!("{NOTE_ITEMS}contact_id = "), format!("{TASK_ITEMS}contact_id = "));
+        let (notes, tasks) =
+            (format!("{NOTE_ITEMS}contact_id = "), format!("{TASK_ITEMS}contact_id = "));
         let queries: [(&str, &str); 5] = [
             ("note", notes.as_str()),
             ("task", tasks.as_str()),
-            ("deal", "SELECT id, created_at AS at, title || ' [' || status || ']' AS summary, title AS text, status FROM deals WHERE contact_id = "),
+            (
+                "deal",
+                "SELECT id, created_at AS at, title || ' [' || status || ']' AS summary, title AS text, status FROM deals WHERE contact_id = ",
+            ),
             ("deal_change", changes.as_str()),
             ("call", calls.as_str()),
         ];
@@ -47,7 +57,11 @@ impl Store {
     }
 
     /// The newest `limit` events around a deal: its notes, tasks, stage changes and calls.
-    pub async fn deal_timeline(&self, deal_id: &str, limit: u32) -> Result<Vec<TimelineItem>, StoreError> {
+    pub async fn deal_timeline(
+        &self,
+        deal_id: &str,
+        limit: u32,
+    ) -> Result<Vec<TimelineItem>, StoreError> {
         self.get_deal(deal_id).await?;
         let calls = format!("{CALL_ITEMS}deal_id = ");
         let changes = format!(
@@ -56,11 +70,21 @@ impl Store {
             LEFT JOIN pipeline_stages fs ON fs.id = dc.from_stage_id WHERE dc.deal_id = "
         );
         let (notes, tasks) = (format!("{NOTE_ITEMS}deal_id = "), format!("{TASK_ITEMS}deal_id = "));
-        let queries: [(&str, &str); 4] = [("note", notes.as_str()), ("task", tasks.as_str()), ("deal_change", changes.as_str()), ("call", calls.as_str())];
+        let queries: [(&str, &str); 4] = [
+            ("note", notes.as_str()),
+            ("task", tasks.as_str()),
+            ("deal_change", changes.as_str()),
+            ("call", calls.as_str()),
+        ];
         self.timeline(&queries, deal_id, limit).await
     }
 
-    async fn timeline(&self, queries: &[(&str, &str)], id: &str, limit: u32) -> Result<Vec<TimelineItem>, StoreError> {
+    async fn timeline(
+        &self,
+        queries: &[(&str, &str)],
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<TimelineItem>, StoreError> {
         let limit = i64::from(limit.clamp(1, 500));
         let mut items: Vec<TimelineItem> = Vec::new();
         for (kind, select) in queries {
@@ -71,7 +95,10 @@ impl Store {
                 let id: String = row.try_get("id")?;
                 let (agent_id, recording_url) = if *kind == "call" {
                     let recorded: i64 = row.try_get("recorded")?;
-                    (row.try_get("agent_id")?, (recorded != 0).then(|| format!("/api/recordings/{id}/audio")))
+                    (
+                        row.try_get("agent_id")?,
+                        (recorded != 0).then(|| format!("/api/recordings/{id}/audio")),
+                    )
                 } else {
                     (None, None)
                 };

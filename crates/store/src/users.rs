@@ -67,7 +67,8 @@ pub struct ApiToken {
     pub revoked_at: Option<i64>,
 }
 
-const USER_COLUMNS: &str = "id, login, name, role, team_id, active, language, created_at, password_hash";
+const USER_COLUMNS: &str =
+    "id, login, name, role, team_id, active, language, created_at, password_hash";
 
 fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
@@ -93,7 +94,11 @@ impl Store {
             return Err(StoreError::invalid("name", "must not be empty"));
         }
         if let Some(existing) = self.user_by_login(&login).await? {
-            return Err(StoreError::Duplicate { field: "login".into(), value: login, existing_id: existing.user.id });
+            return Err(StoreError::Duplicate {
+                field: "login".into(),
+                value: login,
+                existing_id: existing.user.id,
+            });
         }
         let mut tx = self.begin_write().await?;
         if let Some(team) = &new.team_id {
@@ -101,10 +106,22 @@ impl Store {
         }
         let id = new_id();
         let now = now_ms();
-        let mut sql = Sql::new("INSERT INTO users (id, login, name, role, password_hash, team_id, active, created_at, updated_at) VALUES (");
-        sql.bind(id.clone()).push(", ").bind(login.clone()).push(", ").bind(new.name.trim().to_owned());
+        let mut sql = Sql::new(
+            "INSERT INTO users (id, login, name, role, password_hash, team_id, active, created_at, updated_at) VALUES (",
+        );
+        sql.bind(id.clone())
+            .push(", ")
+            .bind(login.clone())
+            .push(", ")
+            .bind(new.name.trim().to_owned());
         sql.push(", ").bind(new.role.as_str().to_owned()).push(", ").bind(new.password_hash);
-        sql.push(", ").bind(new.team_id.clone()).push(", 1, ").bind(now).push(", ").bind(now).push(")");
+        sql.push(", ")
+            .bind(new.team_id.clone())
+            .push(", 1, ")
+            .bind(now)
+            .push(", ")
+            .bind(now)
+            .push(")");
         sql.execute(&mut *tx).await.map_err(|e| match e {
             StoreError::Database(db) => unique_violation(db, "login", &login),
             other => other,
@@ -127,12 +144,17 @@ impl Store {
         let mut sql = Sql::new(&format!("SELECT {USER_COLUMNS} FROM users WHERE login = "));
         sql.bind(login.trim().to_owned());
         let Some(row) = sql.fetch_optional(&self.pool).await? else { return Ok(None) };
-        Ok(Some(UserWithSecret { user: user_from_row(&row)?, password_hash: row.try_get("password_hash")? }))
+        Ok(Some(UserWithSecret {
+            user: user_from_row(&row)?,
+            password_hash: row.try_get("password_hash")?,
+        }))
     }
 
     /// Every user, by login.
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        let rows = Sql::new(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY login")).fetch_all(&self.pool).await?;
+        let rows = Sql::new(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY login"))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -143,11 +165,18 @@ impl Store {
 
     /// How many active admins exist: a store without one needs its first admin made.
     pub async fn count_active_admins(&self) -> Result<i64, StoreError> {
-        Sql::new("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1").fetch_count(&self.pool).await
+        Sql::new("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1")
+            .fetch_count(&self.pool)
+            .await
     }
 
     /// Changes a user. Changing the password or disabling the user ends their sessions.
-    pub async fn update_user(&self, actor: &Actor, id: &str, changes: UserChanges) -> Result<User, StoreError> {
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        id: &str,
+        changes: UserChanges,
+    ) -> Result<User, StoreError> {
         let before = self.get_user(id).await?;
         let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE users SET updated_at = ");
@@ -194,19 +223,41 @@ impl Store {
     }
 
     /// Stores a browser session (by the hash of its cookie value).
-    pub async fn create_session(&self, user_id: &str, token_hash: &str, expires_at: i64) -> Result<(), StoreError> {
+    pub async fn create_session(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut sql = Sql::new("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (");
-        sql.bind(token_hash.to_owned()).push(", ").bind(user_id.to_owned()).push(", ").bind(now_ms());
+        let mut sql =
+            Sql::new("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (");
+        sql.bind(token_hash.to_owned())
+            .push(", ")
+            .bind(user_id.to_owned())
+            .push(", ")
+            .bind(now_ms());
         sql.push(", ").bind(expires_at).push(")");
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, &Actor::user(user_id), "session.login", "user", Some(user_id), json!({})).await?;
+        audit::record(
+            &mut tx,
+            &Actor::user(user_id),
+            "session.login",
+            "user",
+            Some(user_id),
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Keeps the language a user chose for the pages (`None`: follow the browser).
-    pub async fn set_user_language(&self, user_id: &str, language: Option<&str>) -> Result<(), StoreError> {
+    pub async fn set_user_language(
+        &self,
+        user_id: &str,
+        language: Option<&str>,
+    ) -> Result<(), StoreError> {
         if language.is_some_and(|l| !matches!(l, "en" | "ru")) {
             return Err(StoreError::invalid("language", "expected en or ru"));
         }
@@ -224,7 +275,10 @@ impl Store {
             "SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.language, u.created_at \
             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ",
         );
-        sql.bind(token_hash.to_owned()).push(" AND s.expires_at > ").bind(now_ms()).push(" AND u.active = 1");
+        sql.bind(token_hash.to_owned())
+            .push(" AND s.expires_at > ")
+            .bind(now_ms())
+            .push(" AND u.active = 1");
         sql.fetch_optional(&self.pool).await?.as_ref().map(user_from_row).transpose()
     }
 
@@ -244,24 +298,49 @@ impl Store {
     }
 
     /// Stores a new API token for `user_id` (by hash).
-    pub async fn create_api_token(&self, actor: &Actor, user_id: &str, name: &str, token_hash: &str) -> Result<ApiToken, StoreError> {
+    pub async fn create_api_token(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<ApiToken, StoreError> {
         if name.trim().is_empty() || name.len() > 100 {
             return Err(StoreError::invalid("name", "1-100 characters"));
         }
         let id = new_id();
         let mut tx = self.begin_write().await?;
-        let mut sql = Sql::new("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (");
-        sql.bind(id.clone()).push(", ").bind(user_id.to_owned()).push(", ").bind(name.trim().to_owned());
+        let mut sql =
+            Sql::new("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (");
+        sql.bind(id.clone())
+            .push(", ")
+            .bind(user_id.to_owned())
+            .push(", ")
+            .bind(name.trim().to_owned());
         sql.push(", ").bind(token_hash.to_owned()).push(", ").bind(now_ms()).push(")");
         sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "api_token.create", "api_token", Some(&id), json!({"user_id": user_id, "name": name.trim()})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "api_token.create",
+            "api_token",
+            Some(&id),
+            json!({"user_id": user_id, "name": name.trim()}),
+        )
+        .await?;
         tx.commit().await?;
-        self.list_api_tokens(user_id).await?.into_iter().find(|t| t.id == id).ok_or(StoreError::not_found("api_token"))
+        self.list_api_tokens(user_id)
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or(StoreError::not_found("api_token"))
     }
 
     /// A user's API tokens, newest first.
     pub async fn list_api_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>, StoreError> {
-        let mut sql = Sql::new("SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = ");
+        let mut sql = Sql::new(
+            "SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = ",
+        );
         sql.bind(user_id.to_owned()).push(" ORDER BY created_at DESC, id DESC");
         sql.fetch_all(&self.pool)
             .await?
@@ -280,7 +359,12 @@ impl Store {
     }
 
     /// Revokes one of `user_id`'s tokens.
-    pub async fn revoke_api_token(&self, actor: &Actor, user_id: &str, token_id: &str) -> Result<(), StoreError> {
+    pub async fn revoke_api_token(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        token_id: &str,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE api_tokens SET revoked_at = ");
         sql.bind(now_ms()).push(" WHERE id = ").bind(token_id.to_owned());
@@ -288,7 +372,15 @@ impl Store {
         if sql.execute(&mut *tx).await? == 0 {
             return Err(StoreError::not_found("api_token"));
         }
-        audit::record(&mut tx, actor, "api_token.revoke", "api_token", Some(token_id), json!({"user_id": user_id})).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "api_token.revoke",
+            "api_token",
+            Some(token_id),
+            json!({"user_id": user_id}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -28,30 +28,68 @@ pub(super) enum Write {
 }
 
 /// Applies call-log writes in order.
-pub(super) async fn write_log(store: Store, mut writes: mpsc::UnboundedReceiver<Write>, policy: CallbackPolicy) {
+pub(super) async fn write_log(
+    store: Store,
+    mut writes: mpsc::UnboundedReceiver<Write>,
+    policy: CallbackPolicy,
+) {
     while let Some(w) = writes.recv().await {
         let result = match w {
             Write::Create(new) => store.create_call(new).await.map(|_| ()),
-            Write::Event { call_id, at, kind, agent_id, detail } => store.add_call_event(&call_id, at, kind, agent_id.as_deref(), detail).await,
-            Write::Answered { call_id, agent_id, at } => store.call_answered(&call_id, &agent_id, at).await.map(|_| ()),
-            Write::TransferredTo { call_id, agent_id, at } => store.call_transferred_to(&call_id, &agent_id, at).await,
+            Write::Event { call_id, at, kind, agent_id, detail } => {
+                store.add_call_event(&call_id, at, kind, agent_id.as_deref(), detail).await
+            }
+            Write::Answered { call_id, agent_id, at } => {
+                store.call_answered(&call_id, &agent_id, at).await.map(|_| ())
+            }
+            Write::TransferredTo { call_id, agent_id, at } => {
+                store.call_transferred_to(&call_id, &agent_id, at).await
+            }
             Write::Ended { call_id, at, reason, hold_ms } => {
                 metrics::counter!("switchboard_calls_ended_total", "reason" => reason).increment(1);
                 store.call_ended(&call_id, at, reason, hold_ms).await.map(|_| ())
             }
             Write::SipCode { call_id, code } => store.set_call_sip_code(&call_id, code).await,
-            Write::RecordingStarted { call_id, path, at } => store.recording_started(&call_id, &path, at).await,
+            Write::RecordingStarted { call_id, path, at } => {
+                store.recording_started(&call_id, &path, at).await
+            }
             Write::RecordingDone { call_id, finished } => match &finished.error {
-                None => store.recording_finished(&call_id, i64::try_from(finished.duration_ms).unwrap_or(i64::MAX), i64::try_from(finished.size).unwrap_or(i64::MAX)).await,
+                None => {
+                    store
+                        .recording_finished(
+                            &call_id,
+                            i64::try_from(finished.duration_ms).unwrap_or(i64::MAX),
+                            i64::try_from(finished.size).unwrap_or(i64::MAX),
+                        )
+                        .await
+                }
                 Some(e) => store.recording_failed(&call_id, now_ms(), e).await,
             },
             Write::WrapUp { call_id, ms } => store.set_call_wrapup(&call_id, ms).await,
-            Write::Binding { extension, contact, expires_at } => store.save_sip_binding(&extension, contact.as_deref(), expires_at).await,
-            Write::AgentState { agent_id, state, reason, at } => store.agent_state_changed(&agent_id, state, reason.as_deref(), at).await,
-            Write::Listened { user_id, call_id, action, detail } => store.audit_call_access(&switchboard_store::Actor::user(user_id), &call_id, action, detail).await,
+            Write::Binding { extension, contact, expires_at } => {
+                store.save_sip_binding(&extension, contact.as_deref(), expires_at).await
+            }
+            Write::AgentState { agent_id, state, reason, at } => {
+                store.agent_state_changed(&agent_id, state, reason.as_deref(), at).await
+            }
+            Write::Listened { user_id, call_id, action, detail } => {
+                store
+                    .audit_call_access(
+                        &switchboard_store::Actor::user(user_id),
+                        &call_id,
+                        action,
+                        detail,
+                    )
+                    .await
+            }
             Write::Missed(missed) => match store.callback_for_missed(&policy, &missed).await {
                 Ok(task) => {
-                    info!(call_id = missed.call_id, task_id = task.id, missed = task.missed_count, "callback task for a missed call");
+                    info!(
+                        call_id = missed.call_id,
+                        task_id = task.id,
+                        missed = task.missed_count,
+                        "callback task for a missed call"
+                    );
                     Ok(())
                 }
                 Err(e) => Err(e),

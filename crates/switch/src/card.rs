@@ -78,25 +78,44 @@ pub struct CardDeal {
 
 /// Builds the card for `e164` (a number that did not parse is looked up as given); `call_id`,
 /// the call the card is for, is left out of the past calls.
-pub async fn client_card(store: &Store, e164: &str, call_id: &str) -> Result<ClientCard, StoreError> {
+pub async fn client_card(
+    store: &Store,
+    e164: &str,
+    call_id: &str,
+) -> Result<ClientCard, StoreError> {
     let contacts = store.find_contacts_by_phone(e164).await?;
-    let stages: HashMap<String, String> = if contacts.is_empty() { HashMap::new() } else { store.list_stages().await?.into_iter().map(|s| (s.id, s.name)).collect() };
+    let stages: HashMap<String, String> = if contacts.is_empty() {
+        HashMap::new()
+    } else {
+        store.list_stages().await?.into_iter().map(|s| (s.id, s.name)).collect()
+    };
     let mut matches = Vec::with_capacity(contacts.len());
     for contact in contacts {
         matches.push(card_contact(store, contact, &stages, call_id).await?);
     }
-    let recent_calls = if matches.is_empty() { past_calls(store, None, e164, call_id).await? } else { Vec::new() };
+    let recent_calls =
+        if matches.is_empty() { past_calls(store, None, e164, call_id).await? } else { Vec::new() };
     Ok(ClientCard { number: e164.to_owned(), matches, recent_calls })
 }
 
-async fn past_calls(store: &Store, contact_id: Option<&str>, e164: &str, call_id: &str) -> Result<Vec<Call>, StoreError> {
+async fn past_calls(
+    store: &Store,
+    contact_id: Option<&str>,
+    e164: &str,
+    call_id: &str,
+) -> Result<Vec<Call>, StoreError> {
     let mut calls = store.recent_calls(contact_id, e164, CARD_CALLS + 1).await?;
     calls.retain(|c| c.id != call_id);
     calls.truncate(CARD_CALLS as usize);
     Ok(calls)
 }
 
-async fn card_contact(store: &Store, contact: Contact, stages: &HashMap<String, String>, call_id: &str) -> Result<CardContact, StoreError> {
+async fn card_contact(
+    store: &Store,
+    contact: Contact,
+    stages: &HashMap<String, String>,
+    call_id: &str,
+) -> Result<CardContact, StoreError> {
     let company = match &contact.company_id {
         Some(id) => store.get_company(id).await.ok().map(|c| NamedRef { id: c.id, name: c.name }),
         None => None,
@@ -105,13 +124,45 @@ async fn card_contact(store: &Store, contact: Contact, stages: &HashMap<String, 
         Some(id) => store.get_user(id).await.ok().map(|u| NamedRef { id: u.id, name: u.name }),
         None => None,
     };
-    let deals = store.list_deals(&DealFilter { contact_id: Some(contact.id.clone()), status: Some(DealStatus::Open), ..Default::default() }, PageRequest::new(Some(1), Some(CARD_DEALS))).await?;
+    let deals = store
+        .list_deals(
+            &DealFilter {
+                contact_id: Some(contact.id.clone()),
+                status: Some(DealStatus::Open),
+                ..Default::default()
+            },
+            PageRequest::new(Some(1), Some(CARD_DEALS)),
+        )
+        .await?;
     let open_deals = deals
         .items
         .into_iter()
-        .map(|d| CardDeal { stage: stages.get(&d.stage_id).cloned().unwrap_or_default(), id: d.id, title: d.title, amount_minor: d.amount_minor, currency: d.currency })
+        .map(|d| CardDeal {
+            stage: stages.get(&d.stage_id).cloned().unwrap_or_default(),
+            id: d.id,
+            title: d.title,
+            amount_minor: d.amount_minor,
+            currency: d.currency,
+        })
         .collect();
     let last_calls = past_calls(store, Some(&contact.id), "", call_id).await?;
-    let tasks = store.list_tasks(&TaskFilter { contact_id: Some(contact.id.clone()), status: Some(TaskStatus::Open), ..Default::default() }, PageRequest::new(Some(1), Some(CARD_TASKS))).await?;
-    Ok(CardContact { name: contact.display_name(), contact, company, owner, open_deals, last_calls, open_tasks: tasks.items })
+    let tasks = store
+        .list_tasks(
+            &TaskFilter {
+                contact_id: Some(contact.id.clone()),
+                status: Some(TaskStatus::Open),
+                ..Default::default()
+            },
+            PageRequest::new(Some(1), Some(CARD_TASKS)),
+        )
+        .await?;
+    Ok(CardContact {
+        name: contact.display_name(),
+        contact,
+        company,
+        owner,
+        open_deals,
+        last_calls,
+        open_tasks: tasks.items,
+    })
 }

@@ -10,7 +10,9 @@
 use std::sync::Arc;
 
 use crate::card::ClientCard;
-use crate::protocol::{AgentMessage, ConsoleCommand, ConsoleOutbox, TransferTarget, WithdrawReason};
+use crate::protocol::{
+    AgentMessage, ConsoleCommand, ConsoleOutbox, TransferTarget, WithdrawReason,
+};
 use serde_json::json;
 use switchboard_core::acd::{AgentState, Input, TransferTo};
 use switchboard_core::entity::Task;
@@ -57,7 +59,12 @@ impl Switch {
         }
     }
 
-    pub(super) fn console_opened(&mut self, user_id: String, console_id: u64, outbox: ConsoleOutbox) {
+    pub(super) fn console_opened(
+        &mut self,
+        user_id: String,
+        console_id: u64,
+        outbox: ConsoleOutbox,
+    ) {
         let state = self.cc.agent_state(&user_id);
         let _ = outbox.send(AgentMessage::State { state: state.clone() });
         let softphone = match self.softphones.get(&user_id) {
@@ -70,18 +77,33 @@ impl Switch {
         match &state {
             AgentState::Ringing { call_id, .. } => {
                 if let Some(info) = self.calls.get(call_id) {
-                    let desk_phone = !matches!(self.endpoints.get(&user_id), Some(Endpoint::Browser));
-                    let _ = outbox.send(AgentMessage::Ringing { call_id: call_id.clone(), from: info.from.clone(), card: info.card.clone(), desk_phone });
+                    let desk_phone =
+                        !matches!(self.endpoints.get(&user_id), Some(Endpoint::Browser));
+                    let _ = outbox.send(AgentMessage::Ringing {
+                        call_id: call_id.clone(),
+                        from: info.from.clone(),
+                        card: info.card.clone(),
+                        desk_phone,
+                    });
                 }
             }
             AgentState::OnCall { call_id, .. } => {
                 if let Some(info) = self.calls.get(call_id) {
-                    let _ = outbox.send(AgentMessage::Connected { call_id: call_id.clone(), from: info.from.clone() });
+                    let _ = outbox.send(AgentMessage::Connected {
+                        call_id: call_id.clone(),
+                        from: info.from.clone(),
+                    });
                     if let Some(card) = &info.card {
-                        let _ = outbox.send(AgentMessage::Card { call_id: call_id.clone(), card: card.clone() });
+                        let _ = outbox.send(AgentMessage::Card {
+                            call_id: call_id.clone(),
+                            card: card.clone(),
+                        });
                     }
                     if info.recording.as_ref().is_some_and(|r| r.paused()) {
-                        let _ = outbox.send(AgentMessage::Recording { call_id: call_id.clone(), paused: true });
+                        let _ = outbox.send(AgentMessage::Recording {
+                            call_id: call_id.clone(),
+                            paused: true,
+                        });
                     }
                 }
             }
@@ -100,7 +122,9 @@ impl Switch {
     /// A browser agent paused because their browser was unreachable takes calls again once
     /// both the console and the softphone are back.
     fn browser_reachable(&mut self, user_id: &str) {
-        if !matches!(self.endpoints.get(user_id), Some(Endpoint::Browser)) || !self.browser_ready(user_id) {
+        if !matches!(self.endpoints.get(user_id), Some(Endpoint::Browser))
+            || !self.browser_ready(user_id)
+        {
             return;
         }
         if let AgentState::Paused { reason, .. } = self.cc.agent_state(user_id)
@@ -121,8 +145,13 @@ impl Switch {
         }
         let agent_id = user_id.to_owned();
         let inputs = match self.cc.agent_state(user_id) {
-            AgentState::Ringing { call_id, .. } => vec![Input::Rejected { call_id, agent_id: agent_id.clone() }, Input::AgentPause { agent_id, reason: CONNECTION_LOST.into() }],
-            AgentState::Available { .. } | AgentState::WrapUp { .. } => vec![Input::AgentPause { agent_id, reason: CONNECTION_LOST.into() }],
+            AgentState::Ringing { call_id, .. } => vec![
+                Input::Rejected { call_id, agent_id: agent_id.clone() },
+                Input::AgentPause { agent_id, reason: CONNECTION_LOST.into() },
+            ],
+            AgentState::Available { .. } | AgentState::WrapUp { .. } => {
+                vec![Input::AgentPause { agent_id, reason: CONNECTION_LOST.into() }]
+            }
             _ => Vec::new(),
         };
         for input in inputs {
@@ -144,7 +173,12 @@ impl Switch {
         }
     }
 
-    pub(super) async fn on_console(&mut self, user_id: String, console_id: u64, command: ConsoleCommand) {
+    pub(super) async fn on_console(
+        &mut self,
+        user_id: String,
+        console_id: u64,
+        command: ConsoleCommand,
+    ) {
         if !self.is_current_console(&user_id, console_id) {
             // A console that was replaced by a newer one.
             return;
@@ -163,13 +197,18 @@ impl Switch {
                 let forward = self.internal.clone();
                 tokio::spawn(async move {
                     while let Some(report) = reports.recv().await {
-                        if forward.send(Internal::Peer { user_id: forward_user.clone(), report }).is_err() {
+                        if forward
+                            .send(Internal::Peer { user_id: forward_user.clone(), report })
+                            .is_err()
+                        {
                             break;
                         }
                     }
                 });
                 tokio::spawn(async move {
-                    let result = AgentPeer::answer(&config, sdp, reports_tx).await.map_err(|e| e.to_string());
+                    let result = AgentPeer::answer(&config, sdp, reports_tx)
+                        .await
+                        .map_err(|e| e.to_string());
                     let _ = internal.send(Internal::PeerAnswered { user_id, console_id, result });
                 });
             }
@@ -177,41 +216,63 @@ impl Switch {
                 if let Some(softphone) = self.softphones.get(&user_id) {
                     let peer = Arc::clone(&softphone.peer);
                     tokio::spawn(async move {
-                        if let Err(e) = peer.add_candidate(candidate, sdp_mid, sdp_mline_index).await {
+                        if let Err(e) =
+                            peer.add_candidate(candidate, sdp_mid, sdp_mline_index).await
+                        {
                             debug!(error = %e, "browser candidate refused");
                         }
                     });
                 }
             }
-            ConsoleCommand::Answer { call_id } => match self.cc.handle(Input::Answered { call_id: call_id.clone(), agent_id: user_id.clone() }, now) {
+            ConsoleCommand::Answer { call_id } => match self.cc.handle(
+                Input::Answered { call_id: call_id.clone(), agent_id: user_id.clone() },
+                now,
+            ) {
                 Ok(actions) => self.apply(actions),
-                Err(e) => self.tell(&user_id, AgentMessage::Error { message: format!("cannot answer: {e}") }),
+                Err(e) => self
+                    .tell(&user_id, AgentMessage::Error { message: format!("cannot answer: {e}") }),
             },
             ConsoleCommand::Hangup { call_id } => {
                 if !self.edge.hangup_by_agent(&call_id, &user_id) {
-                    self.tell(&user_id, AgentMessage::Error { message: "no such call on this console".into() });
+                    self.tell(
+                        &user_id,
+                        AgentMessage::Error { message: "no such call on this console".into() },
+                    );
                 }
             }
             ConsoleCommand::Transfer { call_id, to } => {
                 let (to, detail) = match to {
-                    TransferTarget::Agent(id) => (TransferTo::Agent(id.clone()), json!({"to_agent": id})),
-                    TransferTarget::Queue(id) => (TransferTo::Queue(id.clone()), json!({"to_queue": id})),
+                    TransferTarget::Agent(id) => {
+                        (TransferTo::Agent(id.clone()), json!({"to_agent": id}))
+                    }
+                    TransferTarget::Queue(id) => {
+                        (TransferTo::Queue(id.clone()), json!({"to_queue": id}))
+                    }
                     TransferTarget::Number(number) => {
                         self.transfer_to_number(&user_id, &call_id, &number);
                         return;
                     }
                 };
-                match self.cc.handle(Input::Transfer { call_id: call_id.clone(), agent_id: user_id.clone(), to }, now) {
+                match self.cc.handle(
+                    Input::Transfer { call_id: call_id.clone(), agent_id: user_id.clone(), to },
+                    now,
+                ) {
                     Ok(actions) => {
                         self.event(&call_id, "transferred", Some(&user_id), detail);
                         self.apply(actions);
                     }
-                    Err(e) => self.tell(&user_id, AgentMessage::Error { message: format!("cannot transfer: {e}") }),
+                    Err(e) => self.tell(
+                        &user_id,
+                        AgentMessage::Error { message: format!("cannot transfer: {e}") },
+                    ),
                 }
             }
             ConsoleCommand::Hold { call_id, on } => {
                 if !self.edge.hold_by_agent(&call_id, &user_id, on) {
-                    self.tell(&user_id, AgentMessage::Error { message: "no such call on this console".into() });
+                    self.tell(
+                        &user_id,
+                        AgentMessage::Error { message: "no such call on this console".into() },
+                    );
                 }
             }
             ConsoleCommand::Recording { call_id, paused } => {
@@ -227,9 +288,13 @@ impl Switch {
             Internal::CardReady { call_id, card } => {
                 let Some(info) = self.calls.get_mut(&call_id) else { return };
                 info.card = Some(card.clone());
-                let targets: Vec<String> = info.ringing.iter().cloned().chain(info.agent.clone()).collect();
+                let targets: Vec<String> =
+                    info.ringing.iter().cloned().chain(info.agent.clone()).collect();
                 for agent in targets {
-                    self.tell(&agent, AgentMessage::Card { call_id: call_id.clone(), card: card.clone() });
+                    self.tell(
+                        &agent,
+                        AgentMessage::Card { call_id: call_id.clone(), card: card.clone() },
+                    );
                 }
             }
             Internal::PeerAnswered { user_id, console_id, result } => match result {
@@ -238,7 +303,10 @@ impl Switch {
                         tokio::spawn(async move { peer.close().await });
                         return;
                     }
-                    let old = self.softphones.insert(user_id.clone(), Softphone { peer: Arc::new(peer), connected: false });
+                    let old = self.softphones.insert(
+                        user_id.clone(),
+                        Softphone { peer: Arc::new(peer), connected: false },
+                    );
                     if let Some(old) = old {
                         tokio::spawn(async move { old.peer.close().await });
                     }
@@ -252,14 +320,17 @@ impl Switch {
             },
             Internal::Peer { user_id, report } => self.on_peer(&user_id, report),
             Internal::TransferTimeout { call_id, leg } => self.transfer_timeout(&call_id, &leg),
-            Internal::ListenerAnswered { user_id, board_id, result } => self.listener_answered(&user_id, board_id, result),
+            Internal::ListenerAnswered { user_id, board_id, result } => {
+                self.listener_answered(&user_id, board_id, result)
+            }
             Internal::ListenerPeer { user_id, report } => self.listener_peer(&user_id, report),
             Internal::TasksDue { user_id, tasks } => {
                 if !self.consoles.contains_key(&user_id) {
                     return;
                 }
                 let told = self.tasks_told.entry(user_id.clone()).or_default();
-                let fresh: Vec<Task> = tasks.into_iter().filter(|t| told.insert(t.id.clone())).collect();
+                let fresh: Vec<Task> =
+                    tasks.into_iter().filter(|t| told.insert(t.id.clone())).collect();
                 for task in fresh {
                     self.tell(&user_id, AgentMessage::TaskDue { task: Box::new(task) });
                 }
@@ -268,7 +339,11 @@ impl Switch {
     }
 
     fn on_peer(&mut self, user_id: &str, report: PeerReport) {
-        let Some(softphone) = self.softphones.get_mut(user_id).filter(|s| s.peer.id() == report.peer_id) else { return };
+        let Some(softphone) =
+            self.softphones.get_mut(user_id).filter(|s| s.peer.id() == report.peer_id)
+        else {
+            return;
+        };
         let connected = report.event == PeerEvent::Connected;
         if softphone.connected == connected {
             return;
@@ -276,7 +351,10 @@ impl Switch {
         softphone.connected = connected;
         let peer = Arc::clone(&softphone.peer);
         info!(user_id, connected, "softphone");
-        self.tell(user_id, AgentMessage::Softphone { state: if connected { "connected" } else { "lost" } });
+        self.tell(
+            user_id,
+            AgentMessage::Softphone { state: if connected { "connected" } else { "lost" } },
+        );
         if connected {
             self.resume_call_on(user_id, &peer);
             self.browser_reachable(user_id);
@@ -314,14 +392,27 @@ impl Switch {
 
     /// Click-to-call from the browser: the softphone is the agent's leg; the customer is called
     /// at once.
-    pub(super) fn dial_browser(&mut self, call_id: &str, agent_id: &str, e164: &str, target: switchboard_sip::edge::DialTarget) -> Result<(), String> {
-        let peer = self.softphones.get(agent_id).map(|s| Arc::clone(&s.peer)).ok_or("the agent has no softphone connection")?;
+    pub(super) fn dial_browser(
+        &mut self,
+        call_id: &str,
+        agent_id: &str,
+        e164: &str,
+        target: switchboard_sip::edge::DialTarget,
+    ) -> Result<(), String> {
+        let peer = self
+            .softphones
+            .get(agent_id)
+            .map(|s| Arc::clone(&s.peer))
+            .ok_or("the agent has no softphone connection")?;
         let (port, media) = peer.attach();
         if let Err(e) = self.edge.dial_browser(call_id, agent_id, port, media, target) {
             peer.detach();
             return Err(e.to_string());
         }
-        self.tell(agent_id, AgentMessage::Dialing { call_id: call_id.to_owned(), to: e164.to_owned() });
+        self.tell(
+            agent_id,
+            AgentMessage::Dialing { call_id: call_id.to_owned(), to: e164.to_owned() },
+        );
         Ok(())
     }
 
@@ -342,7 +433,8 @@ impl Switch {
 
     /// Whether the agent can take a call in the browser now.
     pub(super) fn browser_ready(&self, user_id: &str) -> bool {
-        self.consoles.contains_key(user_id) && self.softphones.get(user_id).is_some_and(|s| s.connected)
+        self.consoles.contains_key(user_id)
+            && self.softphones.get(user_id).is_some_and(|s| s.connected)
     }
 
     /// Rings a browser agent: 180 to the caller (first offer), the call and its card to the
@@ -359,7 +451,10 @@ impl Switch {
             }
             None => (String::new(), None),
         };
-        self.tell(agent_id, AgentMessage::Ringing { call_id: call_id.to_owned(), from, card, desk_phone: false });
+        self.tell(
+            agent_id,
+            AgentMessage::Ringing { call_id: call_id.to_owned(), from, card, desk_phone: false },
+        );
         Ok(())
     }
 
@@ -372,12 +467,19 @@ impl Switch {
             }
             None => (String::new(), None),
         };
-        self.tell(agent_id, AgentMessage::Ringing { call_id: call_id.to_owned(), from, card, desk_phone: true });
+        self.tell(
+            agent_id,
+            AgentMessage::Ringing { call_id: call_id.to_owned(), from, card, desk_phone: true },
+        );
     }
 
     /// Puts a call on the agent's softphone.
     pub(super) fn connect_browser(&mut self, call_id: &str, agent_id: &str) -> Result<(), String> {
-        let peer = self.softphones.get(agent_id).map(|s| Arc::clone(&s.peer)).ok_or("the agent has no softphone connection")?;
+        let peer = self
+            .softphones
+            .get(agent_id)
+            .map(|s| Arc::clone(&s.peer))
+            .ok_or("the agent has no softphone connection")?;
         let (port, media) = peer.attach();
         self.edge.connect_browser(call_id, agent_id, port, media).map_err(|e| e.to_string())?;
         let from = self.calls.get(call_id).map(|i| i.from.clone()).unwrap_or_default();

@@ -25,8 +25,9 @@ pub mod protocol;
 
 use crate::card::ClientCard;
 use crate::protocol::{
-    AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RecordingView, RegistrationView, RelayView, RestoredAgentView, TelephonyHandle, TelephonyRequest, TelephonyStatus,
-    WithdrawReason,
+    AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RecordingView,
+    RegistrationView, RelayView, RestoredAgentView, TelephonyHandle, TelephonyRequest,
+    TelephonyStatus, WithdrawReason,
 };
 use switchboard_core::acd::{Action, AgentState, CallCenter, Input, OfferEnd, QueueConfig};
 use switchboard_core::callback::CallbackPolicy;
@@ -34,7 +35,10 @@ use switchboard_core::entity::CallDirection;
 use switchboard_core::{PhoneNumber, Region};
 use switchboard_media::recording::{Recorder, RecorderConfig, Recording};
 use switchboard_media::relay::PortPool;
-use switchboard_sip::edge::{DialTarget, EXTENSION_PREFIX, EdgeConfig, EdgeEvent, EndedBy, Origin, Party, RegistrationStatus, SipEdge};
+use switchboard_sip::edge::{
+    DialTarget, EXTENSION_PREFIX, EdgeConfig, EdgeEvent, EndedBy, Origin, Party,
+    RegistrationStatus, SipEdge,
+};
 use switchboard_store::{MissedCall, NewCall, Store};
 use switchboard_webrtc::WebrtcConfig;
 use tokio::sync::mpsc;
@@ -62,7 +66,11 @@ impl Telephony {
     /// Starts the SIP edge and the switch.
     /// `previous`: each agent's state as the previous run left it (`(user, state, reason)`),
     /// for putting desk-phone agents back.
-    pub async fn start(config: SwitchConfig, store: Store, previous: Vec<(String, String, Option<String>)>) -> Result<Telephony, StartError> {
+    pub async fn start(
+        config: SwitchConfig,
+        store: Store,
+        previous: Vec<(String, String, Option<String>)>,
+    ) -> Result<Telephony, StartError> {
         let ports = PortPool::new(config.media_ip, config.rtp_port_min, config.rtp_port_max);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let edge = SipEdge::start(config.edge, ports, events_tx).await?;
@@ -248,12 +256,19 @@ pub enum StartError {
 }
 
 impl Switch {
-    async fn run(mut self, mut events: mpsc::UnboundedReceiver<EdgeEvent>, mut requests: mpsc::UnboundedReceiver<TelephonyRequest>, mut internal: mpsc::UnboundedReceiver<Internal>) {
+    async fn run(
+        mut self,
+        mut events: mpsc::UnboundedReceiver<EdgeEvent>,
+        mut requests: mpsc::UnboundedReceiver<TelephonyRequest>,
+        mut internal: mpsc::UnboundedReceiver<Internal>,
+    ) {
         let mut task_check = tokio::time::interval(console::TASK_CHECK);
         task_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let sleep = match self.cc.next_deadline() {
-                Some(at) => Duration::from_millis(u64::try_from((at - now_ms()).max(0)).unwrap_or(0)),
+                Some(at) => {
+                    Duration::from_millis(u64::try_from((at - now_ms()).max(0)).unwrap_or(0))
+                }
                 None => Duration::from_secs(3600),
             };
             tokio::select! {
@@ -281,7 +296,13 @@ impl Switch {
     }
 
     fn event(&self, call_id: &str, kind: &'static str, agent_id: Option<&str>, detail: Value) {
-        self.write(Write::Event { call_id: call_id.to_owned(), at: now_ms(), kind, agent_id: agent_id.map(str::to_owned), detail });
+        self.write(Write::Event {
+            call_id: call_id.to_owned(),
+            at: now_ms(),
+            kind,
+            agent_id: agent_id.map(str::to_owned),
+            detail,
+        });
     }
 
     async fn reload_queues(&mut self) {
@@ -289,7 +310,13 @@ impl Switch {
             Ok(queues) => {
                 for q in queues {
                     self.record_queues.insert(q.id.clone(), q.record);
-                    self.cc.set_queue(QueueConfig { id: q.id, strategy: q.strategy, ring_timeout_ms: q.ring_timeout_ms, max_wait_ms: q.max_wait_ms, wrap_up_ms: q.wrap_up_ms });
+                    self.cc.set_queue(QueueConfig {
+                        id: q.id,
+                        strategy: q.strategy,
+                        ring_timeout_ms: q.ring_timeout_ms,
+                        max_wait_ms: q.max_wait_ms,
+                        wrap_up_ms: q.wrap_up_ms,
+                    });
                 }
             }
             Err(e) => warn!(error = %e, "cannot load queues"),
@@ -324,7 +351,8 @@ impl Switch {
     }
 
     fn normalise(&self, number: &str) -> String {
-        PhoneNumber::parse(number, self.region).map_or_else(|_| number.to_owned(), |p| p.e164().to_owned())
+        PhoneNumber::parse(number, self.region)
+            .map_or_else(|_| number.to_owned(), |p| p.e164().to_owned())
     }
 
     async fn on_edge(&mut self, event: EdgeEvent) {
@@ -351,9 +379,17 @@ impl Switch {
                     agent_id: None,
                     task_id: None,
                 }));
-                self.calls.insert(call_id.clone(), CallInfo { from: from.clone(), queue: Some(queue_id.clone()), ..CallInfo::default() });
+                self.calls.insert(
+                    call_id.clone(),
+                    CallInfo {
+                        from: from.clone(),
+                        queue: Some(queue_id.clone()),
+                        ..CallInfo::default()
+                    },
+                );
                 self.build_card(call_id.clone(), from);
-                match self.cc.handle(Input::CallArrived { call_id: call_id.clone(), queue_id }, now) {
+                match self.cc.handle(Input::CallArrived { call_id: call_id.clone(), queue_id }, now)
+                {
                     Ok(actions) => self.apply(actions),
                     Err(e) => {
                         warn!(error = %e, call_id, "cannot queue the call");
@@ -363,8 +399,12 @@ impl Switch {
                     }
                 }
             }
-            EdgeEvent::Refused { call_id, from, to, origin, queue, code } => self.blocked(call_id, from, to, origin, queue, code, now),
-            EdgeEvent::Bound { extension, contact, expires_at } => self.write(Write::Binding { extension, contact, expires_at }),
+            EdgeEvent::Refused { call_id, from, to, origin, queue, code } => {
+                self.blocked(call_id, from, to, origin, queue, code, now)
+            }
+            EdgeEvent::Bound { extension, contact, expires_at } => {
+                self.write(Write::Binding { extension, contact, expires_at })
+            }
             EdgeEvent::CallerGone { call_id } => {
                 // The core's `Abandoned` forgets the call (and asks for a callback); anything
                 // it did not know is forgotten here.
@@ -374,10 +414,23 @@ impl Switch {
                 }
                 self.remove_call(&call_id);
             }
-            EdgeEvent::OfferRinging { call_id, agent_id } => self.event(&call_id, "ringing", Some(&agent_id), json!({})),
-            EdgeEvent::OfferAnswered { call_id, agent_id } if agent_id.starts_with(transfer::NUMBER_LEG) => self.external_answered(&call_id, &agent_id),
-            EdgeEvent::OfferFailed { call_id, agent_id, code } if agent_id.starts_with(transfer::NUMBER_LEG) => self.external_failed(&call_id, code),
-            EdgeEvent::OfferAnswered { call_id, agent_id } => match self.cc.handle(Input::Answered { call_id: call_id.clone(), agent_id: agent_id.clone() }, now) {
+            EdgeEvent::OfferRinging { call_id, agent_id } => {
+                self.event(&call_id, "ringing", Some(&agent_id), json!({}))
+            }
+            EdgeEvent::OfferAnswered { call_id, agent_id }
+                if agent_id.starts_with(transfer::NUMBER_LEG) =>
+            {
+                self.external_answered(&call_id, &agent_id)
+            }
+            EdgeEvent::OfferFailed { call_id, agent_id, code }
+                if agent_id.starts_with(transfer::NUMBER_LEG) =>
+            {
+                self.external_failed(&call_id, code)
+            }
+            EdgeEvent::OfferAnswered { call_id, agent_id } => match self.cc.handle(
+                Input::Answered { call_id: call_id.clone(), agent_id: agent_id.clone() },
+                now,
+            ) {
                 Ok(actions) => self.apply(actions),
                 Err(e) => {
                     // Another agent took it first (ring-all), or the caller left.
@@ -431,7 +484,10 @@ impl Switch {
                     let info = self.calls.entry(call_id.clone()).or_default();
                     if info.agent.is_some() {
                         let to = info.from.clone();
-                        self.tell(&agent_id, AgentMessage::Connected { call_id: call_id.clone(), from: to });
+                        self.tell(
+                            &agent_id,
+                            AgentMessage::Connected { call_id: call_id.clone(), from: to },
+                        );
                     }
                     self.write(Write::Answered { call_id: call_id.clone(), agent_id, at: now });
                     self.start_recording(&call_id);
@@ -441,12 +497,20 @@ impl Switch {
                 if let Some(code) = code {
                     self.write(Write::SipCode { call_id: call_id.clone(), code: i64::from(code) });
                 }
-                self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: outcome.as_str(), hold_ms: 0 });
+                self.write(Write::Ended {
+                    call_id: call_id.clone(),
+                    at: now,
+                    reason: outcome.as_str(),
+                    hold_ms: 0,
+                });
                 if let Some(agent) = self.remove_call(&call_id).and_then(|i| i.agent) {
                     if let Some(softphone) = self.softphones.get(&agent) {
                         softphone.peer.detach();
                     }
-                    self.tell(&agent, AgentMessage::Ended { call_id: call_id.clone(), by: outcome.as_str() });
+                    self.tell(
+                        &agent,
+                        AgentMessage::Ended { call_id: call_id.clone(), by: outcome.as_str() },
+                    );
                 }
                 if let Some(agent_id) = self.outbound_agents.remove(&call_id)
                     && let Ok(actions) = self.cc.handle(Input::OutboundEnded { agent_id }, now)
@@ -465,9 +529,19 @@ impl Switch {
                         info.hold_ms += now - since;
                     }
                 }
-                self.event(&call_id, if on { "hold" } else { "resume" }, None, json!({"by": party(by)}));
+                self.event(
+                    &call_id,
+                    if on { "hold" } else { "resume" },
+                    None,
+                    json!({"by": party(by)}),
+                );
             }
-            EdgeEvent::Dtmf { call_id, by, digit } => self.event(&call_id, "dtmf", None, json!({"by": party(by), "digit": digit.to_string()})),
+            EdgeEvent::Dtmf { call_id, by, digit } => self.event(
+                &call_id,
+                "dtmf",
+                None,
+                json!({"by": party(by), "digit": digit.to_string()}),
+            ),
             EdgeEvent::Registration(status) => log_registration(&status),
         }
     }
@@ -483,7 +557,9 @@ impl Switch {
             match action {
                 Action::Offer { call_id, agent_id } => {
                     let offered = match self.endpoints.get(&agent_id).cloned() {
-                        Some(Endpoint::Sip(uri)) => self.edge.offer(&call_id, &agent_id, &uri).map_err(|e| e.to_string()),
+                        Some(Endpoint::Sip(uri)) => {
+                            self.edge.offer(&call_id, &agent_id, &uri).map_err(|e| e.to_string())
+                        }
                         Some(Endpoint::Browser) => self.offer_browser(&call_id, &agent_id),
                         None => Err("the agent has no phone".to_owned()),
                     };
@@ -498,7 +574,8 @@ impl Switch {
                             warn!(call_id, agent_id, error = %e, "cannot ring the agent");
                             self.event(&call_id, "rejected", Some(&agent_id), json!({"error": e}));
                             if failed.insert((call_id.clone(), agent_id.clone()))
-                                && let Ok(more) = self.cc.handle(Input::Rejected { call_id, agent_id }, now)
+                                && let Ok(more) =
+                                    self.cc.handle(Input::Rejected { call_id, agent_id }, now)
                             {
                                 queue.extend(more);
                             }
@@ -526,7 +603,11 @@ impl Switch {
                         if transferred {
                             self.write(Write::TransferredTo { call_id, agent_id, at: now });
                         } else {
-                            self.write(Write::Answered { call_id: call_id.clone(), agent_id, at: now });
+                            self.write(Write::Answered {
+                                call_id: call_id.clone(),
+                                agent_id,
+                                at: now,
+                            });
                             self.start_recording(&call_id);
                         }
                     }
@@ -534,7 +615,12 @@ impl Switch {
                         warn!(call_id, agent_id, error = %e, "cannot connect");
                         self.edge.release(&call_id, 500);
                         self.remove_call(&call_id);
-                        self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: "failed", hold_ms: 0 });
+                        self.write(Write::Ended {
+                            call_id: call_id.clone(),
+                            at: now,
+                            reason: "failed",
+                            hold_ms: 0,
+                        });
                         if let Ok(more) = self.cc.handle(Input::CallEnded { call_id }, now) {
                             queue.extend(more);
                         }
@@ -543,24 +629,48 @@ impl Switch {
                 Action::ReleaseMaxWait { call_id } => {
                     self.edge.release(&call_id, 480);
                     let info = self.remove_call(&call_id);
-                    self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: "max_wait", hold_ms: 0 });
+                    self.write(Write::Ended {
+                        call_id: call_id.clone(),
+                        at: now,
+                        reason: "max_wait",
+                        hold_ms: 0,
+                    });
                     self.missed(call_id, info, "max_wait", now);
                 }
                 Action::Abandoned { call_id } => {
                     // A caller who hangs up while being transferred had been answered.
                     let info = self.remove_call(&call_id);
                     if info.as_ref().is_some_and(|i| i.transferred) {
-                        self.write(Write::Ended { call_id, at: now, reason: "caller_hangup", hold_ms: 0 });
+                        self.write(Write::Ended {
+                            call_id,
+                            at: now,
+                            reason: "caller_hangup",
+                            hold_ms: 0,
+                        });
                     } else {
-                        self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: "abandoned", hold_ms: 0 });
+                        self.write(Write::Ended {
+                            call_id: call_id.clone(),
+                            at: now,
+                            reason: "abandoned",
+                            hold_ms: 0,
+                        });
                         self.missed(call_id, info, "abandoned", now);
                     }
                 }
                 Action::Transferred { call_id, agent_id } => self.transferred(&call_id, &agent_id),
                 Action::AgentChanged { agent_id, state } => {
                     debug!(agent_id, state = state.name(), "agent state");
-                    let reason = if let AgentState::Paused { reason, .. } = &state { Some(reason.clone()) } else { None };
-                    self.write(Write::AgentState { agent_id: agent_id.clone(), state: state.name(), reason, at: now });
+                    let reason = if let AgentState::Paused { reason, .. } = &state {
+                        Some(reason.clone())
+                    } else {
+                        None
+                    };
+                    self.write(Write::AgentState {
+                        agent_id: agent_id.clone(),
+                        state: state.name(),
+                        reason,
+                        at: now,
+                    });
                     if let AgentState::WrapUp { call_id, since, .. } = &state {
                         self.wrapups.insert(agent_id.clone(), (call_id.clone(), *since));
                     } else if let Some((call_id, since)) = self.wrapups.remove(&agent_id) {
@@ -582,27 +692,67 @@ impl Switch {
                 let _ = reply.send(self.cc.agent_state(&user_id));
             }
             TelephonyRequest::Status { reply } => {
-                let registrations = self.edge.registrations().into_iter().map(registration_view).collect();
-                let agents = self.endpoints.keys().map(|id| AgentView { user_id: id.clone(), state: self.cc.agent_state(id) }).collect();
+                let registrations =
+                    self.edge.registrations().into_iter().map(registration_view).collect();
+                let agents = self
+                    .endpoints
+                    .keys()
+                    .map(|id| AgentView { user_id: id.clone(), state: self.cc.agent_state(id) })
+                    .collect();
                 let queues = match self.store.list_queues().await {
                     Ok(qs) => qs
                         .into_iter()
                         .map(|q| {
                             let waiting = self.cc.waiting(&q.id);
-                            QueueView { queue_id: q.id, waiting: waiting.len(), oldest_since: waiting.first().map(|(_, at)| *at) }
+                            QueueView {
+                                queue_id: q.id,
+                                waiting: waiting.len(),
+                                oldest_since: waiting.first().map(|(_, at)| *at),
+                            }
                         })
                         .collect(),
                     Err(_) => Vec::new(),
                 };
-                let extensions = self.edge.bindings().into_iter().map(|b| ExtensionView { extension: b.extension, contact: b.contact, expires_in_s: b.expires_in.as_secs() }).collect();
+                let extensions = self
+                    .edge
+                    .bindings()
+                    .into_iter()
+                    .map(|b| ExtensionView {
+                        extension: b.extension,
+                        contact: b.contact,
+                        expires_in_s: b.expires_in.as_secs(),
+                    })
+                    .collect();
                 let r = &*switchboard_media::recording::RECORDER_STATS;
-                let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
-                let recording = RecordingView { files_open: load(&r.open), frames: load(&r.frames), dropped_frames: load(&r.dropped), late_samples: load(&r.late_samples), errors: load(&r.errors) };
+                let load =
+                    |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+                let recording = RecordingView {
+                    files_open: load(&r.open),
+                    frames: load(&r.frames),
+                    dropped_frames: load(&r.dropped),
+                    late_samples: load(&r.late_samples),
+                    errors: load(&r.errors),
+                };
                 let m = &*switchboard_media::relay::RELAY_STATS;
-                let relay = RelayView { packets_in: load(&m.packets_in), packets_out: load(&m.packets_out), dropped: load(&m.dropped), not_sent: load(&m.not_sent) };
+                let relay = RelayView {
+                    packets_in: load(&m.packets_in),
+                    packets_out: load(&m.packets_out),
+                    dropped: load(&m.dropped),
+                    not_sent: load(&m.not_sent),
+                };
                 let restored_agents = self.restored.clone();
                 let sip_listen = self.edge.local_addr().to_string();
-                let _ = reply.send(TelephonyStatus { sip_listen, active_calls: self.edge.active_calls(), registrations, agents, queues, extensions, recording, relay, restored_agents });
+                let _ = reply.send(TelephonyStatus {
+                    sip_listen,
+                    active_calls: self.edge.active_calls(),
+                    registrations,
+                    agents,
+                    queues,
+                    extensions,
+                    recording,
+                    relay,
+                    restored_agents,
+                });
             }
             TelephonyRequest::ReloadQueues { reply } => {
                 self.reload_queues().await;
@@ -614,11 +764,19 @@ impl Switch {
                 self.reload_extensions().await;
                 let _ = reply.send(());
             }
-            TelephonyRequest::ConsoleOpened { user_id, console_id, outbox } => self.console_opened(user_id, console_id, outbox),
-            TelephonyRequest::ConsoleClosed { user_id, console_id } => self.console_closed(&user_id, console_id),
-            TelephonyRequest::Console { user_id, console_id, command } => self.on_console(user_id, console_id, command).await,
+            TelephonyRequest::ConsoleOpened { user_id, console_id, outbox } => {
+                self.console_opened(user_id, console_id, outbox)
+            }
+            TelephonyRequest::ConsoleClosed { user_id, console_id } => {
+                self.console_closed(&user_id, console_id)
+            }
+            TelephonyRequest::Console { user_id, console_id, command } => {
+                self.on_console(user_id, console_id, command).await
+            }
             TelephonyRequest::Notify(n) => self.tell(&n.user_id, n.message),
-            TelephonyRequest::Wallboard { user_id, board_id, event } => self.on_wallboard(user_id, board_id, event),
+            TelephonyRequest::Wallboard { user_id, board_id, event } => {
+                self.on_wallboard(user_id, board_id, event)
+            }
             TelephonyRequest::Dial { user_id, e164, task_id, reply } => {
                 let result = self.dial(&user_id, &e164, task_id).await;
                 let _ = reply.send(result);
@@ -627,8 +785,14 @@ impl Switch {
     }
 
     /// Click-to-call: logs the call, marks the agent busy, and rings their phone.
-    async fn dial(&mut self, user_id: &str, e164: &str, task_id: Option<String>) -> Result<String, String> {
-        let config = self.outbound.clone().ok_or("click-to-call is not configured (sip.outbound.target)")?;
+    async fn dial(
+        &mut self,
+        user_id: &str,
+        e164: &str,
+        task_id: Option<String>,
+    ) -> Result<String, String> {
+        let config =
+            self.outbound.clone().ok_or("click-to-call is not configured (sip.outbound.target)")?;
         // The browser's softphone when it is connected, else the agent's SIP phone.
         let browser = self.browser_ready(user_id);
         let uri = if browser { String::new() } else { self.agent_target(user_id).await? };
@@ -636,7 +800,13 @@ impl Switch {
         let now = now_ms();
         let call_id = switchboard_core::new_id();
         if logged_in {
-            let actions = self.cc.handle(Input::Dialing { agent_id: user_id.to_owned(), call_id: call_id.clone() }, now).map_err(|_| "you are on a call or being offered one")?;
+            let actions = self
+                .cc
+                .handle(
+                    Input::Dialing { agent_id: user_id.to_owned(), call_id: call_id.clone() },
+                    now,
+                )
+                .map_err(|_| "you are on a call or being offered one")?;
             self.apply(actions);
         }
         self.write(Write::Create(NewCall {
@@ -658,7 +828,14 @@ impl Switch {
             ring_timeout: config.ring_timeout,
         };
         self.outbound_agents.insert(call_id.clone(), user_id.to_owned());
-        self.calls.insert(call_id.clone(), CallInfo { from: e164.to_owned(), agent: browser.then(|| user_id.to_owned()), ..CallInfo::default() });
+        self.calls.insert(
+            call_id.clone(),
+            CallInfo {
+                from: e164.to_owned(),
+                agent: browser.then(|| user_id.to_owned()),
+                ..CallInfo::default()
+            },
+        );
         let dialed = if browser {
             self.build_card(call_id.clone(), e164.to_owned());
             self.dial_browser(&call_id, user_id, e164, target)
@@ -668,8 +845,16 @@ impl Switch {
         if let Err(e) = dialed {
             self.remove_call(&call_id);
             self.outbound_agents.remove(&call_id);
-            self.write(Write::Ended { call_id: call_id.clone(), at: now, reason: "failed", hold_ms: 0 });
-            if logged_in && let Ok(actions) = self.cc.handle(Input::OutboundEnded { agent_id: user_id.to_owned() }, now) {
+            self.write(Write::Ended {
+                call_id: call_id.clone(),
+                at: now,
+                reason: "failed",
+                hold_ms: 0,
+            });
+            if logged_in
+                && let Ok(actions) =
+                    self.cc.handle(Input::OutboundEnded { agent_id: user_id.to_owned() }, now)
+            {
                 self.apply(actions);
             }
             return Err(e);
@@ -685,7 +870,16 @@ impl Switch {
     /// number. Its queue is looked up off the switch task: a flood of refusals must not hold
     /// up the calls being served.
     #[allow(clippy::too_many_arguments)]
-    fn blocked(&self, call_id: String, from: String, to: String, origin: Origin, queue_hint: Option<String>, code: u16, now: i64) {
+    fn blocked(
+        &self,
+        call_id: String,
+        from: String,
+        to: String,
+        origin: Origin,
+        queue_hint: Option<String>,
+        code: u16,
+        now: i64,
+    ) {
         let from = self.normalise(&from);
         let fallback = queue_hint.or_else(|| match &origin {
             Origin::Trunk(name) => self.default_queues.get(name).cloned(),
@@ -716,9 +910,20 @@ impl Switch {
             };
             let _ = writes.send(Write::Create(call));
             let _ = writes.send(Write::SipCode { call_id: call_id.clone(), code: i64::from(code) });
-            let _ = writes.send(Write::Ended { call_id: call_id.clone(), at: now, reason: "blocked", hold_ms: 0 });
+            let _ = writes.send(Write::Ended {
+                call_id: call_id.clone(),
+                at: now,
+                reason: "blocked",
+                hold_ms: 0,
+            });
             if !from.is_empty() {
-                let _ = writes.send(Write::Missed(MissedCall { call_id, e164: from, queue_id, at: now, reason: "blocked".into() }));
+                let _ = writes.send(Write::Missed(MissedCall {
+                    call_id,
+                    e164: from,
+                    queue_id,
+                    at: now,
+                    reason: "blocked".into(),
+                }));
             }
         });
     }
@@ -729,7 +934,13 @@ impl Switch {
         if info.from.is_empty() {
             return;
         }
-        self.write(Write::Missed(MissedCall { call_id, e164: info.from, queue_id: info.queue, at, reason: reason.to_owned() }));
+        self.write(Write::Missed(MissedCall {
+            call_id,
+            e164: info.from,
+            queue_id: info.queue,
+            at,
+            reason: reason.to_owned(),
+        }));
     }
 
     fn connect(&mut self, call_id: &str, agent_id: &str) -> Result<(), String> {
@@ -750,7 +961,8 @@ impl Switch {
     /// their phone is a fixed URI or an extension still registered. Browser agents come back
     /// through their console; offline ones stay offline.
     async fn restore_agents(&mut self, previous: Vec<(String, String, Option<String>)>) {
-        let registered: HashSet<String> = self.edge.bindings().into_iter().map(|b| b.extension).collect();
+        let registered: HashSet<String> =
+            self.edge.bindings().into_iter().map(|b| b.extension).collect();
         for (user_id, state, reason) in previous {
             if state == "offline" {
                 continue;
@@ -765,25 +977,42 @@ impl Switch {
             }
             let mut result = self.set_agent_state(&user_id, AgentTarget::Available).await;
             if state == "paused" && result.is_ok() {
-                result = self.set_agent_state(&user_id, AgentTarget::Paused(reason.clone().unwrap_or_else(|| "other".into()))).await;
+                result = self
+                    .set_agent_state(
+                        &user_id,
+                        AgentTarget::Paused(reason.clone().unwrap_or_else(|| "other".into())),
+                    )
+                    .await;
             }
             match result {
                 Ok(now) => {
                     info!(user_id, state = now.name(), "agent restored after the restart");
-                    self.restored.push(RestoredAgentView { user_id, state: now.name().to_owned(), reason: if state == "paused" { reason } else { None } });
+                    self.restored.push(RestoredAgentView {
+                        user_id,
+                        state: now.name().to_owned(),
+                        reason: if state == "paused" { reason } else { None },
+                    });
                 }
                 Err(e) => info!(user_id, error = %e, "agent not restored after the restart"),
             }
         }
     }
 
-    async fn set_agent_state(&mut self, user_id: &str, target: AgentTarget) -> Result<AgentState, String> {
+    async fn set_agent_state(
+        &mut self,
+        user_id: &str,
+        target: AgentTarget,
+    ) -> Result<AgentState, String> {
         let now = now_ms();
         let current = self.cc.agent_state(user_id);
         // A browser agent takes calls only with a live softphone: the gateway checks, not
         // the page (a stale connection once made agents available who could not answer).
-        let softphone_down = "the softphone is not connected yet: wait a few seconds, or reload the page";
-        if matches!(target, AgentTarget::Available) && matches!(self.endpoints.get(user_id), Some(Endpoint::Browser)) && !self.browser_ready(user_id) {
+        let softphone_down =
+            "the softphone is not connected yet: wait a few seconds, or reload the page";
+        if matches!(target, AgentTarget::Available)
+            && matches!(self.endpoints.get(user_id), Some(Endpoint::Browser))
+            && !self.browser_ready(user_id)
+        {
             return Err(softphone_down.into());
         }
         let input = match (&current, target) {
@@ -794,21 +1023,35 @@ impl Switch {
                 } else {
                     match self.agent_target(user_id).await {
                         Ok(target) => Endpoint::Sip(target),
-                        Err(_) if self.consoles.contains_key(user_id) => return Err(softphone_down.into()),
+                        Err(_) if self.consoles.contains_key(user_id) => {
+                            return Err(softphone_down.into());
+                        }
                         Err(e) => return Err(e),
                     }
                 };
-                let queues = self.store.queues_of_agent(user_id).await.map_err(|e| e.to_string())?;
+                let queues =
+                    self.store.queues_of_agent(user_id).await.map_err(|e| e.to_string())?;
                 if queues.is_empty() {
                     return Err("the agent is not a member of any queue".into());
                 }
                 self.endpoints.insert(user_id.to_owned(), endpoint);
                 Some(Input::AgentLogin { agent_id: user_id.to_owned(), queues })
             }
-            (AgentState::Paused { .. }, AgentTarget::Available) => Some(Input::AgentUnpause { agent_id: user_id.to_owned() }),
-            (AgentState::WrapUp { .. }, AgentTarget::Available) => Some(Input::WrapUpDone { agent_id: user_id.to_owned() }),
-            (AgentState::Available { .. } | AgentState::Ringing { .. } | AgentState::OnCall { .. }, AgentTarget::Available) => None,
-            (_, AgentTarget::Paused(reason)) => Some(Input::AgentPause { agent_id: user_id.to_owned(), reason }),
+            (AgentState::Paused { .. }, AgentTarget::Available) => {
+                Some(Input::AgentUnpause { agent_id: user_id.to_owned() })
+            }
+            (AgentState::WrapUp { .. }, AgentTarget::Available) => {
+                Some(Input::WrapUpDone { agent_id: user_id.to_owned() })
+            }
+            (
+                AgentState::Available { .. }
+                | AgentState::Ringing { .. }
+                | AgentState::OnCall { .. },
+                AgentTarget::Available,
+            ) => None,
+            (_, AgentTarget::Paused(reason)) => {
+                Some(Input::AgentPause { agent_id: user_id.to_owned(), reason })
+            }
             (AgentState::Offline, AgentTarget::Offline) => None,
             (_, AgentTarget::Offline) => Some(Input::AgentLogout { agent_id: user_id.to_owned() }),
         };

@@ -10,7 +10,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::protocol::{ListenMode, WallboardCommand, WallboardEvent, WallboardMessage, WallboardOutbox};
+use crate::protocol::{
+    ListenMode, WallboardCommand, WallboardEvent, WallboardMessage, WallboardOutbox,
+};
 use serde_json::{Value, json};
 use switchboard_media::relay::{Monitor, MonitorMode};
 use switchboard_sip::edge::SipEdge;
@@ -51,13 +53,25 @@ impl Listener {
 
     /// Leaves the call it is on, if any: the connection comes off the bridge, the page is told
     /// `reason`, and the stop is audited with `detail`.
-    fn leave(&mut self, user_id: &str, edge: &SipEdge, writes: &UnboundedSender<Write>, reason: &'static str, detail: Value) {
+    fn leave(
+        &mut self,
+        user_id: &str,
+        edge: &SipEdge,
+        writes: &UnboundedSender<Write>,
+        reason: &'static str,
+        detail: Value,
+    ) {
         let Some((call_id, _)) = self.on.take() else { return };
         if let Some(peer) = &self.peer {
             peer.detach();
         }
         edge.monitor(&call_id, None);
-        let _ = writes.send(Write::Listened { user_id: user_id.to_owned(), call_id: call_id.clone(), action: "call.listen_stop", detail });
+        let _ = writes.send(Write::Listened {
+            user_id: user_id.to_owned(),
+            call_id: call_id.clone(),
+            action: "call.listen_stop",
+            detail,
+        });
         self.tell(WallboardMessage::Stopped { call_id, reason });
     }
 }
@@ -90,16 +104,22 @@ impl Switch {
                         Ok(())
                     }
                     WallboardCommand::Candidate { candidate, sdp_mid, sdp_mline_index } => {
-                        if let Some(peer) = self.listeners.get(&user_id).and_then(|l| l.peer.clone()) {
+                        if let Some(peer) =
+                            self.listeners.get(&user_id).and_then(|l| l.peer.clone())
+                        {
                             tokio::spawn(async move {
-                                if let Err(e) = peer.add_candidate(candidate, sdp_mid, sdp_mline_index).await {
+                                if let Err(e) =
+                                    peer.add_candidate(candidate, sdp_mid, sdp_mline_index).await
+                                {
                                     debug!(error = %e, "wallboard candidate refused");
                                 }
                             });
                         }
                         Ok(())
                     }
-                    WallboardCommand::Listen { call_id, mode } => self.listen(&user_id, &call_id, mode, scope.as_deref()),
+                    WallboardCommand::Listen { call_id, mode } => {
+                        self.listen(&user_id, &call_id, mode, scope.as_deref())
+                    }
                     WallboardCommand::StopListening => {
                         self.stop_listening(&user_id, "stopped");
                         Ok(())
@@ -130,20 +150,30 @@ impl Switch {
         let forward_user = user_id.to_owned();
         tokio::spawn(async move {
             while let Some(report) = reports.recv().await {
-                if forward.send(Internal::ListenerPeer { user_id: forward_user.clone(), report }).is_err() {
+                if forward
+                    .send(Internal::ListenerPeer { user_id: forward_user.clone(), report })
+                    .is_err()
+                {
                     break;
                 }
             }
         });
         let user_id = user_id.to_owned();
         tokio::spawn(async move {
-            let result = AgentPeer::answer(&config, sdp, reports_tx).await.map_err(|e| e.to_string());
+            let result =
+                AgentPeer::answer(&config, sdp, reports_tx).await.map_err(|e| e.to_string());
             let _ = internal.send(Internal::ListenerAnswered { user_id, board_id, result });
         });
     }
 
-    pub(super) fn listener_answered(&mut self, user_id: &str, board_id: u64, result: Result<(AgentPeer, String), String>) {
-        let Some(listener) = self.listeners.get_mut(user_id).filter(|l| l.board_id == board_id) else {
+    pub(super) fn listener_answered(
+        &mut self,
+        user_id: &str,
+        board_id: u64,
+        result: Result<(AgentPeer, String), String>,
+    ) {
+        let Some(listener) = self.listeners.get_mut(user_id).filter(|l| l.board_id == board_id)
+        else {
             if let Ok((peer, _)) = result {
                 tokio::spawn(async move { peer.close().await });
             }
@@ -152,7 +182,13 @@ impl Switch {
         match result {
             Ok((peer, sdp)) => {
                 // A new connection replaces the old one; a call it was on comes off.
-                listener.leave(user_id, &self.edge, &self.writes, "stopped", json!({"reason": "reconnected"}));
+                listener.leave(
+                    user_id,
+                    &self.edge,
+                    &self.writes,
+                    "stopped",
+                    json!({"reason": "reconnected"}),
+                );
                 if let Some(old) = listener.peer.replace(Arc::new(peer)) {
                     tokio::spawn(async move { old.close().await });
                 }
@@ -162,26 +198,45 @@ impl Switch {
             }
             Err(e) => {
                 warn!(user_id, error = %e, "cannot answer the wallboard's offer");
-                listener.tell(WallboardMessage::Error { message: format!("listening connection: {e}") });
+                listener.tell(WallboardMessage::Error {
+                    message: format!("listening connection: {e}"),
+                });
             }
         }
     }
 
     pub(super) fn listener_peer(&mut self, user_id: &str, report: PeerReport) {
-        let Some(listener) = self.listeners.get_mut(user_id).filter(|l| l.peer.as_ref().is_some_and(|p| p.id() == report.peer_id)) else { return };
+        let Some(listener) = self
+            .listeners
+            .get_mut(user_id)
+            .filter(|l| l.peer.as_ref().is_some_and(|p| p.id() == report.peer_id))
+        else {
+            return;
+        };
         let connected = report.event == PeerEvent::Connected;
         if listener.connected != connected {
             listener.connected = connected;
-            listener.tell(WallboardMessage::Softphone { state: if connected { "connected" } else { "lost" } });
+            listener.tell(WallboardMessage::Softphone {
+                state: if connected { "connected" } else { "lost" },
+            });
         }
     }
 
     /// The agent a live call is connected to.
     fn call_agent(&self, call_id: &str) -> Option<String> {
-        self.calls.get(call_id).and_then(|i| i.agent.clone()).or_else(|| self.outbound_agents.get(call_id).cloned())
+        self.calls
+            .get(call_id)
+            .and_then(|i| i.agent.clone())
+            .or_else(|| self.outbound_agents.get(call_id).cloned())
     }
 
-    fn listen(&mut self, user_id: &str, call_id: &str, mode: ListenMode, scope: Option<&[String]>) -> Result<(), String> {
+    fn listen(
+        &mut self,
+        user_id: &str,
+        call_id: &str,
+        mode: ListenMode,
+        scope: Option<&[String]>,
+    ) -> Result<(), String> {
         let agent_id = self.call_agent(call_id).ok_or("no such call in progress")?;
         if scope.is_some_and(|agents| !agents.contains(&agent_id)) {
             return Err("you may not listen to this agent's calls".into());
@@ -190,7 +245,11 @@ impl Switch {
             return Err("this is your own call".into());
         }
         let listener = self.listeners.get(user_id).ok_or("the wallboard is closed")?;
-        let peer = listener.peer.clone().filter(|_| listener.connected).ok_or("the listening connection is not up yet")?;
+        let peer = listener
+            .peer
+            .clone()
+            .filter(|_| listener.connected)
+            .ok_or("the listening connection is not up yet")?;
         if let Some((on_call, on_mode)) = listener.on.clone()
             && on_call == call_id
         {
@@ -203,10 +262,23 @@ impl Switch {
         }
         self.stop_listening(user_id, "stopped");
         // One supervisor per call: whoever was on it is taken off.
-        let others: Vec<String> = self.listeners.iter().filter(|(id, l)| id.as_str() != user_id && l.on.as_ref().is_some_and(|(c, _)| c == call_id)).map(|(id, _)| id.clone()).collect();
+        let others: Vec<String> = self
+            .listeners
+            .iter()
+            .filter(|(id, l)| {
+                id.as_str() != user_id && l.on.as_ref().is_some_and(|(c, _)| c == call_id)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
         for other in others {
             if let Some(l) = self.listeners.get_mut(&other) {
-                l.leave(&other, &self.edge, &self.writes, "taken_over", json!({"reason": "taken_over", "by": user_id}));
+                l.leave(
+                    &other,
+                    &self.edge,
+                    &self.writes,
+                    "taken_over",
+                    json!({"reason": "taken_over", "by": user_id}),
+                );
             }
         }
         let (port, media) = peer.attach();
@@ -223,9 +295,18 @@ impl Switch {
     fn listening(&mut self, user_id: &str, call_id: &str, agent_id: &str, mode: ListenMode) {
         if let Some(l) = self.listeners.get_mut(user_id) {
             l.on = Some((call_id.to_owned(), mode));
-            l.tell(WallboardMessage::Listening { call_id: call_id.to_owned(), agent_id: agent_id.to_owned(), mode });
+            l.tell(WallboardMessage::Listening {
+                call_id: call_id.to_owned(),
+                agent_id: agent_id.to_owned(),
+                mode,
+            });
         }
-        self.write(Write::Listened { user_id: user_id.to_owned(), call_id: call_id.to_owned(), action: mode.audit_action(), detail: json!({"agent_id": agent_id}) });
+        self.write(Write::Listened {
+            user_id: user_id.to_owned(),
+            call_id: call_id.to_owned(),
+            action: mode.audit_action(),
+            detail: json!({"agent_id": agent_id}),
+        });
     }
 
     /// Takes `user_id` off their call, if any.
@@ -237,7 +318,12 @@ impl Switch {
 
     /// A call ended: whoever listened is told (the bridge that carried them is gone).
     pub(super) fn monitored_call_ended(&mut self, call_id: &str) {
-        let on: Vec<String> = self.listeners.iter().filter(|(_, l)| l.on.as_ref().is_some_and(|(c, _)| c == call_id)).map(|(id, _)| id.clone()).collect();
+        let on: Vec<String> = self
+            .listeners
+            .iter()
+            .filter(|(_, l)| l.on.as_ref().is_some_and(|(c, _)| c == call_id))
+            .map(|(id, _)| id.clone())
+            .collect();
         for user_id in on {
             if let Some(l) = self.listeners.get_mut(&user_id) {
                 l.leave(&user_id, &self.edge, &self.writes, "ended", json!({"reason": "ended"}));

@@ -41,7 +41,11 @@ impl Switch {
         if let Some(info) = self.calls.get_mut(call_id) {
             info.recording = Some(recording);
         }
-        self.write(Write::RecordingStarted { call_id: call_id.to_owned(), path: relative, at: now });
+        self.write(Write::RecordingStarted {
+            call_id: call_id.to_owned(),
+            path: relative,
+            at: now,
+        });
     }
 
     /// Forgets a call, closing its recording (the call record gets the file's length).
@@ -66,12 +70,26 @@ impl Switch {
     }
 
     /// Pauses or resumes the recording of the agent's call, on the agent's word.
-    pub(super) fn pause_recording(&mut self, user_id: &str, call_id: &str, paused: bool) -> Result<(), String> {
-        let info = self.calls.get(call_id).filter(|i| i.agent.as_deref() == Some(user_id)).ok_or("not your call")?;
+    pub(super) fn pause_recording(
+        &mut self,
+        user_id: &str,
+        call_id: &str,
+        paused: bool,
+    ) -> Result<(), String> {
+        let info = self
+            .calls
+            .get(call_id)
+            .filter(|i| i.agent.as_deref() == Some(user_id))
+            .ok_or("not your call")?;
         let recording = info.recording.as_ref().ok_or("this call is not being recorded")?;
         if recording.paused() != paused {
             recording.set_paused(paused);
-            self.event(call_id, if paused { "recording_paused" } else { "recording_resumed" }, Some(user_id), json!({}));
+            self.event(
+                call_id,
+                if paused { "recording_paused" } else { "recording_resumed" },
+                Some(user_id),
+                json!({}),
+            );
         }
         self.tell(user_id, AgentMessage::Recording { call_id: call_id.to_owned(), paused });
         Ok(())

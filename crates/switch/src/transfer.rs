@@ -19,26 +19,47 @@ pub(super) const NUMBER_LEG: &str = "number:";
 impl Switch {
     pub(super) fn transfer_to_number(&mut self, user_id: &str, call_id: &str, number: &str) {
         let Some(config) = self.outbound.clone() else {
-            self.tell(user_id, AgentMessage::Error { message: "transfer to a number needs sip.outbound.target".into() });
+            self.tell(
+                user_id,
+                AgentMessage::Error {
+                    message: "transfer to a number needs sip.outbound.target".into(),
+                },
+            );
             return;
         };
         let Ok(number) = PhoneNumber::parse(number, self.region) else {
-            self.tell(user_id, AgentMessage::Error { message: format!("not a phone number: {number}") });
+            self.tell(
+                user_id,
+                AgentMessage::Error { message: format!("not a phone number: {number}") },
+            );
             return;
         };
         let e164 = number.e164().to_owned();
-        match self.cc.handle(Input::Transfer { call_id: call_id.to_owned(), agent_id: user_id.to_owned(), to: TransferTo::External }, now_ms()) {
+        match self.cc.handle(
+            Input::Transfer {
+                call_id: call_id.to_owned(),
+                agent_id: user_id.to_owned(),
+                to: TransferTo::External,
+            },
+            now_ms(),
+        ) {
             Ok(actions) => {
                 self.event(call_id, "transferred", Some(user_id), json!({"to_number": e164}));
                 self.apply(actions);
             }
             Err(e) => {
-                self.tell(user_id, AgentMessage::Error { message: format!("cannot transfer: {e}") });
+                self.tell(
+                    user_id,
+                    AgentMessage::Error { message: format!("cannot transfer: {e}") },
+                );
                 return;
             }
         }
         let leg = format!("{NUMBER_LEG}{e164}");
-        let uri = config.target.replace("{digits}", e164.trim_start_matches('+')).replace("{e164}", &e164);
+        let uri = config
+            .target
+            .replace("{digits}", e164.trim_start_matches('+'))
+            .replace("{e164}", &e164);
         if let Some(info) = self.calls.get_mut(call_id) {
             info.external = Some(leg.clone());
         }
@@ -79,11 +100,19 @@ impl Switch {
         }
         self.edge.release(call_id, 480);
         self.event(call_id, "transfer_failed", None, json!({"sip_code": code}));
-        self.write(Write::Ended { call_id: call_id.to_owned(), at: now_ms(), reason: "transfer_failed", hold_ms: 0 });
+        self.write(Write::Ended {
+            call_id: call_id.to_owned(),
+            at: now_ms(),
+            reason: "transfer_failed",
+            hold_ms: 0,
+        });
     }
 
     pub(super) fn transfer_timeout(&mut self, call_id: &str, leg: &str) {
-        let pending = self.calls.get(call_id).is_some_and(|i| i.external.as_deref() == Some(leg) && !i.external_answered);
+        let pending = self
+            .calls
+            .get(call_id)
+            .is_some_and(|i| i.external.as_deref() == Some(leg) && !i.external_answered);
         if pending {
             self.edge.cancel_offer(call_id, leg);
             self.external_failed(call_id, Some(408));

@@ -13,7 +13,10 @@ use tokio::sync::mpsc;
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
-use webrtc::peer_connection::{PeerConnection, PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription};
+use webrtc::peer_connection::{
+    PeerConnection, PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState,
+    RTCSessionDescription,
+};
 
 use crate::{WebrtcConfig, WebrtcError, build_peer, g711_track, random_u32};
 
@@ -100,20 +103,36 @@ impl ClientOffer {
         let heard = Arc::new(Heard::default());
         let (gathered_tx, mut gathered) = mpsc::channel(1);
         let (connected_tx, connected) = mpsc::channel(4);
-        let handler = Arc::new(ClientHandler { heard: Arc::clone(&heard), gathered: gathered_tx, connected: connected_tx });
+        let handler = Arc::new(ClientHandler {
+            heard: Arc::clone(&heard),
+            gathered: gathered_tx,
+            connected: connected_tx,
+        });
         let pc = build_peer(config, handler, &track).await?;
         let offer = pc.create_offer(None).await.map_err(neg)?;
         pc.set_local_description(offer).await.map_err(neg)?;
         let _ = tokio::time::timeout(config.gather_timeout, gathered.recv()).await;
-        let sdp = pc.local_description().await.ok_or_else(|| WebrtcError::Negotiation("no local offer".into()))?.sdp;
+        let sdp = pc
+            .local_description()
+            .await
+            .ok_or_else(|| WebrtcError::Negotiation("no local offer".into()))?
+            .sdp;
         Ok(ClientOffer { pc, track, ssrc, heard, connected, sdp })
     }
 
     /// Applies the gateway's answer, waits for the connection (up to `timeout`) and starts
     /// playing `tone_hz` (μ-law, 20 ms packets).
-    pub async fn connect(mut self, answer_sdp: String, tone_hz: f64, timeout: Duration) -> Result<ClientPeer, WebrtcError> {
+    pub async fn connect(
+        mut self,
+        answer_sdp: String,
+        tone_hz: f64,
+        timeout: Duration,
+    ) -> Result<ClientPeer, WebrtcError> {
         let neg = |e: webrtc::error::Error| WebrtcError::Negotiation(e.to_string());
-        self.pc.set_remote_description(RTCSessionDescription::answer(answer_sdp).map_err(neg)?).await.map_err(neg)?;
+        self.pc
+            .set_remote_description(RTCSessionDescription::answer(answer_sdp).map_err(neg)?)
+            .await
+            .map_err(neg)?;
         match tokio::time::timeout(timeout, self.connected.recv()).await {
             Ok(Some(true)) => {}
             _ => return Err(WebrtcError::Negotiation("the client peer did not connect".into())),
@@ -134,7 +153,14 @@ impl ClientOffer {
                     continue;
                 }
                 let payload = sine_ulaw(tone_hz, 0.5, sample, 160);
-                let header = rtp::Header { version: 2, payload_type: 0, sequence_number: sequence, timestamp: u32::try_from(sample & 0xFFFF_FFFF).unwrap_or(0), ssrc, ..Default::default() };
+                let header = rtp::Header {
+                    version: 2,
+                    payload_type: 0,
+                    sequence_number: sequence,
+                    timestamp: u32::try_from(sample & 0xFFFF_FFFF).unwrap_or(0),
+                    ssrc,
+                    ..Default::default()
+                };
                 let _ = track.write_rtp(rtp::Packet { header, payload: payload.into() }).await;
                 sample += 160;
                 sequence = sequence.wrapping_add(1);

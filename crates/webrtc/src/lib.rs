@@ -22,7 +22,10 @@ use std::time::Duration;
 use bytes::BytesMut;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp;
-use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
+    RtpCodecKind,
+};
 use rtc::shared::marshal::Unmarshal;
 use switchboard_media::relay::{LegMedia, PacketPort};
 use switchboard_media::rewrite::StreamRewriter;
@@ -32,7 +35,8 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceCandidateInit, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    RTCIceCandidateInit, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
 };
 
 pub mod client;
@@ -104,7 +108,10 @@ pub struct AgentPeer {
 
 impl std::fmt::Debug for AgentPeer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AgentPeer").field("id", &self.id).field("negotiated", &self.negotiated).finish_non_exhaustive()
+        f.debug_struct("AgentPeer")
+            .field("id", &self.id)
+            .field("negotiated", &self.negotiated)
+            .finish_non_exhaustive()
     }
 }
 
@@ -127,7 +134,9 @@ impl PeerConnectionEventHandler for Handler {
         debug!(peer = self.peer_id, %state, "agent peer connection");
         let event = match state {
             RTCPeerConnectionState::Connected => PeerEvent::Connected,
-            RTCPeerConnectionState::Disconnected | RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed => PeerEvent::Lost,
+            RTCPeerConnectionState::Disconnected
+            | RTCPeerConnectionState::Failed
+            | RTCPeerConnectionState::Closed => PeerEvent::Lost,
             _ => return,
         };
         let _ = self.reports.send(PeerReport { peer_id: self.peer_id, event });
@@ -162,7 +171,13 @@ async fn forward_to_browser(mut from_relay: mpsc::Receiver<Vec<u8>>, shared: Arc
         let Ok(mut packet) = rtp::Packet::unmarshal(&mut raw) else { continue };
         let now_ms = i64::try_from(shared.started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let out = match shared.rewriter.lock() {
-            Ok(mut r) => r.rewrite(packet.header.ssrc, packet.header.sequence_number, packet.header.timestamp, packet.header.marker, now_ms),
+            Ok(mut r) => r.rewrite(
+                packet.header.ssrc,
+                packet.header.sequence_number,
+                packet.header.timestamp,
+                packet.header.marker,
+                now_ms,
+            ),
             Err(_) => break,
         };
         packet.header.ssrc = shared.ssrc;
@@ -183,7 +198,9 @@ fn next_id() -> u64 {
 
 /// A pseudo-random 32-bit value (SSRC, first sequence number); distinctness is all that matters.
 fn random_u32(salt: u64) -> u32 {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     let mut z = (nanos as u64).wrapping_add(salt.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -191,21 +208,38 @@ fn random_u32(salt: u64) -> u32 {
 }
 
 fn codec(mime: &str, fmtp: &str) -> RTCRtpCodec {
-    RTCRtpCodec { mime_type: mime.to_owned(), clock_rate: 8000, channels: if mime.ends_with("telephone-event") { 0 } else { 1 }, sdp_fmtp_line: fmtp.to_owned(), rtcp_feedback: vec![] }
+    RTCRtpCodec {
+        mime_type: mime.to_owned(),
+        clock_rate: 8000,
+        channels: if mime.ends_with("telephone-event") { 0 } else { 1 },
+        sdp_fmtp_line: fmtp.to_owned(),
+        rtcp_feedback: vec![],
+    }
 }
 
 /// No mDNS: we give and take plain IP candidates (the console asks for the microphone first,
 /// so browsers expose their addresses), and an mDNS socket per agent would cost a port and
 /// fail on hosts without multicast.
 fn setting_engine() -> webrtc::peer_connection::SettingEngine {
-    webrtc::peer_connection::SettingEngineBuilder::new().with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled).build()
+    webrtc::peer_connection::SettingEngineBuilder::new()
+        .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+        .build()
 }
 
 fn media_engine() -> Result<MediaEngine, WebrtcError> {
-    use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT};
+    use rtc::peer_connection::configuration::media_engine::{
+        MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT,
+    };
     let mut engine = MediaEngine::default();
-    for (mime, pt, fmtp) in [(MIME_TYPE_PCMU, 0, ""), (MIME_TYPE_PCMA, 8, ""), (MIME_TYPE_TELEPHONE_EVENT, 101, "0-15")] {
-        engine.register_codec(RTCRtpCodecParameters { rtp_codec: codec(mime, fmtp), payload_type: pt }, RtpCodecKind::Audio).map_err(|e| WebrtcError::Negotiation(e.to_string()))?;
+    for (mime, pt, fmtp) in
+        [(MIME_TYPE_PCMU, 0, ""), (MIME_TYPE_PCMA, 8, ""), (MIME_TYPE_TELEPHONE_EVENT, 101, "0-15")]
+    {
+        engine
+            .register_codec(
+                RTCRtpCodecParameters { rtp_codec: codec(mime, fmtp), payload_type: pt },
+                RtpCodecKind::Audio,
+            )
+            .map_err(|e| WebrtcError::Negotiation(e.to_string()))?;
     }
     Ok(engine)
 }
@@ -218,7 +252,10 @@ fn g711_track(name: String, ssrc: u32) -> Arc<TrackLocalStaticRTP> {
         name,
         RtpCodecKind::Audio,
         vec![RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
             codec: codec(rtc::peer_connection::configuration::media_engine::MIME_TYPE_PCMU, ""),
             ..Default::default()
         }],
@@ -226,7 +263,11 @@ fn g711_track(name: String, ssrc: u32) -> Arc<TrackLocalStaticRTP> {
 }
 
 /// A peer connection with our engines on `config.ip` (any port) sending `track`.
-async fn build_peer(config: &WebrtcConfig, handler: Arc<dyn PeerConnectionEventHandler>, track: &Arc<TrackLocalStaticRTP>) -> Result<Arc<dyn PeerConnection>, WebrtcError> {
+async fn build_peer(
+    config: &WebrtcConfig,
+    handler: Arc<dyn PeerConnectionEventHandler>,
+    track: &Arc<TrackLocalStaticRTP>,
+) -> Result<Arc<dyn PeerConnection>, WebrtcError> {
     let neg = |e: webrtc::error::Error| WebrtcError::Negotiation(e.to_string());
     let pc = PeerConnectionBuilder::new()
         .with_media_engine(media_engine()?)
@@ -245,27 +286,43 @@ impl AgentPeer {
     /// Answers a browser's offer. Returns the peer and the answer SDP (with our candidates in
     /// it: the browser needs no trickle from us). The peer's connection changes are sent to
     /// `reports`.
-    pub async fn answer(config: &WebrtcConfig, offer_sdp: String, reports: mpsc::UnboundedSender<PeerReport>) -> Result<(AgentPeer, String), WebrtcError> {
+    pub async fn answer(
+        config: &WebrtcConfig,
+        offer_sdp: String,
+        reports: mpsc::UnboundedSender<PeerReport>,
+    ) -> Result<(AgentPeer, String), WebrtcError> {
         let neg = |e: webrtc::error::Error| WebrtcError::Negotiation(e.to_string());
         let id = next_id();
         let ssrc = random_u32(id);
         let track = g711_track(format!("switchboard-{id}"), ssrc);
         let shared = Arc::new(Shared {
             to_relay: Mutex::new(None),
-            rewriter: Mutex::new(StreamRewriter::new(ssrc, (random_u32(id ^ 1) & 0x7FFF) as u16, random_u32(id ^ 2))),
+            rewriter: Mutex::new(StreamRewriter::new(
+                ssrc,
+                (random_u32(id ^ 1) & 0x7FFF) as u16,
+                random_u32(id ^ 2),
+            )),
             track: Arc::clone(&track),
             ssrc,
             started: std::time::Instant::now(),
         });
         let (gathered_tx, mut gathered) = mpsc::channel(1);
-        let handler = Arc::new(Handler { peer_id: id, shared: Arc::clone(&shared), reports, gathered: gathered_tx });
+        let handler = Arc::new(Handler {
+            peer_id: id,
+            shared: Arc::clone(&shared),
+            reports,
+            gathered: gathered_tx,
+        });
         let pc = build_peer(config, handler, &track).await?;
         let offer = RTCSessionDescription::offer(offer_sdp).map_err(neg)?;
         pc.set_remote_description(offer).await.map_err(neg)?;
         let answer = pc.create_answer(None).await.map_err(neg)?;
         pc.set_local_description(answer).await.map_err(neg)?;
         let _ = tokio::time::timeout(config.gather_timeout, gathered.recv()).await;
-        let local = pc.local_description().await.ok_or_else(|| WebrtcError::Negotiation("no local description".into()))?;
+        let local = pc
+            .local_description()
+            .await
+            .ok_or_else(|| WebrtcError::Negotiation("no local description".into()))?;
         let negotiated = match Negotiated::from_answer(&local.sdp) {
             Some(n) => n,
             None => {
@@ -287,12 +344,18 @@ impl AgentPeer {
     }
 
     /// Adds a candidate the browser trickled.
-    pub async fn add_candidate(&self, candidate: String, sdp_mid: Option<String>, sdp_mline_index: Option<u16>) -> Result<(), WebrtcError> {
+    pub async fn add_candidate(
+        &self,
+        candidate: String,
+        sdp_mid: Option<String>,
+        sdp_mline_index: Option<u16>,
+    ) -> Result<(), WebrtcError> {
         if candidate.trim().is_empty() {
             // End of candidates.
             return Ok(());
         }
-        let init = RTCIceCandidateInit { candidate, sdp_mid, sdp_mline_index, ..Default::default() };
+        let init =
+            RTCIceCandidateInit { candidate, sdp_mid, sdp_mline_index, ..Default::default() };
         self.pc.add_ice_candidate(init).await.map_err(|e| WebrtcError::Candidate(e.to_string()))
     }
 
@@ -306,7 +369,10 @@ impl AgentPeer {
             *slot = Some(to_relay);
         }
         tokio::spawn(forward_to_browser(from_relay, Arc::clone(&self.shared)));
-        (PacketPort { from_peer, to_peer }, LegMedia::packets(self.negotiated.audio_pt, self.negotiated.event_pt))
+        (
+            PacketPort { from_peer, to_peer },
+            LegMedia::packets(self.negotiated.audio_pt, self.negotiated.event_pt),
+        )
     }
 
     /// Takes any call off this connection (the browser's packets are dropped again).

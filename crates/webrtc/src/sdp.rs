@@ -52,7 +52,10 @@ mod tests {
     #[test]
     fn reads_codec_and_telephone_event() {
         let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0 126\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:126 telephone-event/8000\r\n";
-        assert_eq!(Negotiated::from_answer(sdp), Some(Negotiated { audio_pt: 0, event_pt: Some(126) }));
+        assert_eq!(
+            Negotiated::from_answer(sdp),
+            Some(Negotiated { audio_pt: 0, event_pt: Some(126) })
+        );
     }
 
     #[test]

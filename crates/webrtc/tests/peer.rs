@@ -19,11 +19,16 @@ fn config() -> WebrtcConfig {
 async fn a_call_attached_to_the_agent_peer_flows_both_ways() {
     let offer = ClientOffer::new(&config()).await.expect("client offer");
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
-    let (peer, answer) = AgentPeer::answer(&config(), offer.sdp.clone(), reports_tx).await.expect("agent answers");
+    let (peer, answer) =
+        AgentPeer::answer(&config(), offer.sdp.clone(), reports_tx).await.expect("agent answers");
     assert_eq!(peer.negotiated().audio_pt, 0, "PCMU agreed");
     assert!(answer.contains("a=candidate"), "the answer carries our candidates");
-    let client = offer.connect(answer, 2000.0, Duration::from_secs(10)).await.expect("client connects");
-    let report = tokio::time::timeout(Duration::from_secs(10), reports.recv()).await.expect("a report").expect("open");
+    let client =
+        offer.connect(answer, 2000.0, Duration::from_secs(10)).await.expect("client connects");
+    let report = tokio::time::timeout(Duration::from_secs(10), reports.recv())
+        .await
+        .expect("a report")
+        .expect("open");
     assert_eq!(report.event, PeerEvent::Connected);
     assert_eq!(report.peer_id, peer.id());
 
@@ -37,7 +42,14 @@ async fn a_call_attached_to_the_agent_peer_flows_both_ways() {
     let to_peer = port.to_peer.clone();
     let feeder = tokio::spawn(async move {
         for i in 0..100u16 {
-            let packet = build(i == 0, 0, 1000 + i, u32::from(i) * 160, 0xABCD, &sine_ulaw(1000.0, 0.5, u64::from(i) * 160, 160));
+            let packet = build(
+                i == 0,
+                0,
+                1000 + i,
+                u32::from(i) * 160,
+                0xABCD,
+                &sine_ulaw(1000.0, 0.5, u64::from(i) * 160, 160),
+            );
             if to_peer.send(packet).await.is_err() {
                 break;
             }
@@ -48,7 +60,9 @@ async fn a_call_attached_to_the_agent_peer_flows_both_ways() {
     let mut samples = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(5);
     while samples.len() < 1600 && Instant::now() < deadline {
-        if let Ok(Some(datagram)) = tokio::time::timeout(Duration::from_secs(1), port.from_peer.recv()).await {
+        if let Ok(Some(datagram)) =
+            tokio::time::timeout(Duration::from_secs(1), port.from_peer.recv()).await
+        {
             let p = RtpPacket::parse(&datagram).expect("rtp");
             if p.payload_type == 0 {
                 samples.extend(p.payload(&datagram).iter().map(|&b| ulaw_to_linear(b)));

@@ -21,19 +21,42 @@ struct View {
     needs: Option<Action>,
 }
 
-const CONTACTS: View = View { active: "contacts", title: "contacts", script: "contacts.js", needs: None };
-const CONTACT: View = View { active: "contacts", title: "contact", script: "contact.js", needs: None };
-const COMPANIES: View = View { active: "companies", title: "companies", script: "companies.js", needs: None };
-const COMPANY: View = View { active: "companies", title: "company", script: "company.js", needs: None };
+const CONTACTS: View =
+    View { active: "contacts", title: "contacts", script: "contacts.js", needs: None };
+const CONTACT: View =
+    View { active: "contacts", title: "contact", script: "contact.js", needs: None };
+const COMPANIES: View =
+    View { active: "companies", title: "companies", script: "companies.js", needs: None };
+const COMPANY: View =
+    View { active: "companies", title: "company", script: "company.js", needs: None };
 const DEALS: View = View { active: "deals", title: "deals", script: "deals.js", needs: None };
 const DEAL: View = View { active: "deals", title: "deal", script: "deal.js", needs: None };
 const TASKS: View = View { active: "tasks", title: "tasks", script: "tasks.js", needs: None };
-const AUDIT: View = View { active: "audit_log", title: "audit_log", script: "audit.js", needs: Some(Action::ReadAudit) };
-const IMPORT: View = View { active: "import_export", title: "import_export", script: "import.js", needs: Some(Action::ImportExport) };
-const ACCOUNT: View = View { active: "account", title: "account", script: "account.js", needs: None };
-const ADMIN: View = View { active: "admin", title: "admin", script: "admin.js", needs: Some(Action::ManageUsers) };
+const AUDIT: View = View {
+    active: "audit_log",
+    title: "audit_log",
+    script: "audit.js",
+    needs: Some(Action::ReadAudit),
+};
+const IMPORT: View = View {
+    active: "import_export",
+    title: "import_export",
+    script: "import.js",
+    needs: Some(Action::ImportExport),
+};
+const ACCOUNT: View =
+    View { active: "account", title: "account", script: "account.js", needs: None };
+const ADMIN: View =
+    View { active: "admin", title: "admin", script: "admin.js", needs: Some(Action::ManageUsers) };
 
-async fn render(state: &AppState, user: &CurrentUser, query: &LangQuery, headers: &HeaderMap, view: &View, id: Option<&str>) -> Response {
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &LangQuery,
+    headers: &HeaderMap,
+    view: &View,
+    id: Option<&str>,
+) -> Response {
     let (lang, keep) = user_language(state, user, query, headers).await;
     if view.needs.is_some_and(|a| !user.0.role.can(a)) {
         return (StatusCode::FORBIDDEN, t(lang, "forbidden")).into_response();
@@ -55,7 +78,12 @@ async fn render(state: &AppState, user: &CurrentUser, query: &LangQuery, headers
 
 macro_rules! list_page {
     ($name:ident, $view:expr) => {
-        pub(super) async fn $name(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+        pub(super) async fn $name(
+            State(state): State<AppState>,
+            PageUser(user): PageUser,
+            Query(query): Query<LangQuery>,
+            headers: HeaderMap,
+        ) -> Response {
             render(&state, &user, &query, &headers, &$view, None).await
         }
     };
@@ -63,7 +91,13 @@ macro_rules! list_page {
 
 macro_rules! record_page {
     ($name:ident, $view:expr) => {
-        pub(super) async fn $name(State(state): State<AppState>, PageUser(user): PageUser, Path(id): Path<String>, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+        pub(super) async fn $name(
+            State(state): State<AppState>,
+            PageUser(user): PageUser,
+            Path(id): Path<String>,
+            Query(query): Query<LangQuery>,
+            headers: HeaderMap,
+        ) -> Response {
             render(&state, &user, &query, &headers, &$view, Some(&id)).await
         }
     };

@@ -11,7 +11,12 @@ use super::i18n::t;
 use super::{LangQuery, PageUser, nav, page, user_language};
 use crate::AppState;
 
-pub(super) async fn dashboard_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+pub(super) async fn dashboard_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let (lang, keep) = user_language(&state, &user, &query, &headers).await;
     if !user.0.role.can(Action::MonitorCalls) {
         return (StatusCode::FORBIDDEN, t(lang, "forbidden")).into_response();
@@ -56,7 +61,12 @@ pub(super) async fn dashboard_page(State(state): State<AppState>, PageUser(user)
     page(lang, w("dashboard"), &body, "dashboard.js", keep)
 }
 
-pub(super) async fn wallboard_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+pub(super) async fn wallboard_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let (lang, keep) = user_language(&state, &user, &query, &headers).await;
     if !user.0.role.can(Action::MonitorCalls) {
         return (StatusCode::FORBIDDEN, t(lang, "forbidden")).into_response();
@@ -80,7 +90,12 @@ pub(super) async fn wallboard_page(State(state): State<AppState>, PageUser(user)
 <table class="list" id="queues"><thead><tr><th>{queue}</th><th>{waiting}</th><th>{oldest}</th><th>{offered}</th><th>{answered}</th><th>{sl}</th><th>{asa}</th><th>{abandoned}</th></tr></thead><tbody></tbody></table></section>
 <section class="panel"><h2>{agents}</h2><div id="agents" class="agents"></div></section>
 </main>"#,
-        nav = nav(lang, &user, "wallboard", &format!(r#"<span class="badge" id="live" data-state="lost">{}</span>"#, w("live"))),
+        nav = nav(
+            lang,
+            &user,
+            "wallboard",
+            &format!(r#"<span class="badge" id="live" data-state="lost">{}</span>"#, w("live"))
+        ),
         queues = w("queues"),
         queue = w("queue"),
         waiting = w("waiting"),

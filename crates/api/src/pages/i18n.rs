@@ -26,7 +26,15 @@ impl Lang {
             Some("en") => Some(Lang::En),
             _ => None,
         };
-        query.and_then(parse).or_else(|| cookie.and_then(parse)).or_else(|| accept.and_then(|a| a.split(',').find_map(|part| parse(part.split(';').next().unwrap_or(""))))).unwrap_or(Lang::En)
+        query
+            .and_then(parse)
+            .or_else(|| cookie.and_then(parse))
+            .or_else(|| {
+                accept.and_then(|a| {
+                    a.split(',').find_map(|part| parse(part.split(';').next().unwrap_or("")))
+                })
+            })
+            .unwrap_or(Lang::En)
     }
 }
 
@@ -39,18 +47,38 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("sign_in", "Sign in", "Войти"),
     ("sign_out", "Sign out", "Выйти"),
     ("bad_login", "Wrong login or password", "Неверный логин или пароль"),
-    ("login_throttled", "Too many failed attempts: try again in a few minutes", "Слишком много неудачных попыток: попробуйте через несколько минут"),
-    ("server_busy", "The server is busy: try again in a moment", "Сервер занят: попробуйте ещё раз через несколько секунд"),
-    ("server_busy_retrying", "Many people are signing in: waiting for the server…", "Сейчас входят многие: ждём сервер…"),
+    (
+        "login_throttled",
+        "Too many failed attempts: try again in a few minutes",
+        "Слишком много неудачных попыток: попробуйте через несколько минут",
+    ),
+    (
+        "server_busy",
+        "The server is busy: try again in a moment",
+        "Сервер занят: попробуйте ещё раз через несколько секунд",
+    ),
+    (
+        "server_busy_retrying",
+        "Many people are signing in: waiting for the server…",
+        "Сейчас входят многие: ждём сервер…",
+    ),
     ("account", "My account", "Мой профиль"),
     ("change_password", "Change password", "Сменить пароль"),
     ("current_password", "Current password", "Текущий пароль"),
     ("repeat_password", "New password again", "Новый пароль ещё раз"),
     ("password_rules", "At least 8 characters.", "Не короче 8 символов."),
-    ("password_changed", "Password changed. Other sessions are signed out.", "Пароль изменён. Остальные сеансы завершены."),
+    (
+        "password_changed",
+        "Password changed. Other sessions are signed out.",
+        "Пароль изменён. Остальные сеансы завершены.",
+    ),
     ("passwords_differ", "The two new passwords differ", "Новые пароли не совпадают"),
     ("wrong_current_password", "The current password is wrong", "Текущий пароль неверен"),
-    ("password_too_short", "The new password needs at least 8 characters", "Новый пароль должен быть не короче 8 символов"),
+    (
+        "password_too_short",
+        "The new password needs at least 8 characters",
+        "Новый пароль должен быть не короче 8 символов",
+    ),
     ("console", "Operator console", "Пульт оператора"),
     ("my_state", "My state", "Мой статус"),
     ("softphone", "Softphone", "Телефон"),
@@ -70,7 +98,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("softphone_connected", "connected", "подключён"),
     ("softphone_connecting", "connecting…", "подключение…"),
     ("softphone_lost", "connection lost", "нет связи"),
-    ("console_replaced", "The console is open in another tab or window; this one has stopped.", "Пульт открыт в другой вкладке или окне; здесь он остановлен."),
+    (
+        "console_replaced",
+        "The console is open in another tab or window; this one has stopped.",
+        "Пульт открыт в другой вкладке или окне; здесь он остановлен.",
+    ),
     ("use_here", "Use it here", "Работать здесь"),
     ("call", "Call", "Звонок"),
     ("no_call", "No call", "Нет звонка"),
@@ -85,10 +117,18 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("unmute", "Unmute", "Микрофон вкл."),
     ("keypad", "Keypad", "Клавиатура"),
     ("call_ended", "Call ended", "Звонок завершён"),
-    ("withdrawn", "The call was taken elsewhere or the caller hung up", "Звонок принят другим оператором или абонент положил трубку"),
+    (
+        "withdrawn",
+        "The call was taken elsewhere or the caller hung up",
+        "Звонок принят другим оператором или абонент положил трубку",
+    ),
     ("card", "Client card", "Карточка клиента"),
     ("unknown_caller", "Unknown number", "Неизвестный номер"),
-    ("several_matches", "Several contacts have this number: pick one", "Этот номер у нескольких контактов: выберите"),
+    (
+        "several_matches",
+        "Several contacts have this number: pick one",
+        "Этот номер у нескольких контактов: выберите",
+    ),
     ("company", "Company", "Компания"),
     ("owner", "Owner", "Ответственный"),
     ("open_deals", "Open deals", "Открытые сделки"),
@@ -118,7 +158,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("disposition", "Outcome", "Результат"),
     ("notes", "Notes", "Заметки"),
     ("deal", "Deal", "Сделка"),
-    ("deal_auto", "the contact's open deal, if only one", "открытая сделка контакта, если она одна"),
+    (
+        "deal_auto",
+        "the contact's open deal, if only one",
+        "открытая сделка контакта, если она одна",
+    ),
     ("no_deal", "no deal", "без сделки"),
     ("new_deal", "or a new deal:", "или новая сделка:"),
     ("form_saved", "Saved", "Сохранено"),
@@ -177,7 +221,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("short_abandoned", "Short abandons", "Короткие сбросы"),
     ("missed_offers", "Missed by agents", "Пропущено операторами"),
     ("occupancy", "Occupancy", "Загрузка"),
-    ("callbacks", "Callbacks: created / on time / escalated", "Перезвоны: создано / вовремя / эскалировано"),
+    (
+        "callbacks",
+        "Callbacks: created / on time / escalated",
+        "Перезвоны: создано / вовремя / эскалировано",
+    ),
     ("outbound_figures", "Outbound: attempts / connected", "Исходящие: попытки / соединено"),
     ("hour", "Hour", "Час"),
     ("day", "Day", "День"),
@@ -208,12 +256,18 @@ fn all_words() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
 }
 
 pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
-    all_words().find(|(k, _, _)| *k == key).map_or("?", |(_, en, ru)| if lang == Lang::Ru { ru } else { en })
+    all_words()
+        .find(|(k, _, _)| *k == key)
+        .map_or("?", |(_, en, ru)| if lang == Lang::Ru { ru } else { en })
 }
 
 /// The whole table for one language, as a JSON object.
 pub(crate) fn table_json(lang: Lang) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = all_words().map(|(k, en, ru)| ((*k).to_owned(), serde_json::Value::from(if lang == Lang::Ru { *ru } else { *en }))).collect();
+    let map: serde_json::Map<String, serde_json::Value> = all_words()
+        .map(|(k, en, ru)| {
+            ((*k).to_owned(), serde_json::Value::from(if lang == Lang::Ru { *ru } else { *en }))
+        })
+        .collect();
     serde_json::Value::Object(map).to_string()
 }
 
@@ -249,10 +303,17 @@ mod tests {
             let bytes = text.as_bytes();
             for (at, _) in text.match_indices("w.") {
                 let before = if at == 0 { b' ' } else { bytes[at - 1] };
-                if before.is_ascii_alphanumeric() || before == b'_' || before == b'.' || before == b'$' {
+                if before.is_ascii_alphanumeric()
+                    || before == b'_'
+                    || before == b'.'
+                    || before == b'$'
+                {
                     continue;
                 }
-                let key: String = text[at + 2..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                let key: String = text[at + 2..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
                 if !key.is_empty() && !known.contains(key.as_str()) {
                     missing.push(format!("{file}: {key}"));
                 }

@@ -51,10 +51,15 @@ pub(super) struct LangQuery {
 }
 
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
-        let (k, v) = pair.trim().split_once('=')?;
-        (k == name).then(|| v.to_owned())
-    })
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
 }
 
 /// The page's language, and the cookie that keeps a choice made with `?lang=`.
@@ -64,16 +69,32 @@ pub(super) fn language(query: &LangQuery, headers: &HeaderMap) -> (Lang, Option<
 
 /// `?lang=`, else `saved` (the user's choice), else the cookie, else the browser's; and the
 /// cookie that keeps a choice made with `?lang=`.
-fn choose_language(query: &LangQuery, saved: Option<&str>, headers: &HeaderMap) -> (Lang, Option<String>) {
+fn choose_language(
+    query: &LangQuery,
+    saved: Option<&str>,
+    headers: &HeaderMap,
+) -> (Lang, Option<String>) {
     let cookie = cookie_value(headers, "sb_lang");
-    let lang = Lang::choose(query.lang.as_deref(), saved.or(cookie.as_deref()), headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    let keep = query.lang.as_ref().map(|_| format!("sb_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code()));
+    let lang = Lang::choose(
+        query.lang.as_deref(),
+        saved.or(cookie.as_deref()),
+        headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+    );
+    let keep = query
+        .lang
+        .as_ref()
+        .map(|_| format!("sb_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code()));
     (lang, keep)
 }
 
 /// A signed-in user's page language: `?lang=` (kept on the user, so it follows them to any
 /// browser), else the one they chose before, else the cookie or the browser's.
-pub(super) async fn user_language(state: &AppState, user: &CurrentUser, query: &LangQuery, headers: &HeaderMap) -> (Lang, Option<String>) {
+pub(super) async fn user_language(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &LangQuery,
+    headers: &HeaderMap,
+) -> (Lang, Option<String>) {
     let saved = user.0.language.as_deref();
     let (lang, keep) = choose_language(query, saved, headers);
     if query.lang.is_some()
@@ -101,7 +122,13 @@ pub(super) fn escape(text: &str) -> String {
     out
 }
 
-pub(super) fn page(lang: Lang, title: &str, body: &str, script: &str, keep_lang: Option<String>) -> Response {
+pub(super) fn page(
+    lang: Lang,
+    title: &str,
+    body: &str,
+    script: &str,
+    keep_lang: Option<String>,
+) -> Response {
     let html = format!(
         r#"<!doctype html>
 <html lang="{code}">
@@ -210,16 +237,30 @@ pub(super) struct PageUser(pub(super) CurrentUser);
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        CurrentUser::from_request_parts(parts, state).await.map(PageUser).map_err(|_| Redirect::to("/login").into_response())
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        CurrentUser::from_request_parts(parts, state)
+            .await
+            .map(PageUser)
+            .map_err(|_| Redirect::to("/login").into_response())
     }
 }
 
-async fn console_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+async fn console_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let (lang, keep) = user_language(&state, &user, &query, &headers).await;
     let w = |k| t(lang, k);
     let dispositions = disposition_options(&state, lang).await;
-    let keypad: String = "123456789*0#".chars().map(|c| format!(r#"<button type="button" class="key" data-digit="{c}">{c}</button>"#)).collect();
+    let keypad: String = "123456789*0#"
+        .chars()
+        .map(|c| format!(r#"<button type="button" class="key" data-digit="{c}">{c}</button>"#))
+        .collect();
     let body = format!(
         r#"{nav}
 <main class="console">
@@ -364,7 +405,13 @@ const ASSETS: &[(&str, &str)] = &[
 ];
 
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let Some((name, body)) = ASSETS.iter().find(|(name, _)| *name == file) else { return StatusCode::NOT_FOUND.into_response() };
-    let kind = if name.ends_with(".css") { "text/css; charset=utf-8" } else { "text/javascript; charset=utf-8" };
+    let Some((name, body)) = ASSETS.iter().find(|(name, _)| *name == file) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let kind = if name.ends_with(".css") {
+        "text/css; charset=utf-8"
+    } else {
+        "text/javascript; charset=utf-8"
+    };
     ([(CONTENT_TYPE, kind), (CACHE_CONTROL, "no-cache")], *body).into_response()
 }

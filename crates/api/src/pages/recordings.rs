@@ -10,7 +10,12 @@ use super::i18n::t;
 use super::{LangQuery, PageUser, disposition_options, nav, page, user_language};
 use crate::AppState;
 
-pub(super) async fn recordings_page(State(state): State<AppState>, PageUser(user): PageUser, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+pub(super) async fn recordings_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let (lang, keep) = user_language(&state, &user, &query, &headers).await;
     let w = |k| t(lang, k);
     let dispositions = disposition_options(&state, lang).await;

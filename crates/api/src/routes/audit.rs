@@ -32,8 +32,22 @@ pub(crate) struct ListQuery {
 
 /// The audit log, newest first (manager, admin).
 #[utoipa::path(get, path = "/api/audit", params(ListQuery), tag = "settings", responses((status = 200, body = Page<AuditEntry>), (status = 403)))]
-pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<ListQuery>) -> ApiResult<Json<Page<AuditEntry>>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<Json<Page<AuditEntry>>> {
     user.require(Action::ReadAudit)?;
-    let filter = AuditFilter { user_id: q.user_id, entity: q.entity, entity_id: q.entity_id, action_prefix: q.action };
-    Ok(Json(state.store().list_audit(&filter, Paging { page: q.page, per_page: q.per_page }.request()).await?))
+    let filter = AuditFilter {
+        user_id: q.user_id,
+        entity: q.entity,
+        entity_id: q.entity_id,
+        action_prefix: q.action,
+    };
+    Ok(Json(
+        state
+            .store()
+            .list_audit(&filter, Paging { page: q.page, per_page: q.per_page }.request())
+            .await?,
+    ))
 }

@@ -33,24 +33,40 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/agent/ws", get(upgrade))
 }
 
-async fn upgrade(State(state): State<AppState>, user: CurrentUser, headers: HeaderMap, ws: WebSocketUpgrade) -> ApiResult<Response> {
+async fn upgrade(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
     user.require(Action::TakeCalls)?;
     // A page of another site may not open an agent's socket with the agent's cookie.
     if !same_origin(&headers) {
         return Err(ApiError::Forbidden("the WebSocket must be opened from this server's pages"));
     }
-    let telephony = state.telephony().cloned().ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
+    let telephony = state
+        .telephony()
+        .cloned()
+        .ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
     let user_id = user.id().to_owned();
     // Console messages are small: small buffers keep an idle agent's socket cheap (the
     // defaults are 128 KiB each way).
-    Ok(ws.max_message_size(MAX_MESSAGE).read_buffer_size(8 * 1024).write_buffer_size(8 * 1024).on_upgrade(move |socket| serve(socket, user_id, telephony)))
+    Ok(ws
+        .max_message_size(MAX_MESSAGE)
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
+        .on_upgrade(move |socket| serve(socket, user_id, telephony)))
 }
 
 /// True when the request has no `Origin` (not a browser) or its host is the `Host` asked for.
 pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
-    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest).trim_end_matches('/');
-    headers.get(HOST).and_then(|v| v.to_str().ok()).is_some_and(|host| host.eq_ignore_ascii_case(origin_host))
+    let origin_host =
+        origin.split_once("://").map_or(origin, |(_, rest)| rest).trim_end_matches('/');
+    headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|host| host.eq_ignore_ascii_case(origin_host))
 }
 
 fn next_console_id() -> u64 {
@@ -61,7 +77,14 @@ fn next_console_id() -> u64 {
 async fn serve(socket: WebSocket, user_id: String, telephony: crate::telephony::TelephonyHandle) {
     let console_id = next_console_id();
     let (outbox, mut messages) = mpsc::unbounded_channel::<AgentMessage>();
-    if telephony.send(TelephonyRequest::ConsoleOpened { user_id: user_id.clone(), console_id, outbox: outbox.clone() }).is_err() {
+    if telephony
+        .send(TelephonyRequest::ConsoleOpened {
+            user_id: user_id.clone(),
+            console_id,
+            outbox: outbox.clone(),
+        })
+        .is_err()
+    {
         return;
     }
     let (mut sink, mut stream) = socket.split();
@@ -82,7 +105,14 @@ async fn serve(socket: WebSocket, user_id: String, telephony: crate::telephony::
         };
         match serde_json::from_str::<ConsoleCommand>(&text) {
             Ok(command) => {
-                if telephony.send(TelephonyRequest::Console { user_id: user_id.clone(), console_id, command }).is_err() {
+                if telephony
+                    .send(TelephonyRequest::Console {
+                        user_id: user_id.clone(),
+                        console_id,
+                        command,
+                    })
+                    .is_err()
+                {
                     break;
                 }
             }

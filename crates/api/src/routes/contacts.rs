@@ -14,7 +14,9 @@ use switchboard_core::text::normalize_email;
 use switchboard_store::{ContactChanges, ContactFilter, NewContact, Page};
 use utoipa::ToSchema;
 
-use super::{Paging, PhoneInput, custom_filters, nullable, parse_emails, parse_phone_param, parse_phones};
+use super::{
+    Paging, PhoneInput, custom_filters, nullable, parse_emails, parse_phone_param, parse_phones,
+};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{CurrentUser, JsonBody, QueryParams};
@@ -114,7 +116,12 @@ pub(crate) struct LookupResult {
 
 /// Lists contacts, newest first.
 #[utoipa::path(get, path = "/api/contacts", params(ListQuery), tag = "contacts", responses((status = 200, body = Page<Contact>)))]
-pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, QueryParams(query): QueryParams<ListQuery>, RawQuery(raw): RawQuery) -> ApiResult<Json<Page<Contact>>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(query): QueryParams<ListQuery>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Page<Contact>>> {
     user.require(Action::ReadCrm)?;
     let paging = Paging { page: query.page, per_page: query.per_page };
     let filter = query.filter(&state, raw.as_deref())?;
@@ -123,23 +130,43 @@ pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, Query
 
 impl ListQuery {
     /// The store filter these parameters (and the raw query's `cf.<key>=`) ask for.
-    pub(crate) fn filter(self, state: &AppState, raw: Option<&str>) -> Result<ContactFilter, ApiError> {
+    pub(crate) fn filter(
+        self,
+        state: &AppState,
+        raw: Option<&str>,
+    ) -> Result<ContactFilter, ApiError> {
         let phone_e164 = match &self.phone {
-            Some(p) if !p.trim().is_empty() => Some(parse_phone_param(state, "phone", p)?.e164().to_owned()),
+            Some(p) if !p.trim().is_empty() => {
+                Some(parse_phone_param(state, "phone", p)?.e164().to_owned())
+            }
             _ => None,
         };
         let email = match &self.email {
-            Some(e) if !e.trim().is_empty() => Some(normalize_email(e).map_err(|err| ApiError::invalid_input("email", err.to_string(), e.clone()))?),
+            Some(e) if !e.trim().is_empty() => Some(
+                normalize_email(e)
+                    .map_err(|err| ApiError::invalid_input("email", err.to_string(), e.clone()))?,
+            ),
             _ => None,
         };
-        Ok(ContactFilter { q: self.q, owner_id: self.owner_id, company_id: self.company_id, phone_e164, email, custom: custom_filters(raw) })
+        Ok(ContactFilter {
+            q: self.q,
+            owner_id: self.owner_id,
+            company_id: self.company_id,
+            phone_e164,
+            email,
+            custom: custom_filters(raw),
+        })
     }
 }
 
 /// Finds every contact with a number, typed any way (`8 (916) 123-45-67`, `+7 916 123 45 67`,
 /// `79161234567`, `9161234567`).
 #[utoipa::path(get, path = "/api/contacts/lookup", params(LookupQuery), tag = "contacts", responses((status = 200, body = LookupResult), (status = 422)))]
-pub(crate) async fn lookup(State(state): State<AppState>, user: CurrentUser, QueryParams(query): QueryParams<LookupQuery>) -> ApiResult<Json<LookupResult>> {
+pub(crate) async fn lookup(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(query): QueryParams<LookupQuery>,
+) -> ApiResult<Json<LookupResult>> {
     user.require(Action::ReadCrm)?;
     let number = parse_phone_param(&state, "phone", &query.phone)?;
     let matches = state.store().find_contacts_by_phone(number.e164()).await?;
@@ -149,7 +176,11 @@ pub(crate) async fn lookup(State(state): State<AppState>, user: CurrentUser, Que
 /// Creates a contact.
 #[utoipa::path(post, path = "/api/contacts", request_body = CreateContact, tag = "contacts",
     responses((status = 201, body = Contact), (status = 409, description = "a phone or email belongs to another contact"), (status = 422)))]
-pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, JsonBody(body): JsonBody<CreateContact>) -> ApiResult<(StatusCode, Json<Contact>)> {
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(body): JsonBody<CreateContact>,
+) -> ApiResult<(StatusCode, Json<Contact>)> {
     user.require(Action::CreateCrm)?;
     let owner_id = user.owner_for_new(body.owner_id.clone())?;
     let new = NewContact {
@@ -170,7 +201,11 @@ pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, Jso
 
 /// One contact.
 #[utoipa::path(get, path = "/api/contacts/{id}", tag = "contacts", responses((status = 200, body = Contact), (status = 404)))]
-pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Contact>> {
+pub(crate) async fn read(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Contact>> {
     user.require(Action::ReadCrm)?;
     Ok(Json(state.store().get_contact(&id).await?))
 }
@@ -178,7 +213,12 @@ pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Path(
 /// Changes a contact (owner, or supervisor and above).
 #[utoipa::path(patch, path = "/api/contacts/{id}", request_body = UpdateContact, tag = "contacts",
     responses((status = 200, body = Contact), (status = 403), (status = 409), (status = 422)))]
-pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(body): JsonBody<UpdateContact>) -> ApiResult<Json<Contact>> {
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<UpdateContact>,
+) -> ApiResult<Json<Contact>> {
     let before = state.store().get_contact(&id).await?;
     user.require_edit(before.owner_id.as_deref(), None)?;
     user.check_owner_change(&body.owner_id, before.owner_id.as_deref())?;
@@ -199,7 +239,11 @@ pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Pat
 
 /// Deletes a contact (manager, admin).
 #[utoipa::path(delete, path = "/api/contacts/{id}", tag = "contacts", responses((status = 204), (status = 403), (status = 404)))]
-pub(crate) async fn remove(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     user.require(Action::DeleteCrm)?;
     state.store().delete_contact(&user.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -216,7 +260,12 @@ pub(crate) struct TimelineQuery {
 /// A contact's notes, tasks, deals, deal changes and calls, newest first. Recorded calls the
 /// user may hear carry `recording_url`.
 #[utoipa::path(get, path = "/api/contacts/{id}/timeline", params(TimelineQuery), tag = "contacts", responses((status = 200, body = [TimelineItem])))]
-pub(crate) async fn timeline(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, QueryParams(q): QueryParams<TimelineQuery>) -> ApiResult<Json<Vec<TimelineItem>>> {
+pub(crate) async fn timeline(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<TimelineQuery>,
+) -> ApiResult<Json<Vec<TimelineItem>>> {
     user.require(Action::ReadCrm)?;
     let mut items = state.store().contact_timeline(&id, q.limit.unwrap_or(100)).await?;
     super::recordings::hide_unheard(&state, &user, &mut items).await?;
@@ -236,7 +285,12 @@ pub(crate) struct MergeContact {
 /// fields; every call, deal, task and note of the other moves to it.
 #[utoipa::path(post, path = "/api/contacts/{id}/merge", request_body = MergeContact, tag = "contacts",
     responses((status = 200, body = Contact), (status = 403), (status = 404), (status = 422)))]
-pub(crate) async fn merge(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(body): JsonBody<MergeContact>) -> ApiResult<Json<Contact>> {
+pub(crate) async fn merge(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<MergeContact>,
+) -> ApiResult<Json<Contact>> {
     user.require(Action::DeleteCrm)?;
     Ok(Json(state.store().merge_contacts(&user.actor(), &id, &body.other_id).await?))
 }

@@ -10,7 +10,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use switchboard_core::Action;
 use switchboard_core::entity::{Deal, DealChange, DealStatus, PipelineStage, TimelineItem};
-use switchboard_store::{DealChanges, DealFilter, DealTotal, NewDeal, NewStage, Page, StageChanges};
+use switchboard_store::{
+    DealChanges, DealFilter, DealTotal, NewDeal, NewStage, Page, StageChanges,
+};
 use utoipa::ToSchema;
 
 use super::{Paging, amount_to_minor, custom_filters, nullable};
@@ -129,29 +131,60 @@ pub(crate) struct ListQuery {
 
 /// The pipeline in board order.
 #[utoipa::path(get, path = "/api/pipeline/stages", tag = "deals", responses((status = 200, body = [PipelineStage])))]
-pub(crate) async fn list_stages(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<PipelineStage>>> {
+pub(crate) async fn list_stages(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<PipelineStage>>> {
     user.require(Action::ReadCrm)?;
     Ok(Json(state.store().list_stages().await?))
 }
 
 /// Adds a stage (admin).
 #[utoipa::path(post, path = "/api/pipeline/stages", request_body = CreateStage, tag = "deals", responses((status = 201, body = PipelineStage), (status = 403)))]
-pub(crate) async fn create_stage(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<CreateStage>) -> ApiResult<(StatusCode, Json<PipelineStage>)> {
+pub(crate) async fn create_stage(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(b): JsonBody<CreateStage>,
+) -> ApiResult<(StatusCode, Json<PipelineStage>)> {
     user.require(Action::ManageSettings)?;
-    let stage = state.store().create_stage(&user.actor(), NewStage { name: b.name, position: b.position, probability: b.probability }).await?;
+    let stage = state
+        .store()
+        .create_stage(
+            &user.actor(),
+            NewStage { name: b.name, position: b.position, probability: b.probability },
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(stage)))
 }
 
 /// Changes a stage (admin).
 #[utoipa::path(patch, path = "/api/pipeline/stages/{id}", request_body = UpdateStage, tag = "deals", responses((status = 200, body = PipelineStage), (status = 403)))]
-pub(crate) async fn update_stage(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<UpdateStage>) -> ApiResult<Json<PipelineStage>> {
+pub(crate) async fn update_stage(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<UpdateStage>,
+) -> ApiResult<Json<PipelineStage>> {
     user.require(Action::ManageSettings)?;
-    Ok(Json(state.store().update_stage(&user.actor(), &id, StageChanges { name: b.name, position: b.position, probability: b.probability }).await?))
+    Ok(Json(
+        state
+            .store()
+            .update_stage(
+                &user.actor(),
+                &id,
+                StageChanges { name: b.name, position: b.position, probability: b.probability },
+            )
+            .await?,
+    ))
 }
 
 /// Removes an empty stage (admin).
 #[utoipa::path(delete, path = "/api/pipeline/stages/{id}", tag = "deals", responses((status = 204), (status = 409, description = "deals are in the stage")))]
-pub(crate) async fn delete_stage(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn delete_stage(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     user.require(Action::ManageSettings)?;
     state.store().delete_stage(&user.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -159,7 +192,12 @@ pub(crate) async fn delete_stage(State(state): State<AppState>, user: CurrentUse
 
 /// Lists deals, newest first.
 #[utoipa::path(get, path = "/api/deals", params(ListQuery), tag = "deals", responses((status = 200, body = Page<Deal>)))]
-pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<ListQuery>, RawQuery(raw): RawQuery) -> ApiResult<Json<Page<Deal>>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(q): QueryParams<ListQuery>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Page<Deal>>> {
     user.require(Action::ReadCrm)?;
     let paging = Paging { page: q.page, per_page: q.per_page };
     Ok(Json(state.store().list_deals(&q.filter(raw.as_deref()), paging.request()).await?))
@@ -168,7 +206,15 @@ pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, Query
 impl ListQuery {
     /// The store filter these parameters (and the raw query's `cf.<key>=`) ask for.
     pub(crate) fn filter(self, raw: Option<&str>) -> DealFilter {
-        DealFilter { q: self.q, owner_id: self.owner_id, stage_id: self.stage_id, status: self.status, contact_id: self.contact_id, company_id: self.company_id, custom: custom_filters(raw) }
+        DealFilter {
+            q: self.q,
+            owner_id: self.owner_id,
+            stage_id: self.stage_id,
+            status: self.status,
+            contact_id: self.contact_id,
+            company_id: self.company_id,
+            custom: custom_filters(raw),
+        }
     }
 }
 
@@ -176,14 +222,23 @@ impl ListQuery {
 /// Deals counted and summed per stage, status and currency (the board's column totals), with
 /// the list's filters.
 #[utoipa::path(get, path = "/api/pipeline/totals", params(ListQuery), tag = "deals", responses((status = 200, body = [DealTotal])))]
-pub(crate) async fn totals(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<ListQuery>, RawQuery(raw): RawQuery) -> ApiResult<Json<Vec<DealTotal>>> {
+pub(crate) async fn totals(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(q): QueryParams<ListQuery>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Vec<DealTotal>>> {
     user.require(Action::ReadCrm)?;
     let filter = q.filter(raw.as_deref());
     Ok(Json(state.store().deal_totals(&filter).await?))
 }
 
 #[utoipa::path(post, path = "/api/deals", request_body = CreateDeal, tag = "deals", responses((status = 201, body = Deal), (status = 422)))]
-pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<CreateDeal>) -> ApiResult<(StatusCode, Json<Deal>)> {
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(b): JsonBody<CreateDeal>,
+) -> ApiResult<(StatusCode, Json<Deal>)> {
     user.require(Action::CreateCrm)?;
     let owner_id = user.owner_for_new(b.owner_id)?;
     let new = NewDeal {
@@ -202,7 +257,11 @@ pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, Jso
 
 /// One deal.
 #[utoipa::path(get, path = "/api/deals/{id}", tag = "deals", responses((status = 200, body = Deal), (status = 404)))]
-pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Deal>> {
+pub(crate) async fn read(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Deal>> {
     user.require(Action::ReadCrm)?;
     Ok(Json(state.store().get_deal(&id).await?))
 }
@@ -215,14 +274,22 @@ async fn editable(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<D
 
 /// Changes a deal's fields (owner, or supervisor and above).
 #[utoipa::path(patch, path = "/api/deals/{id}", request_body = UpdateDeal, tag = "deals", responses((status = 200, body = Deal), (status = 403)))]
-pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<UpdateDeal>) -> ApiResult<Json<Deal>> {
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<UpdateDeal>,
+) -> ApiResult<Json<Deal>> {
     let before = editable(&state, &user, &id).await?;
     user.check_owner_change(&b.owner_id, before.owner_id.as_deref())?;
     let changes = DealChanges {
         title: b.title,
         contact_id: b.contact_id,
         company_id: b.company_id,
-        amount_minor: b.amount.map(|a| a.map(|a| amount_to_minor("amount", a)).transpose()).transpose()?,
+        amount_minor: b
+            .amount
+            .map(|a| a.map(|a| amount_to_minor("amount", a)).transpose())
+            .transpose()?,
         currency: b.currency,
         probability: b.probability,
         owner_id: b.owner_id,
@@ -233,42 +300,73 @@ pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Pat
 
 /// Moves an open deal to another stage; the change is recorded with time and user.
 #[utoipa::path(post, path = "/api/deals/{id}/stage", request_body = MoveStage, tag = "deals", responses((status = 200, body = Deal), (status = 409)))]
-pub(crate) async fn move_stage(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<MoveStage>) -> ApiResult<Json<Deal>> {
+pub(crate) async fn move_stage(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<MoveStage>,
+) -> ApiResult<Json<Deal>> {
     editable(&state, &user, &id).await?;
     Ok(Json(state.store().move_deal(&user.actor(), &id, &b.stage_id).await?))
 }
 
 /// Closes a deal as won.
 #[utoipa::path(post, path = "/api/deals/{id}/won", tag = "deals", responses((status = 200, body = Deal), (status = 409)))]
-pub(crate) async fn won(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Deal>> {
+pub(crate) async fn won(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Deal>> {
     editable(&state, &user, &id).await?;
     Ok(Json(state.store().set_deal_status(&user.actor(), &id, DealStatus::Won, None, None).await?))
 }
 
 /// Closes a deal as lost, with a reason and optionally the competitor who won it.
 #[utoipa::path(post, path = "/api/deals/{id}/lost", request_body = LostRequest, tag = "deals", responses((status = 200, body = Deal), (status = 409), (status = 422)))]
-pub(crate) async fn lost(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<LostRequest>) -> ApiResult<Json<Deal>> {
+pub(crate) async fn lost(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<LostRequest>,
+) -> ApiResult<Json<Deal>> {
     editable(&state, &user, &id).await?;
-    Ok(Json(state.store().set_deal_status(&user.actor(), &id, DealStatus::Lost, Some(b.reason), b.competitor).await?))
+    Ok(Json(
+        state
+            .store()
+            .set_deal_status(&user.actor(), &id, DealStatus::Lost, Some(b.reason), b.competitor)
+            .await?,
+    ))
 }
 
 /// Reopens a closed deal.
 #[utoipa::path(post, path = "/api/deals/{id}/reopen", tag = "deals", responses((status = 200, body = Deal), (status = 409)))]
-pub(crate) async fn reopen(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Deal>> {
+pub(crate) async fn reopen(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Deal>> {
     editable(&state, &user, &id).await?;
     Ok(Json(state.store().set_deal_status(&user.actor(), &id, DealStatus::Open, None, None).await?))
 }
 
 /// A deal's stage and status changes, oldest first.
 #[utoipa::path(get, path = "/api/deals/{id}/history", tag = "deals", responses((status = 200, body = [DealChange])))]
-pub(crate) async fn history(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Vec<DealChange>>> {
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<DealChange>>> {
     user.require(Action::ReadCrm)?;
     Ok(Json(state.store().deal_history(&id).await?))
 }
 
 /// Deletes a deal (manager, admin).
 #[utoipa::path(delete, path = "/api/deals/{id}", tag = "deals", responses((status = 204), (status = 403)))]
-pub(crate) async fn remove(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     user.require(Action::DeleteCrm)?;
     state.store().delete_deal(&user.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)

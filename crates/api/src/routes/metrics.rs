@@ -34,7 +34,10 @@ pub struct MetricsAccess {
 impl std::fmt::Debug for MetricsAccess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The token is a secret: never printed.
-        f.debug_struct("MetricsAccess").field("allow", &self.allow).field("token", &if self.token.is_empty() { "none" } else { "set" }).finish()
+        f.debug_struct("MetricsAccess")
+            .field("allow", &self.allow)
+            .field("token", &if self.token.is_empty() { "none" } else { "set" })
+            .finish()
     }
 }
 
@@ -43,21 +46,39 @@ impl MetricsAccess {
         if address.is_some_and(|ip| self.allow.iter().any(|block| block.contains(ip))) {
             return true;
         }
-        let given = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let given = headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
         // Compared as hashes, so the time taken says nothing about the token.
-        !self.token.is_empty() && given.is_some_and(|g| Sha256::digest(g.as_bytes()) == Sha256::digest(self.token.as_bytes()))
+        !self.token.is_empty()
+            && given.is_some_and(|g| {
+                Sha256::digest(g.as_bytes()) == Sha256::digest(self.token.as_bytes())
+            })
     }
 }
 
 /// The scrape.
-pub(crate) async fn serve(State(state): State<AppState>, ClientAddress(address): ClientAddress, headers: HeaderMap) -> Response {
+pub(crate) async fn serve(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+) -> Response {
     let Some(access) = state.metrics() else { return StatusCode::NOT_FOUND.into_response() };
     if !access.allows(address, &headers) {
-        return (StatusCode::FORBIDDEN, "metrics: not from this address without the token\n").into_response();
+        return (StatusCode::FORBIDDEN, "metrics: not from this address without the token\n")
+            .into_response();
     }
-    if let Ok(status) = super::telephony::ask(&state, |reply| crate::telephony::TelephonyRequest::Status { reply }).await {
+    if let Ok(status) =
+        super::telephony::ask(&state, |reply| crate::telephony::TelephonyRequest::Status { reply })
+            .await
+    {
         metrics::gauge!("switchboard_calls_in_progress").set(status.active_calls as f64);
-        let mut agents: std::collections::BTreeMap<String, u32> = ["offline", "available", "ringing", "on_call", "wrap_up", "paused"].iter().map(|s| ((*s).to_owned(), 0)).collect();
+        let mut agents: std::collections::BTreeMap<String, u32> =
+            ["offline", "available", "ringing", "on_call", "wrap_up", "paused"]
+                .iter()
+                .map(|s| ((*s).to_owned(), 0))
+                .collect();
         for agent in &status.agents {
             *agents.entry(agent.state.name().to_owned()).or_default() += 1;
         }
@@ -65,18 +86,21 @@ pub(crate) async fn serve(State(state): State<AppState>, ClientAddress(address):
             metrics::gauge!("switchboard_agents", "state" => agent_state).set(f64::from(n));
         }
         for queue in &status.queues {
-            metrics::gauge!("switchboard_queue_waiting", "queue" => queue.queue_id.clone()).set(queue.waiting as f64);
+            metrics::gauge!("switchboard_queue_waiting", "queue" => queue.queue_id.clone())
+                .set(queue.waiting as f64);
         }
         metrics::counter!("switchboard_relay_packets_in_total").absolute(status.relay.packets_in);
         metrics::counter!("switchboard_relay_packets_out_total").absolute(status.relay.packets_out);
         metrics::counter!("switchboard_relay_dropped_total").absolute(status.relay.dropped);
         metrics::counter!("switchboard_relay_not_sent_total").absolute(status.relay.not_sent);
         metrics::counter!("switchboard_recorder_frames_total").absolute(status.recording.frames);
-        metrics::counter!("switchboard_recorder_dropped_frames_total").absolute(status.recording.dropped_frames);
+        metrics::counter!("switchboard_recorder_dropped_frames_total")
+            .absolute(status.recording.dropped_frames);
         metrics::counter!("switchboard_recorder_errors_total").absolute(status.recording.errors);
         metrics::gauge!("switchboard_recordings_open").set(status.recording.files_open as f64);
     }
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], access.handle.render()).into_response()
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], access.handle.render())
+        .into_response()
 }
 
 /// Counts every HTTP request by status and method and times it. Labels come from small
@@ -95,7 +119,8 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
     };
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("switchboard_http_requests_total", "status" => status, "method" => method).increment(1);
+    metrics::counter!("switchboard_http_requests_total", "status" => status, "method" => method)
+        .increment(1);
     metrics::histogram!("switchboard_http_request_seconds").record(started.elapsed().as_secs_f64());
     response
 }

@@ -94,33 +94,56 @@ pub(crate) enum PhoneInput {
     },
 }
 
-pub(crate) fn parse_phones(state: &AppState, field: &str, phones: &[PhoneInput]) -> Result<Vec<NewPhone>, ApiError> {
+pub(crate) fn parse_phones(
+    state: &AppState,
+    field: &str,
+    phones: &[PhoneInput],
+) -> Result<Vec<NewPhone>, ApiError> {
     phones
         .iter()
         .enumerate()
         .map(|(i, p)| {
             let (text, kind, path) = match p {
                 PhoneInput::Plain(text) => (text, PhoneKind::Mobile, format!("{field}[{i}]")),
-                PhoneInput::Detailed { number, kind } => (number, kind.unwrap_or(PhoneKind::Mobile), format!("{field}[{i}].number")),
+                PhoneInput::Detailed { number, kind } => {
+                    (number, kind.unwrap_or(PhoneKind::Mobile), format!("{field}[{i}].number"))
+                }
             };
-            let number = PhoneNumber::parse(text, state.config().region).map_err(|e| ApiError::invalid_input(path, e.to_string(), text.clone()))?;
+            let number = PhoneNumber::parse(text, state.config().region)
+                .map_err(|e| ApiError::invalid_input(path, e.to_string(), text.clone()))?;
             Ok(NewPhone { number, kind })
         })
         .collect()
 }
 
 pub(crate) fn parse_emails(field: &str, emails: &[String]) -> Result<Vec<String>, ApiError> {
-    emails.iter().enumerate().map(|(i, e)| normalize_email(e).map_err(|err| ApiError::invalid_input(format!("{field}[{i}]"), err.to_string(), e.clone()))).collect()
+    emails
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            normalize_email(e).map_err(|err| {
+                ApiError::invalid_input(format!("{field}[{i}]"), err.to_string(), e.clone())
+            })
+        })
+        .collect()
 }
 
 /// Parses one phone from a query parameter.
-pub(crate) fn parse_phone_param(state: &AppState, field: &str, text: &str) -> Result<PhoneNumber, ApiError> {
-    PhoneNumber::parse(text, state.config().region).map_err(|e| ApiError::invalid_input(field, e.to_string(), text))
+pub(crate) fn parse_phone_param(
+    state: &AppState,
+    field: &str,
+    text: &str,
+) -> Result<PhoneNumber, ApiError> {
+    PhoneNumber::parse(text, state.config().region)
+        .map_err(|e| ApiError::invalid_input(field, e.to_string(), text))
 }
 
 /// `cf.<key>=<value>` query pairs, for custom field filters.
 pub(crate) fn custom_filters(query: Option<&str>) -> Vec<(String, String)> {
-    crate::extract::form_pairs(query.unwrap_or("")).into_iter().filter_map(|(k, v)| k.strip_prefix("cf.").map(|key| (key.to_owned(), v))).collect()
+    crate::extract::form_pairs(query.unwrap_or(""))
+        .into_iter()
+        .filter_map(|(k, v)| k.strip_prefix("cf.").map(|key| (key.to_owned(), v)))
+        .collect()
 }
 
 /// Turns a decimal amount in major units (e.g. 1500.50) into minor units.

@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::header::{ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
+use axum::http::header::{
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
+    RANGE,
+};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -92,7 +95,11 @@ async fn audible(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<Ca
 }
 
 /// Drops the recording links of timeline calls the user may not hear.
-pub(crate) async fn hide_unheard(state: &AppState, user: &CurrentUser, items: &mut [switchboard_core::entity::TimelineItem]) -> ApiResult<()> {
+pub(crate) async fn hide_unheard(
+    state: &AppState,
+    user: &CurrentUser,
+    items: &mut [switchboard_core::entity::TimelineItem],
+) -> ApiResult<()> {
     if items.iter().all(|i| i.recording_url.is_none()) {
         return Ok(());
     }
@@ -108,13 +115,19 @@ pub(crate) async fn hide_unheard(state: &AppState, user: &CurrentUser, items: &m
 
 /// The file of a call's recording.
 async fn file_of(state: &AppState, call_id: &str) -> ApiResult<PathBuf> {
-    let relative = state.store().recording_path(call_id).await?.ok_or(ApiError::NotFound("recording"))?;
-    switchboard_core::recording::resolve(&state.config().recordings_root, &relative).ok_or(ApiError::NotFound("recording"))
+    let relative =
+        state.store().recording_path(call_id).await?.ok_or(ApiError::NotFound("recording"))?;
+    switchboard_core::recording::resolve(&state.config().recordings_root, &relative)
+        .ok_or(ApiError::NotFound("recording"))
 }
 
 /// Lists recorded calls the user may hear, newest first.
 #[utoipa::path(get, path = "/api/recordings", params(ListQuery), tag = "recordings", responses((status = 200, body = Page<Call>)))]
-pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<ListQuery>) -> ApiResult<Json<Page<Call>>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<Json<Page<Call>>> {
     user.require(Action::TakeCalls)?;
     let number = match q.number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(text) => Some(super::parse_phone_param(&state, "number", text)?.e164().to_owned()),
@@ -138,12 +151,22 @@ pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser, Query
 
 /// One recorded call.
 #[utoipa::path(get, path = "/api/recordings/{id}", tag = "recordings", responses((status = 200, body = Call), (status = 403), (status = 404)))]
-pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Call>> {
+pub(crate) async fn read(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Call>> {
     Ok(Json(audible(&state, &user, &id).await?))
 }
 
 /// Writes the audit entry of a listen or download, once per window for a listen.
-async fn audit_access(state: &AppState, user: &CurrentUser, call_id: &str, action: &'static str, detail: serde_json::Value) -> ApiResult<()> {
+async fn audit_access(
+    state: &AppState,
+    user: &CurrentUser,
+    call_id: &str,
+    action: &'static str,
+    detail: serde_json::Value,
+) -> ApiResult<()> {
     if action == "recording.play" && !state.first_listen(user.id(), call_id, LISTEN_WINDOW) {
         return Ok(());
     }
@@ -171,7 +194,11 @@ pub(crate) fn parse_range(header: Option<&str>, len: u64) -> Result<Option<(u64,
         (len.saturating_sub(n), len - 1)
     } else {
         let s: u64 = start.parse().map_err(|_| ())?;
-        let e: u64 = if end.is_empty() { len.saturating_sub(1) } else { end.parse::<u64>().map_err(|_| ())?.min(len.saturating_sub(1)) };
+        let e: u64 = if end.is_empty() {
+            len.saturating_sub(1)
+        } else {
+            end.parse::<u64>().map_err(|_| ())?.min(len.saturating_sub(1))
+        };
         if s >= len || e < s {
             return Err(());
         }
@@ -180,13 +207,22 @@ pub(crate) fn parse_range(header: Option<&str>, len: u64) -> Result<Option<(u64,
     Ok(Some(range))
 }
 
-async fn serve_file(path: PathBuf, headers: &HeaderMap, attachment: Option<String>) -> ApiResult<Response> {
-    let mut file = tokio::fs::File::open(&path).await.map_err(|_| ApiError::NotFound("recording"))?;
+async fn serve_file(
+    path: PathBuf,
+    headers: &HeaderMap,
+    attachment: Option<String>,
+) -> ApiResult<Response> {
+    let mut file =
+        tokio::fs::File::open(&path).await.map_err(|_| ApiError::NotFound("recording"))?;
     let len = file.metadata().await.map_err(|_| ApiError::NotFound("recording"))?.len();
     let range = parse_range(headers.get(RANGE).and_then(|v| v.to_str().ok()), len);
     let mut response = match range {
         Err(()) => {
-            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, [(CONTENT_RANGE, format!("bytes */{len}")), (ACCEPT_RANGES, "bytes".to_owned())]).into_response());
+            return Ok((
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(CONTENT_RANGE, format!("bytes */{len}")), (ACCEPT_RANGES, "bytes".to_owned())],
+            )
+                .into_response());
         }
         Ok(None) => {
             let stream = tokio_util::io::ReaderStream::new(file);
@@ -220,16 +256,33 @@ async fn serve_file(path: PathBuf, headers: &HeaderMap, attachment: Option<Strin
 
 /// Plays a recording (WAV, with HTTP Range for seeking). Audited as `recording.play`.
 #[utoipa::path(get, path = "/api/recordings/{id}/audio", tag = "recordings", responses((status = 200), (status = 206), (status = 403), (status = 404), (status = 416)))]
-pub(crate) async fn audio(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+pub(crate) async fn audio(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let call = audible(&state, &user, &id).await?;
     let path = file_of(&state, &call.id).await?;
-    audit_access(&state, &user, &call.id, "recording.play", json!({"range": headers.get(RANGE).and_then(|v| v.to_str().ok())})).await?;
+    audit_access(
+        &state,
+        &user,
+        &call.id,
+        "recording.play",
+        json!({"range": headers.get(RANGE).and_then(|v| v.to_str().ok())}),
+    )
+    .await?;
     serve_file(path, &headers, None).await
 }
 
 /// Downloads a recording as a file. Audited as `recording.download`, every time.
 #[utoipa::path(get, path = "/api/recordings/{id}/download", tag = "recordings", responses((status = 200), (status = 403), (status = 404)))]
-pub(crate) async fn download(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+pub(crate) async fn download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let call = audible(&state, &user, &id).await?;
     let path = file_of(&state, &call.id).await?;
     audit_access(&state, &user, &call.id, "recording.download", json!({})).await?;
@@ -280,7 +333,11 @@ fn peaks(path: &std::path::Path, points: usize) -> Result<Waveform, String> {
         left.push(scale(l));
         right.push(scale(r));
     }
-    Ok(Waveform { duration_ms: frames as u64 * 1000 / u64::from(spec.sample_rate.max(1)), left, right })
+    Ok(Waveform {
+        duration_ms: frames as u64 * 1000 / u64::from(spec.sample_rate.max(1)),
+        left,
+        right,
+    })
 }
 
 fn scale(peak: u16) -> u16 {
@@ -289,11 +346,18 @@ fn scale(peak: u16) -> u16 {
 
 /// The recording's waveform (peaks per slice, per channel).
 #[utoipa::path(get, path = "/api/recordings/{id}/waveform", params(WaveformQuery), tag = "recordings", responses((status = 200, body = Waveform), (status = 403), (status = 404)))]
-pub(crate) async fn waveform(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, QueryParams(q): QueryParams<WaveformQuery>) -> ApiResult<Json<Waveform>> {
+pub(crate) async fn waveform(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<WaveformQuery>,
+) -> ApiResult<Json<Waveform>> {
     let call = audible(&state, &user, &id).await?;
     let path = file_of(&state, &call.id).await?;
     let points = q.points.unwrap_or(400).clamp(10, 2000);
-    let result = tokio::task::spawn_blocking(move || peaks(&path, points)).await.map_err(|_| ApiError::NotFound("recording"))?;
+    let result = tokio::task::spawn_blocking(move || peaks(&path, points))
+        .await
+        .map_err(|_| ApiError::NotFound("recording"))?;
     result.map(Json).map_err(|e| {
         tracing::warn!(call_id = call.id, error = %e, "cannot read a recording for its waveform");
         ApiError::NotFound("recording")
@@ -311,7 +375,12 @@ pub(crate) struct LegalHold {
 /// Puts a recording on legal hold (kept past retention) or takes it off. Supervisors (for their
 /// teams' calls), managers, admins. Audited.
 #[utoipa::path(put, path = "/api/recordings/{id}/legal-hold", request_body = LegalHold, tag = "recordings", responses((status = 200, body = Call), (status = 403)))]
-pub(crate) async fn legal_hold(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<LegalHold>) -> ApiResult<Json<Call>> {
+pub(crate) async fn legal_hold(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<LegalHold>,
+) -> ApiResult<Json<Call>> {
     user.require(Action::MonitorCalls)?;
     let call = audible(&state, &user, &id).await?;
     Ok(Json(state.store().set_legal_hold(&user.actor(), &call.id, b.on).await?))
@@ -326,14 +395,26 @@ pub(crate) struct NotificationQuery {
 
 /// The user's notifications (escalated callbacks), newest first.
 #[utoipa::path(get, path = "/api/notifications", params(NotificationQuery), tag = "tasks", responses((status = 200, body = Vec<Notification>)))]
-pub(crate) async fn notifications(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<NotificationQuery>) -> ApiResult<Json<Vec<Notification>>> {
+pub(crate) async fn notifications(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(q): QueryParams<NotificationQuery>,
+) -> ApiResult<Json<Vec<Notification>>> {
     Ok(Json(state.store().notifications(user.id(), q.unread.unwrap_or(false), 200).await?))
 }
 
 /// Marks one of the user's notifications read.
 #[utoipa::path(post, path = "/api/notifications/{id}/read", tag = "tasks", responses((status = 204), (status = 404)))]
-pub(crate) async fn notification_read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    if state.store().mark_notification_read(user.id(), &id, switchboard_store::now_ms()).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound("notification")) }
+pub(crate) async fn notification_read(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    if state.store().mark_notification_read(user.id(), &id, switchboard_store::now_ms()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("notification"))
+    }
 }
 
 impl AppState {

@@ -55,33 +55,54 @@ async fn current(state: &AppState) -> ApiResult<Settings> {
 
 /// The settings in force (admin).
 #[utoipa::path(get, path = "/api/settings", tag = "settings", responses((status = 200, body = Settings), (status = 403)))]
-pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Settings>> {
+pub(crate) async fn read(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Settings>> {
     user.require(Action::ManageSettings)?;
     Ok(Json(current(&state).await?))
 }
 
 /// Changes dispositions or retention (admin); each change is audit-logged.
 #[utoipa::path(patch, path = "/api/settings", request_body = SettingsChanges, tag = "settings", responses((status = 200, body = Settings), (status = 403), (status = 422)))]
-pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, JsonBody(body): JsonBody<SettingsChanges>) -> ApiResult<Json<Settings>> {
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(body): JsonBody<SettingsChanges>,
+) -> ApiResult<Json<Settings>> {
     user.require(Action::ManageSettings)?;
     if let Some(list) = &body.dispositions {
         if list.is_empty() {
             return Err(ApiError::invalid("dispositions", "at least one disposition is needed"));
         }
         for (i, key) in list.iter().enumerate() {
-            let valid = !key.is_empty() && key.len() <= 40 && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            let valid = !key.is_empty()
+                && key.len() <= 40
+                && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !valid {
-                return Err(ApiError::invalid_input(format!("dispositions[{i}]"), "use 1 to 40 lowercase letters, digits or _", key.clone()));
+                return Err(ApiError::invalid_input(
+                    format!("dispositions[{i}]"),
+                    "use 1 to 40 lowercase letters, digits or _",
+                    key.clone(),
+                ));
             }
             if list[..i].contains(key) {
-                return Err(ApiError::invalid_input(format!("dispositions[{i}]"), "listed twice", key.clone()));
+                return Err(ApiError::invalid_input(
+                    format!("dispositions[{i}]"),
+                    "listed twice",
+                    key.clone(),
+                ));
             }
         }
     }
     if let Some(days) = body.retention_days
         && days > 36_500
     {
-        return Err(ApiError::invalid_input("retention_days", "at most 36500 days", days.to_string()));
+        return Err(ApiError::invalid_input(
+            "retention_days",
+            "at most 36500 days",
+            days.to_string(),
+        ));
     }
     if let Some(list) = &body.dispositions {
         state.store().set_setting(&user.actor(), DISPOSITIONS, &json!(list)).await?;

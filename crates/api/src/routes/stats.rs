@@ -71,7 +71,11 @@ pub(crate) struct StatsAnswer {
 
 /// Call-center metrics for a range (supervisor, manager, admin).
 #[utoipa::path(get, path = "/api/stats", params(StatsQuery), tag = "stats", responses((status = 200, body = StatsAnswer), (status = 403), (status = 422)))]
-pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<StatsQuery>) -> ApiResult<Json<StatsAnswer>> {
+pub(crate) async fn read(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(q): QueryParams<StatsQuery>,
+) -> ApiResult<Json<StatsAnswer>> {
     user.require(Action::MonitorCalls)?;
     const DAY: i64 = 86_400_000;
     let offset = state.config().utc_offset_ms;
@@ -98,18 +102,54 @@ pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Query
         "agent" => StatsGroup::Agent,
         "disposition" => StatsGroup::Disposition,
         "interval" => StatsGroup::Interval(interval_ms),
-        _ => return Err(ApiError::invalid("group", "expected total, queue, agent, disposition or interval")),
+        _ => {
+            return Err(ApiError::invalid(
+                "group",
+                "expected total, queue, agent, disposition or interval",
+            ));
+        }
     };
-    let filter = StatsFilter { from, to, queue_id: q.queue_id.clone(), agent_id: q.agent_id.clone(), utc_offset_ms: offset };
+    let filter = StatsFilter {
+        from,
+        to,
+        queue_id: q.queue_id.clone(),
+        agent_id: q.agent_id.clone(),
+        utc_offset_ms: offset,
+    };
     let store = state.store();
     let summary = q.summary.unwrap_or(true) || group == StatsGroup::Total;
-    let total = if summary { Some(store.call_stats(&filter, StatsGroup::Total).await?.into_iter().next().map(|r| r.counters).unwrap_or_default()) } else { None };
-    let rows = if group == StatsGroup::Total { Vec::new() } else { store.call_stats(&filter, group).await? };
+    let total = if summary {
+        Some(
+            store
+                .call_stats(&filter, StatsGroup::Total)
+                .await?
+                .into_iter()
+                .next()
+                .map(|r| r.counters)
+                .unwrap_or_default(),
+        )
+    } else {
+        None
+    };
+    let rows = if group == StatsGroup::Total {
+        Vec::new()
+    } else {
+        store.call_stats(&filter, group).await?
+    };
     // Occupancy from agents' state time (agents' rows and the total).
-    let times = if summary || group == StatsGroup::Agent { store.agent_times(from, to, q.agent_id.as_deref(), now).await? } else { BTreeMap::new() };
+    let times = if summary || group == StatsGroup::Agent {
+        store.agent_times(from, to, q.agent_id.as_deref(), now).await?
+    } else {
+        BTreeMap::new()
+    };
     let occupancy_of = |agent: &str| times.get(agent).and_then(|&(h, a)| occupancy(h, a));
     let (handling, available) = times.values().fold((0, 0), |(h, a), (h2, a2)| (h + h2, a + a2));
-    let line = |key: String, counters: Counters, occ: Option<f64>| StatsLine { key, metrics: metrics(&counters), counters, occupancy: occ };
+    let line = |key: String, counters: Counters, occ: Option<f64>| StatsLine {
+        key,
+        metrics: metrics(&counters),
+        counters,
+        occupancy: occ,
+    };
     let rows = rows
         .into_iter()
         .map(|r| {

@@ -41,8 +41,13 @@ pub(crate) struct SetAgentState {
     reason: Option<String>,
 }
 
-pub(crate) async fn ask<T>(state: &AppState, make: impl FnOnce(oneshot::Sender<T>) -> TelephonyRequest) -> Result<T, ApiError> {
-    let handle = state.telephony().ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
+pub(crate) async fn ask<T>(
+    state: &AppState,
+    make: impl FnOnce(oneshot::Sender<T>) -> TelephonyRequest,
+) -> Result<T, ApiError> {
+    let handle = state
+        .telephony()
+        .ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
     let (tx, rx) = oneshot::channel();
     handle.send(make(tx)).map_err(|_| ApiError::Unavailable("telephony is not running".into()))?;
     rx.await.map_err(|_| ApiError::Unavailable("telephony did not answer".into()))
@@ -50,7 +55,10 @@ pub(crate) async fn ask<T>(state: &AppState, make: impl FnOnce(oneshot::Sender<T
 
 /// The logged-in agent's state.
 #[utoipa::path(get, path = "/api/agent/state", tag = "telephony", responses((status = 200, body = Object)))]
-pub(crate) async fn agent_state(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<AgentState>> {
+pub(crate) async fn agent_state(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<AgentState>> {
     user.require(Action::TakeCalls)?;
     let user_id = user.id().to_owned();
     Ok(Json(ask(&state, |reply| TelephonyRequest::AgentState { user_id, reply }).await?))
@@ -59,28 +67,46 @@ pub(crate) async fn agent_state(State(state): State<AppState>, user: CurrentUser
 /// Goes available (into the agent's queues), pauses with a reason, or goes offline. Going
 /// available needs a SIP phone configured for the agent.
 #[utoipa::path(put, path = "/api/agent/state", request_body = SetAgentState, tag = "telephony", responses((status = 200, body = Object), (status = 422)))]
-pub(crate) async fn set_agent_state(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<SetAgentState>) -> ApiResult<Json<AgentState>> {
+pub(crate) async fn set_agent_state(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(b): JsonBody<SetAgentState>,
+) -> ApiResult<Json<AgentState>> {
     user.require(Action::TakeCalls)?;
     let target = match b.state.as_str() {
         "available" => AgentTarget::Available,
         "offline" => AgentTarget::Offline,
         "paused" => {
-            let reason = b.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).ok_or_else(|| ApiError::invalid("reason", "a pause needs a reason"))?;
+            let reason = b
+                .reason
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| ApiError::invalid("reason", "a pause needs a reason"))?;
             if reason.chars().count() > 100 {
                 return Err(ApiError::invalid("reason", "at most 100 characters"));
             }
             AgentTarget::Paused(reason)
         }
-        other => return Err(ApiError::invalid_input("state", "expected available, paused or offline", other)),
+        other => {
+            return Err(ApiError::invalid_input(
+                "state",
+                "expected available, paused or offline",
+                other,
+            ));
+        }
     };
     let user_id = user.id().to_owned();
-    let result = ask(&state, |reply| TelephonyRequest::SetAgentState { user_id, target, reply }).await?;
+    let result =
+        ask(&state, |reply| TelephonyRequest::SetAgentState { user_id, target, reply }).await?;
     result.map(Json).map_err(|message| ApiError::invalid("state", message))
 }
 
 /// Registrations, calls in progress, agents and queues (supervisors and up).
 #[utoipa::path(get, path = "/api/telephony/status", tag = "telephony", responses((status = 200, body = TelephonyStatus), (status = 403)))]
-pub(crate) async fn status(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<TelephonyStatus>> {
+pub(crate) async fn status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<TelephonyStatus>> {
     user.require(Action::MonitorCalls)?;
     Ok(Json(ask(&state, |reply| TelephonyRequest::Status { reply }).await?))
 }
@@ -130,14 +156,21 @@ async fn reload(state: &AppState) {
 
 /// Every queue.
 #[utoipa::path(get, path = "/api/queues", tag = "telephony", responses((status = 200, body = [Queue])))]
-pub(crate) async fn list_queues(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<Queue>>> {
+pub(crate) async fn list_queues(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<Queue>>> {
     user.require(Action::TakeCalls)?;
     Ok(Json(state.store().list_queues().await?))
 }
 
 /// Creates a queue (admin).
 #[utoipa::path(post, path = "/api/queues", request_body = CreateQueue, tag = "telephony", responses((status = 201, body = Queue), (status = 403), (status = 409)))]
-pub(crate) async fn create_queue(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<CreateQueue>) -> ApiResult<(StatusCode, Json<Queue>)> {
+pub(crate) async fn create_queue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(b): JsonBody<CreateQueue>,
+) -> ApiResult<(StatusCode, Json<Queue>)> {
     user.require(Action::ManageTelephony)?;
     let new = NewQueue {
         name: b.name,
@@ -158,7 +191,11 @@ pub(crate) async fn create_queue(State(state): State<AppState>, user: CurrentUse
 
 /// One queue.
 #[utoipa::path(get, path = "/api/queues/{id}", tag = "telephony", responses((status = 200, body = Queue), (status = 404)))]
-pub(crate) async fn read_queue(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Queue>> {
+pub(crate) async fn read_queue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Queue>> {
     user.require(Action::TakeCalls)?;
     Ok(Json(state.store().get_queue(&id).await?))
 }
@@ -166,7 +203,12 @@ pub(crate) async fn read_queue(State(state): State<AppState>, user: CurrentUser,
 /// Changes a queue (admin). Agents already available keep the queues they logged in to
 /// until they next go available.
 #[utoipa::path(patch, path = "/api/queues/{id}", request_body = UpdateQueue, tag = "telephony", responses((status = 200, body = Queue), (status = 403)))]
-pub(crate) async fn update_queue(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<UpdateQueue>) -> ApiResult<Json<Queue>> {
+pub(crate) async fn update_queue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<UpdateQueue>,
+) -> ApiResult<Json<Queue>> {
     user.require(Action::ManageTelephony)?;
     let changes = QueueChanges {
         name: b.name,
@@ -212,7 +254,11 @@ async fn endpoint_view(state: &AppState, id: &str) -> Result<SipEndpointView, Ap
 
 /// An agent's SIP phone (the agent themselves, or an admin).
 #[utoipa::path(get, path = "/api/users/{id}/sip", tag = "telephony", responses((status = 200, body = SipEndpointView), (status = 403)))]
-pub(crate) async fn read_sip(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<SipEndpointView>> {
+pub(crate) async fn read_sip(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SipEndpointView>> {
     if id != user.id() {
         user.require(Action::ManageTelephony)?;
     }
@@ -222,21 +268,36 @@ pub(crate) async fn read_sip(State(state): State<AppState>, user: CurrentUser, P
 
 /// Sets an agent's SIP phone (admin).
 #[utoipa::path(put, path = "/api/users/{id}/sip", request_body = SetSipEndpoint, tag = "telephony", responses((status = 200, body = SipEndpointView), (status = 403), (status = 409), (status = 422)))]
-pub(crate) async fn set_sip(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<SetSipEndpoint>) -> ApiResult<Json<SipEndpointView>> {
+pub(crate) async fn set_sip(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<SetSipEndpoint>,
+) -> ApiResult<Json<SipEndpointView>> {
     user.require(Action::ManageTelephony)?;
     state.store().get_user(&id).await?;
     let endpoint = match (b.uri, b.extension, b.password) {
-        (Some(_), Some(_), _) => return Err(ApiError::invalid("extension", "give either uri or extension, not both")),
+        (Some(_), Some(_), _) => {
+            return Err(ApiError::invalid("extension", "give either uri or extension, not both"));
+        }
         (Some(uri), None, None) => Some(SipEndpoint::Uri(uri)),
-        (Some(_), None, Some(_)) => return Err(ApiError::invalid("password", "a fixed uri takes no password")),
+        (Some(_), None, Some(_)) => {
+            return Err(ApiError::invalid("password", "a fixed uri takes no password"));
+        }
         (None, Some(extension), Some(password)) => {
             if password.chars().count() < 8 {
                 return Err(ApiError::invalid("password", "at least 8 characters"));
             }
-            let ha1 = switchboard_core::sip_digest::ha1(&extension, switchboard_core::sip_digest::SIP_REALM, &password);
+            let ha1 = switchboard_core::sip_digest::ha1(
+                &extension,
+                switchboard_core::sip_digest::SIP_REALM,
+                &password,
+            );
             Some(SipEndpoint::Extension { extension, ha1 })
         }
-        (None, Some(_), None) => return Err(ApiError::invalid("password", "an extension needs a password")),
+        (None, Some(_), None) => {
+            return Err(ApiError::invalid("password", "an extension needs a password"));
+        }
         (None, None, _) => None,
     };
     state.store().set_sip_endpoint(&user.actor(), &id, endpoint.as_ref()).await?;
@@ -248,7 +309,11 @@ pub(crate) async fn set_sip(State(state): State<AppState>, user: CurrentUser, Pa
 
 /// Calls, newest first: supervisors and up see every call, agents the calls they took.
 #[utoipa::path(get, path = "/api/calls", params(Paging), tag = "telephony", responses((status = 200, body = Object)))]
-pub(crate) async fn list_calls(State(state): State<AppState>, user: CurrentUser, QueryParams(paging): QueryParams<Paging>) -> ApiResult<Json<Page<Call>>> {
+pub(crate) async fn list_calls(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(paging): QueryParams<Paging>,
+) -> ApiResult<Json<Page<Call>>> {
     user.require(Action::TakeCalls)?;
     let agent = if user.0.role.can(Action::MonitorCalls) { None } else { Some(user.id()) };
     Ok(Json(state.store().list_calls(agent, paging.request()).await?))
@@ -275,19 +340,32 @@ pub(crate) struct Dialing {
 /// customer. The outcome (answered, busy, no answer, failed with the SIP code) lands on the
 /// call record.
 #[utoipa::path(post, path = "/api/calls/dial", request_body = Dial, tag = "telephony", responses((status = 202, body = Dialing), (status = 422), (status = 503)))]
-pub(crate) async fn dial(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<Dial>) -> ApiResult<(StatusCode, Json<Dialing>)> {
+pub(crate) async fn dial(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(b): JsonBody<Dial>,
+) -> ApiResult<(StatusCode, Json<Dialing>)> {
     user.require(Action::TakeCalls)?;
     let task = match &b.task_id {
-        Some(id) => Some(state.store().get_task(id).await.map_err(|_| ApiError::invalid("task_id", "no such task"))?),
+        Some(id) => Some(
+            state
+                .store()
+                .get_task(id)
+                .await
+                .map_err(|_| ApiError::invalid("task_id", "no such task"))?,
+        ),
         None => None,
     };
     let e164 = match (&b.number, task.as_ref().and_then(|t| t.phone_e164.clone())) {
         (Some(text), _) => super::parse_phone_param(&state, "number", text)?.e164().to_owned(),
         (None, Some(phone)) => phone,
-        (None, None) => return Err(ApiError::invalid("number", "required (the task has no number)")),
+        (None, None) => {
+            return Err(ApiError::invalid("number", "required (the task has no number)"));
+        }
     };
     let (user_id, task_id) = (user.id().to_owned(), b.task_id);
-    let result = ask(&state, |reply| TelephonyRequest::Dial { user_id, e164, task_id, reply }).await?;
+    let result =
+        ask(&state, |reply| TelephonyRequest::Dial { user_id, e164, task_id, reply }).await?;
     let call_id = result.map_err(|message| ApiError::invalid("number", message))?;
     Ok((StatusCode::ACCEPTED, Json(Dialing { call_id })))
 }
@@ -301,7 +379,11 @@ pub(crate) struct CallWithEvents {
 
 /// A call record and its events: the agent who took it, or supervisors and up.
 #[utoipa::path(get, path = "/api/calls/{id}", tag = "telephony", responses((status = 200, body = CallWithEvents), (status = 403), (status = 404)))]
-pub(crate) async fn read_call(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<CallWithEvents>> {
+pub(crate) async fn read_call(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CallWithEvents>> {
     user.require(Action::TakeCalls)?;
     let call = state.store().get_call(&id).await?;
     if call.agent_id.as_deref() != Some(user.id()) {
@@ -335,7 +417,9 @@ const MAX_NOTES: usize = 10_000;
 
 fn text_field(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
     match value.map(|v| v.trim().to_owned()) {
-        Some(v) if v.chars().count() > max => Err(ApiError::invalid(field, format!("at most {max} characters"))),
+        Some(v) if v.chars().count() > max => {
+            Err(ApiError::invalid(field, format!("at most {max} characters")))
+        }
         other => Ok(other),
     }
 }
@@ -343,7 +427,12 @@ fn text_field(field: &str, value: Option<String>, max: usize) -> Result<Option<S
 /// Saves the after-call form: the agent who took the call, or supervisors and up.
 #[utoipa::path(patch, path = "/api/calls/{id}", tag = "telephony", request_body = CallForm,
     responses((status = 200, body = Object), (status = 400), (status = 403), (status = 404)))]
-pub(crate) async fn save_call_form(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(form): JsonBody<CallForm>) -> ApiResult<Json<Call>> {
+pub(crate) async fn save_call_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(form): JsonBody<CallForm>,
+) -> ApiResult<Json<Call>> {
     user.require(Action::TakeCalls)?;
     let call = state.store().get_call(&id).await?;
     if call.agent_id.as_deref() != Some(user.id()) {
@@ -352,7 +441,10 @@ pub(crate) async fn save_call_form(State(state): State<AppState>, user: CurrentU
     if let Some(d) = &form.disposition {
         let known = state.dispositions().await?;
         if !known.contains(d) {
-            return Err(ApiError::invalid("disposition", format!("must be one of {}", known.join(", "))));
+            return Err(ApiError::invalid(
+                "disposition",
+                format!("must be one of {}", known.join(", ")),
+            ));
         }
     }
     let outcome = CallOutcome {

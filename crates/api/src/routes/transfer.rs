@@ -21,7 +21,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use switchboard_core::Action;
 use switchboard_core::entity::{Company, Contact, Deal};
-use switchboard_import::{Cell, ColumnMap, ExportRow, ImportError, ImportOptions, ImportSummary, ReportLine, SheetFormat, Table, check_rows, contact_cells, contact_headers, import_table, timestamp};
+use switchboard_import::{
+    Cell, ColumnMap, ExportRow, ImportError, ImportOptions, ImportSummary, ReportLine, SheetFormat,
+    Table, check_rows, contact_cells, contact_headers, import_table, timestamp,
+};
 use switchboard_store::{OnDuplicate, Page, PageRequest};
 use utoipa::ToSchema;
 
@@ -78,7 +81,11 @@ impl Imports {
         let job = Arc::new(job);
         let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
         jobs.retain(|_, j| j.running() || j.touched().elapsed() < KEEP);
-        let mut mine: Vec<(Instant, String)> = jobs.values().filter(|j| j.user_id == job.user_id && !j.running()).map(|j| (j.touched(), j.id.clone())).collect();
+        let mut mine: Vec<(Instant, String)> = jobs
+            .values()
+            .filter(|j| j.user_id == job.user_id && !j.running())
+            .map(|j| (j.touched(), j.id.clone()))
+            .collect();
         mine.sort();
         for (_, id) in mine.iter().take((mine.len() + 1).saturating_sub(PER_USER)) {
             jobs.remove(id);
@@ -90,7 +97,11 @@ impl Imports {
     /// The job, if it exists and `user` uploaded it (or is an admin).
     fn get(&self, user: &CurrentUser, id: &str) -> Result<Arc<ImportJob>, ApiError> {
         let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        let job = jobs.get(id).filter(|j| j.user_id == user.id() || user.0.role.can(Action::ManageUsers)).cloned().ok_or(ApiError::NotFound("import"))?;
+        let job = jobs
+            .get(id)
+            .filter(|j| j.user_id == user.id() || user.0.role.can(Action::ManageUsers))
+            .cloned()
+            .ok_or(ApiError::NotFound("import"))?;
         *job.touched.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         Ok(job)
     }
@@ -108,13 +119,23 @@ impl ImportJob {
 
 fn file_error(err: ImportError) -> ApiError {
     match err {
-        ImportError::Mapping { column, reason } => ApiError::invalid(format!("mapping[{column}]"), reason),
+        ImportError::Mapping { column, reason } => {
+            ApiError::invalid(format!("mapping[{column}]"), reason)
+        }
         ImportError::NoUsableColumns(_) => ApiError::invalid("mapping", err.to_string()),
-        ImportError::UnknownOwner(login) => ApiError::invalid_input("default_owner", "no user with this login", login),
+        ImportError::UnknownOwner(login) => {
+            ApiError::invalid_input("default_owner", "no user with this login", login)
+        }
         ImportError::Store(e) => e.into(),
-        ImportError::Io { .. } | ImportError::Task(_) | ImportError::Write { .. } => ApiError::Internal(err.to_string()),
-        ImportError::UnsupportedType(_) | ImportError::Csv(_) | ImportError::Sheet(_) => ApiError::invalid("file", err.to_string()),
-        ImportError::BadOption { option, value } => ApiError::invalid_input(option, "unknown value", value),
+        ImportError::Io { .. } | ImportError::Task(_) | ImportError::Write { .. } => {
+            ApiError::Internal(err.to_string())
+        }
+        ImportError::UnsupportedType(_) | ImportError::Csv(_) | ImportError::Sheet(_) => {
+            ApiError::invalid("file", err.to_string())
+        }
+        ImportError::BadOption { option, value } => {
+            ApiError::invalid_input(option, "unknown value", value)
+        }
     }
 }
 
@@ -170,17 +191,31 @@ pub(crate) struct Upload {
 /// The body is the file itself; the columns are guessed from the header row.
 #[utoipa::path(post, path = "/api/imports", params(UploadQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"), tag = "import",
     responses((status = 201, body = Upload), (status = 403), (status = 413), (status = 422)))]
-pub(crate) async fn upload(State(state): State<AppState>, user: CurrentUser, QueryParams(q): QueryParams<UploadQuery>, body: Bytes) -> ApiResult<(StatusCode, Json<Upload>)> {
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(q): QueryParams<UploadQuery>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Upload>)> {
     user.require(Action::ImportExport)?;
     if body.is_empty() {
         return Err(ApiError::invalid("file", "the file is empty"));
     }
-    let options = switchboard_import::CsvOptions::parse(q.encoding.as_deref(), q.separator.as_deref()).map_err(|e| match e {
-        ImportError::BadOption { option, value } => ApiError::invalid_input(option, "unknown value", value),
-        e => file_error(e),
-    })?;
+    let options =
+        switchboard_import::CsvOptions::parse(q.encoding.as_deref(), q.separator.as_deref())
+            .map_err(|e| match e {
+                ImportError::BadOption { option, value } => {
+                    ApiError::invalid_input(option, "unknown value", value)
+                }
+                e => file_error(e),
+            })?;
     let name = q.name.clone();
-    let table = tokio::task::spawn_blocking(move || switchboard_import::read_table_bytes(&name, &body, options)).await.map_err(|e| ApiError::Internal(e.to_string()))?.map_err(file_error)?;
+    let table = tokio::task::spawn_blocking(move || {
+        switchboard_import::read_table_bytes(&name, &body, options)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(file_error)?;
     if table.headers.iter().all(|h| h.trim().is_empty()) {
         return Err(ApiError::invalid("file", "the first row must hold the column headers"));
     }
@@ -190,11 +225,15 @@ pub(crate) async fn upload(State(state): State<AppState>, user: CurrentUser, Que
         // Nothing recognised: the user maps by hand.
         Err(_) => vec!["ignore".to_owned(); table.headers.len()],
     };
-    let targets = switchboard_import::TARGET_KEYS
-        .iter()
-        .map(|k| TargetInfo { key: (*k).to_owned(), label: None })
-        .chain(fields.iter().map(|d| TargetInfo { key: format!("custom.{}", d.key), label: Some(d.label.clone()) }))
-        .collect();
+    let targets =
+        switchboard_import::TARGET_KEYS
+            .iter()
+            .map(|k| TargetInfo { key: (*k).to_owned(), label: None })
+            .chain(fields.iter().map(|d| TargetInfo {
+                key: format!("custom.{}", d.key),
+                label: Some(d.label.clone()),
+            }))
+            .collect();
     let job = ImportJob {
         id: switchboard_core::new_id(),
         user_id: user.id().to_owned(),
@@ -205,8 +244,19 @@ pub(crate) async fn upload(State(state): State<AppState>, user: CurrentUser, Que
         touched: Mutex::new(Instant::now()),
     };
     let job = state.imports().insert(job);
-    let csv = job.table.csv.as_ref().map(|f| CsvRead { encoding: f.encoding.to_owned(), separator: if f.separator == '\t' { "tab".into() } else { f.separator.to_string() } });
-    let out = Upload { id: job.id.clone(), name: job.name.clone(), rows: job.table.rows.len() as u64, headers: job.table.headers.clone(), mapping, targets, csv };
+    let csv = job.table.csv.as_ref().map(|f| CsvRead {
+        encoding: f.encoding.to_owned(),
+        separator: if f.separator == '\t' { "tab".into() } else { f.separator.to_string() },
+    });
+    let out = Upload {
+        id: job.id.clone(),
+        name: job.name.clone(),
+        rows: job.table.rows.len() as u64,
+        headers: job.table.headers.clone(),
+        mapping,
+        targets,
+        csv,
+    };
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -240,24 +290,50 @@ pub(crate) struct Preview {
     ignored: Vec<String>,
 }
 
-fn column_map(fields: &[switchboard_core::CustomFieldDef], job: &ImportJob, mapping: &[String]) -> Result<ColumnMap, ApiError> {
+fn column_map(
+    fields: &[switchboard_core::CustomFieldDef],
+    job: &ImportJob,
+    mapping: &[String],
+) -> Result<ColumnMap, ApiError> {
     if mapping.len() != job.table.headers.len() {
-        return Err(ApiError::invalid("mapping", format!("expected {} targets, one per column", job.table.headers.len())));
+        return Err(ApiError::invalid(
+            "mapping",
+            format!("expected {} targets, one per column", job.table.headers.len()),
+        ));
     }
     ColumnMap::from_keys(&job.table.headers, mapping, fields).map_err(file_error)
 }
 
 /// Checks a mapping against the whole file without writing anything.
 #[utoipa::path(post, path = "/api/imports/{id}/preview", request_body = PreviewRequest, tag = "import", responses((status = 200, body = Preview), (status = 404), (status = 422)))]
-pub(crate) async fn preview(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(body): JsonBody<PreviewRequest>) -> ApiResult<Json<Preview>> {
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<PreviewRequest>,
+) -> ApiResult<Json<Preview>> {
     user.require(Action::ImportExport)?;
     let job = state.imports().get(&user, &id)?;
     let fields = switchboard_import::contact_fields(state.store()).await.map_err(file_error)?;
     let map = column_map(&fields, &job, &body.mapping)?;
     let region = state.config().region;
     let (ok, rejections) = check_rows(&job.table, &map, region);
-    let errors: HashMap<u64, String> = rejections.iter().take_while(|r| r.line <= job.table.rows.get(9).map_or(u64::MAX, |r| r.0)).map(|r| (r.line, format!("{}: {}", r.field, r.reason))).collect();
-    let rows = job.table.rows.iter().take(10).map(|(line, cells)| PreviewRow { line: *line, cells: cells.clone(), error: errors.get(line).cloned() }).collect();
+    let errors: HashMap<u64, String> = rejections
+        .iter()
+        .take_while(|r| r.line <= job.table.rows.get(9).map_or(u64::MAX, |r| r.0))
+        .map(|r| (r.line, format!("{}: {}", r.field, r.reason)))
+        .collect();
+    let rows = job
+        .table
+        .rows
+        .iter()
+        .take(10)
+        .map(|(line, cells)| PreviewRow {
+            line: *line,
+            cells: cells.clone(),
+            error: errors.get(line).cloned(),
+        })
+        .collect();
     Ok(Json(Preview { ok, rejected: rejections.len() as u64, rows, ignored: map.ignored() }))
 }
 
@@ -300,7 +376,12 @@ pub(crate) struct ImportStatus {
 
 /// Starts the import; poll `GET /api/imports/{id}` for progress.
 #[utoipa::path(post, path = "/api/imports/{id}/run", request_body = RunRequest, tag = "import", responses((status = 202, body = ImportStatus), (status = 404), (status = 409), (status = 422)))]
-pub(crate) async fn run(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(body): JsonBody<RunRequest>) -> ApiResult<(StatusCode, Json<ImportStatus>)> {
+pub(crate) async fn run(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RunRequest>,
+) -> ApiResult<(StatusCode, Json<ImportStatus>)> {
     user.require(Action::ImportExport)?;
     let job = state.imports().get(&user, &id)?;
     let fields = switchboard_import::contact_fields(state.store()).await.map_err(file_error)?;
@@ -309,22 +390,39 @@ pub(crate) async fn run(State(state): State<AppState>, user: CurrentUser, Path(i
         "merge" => OnDuplicate::Merge,
         "skip" => OnDuplicate::Skip,
         "create" => OnDuplicate::Create,
-        other => return Err(ApiError::invalid_input("on_duplicate", "expected merge, skip or create", other)),
+        other => {
+            return Err(ApiError::invalid_input(
+                "on_duplicate",
+                "expected merge, skip or create",
+                other,
+            ));
+        }
     };
     let default_owner = body.default_owner.filter(|o| !o.trim().is_empty());
     if let Some(login) = &default_owner
         && !state.store().list_users().await?.iter().any(|u| u.login.eq_ignore_ascii_case(login))
     {
-        return Err(ApiError::invalid_input("default_owner", "no user with this login", login.clone()));
+        return Err(ApiError::invalid_input(
+            "default_owner",
+            "no user with this login",
+            login.clone(),
+        ));
     }
     {
         let mut current = job.state.lock().unwrap_or_else(|e| e.into_inner());
         if !matches!(*current, JobState::Uploaded) {
-            return Err(ApiError::Conflict("this file was already imported; upload it again to re-run".into()));
+            return Err(ApiError::Conflict(
+                "this file was already imported; upload it again to re-run".into(),
+            ));
         }
         *current = JobState::Running;
     }
-    let options = ImportOptions { on_duplicate, default_owner, region: state.config().region, batch_rows: Some(BROWSER_BATCH) };
+    let options = ImportOptions {
+        on_duplicate,
+        default_owner,
+        region: state.config().region,
+        batch_rows: Some(BROWSER_BATCH),
+    };
     let (store, actor, task_job) = (state.store().clone(), user.actor(), job.clone());
     tokio::spawn(async move {
         let job = task_job;
@@ -334,9 +432,10 @@ pub(crate) async fn run(State(state): State<AppState>, user: CurrentUser, Path(i
         .await;
         let next = match result {
             Ok(summary) => {
-                let detail =
-                    serde_json::json!({"file": job.name, "rows": summary.rows, "created": summary.created, "merged": summary.merged, "skipped": summary.skipped, "rejected": summary.rejected.len()});
-                if let Err(e) = store.audit_event(&actor, "contact.import_file", "contact", None, detail).await {
+                let detail = serde_json::json!({"file": job.name, "rows": summary.rows, "created": summary.created, "merged": summary.merged, "skipped": summary.skipped, "rejected": summary.rejected.len()});
+                if let Err(e) =
+                    store.audit_event(&actor, "contact.import_file", "contact", None, detail).await
+                {
                     tracing::warn!(error = %e, "cannot audit-log an import");
                 }
                 JobState::Done(Box::new(summary))
@@ -378,7 +477,8 @@ fn job_status(job: &ImportJob) -> ImportStatus {
         JobState::Done(s) => {
             out.status = "done";
             out.processed = out.rows;
-            (out.created, out.merged, out.unchanged, out.skipped, out.rejected, out.blank) = (s.created, s.merged, s.unchanged, s.skipped, s.rejected.len() as u64, s.blank);
+            (out.created, out.merged, out.unchanged, out.skipped, out.rejected, out.blank) =
+                (s.created, s.merged, s.unchanged, s.skipped, s.rejected.len() as u64, s.blank);
             out.report = s.report().into_iter().take(500).collect();
         }
     }
@@ -387,7 +487,11 @@ fn job_status(job: &ImportJob) -> ImportStatus {
 
 /// Progress and, once done, the counts and the first lines of the row report.
 #[utoipa::path(get, path = "/api/imports/{id}", tag = "import", responses((status = 200, body = ImportStatus), (status = 404)))]
-pub(crate) async fn status(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<ImportStatus>> {
+pub(crate) async fn status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ImportStatus>> {
     user.require(Action::ImportExport)?;
     let job = state.imports().get(&user, &id)?;
     Ok(Json(job_status(&job)))
@@ -395,12 +499,18 @@ pub(crate) async fn status(State(state): State<AppState>, user: CurrentUser, Pat
 
 /// The whole row report as CSV: `line,result,contact_id,field,reason`.
 #[utoipa::path(get, path = "/api/imports/{id}/report", tag = "import", responses((status = 200, content_type = "text/csv"), (status = 404), (status = 409)))]
-pub(crate) async fn report(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Response> {
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     user.require(Action::ImportExport)?;
     let job = state.imports().get(&user, &id)?;
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
     match &*job.state.lock().unwrap_or_else(|e| e.into_inner()) {
-        JobState::Done(summary) => summary.write_report(&mut bytes).map_err(|e| ApiError::Internal(e.to_string()))?,
+        JobState::Done(summary) => {
+            summary.write_report(&mut bytes).map_err(|e| ApiError::Internal(e.to_string()))?
+        }
         _ => return Err(ApiError::Conflict("the import has not finished".into())),
     }
     let stem = job.name.rsplit_once('.').map_or(job.name.as_str(), |(s, _)| s);
@@ -409,11 +519,16 @@ pub(crate) async fn report(State(state): State<AppState>, user: CurrentUser, Pat
 
 fn download(format: SheetFormat, stem: &str, bytes: Vec<u8>) -> Response {
     // ASCII fallback name plus the UTF-8 one (RFC 6266), so Cyrillic names survive.
-    let ascii: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    let ascii: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .collect();
     let utf8: String = form_urlencoded::byte_serialize(stem.as_bytes()).collect();
     let ext = format.extension();
-    let disposition = format!("attachment; filename=\"{ascii}.{ext}\"; filename*=UTF-8''{utf8}.{ext}");
-    ([(CONTENT_TYPE, format.content_type().to_owned()), (CONTENT_DISPOSITION, disposition)], bytes).into_response()
+    let disposition =
+        format!("attachment; filename=\"{ascii}.{ext}\"; filename*=UTF-8''{utf8}.{ext}");
+    ([(CONTENT_TYPE, format.content_type().to_owned()), (CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response()
 }
 
 /// `?format=csv|xlsx` plus the list's own filters.
@@ -434,7 +549,13 @@ where
     for n in 1.. {
         let got = page(PageRequest::new(Some(n), Some(PageRequest::MAX_PER_PAGE))).await?;
         if got.total > EXPORT_LIMIT as i64 {
-            return Err(ApiError::invalid("query", format!("{} rows match; narrow the filter to at most {EXPORT_LIMIT}, or use `switchboard export contacts`", got.total)));
+            return Err(ApiError::invalid(
+                "query",
+                format!(
+                    "{} rows match; narrow the filter to at most {EXPORT_LIMIT}, or use `switchboard export contacts`",
+                    got.total
+                ),
+            ));
         }
         let done = got.items.len() < PageRequest::MAX_PER_PAGE as usize;
         out.extend(got.items);
@@ -449,14 +570,25 @@ where
 /// same filters as the list itself. Contacts come out in the layout the import reads back.
 #[utoipa::path(get, path = "/api/export/{list}", params(ExportQuery), tag = "import",
     responses((status = 200, description = "the file", content_type = "application/octet-stream"), (status = 403), (status = 404), (status = 422)))]
-pub(crate) async fn export(State(state): State<AppState>, user: CurrentUser, Path(list): Path<String>, QueryParams(q): QueryParams<ExportQuery>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(list): Path<String>,
+    QueryParams(q): QueryParams<ExportQuery>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     user.require(Action::ImportExport)?;
     let format_name = q.format.unwrap_or_else(|| "csv".to_owned());
-    let format = SheetFormat::parse(&format_name).ok_or_else(|| ApiError::invalid_input("format", "expected csv or xlsx", format_name.clone()))?;
+    let format = SheetFormat::parse(&format_name).ok_or_else(|| {
+        ApiError::invalid_input("format", "expected csv or xlsx", format_name.clone())
+    })?;
     // The list's own query struct reads the filters, without the format and paging.
     let pairs = crate::extract::form_pairs(raw.as_deref().unwrap_or(""));
-    let rest: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.iter().filter(|(k, _)| k != "format" && k != "page" && k != "per_page")).finish();
-    let users: HashMap<String, String> = state.store().list_users().await?.into_iter().map(|u| (u.id, u.login)).collect();
+    let rest: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().filter(|(k, _)| k != "format" && k != "page" && k != "per_page"))
+        .finish();
+    let users: HashMap<String, String> =
+        state.store().list_users().await?.into_iter().map(|u| (u.id, u.login)).collect();
     let login = |id: &Option<String>| Cell::from(id.as_ref().and_then(|id| users.get(id).cloned()));
     let store = state.store();
     let (headers, rows, (list_name, entity)) = match list.as_str() {
@@ -464,14 +596,25 @@ pub(crate) async fn export(State(state): State<AppState>, user: CurrentUser, Pat
             let query: super::contacts::ListQuery = parse_query(&rest)?;
             let filter = query.filter(&state, Some(&rest))?;
             let contacts: Vec<Contact> = all_pages(|p| store.list_contacts(&filter, p)).await?;
-            let keys: Vec<String> = switchboard_import::contact_fields(store).await.map_err(file_error)?.into_iter().map(|d| d.key).collect();
-            let companies = company_names(&state, contacts.iter().filter_map(|c| c.company_id.clone())).await?;
+            let keys: Vec<String> = switchboard_import::contact_fields(store)
+                .await
+                .map_err(file_error)?
+                .into_iter()
+                .map(|d| d.key)
+                .collect();
+            let companies =
+                company_names(&state, contacts.iter().filter_map(|c| c.company_id.clone())).await?;
             let rows: Vec<Vec<Cell>> = contacts
                 .into_iter()
                 .map(|contact| {
-                    let company = contact.company_id.as_ref().and_then(|id| companies.get(id).cloned());
-                    let owner_login = contact.owner_id.as_ref().and_then(|id| users.get(id).cloned());
-                    contact_cells(&ExportRow { contact, company, owner_login }, &keys).into_iter().map(Cell::from).collect()
+                    let company =
+                        contact.company_id.as_ref().and_then(|id| companies.get(id).cloned());
+                    let owner_login =
+                        contact.owner_id.as_ref().and_then(|id| users.get(id).cloned());
+                    contact_cells(&ExportRow { contact, company, owner_login }, &keys)
+                        .into_iter()
+                        .map(Cell::from)
+                        .collect()
                 })
                 .collect();
             (contact_headers(&keys), rows, ("contacts", "contact"))
@@ -481,7 +624,11 @@ pub(crate) async fn export(State(state): State<AppState>, user: CurrentUser, Pat
             let filter = query.filter(Some(&rest));
             let companies: Vec<Company> = all_pages(|p| store.list_companies(&filter, p)).await?;
             let keys = custom_keys(companies.iter().map(|c| &c.custom));
-            let mut headers: Vec<String> = ["id", "name", "tax_id", "website", "address", "owner", "created_at"].iter().map(|h| (*h).to_owned()).collect();
+            let mut headers: Vec<String> =
+                ["id", "name", "tax_id", "website", "address", "owner", "created_at"]
+                    .iter()
+                    .map(|h| (*h).to_owned())
+                    .collect();
             headers.extend(keys.iter().map(|k| format!("custom.{k}")));
             let rows = companies
                 .iter()
@@ -505,14 +652,30 @@ pub(crate) async fn export(State(state): State<AppState>, user: CurrentUser, Pat
             let query: super::deals::ListQuery = parse_query(&rest)?;
             let filter = query.filter(Some(&rest));
             let deals: Vec<Deal> = all_pages(|p| store.list_deals(&filter, p)).await?;
-            let stages: HashMap<String, String> = store.list_stages().await?.into_iter().map(|s| (s.id, s.name)).collect();
-            let companies = company_names(&state, deals.iter().filter_map(|d| d.company_id.clone())).await?;
+            let stages: HashMap<String, String> =
+                store.list_stages().await?.into_iter().map(|s| (s.id, s.name)).collect();
+            let companies =
+                company_names(&state, deals.iter().filter_map(|d| d.company_id.clone())).await?;
             let keys = custom_keys(deals.iter().map(|d| &d.custom));
-            let mut headers: Vec<String> =
-                ["id", "title", "stage", "status", "amount", "currency", "probability", "contact_id", "company", "owner", "loss_reason", "competitor", "created_at", "closed_at"]
-                    .iter()
-                    .map(|h| (*h).to_owned())
-                    .collect();
+            let mut headers: Vec<String> = [
+                "id",
+                "title",
+                "stage",
+                "status",
+                "amount",
+                "currency",
+                "probability",
+                "contact_id",
+                "company",
+                "owner",
+                "loss_reason",
+                "competitor",
+                "created_at",
+                "closed_at",
+            ]
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect();
             headers.extend(keys.iter().map(|k| format!("custom.{k}")));
             let rows = deals
                 .iter()
@@ -542,13 +705,24 @@ pub(crate) async fn export(State(state): State<AppState>, user: CurrentUser, Pat
         _ => return Err(ApiError::NotFound("export list")),
     };
     let n = rows.len();
-    let bytes = tokio::task::spawn_blocking(move || switchboard_import::sheet_bytes(format, &headers, &rows)).await.map_err(|e| ApiError::Internal(e.to_string()))?.map_err(file_error)?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        switchboard_import::sheet_bytes(format, &headers, &rows)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(file_error)?;
     let detail = serde_json::json!({"format": format.extension(), "rows": n, "filter": rest});
-    state.store().audit_event(&user.actor(), &format!("{entity}.export"), entity, None, detail).await?;
+    state
+        .store()
+        .audit_event(&user.actor(), &format!("{entity}.export"), entity, None, detail)
+        .await?;
     Ok(download(format, list_name, bytes))
 }
 
-async fn company_names(state: &AppState, ids: impl Iterator<Item = String>) -> Result<HashMap<String, String>, ApiError> {
+async fn company_names(
+    state: &AppState,
+    ids: impl Iterator<Item = String>,
+) -> Result<HashMap<String, String>, ApiError> {
     let mut names = HashMap::new();
     for id in ids {
         if !names.contains_key(&id)
@@ -560,7 +734,9 @@ async fn company_names(state: &AppState, ids: impl Iterator<Item = String>) -> R
     Ok(names)
 }
 
-fn custom_keys<'a>(values: impl Iterator<Item = &'a switchboard_core::entity::CustomValues>) -> Vec<String> {
+fn custom_keys<'a>(
+    values: impl Iterator<Item = &'a switchboard_core::entity::CustomValues>,
+) -> Vec<String> {
     let mut keys: Vec<String> = values.flat_map(|v| v.keys().cloned()).collect();
     keys.sort();
     keys.dedup();

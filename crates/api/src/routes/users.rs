@@ -78,14 +78,21 @@ pub(crate) struct UpdateTeam {
 
 /// Every user.
 #[utoipa::path(get, path = "/api/users", tag = "users", responses((status = 200, body = [User])))]
-pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<User>>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<User>>> {
     user.require(Action::ReadUsers)?;
     Ok(Json(state.store().list_users().await?))
 }
 
 /// Creates a user (admin).
 #[utoipa::path(post, path = "/api/users", request_body = CreateUser, tag = "users", responses((status = 201, body = CreatedUser), (status = 403), (status = 409)))]
-pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<CreateUser>) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(b): JsonBody<CreateUser>,
+) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
     user.require(Action::ManageUsers)?;
     let (password, generated) = match b.password {
         Some(p) => {
@@ -95,13 +102,32 @@ pub(crate) async fn create(State(state): State<AppState>, user: CurrentUser, Jso
         None => (new_password(), true),
     };
     let password_hash = hash_password_async(&state, password.clone()).await?;
-    let created = state.store().create_user(&user.actor(), NewUser { login: b.login, name: b.name, role: b.role, password_hash, team_id: b.team_id }).await?;
-    Ok((StatusCode::CREATED, Json(CreatedUser { user: created, password: generated.then_some(password) })))
+    let created = state
+        .store()
+        .create_user(
+            &user.actor(),
+            NewUser {
+                login: b.login,
+                name: b.name,
+                role: b.role,
+                password_hash,
+                team_id: b.team_id,
+            },
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedUser { user: created, password: generated.then_some(password) }),
+    ))
 }
 
 /// One user.
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", responses((status = 200, body = User), (status = 404)))]
-pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<User>> {
+pub(crate) async fn read(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<User>> {
     user.require(Action::ReadUsers)?;
     Ok(Json(state.store().get_user(&id).await?))
 }
@@ -109,10 +135,18 @@ pub(crate) async fn read(State(state): State<AppState>, user: CurrentUser, Path(
 /// Changes a user (admin). An admin cannot demote or disable themselves, so the system
 /// always keeps one admin who can log in.
 #[utoipa::path(patch, path = "/api/users/{id}", request_body = UpdateUser, tag = "users", responses((status = 200, body = User), (status = 403)))]
-pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<UpdateUser>) -> ApiResult<Json<User>> {
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<UpdateUser>,
+) -> ApiResult<Json<User>> {
     user.require(Action::ManageUsers)?;
     if id == user.id() && (b.role.is_some_and(|r| r != Role::Admin) || b.active == Some(false)) {
-        return Err(ApiError::invalid(if b.role.is_some() { "role" } else { "active" }, "you cannot demote or disable yourself"));
+        return Err(ApiError::invalid(
+            if b.role.is_some() { "role" } else { "active" },
+            "you cannot demote or disable yourself",
+        ));
     }
     let password_hash = match b.password {
         Some(p) => {
@@ -121,27 +155,65 @@ pub(crate) async fn update(State(state): State<AppState>, user: CurrentUser, Pat
         }
         None => None,
     };
-    let changes = UserChanges { name: b.name, role: b.role, team_id: b.team_id, active: b.active, password_hash };
+    let changes = UserChanges {
+        name: b.name,
+        role: b.role,
+        team_id: b.team_id,
+        active: b.active,
+        password_hash,
+    };
     Ok(Json(state.store().update_user(&user.actor(), &id, changes).await?))
 }
 
 /// Every team.
 #[utoipa::path(get, path = "/api/teams", tag = "users", responses((status = 200, body = [Team])))]
-pub(crate) async fn list_teams(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<Team>>> {
+pub(crate) async fn list_teams(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<Team>>> {
     user.require(Action::ReadUsers)?;
     Ok(Json(state.store().list_teams().await?))
 }
 
 /// Creates a team (admin).
 #[utoipa::path(post, path = "/api/teams", request_body = CreateTeam, tag = "users", responses((status = 201, body = Team), (status = 403)))]
-pub(crate) async fn create_team(State(state): State<AppState>, user: CurrentUser, JsonBody(b): JsonBody<CreateTeam>) -> ApiResult<(StatusCode, Json<Team>)> {
+pub(crate) async fn create_team(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(b): JsonBody<CreateTeam>,
+) -> ApiResult<(StatusCode, Json<Team>)> {
     user.require(Action::ManageUsers)?;
-    Ok((StatusCode::CREATED, Json(state.store().create_team(&user.actor(), NewTeam { name: b.name, supervisor_id: b.supervisor_id }).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .store()
+                .create_team(
+                    &user.actor(),
+                    NewTeam { name: b.name, supervisor_id: b.supervisor_id },
+                )
+                .await?,
+        ),
+    ))
 }
 
 /// Changes a team (admin).
 #[utoipa::path(patch, path = "/api/teams/{id}", request_body = UpdateTeam, tag = "users", responses((status = 200, body = Team), (status = 403)))]
-pub(crate) async fn update_team(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, JsonBody(b): JsonBody<UpdateTeam>) -> ApiResult<Json<Team>> {
+pub(crate) async fn update_team(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<UpdateTeam>,
+) -> ApiResult<Json<Team>> {
     user.require(Action::ManageUsers)?;
-    Ok(Json(state.store().update_team(&user.actor(), &id, TeamChanges { name: b.name, supervisor_id: b.supervisor_id }).await?))
+    Ok(Json(
+        state
+            .store()
+            .update_team(
+                &user.actor(),
+                &id,
+                TeamChanges { name: b.name, supervisor_id: b.supervisor_id },
+            )
+            .await?,
+    ))
 }

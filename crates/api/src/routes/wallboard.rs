@@ -32,7 +32,9 @@ use tokio::sync::{mpsc, oneshot};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::CurrentUser;
-use crate::telephony::{TelephonyHandle, TelephonyRequest, WallboardCommand, WallboardEvent, WallboardMessage};
+use crate::telephony::{
+    TelephonyHandle, TelephonyRequest, WallboardCommand, WallboardEvent, WallboardMessage,
+};
 
 /// Largest message a wallboard may send (an SDP offer is a few KiB).
 const MAX_MESSAGE: usize = 64 * 1024;
@@ -41,7 +43,12 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/wallboard/ws", get(upgrade))
 }
 
-async fn upgrade(State(state): State<AppState>, user: CurrentUser, headers: HeaderMap, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> ApiResult<Response> {
+async fn upgrade(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
     // The role first: a refused user learns nothing more, whatever the request looks like.
     user.require(Action::MonitorCalls)?;
     let ws = match ws {
@@ -51,8 +58,13 @@ async fn upgrade(State(state): State<AppState>, user: CurrentUser, headers: Head
     if !super::console::same_origin(&headers) {
         return Err(ApiError::Forbidden("the WebSocket must be opened from this server's pages"));
     }
-    let telephony = state.telephony().cloned().ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
-    Ok(ws.max_message_size(MAX_MESSAGE).on_upgrade(move |socket| serve(socket, state, user, telephony)))
+    let telephony = state
+        .telephony()
+        .cloned()
+        .ok_or_else(|| ApiError::Unavailable("telephony is not running".into()))?;
+    Ok(ws
+        .max_message_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| serve(socket, state, user, telephony)))
 }
 
 /// Today's figures per queue and in total, overdue callbacks, and user and queue names.
@@ -61,13 +73,26 @@ async fn today(state: &AppState) -> Value {
     let offset = state.config().utc_offset_ms;
     let now = switchboard_store::now_ms();
     let from = (now + offset).div_euclid(DAY) * DAY - offset;
-    let filter = StatsFilter { from, to: from + DAY, queue_id: None, agent_id: None, utc_offset_ms: offset };
+    let filter =
+        StatsFilter { from, to: from + DAY, queue_id: None, agent_id: None, utc_offset_ms: offset };
     let store = state.store();
-    let total = store.call_stats(&filter, StatsGroup::Total).await.ok().and_then(|r| r.into_iter().next()).map(|r| metrics(&r.counters));
-    let queues: HashMap<String, Value> =
-        store.call_stats(&filter, StatsGroup::Queue).await.unwrap_or_default().into_iter().map(|r| (r.key, serde_json::to_value(metrics(&r.counters)).unwrap_or(Value::Null))).collect();
-    let names: HashMap<String, String> = store.list_users().await.unwrap_or_default().into_iter().map(|u| (u.id, u.name)).collect();
-    let queue_names: HashMap<String, String> = store.list_queues().await.unwrap_or_default().into_iter().map(|q| (q.id, q.name)).collect();
+    let total = store
+        .call_stats(&filter, StatsGroup::Total)
+        .await
+        .ok()
+        .and_then(|r| r.into_iter().next())
+        .map(|r| metrics(&r.counters));
+    let queues: HashMap<String, Value> = store
+        .call_stats(&filter, StatsGroup::Queue)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| (r.key, serde_json::to_value(metrics(&r.counters)).unwrap_or(Value::Null)))
+        .collect();
+    let names: HashMap<String, String> =
+        store.list_users().await.unwrap_or_default().into_iter().map(|u| (u.id, u.name)).collect();
+    let queue_names: HashMap<String, String> =
+        store.list_queues().await.unwrap_or_default().into_iter().map(|q| (q.id, q.name)).collect();
     json!({
         "total": total,
         "queues": queues,
@@ -87,7 +112,10 @@ async fn serve(socket: WebSocket, state: AppState, user: CurrentUser, telephony:
     let user_id = user.id().to_owned();
     let (outbox, mut listening) = mpsc::unbounded_channel::<WallboardMessage>();
     let opened = WallboardEvent::Opened { outbox: outbox.clone() };
-    if telephony.send(TelephonyRequest::Wallboard { user_id: user_id.clone(), board_id, event: opened }).is_err() {
+    if telephony
+        .send(TelephonyRequest::Wallboard { user_id: user_id.clone(), board_id, event: opened })
+        .is_err()
+    {
         return;
     }
     let (mut sink, mut stream) = socket.split();
@@ -168,6 +196,10 @@ async fn serve(socket: WebSocket, state: AppState, user: CurrentUser, telephony:
             last = text;
         }
     }
-    let _ = telephony.send(TelephonyRequest::Wallboard { user_id, board_id, event: WallboardEvent::Closed });
+    let _ = telephony.send(TelephonyRequest::Wallboard {
+        user_id,
+        board_id,
+        event: WallboardEvent::Closed,
+    });
     let _ = sink.close().await;
 }

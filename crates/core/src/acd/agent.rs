@@ -116,26 +116,44 @@ impl AgentState {
     }
 
     /// The next state after `event` at `now`.
-    pub fn transition(&self, event: &AgentEvent, now: EpochMs) -> Result<AgentState, IllegalTransition> {
+    pub fn transition(
+        &self,
+        event: &AgentEvent,
+        now: EpochMs,
+    ) -> Result<AgentState, IllegalTransition> {
         use AgentEvent as E;
         use AgentState as S;
         let next = match (self, event) {
             (S::Offline, E::Login) => S::Available { since: now },
             (S::Offline, E::Pause { reason }) => S::Paused { reason: reason.clone(), since: now },
             (S::Available { .. } | S::Paused { .. } | S::WrapUp { .. }, E::Logout) => S::Offline,
-            (S::Available { .. } | S::WrapUp { .. }, E::Pause { reason }) => S::Paused { reason: reason.clone(), since: now },
-            (S::Paused { .. }, E::Pause { reason }) => S::Paused { reason: reason.clone(), since: now },
+            (S::Available { .. } | S::WrapUp { .. }, E::Pause { reason }) => {
+                S::Paused { reason: reason.clone(), since: now }
+            }
+            (S::Paused { .. }, E::Pause { reason }) => {
+                S::Paused { reason: reason.clone(), since: now }
+            }
             (S::Paused { .. }, E::Unpause) => S::Available { since: now },
-            (S::Available { .. }, E::Offer { call_id }) => S::Ringing { call_id: call_id.clone(), since: now },
-            (S::Ringing { call_id, .. }, E::Answer) => S::OnCall { call_id: call_id.clone(), since: now },
+            (S::Available { .. }, E::Offer { call_id }) => {
+                S::Ringing { call_id: call_id.clone(), since: now }
+            }
+            (S::Ringing { call_id, .. }, E::Answer) => {
+                S::OnCall { call_id: call_id.clone(), since: now }
+            }
             // An unanswered offer puts the agent back in line, keeping their turn fair: they
             // count as idle from now, not from before the offer.
             (S::Ringing { .. }, E::OfferEnded) => S::Available { since: now },
-            (S::OnCall { call_id, .. }, E::CallEnded { wrap_up_ms }) if *wrap_up_ms > 0 => S::WrapUp { call_id: call_id.clone(), since: now, until: now + wrap_up_ms },
+            (S::OnCall { call_id, .. }, E::CallEnded { wrap_up_ms }) if *wrap_up_ms > 0 => {
+                S::WrapUp { call_id: call_id.clone(), since: now, until: now + wrap_up_ms }
+            }
             (S::OnCall { .. }, E::CallEnded { .. }) => S::Available { since: now },
             (S::WrapUp { .. }, E::WrapUpDone) => S::Available { since: now },
-            (S::Available { .. } | S::Paused { .. } | S::WrapUp { .. }, E::Dial { call_id }) => S::OnCall { call_id: call_id.clone(), since: now },
-            (state, event) => return Err(IllegalTransition { state: state.name(), event: event_name(event) }),
+            (S::Available { .. } | S::Paused { .. } | S::WrapUp { .. }, E::Dial { call_id }) => {
+                S::OnCall { call_id: call_id.clone(), since: now }
+            }
+            (state, event) => {
+                return Err(IllegalTransition { state: state.name(), event: event_name(event) });
+            }
         };
         Ok(next)
     }
@@ -180,7 +198,10 @@ mod tests {
     #[test]
     fn illegal_moves_are_errors() {
         let on_call = AgentState::OnCall { call_id: "c".into(), since: 0 };
-        assert_eq!(on_call.transition(&AgentEvent::Logout, 1), Err(IllegalTransition { state: "on_call", event: "logout" }));
+        assert_eq!(
+            on_call.transition(&AgentEvent::Logout, 1),
+            Err(IllegalTransition { state: "on_call", event: "logout" })
+        );
         assert!(on_call.transition(&AgentEvent::Offer { call_id: "d".into() }, 1).is_err());
         assert!(AgentState::Offline.transition(&AgentEvent::Answer, 1).is_err());
         assert!(AgentState::Available { since: 0 }.transition(&AgentEvent::WrapUpDone, 1).is_err());
@@ -190,17 +211,32 @@ mod tests {
 
     #[test]
     fn dialing_out_puts_the_agent_on_the_call() {
-        let s = AgentState::Paused { reason: "callbacks".into(), since: 0 }.transition(&AgentEvent::Dial { call_id: "o1".into() }, 5).unwrap();
+        let s = AgentState::Paused { reason: "callbacks".into(), since: 0 }
+            .transition(&AgentEvent::Dial { call_id: "o1".into() }, 5)
+            .unwrap();
         assert_eq!(s, AgentState::OnCall { call_id: "o1".into(), since: 5 });
-        assert!(s.transition(&AgentEvent::Dial { call_id: "o2".into() }, 6).is_err(), "one call at a time");
-        assert!(AgentState::Ringing { call_id: "c".into(), since: 0 }.transition(&AgentEvent::Dial { call_id: "o".into() }, 1).is_err());
+        assert!(
+            s.transition(&AgentEvent::Dial { call_id: "o2".into() }, 6).is_err(),
+            "one call at a time"
+        );
+        assert!(
+            AgentState::Ringing { call_id: "c".into(), since: 0 }
+                .transition(&AgentEvent::Dial { call_id: "o".into() }, 1)
+                .is_err()
+        );
     }
 
     #[test]
     fn missed_offer_requeues_from_now_and_zero_wrap_up_skips_it() {
         let ringing = AgentState::Ringing { call_id: "c".into(), since: 5 };
-        assert_eq!(ringing.transition(&AgentEvent::OfferEnded, 25).unwrap(), AgentState::Available { since: 25 });
+        assert_eq!(
+            ringing.transition(&AgentEvent::OfferEnded, 25).unwrap(),
+            AgentState::Available { since: 25 }
+        );
         let on_call = AgentState::OnCall { call_id: "c".into(), since: 0 };
-        assert_eq!(on_call.transition(&AgentEvent::CallEnded { wrap_up_ms: 0 }, 9).unwrap(), AgentState::Available { since: 9 });
+        assert_eq!(
+            on_call.transition(&AgentEvent::CallEnded { wrap_up_ms: 0 }, 9).unwrap(),
+            AgentState::Available { since: 9 }
+        );
     }
 }

@@ -15,7 +15,17 @@ pub use agent::{AgentEvent, AgentState, IllegalTransition};
 use crate::EpochMs;
 
 /// How a queue picks agents for a waiting call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// The available agent idle the longest.
@@ -46,7 +56,10 @@ impl std::str::FromStr for Strategy {
             "longest_idle" => Ok(Strategy::LongestIdle),
             "ring_all" => Ok(Strategy::RingAll),
             "round_robin" => Ok(Strategy::RoundRobin),
-            other => Err(crate::entity::UnknownValue { value: other.to_owned(), expected: &["longest_idle", "ring_all", "round_robin"] }),
+            other => Err(crate::entity::UnknownValue {
+                value: other.to_owned(),
+                expected: &["longest_idle", "ring_all", "round_robin"],
+            }),
         }
     }
 }
@@ -315,7 +328,12 @@ impl CallCenter {
 
     /// Calls waiting (not yet connected) in a queue, oldest first, with their arrival times.
     pub fn waiting(&self, queue_id: &str) -> Vec<(String, EpochMs)> {
-        let mut calls: Vec<(String, EpochMs)> = self.calls.iter().filter(|(_, c)| c.queue_id == queue_id && c.connected_to.is_none()).map(|(id, c)| (id.clone(), c.arrived_at)).collect();
+        let mut calls: Vec<(String, EpochMs)> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.queue_id == queue_id && c.connected_to.is_none())
+            .map(|(id, c)| (id.clone(), c.arrived_at))
+            .collect();
         calls.sort_by_key(|(id, at)| (*at, id.clone()));
         calls
     }
@@ -330,14 +348,25 @@ impl CallCenter {
                         return Err(AcdError::UnknownQueue(q.clone()));
                     }
                 }
-                let agent = self.agents.entry(agent_id.clone()).or_insert(Agent { state: AgentState::Offline, queues: Vec::new() });
+                let agent = self
+                    .agents
+                    .entry(agent_id.clone())
+                    .or_insert(Agent { state: AgentState::Offline, queues: Vec::new() });
                 agent.queues = queues;
                 self.move_agent(&agent_id, &AgentEvent::Login, now, &mut out)?;
             }
-            Input::AgentLogout { agent_id } => self.move_agent(&agent_id, &AgentEvent::Logout, now, &mut out)?,
-            Input::AgentPause { agent_id, reason } => self.move_agent(&agent_id, &AgentEvent::Pause { reason }, now, &mut out)?,
-            Input::AgentUnpause { agent_id } => self.move_agent(&agent_id, &AgentEvent::Unpause, now, &mut out)?,
-            Input::WrapUpDone { agent_id } => self.move_agent(&agent_id, &AgentEvent::WrapUpDone, now, &mut out)?,
+            Input::AgentLogout { agent_id } => {
+                self.move_agent(&agent_id, &AgentEvent::Logout, now, &mut out)?
+            }
+            Input::AgentPause { agent_id, reason } => {
+                self.move_agent(&agent_id, &AgentEvent::Pause { reason }, now, &mut out)?
+            }
+            Input::AgentUnpause { agent_id } => {
+                self.move_agent(&agent_id, &AgentEvent::Unpause, now, &mut out)?
+            }
+            Input::WrapUpDone { agent_id } => {
+                self.move_agent(&agent_id, &AgentEvent::WrapUpDone, now, &mut out)?
+            }
             Input::CallArrived { call_id, queue_id } => {
                 if !self.queues.contains_key(&queue_id) {
                     return Err(AcdError::UnknownQueue(queue_id));
@@ -345,10 +374,24 @@ impl CallCenter {
                 if self.calls.contains_key(&call_id) {
                     return Err(AcdError::DuplicateCall(call_id));
                 }
-                self.calls.insert(call_id, WaitingCall { queue_id, arrived_at: now, offers: BTreeMap::new(), tried: HashSet::new(), connected_to: None, only_agent: None, waiting_since: now });
+                self.calls.insert(
+                    call_id,
+                    WaitingCall {
+                        queue_id,
+                        arrived_at: now,
+                        offers: BTreeMap::new(),
+                        tried: HashSet::new(),
+                        connected_to: None,
+                        only_agent: None,
+                        waiting_since: now,
+                    },
+                );
             }
             Input::Answered { call_id, agent_id } => {
-                let call = self.calls.get_mut(&call_id).ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
+                let call = self
+                    .calls
+                    .get_mut(&call_id)
+                    .ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
                 if call.offers.remove(&agent_id).is_none() {
                     return Err(AcdError::NotOffered { agent_id, call_id });
                 }
@@ -361,7 +404,10 @@ impl CallCenter {
                 }
             }
             Input::Rejected { call_id, agent_id } => {
-                let call = self.calls.get_mut(&call_id).ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
+                let call = self
+                    .calls
+                    .get_mut(&call_id)
+                    .ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
                 if call.offers.remove(&agent_id).is_none() {
                     return Err(AcdError::NotOffered { agent_id, call_id });
                 }
@@ -369,30 +415,55 @@ impl CallCenter {
                 call.only_agent = None;
                 self.move_agent(&agent_id, &AgentEvent::OfferEnded, now, &mut out)?;
             }
-            Input::Transfer { call_id, agent_id, to } => self.transfer(&call_id, &agent_id, to, now, &mut out)?,
+            Input::Transfer { call_id, agent_id, to } => {
+                self.transfer(&call_id, &agent_id, to, now, &mut out)?
+            }
             Input::CallerHungUp { call_id } => {
-                let call = self.calls.remove(&call_id).ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
+                let call = self
+                    .calls
+                    .remove(&call_id)
+                    .ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
                 if let Some(agent_id) = call.connected_to {
                     // Hung up after being connected: an ordinary end of call.
                     let wrap_up_ms = self.queues.get(&call.queue_id).map_or(0, |q| q.wrap_up_ms);
-                    self.move_agent(&agent_id, &AgentEvent::CallEnded { wrap_up_ms }, now, &mut out)?;
+                    self.move_agent(
+                        &agent_id,
+                        &AgentEvent::CallEnded { wrap_up_ms },
+                        now,
+                        &mut out,
+                    )?;
                 } else {
                     for agent_id in call.offers.keys() {
-                        out.push(Action::CancelOffer { call_id: call_id.clone(), agent_id: agent_id.clone(), reason: OfferEnd::CallGone });
+                        out.push(Action::CancelOffer {
+                            call_id: call_id.clone(),
+                            agent_id: agent_id.clone(),
+                            reason: OfferEnd::CallGone,
+                        });
                         self.move_agent(agent_id, &AgentEvent::OfferEnded, now, &mut out)?;
                     }
                     out.push(Action::Abandoned { call_id });
                 }
             }
-            Input::Dialing { agent_id, call_id } => self.move_agent(&agent_id, &AgentEvent::Dial { call_id }, now, &mut out)?,
+            Input::Dialing { agent_id, call_id } => {
+                self.move_agent(&agent_id, &AgentEvent::Dial { call_id }, now, &mut out)?
+            }
             Input::OutboundEnded { agent_id } => {
                 if matches!(self.agent_state(&agent_id), AgentState::OnCall { .. }) {
-                    self.move_agent(&agent_id, &AgentEvent::CallEnded { wrap_up_ms: 0 }, now, &mut out)?;
+                    self.move_agent(
+                        &agent_id,
+                        &AgentEvent::CallEnded { wrap_up_ms: 0 },
+                        now,
+                        &mut out,
+                    )?;
                 }
             }
             Input::CallEnded { call_id } => {
-                let call = self.calls.remove(&call_id).ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
-                let agent_id = call.connected_to.ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
+                let call = self
+                    .calls
+                    .remove(&call_id)
+                    .ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
+                let agent_id =
+                    call.connected_to.ok_or_else(|| AcdError::UnknownCall(call_id.clone()))?;
                 let wrap_up_ms = self.queues.get(&call.queue_id).map_or(0, |q| q.wrap_up_ms);
                 self.move_agent(&agent_id, &AgentEvent::CallEnded { wrap_up_ms }, now, &mut out)?;
             }
@@ -417,7 +488,8 @@ impl CallCenter {
         let calls = self.calls.values().filter(|c| c.connected_to.is_none()).flat_map(|c| {
             let queue = self.queues.get(&c.queue_id);
             let max_wait = queue.map(|q| c.waiting_since + q.max_wait_ms);
-            let rings = c.offers.values().filter_map(move |since| queue.map(|q| since + q.ring_timeout_ms));
+            let rings =
+                c.offers.values().filter_map(move |since| queue.map(|q| since + q.ring_timeout_ms));
             max_wait.into_iter().chain(rings)
         });
         let wrap_ups = self.agents.values().filter_map(|a| match a.state {
@@ -427,8 +499,18 @@ impl CallCenter {
         calls.chain(wrap_ups).min()
     }
 
-    fn transfer(&mut self, call_id: &str, agent_id: &str, to: TransferTo, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
-        let not_connected = || AcdError::NotConnected { agent_id: agent_id.to_owned(), call_id: call_id.to_owned() };
+    fn transfer(
+        &mut self,
+        call_id: &str,
+        agent_id: &str,
+        to: TransferTo,
+        now: EpochMs,
+        out: &mut Vec<Action>,
+    ) -> Result<(), AcdError> {
+        let not_connected = || AcdError::NotConnected {
+            agent_id: agent_id.to_owned(),
+            call_id: call_id.to_owned(),
+        };
         let call = self.calls.get(call_id).ok_or_else(not_connected)?;
         if call.connected_to.as_deref() != Some(agent_id) {
             return Err(not_connected());
@@ -437,7 +519,10 @@ impl CallCenter {
         let wrap_up_ms = self.queues.get(&old_queue).map_or(0, |q| q.wrap_up_ms);
         if to == TransferTo::External {
             self.calls.remove(call_id);
-            out.push(Action::Transferred { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() });
+            out.push(Action::Transferred {
+                call_id: call_id.to_owned(),
+                agent_id: agent_id.to_owned(),
+            });
             return self.move_agent(agent_id, &AgentEvent::CallEnded { wrap_up_ms }, now, out);
         }
         let (queue_id, only_agent) = match to {
@@ -457,19 +542,45 @@ impl CallCenter {
             call.tried.clear();
             call.waiting_since = now;
         }
-        out.push(Action::Transferred { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() });
+        out.push(Action::Transferred {
+            call_id: call_id.to_owned(),
+            agent_id: agent_id.to_owned(),
+        });
         self.move_agent(agent_id, &AgentEvent::CallEnded { wrap_up_ms }, now, out)
     }
 
-    fn move_agent(&mut self, agent_id: &str, event: &AgentEvent, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
-        let agent = self.agents.get_mut(agent_id).ok_or_else(|| AcdError::UnknownAgent(agent_id.to_owned()))?;
+    fn move_agent(
+        &mut self,
+        agent_id: &str,
+        event: &AgentEvent,
+        now: EpochMs,
+        out: &mut Vec<Action>,
+    ) -> Result<(), AcdError> {
+        let agent = self
+            .agents
+            .get_mut(agent_id)
+            .ok_or_else(|| AcdError::UnknownAgent(agent_id.to_owned()))?;
         agent.state = agent.state.transition(event, now)?;
-        out.push(Action::AgentChanged { agent_id: agent_id.to_owned(), state: agent.state.clone() });
+        out.push(Action::AgentChanged {
+            agent_id: agent_id.to_owned(),
+            state: agent.state.clone(),
+        });
         Ok(())
     }
 
-    fn end_offer(&mut self, call_id: &str, agent_id: &str, reason: OfferEnd, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
-        out.push(Action::CancelOffer { call_id: call_id.to_owned(), agent_id: agent_id.to_owned(), reason });
+    fn end_offer(
+        &mut self,
+        call_id: &str,
+        agent_id: &str,
+        reason: OfferEnd,
+        now: EpochMs,
+        out: &mut Vec<Action>,
+    ) -> Result<(), AcdError> {
+        out.push(Action::CancelOffer {
+            call_id: call_id.to_owned(),
+            agent_id: agent_id.to_owned(),
+            reason,
+        });
         self.move_agent(agent_id, &AgentEvent::OfferEnded, now, out)
     }
 
@@ -507,7 +618,12 @@ impl CallCenter {
                 out.push(Action::ReleaseMaxWait { call_id });
             }
         }
-        let done: Vec<String> = self.agents.iter().filter(|(_, a)| matches!(a.state, AgentState::WrapUp { until, .. } if now >= until)).map(|(id, _)| id.clone()).collect();
+        let done: Vec<String> = self
+            .agents
+            .iter()
+            .filter(|(_, a)| matches!(a.state, AgentState::WrapUp { until, .. } if now >= until))
+            .map(|(id, _)| id.clone())
+            .collect();
         for agent_id in done {
             self.move_agent(&agent_id, &AgentEvent::WrapUpDone, now, out)?;
         }
@@ -516,7 +632,12 @@ impl CallCenter {
 
     /// Offers waiting calls (oldest first) to free agents by each queue's strategy.
     fn dispatch(&mut self, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
-        let mut waiting: Vec<(EpochMs, String)> = self.calls.iter().filter(|(_, c)| c.connected_to.is_none()).map(|(id, c)| (c.arrived_at, id.clone())).collect();
+        let mut waiting: Vec<(EpochMs, String)> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.connected_to.is_none())
+            .map(|(id, c)| (c.arrived_at, id.clone()))
+            .collect();
         waiting.sort();
         for (_, call_id) in waiting {
             let Some(call) = self.calls.get(&call_id) else { continue };
@@ -544,13 +665,21 @@ impl CallCenter {
             }
             let chosen: Vec<String> = match queue.strategy {
                 Strategy::RingAll => free.iter().map(|(id, _)| (*id).clone()).collect(),
-                Strategy::LongestIdle => free.iter().min_by_key(|(id, since)| (*since, (*id).clone())).map(|(id, _)| (*id).clone()).into_iter().collect(),
+                Strategy::LongestIdle => free
+                    .iter()
+                    .min_by_key(|(id, since)| (*since, (*id).clone()))
+                    .map(|(id, _)| (*id).clone())
+                    .into_iter()
+                    .collect(),
                 Strategy::RoundRobin => {
                     let last = self.round_robin_last.get(&queue.id);
                     let mut ids: Vec<&String> = free.iter().map(|(id, _)| *id).collect();
                     ids.sort();
                     let next = match last {
-                        Some(last) => ids.iter().find(|id| id.as_str() > last.as_str()).or_else(|| ids.first()),
+                        Some(last) => ids
+                            .iter()
+                            .find(|id| id.as_str() > last.as_str())
+                            .or_else(|| ids.first()),
                         None => ids.first(),
                     };
                     next.map(|id| (*id).clone()).into_iter().collect()
@@ -563,7 +692,12 @@ impl CallCenter {
                 if let Some(call) = self.calls.get_mut(&call_id) {
                     call.offers.insert(agent_id.clone(), now);
                 }
-                self.move_agent(&agent_id, &AgentEvent::Offer { call_id: call_id.clone() }, now, out)?;
+                self.move_agent(
+                    &agent_id,
+                    &AgentEvent::Offer { call_id: call_id.clone() },
+                    now,
+                    out,
+                )?;
                 out.push(Action::Offer { call_id: call_id.clone(), agent_id });
             }
         }

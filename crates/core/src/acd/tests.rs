@@ -7,12 +7,19 @@ const MAX_WAIT: i64 = 120_000;
 
 fn center(strategy: Strategy, wrap_up_ms: i64) -> CallCenter {
     let mut c = CallCenter::new();
-    c.set_queue(QueueConfig { id: "sales".into(), strategy, ring_timeout_ms: RING, max_wait_ms: MAX_WAIT, wrap_up_ms });
+    c.set_queue(QueueConfig {
+        id: "sales".into(),
+        strategy,
+        ring_timeout_ms: RING,
+        max_wait_ms: MAX_WAIT,
+        wrap_up_ms,
+    });
     c
 }
 
 fn login(c: &mut CallCenter, agent: &str, at: EpochMs) {
-    c.handle(Input::AgentLogin { agent_id: agent.into(), queues: vec!["sales".into()] }, at).unwrap();
+    c.handle(Input::AgentLogin { agent_id: agent.into(), queues: vec!["sales".into()] }, at)
+        .unwrap();
 }
 
 fn arrive(c: &mut CallCenter, call: &str, at: EpochMs) -> Vec<Action> {
@@ -41,7 +48,8 @@ fn longest_idle_agent_gets_the_call_then_wraps_up() {
     login(&mut c, "c", 300);
     let out = arrive(&mut c, "call1", 1_000);
     assert_eq!(offers(&out), vec![offer("call1", "a")], "a has been free since 100");
-    let out = c.handle(Input::Answered { call_id: "call1".into(), agent_id: "a".into() }, 3_000).unwrap();
+    let out =
+        c.handle(Input::Answered { call_id: "call1".into(), agent_id: "a".into() }, 3_000).unwrap();
     assert!(out.contains(&Action::Connect { call_id: "call1".into(), agent_id: "a".into() }));
     assert_eq!(c.agent_state("a"), AgentState::OnCall { call_id: "call1".into(), since: 3_000 });
     c.handle(Input::CallEnded { call_id: "call1".into() }, 63_000).unwrap();
@@ -62,7 +70,11 @@ fn ring_timeout_moves_to_the_next_agent() {
     assert_eq!(c.next_deadline(), Some(10 + RING));
     assert!(c.tick(10 + RING - 1).is_empty());
     let out = c.tick(10 + RING);
-    assert!(out.contains(&Action::CancelOffer { call_id: "call".into(), agent_id: "a".into(), reason: OfferEnd::NoAnswer }));
+    assert!(out.contains(&Action::CancelOffer {
+        call_id: "call".into(),
+        agent_id: "a".into(),
+        reason: OfferEnd::NoAnswer
+    }));
     assert_eq!(offers(&out), vec![offer("call", "b")]);
     // b does not answer either: back to a, who is the only one left to try.
     let out = c.tick(10 + 2 * RING);
@@ -84,11 +96,21 @@ fn caller_released_after_the_maximum_wait() {
 #[test]
 fn max_wait_also_stops_a_ringing_agent() {
     let mut c = center(Strategy::LongestIdle, 0);
-    c.set_queue(QueueConfig { id: "sales".into(), strategy: Strategy::LongestIdle, ring_timeout_ms: 60_000, max_wait_ms: 30_000, wrap_up_ms: 0 });
+    c.set_queue(QueueConfig {
+        id: "sales".into(),
+        strategy: Strategy::LongestIdle,
+        ring_timeout_ms: 60_000,
+        max_wait_ms: 30_000,
+        wrap_up_ms: 0,
+    });
     login(&mut c, "a", 0);
     arrive(&mut c, "call", 0);
     let out = c.tick(30_000);
-    assert!(out.contains(&Action::CancelOffer { call_id: "call".into(), agent_id: "a".into(), reason: OfferEnd::CallGone }));
+    assert!(out.contains(&Action::CancelOffer {
+        call_id: "call".into(),
+        agent_id: "a".into(),
+        reason: OfferEnd::CallGone
+    }));
     assert!(out.contains(&Action::ReleaseMaxWait { call_id: "call".into() }));
     assert!(c.agent_state("a").is_available());
 }
@@ -101,9 +123,14 @@ fn ring_all_first_answer_wins() {
     login(&mut c, "c", 0);
     c.handle(Input::AgentPause { agent_id: "c".into(), reason: "обед".into() }, 1).unwrap();
     assert_eq!(offers(&arrive(&mut c, "call", 10)), vec![offer("call", "a"), offer("call", "b")]);
-    let out = c.handle(Input::Answered { call_id: "call".into(), agent_id: "b".into() }, 20).unwrap();
+    let out =
+        c.handle(Input::Answered { call_id: "call".into(), agent_id: "b".into() }, 20).unwrap();
     assert!(out.contains(&Action::Connect { call_id: "call".into(), agent_id: "b".into() }));
-    assert!(out.contains(&Action::CancelOffer { call_id: "call".into(), agent_id: "a".into(), reason: OfferEnd::TakenByOther }));
+    assert!(out.contains(&Action::CancelOffer {
+        call_id: "call".into(),
+        agent_id: "a".into(),
+        reason: OfferEnd::TakenByOther
+    }));
     assert!(c.agent_state("a").is_available());
     let late = c.handle(Input::Answered { call_id: "call".into(), agent_id: "a".into() }, 21);
     assert_eq!(late, Err(AcdError::NotOffered { agent_id: "a".into(), call_id: "call".into() }));
@@ -120,7 +147,8 @@ fn round_robin_takes_turns() {
         let call = format!("call{i}");
         let out = arrive(&mut c, &call, 100 * i);
         let (_, agent) = offers(&out).pop().unwrap();
-        c.handle(Input::Answered { call_id: call.clone(), agent_id: agent.clone() }, 100 * i + 1).unwrap();
+        c.handle(Input::Answered { call_id: call.clone(), agent_id: agent.clone() }, 100 * i + 1)
+            .unwrap();
         c.handle(Input::CallEnded { call_id: call }, 100 * i + 2).unwrap();
         order.push(agent);
     }
@@ -133,7 +161,11 @@ fn caller_hangs_up_while_ringing() {
     login(&mut c, "a", 0);
     arrive(&mut c, "call", 10);
     let out = c.handle(Input::CallerHungUp { call_id: "call".into() }, 15).unwrap();
-    assert!(out.contains(&Action::CancelOffer { call_id: "call".into(), agent_id: "a".into(), reason: OfferEnd::CallGone }));
+    assert!(out.contains(&Action::CancelOffer {
+        call_id: "call".into(),
+        agent_id: "a".into(),
+        reason: OfferEnd::CallGone
+    }));
     assert!(out.contains(&Action::Abandoned { call_id: "call".into() }));
     assert_eq!(c.agent_state("a"), AgentState::Available { since: 15 });
 }
@@ -154,22 +186,38 @@ fn rejected_offer_goes_to_someone_else_at_once() {
     login(&mut c, "a", 0);
     login(&mut c, "b", 5);
     arrive(&mut c, "call", 10);
-    let out = c.handle(Input::Rejected { call_id: "call".into(), agent_id: "a".into() }, 12).unwrap();
+    let out =
+        c.handle(Input::Rejected { call_id: "call".into(), agent_id: "a".into() }, 12).unwrap();
     assert_eq!(offers(&out), vec![offer("call", "b")]);
 }
 
 #[test]
 fn bad_inputs_are_errors_not_panics() {
     let mut c = center(Strategy::LongestIdle, 0);
-    assert_eq!(c.handle(Input::CallArrived { call_id: "x".into(), queue_id: "nope".into() }, 0), Err(AcdError::UnknownQueue("nope".into())));
-    assert_eq!(c.handle(Input::AgentLogout { agent_id: "ghost".into() }, 0), Err(AcdError::UnknownAgent("ghost".into())));
-    assert_eq!(c.handle(Input::CallEnded { call_id: "x".into() }, 0), Err(AcdError::UnknownCall("x".into())));
+    assert_eq!(
+        c.handle(Input::CallArrived { call_id: "x".into(), queue_id: "nope".into() }, 0),
+        Err(AcdError::UnknownQueue("nope".into()))
+    );
+    assert_eq!(
+        c.handle(Input::AgentLogout { agent_id: "ghost".into() }, 0),
+        Err(AcdError::UnknownAgent("ghost".into()))
+    );
+    assert_eq!(
+        c.handle(Input::CallEnded { call_id: "x".into() }, 0),
+        Err(AcdError::UnknownCall("x".into()))
+    );
     arrive(&mut c, "x", 0);
-    assert_eq!(c.handle(Input::CallArrived { call_id: "x".into(), queue_id: "sales".into() }, 1), Err(AcdError::DuplicateCall("x".into())));
+    assert_eq!(
+        c.handle(Input::CallArrived { call_id: "x".into(), queue_id: "sales".into() }, 1),
+        Err(AcdError::DuplicateCall("x".into()))
+    );
     login(&mut c, "a", 2);
     c.handle(Input::Answered { call_id: "x".into(), agent_id: "a".into() }, 3).unwrap();
     // An agent on a call cannot log out.
-    assert!(matches!(c.handle(Input::AgentLogout { agent_id: "a".into() }, 4), Err(AcdError::Illegal(_))));
+    assert!(matches!(
+        c.handle(Input::AgentLogout { agent_id: "a".into() }, 4),
+        Err(AcdError::Illegal(_))
+    ));
 }
 
 #[test]
@@ -179,7 +227,11 @@ fn an_agent_dialing_out_is_skipped_until_the_outbound_call_ends() {
     c.handle(Input::Dialing { agent_id: "a".into(), call_id: "out".into() }, 5).unwrap();
     assert!(offers(&arrive(&mut c, "in", 10)).is_empty(), "busy on the outbound call");
     let out = c.handle(Input::OutboundEnded { agent_id: "a".into() }, 20).unwrap();
-    assert_eq!(offers(&out), vec![offer("in", "a")], "free again: the waiting call is offered at once");
+    assert_eq!(
+        offers(&out),
+        vec![offer("in", "a")],
+        "free again: the waiting call is offered at once"
+    );
     // Ending again (a late report) changes nothing.
     assert!(c.handle(Input::OutboundEnded { agent_id: "a".into() }, 21).unwrap().is_empty());
 }
@@ -193,12 +245,35 @@ fn blind_transfer_to_an_agent_then_back_to_the_queue_when_unanswered() {
     arrive(&mut c, "call1", 1_000);
     c.handle(Input::Answered { call_id: "call1".into(), agent_id: "a".into() }, 2_000).unwrap();
     // Only the agent talking may transfer; the target must be free.
-    let wrong = c.handle(Input::Transfer { call_id: "call1".into(), agent_id: "b".into(), to: TransferTo::Queue("sales".into()) }, 3_000);
+    let wrong = c.handle(
+        Input::Transfer {
+            call_id: "call1".into(),
+            agent_id: "b".into(),
+            to: TransferTo::Queue("sales".into()),
+        },
+        3_000,
+    );
     assert!(matches!(wrong, Err(AcdError::NotConnected { .. })));
-    let busy = c.handle(Input::Transfer { call_id: "call1".into(), agent_id: "a".into(), to: TransferTo::Agent("a".into()) }, 3_000);
+    let busy = c.handle(
+        Input::Transfer {
+            call_id: "call1".into(),
+            agent_id: "a".into(),
+            to: TransferTo::Agent("a".into()),
+        },
+        3_000,
+    );
     assert!(matches!(busy, Err(AcdError::NotAvailable(_))));
     // To c (not the longest idle): only c rings; a goes to wrap-up.
-    let out = c.handle(Input::Transfer { call_id: "call1".into(), agent_id: "a".into(), to: TransferTo::Agent("c".into()) }, 50_000).unwrap();
+    let out = c
+        .handle(
+            Input::Transfer {
+                call_id: "call1".into(),
+                agent_id: "a".into(),
+                to: TransferTo::Agent("c".into()),
+            },
+            50_000,
+        )
+        .unwrap();
     assert!(out.contains(&Action::Transferred { call_id: "call1".into(), agent_id: "a".into() }));
     assert_eq!(offers(&out), vec![offer("call1", "c")]);
     assert!(matches!(c.agent_state("a"), AgentState::WrapUp { .. }));
@@ -217,17 +292,44 @@ fn blind_transfer_to_an_agent_then_back_to_the_queue_when_unanswered() {
 #[test]
 fn blind_transfer_to_a_queue_resets_the_maximum_wait() {
     let mut c = center(Strategy::LongestIdle, 0);
-    c.set_queue(QueueConfig { id: "billing".into(), strategy: Strategy::LongestIdle, ring_timeout_ms: RING, max_wait_ms: MAX_WAIT, wrap_up_ms: 0 });
+    c.set_queue(QueueConfig {
+        id: "billing".into(),
+        strategy: Strategy::LongestIdle,
+        ring_timeout_ms: RING,
+        max_wait_ms: MAX_WAIT,
+        wrap_up_ms: 0,
+    });
     login(&mut c, "a", 0);
     arrive(&mut c, "call1", 0);
     c.handle(Input::Answered { call_id: "call1".into(), agent_id: "a".into() }, 1_000).unwrap();
-    let out = c.handle(Input::Transfer { call_id: "call1".into(), agent_id: "a".into(), to: TransferTo::Queue("billing".into()) }, 200_000).unwrap();
+    let out = c
+        .handle(
+            Input::Transfer {
+                call_id: "call1".into(),
+                agent_id: "a".into(),
+                to: TransferTo::Queue("billing".into()),
+            },
+            200_000,
+        )
+        .unwrap();
     assert!(offers(&out).is_empty(), "nobody serves billing yet");
     assert_eq!(c.waiting("billing").len(), 1);
     assert_eq!(c.agent_state("a"), AgentState::Available { since: 200_000 });
     assert!(c.tick(200_000 + MAX_WAIT - 1).is_empty());
-    assert!(c.tick(200_000 + MAX_WAIT).contains(&Action::ReleaseMaxWait { call_id: "call1".into() }));
-    assert!(matches!(c.handle(Input::Transfer { call_id: "x".into(), agent_id: "a".into(), to: TransferTo::Queue("nope".into()) }, 1), Err(AcdError::NotConnected { .. })));
+    assert!(
+        c.tick(200_000 + MAX_WAIT).contains(&Action::ReleaseMaxWait { call_id: "call1".into() })
+    );
+    assert!(matches!(
+        c.handle(
+            Input::Transfer {
+                call_id: "x".into(),
+                agent_id: "a".into(),
+                to: TransferTo::Queue("nope".into())
+            },
+            1
+        ),
+        Err(AcdError::NotConnected { .. })
+    ));
 }
 
 #[test]
@@ -236,9 +338,21 @@ fn blind_transfer_out_of_the_call_center_frees_the_agent() {
     login(&mut c, "a", 0);
     arrive(&mut c, "call1", 0);
     c.handle(Input::Answered { call_id: "call1".into(), agent_id: "a".into() }, 1_000).unwrap();
-    let out = c.handle(Input::Transfer { call_id: "call1".into(), agent_id: "a".into(), to: TransferTo::External }, 9_000).unwrap();
+    let out = c
+        .handle(
+            Input::Transfer {
+                call_id: "call1".into(),
+                agent_id: "a".into(),
+                to: TransferTo::External,
+            },
+            9_000,
+        )
+        .unwrap();
     assert!(out.contains(&Action::Transferred { call_id: "call1".into(), agent_id: "a".into() }));
     assert_eq!(c.agent_state("a"), AgentState::Available { since: 9_000 });
     assert!(c.waiting("sales").is_empty(), "the call left the queues");
-    assert!(matches!(c.handle(Input::CallEnded { call_id: "call1".into() }, 10_000), Err(AcdError::UnknownCall(_))));
+    assert!(matches!(
+        c.handle(Input::CallEnded { call_id: "call1".into() }, 10_000),
+        Err(AcdError::UnknownCall(_))
+    ));
 }

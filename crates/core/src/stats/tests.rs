@@ -26,7 +26,12 @@ fn inbound(offered_at: i64, wait: i64, reason: &str) -> CallFact {
 
 fn answered(offered_at: i64, wait: i64, talk_end: i64, agent: &str) -> CallFact {
     let answer = offered_at + wait;
-    CallFact { answered_at: Some(answer), ended_at: talk_end, segments: vec![Segment { agent_id: agent.into(), from: answer, to: talk_end }], ..inbound(offered_at, wait, "caller_hangup") }
+    CallFact {
+        answered_at: Some(answer),
+        ended_at: talk_end,
+        segments: vec![Segment { agent_id: agent.into(), from: answer, to: talk_end }],
+        ..inbound(offered_at, wait, "caller_hangup")
+    }
 }
 
 fn sum(facts: &[CallFact]) -> std::collections::BTreeMap<Key, Counters> {
@@ -60,19 +65,40 @@ fn an_answered_call_in_its_slot_with_every_part_of_its_handling() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     let (key, c) = &rows[0];
     assert_eq!(key.slot, DAY + 10 * 60 * MIN, "10:07 is in the 10:00 slot");
-    assert_eq!((key.queue_id.as_str(), key.agent_id.as_str(), key.disposition.as_str()), ("q", "anna", "sale"));
-    assert_eq!((c.offered, c.answered, c.answered_in_sl, c.answer_wait_ms, c.handled), (1, 1, 1, 15 * S, 1));
-    assert_eq!((c.talk_ms, c.hold_ms, c.wrapup_ms), (270 * S, 30 * S, 60 * S), "talk is connected time minus hold");
+    assert_eq!(
+        (key.queue_id.as_str(), key.agent_id.as_str(), key.disposition.as_str()),
+        ("q", "anna", "sale")
+    );
+    assert_eq!(
+        (c.offered, c.answered, c.answered_in_sl, c.answer_wait_ms, c.handled),
+        (1, 1, 1, 15 * S, 1)
+    );
+    assert_eq!(
+        (c.talk_ms, c.hold_ms, c.wrapup_ms),
+        (270 * S, 30 * S, 60 * S),
+        "talk is connected time minus hold"
+    );
     let m = metrics(c);
     assert_eq!(m.aht_ms, Some(360_000.0));
-    assert_eq!((m.avg_talk_ms, m.avg_hold_ms, m.avg_wrapup_ms), (Some(270_000.0), Some(30_000.0), Some(60_000.0)));
+    assert_eq!(
+        (m.avg_talk_ms, m.avg_hold_ms, m.avg_wrapup_ms),
+        (Some(270_000.0), Some(30_000.0), Some(60_000.0))
+    );
 }
 
 #[test]
 fn abandons_at_the_threshold_are_not_short_and_timeouts_are_neither() {
     let at = DAY;
-    let c = total(&[inbound(at, 4999, "abandoned"), inbound(at, 5000, "abandoned"), inbound(at, 90 * S, "max_wait"), inbound(at, 100, "failed")]);
-    assert_eq!((c.offered, c.short_abandoned, c.abandoned, c.timed_out, c.answered), (4, 1, 1, 1, 0));
+    let c = total(&[
+        inbound(at, 4999, "abandoned"),
+        inbound(at, 5000, "abandoned"),
+        inbound(at, 90 * S, "max_wait"),
+        inbound(at, 100, "failed"),
+    ]);
+    assert_eq!(
+        (c.offered, c.short_abandoned, c.abandoned, c.timed_out, c.answered),
+        (4, 1, 1, 1, 0)
+    );
     let m = metrics(&c);
     assert_eq!(m.abandonment_rate, Some(0.25), "short abandons are not in the numerator");
     assert_eq!(m.service_level, Some(0.0));
@@ -84,7 +110,12 @@ fn service_level_counts_every_offered_call_in_its_denominator() {
     // Four calls: answered at 10 s, at exactly 20 s (within), at 21 s (outside), and a short
     // abandon: SL = 2 / 4, ASA = (10 + 20 + 21) / 3 s.
     let at = DAY + 5 * MIN;
-    let c = total(&[answered(at, 10 * S, at + MIN, "a"), answered(at, 20 * S, at + MIN, "a"), answered(at, 21 * S, at + MIN, "b"), inbound(at, 2 * S, "abandoned")]);
+    let c = total(&[
+        answered(at, 10 * S, at + MIN, "a"),
+        answered(at, 20 * S, at + MIN, "a"),
+        answered(at, 21 * S, at + MIN, "b"),
+        inbound(at, 2 * S, "abandoned"),
+    ]);
     let m = metrics(&c);
     assert_eq!(m.service_level, Some(0.5));
     assert_eq!(m.asa_ms, Some(17_000.0));
@@ -102,13 +133,32 @@ fn a_transfer_is_one_call_for_the_queue_and_handled_by_each_agent() {
     call.ended_at = at + 5 * MIN + 40 * S;
     call.hold_ms = 20 * S;
     call.wrapup_ms = 30 * S;
-    call.segments =
-        vec![Segment { agent_id: "anna".into(), from: at + 10 * S, to: at + 2 * MIN + 10 * S }, Segment { agent_id: "boris".into(), from: at + 2 * MIN + 40 * S, to: at + 5 * MIN + 40 * S }];
+    call.segments = vec![
+        Segment { agent_id: "anna".into(), from: at + 10 * S, to: at + 2 * MIN + 10 * S },
+        Segment {
+            agent_id: "boris".into(),
+            from: at + 2 * MIN + 40 * S,
+            to: at + 5 * MIN + 40 * S,
+        },
+    ];
     let rows = sum(&[call]);
     let anna = rows.iter().find(|(k, _)| k.agent_id == "anna").map(|(_, c)| *c).unwrap();
     let boris = rows.iter().find(|(k, _)| k.agent_id == "boris").map(|(_, c)| *c).unwrap();
-    assert_eq!((anna.offered, anna.answered, anna.handled, anna.talk_ms, anna.hold_ms, anna.wrapup_ms), (1, 1, 1, 120 * S, 0, 0));
-    assert_eq!((boris.offered, boris.answered, boris.handled, boris.talk_ms, boris.hold_ms, boris.wrapup_ms), (0, 0, 1, 160 * S, 20 * S, 30 * S));
+    assert_eq!(
+        (anna.offered, anna.answered, anna.handled, anna.talk_ms, anna.hold_ms, anna.wrapup_ms),
+        (1, 1, 1, 120 * S, 0, 0)
+    );
+    assert_eq!(
+        (
+            boris.offered,
+            boris.answered,
+            boris.handled,
+            boris.talk_ms,
+            boris.hold_ms,
+            boris.wrapup_ms
+        ),
+        (0, 0, 1, 160 * S, 20 * S, 30 * S)
+    );
     let queue = anna + boris;
     assert_eq!((queue.offered, queue.answered, queue.handled), (1, 1, 2));
     // AHT over the two handled parts: (120 + 160 + 20 + 30) / 2 s.
@@ -130,9 +180,18 @@ fn missed_offers_go_to_the_agent_in_the_slot_of_the_miss() {
     // Clara lets it ring out at 00:15:10, Boris answers.
     let at = DAY + 14 * MIN;
     let mut call = answered(at, 80 * S, at + 3 * MIN, "boris");
-    call.missed_offers = vec![("anna".into(), at + 20 * S), ("anna".into(), at + 30 * S), ("clara".into(), at + 70 * S)];
+    call.missed_offers = vec![
+        ("anna".into(), at + 20 * S),
+        ("anna".into(), at + 30 * S),
+        ("clara".into(), at + 70 * S),
+    ];
     let rows = sum(&[call]);
-    let find = |agent: &str| rows.iter().filter(|(k, _)| k.agent_id == agent).map(|(k, c)| (k.slot, c.missed_offers, c.offered)).collect::<Vec<_>>();
+    let find = |agent: &str| {
+        rows.iter()
+            .filter(|(k, _)| k.agent_id == agent)
+            .map(|(k, c)| (k.slot, c.missed_offers, c.offered))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(find("anna"), vec![(DAY, 2, 0)], "once per offer");
     assert_eq!(find("clara"), vec![(DAY + 15 * MIN, 1, 0)], "in the slot of the miss");
     assert_eq!(find("boris"), vec![(DAY, 0, 1)]);
@@ -141,11 +200,26 @@ fn missed_offers_go_to_the_agent_in_the_slot_of_the_miss() {
 #[test]
 fn outbound_calls_count_attempts_connections_and_talk_per_agent() {
     let at = DAY + 9 * 60 * MIN;
-    let mut connected = CallFact { inbound: false, queue_id: None, agent_id: Some("anna".into()), answered_at: Some(at + 10 * S), ended_at: at + 70 * S, ..inbound(at, 0, "caller_hangup") };
+    let mut connected = CallFact {
+        inbound: false,
+        queue_id: None,
+        agent_id: Some("anna".into()),
+        answered_at: Some(at + 10 * S),
+        ended_at: at + 70 * S,
+        ..inbound(at, 0, "caller_hangup")
+    };
     connected.segments.clear();
-    let busy = CallFact { answered_at: None, ended_at: at + 5 * S, end_reason: "busy".into(), ..connected.clone() };
+    let busy = CallFact {
+        answered_at: None,
+        ended_at: at + 5 * S,
+        end_reason: "busy".into(),
+        ..connected.clone()
+    };
     let c = total(&[connected, busy]);
-    assert_eq!((c.offered, c.outbound_attempts, c.outbound_connected, c.outbound_talk_ms, c.handled), (0, 2, 1, 60 * S, 1));
+    assert_eq!(
+        (c.offered, c.outbound_attempts, c.outbound_connected, c.outbound_talk_ms, c.handled),
+        (0, 2, 1, 60 * S, 1)
+    );
 }
 
 #[test]
@@ -172,7 +246,8 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, n: u64) -> i64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 =
+            self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         i64::try_from((self.0 >> 33) % n.max(1)).unwrap_or(0)
     }
 }
@@ -197,12 +272,16 @@ fn random_fact(r: &mut Lcg) -> CallFact {
     };
     fact.hold_ms = r.next(30) * S;
     fact.wrapup_ms = r.next(60) * S;
-    fact.disposition = ["", "sale", "resolved"][usize::try_from(r.next(3)).unwrap_or(0)].to_owned().into();
+    fact.disposition =
+        ["", "sale", "resolved"][usize::try_from(r.next(3)).unwrap_or(0)].to_owned().into();
     if fact.disposition.as_deref() == Some("") {
         fact.disposition = None;
     }
     for _ in 0..r.next(3) {
-        fact.missed_offers.push((agents[usize::try_from(r.next(3)).unwrap_or(0)].to_owned(), at + r.next(60) * S));
+        fact.missed_offers.push((
+            agents[usize::try_from(r.next(3)).unwrap_or(0)].to_owned(),
+            at + r.next(60) * S,
+        ));
     }
     fact
 }
@@ -240,7 +319,10 @@ fn spans_split_at_local_midnight() {
     assert_eq!(day_of(day, msk), day, "midnight belongs to its own day");
     assert_eq!(day_of(day - 1, msk), day - DAY_MS);
     // An hour on a call from 23:30 to 00:30: half in each day.
-    assert_eq!(span_days("on_call", at, at + 3_600_000, msk), vec![(day, 1_800_000, 0), (day + DAY_MS, 1_800_000, 0)]);
+    assert_eq!(
+        span_days("on_call", at, at + 3_600_000, msk),
+        vec![(day, 1_800_000, 0), (day + DAY_MS, 1_800_000, 0)]
+    );
     assert_eq!(span_days("ringing", at, at + 60_000, msk), vec![(day, 0, 60_000)]);
     assert!(span_days("paused", at, at + 60_000, msk).is_empty(), "pauses count nowhere");
     assert!(span_days("available", at, at, msk).is_empty());
@@ -250,7 +332,12 @@ fn spans_split_at_local_midnight() {
 fn calls_blocked_for_capacity_are_offered_and_unserved() {
     // Two answered within the threshold, two refused at the door (503 at capacity).
     let at = DAY + 9 * 60 * MIN;
-    let facts = [answered(at, 5 * S, at + MIN, "anna"), answered(at, 5 * S, at + MIN, "boris"), inbound(at, 0, "blocked"), inbound(at + S, 0, "blocked")];
+    let facts = [
+        answered(at, 5 * S, at + MIN, "anna"),
+        answered(at, 5 * S, at + MIN, "boris"),
+        inbound(at, 0, "blocked"),
+        inbound(at + S, 0, "blocked"),
+    ];
     let t = total(&facts);
     assert_eq!((t.offered, t.answered, t.blocked, t.abandoned, t.timed_out), (4, 2, 2, 0, 0));
     let m = metrics(&t);

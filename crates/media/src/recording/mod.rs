@@ -140,15 +140,35 @@ impl Tap {
     /// Hands over one G.711 frame from `side`, received at `at`. Never waits: a full queue
     /// drops the frame (and counts it). Frames are ignored while the recording is paused, and
     /// payload types other than PCMU and PCMA are ignored.
-    pub fn frame(&self, side: Side, at: Instant, ssrc: u32, timestamp: u32, payload_type: u8, payload: &[u8]) {
-        if self.paused.load(Ordering::Relaxed) || !(payload_type == PT_PCMU || payload_type == PT_PCMA) || payload.is_empty() {
+    pub fn frame(
+        &self,
+        side: Side,
+        at: Instant,
+        ssrc: u32,
+        timestamp: u32,
+        payload_type: u8,
+        payload: &[u8],
+    ) {
+        if self.paused.load(Ordering::Relaxed)
+            || !(payload_type == PT_PCMU || payload_type == PT_PCMA)
+            || payload.is_empty()
+        {
             return;
         }
         let since = at.saturating_duration_since(self.start);
-        let arrival = u64::try_from(since.as_micros()).unwrap_or(u64::MAX) * u64::from(RATE) / 1_000_000;
+        let arrival =
+            u64::try_from(since.as_micros()).unwrap_or(u64::MAX) * u64::from(RATE) / 1_000_000;
         let len = payload.len().min(MAX_PAYLOAD);
-        let mut frame =
-            Frame { id: self.id, channel: u8::from(side == Side::B), arrival, ssrc, timestamp, alaw: payload_type == PT_PCMA, len: u16::try_from(len).unwrap_or(0), payload: [0u8; MAX_PAYLOAD] };
+        let mut frame = Frame {
+            id: self.id,
+            channel: u8::from(side == Side::B),
+            arrival,
+            ssrc,
+            timestamp,
+            alaw: payload_type == PT_PCMA,
+            len: u16::try_from(len).unwrap_or(0),
+            payload: [0u8; MAX_PAYLOAD],
+        };
         frame.payload[..len].copy_from_slice(&payload[..len]);
         match self.frames.try_send(frame) {
             Ok(()) => {
@@ -221,7 +241,9 @@ impl Recorder {
     pub fn start(config: RecorderConfig) -> io::Result<Recorder> {
         let (frames, frames_rx) = std::sync::mpsc::sync_channel(config.queue_frames.max(16));
         let (control, control_rx) = std::sync::mpsc::channel();
-        std::thread::Builder::new().name("recorder".into()).spawn(move || Writer::new(config, frames_rx, control_rx).run())?;
+        std::thread::Builder::new()
+            .name("recorder".into())
+            .spawn(move || Writer::new(config, frames_rx, control_rx).run())?;
         Ok(Recorder { frames, control, next_id: Arc::new(AtomicU64::new(1)) })
     }
 
@@ -231,8 +253,19 @@ impl Recorder {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let start = Instant::now();
         let dropped = Arc::new(AtomicU64::new(0));
-        let _ = self.control.send(Control::Open { id, path: path.clone(), start, dropped: Arc::clone(&dropped) });
-        let tap = Tap { id, start, frames: self.frames.clone(), paused: Arc::new(AtomicBool::new(false)), dropped };
+        let _ = self.control.send(Control::Open {
+            id,
+            path: path.clone(),
+            start,
+            dropped: Arc::clone(&dropped),
+        });
+        let tap = Tap {
+            id,
+            start,
+            frames: self.frames.clone(),
+            paused: Arc::new(AtomicBool::new(false)),
+            dropped,
+        };
         Recording { tap, control: self.control.clone(), path, closed: false }
     }
 }
@@ -252,11 +285,19 @@ struct Open {
 impl Open {
     fn create(path: &Path) -> Result<Wav, String> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let file = File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        let spec = hound::WavSpec { channels: 2, sample_rate: RATE, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
-        let mut wav = hound::WavWriter::new(BufWriter::with_capacity(4096, file), spec).map_err(|e| e.to_string())?;
+        let file =
+            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: RATE,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut wav = hound::WavWriter::new(BufWriter::with_capacity(4096, file), spec)
+            .map_err(|e| e.to_string())?;
         wav.flush().map_err(|e| e.to_string())?;
         Ok(wav)
     }
@@ -306,12 +347,20 @@ struct Writer {
 }
 
 fn samples_since(start: Instant, at: Instant) -> u64 {
-    u64::try_from(at.saturating_duration_since(start).as_micros()).unwrap_or(u64::MAX) * u64::from(RATE) / 1_000_000
+    u64::try_from(at.saturating_duration_since(start).as_micros()).unwrap_or(u64::MAX)
+        * u64::from(RATE)
+        / 1_000_000
 }
 
 impl Writer {
     fn new(config: RecorderConfig, frames: Receiver<Frame>, control: Receiver<Control>) -> Writer {
-        Writer { config, frames, control, open: HashMap::new(), decoded: Vec::with_capacity(MAX_PAYLOAD) }
+        Writer {
+            config,
+            frames,
+            control,
+            open: HashMap::new(),
+            decoded: Vec::with_capacity(MAX_PAYLOAD),
+        }
     }
 
     fn run(mut self) {
@@ -360,7 +409,18 @@ impl Writer {
                         }
                     };
                     RECORDER_STATS.open.fetch_add(1, Ordering::Relaxed);
-                    self.open.insert(id, Open { path, start, wav, track: Track::new(), dropped, error, scratch: Vec::new() });
+                    self.open.insert(
+                        id,
+                        Open {
+                            path,
+                            start,
+                            wav,
+                            track: Track::new(),
+                            dropped,
+                            error,
+                            scratch: Vec::new(),
+                        },
+                    );
                 }
                 Ok(Control::Close { id, at, done }) => {
                     // Frames already queued belong before the end.
@@ -395,14 +455,21 @@ impl Writer {
             self.decoded.extend(payload.iter().map(|b| ulaw_to_linear(*b)));
         }
         let late = open.track.late();
-        open.track.place(usize::from(frame.channel), frame.arrival, frame.ssrc, frame.timestamp, &self.decoded);
+        open.track.place(
+            usize::from(frame.channel),
+            frame.arrival,
+            frame.ssrc,
+            frame.timestamp,
+            &self.decoded,
+        );
         RECORDER_STATS.late_samples.fetch_add(open.track.late() - late, Ordering::Relaxed);
     }
 
     /// Writes out what is older than [`LATE_MS`] in every open file.
     fn write_out(&mut self, now: Instant) {
         for open in self.open.values_mut() {
-            let horizon = samples_since(open.start, now).saturating_sub(LATE_MS * u64::from(RATE) / 1000);
+            let horizon =
+                samples_since(open.start, now).saturating_sub(LATE_MS * u64::from(RATE) / 1000);
             open.write_until(horizon);
         }
     }
@@ -425,7 +492,11 @@ fn close(mut open: Open, at: Instant) -> Finished {
         tracing::warn!(path = %open.path.display(), dropped_frames, late_samples = open.track.late(), "recording lost audio: the writer fell behind");
     }
     Finished {
-        duration_ms: if open.error.is_none() { open.track.written() * 1000 / u64::from(RATE) } else { 0 },
+        duration_ms: if open.error.is_none() {
+            open.track.written() * 1000 / u64::from(RATE)
+        } else {
+            0
+        },
         size,
         dropped_frames,
         late_samples: open.track.late(),

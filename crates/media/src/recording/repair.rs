@@ -89,11 +89,17 @@ pub fn repair_wav(path: &Path) -> io::Result<WavLength> {
                 file.seek(SeekFrom::Start(at + 4))?;
                 file.write_all(&u32::try_from(data).unwrap_or(u32::MAX).to_le_bytes())?;
                 file.seek(SeekFrom::Start(4))?;
-                file.write_all(&u32::try_from(data_start + data - 8).unwrap_or(u32::MAX).to_le_bytes())?;
+                file.write_all(
+                    &u32::try_from(data_start + data - 8).unwrap_or(u32::MAX).to_le_bytes(),
+                )?;
                 file.sync_all()?;
             }
             let frames = data / block_align;
-            return Ok(WavLength { duration_ms: frames * 1000 / rate, size: data_start + data, repaired });
+            return Ok(WavLength {
+                duration_ms: frames * 1000 / rate,
+                size: data_start + data,
+                repaired,
+            });
         }
         at += 8 + size + size % 2;
     }

@@ -71,11 +71,24 @@ fn reordered_frames_land_in_their_place() {
     assert_eq!((left[0], left[200], left[400]), (1, 2, 3));
 }
 
-fn feed(tap: &super::Tap, start: Instant, side: Side, frequency: f64, frames: std::ops::Range<u64>) {
+fn feed(
+    tap: &super::Tap,
+    start: Instant,
+    side: Side,
+    frequency: f64,
+    frames: std::ops::Range<u64>,
+) {
     for k in frames {
         let payload = sine_ulaw(frequency, 0.5, k * 160, 160);
         let at = start + Duration::from_millis(k * 20);
-        tap.frame(side, at, if side == Side::A { 11 } else { 22 }, u32::try_from(k * 160).unwrap_or(0), PT_PCMU, &payload);
+        tap.frame(
+            side,
+            at,
+            if side == Side::A { 11 } else { 22 },
+            u32::try_from(k * 160).unwrap_or(0),
+            PT_PCMU,
+            &payload,
+        );
     }
 }
 
@@ -133,7 +146,12 @@ fn repair_makes_the_header_cover_audio_written_after_the_last_update() {
     let dir = temp_dir("repair");
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("a.wav");
-    let spec = hound::WavSpec { channels: 2, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut wav = hound::WavWriter::create(&path, spec).expect("create");
     for _ in 0..8000 {
         wav.write_sample(100i16).expect("write");

@@ -66,7 +66,14 @@ impl Track {
 
     /// Places one frame of `samples` on `channel` (0 left, 1 right), received `arrival`
     /// samples after the start, with RTP `ssrc` and `timestamp`.
-    pub fn place(&mut self, channel: usize, arrival: u64, ssrc: u32, timestamp: u32, samples: &[i16]) {
+    pub fn place(
+        &mut self,
+        channel: usize,
+        arrival: u64,
+        ssrc: u32,
+        timestamp: u32,
+        samples: &[i16],
+    ) {
         let channel = channel.min(1);
         let n = samples.len() as u64;
         let mut pos = arrival;
@@ -92,7 +99,11 @@ impl Track {
         let end = pos + n;
         let keep = match self.last[channel] {
             Some(last) if last.ssrc == ssrc && last.pos_end > end => last,
-            _ => Last { ssrc, ts_end: timestamp.wrapping_add(u32::try_from(n).unwrap_or(0)), pos_end: end },
+            _ => Last {
+                ssrc,
+                ts_end: timestamp.wrapping_add(u32::try_from(n).unwrap_or(0)),
+                pos_end: end,
+            },
         };
         self.last[channel] = Some(keep);
         if end <= self.written {
@@ -107,7 +118,9 @@ impl Track {
         }
         let first = usize::try_from(pos.max(self.written) - self.written).unwrap_or(0);
         let skip = usize::try_from(skip).unwrap_or(0);
-        for (slot, sample) in self.pending.iter_mut().skip(first).zip(&samples[skip.min(samples.len())..]) {
+        for (slot, sample) in
+            self.pending.iter_mut().skip(first).zip(&samples[skip.min(samples.len())..])
+        {
             slot[channel] = *sample;
         }
     }

@@ -273,7 +273,8 @@ pub static RELAY_STATS: LazyLock<RelayStats> = LazyLock::new(|| RelayStats {
 impl RelayStats {
     fn record_latency(&self, took: Duration) {
         let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        let bucket = usize::try_from(us / BUCKET_US).unwrap_or(LATENCY_BUCKETS - 1).min(LATENCY_BUCKETS - 1);
+        let bucket =
+            usize::try_from(us / BUCKET_US).unwrap_or(LATENCY_BUCKETS - 1).min(LATENCY_BUCKETS - 1);
         self.latency[bucket].fetch_add(1, Ordering::Relaxed);
     }
 
@@ -286,7 +287,11 @@ impl RelayStats {
             return None;
         }
         // Rank of the quantile, at least 1 (the smallest sample for q = 0).
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
         let mut seen = 0;
         for (i, c) in counts.iter().enumerate() {
@@ -400,8 +405,19 @@ struct Leg {
 impl Leg {
     fn new(io: LegIo, media: LegMedia, seed: u64, now: Instant) -> Leg {
         let [s0, s1, s2, s3, q0, q1, t0, t1] = seed.to_le_bytes();
-        let rewriter = StreamRewriter::new(u32::from_le_bytes([s0, s1, s2, s3]), u16::from_le_bytes([q0, q1]) & 0x7FFF, u32::from_le_bytes([t0, t1, s2, q1]));
-        Leg { io, media, rewriter, dtmf: DtmfDetector::default(), last_packet: now, reported_dead: false }
+        let rewriter = StreamRewriter::new(
+            u32::from_le_bytes([s0, s1, s2, s3]),
+            u16::from_le_bytes([q0, q1]) & 0x7FFF,
+            u32::from_le_bytes([t0, t1, s2, q1]),
+        );
+        Leg {
+            io,
+            media,
+            rewriter,
+            dtmf: DtmfDetector::default(),
+            last_packet: now,
+            reported_dead: false,
+        }
     }
 }
 
@@ -409,15 +425,23 @@ impl Leg {
 /// the clock; unpredictability is not needed, only distinct streams).
 fn seed() -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let mut z = COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed).wrapping_add(u64::from(nanos));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut z =
+        COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed).wrapping_add(u64::from(nanos));
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
 
 /// Starts relaying between `a` and `b` on the current tokio runtime.
-pub fn bridge(a: (impl Into<LegIo>, LegMedia), b: (impl Into<LegIo>, LegMedia), options: BridgeOptions, events: EventSink) -> BridgeHandle {
+pub fn bridge(
+    a: (impl Into<LegIo>, LegMedia),
+    b: (impl Into<LegIo>, LegMedia),
+    options: BridgeOptions,
+    events: EventSink,
+) -> BridgeHandle {
     let (ctl, rx) = mpsc::unbounded_channel();
     let now = Instant::now();
     let legs = [Leg::new(a.0.into(), a.1, seed(), now), Leg::new(b.0.into(), b.1, seed(), now)];
@@ -427,11 +451,20 @@ pub fn bridge(a: (impl Into<LegIo>, LegMedia), b: (impl Into<LegIo>, LegMedia), 
 
 const MAX_DATAGRAM: usize = 2048;
 
-async fn run(mut legs: [Leg; 2], options: BridgeOptions, events: EventSink, mut ctl: mpsc::UnboundedReceiver<Control>) {
+async fn run(
+    mut legs: [Leg; 2],
+    options: BridgeOptions,
+    events: EventSink,
+    mut ctl: mpsc::UnboundedReceiver<Control>,
+) {
     let mut buf_a = vec![0u8; MAX_DATAGRAM];
     let mut buf_b = vec![0u8; MAX_DATAGRAM];
     let mut buf_m = vec![0u8; MAX_DATAGRAM];
-    let check_every = if options.dead_peer.is_zero() { Duration::from_secs(3600) } else { (options.dead_peer / 4).max(Duration::from_millis(50)) };
+    let check_every = if options.dead_peer.is_zero() {
+        Duration::from_secs(3600)
+    } else {
+        (options.dead_peer / 4).max(Duration::from_millis(50))
+    };
     let mut held = false;
     let mut tap: Option<Tap> = None;
     let mut monitor: Option<MonitorLeg> = None;
@@ -525,12 +558,24 @@ fn side_of(i: usize) -> Side {
 }
 
 /// Relays one datagram received on leg `from_leg` from `source`.
-async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: Option<SocketAddr>, events: &EventSink, tap: Option<&Tap>, monitor: Option<&mut MonitorLeg>) {
+async fn relay(
+    legs: &mut [Leg; 2],
+    from_leg: usize,
+    buf: &mut [u8],
+    source: Option<SocketAddr>,
+    events: &EventSink,
+    tap: Option<&Tap>,
+    monitor: Option<&mut MonitorLeg>,
+) {
     let received = Instant::now();
     let stats = &*RELAY_STATS;
     stats.packets_in.fetch_add(1, Ordering::Relaxed);
     let (first, second) = legs.split_at_mut(1);
-    let (src, dst) = if from_leg == 0 { (&mut first[0], &mut second[0]) } else { (&mut second[0], &mut first[0]) };
+    let (src, dst) = if from_leg == 0 {
+        (&mut first[0], &mut second[0])
+    } else {
+        (&mut second[0], &mut first[0])
+    };
     let Ok(packet) = RtpPacket::parse(buf) else {
         stats.dropped.fetch_add(1, Ordering::Relaxed);
         return;
@@ -543,7 +588,14 @@ async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: Opt
     src.reported_dead = false;
     let out_pt = if packet.payload_type == src.media.audio_pt {
         if let Some(tap) = tap {
-            tap.frame(side_of(from_leg), received, packet.ssrc, packet.timestamp, packet.payload_type, packet.payload(buf));
+            tap.frame(
+                side_of(from_leg),
+                received,
+                packet.ssrc,
+                packet.timestamp,
+                packet.payload_type,
+                packet.payload(buf),
+            );
         }
         if src.media.audio_pt != dst.media.audio_pt {
             let payload = &mut buf[packet.payload_start..packet.payload_end];
@@ -577,13 +629,15 @@ async fn relay(legs: &mut [Leg; 2], from_leg: usize, buf: &mut [u8], source: Opt
         stats.dropped.fetch_add(1, Ordering::Relaxed);
         return;
     };
-    let deliverable = dst.media.send && (matches!(dst.io, LegIo::Packets(_)) || dst.media.remote.is_some());
+    let deliverable =
+        dst.media.send && (matches!(dst.io, LegIo::Packets(_)) || dst.media.remote.is_some());
     if !deliverable {
         stats.not_sent.fetch_add(1, Ordering::Relaxed);
         return;
     }
     let now_ms = monotonic_ms();
-    let out = dst.rewriter.rewrite(packet.ssrc, packet.sequence, packet.timestamp, packet.marker, now_ms);
+    let out =
+        dst.rewriter.rewrite(packet.ssrc, packet.sequence, packet.timestamp, packet.marker, now_ms);
     rewrite_header(buf, out.marker, out_pt, out.sequence, out.timestamp, out.ssrc);
     let sent = match (&dst.io, dst.media.remote) {
         (LegIo::Udp(s), Some(to)) => s.socket.send_to(buf, to).await.is_ok(),

@@ -141,7 +141,10 @@ impl MonitorLeg {
         for to in 0..2 {
             if self.mode.speaks_to(to) {
                 let pt = self.audio_pt;
-                push_bounded(&mut self.speech[to], packet.payload(datagram).iter().map(|&b| decode(pt, b)));
+                push_bounded(
+                    &mut self.speech[to],
+                    packet.payload(datagram).iter().map(|&b| decode(pt, b)),
+                );
             }
         }
     }
@@ -165,7 +168,8 @@ impl MonitorLeg {
             let b = self.heard[1].pop_front().unwrap_or(0);
             *byte = encode(self.audio_pt, a.saturating_add(b));
         }
-        let packet = build(false, self.audio_pt, self.sequence, self.timestamp, self.ssrc, &payload);
+        let packet =
+            build(false, self.audio_pt, self.sequence, self.timestamp, self.ssrc, &payload);
         self.sequence = self.sequence.wrapping_add(1);
         self.timestamp = self.timestamp.wrapping_add(FRAME as u32);
         packet
@@ -189,7 +193,14 @@ mod tests {
     fn leg(mode: MonitorMode) -> MonitorLeg {
         let (_to_relay, from_peer) = mpsc::channel(4);
         let (to_peer, _from_relay) = mpsc::channel(4);
-        MonitorLeg::new(Monitor { port: PacketPort { from_peer, to_peer }, media: LegMedia::packets(PT_PCMU, None), mode }, 7)
+        MonitorLeg::new(
+            Monitor {
+                port: PacketPort { from_peer, to_peer },
+                media: LegMedia::packets(PT_PCMU, None),
+                mode,
+            },
+            7,
+        )
     }
 
     fn decoded(packet: &[u8]) -> Vec<i16> {
@@ -212,8 +223,14 @@ mod tests {
             mixed.extend(decoded(&packet));
         }
         let power = |hz| crate::tone::goertzel_power(&mixed, hz);
-        assert!(power(1000.0) > 100.0 * power(1500.0) && power(2000.0) > 100.0 * power(1500.0), "both tones are in the mix");
-        assert!(sequences.windows(2).all(|w| w[1] == w[0].wrapping_add(1)), "one continuous stream: {sequences:?}");
+        assert!(
+            power(1000.0) > 100.0 * power(1500.0) && power(2000.0) > 100.0 * power(1500.0),
+            "both tones are in the mix"
+        );
+        assert!(
+            sequences.windows(2).all(|w| w[1] == w[0].wrapping_add(1)),
+            "one continuous stream: {sequences:?}"
+        );
         assert!(decoded(&m.next_frame()).iter().all(|&s| s.abs() <= 8), "nothing said: silence");
     }
 
@@ -221,14 +238,19 @@ mod tests {
     fn whisper_reaches_only_the_agent_and_barge_both() {
         let supervisor = build(false, PT_PCMU, 1, 160, 9, &sine_ulaw(440.0, 0.25, 0, FRAME));
         let caller_frame = sine_ulaw(1000.0, 0.25, 0, FRAME);
-        for (mode, to_a, to_b) in [(MonitorMode::Listen, false, false), (MonitorMode::Whisper, false, true), (MonitorMode::Barge, true, true)] {
+        for (mode, to_a, to_b) in [
+            (MonitorMode::Listen, false, false),
+            (MonitorMode::Whisper, false, true),
+            (MonitorMode::Barge, true, true),
+        ] {
             let mut m = leg(mode);
             m.spoke(&supervisor);
             for (to, expected) in [(0, to_a), (1, to_b)] {
                 let mut payload = caller_frame.clone();
                 m.mix_into(to, PT_PCMU, &mut payload);
                 let samples: Vec<i16> = payload.iter().map(|&b| ulaw_to_linear(b)).collect();
-                let has_440 = crate::tone::goertzel_power(&samples, 440.0) > 0.05 * crate::tone::goertzel_power(&samples, 1000.0);
+                let has_440 = crate::tone::goertzel_power(&samples, 440.0)
+                    > 0.05 * crate::tone::goertzel_power(&samples, 1000.0);
                 assert_eq!(has_440, expected, "{mode:?} to side {to}");
             }
         }

@@ -16,7 +16,10 @@ async fn peer() -> (UdpSocket, SocketAddr) {
 
 async fn recv(s: &UdpSocket) -> Vec<u8> {
     let mut buf = vec![0u8; 2048];
-    let (n, _) = tokio::time::timeout(Duration::from_secs(2), s.recv_from(&mut buf)).await.expect("a packet within 2 s").unwrap();
+    let (n, _) = tokio::time::timeout(Duration::from_secs(2), s.recv_from(&mut buf))
+        .await
+        .expect("a packet within 2 s")
+        .unwrap();
     buf.truncate(n);
     buf
 }
@@ -63,7 +66,13 @@ async fn relays_both_ways_transcoding_and_rewriting() {
     );
     let tone = sine_ulaw(1000.0, 0.5, 0, 160);
     for i in 0..3u16 {
-        caller.send_to(&build(i == 0, PT_PCMU, 500 + i, 1000 + u32::from(i) * 160, 0xCAFE, &tone), a_local).await.unwrap();
+        caller
+            .send_to(
+                &build(i == 0, PT_PCMU, 500 + i, 1000 + u32::from(i) * 160, 0xCAFE, &tone),
+                a_local,
+            )
+            .await
+            .unwrap();
     }
     let mut seqs = Vec::new();
     for _ in 0..3 {
@@ -78,12 +87,16 @@ async fn relays_both_ways_transcoding_and_rewriting() {
     assert_eq!(seqs[1], seqs[0].wrapping_add(1));
     assert_eq!(seqs[2], seqs[0].wrapping_add(2));
     // The agent answers; it reaches the caller at the address its packets came from.
-    let back: Vec<u8> = sine_ulaw(2000.0, 0.5, 0, 160).iter().map(|&u| crate::g711::linear_to_alaw(crate::g711::ulaw_to_linear(u))).collect();
+    let back: Vec<u8> = sine_ulaw(2000.0, 0.5, 0, 160)
+        .iter()
+        .map(|&u| crate::g711::linear_to_alaw(crate::g711::ulaw_to_linear(u)))
+        .collect();
     agent.send_to(&build(false, PT_PCMA, 1, 160, 0xBEEF, &back), b_local).await.unwrap();
     let pkt = recv(&caller).await;
     let p = RtpPacket::parse(&pkt).unwrap();
     assert_eq!(p.payload_type, PT_PCMU);
-    let samples: Vec<i16> = p.payload(&pkt).iter().map(|&b| crate::g711::ulaw_to_linear(b)).collect();
+    let samples: Vec<i16> =
+        p.payload(&pkt).iter().map(|&b| crate::g711::ulaw_to_linear(b)).collect();
     assert_eq!(dominant(&samples, &[440.0, 1000.0, 2000.0]), Some(2000.0));
     let _ = linear_to_ulaw(0);
 }
@@ -97,10 +110,26 @@ async fn dtmf_is_relayed_under_the_other_payload_type_and_reported_once() {
     let a_local = a.local();
     let b = pool.bind().unwrap();
     let (sink, seen) = collecting();
-    let _bridge = bridge((a, LegMedia::new(PT_PCMU, Some(101), None)), (b, LegMedia::new(PT_PCMU, Some(96), Some(agent_addr))), BridgeOptions { dead_peer: Duration::ZERO }, sink);
+    let _bridge = bridge(
+        (a, LegMedia::new(PT_PCMU, Some(101), None)),
+        (b, LegMedia::new(PT_PCMU, Some(96), Some(agent_addr))),
+        BridgeOptions { dead_peer: Duration::ZERO },
+        sink,
+    );
     for (i, end) in [false, true, true, true].into_iter().enumerate() {
-        let ev = TelephoneEvent { event: 5, end, volume: 10, duration: 160 * (u16::try_from(i).unwrap() + 1) };
-        caller.send_to(&build(i == 0, 101, 10 + u16::try_from(i).unwrap(), 8000, 1, &ev.to_bytes()), a_local).await.unwrap();
+        let ev = TelephoneEvent {
+            event: 5,
+            end,
+            volume: 10,
+            duration: 160 * (u16::try_from(i).unwrap() + 1),
+        };
+        caller
+            .send_to(
+                &build(i == 0, 101, 10 + u16::try_from(i).unwrap(), 8000, 1, &ev.to_bytes()),
+                a_local,
+            )
+            .await
+            .unwrap();
         let pkt = recv(&agent).await;
         assert_eq!(RtpPacket::parse(&pkt).unwrap().payload_type, 96);
     }
@@ -147,19 +176,31 @@ async fn a_packet_leg_relays_over_channels_both_ways() {
     let (to_relay, from_peer) = tokio::sync::mpsc::channel(16);
     let (to_peer, mut from_relay) = tokio::sync::mpsc::channel(16);
     let (sink, _) = collecting();
-    let _bridge =
-        bridge((a, LegMedia::new(PT_PCMU, None, Some(caller_addr))), (PacketPort { from_peer, to_peer }, LegMedia::packets(PT_PCMU, Some(126))), BridgeOptions { dead_peer: Duration::ZERO }, sink);
+    let _bridge = bridge(
+        (a, LegMedia::new(PT_PCMU, None, Some(caller_addr))),
+        (PacketPort { from_peer, to_peer }, LegMedia::packets(PT_PCMU, Some(126))),
+        BridgeOptions { dead_peer: Duration::ZERO },
+        sink,
+    );
     // Caller -> browser: the packet arrives on the channel, rewritten.
-    caller.send_to(&build(true, PT_PCMU, 7, 800, 0xCAFE, &sine_ulaw(1000.0, 0.5, 0, 160)), a_local).await.unwrap();
-    let pkt = tokio::time::timeout(Duration::from_secs(2), from_relay.recv()).await.unwrap().unwrap();
+    caller
+        .send_to(&build(true, PT_PCMU, 7, 800, 0xCAFE, &sine_ulaw(1000.0, 0.5, 0, 160)), a_local)
+        .await
+        .unwrap();
+    let pkt =
+        tokio::time::timeout(Duration::from_secs(2), from_relay.recv()).await.unwrap().unwrap();
     let p = RtpPacket::parse(&pkt).unwrap();
     assert_eq!(p.payload_type, PT_PCMU);
     assert_ne!(p.ssrc, 0xCAFE);
     // Browser -> caller: a packet put on the channel reaches the caller's socket.
-    to_relay.send(build(false, PT_PCMU, 1, 160, 0xBEEF, &sine_ulaw(2000.0, 0.5, 0, 160))).await.unwrap();
+    to_relay
+        .send(build(false, PT_PCMU, 1, 160, 0xBEEF, &sine_ulaw(2000.0, 0.5, 0, 160)))
+        .await
+        .unwrap();
     let pkt = recv(&caller).await;
     let p = RtpPacket::parse(&pkt).unwrap();
-    let samples: Vec<i16> = p.payload(&pkt).iter().map(|&b| crate::g711::ulaw_to_linear(b)).collect();
+    let samples: Vec<i16> =
+        p.payload(&pkt).iter().map(|&b| crate::g711::ulaw_to_linear(b)).collect();
     assert_eq!(dominant(&samples, &[440.0, 1000.0, 2000.0]), Some(2000.0));
 }
 
@@ -183,13 +224,20 @@ async fn a_leg_can_be_replaced_and_the_other_side_hears_one_stream() {
     // sequence simply continuing.
     let (second_tx, second_rx) = tokio::sync::mpsc::channel(16);
     let (second_out, _second_in) = tokio::sync::mpsc::channel(16);
-    bridge.replace(Side::B, PacketPort { from_peer: second_rx, to_peer: second_out }, LegMedia::packets(PT_PCMU, None));
+    bridge.replace(
+        Side::B,
+        PacketPort { from_peer: second_rx, to_peer: second_out },
+        LegMedia::packets(PT_PCMU, None),
+    );
     tokio::time::sleep(Duration::from_millis(50)).await;
     second_tx.send(build(false, PT_PCMU, 7, 555, 0x2222, &[0xFF; 160])).await.unwrap();
     let after = RtpPacket::parse(&recv(&caller).await).unwrap();
     assert_eq!(after.ssrc, before.ssrc);
     assert_eq!(after.sequence, before.sequence.wrapping_add(1));
-    assert!(first_tx.send(build(false, PT_PCMU, 101, 16_160, 0x1111, &[0xFF; 160])).await.is_err(), "the first agent's port is gone");
+    assert!(
+        first_tx.send(build(false, PT_PCMU, 101, 16_160, 0x1111, &[0xFF; 160])).await.is_err(),
+        "the first agent's port is gone"
+    );
 }
 
 #[tokio::test]
@@ -202,9 +250,15 @@ async fn a_recorded_bridge_puts_each_leg_on_its_own_channel() {
     let (a_local, b_local) = (a.local(), b.local());
     let (sink, _) = collecting();
     // The caller speaks PCMU at 440 Hz, the agent PCMA at 1 kHz.
-    let bridge = bridge((a, LegMedia::new(PT_PCMU, None, Some(caller_addr))), (b, LegMedia::new(PT_PCMA, None, Some(agent_addr))), BridgeOptions { dead_peer: Duration::ZERO }, sink);
+    let bridge = bridge(
+        (a, LegMedia::new(PT_PCMU, None, Some(caller_addr))),
+        (b, LegMedia::new(PT_PCMA, None, Some(agent_addr))),
+        BridgeOptions { dead_peer: Duration::ZERO },
+        sink,
+    );
     let dir = std::env::temp_dir().join(format!("switchboard-relay-rec-{}", std::process::id()));
-    let recorder = crate::recording::Recorder::start(crate::recording::RecorderConfig::default()).unwrap();
+    let recorder =
+        crate::recording::Recorder::start(crate::recording::RecorderConfig::default()).unwrap();
     let rec = recorder.record(dir.join("call.wav"));
     bridge.record(Some(rec.tap()));
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -213,14 +267,24 @@ async fn a_recorded_bridge_puts_each_leg_on_its_own_channel() {
         next.tick().await;
         let start = u64::from(i) * 160;
         let caller_tone = sine_ulaw(440.0, 0.5, start, 160);
-        let agent_tone: Vec<u8> = sine_ulaw(1000.0, 0.5, start, 160).into_iter().map(|b| crate::g711::linear_to_alaw(crate::g711::ulaw_to_linear(b))).collect();
-        caller.send_to(&build(false, PT_PCMU, i, u32::from(i) * 160, 1, &caller_tone), a_local).await.unwrap();
-        agent.send_to(&build(false, PT_PCMA, i, u32::from(i) * 160, 2, &agent_tone), b_local).await.unwrap();
+        let agent_tone: Vec<u8> = sine_ulaw(1000.0, 0.5, start, 160)
+            .into_iter()
+            .map(|b| crate::g711::linear_to_alaw(crate::g711::ulaw_to_linear(b)))
+            .collect();
+        caller
+            .send_to(&build(false, PT_PCMU, i, u32::from(i) * 160, 1, &caller_tone), a_local)
+            .await
+            .unwrap();
+        agent
+            .send_to(&build(false, PT_PCMA, i, u32::from(i) * 160, 2, &agent_tone), b_local)
+            .await
+            .unwrap();
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
     let done = rec.finish().await.unwrap();
     assert_eq!((done.dropped_frames, done.error.clone()), (0, None));
-    let pairs: Vec<i16> = hound::WavReader::open(&done.path).unwrap().samples::<i16>().map(Result::unwrap).collect();
+    let pairs: Vec<i16> =
+        hound::WavReader::open(&done.path).unwrap().samples::<i16>().map(Result::unwrap).collect();
     let left: Vec<i16> = pairs.chunks(2).map(|p| p[0]).collect();
     let right: Vec<i16> = pairs.chunks(2).map(|p| p[1]).collect();
     assert!(left.len() >= 7000, "{} samples", left.len());
@@ -240,10 +304,19 @@ async fn a_supervisor_listens_whispers_and_barges() {
     let b = pool.bind().unwrap();
     let (a_local, b_local) = (a.local(), b.local());
     let (sink, _) = collecting();
-    let handle = bridge((a, LegMedia::new(PT_PCMU, None, Some(caller_addr))), (b, LegMedia::new(PT_PCMU, None, Some(agent_addr))), BridgeOptions { dead_peer: Duration::ZERO }, sink);
+    let handle = bridge(
+        (a, LegMedia::new(PT_PCMU, None, Some(caller_addr))),
+        (b, LegMedia::new(PT_PCMU, None, Some(agent_addr))),
+        BridgeOptions { dead_peer: Duration::ZERO },
+        sink,
+    );
     let (to_relay, from_peer) = tokio::sync::mpsc::channel(64);
     let (to_peer, mut from_relay) = tokio::sync::mpsc::channel(64);
-    handle.monitor(Some(Monitor { port: PacketPort { from_peer, to_peer }, media: LegMedia::packets(PT_PCMU, None), mode: MonitorMode::Listen }));
+    handle.monitor(Some(Monitor {
+        port: PacketPort { from_peer, to_peer },
+        media: LegMedia::packets(PT_PCMU, None),
+        mode: MonitorMode::Listen,
+    }));
     let ulaw = |pkt: &[u8]| -> Vec<i16> {
         let p = RtpPacket::parse(pkt).unwrap();
         p.payload(pkt).iter().map(|&b| crate::g711::ulaw_to_linear(b)).collect()
@@ -254,10 +327,43 @@ async fn a_supervisor_listens_whispers_and_barges() {
         for i in 0..30u32 {
             let at = u64::from(offset + i) * 160;
             let seq = u16::try_from((offset + i) % 60_000).unwrap();
-            caller.send_to(&build(false, PT_PCMU, seq, 160 * (offset + i), 1, &sine_ulaw(1000.0, 0.25, at, 160)), a_local).await.unwrap();
-            agent.send_to(&build(false, PT_PCMU, seq, 160 * (offset + i), 2, &sine_ulaw(2000.0, 0.25, at, 160)), b_local).await.unwrap();
+            caller
+                .send_to(
+                    &build(
+                        false,
+                        PT_PCMU,
+                        seq,
+                        160 * (offset + i),
+                        1,
+                        &sine_ulaw(1000.0, 0.25, at, 160),
+                    ),
+                    a_local,
+                )
+                .await
+                .unwrap();
+            agent
+                .send_to(
+                    &build(
+                        false,
+                        PT_PCMU,
+                        seq,
+                        160 * (offset + i),
+                        2,
+                        &sine_ulaw(2000.0, 0.25, at, 160),
+                    ),
+                    b_local,
+                )
+                .await
+                .unwrap();
             // Refused once the supervisor is off the call.
-            let _ = to_relay.try_send(build(false, PT_PCMU, seq, 160 * (offset + i), 3, &sine_ulaw(440.0, 0.25, at, 160)));
+            let _ = to_relay.try_send(build(
+                false,
+                PT_PCMU,
+                seq,
+                160 * (offset + i),
+                3,
+                &sine_ulaw(440.0, 0.25, at, 160),
+            ));
             tokio::time::sleep(Duration::from_millis(20)).await;
             to_agent.extend(ulaw(&recv(&agent).await));
             to_caller.extend(ulaw(&recv(&caller).await));
@@ -271,10 +377,20 @@ async fn a_supervisor_listens_whispers_and_barges() {
     let hears = |s: &[i16], hz: f64, other: f64| power(s, hz) > 0.05 * power(s, other);
 
     let (to_caller, to_agent, to_sup) = round(0).await;
-    assert!(to_sup.len() >= 160 * 20, "the supervisor gets a frame every 20 ms: {} samples", to_sup.len());
-    assert!(hears(&to_sup, 1000.0, 2000.0) && hears(&to_sup, 2000.0, 1000.0), "the supervisor hears both sides");
+    assert!(
+        to_sup.len() >= 160 * 20,
+        "the supervisor gets a frame every 20 ms: {} samples",
+        to_sup.len()
+    );
+    assert!(
+        hears(&to_sup, 1000.0, 2000.0) && hears(&to_sup, 2000.0, 1000.0),
+        "the supervisor hears both sides"
+    );
     assert!(!hears(&to_sup, 440.0, 1000.0), "but not themselves");
-    assert!(!hears(&to_agent, 440.0, 1000.0) && !hears(&to_caller, 440.0, 2000.0), "listening is silent to both sides");
+    assert!(
+        !hears(&to_agent, 440.0, 1000.0) && !hears(&to_caller, 440.0, 2000.0),
+        "listening is silent to both sides"
+    );
 
     handle.monitor_mode(MonitorMode::Whisper);
     let (to_caller, to_agent, _) = round(30).await;
@@ -283,11 +399,17 @@ async fn a_supervisor_listens_whispers_and_barges() {
 
     handle.monitor_mode(MonitorMode::Barge);
     let (to_caller, to_agent, _) = round(60).await;
-    assert!(hears(&to_agent, 440.0, 1000.0) && hears(&to_caller, 440.0, 2000.0), "barging: both sides hear the supervisor");
+    assert!(
+        hears(&to_agent, 440.0, 1000.0) && hears(&to_caller, 440.0, 2000.0),
+        "barging: both sides hear the supervisor"
+    );
 
     handle.monitor(None);
     let (to_caller, _, _) = round(90).await;
     assert!(!hears(&to_caller, 440.0, 2000.0), "off the call: nobody hears the supervisor");
-    let drained = tokio::time::timeout(Duration::from_secs(2), async { while from_relay.recv().await.is_some() {} }).await;
+    let drained = tokio::time::timeout(Duration::from_secs(2), async {
+        while from_relay.recv().await.is_some() {}
+    })
+    .await;
     assert!(drained.is_ok(), "the supervisor's stream ends with the monitor");
 }

@@ -29,15 +29,31 @@ struct BrowserAgent {
 /// Logs agent `i` in; the session cookie.
 async fn login(base: &str, i: usize) -> String {
     let http = reqwest::Client::new();
-    let res = http.post(format!("{base}/api/auth/login")).json(&json!({"login": format!("agent{i}"), "password": AGENT_PASSWORD})).send().await.unwrap();
+    let res = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"login": format!("agent{i}"), "password": AGENT_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_success(), "agent{i} logs in");
-    res.headers().get(reqwest::header::SET_COOKIE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).unwrap().to_owned()
+    res.headers()
+        .get(reqwest::header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned()
 }
 
 /// Opens agent `i`'s WebSocket, sets up the softphone (playing 2 kHz), goes available, and
 /// forwards every later message to `incoming`.
-async fn browser_agent(base: &str, i: usize, cookie: &str, incoming: mpsc::UnboundedSender<Incoming>) -> BrowserAgent {
-    let mut request = format!("{}/api/agent/ws", base.replacen("http", "ws", 1)).into_client_request().unwrap();
+async fn browser_agent(
+    base: &str,
+    i: usize,
+    cookie: &str,
+    incoming: mpsc::UnboundedSender<Incoming>,
+) -> BrowserAgent {
+    let mut request =
+        format!("{}/api/agent/ws", base.replacen("http", "ws", 1)).into_client_request().unwrap();
     request.headers_mut().insert("cookie", cookie.parse().unwrap());
     let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     let (mut sink, mut stream) = ws.split();
@@ -49,11 +65,16 @@ async fn browser_agent(base: &str, i: usize, cookie: &str, incoming: mpsc::Unbou
             }
         }
     });
-    let config = WebrtcConfig { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), gather_timeout: Duration::from_secs(2) };
+    let config = WebrtcConfig {
+        ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        gather_timeout: Duration::from_secs(2),
+    };
     let offer = ClientOffer::new(&config).await.unwrap();
     send.send(json!({"type": "offer", "sdp": offer.sdp}).to_string()).unwrap();
     let answer = loop {
-        let Some(Ok(Message::Text(text))) = stream.next().await else { panic!("agent{i}: the socket closed before the answer") };
+        let Some(Ok(Message::Text(text))) = stream.next().await else {
+            panic!("agent{i}: the socket closed before the answer")
+        };
         let v: Value = serde_json::from_str(&text).unwrap();
         if v["type"] == "answer" {
             break v["sdp"].as_str().unwrap().to_owned();
@@ -62,7 +83,9 @@ async fn browser_agent(base: &str, i: usize, cookie: &str, incoming: mpsc::Unbou
     let peer = offer.connect(answer, 2000.0, Duration::from_secs(30)).await.unwrap();
     // Take calls once the gateway has seen the connection too, as an agent would.
     loop {
-        let Some(Ok(Message::Text(text))) = stream.next().await else { panic!("agent{i}: the socket closed before the softphone connected") };
+        let Some(Ok(Message::Text(text))) = stream.next().await else {
+            panic!("agent{i}: the socket closed before the softphone connected")
+        };
         let v: Value = serde_json::from_str(&text).unwrap();
         if v["type"] == "softphone" && v["state"] == "connected" {
             break;
@@ -79,15 +102,30 @@ async fn browser_agent(base: &str, i: usize, cookie: &str, incoming: mpsc::Unbou
         }
     });
     let http = reqwest::Client::new();
-    let res = http.put(format!("{base}/api/agent/state")).header("cookie", cookie).json(&json!({"state": "available"})).send().await.unwrap();
-    assert!(res.status().is_success(), "agent{i} goes available: {}", res.text().await.unwrap_or_default());
+    let res = http
+        .put(format!("{base}/api/agent/state"))
+        .header("cookie", cookie)
+        .json(&json!({"state": "available"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_success(),
+        "agent{i} goes available: {}",
+        res.text().await.unwrap_or_default()
+    );
     BrowserAgent { peer, send }
 }
 
 /// Logs `n` agents in (a few at a time: each login verifies an argon2 hash), says
 /// `logged_in` and waits for `go` on stdin (the bench takes its memory baseline between the
 /// two), then connects them all and says `ready`.
-async fn agents(base: &str, n: usize, incoming: &mpsc::UnboundedSender<Incoming>, stdin: &mut tokio::io::Lines<tokio::io::BufReader<tokio::io::Stdin>>) -> Vec<BrowserAgent> {
+async fn agents(
+    base: &str,
+    n: usize,
+    incoming: &mpsc::UnboundedSender<Incoming>,
+    stdin: &mut tokio::io::Lines<tokio::io::BufReader<tokio::io::Stdin>>,
+) -> Vec<BrowserAgent> {
     let mut cookies = Vec::with_capacity(n);
     for chunk in (0..n).collect::<Vec<_>>().chunks(8) {
         cookies.extend(futures_util::future::join_all(chunk.iter().map(|&i| login(base, i))).await);
@@ -100,7 +138,12 @@ async fn agents(base: &str, n: usize, incoming: &mpsc::UnboundedSender<Incoming>
     }
     let mut out = Vec::with_capacity(n);
     for chunk in (0..n).collect::<Vec<_>>().chunks(8) {
-        out.extend(futures_util::future::join_all(chunk.iter().map(|&i| browser_agent(base, i, &cookies[i], incoming.clone()))).await);
+        out.extend(
+            futures_util::future::join_all(
+                chunk.iter().map(|&i| browser_agent(base, i, &cookies[i], incoming.clone())),
+            )
+            .await,
+        );
     }
     println!("ready");
     out
@@ -108,8 +151,21 @@ async fn agents(base: &str, n: usize, incoming: &mpsc::UnboundedSender<Incoming>
 
 pub(crate) async fn run(args: &[String]) {
     match args.first().map(String::as_str) {
-        Some("calls") => calls(&args[1], args[2].parse().unwrap(), args.get(3).is_some_and(|a| a == "idle-rtp")).await,
-        Some("card") => card(&args[1], &args[2], args[3].parse().unwrap(), args[4].parse().unwrap(), args[5].parse().unwrap(), args[6].parse().unwrap()).await,
+        Some("calls") => {
+            calls(&args[1], args[2].parse().unwrap(), args.get(3).is_some_and(|a| a == "idle-rtp"))
+                .await
+        }
+        Some("card") => {
+            card(
+                &args[1],
+                &args[2],
+                args[3].parse().unwrap(),
+                args[4].parse().unwrap(),
+                args[5].parse().unwrap(),
+                args[6].parse().unwrap(),
+            )
+            .await
+        }
         _ => panic!("loadgen calls|card ..."),
     }
 }
@@ -174,10 +230,21 @@ async fn card(base: &str, sip: &str, n: usize, rate: u64, seconds: u64, contacts
             if !text.starts_with("SIP/2.0 487") {
                 continue;
             }
-            let header = |name: &str| text.lines().find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase()))).unwrap_or("").to_owned();
-            let (via, from, to, call_id) = (header("Via"), header("From"), header("To"), header("Call-ID"));
+            let header = |name: &str| {
+                text.lines()
+                    .find(|l| {
+                        l.to_ascii_lowercase()
+                            .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+                    })
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            let (via, from, to, call_id) =
+                (header("Via"), header("From"), header("To"), header("Call-ID"));
             let uri = format!("sip:100@{sip}");
-            let ack = format!("ACK {uri} SIP/2.0\r\n{via}\r\n{from}\r\n{to}\r\n{call_id}\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+            let ack = format!(
+                "ACK {uri} SIP/2.0\r\n{via}\r\n{from}\r\n{to}\r\n{call_id}\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+            );
             let _ = responder.send_to(ack.as_bytes(), sip).await;
         }
     });
@@ -231,7 +298,11 @@ async fn card(base: &str, sip: &str, n: usize, rate: u64, seconds: u64, contacts
         }
     }
     latencies.sort();
-    let q = |p: f64| latencies.get(((latencies.len().max(1) - 1) as f64 * p).round() as usize).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    let q = |p: f64| {
+        latencies
+            .get(((latencies.len().max(1) - 1) as f64 * p).round() as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
     println!(
         "result calls sent {sent}, cards {} (no card: {}); INVITE sent -> card on the WebSocket: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         latencies.len(),

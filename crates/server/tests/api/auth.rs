@@ -10,12 +10,30 @@ app_test!(login_logout_and_cookie_flags, |app| {
     let (status, err) = send(client.get(app.url("/api/contacts"))).await;
     assert_eq!((status, err["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
 
-    let (status, err) = send(client.post(app.url("/api/auth/login")).json(&json!({"login": "admin", "password": "wrong-password"}))).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_credentials")));
-    let (status, _) = send(client.post(app.url("/api/auth/login")).json(&json!({"login": "nobody", "password": "whatever1"}))).await;
+    let (status, err) = send(
+        client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"login": "admin", "password": "wrong-password"})),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("bad_credentials"))
+    );
+    let (status, _) = send(
+        client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"login": "nobody", "password": "whatever1"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    let res = client.post(app.url("/api/auth/login")).json(&json!({"login": "admin", "password": ADMIN_PASSWORD})).send().await.unwrap();
+    let res = client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"login": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res.headers().get(SET_COOKIE).unwrap().to_str().unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
@@ -34,7 +52,8 @@ app_test!(login_logout_and_cookie_flags, |app| {
 app_test!(api_tokens_and_password_change, |app| {
     let admin = app.admin().await;
     let (op, _) = app.user(&admin, "ivanova", "operator").await;
-    let (status, created) = send(op.post(app.url("/api/me/tokens")).json(&json!({"name": "1C sync"}))).await;
+    let (status, created) =
+        send(op.post(app.url("/api/me/tokens")).json(&json!({"name": "1C sync"}))).await;
     assert_eq!(status, StatusCode::CREATED);
     let token = created["token"].as_str().unwrap().to_owned();
     assert!(token.starts_with("sbt_"));
@@ -54,9 +73,20 @@ app_test!(api_tokens_and_password_change, |app| {
     let (status, _) = send(bare.get(app.url("/api/me")).bearer_auth(&token)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    let (status, err) = send(op.post(app.url("/api/me/password")).json(&json!({"current_password": "wrong", "new_password": "new-password-1"}))).await;
-    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password")));
-    let (status, _) = send(op.post(app.url("/api/me/password")).json(&json!({"current_password": "password-123", "new_password": "new-password-1"}))).await;
+    let (status, err) = send(
+        op.post(app.url("/api/me/password"))
+            .json(&json!({"current_password": "wrong", "new_password": "new-password-1"})),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password"))
+    );
+    let (status, _) = send(
+        op.post(app.url("/api/me/password"))
+            .json(&json!({"current_password": "password-123", "new_password": "new-password-1"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     // The change ended the session; the new password works.
     let (status, _) = send(op.get(app.url("/api/me"))).await;
@@ -65,22 +95,50 @@ app_test!(api_tokens_and_password_change, |app| {
 
     // A disabled user cannot log in.
     let (_, users) = send(admin.get(app.url("/api/users"))).await;
-    let id = users.as_array().unwrap().iter().find(|u| u["login"] == "ivanova").unwrap()["id"].as_str().unwrap().to_owned();
-    let (status, _) = send(admin.patch(app.url(&format!("/api/users/{id}"))).json(&json!({"active": false}))).await;
+    let id = users.as_array().unwrap().iter().find(|u| u["login"] == "ivanova").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) =
+        send(admin.patch(app.url(&format!("/api/users/{id}"))).json(&json!({"active": false})))
+            .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = send(app.client().post(app.url("/api/auth/login")).json(&json!({"login": "ivanova", "password": "new-password-1"}))).await;
+    let (status, _) = send(
+        app.client()
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"login": "ivanova", "password": "new-password-1"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 });
 
 app_test!(repeated_failures_lock_the_login, |app| {
     let client = app.client();
     for _ in 0..10 {
-        let (status, _) = send(client.post(app.url("/api/auth/login")).json(&json!({"login": "admin", "password": "guess-guess"}))).await;
+        let (status, _) = send(
+            client
+                .post(app.url("/api/auth/login"))
+                .json(&json!({"login": "admin", "password": "guess-guess"})),
+        )
+        .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     // Locked now, even with the right password; other logins are unaffected.
-    let (status, err) = send(client.post(app.url("/api/auth/login")).json(&json!({"login": "Admin", "password": ADMIN_PASSWORD}))).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")));
-    let (status, _) = send(client.post(app.url("/api/auth/login")).json(&json!({"login": "someone", "password": "guess-guess"}))).await;
+    let (status, err) = send(
+        client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"login": "Admin", "password": ADMIN_PASSWORD})),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts"))
+    );
+    let (status, _) = send(
+        client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"login": "someone", "password": "guess-guess"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 });

@@ -12,7 +12,16 @@ app_test!(seeded_demo_history_is_consistent, |app| {
     let admin = app.admin().await;
     let store = app.store();
     let now: i64 = 1_795_514_400_000;
-    let options = DemoOptions { days: 3, agents: 4, contacts: 40, seed: 7, now, utc_offset_ms: 0, events: true, stats: StatsConfig::default() };
+    let options = DemoOptions {
+        days: 3,
+        agents: 4,
+        contacts: 40,
+        seed: 7,
+        now,
+        utc_offset_ms: 0,
+        events: true,
+        stats: StatsConfig::default(),
+    };
     let made = seed_demo(store, &options, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0C6Qb1/Vq2qkJ1a6Vv8wB0yq0pM2Q1mQ2m3n4o5p6q8").await.unwrap();
     assert!(made.calls > 300, "{made:?}");
     assert!(made.tasks > 0);
@@ -21,7 +30,12 @@ app_test!(seeded_demo_history_is_consistent, |app| {
     // Seeding twice is refused.
     assert!(seed_demo(store, &options, "x").await.is_err());
     let day = 86_400_000;
-    let (status, stats) = send(admin.get(app.url(&format!("/api/stats?from={}&to={}&group=agent", now - 3 * day, now)))).await;
+    let (status, stats) = send(admin.get(app.url(&format!(
+        "/api/stats?from={}&to={}&group=agent",
+        now - 3 * day,
+        now
+    ))))
+    .await;
     assert_eq!(status, StatusCode::OK);
     let m = &stats["total"]["metrics"];
     let sl = m["service_level"].as_f64().unwrap();
@@ -29,6 +43,10 @@ app_test!(seeded_demo_history_is_consistent, |app| {
     assert!((0.0..=1.0).contains(&sl), "{m}");
     let occupancy = stats["total"]["occupancy"].as_f64().unwrap();
     assert!(occupancy > 0.2 && occupancy < 1.0, "occupancy {occupancy}");
-    assert_eq!(stats["rows"].as_array().unwrap().iter().filter(|r| r["occupancy"].is_number()).count(), 4, "every agent has a state log");
+    assert_eq!(
+        stats["rows"].as_array().unwrap().iter().filter(|r| r["occupancy"].is_number()).count(),
+        4,
+        "every agent has a state log"
+    );
     assert!(stats["callbacks"]["created"].as_i64().unwrap() > 0);
 });

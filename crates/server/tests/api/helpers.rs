@@ -27,7 +27,8 @@ impl TestApp {
     /// [`TestApp::spawn`] with settings changed by `tweak`.
     pub(crate) async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let db = TestDb::new(backend).await;
-        let data_dir = std::env::temp_dir().join(format!("sb-app-{}", uuid::Uuid::now_v7().as_simple()));
+        let data_dir =
+            std::env::temp_dir().join(format!("sb-app-{}", uuid::Uuid::now_v7().as_simple()));
         let mut settings = Settings::load(None).expect("settings");
         settings.http.listen = "127.0.0.1:0".parse().expect("addr");
         settings.sip.listen = "127.0.0.1:0".into();
@@ -80,7 +81,12 @@ impl TestApp {
     /// A client logged in as `login`.
     pub(crate) async fn login(&self, login: &str, password: &str) -> Client {
         let client = self.client();
-        let res = client.post(self.url("/api/auth/login")).json(&json!({"login": login, "password": password})).send().await.expect("login");
+        let res = client
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+            .await
+            .expect("login");
         assert_eq!(res.status(), StatusCode::OK, "login as {login}");
         client
     }
@@ -91,7 +97,12 @@ impl TestApp {
 
     /// Creates a user with `role` and returns a client logged in as them, and their id.
     pub(crate) async fn user(&self, admin: &Client, login: &str, role: &str) -> (Client, String) {
-        let res = admin.post(self.url("/api/users")).json(&json!({"login": login, "name": login, "role": role, "password": "password-123"})).send().await.expect("create user");
+        let res = admin
+            .post(self.url("/api/users"))
+            .json(&json!({"login": login, "name": login, "role": role, "password": "password-123"}))
+            .send()
+            .await
+            .expect("create user");
         assert_eq!(res.status(), StatusCode::CREATED);
         let id = body(res).await["user"]["id"].as_str().expect("id").to_owned();
         (self.login(login, "password-123").await, id)

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use switchboard_core::Region;
-use switchboard_server::import::{ImportOptions, export_contacts_file, import_contacts_file, write_report};
+use switchboard_server::import::{
+    ImportOptions, export_contacts_file, import_contacts_file, write_report,
+};
 use switchboard_store::{Actor, Backend, ContactFilter, OnDuplicate, PageRequest, Store};
 
 use crate::common::TestDb;
@@ -23,11 +25,20 @@ fn remove_temp(path: &std::path::Path) {
 }
 
 fn options() -> ImportOptions {
-    ImportOptions { on_duplicate: OnDuplicate::Merge, default_owner: None, region: Region::RU, progress: false }
+    ImportOptions {
+        on_duplicate: OnDuplicate::Merge,
+        default_owner: None,
+        region: Region::RU,
+        progress: false,
+    }
 }
 
 async fn total(store: &Store) -> i64 {
-    store.list_contacts(&ContactFilter::default(), PageRequest::new(None, None)).await.unwrap().total
+    store
+        .list_contacts(&ContactFilter::default(), PageRequest::new(None, None))
+        .await
+        .unwrap()
+        .total
 }
 
 const CSV: &str = "\u{feff}ФИО;Телефон;E-mail;Компания;Ответственный;Комментарий\n\
@@ -47,7 +58,8 @@ async fn csv_import(backend: Backend) {
     let summary = import_contacts_file(store, &Actor::system(), &path, &options()).await.unwrap();
     assert_eq!(summary.rows, 7);
     assert_eq!((summary.created, summary.merged, summary.blank), (2, 1, 1), "{summary:?}");
-    let rejected: Vec<(u64, &str)> = summary.rejected.iter().map(|r| (r.line, r.field.as_str())).collect();
+    let rejected: Vec<(u64, &str)> =
+        summary.rejected.iter().map(|r| (r.line, r.field.as_str())).collect();
     assert_eq!(rejected, vec![(3, "Телефон"), (4, "E-mail"), (7, "owner")]);
     assert!(summary.rejected[0].reason.contains("12345"));
     assert_eq!(summary.ignored_columns, vec!["Комментарий".to_owned()]);
@@ -62,7 +74,8 @@ async fn csv_import(backend: Backend) {
     write_report(&summary, &report).unwrap();
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(text.starts_with("line,result,contact_id,field,reason\n"));
-    for needle in ["3,rejected,,Телефон", "4,rejected,,E-mail", "6,merged,", "7,rejected,,owner"] {
+    for needle in ["3,rejected,,Телефон", "4,rejected,,E-mail", "6,merged,", "7,rejected,,owner"]
+    {
         assert!(text.contains(needle), "{needle} not in report:\n{text}");
     }
 
@@ -96,7 +109,9 @@ async fn xlsx_import_and_export_round_trip(backend: Backend) {
     let path = temp_file("contacts.xlsx");
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
-    for (col, header) in ["First name", "Last name", "Mobile phone", "Email", "Company"].iter().enumerate() {
+    for (col, header) in
+        ["First name", "Last name", "Mobile phone", "Email", "Company"].iter().enumerate()
+    {
         sheet.write_string(0, col as u16, *header).unwrap();
     }
     sheet.write_string(1, 0, "John").unwrap();
@@ -122,7 +137,11 @@ async fn xlsx_import_and_export_round_trip(backend: Backend) {
         let out = temp_file(&format!("export.{ext}"));
         assert_eq!(export_contacts_file(store, &out).await.unwrap(), 2);
         let back = import_contacts_file(store, &Actor::system(), &out, &options()).await.unwrap();
-        assert_eq!((back.created, back.unchanged, back.rejected.len()), (0, 2, 0), "{ext}: {back:?}");
+        assert_eq!(
+            (back.created, back.unchanged, back.rejected.len()),
+            (0, 2, 0),
+            "{ext}: {back:?}"
+        );
         remove_temp(&out);
     }
     remove_temp(&path);
@@ -151,7 +170,10 @@ async fn duplicates_across_batches(backend: Backend) {
                 first_name: "Existing".into(),
                 phones: ["+79031110000", "+79031110001"]
                     .iter()
-                    .map(|p| switchboard_store::NewPhone { number: switchboard_core::PhoneNumber::parse(p, Region::RU).unwrap(), kind: switchboard_core::entity::PhoneKind::Mobile })
+                    .map(|p| switchboard_store::NewPhone {
+                        number: switchboard_core::PhoneNumber::parse(p, Region::RU).unwrap(),
+                        kind: switchboard_core::entity::PhoneKind::Mobile,
+                    })
                     .collect(),
                 ..Default::default()
             },
@@ -182,7 +204,8 @@ async fn duplicates_across_batches(backend: Backend) {
     let mut merged = store.get_contact(&existing.id).await.unwrap().emails;
     merged.sort();
     assert_eq!(merged, vec!["first@x.ru".to_owned(), "second@x.ru".to_owned()], "no merge lost");
-    let companies = store.list_companies(&Default::default(), PageRequest::new(None, None)).await.unwrap();
+    let companies =
+        store.list_companies(&Default::default(), PageRequest::new(None, None)).await.unwrap();
     assert_eq!(companies.total, 7, "each company created once");
     assert_eq!(total(store).await, 2598);
     remove_temp(&path);

@@ -45,22 +45,45 @@ app_test!(stats_by_role_validation_and_figures, |app| {
     assert_eq!(res.status(), StatusCode::OK);
     let (status, err) = send(supervisor.get(url("&group=bogus"))).await;
     assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("group")));
-    let (status, err) = send(supervisor.get(app.url(&format!("/api/stats?from={t0}&to={t0}")))).await;
+    let (status, err) =
+        send(supervisor.get(app.url(&format!("/api/stats?from={t0}&to={t0}")))).await;
     assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("to")));
 
     let (status, total) = send(supervisor.get(url(""))).await;
     assert_eq!(status, StatusCode::OK, "{total}");
     let m = &total["total"]["metrics"];
-    assert_eq!((m["offered"].as_i64(), m["answered"].as_i64(), m["abandoned"].as_i64(), m["short_abandoned"].as_i64()), (Some(3), Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (
+            m["offered"].as_i64(),
+            m["answered"].as_i64(),
+            m["abandoned"].as_i64(),
+            m["short_abandoned"].as_i64()
+        ),
+        (Some(3), Some(1), Some(1), Some(1))
+    );
     assert_eq!(m["asa_ms"], 8000.0);
     assert!((m["service_level"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
     assert!(total["definitions"]["service_level"].as_str().unwrap().contains("offered"));
     let (_, hours) = send(supervisor.get(url("&group=interval&interval=hour"))).await;
-    let keys: Vec<String> = hours["rows"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap().to_owned()).collect();
+    let keys: Vec<String> = hours["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(keys, vec![t0.to_string(), (t0 + 3_600_000).to_string()]);
     let (_, agents) = send(supervisor.get(url("&group=agent"))).await;
-    let row = agents["rows"].as_array().unwrap().iter().find(|r| r["key"] == op_id.as_str()).cloned().unwrap();
-    assert_eq!((row["metrics"]["handled"].as_i64(), row["metrics"]["aht_ms"].as_f64()), (Some(1), Some(60_000.0)));
+    let row = agents["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == op_id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (row["metrics"]["handled"].as_i64(), row["metrics"]["aht_ms"].as_f64()),
+        (Some(1), Some(60_000.0))
+    );
     // Without the summary: the same rows, no total and no callback figures.
     let (_, bare) = send(supervisor.get(url("&group=agent&summary=false"))).await;
     assert_eq!(bare["rows"], agents["rows"]);

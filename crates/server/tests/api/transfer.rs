@@ -27,16 +27,26 @@ app_test!(upload_map_preview_run_and_report, |app| {
     let admin = app.admin().await;
     let (manager, _) = app.user(&admin, "imp-manager", "manager").await;
     let (operator, _) = app.user(&admin, "imp-operator", "operator").await;
-    let upload = |client: &reqwest::Client, name: &str, body: &'static [u8]| client.post(app.url("/api/imports")).query(&[("name", name)]).body(body);
+    let upload = |client: &reqwest::Client, name: &str, body: &'static [u8]| {
+        client.post(app.url("/api/imports")).query(&[("name", name)]).body(body)
+    };
 
     // Refusals: the role, an empty file, a type we cannot read, a header with nothing usable.
     assert_eq!(send(upload(&operator, "a.csv", CSV.as_bytes())).await.0, StatusCode::FORBIDDEN);
     let (status, err) = send(upload(&manager, "a.csv", b"")).await;
     assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")));
     let (status, err) = send(upload(&manager, "a.pdf", b"%PDF-1.4")).await;
-    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")), "{err}");
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("file")),
+        "{err}"
+    );
     let (status, err) = send(upload(&manager, "a.xlsx", b"not a zip at all")).await;
-    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")), "{err}");
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("file")),
+        "{err}"
+    );
 
     // The columns are guessed; the unknown one is left out.
     let (status, up) = send(upload(&manager, "люди.csv", CSV.as_bytes())).await;
@@ -46,48 +56,151 @@ app_test!(upload_map_preview_run_and_report, |app| {
     let id = up["id"].as_str().unwrap().to_owned();
     // Someone else's upload is not found, even by another manager.
     let (other, _) = app.user(&admin, "imp-manager-2", "manager").await;
-    assert_eq!(send(other.get(app.url(&format!("/api/imports/{id}")))).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(other.get(app.url(&format!("/api/imports/{id}")))).await.0,
+        StatusCode::NOT_FOUND
+    );
 
     // A custom field made after the upload can take the city column.
-    let (status, _) = send(admin.post(app.url("/api/custom-fields")).json(&json!({"entity": "contact", "key": "city", "label": "Город", "field_type": "text"}))).await;
+    let (status, _) = send(admin.post(app.url("/api/custom-fields")).json(
+        &json!({"entity": "contact", "key": "city", "label": "Город", "field_type": "text"}),
+    ))
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     let mapping = json!(["last_name", "first_name", "mobile", "custom.city"]);
-    let (status, err) = send(manager.post(app.url(&format!("/api/imports/{id}/preview"))).json(&json!({"mapping": ["last_name", "first_name", "fax", "ignore"]}))).await;
-    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("mapping[2]")), "{err}");
-    let (status, err) = send(manager.post(app.url(&format!("/api/imports/{id}/preview"))).json(&json!({"mapping": ["last_name"]}))).await;
-    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("mapping")), "{err}");
-    let (status, err) = send(manager.post(app.url(&format!("/api/imports/{id}/preview"))).json(&json!({"mapping": ["ignore", "ignore", "ignore", "ignore"]}))).await;
-    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("mapping")), "nothing identifies a contact: {err}");
-    let (status, preview) = send(manager.post(app.url(&format!("/api/imports/{id}/preview"))).json(&json!({"mapping": mapping}))).await;
+    let (status, err) = send(
+        manager
+            .post(app.url(&format!("/api/imports/{id}/preview")))
+            .json(&json!({"mapping": ["last_name", "first_name", "fax", "ignore"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("mapping[2]")),
+        "{err}"
+    );
+    let (status, err) = send(
+        manager
+            .post(app.url(&format!("/api/imports/{id}/preview")))
+            .json(&json!({"mapping": ["last_name"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("mapping")),
+        "{err}"
+    );
+    let (status, err) = send(
+        manager
+            .post(app.url(&format!("/api/imports/{id}/preview")))
+            .json(&json!({"mapping": ["ignore", "ignore", "ignore", "ignore"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("mapping")),
+        "nothing identifies a contact: {err}"
+    );
+    let (status, preview) = send(
+        manager
+            .post(app.url(&format!("/api/imports/{id}/preview")))
+            .json(&json!({"mapping": mapping})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{preview}");
-    assert_eq!((preview["ok"].as_u64(), preview["rejected"].as_u64()), (Some(2), Some(1)), "{preview}");
+    assert_eq!(
+        (preview["ok"].as_u64(), preview["rejected"].as_u64()),
+        (Some(2), Some(1)),
+        "{preview}"
+    );
     assert_eq!(preview["rows"][1]["line"], 3);
     assert!(preview["rows"][1]["error"].as_str().unwrap().starts_with("Телефон"), "{preview}");
-    let (status, err) = send(manager.post(app.url(&format!("/api/imports/{id}/run"))).json(&json!({"mapping": mapping, "on_duplicate": "maybe"}))).await;
-    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("on_duplicate")));
-    let (status, err) = send(manager.post(app.url(&format!("/api/imports/{id}/run"))).json(&json!({"mapping": mapping, "default_owner": "ghost"}))).await;
-    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("default_owner")));
-    assert_eq!(send(manager.get(app.url(&format!("/api/imports/{id}/report")))).await.0, StatusCode::CONFLICT, "no report before the run");
+    let (status, err) = send(
+        manager
+            .post(app.url(&format!("/api/imports/{id}/run")))
+            .json(&json!({"mapping": mapping, "on_duplicate": "maybe"})),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("on_duplicate"))
+    );
+    let (status, err) = send(
+        manager
+            .post(app.url(&format!("/api/imports/{id}/run")))
+            .json(&json!({"mapping": mapping, "default_owner": "ghost"})),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("default_owner"))
+    );
+    assert_eq!(
+        send(manager.get(app.url(&format!("/api/imports/{id}/report")))).await.0,
+        StatusCode::CONFLICT,
+        "no report before the run"
+    );
 
-    let (status, started) = send(manager.post(app.url(&format!("/api/imports/{id}/run"))).json(&json!({"mapping": mapping, "default_owner": "imp-manager"}))).await;
+    let (status, started) = send(
+        manager
+            .post(app.url(&format!("/api/imports/{id}/run")))
+            .json(&json!({"mapping": mapping, "default_owner": "imp-manager"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{started}");
     let job = wait_done(&manager, app, &id).await;
-    assert_eq!((job["status"].as_str(), job["created"].as_u64(), job["rejected"].as_u64(), job["blank"].as_u64()), (Some("done"), Some(2), Some(1), Some(1)), "{job}");
+    assert_eq!(
+        (
+            job["status"].as_str(),
+            job["created"].as_u64(),
+            job["rejected"].as_u64(),
+            job["blank"].as_u64()
+        ),
+        (Some("done"), Some(2), Some(1), Some(1)),
+        "{job}"
+    );
     assert_eq!(job["processed"], job["rows"]);
-    assert_eq!(job["report"], json!([{"line": 3, "result": "rejected", "contact_id": "", "field": "Телефон", "reason": job["report"][0]["reason"]}]));
-    let (status, again) = send(manager.post(app.url(&format!("/api/imports/{id}/run"))).json(&json!({"mapping": mapping}))).await;
+    assert_eq!(
+        job["report"],
+        json!([{"line": 3, "result": "rejected", "contact_id": "", "field": "Телефон", "reason": job["report"][0]["reason"]}])
+    );
+    let (status, again) = send(
+        manager.post(app.url(&format!("/api/imports/{id}/run"))).json(&json!({"mapping": mapping})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
     let res = manager.get(app.url(&format!("/api/imports/{id}/report"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''%D0%BB%D1%8E%D0%B4%D0%B8.report.csv"));
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''%D0%BB%D1%8E%D0%B4%D0%B8.report.csv")
+    );
     let report = res.text().await.unwrap();
-    assert!(report.trim_start_matches('\u{feff}').starts_with("line,result,contact_id,field,reason\n3,rejected,,Телефон,"), "{report}");
+    assert!(
+        report
+            .trim_start_matches('\u{feff}')
+            .starts_with("line,result,contact_id,field,reason\n3,rejected,,Телефон,"),
+        "{report}"
+    );
 
-    let (_, found) = send(admin.get(app.url("/api/contacts")).query(&[("phone", "+7 916 1234567")])).await;
+    let (_, found) =
+        send(admin.get(app.url("/api/contacts")).query(&[("phone", "+7 916 1234567")])).await;
     let maria = &found["items"][0];
-    assert_eq!((maria["last_name"].as_str(), maria["custom"]["city"].as_str(), maria["phones"][0]["kind"].as_str()), (Some("Иванова"), Some("Тула"), Some("mobile")), "{found}");
+    assert_eq!(
+        (
+            maria["last_name"].as_str(),
+            maria["custom"]["city"].as_str(),
+            maria["phones"][0]["kind"].as_str()
+        ),
+        (Some("Иванова"), Some("Тула"), Some("mobile")),
+        "{found}"
+    );
     let (_, users) = send(admin.get(app.url("/api/users"))).await;
-    let manager_id = users.as_array().unwrap().iter().find(|u| u["login"] == "imp-manager").unwrap()["id"].clone();
+    let manager_id =
+        users.as_array().unwrap().iter().find(|u| u["login"] == "imp-manager").unwrap()["id"]
+            .clone();
     assert_eq!(maria["owner_id"], manager_id, "rows without an owner go to the chosen one");
 });
 
@@ -95,36 +208,80 @@ app_test!(export_follows_the_list_filters, |app| {
     let admin = app.admin().await;
     let (operator, _) = app.user(&admin, "exp-operator", "operator").await;
     for (first, phone) in [("Анна", "+79160000001"), ("Борис", "+79160000002")] {
-        let (status, _) = send(admin.post(app.url("/api/contacts")).json(&json!({"first_name": first, "last_name": "Тестова", "phones": [phone]}))).await;
+        let (status, _) = send(
+            admin
+                .post(app.url("/api/contacts"))
+                .json(&json!({"first_name": first, "last_name": "Тестова", "phones": [phone]})),
+        )
+        .await;
         assert_eq!(status, StatusCode::CREATED);
     }
-    let (_, company) = send(admin.post(app.url("/api/companies")).json(&json!({"name": "ООО Ромашка"}))).await;
-    let (_, _) = send(admin.post(app.url("/api/deals")).json(&json!({"title": "Бумага", "amount": 1500.5, "company_id": company["id"]}))).await;
-    let (_, _) = send(admin.post(app.url("/api/deals")).json(&json!({"title": "Скрепки", "amount": 10}))).await;
+    let (_, company) =
+        send(admin.post(app.url("/api/companies")).json(&json!({"name": "ООО Ромашка"}))).await;
+    let (_, _) = send(
+        admin
+            .post(app.url("/api/deals"))
+            .json(&json!({"title": "Бумага", "amount": 1500.5, "company_id": company["id"]})),
+    )
+    .await;
+    let (_, _) =
+        send(admin.post(app.url("/api/deals")).json(&json!({"title": "Скрепки", "amount": 10})))
+            .await;
 
     assert_eq!(send(operator.get(app.url("/api/export/contacts"))).await.0, StatusCode::FORBIDDEN);
-    let (status, err) = send(admin.get(app.url("/api/export/contacts")).query(&[("format", "pdf")])).await;
+    let (status, err) =
+        send(admin.get(app.url("/api/export/contacts")).query(&[("format", "pdf")])).await;
     assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("format")));
     assert_eq!(send(admin.get(app.url("/api/export/users"))).await.0, StatusCode::NOT_FOUND);
-    let (status, err) = send(admin.get(app.url("/api/export/contacts")).query(&[("phone", "12")])).await;
-    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone")), "a bad filter is refused like on the list");
+    let (status, err) =
+        send(admin.get(app.url("/api/export/contacts")).query(&[("phone", "12")])).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("phone")),
+        "a bad filter is refused like on the list"
+    );
 
-    let res = admin.get(app.url("/api/export/contacts")).query(&[("format", "csv"), ("phone", "8 916 000-00-02")]).send().await.unwrap();
+    let res = admin
+        .get(app.url("/api/export/contacts"))
+        .query(&[("format", "csv"), ("phone", "8 916 000-00-02")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
     let text = res.text().await.unwrap();
     assert!(text.contains("Борис") && !text.contains("Анна"), "{text}");
 
-    let res = admin.get(app.url("/api/export/deals")).query(&[("format", "xlsx"), ("q", "бумага")]).send().await.unwrap();
+    let res = admin
+        .get(app.url("/api/export/deals"))
+        .query(&[("format", "xlsx"), ("q", "бумага")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let table = switchboard_import::read_table_bytes("deals.xlsx", &res.bytes().await.unwrap(), switchboard_import::CsvOptions::default()).unwrap();
+    let table = switchboard_import::read_table_bytes(
+        "deals.xlsx",
+        &res.bytes().await.unwrap(),
+        switchboard_import::CsvOptions::default(),
+    )
+    .unwrap();
     assert_eq!(table.rows.len(), 1);
-    let cell = |name: &str| table.rows[0].1[table.headers.iter().position(|h| h == name).unwrap()].clone();
-    assert_eq!((cell("title"), cell("amount"), cell("company"), cell("status")), ("Бумага".to_owned(), "1500.5".to_owned(), "ООО Ромашка".to_owned(), "open".to_owned()));
+    let cell =
+        |name: &str| table.rows[0].1[table.headers.iter().position(|h| h == name).unwrap()].clone();
+    assert_eq!(
+        (cell("title"), cell("amount"), cell("company"), cell("status")),
+        ("Бумага".to_owned(), "1500.5".to_owned(), "ООО Ромашка".to_owned(), "open".to_owned())
+    );
 
-    let res = admin.get(app.url("/api/export/companies")).query(&[("format", "csv")]).send().await.unwrap();
+    let res = admin
+        .get(app.url("/api/export/companies"))
+        .query(&[("format", "csv")])
+        .send()
+        .await
+        .unwrap();
     assert!(res.text().await.unwrap().contains("ООО Ромашка"));
-    let (_, audit) = send(admin.get(app.url("/api/audit")).query(&[("action", "deal.export")])).await;
+    let (_, audit) =
+        send(admin.get(app.url("/api/audit")).query(&[("action", "deal.export")])).await;
     assert_eq!(audit["items"][0]["detail"]["rows"], 1, "{audit}");
 });
 
@@ -132,7 +289,12 @@ app_test!(settings_change_dispositions_and_retention, |app| {
     let admin = app.admin().await;
     let (supervisor, _) = app.user(&admin, "set-supervisor", "supervisor").await;
     assert_eq!(send(supervisor.get(app.url("/api/settings"))).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(send(supervisor.patch(app.url("/api/settings")).json(&json!({"retention_days": 5}))).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        send(supervisor.patch(app.url("/api/settings")).json(&json!({"retention_days": 5})))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
 
     let (status, before) = send(admin.get(app.url("/api/settings"))).await;
     assert_eq!(status, StatusCode::OK);
@@ -145,20 +307,56 @@ app_test!(settings_change_dispositions_and_retention, |app| {
         (json!({"retention_days": -1}), "retention_days"),
     ] {
         let (status, err) = send(admin.patch(app.url("/api/settings")).json(&body)).await;
-        assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{body}: {err}");
+        assert_eq!(
+            (status, err["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}: {err}"
+        );
     }
-    let (status, after) = send(admin.patch(app.url("/api/settings")).json(&json!({"dispositions": ["sold", "no_answer"], "retention_days": 30}))).await;
+    let (status, after) = send(
+        admin
+            .patch(app.url("/api/settings"))
+            .json(&json!({"dispositions": ["sold", "no_answer"], "retention_days": 30})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{after}");
-    assert_eq!((after["dispositions"].clone(), after["retention_days"].clone()), (json!(["sold", "no_answer"]), json!(30)));
+    assert_eq!(
+        (after["dispositions"].clone(), after["retention_days"].clone()),
+        (json!(["sold", "no_answer"]), json!(30))
+    );
     assert_eq!(after["source"], json!({"dispositions": "admin", "retention_days": "admin"}));
-    assert_eq!(app.store().retention_days(7).await.unwrap(), 30, "the retention job reads the admin's value");
-    let (_, audit) = send(admin.get(app.url("/api/audit")).query(&[("action", "setting.update")])).await;
-    let retention = audit["items"].as_array().unwrap().iter().find(|e| e["entity_id"] == "recordings.retention_days").unwrap();
-    assert_eq!((retention["detail"]["before"].clone(), retention["detail"]["after"].clone()), (Value::Null, json!(30)));
+    assert_eq!(
+        app.store().retention_days(7).await.unwrap(),
+        30,
+        "the retention job reads the admin's value"
+    );
+    let (_, audit) =
+        send(admin.get(app.url("/api/audit")).query(&[("action", "setting.update")])).await;
+    let retention = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entity_id"] == "recordings.retention_days")
+        .unwrap();
+    assert_eq!(
+        (retention["detail"]["before"].clone(), retention["detail"]["after"].clone()),
+        (Value::Null, json!(30))
+    );
     // A second change records the value it replaced.
     send(admin.patch(app.url("/api/settings")).json(&json!({"retention_days": 60}))).await;
-    let (_, audit) = send(admin.get(app.url("/api/audit")).query(&[("action", "setting.update"), ("entity_id", "recordings.retention_days")])).await;
-    assert_eq!((audit["items"][0]["detail"]["before"].clone(), audit["items"][0]["detail"]["after"].clone()), (json!(30), json!(60)));
+    let (_, audit) = send(
+        admin
+            .get(app.url("/api/audit"))
+            .query(&[("action", "setting.update"), ("entity_id", "recordings.retention_days")]),
+    )
+    .await;
+    assert_eq!(
+        (
+            audit["items"][0]["detail"]["before"].clone(),
+            audit["items"][0]["detail"]["after"].clone()
+        ),
+        (json!(30), json!(60))
+    );
 });
 
 app_test!(custom_fields_change_label_choices_and_required, |app| {
@@ -166,27 +364,56 @@ app_test!(custom_fields_change_label_choices_and_required, |app| {
     let (manager, _) = app.user(&admin, "cf-manager", "manager").await;
     let (_, field) = send(admin.post(app.url("/api/custom-fields")).json(&json!({"entity": "contact", "key": "tier", "label": "Уровень", "field_type": "choice", "choices": ["gold"]}))).await;
     let url = app.url(&format!("/api/custom-fields/{}", field["id"].as_str().unwrap()));
-    assert_eq!(send(manager.patch(&url).json(&json!({"label": "x"}))).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        send(manager.patch(&url).json(&json!({"label": "x"}))).await.0,
+        StatusCode::FORBIDDEN
+    );
     let (status, err) = send(admin.patch(&url).json(&json!({"label": "  "}))).await;
     assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("label")));
     let (status, err) = send(admin.patch(&url).json(&json!({"choices": []}))).await;
-    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("choices")), "a choice field keeps at least one choice");
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("choices")),
+        "a choice field keeps at least one choice"
+    );
     let (status, err) = send(admin.patch(&url).json(&json!({"key": "other"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the key is fixed: {err}");
-    assert_eq!(send(admin.patch(app.url("/api/custom-fields/nope")).json(&json!({"label": "x"}))).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(admin.patch(app.url("/api/custom-fields/nope")).json(&json!({"label": "x"}))).await.0,
+        StatusCode::NOT_FOUND
+    );
 
-    let (status, changed) = send(admin.patch(&url).json(&json!({"label": "Уровень клиента", "choices": ["gold", "silver"], "required": true}))).await;
+    let (status, changed) = send(admin.patch(&url).json(
+        &json!({"label": "Уровень клиента", "choices": ["gold", "silver"], "required": true}),
+    ))
+    .await;
     assert_eq!(status, StatusCode::OK, "{changed}");
     assert_eq!(
-        (changed["label"].as_str(), changed["choices"].clone(), changed["required"].as_bool(), changed["key"].as_str()),
+        (
+            changed["label"].as_str(),
+            changed["choices"].clone(),
+            changed["required"].as_bool(),
+            changed["key"].as_str()
+        ),
         (Some("Уровень клиента"), json!(["gold", "silver"]), Some(true), Some("tier"))
     );
     // The new choice is accepted at once, and the field is now required.
-    let (status, _) = send(admin.post(app.url("/api/contacts")).json(&json!({"first_name": "Ира", "custom": {"tier": "silver"}}))).await;
+    let (status, _) = send(
+        admin
+            .post(app.url("/api/contacts"))
+            .json(&json!({"first_name": "Ира", "custom": {"tier": "silver"}})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, err) = send(admin.post(app.url("/api/contacts")).json(&json!({"first_name": "Оля"}))).await;
-    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("custom.tier")), "{err}");
-    let (_, audit) = send(admin.get(app.url("/api/audit")).query(&[("action", "custom_field.update")])).await;
+    let (status, err) =
+        send(admin.post(app.url("/api/contacts")).json(&json!({"first_name": "Оля"}))).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("custom.tier")),
+        "{err}"
+    );
+    let (_, audit) =
+        send(admin.get(app.url("/api/audit")).query(&[("action", "custom_field.update")])).await;
     assert_eq!(audit["items"][0]["detail"]["before"]["label"], "Уровень");
     assert_eq!(audit["items"][0]["detail"]["after"]["choices"], json!(["gold", "silver"]));
 });
@@ -197,7 +424,9 @@ app_test!(russian_excel_csv_upload_is_detected_and_can_be_overridden, |app| {
     let text = "Фамилия;Имя;Телефон\r\nИванова;Мария;8 (916) 123-45-67\r\n\r\nПлохой;Номер;123\r\n";
     let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
     let bytes = bytes.into_owned();
-    let upload = |query: Vec<(&'static str, &'static str)>| admin.post(app.url("/api/imports")).query(&query).body(bytes.clone());
+    let upload = |query: Vec<(&'static str, &'static str)>| {
+        admin.post(app.url("/api/imports")).query(&query).body(bytes.clone())
+    };
     let (status, up) = send(upload(vec![("name", "клиенты.csv")])).await;
     assert_eq!(status, StatusCode::CREATED, "{up}");
     assert_eq!(up["csv"], json!({"encoding": "windows-1251", "separator": ";"}));
@@ -205,18 +434,32 @@ app_test!(russian_excel_csv_upload_is_detected_and_can_be_overridden, |app| {
     assert_eq!(up["mapping"], json!(["last_name", "first_name", "phone"]));
     // The preview numbers rows as the file's lines (the header is line 1, the blank line 3).
     let id = up["id"].as_str().unwrap();
-    let (status, preview) = send(admin.post(app.url(&format!("/api/imports/{id}/preview"))).json(&json!({"mapping": up["mapping"]}))).await;
+    let (status, preview) = send(
+        admin
+            .post(app.url(&format!("/api/imports/{id}/preview")))
+            .json(&json!({"mapping": up["mapping"]})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{preview}");
-    let lines: Vec<u64> = preview["rows"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> =
+        preview["rows"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, [2, 4]);
     assert!(preview["rows"][1]["error"].as_str().unwrap().starts_with("Телефон"), "{preview}");
     // The user says otherwise: read as they say.
-    let (status, up) = send(upload(vec![("name", "клиенты.csv"), ("encoding", "koi8-r"), ("separator", ",")])).await;
+    let (status, up) =
+        send(upload(vec![("name", "клиенты.csv"), ("encoding", "koi8-r"), ("separator", ",")]))
+            .await;
     assert_eq!(status, StatusCode::CREATED, "{up}");
     assert_eq!(up["csv"], json!({"encoding": "KOI8-R", "separator": ","}));
     assert_eq!(up["headers"].as_array().unwrap().len(), 1);
     let (status, err) = send(upload(vec![("name", "клиенты.csv"), ("encoding", "klingon")])).await;
-    assert_eq!((status, err["field"].as_str(), err["input"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("encoding"), Some("klingon")));
+    assert_eq!(
+        (status, err["field"].as_str(), err["input"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("encoding"), Some("klingon"))
+    );
     let (status, err) = send(upload(vec![("name", "клиенты.csv"), ("separator", "|")])).await;
-    assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("separator")));
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("separator"))
+    );
 });

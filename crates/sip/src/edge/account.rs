@@ -69,14 +69,24 @@ pub(super) async fn keep_registered(edge: Weak<Inner>, account: Account) {
         return;
     };
     // INVITEs from the registrar's address are calls for this account.
-    if let Ok(addrs) = tokio::net::lookup_host(format!("{}:{}", server.host_with_port.host, server.host_with_port.port.as_ref().map_or(5060, |p| p.value()))).await
+    if let Ok(addrs) = tokio::net::lookup_host(format!(
+        "{}:{}",
+        server.host_with_port.host,
+        server.host_with_port.port.as_ref().map_or(5060, |p| p.value())
+    ))
+    .await
         && let Ok(mut ips) = inner.registrar_ips.lock()
     {
         for a in addrs {
             ips.insert(a.ip(), account.name.clone());
         }
     }
-    let credential = Credential { username: account.username.clone(), password: account.password.clone(), realm: None, auth_username: account.auth_username.clone() };
+    let credential = Credential {
+        username: account.username.clone(),
+        password: account.password.clone(),
+        realm: None,
+        auth_username: account.auth_username.clone(),
+    };
     let endpoint = inner.dialogs.endpoint.clone();
     let token = inner.cancel.child_token();
     let name = account.name.clone();
@@ -133,7 +143,11 @@ fn granted_expiry(resp: &rsipstack::sip::Response) -> Option<u32> {
     })
 }
 
-fn set_registration(inner: &Inner, name: &str, change: impl FnOnce(&mut RegistrationStatus)) -> Option<RegistrationStatus> {
+fn set_registration(
+    inner: &Inner,
+    name: &str,
+    change: impl FnOnce(&mut RegistrationStatus),
+) -> Option<RegistrationStatus> {
     let mut regs = inner.registrations.lock().ok()?;
     let r = regs.iter_mut().find(|r| r.name == name)?;
     change(r);

@@ -39,12 +39,17 @@ struct Admission {
 }
 
 /// Receives transactions that belong to no existing transaction.
-pub(super) async fn serve(edge: Weak<Inner>, mut incoming: rsipstack::transaction::TransactionReceiver, _endpoint: rsipstack::transaction::Endpoint) {
+pub(super) async fn serve(
+    edge: Weak<Inner>,
+    mut incoming: rsipstack::transaction::TransactionReceiver,
+    _endpoint: rsipstack::transaction::Endpoint,
+) {
     while let Some(mut tx) = incoming.recv().await {
         let Some(inner) = edge.upgrade() else { break };
         let edge = SipEdge { inner };
         // In-dialog requests go to their dialog.
-        let has_to_tag = tx.original.to_header().ok().and_then(|t| t.tag().ok().flatten()).is_some();
+        let has_to_tag =
+            tx.original.to_header().ok().and_then(|t| t.tag().ok().flatten()).is_some();
         if has_to_tag {
             match edge.inner.dialogs.match_dialog(&tx) {
                 Some(mut dialog) => {
@@ -68,7 +73,8 @@ pub(super) async fn serve(edge: Weak<Inner>, mut incoming: rsipstack::transactio
             Method::Register => edge.on_register(tx),
             Method::Options => {
                 tokio::spawn(async move {
-                    let headers = vec![Header::Allow(ALLOW.into()), Header::Accept("application/sdp".into())];
+                    let headers =
+                        vec![Header::Allow(ALLOW.into()), Header::Accept("application/sdp".into())];
                     let _ = tx.reply_with(StatusCode::OK, headers, None).await;
                 });
             }
@@ -80,7 +86,13 @@ pub(super) async fn serve(edge: Weak<Inner>, mut incoming: rsipstack::transactio
             }
             _ => {
                 tokio::spawn(async move {
-                    let _ = tx.reply_with(StatusCode::MethodNotAllowed, vec![Header::Allow(ALLOW.into())], None).await;
+                    let _ = tx
+                        .reply_with(
+                            StatusCode::MethodNotAllowed,
+                            vec![Header::Allow(ALLOW.into())],
+                            None,
+                        )
+                        .await;
                 });
             }
         }
@@ -89,9 +101,17 @@ pub(super) async fn serve(edge: Weak<Inner>, mut incoming: rsipstack::transactio
 
 impl SipEdge {
     async fn on_invite(&self, mut tx: Transaction) {
-        let source = tx.connection.as_ref().and_then(|c| c.get_remote_addr()).and_then(|a| a.get_socketaddr().ok()).map(|a| a.ip());
-        let request_user = tx.original.uri.auth.as_ref().map(|a| a.user.clone()).unwrap_or_default();
-        let Some(Admission { origin, queue, credential }) = source.and_then(|ip| self.origin_of(ip, &request_user)) else {
+        let source = tx
+            .connection
+            .as_ref()
+            .and_then(|c| c.get_remote_addr())
+            .and_then(|a| a.get_socketaddr().ok())
+            .map(|a| a.ip());
+        let request_user =
+            tx.original.uri.auth.as_ref().map(|a| a.user.clone()).unwrap_or_default();
+        let Some(Admission { origin, queue, credential }) =
+            source.and_then(|ip| self.origin_of(ip, &request_user))
+        else {
             info!(?source, "INVITE from a peer that is neither a trunk nor a registrar: 403");
             tokio::spawn(async move {
                 let _ = tx.reply(StatusCode::Forbidden).await;
@@ -102,34 +122,79 @@ impl SipEdge {
             && !self.check_digest(&tx, &user, &password)
         {
             let nonce = self.new_nonce();
-            let challenge = format!("Digest realm=\"switchboard\", nonce=\"{nonce}\", algorithm=MD5");
+            let challenge =
+                format!("Digest realm=\"switchboard\", nonce=\"{nonce}\", algorithm=MD5");
             tokio::spawn(async move {
-                let _ = tx.reply_with(StatusCode::Unauthorized, vec![Header::WwwAuthenticate(challenge.into())], None).await;
+                let _ = tx
+                    .reply_with(
+                        StatusCode::Unauthorized,
+                        vec![Header::WwwAuthenticate(challenge.into())],
+                        None,
+                    )
+                    .await;
             });
             return;
         }
-        let from = tx.original.from_header().ok().and_then(|f| f.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default();
-        let to = if request_user.is_empty() { tx.original.to_header().ok().and_then(|t| t.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default() } else { request_user.clone() };
+        let from = tx
+            .original
+            .from_header()
+            .ok()
+            .and_then(|f| f.uri().ok())
+            .and_then(|u| u.auth.map(|a| a.user))
+            .unwrap_or_default();
+        let to = if request_user.is_empty() {
+            tx.original
+                .to_header()
+                .ok()
+                .and_then(|t| t.uri().ok())
+                .and_then(|u| u.auth.map(|a| a.user))
+                .unwrap_or_default()
+        } else {
+            request_user.clone()
+        };
         if self.active_calls() >= self.inner.config.max_calls {
             tokio::spawn(async move {
-                let _ = tx.reply_with(StatusCode::ServiceUnavailable, vec![Header::Other("Retry-After".into(), "5".into())], None).await;
+                let _ = tx
+                    .reply_with(
+                        StatusCode::ServiceUnavailable,
+                        vec![Header::Other("Retry-After".into(), "5".into())],
+                        None,
+                    )
+                    .await;
             });
             // Refused, but not lost: the switch logs it as a blocked call.
-            self.emit(EdgeEvent::Refused { call_id: switchboard_core::new_id(), from, to, origin, queue, code: 503 });
+            self.emit(EdgeEvent::Refused {
+                call_id: switchboard_core::new_id(),
+                from,
+                to,
+                origin,
+                queue,
+                code: 503,
+            });
             return;
         }
-        let offer = std::str::from_utf8(&tx.original.body).map_err(|_| SdpError::Malformed("not UTF-8".into())).and_then(SessionDescription::parse);
+        let offer = std::str::from_utf8(&tx.original.body)
+            .map_err(|_| SdpError::Malformed("not UTF-8".into()))
+            .and_then(SessionDescription::parse);
         let answer = match offer.and_then(|o| sdp::negotiate(&o)) {
             Ok(a) => a,
             Err(e) => {
                 let code = match e {
-                    SdpError::Malformed(_) if tx.original.body.is_empty() => StatusCode::NotAcceptableHere,
+                    SdpError::Malformed(_) if tx.original.body.is_empty() => {
+                        StatusCode::NotAcceptableHere
+                    }
                     SdpError::Malformed(_) => StatusCode::BadRequest,
                     SdpError::NoAudio | SdpError::NoCommonCodec => StatusCode::NotAcceptableHere,
                 };
                 info!(error = %e, "INVITE refused with {code}");
                 tokio::spawn(async move {
-                    let _ = tx.reply_with(code, vec![Header::Warning(format!("399 switchboard \"{e}\"").into())], None).await;
+                    let _ = tx
+                        .reply_with(
+                            code,
+                            vec![Header::Warning(format!("399 switchboard \"{e}\"").into())],
+                            None,
+                        )
+                        .await;
                 });
                 return;
             }
@@ -145,8 +210,17 @@ impl SipEdge {
             }
         };
         let (state_tx, state_rx) = self.inner.dialogs.new_dialog_state_channel();
-        let contact = contact_uri(self.inner.config.advertised_ip, self.inner.local.port(), if request_user.is_empty() { "switchboard" } else { &request_user });
-        let dialog = match self.inner.dialogs.get_or_create_server_invite(&tx, state_tx, None, Some(contact)) {
+        let contact = contact_uri(
+            self.inner.config.advertised_ip,
+            self.inner.local.port(),
+            if request_user.is_empty() { "switchboard" } else { &request_user },
+        );
+        let dialog = match self.inner.dialogs.get_or_create_server_invite(
+            &tx,
+            state_tx,
+            None,
+            Some(contact),
+        ) {
             Ok(d) => d,
             Err(e) => {
                 warn!(error = %e, "INVITE: cannot create the dialog");
@@ -160,10 +234,24 @@ impl SipEdge {
         if let Ok(mut calls) = self.inner.calls.lock() {
             calls.insert(
                 call_id.clone(),
-                Call { caller: dialog.clone(), caller_answer: answer, caller_socket: Some(socket), ringing_sent: false, offers: HashMap::new(), connected: None, parked: None, sdp_version: 1 },
+                Call {
+                    caller: dialog.clone(),
+                    caller_answer: answer,
+                    caller_socket: Some(socket),
+                    ringing_sent: false,
+                    offers: HashMap::new(),
+                    connected: None,
+                    parked: None,
+                    sdp_version: 1,
+                },
             );
         }
-        tokio::spawn(dialog_states(Arc::downgrade(&self.inner), call_id.clone(), Leg::Caller(dialog.id()), state_rx));
+        tokio::spawn(dialog_states(
+            Arc::downgrade(&self.inner),
+            call_id.clone(),
+            Leg::Caller(dialog.id()),
+            state_rx,
+        ));
         let mut dialog = dialog;
         tokio::spawn(async move {
             // Sends 100 Trying, then waits for the ACK or CANCEL of this INVITE.
@@ -177,13 +265,31 @@ impl SipEdge {
     /// Who may send this INVITE: a trunk by source address, or a registrar of one of our
     /// accounts (matched by the Request-URI user when several share a registrar).
     fn origin_of(&self, ip: IpAddr, request_user: &str) -> Option<Admission> {
-        if let Some(trunk) = self.inner.config.trunks.iter().find(|t| t.allow.iter().any(|b| b.contains(ip))) {
-            return Some(Admission { origin: Origin::Trunk(trunk.name.clone()), queue: trunk.queue.clone(), credential: trunk.credential.clone() });
+        if let Some(trunk) =
+            self.inner.config.trunks.iter().find(|t| t.allow.iter().any(|b| b.contains(ip)))
+        {
+            return Some(Admission {
+                origin: Origin::Trunk(trunk.name.clone()),
+                queue: trunk.queue.clone(),
+                credential: trunk.credential.clone(),
+            });
         }
         let registrar_ips = self.inner.registrar_ips.lock().ok()?;
         registrar_ips.get(&ip)?;
-        let account = self.inner.config.accounts.iter().find(|a| a.username == request_user).or_else(|| self.inner.config.accounts.iter().find(|a| registrar_ips.get(&ip) == Some(&a.name)))?;
-        Some(Admission { origin: Origin::Account(account.name.clone()), queue: account.queue.clone(), credential: None })
+        let account = self
+            .inner
+            .config
+            .accounts
+            .iter()
+            .find(|a| a.username == request_user)
+            .or_else(|| {
+                self.inner.config.accounts.iter().find(|a| registrar_ips.get(&ip) == Some(&a.name))
+            })?;
+        Some(Admission {
+            origin: Origin::Account(account.name.clone()),
+            queue: account.queue.clone(),
+            credential: None,
+        })
     }
 
     pub(super) fn new_nonce(&self) -> String {
@@ -201,7 +307,9 @@ impl SipEdge {
         let raw = header.value().to_string();
         let Ok(auth) = rsipstack::sip::typed::Authorization::parse(&raw) else { return false };
         let known_nonce = self.inner.nonces.lock().is_ok_and(|n| n.contains_key(&auth.nonce));
-        auth.username == user && known_nonce && verify_digest(&auth, password, &tx.original.method, &raw)
+        auth.username == user
+            && known_nonce
+            && verify_digest(&auth, password, &tx.original.method, &raw)
     }
 }
 

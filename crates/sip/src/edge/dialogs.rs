@@ -10,7 +10,9 @@ use rsipstack::sip::{Header, StatusCode};
 use switchboard_media::relay::Side;
 use tracing::debug;
 
-use super::{Connected, EdgeEvent, EndedBy, Hangup, Inner, Party, SipEdge, finish, leg_media, session_id};
+use super::{
+    Connected, EdgeEvent, EndedBy, Hangup, Inner, Party, SipEdge, finish, leg_media, session_id,
+};
 use crate::sdp::{self, SessionDescription};
 
 /// Whether a dialog got its 2xx (so it ends with BYE rather than CANCEL).
@@ -37,7 +39,10 @@ impl SipEdge {
             Ok(c) => c,
             Err(_) => return,
         };
-        let is_connected_agent = calls.get(call_id).and_then(|c| c.connected.as_ref()).is_some_and(|c| c.agent_id == agent_id);
+        let is_connected_agent = calls
+            .get(call_id)
+            .and_then(|c| c.connected.as_ref())
+            .is_some_and(|c| c.agent_id == agent_id);
         if !is_connected_agent {
             return;
         }
@@ -50,14 +55,25 @@ impl SipEdge {
     /// A re-INVITE (or UPDATE) with SDP from one side of a connected call: answer it, update the
     /// bridge, and report hold changes.
     fn on_reoffer(&self, call_id: &str, party: Party, body: &[u8]) -> Result<String, StatusCode> {
-        let offer = std::str::from_utf8(body).ok().and_then(|b| SessionDescription::parse(b).ok()).ok_or(StatusCode::BadRequest)?;
+        let offer = std::str::from_utf8(body)
+            .ok()
+            .and_then(|b| SessionDescription::parse(b).ok())
+            .ok_or(StatusCode::BadRequest)?;
         let answer = sdp::negotiate(&offer).map_err(|_| StatusCode::NotAcceptableHere)?;
         let hold = offer.direction.is_hold() || answer.remote.is_none();
         let update = |connected: &mut Connected, version: &mut u64| {
             *version += 1;
             let (side, was_on_hold, port) = match party {
-                Party::Caller => (Side::A, std::mem::replace(&mut connected.caller_on_hold, hold), connected.caller_port),
-                Party::Agent => (Side::B, std::mem::replace(&mut connected.agent_on_hold, hold), connected.agent_port),
+                Party::Caller => (
+                    Side::A,
+                    std::mem::replace(&mut connected.caller_on_hold, hold),
+                    connected.caller_port,
+                ),
+                Party::Agent => (
+                    Side::B,
+                    std::mem::replace(&mut connected.agent_on_hold, hold),
+                    connected.agent_port,
+                ),
             };
             connected.bridge.update(side, leg_media(&answer));
             (was_on_hold, port, *version)
@@ -93,7 +109,12 @@ pub(super) enum Leg {
 }
 
 /// Follows one dialog of a call (the caller's, or an agent's) until it terminates.
-pub(super) async fn dialog_states(edge: Weak<Inner>, call_id: String, leg: Leg, mut states: DialogStateReceiver) {
+pub(super) async fn dialog_states(
+    edge: Weak<Inner>,
+    call_id: String,
+    leg: Leg,
+    mut states: DialogStateReceiver,
+) {
     let party = match leg {
         Leg::Caller(_) => Party::Caller,
         Leg::Agent(_) => Party::Agent,
@@ -115,7 +136,10 @@ pub(super) async fn dialog_states(edge: Weak<Inner>, call_id: String, leg: Leg, 
             DialogState::Options(_, _, handle) | DialogState::Info(_, _, handle) => {
                 let _ = handle.reply(StatusCode::OK).await;
             }
-            DialogState::Refer(_, _, handle) | DialogState::Message(_, _, handle) | DialogState::Notify(_, _, handle) | DialogState::Publish(_, _, handle) => {
+            DialogState::Refer(_, _, handle)
+            | DialogState::Message(_, _, handle)
+            | DialogState::Notify(_, _, handle)
+            | DialogState::Publish(_, _, handle) => {
                 let _ = handle.reply(StatusCode::MethodNotAllowed).await;
             }
             DialogState::Terminated(id, reason) => {
@@ -140,10 +164,19 @@ pub(super) async fn dialog_states(edge: Weak<Inner>, call_id: String, leg: Leg, 
     }
 }
 
-async fn respond_reoffer(handle: rsipstack::dialog::dialog::TransactionHandle, reply: Result<String, StatusCode>) {
+async fn respond_reoffer(
+    handle: rsipstack::dialog::dialog::TransactionHandle,
+    reply: Result<String, StatusCode>,
+) {
     match reply {
         Ok(sdp) => {
-            let _ = handle.respond(StatusCode::OK, Some(vec![Header::ContentType("application/sdp".into())]), Some(sdp.into_bytes())).await;
+            let _ = handle
+                .respond(
+                    StatusCode::OK,
+                    Some(vec![Header::ContentType("application/sdp".into())]),
+                    Some(sdp.into_bytes()),
+                )
+                .await;
         }
         Err(code) => {
             let _ = handle.reply(code).await;

@@ -25,7 +25,9 @@ use rsipstack::sip::{Header, StatusCode, Uri};
 use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{TcpListenerConnection, TransportLayer};
 use serde::Serialize;
-use switchboard_media::relay::{self, BridgeHandle, BridgeOptions, LegMedia, MediaEvent, PortPool, RtpSocket, Side};
+use switchboard_media::relay::{
+    self, BridgeHandle, BridgeOptions, LegMedia, MediaEvent, PortPool, RtpSocket, Side,
+};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -292,18 +294,39 @@ impl Call {
     /// Puts an agent's leg on the caller: the first time, 200 OK with SDP to the caller and a
     /// new bridge; after a transfer, the parked bridge's agent side is replaced. Returns the
     /// bridge and our port towards the caller.
-    fn attach_agent(&mut self, inner: &Arc<Inner>, call_id: &str, io: relay::LegIo, media: LegMedia) -> Result<(BridgeHandle, u16), EdgeError> {
+    fn attach_agent(
+        &mut self,
+        inner: &Arc<Inner>,
+        call_id: &str,
+        io: relay::LegIo,
+        media: LegMedia,
+    ) -> Result<(BridgeHandle, u16), EdgeError> {
         if let Some(parked) = self.parked.take() {
             parked.bridge.replace(Side::B, io, media);
             return Ok((parked.bridge, parked.caller_port));
         }
-        let caller_socket = self.caller_socket.take().ok_or_else(|| EdgeError::NoCall(call_id.to_owned()))?;
+        let caller_socket =
+            self.caller_socket.take().ok_or_else(|| EdgeError::NoCall(call_id.to_owned()))?;
         self.sdp_version += 1;
-        let body = self.caller_answer.to_sdp((inner.config.advertised_ip, caller_socket.port()), session_id(), self.sdp_version);
-        self.caller.accept(Some(vec![Header::ContentType("application/sdp".into())]), Some(body.into_bytes())).map_err(sip_err)?;
+        let body = self.caller_answer.to_sdp(
+            (inner.config.advertised_ip, caller_socket.port()),
+            session_id(),
+            self.sdp_version,
+        );
+        self.caller
+            .accept(
+                Some(vec![Header::ContentType("application/sdp".into())]),
+                Some(body.into_bytes()),
+            )
+            .map_err(sip_err)?;
         let caller_port = caller_socket.port();
         let sink = media_sink(Arc::downgrade(inner), call_id.to_owned());
-        let bridge = relay::bridge((caller_socket, leg_media(&self.caller_answer)), (io, media), BridgeOptions { dead_peer: inner.config.dead_peer }, sink);
+        let bridge = relay::bridge(
+            (caller_socket, leg_media(&self.caller_answer)),
+            (io, media),
+            BridgeOptions { dead_peer: inner.config.dead_peer },
+            sink,
+        );
         Ok((bridge, caller_port))
     }
 
@@ -339,13 +362,19 @@ pub struct SipEdge {
 const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER";
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl SipEdge {
     /// Binds the SIP sockets (UDP and TCP), starts serving and registering. Events arrive on
     /// `events`.
-    pub async fn start(config: EdgeConfig, ports: Arc<PortPool>, events: mpsc::UnboundedSender<EdgeEvent>) -> Result<SipEdge, EdgeError> {
+    pub async fn start(
+        config: EdgeConfig,
+        ports: Arc<PortPool>,
+        events: mpsc::UnboundedSender<EdgeEvent>,
+    ) -> Result<SipEdge, EdgeError> {
         // rsipstack reports a failed bind as text; try the address first so that a port in
         // use is said as such (the usual case: a PBX or softphone already on 5060).
         if config.listen.port() != 0 {
@@ -355,12 +384,18 @@ impl SipEdge {
         }
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.clone());
-        let udp = UdpConnection::create_connection(config.listen, None, Some(cancel.child_token())).await.map_err(sip_err)?;
+        let udp = UdpConnection::create_connection(config.listen, None, Some(cancel.child_token()))
+            .await
+            .map_err(sip_err)?;
         let local = udp.get_addr().get_socketaddr().map_err(sip_err)?;
         transport.add_transport(udp.into());
         let tcp = TcpListenerConnection::new(local, None).await.map_err(sip_err)?;
         transport.add_transport(tcp.into());
-        let endpoint = EndpointBuilder::new().with_user_agent(&config.user_agent).with_transport_layer(transport).with_cancel_token(cancel.clone()).build();
+        let endpoint = EndpointBuilder::new()
+            .with_user_agent(&config.user_agent)
+            .with_transport_layer(transport)
+            .with_cancel_token(cancel.clone())
+            .build();
         let incoming = endpoint.incoming_transactions().map_err(sip_err)?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let registrations = config
@@ -414,7 +449,8 @@ impl SipEdge {
 
     /// Calls in progress (inbound and click-to-call).
     pub fn active_calls(&self) -> usize {
-        self.inner.calls.lock().map_or(0, |c| c.len()) + self.inner.outbound.lock().map_or(0, |c| c.len())
+        self.inner.calls.lock().map_or(0, |c| c.len())
+            + self.inner.outbound.lock().map_or(0, |c| c.len())
     }
 
     /// Stops serving: every call is ended, registrations stop.
@@ -432,42 +468,95 @@ impl SipEdge {
     /// `leg_id` of a parked call, answering the PBX's 401/407 with `credential`. It then goes
     /// like an offer to an agent: `OfferRinging`, `OfferAnswered` (connect it with
     /// [`connect`](Self::connect)) or `OfferFailed`.
-    pub fn offer_external(&self, call_id: &str, leg_id: &str, target: &str, credential: Option<(String, String)>) -> Result<(), EdgeError> {
+    pub fn offer_external(
+        &self,
+        call_id: &str,
+        leg_id: &str,
+        target: &str,
+        credential: Option<(String, String)>,
+    ) -> Result<(), EdgeError> {
         self.offer_with(call_id, leg_id, target, credential)
     }
 
-    fn offer_with(&self, call_id: &str, agent_id: &str, target: &str, credential: Option<(String, String)>) -> Result<(), EdgeError> {
-        let target = self.resolve_target(target).ok_or_else(|| EdgeError::NotRegistered(target.to_owned()))?;
+    fn offer_with(
+        &self,
+        call_id: &str,
+        agent_id: &str,
+        target: &str,
+        credential: Option<(String, String)>,
+    ) -> Result<(), EdgeError> {
+        let target = self
+            .resolve_target(target)
+            .ok_or_else(|| EdgeError::NotRegistered(target.to_owned()))?;
         let target = target.as_str();
-        let callee: Uri = Uri::try_from(target).map_err(|_| EdgeError::BadUri(target.to_owned()))?;
+        let callee: Uri =
+            Uri::try_from(target).map_err(|_| EdgeError::BadUri(target.to_owned()))?;
         let socket = self.inner.ports.bind()?;
         let (preferred, caller_user, session) = {
-            let mut calls = self.inner.calls.lock().map_err(|_| EdgeError::NoCall(call_id.to_owned()))?;
-            let call = calls.get_mut(call_id).ok_or_else(|| EdgeError::NoCall(call_id.to_owned()))?;
+            let mut calls =
+                self.inner.calls.lock().map_err(|_| EdgeError::NoCall(call_id.to_owned()))?;
+            let call =
+                calls.get_mut(call_id).ok_or_else(|| EdgeError::NoCall(call_id.to_owned()))?;
             if !call.ringing_sent {
                 call.ringing_sent = true;
                 call.caller.ringing(None, None).map_err(sip_err)?;
             }
-            call.offers.insert(agent_id.to_owned(), Offer { dialog: None, socket: None, answer: None, ringing_reported: false });
-            let from_user = call.caller.initial_request().from_header().ok().and_then(|f| f.uri().ok()).and_then(|u| u.auth.map(|a| a.user));
-            (call.caller_answer.codec, from_user.unwrap_or_else(|| "switchboard".into()), call.sdp_version)
+            call.offers.insert(
+                agent_id.to_owned(),
+                Offer { dialog: None, socket: None, answer: None, ringing_reported: false },
+            );
+            let from_user = call
+                .caller
+                .initial_request()
+                .from_header()
+                .ok()
+                .and_then(|f| f.uri().ok())
+                .and_then(|u| u.auth.map(|a| a.user));
+            (
+                call.caller_answer.codec,
+                from_user.unwrap_or_else(|| "switchboard".into()),
+                call.sdp_version,
+            )
         };
-        let offer_sdp = sdp::offer_sdp(preferred, (self.inner.config.advertised_ip, socket.port()), session_id(), session);
-        let contact = contact_uri(self.inner.config.advertised_ip, self.inner.local.port(), "switchboard");
-        let caller: Uri = Uri::try_from(format!("sip:{caller_user}@{}:{}", self.inner.config.advertised_ip, self.inner.local.port()).as_str()).unwrap_or_else(|_| contact.clone());
+        let offer_sdp = sdp::offer_sdp(
+            preferred,
+            (self.inner.config.advertised_ip, socket.port()),
+            session_id(),
+            session,
+        );
+        let contact =
+            contact_uri(self.inner.config.advertised_ip, self.inner.local.port(), "switchboard");
+        let caller: Uri = Uri::try_from(
+            format!(
+                "sip:{caller_user}@{}:{}",
+                self.inner.config.advertised_ip,
+                self.inner.local.port()
+            )
+            .as_str(),
+        )
+        .unwrap_or_else(|_| contact.clone());
         let option = InviteOption {
             caller,
             callee,
             contact,
             content_type: Some("application/sdp".into()),
             offer: Some(offer_sdp.into_bytes()),
-            credential: credential.map(|(username, password)| rsipstack::dialog::authenticate::Credential { username, password, realm: None, auth_username: None }),
+            credential: credential.map(|(username, password)| {
+                rsipstack::dialog::authenticate::Credential {
+                    username,
+                    password,
+                    realm: None,
+                    auth_username: None,
+                }
+            }),
             ..Default::default()
         };
         let (state_tx, state_rx) = self.inner.dialogs.new_dialog_state_channel();
-        let (dialog, handle) = self.inner.dialogs.do_invite_async(option, state_tx).map_err(sip_err)?;
+        let (dialog, handle) =
+            self.inner.dialogs.do_invite_async(option, state_tx).map_err(sip_err)?;
         {
-            let mut calls = self.inner.calls.lock().map_err(|_| EdgeError::NoCall(call_id.to_owned()))?;
+            let mut calls =
+                self.inner.calls.lock().map_err(|_| EdgeError::NoCall(call_id.to_owned()))?;
             match calls.get_mut(call_id).and_then(|c| c.offers.get_mut(agent_id)) {
                 Some(offer) => {
                     offer.dialog = Some(dialog.clone());
@@ -485,16 +574,25 @@ impl SipEdge {
         }
         let weak = Arc::downgrade(&self.inner);
         let (call, agent) = (call_id.to_owned(), agent_id.to_owned());
-        tokio::spawn(dialog_states(weak.clone(), call.clone(), Leg::Agent(agent.clone()), state_rx));
+        tokio::spawn(dialog_states(
+            weak.clone(),
+            call.clone(),
+            Leg::Agent(agent.clone()),
+            state_rx,
+        ));
         tokio::spawn(async move {
             let result = handle.await;
             let Some(inner) = weak.upgrade() else { return };
             let edge = SipEdge { inner };
             match result {
-                Ok(Ok((_, Some(resp)))) if resp.status_code.kind() == rsipstack::sip::StatusCodeKind::Successful => {
+                Ok(Ok((_, Some(resp))))
+                    if resp.status_code.kind() == rsipstack::sip::StatusCodeKind::Successful =>
+                {
                     edge.offer_answered(&call, &agent, &resp.body, &dialog);
                 }
-                Ok(Ok((_, resp))) => edge.offer_failed(&call, &agent, resp.map(|r| r.status_code.code())),
+                Ok(Ok((_, resp))) => {
+                    edge.offer_failed(&call, &agent, resp.map(|r| r.status_code.code()))
+                }
                 Ok(Err(e)) => {
                     debug!(error = %e, call, agent, "offer failed");
                     edge.offer_failed(&call, &agent, None);
@@ -510,17 +608,25 @@ impl SipEdge {
 
     /// Runs `f` on a connected call's bridge (inbound, parked between agents, or outbound);
     /// `None` when the call has no bridge.
-    fn with_bridge<R>(&self, call_id: &str, f: impl FnOnce(&switchboard_media::relay::BridgeHandle) -> R) -> Option<R> {
+    fn with_bridge<R>(
+        &self,
+        call_id: &str,
+        f: impl FnOnce(&switchboard_media::relay::BridgeHandle) -> R,
+    ) -> Option<R> {
         let mut f = Some(f);
         let inbound = self.inner.calls.lock().ok().and_then(|calls| {
-            let bridge = calls.get(call_id).and_then(|c| c.connected.as_ref().map(|c| &c.bridge).or(c.parked.as_ref().map(|p| &p.bridge)))?;
+            let bridge = calls.get(call_id).and_then(|c| {
+                c.connected.as_ref().map(|c| &c.bridge).or(c.parked.as_ref().map(|p| &p.bridge))
+            })?;
             f.take().map(|f| f(bridge))
         });
         if inbound.is_some() {
             return inbound;
         }
         let f = f?;
-        self.inner.outbound.lock().ok().and_then(|out| out.get(call_id).and_then(|o| o.connected.as_ref()).map(|c| f(&c.bridge)))
+        self.inner.outbound.lock().ok().and_then(|out| {
+            out.get(call_id).and_then(|o| o.connected.as_ref()).map(|c| f(&c.bridge))
+        })
     }
 
     /// Starts handing a connected call's audio to a recording (`None` stops it). The tap
@@ -531,7 +637,11 @@ impl SipEdge {
 
     /// Puts a supervisor on a connected call (`None` takes them off); they stay on through
     /// transfers. False when the call has no bridge.
-    pub fn monitor(&self, call_id: &str, monitor: Option<switchboard_media::relay::Monitor>) -> bool {
+    pub fn monitor(
+        &self,
+        call_id: &str,
+        monitor: Option<switchboard_media::relay::Monitor>,
+    ) -> bool {
         self.with_bridge(call_id, |b| b.monitor(monitor)).is_some()
     }
 
@@ -543,7 +653,10 @@ impl SipEdge {
     /// Stops ringing `agent_id` (CANCEL, or BYE if its 200 OK crossed our CANCEL, or if it
     /// answered after the call went to someone else).
     pub fn cancel_offer(&self, call_id: &str, agent_id: &str) {
-        let offer = self.inner.calls.lock().ok().and_then(|mut calls| calls.get_mut(call_id).and_then(|c| c.offers.remove(agent_id)));
+        let offer =
+            self.inner.calls.lock().ok().and_then(|mut calls| {
+                calls.get_mut(call_id).and_then(|c| c.offers.remove(agent_id))
+            });
         if let Some(offer) = offer {
             end_offer(offer);
         }
@@ -552,18 +665,38 @@ impl SipEdge {
     /// Connects the caller to `agent_id`, whose phone answered: 200 OK with SDP to the caller,
     /// and the media bridge between the two.
     pub fn connect(&self, call_id: &str, agent_id: &str) -> Result<(), EdgeError> {
-        let mut calls = self.inner.calls.lock().map_err(|_| EdgeError::NoCall(call_id.to_owned()))?;
+        let mut calls =
+            self.inner.calls.lock().map_err(|_| EdgeError::NoCall(call_id.to_owned()))?;
         let call = calls.get_mut(call_id).ok_or_else(|| EdgeError::NoCall(call_id.to_owned()))?;
-        let not_answered = || EdgeError::NotAnswered { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() };
-        let ready = call.offers.get(agent_id).is_some_and(|o| o.answer.is_some() && o.socket.is_some() && o.dialog.is_some());
+        let not_answered = || EdgeError::NotAnswered {
+            call_id: call_id.to_owned(),
+            agent_id: agent_id.to_owned(),
+        };
+        let ready = call
+            .offers
+            .get(agent_id)
+            .is_some_and(|o| o.answer.is_some() && o.socket.is_some() && o.dialog.is_some());
         if !ready || !call.answered() {
             return Err(not_answered());
         }
         let mut offer = call.offers.remove(agent_id).ok_or_else(not_answered)?;
-        let (Some(agent_answer), Some(agent_socket), Some(agent_dialog)) = (offer.answer.take(), offer.socket.take(), offer.dialog.take()) else { return Err(not_answered()) };
+        let (Some(agent_answer), Some(agent_socket), Some(agent_dialog)) =
+            (offer.answer.take(), offer.socket.take(), offer.dialog.take())
+        else {
+            return Err(not_answered());
+        };
         let agent_port = agent_socket.port();
-        let (bridge, caller_port) = call.attach_agent(&self.inner, call_id, agent_socket.into(), leg_media(&agent_answer))?;
-        call.connected = Some(Connected { agent_id: agent_id.to_owned(), agent_dialog: Some(agent_dialog), bridge, caller_on_hold: false, agent_on_hold: false, caller_port, agent_port });
+        let (bridge, caller_port) =
+            call.attach_agent(&self.inner, call_id, agent_socket.into(), leg_media(&agent_answer))?;
+        call.connected = Some(Connected {
+            agent_id: agent_id.to_owned(),
+            agent_dialog: Some(agent_dialog),
+            bridge,
+            caller_on_hold: false,
+            agent_on_hold: false,
+            caller_port,
+            agent_port,
+        });
         Ok(())
     }
 
@@ -577,7 +710,10 @@ impl SipEdge {
     }
 
     fn offer_answered(&self, call_id: &str, agent_id: &str, body: &[u8], dialog: &InviteDialog) {
-        let answer = std::str::from_utf8(body).ok().and_then(|b| SessionDescription::parse(b).ok()).and_then(|sd| sdp::read_answer(&sd).ok());
+        let answer = std::str::from_utf8(body)
+            .ok()
+            .and_then(|b| SessionDescription::parse(b).ok())
+            .and_then(|sd| sdp::read_answer(&sd).ok());
         let Some(answer) = answer else {
             // An answer we cannot use: hang up that phone, count it as refused.
             let d = dialog.clone();
@@ -587,9 +723,23 @@ impl SipEdge {
             self.offer_failed(call_id, agent_id, Some(488));
             return;
         };
-        let known = self.inner.calls.lock().ok().and_then(|mut calls| calls.get_mut(call_id).and_then(|c| c.offers.get_mut(agent_id)).map(|o| o.answer = Some(answer))).is_some();
+        let known = self
+            .inner
+            .calls
+            .lock()
+            .ok()
+            .and_then(|mut calls| {
+                calls
+                    .get_mut(call_id)
+                    .and_then(|c| c.offers.get_mut(agent_id))
+                    .map(|o| o.answer = Some(answer))
+            })
+            .is_some();
         if known {
-            self.emit(EdgeEvent::OfferAnswered { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() });
+            self.emit(EdgeEvent::OfferAnswered {
+                call_id: call_id.to_owned(),
+                agent_id: agent_id.to_owned(),
+            });
         } else {
             // The offer was withdrawn while the 200 OK was on its way.
             let d = dialog.clone();
@@ -601,17 +751,36 @@ impl SipEdge {
 
     /// Reports the first provisional response of an offer.
     fn offer_ringing(&self, call_id: &str, agent_id: &str) {
-        let first =
-            self.inner.calls.lock().ok().and_then(|mut c| c.get_mut(call_id).and_then(|c| c.offers.get_mut(agent_id)).map(|o| !std::mem::replace(&mut o.ringing_reported, true))).unwrap_or(false);
+        let first = self
+            .inner
+            .calls
+            .lock()
+            .ok()
+            .and_then(|mut c| {
+                c.get_mut(call_id)
+                    .and_then(|c| c.offers.get_mut(agent_id))
+                    .map(|o| !std::mem::replace(&mut o.ringing_reported, true))
+            })
+            .unwrap_or(false);
         if first {
-            self.emit(EdgeEvent::OfferRinging { call_id: call_id.to_owned(), agent_id: agent_id.to_owned() });
+            self.emit(EdgeEvent::OfferRinging {
+                call_id: call_id.to_owned(),
+                agent_id: agent_id.to_owned(),
+            });
         }
     }
 
     fn offer_failed(&self, call_id: &str, agent_id: &str, code: Option<u16>) {
-        let removed = self.inner.calls.lock().ok().and_then(|mut calls| calls.get_mut(call_id).and_then(|c| c.offers.remove(agent_id)));
+        let removed =
+            self.inner.calls.lock().ok().and_then(|mut calls| {
+                calls.get_mut(call_id).and_then(|c| c.offers.remove(agent_id))
+            });
         if removed.is_some() {
-            self.emit(EdgeEvent::OfferFailed { call_id: call_id.to_owned(), agent_id: agent_id.to_owned(), code });
+            self.emit(EdgeEvent::OfferFailed {
+                call_id: call_id.to_owned(),
+                agent_id: agent_id.to_owned(),
+                code,
+            });
         }
     }
 
@@ -664,7 +833,10 @@ fn media_sink(edge: Weak<Inner>, call_id: String) -> relay::EventSink {
                     outbound::end_outbound(out);
                 }
                 if ended {
-                    edge.emit(EdgeEvent::Ended { call_id: call_id.clone(), by: EndedBy::MediaTimeout });
+                    edge.emit(EdgeEvent::Ended {
+                        call_id: call_id.clone(),
+                        by: EndedBy::MediaTimeout,
+                    });
                 }
             }
         }

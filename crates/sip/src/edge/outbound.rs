@@ -13,7 +13,10 @@ use rsipstack::sip::{StatusCodeKind, Uri};
 use serde::Serialize;
 use switchboard_media::relay::{self, BridgeOptions, LegMedia, PT_PCMA, PacketPort, RtpSocket};
 
-use super::{Connected, EdgeError, EdgeEvent, EndedBy, Inner, Leg, Party, SipEdge, contact_uri, dialog_states, leg_media, media_sink, session_id};
+use super::{
+    Connected, EdgeError, EdgeEvent, EndedBy, Inner, Leg, Party, SipEdge, contact_uri,
+    dialog_states, leg_media, media_sink, session_id,
+};
 use crate::sdp::{self, Answer, Codec, SessionDescription};
 
 /// Where and how to call the customer.
@@ -86,14 +89,28 @@ pub(super) struct Outbound {
 
 impl SipEdge {
     /// Starts a click-to-call: rings `agent_uri` (the agent's phone) for call `call_id`.
-    pub fn dial(&self, call_id: &str, agent_id: &str, agent_uri: &str, target: DialTarget) -> Result<(), EdgeError> {
-        let agent_uri = self.resolve_target(agent_uri).ok_or_else(|| EdgeError::NotRegistered(agent_uri.to_owned()))?;
+    pub fn dial(
+        &self,
+        call_id: &str,
+        agent_id: &str,
+        agent_uri: &str,
+        target: DialTarget,
+    ) -> Result<(), EdgeError> {
+        let agent_uri = self
+            .resolve_target(agent_uri)
+            .ok_or_else(|| EdgeError::NotRegistered(agent_uri.to_owned()))?;
         let agent_uri = agent_uri.as_str();
-        let callee = Uri::try_from(agent_uri).map_err(|_| EdgeError::BadUri(agent_uri.to_owned()))?;
+        let callee =
+            Uri::try_from(agent_uri).map_err(|_| EdgeError::BadUri(agent_uri.to_owned()))?;
         Uri::try_from(target.uri.as_str()).map_err(|_| EdgeError::BadUri(target.uri.clone()))?;
         let socket = self.inner.ports.bind()?;
         let display = target.caller_id.clone();
-        let offer = sdp::offer_sdp(Codec::Pcmu, (self.inner.config.advertised_ip, socket.port()), session_id(), 1);
+        let offer = sdp::offer_sdp(
+            Codec::Pcmu,
+            (self.inner.config.advertised_ip, socket.port()),
+            session_id(),
+            1,
+        );
         if let Ok(mut out) = self.inner.outbound.lock() {
             out.insert(
                 call_id.to_owned(),
@@ -112,14 +129,22 @@ impl SipEdge {
             );
         }
         // The agent's phone shows the customer's number as the caller.
-        let from_user = uri_user(agent_uri_customer(&self.inner, call_id).as_deref().unwrap_or(&display));
+        let from_user =
+            uri_user(agent_uri_customer(&self.inner, call_id).as_deref().unwrap_or(&display));
         self.invite(call_id, Party::Agent, callee, &from_user, offer, None);
         Ok(())
     }
 
     /// Starts a click-to-call for a browser agent: calls the customer at once; their softphone
     /// (`port`, negotiated as `media`) is bridged when the customer answers.
-    pub fn dial_browser(&self, call_id: &str, agent_id: &str, port: PacketPort, media: LegMedia, target: DialTarget) -> Result<(), EdgeError> {
+    pub fn dial_browser(
+        &self,
+        call_id: &str,
+        agent_id: &str,
+        port: PacketPort,
+        media: LegMedia,
+        target: DialTarget,
+    ) -> Result<(), EdgeError> {
         Uri::try_from(target.uri.as_str()).map_err(|_| EdgeError::BadUri(target.uri.clone()))?;
         let codec = if media.audio_pt == PT_PCMA { Codec::Pcma } else { Codec::Pcmu };
         if let Ok(mut out) = self.inner.outbound.lock() {
@@ -156,7 +181,15 @@ impl SipEdge {
         let connected = out.connected.is_some();
         end_outbound(out);
         let call_id = call_id.to_owned();
-        self.emit(if connected { EdgeEvent::Ended { call_id, by: EndedBy::Agent } } else { EdgeEvent::OutboundFailed { call_id, outcome: OutboundOutcome::AgentCancelled, code: None } });
+        self.emit(if connected {
+            EdgeEvent::Ended { call_id, by: EndedBy::Agent }
+        } else {
+            EdgeEvent::OutboundFailed {
+                call_id,
+                outcome: OutboundOutcome::AgentCancelled,
+                code: None,
+            }
+        });
         true
     }
 
@@ -167,12 +200,29 @@ impl SipEdge {
         }
     }
 
-    fn invite(&self, call_id: &str, party: Party, callee: Uri, from_user: &str, offer: String, credential: Option<Credential>) {
+    fn invite(
+        &self,
+        call_id: &str,
+        party: Party,
+        callee: Uri,
+        from_user: &str,
+        offer: String,
+        credential: Option<Credential>,
+    ) {
         let ip = self.inner.config.advertised_ip;
         let port = self.inner.local.port();
         let contact = contact_uri(ip, port, "switchboard");
-        let caller = Uri::try_from(format!("sip:{from_user}@{ip}:{port}").as_str()).unwrap_or_else(|_| contact.clone());
-        let option = InviteOption { caller, callee, contact, content_type: Some("application/sdp".into()), offer: Some(offer.into_bytes()), credential, ..Default::default() };
+        let caller = Uri::try_from(format!("sip:{from_user}@{ip}:{port}").as_str())
+            .unwrap_or_else(|_| contact.clone());
+        let option = InviteOption {
+            caller,
+            callee,
+            contact,
+            content_type: Some("application/sdp".into()),
+            offer: Some(offer.into_bytes()),
+            credential,
+            ..Default::default()
+        };
         let (state_tx, state_rx) = self.inner.dialogs.new_dialog_state_channel();
         let (dialog, handle) = match self.inner.dialogs.do_invite_async(option, state_tx) {
             Ok(x) => x,
@@ -196,9 +246,20 @@ impl SipEdge {
             return;
         }
         let weak = Arc::downgrade(&self.inner);
-        tokio::spawn(dialog_states(weak.clone(), call_id.to_owned(), Leg::Outbound(party), state_rx));
+        tokio::spawn(dialog_states(
+            weak.clone(),
+            call_id.to_owned(),
+            Leg::Outbound(party),
+            state_rx,
+        ));
         let call = call_id.to_owned();
-        let ring_timeout = self.inner.outbound.lock().ok().and_then(|o| o.get(call_id).map(|x| x.target.ring_timeout)).unwrap_or(Duration::from_secs(45));
+        let ring_timeout = self
+            .inner
+            .outbound
+            .lock()
+            .ok()
+            .and_then(|o| o.get(call_id).map(|x| x.target.ring_timeout))
+            .unwrap_or(Duration::from_secs(45));
         tokio::spawn(async move {
             let result = match tokio::time::timeout(ring_timeout, handle).await {
                 Ok(r) => Some(r),
@@ -211,8 +272,14 @@ impl SipEdge {
             let Some(inner) = weak.upgrade() else { return };
             let edge = SipEdge { inner };
             match result {
-                Some(Ok(Ok((_, Some(resp))))) if resp.status_code.kind() == StatusCodeKind::Successful => edge.outbound_answered(&call, party, &resp.body, &dialog),
-                Some(Ok(Ok((_, resp)))) => edge.outbound_failed(&call, party, resp.map(|r| r.status_code.code())),
+                Some(Ok(Ok((_, Some(resp)))))
+                    if resp.status_code.kind() == StatusCodeKind::Successful =>
+                {
+                    edge.outbound_answered(&call, party, &resp.body, &dialog)
+                }
+                Some(Ok(Ok((_, resp)))) => {
+                    edge.outbound_failed(&call, party, resp.map(|r| r.status_code.code()))
+                }
                 Some(Ok(Err(e))) => {
                     tracing::debug!(call, error = %e, "outbound INVITE failed");
                     edge.outbound_failed(&call, party, None);
@@ -223,7 +290,10 @@ impl SipEdge {
     }
 
     fn outbound_answered(&self, call_id: &str, party: Party, body: &[u8], dialog: &InviteDialog) {
-        let answer = std::str::from_utf8(body).ok().and_then(|b| SessionDescription::parse(b).ok()).and_then(|sd| sdp::read_answer(&sd).ok());
+        let answer = std::str::from_utf8(body)
+            .ok()
+            .and_then(|b| SessionDescription::parse(b).ok())
+            .and_then(|sd| sdp::read_answer(&sd).ok());
         let Some(answer) = answer else {
             let d = dialog.clone();
             tokio::spawn(async move {
@@ -235,7 +305,9 @@ impl SipEdge {
         match party {
             Party::Agent => {
                 // Now the customer, preferring the law the agent's phone chose.
-                let known = self.inner.outbound.lock().ok().and_then(|mut o| o.get_mut(call_id).map(|out| out.agent_answer = Some(answer.clone())));
+                let known = self.inner.outbound.lock().ok().and_then(|mut o| {
+                    o.get_mut(call_id).map(|out| out.agent_answer = Some(answer.clone()))
+                });
                 if known.is_none() {
                     let d = dialog.clone();
                     tokio::spawn(async move {
@@ -253,14 +325,44 @@ impl SipEdge {
                     let customer_socket = out.customer_socket.take()?;
                     let caller_port = customer_socket.port();
                     let (bridge, agent_dialog, agent_port) = match out.agent_port.take() {
-                        Some((port, media)) => (relay::bridge((customer_socket, leg_media(&answer)), (port, media), BridgeOptions { dead_peer }, sink), None, 0),
+                        Some((port, media)) => (
+                            relay::bridge(
+                                (customer_socket, leg_media(&answer)),
+                                (port, media),
+                                BridgeOptions { dead_peer },
+                                sink,
+                            ),
+                            None,
+                            0,
+                        ),
                         None => {
-                            let (agent_socket, agent_answer, agent) = (out.agent_socket.take()?, out.agent_answer.clone()?, out.agent.clone()?);
+                            let (agent_socket, agent_answer, agent) = (
+                                out.agent_socket.take()?,
+                                out.agent_answer.clone()?,
+                                out.agent.clone()?,
+                            );
                             let agent_port = agent_socket.port();
-                            (relay::bridge((customer_socket, leg_media(&answer)), (agent_socket, leg_media(&agent_answer)), BridgeOptions { dead_peer }, sink), Some(agent), agent_port)
+                            (
+                                relay::bridge(
+                                    (customer_socket, leg_media(&answer)),
+                                    (agent_socket, leg_media(&agent_answer)),
+                                    BridgeOptions { dead_peer },
+                                    sink,
+                                ),
+                                Some(agent),
+                                agent_port,
+                            )
                         }
                     };
-                    out.connected = Some(Connected { agent_id: out.agent_id.clone(), agent_dialog, bridge, caller_on_hold: false, agent_on_hold: false, caller_port, agent_port });
+                    out.connected = Some(Connected {
+                        agent_id: out.agent_id.clone(),
+                        agent_dialog,
+                        bridge,
+                        caller_on_hold: false,
+                        agent_on_hold: false,
+                        caller_port,
+                        agent_port,
+                    });
                     Some(())
                 });
                 if connected.is_some() {
@@ -277,7 +379,15 @@ impl SipEdge {
 
     /// Calls the customer of click-to-call `call_id`, offering `codec` first.
     fn call_customer(&self, call_id: &str, codec: Codec) {
-        let Some(target) = self.inner.outbound.lock().ok().and_then(|o| o.get(call_id).map(|out| out.target.clone())) else { return };
+        let Some(target) = self
+            .inner
+            .outbound
+            .lock()
+            .ok()
+            .and_then(|o| o.get(call_id).map(|out| out.target.clone()))
+        else {
+            return;
+        };
         let socket = match self.inner.ports.bind() {
             Ok(s) => s,
             Err(_) => {
@@ -285,22 +395,36 @@ impl SipEdge {
                 return;
             }
         };
-        let offer = sdp::offer_sdp(codec, (self.inner.config.advertised_ip, socket.port()), session_id(), 1);
+        let offer = sdp::offer_sdp(
+            codec,
+            (self.inner.config.advertised_ip, socket.port()),
+            session_id(),
+            1,
+        );
         if let Ok(mut o) = self.inner.outbound.lock()
             && let Some(out) = o.get_mut(call_id)
         {
             out.customer_socket = Some(socket);
         }
         self.emit(EdgeEvent::DialingCustomer { call_id: call_id.to_owned() });
-        let credential = target.credential.map(|(username, password)| Credential { username, password, realm: None, auth_username: None });
+        let credential = target.credential.map(|(username, password)| Credential {
+            username,
+            password,
+            realm: None,
+            auth_username: None,
+        });
         match Uri::try_from(target.uri.as_str()) {
-            Ok(uri) => self.invite(call_id, Party::Caller, uri, &target.caller_id, offer, credential),
+            Ok(uri) => {
+                self.invite(call_id, Party::Caller, uri, &target.caller_id, offer, credential)
+            }
             Err(_) => self.outbound_failed(call_id, Party::Caller, None),
         }
     }
 
     fn outbound_failed(&self, call_id: &str, party: Party, code: Option<u16>) {
-        let Some(out) = self.inner.outbound.lock().ok().and_then(|mut o| o.remove(call_id)) else { return };
+        let Some(out) = self.inner.outbound.lock().ok().and_then(|mut o| o.remove(call_id)) else {
+            return;
+        };
         let outcome = match party {
             Party::Agent => OutboundOutcome::AgentUnreachable,
             Party::Caller => OutboundOutcome::from_code(code),
@@ -327,15 +451,29 @@ impl SipEdge {
             let by = if party == Party::Agent { EndedBy::Agent } else { EndedBy::Caller };
             self.emit(EdgeEvent::Ended { call_id: call_id.to_owned(), by });
         } else {
-            self.emit(EdgeEvent::OutboundFailed { call_id: call_id.to_owned(), outcome: OutboundOutcome::AgentCancelled, code: None });
+            self.emit(EdgeEvent::OutboundFailed {
+                call_id: call_id.to_owned(),
+                outcome: OutboundOutcome::AgentCancelled,
+                code: None,
+            });
         }
     }
 
     /// Answers a re-INVITE on a connected click-to-call (see `on_reoffer`).
-    pub(super) fn outbound_reoffer<R>(&self, call_id: &str, update: impl FnOnce(&mut Connected, &mut u64) -> R) -> Result<R, rsipstack::sip::StatusCode> {
-        let mut out = self.inner.outbound.lock().map_err(|_| rsipstack::sip::StatusCode::ServerInternalError)?;
-        let call = out.get_mut(call_id).ok_or(rsipstack::sip::StatusCode::CallTransactionDoesNotExist)?;
-        let connected = call.connected.as_mut().ok_or(rsipstack::sip::StatusCode::RequestPending)?;
+    pub(super) fn outbound_reoffer<R>(
+        &self,
+        call_id: &str,
+        update: impl FnOnce(&mut Connected, &mut u64) -> R,
+    ) -> Result<R, rsipstack::sip::StatusCode> {
+        let mut out = self
+            .inner
+            .outbound
+            .lock()
+            .map_err(|_| rsipstack::sip::StatusCode::ServerInternalError)?;
+        let call =
+            out.get_mut(call_id).ok_or(rsipstack::sip::StatusCode::CallTransactionDoesNotExist)?;
+        let connected =
+            call.connected.as_mut().ok_or(rsipstack::sip::StatusCode::RequestPending)?;
         Ok(update(connected, &mut call.sdp_version))
     }
 }
@@ -346,9 +484,15 @@ fn agent_uri_customer(inner: &Inner, call_id: &str) -> Option<String> {
 }
 
 fn uri_user(uri_or_user: &str) -> String {
-    let rest = uri_or_user.strip_prefix("sip:").or_else(|| uri_or_user.strip_prefix("sips:")).unwrap_or(uri_or_user);
+    let rest = uri_or_user
+        .strip_prefix("sip:")
+        .or_else(|| uri_or_user.strip_prefix("sips:"))
+        .unwrap_or(uri_or_user);
     let user = rest.split('@').next().unwrap_or(rest);
-    let clean: String = user.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_')).collect();
+    let clean: String = user
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_'))
+        .collect();
     if clean.is_empty() { "switchboard".into() } else { clean }
 }
 

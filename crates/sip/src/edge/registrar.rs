@@ -71,8 +71,16 @@ impl SipEdge {
     pub fn bindings(&self) -> Vec<Binding> {
         let now = Instant::now();
         let Ok(r) = self.inner.registrar.lock() else { return Vec::new() };
-        let mut out: Vec<Binding> =
-            r.bindings.iter().filter(|(_, (_, until))| *until > now).map(|(ext, (contact, until))| Binding { extension: ext.clone(), contact: contact.clone(), expires_in: *until - now }).collect();
+        let mut out: Vec<Binding> = r
+            .bindings
+            .iter()
+            .filter(|(_, (_, until))| *until > now)
+            .map(|(ext, (contact, until))| Binding {
+                extension: ext.clone(),
+                contact: contact.clone(),
+                expires_in: *until - now,
+            })
+            .collect();
         out.sort_by(|a, b| a.extension.cmp(&b.extension));
         out
     }
@@ -80,13 +88,21 @@ impl SipEdge {
     /// Where to ring `target`: a SIP URI as is, or `ext:NNN` resolved to the phone's
     /// registered Contact (None when it is not registered).
     pub(super) fn resolve_target(&self, target: &str) -> Option<String> {
-        let Some(ext) = target.strip_prefix(EXTENSION_PREFIX) else { return Some(target.to_owned()) };
+        let Some(ext) = target.strip_prefix(EXTENSION_PREFIX) else {
+            return Some(target.to_owned());
+        };
         let r = self.inner.registrar.lock().ok()?;
         r.bindings.get(ext).filter(|(_, until)| *until > Instant::now()).map(|(c, _)| c.clone())
     }
 
     pub(super) fn on_register(&self, mut tx: Transaction) {
-        let extension = tx.original.to_header().ok().and_then(|t| t.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default();
+        let extension = tx
+            .original
+            .to_header()
+            .ok()
+            .and_then(|t| t.uri().ok())
+            .and_then(|u| u.auth.map(|a| a.user))
+            .unwrap_or_default();
         let ha1 = self.inner.registrar.lock().ok().and_then(|r| r.secrets.get(&extension).cloned());
         let Some(ha1) = ha1 else {
             tokio::spawn(async move {
@@ -96,9 +112,17 @@ impl SipEdge {
         };
         if !self.check_extension_digest(&tx, &extension, &ha1) {
             let nonce = self.new_nonce();
-            let challenge = format!("Digest realm=\"{SIP_REALM}\", nonce=\"{nonce}\", algorithm=MD5, qop=\"auth\"");
+            let challenge = format!(
+                "Digest realm=\"{SIP_REALM}\", nonce=\"{nonce}\", algorithm=MD5, qop=\"auth\""
+            );
             tokio::spawn(async move {
-                let _ = tx.reply_with(StatusCode::Unauthorized, vec![Header::WwwAuthenticate(challenge.into())], None).await;
+                let _ = tx
+                    .reply_with(
+                        StatusCode::Unauthorized,
+                        vec![Header::WwwAuthenticate(challenge.into())],
+                        None,
+                    )
+                    .await;
             });
             return;
         }
@@ -115,18 +139,32 @@ impl SipEdge {
                     && requested == Some(0)
                     && r.bindings.remove(&extension).is_some()
                 {
-                    self.emit(EdgeEvent::Bound { extension: extension.clone(), contact: None, expires_at: 0 });
+                    self.emit(EdgeEvent::Bound {
+                        extension: extension.clone(),
+                        contact: None,
+                        expires_at: 0,
+                    });
                 }
                 vec![]
             }
             (Some(uri), requested) => {
                 let granted = requested.unwrap_or(MAX_EXPIRES).clamp(MIN_EXPIRES, MAX_EXPIRES);
                 if let Ok(mut r) = self.inner.registrar.lock() {
-                    r.bindings.insert(extension.clone(), (uri.clone(), Instant::now() + Duration::from_secs(u64::from(granted))));
+                    r.bindings.insert(
+                        extension.clone(),
+                        (uri.clone(), Instant::now() + Duration::from_secs(u64::from(granted))),
+                    );
                 }
                 tracing::info!(extension, contact = uri, granted, "phone registered");
-                self.emit(EdgeEvent::Bound { extension: extension.clone(), contact: Some(uri.clone()), expires_at: super::now_ms() + i64::from(granted) * 1000 });
-                vec![Header::Contact(format!("<{uri}>;expires={granted}").into()), Header::Expires(granted.into())]
+                self.emit(EdgeEvent::Bound {
+                    extension: extension.clone(),
+                    contact: Some(uri.clone()),
+                    expires_at: super::now_ms() + i64::from(granted) * 1000,
+                });
+                vec![
+                    Header::Contact(format!("<{uri}>;expires={granted}").into()),
+                    Header::Expires(granted.into()),
+                ]
             }
         };
         tokio::spawn(async move {
@@ -148,7 +186,13 @@ impl SipEdge {
             Some(AuthQop::AuthInt { .. }) => return false,
             None => None,
         };
-        let expected = sip_digest::response(ha1, &auth.nonce, &tx.original.method.to_string(), &uri, qop.as_ref().map(|(nc, c)| (nc.as_str(), c.as_str())));
+        let expected = sip_digest::response(
+            ha1,
+            &auth.nonce,
+            &tx.original.method.to_string(),
+            &uri,
+            qop.as_ref().map(|(nc, c)| (nc.as_str(), c.as_str())),
+        );
         known_nonce && expected == auth.response
     }
 }
@@ -187,7 +231,10 @@ mod tests {
 
     #[test]
     fn contact_values() {
-        assert_eq!(contact_uri(r#""Anna" <sip:101@10.0.0.5:5062;transport=udp>;expires=60"#).as_deref(), Some("sip:101@10.0.0.5:5062;transport=udp"));
+        assert_eq!(
+            contact_uri(r#""Anna" <sip:101@10.0.0.5:5062;transport=udp>;expires=60"#).as_deref(),
+            Some("sip:101@10.0.0.5:5062;transport=udp")
+        );
         assert_eq!(contact_uri("sip:101@10.0.0.5;expires=60").as_deref(), Some("sip:101@10.0.0.5"));
         assert_eq!(contact_uri("*"), None);
         assert_eq!(contact_uri("<http://example.com>"), None);

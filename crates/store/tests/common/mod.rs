@@ -21,7 +21,8 @@ enum Cleanup {
 }
 
 pub fn pg_admin_url() -> String {
-    std::env::var("SWITCHBOARD_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("SWITCHBOARD_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 impl TestDb {
@@ -39,8 +40,13 @@ impl TestDb {
             Backend::Postgres => {
                 let admin_url = pg_admin_url();
                 let name = format!("sb_test_{unique}");
-                let admin = Store::connect(&admin_url, 1).await.expect("PostgreSQL for tests (set SWITCHBOARD_TEST_PG_URL)");
-                admin.execute_admin(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                let admin = Store::connect(&admin_url, 1)
+                    .await
+                    .expect("PostgreSQL for tests (set SWITCHBOARD_TEST_PG_URL)");
+                admin
+                    .execute_admin(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
                 admin.close().await;
                 let url = replace_db(&admin_url, &name);
                 let store = Store::connect(&url, 4).await.expect("open postgres");
@@ -69,7 +75,9 @@ impl Cleanup {
             }
             Cleanup::Database { admin_url, name } => {
                 if let Ok(admin) = Store::connect(&admin_url, 1).await {
-                    let _ = admin.execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    let _ = admin
+                        .execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
                     admin.close().await;
                 }
             }
