@@ -57,7 +57,10 @@ impl CsvOptions {
             Some(";") => Some(b';'),
             Some("tab" | "\t") => Some(b'\t'),
             Some(other) => {
-                return Err(ImportError::BadOption { option: "separator", value: other.to_owned() });
+                return Err(ImportError::BadOption {
+                    option: "separator",
+                    value: other.to_owned(),
+                });
             }
         };
         Ok(CsvOptions { encoding, separator })

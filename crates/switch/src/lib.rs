@@ -104,6 +104,7 @@ impl Telephony {
             wrapups: HashMap::new(),
             listeners: HashMap::new(),
             restored: Vec::new(),
+            blocked_this_second: (0, 0),
         };
         switch.reload_queues().await;
         switch.reload_extensions().await;
@@ -202,7 +203,14 @@ struct Switch {
     listeners: monitor::Listeners,
     /// Desk-phone agents put back at start-up in the state a previous run left them in.
     restored: Vec<RestoredAgentView>,
+    /// Blocked calls recorded in the current second: (second, count). A flood of refused
+    /// INVITEs must not become a flood of rows (see [`MAX_BLOCKED_RECORDS_PER_S`]).
+    blocked_this_second: (i64, u32),
 }
+
+/// At most this many calls refused for capacity are written to the call log per second;
+/// the rest are only counted (`switchboard_calls_blocked_unrecorded_total`).
+const MAX_BLOCKED_RECORDS_PER_S: u32 = 50;
 
 /// Click-to-call: where customers are called and as whom (`[sip.outbound]`, checked).
 #[derive(Debug, Clone)]
@@ -871,7 +879,7 @@ impl Switch {
     /// up the calls being served.
     #[allow(clippy::too_many_arguments)]
     fn blocked(
-        &self,
+        &mut self,
         call_id: String,
         from: String,
         to: String,
@@ -880,6 +888,20 @@ impl Switch {
         code: u16,
         now: i64,
     ) {
+        let second = now.div_euclid(1000);
+        if self.blocked_this_second.0 != second {
+            self.blocked_this_second = (second, 0);
+        }
+        self.blocked_this_second.1 += 1;
+        if self.blocked_this_second.1 > MAX_BLOCKED_RECORDS_PER_S {
+            if self.blocked_this_second.1 == MAX_BLOCKED_RECORDS_PER_S + 1 {
+                warn!(
+                    "more than {MAX_BLOCKED_RECORDS_PER_S} calls refused for capacity this second: only counted"
+                );
+            }
+            metrics::counter!("switchboard_calls_blocked_unrecorded_total").increment(1);
+            return;
+        }
         let from = self.normalise(&from);
         let fallback = queue_hint.or_else(|| match &origin {
             Origin::Trunk(name) => self.default_queues.get(name).cloned(),
@@ -896,7 +918,7 @@ impl Switch {
             {
                 queue_id = store.queue_for_number(&fallback).await.ok().flatten().map(|q| q.id);
             }
-            info!(call_id, from, to, code, "call refused for capacity: logged as blocked");
+            debug!(call_id, from, to, code, "call refused for capacity: logged as blocked");
             let call = NewCall {
                 direction: CallDirection::Inbound,
                 from_e164: from.clone(),
