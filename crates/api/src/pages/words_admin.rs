@@ -5,8 +5,8 @@ pub(super) const ADMIN_WORDS: &[(&str, &str, &str)] = &[
     ("import_contacts", "Import contacts", "Импорт контактов"),
     (
         "import_hint",
-        "CSV (comma or semicolon, UTF-8) or Excel. Columns are recognised by their headers in English or Russian; check them below.",
-        "CSV (запятая или точка с запятой, UTF-8) или Excel. Столбцы распознаются по заголовкам на русском или английском; проверьте их ниже.",
+        "CSV (comma, semicolon or tab; the encoding, UTF-8 or Windows-1251 from Russian Excel, is detected) or Excel. Columns are recognised by their headers in English or Russian; check them below.",
+        "CSV (запятая, точка с запятой или табуляция; кодировка, UTF-8 или Windows-1251 из русского Excel, определяется сама) или Excel. Столбцы распознаются по заголовкам на русском или английском; проверьте их ниже.",
     ),
     ("file", "File", "Файл"),
     ("upload", "Upload", "Загрузить"),
