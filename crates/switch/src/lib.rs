@@ -335,11 +335,17 @@ impl Switch {
         if let Ok(Some(q)) = self.store.queue_for_number(to).await {
             return Some(q.id);
         }
-        let fallback = queue_hint.map(str::to_owned).or_else(|| match origin {
+        let fallback = self.fallback_queue(origin, queue_hint)?;
+        self.store.queue_for_number(&fallback).await.ok().flatten().map(|q| q.id)
+    }
+
+    /// The queue (its number) for a call whose called number matches none: the trunk's or
+    /// account's own (`queue_hint`), else the trunk's default from the settings.
+    fn fallback_queue(&self, origin: &Origin, queue_hint: Option<&str>) -> Option<String> {
+        queue_hint.map(str::to_owned).or_else(|| match origin {
             Origin::Trunk(name) => self.default_queues.get(name).cloned(),
             Origin::Account(_) => None,
-        })?;
-        self.store.queue_for_number(&fallback).await.ok().flatten().map(|q| q.id)
+        })
     }
 
     async fn reload_extensions(&mut self) {
@@ -903,10 +909,7 @@ impl Switch {
             return;
         }
         let from = self.normalise(&from);
-        let fallback = queue_hint.or_else(|| match &origin {
-            Origin::Trunk(name) => self.default_queues.get(name).cloned(),
-            Origin::Account(_) => None,
-        });
+        let fallback = self.fallback_queue(&origin, queue_hint.as_deref());
         let origin = match origin {
             Origin::Trunk(n) | Origin::Account(n) => n,
         };
