@@ -20,6 +20,11 @@ let replaced = false; // another page of this agent took over
 let call = null; // { id, from, phase: 'ringing' | 'connected', held, muted, recordingPaused }
 let me = {};
 
+// The words for an API error: the page's own for the switch's reasons, else the server's text.
+function why(body, status) {
+  return w[`err_${body.error}`] || body.message || body.error || status;
+}
+
 function send(message) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
 }
@@ -227,7 +232,7 @@ $('tasks-due').addEventListener('click', async (event) => {
     const response = await fetch(`/api/tasks/${encodeURIComponent(id)}/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(result ? { result } : {}) });
     const body = await response.json().catch(() => ({}));
     if (response.ok) document.getElementById(`task-${id}`)?.remove();
-    else showError(`${w.error}: ${body.message || body.error || response.status}`);
+    else showError(`${w.error}: ${why(body, response.status)}`);
   }
 });
 
@@ -247,7 +252,7 @@ function connect() {
 async function setState(state, reason) {
   const response = await fetch('/api/agent/state', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(reason ? { state, reason } : { state }) });
   const body = await response.json().catch(() => ({}));
-  if (response.ok) { showError(''); showState(body); } else showError(`${w.error}: ${body.message || body.error || response.status}`);
+  if (response.ok) { showError(''); showState(body); } else showError(`${w.error}: ${why(body, response.status)}`);
 }
 
 // Transfer targets: the other agents and the queues (loaded once; the server checks the
@@ -295,7 +300,7 @@ async function dial(number, taskId) {
   const request = taskId ? { task_id: taskId } : { number };
   const response = await fetch('/api/calls/dial', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
   const body = await response.json().catch(() => ({}));
-  showError(response.ok ? '' : `${w.error}: ${body.message || body.error || response.status}`);
+  showError(response.ok ? '' : `${w.error}: ${why(body, response.status)}`);
 }
 $('dial-form').addEventListener('submit', (event) => {
   event.preventDefault();

@@ -15,3 +15,4 @@ mod recordings;
 mod restore;
 mod robustness;
 mod sip_calls;
+mod slow_store;

@@ -70,6 +70,15 @@ pub enum ApiError {
     /// A part of the system this needs is not running (503).
     #[error("{0}")]
     Unavailable(String),
+    /// The switch refused what an agent asked; `error` names why (its code is the body's
+    /// `error`, so the pages can say it in the user's language).
+    #[error("{error}")]
+    Switch {
+        /// The request's field it concerns (`state`, `number`).
+        field: &'static str,
+        /// Why.
+        error: switchboard_switch::protocol::SwitchError,
+    },
     /// Anything else; logged, never shown.
     #[error("internal error")]
     Internal(String),
@@ -146,6 +155,13 @@ impl IntoResponse for ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable", None, None, None)
             }
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy", None, None, None),
+            ApiError::Switch { field, error } => (
+                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::CONFLICT),
+                error.code(),
+                Some(*field),
+                None,
+                None,
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None, None, None)

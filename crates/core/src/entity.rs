@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::EpochMs;
 use crate::role::Role;
 
-/// Declares a lowercase string enum with `as_str`, `FromStr` and serde in one place.
+/// Declares a lowercase string enum with `as_str`, `Display`, `FromStr` and serde in one place.
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -26,6 +26,12 @@ macro_rules! string_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
         }
 
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
         impl std::str::FromStr for $name {
             type Err = UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -40,6 +46,7 @@ macro_rules! string_enum {
         }
     };
 }
+pub(crate) use string_enum;
 
 /// A string that is not one of an enum's values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -480,7 +487,7 @@ pub struct Call {
     /// Time on hold.
     pub hold_ms: i64,
     /// Why it ended (`caller_hangup`, `agent_hangup`, `abandoned`, `max_wait`, `interrupted`, ...).
-    pub end_reason: Option<String>,
+    pub end_reason: Option<crate::call::EndReason>,
     /// Trunk or account an inbound call came through.
     pub origin: Option<String>,
     /// SIP status of a failed call.
@@ -545,8 +552,8 @@ pub struct CallEvent {
     pub call_id: String,
     /// When.
     pub at: EpochMs,
-    /// What: `queued`, `offered`, `no_answer`, `answered`, `hold`, `ended`, ...
-    pub kind: String,
+    /// What happened.
+    pub kind: crate::call::CallEventKind,
     /// The agent concerned.
     pub agent_id: Option<String>,
     /// Details.

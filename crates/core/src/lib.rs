@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod acd;
+pub mod call;
 pub mod callback;
 pub mod custom_field;
 pub mod entity;

@@ -30,6 +30,7 @@
 use std::ops::{AddAssign, SubAssign};
 
 use crate::EpochMs;
+use crate::call::EndReason;
 
 /// Length of a rollup slot: 15 minutes.
 pub const SLOT_MS: i64 = 15 * 60 * 1000;
@@ -119,8 +120,8 @@ pub struct CallFact {
     pub hold_ms: i64,
     /// After-call work of the last agent.
     pub wrapup_ms: i64,
-    /// Why it ended.
-    pub end_reason: String,
+    /// Why it ended (None: still open).
+    pub end_reason: Option<crate::call::EndReason>,
     /// The operator's outcome.
     pub disposition: Option<String>,
     /// The agent of an outbound call (who placed it).
@@ -394,11 +395,13 @@ pub fn contribution(fact: &CallFact, config: &StatsConfig) -> Vec<(Key, Counters
             queue_part.answer_wait_ms = fact.wait_ms;
             queue_part.answered_in_sl = i64::from(fact.wait_ms <= fact.sl_answer_ms);
         }
-        None => match fact.end_reason.as_str() {
-            "abandoned" if fact.wait_ms < config.short_abandon_ms => queue_part.short_abandoned = 1,
-            "abandoned" => queue_part.abandoned = 1,
-            "max_wait" => queue_part.timed_out = 1,
-            "blocked" => queue_part.blocked = 1,
+        None => match fact.end_reason {
+            Some(EndReason::Abandoned) if fact.wait_ms < config.short_abandon_ms => {
+                queue_part.short_abandoned = 1
+            }
+            Some(EndReason::Abandoned) => queue_part.abandoned = 1,
+            Some(EndReason::MaxWait) => queue_part.timed_out = 1,
+            Some(EndReason::Blocked) => queue_part.blocked = 1,
             _ => {}
         },
     }

@@ -2,7 +2,7 @@
 //! Media relay benchmark: concurrent calls through the real gateway, SIPp as the callers and
 //! as the agents' phones, both sides streaming PCMU (50 packets/s each way).
 //!
-//!     cargo bench -p switchboard-server --bench relay -- [--calls 100,250,500,750] [--hold 20] [--record off|on|both]
+//!     cargo bench -p switchboard-server --bench relay -- [--calls 100,250,500,750] [--hold 20] [--record off|on|both] [--rate 50]
 //!
 //! `--record both` (the default) runs every level twice, without and then with recording
 //! (stereo WAV of every call to the data directory), so the two rows compare the media path's
@@ -11,8 +11,9 @@
 //!
 //! For each level N it starts the gateway in-process (release build, SQLite), creates N
 //! agents whose phones are one SIPp UAS, puts them available, and lets one SIPp UAC place N
-//! calls to the queue (50 calls/s). Once all N calls are connected it measures for `--hold`
-//! seconds:
+//! calls to the queue (`--rate` new calls a second, 50 by default). Call setup is measured at
+//! the caller while the calls ramp up: SIPp's INVITE→200 time of every call (`-trace_rtt`),
+//! p50, p99 and the maximum. Once all N calls are connected it measures for `--hold` seconds:
 //! - packets received and relayed by the gateway, and the expected count (N x 2 x 50/s);
 //! - loss: packets the gateway received but did not forward, plus what the kernel dropped on
 //!   the gateway's RTP sockets (/proc/net/udp), plus the shortfall against expected;
@@ -138,6 +139,32 @@ struct Level {
     gateway_cpu_pct: f64,
     machine_busy_pct: f64,
     rss_per_call_kib: f64,
+    /// INVITE→200 at the caller, ms, one per answered call.
+    setup_ms: Vec<f64>,
+}
+
+/// The response times SIPp's `-trace_rtt` wrote in `dir` (`date_ms;response_time_ms;rtd_no`).
+fn setup_times_ms(dir: &std::path::Path) -> Vec<f64> {
+    let mut times = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().ends_with("_rtt.csv") {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            times.extend(
+                text.lines().filter_map(|l| l.split(';').nth(1)?.trim().parse::<f64>().ok()),
+            );
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    times
+}
+
+/// The `q` quantile of sorted `values` (nearest rank).
+fn quantile(values: &[f64], q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
+    Some(values[rank - 1])
 }
 
 fn dir_usage(dir: &std::path::Path) -> (usize, u64) {
@@ -159,7 +186,7 @@ fn dir_usage(dir: &std::path::Path) -> (usize, u64) {
     (files, bytes)
 }
 
-async fn level(calls: usize, hold: Duration, record: bool) -> Level {
+async fn level(calls: usize, hold: Duration, record: bool, rate: u32) -> Level {
     let data = std::env::temp_dir()
         .join(format!("sb-bench-relay-{}-{calls}-{record}", std::process::id()));
     let mut settings = Settings::load(None).unwrap();
@@ -271,8 +298,9 @@ async fn level(calls: usize, hold: Duration, record: bool) -> Level {
     let mut uas_args = vec![
         "-sf".to_owned(),
         scen("agent.xml"),
+        // The phones answer at once: the caller's setup time is the gateway's own.
         "-d".into(),
-        "100".into(),
+        "0".into(),
         "-m".into(),
         calls.to_string(),
     ];
@@ -296,7 +324,10 @@ async fn level(calls: usize, hold: Duration, record: bool) -> Level {
         "-m".into(),
         calls.to_string(),
         "-r".into(),
-        "50".into(),
+        rate.to_string(),
+        "-trace_rtt".into(),
+        "-rtt_freq".into(),
+        "1".into(),
     ]);
     uac_args.extend(base(free_port(), free_port()));
     let uac = sipp(&caller_dir, &uac_args);
@@ -345,6 +376,7 @@ async fn level(calls: usize, hold: Duration, record: bool) -> Level {
         RECORDER_STATS.late_samples.load(Ordering::Relaxed),
     );
     let (rec_files, rec_bytes) = dir_usage(&data.join("recordings"));
+    let setup_ms = setup_times_ms(&caller_dir);
     let ticks_per_s = 100.0; // USER_HZ on Linux
     let result = Level {
         calls,
@@ -366,6 +398,7 @@ async fn level(calls: usize, hold: Duration, record: bool) -> Level {
         machine_busy_pct: 100.0
             * (1.0 - (m_idle1 - m_idle0) as f64 / (m_total1 - m_total0).max(1) as f64),
         rss_per_call_kib: rss_during.saturating_sub(rss_before) as f64 / connected.max(1) as f64,
+        setup_ms,
     };
     drop(uac);
     drop(uas);
@@ -388,17 +421,21 @@ async fn main() {
         .filter_map(|v| v.trim().parse().ok())
         .collect();
     let hold = Duration::from_secs(arg("--hold").and_then(|v| v.parse().ok()).unwrap_or(20));
+    let rate: u32 = arg("--rate").and_then(|v| v.parse().ok()).unwrap_or(50);
     let modes: Vec<bool> = match arg("--record").as_deref() {
         Some("on") => vec![true],
         Some("off") => vec![false],
         _ => vec![false, true],
     };
     println!(
-        "| calls | recording | connected | expected pkts | received | relayed | lost in gateway | kernel drops at gateway sockets | added latency p50 / p99 / p99.9 (us) | gateway CPU (% of a core) | CPU per call (%) | machine busy | RSS per call (KiB) | recorder: frames dropped / late samples / files / MiB |"
+        "| calls | new calls/s | recording | connected | setup INVITE→200 at the caller p50 / p99 / max (ms) | expected pkts | received | relayed | lost in gateway | kernel drops at gateway sockets | added latency p50 / p99 / p99.9 (us) | gateway CPU (% of a core) | CPU per call (%) | machine busy | RSS per call (KiB) | recorder: frames dropped / late samples / files / MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (calls, record) in levels.iter().flat_map(|c| modes.iter().map(move |m| (*c, *m))) {
-        let l = level(calls, hold, record).await;
+        let l = level(calls, hold, record, rate).await;
+        let ms = |q: f64| quantile(&l.setup_ms, q).map_or("-".into(), |v| format!("{v:.1}"));
+        let setup =
+            format!("{} / {} / {} ({} calls)", ms(0.5), ms(0.99), ms(1.0), l.setup_ms.len());
         let us = |v: Option<u64>| v.map_or("-".into(), |v| format!("<= {v}"));
         let rec = if l.record {
             format!(
@@ -412,10 +449,12 @@ async fn main() {
             "-".into()
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} / {} / {} | {:.1} | {:.3} | {:.0}% | {:.1} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} / {} | {:.1} | {:.3} | {:.0}% | {:.1} | {} |",
             l.calls,
+            rate,
             if l.record { "on" } else { "off" },
             l.connected,
+            setup,
             l.expected,
             l.received,
             l.relayed,

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 use switchboard_core::Role;
+use switchboard_core::call::{CallEventKind, EndReason};
 use switchboard_core::stats::{CallFact, Counters, Key, Segment, StatsConfig, contribution};
 use switchboard_store::{
     Actor, Cell, HistoryTable, NewCompany, NewContact, NewDeal, NewPhone, NewQueue, NewTeam,
@@ -137,12 +138,12 @@ fn state(agent: &str, state: &str, reason: Option<&str>, from: i64, to: i64) -> 
     ]
 }
 
-fn event(call: &str, at: i64, kind: &str, agent: Option<&str>) -> Vec<Cell> {
+fn event(call: &str, at: i64, kind: CallEventKind, agent: Option<&str>) -> Vec<Cell> {
     vec![
         id().into(),
         call.into(),
         at.into(),
-        kind.into(),
+        kind.as_str().into(),
         agent.map(str::to_owned).into(),
         "{}".into(),
     ]
@@ -369,11 +370,11 @@ pub async fn seed_demo(
                 let ring = rng.range(2_000, 8_000);
                 let answer = free + ring;
                 let patience = rng.range(2_000, 240_000);
-                let mut events = vec![event(&call_id, t, "offered", None)];
+                let mut events = vec![event(&call_id, t, CallEventKind::Offered, None)];
                 let fact;
                 if answer - t > patience || answer > close + 30 * MIN {
                     let end = t + patience;
-                    events.push(event(&call_id, end, "ended", None));
+                    events.push(event(&call_id, end, CallEventKind::Ended, None));
                     batch.calls.push(vec![
                         call_id.clone().into(),
                         "inbound".into(),
@@ -391,7 +392,7 @@ pub async fn seed_demo(
                         Cell::Null,
                         0i64.into(),
                         Cell::Null,
-                        "abandoned".into(),
+                        EndReason::Abandoned.as_str().into(),
                         Cell::Null,
                         Cell::Null,
                         Cell::Null,
@@ -408,7 +409,7 @@ pub async fn seed_demo(
                         wait_ms: patience,
                         hold_ms: 0,
                         wrapup_ms: 0,
-                        end_reason: "abandoned".into(),
+                        end_reason: Some(EndReason::Abandoned),
                         disposition: None,
                         agent_id: None,
                         segments: Vec::new(),
@@ -470,7 +471,7 @@ pub async fn seed_demo(
                             .collect::<Vec<_>>();
                         let who = rng.pick(&other).clone();
                         let at = t + (answer - t) / 2;
-                        events.push(event(&call_id, at, "no_answer", Some(&who)));
+                        events.push(event(&call_id, at, CallEventKind::NoAnswer, Some(&who)));
                         missed.push((who, at));
                     }
                     let a = &mut agents[ai];
@@ -480,8 +481,8 @@ pub async fn seed_demo(
                     batch.states.push(state(&a.id, "wrap_up", None, end, end + wrap));
                     a.free_at = end + wrap;
                     a.cursor = end + wrap;
-                    events.push(event(&call_id, answer, "answered", Some(&a.id)));
-                    events.push(event(&call_id, end, "ended", None));
+                    events.push(event(&call_id, answer, CallEventKind::Answered, Some(&a.id)));
+                    events.push(event(&call_id, end, CallEventKind::Ended, None));
                     let connected = end - answer;
                     let (y, m, dd) = switchboard_core::recording::civil_date(t);
                     batch.calls.push(vec![
@@ -501,7 +502,7 @@ pub async fn seed_demo(
                         connected.into(),
                         hold.into(),
                         wrap.into(),
-                        "caller_hangup".into(),
+                        EndReason::CallerHangup.as_str().into(),
                         disposition.clone().into(),
                         format!("{y:04}/{m:02}/{dd:02}/{call_id}.wav").into(),
                         connected.into(),
@@ -518,7 +519,7 @@ pub async fn seed_demo(
                         wait_ms: answer - t,
                         hold_ms: hold,
                         wrapup_ms: wrap,
-                        end_reason: "caller_hangup".into(),
+                        end_reason: Some(EndReason::CallerHangup),
                         disposition: Some(disposition),
                         agent_id: Some(a.id.clone()),
                         segments: vec![Segment { agent_id: a.id.clone(), from: answer, to: end }],
@@ -567,7 +568,9 @@ pub async fn seed_demo(
                     connected.then_some(end - answer).into(),
                     0i64.into(),
                     Cell::Null,
-                    (if connected { "caller_hangup" } else { "no_answer" }).into(),
+                    (if connected { EndReason::CallerHangup } else { EndReason::NoAnswer })
+                        .as_str()
+                        .into(),
                     Cell::Null,
                     Cell::Null,
                     Cell::Null,
@@ -575,8 +578,8 @@ pub async fn seed_demo(
                     Cell::Null,
                 ]);
                 if options.events {
-                    batch.events.push(event(&call_id, t, "offered", None));
-                    batch.events.push(event(&call_id, end, "ended", None));
+                    batch.events.push(event(&call_id, t, CallEventKind::Offered, None));
+                    batch.events.push(event(&call_id, end, CallEventKind::Ended, None));
                 }
                 let fact = CallFact {
                     inbound: false,
@@ -588,7 +591,11 @@ pub async fn seed_demo(
                     wait_ms: 0,
                     hold_ms: 0,
                     wrapup_ms: 0,
-                    end_reason: if connected { "caller_hangup" } else { "no_answer" }.into(),
+                    end_reason: Some(if connected {
+                        EndReason::CallerHangup
+                    } else {
+                        EndReason::NoAnswer
+                    }),
                     disposition: None,
                     agent_id: Some(a.id.clone()),
                     segments: Vec::new(),

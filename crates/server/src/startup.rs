@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use switchboard_api::{ApiConfig, AppState};
 use switchboard_core::Role;
+use switchboard_core::call::EndReason;
 use switchboard_store::{Actor, NewUser, Store};
 use tokio::net::TcpListener;
 
@@ -144,7 +145,7 @@ impl Application {
             // Agents of a previous run are offline now.
             store.close_agent_states(last_alive.map_or(now, |at| at.min(now))).await?;
             // Calls left open by a previous run (a crash) can no longer end normally.
-            let closed = store.close_open_calls(now, last_alive, "interrupted").await?;
+            let closed = store.close_open_calls(now, last_alive, EndReason::Interrupted).await?;
             if closed > 0 {
                 tracing::warn!(calls = closed, "closed calls left open by the previous run");
             }

@@ -25,8 +25,8 @@ pub struct MissedCall {
     pub queue_id: Option<String>,
     /// When it ended.
     pub at: i64,
-    /// Why (`abandoned`, `max_wait`).
-    pub reason: String,
+    /// Why (abandoned, the maximum wait, blocked).
+    pub reason: switchboard_core::call::EndReason,
 }
 
 /// An escalated task and who was told.
@@ -110,7 +110,7 @@ impl Store {
                     .bind(missed.at)
                     .push(")");
                 sql.execute(&mut *tx).await?;
-                let detail = json!({"callback": missed.e164, "call_id": missed.call_id, "reason": missed.reason, "due_at": due_at, "assignee_id": assignee_id, "queue_id": queue_id});
+                let detail = json!({"callback": missed.e164, "call_id": missed.call_id, "reason": missed.reason.as_str(), "due_at": due_at, "assignee_id": assignee_id, "queue_id": queue_id});
                 audit::record(&mut tx, &Actor::system(), "task.create", "task", Some(&id), detail)
                     .await?;
                 id
@@ -127,7 +127,7 @@ impl Store {
                     .push(" WHERE id = ")
                     .bind(task_id.clone());
                 sql.execute(&mut *tx).await?;
-                let detail = json!({"call_id": missed.call_id, "reason": missed.reason, "missed_count": missed_count, "due_at": due_at});
+                let detail = json!({"call_id": missed.call_id, "reason": missed.reason.as_str(), "missed_count": missed_count, "due_at": due_at});
                 audit::record(
                     &mut tx,
                     &Actor::system(),

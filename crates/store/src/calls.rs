@@ -4,10 +4,11 @@
 use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use switchboard_core::call::{CallEventKind, EndReason};
 use switchboard_core::entity::{Call, CallDirection, CallEvent, DealStatus};
 use switchboard_core::new_id;
 
-use crate::sql::{Sql, parse_col};
+use crate::sql::{Sql, parse_col, parse_opt_col};
 use crate::{Actor, Page, PageRequest, Store, StoreError, audit, now_ms};
 
 /// What the operator records about a call (absent fields stay as they are).
@@ -69,7 +70,7 @@ pub(crate) fn call_from_row(row: &AnyRow) -> Result<Call, StoreError> {
         wait_ms: row.try_get("wait_ms")?,
         talk_ms: row.try_get("talk_ms")?,
         hold_ms: row.try_get("hold_ms")?,
-        end_reason: row.try_get("end_reason")?,
+        end_reason: parse_opt_col(row, "end_reason")?,
         origin: row.try_get("origin")?,
         sip_code: row.try_get("sip_code")?,
         reason: row.try_get("reason")?,
@@ -89,7 +90,7 @@ async fn insert_event(
     conn: &mut sqlx::AnyConnection,
     call_id: &str,
     at: i64,
-    kind: &str,
+    kind: CallEventKind,
     agent_id: Option<&str>,
     detail: &Value,
 ) -> Result<(), StoreError> {
@@ -101,7 +102,7 @@ async fn insert_event(
         .push(", ")
         .bind(at)
         .push(", ")
-        .bind(kind.to_owned());
+        .bind(kind.as_str().to_owned());
     sql.push(", ").bind(agent_id.map(str::to_owned)).push(", ").bind(detail.to_string()).push(")");
     sql.execute(conn).await?;
     Ok(())
@@ -153,7 +154,7 @@ impl Store {
         self.add_call_event(
             &id,
             new.offered_at,
-            "offered",
+            CallEventKind::Offered,
             None,
             json!({"from": new.from_e164, "to": new.to_e164}),
         )
@@ -221,7 +222,8 @@ impl Store {
         let detail = json!({"contact_id": contact_id, "deal_id": deal_id, "reason": reason, "disposition": disposition});
         audit::record(&mut tx, actor, "call.outcome", "call", Some(id), detail.clone()).await?;
         tx.commit().await?;
-        self.add_call_event(id, now_ms(), "form_saved", actor.user_id.as_deref(), detail).await?;
+        let who = actor.user_id.as_deref();
+        self.add_call_event(id, now_ms(), CallEventKind::FormSaved, who, detail).await?;
         self.get_call(id).await
     }
 
@@ -253,7 +255,7 @@ impl Store {
             self.get_call(id).await?;
             return Err(StoreError::Conflict("the call was already answered or has ended".into()));
         }
-        self.add_call_event(id, at, "answered", Some(agent_id), json!({})).await?;
+        self.add_call_event(id, at, CallEventKind::Answered, Some(agent_id), json!({})).await?;
         self.get_call(id).await
     }
 
@@ -267,8 +269,14 @@ impl Store {
         let mut sql = Sql::new("UPDATE calls SET agent_id = ");
         sql.bind(agent_id.to_owned()).push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&self.pool).await?;
-        self.add_call_event(id, at, "answered", Some(agent_id), json!({"after_transfer": true}))
-            .await
+        self.add_call_event(
+            id,
+            at,
+            CallEventKind::Answered,
+            Some(agent_id),
+            json!({"after_transfer": true}),
+        )
+        .await
     }
 
     /// Closes a call at `at` with its reason and the hold time counted by the caller of this.
@@ -277,7 +285,7 @@ impl Store {
         &self,
         id: &str,
         at: i64,
-        end_reason: &str,
+        end_reason: EndReason,
         hold_ms: i64,
     ) -> Result<Call, StoreError> {
         let mut tx = self.begin_write().await?;
@@ -297,11 +305,11 @@ impl Store {
         conn: &mut sqlx::AnyConnection,
         id: &str,
         at: i64,
-        end_reason: &str,
+        end_reason: EndReason,
         hold_ms: Option<i64>,
     ) -> Result<bool, StoreError> {
         let mut sql = Sql::new("UPDATE calls SET ended_at = ");
-        sql.bind(at).push(", end_reason = ").bind(end_reason.to_owned());
+        sql.bind(at).push(", end_reason = ").bind(end_reason.as_str().to_owned());
         if let Some(hold) = hold_ms {
             sql.push(", hold_ms = ").bind(hold.max(0));
         }
@@ -315,7 +323,8 @@ impl Store {
         if sql.execute(&mut *conn).await? == 0 {
             return Ok(false);
         }
-        insert_event(&mut *conn, id, at, "ended", None, &json!({"reason": end_reason})).await?;
+        let detail = json!({"reason": end_reason.as_str()});
+        insert_event(&mut *conn, id, at, CallEventKind::Ended, None, &detail).await?;
         let fact = crate::stats::call_fact(&mut *conn, id).await?;
         self.apply_stats(&mut *conn, None, fact.as_ref()).await?;
         Ok(true)
@@ -337,7 +346,7 @@ impl Store {
         &self,
         now: i64,
         last_alive: Option<i64>,
-        end_reason: &str,
+        end_reason: EndReason,
     ) -> Result<u64, StoreError> {
         let open = Sql::new("SELECT id, offered_at, answered_at, recording_duration_ms FROM calls WHERE ended_at IS NULL").fetch_all(&self.pool).await?;
         let mut ends = Vec::with_capacity(open.len());
@@ -435,7 +444,7 @@ impl Store {
         &self,
         call_id: &str,
         at: i64,
-        kind: &str,
+        kind: CallEventKind,
         agent_id: Option<&str>,
         detail: Value,
     ) -> Result<(), StoreError> {
@@ -458,7 +467,7 @@ impl Store {
                     id: row.try_get("id")?,
                     call_id: row.try_get("call_id")?,
                     at: row.try_get("at")?,
-                    kind: row.try_get("kind")?,
+                    kind: parse_col(row, "kind")?,
                     agent_id: row.try_get("agent_id")?,
                     detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
                 })

@@ -44,7 +44,7 @@ pub use deals::{DealChanges, DealFilter, DealTotal, NewDeal, NewStage, StageChan
 pub use error::StoreError;
 pub use history::{Cell, HistoryTable};
 pub use notes::NewNote;
-pub use queues::{NewQueue, QueueChanges, SipEndpoint};
+pub use queues::{NewQueue, QueueChanges, SipEndpoint, SipEndpointRow};
 pub use recordings::{RecordingFilter, StoredRecording};
 pub use stats::{CallbackStats, StatsFilter, StatsGroup, StatsRow};
 pub use tasks::{NewTask, TaskChanges, TaskFilter};
@@ -132,6 +132,8 @@ pub struct Store {
     field_defs: FieldDefsCache,
     /// Settings the statistics' definitions depend on.
     stats_config: switchboard_core::stats::StatsConfig,
+    /// Fault injection for tests: every query waits this long (ms) first. Zero in service.
+    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -159,9 +161,20 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
+        let delay_ms = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let delay = delay_ms.clone();
         let mut options = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10));
+            .acquire_timeout(Duration::from_secs(10))
+            .before_acquire(move |_conn, _meta| {
+                let ms = delay.load(std::sync::atomic::Ordering::Relaxed);
+                Box::pin(async move {
+                    if ms > 0 {
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                    }
+                    Ok(true)
+                })
+            });
         let url = match backend {
             Backend::Sqlite => {
                 options = options.after_connect(|conn, _meta| {
@@ -189,6 +202,7 @@ impl Store {
             backend,
             field_defs: Default::default(),
             stats_config: Default::default(),
+            delay_ms,
         })
     }
 
@@ -203,6 +217,13 @@ impl Store {
     pub fn with_stats_config(mut self, config: switchboard_core::stats::StatsConfig) -> Store {
         self.stats_config = config;
         self
+    }
+
+    /// Makes every query wait `delay` before it runs (zero: no wait). Fault injection for
+    /// tests of a slow or overloaded database; nothing in service calls it.
+    pub fn slow_down(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.delay_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Which backend this is.

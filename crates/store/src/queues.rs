@@ -409,17 +409,37 @@ impl Store {
             .collect()
     }
 
-    /// Every extension with its user and digest secret (HA1), for the gateway's registrar.
-    pub async fn sip_extensions(&self) -> Result<Vec<(String, String, String)>, StoreError> {
-        let rows = Sql::new(
-            "SELECT user_id, extension, ha1 FROM sip_endpoints WHERE extension IS NOT NULL",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+    /// Every agent's phone, for the switch's directory: extensions with their digest
+    /// secrets and fixed URIs.
+    pub async fn sip_endpoints(&self) -> Result<Vec<SipEndpointRow>, StoreError> {
+        let rows =
+            Sql::new("SELECT user_id, uri, extension, ha1 FROM sip_endpoints ORDER BY user_id")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("user_id")?, r.try_get("extension")?, r.try_get("ha1")?)))
+            .map(|r| {
+                Ok(SipEndpointRow {
+                    user_id: r.try_get("user_id")?,
+                    uri: r.try_get("uri")?,
+                    extension: r.try_get("extension")?,
+                    ha1: r.try_get("ha1")?,
+                })
+            })
             .collect()
     }
+}
+
+/// One agent's phone as stored: a fixed URI, or an extension with its digest secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipEndpointRow {
+    /// The agent.
+    pub user_id: String,
+    /// A fixed SIP URI.
+    pub uri: Option<String>,
+    /// The extension the phone registers as.
+    pub extension: Option<String>,
+    /// HA1 of the extension's password.
+    pub ha1: Option<String>,
 }
 
 /// How the gateway reaches an agent's phone.

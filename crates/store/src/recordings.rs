@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use sqlx::Row;
+use switchboard_core::call::CallEventKind;
 use switchboard_core::entity::Call;
 
 use crate::calls::{CALL_COLUMNS, call_from_row};
@@ -58,7 +59,7 @@ impl Store {
             .push(", recording_duration_ms = NULL, recording_size = NULL WHERE id = ")
             .bind(call_id.to_owned());
         sql.execute(&self.pool).await?;
-        self.add_call_event(call_id, at, "recording_started", None, json!({})).await
+        self.add_call_event(call_id, at, CallEventKind::RecordingStarted, None, json!({})).await
     }
 
     /// A call's recording is complete (or was repaired after a crash).
@@ -90,7 +91,8 @@ impl Store {
         );
         sql.bind(call_id.to_owned());
         sql.execute(&self.pool).await?;
-        self.add_call_event(call_id, at, "recording_failed", None, json!({"error": error})).await
+        let detail = json!({"error": error});
+        self.add_call_event(call_id, at, CallEventKind::RecordingFailed, None, detail).await
     }
 
     /// Recordings whose length was never written: the process stopped while they were open.

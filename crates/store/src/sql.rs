@@ -163,6 +163,23 @@ pub(crate) fn opt_text(row: &AnyRow, column: &str) -> Result<Option<String>, Sto
 }
 
 /// Parses a stored enum column, reporting corruption as a database error.
+/// A nullable text column parsed as `T` (NULL: None).
+pub(crate) fn parse_opt_col<T: std::str::FromStr>(
+    row: &AnyRow,
+    column: &str,
+) -> Result<Option<T>, StoreError> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|text| {
+        text.parse().map_err(|_| {
+            StoreError::Database(sqlx::Error::ColumnDecode {
+                index: column.to_owned(),
+                source: format!("unexpected value {text:?}").into(),
+            })
+        })
+    })
+    .transpose()
+}
+
 pub(crate) fn parse_col<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
     let text: String = row.try_get(column)?;
     text.parse().map_err(|_| {

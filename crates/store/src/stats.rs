@@ -132,7 +132,7 @@ pub(crate) async fn call_fact(
         wait_ms: row.try_get::<Option<i64>, _>("wait_ms")?.unwrap_or(0),
         hold_ms: row.try_get("hold_ms")?,
         wrapup_ms: row.try_get::<Option<i64>, _>("wrapup_ms")?.unwrap_or(0),
-        end_reason: row.try_get::<Option<String>, _>("end_reason")?.unwrap_or_default(),
+        end_reason: crate::sql::parse_opt_col(&row, "end_reason")?,
         disposition: row.try_get::<Option<String>, _>("disposition")?.filter(|d| !d.is_empty()),
         agent_id: row.try_get("agent_id")?,
         segments: if answered_at.is_some() { segments } else { Vec::new() },

@@ -4,6 +4,7 @@
 mod common;
 
 use serde_json::json;
+use switchboard_core::call::{CallEventKind, EndReason};
 use switchboard_core::entity::{DealStatus, PhoneKind, TaskKind, TaskStatus};
 use switchboard_core::{EntityKind, FieldType, PhoneNumber, Region, Role};
 use switchboard_store::*;
@@ -613,13 +614,18 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
         store.call_answered(&call.id, &agent, 14_000).await,
         Err(StoreError::Conflict(_))
     ));
-    let ended = store.call_ended(&call.id, 73_000, "caller_hangup", 5_000).await.unwrap();
+    let ended = store.call_ended(&call.id, 73_000, EndReason::CallerHangup, 5_000).await.unwrap();
     assert_eq!(
-        (ended.talk_ms, ended.hold_ms, ended.end_reason.as_deref()),
+        (ended.talk_ms, ended.hold_ms, ended.end_reason.map(EndReason::as_str)),
         (Some(60_000), 5_000, Some("caller_hangup"))
     );
-    let kinds: Vec<String> =
-        store.call_events(&call.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = store
+        .call_events(&call.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind.as_str().to_owned())
+        .collect();
     assert_eq!(kinds, ["offered", "answered", "ended"]);
     assert!(store.contact_timeline(&c.id, 50).await.unwrap().iter().any(|t| t.kind == "call"));
 
@@ -640,7 +646,7 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
         .await
         .unwrap();
     assert_eq!(unknown.contact_id, None);
-    let abandoned = store.call_ended(&unknown.id, 8_000, "abandoned", 0).await.unwrap();
+    let abandoned = store.call_ended(&unknown.id, 8_000, EndReason::Abandoned, 0).await.unwrap();
     assert_eq!((abandoned.wait_ms, abandoned.talk_ms), (Some(8_000), None));
     let open = store
         .create_call(NewCall {
@@ -656,8 +662,11 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
         })
         .await
         .unwrap();
-    assert_eq!(store.close_open_calls(9_000, None, "interrupted").await.unwrap(), 1);
-    assert_eq!(store.get_call(&open.id).await.unwrap().end_reason.as_deref(), Some("interrupted"));
+    assert_eq!(store.close_open_calls(9_000, None, EndReason::Interrupted).await.unwrap(), 1);
+    assert_eq!(
+        store.get_call(&open.id).await.unwrap().end_reason.map(EndReason::as_str),
+        Some("interrupted")
+    );
 
     // A crash: the call talked from 20 s until the last heartbeat at 31 s; the next start is at
     // 90 s. It ends at the heartbeat, and its talk time leaves the downtime out.
@@ -680,10 +689,13 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
     store.heartbeat("default", 30_000).await.unwrap();
     store.heartbeat("default", 31_000).await.unwrap();
     assert_eq!(store.last_heartbeat("default").await.unwrap(), Some(31_000));
-    assert_eq!(store.close_open_calls(90_000, Some(31_000), "interrupted").await.unwrap(), 1);
+    assert_eq!(
+        store.close_open_calls(90_000, Some(31_000), EndReason::Interrupted).await.unwrap(),
+        1
+    );
     let closed = store.get_call(&talking.id).await.unwrap();
     assert_eq!(
-        (closed.ended_at, closed.talk_ms, closed.end_reason.as_deref()),
+        (closed.ended_at, closed.talk_ms, closed.end_reason.map(EndReason::as_str)),
         (Some(31_000), Some(11_000), Some("interrupted"))
     );
 
@@ -736,7 +748,14 @@ both_backends!(calls_follow_the_call_and_link_the_contact, |db| {
             .await,
         Err(StoreError::NotFound { .. })
     ));
-    assert!(store.call_events(&unknown.id).await.unwrap().iter().any(|e| e.kind == "form_saved"));
+    assert!(
+        store
+            .call_events(&unknown.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.kind == CallEventKind::FormSaved)
+    );
     let timeline = store.contact_timeline(&c.id, 50).await.unwrap();
     let call = timeline
         .iter()
@@ -849,7 +868,7 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
         e164: "+79160000001".into(),
         queue_id: Some(queue.id.clone()),
         at,
-        reason: "abandoned".into(),
+        reason: EndReason::Abandoned,
     };
     let task = store.callback_for_missed(&policy, &missed(&first.id, 2_000)).await.unwrap();
     assert!(task.callback && task.status == TaskStatus::Open && task.kind == TaskKind::Call);
@@ -891,7 +910,7 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
                 e164: "+79160000002".into(),
                 queue_id: Some(queue.id.clone()),
                 at: 1_000,
-                reason: "max_wait".into(),
+                reason: EndReason::MaxWait,
             },
         )
         .await
@@ -973,7 +992,7 @@ both_backends!(recordings_retention_hold_and_scope, |db| {
         let at = i64::try_from(i).unwrap() * day;
         let call = store.create_call(inbound("+79160000009", at, None)).await.unwrap();
         store.call_answered(&call.id, agent, at + 1000).await.unwrap();
-        store.call_ended(&call.id, at + 61_000, "caller_hangup", 0).await.unwrap();
+        store.call_ended(&call.id, at + 61_000, EndReason::CallerHangup, 0).await.unwrap();
         store
             .recording_started(&call.id, &format!("1970/01/0{}/{}.wav", i + 1, call.id), at + 1000)
             .await
@@ -1100,24 +1119,27 @@ both_backends!(call_stats_follow_calls_and_equal_a_recount, |db| {
     let q = Some(queue.id.clone());
     // 1. Answered by Anna after 10 s; 60 s connected; Boris missed the offer first.
     let c1 = store.create_call(inbound("+79160000101", t0, q.clone())).await.unwrap();
-    store.add_call_event(&c1.id, t0 + 5_000, "no_answer", Some(&boris), json!({})).await.unwrap();
+    store
+        .add_call_event(&c1.id, t0 + 5_000, CallEventKind::NoAnswer, Some(&boris), json!({}))
+        .await
+        .unwrap();
     store.call_answered(&c1.id, &anna, t0 + 10_000).await.unwrap();
-    store.call_ended(&c1.id, t0 + 70_000, "caller_hangup", 0).await.unwrap();
+    store.call_ended(&c1.id, t0 + 70_000, EndReason::CallerHangup, 0).await.unwrap();
     // 2. Abandoned exactly at the 5 s threshold (not short); 3. after 2 s (short).
     let c2 = store.create_call(inbound("+79160000102", t0 + 60_000, q.clone())).await.unwrap();
-    store.call_ended(&c2.id, t0 + 65_000, "abandoned", 0).await.unwrap();
+    store.call_ended(&c2.id, t0 + 65_000, EndReason::Abandoned, 0).await.unwrap();
     let c3 = store.create_call(inbound("+79160000103", t0 + 60_000, q.clone())).await.unwrap();
-    store.call_ended(&c3.id, t0 + 62_000, "abandoned", 0).await.unwrap();
+    store.call_ended(&c3.id, t0 + 62_000, EndReason::Abandoned, 0).await.unwrap();
     // 4. Transferred: Anna answers after 30 s (outside SL), transfers at +90 s, Boris answers
     //    at +100 s, ends at +160 s with 20 s hold; Boris's wrap-up 15 s; disposition sale.
     let c4 = store.create_call(inbound("+79160000104", t0 + 120_000, q.clone())).await.unwrap();
     store.call_answered(&c4.id, &anna, t0 + 150_000).await.unwrap();
     store
-        .add_call_event(&c4.id, t0 + 210_000, "transferred", Some(&anna), json!({}))
+        .add_call_event(&c4.id, t0 + 210_000, CallEventKind::Transferred, Some(&anna), json!({}))
         .await
         .unwrap();
     store.call_transferred_to(&c4.id, &boris, t0 + 220_000).await.unwrap();
-    store.call_ended(&c4.id, t0 + 280_000, "caller_hangup", 20_000).await.unwrap();
+    store.call_ended(&c4.id, t0 + 280_000, EndReason::CallerHangup, 20_000).await.unwrap();
     store.set_call_wrapup(&c4.id, 15_000).await.unwrap();
     store
         .set_call_outcome(
@@ -1130,7 +1152,7 @@ both_backends!(call_stats_follow_calls_and_equal_a_recount, |db| {
     // 5. Still open at "restart": closed as interrupted.
     let c5 = store.create_call(inbound("+79160000105", t0 + 200_000, q.clone())).await.unwrap();
     store.call_answered(&c5.id, &boris, t0 + 201_000).await.unwrap();
-    store.close_open_calls(t0 + 260_000, None, "interrupted").await.unwrap();
+    store.close_open_calls(t0 + 260_000, None, EndReason::Interrupted).await.unwrap();
 
     assert_eq!(
         store.call_stats_rows().await.unwrap(),
@@ -1260,7 +1282,7 @@ both_backends!(call_stats_equal_a_recount_after_random_sequences, |db| {
                 .add_call_event(
                     &call.id,
                     at + 1000,
-                    "no_answer",
+                    CallEventKind::NoAnswer,
                     Some(&agents[usize::try_from(next(3)).unwrap()]),
                     json!({}),
                 )
@@ -1273,7 +1295,7 @@ both_backends!(call_stats_equal_a_recount_after_random_sequences, |db| {
                     .call_ended(
                         &call.id,
                         at + next(60_000),
-                        if next(2) == 0 { "abandoned" } else { "max_wait" },
+                        if next(2) == 0 { EndReason::Abandoned } else { EndReason::MaxWait },
                         0,
                     )
                     .await
@@ -1287,7 +1309,7 @@ both_backends!(call_stats_equal_a_recount_after_random_sequences, |db| {
                         .add_call_event(
                             &call.id,
                             at + 50_000,
-                            "transferred",
+                            CallEventKind::Transferred,
                             Some(agent),
                             json!({}),
                         )
@@ -1306,7 +1328,7 @@ both_backends!(call_stats_equal_a_recount_after_random_sequences, |db| {
                     .call_ended(
                         &call.id,
                         at + 60_000 + next(600_000),
-                        "caller_hangup",
+                        EndReason::CallerHangup,
                         next(20_000),
                     )
                     .await
@@ -1339,7 +1361,7 @@ both_backends!(call_stats_equal_a_recount_after_random_sequences, |db| {
             [usize::try_from(next(5)).unwrap()];
         store.agent_state_changed(agent, state, None, t0 + next(3 * 86_400) * 1000).await.unwrap();
     }
-    store.close_open_calls(t0 + 3 * 86_400_000, None, "interrupted").await.unwrap();
+    store.close_open_calls(t0 + 3 * 86_400_000, None, EndReason::Interrupted).await.unwrap();
     let maintained = store.call_stats_rows().await.unwrap();
     assert!(!maintained.is_empty());
     assert_eq!(maintained, store.recount_call_stats().await.unwrap());

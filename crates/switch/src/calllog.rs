@@ -2,6 +2,7 @@
 //! never holds up signalling), including the callback task of every missed call.
 
 use serde_json::Value;
+use switchboard_core::call::{CallEventKind as Kind, EndReason};
 use switchboard_core::callback::CallbackPolicy;
 use switchboard_media::recording::Finished;
 use switchboard_store::{MissedCall, NewCall, Store};
@@ -13,10 +14,10 @@ use super::now_ms;
 /// A change to the call log (and the audit of live listening), applied in order.
 pub(super) enum Write {
     Create(NewCall),
-    Event { call_id: String, at: i64, kind: &'static str, agent_id: Option<String>, detail: Value },
+    Event { call_id: String, at: i64, kind: Kind, agent_id: Option<String>, detail: Value },
     Answered { call_id: String, agent_id: String, at: i64 },
     TransferredTo { call_id: String, agent_id: String, at: i64 },
-    Ended { call_id: String, at: i64, reason: &'static str, hold_ms: i64 },
+    Ended { call_id: String, at: i64, reason: EndReason, hold_ms: i64 },
     SipCode { call_id: String, code: i64 },
     RecordingStarted { call_id: String, path: String, at: i64 },
     RecordingDone { call_id: String, finished: Finished },
@@ -46,7 +47,8 @@ pub(super) async fn write_log(
                 store.call_transferred_to(&call_id, &agent_id, at).await
             }
             Write::Ended { call_id, at, reason, hold_ms } => {
-                metrics::counter!("switchboard_calls_ended_total", "reason" => reason).increment(1);
+                metrics::counter!("switchboard_calls_ended_total", "reason" => reason.as_str())
+                    .increment(1);
                 store.call_ended(&call_id, at, reason, hold_ms).await.map(|_| ())
             }
             Write::SipCode { call_id, code } => store.set_call_sip_code(&call_id, code).await,

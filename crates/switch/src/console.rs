@@ -20,7 +20,7 @@ use switchboard_webrtc::{AgentPeer, PeerEvent, PeerReport};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use super::{Endpoint, Switch, now_ms};
+use super::{Endpoint, Kind, Switch, now_ms};
 
 /// Pause reason while an agent's softphone connection is down.
 pub(super) const CONNECTION_LOST: &str = "connection_lost";
@@ -47,6 +47,8 @@ pub(super) enum Internal {
     ListenerAnswered { user_id: String, board_id: u64, result: Result<(AgentPeer, String), String> },
     /// A wallboard's listening connection changed.
     ListenerPeer { user_id: String, report: PeerReport },
+    /// The queues and phones were read again (`number`: which load).
+    Directory { number: u64, result: Result<crate::Directory, String> },
 }
 
 /// How often consoles are told about tasks that have come due.
@@ -173,12 +175,7 @@ impl Switch {
         }
     }
 
-    pub(super) async fn on_console(
-        &mut self,
-        user_id: String,
-        console_id: u64,
-        command: ConsoleCommand,
-    ) {
+    pub(super) fn on_console(&mut self, user_id: String, console_id: u64, command: ConsoleCommand) {
         if !self.is_current_console(&user_id, console_id) {
             // A console that was replaced by a newer one.
             return;
@@ -258,7 +255,7 @@ impl Switch {
                     now,
                 ) {
                     Ok(actions) => {
-                        self.event(&call_id, "transferred", Some(&user_id), detail);
+                        self.event(&call_id, Kind::Transferred, Some(&user_id), detail);
                         self.apply(actions);
                     }
                     Err(e) => self.tell(
@@ -324,6 +321,7 @@ impl Switch {
                 self.listener_answered(&user_id, board_id, result)
             }
             Internal::ListenerPeer { user_id, report } => self.listener_peer(&user_id, report),
+            Internal::Directory { number, result } => self.directory_loaded(number, result),
             Internal::TasksDue { user_id, tasks } => {
                 if !self.consoles.contains_key(&user_id) {
                     return;

@@ -26,18 +26,19 @@ pub mod protocol;
 use crate::card::ClientCard;
 use crate::protocol::{
     AgentMessage, AgentTarget, AgentView, ConsoleOutbox, ExtensionView, QueueView, RecordingView,
-    RegistrationView, RelayView, RestoredAgentView, TelephonyHandle, TelephonyRequest,
+    RegistrationView, RelayView, RestoredAgentView, SwitchError, TelephonyHandle, TelephonyRequest,
     TelephonyStatus, WithdrawReason,
 };
 use switchboard_core::acd::{Action, AgentState, CallCenter, Input, OfferEnd, QueueConfig};
+use switchboard_core::call::{CallEventKind as Kind, EndReason};
 use switchboard_core::callback::CallbackPolicy;
 use switchboard_core::entity::CallDirection;
 use switchboard_core::{PhoneNumber, Region};
 use switchboard_media::recording::{Recorder, RecorderConfig, Recording};
 use switchboard_media::relay::PortPool;
 use switchboard_sip::edge::{
-    DialTarget, EXTENSION_PREFIX, EdgeConfig, EdgeEvent, EndedBy, Origin, Party,
-    RegistrationStatus, SipEdge,
+    DialTarget, EdgeConfig, EdgeEvent, EndedBy, Origin, OutboundOutcome, Party, RegistrationStatus,
+    SipEdge,
 };
 use switchboard_store::{MissedCall, NewCall, Store};
 use switchboard_webrtc::WebrtcConfig;
@@ -46,12 +47,14 @@ use tracing::{debug, info, warn};
 
 mod calllog;
 mod console;
+mod directory;
 mod monitor;
 mod recording;
 mod transfer;
 
 use calllog::{Write, write_log};
 use console::{Internal, Softphone};
+use directory::Directory;
 
 /// Milliseconds since the epoch.
 pub use switchboard_store::now_ms;
@@ -101,19 +104,24 @@ impl Telephony {
             recorder,
             recordings_root: config.recordings_root,
             record_queues: HashMap::new(),
+            directory: Directory::default(),
+            directory_loads: (0, 0),
+            reloads_waiting: Vec::new(),
             wrapups: HashMap::new(),
             listeners: HashMap::new(),
             restored: Vec::new(),
             blocked_this_second: (0, 0),
         };
-        switch.reload_queues().await;
-        switch.reload_extensions().await;
+        match Directory::load(&switch.store).await {
+            Ok(directory) => switch.use_directory(directory),
+            Err(e) => warn!(error = %e, "cannot load the queues and phones"),
+        }
         // Desk phones registered before the restart are still registered until they expire.
         match switch.store.live_sip_bindings(now_ms()).await {
             Ok(bindings) => switch.edge.restore_bindings(bindings),
             Err(e) => warn!(error = %e, "cannot read the phones' registrations"),
         }
-        switch.restore_agents(previous).await;
+        switch.restore_agents(previous);
         tokio::spawn(switch.run(events_rx, requests_rx, internal_rx));
         Ok(Telephony { edge, requests })
     }
@@ -197,6 +205,12 @@ struct Switch {
     recordings_root: std::path::PathBuf,
     /// Queue id -> whether its calls are recorded.
     record_queues: HashMap<String, bool>,
+    /// Queues and phones, as routing and logging in read them (never the store).
+    directory: Directory,
+    /// Directory loads: (the last one started, the newest one applied).
+    directory_loads: (u64, u64),
+    /// Reload requests waiting for their load: (load number, reply).
+    reloads_waiting: Vec<(u64, tokio::sync::oneshot::Sender<()>)>,
     /// Agents in wrap-up: agent -> (call, since).
     wrapups: HashMap<String, (String, i64)>,
     /// Open wallboards that may listen to calls.
@@ -281,11 +295,11 @@ impl Switch {
             };
             tokio::select! {
                 e = events.recv() => match e {
-                    Some(e) => self.on_edge(e).await,
+                    Some(e) => self.on_edge(e),
                     None => break,
                 },
                 r = requests.recv() => match r {
-                    Some(r) => self.on_request(r).await,
+                    Some(r) => self.on_request(r),
                     None => break,
                 },
                 Some(i) = internal.recv() => self.on_internal(i),
@@ -303,7 +317,7 @@ impl Switch {
         let _ = self.writes.send(w);
     }
 
-    fn event(&self, call_id: &str, kind: &'static str, agent_id: Option<&str>, detail: Value) {
+    fn event(&self, call_id: &str, kind: Kind, agent_id: Option<&str>, detail: Value) {
         self.write(Write::Event {
             call_id: call_id.to_owned(),
             at: now_ms(),
@@ -313,30 +327,62 @@ impl Switch {
         });
     }
 
-    async fn reload_queues(&mut self) {
-        match self.store.list_queues().await {
-            Ok(queues) => {
-                for q in queues {
-                    self.record_queues.insert(q.id.clone(), q.record);
-                    self.cc.set_queue(QueueConfig {
-                        id: q.id,
-                        strategy: q.strategy,
-                        ring_timeout_ms: q.ring_timeout_ms,
-                        max_wait_ms: q.max_wait_ms,
-                        wrap_up_ms: q.wrap_up_ms,
-                    });
-                }
+    /// Reads the directory again beside the switch; `reply` is answered once a load started
+    /// after this request is in use (or has failed), so a call placed right after a change
+    /// is routed by it.
+    fn reload(&mut self, reply: tokio::sync::oneshot::Sender<()>) {
+        self.directory_loads.0 += 1;
+        let number = self.directory_loads.0;
+        self.reloads_waiting.push((number, reply));
+        let (store, internal) = (self.store.clone(), self.internal.clone());
+        tokio::spawn(async move {
+            let result = Directory::load(&store).await.map_err(|e| e.to_string());
+            let _ = internal.send(Internal::Directory { number, result });
+        });
+    }
+
+    /// A directory load finished: an older one than in use is dropped.
+    fn directory_loaded(&mut self, number: u64, result: Result<Directory, String>) {
+        match result {
+            Ok(directory) if number > self.directory_loads.1 => {
+                self.directory_loads.1 = number;
+                self.use_directory(directory);
             }
-            Err(e) => warn!(error = %e, "cannot load queues"),
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "cannot load the queues and phones: the old ones stay"),
+        }
+        let (done, waiting): (Vec<_>, Vec<_>) =
+            self.reloads_waiting.drain(..).partition(|(n, _)| *n <= number);
+        self.reloads_waiting = waiting;
+        for (_, reply) in done {
+            let _ = reply.send(());
         }
     }
 
-    async fn route(&self, to: &str, origin: &Origin, queue_hint: Option<&str>) -> Option<String> {
-        if let Ok(Some(q)) = self.store.queue_for_number(to).await {
-            return Some(q.id);
+    fn use_directory(&mut self, directory: Directory) {
+        for q in &directory.queues {
+            self.record_queues.insert(q.id.clone(), q.record);
+            self.cc.set_queue(QueueConfig {
+                id: q.id.clone(),
+                strategy: q.strategy,
+                ring_timeout_ms: q.ring_timeout_ms,
+                max_wait_ms: q.max_wait_ms,
+                wrap_up_ms: q.wrap_up_ms,
+            });
+        }
+        // Agents already logged in keep ringing the phone they had; their next login picks
+        // up a change of phone.
+        self.edge.set_extensions(directory.extensions());
+        self.directory = directory;
+    }
+
+    /// The queue a call goes to: the called number's, else the fallback's.
+    fn route(&self, to: &str, origin: &Origin, queue_hint: Option<&str>) -> Option<String> {
+        if let Some(q) = self.directory.queue_for(to) {
+            return Some(q.to_owned());
         }
         let fallback = self.fallback_queue(origin, queue_hint)?;
-        self.store.queue_for_number(&fallback).await.ok().flatten().map(|q| q.id)
+        self.directory.queue_for(&fallback).map(str::to_owned)
     }
 
     /// The queue (its number) for a call whose called number matches none: the trunk's or
@@ -348,20 +394,9 @@ impl Switch {
         })
     }
 
-    async fn reload_extensions(&mut self) {
-        match self.store.sip_extensions().await {
-            Ok(list) => self.edge.set_extensions(list.into_iter().map(|(_, ext, ha1)| (ext, ha1))),
-            Err(e) => warn!(error = %e, "cannot load extensions"),
-        }
-    }
-
     /// The target the edge rings for an agent: their fixed URI, or `ext:NNN`.
-    async fn agent_target(&self, user_id: &str) -> Result<String, String> {
-        match self.store.sip_endpoint(user_id).await.map_err(|e| e.to_string())? {
-            Some((Some(uri), _)) => Ok(uri),
-            Some((None, Some(ext))) => Ok(format!("{EXTENSION_PREFIX}{ext}")),
-            _ => Err("no SIP phone is configured for this agent".into()),
-        }
+    fn agent_target(&self, user_id: &str) -> Result<String, SwitchError> {
+        self.directory.phone_of(user_id).ok_or(SwitchError::NoPhone)
     }
 
     fn normalise(&self, number: &str) -> String {
@@ -369,11 +404,11 @@ impl Switch {
             .map_or_else(|_| number.to_owned(), |p| p.e164().to_owned())
     }
 
-    async fn on_edge(&mut self, event: EdgeEvent) {
+    fn on_edge(&mut self, event: EdgeEvent) {
         let now = now_ms();
         match event {
             EdgeEvent::Incoming { call_id, from, to, origin, queue } => {
-                let Some(queue_id) = self.route(&to, &origin, queue.as_deref()).await else {
+                let Some(queue_id) = self.route(&to, &origin, queue.as_deref()) else {
                     info!(call_id, to, "no queue for the called number: 404");
                     self.edge.release(&call_id, 404);
                     return;
@@ -409,7 +444,12 @@ impl Switch {
                         warn!(error = %e, call_id, "cannot queue the call");
                         self.remove_call(&call_id);
                         self.edge.release(&call_id, 500);
-                        self.write(Write::Ended { call_id, at: now, reason: "failed", hold_ms: 0 });
+                        self.write(Write::Ended {
+                            call_id,
+                            at: now,
+                            reason: EndReason::Failed,
+                            hold_ms: 0,
+                        });
                     }
                 }
             }
@@ -429,7 +469,7 @@ impl Switch {
                 self.remove_call(&call_id);
             }
             EdgeEvent::OfferRinging { call_id, agent_id } => {
-                self.event(&call_id, "ringing", Some(&agent_id), json!({}))
+                self.event(&call_id, Kind::Ringing, Some(&agent_id), json!({}))
             }
             EdgeEvent::OfferAnswered { call_id, agent_id }
                 if agent_id.starts_with(transfer::NUMBER_LEG) =>
@@ -453,7 +493,7 @@ impl Switch {
                 }
             },
             EdgeEvent::OfferFailed { call_id, agent_id, code } => {
-                self.event(&call_id, "rejected", Some(&agent_id), json!({"sip_code": code}));
+                self.event(&call_id, Kind::Rejected, Some(&agent_id), json!({"sip_code": code}));
                 match self.cc.handle(Input::Rejected { call_id: call_id.clone(), agent_id }, now) {
                     Ok(actions) => self.apply(actions),
                     Err(e) => debug!(error = %e, call_id, "offer failed"),
@@ -463,10 +503,10 @@ impl Switch {
                 let info = self.remove_call(&call_id).unwrap_or_default();
                 let hold_ms = info.hold_ms + info.hold_since.map_or(0, |s| now - s);
                 let reason = match by {
-                    EndedBy::Caller => "caller_hangup",
-                    EndedBy::Agent if info.external.is_some() => "transfer_target_hangup",
-                    EndedBy::Agent => "agent_hangup",
-                    EndedBy::MediaTimeout => "media_timeout",
+                    EndedBy::Caller => EndReason::CallerHangup,
+                    EndedBy::Agent if info.external.is_some() => EndReason::TransferTargetHangup,
+                    EndedBy::Agent => EndReason::AgentHangup,
+                    EndedBy::MediaTimeout => EndReason::MediaTimeout,
                 };
                 if let Some(agent) = &info.agent {
                     if let Some(softphone) = self.softphones.get(agent) {
@@ -491,7 +531,7 @@ impl Switch {
             }
             EdgeEvent::DialingCustomer { call_id } => {
                 let agent = self.outbound_agents.get(&call_id).cloned();
-                self.event(&call_id, "dialing_customer", agent.as_deref(), json!({}));
+                self.event(&call_id, Kind::DialingCustomer, agent.as_deref(), json!({}));
             }
             EdgeEvent::OutboundConnected { call_id } => {
                 if let Some(agent_id) = self.outbound_agents.get(&call_id).cloned() {
@@ -514,7 +554,7 @@ impl Switch {
                 self.write(Write::Ended {
                     call_id: call_id.clone(),
                     at: now,
-                    reason: outcome.as_str(),
+                    reason: outcome_reason(outcome),
                     hold_ms: 0,
                 });
                 if let Some(agent) = self.remove_call(&call_id).and_then(|i| i.agent) {
@@ -545,14 +585,14 @@ impl Switch {
                 }
                 self.event(
                     &call_id,
-                    if on { "hold" } else { "resume" },
+                    if on { Kind::Hold } else { Kind::Resume },
                     None,
                     json!({"by": party(by)}),
                 );
             }
             EdgeEvent::Dtmf { call_id, by, digit } => self.event(
                 &call_id,
-                "dtmf",
+                Kind::Dtmf,
                 None,
                 json!({"by": party(by), "digit": digit.to_string()}),
             ),
@@ -582,11 +622,16 @@ impl Switch {
                             if matches!(self.endpoints.get(&agent_id), Some(Endpoint::Sip(_))) {
                                 self.offered_desk_phone(&call_id, &agent_id);
                             }
-                            self.event(&call_id, "offer", Some(&agent_id), json!({}));
+                            self.event(&call_id, Kind::Offer, Some(&agent_id), json!({}));
                         }
                         Err(e) => {
                             warn!(call_id, agent_id, error = %e, "cannot ring the agent");
-                            self.event(&call_id, "rejected", Some(&agent_id), json!({"error": e}));
+                            self.event(
+                                &call_id,
+                                Kind::Rejected,
+                                Some(&agent_id),
+                                json!({"error": e}),
+                            );
                             if failed.insert((call_id.clone(), agent_id.clone()))
                                 && let Ok(more) =
                                     self.cc.handle(Input::Rejected { call_id, agent_id }, now)
@@ -599,9 +644,11 @@ impl Switch {
                 Action::CancelOffer { call_id, agent_id, reason } => {
                     self.edge.cancel_offer(&call_id, &agent_id);
                     let (kind, why) = match reason {
-                        OfferEnd::NoAnswer => ("no_answer", WithdrawReason::NoAnswer),
-                        OfferEnd::TakenByOther => ("taken_by_other", WithdrawReason::TakenByOther),
-                        OfferEnd::CallGone => ("offer_withdrawn", WithdrawReason::CallerGone),
+                        OfferEnd::NoAnswer => (Kind::NoAnswer, WithdrawReason::NoAnswer),
+                        OfferEnd::TakenByOther => {
+                            (Kind::TakenByOther, WithdrawReason::TakenByOther)
+                        }
+                        OfferEnd::CallGone => (Kind::OfferWithdrawn, WithdrawReason::CallerGone),
                     };
                     self.withdraw(&call_id, &agent_id, why);
                     self.event(&call_id, kind, Some(&agent_id), json!({}));
@@ -632,7 +679,7 @@ impl Switch {
                         self.write(Write::Ended {
                             call_id: call_id.clone(),
                             at: now,
-                            reason: "failed",
+                            reason: EndReason::Failed,
                             hold_ms: 0,
                         });
                         if let Ok(more) = self.cc.handle(Input::CallEnded { call_id }, now) {
@@ -646,10 +693,10 @@ impl Switch {
                     self.write(Write::Ended {
                         call_id: call_id.clone(),
                         at: now,
-                        reason: "max_wait",
+                        reason: EndReason::MaxWait,
                         hold_ms: 0,
                     });
-                    self.missed(call_id, info, "max_wait", now);
+                    self.missed(call_id, info, EndReason::MaxWait, now);
                 }
                 Action::Abandoned { call_id } => {
                     // A caller who hangs up while being transferred had been answered.
@@ -658,17 +705,17 @@ impl Switch {
                         self.write(Write::Ended {
                             call_id,
                             at: now,
-                            reason: "caller_hangup",
+                            reason: EndReason::CallerHangup,
                             hold_ms: 0,
                         });
                     } else {
                         self.write(Write::Ended {
                             call_id: call_id.clone(),
                             at: now,
-                            reason: "abandoned",
+                            reason: EndReason::Abandoned,
                             hold_ms: 0,
                         });
-                        self.missed(call_id, info, "abandoned", now);
+                        self.missed(call_id, info, EndReason::Abandoned, now);
                     }
                 }
                 Action::Transferred { call_id, agent_id } => self.transferred(&call_id, &agent_id),
@@ -696,10 +743,10 @@ impl Switch {
         }
     }
 
-    async fn on_request(&mut self, request: TelephonyRequest) {
+    fn on_request(&mut self, request: TelephonyRequest) {
         match request {
             TelephonyRequest::SetAgentState { user_id, target, reply } => {
-                let result = self.set_agent_state(&user_id, target).await;
+                let result = self.set_agent_state(&user_id, target);
                 let _ = reply.send(result);
             }
             TelephonyRequest::AgentState { user_id, reply } => {
@@ -713,20 +760,19 @@ impl Switch {
                     .keys()
                     .map(|id| AgentView { user_id: id.clone(), state: self.cc.agent_state(id) })
                     .collect();
-                let queues = match self.store.list_queues().await {
-                    Ok(qs) => qs
-                        .into_iter()
-                        .map(|q| {
-                            let waiting = self.cc.waiting(&q.id);
-                            QueueView {
-                                queue_id: q.id,
-                                waiting: waiting.len(),
-                                oldest_since: waiting.first().map(|(_, at)| *at),
-                            }
-                        })
-                        .collect(),
-                    Err(_) => Vec::new(),
-                };
+                let queues = self
+                    .directory
+                    .queues
+                    .iter()
+                    .map(|q| {
+                        let waiting = self.cc.waiting(&q.id);
+                        QueueView {
+                            queue_id: q.id.clone(),
+                            waiting: waiting.len(),
+                            oldest_since: waiting.first().map(|(_, at)| *at),
+                        }
+                    })
+                    .collect();
                 let extensions = self
                     .edge
                     .bindings()
@@ -768,16 +814,8 @@ impl Switch {
                     restored_agents,
                 });
             }
-            TelephonyRequest::ReloadQueues { reply } => {
-                self.reload_queues().await;
-                let _ = reply.send(());
-            }
-            TelephonyRequest::ReloadExtensions { reply } => {
-                // Agents already logged in keep ringing the phone they had; their next login
-                // picks up a change of phone.
-                self.reload_extensions().await;
-                let _ = reply.send(());
-            }
+            TelephonyRequest::ReloadQueues { reply }
+            | TelephonyRequest::ReloadExtensions { reply } => self.reload(reply),
             TelephonyRequest::ConsoleOpened { user_id, console_id, outbox } => {
                 self.console_opened(user_id, console_id, outbox)
             }
@@ -785,31 +823,30 @@ impl Switch {
                 self.console_closed(&user_id, console_id)
             }
             TelephonyRequest::Console { user_id, console_id, command } => {
-                self.on_console(user_id, console_id, command).await
+                self.on_console(user_id, console_id, command)
             }
             TelephonyRequest::Notify(n) => self.tell(&n.user_id, n.message),
             TelephonyRequest::Wallboard { user_id, board_id, event } => {
                 self.on_wallboard(user_id, board_id, event)
             }
             TelephonyRequest::Dial { user_id, e164, task_id, reply } => {
-                let result = self.dial(&user_id, &e164, task_id).await;
+                let result = self.dial(&user_id, &e164, task_id);
                 let _ = reply.send(result);
             }
         }
     }
 
     /// Click-to-call: logs the call, marks the agent busy, and rings their phone.
-    async fn dial(
+    fn dial(
         &mut self,
         user_id: &str,
         e164: &str,
         task_id: Option<String>,
-    ) -> Result<String, String> {
-        let config =
-            self.outbound.clone().ok_or("click-to-call is not configured (sip.outbound.target)")?;
+    ) -> Result<String, SwitchError> {
+        let config = self.outbound.clone().ok_or(SwitchError::ClickToCallOff)?;
         // The browser's softphone when it is connected, else the agent's SIP phone.
         let browser = self.browser_ready(user_id);
-        let uri = if browser { String::new() } else { self.agent_target(user_id).await? };
+        let uri = if browser { String::new() } else { self.agent_target(user_id)? };
         let logged_in = !matches!(self.cc.agent_state(user_id), AgentState::Offline);
         let now = now_ms();
         let call_id = switchboard_core::new_id();
@@ -820,7 +857,7 @@ impl Switch {
                     Input::Dialing { agent_id: user_id.to_owned(), call_id: call_id.clone() },
                     now,
                 )
-                .map_err(|_| "you are on a call or being offered one")?;
+                .map_err(|_| SwitchError::Busy)?;
             self.apply(actions);
         }
         self.write(Write::Create(NewCall {
@@ -852,9 +889,11 @@ impl Switch {
         );
         let dialed = if browser {
             self.build_card(call_id.clone(), e164.to_owned());
-            self.dial_browser(&call_id, user_id, e164, target)
+            self.dial_browser(&call_id, user_id, e164, target).map_err(SwitchError::Gateway)
         } else {
-            self.edge.dial(&call_id, user_id, &uri, target).map_err(|e| e.to_string())
+            self.edge
+                .dial(&call_id, user_id, &uri, target)
+                .map_err(|e| SwitchError::Gateway(e.to_string()))
         };
         if let Err(e) = dialed {
             self.remove_call(&call_id);
@@ -862,7 +901,7 @@ impl Switch {
             self.write(Write::Ended {
                 call_id: call_id.clone(),
                 at: now,
-                reason: "failed",
+                reason: EndReason::Failed,
                 hold_ms: 0,
             });
             if logged_in
@@ -874,7 +913,7 @@ impl Switch {
             return Err(e);
         }
         if !browser {
-            self.event(&call_id, "dialing_agent", Some(user_id), json!({"to": e164}));
+            self.event(&call_id, Kind::DialingAgent, Some(user_id), json!({"to": e164}));
         }
         Ok(call_id)
     }
@@ -938,7 +977,7 @@ impl Switch {
             let _ = writes.send(Write::Ended {
                 call_id: call_id.clone(),
                 at: now,
-                reason: "blocked",
+                reason: EndReason::Blocked,
                 hold_ms: 0,
             });
             if !from.is_empty() {
@@ -947,14 +986,14 @@ impl Switch {
                     e164: from,
                     queue_id,
                     at: now,
-                    reason: "blocked".into(),
+                    reason: EndReason::Blocked,
                 }));
             }
         });
     }
 
     /// A caller nobody answered: a callback task for their number.
-    fn missed(&self, call_id: String, info: Option<CallInfo>, reason: &str, at: i64) {
+    fn missed(&self, call_id: String, info: Option<CallInfo>, reason: EndReason, at: i64) {
         let Some(info) = info else { return };
         if info.from.is_empty() {
             return;
@@ -964,7 +1003,7 @@ impl Switch {
             e164: info.from,
             queue_id: info.queue,
             at,
-            reason: reason.to_owned(),
+            reason,
         }));
     }
 
@@ -985,29 +1024,26 @@ impl Switch {
     /// (from any state of taking calls: their calls are gone) or paused with its reason, when
     /// their phone is a fixed URI or an extension still registered. Browser agents come back
     /// through their console; offline ones stay offline.
-    async fn restore_agents(&mut self, previous: Vec<(String, String, Option<String>)>) {
+    fn restore_agents(&mut self, previous: Vec<(String, String, Option<String>)>) {
         let registered: HashSet<String> =
             self.edge.bindings().into_iter().map(|b| b.extension).collect();
         for (user_id, state, reason) in previous {
             if state == "offline" {
                 continue;
             }
-            let reachable = match self.store.sip_endpoint(&user_id).await {
-                Ok(Some((Some(_), _))) => true,
-                Ok(Some((None, Some(extension)))) => registered.contains(&extension),
-                _ => false,
+            let reachable = match self.directory.extension_of(&user_id) {
+                Some(extension) => registered.contains(extension),
+                None => self.directory.phone_of(&user_id).is_some(),
             };
             if !reachable {
                 continue;
             }
-            let mut result = self.set_agent_state(&user_id, AgentTarget::Available).await;
+            let mut result = self.set_agent_state(&user_id, AgentTarget::Available);
             if state == "paused" && result.is_ok() {
-                result = self
-                    .set_agent_state(
-                        &user_id,
-                        AgentTarget::Paused(reason.clone().unwrap_or_else(|| "other".into())),
-                    )
-                    .await;
+                result = self.set_agent_state(
+                    &user_id,
+                    AgentTarget::Paused(reason.clone().unwrap_or_else(|| "other".into())),
+                );
             }
             match result {
                 Ok(now) => {
@@ -1023,22 +1059,20 @@ impl Switch {
         }
     }
 
-    async fn set_agent_state(
+    fn set_agent_state(
         &mut self,
         user_id: &str,
         target: AgentTarget,
-    ) -> Result<AgentState, String> {
+    ) -> Result<AgentState, SwitchError> {
         let now = now_ms();
         let current = self.cc.agent_state(user_id);
         // A browser agent takes calls only with a live softphone: the gateway checks, not
         // the page (a stale connection once made agents available who could not answer).
-        let softphone_down =
-            "the softphone is not connected yet: wait a few seconds, or reload the page";
         if matches!(target, AgentTarget::Available)
             && matches!(self.endpoints.get(user_id), Some(Endpoint::Browser))
             && !self.browser_ready(user_id)
         {
-            return Err(softphone_down.into());
+            return Err(SwitchError::SoftphoneNotConnected);
         }
         let input = match (&current, target) {
             (AgentState::Offline, AgentTarget::Available) => {
@@ -1046,18 +1080,17 @@ impl Switch {
                 let endpoint = if self.browser_ready(user_id) {
                     Endpoint::Browser
                 } else {
-                    match self.agent_target(user_id).await {
+                    match self.agent_target(user_id) {
                         Ok(target) => Endpoint::Sip(target),
                         Err(_) if self.consoles.contains_key(user_id) => {
-                            return Err(softphone_down.into());
+                            return Err(SwitchError::SoftphoneNotConnected);
                         }
                         Err(e) => return Err(e),
                     }
                 };
-                let queues =
-                    self.store.queues_of_agent(user_id).await.map_err(|e| e.to_string())?;
+                let queues = self.directory.queues_of(user_id).to_vec();
                 if queues.is_empty() {
-                    return Err("the agent is not a member of any queue".into());
+                    return Err(SwitchError::NoQueues);
                 }
                 self.endpoints.insert(user_id.to_owned(), endpoint);
                 Some(Input::AgentLogin { agent_id: user_id.to_owned(), queues })
@@ -1081,10 +1114,23 @@ impl Switch {
             (_, AgentTarget::Offline) => Some(Input::AgentLogout { agent_id: user_id.to_owned() }),
         };
         if let Some(input) = input {
-            let actions = self.cc.handle(input, now).map_err(|e| e.to_string())?;
+            let actions =
+                self.cc.handle(input, now).map_err(|e| SwitchError::NotNow(e.to_string()))?;
             self.apply(actions);
         }
         Ok(self.cc.agent_state(user_id))
+    }
+}
+
+/// How the call log names a click-to-call call's failure.
+fn outcome_reason(outcome: OutboundOutcome) -> EndReason {
+    match outcome {
+        OutboundOutcome::AgentUnreachable => EndReason::AgentUnreachable,
+        OutboundOutcome::Busy => EndReason::Busy,
+        OutboundOutcome::NoAnswer => EndReason::NoAnswer,
+        OutboundOutcome::Declined => EndReason::Declined,
+        OutboundOutcome::Failed => EndReason::Failed,
+        OutboundOutcome::AgentCancelled => EndReason::AgentCancelled,
     }
 }
 

@@ -19,6 +19,59 @@ pub enum AgentTarget {
     Offline,
 }
 
+/// Why the switch refused what an agent asked (a change of state, a call to place). The API
+/// answers with [`SwitchError::status`] and [`SwitchError::code`]; the pages show the code's
+/// words in the user's language (`err_<code>`), the English text is for logs and scripts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SwitchError {
+    /// A browser agent's softphone has no live connection yet.
+    #[error("the softphone is not connected yet: wait a few seconds, or reload the page")]
+    SoftphoneNotConnected,
+    /// The agent has no SIP phone and no softphone.
+    #[error("no SIP phone is configured for this agent")]
+    NoPhone,
+    /// The agent serves no queue.
+    #[error("the agent is not a member of any queue")]
+    NoQueues,
+    /// The agent is talking or being rung.
+    #[error("you are on a call or being offered one")]
+    Busy,
+    /// Click-to-call has no target.
+    #[error("click-to-call is not configured (sip.outbound.target)")]
+    ClickToCallOff,
+    /// The call center does not allow the change from the agent's present state.
+    #[error("{0}")]
+    NotNow(String),
+    /// The gateway could not place the call (no free media port, say).
+    #[error("cannot place the call: {0}")]
+    Gateway(String),
+}
+
+impl SwitchError {
+    /// A stable name for the reason, for scripts and the pages' words.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SwitchError::SoftphoneNotConnected => "softphone_not_connected",
+            SwitchError::NoPhone => "no_phone",
+            SwitchError::NoQueues => "no_queues",
+            SwitchError::Busy => "agent_busy",
+            SwitchError::ClickToCallOff => "click_to_call_off",
+            SwitchError::NotNow(_) => "not_now",
+            SwitchError::Gateway(_) => "gateway",
+        }
+    }
+
+    /// The HTTP status it answers with: 422 for what the agent's set-up lacks, 409 for what
+    /// their present state forbids, 503 for what the gateway cannot do now.
+    pub fn status(&self) -> u16 {
+        match self {
+            SwitchError::NoPhone | SwitchError::NoQueues => 422,
+            SwitchError::SoftphoneNotConnected | SwitchError::Busy | SwitchError::NotNow(_) => 409,
+            SwitchError::ClickToCallOff | SwitchError::Gateway(_) => 503,
+        }
+    }
+}
+
 /// One account's registration with a PBX or provider.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RegistrationView {
@@ -144,7 +197,7 @@ pub enum TelephonyRequest {
         /// Where to.
         target: AgentTarget,
         /// The new state, or why not.
-        reply: oneshot::Sender<Result<AgentState, String>>,
+        reply: oneshot::Sender<Result<AgentState, SwitchError>>,
     },
     /// An agent's state.
     AgentState {
@@ -214,7 +267,7 @@ pub enum TelephonyRequest {
         /// The task the call is placed for (a callback), linked to the call.
         task_id: Option<String>,
         /// The call's id, or why not.
-        reply: oneshot::Sender<Result<String, String>>,
+        reply: oneshot::Sender<Result<String, SwitchError>>,
     },
 }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 use switchboard_media::recording::Recording;
 use tracing::warn;
 
-use super::{CallInfo, Switch, Write, now_ms};
+use super::{CallInfo, Kind, Switch, Write, now_ms};
 
 impl Switch {
     /// Starts recording a call that has just been bridged (no-op when it already is).
@@ -86,7 +86,7 @@ impl Switch {
             recording.set_paused(paused);
             self.event(
                 call_id,
-                if paused { "recording_paused" } else { "recording_resumed" },
+                if paused { Kind::RecordingPaused } else { Kind::RecordingResumed },
                 Some(user_id),
                 json!({}),
             );

@@ -11,7 +11,7 @@ use switchboard_core::acd::{Input, TransferTo};
 use tracing::warn;
 
 use super::console::Internal;
-use super::{Switch, Write, now_ms};
+use super::{EndReason, Kind, Switch, Write, now_ms};
 
 /// The leg id of a transfer target number.
 pub(super) const NUMBER_LEG: &str = "number:";
@@ -44,7 +44,7 @@ impl Switch {
             now_ms(),
         ) {
             Ok(actions) => {
-                self.event(call_id, "transferred", Some(user_id), json!({"to_number": e164}));
+                self.event(call_id, Kind::Transferred, Some(user_id), json!({"to_number": e164}));
                 self.apply(actions);
             }
             Err(e) => {
@@ -83,7 +83,7 @@ impl Switch {
                 if let Some(info) = self.calls.get_mut(call_id) {
                     info.external_answered = true;
                 }
-                self.event(call_id, "transfer_answered", None, json!({"leg": leg}));
+                self.event(call_id, Kind::TransferAnswered, None, json!({"leg": leg}));
             }
             Err(e) => {
                 warn!(call_id, error = %e, "cannot connect the transfer target");
@@ -99,11 +99,11 @@ impl Switch {
             return;
         }
         self.edge.release(call_id, 480);
-        self.event(call_id, "transfer_failed", None, json!({"sip_code": code}));
+        self.event(call_id, Kind::TransferFailed, None, json!({"sip_code": code}));
         self.write(Write::Ended {
             call_id: call_id.to_owned(),
             at: now_ms(),
-            reason: "transfer_failed",
+            reason: EndReason::TransferFailed,
             hold_ms: 0,
         });
     }

@@ -146,6 +146,42 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("number", "Number", "Номер"),
     ("dial_button", "Call", "Позвонить"),
     ("error", "Error", "Ошибка"),
+    // Why the switch refused an agent's request (`err_` + the API's error code).
+    (
+        "err_softphone_not_connected",
+        "the softphone is not connected yet: wait a few seconds, or reload the page",
+        "телефон в браузере ещё не подключён: подождите несколько секунд или обновите страницу",
+    ),
+    (
+        "err_no_phone",
+        "no phone is set up for you: ask an administrator",
+        "для вас не настроен телефон: обратитесь к администратору",
+    ),
+    (
+        "err_no_queues",
+        "you are not in any queue: ask an administrator",
+        "вы не состоите ни в одной очереди: обратитесь к администратору",
+    ),
+    (
+        "err_agent_busy",
+        "you are on a call or being offered one",
+        "вы разговариваете или вам поступает звонок",
+    ),
+    (
+        "err_click_to_call_off",
+        "calling out is not set up on this server",
+        "исходящие звонки на этом сервере не настроены",
+    ),
+    (
+        "err_not_now",
+        "not possible in your present state",
+        "сейчас это невозможно в вашем состоянии",
+    ),
+    (
+        "err_gateway",
+        "the gateway cannot place the call now: try again",
+        "шлюз сейчас не может совершить звонок: попробуйте ещё раз",
+    ),
     ("call_form", "After-call form", "Итоги звонка"),
     ("dialing", "Calling…", "Вызов…"),
     ("tasks_due", "Tasks due", "Задачи к выполнению"),

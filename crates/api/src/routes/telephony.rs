@@ -66,7 +66,7 @@ pub(crate) async fn agent_state(
 
 /// Goes available (into the agent's queues), pauses with a reason, or goes offline. Going
 /// available needs a SIP phone configured for the agent.
-#[utoipa::path(put, path = "/api/agent/state", request_body = SetAgentState, tag = "telephony", responses((status = 200, body = Object), (status = 422)))]
+#[utoipa::path(put, path = "/api/agent/state", request_body = SetAgentState, tag = "telephony", responses((status = 200, body = Object), (status = 409), (status = 422)))]
 pub(crate) async fn set_agent_state(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -98,7 +98,7 @@ pub(crate) async fn set_agent_state(
     let user_id = user.id().to_owned();
     let result =
         ask(&state, |reply| TelephonyRequest::SetAgentState { user_id, target, reply }).await?;
-    result.map(Json).map_err(|message| ApiError::invalid("state", message))
+    result.map(Json).map_err(|error| ApiError::Switch { field: "state", error })
 }
 
 /// Registrations, calls in progress, agents and queues (supervisors and up).
@@ -339,7 +339,7 @@ pub(crate) struct Dialing {
 /// Click-to-call: the gateway rings the logged-in agent's phone and, when they answer, the
 /// customer. The outcome (answered, busy, no answer, failed with the SIP code) lands on the
 /// call record.
-#[utoipa::path(post, path = "/api/calls/dial", request_body = Dial, tag = "telephony", responses((status = 202, body = Dialing), (status = 422), (status = 503)))]
+#[utoipa::path(post, path = "/api/calls/dial", request_body = Dial, tag = "telephony", responses((status = 202, body = Dialing), (status = 409), (status = 422), (status = 503)))]
 pub(crate) async fn dial(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -366,7 +366,7 @@ pub(crate) async fn dial(
     let (user_id, task_id) = (user.id().to_owned(), b.task_id);
     let result =
         ask(&state, |reply| TelephonyRequest::Dial { user_id, e164, task_id, reply }).await?;
-    let call_id = result.map_err(|message| ApiError::invalid("number", message))?;
+    let call_id = result.map_err(|error| ApiError::Switch { field: "number", error })?;
     Ok((StatusCode::ACCEPTED, Json(Dialing { call_id })))
 }
 

@@ -16,7 +16,7 @@ fn inbound(offered_at: i64, wait: i64, reason: &str) -> CallFact {
         wait_ms: wait,
         hold_ms: 0,
         wrapup_ms: 0,
-        end_reason: reason.into(),
+        end_reason: Some(reason.parse().unwrap()),
         disposition: None,
         agent_id: None,
         segments: Vec::new(),
@@ -212,7 +212,7 @@ fn outbound_calls_count_attempts_connections_and_talk_per_agent() {
     let busy = CallFact {
         answered_at: None,
         ended_at: at + 5 * S,
-        end_reason: "busy".into(),
+        end_reason: Some(EndReason::Busy),
         ..connected.clone()
     };
     let c = total(&[connected, busy]);

@@ -3,6 +3,7 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
+use switchboard_core::call::EndReason;
 use switchboard_core::entity::CallDirection;
 use switchboard_store::{AuditFilter, NewCall, PageRequest};
 
@@ -28,7 +29,7 @@ async fn recorded_call(app: &TestApp, agent: &str, seconds: u32) -> String {
         .await
         .unwrap();
     store.call_answered(&call.id, agent, 1_700_000_001_000).await.unwrap();
-    store.call_ended(&call.id, 1_700_000_061_000, "caller_hangup", 0).await.unwrap();
+    store.call_ended(&call.id, 1_700_000_061_000, EndReason::CallerHangup, 0).await.unwrap();
     let relative = switchboard_core::recording::relative_path(&call.id, call.offered_at).unwrap();
     let path = app.recordings().join(&relative);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -1,6 +1,7 @@
 //! `/api/stats`: who may read it, its validation, and figures that match the calls.
 
 use reqwest::StatusCode;
+use switchboard_core::call::EndReason;
 use switchboard_core::entity::CallDirection;
 use switchboard_store::NewCall;
 
@@ -28,11 +29,11 @@ app_test!(stats_by_role_validation_and_figures, |app| {
     };
     let a = store.create_call(new("+79160000001", t0)).await.unwrap();
     store.call_answered(&a.id, &op_id, t0 + 8_000).await.unwrap();
-    store.call_ended(&a.id, t0 + 68_000, "caller_hangup", 0).await.unwrap();
+    store.call_ended(&a.id, t0 + 68_000, EndReason::CallerHangup, 0).await.unwrap();
     let b = store.create_call(new("+79160000002", t0 + 3_600_000)).await.unwrap();
-    store.call_ended(&b.id, t0 + 3_612_000, "abandoned", 0).await.unwrap();
+    store.call_ended(&b.id, t0 + 3_612_000, EndReason::Abandoned, 0).await.unwrap();
     let c = store.create_call(new("+79160000003", t0 + 3_600_000)).await.unwrap();
-    store.call_ended(&c.id, t0 + 3_601_000, "abandoned", 0).await.unwrap();
+    store.call_ended(&c.id, t0 + 3_601_000, EndReason::Abandoned, 0).await.unwrap();
 
     let url = |q: &str| app.url(&format!("/api/stats?from={}&to={}{q}", t0, t0 + 86_400_000));
     let (status, _) = send(operator.get(url(""))).await;
