@@ -48,6 +48,7 @@ use tracing::{debug, info, warn};
 mod calllog;
 mod console;
 mod directory;
+mod dispatch;
 mod monitor;
 mod recording;
 mod transfer;
@@ -55,6 +56,7 @@ mod transfer;
 use calllog::{Write, write_log};
 use console::{Internal, Softphone};
 use directory::Directory;
+pub use dispatch::Dispatcher;
 
 /// Milliseconds since the epoch.
 pub use switchboard_store::now_ms;
@@ -88,7 +90,7 @@ impl Telephony {
         let mut switch = Switch {
             store,
             edge: edge.clone(),
-            cc: CallCenter::new(),
+            cc: Box::new(CallCenter::new()),
             region: config.region,
             default_queues: config.default_queues,
             calls: HashMap::new(),
@@ -179,7 +181,8 @@ enum Endpoint {
 struct Switch {
     store: Store,
     edge: SipEdge,
-    cc: CallCenter,
+    /// Agent state and routing decisions (one node: the core's in-memory `CallCenter`).
+    cc: Box<dyn Dispatcher>,
     region: Region,
     /// Trunk name -> queue name for calls whose number matches no queue.
     default_queues: HashMap<String, String>,
