@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::agent::{Agent, Driver, tone_wav};
 use crate::harness::{
     AGENT_PASSWORD, Capture, Gateway, GatewayOptions, Scratch, SippRun, assert_tone, audio_to,
-    wav_channels,
+    eventually, until, wav_channels,
 };
 use switchboard_media::tone::dominant;
 
@@ -118,6 +118,7 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
 
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#answer"})).await;
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=connected]"})).await;
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(3)).await;
     let stats = inbound_stats(&mut driver, &agent).await;
     assert_eq!(stats["codec"], "audio/PCMU", "{stats}");
@@ -147,6 +148,7 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
     // Recording paused for a card number, then resumed: silence in the file.
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#record-pause"})).await;
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#record-pause[data-paused=true]"})).await;
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_millis(1500)).await;
     driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#record-pause"})).await;
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#record-pause[data-paused=false]"})).await;
@@ -209,15 +211,11 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
 /// fake microphone): stereo, the caller's tone dominant on the left, the agent's on the right,
 /// and the agent's pause silent on both.
 async fn check_recording(gw: &Gateway, call_id: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let call = loop {
+    let call = eventually(Duration::from_secs(10), "the recording finished", || async {
         let call = gw.get(&gw.admin, &format!("/api/calls/{call_id}")).await;
-        if call["call"]["recording_duration_ms"].is_i64() {
-            break call;
-        }
-        assert!(std::time::Instant::now() < deadline, "the recording was not finished: {call}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        call["call"]["recording_duration_ms"].is_i64().then_some(call)
+    })
+    .await;
     let file = gw.recording_file(call_id).expect("the call's WAV file");
     let (left, right) = wav_channels(&file);
     assert_eq!(
@@ -353,13 +351,11 @@ const RECORDINGS_SHOT: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots/recordings.png");
 
 async fn check_recording_exists(gw: &Gateway, call_id: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while gw.get(&gw.admin, &format!("/api/calls/{call_id}")).await["call"]["recording_duration_ms"]
-        .is_null()
-    {
-        assert!(std::time::Instant::now() < deadline, "the recording was not finished");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let path = format!("/api/calls/{call_id}");
+    until(Duration::from_secs(10), "the recording finished", || async {
+        !gw.get(&gw.admin, &path).await["call"]["recording_duration_ms"].is_null()
+    })
+    .await;
 }
 
 /// An unknown number: the card offers to create a contact with the number filled in; the
@@ -486,6 +482,7 @@ pub(crate) async fn ring_all_first_answer_wins_and_agent_hangs_up() {
     let picked = driver.must(json!({"cmd": "eval", "agent": b.name, "js": "document.querySelector('#card .contact.picked .contact-name').textContent"})).await;
     assert_eq!(picked, "Ivanova Elena");
 
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(2)).await;
     driver.must(json!({"cmd": "click", "agent": b.name, "selector": "#hangup"})).await;
     driver
@@ -582,6 +579,7 @@ pub(crate) async fn websocket_reconnects_and_resumes() {
         .await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#card .contact-name", "text": "Ivanov"})).await;
     let first = inbound_stats(&mut driver, &a).await["packets"].as_u64().unwrap_or(0);
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(1)).await;
     let second = inbound_stats(&mut driver, &a).await["packets"].as_u64().unwrap_or(0);
     assert!(
@@ -639,6 +637,7 @@ pub(crate) async fn transfer_to_a_second_browser_agent_keeps_audio_flowing() {
     // Boris comes online while Anna talks, then Anna hands the call to him.
     let b = Agent::sign_in(&mut driver, &gw.base, "boris", AGENT_PASSWORD, &wav_440).await;
     go_available(&mut driver, &b).await;
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(1)).await;
     driver.must(json!({"cmd": "eval", "agent": a.name, "js": format!("document.getElementById('transfer-target').value = 'agent:{boris}'")})).await;
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#transfer"})).await;
@@ -650,6 +649,7 @@ pub(crate) async fn transfer_to_a_second_browser_agent_keeps_audio_flowing() {
     driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#card .contact-name", "text": "Ivanov"})).await;
     driver.must(json!({"cmd": "click", "agent": b.name, "selector": "#answer"})).await;
     driver.must(json!({"cmd": "wait", "agent": b.name, "selector": "#call-status[data-status=connected]"})).await;
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(3)).await;
     let stats = inbound_stats(&mut driver, &b).await;
     assert!(
@@ -697,8 +697,9 @@ pub(crate) async fn click_to_call_from_the_browser() {
     go_available(&mut driver, &a).await;
     let capture = Capture::start(&scratch.0, &[pbx.media_port]).await;
     let pbx_media = pbx.media_port;
+    let pbx_port = pbx.port;
     let pbx = pbx.spawn();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crate::harness::wait_udp_bound(pbx_port).await;
 
     // A callback due now, pushed to the console: one click calls the number back.
     let task = gw.post(&gw.admin, "/api/tasks", json!({"subject": "Call back", "callback_phone": "8 (916) 555-01-02", "due_at": epoch_ms() - 1000, "assignee_id": anna})).await;
@@ -706,6 +707,7 @@ pub(crate) async fn click_to_call_from_the_browser() {
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": &format!("#task-{task_id} .call-back"), "timeout": 20000})).await;
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": &format!("#task-{task_id} .call-back")})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]"})).await;
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let stats = inbound_stats(&mut driver, &a).await;
     assert!(
@@ -737,16 +739,12 @@ pub(crate) async fn click_to_call_from_the_browser() {
     // Completing the task from the console records its result.
     driver.must(json!({"cmd": "fill", "agent": a.name, "selector": &format!("#task-{task_id} .task-result"), "value": "Reached, order confirmed"})).await;
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": &format!("#task-{task_id} .task-done")})).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    let t = eventually(Duration::from_secs(10), "the task completed", || async {
         let t = gw.get(&gw.admin, &format!("/api/tasks/{task_id}")).await;
-        if t["status"] == "done" {
-            assert_eq!(t["result"], "Reached, order confirmed");
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the task was not completed: {t}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (t["status"] == "done").then_some(t)
+    })
+    .await;
+    assert_eq!(t["result"], "Reached, order confirmed");
     assert_eq!(call["call"]["agent_id"], anna.as_str());
     assert_eq!(call["call"]["end_reason"], "caller_hangup");
     driver.quit().await;
@@ -779,6 +777,7 @@ pub(crate) async fn transfer_to_a_number_through_the_pbx() {
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=ringing]"})).await;
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#answer"})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]"})).await;
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(1)).await;
     driver.must(json!({"cmd": "fill", "agent": a.name, "selector": "#transfer-number", "value": "8 (495) 111-22-33"})).await;
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#transfer"})).await;

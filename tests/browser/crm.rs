@@ -421,8 +421,9 @@ pub(crate) async fn callback_from_the_tasks_page_in_one_click() {
     go_available(&mut driver, &a).await;
     let capture = Capture::start(&scratch.0, &[pbx.media_port]).await;
     let pbx_media = pbx.media_port;
+    let pbx_port = pbx.port;
     let pbx = pbx.spawn();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crate::harness::wait_udp_bound(pbx_port).await;
     let task = gw.post(&gw.admin, "/api/tasks", json!({"subject": "Перезвонить", "callback_phone": "8 (916) 555-01-02", "due_at": epoch_ms() - 1000, "assignee_id": anna})).await;
     let task_id = task["id"].as_str().unwrap().to_owned();
     driver.must(json!({"cmd": "goto", "agent": a.name, "url": format!("{}/tasks", gw.base)})).await;

@@ -8,12 +8,11 @@
 //! `unshare --net` (root, as CI runs) and runs the scenarios there, one at a time. It prints a
 //! `test result:` line like libtest's so CI's totals count it.
 
-#[path = "../e2e/harness.rs"]
-mod harness;
+use switchboard_testkit as harness;
+use switchboard_testkit::browser as agent;
 
 mod account;
 mod admin;
-mod agent;
 mod calls;
 mod crm;
 mod monitor;

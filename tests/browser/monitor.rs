@@ -119,12 +119,14 @@ pub(crate) async fn supervisor_listens_and_whispers_from_the_wallboard() {
     driver.must(json!({"cmd": "click", "agent": sup.name, "selector": "#listen-bar .mode[data-mode=whisper]"})).await;
     driver.must(json!({"cmd": "wait", "agent": sup.name, "selector": "#listen-bar[data-state=whisper]"})).await;
     let from = epoch_ms() + 700;
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_millis(700)).await;
     let whisper = spectrum(&mut driver, &agent).await;
     assert!(
         db(&whisper, "440") > db(&whisper, "700") + 20.0,
         "the agent hears the whisper: {whisper}"
     );
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let to = epoch_ms();
     driver.must(json!({"cmd": "click", "agent": sup.name, "selector": "#listen-stop"})).await;

@@ -56,6 +56,7 @@ async fn answer_with_audio_both_ways(
             json!({"cmd": "wait", "agent": who, "selector": "#call-status[data-status=connected]"}),
         )
         .await;
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(3)).await;
     let stats = rtp(driver, who).await;
     assert!(
@@ -86,6 +87,7 @@ pub(crate) async fn softphone_comes_back_after_the_browser_was_closed() {
     let a = Agent::sign_in(&mut driver, &gw.base, "anna", AGENT_PASSWORD, &wav).await;
     go_available(&mut driver, &a).await;
     driver.must(json!({"cmd": "close", "agent": a.name})).await;
+    // A deliberate 40 s outage.
     tokio::time::sleep(Duration::from_secs(40)).await;
     let state = agent_state(&gw, "anna").await;
     assert_eq!(
@@ -117,6 +119,7 @@ pub(crate) async fn reload_right_after_connect_then_answer() {
 
     // Idle: connected, but nothing on the wire.
     let before = rtp(&mut driver, &a.name).await;
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rtp(&mut driver, &a.name).await;
     assert_eq!(
@@ -128,6 +131,7 @@ pub(crate) async fn reload_right_after_connect_then_answer() {
     // And once the call is over, it stops sending again.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = rtp(&mut driver, &a.name).await;
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rtp(&mut driver, &a.name).await;
     assert_eq!(before["sent"], after["sent"], "no RTP after the call ({before} -> {after})");
@@ -146,6 +150,7 @@ pub(crate) async fn network_gone_for_20s_idle_and_during_a_call() {
     go_available(&mut driver, &a).await;
 
     driver.must(json!({"cmd": "offline", "agent": a.name, "on": true})).await;
+    // A deliberate 20 s outage.
     tokio::time::sleep(Duration::from_secs(20)).await;
     driver.must(json!({"cmd": "offline", "agent": a.name, "on": false})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#softphone[data-state=connected]", "timeout": 30000})).await;
@@ -164,11 +169,13 @@ pub(crate) async fn network_gone_for_20s_idle_and_during_a_call() {
     driver.must(json!({"cmd": "click", "agent": a.name, "selector": "#answer"})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]"})).await;
     driver.must(json!({"cmd": "offline", "agent": a.name, "on": true})).await;
+    // A deliberate 20 s outage.
     tokio::time::sleep(Duration::from_secs(20)).await;
     driver.must(json!({"cmd": "offline", "agent": a.name, "on": false})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#softphone[data-state=connected]", "timeout": 30000})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#call-status[data-status=connected]", "timeout": 15000})).await;
     let first = rtp(&mut driver, &a.name).await;
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let second = rtp(&mut driver, &a.name).await;
     assert!(
@@ -207,6 +214,7 @@ pub(crate) async fn two_tabs_the_newest_wins() {
         .must(json!({"cmd": "wait", "agent": a.name, "selector": "#replaced", "timeout": 10000}))
         .await;
     driver.must(json!({"cmd": "wait", "agent": "anna-tab2", "selector": "#state[data-state=available]", "timeout": 15000})).await;
+    // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let first = driver.must(json!({"cmd": "eval", "agent": a.name, "js": "[window.switchboard.socket.readyState, window.switchboard.softphone.pc === null]"})).await;
     assert_eq!(

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::harness::{
     Capture, Gateway, GatewayOptions, SERIAL, Scratch, SippRun, assert_tone, audio_to,
+    wait_udp_bound,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,8 +29,10 @@ async fn agent_answers_then_customer_answers_after_a_401() {
     let (agent_id, agent) = gw.agent("irina", ([127, 0, 0, 1], phone.port).into()).await;
     let capture = Capture::start(&dir.0, &[pbx.media_port, phone.media_port]).await;
     let (pbx_media, phone_media) = (pbx.media_port, phone.media_port);
+    let ports = (pbx.port, phone.port);
     let (pbx, phone) = (pbx.spawn(), phone.spawn());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_udp_bound(ports.0).await;
+    wait_udp_bound(ports.1).await;
 
     let res = agent
         .post(format!("{}/api/calls/dial", gw.base))
@@ -75,8 +78,10 @@ async fn busy_customer_after_a_407_is_the_outcome_with_its_code() {
     let phone =
         SippRun { pause_ms: 100, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
     let (_, agent) = gw.agent("oleg", ([127, 0, 0, 1], phone.port).into()).await;
+    let ports = (pbx.port, phone.port);
     let (pbx, phone) = (pbx.spawn(), phone.spawn());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_udp_bound(ports.0).await;
+    wait_udp_bound(ports.1).await;
     let res = agent
         .post(format!("{}/api/calls/dial", gw.base))
         .json(&json!({"number": "+7 916 5550103"}))

@@ -5,7 +5,7 @@
 //! gateway last carried them (the downtime before the restart is not talk time).
 
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Client;
 use serde_json::{Value, json};
@@ -13,7 +13,7 @@ use switchboard_media::tone::dominant;
 
 use crate::harness::{
     ADMIN_PASSWORD, AGENT_PASSWORD, Process, SERIAL, Scratch, SippRun, find_file, free_port_pair,
-    login, wait_healthy, wav_channels as channels,
+    login, until, wait_healthy, wav_channels as channels,
 };
 
 const CALLS: usize = 20;
@@ -44,7 +44,7 @@ async fn kill_9_during_twenty_recorded_calls_leaves_playable_files() {
     let http = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let sip = free_port_pair();
     let base = format!("http://127.0.0.1:{http}");
-    let mut server = Process::start(&dir.0, http, sip, 1, &[]);
+    let mut server = Process::start(crate::BIN, &dir.0, http, sip, 1, &[]);
     wait_healthy(&base).await;
     let admin = login(&base, "admin", ADMIN_PASSWORD).await;
 
@@ -99,16 +99,11 @@ async fn kill_9_during_twenty_recorded_calls_leaves_playable_files() {
     };
     let phone = phone.spawn();
     let caller = caller.spawn();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let answered =
-            calls(&admin, &base).await.iter().filter(|c| !c["answered_at"].is_null()).count();
-        if answered == CALLS {
-            break;
-        }
-        assert!(Instant::now() < deadline, "only {answered} of {CALLS} calls were answered");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until(Duration::from_secs(30), "every call answered", || async {
+        calls(&admin, &base).await.iter().filter(|c| !c["answered_at"].is_null()).count() == CALLS
+    })
+    .await;
+    // Four seconds of talk (recorded) before the crash: a deliberate window.
     tokio::time::sleep(Duration::from_secs(4)).await;
     server.kill9();
     let killed_at = now_ms();
@@ -118,7 +113,7 @@ async fn kill_9_during_twenty_recorded_calls_leaves_playable_files() {
     tokio::time::sleep(Duration::from_secs(6)).await;
 
     // The next start repairs the files and closes the calls.
-    let _server = Process::start(&dir.0, http, sip, 2, &[]);
+    let _server = Process::start(crate::BIN, &dir.0, http, sip, 2, &[]);
     wait_healthy(&base).await;
     let admin = login(&base, "admin", ADMIN_PASSWORD).await;
     let all = calls(&admin, &base).await;

@@ -55,6 +55,7 @@ async fn a_login_storm_keeps_memory_bounded_and_real_users_in() {
     let http = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{http}");
     let server = Process::start(
+        crate::BIN,
         &dir.0,
         http,
         free_port_pair(),
@@ -65,6 +66,7 @@ async fn a_login_storm_keeps_memory_bounded_and_real_users_in() {
         ],
     );
     wait_healthy(&base).await;
+    // Let start-up's allocations settle before the baseline is read.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (baseline, _) = rss_kib(server.pid());
 

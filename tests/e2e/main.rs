@@ -8,7 +8,7 @@
 mod click_to_call;
 mod crash;
 mod extensions;
-mod harness;
+use switchboard_testkit as harness;
 mod logins;
 mod monitor;
 mod recordings;
@@ -16,3 +16,6 @@ mod restore;
 mod robustness;
 mod sip_calls;
 mod slow_store;
+
+/// The binary under test, for the suites that run it as a child process.
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_switchboard");

@@ -3,7 +3,7 @@
 //! crate a browser would meet (playing 440 Hz), listens, whispers and barges in. What each
 //! side receives is captured and checked by frequency, phase by phase.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchboard_media::tone::goertzel_power;
@@ -12,7 +12,7 @@ use switchboard_webrtc::client::ClientOffer;
 
 use crate::harness::{
     AGENT_PASSWORD, Capture, Gateway, GatewayOptions, SERIAL, Scratch, SippRun, Socket,
-    audio_to_between,
+    audio_to_between, eventually,
 };
 
 fn epoch_ms() -> i64 {
@@ -69,21 +69,16 @@ async fn a_supervisor_listens_whispers_and_barges_into_a_live_call() {
     let caller = caller.spawn();
 
     // The call, once connected.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let call_id = loop {
+    let call_id = eventually(Duration::from_secs(15), "the call connected", || async {
         let status = gw.get(&gw.admin, "/api/telephony/status").await;
-        let on_call = status["agents"]
+        status["agents"]
             .as_array()
             .unwrap()
             .iter()
             .find(|a| a["user_id"] == rita.as_str() && a["state"]["state"] == "on_call")
-            .map(|a| a["state"]["call_id"].as_str().unwrap().to_owned());
-        if let Some(id) = on_call {
-            break id;
-        }
-        assert!(Instant::now() < deadline, "the call did not connect: {status}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+            .map(|a| a["state"]["call_id"].as_str().unwrap().to_owned())
+    })
+    .await;
 
     // A supervisor of another team may not listen; ours may, once connected.
     let mut olga = Socket::open(&gw, "olga", "/api/wallboard/ws").await;
@@ -119,7 +114,7 @@ async fn a_supervisor_listens_whispers_and_barges_into_a_live_call() {
         (Some(rita.as_str()), Some("listen"))
     );
     let listen = (epoch_ms() + 500, epoch_ms() + 2500);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await; // the audio window
     let heard = peer.heard.recent.lock().unwrap().clone();
     assert!(heard.len() >= 4000, "the supervisor receives audio: {} samples", heard.len());
     assert!(
@@ -131,17 +126,17 @@ async fn a_supervisor_listens_whispers_and_barges_into_a_live_call() {
     board.command(json!({"type": "listen", "call_id": call_id, "mode": "whisper"}));
     assert_eq!(board.next("listening").await["mode"], "whisper");
     let whisper = (epoch_ms() + 500, epoch_ms() + 2500);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await; // the audio window
 
     board.command(json!({"type": "listen", "call_id": call_id, "mode": "barge"}));
     assert_eq!(board.next("listening").await["mode"], "barge");
     let barge = (epoch_ms() + 500, epoch_ms() + 2500);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await; // the audio window
 
     board.command(json!({"type": "stop_listening"}));
     assert_eq!(board.next("stopped").await["reason"], "stopped");
     let after = (epoch_ms() + 500, epoch_ms() + 2000);
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await; // the audio window
 
     // Back on the call until it ends: the wallboard is told.
     board.command(json!({"type": "listen", "call_id": call_id, "mode": "listen"}));

@@ -1,27 +1,26 @@
 //! Recordings and callbacks with real SIP peers: a bridged call's stereo WAV, playback with
 //! HTTP Range and its audit entry, and a missed call's callback task escalating.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchboard_media::tone::dominant;
 
-use crate::harness::{Gateway, GatewayOptions, SERIAL, Scratch, SippRun, wav_channels as channels};
+use crate::harness::{
+    Gateway, GatewayOptions, SERIAL, Scratch, SippRun, eventually, wav_channels as channels,
+};
 use crate::sip_calls::{kinds, newest_call};
 
 const CALLER_NUMBER: &str = "89161234567";
 
 /// Waits (bounded) until the call record has its recording's length.
 pub(crate) async fn wait_recording(gw: &Gateway, call_id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    let what = format!("the recording of {call_id} finished");
+    eventually(Duration::from_secs(10), &what, || async {
         let call = gw.get(&gw.admin, &format!("/api/calls/{call_id}")).await;
-        if !call["call"]["recording_duration_ms"].is_null() {
-            return call;
-        }
-        assert!(Instant::now() < deadline, "the recording of {call_id} was not finished: {call}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (!call["call"]["recording_duration_ms"].is_null()).then_some(call)
+    })
+    .await
 }
 
 /// A caller (1 kHz) talks to a desk phone (2 kHz) for three seconds: the recording has the
@@ -56,15 +55,10 @@ async fn a_bridged_call_is_recorded_in_stereo_and_served_with_range() {
     assert!(kinds(&call).contains(&"recording_started".to_owned()));
     // The call log has every duration: wait, talk, hold and (after the 1 s wrap-up) wrap-up.
     assert!(c["wait_ms"].is_i64() && c["hold_ms"] == 0, "{c}");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let wrapup = loop {
-        let v = gw.get(&gw.admin, &format!("/api/calls/{id}")).await["call"]["wrapup_ms"].clone();
-        if let Some(ms) = v.as_i64() {
-            break ms;
-        }
-        assert!(Instant::now() < deadline, "no wrap-up time");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let wrapup = eventually(Duration::from_secs(5), "a wrap-up time", || async {
+        gw.get(&gw.admin, &format!("/api/calls/{id}")).await["call"]["wrapup_ms"].as_i64()
+    })
+    .await;
     assert!((900..2000).contains(&wrapup), "wrap-up {wrapup} ms");
     // The statistics saw the call as it ended (and its wrap-up), and the agent's states.
     let offered = c["offered_at"].as_i64().unwrap();
@@ -199,8 +193,8 @@ async fn missed_calls_make_one_callback_that_escalates() {
     }
     drop(phone);
     // Exactly one open callback for the number, linked from both calls.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let task = loop {
+    let what = "one callback for two missed calls";
+    let task = eventually(Duration::from_secs(10), what, || async {
         let tasks = gw.get(&gw.admin, "/api/tasks?status=open").await;
         let callbacks: Vec<Value> = tasks["items"]
             .as_array()
@@ -209,13 +203,10 @@ async fn missed_calls_make_one_callback_that_escalates() {
             .filter(|t| t["callback"] == true)
             .cloned()
             .collect();
-        if callbacks.len() == 1 && callbacks[0]["missed_count"] == 2 {
-            break callbacks[0].clone();
-        }
         assert!(callbacks.len() <= 1, "duplicates: {callbacks:?}");
-        assert!(Instant::now() < deadline, "no callback for two missed calls: {tasks}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        (callbacks.len() == 1 && callbacks[0]["missed_count"] == 2).then(|| callbacks[0].clone())
+    })
+    .await;
     assert_eq!(task["phone_e164"], "+79161234567");
     assert_eq!(task["kind"], "call");
     assert!(task["queue_id"].is_string());
@@ -225,15 +216,12 @@ async fn missed_calls_make_one_callback_that_escalates() {
     }
     // Due a second after the miss, checked every second: escalated to Olga.
     let olga = crate::harness::login(&gw.base, "olga", crate::harness::AGENT_PASSWORD).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let escalated = loop {
-        let t = gw.get(&gw.admin, &format!("/api/tasks/{}", task["id"].as_str().unwrap())).await;
-        if !t["escalated_at"].is_null() {
-            break t;
-        }
-        assert!(Instant::now() < deadline, "not escalated: {t}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let path = format!("/api/tasks/{}", task["id"].as_str().unwrap());
+    let escalated = eventually(Duration::from_secs(10), "the callback escalated", || async {
+        let t = gw.get(&gw.admin, &path).await;
+        (!t["escalated_at"].is_null()).then_some(t)
+    })
+    .await;
     assert_eq!(escalated["escalated_to"], sup_id);
     let notes = gw.get(&olga, "/api/notifications?unread=true").await;
     let notes = notes.as_array().unwrap();

@@ -44,7 +44,7 @@ async fn desk_phone_agents_come_back_after_a_restart() {
     let sip = free_port_pair();
     let gw: std::net::SocketAddr = ([127, 0, 0, 1], sip).into();
     let base = format!("http://127.0.0.1:{http}");
-    let mut server = Process::start(&dir.0, http, sip, 1, &[]);
+    let mut server = Process::start(crate::BIN, &dir.0, http, sip, 1, &[]);
     wait_healthy(&base).await;
     let admin = login(&base, "admin", ADMIN_PASSWORD).await;
     let ids = [
@@ -89,11 +89,12 @@ async fn desk_phone_agents_come_back_after_a_restart() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    // The binding and the states reach the store through the ordered call log.
+    // The binding and the states reach the store through the ordered call log, which gives
+    // no signal from outside the process: half a second is ample for four writes.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
     server.kill9();
-    let _server = Process::start(&dir.0, http, sip, 2, &[]);
+    let _server = Process::start(crate::BIN, &dir.0, http, sip, 2, &[]);
     wait_healthy(&base).await;
     assert_eq!(state_of(&base, "fixed").await["state"], "available");
     let lunch = state_of(&base, "lunch").await;

@@ -139,17 +139,13 @@ async fn an_invite_flood_beyond_the_limit_gets_503() {
     assert_eq!(status["active_calls"], 3);
     // Every INVITE is a call: three waiting, seven blocked (written off the switch task, so
     // wait for the call log to catch up).
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let calls = loop {
-        let page = gw.get(&gw.admin, "/api/calls?per_page=100").await;
-        let calls = page["items"].as_array().cloned().unwrap_or_default();
-        if calls.iter().filter(|c| c["end_reason"] == "blocked").count() == 7
-            || std::time::Instant::now() > deadline
-        {
-            break calls;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let calls =
+        crate::harness::eventually(Duration::from_secs(10), "seven blocked calls", || async {
+            let page = gw.get(&gw.admin, "/api/calls?per_page=100").await;
+            let calls = page["items"].as_array().cloned().unwrap_or_default();
+            (calls.iter().filter(|c| c["end_reason"] == "blocked").count() == 7).then_some(calls)
+        })
+        .await;
     assert_eq!(calls.len(), 10, "{calls:?}");
     let blocked: Vec<&Value> = calls.iter().filter(|c| c["end_reason"] == "blocked").collect();
     assert_eq!(blocked.len(), 7);

@@ -12,14 +12,11 @@ const CALLER_NUMBER: &str = "89161234567";
 
 /// The newest call's id, waiting (bounded) for it to appear.
 pub(crate) async fn newest_call(gw: &Gateway) -> String {
-    for _ in 0..100 {
+    crate::harness::eventually(Duration::from_secs(10), "a call logged", || async {
         let page = gw.get(&gw.admin, "/api/calls?per_page=1").await;
-        if let Some(id) = page["items"][0]["id"].as_str() {
-            return id.to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no call was logged");
+        page["items"][0]["id"].as_str().map(str::to_owned)
+    })
+    .await
 }
 
 pub(crate) fn kinds(call: &Value) -> Vec<String> {
@@ -172,6 +169,7 @@ async fn ring_timeout_moves_to_the_next_agent() {
     let queue_id = gw.queue("100", &[&slow_id, &quick_id], json!({"ring_timeout_ms": 2000})).await;
     // Longest idle first: the slow agent goes available first, so it is rung first.
     gw.available(&slow_agent).await;
+    // Idle-since times a few ms apart, so the order is not a tie.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let res = gw
         .admin

@@ -22,11 +22,7 @@ use switchboard_server::startup::Application;
 use switchboard_store::{CompanyFilter, ContactFilter, DealFilter, PageRequest};
 use tokio::sync::oneshot;
 
-#[path = "../../../tests/browser/agent.rs"]
-#[allow(dead_code)]
-mod agent;
-
-use agent::{Driver, tone_wav};
+use switchboard_testkit::browser::{Driver, tone_wav};
 
 const DEMO_PASSWORD: &str = "demo-password-1";
 const ADMIN_PASSWORD: &str = "bench-admin-1";

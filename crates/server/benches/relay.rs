@@ -37,9 +37,7 @@ use switchboard_store::{Actor, NewQueue, NewUser, SipEndpoint};
 use switchboard_switch::protocol::{AgentTarget, TelephonyRequest};
 use tokio::sync::oneshot;
 
-#[path = "common/process.rs"]
-mod process;
-use process::{cpu_ticks_self, rss_kib};
+use switchboard_testkit::process::{cpu_ticks_self, rss_kib};
 
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/sipp");
 /// Any valid argon2 PHC string: these agents never log in over HTTP.

@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used)]
 //! Store behaviour, each test run against SQLite and PostgreSQL.
 
-mod common;
+#[macro_use]
+extern crate switchboard_testkit;
 
 use serde_json::json;
 use switchboard_core::call::{CallEventKind, EndReason};

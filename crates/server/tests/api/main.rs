@@ -1,8 +1,7 @@
 #![allow(clippy::unwrap_used)]
 //! The API suite: the real application on port 0, over SQLite and over PostgreSQL.
 
-#[path = "../../../store/tests/common/mod.rs"]
-mod common;
+use switchboard_testkit::db as common;
 mod helpers;
 
 mod auth;

@@ -12,15 +12,13 @@ use crate::helpers::send;
 const CSV: &str = "Фамилия;Имя;Телефон;Город\nИванова;Мария;8 (916) 123-45-67;Тула\nПлохой;;123;\n;;;\nПетров;Пётр;+7 903 000 11 22;Орёл\n";
 
 async fn wait_done(client: &reqwest::Client, app: &crate::helpers::TestApp, id: &str) -> Value {
-    for _ in 0..100 {
-        let (status, job) = send(client.get(app.url(&format!("/api/imports/{id}")))).await;
+    let url = app.url(&format!("/api/imports/{id}"));
+    switchboard_testkit::eventually(Duration::from_secs(5), "the import finished", || async {
+        let (status, job) = send(client.get(&url)).await;
         assert_eq!(status, StatusCode::OK, "{job}");
-        if job["status"] == "done" || job["status"] == "failed" {
-            return job;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the import did not finish");
+        (job["status"] == "done" || job["status"] == "failed").then_some(job)
+    })
+    .await
 }
 
 app_test!(upload_map_preview_run_and_report, |app| {

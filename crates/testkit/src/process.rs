@@ -1,7 +1,7 @@
 //! This process's CPU time and resident memory, from /proc (the gateway runs in-process).
 
 /// User + system CPU ticks (USER_HZ, 100 per second on Linux) used so far.
-pub(crate) fn cpu_ticks_self() -> u64 {
+pub fn cpu_ticks_self() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<&str> = after.split_whitespace().collect();
@@ -11,7 +11,7 @@ pub(crate) fn cpu_ticks_self() -> u64 {
 }
 
 /// Resident set size, KiB.
-pub(crate) fn rss_kib() -> u64 {
+pub fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
         .lines()

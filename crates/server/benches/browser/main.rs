@@ -38,12 +38,9 @@ use switchboard_switch::protocol::{TelephonyHandle, TelephonyRequest};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::oneshot;
 
-#[path = "browser/loadgen.rs"]
 mod loadgen;
 
-#[path = "common/process.rs"]
-mod process;
-use process::{cpu_ticks_self, rss_kib};
+use switchboard_testkit::process::{cpu_ticks_self, rss_kib};
 
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/sipp");
 const AGENT_PASSWORD: &str = "bench-agent-pass-1";

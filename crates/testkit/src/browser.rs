@@ -1,4 +1,5 @@
-//! A browser agent: one Chromium process (through `driver.mjs`) with a fake microphone.
+//! Browser agents: headless Chromium (Debian's, driven by playwright-core through
+//! `tests/browser/driver.mjs`), each with a fake microphone playing a tone.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -9,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 /// The driver process, shared by every agent of a test.
-pub(crate) struct Driver {
+pub struct Driver {
     child: Child,
     stdin: ChildStdin,
     lines: Lines<BufReader<ChildStdout>>,
@@ -18,7 +19,7 @@ pub(crate) struct Driver {
 const DRIVER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/browser");
 
 impl Driver {
-    pub(crate) fn start() -> Driver {
+    pub fn start() -> Driver {
         let mut child = Command::new("node")
             .arg(Path::new(DRIVER_DIR).join("driver.mjs"))
             .current_dir(DRIVER_DIR)
@@ -34,7 +35,7 @@ impl Driver {
     }
 
     /// Sends one command; the answer's `result`, or the driver's error.
-    pub(crate) async fn send(&mut self, command: Value) -> Result<Value, String> {
+    pub async fn send(&mut self, command: Value) -> Result<Value, String> {
         let mut line = command.to_string();
         line.push('\n');
         self.stdin.write_all(line.as_bytes()).await.map_err(|e| e.to_string())?;
@@ -51,7 +52,7 @@ impl Driver {
     }
 
     /// Like [`send`](Self::send), panicking with the command and the page's log on error.
-    pub(crate) async fn must(&mut self, command: Value) -> Value {
+    pub async fn must(&mut self, command: Value) -> Value {
         match self.send(command.clone()).await {
             Ok(v) => v,
             Err(e) => {
@@ -64,14 +65,14 @@ impl Driver {
         }
     }
 
-    pub(crate) async fn quit(mut self) {
+    pub async fn quit(mut self) {
         let _ = self.stdin.write_all(b"{\"cmd\":\"quit\"}\n").await;
         let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
     }
 }
 
 /// A 16-bit mono 48 kHz WAV of a sine at `hz` (Chromium's fake microphone loops it).
-pub(crate) fn tone_wav(path: &Path, hz: f64) -> PathBuf {
+pub fn tone_wav(path: &Path, hz: f64) -> PathBuf {
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: 48_000,
@@ -93,14 +94,14 @@ pub(crate) fn tone_wav(path: &Path, hz: f64) -> PathBuf {
 }
 
 /// One agent's browser.
-pub(crate) struct Agent {
-    pub(crate) name: String,
+pub struct Agent {
+    pub name: String,
 }
 
 impl Agent {
     /// Opens a Chromium for `name` with a microphone playing `wav`, signs in and opens the
     /// console; returns once the softphone is connected.
-    pub(crate) async fn sign_in(
+    pub async fn sign_in(
         driver: &mut Driver,
         base: &str,
         name: &str,

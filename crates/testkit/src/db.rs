@@ -1,10 +1,9 @@
-//! Test databases: a fresh SQLite file or a fresh PostgreSQL database per test.
+//! Test databases: a fresh SQLite file or a fresh PostgreSQL database per test, and
+//! [`both_backends!`](crate::both_backends) to run one test body on each.
 //!
 //! PostgreSQL is reached at `SWITCHBOARD_TEST_PG_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`); each test creates its own database there and
 //! drops it when done, so tests run in parallel without seeing each other's rows.
-
-#![allow(dead_code, unreachable_pub)]
 
 use switchboard_store::{Backend, Store};
 
@@ -121,18 +120,18 @@ macro_rules! both_backends {
     ($name:ident, |$db:ident| $body:block) => {
         mod $name {
             use super::*;
-            async fn run($db: &common::TestDb) $body
+            async fn run($db: &$crate::db::TestDb) $body
 
             #[tokio::test]
             async fn sqlite() {
-                let db = common::TestDb::new(switchboard_store::Backend::Sqlite).await;
+                let db = $crate::db::TestDb::new(switchboard_store::Backend::Sqlite).await;
                 run(&db).await;
                 db.finish().await;
             }
 
             #[tokio::test]
             async fn postgres() {
-                let db = common::TestDb::new(switchboard_store::Backend::Postgres).await;
+                let db = $crate::db::TestDb::new(switchboard_store::Backend::Postgres).await;
                 run(&db).await;
                 db.finish().await;
             }
