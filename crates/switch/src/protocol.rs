@@ -1,5 +1,8 @@
 //! What the API asks of the telephony side, over a channel the server wires. The API knows
 //! nothing of SIP: it sends a [`TelephonyRequest`] and waits for the answer on a oneshot.
+//!
+//! Over 500 lines on purpose: it is one vocabulary (requests, replies, errors, agent and
+//! wallboard messages, views), kept in one file so the API side reads it in one place.
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::acd::AgentState;
