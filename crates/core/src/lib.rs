@@ -20,7 +20,7 @@ pub mod stats;
 pub mod text;
 
 pub use custom_field::{CustomFieldDef, EntityKind, FieldType, FieldValueError, StoredFieldValue};
-pub use id::new_id;
+pub use id::{AgentId, CallId, QueueId, new_id};
 pub use phone::{PhoneError, PhoneNumber, Region};
 pub use role::{Action, RecordingScope, Role};
 

@@ -24,6 +24,7 @@ impl Switch {
             let now = now_ms();
             match action {
                 Action::Offer { call_id, agent_id } => {
+                    let (call_id, agent_id) = (String::from(call_id), String::from(agent_id));
                     let offered = match self.endpoints.get(&agent_id).cloned() {
                         Some(Endpoint::Sip(uri)) => {
                             self.edge.offer(&call_id, &agent_id, &uri).map_err(|e| e.to_string())
@@ -47,8 +48,13 @@ impl Switch {
                                 json!({"error": e}),
                             );
                             if failed.insert((call_id.clone(), agent_id.clone()))
-                                && let Ok(more) =
-                                    self.cc.handle(Input::Rejected { call_id, agent_id }, now)
+                                && let Ok(more) = self.cc.handle(
+                                    Input::Rejected {
+                                        call_id: call_id.into(),
+                                        agent_id: agent_id.into(),
+                                    },
+                                    now,
+                                )
                             {
                                 queue.extend(more);
                             }
@@ -56,6 +62,7 @@ impl Switch {
                     }
                 }
                 Action::CancelOffer { call_id, agent_id, reason } => {
+                    let (call_id, agent_id) = (String::from(call_id), String::from(agent_id));
                     self.edge.cancel_offer(&call_id, &agent_id);
                     let (kind, why) = match reason {
                         OfferEnd::NoAnswer => (Kind::NoAnswer, WithdrawReason::NoAnswer),
@@ -67,41 +74,46 @@ impl Switch {
                     self.withdraw(&call_id, &agent_id, why);
                     self.event(&call_id, kind, Some(&agent_id), json!({}));
                 }
-                Action::Connect { call_id, agent_id } => match self.connect(&call_id, &agent_id) {
-                    Ok(()) => {
-                        let mut transferred = false;
-                        if let Some(info) = self.calls.get_mut(&call_id) {
-                            info.ringing.remove(&agent_id);
-                            info.agent = Some(agent_id.clone());
-                            transferred = info.transferred;
+                Action::Connect { call_id, agent_id } => {
+                    let (call_id, agent_id) = (String::from(call_id), String::from(agent_id));
+                    match self.connect(&call_id, &agent_id) {
+                        Ok(()) => {
+                            let mut transferred = false;
+                            if let Some(info) = self.calls.get_mut(&call_id) {
+                                info.ringing.remove(&agent_id);
+                                info.agent = Some(agent_id.clone());
+                                transferred = info.transferred;
+                            }
+                            if transferred {
+                                self.write(Write::TransferredTo { call_id, agent_id, at: now });
+                            } else {
+                                self.write(Write::Answered {
+                                    call_id: call_id.clone(),
+                                    agent_id,
+                                    at: now,
+                                });
+                                self.start_recording(&call_id);
+                            }
                         }
-                        if transferred {
-                            self.write(Write::TransferredTo { call_id, agent_id, at: now });
-                        } else {
-                            self.write(Write::Answered {
+                        Err(e) => {
+                            warn!(call_id, agent_id, error = %e, "cannot connect");
+                            self.edge.release(&call_id, 500);
+                            self.remove_call(&call_id);
+                            self.write(Write::Ended {
                                 call_id: call_id.clone(),
-                                agent_id,
                                 at: now,
+                                reason: EndReason::Failed,
+                                hold_ms: 0,
                             });
-                            self.start_recording(&call_id);
+                            let input = Input::CallEnded { call_id: call_id.into() };
+                            if let Ok(more) = self.cc.handle(input, now) {
+                                queue.extend(more);
+                            }
                         }
                     }
-                    Err(e) => {
-                        warn!(call_id, agent_id, error = %e, "cannot connect");
-                        self.edge.release(&call_id, 500);
-                        self.remove_call(&call_id);
-                        self.write(Write::Ended {
-                            call_id: call_id.clone(),
-                            at: now,
-                            reason: EndReason::Failed,
-                            hold_ms: 0,
-                        });
-                        if let Ok(more) = self.cc.handle(Input::CallEnded { call_id }, now) {
-                            queue.extend(more);
-                        }
-                    }
-                },
+                }
                 Action::ReleaseMaxWait { call_id } => {
+                    let call_id = String::from(call_id);
                     self.edge.release(&call_id, 480);
                     let info = self.remove_call(&call_id);
                     self.write(Write::Ended {
@@ -113,6 +125,7 @@ impl Switch {
                     self.missed(call_id, info, EndReason::MaxWait, now);
                 }
                 Action::Abandoned { call_id } => {
+                    let call_id = String::from(call_id);
                     // A caller who hangs up while being transferred had been answered.
                     let info = self.remove_call(&call_id);
                     if info.as_ref().is_some_and(|i| i.transferred) {
@@ -134,6 +147,7 @@ impl Switch {
                 }
                 Action::Transferred { call_id, agent_id } => self.transferred(&call_id, &agent_id),
                 Action::AgentChanged { agent_id, state } => {
+                    let agent_id = String::from(agent_id);
                     debug!(agent_id, state = state.name(), "agent state");
                     let reason = if let AgentState::Paused { reason, .. } = &state {
                         Some(reason.clone())
@@ -147,7 +161,7 @@ impl Switch {
                         at: now,
                     });
                     if let AgentState::WrapUp { call_id, since, .. } = &state {
-                        self.wrapups.insert(agent_id.clone(), (call_id.clone(), *since));
+                        self.wrapups.insert(agent_id.clone(), (call_id.to_string(), *since));
                     } else if let Some((call_id, since)) = self.wrapups.remove(&agent_id) {
                         self.write(Write::WrapUp { call_id, ms: now - since });
                     }

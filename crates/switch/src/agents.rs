@@ -34,7 +34,10 @@ impl Switch {
             let actions = self
                 .cc
                 .handle(
-                    Input::Dialing { agent_id: user_id.to_owned(), call_id: call_id.clone() },
+                    Input::Dialing {
+                        agent_id: user_id.to_owned().into(),
+                        call_id: call_id.clone().into(),
+                    },
                     now,
                 )
                 .map_err(|_| SwitchError::Busy)?;
@@ -85,8 +88,9 @@ impl Switch {
                 hold_ms: 0,
             });
             if logged_in
-                && let Ok(actions) =
-                    self.cc.handle(Input::OutboundEnded { agent_id: user_id.to_owned() }, now)
+                && let Ok(actions) = self
+                    .cc
+                    .handle(Input::OutboundEnded { agent_id: user_id.to_owned().into() }, now)
             {
                 self.apply(actions);
             }
@@ -171,13 +175,16 @@ impl Switch {
                     return Err(SwitchError::NoQueues);
                 }
                 self.endpoints.insert(user_id.to_owned(), endpoint);
-                Some(Input::AgentLogin { agent_id: user_id.to_owned(), queues })
+                Some(Input::AgentLogin {
+                    agent_id: user_id.into(),
+                    queues: queues.into_iter().map(Into::into).collect(),
+                })
             }
             (AgentState::Paused { .. }, AgentTarget::Available) => {
-                Some(Input::AgentUnpause { agent_id: user_id.to_owned() })
+                Some(Input::AgentUnpause { agent_id: user_id.to_owned().into() })
             }
             (AgentState::WrapUp { .. }, AgentTarget::Available) => {
-                Some(Input::WrapUpDone { agent_id: user_id.to_owned() })
+                Some(Input::WrapUpDone { agent_id: user_id.to_owned().into() })
             }
             (
                 AgentState::Available { .. }
@@ -186,10 +193,12 @@ impl Switch {
                 AgentTarget::Available,
             ) => None,
             (_, AgentTarget::Paused(reason)) => {
-                Some(Input::AgentPause { agent_id: user_id.to_owned(), reason })
+                Some(Input::AgentPause { agent_id: user_id.to_owned().into(), reason })
             }
             (AgentState::Offline, AgentTarget::Offline) => None,
-            (_, AgentTarget::Offline) => Some(Input::AgentLogout { agent_id: user_id.to_owned() }),
+            (_, AgentTarget::Offline) => {
+                Some(Input::AgentLogout { agent_id: user_id.to_owned().into() })
+            }
         };
         if let Some(input) = input {
             let actions =

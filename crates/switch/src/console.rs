@@ -78,11 +78,11 @@ impl Switch {
         // Resume: the call ringing or connected, with its card.
         match &state {
             AgentState::Ringing { call_id, .. } => {
-                if let Some(info) = self.calls.get(call_id) {
+                if let Some(info) = self.calls.get(call_id.as_str()) {
                     let desk_phone =
                         !matches!(self.endpoints.get(&user_id), Some(Endpoint::Browser));
                     let _ = outbox.send(AgentMessage::Ringing {
-                        call_id: call_id.clone(),
+                        call_id: call_id.to_string(),
                         from: info.from.clone(),
                         card: info.card.clone(),
                         desk_phone,
@@ -90,20 +90,20 @@ impl Switch {
                 }
             }
             AgentState::OnCall { call_id, .. } => {
-                if let Some(info) = self.calls.get(call_id) {
+                if let Some(info) = self.calls.get(call_id.as_str()) {
                     let _ = outbox.send(AgentMessage::Connected {
-                        call_id: call_id.clone(),
+                        call_id: call_id.to_string(),
                         from: info.from.clone(),
                     });
                     if let Some(card) = &info.card {
                         let _ = outbox.send(AgentMessage::Card {
-                            call_id: call_id.clone(),
+                            call_id: call_id.to_string(),
                             card: card.clone(),
                         });
                     }
                     if info.recording.as_ref().is_some_and(|r| r.paused()) {
                         let _ = outbox.send(AgentMessage::Recording {
-                            call_id: call_id.clone(),
+                            call_id: call_id.to_string(),
                             paused: true,
                         });
                     }
@@ -132,7 +132,10 @@ impl Switch {
         if let AgentState::Paused { reason, .. } = self.cc.agent_state(user_id)
             && reason == CONNECTION_LOST
         {
-            match self.cc.handle(Input::AgentUnpause { agent_id: user_id.to_owned() }, now_ms()) {
+            match self
+                .cc
+                .handle(Input::AgentUnpause { agent_id: user_id.to_owned().into() }, now_ms())
+            {
                 Ok(actions) => self.apply(actions),
                 Err(e) => debug!(error = %e, "unpause"),
             }
@@ -148,11 +151,14 @@ impl Switch {
         let agent_id = user_id.to_owned();
         let inputs = match self.cc.agent_state(user_id) {
             AgentState::Ringing { call_id, .. } => vec![
-                Input::Rejected { call_id, agent_id: agent_id.clone() },
-                Input::AgentPause { agent_id, reason: CONNECTION_LOST.into() },
+                Input::Rejected { call_id, agent_id: agent_id.clone().into() },
+                Input::AgentPause { agent_id: agent_id.into(), reason: CONNECTION_LOST.into() },
             ],
             AgentState::Available { .. } | AgentState::WrapUp { .. } => {
-                vec![Input::AgentPause { agent_id, reason: CONNECTION_LOST.into() }]
+                vec![Input::AgentPause {
+                    agent_id: agent_id.into(),
+                    reason: CONNECTION_LOST.into(),
+                }]
             }
             _ => Vec::new(),
         };
@@ -222,7 +228,10 @@ impl Switch {
                 }
             }
             ConsoleCommand::Answer { call_id } => match self.cc.handle(
-                Input::Answered { call_id: call_id.clone(), agent_id: user_id.clone() },
+                Input::Answered {
+                    call_id: call_id.clone().into(),
+                    agent_id: user_id.clone().into(),
+                },
                 now,
             ) {
                 Ok(actions) => self.apply(actions),
@@ -240,10 +249,10 @@ impl Switch {
             ConsoleCommand::Transfer { call_id, to } => {
                 let (to, detail) = match to {
                     TransferTarget::Agent(id) => {
-                        (TransferTo::Agent(id.clone()), json!({"to_agent": id}))
+                        (TransferTo::Agent(id.as_str().into()), json!({"to_agent": id}))
                     }
                     TransferTarget::Queue(id) => {
-                        (TransferTo::Queue(id.clone()), json!({"to_queue": id}))
+                        (TransferTo::Queue(id.as_str().into()), json!({"to_queue": id}))
                     }
                     TransferTarget::Number(number) => {
                         self.transfer_to_number(&user_id, &call_id, &number);
@@ -251,7 +260,11 @@ impl Switch {
                     }
                 };
                 match self.cc.handle(
-                    Input::Transfer { call_id: call_id.clone(), agent_id: user_id.clone(), to },
+                    Input::Transfer {
+                        call_id: call_id.clone().into(),
+                        agent_id: user_id.clone().into(),
+                        to,
+                    },
                     now,
                 ) {
                     Ok(actions) => {
@@ -374,7 +387,7 @@ impl Switch {
     /// onto it (the caller's stream goes on unchanged).
     fn resume_call_on(&mut self, user_id: &str, peer: &Arc<AgentPeer>) {
         let call_id = match self.cc.agent_state(user_id) {
-            AgentState::OnCall { call_id, .. } => call_id,
+            AgentState::OnCall { call_id, .. } => call_id.into_string(),
             _ => match self.outbound_agents.iter().find(|(_, agent)| agent.as_str() == user_id) {
                 Some((call_id, _)) => call_id.clone(),
                 None => return,

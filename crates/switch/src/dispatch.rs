@@ -8,8 +8,8 @@
 //! awaits on the signalling path): a claim is an effect the switch runs beside itself, whose
 //! answer comes back as an input, like a client card.
 
-use switchboard_core::EpochMs;
 use switchboard_core::acd::{AcdError, Action, AgentState, CallCenter, Input, QueueConfig};
+use switchboard_core::{CallId, EpochMs};
 
 /// Agent state and routing decisions, fed with the time (no clock, no I/O of its own).
 pub trait Dispatcher: Send {
@@ -22,7 +22,7 @@ pub trait Dispatcher: Send {
     /// An agent's state (offline when unknown).
     fn agent_state(&self, agent_id: &str) -> AgentState;
     /// The calls waiting in a queue, oldest first, with when each arrived.
-    fn waiting(&self, queue_id: &str) -> Vec<(String, EpochMs)>;
+    fn waiting(&self, queue_id: &str) -> Vec<(CallId, EpochMs)>;
     /// Adds or changes a queue's rules.
     fn set_queue(&mut self, queue: QueueConfig);
 }
@@ -44,7 +44,7 @@ impl Dispatcher for CallCenter {
         CallCenter::agent_state(self, agent_id)
     }
 
-    fn waiting(&self, queue_id: &str) -> Vec<(String, EpochMs)> {
+    fn waiting(&self, queue_id: &str) -> Vec<(CallId, EpochMs)> {
         CallCenter::waiting(self, queue_id)
     }
 

@@ -48,8 +48,13 @@ impl Switch {
                     },
                 );
                 self.build_card(call_id.clone(), from);
-                match self.cc.handle(Input::CallArrived { call_id: call_id.clone(), queue_id }, now)
-                {
+                match self.cc.handle(
+                    Input::CallArrived {
+                        call_id: call_id.clone().into(),
+                        queue_id: queue_id.into(),
+                    },
+                    now,
+                ) {
                     Ok(actions) => self.apply(actions),
                     Err(e) => {
                         warn!(error = %e, call_id, "cannot queue the call");
@@ -73,7 +78,7 @@ impl Switch {
             EdgeEvent::CallerGone { call_id } => {
                 // The core's `Abandoned` forgets the call (and asks for a callback); anything
                 // it did not know is forgotten here.
-                match self.cc.handle(Input::CallerHungUp { call_id: call_id.clone() }, now) {
+                match self.cc.handle(Input::CallerHungUp { call_id: call_id.clone().into() }, now) {
                     Ok(actions) => self.apply(actions),
                     Err(e) => debug!(error = %e, call_id, "caller gone"),
                 }
@@ -93,7 +98,10 @@ impl Switch {
                 self.external_failed(&call_id, code)
             }
             EdgeEvent::OfferAnswered { call_id, agent_id } => match self.cc.handle(
-                Input::Answered { call_id: call_id.clone(), agent_id: agent_id.clone() },
+                Input::Answered {
+                    call_id: call_id.clone().into(),
+                    agent_id: agent_id.clone().into(),
+                },
                 now,
             ) {
                 Ok(actions) => self.apply(actions),
@@ -105,7 +113,10 @@ impl Switch {
             },
             EdgeEvent::OfferFailed { call_id, agent_id, code } => {
                 self.event(&call_id, Kind::Rejected, Some(&agent_id), json!({"sip_code": code}));
-                match self.cc.handle(Input::Rejected { call_id: call_id.clone(), agent_id }, now) {
+                match self.cc.handle(
+                    Input::Rejected { call_id: call_id.clone().into(), agent_id: agent_id.into() },
+                    now,
+                ) {
                     Ok(actions) => self.apply(actions),
                     Err(e) => debug!(error = %e, call_id, "offer failed"),
                 }
@@ -132,8 +143,8 @@ impl Switch {
                 }
                 self.write(Write::Ended { call_id: call_id.clone(), at: now, reason, hold_ms });
                 let input = match self.outbound_agents.remove(&call_id) {
-                    Some(agent_id) => Input::OutboundEnded { agent_id },
-                    None => Input::CallEnded { call_id: call_id.clone() },
+                    Some(agent_id) => Input::OutboundEnded { agent_id: agent_id.into() },
+                    None => Input::CallEnded { call_id: call_id.clone().into() },
                 };
                 match self.cc.handle(input, now) {
                     Ok(actions) => self.apply(actions),
@@ -178,7 +189,8 @@ impl Switch {
                     );
                 }
                 if let Some(agent_id) = self.outbound_agents.remove(&call_id)
-                    && let Ok(actions) = self.cc.handle(Input::OutboundEnded { agent_id }, now)
+                    && let Ok(actions) =
+                        self.cc.handle(Input::OutboundEnded { agent_id: agent_id.into() }, now)
                 {
                     self.apply(actions);
                 }

@@ -56,7 +56,7 @@ impl Switch {
         for q in &directory.queues {
             self.record_queues.insert(q.id.clone(), q.record);
             self.cc.set_queue(QueueConfig {
-                id: q.id.clone(),
+                id: q.id.clone().into(),
                 strategy: q.strategy,
                 ring_timeout_ms: q.ring_timeout_ms,
                 max_wait_ms: q.max_wait_ms,

@@ -37,8 +37,8 @@ impl Switch {
         let e164 = number.e164().to_owned();
         match self.cc.handle(
             Input::Transfer {
-                call_id: call_id.to_owned(),
-                agent_id: user_id.to_owned(),
+                call_id: call_id.to_owned().into(),
+                agent_id: user_id.to_owned().into(),
                 to: TransferTo::External,
             },
             now_ms(),

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::EpochMs;
+use crate::id::CallId;
 
 /// Where an agent is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,21 +22,21 @@ pub enum AgentState {
     /// Being offered a call.
     Ringing {
         /// The call.
-        call_id: String,
+        call_id: CallId,
         /// When the offer started.
         since: EpochMs,
     },
     /// Talking.
     OnCall {
         /// The call.
-        call_id: String,
+        call_id: CallId,
         /// When the call was answered.
         since: EpochMs,
     },
     /// After-call work until `until` (or until the agent says they are done).
     WrapUp {
         /// The call just ended.
-        call_id: String,
+        call_id: CallId,
         /// When wrap-up started.
         since: EpochMs,
         /// When it ends by itself.
@@ -67,7 +68,7 @@ pub enum AgentEvent {
     /// A call is being offered.
     Offer {
         /// The call.
-        call_id: String,
+        call_id: CallId,
     },
     /// The offered call was answered.
     Answer,
@@ -83,7 +84,7 @@ pub enum AgentEvent {
     /// The agent places a call (click-to-call); they are on it from now.
     Dial {
         /// The call.
-        call_id: String,
+        call_id: CallId,
     },
 }
 

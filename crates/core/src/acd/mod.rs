@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub use agent::{AgentEvent, AgentState, IllegalTransition};
 
 use crate::EpochMs;
+use crate::id::{AgentId, CallId, QueueId};
 
 /// How a queue picks agents for a waiting call.
 #[derive(
@@ -68,7 +69,7 @@ impl std::str::FromStr for Strategy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueConfig {
     /// Queue id.
-    pub id: String,
+    pub id: QueueId,
     /// Routing.
     pub strategy: Strategy,
     /// How long one agent rings before the next is tried.
@@ -85,82 +86,82 @@ pub enum Input {
     /// An agent logs in to these queues.
     AgentLogin {
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
         /// Queues they serve.
-        queues: Vec<String>,
+        queues: Vec<QueueId>,
     },
     /// An agent logs out.
     AgentLogout {
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
     },
     /// An agent pauses.
     AgentPause {
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
         /// Why.
         reason: String,
     },
     /// An agent unpauses.
     AgentUnpause {
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
     },
     /// An agent finishes wrap-up early.
     WrapUpDone {
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
     },
     /// A call enters a queue.
     CallArrived {
         /// Call.
-        call_id: String,
+        call_id: CallId,
         /// Queue.
-        queue_id: String,
+        queue_id: QueueId,
     },
     /// An agent answered an offered call.
     Answered {
         /// Call.
-        call_id: String,
+        call_id: CallId,
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
     },
     /// An agent's phone refused the offer (busy, declined).
     Rejected {
         /// Call.
-        call_id: String,
+        call_id: CallId,
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
     },
     /// The caller hung up before being connected.
     CallerHungUp {
         /// Call.
-        call_id: String,
+        call_id: CallId,
     },
     /// A connected call ended (either side hung up).
     CallEnded {
         /// Call.
-        call_id: String,
+        call_id: CallId,
     },
     /// A logged-in agent places a call (click-to-call): not offered queue calls meanwhile.
     Dialing {
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
         /// The outbound call.
-        call_id: String,
+        call_id: CallId,
     },
     /// The agent's outbound call ended (connected or not); no wrap-up.
     OutboundEnded {
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
     },
     /// Blind transfer: the agent talking with the caller hands the call to a queue or to one
     /// agent (who must be available). The caller waits again; the agent's call ends.
     Transfer {
         /// Call.
-        call_id: String,
+        call_id: CallId,
         /// The agent handing it over.
-        agent_id: String,
+        agent_id: AgentId,
         /// Where to.
         to: TransferTo,
     },
@@ -170,9 +171,9 @@ pub enum Input {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferTo {
     /// Into a queue, routed by its strategy.
-    Queue(String),
+    Queue(QueueId),
     /// To one agent; if they do not answer, to the call's queue.
-    Agent(String),
+    Agent(AgentId),
     /// Out of the call center (a phone number): the call leaves the queues.
     External,
 }
@@ -194,48 +195,48 @@ pub enum Action {
     /// Ring this agent with this call.
     Offer {
         /// Call.
-        call_id: String,
+        call_id: CallId,
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
     },
     /// Stop ringing this agent.
     CancelOffer {
         /// Call.
-        call_id: String,
+        call_id: CallId,
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
         /// Why.
         reason: OfferEnd,
     },
     /// Bridge the caller to the agent who answered.
     Connect {
         /// Call.
-        call_id: String,
+        call_id: CallId,
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
     },
     /// Hang up on the caller: waited the maximum time (a missed call).
     ReleaseMaxWait {
         /// Call.
-        call_id: String,
+        call_id: CallId,
     },
     /// The caller hung up while waiting (an abandoned call).
     Abandoned {
         /// Call.
-        call_id: String,
+        call_id: CallId,
     },
     /// Take the caller off the agent who transferred it; the caller waits (hearing nothing)
     /// for the next connect.
     Transferred {
         /// Call.
-        call_id: String,
+        call_id: CallId,
         /// The agent who handed it over.
-        agent_id: String,
+        agent_id: AgentId,
     },
     /// An agent's state changed.
     AgentChanged {
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
         /// New state.
         state: AgentState,
     },
@@ -246,35 +247,35 @@ pub enum Action {
 pub enum AcdError {
     /// No such queue.
     #[error("unknown queue {0}")]
-    UnknownQueue(String),
+    UnknownQueue(QueueId),
     /// No such agent (never logged in).
     #[error("unknown agent {0}")]
-    UnknownAgent(String),
+    UnknownAgent(AgentId),
     /// No such call in the core.
     #[error("unknown call {0}")]
-    UnknownCall(String),
+    UnknownCall(CallId),
     /// A call id already in use.
     #[error("call {0} is already queued")]
-    DuplicateCall(String),
+    DuplicateCall(CallId),
     /// The agent was not being offered that call.
     #[error("agent {agent_id} was not offered call {call_id}")]
     NotOffered {
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
         /// Call.
-        call_id: String,
+        call_id: CallId,
     },
     /// The agent is not talking on that call.
     #[error("agent {agent_id} is not connected to call {call_id}")]
     NotConnected {
         /// Agent.
-        agent_id: String,
+        agent_id: AgentId,
         /// Call.
-        call_id: String,
+        call_id: CallId,
     },
     /// The transfer target cannot take a call now.
     #[error("agent {0} is not available")]
-    NotAvailable(String),
+    NotAvailable(AgentId),
     /// The agent's state does not allow it.
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
@@ -283,20 +284,20 @@ pub enum AcdError {
 #[derive(Debug)]
 struct Agent {
     state: AgentState,
-    queues: Vec<String>,
+    queues: Vec<QueueId>,
 }
 
 #[derive(Debug)]
 struct WaitingCall {
-    queue_id: String,
+    queue_id: QueueId,
     arrived_at: EpochMs,
     /// Agents ringing now, with when each offer started.
-    offers: BTreeMap<String, EpochMs>,
+    offers: BTreeMap<AgentId, EpochMs>,
     /// Agents who did not answer this call; tried again only when nobody else is free.
-    tried: HashSet<String>,
-    connected_to: Option<String>,
+    tried: HashSet<AgentId>,
+    connected_to: Option<AgentId>,
     /// A call transferred to one agent is offered to them only (until they let it ring out).
-    only_agent: Option<String>,
+    only_agent: Option<AgentId>,
     /// The maximum wait counts from here (the arrival, or the transfer).
     waiting_since: EpochMs,
 }
@@ -304,10 +305,10 @@ struct WaitingCall {
 /// Queues, agents and the calls waiting or talking.
 #[derive(Debug, Default)]
 pub struct CallCenter {
-    queues: HashMap<String, QueueConfig>,
-    agents: BTreeMap<String, Agent>,
-    calls: BTreeMap<String, WaitingCall>,
-    round_robin_last: HashMap<String, String>,
+    queues: HashMap<QueueId, QueueConfig>,
+    agents: BTreeMap<AgentId, Agent>,
+    calls: BTreeMap<CallId, WaitingCall>,
+    round_robin_last: HashMap<QueueId, AgentId>,
 }
 
 impl CallCenter {
@@ -327,8 +328,8 @@ impl CallCenter {
     }
 
     /// Calls waiting (not yet connected) in a queue, oldest first, with their arrival times.
-    pub fn waiting(&self, queue_id: &str) -> Vec<(String, EpochMs)> {
-        let mut calls: Vec<(String, EpochMs)> = self
+    pub fn waiting(&self, queue_id: &str) -> Vec<(CallId, EpochMs)> {
+        let mut calls: Vec<(CallId, EpochMs)> = self
             .calls
             .iter()
             .filter(|(_, c)| c.queue_id == queue_id && c.connected_to.is_none())
@@ -396,7 +397,7 @@ impl CallCenter {
                     return Err(AcdError::NotOffered { agent_id, call_id });
                 }
                 call.connected_to = Some(agent_id.clone());
-                let others: Vec<String> = std::mem::take(&mut call.offers).into_keys().collect();
+                let others: Vec<AgentId> = std::mem::take(&mut call.offers).into_keys().collect();
                 self.move_agent(&agent_id, &AgentEvent::Answer, now, &mut out)?;
                 out.push(Action::Connect { call_id: call_id.clone(), agent_id });
                 for other in others {
@@ -507,10 +508,8 @@ impl CallCenter {
         now: EpochMs,
         out: &mut Vec<Action>,
     ) -> Result<(), AcdError> {
-        let not_connected = || AcdError::NotConnected {
-            agent_id: agent_id.to_owned(),
-            call_id: call_id.to_owned(),
-        };
+        let not_connected =
+            || AcdError::NotConnected { agent_id: agent_id.into(), call_id: call_id.into() };
         let call = self.calls.get(call_id).ok_or_else(not_connected)?;
         if call.connected_to.as_deref() != Some(agent_id) {
             return Err(not_connected());
@@ -519,10 +518,7 @@ impl CallCenter {
         let wrap_up_ms = self.queues.get(&old_queue).map_or(0, |q| q.wrap_up_ms);
         if to == TransferTo::External {
             self.calls.remove(call_id);
-            out.push(Action::Transferred {
-                call_id: call_id.to_owned(),
-                agent_id: agent_id.to_owned(),
-            });
+            out.push(Action::Transferred { call_id: call_id.into(), agent_id: agent_id.into() });
             return self.move_agent(agent_id, &AgentEvent::CallEnded { wrap_up_ms }, now, out);
         }
         let (queue_id, only_agent) = match to {
@@ -542,10 +538,7 @@ impl CallCenter {
             call.tried.clear();
             call.waiting_since = now;
         }
-        out.push(Action::Transferred {
-            call_id: call_id.to_owned(),
-            agent_id: agent_id.to_owned(),
-        });
+        out.push(Action::Transferred { call_id: call_id.into(), agent_id: agent_id.into() });
         self.move_agent(agent_id, &AgentEvent::CallEnded { wrap_up_ms }, now, out)
     }
 
@@ -556,15 +549,10 @@ impl CallCenter {
         now: EpochMs,
         out: &mut Vec<Action>,
     ) -> Result<(), AcdError> {
-        let agent = self
-            .agents
-            .get_mut(agent_id)
-            .ok_or_else(|| AcdError::UnknownAgent(agent_id.to_owned()))?;
+        let agent =
+            self.agents.get_mut(agent_id).ok_or_else(|| AcdError::UnknownAgent(agent_id.into()))?;
         agent.state = agent.state.transition(event, now)?;
-        out.push(Action::AgentChanged {
-            agent_id: agent_id.to_owned(),
-            state: agent.state.clone(),
-        });
+        out.push(Action::AgentChanged { agent_id: agent_id.into(), state: agent.state.clone() });
         Ok(())
     }
 
@@ -577,8 +565,8 @@ impl CallCenter {
         out: &mut Vec<Action>,
     ) -> Result<(), AcdError> {
         out.push(Action::CancelOffer {
-            call_id: call_id.to_owned(),
-            agent_id: agent_id.to_owned(),
+            call_id: call_id.into(),
+            agent_id: agent_id.into(),
             reason,
         });
         self.move_agent(agent_id, &AgentEvent::OfferEnded, now, out)
@@ -618,7 +606,7 @@ impl CallCenter {
                 out.push(Action::ReleaseMaxWait { call_id });
             }
         }
-        let done: Vec<String> = self
+        let done: Vec<AgentId> = self
             .agents
             .iter()
             .filter(|(_, a)| matches!(a.state, AgentState::WrapUp { until, .. } if now >= until))
@@ -632,7 +620,7 @@ impl CallCenter {
 
     /// Offers waiting calls (oldest first) to free agents by each queue's strategy.
     fn dispatch(&mut self, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
-        let mut waiting: Vec<(EpochMs, String)> = self
+        let mut waiting: Vec<(EpochMs, CallId)> = self
             .calls
             .iter()
             .filter(|(_, c)| c.connected_to.is_none())
@@ -645,7 +633,7 @@ impl CallCenter {
             if queue.strategy != Strategy::RingAll && !call.offers.is_empty() {
                 continue;
             }
-            let mut free: Vec<(&String, EpochMs)> = self
+            let mut free: Vec<(&AgentId, EpochMs)> = self
                 .agents
                 .iter()
                 .filter(|(id, a)| match &call.only_agent {
@@ -663,7 +651,7 @@ impl CallCenter {
             } else {
                 free.retain(|(id, _)| !call.tried.contains(*id));
             }
-            let chosen: Vec<String> = match queue.strategy {
+            let chosen: Vec<AgentId> = match queue.strategy {
                 Strategy::RingAll => free.iter().map(|(id, _)| (*id).clone()).collect(),
                 Strategy::LongestIdle => free
                     .iter()
@@ -673,7 +661,7 @@ impl CallCenter {
                     .collect(),
                 Strategy::RoundRobin => {
                     let last = self.round_robin_last.get(&queue.id);
-                    let mut ids: Vec<&String> = free.iter().map(|(id, _)| *id).collect();
+                    let mut ids: Vec<&AgentId> = free.iter().map(|(id, _)| *id).collect();
                     ids.sort();
                     let next = match last {
                         Some(last) => ids

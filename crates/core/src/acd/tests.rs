@@ -1,6 +1,7 @@
 //! Routing and timeouts, replayed by passing times: a 20 s ring timeout takes microseconds.
 
 use super::*;
+use crate::id::CallId;
 
 const RING: i64 = 20_000;
 const MAX_WAIT: i64 = 120_000;
@@ -30,7 +31,9 @@ fn offers(actions: &[Action]) -> Vec<(String, String)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Offer { call_id, agent_id } => Some((call_id.clone(), agent_id.clone())),
+            Action::Offer { call_id, agent_id } => {
+                Some((call_id.as_str().to_owned(), agent_id.as_str().to_owned()))
+            }
             _ => None,
         })
         .collect()
@@ -85,7 +88,7 @@ fn ring_timeout_moves_to_the_next_agent() {
 fn caller_released_after_the_maximum_wait() {
     let mut c = center(Strategy::LongestIdle, 0);
     arrive(&mut c, "call", 5_000);
-    assert_eq!(c.waiting("sales"), vec![("call".to_owned(), 5_000)]);
+    assert_eq!(c.waiting("sales"), vec![(CallId::from("call"), 5_000)]);
     assert_eq!(c.next_deadline(), Some(5_000 + MAX_WAIT));
     let out = c.tick(5_000 + MAX_WAIT);
     assert_eq!(out, vec![Action::ReleaseMaxWait { call_id: "call".into() }]);
@@ -147,9 +150,12 @@ fn round_robin_takes_turns() {
         let call = format!("call{i}");
         let out = arrive(&mut c, &call, 100 * i);
         let (_, agent) = offers(&out).pop().unwrap();
-        c.handle(Input::Answered { call_id: call.clone(), agent_id: agent.clone() }, 100 * i + 1)
-            .unwrap();
-        c.handle(Input::CallEnded { call_id: call }, 100 * i + 2).unwrap();
+        c.handle(
+            Input::Answered { call_id: call.clone().into(), agent_id: agent.clone().into() },
+            100 * i + 1,
+        )
+        .unwrap();
+        c.handle(Input::CallEnded { call_id: call.into() }, 100 * i + 2).unwrap();
         order.push(agent);
     }
     assert_eq!(order, ["a", "b", "c", "a"]);
