@@ -89,6 +89,48 @@ impl Directory {
     }
 }
 
+/// Directory loads in flight and the reload requests waiting on them. Loads run beside the
+/// switch and may finish out of order: only one newer than the directory in use is used, and a
+/// request is answered once a load started after it has finished (used, or failed and the old
+/// directory kept).
+#[derive(Debug)]
+pub(crate) struct Reloads<R> {
+    /// The number of the last load started.
+    started: u64,
+    /// The number of the load whose directory is in use.
+    in_use: u64,
+    /// Requests and the load each waits for.
+    waiting: Vec<(u64, R)>,
+}
+
+impl<R> Default for Reloads<R> {
+    fn default() -> Self {
+        Reloads { started: 0, in_use: 0, waiting: Vec::new() }
+    }
+}
+
+impl<R> Reloads<R> {
+    /// A reload is asked for: the number of the load to start for it.
+    pub(crate) fn start(&mut self, reply: R) -> u64 {
+        self.started += 1;
+        self.waiting.push((self.started, reply));
+        self.started
+    }
+
+    /// Load `number` finished (`loaded`: it read the store): whether its directory is to be
+    /// used, and the requests now answered.
+    pub(crate) fn finished(&mut self, number: u64, loaded: bool) -> (bool, Vec<R>) {
+        let used = loaded && number > self.in_use;
+        if used {
+            self.in_use = number;
+        }
+        let (done, waiting): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.waiting).into_iter().partition(|(n, _)| *n <= number);
+        self.waiting = waiting;
+        (used, done.into_iter().map(|(_, reply)| reply).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +160,31 @@ mod tests {
             extension: ext.map(Into::into),
             ha1: ext.map(|_| "secret".into()),
         }
+    }
+
+    #[test]
+    fn a_late_older_load_is_not_used_and_requests_wait_for_their_own() {
+        let mut r = Reloads::default();
+        let first = r.start("first");
+        let second = r.start("second");
+        // The second load finishes first: used; both requests are answered (the second load
+        // started after the first request, so it holds that change too).
+        assert_eq!(r.finished(second, true), (true, vec!["first", "second"]));
+        // The first load arrives late: not used (it is older), nobody left to answer.
+        assert_eq!(r.finished(first, true), (false, vec![]));
+        // A failed load answers its request and keeps the directory in use.
+        let third = r.start("third");
+        assert_eq!(r.finished(third, false), (false, vec!["third"]));
+        let fourth = r.start("fourth");
+        assert_eq!(r.finished(fourth, true), (true, vec!["fourth"]));
+    }
+
+    #[test]
+    fn an_older_load_answers_only_older_requests() {
+        let mut r = Reloads::default();
+        let first = r.start(1);
+        let _second = r.start(2);
+        assert_eq!(r.finished(first, true), (true, vec![1]));
     }
 
     #[test]

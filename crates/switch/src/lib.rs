@@ -107,8 +107,7 @@ impl Telephony {
             recordings_root: config.recordings_root,
             record_queues: HashMap::new(),
             directory: Directory::default(),
-            directory_loads: (0, 0),
-            reloads_waiting: Vec::new(),
+            reloads: directory::Reloads::default(),
             wrapups: HashMap::new(),
             listeners: HashMap::new(),
             restored: Vec::new(),
@@ -210,10 +209,8 @@ struct Switch {
     record_queues: HashMap<String, bool>,
     /// Queues and phones, as routing and logging in read them (never the store).
     directory: Directory,
-    /// Directory loads: (the last one started, the newest one applied).
-    directory_loads: (u64, u64),
-    /// Reload requests waiting for their load: (load number, reply).
-    reloads_waiting: Vec<(u64, tokio::sync::oneshot::Sender<()>)>,
+    /// Directory loads in flight and the reload requests waiting on them.
+    reloads: directory::Reloads<tokio::sync::oneshot::Sender<()>>,
     /// Agents in wrap-up: agent -> (call, since).
     wrapups: HashMap<String, (String, i64)>,
     /// Open wallboards that may listen to calls.

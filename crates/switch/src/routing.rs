@@ -24,9 +24,7 @@ impl Switch {
     /// after this request is in use (or has failed), so a call placed right after a change
     /// is routed by it.
     pub(super) fn reload(&mut self, reply: tokio::sync::oneshot::Sender<()>) {
-        self.directory_loads.0 += 1;
-        let number = self.directory_loads.0;
-        self.reloads_waiting.push((number, reply));
+        let number = self.reloads.start(reply);
         let (store, internal) = (self.store.clone(), self.internal.clone());
         tokio::spawn(async move {
             let result = Directory::load(&store).await.map_err(|e| e.to_string());
@@ -36,18 +34,13 @@ impl Switch {
 
     /// A directory load finished: an older one than in use is dropped.
     pub(super) fn directory_loaded(&mut self, number: u64, result: Result<Directory, String>) {
+        let (used, answered) = self.reloads.finished(number, result.is_ok());
         match result {
-            Ok(directory) if number > self.directory_loads.1 => {
-                self.directory_loads.1 = number;
-                self.use_directory(directory);
-            }
+            Ok(directory) if used => self.use_directory(directory),
             Ok(_) => {}
             Err(e) => warn!(error = %e, "cannot load the queues and phones: the old ones stay"),
         }
-        let (done, waiting): (Vec<_>, Vec<_>) =
-            self.reloads_waiting.drain(..).partition(|(n, _)| *n <= number);
-        self.reloads_waiting = waiting;
-        for (_, reply) in done {
+        for reply in answered {
             let _ = reply.send(());
         }
     }
