@@ -113,10 +113,9 @@ impl Page<'_> {
     }
     /// Waits until `js` is true in the page.
     pub(crate) async fn until(&mut self, js: &str, what: &str) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while self.eval(js).await != json!(true) {
-            assert!(std::time::Instant::now() < deadline, "{what}: `{js}` never became true");
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let command = json!({"cmd": "until", "agent": self.who, "js": js, "timeout": 10000});
+        if let Err(e) = self.driver.send(command).await {
+            panic!("{what}: `{js}` never became true ({e})");
         }
     }
 }

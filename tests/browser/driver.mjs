@@ -94,6 +94,8 @@ async function run(c) {
     case 'press': await page.keyboard.press(c.key); return true;
     case 'text': return (await page.locator(c.selector).first().textContent({ timeout })) ?? '';
     case 'eval': return await page.evaluate(c.js);
+    // Waits, in the page, until the expression `js` is truthy (polled every 100 ms).
+    case 'until': await page.waitForFunction(c.js, null, { timeout, polling: 100 }); return true;
     case 'screenshot': await page.screenshot({ path: c.path }); return c.path;
     case 'log': return agent.log.slice(-50);
     case 'close':

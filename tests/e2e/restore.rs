@@ -5,14 +5,17 @@
 //! the status API lists them; the fourth is offline.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use reqwest::Client;
 use serde_json::{Value, json};
+use switchboard_store::now_ms;
 use tokio::net::UdpSocket;
 
 use crate::extensions::{authorization, exchange, register, status_of};
 use crate::harness::{
-    ADMIN_PASSWORD, AGENT_PASSWORD, Process, SERIAL, Scratch, free_port_pair, login, wait_healthy,
+    ADMIN_PASSWORD, AGENT_PASSWORD, Process, SERIAL, Scratch, free_port_pair, login, until,
+    wait_healthy,
 };
 
 async fn agent(admin: &Client, base: &str, name: &str, sip: Value) -> String {
@@ -89,9 +92,21 @@ async fn desk_phone_agents_come_back_after_a_restart() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    // The binding and the states reach the store through the ordered call log, which gives
-    // no signal from outside the process: half a second is ample for four writes.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The binding and the states reach the store through the ordered call log: read the
+    // gateway's SQLite file beside it until they are there.
+    let db = format!("sqlite://{}", dir.0.join("data/switchboard.db").display());
+    let store = switchboard_store::Store::connect(&db, 1).await.unwrap();
+    until(Duration::from_secs(10), "the binding and four agent states stored", || async {
+        let bound = store.live_sip_bindings(now_ms()).await.unwrap_or_default();
+        let states = store.open_agent_states().await.unwrap_or_default();
+        let lunch = states
+            .iter()
+            .any(|(_, state, reason)| state == "paused" && reason.as_deref() == Some("lunch"));
+        let taking_calls = states.iter().filter(|(_, state, _)| state != "offline").count();
+        bound.iter().any(|(ext, _, _)| ext == "101") && taking_calls == 4 && lunch
+    })
+    .await;
+    store.close().await;
 
     server.kill9();
     let _server = Process::start(crate::BIN, &dir.0, http, sip, 2, &[]);
