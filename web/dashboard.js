@@ -97,6 +97,7 @@ async function show() {
       tile('offered', w.offered, m.offered), tile('answered', w.answered, m.answered), tile('service_level', w.service_level, pct(m.service_level)),
       tile('asa_ms', w.asa, secs(m.asa_ms)), tile('aht_ms', w.aht, secs(m.aht_ms)), tile('abandonment_rate', w.abandonment_rate, pct(m.abandonment_rate)),
       tile('short_abandoned', w.short_abandoned, m.short_abandoned), tile('missed_offers', w.missed_offers, m.missed_offers), tile('occupancy', w.occupancy, pct(total.total.occupancy)),
+      tile('timed_out', w.timed_out, m.timed_out), tile('blocked', w.blocked, m.blocked),
       tile('callbacks', w.callbacks, `${total.callbacks.created} / ${total.callbacks.done_on_time} / ${total.callbacks.escalated}`),
       tile('outbound_attempts', w.outbound_figures, `${m.outbound_attempts} / ${m.outbound_connected}`),
     ].join('');

@@ -852,6 +852,13 @@ pub(crate) async fn dashboard_shows_a_seeded_month_and_exports_csv() {
         tooltip.as_str().unwrap().contains("offered"),
         "the definition is the tooltip: {tooltip}"
     );
+    // Calls released after the maximum wait and calls refused for capacity have tiles too.
+    let lost = driver.must(json!({"cmd": "eval", "agent": manager.name, "js": "['timed_out', 'blocked'].map((k) => [document.querySelector(`.tile[data-metric=${k}] strong`).textContent, document.querySelector(`.tile[data-metric=${k}]`).title])"})).await;
+    for (i, pair) in lost.as_array().unwrap().iter().enumerate() {
+        assert!(pair[0].as_str().unwrap().parse::<i64>().is_ok(), "a count: {lost}");
+        let definition = pair[1].as_str().unwrap();
+        assert!(definition.contains(["maximum wait", "max_calls"][i]), "{lost}");
+    }
     std::fs::create_dir_all(std::path::Path::new(DASHBOARD_SHOT).parent().unwrap()).unwrap();
     driver.must(json!({"cmd": "screenshot", "agent": manager.name, "path": DASHBOARD_SHOT})).await;
     let file = driver.must(json!({"cmd": "download", "agent": manager.name, "selector": "button.csv[data-table=chart-aht]"})).await;

@@ -256,6 +256,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("abandonment_rate", "Abandoned", "Потеряно"),
     ("short_abandoned", "Short abandons", "Короткие сбросы"),
     ("missed_offers", "Missed by agents", "Пропущено операторами"),
+    ("timed_out", "Released after the maximum wait", "Сброшены по времени ожидания"),
+    ("blocked", "Refused: all lines busy", "Отклонены: все линии заняты"),
     ("occupancy", "Occupancy", "Загрузка"),
     (
         "callbacks",
