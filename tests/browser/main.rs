@@ -15,7 +15,9 @@ mod account;
 mod admin;
 mod calls;
 mod crm;
+mod dashboard;
 mod monitor;
+mod recordings;
 mod softphone;
 
 use std::panic::AssertUnwindSafe;
@@ -45,15 +47,15 @@ fn scenarios() -> Vec<Scenario> {
             Box::pin(calls::transfer_to_a_second_browser_agent_keeps_audio_flowing())
         }),
         ("click_to_call_from_the_browser", || Box::pin(calls::click_to_call_from_the_browser())),
-        ("wallboard_follows_a_real_call", || Box::pin(calls::wallboard_follows_a_real_call())),
+        ("wallboard_follows_a_real_call", || Box::pin(dashboard::wallboard_follows_a_real_call())),
         ("supervisor_listens_and_whispers_from_the_wallboard", || {
             Box::pin(monitor::supervisor_listens_and_whispers_from_the_wallboard())
         }),
         ("dashboard_shows_a_seeded_month_and_exports_csv", || {
-            Box::pin(calls::dashboard_shows_a_seeded_month_and_exports_csv())
+            Box::pin(dashboard::dashboard_shows_a_seeded_month_and_exports_csv())
         }),
         ("recordings_page_plays_a_call_with_its_waveform", || {
-            Box::pin(calls::recordings_page_plays_a_call_with_its_waveform())
+            Box::pin(recordings::recordings_page_plays_a_call_with_its_waveform())
         }),
         ("transfer_to_a_number_through_the_pbx", || {
             Box::pin(calls::transfer_to_a_number_through_the_pbx())

@@ -100,16 +100,7 @@ impl Store {
         let sql = Sql::new(
             "SELECT id, recording_path FROM calls WHERE recording_path IS NOT NULL AND recording_duration_ms IS NULL AND recording_purged_at IS NULL",
         );
-        sql.fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(StoredRecording {
-                    call_id: r.try_get("id")?,
-                    path: r.try_get("recording_path")?,
-                })
-            })
-            .collect()
+        sql.fetch_all(&self.pool).await?.iter().map(stored_recording).collect()
     }
 
     /// Up to `limit` recordings of calls offered before `cutoff`, not purged and not on legal
@@ -125,16 +116,7 @@ impl Store {
         sql.bind(cutoff)
             .push(" AND legal_hold = 0 ORDER BY offered_at LIMIT ")
             .bind(i64::from(limit));
-        sql.fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(StoredRecording {
-                    call_id: r.try_get("id")?,
-                    path: r.try_get("recording_path")?,
-                })
-            })
-            .collect()
+        sql.fetch_all(&self.pool).await?.iter().map(stored_recording).collect()
     }
 
     /// Marks a call's recording as deleted by retention (audited as the system). False when the
@@ -311,4 +293,9 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// A `(id, recording_path)` row.
+fn stored_recording(row: &sqlx::any::AnyRow) -> Result<StoredRecording, StoreError> {
+    Ok(StoredRecording { call_id: row.try_get("id")?, path: row.try_get("recording_path")? })
 }
