@@ -1,206 +1,182 @@
-//! Carrying out the core's actions: ringing agents, withdrawing offers, connecting calls,
-//! releasing callers; and the callbacks for callers nobody answered.
+//! The call machine's executor: inputs in, effects carried out. An effect that can fail at
+//! once (ringing, bridging, dialling) is answered with an input at once, and what the machine
+//! makes of the answer is carried out before the effects that were already waiting.
 
-use std::collections::HashSet;
+use std::collections::VecDeque;
 
-use serde_json::json;
-use switchboard_core::acd::{Action, AgentState, Input, OfferEnd};
-use switchboard_core::call::{CallEventKind as Kind, EndReason};
-use switchboard_store::MissedCall;
+use switchboard_core::EpochMs;
+use switchboard_sip::edge::DialTarget;
 use tracing::{debug, warn};
 
-use crate::calllog::Write;
-use crate::protocol::{AgentMessage, WithdrawReason};
-use crate::{CallInfo, Endpoint, Switch, now_ms};
+use crate::machine::{CallInput, Effect, Endpoint};
+use crate::protocol::SwitchError;
+use crate::{Switch, now_ms};
 
 impl Switch {
-    pub(super) fn apply(&mut self, actions: Vec<Action>) {
-        let mut queue = std::collections::VecDeque::from(actions);
-        // Offers that failed at once in this round: the core may offer the same call to the
-        // same agent again (when nobody else is free); a second failure is left ringing for
-        // the ring timeout to end, instead of looping here.
-        let mut failed: HashSet<(String, String)> = HashSet::new();
-        while let Some(action) = queue.pop_front() {
-            let now = now_ms();
-            match action {
-                Action::Offer { call_id, agent_id } => {
-                    let (call_id, agent_id) = (String::from(call_id), String::from(agent_id));
-                    let offered = match self.endpoints.get(&agent_id).cloned() {
-                        Some(Endpoint::Sip(uri)) => {
-                            self.edge.offer(&call_id, &agent_id, &uri).map_err(|e| e.to_string())
-                        }
-                        Some(Endpoint::Browser) => self.offer_browser(&call_id, &agent_id),
-                        None => Err("the agent has no phone".to_owned()),
-                    };
-                    match offered {
-                        Ok(()) => {
-                            if matches!(self.endpoints.get(&agent_id), Some(Endpoint::Sip(_))) {
-                                self.offered_desk_phone(&call_id, &agent_id);
-                            }
-                            self.event(&call_id, Kind::Offer, Some(&agent_id), json!({}));
-                        }
-                        Err(e) => {
-                            warn!(call_id, agent_id, error = %e, "cannot ring the agent");
-                            self.event(
-                                &call_id,
-                                Kind::Rejected,
-                                Some(&agent_id),
-                                json!({"error": e}),
-                            );
-                            if failed.insert((call_id.clone(), agent_id.clone()))
-                                && let Ok(more) = self.cc.handle(
-                                    Input::Rejected {
-                                        call_id: call_id.into(),
-                                        agent_id: agent_id.into(),
-                                    },
-                                    now,
-                                )
-                            {
-                                queue.extend(more);
-                            }
-                        }
+    /// Hands the machine an input now and carries out what it returns.
+    pub(super) fn feed(&mut self, input: CallInput) -> Result<(), SwitchError> {
+        let now = now_ms();
+        let effects = self.machine.handle(input, now)?;
+        self.carry_out(effects, now);
+        Ok(())
+    }
+
+    /// Hands the machine an input whose refusal only means that the call or agent moved on.
+    pub(super) fn feed_event(&mut self, input: CallInput) {
+        if let Err(e) = self.feed(input) {
+            debug!(error = %e, "the call machine did not take an input");
+        }
+    }
+
+    /// Carries out effects in order; the answers of effects are handled at once.
+    pub(super) fn carry_out(&mut self, effects: Vec<Effect>, now: EpochMs) {
+        let mut queue = VecDeque::from(effects);
+        while let Some(effect) = queue.pop_front() {
+            let Some(answer) = self.execute(effect) else { continue };
+            match self.machine.handle(answer, now) {
+                Ok(more) => {
+                    for effect in more.into_iter().rev() {
+                        queue.push_front(effect);
                     }
                 }
-                Action::CancelOffer { call_id, agent_id, reason } => {
-                    let (call_id, agent_id) = (String::from(call_id), String::from(agent_id));
-                    self.edge.cancel_offer(&call_id, &agent_id);
-                    let (kind, why) = match reason {
-                        OfferEnd::NoAnswer => (Kind::NoAnswer, WithdrawReason::NoAnswer),
-                        OfferEnd::TakenByOther => {
-                            (Kind::TakenByOther, WithdrawReason::TakenByOther)
-                        }
-                        OfferEnd::CallGone => (Kind::OfferWithdrawn, WithdrawReason::CallerGone),
-                    };
-                    self.withdraw(&call_id, &agent_id, why);
-                    self.event(&call_id, kind, Some(&agent_id), json!({}));
-                }
-                Action::Connect { call_id, agent_id } => {
-                    let (call_id, agent_id) = (String::from(call_id), String::from(agent_id));
-                    match self.connect(&call_id, &agent_id) {
-                        Ok(()) => {
-                            let mut transferred = false;
-                            if let Some(info) = self.calls.get_mut(&call_id) {
-                                info.ringing.remove(&agent_id);
-                                info.agent = Some(agent_id.clone());
-                                transferred = info.transferred;
-                            }
-                            if transferred {
-                                self.write(Write::TransferredTo { call_id, agent_id, at: now });
-                            } else {
-                                self.write(Write::Answered {
-                                    call_id: call_id.clone(),
-                                    agent_id,
-                                    at: now,
-                                });
-                                self.start_recording(&call_id);
-                            }
-                        }
-                        Err(e) => {
-                            warn!(call_id, agent_id, error = %e, "cannot connect");
-                            self.edge.release(&call_id, 500);
-                            self.remove_call(&call_id);
-                            self.write(Write::Ended {
-                                call_id: call_id.clone(),
-                                at: now,
-                                reason: EndReason::Failed,
-                                hold_ms: 0,
-                            });
-                            let input = Input::CallEnded { call_id: call_id.into() };
-                            if let Ok(more) = self.cc.handle(input, now) {
-                                queue.extend(more);
-                            }
-                        }
-                    }
-                }
-                Action::ReleaseMaxWait { call_id } => {
-                    let call_id = String::from(call_id);
-                    self.edge.release(&call_id, 480);
-                    let info = self.remove_call(&call_id);
-                    self.write(Write::Ended {
-                        call_id: call_id.clone(),
-                        at: now,
-                        reason: EndReason::MaxWait,
-                        hold_ms: 0,
-                    });
-                    self.missed(call_id, info, EndReason::MaxWait, now);
-                }
-                Action::Abandoned { call_id } => {
-                    let call_id = String::from(call_id);
-                    // A caller who hangs up while being transferred had been answered.
-                    let info = self.remove_call(&call_id);
-                    if info.as_ref().is_some_and(|i| i.transferred) {
-                        self.write(Write::Ended {
-                            call_id,
-                            at: now,
-                            reason: EndReason::CallerHangup,
-                            hold_ms: 0,
-                        });
-                    } else {
-                        self.write(Write::Ended {
-                            call_id: call_id.clone(),
-                            at: now,
-                            reason: EndReason::Abandoned,
-                            hold_ms: 0,
-                        });
-                        self.missed(call_id, info, EndReason::Abandoned, now);
-                    }
-                }
-                Action::Transferred { call_id, agent_id } => self.transferred(&call_id, &agent_id),
-                Action::AgentChanged { agent_id, state } => {
-                    let agent_id = String::from(agent_id);
-                    debug!(agent_id, state = state.name(), "agent state");
-                    let reason = if let AgentState::Paused { reason, .. } = &state {
-                        Some(reason.clone())
-                    } else {
-                        None
-                    };
-                    self.write(Write::AgentState {
-                        agent_id: agent_id.clone(),
-                        state: state.name(),
-                        reason,
-                        at: now,
-                    });
-                    if let AgentState::WrapUp { call_id, since, .. } = &state {
-                        self.wrapups.insert(agent_id.clone(), (call_id.to_string(), *since));
-                    } else if let Some((call_id, since)) = self.wrapups.remove(&agent_id) {
-                        self.write(Write::WrapUp { call_id, ms: now - since });
-                    }
-                    self.tell(&agent_id, AgentMessage::State { state });
-                }
+                Err(e) => debug!(error = %e, "the call machine did not take an answer"),
             }
         }
     }
 
-    /// A caller nobody answered: a callback task for their number.
-    pub(super) fn missed(
-        &self,
-        call_id: String,
-        info: Option<CallInfo>,
-        reason: EndReason,
-        at: i64,
-    ) {
-        let Some(info) = info else { return };
-        if info.from.is_empty() {
-            return;
+    /// Carries out one effect; returns its answer when it has one.
+    fn execute(&mut self, effect: Effect) -> Option<CallInput> {
+        match effect {
+            Effect::Ring { call_id, agent_id, endpoint } => {
+                let result = match &endpoint {
+                    Endpoint::Sip(uri) => {
+                        self.edge.offer(&call_id, &agent_id, uri).map_err(|e| e.to_string())
+                    }
+                    Endpoint::Browser if !self.browser_ready(&agent_id) => {
+                        Err("the agent's browser is not connected".into())
+                    }
+                    Endpoint::Browser => {
+                        self.edge.offer_browser(&call_id, &agent_id).map_err(|e| e.to_string())
+                    }
+                };
+                Some(CallInput::Rung { call_id, agent_id, result })
+            }
+            Effect::CancelRing { call_id, leg } => {
+                self.edge.cancel_offer(&call_id, &leg);
+                None
+            }
+            Effect::Connect { call_id, agent_id, browser } => {
+                let result = if browser {
+                    self.connect_browser(&call_id, &agent_id)
+                } else {
+                    self.edge.connect(&call_id, &agent_id).map_err(|e| e.to_string())
+                };
+                Some(CallInput::Bridged { call_id, agent_id, result })
+            }
+            Effect::Park { call_id, agent_id } => {
+                if let Err(e) = self.edge.park(&call_id, &agent_id) {
+                    warn!(%call_id, %agent_id, error = %e, "cannot take the call off the agent");
+                }
+                self.detach(&agent_id);
+                None
+            }
+            Effect::RingNumber { call_id, leg, e164 } => {
+                let Some(config) = &self.outbound else {
+                    return Some(CallInput::NumberFailed { call_id, code: None });
+                };
+                let uri = crate::transfer::target_uri(&config.target, &e164);
+                let credential = config.credential.clone();
+                match self.edge.offer_external(&call_id, &leg, &uri, credential) {
+                    Ok(()) => None,
+                    Err(e) => {
+                        warn!(%call_id, error = %e, "cannot ring the transfer target");
+                        Some(CallInput::NumberFailed { call_id, code: None })
+                    }
+                }
+            }
+            Effect::ConnectNumber { call_id, leg } => {
+                let result = self.edge.connect(&call_id, &leg).map_err(|e| e.to_string());
+                Some(CallInput::NumberBridged { call_id, leg, result })
+            }
+            Effect::Release { call_id, code } => {
+                self.edge.release(&call_id, code);
+                None
+            }
+            Effect::Detach { agent_id } => {
+                self.detach(&agent_id);
+                None
+            }
+            Effect::Dial { call_id, agent_id, e164, endpoint } => {
+                let result = self.place_call(&call_id, &agent_id, &e164, &endpoint);
+                if let Err(e) = &result {
+                    self.dial_error = Some(e.clone());
+                }
+                Some(CallInput::Dialed { call_id, result })
+            }
+            Effect::StartRecording { call_id } => {
+                let path = self.start_recording(&call_id)?;
+                Some(CallInput::Recorded { call_id, path })
+            }
+            Effect::PauseRecording { call_id, paused } => {
+                if let Some(recording) = self.recordings.get(call_id.as_str()) {
+                    recording.set_paused(paused);
+                }
+                None
+            }
+            Effect::Forget { call_id } => {
+                self.monitored_call_ended(&call_id);
+                self.finish_recording(&call_id);
+                None
+            }
+            Effect::BuildCard { call_id, number } => {
+                self.build_card(call_id.into_string(), number);
+                None
+            }
+            Effect::Log(write) => {
+                self.write(write);
+                None
+            }
+            Effect::Tell { agent_id, message } => {
+                self.tell(&agent_id, message);
+                None
+            }
         }
-        self.write(Write::Missed(MissedCall {
-            call_id,
-            e164: info.from,
-            queue_id: info.queue,
-            at,
-            reason,
-        }));
     }
 
-    pub(super) fn connect(&mut self, call_id: &str, agent_id: &str) -> Result<(), String> {
-        match self.endpoints.get(agent_id) {
-            Some(Endpoint::Browser) => self.connect_browser(call_id, agent_id),
-            _ => {
-                self.edge.connect(call_id, agent_id).map_err(|e| e.to_string())?;
-                // Answered on the desk phone: the console follows with the call and its form.
-                let from = self.calls.get(call_id).map(|i| i.from.clone()).unwrap_or_default();
-                self.tell(agent_id, AgentMessage::Connected { call_id: call_id.to_owned(), from });
-                Ok(())
+    /// Takes the agent's softphone (if any) off its call.
+    fn detach(&self, agent_id: &str) {
+        if let Some(softphone) = self.softphones.get(agent_id) {
+            softphone.peer.detach();
+        }
+    }
+
+    /// Click-to-call: rings the agent's desk phone, or puts the call on their softphone and
+    /// calls the customer at once.
+    fn place_call(
+        &mut self,
+        call_id: &str,
+        agent_id: &str,
+        e164: &str,
+        endpoint: &Endpoint,
+    ) -> Result<(), String> {
+        let config = self.outbound.as_ref().ok_or("click-to-call is off")?;
+        let target = DialTarget {
+            uri: crate::transfer::target_uri(&config.target, e164),
+            caller_id: config.caller_id.clone(),
+            credential: config.credential.clone(),
+            ring_timeout: config.ring_timeout,
+        };
+        match endpoint {
+            Endpoint::Sip(uri) => {
+                self.edge.dial(call_id, agent_id, uri, target).map_err(|e| e.to_string())
+            }
+            Endpoint::Browser => {
+                let peer = self.softphone(agent_id)?;
+                let (port, media) = peer.attach();
+                self.edge.dial_browser(call_id, agent_id, port, media, target).map_err(|e| {
+                    peer.detach();
+                    e.to_string()
+                })
             }
         }
     }

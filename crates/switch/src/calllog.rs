@@ -12,6 +12,7 @@ use tracing::{info, warn};
 use super::now_ms;
 
 /// A change to the call log (and the audit of live listening), applied in order.
+#[derive(Debug)]
 pub(super) enum Write {
     Create(NewCall),
     Event { call_id: String, at: i64, kind: Kind, agent_id: Option<String>, detail: Value },

@@ -10,20 +10,14 @@
 use std::sync::Arc;
 
 use crate::card::ClientCard;
-use crate::protocol::{
-    AgentMessage, ConsoleCommand, ConsoleOutbox, TransferTarget, WithdrawReason,
-};
-use serde_json::json;
-use switchboard_core::acd::{AgentState, Input, TransferTo};
+use crate::machine::{CallInput, Transfer};
+use crate::protocol::{AgentMessage, ConsoleCommand, ConsoleOutbox, TransferTarget};
 use switchboard_core::entity::Task;
 use switchboard_webrtc::{AgentPeer, PeerEvent, PeerReport};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use super::{Endpoint, Kind, Switch, now_ms};
-
-/// Pause reason while an agent's softphone connection is down.
-pub(super) const CONNECTION_LOST: &str = "connection_lost";
+use super::{Switch, now_ms};
 
 /// An agent's persistent WebRTC connection.
 pub(super) struct Softphone {
@@ -41,8 +35,6 @@ pub(super) enum Internal {
     Peer { user_id: String, report: PeerReport },
     /// Open tasks of an agent that are due now.
     TasksDue { user_id: String, tasks: Vec<Task> },
-    /// A transfer to a number has rung for the ring timeout.
-    TransferTimeout { call_id: String, leg: String },
     /// A wallboard's listening offer was answered (or failed).
     ListenerAnswered { user_id: String, board_id: u64, result: Result<(AgentPeer, String), String> },
     /// A wallboard's listening connection changed.
@@ -67,49 +59,19 @@ impl Switch {
         console_id: u64,
         outbox: ConsoleOutbox,
     ) {
-        let state = self.cc.agent_state(&user_id);
-        let _ = outbox.send(AgentMessage::State { state: state.clone() });
+        // Resume: the state, the softphone, the call ringing or connected with its card.
+        let mut snapshot = self.machine.snapshot(&user_id).into_iter();
+        if let Some(state) = snapshot.next() {
+            let _ = outbox.send(state);
+        }
         let softphone = match self.softphones.get(&user_id) {
             Some(s) if s.connected => "connected",
             Some(_) => "connecting",
             None => "lost",
         };
         let _ = outbox.send(AgentMessage::Softphone { state: softphone });
-        // Resume: the call ringing or connected, with its card.
-        match &state {
-            AgentState::Ringing { call_id, .. } => {
-                if let Some(info) = self.calls.get(call_id.as_str()) {
-                    let desk_phone =
-                        !matches!(self.endpoints.get(&user_id), Some(Endpoint::Browser));
-                    let _ = outbox.send(AgentMessage::Ringing {
-                        call_id: call_id.to_string(),
-                        from: info.from.clone(),
-                        card: info.card.clone(),
-                        desk_phone,
-                    });
-                }
-            }
-            AgentState::OnCall { call_id, .. } => {
-                if let Some(info) = self.calls.get(call_id.as_str()) {
-                    let _ = outbox.send(AgentMessage::Connected {
-                        call_id: call_id.to_string(),
-                        from: info.from.clone(),
-                    });
-                    if let Some(card) = &info.card {
-                        let _ = outbox.send(AgentMessage::Card {
-                            call_id: call_id.to_string(),
-                            card: card.clone(),
-                        });
-                    }
-                    if info.recording.as_ref().is_some_and(|r| r.paused()) {
-                        let _ = outbox.send(AgentMessage::Recording {
-                            call_id: call_id.to_string(),
-                            paused: true,
-                        });
-                    }
-                }
-            }
-            _ => {}
+        for message in snapshot {
+            let _ = outbox.send(message);
         }
         if let Some((_, old)) = self.consoles.insert(user_id.clone(), (console_id, outbox)) {
             // The newest page wins; the other one is told so and stops.
@@ -124,50 +86,15 @@ impl Switch {
     /// A browser agent paused because their browser was unreachable takes calls again once
     /// both the console and the softphone are back.
     fn browser_reachable(&mut self, user_id: &str) {
-        if !matches!(self.endpoints.get(user_id), Some(Endpoint::Browser))
-            || !self.browser_ready(user_id)
-        {
-            return;
-        }
-        if let AgentState::Paused { reason, .. } = self.cc.agent_state(user_id)
-            && reason == CONNECTION_LOST
-        {
-            match self
-                .cc
-                .handle(Input::AgentUnpause { agent_id: user_id.to_owned().into() }, now_ms())
-            {
-                Ok(actions) => self.apply(actions),
-                Err(e) => debug!(error = %e, "unpause"),
-            }
+        if self.browser_ready(user_id) {
+            self.feed_event(CallInput::BrowserUp { agent_id: user_id.into() });
         }
     }
 
     /// A browser agent whose console or softphone is gone is paused (a ringing offer is
     /// refused first) so that calls go to someone who can take them.
     fn browser_unreachable(&mut self, user_id: &str) {
-        if !matches!(self.endpoints.get(user_id), Some(Endpoint::Browser)) {
-            return;
-        }
-        let agent_id = user_id.to_owned();
-        let inputs = match self.cc.agent_state(user_id) {
-            AgentState::Ringing { call_id, .. } => vec![
-                Input::Rejected { call_id, agent_id: agent_id.clone().into() },
-                Input::AgentPause { agent_id: agent_id.into(), reason: CONNECTION_LOST.into() },
-            ],
-            AgentState::Available { .. } | AgentState::WrapUp { .. } => {
-                vec![Input::AgentPause {
-                    agent_id: agent_id.into(),
-                    reason: CONNECTION_LOST.into(),
-                }]
-            }
-            _ => Vec::new(),
-        };
-        for input in inputs {
-            match self.cc.handle(input, now_ms()) {
-                Ok(actions) => self.apply(actions),
-                Err(e) => debug!(error = %e, "pause an unreachable browser agent"),
-            }
-        }
+        self.feed_event(CallInput::BrowserDown { agent_id: user_id.into() });
     }
 
     fn is_current_console(&self, user_id: &str, console_id: u64) -> bool {
@@ -186,7 +113,6 @@ impl Switch {
             // A console that was replaced by a newer one.
             return;
         }
-        let now = now_ms();
         match command {
             ConsoleCommand::Offer { sdp } => {
                 // A page offers only when it has no live connection: whatever the gateway
@@ -227,17 +153,10 @@ impl Switch {
                     });
                 }
             }
-            ConsoleCommand::Answer { call_id } => match self.cc.handle(
-                Input::Answered {
-                    call_id: call_id.clone().into(),
-                    agent_id: user_id.clone().into(),
-                },
-                now,
-            ) {
-                Ok(actions) => self.apply(actions),
-                Err(e) => self
-                    .tell(&user_id, AgentMessage::Error { message: format!("cannot answer: {e}") }),
-            },
+            ConsoleCommand::Answer { call_id } => self.feed_event(CallInput::ConsoleAnswer {
+                call_id: call_id.into(),
+                agent_id: user_id.into(),
+            }),
             ConsoleCommand::Hangup { call_id } => {
                 if !self.edge.hangup_by_agent(&call_id, &user_id) {
                     self.tell(
@@ -247,35 +166,15 @@ impl Switch {
                 }
             }
             ConsoleCommand::Transfer { call_id, to } => {
-                let (to, detail) = match to {
-                    TransferTarget::Agent(id) => {
-                        (TransferTo::Agent(id.as_str().into()), json!({"to_agent": id}))
-                    }
-                    TransferTarget::Queue(id) => {
-                        (TransferTo::Queue(id.as_str().into()), json!({"to_queue": id}))
-                    }
+                let to = match to {
+                    TransferTarget::Agent(id) => Transfer::Agent(id.into()),
+                    TransferTarget::Queue(id) => Transfer::Queue(id.into()),
                     TransferTarget::Number(number) => {
-                        self.transfer_to_number(&user_id, &call_id, &number);
-                        return;
+                        return self.transfer_to_number(&user_id, &call_id, &number);
                     }
                 };
-                match self.cc.handle(
-                    Input::Transfer {
-                        call_id: call_id.clone().into(),
-                        agent_id: user_id.clone().into(),
-                        to,
-                    },
-                    now,
-                ) {
-                    Ok(actions) => {
-                        self.event(&call_id, Kind::Transferred, Some(&user_id), detail);
-                        self.apply(actions);
-                    }
-                    Err(e) => self.tell(
-                        &user_id,
-                        AgentMessage::Error { message: format!("cannot transfer: {e}") },
-                    ),
-                }
+                let (call_id, agent_id) = (call_id.into(), user_id.into());
+                self.feed_event(CallInput::Transfer { call_id, agent_id, to });
             }
             ConsoleCommand::Hold { call_id, on } => {
                 if !self.edge.hold_by_agent(&call_id, &user_id, on) {
@@ -286,9 +185,8 @@ impl Switch {
                 }
             }
             ConsoleCommand::Recording { call_id, paused } => {
-                if let Err(message) = self.pause_recording(&user_id, &call_id, paused) {
-                    self.tell(&user_id, AgentMessage::Error { message });
-                }
+                let (call_id, agent_id) = (call_id.into(), user_id.into());
+                self.feed_event(CallInput::PauseRecording { call_id, agent_id, paused });
             }
         }
     }
@@ -296,16 +194,7 @@ impl Switch {
     pub(super) fn on_internal(&mut self, event: Internal) {
         match event {
             Internal::CardReady { call_id, card } => {
-                let Some(info) = self.calls.get_mut(&call_id) else { return };
-                info.card = Some(card.clone());
-                let targets: Vec<String> =
-                    info.ringing.iter().cloned().chain(info.agent.clone()).collect();
-                for agent in targets {
-                    self.tell(
-                        &agent,
-                        AgentMessage::Card { call_id: call_id.clone(), card: card.clone() },
-                    );
-                }
+                self.feed_event(CallInput::CardReady { call_id: call_id.into(), card })
             }
             Internal::PeerAnswered { user_id, console_id, result } => match result {
                 Ok((peer, sdp)) => {
@@ -329,7 +218,6 @@ impl Switch {
                 }
             },
             Internal::Peer { user_id, report } => self.on_peer(&user_id, report),
-            Internal::TransferTimeout { call_id, leg } => self.transfer_timeout(&call_id, &leg),
             Internal::ListenerAnswered { user_id, board_id, result } => {
                 self.listener_answered(&user_id, board_id, result)
             }
@@ -386,60 +274,13 @@ impl Switch {
     /// A new softphone connection came up while the agent has a call: the call's audio moves
     /// onto it (the caller's stream goes on unchanged).
     fn resume_call_on(&mut self, user_id: &str, peer: &Arc<AgentPeer>) {
-        let call_id = match self.cc.agent_state(user_id) {
-            AgentState::OnCall { call_id, .. } => call_id.into_string(),
-            _ => match self.outbound_agents.iter().find(|(_, agent)| agent.as_str() == user_id) {
-                Some((call_id, _)) => call_id.clone(),
-                None => return,
-            },
-        };
+        let Some(call_id) = self.machine.call_of(user_id) else { return };
         let (port, media) = peer.attach();
         if self.edge.move_browser_leg(&call_id, user_id, port, media) {
-            info!(user_id, call_id, "the call moved onto the new softphone connection");
+            info!(user_id, %call_id, "the call moved onto the new softphone connection");
         } else {
             peer.detach();
         }
-    }
-
-    /// Click-to-call from the browser: the softphone is the agent's leg; the customer is called
-    /// at once.
-    pub(super) fn dial_browser(
-        &mut self,
-        call_id: &str,
-        agent_id: &str,
-        e164: &str,
-        target: switchboard_sip::edge::DialTarget,
-    ) -> Result<(), String> {
-        let peer = self
-            .softphones
-            .get(agent_id)
-            .map(|s| Arc::clone(&s.peer))
-            .ok_or("the agent has no softphone connection")?;
-        let (port, media) = peer.attach();
-        if let Err(e) = self.edge.dial_browser(call_id, agent_id, port, media, target) {
-            peer.detach();
-            return Err(e.to_string());
-        }
-        self.tell(
-            agent_id,
-            AgentMessage::Dialing { call_id: call_id.to_owned(), to: e164.to_owned() },
-        );
-        Ok(())
-    }
-
-    /// Takes the caller off the agent who transferred the call; the core offers it on.
-    pub(super) fn transferred(&mut self, call_id: &str, agent_id: &str) {
-        if let Err(e) = self.edge.park(call_id, agent_id) {
-            warn!(call_id, agent_id, error = %e, "cannot take the call off the agent");
-        }
-        if let Some(softphone) = self.softphones.get(agent_id) {
-            softphone.peer.detach();
-        }
-        if let Some(info) = self.calls.get_mut(call_id) {
-            info.agent = None;
-            info.transferred = true;
-        }
-        self.tell(agent_id, AgentMessage::Ended { call_id: call_id.to_owned(), by: "transfer" });
     }
 
     /// Whether the agent can take a call in the browser now.
@@ -448,62 +289,18 @@ impl Switch {
             && self.softphones.get(user_id).is_some_and(|s| s.connected)
     }
 
-    /// Rings a browser agent: 180 to the caller (first offer), the call and its card to the
-    /// agent's console.
-    pub(super) fn offer_browser(&mut self, call_id: &str, agent_id: &str) -> Result<(), String> {
-        if !self.browser_ready(agent_id) {
-            return Err("the agent's browser is not connected".into());
-        }
-        self.edge.offer_browser(call_id, agent_id).map_err(|e| e.to_string())?;
-        let (from, card) = match self.calls.get_mut(call_id) {
-            Some(info) => {
-                info.ringing.insert(agent_id.to_owned());
-                (info.from.clone(), info.card.clone())
-            }
-            None => (String::new(), None),
-        };
-        self.tell(
-            agent_id,
-            AgentMessage::Ringing { call_id: call_id.to_owned(), from, card, desk_phone: false },
-        );
-        Ok(())
-    }
-
-    /// A desk phone rings: the agent's open console (if any) shows the card all the same.
-    pub(super) fn offered_desk_phone(&mut self, call_id: &str, agent_id: &str) {
-        let (from, card) = match self.calls.get_mut(call_id) {
-            Some(info) => {
-                info.ringing.insert(agent_id.to_owned());
-                (info.from.clone(), info.card.clone())
-            }
-            None => (String::new(), None),
-        };
-        self.tell(
-            agent_id,
-            AgentMessage::Ringing { call_id: call_id.to_owned(), from, card, desk_phone: true },
-        );
-    }
-
     /// Puts a call on the agent's softphone.
     pub(super) fn connect_browser(&mut self, call_id: &str, agent_id: &str) -> Result<(), String> {
-        let peer = self
-            .softphones
-            .get(agent_id)
-            .map(|s| Arc::clone(&s.peer))
-            .ok_or("the agent has no softphone connection")?;
+        let peer = self.softphone(agent_id)?;
         let (port, media) = peer.attach();
-        self.edge.connect_browser(call_id, agent_id, port, media).map_err(|e| e.to_string())?;
-        let from = self.calls.get(call_id).map(|i| i.from.clone()).unwrap_or_default();
-        self.tell(agent_id, AgentMessage::Connected { call_id: call_id.to_owned(), from });
-        Ok(())
+        self.edge.connect_browser(call_id, agent_id, port, media).map_err(|e| e.to_string())
     }
 
-    pub(super) fn withdraw(&mut self, call_id: &str, agent_id: &str, reason: WithdrawReason) {
-        if let Some(info) = self.calls.get_mut(call_id) {
-            info.ringing.remove(agent_id);
-        }
-        // Browser or desk phone: an open console took the card and is told it is gone.
-        self.tell(agent_id, AgentMessage::Withdrawn { call_id: call_id.to_owned(), reason });
+    /// The agent's softphone connection.
+    pub(super) fn softphone(&self, agent_id: &str) -> Result<Arc<AgentPeer>, String> {
+        let softphone =
+            self.softphones.get(agent_id).ok_or("the agent has no softphone connection")?;
+        Ok(Arc::clone(&softphone.peer))
     }
 
     /// Looks up, off the switch task, the open tasks of `agents` that are due.

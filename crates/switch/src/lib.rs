@@ -1,35 +1,34 @@
 //! The switch: wires the SIP edge, the call-center core and the call log together.
 //!
-//! One task owns the [`CallCenter`]. It takes the edge's events and the API's requests one at
-//! a time, feeds them to the core with the current time, and carries out the actions the core
-//! returns (ring, stop ringing, connect, release). It sleeps until the core's next deadline
-//! when nothing happens, so ring timeouts and maximum waits fire on time. It awaits nothing
-//! while handling an event: routing reads the in-memory directory (`directory`), reads that
-//! need the store run beside it and come back as internal events, and call-log writes go
-//! through a second task in order (`calllog`).
+//! One task owns the call machine ([`machine`]: every call and agent, the ACD inside it; pure,
+//! no I/O). It takes the edge's events and the API's requests one at a time, turns them into
+//! the machine's inputs with the current time, and carries out the effects the machine
+//! returns (ring, stop ringing, connect, release, log, tell a console, record). It sleeps
+//! until the machine's next deadline when nothing happens, so ring timeouts and maximum waits
+//! fire on time. It awaits nothing while handling an event: routing reads the in-memory
+//! directory (`directory`), reads that need the store run beside it and come back as
+//! internal events, and call-log writes go through a second task in order (`calllog`).
 //!
-//! Where things are: `events` (the edge's events), `actions` (the core's actions carried
-//! out), `requests` (the API's requests), `agents` (state changes, click-to-call),
-//! `routing` (queues, the directory, calls refused for capacity), `console` (browser
-//! agents), `monitor` (supervisors listening), `recording`, `transfer` (to a number).
+//! Where things are: `machine` (what calls are and what to do next), `actions` (the
+//! executor: effects carried out), `events` (the edge's events as inputs), `requests` (the
+//! API's requests), `agents` (state changes, click-to-call), `routing` (queues, the
+//! directory, calls refused for capacity), `console` (browser agents), `monitor`
+//! (supervisors listening), `recording`, `transfer` (to a number).
 //!
 //! The crate also holds the switch's protocol with the HTTP edge ([`protocol`]: requests and
 //! their replies, agent and wallboard messages, the views) and the client card query
 //! ([`card`]); the API depends on them, the switch on nothing of the API. The server reads
 //! the settings into a [`SwitchConfig`] and starts it with [`Telephony::start`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use serde_json::Value;
 pub mod card;
 pub mod protocol;
 
-use crate::card::ClientCard;
 use crate::protocol::{ConsoleOutbox, RestoredAgentView, TelephonyHandle, TelephonyRequest};
 use switchboard_core::acd::CallCenter;
-use switchboard_core::call::{CallEventKind as Kind, EndReason};
 use switchboard_core::callback::CallbackPolicy;
 use switchboard_core::{PhoneNumber, Region};
 use switchboard_media::recording::{Recorder, RecorderConfig, Recording};
@@ -47,6 +46,7 @@ mod console;
 mod directory;
 mod dispatch;
 mod events;
+mod machine;
 mod monitor;
 mod recording;
 mod requests;
@@ -57,6 +57,7 @@ use calllog::{Write, write_log};
 use console::{Internal, Softphone};
 use directory::Directory;
 pub use dispatch::Dispatcher;
+use machine::CallMachine;
 
 /// Milliseconds since the epoch.
 pub use switchboard_store::now_ms;
@@ -90,12 +91,11 @@ impl Telephony {
         let mut switch = Switch {
             store,
             edge: edge.clone(),
-            cc: Box::new(CallCenter::new()),
+            machine: CallMachine::new(Box::new(CallCenter::new())),
             region: config.region,
             default_queues: config.default_queues,
-            calls: HashMap::new(),
-            endpoints: HashMap::new(),
-            outbound_agents: HashMap::new(),
+            recordings: HashMap::new(),
+            dial_error: None,
             outbound: config.outbound,
             writes,
             webrtc: WebrtcConfig { ip: config.webrtc_ip, gather_timeout: Duration::from_secs(2) },
@@ -108,7 +108,6 @@ impl Telephony {
             record_queues: HashMap::new(),
             directory: Directory::default(),
             reloads: directory::Reloads::default(),
-            wrapups: HashMap::new(),
             listeners: HashMap::new(),
             restored: Vec::new(),
             blocked_this_second: (0, 0),
@@ -143,53 +142,19 @@ impl Telephony {
     }
 }
 
-/// What the switch remembers of a call beyond the core.
-#[derive(Debug, Default)]
-struct CallInfo {
-    /// The queue an inbound call came to.
-    queue: Option<String>,
-    /// Its recording, while it is written.
-    recording: Option<Recording>,
-    hold_since: Option<i64>,
-    hold_ms: i64,
-    /// The caller's number (E.164 when it parsed).
-    from: String,
-    /// The client card, once built.
-    card: Option<ClientCard>,
-    /// Browser agents it is ringing for.
-    ringing: HashSet<String>,
-    /// The agent it is connected to.
-    agent: Option<String>,
-    /// Handed on by an agent (blind transfer): answered before.
-    transferred: bool,
-    /// Transferred out to this number leg (`number:+7...`).
-    external: Option<String>,
-    /// The number answered.
-    external_answered: bool,
-}
-
-/// How an agent takes calls.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Endpoint {
-    /// A SIP phone: a URI or `ext:NNN`.
-    Sip(String),
-    /// The browser console's softphone.
-    Browser,
-}
-
 struct Switch {
     store: Store,
     edge: SipEdge,
-    /// Agent state and routing decisions (one node: the core's in-memory `CallCenter`).
-    cc: Box<dyn Dispatcher>,
+    /// Every call and agent, and what to do next (agent state and routing decisions inside
+    /// it; one node: the core's in-memory `CallCenter`).
+    machine: CallMachine,
     region: Region,
     /// Trunk name -> queue name for calls whose number matches no queue.
     default_queues: HashMap<String, String>,
-    calls: HashMap<String, CallInfo>,
-    /// How each logged-in agent takes calls.
-    endpoints: HashMap<String, Endpoint>,
-    /// Click-to-call calls in progress -> the agent placing them.
-    outbound_agents: HashMap<String, String>,
+    /// Recordings being written, by call.
+    recordings: HashMap<String, Recording>,
+    /// Why the last click-to-call effect failed (read right after it ran).
+    dial_error: Option<String>,
     /// Click-to-call settings (None: off).
     outbound: Option<OutboundConfig>,
     writes: mpsc::UnboundedSender<Write>,
@@ -201,7 +166,7 @@ struct Switch {
     /// Results of background work (cards, softphone answers and states, due tasks).
     internal: mpsc::UnboundedSender<Internal>,
     /// Due tasks each console has been told about.
-    tasks_told: HashMap<String, HashSet<String>>,
+    tasks_told: HashMap<String, std::collections::HashSet<String>>,
     /// Writes recordings (None: recording is off).
     recorder: Option<Recorder>,
     recordings_root: std::path::PathBuf,
@@ -211,8 +176,6 @@ struct Switch {
     directory: Directory,
     /// Directory loads in flight and the reload requests waiting on them.
     reloads: directory::Reloads<tokio::sync::oneshot::Sender<()>>,
-    /// Agents in wrap-up: agent -> (call, since).
-    wrapups: HashMap<String, (String, i64)>,
     /// Open wallboards that may listen to calls.
     listeners: monitor::Listeners,
     /// Desk-phone agents put back at start-up in the state a previous run left them in.
@@ -283,7 +246,7 @@ impl Switch {
         let mut task_check = tokio::time::interval(console::TASK_CHECK);
         task_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let sleep = match self.cc.next_deadline() {
+            let sleep = match self.machine.next_deadline() {
                 Some(at) => {
                     Duration::from_millis(u64::try_from((at - now_ms()).max(0)).unwrap_or(0))
                 }
@@ -301,8 +264,9 @@ impl Switch {
                 Some(i) = internal.recv() => self.on_internal(i),
                 _ = task_check.tick() => self.check_tasks(self.consoles.keys().cloned().collect()),
                 () = tokio::time::sleep(sleep) => {
-                    let actions = self.cc.tick(now_ms());
-                    self.apply(actions);
+                    let now = now_ms();
+                    let effects = self.machine.tick(now);
+                    self.carry_out(effects, now);
                 }
             }
         }
@@ -311,16 +275,6 @@ impl Switch {
 
     fn write(&self, w: Write) {
         let _ = self.writes.send(w);
-    }
-
-    fn event(&self, call_id: &str, kind: Kind, agent_id: Option<&str>, detail: Value) {
-        self.write(Write::Event {
-            call_id: call_id.to_owned(),
-            at: now_ms(),
-            kind,
-            agent_id: agent_id.map(str::to_owned),
-            detail,
-        });
     }
 
     fn normalise(&self, number: &str) -> String {

@@ -224,10 +224,7 @@ impl Switch {
 
     /// The agent a live call is connected to.
     fn call_agent(&self, call_id: &str) -> Option<String> {
-        self.calls
-            .get(call_id)
-            .and_then(|i| i.agent.clone())
-            .or_else(|| self.outbound_agents.get(call_id).cloned())
+        self.machine.call_agent(call_id).map(String::from)
     }
 
     fn listen(

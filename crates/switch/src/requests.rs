@@ -17,22 +17,26 @@ impl Switch {
                 let _ = reply.send(result);
             }
             TelephonyRequest::AgentState { user_id, reply } => {
-                let _ = reply.send(self.cc.agent_state(&user_id));
+                let _ = reply.send(self.machine.agent_state(&user_id));
             }
             TelephonyRequest::Status { reply } => {
                 let registrations =
                     self.edge.registrations().into_iter().map(registration_view).collect();
                 let agents = self
-                    .endpoints
-                    .keys()
-                    .map(|id| AgentView { user_id: id.clone(), state: self.cc.agent_state(id) })
+                    .machine
+                    .agents()
+                    .into_iter()
+                    .map(|id| AgentView {
+                        state: self.machine.agent_state(&id),
+                        user_id: id.into(),
+                    })
                     .collect();
                 let queues = self
                     .directory
                     .queues
                     .iter()
                     .map(|q| {
-                        let waiting = self.cc.waiting(&q.id);
+                        let waiting = self.machine.waiting(&q.id);
                         QueueView {
                             queue_id: q.id.clone(),
                             waiting: waiting.len(),

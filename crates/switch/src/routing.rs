@@ -48,7 +48,7 @@ impl Switch {
     pub(super) fn use_directory(&mut self, directory: Directory) {
         for q in &directory.queues {
             self.record_queues.insert(q.id.clone(), q.record);
-            self.cc.set_queue(QueueConfig {
+            self.machine.set_queue(QueueConfig {
                 id: q.id.clone().into(),
                 strategy: q.strategy,
                 ring_timeout_ms: q.ring_timeout_ms,

@@ -1,0 +1,483 @@
+//! The call machine: what every call is, and what to do next, with no I/O.
+//!
+//! It has the shape of the ACD it wraps: [`CallMachine::handle`] takes one [`CallInput`] with
+//! the time and returns the [`Effect`]s to carry out; [`CallMachine::next_deadline`] and
+//! [`CallMachine::tick`] replay timeouts without a clock. It owns the [`Dispatcher`] (agent
+//! state and routing decisions) and, beside it, everything a call is beyond its place in a
+//! queue: its caller, its card, the agents ringing for it and the one talking, hold time,
+//! a blind transfer and the number leg it went out on, click-to-call, recording state, and
+//! agents' wrap-ups.
+//!
+//! The switch is its executor: it turns the SIP edge's events, the consoles' commands and the
+//! results of background work (a card, a recording opened) into inputs, and effects into
+//! commands to the edge, the softphones, the recorder, the call log and the consoles. A
+//! command that can fail at once (ringing a phone, bridging) comes back as an input with its
+//! result, handled before anything else, so the machine decides what a failure means.
+//!
+//! `call` holds what happens to a call beyond the ACD (arrival, end, transfers, hold, the
+//! card); `acd` translates the ACD's actions and holds agents' state changes and
+//! click-to-call; `tests` replays whole calls (ring timeout, answer, hold, transfers, hang-ups
+//! in every state, a restart) at memory speed through the harness in `replay`.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Value, json};
+use switchboard_core::acd::{AgentState, Input, QueueConfig};
+use switchboard_core::call::{CallEventKind as Kind, EndReason};
+use switchboard_core::{AgentId, CallId, EpochMs, QueueId};
+use switchboard_sip::edge::{EndedBy, OutboundOutcome, Party};
+
+use crate::calllog::Write;
+use crate::card::ClientCard;
+use crate::dispatch::Dispatcher;
+use crate::protocol::{AgentMessage, AgentTarget, SwitchError};
+
+mod acd;
+mod call;
+#[cfg(test)]
+mod replay;
+#[cfg(test)]
+mod tests;
+
+/// The leg id of a transfer target number (`number:+7...`).
+pub(crate) const NUMBER_LEG: &str = "number:";
+
+/// How an agent takes calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// A SIP phone: a URI or `ext:NNN`.
+    Sip(String),
+    /// The browser console's softphone.
+    Browser,
+}
+
+/// What the executor knows of how an agent can be reached, for a change of state.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Reach {
+    /// The agent's console and its softphone connection are both up.
+    pub browser_ready: bool,
+    /// A console is open (its softphone may still be connecting).
+    pub console_open: bool,
+    /// The desk phone rung for them (a URI or `ext:NNN`), if they have one.
+    pub phone: Option<String>,
+    /// The queues they serve.
+    pub queues: Vec<QueueId>,
+}
+
+/// Where an agent hands a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Transfer {
+    /// Another agent (who must be available).
+    Agent(AgentId),
+    /// A queue.
+    Queue(QueueId),
+    /// A phone number (E.164), rung for at most `ring_ms`.
+    Number { e164: String, ring_ms: i64 },
+}
+
+/// What happened: the edge's events, the consoles' commands, the results of effects.
+#[derive(Debug)]
+pub(crate) enum CallInput {
+    /// A call came in and was routed to `queue`; `record`: whether its queue records calls.
+    Arrived {
+        call_id: CallId,
+        from: String,
+        to: String,
+        queue: QueueId,
+        origin: String,
+        record: bool,
+    },
+    /// The caller hung up before anyone answered.
+    CallerGone { call_id: CallId },
+    /// An agent's phone is ringing (180).
+    PhoneRinging { call_id: CallId, agent_id: AgentId },
+    /// An agent's desk phone answered.
+    PhoneAnswered { call_id: CallId, agent_id: AgentId },
+    /// An agent's phone refused the call.
+    PhoneFailed { call_id: CallId, agent_id: AgentId, code: Option<u16> },
+    /// The number a call was transferred to answered.
+    NumberAnswered { call_id: CallId, leg: String },
+    /// The number refused, or could not be rung (`code` None).
+    NumberFailed { call_id: CallId, code: Option<u16> },
+    /// A bridged call ended.
+    Ended { call_id: CallId, by: EndedBy },
+    /// Click-to-call: the agent answered and the customer is being dialled.
+    DialingCustomer { call_id: CallId },
+    /// Click-to-call: the customer answered.
+    OutboundConnected { call_id: CallId },
+    /// Click-to-call: the call failed before it was connected.
+    OutboundFailed { call_id: CallId, outcome: OutboundOutcome, code: Option<u16> },
+    /// A party put the call on hold (`on`) or took it off.
+    Hold { call_id: CallId, by: Party, on: bool },
+    /// A party pressed a key.
+    Dtmf { call_id: CallId, by: Party, digit: char },
+    /// The call's client card is built.
+    CardReady { call_id: CallId, card: ClientCard },
+    /// An agent asks to change state.
+    SetState { agent_id: AgentId, target: AgentTarget, reach: Reach },
+    /// A browser agent's console or softphone went away.
+    BrowserDown { agent_id: AgentId },
+    /// A browser agent's console and softphone are both up again.
+    BrowserUp { agent_id: AgentId },
+    /// The console takes the call ringing on it.
+    ConsoleAnswer { call_id: CallId, agent_id: AgentId },
+    /// The agent hands the call on.
+    Transfer { call_id: CallId, agent_id: AgentId, to: Transfer },
+    /// The agent pauses or resumes their call's recording.
+    PauseRecording { call_id: CallId, agent_id: AgentId, paused: bool },
+    /// Click-to-call: the agent calls `e164` on `endpoint` (a new call id).
+    Dial {
+        call_id: CallId,
+        agent_id: AgentId,
+        e164: String,
+        endpoint: Endpoint,
+        caller_id: String,
+        task_id: Option<String>,
+    },
+    /// Result of [`Effect::Ring`].
+    Rung { call_id: CallId, agent_id: AgentId, result: Result<(), String> },
+    /// Result of [`Effect::Connect`].
+    Bridged { call_id: CallId, agent_id: AgentId, result: Result<(), String> },
+    /// Result of [`Effect::ConnectNumber`].
+    NumberBridged { call_id: CallId, leg: String, result: Result<(), String> },
+    /// Result of [`Effect::Dial`].
+    Dialed { call_id: CallId, result: Result<(), String> },
+    /// The recording of a call was opened at `path` (relative to the recordings' root).
+    Recorded { call_id: CallId, path: String },
+}
+
+/// What to do.
+#[derive(Debug)]
+pub(crate) enum Effect {
+    /// Ring an agent (answer with [`CallInput::Rung`]).
+    Ring { call_id: CallId, agent_id: AgentId, endpoint: Endpoint },
+    /// Stop ringing a leg (an agent, or a number leg).
+    CancelRing { call_id: CallId, leg: String },
+    /// Bridge the caller to the agent, on their softphone or their desk phone (answer with
+    /// [`CallInput::Bridged`]).
+    Connect { call_id: CallId, agent_id: AgentId, browser: bool },
+    /// Take the caller off the agent who transferred the call; the caller waits.
+    Park { call_id: CallId, agent_id: AgentId },
+    /// Ring the number a call is transferred to (a failure: [`CallInput::NumberFailed`]).
+    RingNumber { call_id: CallId, leg: String, e164: String },
+    /// Bridge the caller to the number leg (answer with [`CallInput::NumberBridged`]).
+    ConnectNumber { call_id: CallId, leg: String },
+    /// Hang up on the caller with this SIP code.
+    Release { call_id: CallId, code: u16 },
+    /// Take the agent's softphone off whatever call it carried.
+    Detach { agent_id: AgentId },
+    /// Click-to-call: ring the agent, then the customer (answer with [`CallInput::Dialed`]).
+    Dial { call_id: CallId, agent_id: AgentId, e164: String, endpoint: Endpoint },
+    /// Start recording a bridged call (if recording is on; [`CallInput::Recorded`] when it is).
+    StartRecording { call_id: CallId },
+    /// Pause or resume a call's recording.
+    PauseRecording { call_id: CallId, paused: bool },
+    /// The call is over for the machine: close its recording, end its listeners.
+    Forget { call_id: CallId },
+    /// Build the call's client card for this number (answer with [`CallInput::CardReady`]).
+    BuildCard { call_id: CallId, number: String },
+    /// Write to the call log, in order.
+    Log(Write),
+    /// Tell an agent's console.
+    Tell { agent_id: AgentId, message: AgentMessage },
+}
+
+/// What the machine remembers of a call beyond the ACD.
+#[derive(Debug, Default)]
+struct Call {
+    /// The queue an inbound call came to.
+    queue: Option<QueueId>,
+    /// Whether it is recorded once bridged.
+    record: bool,
+    /// Recording: None before it starts, else whether it is paused.
+    recording: Option<bool>,
+    hold_since: Option<EpochMs>,
+    hold_ms: i64,
+    /// The caller's number (E.164 when it parsed); the customer's on click-to-call.
+    from: String,
+    /// The client card, once built.
+    card: Option<ClientCard>,
+    /// Agents it is ringing for.
+    ringing: HashSet<AgentId>,
+    /// The agent it is connected to.
+    agent: Option<AgentId>,
+    /// Handed on by an agent (blind transfer): answered before.
+    transferred: bool,
+    /// Transferred out to this number leg (`number:+7...`), ringing until the deadline.
+    external: Option<String>,
+    external_until: Option<EpochMs>,
+    /// The number answered.
+    external_answered: bool,
+    /// Click-to-call: the agent placing it.
+    dialer: Option<AgentId>,
+}
+
+/// Every call and agent the switch serves, and what to do next.
+pub(crate) struct CallMachine {
+    acd: Box<dyn Dispatcher>,
+    calls: HashMap<CallId, Call>,
+    /// How each logged-in agent takes calls.
+    endpoints: HashMap<AgentId, Endpoint>,
+    /// Agents in wrap-up: agent -> (call, since).
+    wrapups: HashMap<AgentId, (CallId, EpochMs)>,
+    /// Offers that failed at once, and when: the ACD may offer the same call to the same
+    /// agent again (when nobody else is free); a second failure at the same instant is left
+    /// ringing for the ring timeout to end instead of looping.
+    failed_offers: HashMap<(CallId, AgentId), EpochMs>,
+}
+
+impl CallMachine {
+    pub(crate) fn new(acd: Box<dyn Dispatcher>) -> CallMachine {
+        CallMachine {
+            acd,
+            calls: HashMap::new(),
+            endpoints: HashMap::new(),
+            wrapups: HashMap::new(),
+            failed_offers: HashMap::new(),
+        }
+    }
+
+    /// Applies one input at `now`. An error is the answer to a command that cannot be carried
+    /// out; the effects of an input that changes nothing are empty.
+    pub(crate) fn handle(
+        &mut self,
+        input: CallInput,
+        now: EpochMs,
+    ) -> Result<Vec<Effect>, SwitchError> {
+        let mut out = Vec::new();
+        match input {
+            CallInput::Arrived { call_id, from, to, queue, origin, record } => {
+                self.arrived(call_id, from, to, queue, origin, record, now, &mut out)
+            }
+            CallInput::CallerGone { call_id } => {
+                // The ACD's `Abandoned` forgets the call (and asks for a callback); anything
+                // it did not know is forgotten here.
+                self.acd_input(Input::CallerHungUp { call_id: call_id.clone() }, now, &mut out);
+                self.remove(&call_id, &mut out);
+            }
+            CallInput::PhoneRinging { call_id, agent_id } => {
+                out.push(event(&call_id, Kind::Ringing, Some(&agent_id), json!({}), now))
+            }
+            CallInput::PhoneAnswered { call_id, agent_id } => {
+                let input =
+                    Input::Answered { call_id: call_id.clone(), agent_id: agent_id.clone() };
+                if let Err(e) = self.acd_try(input, now, &mut out) {
+                    // Another agent took it first (ring-all), or the caller left.
+                    tracing::debug!(error = %e, %call_id, %agent_id, "late answer");
+                    out.push(Effect::CancelRing { call_id, leg: agent_id.into_string() });
+                }
+            }
+            CallInput::PhoneFailed { call_id, agent_id, code } => {
+                out.push(event(
+                    &call_id,
+                    Kind::Rejected,
+                    Some(&agent_id),
+                    json!({"sip_code": code}),
+                    now,
+                ));
+                self.acd_input(Input::Rejected { call_id, agent_id }, now, &mut out);
+            }
+            CallInput::NumberAnswered { call_id, leg } => {
+                out.push(Effect::ConnectNumber { call_id, leg })
+            }
+            CallInput::NumberFailed { call_id, code } => {
+                self.number_failed(&call_id, code, now, &mut out)
+            }
+            CallInput::NumberBridged { call_id, leg, result } => {
+                self.number_bridged(call_id, leg, result, now, &mut out)
+            }
+            CallInput::Ended { call_id, by } => self.ended(call_id, by, now, &mut out),
+            CallInput::DialingCustomer { call_id } => {
+                let agent = self.calls.get(&call_id).and_then(|c| c.dialer.clone());
+                out.push(event(&call_id, Kind::DialingCustomer, agent.as_ref(), json!({}), now));
+            }
+            CallInput::OutboundConnected { call_id } => {
+                self.outbound_connected(call_id, now, &mut out)
+            }
+            CallInput::OutboundFailed { call_id, outcome, code } => {
+                self.outbound_failed(call_id, outcome, code, now, &mut out)
+            }
+            CallInput::Hold { call_id, by, on } => self.hold(call_id, by, on, now, &mut out),
+            CallInput::Dtmf { call_id, by, digit } => {
+                let detail = json!({"by": call::party(by), "digit": digit.to_string()});
+                out.push(event(&call_id, Kind::Dtmf, None, detail, now));
+            }
+            CallInput::CardReady { call_id, card } => self.card_ready(call_id, card, &mut out),
+            CallInput::SetState { agent_id, target, reach } => {
+                self.set_state(&agent_id, target, reach, now, &mut out)?
+            }
+            CallInput::BrowserDown { agent_id } => self.browser_down(&agent_id, now, &mut out),
+            CallInput::BrowserUp { agent_id } => self.browser_up(&agent_id, now, &mut out),
+            CallInput::ConsoleAnswer { call_id, agent_id } => {
+                let input = Input::Answered { call_id, agent_id: agent_id.clone() };
+                if let Err(e) = self.acd_try(input, now, &mut out) {
+                    let message = AgentMessage::Error { message: format!("cannot answer: {e}") };
+                    out.push(Effect::Tell { agent_id, message });
+                }
+            }
+            CallInput::Transfer { call_id, agent_id, to } => {
+                self.transfer(call_id, agent_id, to, now, &mut out)
+            }
+            CallInput::PauseRecording { call_id, agent_id, paused } => {
+                self.pause_recording(call_id, agent_id, paused, now, &mut out)
+            }
+            CallInput::Dial { call_id, agent_id, e164, endpoint, caller_id, task_id } => {
+                self.dial(call_id, agent_id, e164, endpoint, caller_id, task_id, now, &mut out)?
+            }
+            CallInput::Rung { call_id, agent_id, result } => {
+                self.rung(call_id, agent_id, result, now, &mut out)
+            }
+            CallInput::Bridged { call_id, agent_id, result } => {
+                self.bridged(call_id, agent_id, result, now, &mut out)
+            }
+            CallInput::Dialed { call_id, result } => self.dialed(call_id, result, now, &mut out),
+            CallInput::Recorded { call_id, path } => {
+                if let Some(call) = self.calls.get_mut(&call_id) {
+                    call.recording = Some(false);
+                    out.push(Effect::Log(Write::RecordingStarted {
+                        call_id: call_id.into_string(),
+                        path,
+                        at: now,
+                    }));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// When [`CallMachine::tick`] next has something to do.
+    pub(crate) fn next_deadline(&self) -> Option<EpochMs> {
+        let transfers = self.calls.values().filter_map(|c| c.external_until);
+        transfers.chain(self.acd.next_deadline()).min()
+    }
+
+    /// Fires what is due at `now`: ring timeouts, maximum waits, wrap-ups, numbers rung for
+    /// their ring timeout.
+    pub(crate) fn tick(&mut self, now: EpochMs) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let actions = self.acd.tick(now);
+        self.apply(actions, now, &mut out);
+        let mut due: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.external_until.is_some_and(|at| at <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        due.sort();
+        for call_id in due {
+            let Some(call) = self.calls.get_mut(&call_id) else { continue };
+            call.external_until = None;
+            if let Some(leg) = call.external.clone() {
+                out.push(Effect::CancelRing { call_id: call_id.clone(), leg });
+                self.number_failed(&call_id, Some(408), now, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Adds or changes a queue's rules.
+    pub(crate) fn set_queue(&mut self, queue: QueueConfig) {
+        self.acd.set_queue(queue);
+    }
+
+    /// An agent's state (offline when unknown).
+    pub(crate) fn agent_state(&self, agent_id: &str) -> AgentState {
+        self.acd.agent_state(agent_id)
+    }
+
+    /// The calls waiting in a queue, oldest first, with when each arrived.
+    pub(crate) fn waiting(&self, queue_id: &str) -> Vec<(CallId, EpochMs)> {
+        self.acd.waiting(queue_id)
+    }
+
+    /// The agents that have logged in since the start, sorted.
+    pub(crate) fn agents(&self) -> Vec<AgentId> {
+        let mut agents: Vec<AgentId> = self.endpoints.keys().cloned().collect();
+        agents.sort();
+        agents
+    }
+
+    /// The agent a live call is connected to (or placing it).
+    pub(crate) fn call_agent(&self, call_id: &str) -> Option<AgentId> {
+        let call = self.calls.get(call_id)?;
+        call.agent.clone().or_else(|| call.dialer.clone())
+    }
+
+    /// The call an agent is talking on (or placing), for moving it onto a new softphone.
+    pub(crate) fn call_of(&self, agent_id: &str) -> Option<CallId> {
+        if let AgentState::OnCall { call_id, .. } = self.acd.agent_state(agent_id) {
+            return Some(call_id);
+        }
+        let mut placing = self.calls.iter().filter(|(_, c)| c.dialer.as_deref() == Some(agent_id));
+        placing.next().map(|(id, _)| id.clone())
+    }
+
+    /// What a console opening now must be told to pick up where the agent is: their state,
+    /// and the call ringing or connected with its card.
+    pub(crate) fn snapshot(&self, agent_id: &str) -> Vec<AgentMessage> {
+        let state = self.acd.agent_state(agent_id);
+        let mut out = vec![AgentMessage::State { state: state.clone() }];
+        match &state {
+            AgentState::Ringing { call_id, .. } => {
+                if let Some(call) = self.calls.get(call_id) {
+                    out.push(AgentMessage::Ringing {
+                        call_id: call_id.to_string(),
+                        from: call.from.clone(),
+                        card: call.card.clone(),
+                        desk_phone: !matches!(
+                            self.endpoints.get(agent_id),
+                            Some(Endpoint::Browser)
+                        ),
+                    });
+                }
+            }
+            AgentState::OnCall { call_id, .. } => {
+                if let Some(call) = self.calls.get(call_id) {
+                    let id = call_id.to_string();
+                    out.push(AgentMessage::Connected {
+                        call_id: id.clone(),
+                        from: call.from.clone(),
+                    });
+                    if let Some(card) = &call.card {
+                        out.push(AgentMessage::Card { call_id: id.clone(), card: card.clone() });
+                    }
+                    if call.recording == Some(true) {
+                        out.push(AgentMessage::Recording { call_id: id, paused: true });
+                    }
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// Forgets a call (its recording is closed, its listeners told).
+    fn remove(&mut self, call_id: &CallId, out: &mut Vec<Effect>) -> Option<Call> {
+        self.failed_offers.retain(|(call, _), _| call != call_id);
+        let call = self.calls.remove(call_id)?;
+        out.push(Effect::Forget { call_id: call_id.clone() });
+        Some(call)
+    }
+}
+
+/// A call event for the log.
+fn event(
+    call_id: &CallId,
+    kind: Kind,
+    agent: Option<&AgentId>,
+    detail: Value,
+    at: EpochMs,
+) -> Effect {
+    Effect::Log(Write::Event {
+        call_id: call_id.to_string(),
+        at,
+        kind,
+        agent_id: agent.map(ToString::to_string),
+        detail,
+    })
+}
+
+/// The end of a call, for the log.
+fn ended(call_id: &CallId, at: EpochMs, reason: EndReason, hold_ms: i64) -> Effect {
+    Effect::Log(Write::Ended { call_id: call_id.to_string(), at, reason, hold_ms })
+}
