@@ -16,6 +16,7 @@ mod restore;
 mod robustness;
 mod sip_calls;
 mod slow_store;
+mod waiting;
 
 /// The binary under test, for the suites that run it as a child process.
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_switchboard");

@@ -116,6 +116,8 @@ pub struct SipSettings {
     pub advertised_ip: String,
     /// Calls beyond which INVITEs get 503.
     pub max_calls: usize,
+    /// What a queued caller hears until an agent answers: `ringback` or `none`.
+    pub waiting_sound: String,
     /// Trunk peers.
     #[serde(default)]
     pub trunks: Vec<TrunkSettings>,

@@ -54,6 +54,13 @@ pub fn switch_config(settings: &Settings) -> anyhow::Result<SwitchConfig> {
         outbound: outbound_settings(settings),
         callback_policy: callback_policy(settings),
         region: settings.region()?,
+        waiting_sound: match settings.sip.waiting_sound.trim() {
+            "ringback" => Some(switchboard_media::relay::Sound::ringback()),
+            "none" | "" => None,
+            other => {
+                anyhow::bail!("sip.waiting_sound {other:?} is not one of \"ringback\" or \"none\"")
+            }
+        },
     })
 }
 

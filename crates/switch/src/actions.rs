@@ -98,6 +98,14 @@ impl Switch {
                 let result = self.edge.connect(&call_id, &leg).map_err(|e| e.to_string());
                 Some(CallInput::NumberBridged { call_id, leg, result })
             }
+            Effect::PlayWaiting { call_id } => {
+                if let Some(sound) = self.waiting_sound.clone()
+                    && let Err(e) = self.edge.play_waiting(&call_id, sound)
+                {
+                    warn!(%call_id, error = %e, "cannot play the waiting sound");
+                }
+                None
+            }
             Effect::Release { call_id, code } => {
                 self.edge.release(&call_id, code);
                 None

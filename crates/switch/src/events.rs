@@ -28,6 +28,7 @@ impl Switch {
                     queue: queue_id.into(),
                     origin,
                     record,
+                    waiting: self.waiting_sound.is_some(),
                 }
             }
             EdgeEvent::Refused { call_id, from, to, origin, queue, code } => {

@@ -32,7 +32,7 @@ use switchboard_core::acd::CallCenter;
 use switchboard_core::callback::CallbackPolicy;
 use switchboard_core::{PhoneNumber, Region};
 use switchboard_media::recording::{Recorder, RecorderConfig, Recording};
-use switchboard_media::relay::PortPool;
+use switchboard_media::relay::{PortPool, Sound};
 use switchboard_sip::edge::{EdgeConfig, EdgeEvent, SipEdge};
 use switchboard_store::Store;
 use switchboard_webrtc::WebrtcConfig;
@@ -97,6 +97,7 @@ impl Telephony {
             recordings: HashMap::new(),
             dial_error: None,
             outbound: config.outbound,
+            waiting_sound: config.waiting_sound,
             writes,
             webrtc: WebrtcConfig { ip: config.webrtc_ip, gather_timeout: Duration::from_secs(2) },
             consoles: HashMap::new(),
@@ -157,6 +158,8 @@ struct Switch {
     dial_error: Option<String>,
     /// Click-to-call settings (None: off).
     outbound: Option<OutboundConfig>,
+    /// What a queued caller hears until an agent answers (None: no early media).
+    waiting_sound: Option<Sound>,
     writes: mpsc::UnboundedSender<Write>,
     webrtc: WebrtcConfig,
     /// Open agent consoles: agent -> (console id, outbox).
@@ -223,6 +226,8 @@ pub struct SwitchConfig {
     pub callback_policy: CallbackPolicy,
     /// Region for numbers written without a country code.
     pub region: Region,
+    /// What a queued caller hears until an agent answers (None: no early media).
+    pub waiting_sound: Option<Sound>,
 }
 
 /// Why the switch could not start.

@@ -1,9 +1,10 @@
 //! The RTP relay: UDP sockets from a port range, and a bridge task that moves packets between
 //! the two legs of a call.
 //!
-//! A leg is either a UDP socket of ours (a SIP peer: trunk, PBX, desk phone) or a pair of
-//! packet channels ([`PacketPort`]) whose far end is an adapter that owns the transport
-//! itself (a browser's WebRTC track: the adapter does DTLS-SRTP and hands over plain RTP).
+//! A leg is a UDP socket of ours (a SIP peer: trunk, PBX, desk phone), a pair of packet
+//! channels ([`PacketPort`]) whose far end is an adapter that owns the transport itself (a
+//! browser's WebRTC track: the adapter does DTLS-SRTP and hands over plain RTP), or a
+//! [`Source`]: no peer, a sound the relay plays to the other leg (a waiting caller's ringback).
 //!
 //! Each leg has its own socket. A packet received on one leg is checked, its payload passed
 //! through untouched when both legs use the same G.711 law (or converted by table when they
@@ -30,9 +31,11 @@ use crate::rewrite::StreamRewriter;
 use crate::rtp::{RtpPacket, rewrite_header};
 
 mod monitor;
+mod source;
 
 use monitor::MonitorLeg;
 pub use monitor::{Monitor, MonitorMode};
+pub use source::{FRAME_SAMPLES, Frames, Sound, Source};
 
 /// Payload type of G.711 μ-law.
 pub const PT_PCMU: u8 = 0;
@@ -142,6 +145,14 @@ pub enum LegIo {
     Udp(RtpSocket),
     /// Channels to an adapter.
     Packets(PacketPort),
+    /// No peer: the relay plays a sound to the other side (nothing is sent to it).
+    Source(Source),
+}
+
+impl From<Source> for LegIo {
+    fn from(source: Source) -> LegIo {
+        LegIo::Source(source)
+    }
 }
 
 impl From<RtpSocket> for LegIo {
@@ -176,6 +187,7 @@ impl LegIo {
                     None => std::future::pending::<()>().await,
                 }
             },
+            LegIo::Source(source) => (source.next_packet(buf).await, None),
         }
     }
 }
@@ -641,7 +653,7 @@ async fn relay(
     rewrite_header(buf, out.marker, out_pt, out.sequence, out.timestamp, out.ssrc);
     let sent = match (&dst.io, dst.media.remote) {
         (LegIo::Udp(s), Some(to)) => s.socket.send_to(buf, to).await.is_ok(),
-        (LegIo::Udp(_), None) => false,
+        (LegIo::Udp(_), None) | (LegIo::Source(_), _) => false,
         // Never wait on the adapter: a full queue loses this packet, not the other call's.
         (LegIo::Packets(p), _) => p.to_peer.try_send(buf.to_vec()).is_ok(),
     };

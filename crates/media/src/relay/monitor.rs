@@ -179,7 +179,7 @@ impl MonitorLeg {
     pub(super) fn send(&self, packet: Vec<u8>) -> bool {
         match &self.io {
             LegIo::Packets(p) => p.to_peer.try_send(packet).is_ok(),
-            LegIo::Udp(_) => false,
+            LegIo::Udp(_) | LegIo::Source(_) => false,
         }
     }
 }

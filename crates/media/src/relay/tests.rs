@@ -241,6 +241,56 @@ async fn a_leg_can_be_replaced_and_the_other_side_hears_one_stream() {
 }
 
 #[tokio::test]
+async fn a_waiting_caller_hears_ringback_then_the_agent_in_one_stream() {
+    let pool = PortPool::new(LOOPBACK, 41_600, 41_699);
+    let (caller, caller_addr) = peer().await;
+    let a = pool.bind().unwrap();
+    let (sink, _) = collecting();
+    // The caller speaks A-law: the source's μ-law frames are converted like a peer's.
+    let nobody =
+        LegMedia { send: false, expect_packets: false, ..LegMedia::packets(PT_PCMU, None) };
+    let bridge = bridge(
+        (a, LegMedia::new(PT_PCMA, None, Some(caller_addr))),
+        (Source::new(Sound::ringback()), nobody),
+        BridgeOptions { dead_peer: Duration::from_millis(200) },
+        sink,
+    );
+    let mut ringback = Vec::new();
+    let mut last = None;
+    for _ in 0..25 {
+        let packet = recv(&caller).await;
+        let p = RtpPacket::parse(&packet).unwrap();
+        assert_eq!(p.payload_type, PT_PCMA);
+        ringback.extend(p.payload(&packet).iter().map(|b| alaw_to_linear(*b)));
+        last = Some(p);
+    }
+    assert_eq!(dominant(&ringback, &[425.0, 1000.0, 2000.0]), Some(425.0));
+    let last = last.unwrap();
+    // The agent answers: their audio follows the ringback with the next sequence number.
+    let (agent_tx, agent_rx) = tokio::sync::mpsc::channel(16);
+    let (agent_out, _agent_in) = tokio::sync::mpsc::channel(16);
+    bridge.replace(
+        Side::B,
+        PacketPort { from_peer: agent_rx, to_peer: agent_out },
+        LegMedia::packets(PT_PCMU, None),
+    );
+    let voice = sine_ulaw(2000.0, 0.5, 0, 160);
+    agent_tx.send(build(true, PT_PCMU, 9, 90, 0x3333, &voice)).await.unwrap();
+    // Ringback packets already on their way may come first; then only the agent.
+    let agent = loop {
+        let packet = recv(&caller).await;
+        let p = RtpPacket::parse(&packet).unwrap();
+        let samples: Vec<i16> = p.payload(&packet).iter().map(|b| alaw_to_linear(*b)).collect();
+        if dominant(&samples, &[425.0, 2000.0]) == Some(2000.0) {
+            break p;
+        }
+        assert!(p.sequence.wrapping_sub(last.sequence) < 5, "only a few ringback frames more");
+    };
+    assert_eq!(agent.ssrc, last.ssrc, "one stream for the caller");
+    assert!(agent.sequence.wrapping_sub(last.sequence) < 6, "no gap in the numbering");
+}
+
+#[tokio::test]
 async fn a_recorded_bridge_puts_each_leg_on_its_own_channel() {
     let pool = PortPool::new(LOOPBACK, 41_600, 41_699);
     let (caller, caller_addr) = peer().await;

@@ -242,6 +242,7 @@ impl SipEdge {
                     offers: HashMap::new(),
                     connected: None,
                     parked: None,
+                    early: None,
                     sdp_version: 1,
                 },
             );

@@ -38,6 +38,7 @@ mod browser;
 mod dialogs;
 mod outbound;
 mod registrar;
+mod waiting;
 
 use crate::sdp::{self, Answer, SessionDescription};
 pub use account::{Account, RegistrationStatus};
@@ -281,6 +282,8 @@ struct Call {
     connected: Option<Connected>,
     /// Answered, between two agents (a blind transfer): the bridge keeps the caller's socket.
     parked: Option<Parked>,
+    /// Not answered, hearing our sound (early media): the bridge keeps the caller's socket.
+    early: Option<waiting::Early>,
     sdp_version: u64,
 }
 
@@ -304,6 +307,9 @@ impl Call {
         if let Some(parked) = self.parked.take() {
             parked.bridge.replace(Side::B, io, media);
             return Ok((parked.bridge, parked.caller_port));
+        }
+        if let Some(early) = self.early.take() {
+            return early.answer(self, io, media);
         }
         let caller_socket =
             self.caller_socket.take().ok_or_else(|| EdgeError::NoCall(call_id.to_owned()))?;
@@ -331,7 +337,7 @@ impl Call {
     }
 
     fn answered(&self) -> bool {
-        self.caller_socket.is_some() || self.parked.is_some()
+        self.caller_socket.is_some() || self.parked.is_some() || self.early.is_some()
     }
 }
 
@@ -855,7 +861,11 @@ enum Hangup {
 }
 
 /// Ends the legs of a call already removed from the table, and every offer still ringing.
-fn finish(call: Call, hangup: Hangup) {
+fn finish(mut call: Call, hangup: Hangup) {
+    // A caller hearing our sound was never answered: they get the code like any waiting one.
+    if let Some(early) = call.early.take() {
+        early.bridge.stop();
+    }
     for (_, offer) in call.offers {
         end_offer(offer);
     }

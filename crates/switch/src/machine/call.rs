@@ -26,6 +26,7 @@ impl CallMachine {
         queue: QueueId,
         origin: String,
         record: bool,
+        waiting: bool,
         now: EpochMs,
         out: &mut Vec<Effect>,
     ) {
@@ -44,6 +45,11 @@ impl CallMachine {
             Call { from: from.clone(), queue: Some(queue.clone()), record, ..Call::default() };
         self.calls.insert(call_id.clone(), call);
         out.push(Effect::BuildCard { call_id: call_id.clone(), number: from });
+        if waiting {
+            // Before the ACD rings anyone: the caller hears the sound from the first second,
+            // and no 180 follows the 183.
+            out.push(Effect::PlayWaiting { call_id: call_id.clone() });
+        }
         let input = Input::CallArrived { call_id: call_id.clone(), queue_id: queue };
         if let Err(e) = self.acd_try(input, now, out) {
             warn!(error = %e, %call_id, "cannot queue the call");

@@ -78,7 +78,8 @@ pub(crate) enum Transfer {
 /// What happened: the edge's events, the consoles' commands, the results of effects.
 #[derive(Debug)]
 pub(crate) enum CallInput {
-    /// A call came in and was routed to `queue`; `record`: whether its queue records calls.
+    /// A call came in and was routed to `queue`; `record`: whether its queue records calls;
+    /// `waiting`: whether the caller hears a sound while nobody has answered.
     Arrived {
         call_id: CallId,
         from: String,
@@ -86,6 +87,7 @@ pub(crate) enum CallInput {
         queue: QueueId,
         origin: String,
         record: bool,
+        waiting: bool,
     },
     /// The caller hung up before anyone answered.
     CallerGone { call_id: CallId },
@@ -162,6 +164,8 @@ pub(crate) enum Effect {
     RingNumber { call_id: CallId, leg: String, e164: String },
     /// Bridge the caller to the number leg (answer with [`CallInput::NumberBridged`]).
     ConnectNumber { call_id: CallId, leg: String },
+    /// The caller hears the waiting sound until an agent is connected (early media).
+    PlayWaiting { call_id: CallId },
     /// Hang up on the caller with this SIP code.
     Release { call_id: CallId, code: u16 },
     /// Take the agent's softphone off whatever call it carried.
@@ -246,8 +250,8 @@ impl CallMachine {
     ) -> Result<Vec<Effect>, SwitchError> {
         let mut out = Vec::new();
         match input {
-            CallInput::Arrived { call_id, from, to, queue, origin, record } => {
-                self.arrived(call_id, from, to, queue, origin, record, now, &mut out)
+            CallInput::Arrived { call_id, from, to, queue, origin, record, waiting } => {
+                self.arrived(call_id, from, to, queue, origin, record, waiting, now, &mut out)
             }
             CallInput::CallerGone { call_id } => {
                 // The ACD's `Abandoned` forgets the call (and asks for a callback); anything

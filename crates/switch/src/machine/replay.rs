@@ -127,6 +127,7 @@ impl Replay {
             queue: queue.into(),
             origin: "trunk".into(),
             record: true,
+            waiting: true,
         })
         .unwrap();
     }

@@ -33,6 +33,22 @@ fn a_call_rings_the_longest_idle_agent_and_the_next_after_the_ring_timeout() {
 }
 
 #[test]
+fn a_waiting_caller_hears_the_sound_before_anyone_is_rung() {
+    let mut r = Replay::new();
+    r.login("anna", "sales");
+    r.arrive("c1", "sales");
+    let waiting = r.done.iter().position(|e| matches!(e, Effect::PlayWaiting { .. }));
+    let ringing = r.done.iter().position(|e| matches!(e, Effect::Ring { .. }));
+    assert!(waiting.unwrap() < ringing.unwrap());
+    // A transferred call is not played the sound again: it was answered.
+    r.answer("c1", "anna");
+    r.clear();
+    r.login("boris", "support");
+    r.transfer("c1", "anna", Transfer::Queue("support".into()));
+    assert_eq!(r.count(|e| matches!(e, Effect::PlayWaiting { .. })), 0);
+}
+
+#[test]
 fn an_answered_call_is_bridged_logged_recorded_and_wrapped_up() {
     let mut r = Replay::new();
     r.login("anna", "sales");

@@ -1,0 +1,183 @@
+//! Audio the relay plays itself, on a leg with no peer: what a caller hears while nobody has
+//! answered yet (a ringback tone, later prompts and music).
+//!
+//! A [`Sound`] is a pure frame generator (one 20 ms μ-law frame after another, tested without
+//! a clock); a [`Source`] paces it at 20 ms on the bridge's task and wraps each frame as an
+//! RTP packet, which the bridge then relays to the caller like any peer's packet: converted to
+//! the caller's law, its header rewritten by the caller's [`StreamRewriter`]. So when an agent
+//! replaces the source (`BridgeHandle::replace`), the caller's stream goes on with the next
+//! sequence number and timestamp: no gap and no new stream.
+//!
+//! [`StreamRewriter`]: crate::rewrite::StreamRewriter
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::{g711, rtp, tone};
+
+use super::PT_PCMU;
+
+/// Samples in one 20 ms frame at 8 kHz.
+pub const FRAME_SAMPLES: usize = 160;
+
+/// What a source plays, one frame at a time.
+#[derive(Debug, Clone)]
+pub enum Sound {
+    /// A tone cadence: `hz` for `on_ms`, silence for `off_ms`, over and over.
+    Cadence {
+        /// Frequency.
+        hz: f64,
+        /// Tone per cycle.
+        on_ms: u64,
+        /// Silence per cycle.
+        off_ms: u64,
+    },
+    /// μ-law audio played over and over from the start.
+    Loop(Arc<[u8]>),
+}
+
+impl Sound {
+    /// The ringback tone callers in Russia and most of Europe know: 425 Hz, 1 s on, 4 s off
+    /// (ITU-T E.180's cadence; GOST's is the same tone).
+    pub fn ringback() -> Sound {
+        Sound::Cadence { hz: 425.0, on_ms: 1_000, off_ms: 4_000 }
+    }
+}
+
+/// μ-law silence.
+const SILENCE: u8 = 0xFF;
+
+/// Plays a [`Sound`] frame by frame from its start.
+#[derive(Debug, Clone)]
+pub struct Frames {
+    sound: Sound,
+    /// Samples played so far.
+    played: u64,
+}
+
+impl Frames {
+    /// From the start of `sound`.
+    pub fn new(sound: Sound) -> Frames {
+        Frames { sound, played: 0 }
+    }
+
+    /// The next 20 ms of μ-law.
+    pub fn next_frame(&mut self) -> [u8; FRAME_SAMPLES] {
+        let mut frame = [SILENCE; FRAME_SAMPLES];
+        match &self.sound {
+            Sound::Cadence { hz, on_ms, off_ms } => {
+                let per_ms = tone::SAMPLE_RATE as u64 / 1000;
+                let cycle = (on_ms + off_ms) * per_ms;
+                let on = on_ms * per_ms;
+                for (i, byte) in frame.iter_mut().enumerate() {
+                    let n = self.played + i as u64;
+                    if cycle == 0 || n % cycle < on {
+                        // The sine at its place in the whole stream, so frames join without
+                        // clicks.
+                        let t = n as f64 / tone::SAMPLE_RATE;
+                        let value = (std::f64::consts::TAU * hz * t).sin() * 0.25 * 32_000.0;
+                        *byte = g711::linear_to_ulaw(value as i16);
+                    }
+                }
+            }
+            Sound::Loop(audio) if !audio.is_empty() => {
+                for (i, byte) in frame.iter_mut().enumerate() {
+                    let n = (self.played + i as u64) % audio.len() as u64;
+                    *byte = audio[usize::try_from(n).unwrap_or(0)];
+                }
+            }
+            Sound::Loop(_) => {}
+        }
+        self.played += FRAME_SAMPLES as u64;
+        frame
+    }
+}
+
+/// A leg that plays a sound to the other side, a packet every 20 ms.
+#[derive(Debug)]
+pub struct Source {
+    frames: Frames,
+    tick: tokio::time::Interval,
+    sequence: u16,
+    timestamp: u32,
+    ssrc: u32,
+}
+
+impl Source {
+    /// Plays `sound` from now on (the first packet at once).
+    pub fn new(sound: Sound) -> Source {
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        // Late ticks are caught up, so the long-run rate is exactly 50 packets a second.
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        Source { frames: Frames::new(sound), tick, sequence: 0, timestamp: 0, ssrc: 0x5B0A_12D0 }
+    }
+
+    /// Waits for the next frame's time and writes its packet (PCMU) into `buf`; its length.
+    pub(super) async fn next_packet(&mut self, buf: &mut [u8]) -> usize {
+        self.tick.tick().await;
+        let frame = self.frames.next_frame();
+        let marker = self.sequence == 0;
+        let packet = rtp::build(marker, PT_PCMU, self.sequence, self.timestamp, self.ssrc, &frame);
+        self.sequence = self.sequence.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        let len = packet.len().min(buf.len());
+        buf[..len].copy_from_slice(&packet[..len]);
+        len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::g711::ulaw_to_linear;
+    use crate::tone::goertzel_power;
+
+    fn linear(frames: &[[u8; FRAME_SAMPLES]]) -> Vec<i16> {
+        frames.iter().flatten().map(|b| ulaw_to_linear(*b)).collect()
+    }
+
+    #[test]
+    fn ringback_is_425_hz_for_a_second_then_four_seconds_of_silence() {
+        let mut frames = Frames::new(Sound::ringback());
+        let cycle: Vec<[u8; FRAME_SAMPLES]> = (0..250).map(|_| frames.next_frame()).collect();
+        let on = linear(&cycle[..50]);
+        let off = linear(&cycle[50..]);
+        assert!(goertzel_power(&on, 425.0) > 100.0 * goertzel_power(&on, 1000.0));
+        assert!(off.iter().all(|s| s.abs() < 16), "silence after the first second");
+        // The next cycle starts with the tone again, continuing the same sine.
+        let again = linear(&[frames.next_frame()]);
+        assert!(again.iter().any(|s| s.abs() > 1000));
+    }
+
+    #[test]
+    fn a_loop_wraps_around_without_losing_a_sample() {
+        let audio: Arc<[u8]> = (0..=249u8).collect::<Vec<u8>>().into();
+        let mut frames = Frames::new(Sound::Loop(audio));
+        let a = frames.next_frame();
+        let b = frames.next_frame();
+        assert_eq!(a[0], 0);
+        assert_eq!(b[0], 160);
+        assert_eq!(b[89], 249);
+        assert_eq!(b[90], 0, "back to the start");
+        let mut empty = Frames::new(Sound::Loop(Vec::new().into()));
+        assert!(empty.next_frame().iter().all(|b| *b == SILENCE));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn packets_come_every_20_ms_with_consecutive_numbers() {
+        let mut source = Source::new(Sound::ringback());
+        let mut buf = [0u8; 256];
+        let start = tokio::time::Instant::now();
+        let mut last = None;
+        for i in 0..10u16 {
+            let len = source.next_packet(&mut buf).await;
+            assert_eq!(len, 12 + FRAME_SAMPLES);
+            let packet = rtp::RtpPacket::parse(&buf[..len]).unwrap();
+            assert_eq!(packet.sequence, i);
+            assert_eq!(packet.timestamp, u32::from(i) * 160);
+            assert_eq!(packet.payload_type, PT_PCMU);
+            last = Some(tokio::time::Instant::now());
+        }
+        assert_eq!(last.unwrap() - start, Duration::from_millis(180));
+    }
+}
