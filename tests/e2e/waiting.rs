@@ -12,6 +12,14 @@ use crate::harness::{
 };
 use crate::sip_calls::newest_call;
 
+/// Anna, the one agent of queue 100, available on the desk phone `phone` plays; her id.
+async fn anna_takes_calls_on(gw: &Gateway, phone: &SippRun) -> String {
+    let (agent_id, agent) = gw.agent("anna", ([127, 0, 0, 1], phone.port).into()).await;
+    gw.queue("100", &[&agent_id], json!({})).await;
+    gw.available(&agent).await;
+    agent_id
+}
+
 /// A caller whose agent's phone rings for three seconds hears ringback (425 Hz) within the
 /// first second, over early media (183 with SDP), then the agent on the same RTP stream: one
 /// SSRC, sequence numbers without a hole, no long silence at the switch. Waiting time in the
@@ -23,9 +31,7 @@ async fn a_waiting_caller_hears_ringback_at_once_then_the_agent_on_the_same_stre
     let gw = Gateway::start(GatewayOptions::default()).await;
     let phone =
         SippRun { pause_ms: 3000, ..SippRun::new("agent.xml", &dir.tone_dir("agent", 2000.0)) };
-    let (agent_id, agent) = gw.agent("anna", ([127, 0, 0, 1], phone.port).into()).await;
-    gw.queue("100", &[&agent_id], json!({})).await;
-    gw.available(&agent).await;
+    let agent_id = anna_takes_calls_on(&gw, &phone).await;
     let caller = SippRun {
         remote: Some(gw.sip),
         service: Some("100".into()),
@@ -91,5 +97,73 @@ async fn a_waiting_caller_hears_ringback_at_once_then_the_agent_on_the_same_stre
     let c = &call["call"];
     assert_eq!(c["agent_id"], agent_id);
     assert!(c["wait_ms"].as_i64().unwrap() >= 2500, "waiting lasts until the agent answers: {c}");
+    gw.stop().await;
+}
+
+/// The agent's desk phone puts the caller on hold (re-INVITE `a=sendonly`): the caller hears
+/// the built-in music instead of the phone, then the agent again once the phone resumes, all
+/// on one stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_on_hold_hears_music_then_the_agent_again() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("holdmusic");
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let phone = SippRun {
+        pause_ms: 100,
+        ..SippRun::new("agent_holds.xml", &dir.tone_dir("agent", 2000.0))
+    };
+    let agent_id = anna_takes_calls_on(&gw, &phone).await;
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        keys: vec![("caller", "89161234567".into())],
+        ..SippRun::new("caller_waits.xml", &dir.tone_dir("caller", 1000.0))
+    };
+    let caller_media = caller.media_port;
+    let capture = Capture::start(&dir.0, &[caller_media, gw.sip.port()]).await;
+    let phone = phone.spawn();
+    let caller = caller.spawn();
+    assert!(phone.wait(Duration::from_secs(30)).await, "the phone holds, resumes and hangs up");
+    assert!(caller.wait(Duration::from_secs(10)).await, "the caller gets the BYE");
+    let packets = capture.stop().await;
+
+    let reinvite = |direction: &str| {
+        packets
+            .iter()
+            .find(|d| {
+                let text = String::from_utf8_lossy(&d.payload);
+                d.dst_port == gw.sip.port()
+                    && text.starts_with("INVITE ")
+                    && text.contains(&format!("a={direction}"))
+            })
+            .unwrap_or_else(|| panic!("the phone's re-INVITE a={direction} was captured"))
+            .at_ms
+    };
+    let (held, resumed) = (reinvite("sendonly"), reinvite("sendrecv"));
+    let notes = [220.0, 261.63, 329.63, 392.0, 440.0, 523.25];
+    let strongest = |samples: &[i16]| {
+        let mut candidates = notes.to_vec();
+        candidates.push(2000.0);
+        dominant(samples, &candidates)
+    };
+    let before = audio_to_between(&packets, caller_media, held - 1000, held);
+    assert_eq!(strongest(&before), Some(2000.0), "the agent before the hold");
+    let on_hold = audio_to_between(&packets, caller_media, held + 300, resumed);
+    assert!(on_hold.len() >= 16_000, "two seconds of sound on hold: {}", on_hold.len());
+    let note = strongest(&on_hold);
+    assert!(note.is_some_and(|hz| hz < 1000.0), "music on hold, not the phone: {note:?}");
+    let after = audio_to_between(&packets, caller_media, resumed + 300, resumed + 1400);
+    assert_eq!(strongest(&after), Some(2000.0), "the agent again after the hold");
+    let media: Vec<RtpPacket> = packets
+        .iter()
+        .filter(|d| d.dst_port == caller_media)
+        .filter_map(|d| RtpPacket::parse(&d.payload).ok())
+        .collect();
+    assert!(media.windows(2).all(|w| w[1].ssrc == w[0].ssrc), "one stream through the hold");
+
+    let call = gw.wait_call_ended(&newest_call(&gw).await).await;
+    assert_eq!(call["call"]["end_reason"], "agent_hangup");
+    assert_eq!(call["call"]["agent_id"], agent_id);
+    assert!(call["call"]["hold_ms"].as_i64().unwrap() >= 2500, "{}", call["call"]);
     gw.stop().await;
 }

@@ -118,6 +118,8 @@ pub struct SipSettings {
     pub max_calls: usize,
     /// What a queued caller hears until an agent answers: `ringback` or `none`.
     pub waiting_sound: String,
+    /// What a caller on hold hears: `music` or `none`.
+    pub hold_sound: String,
     /// Trunk peers.
     #[serde(default)]
     pub trunks: Vec<TrunkSettings>,

@@ -61,6 +61,13 @@ pub fn switch_config(settings: &Settings) -> anyhow::Result<SwitchConfig> {
                 anyhow::bail!("sip.waiting_sound {other:?} is not one of \"ringback\" or \"none\"")
             }
         },
+        hold_sound: match settings.sip.hold_sound.trim() {
+            "music" => Some(switchboard_media::relay::Sound::music()),
+            "none" | "" => None,
+            other => {
+                anyhow::bail!("sip.hold_sound {other:?} is not one of \"music\" or \"none\"")
+            }
+        },
     })
 }
 

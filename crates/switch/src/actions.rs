@@ -106,6 +106,12 @@ impl Switch {
                 }
                 None
             }
+            Effect::HoldSound { call_id, on } => {
+                if let Some(sound) = &self.hold_sound {
+                    self.edge.hold_music(&call_id, on.then(|| sound.clone()));
+                }
+                None
+            }
             Effect::Release { call_id, code } => {
                 self.edge.release(&call_id, code);
                 None

@@ -98,6 +98,7 @@ impl Telephony {
             dial_error: None,
             outbound: config.outbound,
             waiting_sound: config.waiting_sound,
+            hold_sound: config.hold_sound,
             writes,
             webrtc: WebrtcConfig { ip: config.webrtc_ip, gather_timeout: Duration::from_secs(2) },
             consoles: HashMap::new(),
@@ -160,6 +161,8 @@ struct Switch {
     outbound: Option<OutboundConfig>,
     /// What a queued caller hears until an agent answers (None: no early media).
     waiting_sound: Option<Sound>,
+    /// What a caller on hold hears (None: whatever the agent's side sends).
+    hold_sound: Option<Sound>,
     writes: mpsc::UnboundedSender<Write>,
     webrtc: WebrtcConfig,
     /// Open agent consoles: agent -> (console id, outbox).
@@ -228,6 +231,8 @@ pub struct SwitchConfig {
     pub region: Region,
     /// What a queued caller hears until an agent answers (None: no early media).
     pub waiting_sound: Option<Sound>,
+    /// What a caller on hold hears (None: whatever the agent's side sends).
+    pub hold_sound: Option<Sound>,
 }
 
 /// Why the switch could not start.

@@ -327,6 +327,7 @@ enum Control {
     Update(Side, LegMedia),
     Replace(Side, LegIo, LegMedia),
     Hold(bool),
+    Play(Side, Option<Sound>),
     Tap(Option<Tap>),
     Monitor(Option<Monitor>),
     MonitorMode(MonitorMode),
@@ -345,6 +346,7 @@ impl std::fmt::Debug for Control {
             Control::Update(side, m) => write!(f, "Update({side:?}, {m:?})"),
             Control::Replace(side, _, m) => write!(f, "Replace({side:?}, {m:?})"),
             Control::Hold(on) => write!(f, "Hold({on})"),
+            Control::Play(side, sound) => write!(f, "Play({side:?}, {})", sound.is_some()),
             Control::Tap(t) => write!(f, "Tap({})", t.is_some()),
             Control::Monitor(m) => write!(f, "Monitor({:?})", m.as_ref().map(|m| m.mode)),
             Control::MonitorMode(mode) => write!(f, "MonitorMode({mode:?})"),
@@ -369,6 +371,12 @@ impl BridgeHandle {
     /// and neither leg is reported dead for its silence.
     pub fn hold(&self, on: bool) {
         let _ = self.ctl.send(Control::Hold(on));
+    }
+
+    /// Plays `sound` to one side instead of what the other side sends (music to a caller put
+    /// on hold); `None` goes back to relaying. The side's stream stays continuous.
+    pub fn play(&self, side: Side, sound: Option<Sound>) {
+        let _ = self.ctl.send(Control::Play(side, sound));
     }
 
     /// Starts (or, with `None`, stops) handing every audio frame of both legs to a recording:
@@ -412,6 +420,8 @@ struct Leg {
     dtmf: DtmfDetector,
     last_packet: Instant,
     reported_dead: bool,
+    /// A sound this leg hears instead of the other leg (music on hold).
+    play: Option<Source>,
 }
 
 impl Leg {
@@ -429,6 +439,7 @@ impl Leg {
             dtmf: DtmfDetector::default(),
             last_packet: now,
             reported_dead: false,
+            play: None,
         }
     }
 }
@@ -472,6 +483,8 @@ async fn run(
     let mut buf_a = vec![0u8; MAX_DATAGRAM];
     let mut buf_b = vec![0u8; MAX_DATAGRAM];
     let mut buf_m = vec![0u8; MAX_DATAGRAM];
+    let mut buf_pa = vec![0u8; MAX_DATAGRAM];
+    let mut buf_pb = vec![0u8; MAX_DATAGRAM];
     let check_every = if options.dead_peer.is_zero() {
         Duration::from_secs(3600)
     } else {
@@ -490,6 +503,8 @@ async fn run(
         tokio::select! {
             (len, from) = first[0].io.recv(&mut buf_a) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 0, &mut buf_a[..len], from, &events, tap.as_ref(), monitor.as_mut()).await },
             (len, from) = second[0].io.recv(&mut buf_b) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 1, &mut buf_b[..len], from, &events, tap.as_ref(), monitor.as_mut()).await },
+            len = played(first[0].play.as_mut(), &mut buf_pa) => play_to(&mut legs[0], &mut buf_pa[..len]).await,
+            len = played(second[0].play.as_mut(), &mut buf_pb) => play_to(&mut legs[1], &mut buf_pb[..len]).await,
             len = monitor_recv(monitor.as_mut(), &mut buf_m) => if !held && let Some(m) = monitor.as_mut() { m.spoke(&buf_m[..len]) },
             _ = mix.tick(), if monitoring => if let Some(m) = monitor.as_mut() {
                 let frame = m.next_frame();
@@ -520,6 +535,7 @@ async fn run(
                         leg.reported_dead = false;
                     }
                 }
+                Some(Control::Play(side, sound)) => legs[index(side)].play = sound.map(Source::new),
                 Some(Control::Tap(t)) => tap = t,
                 Some(Control::Monitor(m)) => {
                     if monitor.is_none() {
@@ -547,6 +563,28 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+/// The next packet of a sound played to a leg; never ready when nothing is played.
+async fn played(source: Option<&mut Source>, buf: &mut [u8]) -> usize {
+    match source {
+        Some(source) => source.next_packet(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends one packet of a played sound (PCMU) to `leg`, in its law and its stream.
+async fn play_to(leg: &mut Leg, buf: &mut [u8]) {
+    let Ok(packet) = RtpPacket::parse(buf) else { return };
+    if leg.media.audio_pt == PT_PCMA {
+        TRANSCODER.ulaw_to_alaw(&mut buf[packet.payload_start..packet.payload_end]);
+    }
+    let out_pt = leg.media.audio_pt;
+    if deliver(leg, buf, &packet, out_pt).await {
+        RELAY_STATS.packets_out.fetch_add(1, Ordering::Relaxed);
+    } else {
+        RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -641,28 +679,35 @@ async fn relay(
         stats.dropped.fetch_add(1, Ordering::Relaxed);
         return;
     };
+    if dst.play.is_some() {
+        // The other side hears a sound for now (on hold).
+        stats.not_sent.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    if deliver(dst, buf, &packet, out_pt).await {
+        stats.packets_out.fetch_add(1, Ordering::Relaxed);
+        stats.record_latency(received.elapsed());
+    } else {
+        stats.not_sent.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Rewrites a packet's header into `dst`'s stream and sends it; whether it went.
+async fn deliver(dst: &mut Leg, buf: &mut [u8], packet: &RtpPacket, out_pt: u8) -> bool {
     let deliverable =
         dst.media.send && (matches!(dst.io, LegIo::Packets(_)) || dst.media.remote.is_some());
     if !deliverable {
-        stats.not_sent.fetch_add(1, Ordering::Relaxed);
-        return;
+        return false;
     }
     let now_ms = monotonic_ms();
     let out =
         dst.rewriter.rewrite(packet.ssrc, packet.sequence, packet.timestamp, packet.marker, now_ms);
     rewrite_header(buf, out.marker, out_pt, out.sequence, out.timestamp, out.ssrc);
-    let sent = match (&dst.io, dst.media.remote) {
+    match (&dst.io, dst.media.remote) {
         (LegIo::Udp(s), Some(to)) => s.socket.send_to(buf, to).await.is_ok(),
         (LegIo::Udp(_), None) | (LegIo::Source(_), _) => false,
         // Never wait on the adapter: a full queue loses this packet, not the other call's.
         (LegIo::Packets(p), _) => p.to_peer.try_send(buf.to_vec()).is_ok(),
-    };
-    if !sent {
-        stats.not_sent.fetch_add(1, Ordering::Relaxed);
-    }
-    if sent {
-        stats.packets_out.fetch_add(1, Ordering::Relaxed);
-        stats.record_latency(received.elapsed());
     }
 }
 

@@ -42,6 +42,33 @@ impl Sound {
     pub fn ringback() -> Sound {
         Sound::Cadence { hz: 425.0, on_ms: 1_000, off_ms: 4_000 }
     }
+
+    /// The built-in music on hold: a slow arpeggio of soft notes (C major, then A minor), eight
+    /// seconds looped, each note faded in and out so nothing clicks.
+    pub fn music() -> Sound {
+        static MUSIC: std::sync::LazyLock<Arc<[u8]>> = std::sync::LazyLock::new(|| {
+            let notes = [
+                261.63, 329.63, 392.00, 523.25, 392.00, 329.63, 261.63,
+                329.63, // C E G C' G E C E
+                220.00, 261.63, 329.63, 440.00, 329.63, 261.63, 220.00,
+                261.63, // A C E A' E C A C
+            ];
+            let per_note = tone::SAMPLE_RATE as usize / 2;
+            let mut audio = Vec::with_capacity(notes.len() * per_note);
+            for hz in notes {
+                for i in 0..per_note {
+                    let t = i as f64 / tone::SAMPLE_RATE;
+                    // 40 ms in, dying away, and 40 ms out to silence before the next note.
+                    let left = (per_note - i) as f64 / tone::SAMPLE_RATE;
+                    let envelope = (t / 0.04).min(1.0) * (left / 0.04).min(1.0) * (-3.0 * t).exp();
+                    let value = (std::f64::consts::TAU * hz * t).sin() * envelope * 0.3 * 32_000.0;
+                    audio.push(g711::linear_to_ulaw(value as i16));
+                }
+            }
+            audio.into()
+        });
+        Sound::Loop(Arc::clone(&MUSIC))
+    }
 }
 
 /// μ-law silence.
@@ -147,6 +174,21 @@ mod tests {
         // The next cycle starts with the tone again, continuing the same sine.
         let again = linear(&[frames.next_frame()]);
         assert!(again.iter().any(|s| s.abs() > 1000));
+    }
+
+    #[test]
+    fn the_built_in_music_is_eight_seconds_of_notes_that_never_click() {
+        let Sound::Loop(audio) = Sound::music() else { panic!("music is a loop") };
+        assert_eq!(audio.len(), 8 * 8000);
+        let samples: Vec<i16> = audio.iter().map(|b| ulaw_to_linear(*b)).collect();
+        // The first note is middle C; every note starts and ends near silence, the loop's end
+        // included, so nothing clicks where notes meet.
+        let first = &samples[..4000];
+        assert!(goertzel_power(first, 261.63) > 20.0 * goertzel_power(first, 425.0));
+        for boundary in (0..samples.len()).step_by(4000) {
+            let end = samples[(boundary + samples.len() - 1) % samples.len()];
+            assert!(samples[boundary].abs() < 200 && end.abs() < 200, "a click at {boundary}");
+        }
     }
 
     #[test]

@@ -291,6 +291,65 @@ async fn a_waiting_caller_hears_ringback_then_the_agent_in_one_stream() {
 }
 
 #[tokio::test]
+async fn a_caller_on_hold_hears_music_instead_of_the_agent_then_the_agent_again() {
+    let pool = PortPool::new(LOOPBACK, 41_700, 41_799);
+    let (caller, caller_addr) = peer().await;
+    let a = pool.bind().unwrap();
+    let (agent_tx, agent_rx) = tokio::sync::mpsc::channel(64);
+    let (agent_out, _agent_in) = tokio::sync::mpsc::channel(64);
+    let (sink, _) = collecting();
+    let bridge = bridge(
+        (a, LegMedia::new(PT_PCMU, None, Some(caller_addr))),
+        (PacketPort { from_peer: agent_rx, to_peer: agent_out }, LegMedia::packets(PT_PCMU, None)),
+        BridgeOptions { dead_peer: Duration::ZERO },
+        sink,
+    );
+    let voice = sine_ulaw(2000.0, 0.5, 0, 160);
+    let mut agent_seq = 0u16;
+    let mut speak = async |n: usize| {
+        for _ in 0..n {
+            agent_seq += 1;
+            let ts = u32::from(agent_seq) * 160;
+            agent_tx.send(build(false, PT_PCMU, agent_seq, ts, 0x4444, &voice)).await.unwrap();
+        }
+    };
+    let heard = |packet: &[u8]| {
+        let p = RtpPacket::parse(packet).unwrap();
+        let samples: Vec<i16> =
+            p.payload(packet).iter().map(|b| crate::g711::ulaw_to_linear(*b)).collect();
+        (p, samples)
+    };
+    speak(1).await;
+    let (before, _) = heard(&recv(&caller).await);
+    // On hold: the caller hears the music (notes between 220 and 524 Hz), never the agent.
+    bridge.play(Side::A, Some(Sound::music()));
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    speak(3).await;
+    let mut music = Vec::new();
+    let mut last = before;
+    for _ in 0..25 {
+        let (p, samples) = heard(&recv(&caller).await);
+        assert_eq!(p.ssrc, before.ssrc, "the caller's one stream");
+        music.extend(samples);
+        last = p;
+    }
+    assert_ne!(dominant(&music, &[261.63, 2000.0]), Some(2000.0), "the agent is not heard");
+    assert!(crate::tone::goertzel_power(&music, 261.63) > 1000.0, "the music is");
+    // Resumed: the agent again, on the same stream.
+    bridge.play(Side::A, None);
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    speak(1).await;
+    let agent = loop {
+        let (p, samples) = heard(&recv(&caller).await);
+        if dominant(&samples, &[261.63, 329.63, 392.0, 2000.0]) == Some(2000.0) {
+            break p;
+        }
+    };
+    assert_eq!(agent.ssrc, before.ssrc);
+    assert!(agent.sequence.wrapping_sub(last.sequence) < 5, "no gap in the numbering");
+}
+
+#[tokio::test]
 async fn a_recorded_bridge_puts_each_leg_on_its_own_channel() {
     let pool = PortPool::new(LOOPBACK, 41_600, 41_699);
     let (caller, caller_addr) = peer().await;

@@ -2,7 +2,8 @@
 //! the INVITE with 183 Session Progress carrying our SDP answer and starts the caller's bridge
 //! with a [`Source`] on the agent's side. When an agent is connected the caller gets 200 OK
 //! with the same SDP and the agent's leg replaces the source on the same bridge, so the
-//! caller's RTP stream goes on without a gap and the call is answered once.
+//! caller's RTP stream goes on without a gap and the call is answered once. The same bridge
+//! plays music to a caller the agent puts on hold.
 
 use rsipstack::sip::Header;
 use switchboard_media::relay::{self, BridgeOptions, LegMedia, PT_PCMU, Side, Sound, Source};
@@ -55,6 +56,14 @@ impl SipEdge {
         );
         call.early = Some(Early { bridge, caller_port, sdp });
         Ok(())
+    }
+}
+
+impl SipEdge {
+    /// Plays `sound` to the caller instead of the agent (the agent put them on hold); `None`
+    /// gives them the agent back. False when the call has no bridge.
+    pub fn hold_music(&self, call_id: &str, sound: Option<Sound>) -> bool {
+        self.with_bridge(call_id, |bridge| bridge.play(Side::A, sound)).is_some()
     }
 }
 

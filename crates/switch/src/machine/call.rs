@@ -269,6 +269,10 @@ impl CallMachine {
                 call.hold_ms += now - since;
             }
         }
+        if by == Party::Agent {
+            // The agent put the caller on hold: music instead of silence.
+            out.push(Effect::HoldSound { call_id: call_id.clone(), on });
+        }
         let kind = if on { Kind::Hold } else { Kind::Resume };
         out.push(event(&call_id, kind, None, json!({"by": party(by)}), now));
     }

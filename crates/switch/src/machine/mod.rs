@@ -166,6 +166,8 @@ pub(crate) enum Effect {
     ConnectNumber { call_id: CallId, leg: String },
     /// The caller hears the waiting sound until an agent is connected (early media).
     PlayWaiting { call_id: CallId },
+    /// The caller hears the hold sound (`on`) instead of the agent, or the agent again.
+    HoldSound { call_id: CallId, on: bool },
     /// Hang up on the caller with this SIP code.
     Release { call_id: CallId, code: u16 },
     /// Take the agent's softphone off whatever call it carried.

@@ -87,11 +87,30 @@ fn hold_time_is_summed_over_every_hold() {
         r.input(CallInput::Hold { call_id: "c1".into(), by: Party::Agent, on }).unwrap();
     }
     assert!(r.told("anna").iter().any(|m| matches!(m, AgentMessage::Hold { on: true, .. })));
+    // The agent held the caller: music on, off, on again.
+    let music: Vec<bool> = r
+        .done
+        .iter()
+        .filter_map(|e| match e {
+            Effect::HoldSound { on, .. } => Some(*on),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(music, [true, false, true]);
     r.now = 21_000;
     r.edge_ended("c1", EndedBy::Agent);
     // 3 s, then 1 s still on hold when the agent hung up.
     assert_eq!(r.ended("c1"), Some((EndReason::AgentHangup, 4_000)));
     assert!(r.events("c1").ends_with(&[Kind::Hold, Kind::Resume, Kind::Hold]));
+}
+
+#[test]
+fn a_caller_who_holds_the_agent_plays_them_no_music() {
+    let mut r = Replay::talking(&[]);
+    r.clear();
+    r.input(CallInput::Hold { call_id: "c1".into(), by: Party::Caller, on: true }).unwrap();
+    assert_eq!(r.count(|e| matches!(e, Effect::HoldSound { .. })), 0);
+    assert_eq!(r.events("c1"), [Kind::Hold]);
 }
 
 #[test]
