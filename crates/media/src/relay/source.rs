@@ -139,16 +139,18 @@ impl Source {
         Source { frames: Frames::new(sound), tick, sequence: 0, timestamp: 0, ssrc: 0x5B0A_12D0 }
     }
 
-    /// Waits for the next frame's time and writes its packet (PCMU) into `buf`; its length.
+    /// Waits for the next frame's time and writes its packet (PCMU) into `buf` (at least 172
+    /// bytes: the relay's buffers are 2 KB); its length.
     pub(super) async fn next_packet(&mut self, buf: &mut [u8]) -> usize {
         self.tick.tick().await;
-        let frame = self.frames.next_frame();
+        // Written in place: no allocation per packet on the relay's path.
+        let len = 12 + FRAME_SAMPLES;
+        buf[0] = 0x80;
         let marker = self.sequence == 0;
-        let packet = rtp::build(marker, PT_PCMU, self.sequence, self.timestamp, self.ssrc, &frame);
+        rtp::rewrite_header(buf, marker, PT_PCMU, self.sequence, self.timestamp, self.ssrc);
+        buf[12..len].copy_from_slice(&self.frames.next_frame());
         self.sequence = self.sequence.wrapping_add(1);
         self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
-        let len = packet.len().min(buf.len());
-        buf[..len].copy_from_slice(&packet[..len]);
         len
     }
 }
