@@ -4,11 +4,12 @@
 // API, which audit-logs it; the audit log page shows them.
 
 import { w, $, esc, app, api, get, showError, dialog, confirmDialog, word, fmtDateTime } from './common.js';
+import { promptsView } from './prompts.js';
 
 const ROLES = ['operator', 'supervisor', 'manager', 'admin'];
 const STRATEGIES = ['longest_idle', 'ring_all', 'round_robin'];
 const FIELD_TYPES = ['text', 'number', 'date', 'choice'];
-const SECTIONS = ['users', 'teams', 'queues', 'telephony', 'stages', 'fields', 'settings'];
+const SECTIONS = ['users', 'teams', 'queues', 'prompts', 'telephony', 'stages', 'fields', 'settings'];
 let section = new URLSearchParams(location.search).get('section') || 'users';
 let refresh = null;
 
@@ -218,6 +219,6 @@ async function settingsView(box) {
   });
 }
 
-const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, telephony: telephonyView, stages: stagesView, fields: fieldsView, settings: settingsView };
+const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, fields: fieldsView, settings: settingsView };
 
 render();

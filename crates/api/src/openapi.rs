@@ -25,13 +25,14 @@ use crate::routes::*;
         telephony::read_queue, telephony::update_queue, telephony::read_sip, telephony::set_sip, telephony::list_calls, telephony::dial, telephony::read_call, telephony::save_call_form,
         recordings::list, recordings::read, recordings::audio, recordings::download, recordings::waveform, recordings::legal_hold,
         recordings::notifications, recordings::notification_read,
+        prompts::list_prompts, prompts::upload_prompt, prompts::speak_prompt, prompts::read_prompt, prompts::delete_prompt, prompts::prompt_audio, prompts::built_in_audio,
         stats::read,
         settings::read, settings::update,
         transfer::upload, transfer::preview, transfer::run, transfer::status, transfer::report, transfer::export,
     ),
     tags(
         (name = "auth"), (name = "users"), (name = "contacts"), (name = "companies"),
-        (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "recordings"), (name = "stats"), (name = "import"),
+        (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "prompts"), (name = "recordings"), (name = "stats"), (name = "import"),
     )
 )]
 struct ApiDoc;

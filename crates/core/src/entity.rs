@@ -135,6 +135,30 @@ pub struct User {
     pub created_at: EpochMs,
 }
 
+/// Audio played to callers, uploaded or spoken by the synthesizer (the built-in prompts are
+/// not stored). Its audio is read separately.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Prompt {
+    /// Row id.
+    pub id: String,
+    /// Unique name.
+    pub name: String,
+    /// What language it speaks ("ru" or "en").
+    pub language: String,
+    /// Where it came from: `upload` or `speech`.
+    pub source: String,
+    /// The text spoken, for `speech`.
+    pub text: Option<String>,
+    /// The uploaded file's name, for `upload`.
+    pub file_name: Option<String>,
+    /// How long it plays.
+    pub duration_ms: i64,
+    /// Who created it (user id).
+    pub created_by: Option<String>,
+    /// When it was created.
+    pub created_at: EpochMs,
+}
+
 /// A group of users led by a supervisor (overdue work escalates to them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Team {

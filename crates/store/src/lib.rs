@@ -16,6 +16,7 @@ mod error;
 mod history;
 mod migrations;
 mod notes;
+mod prompts;
 mod queues;
 mod recordings;
 pub mod settings;
@@ -44,6 +45,7 @@ pub use deals::{DealChanges, DealFilter, DealTotal, NewDeal, NewStage, StageChan
 pub use error::StoreError;
 pub use history::{Cell, HistoryTable};
 pub use notes::NewNote;
+pub use prompts::NewPrompt;
 pub use queues::{NewQueue, QueueChanges, SipEndpoint, SipEndpointRow};
 pub use recordings::{RecordingFilter, StoredRecording};
 pub use stats::{CallbackStats, StatsFilter, StatsGroup, StatsRow};

@@ -58,6 +58,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0008_restarts_and_blocked_calls.sql"),
         include_str!("../../../migrations/postgres/0008_restarts_and_blocked_calls.sql"),
     ),
+    (
+        9,
+        "prompts",
+        include_str!("../../../migrations/sqlite/0009_prompts.sql"),
+        include_str!("../../../migrations/postgres/0009_prompts.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

@@ -401,6 +401,7 @@ const ASSETS: &[(&str, &str)] = &[
     ("audit.js", include_str!("../../../../web/audit.js")),
     ("import.js", include_str!("../../../../web/import.js")),
     ("admin.js", include_str!("../../../../web/admin.js")),
+    ("prompts.js", include_str!("../../../../web/prompts.js")),
     ("account.js", include_str!("../../../../web/account.js")),
 ];
 

@@ -8,6 +8,7 @@ pub(crate) mod custom_fields;
 pub(crate) mod deals;
 pub(crate) mod metrics;
 pub(crate) mod notes;
+pub(crate) mod prompts;
 pub(crate) mod recordings;
 pub(crate) mod settings;
 pub(crate) mod stats;
@@ -41,6 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(telephony::router())
         .merge(recordings::router())
+        .merge(prompts::router())
         .merge(stats::router())
         .merge(wallboard::router())
         .merge(console::router())

@@ -148,7 +148,7 @@ pub(crate) struct UpdateQueue {
 
 /// Tells the telephony side the queues changed, and waits until it has them (so a call right
 /// after the change is routed by it). Without telephony there is nothing to tell.
-async fn reload(state: &AppState) {
+pub(crate) async fn reload(state: &AppState) {
     if state.telephony().is_some() {
         let _ = ask(state, |reply| TelephonyRequest::ReloadQueues { reply }).await;
     }

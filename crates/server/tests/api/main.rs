@@ -12,6 +12,7 @@ mod errors;
 mod import;
 mod metrics;
 mod permissions;
+mod prompts;
 mod recordings;
 mod stats;
 mod transfer;
