@@ -10,6 +10,7 @@ mod crash;
 mod extensions;
 use switchboard_testkit as harness;
 mod logins;
+mod menus;
 mod monitor;
 mod recordings;
 mod restore;

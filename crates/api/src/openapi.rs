@@ -25,6 +25,7 @@ use crate::routes::*;
         telephony::read_queue, telephony::update_queue, telephony::read_sip, telephony::set_sip, telephony::list_calls, telephony::dial, telephony::read_call, telephony::save_call_form,
         recordings::list, recordings::read, recordings::audio, recordings::download, recordings::waveform, recordings::legal_hold,
         recordings::notifications, recordings::notification_read,
+        entry_points::list_entry_points, entry_points::create_entry_point, entry_points::read_entry_point, entry_points::update_entry_point, entry_points::delete_entry_point, entry_points::entry_point_versions,
         prompts::list_prompts, prompts::upload_prompt, prompts::speak_prompt, prompts::read_prompt, prompts::delete_prompt, prompts::prompt_audio, prompts::built_in_audio,
         stats::read,
         settings::read, settings::update,

@@ -39,6 +39,9 @@ string_enum! {
         Declined => "declined",
         /// Click-to-call: the agent gave up before the customer answered.
         AgentCancelled => "agent_cancelled",
+        /// Ended in the call flow (menus, prompts) before it reached a queue: the caller hung
+        /// up there, or the flow hung up. Not offered to any queue.
+        InFlow => "in_flow",
     }
 }
 
@@ -87,6 +90,14 @@ string_enum! {
         RecordingResumed => "recording_resumed",
         /// The after-call form was saved.
         FormSaved => "form_saved",
+        /// It came in at an entry point and its call flow began.
+        Flow => "flow",
+        /// A key pressed at a menu of the call flow (valid or not).
+        MenuChoice => "menu_choice",
+        /// A menu waited for a key in vain.
+        MenuTimeout => "menu_timeout",
+        /// The call flow sent it to a queue.
+        Queued => "queued",
         /// It ended.
         Ended => "ended",
     }

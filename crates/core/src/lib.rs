@@ -9,6 +9,7 @@ pub mod call;
 pub mod callback;
 pub mod custom_field;
 pub mod entity;
+pub mod flow;
 pub mod id;
 pub mod net;
 pub mod phone;

@@ -387,6 +387,10 @@ pub fn contribution(fact: &CallFact, config: &StatsConfig) -> Vec<(Key, Counters
         add(key(fact.agent_id.as_deref().unwrap_or(""), slot, &disposition), c);
         return out;
     }
+    if fact.answered_at.is_none() && fact.end_reason == Some(EndReason::InFlow) {
+        // It never reached a queue: no queue was offered it, nobody abandoned one.
+        return out;
+    }
     let first_agent = fact.segments.first().map_or("", |s| s.agent_id.as_str());
     let mut queue_part = Counters { offered: 1, ..Counters::default() };
     match fact.answered_at {

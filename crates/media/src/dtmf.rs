@@ -47,18 +47,30 @@ impl TelephoneEvent {
 
 /// Turns a stream of event packets into digits: one per event, reported at its first end
 /// packet (the end packet is repeated, and the start may be lost).
+///
+/// An event is its RTP timestamp and its key. Some senders (SIPp's `play_dtmf` among them)
+/// give every event the same timestamp: a different key is then a new event, and so is the
+/// same key starting again (a packet that is not an end, after its end was reported).
 #[derive(Debug, Default)]
 pub struct DtmfDetector {
-    last_reported: Option<u32>,
+    last_reported: Option<(u32, u8)>,
 }
 
 impl DtmfDetector {
-    /// Feeds one packet (its RTP timestamp identifies the event); returns the digit once.
+    /// Feeds one packet; returns the digit once per event.
     pub fn feed(&mut self, rtp_timestamp: u32, event: TelephoneEvent) -> Option<char> {
-        if !event.end || self.last_reported == Some(rtp_timestamp) {
+        let key = (rtp_timestamp, event.event);
+        if !event.end {
+            if self.last_reported == Some(key) {
+                // The same key again, under a timestamp its sender did not advance.
+                self.last_reported = None;
+            }
             return None;
         }
-        self.last_reported = Some(rtp_timestamp);
+        if self.last_reported == Some(key) {
+            return None;
+        }
+        self.last_reported = Some(key);
         event.digit()
     }
 }
@@ -94,5 +106,23 @@ mod tests {
             Some('7'),
             "the same key pressed again"
         );
+    }
+
+    #[test]
+    fn a_sender_that_never_advances_the_timestamp_still_gives_every_key() {
+        // As SIPp's play_dtmf does: every event at the same timestamp.
+        let mut d = DtmfDetector::default();
+        let mut keys = Vec::new();
+        for key in [7u8, 2, 2] {
+            for _ in 0..3 {
+                let start = TelephoneEvent { event: key, end: false, volume: 10, duration: 160 };
+                keys.extend(d.feed(24_400, start));
+            }
+            for _ in 0..3 {
+                let end = TelephoneEvent { event: key, end: true, volume: 10, duration: 800 };
+                keys.extend(d.feed(24_400, end));
+            }
+        }
+        assert_eq!(keys, ['7', '2', '2']);
     }
 }

@@ -234,7 +234,19 @@ impl Store {
         call_from_row(&sql.fetch_optional(&self.pool).await?.ok_or(StoreError::not_found("call"))?)
     }
 
-    /// Records that `agent_id` answered at `at`; the wait is counted from the offer.
+    /// Records that the call flow sent the call to `queue_id` at `at`: its wait is counted
+    /// from here, not from its arrival (time in the menus is not queue wait).
+    pub async fn call_queued(&self, id: &str, queue_id: &str, at: i64) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE calls SET queue_id = ");
+        sql.bind(queue_id.to_owned()).push(", queued_at = ").bind(at);
+        sql.push(" WHERE id = ").bind(id.to_owned()).push(" AND ended_at IS NULL");
+        sql.execute(&self.pool).await?;
+        self.add_call_event(id, at, CallEventKind::Queued, None, json!({"queue_id": queue_id}))
+            .await
+    }
+
+    /// Records that `agent_id` answered at `at`; the wait is counted from the offer (or from
+    /// when the call flow queued it).
     pub async fn call_answered(
         &self,
         id: &str,
@@ -247,7 +259,7 @@ impl Store {
             .bind(at)
             .push(", wait_ms = ")
             .bind(at)
-            .push(" - offered_at");
+            .push(" - COALESCE(queued_at, offered_at)");
         sql.push(" WHERE id = ")
             .bind(id.to_owned())
             .push(" AND answered_at IS NULL AND ended_at IS NULL");
@@ -318,7 +330,7 @@ impl Store {
             .push(" - answered_at END");
         sql.push(", wait_ms = CASE WHEN answered_at IS NULL THEN ")
             .bind(at)
-            .push(" - offered_at ELSE wait_ms END");
+            .push(" - COALESCE(queued_at, offered_at) ELSE wait_ms END");
         sql.push(" WHERE id = ").bind(id.to_owned()).push(" AND ended_at IS NULL");
         if sql.execute(&mut *conn).await? == 0 {
             return Ok(false);

@@ -12,6 +12,7 @@ mod companies;
 mod contacts;
 mod custom_fields;
 mod deals;
+mod entry_points;
 mod error;
 mod history;
 mod migrations;
@@ -42,6 +43,7 @@ pub use contacts::{
 };
 pub use custom_fields::{FieldChanges, NewCustomField};
 pub use deals::{DealChanges, DealFilter, DealTotal, NewDeal, NewStage, StageChanges};
+pub use entry_points::{BuiltinCheck, NewEntryPoint};
 pub use error::StoreError;
 pub use history::{Cell, HistoryTable};
 pub use notes::NewNote;

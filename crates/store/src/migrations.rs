@@ -64,6 +64,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0009_prompts.sql"),
         include_str!("../../../migrations/postgres/0009_prompts.sql"),
     ),
+    (
+        10,
+        "entry points",
+        include_str!("../../../migrations/sqlite/0010_entry_points.sql"),
+        include_str!("../../../migrations/postgres/0010_entry_points.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

@@ -3,8 +3,10 @@
 //! makes of the answer is carried out before the effects that were already waiting.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use switchboard_core::EpochMs;
+use switchboard_media::relay::Sound;
 use switchboard_sip::edge::DialTarget;
 use tracing::{debug, warn};
 
@@ -104,6 +106,32 @@ impl Switch {
                 {
                     warn!(%call_id, error = %e, "cannot play the waiting sound");
                 }
+                None
+            }
+            Effect::StartFlow { call_id, answer } => {
+                let sound = self.waiting_sound.clone().unwrap_or(Sound::Loop(Vec::new().into()));
+                let started = self.edge.play_waiting(&call_id, sound);
+                let answered = if answer { self.edge.answer_caller(&call_id) } else { Ok(()) };
+                if let Err(e) = started.and(answered) {
+                    warn!(%call_id, error = %e, "cannot start the call flow's media");
+                }
+                None
+            }
+            Effect::Play { call_id, prompts, language, id } => {
+                let clips: Vec<Arc<[u8]>> =
+                    prompts.iter().filter_map(|p| self.prompt_audio(p, &language)).collect();
+                if clips.len() < prompts.len() {
+                    warn!(%call_id, ?prompts, "a prompt of the call flow is missing: skipped");
+                }
+                let then = Box::new(Sound::Loop(Vec::new().into()));
+                let sound = Sound::Playlist { clips: clips.into(), then, id };
+                if !self.edge.play_to_caller(&call_id, Some(sound)) {
+                    warn!(%call_id, "cannot play prompts: the call has no media");
+                }
+                None
+            }
+            Effect::StopPrompts { call_id } => {
+                self.edge.play_to_caller(&call_id, None);
                 None
             }
             Effect::HoldSound { call_id, on } => {

@@ -18,6 +18,7 @@ pub(super) enum Write {
     Event { call_id: String, at: i64, kind: Kind, agent_id: Option<String>, detail: Value },
     Answered { call_id: String, agent_id: String, at: i64 },
     TransferredTo { call_id: String, agent_id: String, at: i64 },
+    Queued { call_id: String, queue_id: String, at: i64 },
     Ended { call_id: String, at: i64, reason: EndReason, hold_ms: i64 },
     SipCode { call_id: String, code: i64 },
     RecordingStarted { call_id: String, path: String, at: i64 },
@@ -46,6 +47,9 @@ pub(super) async fn write_log(
             }
             Write::TransferredTo { call_id, agent_id, at } => {
                 store.call_transferred_to(&call_id, &agent_id, at).await
+            }
+            Write::Queued { call_id, queue_id, at } => {
+                store.call_queued(&call_id, &queue_id, at).await
             }
             Write::Ended { call_id, at, reason, hold_ms } => {
                 metrics::counter!("switchboard_calls_ended_total", "reason" => reason.as_str())

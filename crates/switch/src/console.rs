@@ -40,7 +40,7 @@ pub(super) enum Internal {
     /// A wallboard's listening connection changed.
     ListenerPeer { user_id: String, report: PeerReport },
     /// The queues and phones were read again (`number`: which load).
-    Directory { number: u64, result: Result<crate::Directory, String> },
+    Directory { number: u64, result: Result<Box<crate::Directory>, String> },
 }
 
 /// How often consoles are told about tasks that have come due.

@@ -7,8 +7,10 @@
 //! meanwhile (or when the database cannot be read).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use switchboard_core::entity::Queue;
+use switchboard_core::flow::EntryPoint;
 use switchboard_sip::edge::EXTENSION_PREFIX;
 use switchboard_store::{SipEndpointRow, Store, StoreError};
 
@@ -25,6 +27,10 @@ pub(crate) struct Directory {
     agent_queues: HashMap<String, Vec<String>>,
     /// Agent -> how the gateway rings their phone.
     phones: HashMap<String, SipEndpointRow>,
+    /// Called number -> the entry point it starts.
+    entry_points: HashMap<String, Arc<EntryPoint>>,
+    /// Stored prompts' audio (μ-law, 8 kHz), by id.
+    prompts: HashMap<String, Arc<[u8]>>,
 }
 
 impl Directory {
@@ -32,7 +38,30 @@ impl Directory {
     pub(crate) async fn load(store: &Store) -> Result<Directory, StoreError> {
         let queues = store.list_queues().await?;
         let phones = store.sip_endpoints().await?;
-        Ok(Directory::new(queues, phones))
+        let mut directory = Directory::new(queues, phones);
+        for entry in store.list_entry_points().await? {
+            let entry = Arc::new(entry);
+            for number in &entry.numbers {
+                directory.entry_points.insert(number.clone(), Arc::clone(&entry));
+            }
+        }
+        directory.prompts = store
+            .all_prompt_audio()
+            .await?
+            .into_iter()
+            .map(|(id, audio)| (id, Arc::from(audio)))
+            .collect();
+        Ok(directory)
+    }
+
+    /// The entry point a called number starts, if any.
+    pub(crate) fn entry_point_for(&self, number: &str) -> Option<Arc<EntryPoint>> {
+        self.entry_points.get(number).cloned()
+    }
+
+    /// A stored prompt's audio.
+    pub(crate) fn prompt(&self, id: &str) -> Option<Arc<[u8]>> {
+        self.prompts.get(id).cloned()
     }
 
     pub(crate) fn new(queues: Vec<Queue>, phones: Vec<SipEndpointRow>) -> Directory {
@@ -53,7 +82,15 @@ impl Directory {
             list.dedup();
         }
         let phones = phones.into_iter().map(|p| (p.user_id.clone(), p)).collect();
-        Directory { queues, by_number, by_name, agent_queues, phones }
+        Directory {
+            queues,
+            by_number,
+            by_name,
+            agent_queues,
+            phones,
+            entry_points: HashMap::new(),
+            prompts: HashMap::new(),
+        }
     }
 
     /// The queue a called number (or queue name) routes to: a queue's number first, then a

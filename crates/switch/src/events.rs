@@ -11,6 +11,20 @@ use crate::{Switch, now_ms};
 impl Switch {
     pub(super) fn on_edge(&mut self, event: EdgeEvent) {
         let input = match event {
+            EdgeEvent::Incoming { call_id, from, to, origin, queue: _ }
+                if let Some(entry) = self.directory.entry_point_for(&to) =>
+            {
+                let origin = match origin {
+                    Origin::Trunk(n) | Origin::Account(n) => n,
+                };
+                CallInput::Entered {
+                    call_id: call_id.into(),
+                    from: self.normalise(&from),
+                    to,
+                    origin,
+                    entry,
+                }
+            }
             EdgeEvent::Incoming { call_id, from, to, origin, queue } => {
                 let Some(queue_id) = self.route(&to, &origin, queue.as_deref()) else {
                     info!(call_id, to, "no queue for the called number: 404");
@@ -71,6 +85,9 @@ impl Switch {
             }
             EdgeEvent::Dtmf { call_id, by, digit } => {
                 CallInput::Dtmf { call_id: call_id.into(), by, digit }
+            }
+            EdgeEvent::SoundDone { call_id, id } => {
+                CallInput::SoundDone { call_id: call_id.into(), id }
             }
         };
         self.feed_event(input);

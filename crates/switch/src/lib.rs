@@ -48,6 +48,7 @@ mod dispatch;
 mod events;
 mod machine;
 mod monitor;
+pub mod prompts;
 mod recording;
 mod requests;
 mod routing;

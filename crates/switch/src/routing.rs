@@ -27,16 +27,16 @@ impl Switch {
         let number = self.reloads.start(reply);
         let (store, internal) = (self.store.clone(), self.internal.clone());
         tokio::spawn(async move {
-            let result = Directory::load(&store).await.map_err(|e| e.to_string());
+            let result = Directory::load(&store).await.map(Box::new).map_err(|e| e.to_string());
             let _ = internal.send(Internal::Directory { number, result });
         });
     }
 
     /// A directory load finished: an older one than in use is dropped.
-    pub(super) fn directory_loaded(&mut self, number: u64, result: Result<Directory, String>) {
+    pub(super) fn directory_loaded(&mut self, number: u64, result: Result<Box<Directory>, String>) {
         let (used, answered) = self.reloads.finished(number, result.is_ok());
         match result {
-            Ok(directory) if used => self.use_directory(directory),
+            Ok(directory) if used => self.use_directory(*directory),
             Ok(_) => {}
             Err(e) => warn!(error = %e, "cannot load the queues and phones: the old ones stay"),
         }
@@ -48,13 +48,14 @@ impl Switch {
     pub(super) fn use_directory(&mut self, directory: Directory) {
         for q in &directory.queues {
             self.record_queues.insert(q.id.clone(), q.record);
-            self.machine.set_queue(QueueConfig {
+            let config = QueueConfig {
                 id: q.id.clone().into(),
                 strategy: q.strategy,
                 ring_timeout_ms: q.ring_timeout_ms,
                 max_wait_ms: q.max_wait_ms,
                 wrap_up_ms: q.wrap_up_ms,
-            });
+            };
+            self.machine.set_queue(config, q.record);
         }
         // Agents already logged in keep ringing the phone they had; their next login picks
         // up a change of phone.

@@ -62,6 +62,7 @@ impl Drop for Capture {
 /// One captured UDP datagram.
 #[derive(Debug, Clone)]
 pub struct Datagram {
+    pub src_port: u16,
     pub dst_port: u16,
     pub payload: Vec<u8>,
     /// When it was captured (ms since the epoch).
@@ -110,9 +111,10 @@ pub fn parse_pcap(bytes: &[u8]) -> Vec<Datagram> {
             continue;
         }
         let udp = &ip[ihl..];
+        let src_port = u16::from_be_bytes([udp[0], udp[1]]);
         let dst_port = u16::from_be_bytes([udp[2], udp[3]]);
         let len = usize::from(u16::from_be_bytes([udp[4], udp[5]])).clamp(8, udp.len());
-        out.push(Datagram { dst_port, payload: udp[8..len].to_vec(), at_ms });
+        out.push(Datagram { src_port, dst_port, payload: udp[8..len].to_vec(), at_ms });
     }
     out
 }

@@ -6,6 +6,7 @@ pub(crate) mod console;
 pub(crate) mod contacts;
 pub(crate) mod custom_fields;
 pub(crate) mod deals;
+pub(crate) mod entry_points;
 pub(crate) mod metrics;
 pub(crate) mod notes;
 pub(crate) mod prompts;
@@ -43,6 +44,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(telephony::router())
         .merge(recordings::router())
         .merge(prompts::router())
+        .merge(entry_points::router())
         .merge(stats::router())
         .merge(wallboard::router())
         .merge(console::router())

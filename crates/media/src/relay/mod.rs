@@ -241,6 +241,13 @@ pub enum MediaEvent {
         /// The key.
         digit: char,
     },
+    /// The clips of a playlist played to this side are over (its sequel goes on).
+    SoundDone {
+        /// Who heard it.
+        side: Side,
+        /// The playlist's id.
+        id: u64,
+    },
     /// This side sent nothing for the configured time; the bridge keeps running until stopped.
     PeerDead {
         /// The silent side.
@@ -503,8 +510,8 @@ async fn run(
         tokio::select! {
             (len, from) = first[0].io.recv(&mut buf_a) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 0, &mut buf_a[..len], from, &events, tap.as_ref(), monitor.as_mut()).await },
             (len, from) = second[0].io.recv(&mut buf_b) => if held { RELAY_STATS.not_sent.fetch_add(1, Ordering::Relaxed); } else { relay(&mut legs, 1, &mut buf_b[..len], from, &events, tap.as_ref(), monitor.as_mut()).await },
-            len = played(first[0].play.as_mut(), &mut buf_pa) => play_to(&mut legs[0], &mut buf_pa[..len]).await,
-            len = played(second[0].play.as_mut(), &mut buf_pb) => play_to(&mut legs[1], &mut buf_pb[..len]).await,
+            len = played(first[0].play.as_mut(), &mut buf_pa) => play_to(&mut legs[0], &mut buf_pa[..len], &events, Side::A).await,
+            len = played(second[0].play.as_mut(), &mut buf_pb) => play_to(&mut legs[1], &mut buf_pb[..len], &events, Side::B).await,
             len = monitor_recv(monitor.as_mut(), &mut buf_m) => if !held && let Some(m) = monitor.as_mut() { m.spoke(&buf_m[..len]) },
             _ = mix.tick(), if monitoring => if let Some(m) = monitor.as_mut() {
                 let frame = m.next_frame();
@@ -574,8 +581,12 @@ async fn played(source: Option<&mut Source>, buf: &mut [u8]) -> usize {
     }
 }
 
-/// Sends one packet of a played sound (PCMU) to `leg`, in its law and its stream.
-async fn play_to(leg: &mut Leg, buf: &mut [u8]) {
+/// Sends one packet of a played sound (PCMU) to `leg`, in its law and its stream; reports
+/// the end of a playlist's clips.
+async fn play_to(leg: &mut Leg, buf: &mut [u8], events: &EventSink, side: Side) {
+    if let Some(id) = leg.play.as_mut().and_then(Source::take_done) {
+        events(MediaEvent::SoundDone { side, id });
+    }
     let Ok(packet) = RtpPacket::parse(buf) else { return };
     if leg.media.audio_pt == PT_PCMA {
         TRANSCODER.ulaw_to_alaw(&mut buf[packet.payload_start..packet.payload_end]);

@@ -34,6 +34,16 @@ pub enum Sound {
     },
     /// μ-law audio played over and over from the start.
     Loop(Arc<[u8]>),
+    /// μ-law clips played once each, in order, then `then` (a prompt, then music). The
+    /// source reports the end of the clips once ([`Source::take_done`]).
+    Playlist {
+        /// The clips.
+        clips: Arc<[Arc<[u8]>]>,
+        /// What follows them.
+        then: Box<Sound>,
+        /// Reported with the end of the clips, to tell this playlist's end from an earlier one's.
+        id: u64,
+    },
 }
 
 impl Sound {
@@ -80,16 +90,31 @@ pub struct Frames {
     sound: Sound,
     /// Samples played so far.
     played: u64,
+    /// A playlist's place: the clip and the sample in it.
+    clip: usize,
+    offset: usize,
+    /// A playlist's `then`, once its clips are over.
+    after: Option<Box<Frames>>,
+    /// The clips of the playlist with this id have just ended (not yet taken).
+    done: Option<u64>,
 }
 
 impl Frames {
     /// From the start of `sound`.
     pub fn new(sound: Sound) -> Frames {
-        Frames { sound, played: 0 }
+        Frames { sound, played: 0, clip: 0, offset: 0, after: None, done: None }
+    }
+
+    /// The playlist's id when its clips ended since the last call (once).
+    pub fn take_done(&mut self) -> Option<u64> {
+        self.done.take()
     }
 
     /// The next 20 ms of μ-law.
     pub fn next_frame(&mut self) -> [u8; FRAME_SAMPLES] {
+        if let Some(after) = &mut self.after {
+            return after.next_frame();
+        }
         let mut frame = [SILENCE; FRAME_SAMPLES];
         match &self.sound {
             Sound::Cadence { hz, on_ms, off_ms } => {
@@ -114,6 +139,25 @@ impl Frames {
                 }
             }
             Sound::Loop(_) => {}
+            Sound::Playlist { clips, then, id } => {
+                let mut filled = 0;
+                while filled < FRAME_SAMPLES && self.clip < clips.len() {
+                    let clip = &clips[self.clip];
+                    let n = clip.len().saturating_sub(self.offset).min(FRAME_SAMPLES - filled);
+                    frame[filled..filled + n].copy_from_slice(&clip[self.offset..self.offset + n]);
+                    filled += n;
+                    self.offset += n;
+                    if self.offset >= clip.len() {
+                        self.clip += 1;
+                        self.offset = 0;
+                    }
+                }
+                if self.clip >= clips.len() {
+                    // The rest of this frame is silence; `then` starts with the next one.
+                    self.done = Some(*id);
+                    self.after = Some(Box::new(Frames::new((**then).clone())));
+                }
+            }
         }
         self.played += FRAME_SAMPLES as u64;
         frame
@@ -137,6 +181,11 @@ impl Source {
         // Late ticks are caught up, so the long-run rate is exactly 50 packets a second.
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         Source { frames: Frames::new(sound), tick, sequence: 0, timestamp: 0, ssrc: 0x5B0A_12D0 }
+    }
+
+    /// The playlist's id when its clips ended with the last packet (once).
+    pub fn take_done(&mut self) -> Option<u64> {
+        self.frames.take_done()
     }
 
     /// Waits for the next frame's time and writes its packet (PCMU) into `buf` (at least 172
@@ -205,6 +254,33 @@ mod tests {
         assert_eq!(b[90], 0, "back to the start");
         let mut empty = Frames::new(Sound::Loop(Vec::new().into()));
         assert!(empty.next_frame().iter().all(|b| *b == SILENCE));
+    }
+
+    #[test]
+    fn a_playlist_plays_each_clip_once_across_frames_then_its_sequel() {
+        let a: Arc<[u8]> = vec![1u8; 100].into();
+        let b: Arc<[u8]> = vec![2u8; 150].into();
+        let clips: Arc<[Arc<[u8]>]> = vec![a, b].into();
+        let then = Box::new(Sound::Loop(vec![3u8; 10].into()));
+        let mut frames = Frames::new(Sound::Playlist { clips, then, id: 7 });
+        let first = frames.next_frame();
+        assert_eq!((first[0], first[99], first[100], first[159]), (1, 1, 2, 2));
+        assert_eq!(frames.take_done(), None);
+        let second = frames.next_frame();
+        // 90 samples of the second clip left, then silence to the frame's end.
+        assert_eq!((second[89], second[90], second[159]), (2, SILENCE, SILENCE));
+        assert_eq!(frames.take_done(), Some(7), "reported at the end of the clips");
+        assert_eq!(frames.take_done(), None, "once");
+        assert!(frames.next_frame().iter().all(|b| *b == 3), "then the sequel, from its start");
+        assert_eq!(frames.take_done(), None);
+        // No clips: done at once, then the sequel.
+        let mut empty = Frames::new(Sound::Playlist {
+            clips: Vec::new().into(),
+            then: Box::new(Sound::ringback()),
+            id: 8,
+        });
+        let _ = empty.next_frame();
+        assert_eq!(empty.take_done(), Some(8));
     }
 
     #[tokio::test(start_paused = true)]

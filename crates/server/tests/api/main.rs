@@ -8,6 +8,7 @@ mod auth;
 mod contacts;
 mod crm;
 mod demo;
+mod entry_points;
 mod errors;
 mod import;
 mod metrics;

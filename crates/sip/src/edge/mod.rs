@@ -194,6 +194,13 @@ pub enum EdgeEvent {
         /// The key.
         digit: char,
     },
+    /// The prompts played to a caller in the call flow are over.
+    SoundDone {
+        /// Call.
+        call_id: String,
+        /// The playlist's id.
+        id: u64,
+    },
     /// A registration changed state.
     Registration(RegistrationStatus),
     /// Click-to-call: the agent's phone answered; the customer is being called.
@@ -298,6 +305,8 @@ impl Call {
         media: LegMedia,
     ) -> Result<(BridgeHandle, u16), EdgeError> {
         if let Some(parked) = self.parked.take() {
+            // A caller answered in the call flow may be hearing a prompt or music.
+            parked.bridge.play(Side::A, None);
             parked.bridge.replace(Side::B, io, media);
             return Ok((parked.bridge, parked.caller_port));
         }
@@ -585,6 +594,10 @@ fn media_sink(edge: Weak<Inner>, call_id: String) -> relay::EventSink {
                 let by = if side == Side::A { Party::Caller } else { Party::Agent };
                 edge.emit(EdgeEvent::Dtmf { call_id: call_id.clone(), by, digit });
             }
+            MediaEvent::SoundDone { side: Side::A, id } => {
+                edge.emit(EdgeEvent::SoundDone { call_id: call_id.clone(), id })
+            }
+            MediaEvent::SoundDone { side: Side::B, .. } => {}
             MediaEvent::PeerDead { side } => {
                 info!(call_id, ?side, "no media from a leg: ending the call");
                 let call = edge.inner.calls.lock().ok().and_then(|mut c| c.remove(&call_id));

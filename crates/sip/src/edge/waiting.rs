@@ -65,6 +65,42 @@ impl SipEdge {
     pub fn hold_music(&self, call_id: &str, sound: Option<Sound>) -> bool {
         self.with_bridge(call_id, |bridge| bridge.play(Side::A, sound)).is_some()
     }
+
+    /// Plays `sound` to a caller in the call flow (prompts, then what follows them), in place
+    /// of the waiting sound; `None` goes back to it. When a playlist's clips end the edge
+    /// reports [`super::EdgeEvent::SoundDone`]. False when the call has no bridge yet.
+    pub fn play_to_caller(&self, call_id: &str, sound: Option<Sound>) -> bool {
+        let Ok(calls) = self.inner.calls.lock() else { return false };
+        let Some(call) = calls.get(call_id) else { return false };
+        let bridge = call
+            .early
+            .as_ref()
+            .map(|e| &e.bridge)
+            .or(call.parked.as_ref().map(|p| &p.bridge))
+            .or(call.connected.as_ref().map(|c| &c.bridge));
+        bridge.map(|b| b.play(Side::A, sound)).is_some()
+    }
+
+    /// Answers a caller in the call flow (200 OK with the SDP of the 183, sent first when
+    /// there was none): they now hear our sound on an answered call, and keys always reach
+    /// us. The agent who answers later takes the sound's place without a second answer.
+    pub fn answer_caller(&self, call_id: &str) -> Result<(), EdgeError> {
+        self.play_waiting(call_id, Sound::Loop(Vec::new().into()))?;
+        let no_call = || EdgeError::NoCall(call_id.to_owned());
+        let mut calls = self.inner.calls.lock().map_err(|_| no_call())?;
+        let call = calls.get_mut(call_id).ok_or_else(no_call)?;
+        let Some(early) = call.early.take() else { return Ok(()) };
+        if let Err(e) = call.caller.accept(
+            Some(vec![Header::ContentType("application/sdp".into())]),
+            Some(early.sdp.clone().into_bytes()),
+        ) {
+            call.early = Some(early);
+            return Err(sip_err(e));
+        }
+        early.bridge.update(Side::A, leg_media(&call.caller_answer));
+        call.parked = Some(super::Parked { bridge: early.bridge, caller_port: early.caller_port });
+        Ok(())
+    }
 }
 
 impl Early {
@@ -83,6 +119,7 @@ impl Early {
             )
             .map_err(sip_err)?;
         self.bridge.update(Side::A, leg_media(&call.caller_answer));
+        self.bridge.play(Side::A, None);
         self.bridge.replace(Side::B, io, media);
         Ok((self.bridge, self.caller_port))
     }

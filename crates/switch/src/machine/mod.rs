@@ -34,6 +34,9 @@ use crate::protocol::{AgentMessage, AgentTarget, SwitchError};
 
 mod acd;
 mod call;
+mod flow;
+#[cfg(test)]
+mod flow_tests;
 #[cfg(test)]
 mod replay;
 #[cfg(test)]
@@ -89,6 +92,16 @@ pub(crate) enum CallInput {
         record: bool,
         waiting: bool,
     },
+    /// A call came in at an entry point: its call flow starts.
+    Entered {
+        call_id: CallId,
+        from: String,
+        to: String,
+        origin: String,
+        entry: std::sync::Arc<switchboard_core::flow::EntryPoint>,
+    },
+    /// The prompts of [`Effect::Play`] with this id were played to the end.
+    SoundDone { call_id: CallId, id: u64 },
     /// The caller hung up before anyone answered.
     CallerGone { call_id: CallId },
     /// An agent's phone is ringing (180).
@@ -166,6 +179,14 @@ pub(crate) enum Effect {
     ConnectNumber { call_id: CallId, leg: String },
     /// The caller hears the waiting sound until an agent is connected (early media).
     PlayWaiting { call_id: CallId },
+    /// A call flow starts: the caller's media is set up with the waiting sound (early
+    /// media), and the call is answered at once when `answer`.
+    StartFlow { call_id: CallId, answer: bool },
+    /// Play these prompts (`builtin:<key>` in `language`, or a stored prompt's id) to the
+    /// caller, then silence; [`CallInput::SoundDone`] with `id` when they are over.
+    Play { call_id: CallId, prompts: Vec<String>, language: String, id: u64 },
+    /// The caller hears the waiting sound again instead of prompts.
+    StopPrompts { call_id: CallId },
     /// The caller hears the hold sound (`on`) instead of the agent, or the agent again.
     HoldSound { call_id: CallId, on: bool },
     /// Hang up on the caller with this SIP code.
@@ -216,6 +237,8 @@ struct Call {
     external_answered: bool,
     /// Click-to-call: the agent placing it.
     dialer: Option<AgentId>,
+    /// Still in its call flow (not yet in a queue).
+    flow: Option<flow::FlowRun>,
 }
 
 /// Every call and agent the switch serves, and what to do next.
@@ -230,6 +253,10 @@ pub(crate) struct CallMachine {
     /// agent again (when nobody else is free); a second failure at the same instant is left
     /// ringing for the ring timeout to end instead of looping.
     failed_offers: HashMap<(CallId, AgentId), EpochMs>,
+    /// Whether each queue records its calls (for calls a flow sends there).
+    records: HashMap<QueueId, bool>,
+    /// The last playlist id given out.
+    plays: u64,
 }
 
 impl CallMachine {
@@ -240,6 +267,8 @@ impl CallMachine {
             endpoints: HashMap::new(),
             wrapups: HashMap::new(),
             failed_offers: HashMap::new(),
+            records: HashMap::new(),
+            plays: 0,
         }
     }
 
@@ -254,6 +283,16 @@ impl CallMachine {
         match input {
             CallInput::Arrived { call_id, from, to, queue, origin, record, waiting } => {
                 self.arrived(call_id, from, to, queue, origin, record, waiting, now, &mut out)
+            }
+            CallInput::Entered { call_id, from, to, origin, entry } => {
+                self.entered(call_id, from, to, origin, entry, now, &mut out)
+            }
+            CallInput::SoundDone { call_id, id } => self.sound_done(&call_id, id, now, &mut out),
+            CallInput::CallerGone { call_id } if self.in_flow(&call_id) => {
+                self.left_flow(&call_id, now, &mut out)
+            }
+            CallInput::Ended { call_id, .. } if self.in_flow(&call_id) => {
+                self.left_flow(&call_id, now, &mut out)
             }
             CallInput::CallerGone { call_id } => {
                 // The ACD's `Abandoned` forgets the call (and asks for a callback); anything
@@ -307,6 +346,9 @@ impl CallMachine {
             CallInput::Dtmf { call_id, by, digit } => {
                 let detail = json!({"by": call::party(by), "digit": digit.to_string()});
                 out.push(event(&call_id, Kind::Dtmf, None, detail, now));
+                if by == Party::Caller && self.in_flow(&call_id) {
+                    self.flow_key(&call_id, digit, now, &mut out);
+                }
             }
             CallInput::CardReady { call_id, card } => self.card_ready(call_id, card, &mut out),
             CallInput::SetState { agent_id, target, reach } => {
@@ -354,7 +396,8 @@ impl CallMachine {
     /// When [`CallMachine::tick`] next has something to do.
     pub(crate) fn next_deadline(&self) -> Option<EpochMs> {
         let transfers = self.calls.values().filter_map(|c| c.external_until);
-        transfers.chain(self.acd.next_deadline()).min()
+        let menus = self.calls.values().filter_map(|c| c.flow.as_ref().and_then(|f| f.deadline()));
+        transfers.chain(menus).chain(self.acd.next_deadline()).min()
     }
 
     /// Fires what is due at `now`: ring timeouts, maximum waits, wrap-ups, numbers rung for
@@ -363,6 +406,7 @@ impl CallMachine {
         let mut out = Vec::new();
         let actions = self.acd.tick(now);
         self.apply(actions, now, &mut out);
+        self.flow_timeouts(now, &mut out);
         let mut due: Vec<CallId> = self
             .calls
             .iter()
@@ -381,8 +425,9 @@ impl CallMachine {
         out
     }
 
-    /// Adds or changes a queue's rules.
-    pub(crate) fn set_queue(&mut self, queue: QueueConfig) {
+    /// Adds or changes a queue's rules, and whether it records calls.
+    pub(crate) fn set_queue(&mut self, queue: QueueConfig, record: bool) {
+        self.records.insert(queue.id.clone(), record);
         self.acd.set_queue(queue);
     }
 

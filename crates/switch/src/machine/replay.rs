@@ -38,13 +38,14 @@ impl Replay {
     pub(super) fn new() -> Replay {
         let mut machine = CallMachine::new(Box::new(CallCenter::new()));
         for (id, strategy) in [("sales", Strategy::LongestIdle), ("support", Strategy::RingAll)] {
-            machine.set_queue(QueueConfig {
+            let config = QueueConfig {
                 id: id.into(),
                 strategy,
                 ring_timeout_ms: RING,
                 max_wait_ms: MAX_WAIT,
                 wrap_up_ms: WRAP,
-            });
+            };
+            machine.set_queue(config, true);
         }
         Replay { machine, now: 1_000, done: Vec::new(), unreachable: HashSet::new() }
     }
@@ -130,6 +131,51 @@ impl Replay {
             waiting: true,
         })
         .unwrap();
+    }
+
+    /// A call comes in at an entry point with this flow (answered at once, in Russian).
+    pub(super) fn enter(&mut self, call: &str, flow: serde_json::Value) {
+        let entry = switchboard_core::flow::EntryPoint {
+            id: "ep1".into(),
+            name: "Main line".into(),
+            numbers: vec!["200".into()],
+            language: "ru".into(),
+            answer: switchboard_core::flow::AnswerMode::Answer,
+            flow: serde_json::from_value(flow).expect("a flow"),
+            created_at: 0,
+            updated_at: 0,
+        };
+        self.input(CallInput::Entered {
+            call_id: call.into(),
+            from: "+79161234567".into(),
+            to: "200".into(),
+            origin: "trunk".into(),
+            entry: std::sync::Arc::new(entry),
+        })
+        .unwrap();
+    }
+
+    /// The prompts played to a call so far, each with its id.
+    pub(super) fn played(&self, call: &str) -> Vec<(Vec<String>, u64)> {
+        self.done
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Play { call_id, prompts, id, .. } if call_id.as_str() == call => {
+                    Some((prompts.clone(), *id))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The last prompts played to a call end.
+    pub(super) fn sound_done(&mut self, call: &str) {
+        let (_, id) = self.played(call).pop().expect("prompts were played");
+        self.input(CallInput::SoundDone { call_id: call.into(), id }).unwrap();
+    }
+
+    pub(super) fn key(&mut self, call: &str, digit: char) {
+        self.input(CallInput::Dtmf { call_id: call.into(), by: Party::Caller, digit }).unwrap();
     }
 
     pub(super) fn answer(&mut self, call: &str, agent: &str) {

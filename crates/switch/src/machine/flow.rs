@@ -1,0 +1,322 @@
+//! The call flow, run: a call that came in at an entry point plays its prompts, offers its
+//! menus and goes where the caller's keys lead, until it reaches a queue (then the ACD has
+//! it, as any call routed straight to a queue) or a hang-up.
+//!
+//! Everything here is inputs and effects: the executor plays the prompts
+//! ([`Effect::Play`]) and reports their end ([`CallInput::SoundDone`], matched by the
+//! playlist's id so a late report of an earlier prompt is ignored); keys come as
+//! [`CallInput::Dtmf`] and are kept while prompts play (type-ahead); a menu's wait for a key
+//! is a deadline for [`CallMachine::tick`].
+//!
+//! The call log gets the call when it arrives (no queue yet) and its queue when it reaches
+//! one ([`Write::Queued`]); its wait is counted from there, so time in the menus is not queue
+//! wait. A call that ends in the flow ends as [`EndReason::InFlow`] and is offered to no
+//! queue.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use serde_json::json;
+use switchboard_core::acd::Input;
+use switchboard_core::call::{CallEventKind as Kind, EndReason};
+use switchboard_core::entity::CallDirection;
+use switchboard_core::flow::{EntryPoint, Node};
+use switchboard_core::{CallId, EpochMs, QueueId};
+use switchboard_store::NewCall;
+use tracing::warn;
+
+use super::{Call, CallMachine, Effect, ended, event};
+use crate::calllog::Write;
+
+/// Nodes a call may pass through without a key before the flow gives up on it (validation
+/// refuses such loops; this guards a flow that changed underneath a call).
+const MAX_HOPS: u32 = 64;
+
+/// Where a call is in its flow.
+#[derive(Debug)]
+pub(super) struct FlowRun {
+    entry: Arc<EntryPoint>,
+    node: String,
+    stage: Stage,
+    /// Failed tries at the current menu (no key, or a key that leads nowhere).
+    tries: u32,
+    /// Keys pressed and not yet used.
+    typed: VecDeque<char>,
+    /// The playlist playing now.
+    playing: u64,
+    hops: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// A `play` node's prompts.
+    Playing,
+    /// A menu's prompts.
+    Menu,
+    /// A menu waiting for a key until then.
+    MenuWait(EpochMs),
+    /// A `hangup` node's last words.
+    Closing,
+}
+
+impl FlowRun {
+    /// When the menu stops waiting for a key.
+    pub(super) fn deadline(&self) -> Option<EpochMs> {
+        match self.stage {
+            Stage::MenuWait(at) => Some(at),
+            _ => None,
+        }
+    }
+}
+
+impl CallMachine {
+    /// A call came in at an entry point.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn entered(
+        &mut self,
+        call_id: CallId,
+        from: String,
+        to: String,
+        origin: String,
+        entry: Arc<EntryPoint>,
+        now: EpochMs,
+        out: &mut Vec<Effect>,
+    ) {
+        out.push(Effect::Log(Write::Create(NewCall {
+            direction: CallDirection::Inbound,
+            from_e164: from.clone(),
+            to_e164: to,
+            queue_id: None,
+            offered_at: now,
+            id: Some(call_id.to_string()),
+            origin: Some(origin),
+            agent_id: None,
+            task_id: None,
+        })));
+        let detail = json!({"entry_point": entry.name, "entry_point_id": entry.id});
+        out.push(event(&call_id, Kind::Flow, None, detail, now));
+        out.push(Effect::BuildCard { call_id: call_id.clone(), number: from.clone() });
+        let answer = entry.answer == switchboard_core::flow::AnswerMode::Answer;
+        out.push(Effect::StartFlow { call_id: call_id.clone(), answer });
+        let start = entry.flow.start.clone();
+        let run = FlowRun {
+            entry,
+            node: String::new(),
+            stage: Stage::Playing,
+            tries: 0,
+            typed: VecDeque::new(),
+            playing: 0,
+            hops: 0,
+        };
+        self.calls.insert(call_id.clone(), Call { from, flow: Some(run), ..Call::default() });
+        self.enter(&call_id, &start, now, out);
+    }
+
+    /// Whether the call is still in its flow.
+    pub(super) fn in_flow(&self, call_id: &str) -> bool {
+        self.calls.get(call_id).is_some_and(|c| c.flow.is_some())
+    }
+
+    /// The caller left while in the flow.
+    pub(super) fn left_flow(&mut self, call_id: &CallId, now: EpochMs, out: &mut Vec<Effect>) {
+        if self.remove(call_id, out).is_some() {
+            out.push(ended(call_id, now, EndReason::InFlow, 0));
+        }
+    }
+
+    /// The prompts with this id ended.
+    pub(super) fn sound_done(
+        &mut self,
+        call_id: &CallId,
+        id: u64,
+        now: EpochMs,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(run) = self.calls.get_mut(call_id).and_then(|c| c.flow.as_mut()) else { return };
+        if run.playing != id {
+            return;
+        }
+        match (run.stage, run.entry.flow.nodes.get(&run.node)) {
+            (Stage::Playing, Some(Node::Play { next, .. })) => {
+                let next = next.clone();
+                self.enter(call_id, &next, now, out);
+            }
+            (Stage::Menu, Some(Node::Menu { timeout_s, .. })) => {
+                run.stage = Stage::MenuWait(now + i64::from(*timeout_s) * 1000);
+            }
+            (Stage::Closing, _) => self.hang_up(call_id, now, out),
+            _ => {}
+        }
+    }
+
+    /// A key from the caller in the flow: used by a menu at once, kept otherwise.
+    pub(super) fn flow_key(
+        &mut self,
+        call_id: &CallId,
+        digit: char,
+        now: EpochMs,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(run) = self.calls.get_mut(call_id).and_then(|c| c.flow.as_mut()) else { return };
+        if run.stage == Stage::Closing {
+            return;
+        }
+        // A caller pressing on and on is not kept without bound.
+        if run.typed.len() < 32 {
+            run.typed.push_back(digit);
+        }
+        self.menu_keys(call_id, now, out);
+    }
+
+    /// A menu's wait for a key is over.
+    pub(super) fn flow_timeouts(&mut self, now: EpochMs, out: &mut Vec<Effect>) {
+        let mut due: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| {
+                c.flow.as_ref().and_then(FlowRun::deadline).is_some_and(|at| at <= now)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        due.sort();
+        for call_id in due {
+            out.push(event(&call_id, Kind::MenuTimeout, None, json!({}), now));
+            self.menu_failed(&call_id, false, now, out);
+        }
+    }
+
+    /// Uses the keys typed so far, if the call is at a menu.
+    fn menu_keys(&mut self, call_id: &CallId, now: EpochMs, out: &mut Vec<Effect>) {
+        let Some(run) = self.calls.get_mut(call_id).and_then(|c| c.flow.as_mut()) else { return };
+        if !matches!(run.stage, Stage::Menu | Stage::MenuWait(_)) {
+            return;
+        }
+        let Some(Node::Menu { choices, .. }) = run.entry.flow.nodes.get(&run.node) else { return };
+        let Some(digit) = run.typed.pop_front() else { return };
+        let target = choices.get(digit.to_string().as_str()).cloned();
+        let detail =
+            json!({"menu": run.node, "digit": digit.to_string(), "valid": target.is_some()});
+        out.push(event(call_id, Kind::MenuChoice, None, detail, now));
+        match target {
+            Some(next) => {
+                run.tries = 0;
+                self.enter(call_id, &next, now, out);
+            }
+            None => self.menu_failed(call_id, true, now, out),
+        }
+    }
+
+    /// No key, or one that leads nowhere: the menu again (after the invalid-choice prompt),
+    /// or its `on_fail` when the tries are used up.
+    fn menu_failed(
+        &mut self,
+        call_id: &CallId,
+        invalid: bool,
+        now: EpochMs,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(run) = self.calls.get_mut(call_id).and_then(|c| c.flow.as_mut()) else { return };
+        let Some(Node::Menu { prompts, retries, invalid_prompts, on_fail, .. }) =
+            run.entry.flow.nodes.get(&run.node)
+        else {
+            return;
+        };
+        run.tries += 1;
+        run.typed.clear();
+        if run.tries > *retries {
+            let next = on_fail.clone();
+            self.enter(call_id, &next, now, out);
+            return;
+        }
+        let mut again = if invalid { invalid_prompts.clone() } else { Vec::new() };
+        again.extend(prompts.iter().cloned());
+        run.stage = Stage::Menu;
+        let (language, play) = (run.entry.language.clone(), self.next_play());
+        if let Some(run) = self.calls.get_mut(call_id).and_then(|c| c.flow.as_mut()) {
+            run.playing = play;
+        }
+        out.push(Effect::Play { call_id: call_id.clone(), prompts: again, language, id: play });
+    }
+
+    /// Goes to the node `name`.
+    fn enter(&mut self, call_id: &CallId, name: &str, now: EpochMs, out: &mut Vec<Effect>) {
+        let play = self.next_play();
+        let Some(call) = self.calls.get_mut(call_id) else { return };
+        let Some(run) = call.flow.as_mut() else { return };
+        run.hops += 1;
+        let Some(node) = run.entry.flow.nodes.get(name).cloned() else {
+            warn!(%call_id, node = name, entry = run.entry.name, "the flow leads to no node: hanging up");
+            return self.hang_up(call_id, now, out);
+        };
+        if run.hops > MAX_HOPS {
+            warn!(%call_id, entry = run.entry.name, "the flow went round without a key: hanging up");
+            return self.hang_up(call_id, now, out);
+        }
+        if run.node != name {
+            run.tries = 0;
+        }
+        run.node = name.to_owned();
+        run.playing = play;
+        let language = run.entry.language.clone();
+        let mut play_prompts = |prompts: Vec<String>, stage: Stage, run: &mut FlowRun| {
+            run.stage = stage;
+            out.push(Effect::Play {
+                call_id: call_id.clone(),
+                prompts,
+                language: language.clone(),
+                id: play,
+            });
+        };
+        match node {
+            Node::Play { prompts, .. } => play_prompts(prompts, Stage::Playing, run),
+            Node::Menu { prompts, .. } => {
+                play_prompts(prompts, Stage::Menu, run);
+                self.menu_keys(call_id, now, out);
+            }
+            Node::Hangup { prompts } if prompts.is_empty() => self.hang_up(call_id, now, out),
+            Node::Hangup { prompts } => play_prompts(prompts, Stage::Closing, run),
+            Node::Queue { queue_id } => self.flow_to_queue(call_id, queue_id.into(), now, out),
+        }
+    }
+
+    /// The flow sends the call to a queue: from here on it is any queued call.
+    fn flow_to_queue(
+        &mut self,
+        call_id: &CallId,
+        queue: QueueId,
+        now: EpochMs,
+        out: &mut Vec<Effect>,
+    ) {
+        let record = self.records.get(&queue).copied().unwrap_or(true);
+        let Some(call) = self.calls.get_mut(call_id) else { return };
+        call.flow = None;
+        call.queue = Some(queue.clone());
+        call.record = record;
+        out.push(Effect::StopPrompts { call_id: call_id.clone() });
+        out.push(Effect::Log(Write::Queued {
+            call_id: call_id.to_string(),
+            queue_id: queue.to_string(),
+            at: now,
+        }));
+        let input = Input::CallArrived { call_id: call_id.clone(), queue_id: queue };
+        if let Err(e) = self.acd_try(input, now, out) {
+            warn!(error = %e, %call_id, "cannot queue the call");
+            self.remove(call_id, out);
+            out.push(Effect::Release { call_id: call_id.clone(), code: 500 });
+            out.push(ended(call_id, now, EndReason::Failed, 0));
+        }
+    }
+
+    /// The flow ends the call.
+    fn hang_up(&mut self, call_id: &CallId, now: EpochMs, out: &mut Vec<Effect>) {
+        if self.remove(call_id, out).is_some() {
+            out.push(Effect::Release { call_id: call_id.clone(), code: 480 });
+            out.push(ended(call_id, now, EndReason::InFlow, 0));
+        }
+    }
+
+    fn next_play(&mut self) -> u64 {
+        self.plays += 1;
+        self.plays
+    }
+}

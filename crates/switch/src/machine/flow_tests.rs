@@ -1,0 +1,144 @@
+//! Call flows replayed through the machine: prompts, menus with type-ahead, wrong keys and
+//! silence, retries, the queue at the end, hang-ups in the flow; no sockets, no sleeps.
+
+use serde_json::json;
+
+use super::replay::Replay;
+use super::*;
+
+fn menu_flow() -> serde_json::Value {
+    json!({
+        "start": "notice",
+        "nodes": {
+            "notice": {"type": "play", "prompts": ["builtin:recording_notice"], "next": "menu"},
+            "menu": {"type": "menu", "prompts": ["menu-prompt"], "timeout_s": 5, "retries": 1,
+                     "choices": {"1": "sales", "2": "support"}, "on_fail": "bye"},
+            "sales": {"type": "queue", "queue_id": "sales"},
+            "support": {"type": "queue", "queue_id": "support"},
+            "bye": {"type": "hangup", "prompts": ["builtin:goodbye"]}
+        }
+    })
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn the_notice_plays_then_the_menu_and_a_key_sends_the_call_to_its_queue() {
+    let mut r = Replay::new();
+    r.login("boris", "support");
+    r.enter("c1", menu_flow());
+    assert!(r.done.iter().any(|e| matches!(e, Effect::StartFlow { answer: true, .. })));
+    assert_eq!(r.played("c1").len(), 1);
+    assert_eq!(r.played("c1")[0].0, strings(&["builtin:recording_notice"]));
+    assert!(r.rung().is_empty(), "nobody is rung while the flow plays");
+    r.now += 4_000;
+    r.sound_done("c1");
+    assert_eq!(r.played("c1")[1].0, strings(&["menu-prompt"]));
+    r.sound_done("c1");
+    r.now += 1_500;
+    r.key("c1", '2');
+    assert_eq!(r.rung(), [("c1".into(), "boris".into())]);
+    assert!(r.done.iter().any(|e| matches!(e, Effect::StopPrompts { .. })));
+    let queued = r.done.iter().find_map(|e| match e {
+        Effect::Log(Write::Queued { queue_id, at, .. }) => Some((queue_id.clone(), *at)),
+        _ => None,
+    });
+    assert_eq!(queued, Some(("support".into(), r.now)), "the wait starts here");
+    let created = r.done.iter().find_map(|e| match e {
+        Effect::Log(Write::Create(new)) => Some(new.queue_id.clone()),
+        _ => None,
+    });
+    assert_eq!(created, Some(None), "no queue while in the flow");
+    assert_eq!(r.events("c1")[..2], [Kind::Flow, Kind::Dtmf]);
+    // From here it is any queued call.
+    r.answer("c1", "boris");
+    assert_eq!(r.state("boris"), "on_call");
+}
+
+#[test]
+fn keys_pressed_during_a_prompt_are_kept_for_the_menu() {
+    let mut r = Replay::new();
+    r.login("anna", "sales");
+    r.enter("c1", menu_flow());
+    // The caller knows the menu: '1' during the notice.
+    r.key("c1", '1');
+    assert!(r.rung().is_empty());
+    r.sound_done("c1");
+    assert_eq!(r.rung(), [("c1".into(), "anna".into())], "used as soon as the menu starts");
+}
+
+#[test]
+fn a_wrong_key_plays_the_invalid_prompt_and_the_menu_again_then_silence_ends_it() {
+    let mut r = Replay::new();
+    r.enter("c1", menu_flow());
+    r.sound_done("c1");
+    r.sound_done("c1");
+    r.key("c1", '7');
+    let again = r.played("c1").pop().unwrap().0;
+    assert_eq!(again, strings(&["builtin:invalid_choice", "menu-prompt"]));
+    assert!(r.events("c1").contains(&Kind::MenuChoice));
+    // A late end of the earlier prompt changes nothing.
+    let stale = r.played("c1")[1].1;
+    r.input(CallInput::SoundDone { call_id: "c1".into(), id: stale }).unwrap();
+    assert_eq!(r.machine.next_deadline(), None, "still playing the menu again");
+    r.sound_done("c1");
+    let waiting_from = r.now;
+    assert_eq!(r.machine.next_deadline(), Some(waiting_from + 5_000));
+    r.clear();
+    r.until(waiting_from + 4_999);
+    assert!(r.done.is_empty());
+    // No key in time, and the one retry is used: the flow says goodbye and hangs up.
+    r.until(waiting_from + 5_000);
+    assert_eq!(r.events("c1"), [Kind::MenuTimeout]);
+    assert_eq!(r.played("c1").pop().unwrap().0, strings(&["builtin:goodbye"]));
+    assert_eq!(r.released("c1"), None, "after the goodbye");
+    r.sound_done("c1");
+    assert_eq!(r.released("c1"), Some(480));
+    assert_eq!(r.ended("c1"), Some((EndReason::InFlow, 0)));
+}
+
+#[test]
+fn a_caller_who_hangs_up_in_the_flow_is_offered_to_no_queue() {
+    let mut r = Replay::new();
+    r.login("anna", "sales");
+    r.enter("c1", menu_flow());
+    r.input(CallInput::Ended { call_id: "c1".into(), by: EndedBy::Caller }).unwrap();
+    assert_eq!(r.ended("c1"), Some((EndReason::InFlow, 0)));
+    assert!(r.missed("c1").is_none(), "no callback for leaving the menu");
+    assert_eq!(r.count(forgotten_any), 1);
+    assert_eq!(r.machine.next_deadline(), None);
+    // Unanswered (early media): the same.
+    r.enter("c2", menu_flow());
+    r.input(CallInput::CallerGone { call_id: "c2".into() }).unwrap();
+    assert_eq!(r.ended("c2"), Some((EndReason::InFlow, 0)));
+    assert_eq!(r.state("anna"), "available");
+}
+
+fn forgotten_any(e: &Effect) -> bool {
+    matches!(e, Effect::Forget { call_id } if call_id.as_str() == "c1")
+}
+
+#[test]
+fn a_flow_that_leads_to_a_missing_node_or_loops_hangs_up_instead_of_spinning() {
+    let mut r = Replay::new();
+    r.enter(
+        "c1",
+        json!({"start": "a", "nodes": {"a": {"type": "play", "prompts": ["p"], "next": "gone"}}}),
+    );
+    r.sound_done("c1");
+    assert_eq!(r.ended("c1"), Some((EndReason::InFlow, 0)));
+    // A loop that validation would refuse, if it ever got here: bounded.
+    r.enter(
+        "c2",
+        json!({"start": "a", "nodes": {"a": {"type": "play", "prompts": ["p"], "next": "a"}}}),
+    );
+    for _ in 0..100 {
+        if r.ended("c2").is_some() {
+            break;
+        }
+        r.sound_done("c2");
+    }
+    assert_eq!(r.ended("c2"), Some((EndReason::InFlow, 0)));
+}

@@ -1,0 +1,20 @@
+-- Entry points: the called numbers that start a call flow (prompts, menus, then a queue),
+-- the flow itself as JSON (checked by the application before it is stored), its language and
+-- how callers are answered. Each number belongs to one entry point.
+CREATE TABLE entry_points (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    language TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    flow TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE entry_point_numbers (
+    number TEXT PRIMARY KEY,
+    entry_point_id TEXT NOT NULL REFERENCES entry_points(id) ON DELETE CASCADE
+);
+
+-- When the call flow sent a call to its queue; the queue wait is counted from here (from
+-- offered_at when the call went straight to a queue).
+ALTER TABLE calls ADD COLUMN queued_at BIGINT;
