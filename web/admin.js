@@ -5,11 +5,12 @@
 
 import { w, $, esc, app, api, get, showError, dialog, confirmDialog, word, fmtDateTime } from './common.js';
 import { promptsView } from './prompts.js';
+import { flowsView } from './flows.js';
 
 const ROLES = ['operator', 'supervisor', 'manager', 'admin'];
 const STRATEGIES = ['longest_idle', 'ring_all', 'round_robin'];
 const FIELD_TYPES = ['text', 'number', 'date', 'choice'];
-const SECTIONS = ['users', 'teams', 'queues', 'prompts', 'telephony', 'stages', 'fields', 'settings'];
+const SECTIONS = ['users', 'teams', 'queues', 'flows', 'prompts', 'telephony', 'stages', 'fields', 'settings'];
 let section = new URLSearchParams(location.search).get('section') || 'users';
 let refresh = null;
 
@@ -219,6 +220,6 @@ async function settingsView(box) {
   });
 }
 
-const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, fields: fieldsView, settings: settingsView };
+const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, flows: (box) => flowsView(box, () => show('flows')), prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, fields: fieldsView, settings: settingsView };
 
 render();

@@ -402,6 +402,7 @@ const ASSETS: &[(&str, &str)] = &[
     ("import.js", include_str!("../../../../web/import.js")),
     ("admin.js", include_str!("../../../../web/admin.js")),
     ("prompts.js", include_str!("../../../../web/prompts.js")),
+    ("flows.js", include_str!("../../../../web/flows.js")),
     ("account.js", include_str!("../../../../web/account.js")),
 ];
 

@@ -1,0 +1,107 @@
+//! Prompts and voice menus in Chromium, in Russian: an admin uploads an audio file and has a
+//! text spoken, hears one in the page's player, builds a menu in the tree editor (a prompt,
+//! keys 1 and 2 to two queues), is told in Russian which step is wrong when a key leads to a
+//! step without a queue, and saves; the flow the API keeps is the one built.
+
+use serde_json::json;
+
+use crate::calls::Scene;
+use crate::crm::{Page, sign_in, user};
+use crate::harness::{Gateway, GatewayOptions};
+
+pub(crate) async fn prompts_and_the_voice_menu_editor_in_russian() {
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    user(&gw, "alla", "Алла Админ", "admin", None).await;
+    let sales = gw.queue("101", &[], json!({"name": "Продажи"})).await;
+    let support = gw.queue("102", &[], json!({"name": "Поддержка"})).await;
+    let Scene { scratch, wav, caller_dir: _, mut driver } = Scene::new("browser-flows");
+    let who = sign_in(&mut driver, &gw, "alla", &wav).await;
+    let mut a = Page { driver: &mut driver, who, base: gw.base.clone() };
+
+    // Prompts: a file (the fake microphone's tone WAV) and a spoken text.
+    a.goto("/admin?section=prompts&lang=ru").await;
+    a.wait("#upload-prompt").await;
+    a.fill("#upload-prompt input[name=name]", "Музыка ожидания").await;
+    let file = scratch.0.join("музыка.wav");
+    std::fs::copy(&wav, &file).unwrap();
+    a.driver
+        .must(json!({"cmd": "upload", "agent": a.who, "selector": "#upload-prompt input[name=file]", "path": file}))
+        .await;
+    a.click("#upload-prompt-ok").await;
+    a.wait_text("#prompts", "Музыка ожидания").await;
+    a.fill("#speak-prompt input[name=name]", "Меню").await;
+    a.fill("#speak-prompt textarea[name=text]", "Отдел продаж — один. Поддержка — два.").await;
+    a.click("#speak-prompt-ok").await;
+    a.wait_text("#prompts", "Отдел продаж").await;
+    // The player plays what callers hear.
+    let played = a
+        .eval("(async () => { const el = document.querySelector('#prompts audio'); el.muted = true; await el.play(); await new Promise((r) => setTimeout(r, 400)); return el.currentTime > 0 && !el.error; })()")
+        .await;
+    assert_eq!(played, json!(true), "the prompt plays in the page");
+    // Not audio: refused, said in Russian.
+    let text = scratch.0.join("contacts.wav");
+    std::fs::write(&text, "name,phone\n").unwrap();
+    a.fill("#upload-prompt input[name=name]", "Плохой").await;
+    a.driver
+        .must(json!({"cmd": "upload", "agent": a.who, "selector": "#upload-prompt input[name=file]", "path": text}))
+        .await;
+    a.click("#upload-prompt-ok").await;
+    a.wait_text("#prompt-error", "не распознан как звук").await;
+    a.screenshot("prompts.png").await;
+    let prompts = gw.get(&gw.admin, "/api/prompts").await;
+    let menu_prompt =
+        prompts["prompts"].as_array().unwrap().iter().find(|p| p["name"] == "Меню").unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+    // The voice menu: the new entry point starts as a menu with an operator queue.
+    a.click("#tab-flows").await;
+    a.click("#new-entry").await;
+    a.wait("#flow-tree").await;
+    a.fill("#ep-name", "Основная линия").await;
+    a.fill("#ep-numbers", "200").await;
+    let select = |selector: &str, value: serde_json::Value| json!({"cmd": "select", "agent": "alla", "selector": selector, "value": value});
+    let menu = "Главное меню";
+    a.driver
+        .must(select(&format!("select[data-add-prompt='{menu}|prompts']"), json!(menu_prompt)))
+        .await;
+    a.driver.must(select(&format!("select[data-add-key='{menu}']"), json!("1"))).await;
+    a.driver.must(select(&format!("select[data-add-key='{menu}']"), json!("2"))).await;
+    let steps =
+        a.eval("[...document.querySelectorAll('.flow-node')].map((n) => n.dataset.node)").await;
+    let new: Vec<String> = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str().filter(|s| s.starts_with("Шаг")).map(str::to_owned))
+        .collect();
+    assert_eq!(new.len(), 2, "a step for each key: {steps}");
+    for (step, name) in new.iter().zip(["Продажи", "Поддержка"]) {
+        a.fill(&format!("input[data-rename='{step}']"), name).await;
+        a.driver.must(json!({"cmd": "press", "agent": a.who, "key": "Tab"})).await;
+    }
+    a.driver.must(select("select[data-queue='Продажи']", json!(sales))).await;
+    // Support's step has no queue yet: saving names it, in Russian, and marks its card.
+    a.driver.must(select("select[data-queue='Оператор']", json!(sales))).await;
+    a.click("#save-flow").await;
+    a.wait_text("#flow-error", "Поддержка: очередь не выбрана").await;
+    assert_eq!(a.count(".flow-node.problem[data-node='Поддержка']").await, 1);
+    a.driver.must(select("select[data-queue='Поддержка']", json!(support))).await;
+    a.click("#save-flow").await;
+    a.wait_text("#entry-points", "Основная линия").await;
+    a.click("#entry-points button[data-edit]").await;
+    a.wait("#flow-tree").await;
+    a.screenshot("voice-menu.png").await;
+
+    let entries = gw.get(&gw.admin, "/api/entry-points").await;
+    let flow = &entries[0]["flow"];
+    assert_eq!(entries[0]["numbers"], json!(["200"]));
+    assert_eq!(flow["start"], menu);
+    assert_eq!(flow["nodes"][menu]["prompts"], json!([menu_prompt]));
+    assert_eq!(flow["nodes"][menu]["choices"], json!({"1": "Продажи", "2": "Поддержка"}));
+    assert_eq!(flow["nodes"]["Поддержка"]["queue_id"], support.as_str());
+    assert_eq!(entries[0]["problems"], json!([]));
+    driver.quit().await;
+    gw.stop().await;
+}
