@@ -96,8 +96,10 @@ ${list.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(names.get(t.supervisor_i
 }
 
 async function queuesView(box) {
-  const [list, users] = await Promise.all([get('/api/queues'), get('/api/users')]);
+  const [list, users, prompts] = await Promise.all([get('/api/queues'), get('/api/users'), get('/api/prompts')]);
   const names = new Map(users.map((u) => [u.id, u.name]));
+  const sounds = [['', w.sound_default], ['ringback', w.sound_ringback], ['music', w.sound_music], ...prompts.prompts.map((p) => [p.id, p.name])];
+  const soundOptions = (selected) => sounds.map(([v, l]) => `<option value="${esc(v)}"${v === (selected || '') ? ' selected' : ''}>${esc(l)}</option>`).join('');
   const agents = users.filter((u) => u.active);
   box.innerHTML = `<div class="row"><button type="button" id="new-queue">${esc(w.new_queue)}</button></div>
 <table class="list" id="queues"><thead><tr><th>${esc(w.name)}</th><th>${esc(w.number)}</th><th>${esc(w.strategy)}</th><th>${esc(w.members)}</th><th>${esc(w.recorded)}</th><th></th></tr></thead><tbody>
@@ -113,10 +115,14 @@ ${list.map((q) => `<tr><td>${esc(q.name)}</td><td>${esc(q.number || '')}</td><td
 <div class="row"><label>${esc(w.sl_answer_s)}<input type="number" name="sl" min="1" value="${seconds(q.sl_answer_ms)}"></label>
 <label>${esc(w.sl_target)}<input type="number" name="slpct" min="1" max="100" value="${q.sl_target_pct}"></label>
 <label class="check"><input type="checkbox" name="record"${checked(q.record)}> ${esc(w.recorded)}</label></div>
+<div class="row"><label>${esc(w.waiting_sound)}<select name="waiting_sound">${soundOptions(q.waiting_sound)}</select></label>
+<label>${esc(w.announce_every)}<input type="number" name="announce" min="0" max="600" value="${q.announce_every_s || 0}"></label>
+<label>${esc(w.language)}<select name="language">${['ru', 'en'].map((l) => `<option value="${l}"${l === (q.language || 'ru') ? ' selected' : ''}>${esc(w[`lang_${l}`])}</option>`).join('')}</select></label></div>
 <fieldset class="members"><legend>${esc(w.members)}</legend>${agents.map((u) => `<label class="check"><input type="checkbox" name="m-${esc(u.id)}"${checked(q.members.includes(u.id))}> ${esc(u.name)}</label>`).join('')}</fieldset>`;
   const body = (v) => ({
     name: v.name, number: v.number || null, strategy: v.strategy, ring_timeout_ms: Number(v.ring) * 1000, max_wait_ms: Number(v.wait) * 1000, wrap_up_ms: Number(v.wrap) * 1000,
     sl_answer_ms: Number(v.sl) * 1000, sl_target_pct: Number(v.slpct), record: v.record === 'on', members: agents.filter((u) => v[`m-${u.id}`] === 'on').map((u) => u.id),
+    waiting_sound: v.waiting_sound || null, announce_every_s: Number(v.announce), language: v.language,
   });
   $('new-queue').addEventListener('click', () => edit(w.new_queue, form(), (v) => api('POST', '/api/queues', body(v))));
   box.querySelector('#queues').addEventListener('click', (event) => {

@@ -18,3 +18,10 @@ CREATE TABLE entry_point_numbers (
 -- When the call flow sent a call to its queue; the queue wait is counted from here (from
 -- offered_at when the call went straight to a queue).
 ALTER TABLE calls ADD COLUMN queued_at INTEGER;
+
+-- What a queue's waiting callers hear: 'ringback', 'music' or a prompt's id (NULL: the
+-- gateway's sip.waiting_sound), and every how many seconds they are told their position and
+-- the expected wait (0: never), in which language.
+ALTER TABLE queues ADD COLUMN waiting_sound TEXT;
+ALTER TABLE queues ADD COLUMN announce_every_s INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queues ADD COLUMN language TEXT NOT NULL DEFAULT 'ru';

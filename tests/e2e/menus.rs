@@ -13,7 +13,7 @@ use crate::harness::{
 use crate::sip_calls::newest_call;
 
 /// A WAV of `hz` for `seconds`, uploaded as a prompt; its id.
-async fn tone_prompt(gw: &Gateway, name: &str, hz: f64, seconds: f64) -> String {
+pub(crate) async fn tone_prompt(gw: &Gateway, name: &str, hz: f64, seconds: f64) -> String {
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: 16_000,

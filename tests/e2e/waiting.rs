@@ -167,3 +167,63 @@ async fn a_caller_on_hold_hears_music_then_the_agent_again() {
     assert!(call["call"]["hold_ms"].as_i64().unwrap() >= 2500, "{}", call["call"]);
     gw.stop().await;
 }
+
+/// A queue with its own music (an uploaded 700 Hz clip) and announcements every 8 s: the
+/// caller hears the music from the first second, then their position spoken over it (the
+/// music stops for the words), then the music again, until the maximum wait releases them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_plays_its_own_music_and_announces_the_position() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("announce");
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let music = crate::menus::tone_prompt(&gw, "music", 700.0, 2.0).await;
+    gw.queue(
+        "100",
+        &[],
+        json!({"max_wait_ms": 14_000, "waiting_sound": music, "announce_every_s": 10, "language": "ru"}),
+    )
+    .await;
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("100".into()),
+        keys: vec![("caller", "89161234567".into())],
+        ..SippRun::new("caller_max_wait.xml", &dir.tone_dir("caller", 1000.0))
+    };
+    let caller_media = caller.media_port;
+    let capture = Capture::start(&dir.0, &[caller_media, gw.sip.port()]).await;
+    let caller = caller.spawn();
+    assert!(caller.wait(Duration::from_secs(30)).await, "released with 480 after 14 s");
+    let packets = capture.stop().await;
+    let first =
+        packets.iter().find(|d| d.dst_port == caller_media).expect("RTP reached the caller").at_ms;
+    // The music's strength at 700 Hz in a window, against its first second: the clip is a
+    // steady tone, the spoken words are not.
+    let power = |from: i64, to: i64| {
+        let samples = audio_to_between(&packets, caller_media, first + from, first + to);
+        // A steady tone's Goertzel power grows with the square of the window's length.
+        let n = samples.len().max(1) as f64;
+        switchboard_media::tone::goertzel_power(&samples, 700.0) / (n * n)
+    };
+    // Half-second windows: a loop's seam may shift the phase, which a long window would
+    // count against the tone.
+    let full = power(0, 500);
+    let music_in = |from: i64, to: i64| {
+        (from..to - 499).step_by(500).all(|at| power(at, at + 500) > full / 2.0)
+    };
+    let quiet_music = |from: i64, to: i64| {
+        (from..to - 499).step_by(500).all(|at| power(at, at + 500) < full / 100.0)
+    };
+    assert!(
+        dominant(
+            &audio_to_between(&packets, caller_media, first, first + 900),
+            &[700.0, 425.0, 1000.0]
+        ) == Some(700.0)
+    );
+    assert!(music_in(0, 900), "the queue's music from the first second");
+    assert!(music_in(5_000, 9_500), "music until the announcement");
+    assert!(quiet_music(10_900, 11_900), "the position is spoken instead of the music");
+    assert!(music_in(13_200, 13_700), "then the music again");
+    let call = gw.wait_call_ended(&newest_call(&gw).await).await;
+    assert_eq!(call["call"]["end_reason"], "max_wait");
+    gw.stop().await;
+}

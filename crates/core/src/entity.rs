@@ -563,6 +563,14 @@ pub struct Queue {
     pub sl_target_pct: i64,
     /// Agents (user ids) serving the queue.
     pub members: Vec<String>,
+    /// What callers hear while they wait: `ringback`, `music` (the built-in music), a stored
+    /// prompt's id (played over and over), or `None` for the gateway's `sip.waiting_sound`.
+    pub waiting_sound: Option<String>,
+    /// Every so many seconds a waiting caller hears their position and the expected wait
+    /// (0: never).
+    pub announce_every_s: i64,
+    /// The language of the announcements: "ru" or "en".
+    pub language: String,
     /// When it was created.
     pub created_at: EpochMs,
 }

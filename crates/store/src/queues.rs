@@ -35,9 +35,15 @@ pub struct NewQueue {
     pub sl_target_pct: Option<i64>,
     /// Initial members.
     pub members: Vec<String>,
+    /// What callers hear while waiting (`None`: the gateway's default).
+    pub waiting_sound: Option<String>,
+    /// Seconds between position announcements (0: none).
+    pub announce_every_s: Option<i64>,
+    /// "ru" or "en".
+    pub language: Option<String>,
 }
 
-const QUEUE_COLUMNS: &str = "id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, created_at";
+const QUEUE_COLUMNS: &str = "id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, created_at";
 
 fn queue_from_row(row: &AnyRow, members: Vec<String>) -> Result<Queue, StoreError> {
     Ok(Queue {
@@ -52,6 +58,9 @@ fn queue_from_row(row: &AnyRow, members: Vec<String>) -> Result<Queue, StoreErro
         sl_answer_ms: row.try_get("sl_answer_ms")?,
         sl_target_pct: row.try_get("sl_target_pct")?,
         members,
+        waiting_sound: row.try_get("waiting_sound")?,
+        announce_every_s: row.try_get("announce_every_s")?,
+        language: row.try_get("language")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -79,7 +88,29 @@ fn validate(q: &NewQueue) -> Result<(), StoreError> {
     check_ms("wrap_up_ms", q.wrap_up_ms, 0, 3_600_000)?;
     check_ms("sl_answer_ms", q.sl_answer_ms, 0, 3_600_000)?;
     check_ms("sl_target_pct", q.sl_target_pct, 0, 100)?;
+    if let Some(every) = q.announce_every_s
+        && every != 0
+        && !(10..=600).contains(&every)
+    {
+        return Err(StoreError::invalid("announce_every_s", "0 (never) or 10 to 600 seconds"));
+    }
+    if let Some(language) = &q.language
+        && !matches!(language.as_str(), "ru" | "en")
+    {
+        return Err(StoreError::invalid("language", "must be ru or en"));
+    }
     Ok(())
+}
+
+/// Fails unless the waiting sound is `ringback`, `music` or a stored prompt.
+async fn check_waiting_sound(
+    conn: &mut sqlx::AnyConnection,
+    sound: Option<&str>,
+) -> Result<(), StoreError> {
+    match sound {
+        None | Some("ringback" | "music") => Ok(()),
+        Some(id) => require_ref(conn, "prompts", "waiting_sound", id).await,
+    }
 }
 
 impl Store {
@@ -103,9 +134,10 @@ impl Store {
         for member in &new.members {
             require_ref(&mut tx, "users", "members", member).await?;
         }
+        check_waiting_sound(&mut tx, new.waiting_sound.as_deref()).await?;
         let id = new_id();
         let mut sql = Sql::new(
-            "INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, created_at) VALUES (",
+            "INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, created_at) VALUES (",
         );
         sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(number.clone());
         sql.push(", ").bind(new.strategy.unwrap_or_default().as_str().to_owned());
@@ -115,6 +147,9 @@ impl Store {
         sql.push(", ").bind(i64::from(new.record.unwrap_or(true)));
         sql.push(", ").bind(new.sl_answer_ms.unwrap_or(20_000));
         sql.push(", ").bind(new.sl_target_pct.unwrap_or(80));
+        sql.push(", ").bind(new.waiting_sound.clone());
+        sql.push(", ").bind(new.announce_every_s.unwrap_or(0));
+        sql.push(", ").bind(new.language.clone().unwrap_or_else(|| "ru".into()));
         sql.push(", ").bind(now_ms()).push(")");
         sql.execute(&mut *tx).await?;
         for member in &new.members {
@@ -155,6 +190,9 @@ impl Store {
             sl_answer_ms: Some(changes.sl_answer_ms.unwrap_or(current.sl_answer_ms)),
             sl_target_pct: Some(changes.sl_target_pct.unwrap_or(current.sl_target_pct)),
             members: changes.members.clone().unwrap_or(current.members.clone()),
+            waiting_sound: changes.waiting_sound.clone().unwrap_or(current.waiting_sound.clone()),
+            announce_every_s: Some(changes.announce_every_s.unwrap_or(current.announce_every_s)),
+            language: Some(changes.language.clone().unwrap_or(current.language.clone())),
         };
         validate(&merged)?;
         let mut tx = self.begin_write().await?;
@@ -183,6 +221,10 @@ impl Store {
         sql.push(", record = ").bind(i64::from(merged.record.unwrap_or(true)));
         sql.push(", sl_answer_ms = ").bind(merged.sl_answer_ms.unwrap_or(20_000));
         sql.push(", sl_target_pct = ").bind(merged.sl_target_pct.unwrap_or(80));
+        check_waiting_sound(&mut tx, merged.waiting_sound.as_deref()).await?;
+        sql.push(", waiting_sound = ").bind(merged.waiting_sound.clone());
+        sql.push(", announce_every_s = ").bind(merged.announce_every_s.unwrap_or(0));
+        sql.push(", language = ").bind(merged.language.clone().unwrap_or_else(|| "ru".into()));
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
         if let Some(members) = &changes.members {
@@ -479,4 +521,10 @@ pub struct QueueChanges {
     pub sl_target_pct: Option<i64>,
     /// New member list.
     pub members: Option<Vec<String>>,
+    /// New waiting sound (`Some(None)`: the gateway's default).
+    pub waiting_sound: Option<Option<String>>,
+    /// New announcement interval.
+    pub announce_every_s: Option<i64>,
+    /// New announcement language.
+    pub language: Option<String>,
 }

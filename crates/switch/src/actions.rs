@@ -100,12 +100,24 @@ impl Switch {
                 let result = self.edge.connect(&call_id, &leg).map_err(|e| e.to_string());
                 Some(CallInput::NumberBridged { call_id, leg, result })
             }
-            Effect::PlayWaiting { call_id } => {
-                if let Some(sound) = self.waiting_sound.clone()
+            Effect::PlayWaiting { call_id, sound } => {
+                let sound = self.queue_sound(sound.as_deref());
+                // Over the call flow's media when it has some; else early media starts now.
+                if !self.edge.play_to_caller(&call_id, sound.clone())
+                    && let Some(sound) = sound
                     && let Err(e) = self.edge.play_waiting(&call_id, sound)
                 {
                     warn!(%call_id, error = %e, "cannot play the waiting sound");
                 }
+                None
+            }
+            Effect::Announce { call_id, prompts, language, sound } => {
+                let clips: Vec<Arc<[u8]>> =
+                    prompts.iter().filter_map(|p| self.prompt_audio(p, &language)).collect();
+                let then =
+                    self.queue_sound(sound.as_deref()).unwrap_or(Sound::Loop(Vec::new().into()));
+                let sound = Sound::Playlist { clips: clips.into(), then: Box::new(then), id: 0 };
+                self.edge.play_to_caller(&call_id, Some(sound));
                 None
             }
             Effect::StartFlow { call_id, answer } => {
@@ -128,10 +140,6 @@ impl Switch {
                 if !self.edge.play_to_caller(&call_id, Some(sound)) {
                     warn!(%call_id, "cannot play prompts: the call has no media");
                 }
-                None
-            }
-            Effect::StopPrompts { call_id } => {
-                self.edge.play_to_caller(&call_id, None);
                 None
             }
             Effect::HoldSound { call_id, on } => {

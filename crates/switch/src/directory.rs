@@ -186,6 +186,9 @@ mod tests {
             sl_answer_ms: 20_000,
             sl_target_pct: 80,
             members: members.iter().map(|m| (*m).into()).collect(),
+            waiting_sound: None,
+            announce_every_s: 0,
+            language: "ru".into(),
             created_at: 0,
         }
     }

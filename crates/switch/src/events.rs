@@ -35,6 +35,11 @@ impl Switch {
                     Origin::Trunk(n) | Origin::Account(n) => n,
                 };
                 let record = self.record_queues.get(&queue_id) != Some(&false);
+                let own_sound = self
+                    .directory
+                    .queues
+                    .iter()
+                    .any(|q| q.id == queue_id && q.waiting_sound.is_some());
                 CallInput::Arrived {
                     call_id: call_id.into(),
                     from: self.normalise(&from),
@@ -42,7 +47,7 @@ impl Switch {
                     queue: queue_id.into(),
                     origin,
                     record,
-                    waiting: self.waiting_sound.is_some(),
+                    waiting: own_sound || self.waiting_sound.is_some(),
                 }
             }
             EdgeEvent::Refused { call_id, from, to, origin, queue, code } => {

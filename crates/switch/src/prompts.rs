@@ -6,6 +6,7 @@ use std::sync::{Arc, LazyLock};
 
 use switchboard_core::flow::BUILTIN;
 use switchboard_media::prompt;
+use switchboard_media::relay::Sound;
 
 use crate::Switch;
 
@@ -29,6 +30,20 @@ pub fn is_built_in(key: &str) -> bool {
 }
 
 impl Switch {
+    /// What a queue's callers hear while waiting: its own sound (`ringback`, `music`, a
+    /// prompt played over and over), else the gateway's default; `None` for silence.
+    pub(super) fn queue_sound(&self, sound: Option<&str>) -> Option<Sound> {
+        match sound {
+            None => self.waiting_sound.clone(),
+            Some("ringback") => Some(Sound::ringback()),
+            Some("music") => Some(Sound::music()),
+            Some(id) => match self.directory.prompt(id) {
+                Some(audio) => Some(Sound::Loop(audio)),
+                None => self.waiting_sound.clone(),
+            },
+        }
+    }
+
     /// The audio of a prompt reference (`builtin:<key>` in `language`, or a stored prompt's
     /// id); `None` when there is no such prompt (any more).
     pub(super) fn prompt_audio(&self, reference: &str, language: &str) -> Option<Arc<[u8]>> {

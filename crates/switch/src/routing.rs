@@ -55,7 +55,13 @@ impl Switch {
                 max_wait_ms: q.max_wait_ms,
                 wrap_up_ms: q.wrap_up_ms,
             };
-            self.machine.set_queue(config, q.record);
+            let settings = crate::machine::QueueSettings {
+                record: q.record,
+                sound: q.waiting_sound.clone(),
+                announce_every_ms: q.announce_every_s * 1000,
+                language: q.language.clone(),
+            };
+            self.machine.set_queue(config, settings);
         }
         // Agents already logged in keep ringing the phone they had; their next login picks
         // up a change of phone.

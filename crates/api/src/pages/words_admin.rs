@@ -72,6 +72,15 @@ pub(super) const ADMIN_WORDS: &[(&str, &str, &str)] = &[
     ("adm_settings", "Dispositions and retention", "Результаты звонков и хранение"),
     ("adm_prompts", "Prompts", "Звуки для звонящих"),
     ("adm_flows", "Voice menus", "Голосовое меню"),
+    ("waiting_sound", "Callers waiting hear", "Ожидающие слышат"),
+    ("sound_default", "the gateway's default", "как настроено на шлюзе"),
+    ("sound_ringback", "ringback tone", "длинные гудки"),
+    ("sound_music", "built-in music", "встроенную музыку"),
+    (
+        "announce_every",
+        "Position and wait every, s (0: never)",
+        "Место и время ожидания каждые, с (0 — нет)",
+    ),
     // Voice menus (entry points and their call flows).
     ("new_entry_point", "New entry point", "Новая точка входа"),
     (

@@ -126,6 +126,12 @@ pub(crate) struct CreateQueue {
     sl_target_pct: Option<i64>,
     #[serde(default)]
     members: Vec<String>,
+    /// `ringback`, `music`, a prompt's id, or absent for the gateway's default.
+    waiting_sound: Option<String>,
+    /// Seconds between position and wait announcements (0: none).
+    announce_every_s: Option<i64>,
+    /// "ru" or "en".
+    language: Option<String>,
 }
 
 /// Queue changes (admin); `members` replaces the list.
@@ -144,6 +150,11 @@ pub(crate) struct UpdateQueue {
     sl_answer_ms: Option<i64>,
     sl_target_pct: Option<i64>,
     members: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    waiting_sound: Option<Option<String>>,
+    announce_every_s: Option<i64>,
+    language: Option<String>,
 }
 
 /// Tells the telephony side the queues changed, and waits until it has them (so a call right
@@ -183,6 +194,9 @@ pub(crate) async fn create_queue(
         sl_answer_ms: b.sl_answer_ms,
         sl_target_pct: b.sl_target_pct,
         members: b.members,
+        waiting_sound: b.waiting_sound,
+        announce_every_s: b.announce_every_s,
+        language: b.language,
     };
     let queue = state.store().create_queue(&user.actor(), new).await?;
     reload(&state).await;
@@ -221,6 +235,9 @@ pub(crate) async fn update_queue(
         sl_answer_ms: b.sl_answer_ms,
         sl_target_pct: b.sl_target_pct,
         members: b.members,
+        waiting_sound: b.waiting_sound,
+        announce_every_s: b.announce_every_s,
+        language: b.language,
     };
     let queue = state.store().update_queue(&user.actor(), &id, changes).await?;
     reload(&state).await;

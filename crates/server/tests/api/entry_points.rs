@@ -121,3 +121,46 @@ app_test!(flows_are_checked_versioned_and_broken_links_shown, |app| {
     let (_, list) = send(admin.get(app.url("/api/entry-points"))).await;
     assert_eq!(list, json!([]));
 });
+
+app_test!(a_queue_waiting_sound_and_announcements_are_checked, |app| {
+    let admin = app.admin().await;
+    let q = |body: Value| admin.post(app.url("/api/queues")).json(&body);
+    let (status, body) = send(q(json!({"name": "a", "waiting_sound": "nope"}))).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("waiting_sound"))
+    );
+    let (status, body) = send(q(json!({"name": "a", "announce_every_s": 5}))).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("announce_every_s"))
+    );
+    let (status, body) = send(q(json!({"name": "a", "language": "de"}))).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("language"))
+    );
+    let (status, created) =
+        send(q(json!({"name": "a", "waiting_sound": "music", "announce_every_s": 30}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        (
+            created["waiting_sound"].as_str(),
+            created["announce_every_s"].as_i64(),
+            created["language"].as_str()
+        ),
+        (Some("music"), Some(30), Some("ru"))
+    );
+    let id = created["id"].as_str().unwrap();
+    let (status, changed) = send(
+        admin
+            .patch(app.url(&format!("/api/queues/{id}")))
+            .json(&json!({"waiting_sound": null, "language": "en"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(
+        (changed["waiting_sound"].clone(), changed["announce_every_s"].as_i64()),
+        (Value::Null, Some(30))
+    );
+});

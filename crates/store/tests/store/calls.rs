@@ -235,6 +235,9 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
                 sl_answer_ms: None,
                 sl_target_pct: None,
                 members: vec![op.clone()],
+                waiting_sound: None,
+                announce_every_s: None,
+                language: None,
             },
         )
         .await

@@ -207,6 +207,12 @@ impl CallMachine {
             AgentMessage::Connected { call_id: call_id.to_string(), from: call.from.clone() };
         out.push(Effect::Tell { agent_id: agent_id.clone(), message });
         let (call_id, agent_id) = (call_id.into_string(), agent_id.into_string());
+        call.announce_at = None;
+        if let (Some(queue), Some(since), false) = (&call.queue, call.queued_at, call.transferred) {
+            let wait = now - since;
+            let typical = self.typical_wait.entry(queue.clone()).or_insert(wait);
+            *typical = (*typical * 3 + wait) / 4;
+        }
         if call.transferred {
             out.push(Effect::Log(Write::TransferredTo { call_id, agent_id, at: now }));
         } else {

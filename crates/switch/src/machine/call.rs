@@ -45,10 +45,12 @@ impl CallMachine {
             Call { from: from.clone(), queue: Some(queue.clone()), record, ..Call::default() };
         self.calls.insert(call_id.clone(), call);
         out.push(Effect::BuildCard { call_id: call_id.clone(), number: from });
+        self.queued(&call_id, now);
         if waiting {
             // Before the ACD rings anyone: the caller hears the sound from the first second,
             // and no 180 follows the 183.
-            out.push(Effect::PlayWaiting { call_id: call_id.clone() });
+            let sound = self.queues.get(&queue).and_then(|q| q.sound.clone());
+            out.push(Effect::PlayWaiting { call_id: call_id.clone(), sound });
         }
         let input = Input::CallArrived { call_id: call_id.clone(), queue_id: queue };
         if let Err(e) = self.acd_try(input, now, out) {

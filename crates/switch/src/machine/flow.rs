@@ -287,12 +287,13 @@ impl CallMachine {
         now: EpochMs,
         out: &mut Vec<Effect>,
     ) {
-        let record = self.records.get(&queue).copied().unwrap_or(true);
+        let settings = self.queues.get(&queue).cloned().unwrap_or_default();
         let Some(call) = self.calls.get_mut(call_id) else { return };
         call.flow = None;
         call.queue = Some(queue.clone());
-        call.record = record;
-        out.push(Effect::StopPrompts { call_id: call_id.clone() });
+        call.record = settings.record;
+        self.queued(call_id, now);
+        out.push(Effect::PlayWaiting { call_id: call_id.clone(), sound: settings.sound });
         out.push(Effect::Log(Write::Queued {
             call_id: call_id.to_string(),
             queue_id: queue.to_string(),

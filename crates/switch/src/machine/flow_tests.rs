@@ -40,7 +40,7 @@ fn the_notice_plays_then_the_menu_and_a_key_sends_the_call_to_its_queue() {
     r.now += 1_500;
     r.key("c1", '2');
     assert_eq!(r.rung(), [("c1".into(), "boris".into())]);
-    assert!(r.done.iter().any(|e| matches!(e, Effect::StopPrompts { .. })));
+    assert!(r.done.iter().any(|e| matches!(e, Effect::PlayWaiting { .. })), "the queue's sound");
     let queued = r.done.iter().find_map(|e| match e {
         Effect::Log(Write::Queued { queue_id, at, .. }) => Some((queue_id.clone(), *at)),
         _ => None,
@@ -141,4 +141,61 @@ fn a_flow_that_leads_to_a_missing_node_or_loops_hangs_up_instead_of_spinning() {
         r.sound_done("c2");
     }
     assert_eq!(r.ended("c2"), Some((EndReason::InFlow, 0)));
+}
+
+fn announced(r: &Replay, call: &str) -> Vec<Vec<String>> {
+    r.done
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Announce { call_id, prompts, .. } if call_id.as_str() == call => {
+                Some(prompts.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn waiting_callers_hear_their_position_and_then_the_typical_wait_every_interval() {
+    let mut r = Replay::new();
+    let settings = QueueSettings {
+        sound: Some("music".into()),
+        announce_every_ms: 30_000,
+        ..QueueSettings::default()
+    };
+    let config = |id: &str| switchboard_core::acd::QueueConfig {
+        id: id.into(),
+        strategy: switchboard_core::acd::Strategy::LongestIdle,
+        ring_timeout_ms: super::replay::RING,
+        max_wait_ms: 600_000,
+        wrap_up_ms: 0,
+    };
+    r.machine.set_queue(config("sales"), settings);
+    r.arrive("c1", "sales");
+    let sound = r.done.iter().find_map(|e| match e {
+        Effect::PlayWaiting { sound, .. } => Some(sound.clone()),
+        _ => None,
+    });
+    assert_eq!(sound, Some(Some("music".into())), "the queue's own sound");
+    r.now += 5_000;
+    r.arrive("c2", "sales");
+    let start = r.now;
+    r.until(start + 25_000);
+    // c1 entered 5 s before c2: its first announcement came at 30 s, c2's not yet.
+    assert_eq!(announced(&r, "c1"), [strings(&["builtin:position_1"])], "no answer yet: no wait");
+    assert!(announced(&r, "c2").is_empty());
+    r.until(start + 30_000);
+    assert_eq!(announced(&r, "c2"), [strings(&["builtin:position_2"])]);
+    // An agent answers c1 after 95 s of waiting: the typical wait is now 95 s, so c2 (now
+    // first) hears "two minutes".
+    r.now = start + 90_000;
+    r.login("anna", "sales");
+    r.answer("c1", "anna");
+    r.clear();
+    r.until(start + 120_000);
+    assert_eq!(announced(&r, "c2"), [strings(&["builtin:position_1", "builtin:wait_2"])]);
+    assert!(announced(&r, "c1").is_empty(), "nothing is announced to a call that is answered");
+    assert_eq!(waiting::wait_prompt(30_000), "builtin:wait_less");
+    assert_eq!(waiting::wait_prompt(20 * 60_000), "builtin:wait_more");
+    assert_eq!(waiting::position_prompt(21), "builtin:position_more");
 }

@@ -41,9 +41,29 @@ mod flow_tests;
 mod replay;
 #[cfg(test)]
 mod tests;
+mod waiting;
 
 /// The leg id of a transfer target number (`number:+7...`).
 pub(crate) const NUMBER_LEG: &str = "number:";
+
+/// What the machine keeps of a queue beyond the ACD's rules.
+#[derive(Debug, Clone)]
+pub(crate) struct QueueSettings {
+    /// Calls are recorded once bridged.
+    pub record: bool,
+    /// What waiting callers hear (`ringback`, `music`, a prompt id; `None`: the default).
+    pub sound: Option<String>,
+    /// Position and wait announcements every so often (0: none).
+    pub announce_every_ms: i64,
+    /// Their language.
+    pub language: String,
+}
+
+impl Default for QueueSettings {
+    fn default() -> QueueSettings {
+        QueueSettings { record: true, sound: None, announce_every_ms: 0, language: "ru".into() }
+    }
+}
 
 /// How an agent takes calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,16 +197,18 @@ pub(crate) enum Effect {
     RingNumber { call_id: CallId, leg: String, e164: String },
     /// Bridge the caller to the number leg (answer with [`CallInput::NumberBridged`]).
     ConnectNumber { call_id: CallId, leg: String },
-    /// The caller hears the waiting sound until an agent is connected (early media).
-    PlayWaiting { call_id: CallId },
+    /// The caller hears the queue's waiting sound (`None`: the gateway's default) until an
+    /// agent is connected (early media, or over the call flow's media).
+    PlayWaiting { call_id: CallId, sound: Option<String> },
+    /// The caller hears these prompts (their position, the expected wait), then the waiting
+    /// sound again.
+    Announce { call_id: CallId, prompts: Vec<String>, language: String, sound: Option<String> },
     /// A call flow starts: the caller's media is set up with the waiting sound (early
     /// media), and the call is answered at once when `answer`.
     StartFlow { call_id: CallId, answer: bool },
     /// Play these prompts (`builtin:<key>` in `language`, or a stored prompt's id) to the
     /// caller, then silence; [`CallInput::SoundDone`] with `id` when they are over.
     Play { call_id: CallId, prompts: Vec<String>, language: String, id: u64 },
-    /// The caller hears the waiting sound again instead of prompts.
-    StopPrompts { call_id: CallId },
     /// The caller hears the hold sound (`on`) instead of the agent, or the agent again.
     HoldSound { call_id: CallId, on: bool },
     /// Hang up on the caller with this SIP code.
@@ -239,6 +261,10 @@ struct Call {
     dialer: Option<AgentId>,
     /// Still in its call flow (not yet in a queue).
     flow: Option<flow::FlowRun>,
+    /// When it entered its queue.
+    queued_at: Option<EpochMs>,
+    /// When it next hears its position and the expected wait.
+    announce_at: Option<EpochMs>,
 }
 
 /// Every call and agent the switch serves, and what to do next.
@@ -253,8 +279,11 @@ pub(crate) struct CallMachine {
     /// agent again (when nobody else is free); a second failure at the same instant is left
     /// ringing for the ring timeout to end instead of looping.
     failed_offers: HashMap<(CallId, AgentId), EpochMs>,
-    /// Whether each queue records its calls (for calls a flow sends there).
-    records: HashMap<QueueId, bool>,
+    /// What each queue's calls get beyond the ACD: recording, the waiting sound, announcements.
+    queues: HashMap<QueueId, QueueSettings>,
+    /// Each queue's typical wait of answered calls (ms), for the announcements: an average
+    /// that gives the newest answer a quarter of the weight.
+    typical_wait: HashMap<QueueId, i64>,
     /// The last playlist id given out.
     plays: u64,
 }
@@ -267,7 +296,8 @@ impl CallMachine {
             endpoints: HashMap::new(),
             wrapups: HashMap::new(),
             failed_offers: HashMap::new(),
-            records: HashMap::new(),
+            queues: HashMap::new(),
+            typical_wait: HashMap::new(),
             plays: 0,
         }
     }
@@ -397,7 +427,8 @@ impl CallMachine {
     pub(crate) fn next_deadline(&self) -> Option<EpochMs> {
         let transfers = self.calls.values().filter_map(|c| c.external_until);
         let menus = self.calls.values().filter_map(|c| c.flow.as_ref().and_then(|f| f.deadline()));
-        transfers.chain(menus).chain(self.acd.next_deadline()).min()
+        let announcements = self.calls.values().filter_map(|c| c.announce_at);
+        transfers.chain(menus).chain(announcements).chain(self.acd.next_deadline()).min()
     }
 
     /// Fires what is due at `now`: ring timeouts, maximum waits, wrap-ups, numbers rung for
@@ -407,6 +438,7 @@ impl CallMachine {
         let actions = self.acd.tick(now);
         self.apply(actions, now, &mut out);
         self.flow_timeouts(now, &mut out);
+        self.announcements(now, &mut out);
         let mut due: Vec<CallId> = self
             .calls
             .iter()
@@ -425,9 +457,9 @@ impl CallMachine {
         out
     }
 
-    /// Adds or changes a queue's rules, and whether it records calls.
-    pub(crate) fn set_queue(&mut self, queue: QueueConfig, record: bool) {
-        self.records.insert(queue.id.clone(), record);
+    /// Adds or changes a queue's rules, and what its calls get beyond them.
+    pub(crate) fn set_queue(&mut self, queue: QueueConfig, settings: QueueSettings) {
+        self.queues.insert(queue.id.clone(), settings);
         self.acd.set_queue(queue);
     }
 

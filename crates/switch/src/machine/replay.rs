@@ -45,7 +45,7 @@ impl Replay {
                 max_wait_ms: MAX_WAIT,
                 wrap_up_ms: WRAP,
             };
-            machine.set_queue(config, true);
+            machine.set_queue(config, QueueSettings::default());
         }
         Replay { machine, now: 1_000, done: Vec::new(), unreachable: HashSet::new() }
     }
