@@ -117,12 +117,15 @@ ${list.map((q) => `<tr><td>${esc(q.name)}</td><td>${esc(q.number || '')}</td><td
 <label class="check"><input type="checkbox" name="record"${checked(q.record)}> ${esc(w.recorded)}</label></div>
 <div class="row"><label>${esc(w.waiting_sound)}<select name="waiting_sound">${soundOptions(q.waiting_sound)}</select></label>
 <label>${esc(w.announce_every)}<input type="number" name="announce" min="0" max="600" value="${q.announce_every_s || 0}"></label>
+<label>${esc(w.owner_first)}<input type="number" name="owner_first" min="0" max="600" value="${q.owner_first_s || 0}"></label>
+<label>${esc(w.vip_field)}<input name="vip_field" value="${esc(q.vip_field || '')}" placeholder="vip" pattern="[a-z0-9_]*"></label>
 <label>${esc(w.language)}<select name="language">${['ru', 'en'].map((l) => `<option value="${l}"${l === (q.language || 'ru') ? ' selected' : ''}>${esc(w[`lang_${l}`])}</option>`).join('')}</select></label></div>
 <fieldset class="members"><legend>${esc(w.members)}</legend>${agents.map((u) => `<label class="check"><input type="checkbox" name="m-${esc(u.id)}"${checked(q.members.includes(u.id))}> ${esc(u.name)}</label>`).join('')}</fieldset>`;
   const body = (v) => ({
     name: v.name, number: v.number || null, strategy: v.strategy, ring_timeout_ms: Number(v.ring) * 1000, max_wait_ms: Number(v.wait) * 1000, wrap_up_ms: Number(v.wrap) * 1000,
     sl_answer_ms: Number(v.sl) * 1000, sl_target_pct: Number(v.slpct), record: v.record === 'on', members: agents.filter((u) => v[`m-${u.id}`] === 'on').map((u) => u.id),
     waiting_sound: v.waiting_sound || null, announce_every_s: Number(v.announce), language: v.language,
+    owner_first_s: Number(v.owner_first), vip_field: v.vip_field || null,
   });
   $('new-queue').addEventListener('click', () => edit(w.new_queue, form(), (v) => api('POST', '/api/queues', body(v))));
   box.querySelector('#queues').addEventListener('click', (event) => {

@@ -25,3 +25,9 @@ ALTER TABLE calls ADD COLUMN queued_at BIGINT;
 ALTER TABLE queues ADD COLUMN waiting_sound TEXT;
 ALTER TABLE queues ADD COLUMN announce_every_s BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE queues ADD COLUMN language TEXT NOT NULL DEFAULT 'ru';
+
+-- Routing by what the CRM knows: a caller whose contact (or open deal) has an owner rings
+-- that owner alone for owner_first_s seconds first (0: no); a contact whose custom field
+-- vip_field is set is served before the others.
+ALTER TABLE queues ADD COLUMN owner_first_s BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE queues ADD COLUMN vip_field TEXT;

@@ -7,6 +7,7 @@
 
 mod click_to_call;
 mod crash;
+mod crm_routing;
 mod extensions;
 use switchboard_testkit as harness;
 mod logins;

@@ -98,6 +98,8 @@ string_enum! {
         MenuTimeout => "menu_timeout",
         /// The call flow sent it to a queue.
         Queued => "queued",
+        /// The queue routed it by what the CRM knows (a VIP's priority, the owner first).
+        Routed => "routed",
         /// It ended.
         Ended => "ended",
     }

@@ -571,6 +571,11 @@ pub struct Queue {
     pub announce_every_s: i64,
     /// The language of the announcements: "ru" or "en".
     pub language: String,
+    /// A caller whose contact (or open deal) has an owner rings that owner alone for so many
+    /// seconds before the queue's agents (0: no).
+    pub owner_first_s: i64,
+    /// A contact custom field (its key) whose set value makes the caller a VIP, served first.
+    pub vip_field: Option<String>,
     /// When it was created.
     pub created_at: EpochMs,
 }

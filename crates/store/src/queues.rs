@@ -41,9 +41,13 @@ pub struct NewQueue {
     pub announce_every_s: Option<i64>,
     /// "ru" or "en".
     pub language: Option<String>,
+    /// Seconds the caller's owner rings alone first (0: no).
+    pub owner_first_s: Option<i64>,
+    /// The contact custom field that marks a VIP.
+    pub vip_field: Option<String>,
 }
 
-const QUEUE_COLUMNS: &str = "id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, created_at";
+const QUEUE_COLUMNS: &str = "id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, created_at";
 
 fn queue_from_row(row: &AnyRow, members: Vec<String>) -> Result<Queue, StoreError> {
     Ok(Queue {
@@ -61,6 +65,8 @@ fn queue_from_row(row: &AnyRow, members: Vec<String>) -> Result<Queue, StoreErro
         waiting_sound: row.try_get("waiting_sound")?,
         announce_every_s: row.try_get("announce_every_s")?,
         language: row.try_get("language")?,
+        owner_first_s: row.try_get("owner_first_s")?,
+        vip_field: row.try_get("vip_field")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -93,6 +99,12 @@ fn validate(q: &NewQueue) -> Result<(), StoreError> {
         && !(10..=600).contains(&every)
     {
         return Err(StoreError::invalid("announce_every_s", "0 (never) or 10 to 600 seconds"));
+    }
+    check_ms("owner_first_s", q.owner_first_s, 0, 600)?;
+    if let Some(field) = &q.vip_field
+        && (field.trim().is_empty() || field.len() > 64)
+    {
+        return Err(StoreError::invalid("vip_field", "a custom field's key"));
     }
     if let Some(language) = &q.language
         && !matches!(language.as_str(), "ru" | "en")
@@ -137,7 +149,7 @@ impl Store {
         check_waiting_sound(&mut tx, new.waiting_sound.as_deref()).await?;
         let id = new_id();
         let mut sql = Sql::new(
-            "INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, created_at) VALUES (",
+            "INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, created_at) VALUES (",
         );
         sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(number.clone());
         sql.push(", ").bind(new.strategy.unwrap_or_default().as_str().to_owned());
@@ -150,6 +162,8 @@ impl Store {
         sql.push(", ").bind(new.waiting_sound.clone());
         sql.push(", ").bind(new.announce_every_s.unwrap_or(0));
         sql.push(", ").bind(new.language.clone().unwrap_or_else(|| "ru".into()));
+        sql.push(", ").bind(new.owner_first_s.unwrap_or(0));
+        sql.push(", ").bind(new.vip_field.clone());
         sql.push(", ").bind(now_ms()).push(")");
         sql.execute(&mut *tx).await?;
         for member in &new.members {
@@ -193,6 +207,8 @@ impl Store {
             waiting_sound: changes.waiting_sound.clone().unwrap_or(current.waiting_sound.clone()),
             announce_every_s: Some(changes.announce_every_s.unwrap_or(current.announce_every_s)),
             language: Some(changes.language.clone().unwrap_or(current.language.clone())),
+            owner_first_s: Some(changes.owner_first_s.unwrap_or(current.owner_first_s)),
+            vip_field: changes.vip_field.clone().unwrap_or(current.vip_field.clone()),
         };
         validate(&merged)?;
         let mut tx = self.begin_write().await?;
@@ -225,6 +241,8 @@ impl Store {
         sql.push(", waiting_sound = ").bind(merged.waiting_sound.clone());
         sql.push(", announce_every_s = ").bind(merged.announce_every_s.unwrap_or(0));
         sql.push(", language = ").bind(merged.language.clone().unwrap_or_else(|| "ru".into()));
+        sql.push(", owner_first_s = ").bind(merged.owner_first_s.unwrap_or(0));
+        sql.push(", vip_field = ").bind(merged.vip_field.clone());
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
         if let Some(members) = &changes.members {
@@ -527,4 +545,8 @@ pub struct QueueChanges {
     pub announce_every_s: Option<i64>,
     /// New announcement language.
     pub language: Option<String>,
+    /// New owner-first time.
+    pub owner_first_s: Option<i64>,
+    /// New VIP field (`Some(None)`: none).
+    pub vip_field: Option<Option<String>>,
 }

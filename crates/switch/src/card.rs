@@ -74,6 +74,8 @@ pub struct CardDeal {
     pub amount_minor: Option<i64>,
     /// Currency.
     pub currency: String,
+    /// Responsible user.
+    pub owner_id: Option<String>,
 }
 
 /// Builds the card for `e164` (a number that did not parse is looked up as given); `call_id`,
@@ -143,6 +145,7 @@ async fn card_contact(
             title: d.title,
             amount_minor: d.amount_minor,
             currency: d.currency,
+            owner_id: d.owner_id,
         })
         .collect();
     let last_calls = past_calls(store, Some(&contact.id), "", call_id).await?;

@@ -189,6 +189,8 @@ mod tests {
             waiting_sound: None,
             announce_every_s: 0,
             language: "ru".into(),
+            owner_first_s: 0,
+            vip_field: None,
             created_at: 0,
         }
     }

@@ -60,6 +60,8 @@ impl Switch {
                 sound: q.waiting_sound.clone(),
                 announce_every_ms: q.announce_every_s * 1000,
                 language: q.language.clone(),
+                owner_first_ms: q.owner_first_s * 1000,
+                vip_field: q.vip_field.clone(),
             };
             self.machine.set_queue(config, settings);
         }

@@ -132,6 +132,10 @@ pub(crate) struct CreateQueue {
     announce_every_s: Option<i64>,
     /// "ru" or "en".
     language: Option<String>,
+    /// Seconds a caller's owner (contact's, else an open deal's) rings alone first (0: no).
+    owner_first_s: Option<i64>,
+    /// A contact custom field's key whose set value makes the caller a VIP, served first.
+    vip_field: Option<String>,
 }
 
 /// Queue changes (admin); `members` replaces the list.
@@ -155,6 +159,10 @@ pub(crate) struct UpdateQueue {
     waiting_sound: Option<Option<String>>,
     announce_every_s: Option<i64>,
     language: Option<String>,
+    owner_first_s: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    vip_field: Option<Option<String>>,
 }
 
 /// Tells the telephony side the queues changed, and waits until it has them (so a call right
@@ -197,6 +205,8 @@ pub(crate) async fn create_queue(
         waiting_sound: b.waiting_sound,
         announce_every_s: b.announce_every_s,
         language: b.language,
+        owner_first_s: b.owner_first_s,
+        vip_field: b.vip_field,
     };
     let queue = state.store().create_queue(&user.actor(), new).await?;
     reload(&state).await;
@@ -238,6 +248,8 @@ pub(crate) async fn update_queue(
         waiting_sound: b.waiting_sound,
         announce_every_s: b.announce_every_s,
         language: b.language,
+        owner_first_s: b.owner_first_s,
+        vip_field: b.vip_field,
     };
     let queue = state.store().update_queue(&user.actor(), &id, changes).await?;
     reload(&state).await;

@@ -118,6 +118,11 @@ pub enum Input {
         call_id: CallId,
         /// Queue.
         queue_id: QueueId,
+        /// Calls of a higher priority are offered first (0: ordinary; a VIP caller: more).
+        priority: i64,
+        /// An agent offered the call alone until then (the caller's responsible manager):
+        /// if they are not free or let it ring out, the queue's agents get it.
+        preferred: Option<(AgentId, EpochMs)>,
     },
     /// An agent answered an offered call.
     Answered {
@@ -300,6 +305,21 @@ struct WaitingCall {
     only_agent: Option<AgentId>,
     /// The maximum wait counts from here (the arrival, or the transfer).
     waiting_since: EpochMs,
+    /// Offered before calls of a lower priority.
+    priority: i64,
+    /// Offered to this agent alone until then.
+    preferred: Option<(AgentId, EpochMs)>,
+}
+
+impl WaitingCall {
+    /// The agent the call is kept for at `now`, if any: until the time is up or they let it
+    /// ring out.
+    fn kept_for(&self, now: EpochMs) -> Option<&AgentId> {
+        match &self.preferred {
+            Some((agent, until)) if now < *until && !self.tried.contains(agent) => Some(agent),
+            _ => None,
+        }
+    }
 }
 
 /// Queues, agents and the calls waiting or talking.
@@ -329,14 +349,15 @@ impl CallCenter {
 
     /// Calls waiting (not yet connected) in a queue, oldest first, with their arrival times.
     pub fn waiting(&self, queue_id: &str) -> Vec<(CallId, EpochMs)> {
-        let mut calls: Vec<(CallId, EpochMs)> = self
+        let mut calls: Vec<(i64, CallId, EpochMs)> = self
             .calls
             .iter()
             .filter(|(_, c)| c.queue_id == queue_id && c.connected_to.is_none())
-            .map(|(id, c)| (id.clone(), c.arrived_at))
+            .map(|(id, c)| (c.priority, id.clone(), c.arrived_at))
             .collect();
-        calls.sort_by_key(|(id, at)| (*at, id.clone()));
-        calls
+        // In the order they are offered: higher priority first, then the oldest.
+        calls.sort_by_key(|(priority, id, at)| (std::cmp::Reverse(*priority), *at, id.clone()));
+        calls.into_iter().map(|(_, id, at)| (id, at)).collect()
     }
 
     /// Applies one input at `now`.
@@ -368,7 +389,7 @@ impl CallCenter {
             Input::WrapUpDone { agent_id } => {
                 self.move_agent(&agent_id, &AgentEvent::WrapUpDone, now, &mut out)?
             }
-            Input::CallArrived { call_id, queue_id } => {
+            Input::CallArrived { call_id, queue_id, priority, preferred } => {
                 if !self.queues.contains_key(&queue_id) {
                     return Err(AcdError::UnknownQueue(queue_id));
                 }
@@ -385,6 +406,8 @@ impl CallCenter {
                         connected_to: None,
                         only_agent: None,
                         waiting_since: now,
+                        priority,
+                        preferred,
                     },
                 );
             }
@@ -491,7 +514,10 @@ impl CallCenter {
             let max_wait = queue.map(|q| c.waiting_since + q.max_wait_ms);
             let rings =
                 c.offers.values().filter_map(move |since| queue.map(|q| since + q.ring_timeout_ms));
-            max_wait.into_iter().chain(rings)
+            // A call kept for its preferred agent goes to the queue when the time is up.
+            // (`expire` clears it then, so it is never due twice.)
+            let kept = c.preferred.as_ref().filter(|(a, _)| !c.tried.contains(a)).map(|(_, u)| *u);
+            max_wait.into_iter().chain(rings).chain(kept)
         });
         let wrap_ups = self.agents.values().filter_map(|a| match a.state {
             AgentState::WrapUp { until, .. } => Some(until),
@@ -537,6 +563,7 @@ impl CallCenter {
             call.connected_to = None;
             call.tried.clear();
             call.waiting_since = now;
+            call.preferred = None;
         }
         out.push(Action::Transferred { call_id: call_id.into(), agent_id: agent_id.into() });
         self.move_agent(agent_id, &AgentEvent::CallEnded { wrap_up_ms }, now, out)
@@ -573,6 +600,12 @@ impl CallCenter {
     }
 
     fn expire(&mut self, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
+        // A call kept for its preferred agent is the queue's once the time is up.
+        for call in self.calls.values_mut() {
+            if call.preferred.as_ref().is_some_and(|(_, until)| now >= *until) {
+                call.preferred = None;
+            }
+        }
         let mut released = Vec::new();
         let mut unanswered = Vec::new();
         for (call_id, call) in &self.calls {
@@ -620,14 +653,15 @@ impl CallCenter {
 
     /// Offers waiting calls (oldest first) to free agents by each queue's strategy.
     fn dispatch(&mut self, now: EpochMs, out: &mut Vec<Action>) -> Result<(), AcdError> {
-        let mut waiting: Vec<(EpochMs, CallId)> = self
+        // Higher priority first, then the oldest.
+        let mut waiting: Vec<(std::cmp::Reverse<i64>, EpochMs, CallId)> = self
             .calls
             .iter()
             .filter(|(_, c)| c.connected_to.is_none())
-            .map(|(id, c)| (c.arrived_at, id.clone()))
+            .map(|(id, c)| (std::cmp::Reverse(c.priority), c.arrived_at, id.clone()))
             .collect();
         waiting.sort();
-        for (_, call_id) in waiting {
+        for (_, _, call_id) in waiting {
             let Some(call) = self.calls.get(&call_id) else { continue };
             let Some(queue) = self.queues.get(&call.queue_id).cloned() else { continue };
             if queue.strategy != Strategy::RingAll && !call.offers.is_empty() {
@@ -636,9 +670,9 @@ impl CallCenter {
             let mut free: Vec<(&AgentId, EpochMs)> = self
                 .agents
                 .iter()
-                .filter(|(id, a)| match &call.only_agent {
-                    Some(only) => *id == only,
-                    None => a.queues.contains(&queue.id),
+                .filter(|(id, a)| match (&call.only_agent, call.kept_for(now)) {
+                    (Some(only), _) | (None, Some(only)) => *id == only,
+                    (None, None) => a.queues.contains(&queue.id),
                 })
                 .filter_map(|(id, a)| match a.state {
                     AgentState::Available { since } => Some((id, since)),

@@ -24,7 +24,16 @@ fn login(c: &mut CallCenter, agent: &str, at: EpochMs) {
 }
 
 fn arrive(c: &mut CallCenter, call: &str, at: EpochMs) -> Vec<Action> {
-    c.handle(Input::CallArrived { call_id: call.into(), queue_id: "sales".into() }, at).unwrap()
+    c.handle(
+        Input::CallArrived {
+            call_id: call.into(),
+            queue_id: "sales".into(),
+            priority: 0,
+            preferred: None,
+        },
+        at,
+    )
+    .unwrap()
 }
 
 fn offers(actions: &[Action]) -> Vec<(String, String)> {
@@ -201,7 +210,15 @@ fn rejected_offer_goes_to_someone_else_at_once() {
 fn bad_inputs_are_errors_not_panics() {
     let mut c = center(Strategy::LongestIdle, 0);
     assert_eq!(
-        c.handle(Input::CallArrived { call_id: "x".into(), queue_id: "nope".into() }, 0),
+        c.handle(
+            Input::CallArrived {
+                call_id: "x".into(),
+                queue_id: "nope".into(),
+                priority: 0,
+                preferred: None
+            },
+            0
+        ),
         Err(AcdError::UnknownQueue("nope".into()))
     );
     assert_eq!(
@@ -214,7 +231,15 @@ fn bad_inputs_are_errors_not_panics() {
     );
     arrive(&mut c, "x", 0);
     assert_eq!(
-        c.handle(Input::CallArrived { call_id: "x".into(), queue_id: "sales".into() }, 1),
+        c.handle(
+            Input::CallArrived {
+                call_id: "x".into(),
+                queue_id: "sales".into(),
+                priority: 0,
+                preferred: None
+            },
+            1
+        ),
         Err(AcdError::DuplicateCall("x".into()))
     );
     login(&mut c, "a", 2);
@@ -361,4 +386,69 @@ fn blind_transfer_out_of_the_call_center_frees_the_agent() {
         c.handle(Input::CallEnded { call_id: "call1".into() }, 10_000),
         Err(AcdError::UnknownCall(_))
     ));
+}
+
+fn arrive_with(
+    c: &mut CallCenter,
+    call: &str,
+    at: EpochMs,
+    priority: i64,
+    preferred: Option<(&str, EpochMs)>,
+) -> Vec<Action> {
+    let preferred = preferred.map(|(agent, until)| (agent.into(), until));
+    let input =
+        Input::CallArrived { call_id: call.into(), queue_id: "sales".into(), priority, preferred };
+    c.handle(input, at).unwrap()
+}
+
+#[test]
+fn a_higher_priority_call_is_offered_before_older_ones() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    arrive(&mut c, "old", 1_000);
+    arrive(&mut c, "older", 500);
+    arrive_with(&mut c, "vip", 2_000, 10, None);
+    let order: Vec<String> = c.waiting("sales").into_iter().map(|(id, _)| id.to_string()).collect();
+    assert_eq!(order, ["vip", "older", "old"], "the order callers are told and served in");
+    let login_now = |c: &mut CallCenter, agent: &str, at: EpochMs| {
+        let input = Input::AgentLogin { agent_id: agent.into(), queues: vec!["sales".into()] };
+        offers(&c.handle(input, at).unwrap())
+    };
+    assert_eq!(login_now(&mut c, "a", 3_000), [offer("vip", "a")], "the VIP caller first");
+    assert_eq!(login_now(&mut c, "b", 3_001), [offer("older", "b")], "then the oldest");
+}
+
+#[test]
+fn a_call_kept_for_its_owner_rings_only_them_then_the_queue() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    login(&mut c, "a", 100);
+    login(&mut c, "owner", 200);
+    // The owner is free: only they are rung, although a has been free longer.
+    let out = arrive_with(&mut c, "c1", 1_000, 0, Some(("owner", 16_000)));
+    assert_eq!(offers(&out), [offer("c1", "owner")]);
+    // They let it ring out (the ring timeout): the queue gets it at once.
+    let out = c.tick(1_000 + RING);
+    assert_eq!(offers(&out), [offer("c1", "a")]);
+
+    // The owner is busy: the call waits for them until its time is up, then goes to the queue.
+    let mut c = center(Strategy::LongestIdle, 0);
+    login(&mut c, "a", 100);
+    c.handle(Input::AgentLogin { agent_id: "owner".into(), queues: vec![] }, 100).unwrap();
+    c.handle(Input::AgentPause { agent_id: "owner".into(), reason: "lunch".into() }, 150).unwrap();
+    let out = arrive_with(&mut c, "c2", 1_000, 0, Some(("owner", 16_000)));
+    assert!(offers(&out).is_empty(), "kept for the owner (not in this queue, paused)");
+    assert_eq!(c.next_deadline(), Some(16_000));
+    let out = c.handle(Input::AgentUnpause { agent_id: "owner".into() }, 5_000).unwrap();
+    assert_eq!(offers(&out), [offer("c2", "owner")], "the owner is rung as soon as they are free");
+    c.handle(Input::Rejected { call_id: "c2".into(), agent_id: "owner".into() }, 6_000).unwrap();
+    assert!(
+        matches!(c.agent_state("a"), AgentState::Ringing { .. }),
+        "a refusal ends the wait for them"
+    );
+
+    let mut c = center(Strategy::LongestIdle, 0);
+    login(&mut c, "a", 100);
+    let out = arrive_with(&mut c, "c3", 1_000, 0, Some(("owner", 16_000)));
+    assert!(offers(&out).is_empty(), "the owner is not logged in: kept until the time is up");
+    assert!(c.tick(15_999).is_empty());
+    assert_eq!(offers(&c.tick(16_000)), [offer("c3", "a")]);
 }

@@ -238,6 +238,8 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
                 waiting_sound: None,
                 announce_every_s: None,
                 language: None,
+                owner_first_s: None,
+                vip_field: None,
             },
         )
         .await

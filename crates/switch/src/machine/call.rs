@@ -52,13 +52,7 @@ impl CallMachine {
             let sound = self.queues.get(&queue).and_then(|q| q.sound.clone());
             out.push(Effect::PlayWaiting { call_id: call_id.clone(), sound });
         }
-        let input = Input::CallArrived { call_id: call_id.clone(), queue_id: queue };
-        if let Err(e) = self.acd_try(input, now, out) {
-            warn!(error = %e, %call_id, "cannot queue the call");
-            self.remove(&call_id, out);
-            out.push(Effect::Release { call_id: call_id.clone(), code: 500 });
-            out.push(ended(&call_id, now, EndReason::Failed, 0));
-        }
+        self.enqueue(&call_id, queue, now, out);
     }
 
     pub(super) fn ended(

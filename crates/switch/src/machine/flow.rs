@@ -17,7 +17,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use serde_json::json;
-use switchboard_core::acd::Input;
 use switchboard_core::call::{CallEventKind as Kind, EndReason};
 use switchboard_core::entity::CallDirection;
 use switchboard_core::flow::{EntryPoint, Node};
@@ -299,13 +298,7 @@ impl CallMachine {
             queue_id: queue.to_string(),
             at: now,
         }));
-        let input = Input::CallArrived { call_id: call_id.clone(), queue_id: queue };
-        if let Err(e) = self.acd_try(input, now, out) {
-            warn!(error = %e, %call_id, "cannot queue the call");
-            self.remove(call_id, out);
-            out.push(Effect::Release { call_id: call_id.clone(), code: 500 });
-            out.push(ended(call_id, now, EndReason::Failed, 0));
-        }
+        self.enqueue(call_id, queue, now, out);
     }
 
     /// The flow ends the call.

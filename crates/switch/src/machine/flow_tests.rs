@@ -199,3 +199,87 @@ fn waiting_callers_hear_their_position_and_then_the_typical_wait_every_interval(
     assert_eq!(waiting::wait_prompt(20 * 60_000), "builtin:wait_more");
     assert_eq!(waiting::position_prompt(21), "builtin:position_more");
 }
+
+/// A card for the caller: one contact with this owner and custom fields.
+fn card(owner: Option<&str>, custom: serde_json::Value) -> crate::card::ClientCard {
+    let contact: switchboard_core::entity::Contact = serde_json::from_value(json!({
+        "id": "k1", "first_name": "Иван", "last_name": "Петров", "middle_name": "",
+        "position": null, "company_id": null, "owner_id": owner, "phones": [], "emails": [],
+        "custom": custom, "created_at": 0, "updated_at": 0
+    }))
+    .unwrap();
+    crate::card::ClientCard {
+        number: "+79161234567".into(),
+        matches: vec![crate::card::CardContact {
+            contact,
+            name: "Петров Иван".into(),
+            company: None,
+            owner: None,
+            open_deals: vec![],
+            last_calls: vec![],
+            open_tasks: vec![],
+        }],
+        recent_calls: vec![],
+    }
+}
+
+fn crm_queue(r: &mut Replay) {
+    let settings = QueueSettings {
+        owner_first_ms: 15_000,
+        vip_field: Some("vip".into()),
+        ..QueueSettings::default()
+    };
+    let config = switchboard_core::acd::QueueConfig {
+        id: "sales".into(),
+        strategy: switchboard_core::acd::Strategy::LongestIdle,
+        ring_timeout_ms: super::replay::RING,
+        max_wait_ms: 600_000,
+        wrap_up_ms: 0,
+    };
+    r.machine.set_queue(config, settings);
+}
+
+#[test]
+fn a_caller_with_an_owner_rings_the_owner_first_once_the_card_says_who_they_are() {
+    let mut r = Replay::new();
+    crm_queue(&mut r);
+    r.login("anna", "sales");
+    r.login("boris", "support");
+    r.arrive("c1", "sales");
+    assert!(r.rung().is_empty(), "nobody before the card");
+    r.now += 40;
+    let card = card(Some("boris"), json!({}));
+    r.input(CallInput::CardReady { call_id: "c1".into(), card }).unwrap();
+    assert_eq!(r.rung(), [("c1".into(), "boris".into())], "the owner, although anna waits longer");
+    assert!(r.events("c1").contains(&Kind::Routed));
+    // Boris lets it ring out: anna gets it.
+    r.clear();
+    r.until(r.now + super::replay::RING);
+    assert_eq!(r.rung(), [("c1".into(), "anna".into())]);
+}
+
+#[test]
+fn a_vip_jumps_the_queue_and_a_late_card_does_not_hold_a_call_up() {
+    let mut r = Replay::new();
+    crm_queue(&mut r);
+    r.arrive("c1", "sales");
+    r.input(CallInput::CardReady { call_id: "c1".into(), card: card(None, json!({})) }).unwrap();
+    r.now += 1_000;
+    r.arrive("vip", "sales");
+    let card = card(None, json!({"vip": "да"}));
+    r.input(CallInput::CardReady { call_id: "vip".into(), card }).unwrap();
+    let order: Vec<String> =
+        r.machine.waiting("sales").into_iter().map(|(id, _)| id.to_string()).collect();
+    assert_eq!(order, ["vip", "c1"]);
+    r.login("anna", "sales");
+    assert_eq!(r.rung(), [("vip".into(), "anna".into())], "the VIP is served first");
+    // No card within a second: the call is queued as anyone's.
+    r.arrive("c3", "sales");
+    let arrived = r.now;
+    let queued = |r: &Replay| r.machine.waiting("sales").iter().any(|(id, _)| id.as_str() == "c3");
+    assert!(!queued(&r), "c3 waits for its card");
+    r.until(arrived + super::crm::CARD_WAIT_MS - 1);
+    assert!(!queued(&r));
+    r.until(arrived + super::crm::CARD_WAIT_MS);
+    assert!(queued(&r), "queued without it after a second");
+}

@@ -34,6 +34,7 @@ use crate::protocol::{AgentMessage, AgentTarget, SwitchError};
 
 mod acd;
 mod call;
+mod crm;
 mod flow;
 #[cfg(test)]
 mod flow_tests;
@@ -57,11 +58,24 @@ pub(crate) struct QueueSettings {
     pub announce_every_ms: i64,
     /// Their language.
     pub language: String,
+    /// A caller whose contact (or open deal) has an owner rings that owner alone for this
+    /// long before the queue's agents (0: no).
+    pub owner_first_ms: i64,
+    /// A contact custom field whose set value (true, a non-zero number, a non-empty text
+    /// other than "no"/"нет") makes the caller a VIP, served before the others.
+    pub vip_field: Option<String>,
 }
 
 impl Default for QueueSettings {
     fn default() -> QueueSettings {
-        QueueSettings { record: true, sound: None, announce_every_ms: 0, language: "ru".into() }
+        QueueSettings {
+            record: true,
+            sound: None,
+            announce_every_ms: 0,
+            language: "ru".into(),
+            owner_first_ms: 0,
+            vip_field: None,
+        }
     }
 }
 
@@ -265,6 +279,9 @@ struct Call {
     queued_at: Option<EpochMs>,
     /// When it next hears its position and the expected wait.
     announce_at: Option<EpochMs>,
+    /// Waiting for its card before it enters this queue (routing by the CRM), at most until
+    /// the time given.
+    awaiting_card: Option<(QueueId, EpochMs)>,
 }
 
 /// Every call and agent the switch serves, and what to do next.
@@ -380,7 +397,10 @@ impl CallMachine {
                     self.flow_key(&call_id, digit, now, &mut out);
                 }
             }
-            CallInput::CardReady { call_id, card } => self.card_ready(call_id, card, &mut out),
+            CallInput::CardReady { call_id, card } => {
+                self.card_ready(call_id.clone(), card, &mut out);
+                self.card_for_routing(&call_id, now, &mut out);
+            }
             CallInput::SetState { agent_id, target, reach } => {
                 self.set_state(&agent_id, target, reach, now, &mut out)?
             }
@@ -428,7 +448,13 @@ impl CallMachine {
         let transfers = self.calls.values().filter_map(|c| c.external_until);
         let menus = self.calls.values().filter_map(|c| c.flow.as_ref().and_then(|f| f.deadline()));
         let announcements = self.calls.values().filter_map(|c| c.announce_at);
-        transfers.chain(menus).chain(announcements).chain(self.acd.next_deadline()).min()
+        let cards = self.calls.values().filter_map(|c| c.awaiting_card.as_ref().map(|(_, at)| *at));
+        transfers
+            .chain(menus)
+            .chain(announcements)
+            .chain(cards)
+            .chain(self.acd.next_deadline())
+            .min()
     }
 
     /// Fires what is due at `now`: ring timeouts, maximum waits, wrap-ups, numbers rung for
@@ -438,6 +464,7 @@ impl CallMachine {
         let actions = self.acd.tick(now);
         self.apply(actions, now, &mut out);
         self.flow_timeouts(now, &mut out);
+        self.cards_late(now, &mut out);
         self.announcements(now, &mut out);
         let mut due: Vec<CallId> = self
             .calls
