@@ -38,7 +38,7 @@ export async function promptsView(box, reload) {
 <p class="error" id="prompt-error" hidden></p>
 <h3>${esc(w.own_prompts)}</h3>
 <table class="list" id="prompts"><thead><tr><th>${esc(w.name)}</th><th>${esc(w.language)}</th><th>${esc(w.prompt_source)}</th><th>${esc(w.duration)}</th><th>${esc(w.listen)}</th><th>${esc(w.added_at)}</th><th></th></tr></thead><tbody>
-${prompts.map((p) => `<tr data-id="${esc(p.id)}"><td>${esc(p.name)}</td><td>${esc(p.language)}</td><td><span class="muted">${esc(p.source === 'speech' ? w.source_speech : w.source_file)}:</span> ${esc(p.source === 'speech' ? p.text || '' : p.file_name || '')}</td>
+${prompts.map((p) => `<tr data-id="${esc(p.id)}"><td>${esc(p.name)}</td><td>${esc(w[`lang_${p.language}`] || p.language)}</td><td><span class="muted">${esc(p.source === 'speech' ? w.source_speech : w.source_file)}:</span> ${esc(p.source === 'speech' ? p.text || '' : p.file_name || '')}</td>
 <td>${esc(duration(p.duration_ms))}</td><td>${player(`/api/prompts/${p.id}/audio`)}</td><td>${esc(fmtDateTime(p.created_at))}</td>
 <td><button type="button" data-delete="${esc(p.id)}">${esc(w.delete)}</button></td></tr>`).join('') || `<tr><td colspan="7" class="muted">${esc(w.no_prompts)}</td></tr>`}</tbody></table>
 <h3>${esc(w.builtin_prompts)}</h3><p class="muted">${esc(w.builtin_hint)}</p>

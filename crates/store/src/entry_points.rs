@@ -3,6 +3,8 @@
 //! transaction; every change is audit-logged with the whole flow, so the audit log holds
 //! every version.
 
+use std::collections::HashSet;
+
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -65,22 +67,22 @@ impl Store {
         })
     }
 
-    /// What is wrong with `flow` against the queues and prompts stored now.
+    /// What is wrong with each flow against the queues and prompts stored now (read once
+    /// for all of them).
     pub async fn flow_problems(
         &self,
-        flow: &Flow,
+        flows: &[&Flow],
         builtin: BuiltinCheck,
-    ) -> Result<Vec<FlowProblem>, StoreError> {
-        let ids = |rows: Vec<AnyRow>| -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<Vec<FlowProblem>>, StoreError> {
+        let ids = |rows: Vec<AnyRow>| -> Result<HashSet<String>, StoreError> {
             rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
         };
         let queues = ids(Sql::new("SELECT id FROM queues").fetch_all(&self.pool).await?)?;
         let prompts = ids(Sql::new("SELECT id FROM prompts").fetch_all(&self.pool).await?)?;
-        Ok(flow.validate(
-            &|q| queues.iter().any(|id| id == q),
-            &|p| prompts.iter().any(|id| id == p),
-            &builtin,
-        ))
+        Ok(flows
+            .iter()
+            .map(|flow| flow.validate(&|q| queues.contains(q), &|p| prompts.contains(p), &builtin))
+            .collect())
     }
 
     async fn check_entry_point(
@@ -125,7 +127,8 @@ impl Store {
                 ));
             }
         }
-        let problems = self.flow_problems(&new.flow, builtin).await?;
+        let problems =
+            self.flow_problems(&[&new.flow], builtin).await?.into_iter().next().unwrap_or_default();
         if let Some(first) = problems.first() {
             let all: Vec<String> =
                 problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect();

@@ -73,7 +73,11 @@ pub(super) const ADMIN_WORDS: &[(&str, &str, &str)] = &[
     ("adm_prompts", "Prompts", "Звуки для звонящих"),
     ("adm_flows", "Voice menus", "Голосовое меню"),
     ("waiting_sound", "Callers waiting hear", "Ожидающие слышат"),
-    ("owner_first", "Ring the client's manager first, s (0: no)", "Сначала звонить ответственному, с (0 — нет)"),
+    (
+        "owner_first",
+        "Ring the client's manager first, s (0: no)",
+        "Сначала звонить ответственному, с (0 — нет)",
+    ),
     ("vip_field", "VIP field of the contact (its key)", "Поле контакта «VIP» (ключ)"),
     ("sound_default", "the gateway's default", "как настроено на шлюзе"),
     ("sound_ringback", "ringback tone", "длинные гудки"),

@@ -79,9 +79,20 @@ pub(crate) struct EntryPointView {
     problems: Vec<FlowProblem>,
 }
 
+/// Entry points with their problems, the queues and prompts read once for all of them.
+async fn views(state: &AppState, entries: Vec<EntryPoint>) -> ApiResult<Vec<EntryPointView>> {
+    let flows: Vec<&Flow> = entries.iter().map(|e| &e.flow).collect();
+    let problems = state.store().flow_problems(&flows, builtin).await?;
+    Ok(entries
+        .into_iter()
+        .zip(problems)
+        .map(|(entry, problems)| EntryPointView { entry, problems })
+        .collect())
+}
+
 async fn view(state: &AppState, entry: EntryPoint) -> ApiResult<EntryPointView> {
-    let problems = state.store().flow_problems(&entry.flow, builtin).await?;
-    Ok(EntryPointView { entry, problems })
+    let mut one = views(state, vec![entry]).await?;
+    one.pop().ok_or_else(|| crate::error::ApiError::Internal("no view".into()))
 }
 
 /// Every entry point (admin).
@@ -91,11 +102,7 @@ pub(crate) async fn list_entry_points(
     user: CurrentUser,
 ) -> ApiResult<Json<Vec<EntryPointView>>> {
     user.require(Action::ManageTelephony)?;
-    let mut out = Vec::new();
-    for entry in state.store().list_entry_points().await? {
-        out.push(view(&state, entry).await?);
-    }
-    Ok(Json(out))
+    Ok(Json(views(&state, state.store().list_entry_points().await?).await?))
 }
 
 /// Creates an entry point (admin); a flow with problems is refused with the first one's

@@ -30,17 +30,7 @@ impl CallMachine {
         now: EpochMs,
         out: &mut Vec<Effect>,
     ) {
-        out.push(Effect::Log(Write::Create(NewCall {
-            direction: CallDirection::Inbound,
-            from_e164: from.clone(),
-            to_e164: to,
-            queue_id: Some(queue.to_string()),
-            offered_at: now,
-            id: Some(call_id.to_string()),
-            origin: Some(origin),
-            agent_id: None,
-            task_id: None,
-        })));
+        out.push(inbound_logged(&call_id, &from, to, Some(&queue), origin, now));
         let call =
             Call { from: from.clone(), queue: Some(queue.clone()), record, ..Call::default() };
         self.calls.insert(call_id.clone(), call);
@@ -285,6 +275,29 @@ impl CallMachine {
             out.push(Effect::Tell { agent_id: agent.clone(), message });
         }
     }
+}
+
+/// The call-log row of an inbound call as it arrives (without a queue when a call flow
+/// answers it first).
+pub(super) fn inbound_logged(
+    call_id: &CallId,
+    from: &str,
+    to: String,
+    queue: Option<&QueueId>,
+    origin: String,
+    now: EpochMs,
+) -> Effect {
+    Effect::Log(Write::Create(NewCall {
+        direction: CallDirection::Inbound,
+        from_e164: from.to_owned(),
+        to_e164: to,
+        queue_id: queue.map(ToString::to_string),
+        offered_at: now,
+        id: Some(call_id.to_string()),
+        origin: Some(origin),
+        agent_id: None,
+        task_id: None,
+    }))
 }
 
 /// How the call log names a click-to-call call's failure.

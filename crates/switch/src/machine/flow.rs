@@ -18,10 +18,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 use switchboard_core::call::{CallEventKind as Kind, EndReason};
-use switchboard_core::entity::CallDirection;
 use switchboard_core::flow::{EntryPoint, Node};
 use switchboard_core::{CallId, EpochMs, QueueId};
-use switchboard_store::NewCall;
 use tracing::warn;
 
 use super::{Call, CallMachine, Effect, ended, event};
@@ -81,17 +79,7 @@ impl CallMachine {
         now: EpochMs,
         out: &mut Vec<Effect>,
     ) {
-        out.push(Effect::Log(Write::Create(NewCall {
-            direction: CallDirection::Inbound,
-            from_e164: from.clone(),
-            to_e164: to,
-            queue_id: None,
-            offered_at: now,
-            id: Some(call_id.to_string()),
-            origin: Some(origin),
-            agent_id: None,
-            task_id: None,
-        })));
+        out.push(super::call::inbound_logged(&call_id, &from, to, None, origin, now));
         let detail = json!({"entry_point": entry.name, "entry_point_id": entry.id});
         out.push(event(&call_id, Kind::Flow, None, detail, now));
         out.push(Effect::BuildCard { call_id: call_id.clone(), number: from.clone() });
