@@ -287,16 +287,25 @@ pub(crate) async fn deals_board_drag_and_tasks_page() {
         json!({"body": "Просил счёт на следующей неделе", "contact_id": ivan_id}),
     )
     .await;
-    let now = epoch_ms();
-    gw.post(&gw.admin, "/api/tasks", json!({"subject": "Отправить КП", "kind": "email", "due_at": now - 3_600_000, "assignee_id": olga, "contact_id": ivan_id})).await;
-    let today = gw.post(&gw.admin, "/api/tasks", json!({"subject": "Уточнить объём", "kind": "call", "due_at": now + 600_000, "assignee_id": olga, "deal_id": paper_id})).await;
-    gw.post(&gw.admin, "/api/tasks", json!({"subject": "Перезвонить клиенту", "callback_phone": "8 (916) 555-01-02", "due_at": now - 60_000, "assignee_id": olga})).await;
-    gw.post(&gw.admin, "/api/tasks", json!({"subject": "Встреча в офисе", "kind": "meeting", "due_at": now + 3 * 86_400_000, "assignee_id": olga})).await;
 
     let Scene { scratch: _scratch, wav, caller_dir: _, mut driver } =
         Scene::new("browser-crm-deals");
     let who = sign_in(&mut driver, &gw, "olga", &wav).await;
     let mut p = Page { driver: &mut driver, who, base: gw.base.clone() };
+    // The tasks page groups by the browser's day: near midnight a task due "today" would be
+    // tomorrow's, and the overdue ones yesterday's, by the time the page is read. Start the
+    // day's tasks at least ten minutes before midnight, or a minute and a half after it.
+    let mut to_midnight = p.eval("new Date().setHours(24, 0, 0, 0) - Date.now()").await;
+    if to_midnight.as_i64().unwrap() < 600_000 {
+        tokio::time::sleep(Duration::from_millis(to_midnight.as_u64().unwrap() + 90_000)).await;
+        to_midnight = p.eval("new Date().setHours(24, 0, 0, 0) - Date.now()").await;
+    }
+    let soon = (to_midnight.as_i64().unwrap() / 2).min(600_000);
+    let now = epoch_ms();
+    gw.post(&gw.admin, "/api/tasks", json!({"subject": "Отправить КП", "kind": "email", "due_at": now - 3_600_000, "assignee_id": olga, "contact_id": ivan_id})).await;
+    let today = gw.post(&gw.admin, "/api/tasks", json!({"subject": "Уточнить объём", "kind": "call", "due_at": now + soon, "assignee_id": olga, "deal_id": paper_id})).await;
+    gw.post(&gw.admin, "/api/tasks", json!({"subject": "Перезвонить клиенту", "callback_phone": "8 (916) 555-01-02", "due_at": now - 60_000, "assignee_id": olga})).await;
+    gw.post(&gw.admin, "/api/tasks", json!({"subject": "Встреча в офисе", "kind": "meeting", "due_at": now + 3 * 86_400_000, "assignee_id": olga})).await;
 
     // The board: three open deals in their columns, sums per column.
     p.goto("/deals").await;
