@@ -18,6 +18,7 @@ mod restore;
 mod robustness;
 mod sip_calls;
 mod slow_store;
+mod voicemail;
 mod waiting;
 
 /// The binary under test, for the suites that run it as a child process.

@@ -42,6 +42,9 @@ string_enum! {
         /// Ended in the call flow (menus, prompts) before it reached a queue: the caller hung
         /// up there, or the flow hung up. Not offered to any queue.
         InFlow => "in_flow",
+        /// The caller left a message (voicemail) instead of waiting for an agent; the message
+        /// is the call's recording and a callback task stands for it.
+        Voicemail => "voicemail",
     }
 }
 
@@ -98,6 +101,10 @@ string_enum! {
         MenuTimeout => "menu_timeout",
         /// The call flow sent it to a queue.
         Queued => "queued",
+        /// The call flow asked a schedule whether the call center is open.
+        Hours => "hours",
+        /// The caller began to leave a message.
+        Message => "message",
         /// The queue routed it by what the CRM knows (a VIP's priority, the owner first).
         Routed => "routed",
         /// It ended.

@@ -354,6 +354,8 @@ pub struct Task {
     pub call_id: Option<String>,
     /// A callback (missed call or scheduled from the card): escalated when overdue.
     pub callback: bool,
+    /// The call whose recording is the message the caller left (voicemail).
+    pub voicemail_call_id: Option<String>,
     /// Missed calls from the number this callback stands for.
     pub missed_count: i64,
     /// Open, done or cancelled.

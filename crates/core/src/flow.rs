@@ -38,6 +38,18 @@ fn default_invalid() -> Vec<String> {
     vec![format!("{BUILTIN}invalid_choice")]
 }
 
+fn default_voicemail() -> Vec<String> {
+    vec![format!("{BUILTIN}voicemail")]
+}
+
+fn default_max_s() -> u32 {
+    120
+}
+
+fn default_silence_s() -> u32 {
+    5
+}
+
 /// One step of a flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -72,6 +84,32 @@ pub enum Node {
         /// The queue's id.
         queue_id: String,
     },
+    /// Goes one way while the call center is open by a schedule, another way when it is
+    /// closed.
+    Hours {
+        /// The schedule's id.
+        schedule_id: String,
+        /// Where the call goes while open.
+        open: String,
+        /// Where it goes while closed.
+        closed: String,
+    },
+    /// Plays prompts (the beep's invitation), records what the caller says until they stop
+    /// talking, hang up or the time is up, and leaves it as a callback task for a queue's
+    /// agents; then hangs up.
+    Voicemail {
+        /// What is played first.
+        #[serde(default = "default_voicemail")]
+        prompts: Vec<String>,
+        /// The queue whose agents get the callback task.
+        queue_id: String,
+        /// The longest message, in seconds.
+        #[serde(default = "default_max_s")]
+        max_s: u32,
+        /// Seconds of silence that end the message (0: only the caller or the time ends it).
+        #[serde(default = "default_silence_s")]
+        silence_s: u32,
+    },
     /// Plays prompts, then hangs up.
     Hangup {
         /// What is played first (may be empty).
@@ -90,7 +128,10 @@ impl Node {
                 .map(|(key, to)| (format!("choices.{key}"), to.as_str()))
                 .chain(std::iter::once(("on_fail".to_owned(), on_fail.as_str())))
                 .collect(),
-            Node::Queue { .. } | Node::Hangup { .. } => Vec::new(),
+            Node::Hours { open, closed, .. } => {
+                vec![("open".into(), open.as_str()), ("closed".into(), closed.as_str())]
+            }
+            Node::Queue { .. } | Node::Hangup { .. } | Node::Voicemail { .. } => Vec::new(),
         }
     }
 
@@ -99,13 +140,16 @@ impl Node {
         match self {
             Node::Play { next, .. } => vec![next.as_str()],
             Node::Menu { on_fail, .. } => vec![on_fail.as_str()],
-            Node::Queue { .. } | Node::Hangup { .. } => Vec::new(),
+            Node::Hours { open, closed, .. } => vec![open.as_str(), closed.as_str()],
+            Node::Queue { .. } | Node::Hangup { .. } | Node::Voicemail { .. } => Vec::new(),
         }
     }
 
     fn prompts(&self) -> Vec<(&'static str, &str)> {
         match self {
-            Node::Play { prompts, .. } | Node::Hangup { prompts } => {
+            Node::Play { prompts, .. }
+            | Node::Hangup { prompts }
+            | Node::Voicemail { prompts, .. } => {
                 prompts.iter().map(|p| ("prompts", p.as_str())).collect()
             }
             Node::Menu { prompts, invalid_prompts, .. } => prompts
@@ -113,9 +157,22 @@ impl Node {
                 .map(|p| ("prompts", p.as_str()))
                 .chain(invalid_prompts.iter().map(|p| ("invalid_prompts", p.as_str())))
                 .collect(),
-            Node::Queue { .. } => Vec::new(),
+            Node::Queue { .. } | Node::Hours { .. } => Vec::new(),
         }
     }
+}
+
+/// What exists, for [`Flow::validate`]: queues, stored prompts, built-in prompts' keys and
+/// schedules.
+pub struct Known<'a> {
+    /// Whether a queue id exists.
+    pub queue: &'a dyn Fn(&str) -> bool,
+    /// Whether a stored prompt's id exists.
+    pub prompt: &'a dyn Fn(&str) -> bool,
+    /// Whether a built-in prompt's key exists.
+    pub builtin: &'a dyn Fn(&str) -> bool,
+    /// Whether a schedule's id exists.
+    pub schedule: &'a dyn Fn(&str) -> bool,
 }
 
 /// One thing wrong with a flow: where (`nodes.<name>.<field>` or `start`) and what.
@@ -131,14 +188,9 @@ pub struct FlowProblem {
 pub const MAX_NODES: usize = 200;
 
 impl Flow {
-    /// Every problem with the flow, given which queues and prompts exist (`builtin:` prompts
-    /// are checked against `builtin`). Empty when it is sound.
-    pub fn validate(
-        &self,
-        queue_exists: &dyn Fn(&str) -> bool,
-        prompt_exists: &dyn Fn(&str) -> bool,
-        builtin: &dyn Fn(&str) -> bool,
-    ) -> Vec<FlowProblem> {
+    /// Every problem with the flow, given which queues, prompts and schedules exist
+    /// (`builtin:` prompts are checked against the built-in keys). Empty when it is sound.
+    pub fn validate(&self, known: &Known<'_>) -> Vec<FlowProblem> {
         let mut problems = Vec::new();
         let mut problem = |field: String, message: String| {
             problems.push(FlowProblem { field, message });
@@ -163,11 +215,11 @@ impl Flow {
                 }
             }
             for (field, prompt) in node.prompts() {
-                let known = match prompt.strip_prefix(BUILTIN) {
-                    Some(key) => builtin(key),
-                    None => prompt_exists(prompt),
+                let exists = match prompt.strip_prefix(BUILTIN) {
+                    Some(key) => (known.builtin)(key),
+                    None => (known.prompt)(prompt),
                 };
-                if !known {
+                if !exists {
                     problem(at(field), format!("no prompt {prompt:?}"));
                 }
             }
@@ -191,8 +243,22 @@ impl Flow {
                         problem(at("retries"), "at most 9".into());
                     }
                 }
-                Node::Queue { queue_id } if !queue_exists(queue_id) => {
+                Node::Queue { queue_id } if !(known.queue)(queue_id) => {
                     problem(at("queue_id"), format!("no queue {queue_id:?}"));
+                }
+                Node::Hours { schedule_id, .. } if !(known.schedule)(schedule_id) => {
+                    problem(at("schedule_id"), format!("no schedule {schedule_id:?}"));
+                }
+                Node::Voicemail { queue_id, max_s, silence_s, .. } => {
+                    if !(known.queue)(queue_id) {
+                        problem(at("queue_id"), format!("no queue {queue_id:?}"));
+                    }
+                    if !(5..=600).contains(max_s) {
+                        problem(at("max_s"), "5 to 600 seconds".into());
+                    }
+                    if *silence_s > 60 {
+                        problem(at("silence_s"), "at most 60 seconds".into());
+                    }
                 }
                 Node::Play { prompts, .. } if prompts.is_empty() => {
                     problem(at("prompts"), "nothing to play".into());
@@ -248,13 +314,15 @@ impl Flow {
         None
     }
 
-    /// The queues the flow sends calls to.
+    /// The queues the flow sends calls (and messages) to.
     pub fn queues(&self) -> Vec<&str> {
         let mut queues: Vec<&str> = self
             .nodes
             .values()
             .filter_map(|n| match n {
-                Node::Queue { queue_id } => Some(queue_id.as_str()),
+                Node::Queue { queue_id } | Node::Voicemail { queue_id, .. } => {
+                    Some(queue_id.as_str())
+                }
                 _ => None,
             })
             .collect();
@@ -314,8 +382,11 @@ mod tests {
     }
 
     fn check(flow: &Flow) -> Vec<FlowProblem> {
-        flow.validate(&|q| q == "sales" || q == "support", &|p| p == "p1", &|k| {
-            k == "greeting" || k == "invalid_choice"
+        flow.validate(&Known {
+            queue: &|q| q == "sales" || q == "support",
+            prompt: &|p| p == "p1",
+            builtin: &|k| k == "greeting" || k == "invalid_choice" || k == "voicemail",
+            schedule: &|s| s == "office",
         })
     }
 
@@ -396,6 +467,45 @@ mod tests {
         assert_eq!(check(&menu()), vec![]);
         let empty = Flow { start: "x".into(), nodes: BTreeMap::new() };
         assert_eq!(check(&empty).len(), 2);
+    }
+
+    #[test]
+    fn hours_and_voicemail_are_checked() {
+        let f = flow(serde_json::json!({
+            "start": "when",
+            "nodes": {
+                "when": {"type": "hours", "schedule_id": "office", "open": "q", "closed": "vm"},
+                "vm": {"type": "voicemail", "queue_id": "sales"},
+                "q": {"type": "queue", "queue_id": "sales"}
+            }
+        }));
+        assert_eq!(check(&f), vec![]);
+        let Node::Voicemail { prompts, max_s, silence_s, .. } = &f.nodes["vm"] else {
+            panic!("voicemail")
+        };
+        assert_eq!(
+            (prompts.as_slice(), *max_s, *silence_s),
+            (&["builtin:voicemail".to_owned()][..], 120, 5)
+        );
+        assert_eq!(f.queues(), ["sales"]);
+        let bad = flow(serde_json::json!({
+            "start": "when",
+            "nodes": {
+                "when": {"type": "hours", "schedule_id": "gone", "open": "when", "closed": "vm"},
+                "vm": {"type": "voicemail", "queue_id": "deleted", "max_s": 1, "silence_s": 61}
+            }
+        }));
+        let fields: Vec<String> = check(&bad).into_iter().map(|p| p.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "nodes.vm.queue_id",
+                "nodes.vm.max_s",
+                "nodes.vm.silence_s",
+                "nodes.when.schedule_id",
+                "nodes.when",
+            ]
+        );
     }
 
     #[test]

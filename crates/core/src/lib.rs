@@ -10,6 +10,7 @@ pub mod callback;
 pub mod custom_field;
 pub mod entity;
 pub mod flow;
+pub mod hours;
 pub mod id;
 pub mod net;
 pub mod phone;

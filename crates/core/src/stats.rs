@@ -387,8 +387,12 @@ pub fn contribution(fact: &CallFact, config: &StatsConfig) -> Vec<(Key, Counters
         add(key(fact.agent_id.as_deref().unwrap_or(""), slot, &disposition), c);
         return out;
     }
-    if fact.answered_at.is_none() && fact.end_reason == Some(EndReason::InFlow) {
-        // It never reached a queue: no queue was offered it, nobody abandoned one.
+    if fact.answered_at.is_none()
+        && matches!(fact.end_reason, Some(EndReason::InFlow | EndReason::Voicemail))
+    {
+        // It never reached a queue's agents (ended in the menus, or left a message instead of
+        // waiting): no queue was offered it, nobody abandoned one. A message is counted with
+        // the callbacks it became.
         return out;
     }
     let first_agent = fact.segments.first().map_or("", |s| s.agent_id.as_str());

@@ -10,4 +10,5 @@ pub mod recording;
 pub mod relay;
 pub mod rewrite;
 pub mod rtp;
+pub mod silence;
 pub mod tone;

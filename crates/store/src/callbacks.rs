@@ -4,6 +4,7 @@
 
 use serde_json::json;
 use sqlx::Row;
+use switchboard_core::call::EndReason;
 use switchboard_core::callback::{
     self, Assignee, CallbackPolicy, DueCallback, MissedPlan, OpenCallback,
 };
@@ -25,7 +26,7 @@ pub struct MissedCall {
     pub queue_id: Option<String>,
     /// When it ended.
     pub at: i64,
-    /// Why (abandoned, the maximum wait, blocked).
+    /// Why (abandoned, the maximum wait, blocked, a message left).
     pub reason: switchboard_core::call::EndReason,
 }
 
@@ -143,6 +144,12 @@ impl Store {
         let mut sql = Sql::new("UPDATE calls SET task_id = ");
         sql.bind(task_id.clone()).push(" WHERE id = ").bind(missed.call_id.clone());
         sql.execute(&mut *tx).await?;
+        if missed.reason == EndReason::Voicemail {
+            // The message is the newest thing to hear on the task, whatever came before it.
+            let mut sql = Sql::new("UPDATE tasks SET voicemail_call_id = ");
+            sql.bind(missed.call_id.clone()).push(" WHERE id = ").bind(task_id.clone());
+            sql.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         self.get_task(&task_id).await
     }

@@ -1,5 +1,5 @@
 //! Entry points: the called numbers that start a call flow. A flow is stored as JSON after
-//! [`Flow::validate`] found nothing wrong against the queues and prompts of the same
+//! [`Flow::validate`] found nothing wrong against the queues, prompts and schedules of the same
 //! transaction; every change is audit-logged with the whole flow, so the audit log holds
 //! every version.
 
@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use switchboard_core::flow::{AnswerMode, EntryPoint, Flow, FlowProblem};
+use switchboard_core::flow::{AnswerMode, EntryPoint, Flow, FlowProblem, Known};
 use switchboard_core::new_id;
 
 use crate::sql::Sql;
@@ -79,10 +79,14 @@ impl Store {
         };
         let queues = ids(Sql::new("SELECT id FROM queues").fetch_all(&self.pool).await?)?;
         let prompts = ids(Sql::new("SELECT id FROM prompts").fetch_all(&self.pool).await?)?;
-        Ok(flows
-            .iter()
-            .map(|flow| flow.validate(&|q| queues.contains(q), &|p| prompts.contains(p), &builtin))
-            .collect())
+        let schedules = ids(Sql::new("SELECT id FROM schedules").fetch_all(&self.pool).await?)?;
+        let known = Known {
+            queue: &|q| queues.contains(q),
+            prompt: &|p| prompts.contains(p),
+            builtin: &builtin,
+            schedule: &|s| schedules.contains(s),
+        };
+        Ok(flows.iter().map(|flow| flow.validate(&known)).collect())
     }
 
     async fn check_entry_point(

@@ -70,6 +70,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0010_entry_points.sql"),
         include_str!("../../../migrations/postgres/0010_entry_points.sql"),
     ),
+    (
+        11,
+        "hours and voicemail",
+        include_str!("../../../migrations/sqlite/0011_hours_and_voicemail.sql"),
+        include_str!("../../../migrations/postgres/0011_hours_and_voicemail.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

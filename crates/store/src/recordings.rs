@@ -179,6 +179,19 @@ impl Store {
         })
     }
 
+    /// Who a voicemail message is for: the assignee of the callback task it left and the
+    /// agents of the task's queue (empty when the call left no message).
+    pub async fn voicemail_audience(&self, call_id: &str) -> Result<Vec<String>, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT assignee_id AS user_id FROM tasks WHERE assignee_id IS NOT NULL AND voicemail_call_id = ",
+        );
+        sql.bind(call_id.to_owned()).push(
+            " UNION SELECT qm.user_id FROM tasks t JOIN queue_members qm ON qm.queue_id = t.queue_id WHERE t.voicemail_call_id = ",
+        );
+        sql.bind(call_id.to_owned());
+        sql.fetch_all(&self.pool).await?.iter().map(|r| Ok(r.try_get("user_id")?)).collect()
+    }
+
     /// Records that `actor` heard a call: its recording (`recording.play`,
     /// `recording.download`) or the call itself, live (`call.listen`, `call.whisper`,
     /// `call.barge`, `call.listen_stop`).

@@ -70,7 +70,7 @@ pub struct TaskFilter {
 }
 
 pub(crate) const TASK_COLUMNS: &str = "id, kind, subject, description, due_at, assignee_id, contact_id, deal_id, queue_id, phone_e164, \
-    call_id, callback, missed_count, status, result, completed_at, escalated_at, escalated_to, created_by, created_at, updated_at";
+    call_id, callback, voicemail_call_id, missed_count, status, result, completed_at, escalated_at, escalated_to, created_by, created_at, updated_at";
 
 pub(crate) fn task_from_row(row: &AnyRow) -> Result<Task, StoreError> {
     Ok(Task {
@@ -86,6 +86,7 @@ pub(crate) fn task_from_row(row: &AnyRow) -> Result<Task, StoreError> {
         phone_e164: row.try_get("phone_e164")?,
         call_id: row.try_get("call_id")?,
         callback: row.try_get::<i64, _>("callback")? != 0,
+        voicemail_call_id: row.try_get("voicemail_call_id")?,
         missed_count: row.try_get("missed_count")?,
         status: parse_col(row, "status")?,
         result: row.try_get("result")?,

@@ -142,6 +142,31 @@ impl Switch {
                 }
                 None
             }
+            Effect::RecordMessage { call_id, silence_ms } => {
+                if let Err(e) = self.edge.answer_caller(&call_id) {
+                    warn!(%call_id, error = %e, "cannot answer the caller for voicemail");
+                }
+                let beep = Arc::from(crate::prompts::beep());
+                let then = Box::new(Sound::Loop(Vec::new().into()));
+                let sound = Sound::Playlist { clips: vec![beep].into(), then, id: 0 };
+                self.edge.play_to_caller(&call_id, Some(sound));
+                if silence_ms > 0 {
+                    let limit = std::time::Duration::from_millis(silence_ms);
+                    self.edge.watch_silence(&call_id, Some(limit));
+                }
+                match self.start_recording(&call_id) {
+                    Some(path) => Some(CallInput::Recorded { call_id, path }),
+                    None => {
+                        warn!(%call_id, "voicemail is not recorded (recording is off)");
+                        None
+                    }
+                }
+            }
+            Effect::StopMessage { call_id } => {
+                self.edge.watch_silence(&call_id, None);
+                self.finish_recording(&call_id);
+                None
+            }
             Effect::HoldSound { call_id, on } => {
                 if let Some(sound) = &self.hold_sound {
                     self.edge.hold_music(&call_id, on.then(|| sound.clone()));

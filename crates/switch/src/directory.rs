@@ -31,6 +31,8 @@ pub(crate) struct Directory {
     entry_points: HashMap<String, Arc<EntryPoint>>,
     /// Stored prompts' audio (μ-law, 8 kHz), by id.
     prompts: HashMap<String, Arc<[u8]>>,
+    /// Business hours, for the flows' `hours` steps.
+    pub(crate) schedules: Vec<switchboard_core::hours::Schedule>,
 }
 
 impl Directory {
@@ -51,6 +53,7 @@ impl Directory {
             .into_iter()
             .map(|(id, audio)| (id, Arc::from(audio)))
             .collect();
+        directory.schedules = store.list_schedules().await?;
         Ok(directory)
     }
 
@@ -90,6 +93,7 @@ impl Directory {
             phones,
             entry_points: HashMap::new(),
             prompts: HashMap::new(),
+            schedules: Vec::new(),
         }
     }
 

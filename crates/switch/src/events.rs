@@ -94,6 +94,7 @@ impl Switch {
             EdgeEvent::SoundDone { call_id, id } => {
                 CallInput::SoundDone { call_id: call_id.into(), id }
             }
+            EdgeEvent::Silence { call_id } => CallInput::Silence { call_id: call_id.into() },
         };
         self.feed_event(input);
     }

@@ -56,3 +56,8 @@ impl Switch {
         }
     }
 }
+
+/// The beep before a voicemail message: 1 kHz for 400 ms, as μ-law.
+pub(crate) fn beep() -> Vec<u8> {
+    switchboard_media::tone::sine_ulaw(1000.0, 0.3, 0, 3200)
+}

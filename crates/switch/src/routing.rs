@@ -65,6 +65,7 @@ impl Switch {
             };
             self.machine.set_queue(config, settings);
         }
+        self.machine.set_schedules(directory.schedules.clone());
         // Agents already logged in keep ringing the phone they had; their next login picks
         // up a change of phone.
         self.edge.set_extensions(directory.extensions());

@@ -11,6 +11,7 @@ pub(crate) mod metrics;
 pub(crate) mod notes;
 pub(crate) mod prompts;
 pub(crate) mod recordings;
+pub(crate) mod schedules;
 pub(crate) mod settings;
 pub(crate) mod stats;
 pub(crate) mod tasks;
@@ -45,6 +46,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(recordings::router())
         .merge(prompts::router())
         .merge(entry_points::router())
+        .merge(schedules::router())
         .merge(stats::router())
         .merge(wallboard::router())
         .merge(console::router())

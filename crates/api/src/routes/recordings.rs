@@ -80,13 +80,30 @@ pub(crate) async fn scope(state: &AppState, user: &CurrentUser) -> ApiResult<Opt
     })
 }
 
-/// The call, when the user may hear its recording (403 otherwise, 404 without one).
+/// Whether someone who may hear the calls of `agents` may hear this voicemail message: it is
+/// for one of them (the callback task's assignee, or an agent of its queue).
+async fn voicemail_for(state: &AppState, call_id: &str, agents: &[String]) -> ApiResult<bool> {
+    let audience = state.store().voicemail_audience(call_id).await?;
+    Ok(audience.iter().any(|u| agents.contains(u)))
+}
+
+fn is_voicemail(call: &Call) -> bool {
+    call.agent_id.is_none() && call.end_reason == Some(switchboard_core::call::EndReason::Voicemail)
+}
+
+/// The call, when the user may hear its recording (403 otherwise, 404 without one). A
+/// voicemail message has no agent: it is heard by those its callback task is for (and their
+/// supervisors, managers and admins).
 async fn audible(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<Call> {
     let call = state.store().get_call(id).await?;
-    if let Some(agents) = scope(state, user).await?
-        && !call.agent_id.as_ref().is_some_and(|a| agents.contains(a))
-    {
-        return Err(ApiError::Forbidden("you may not hear this recording"));
+    if let Some(agents) = scope(state, user).await? {
+        let allowed = match &call.agent_id {
+            Some(agent) => agents.contains(agent),
+            None => is_voicemail(&call) && voicemail_for(state, &call.id, &agents).await?,
+        };
+        if !allowed {
+            return Err(ApiError::Forbidden("you may not hear this recording"));
+        }
     }
     if !call.recorded || call.recording_purged_at.is_some() {
         return Err(ApiError::NotFound("recording"));
@@ -105,7 +122,14 @@ pub(crate) async fn hide_unheard(
     }
     if let Some(agents) = scope(state, user).await? {
         for item in items.iter_mut() {
-            if !item.agent_id.as_ref().is_some_and(|a| agents.contains(a)) {
+            let allowed = match &item.agent_id {
+                Some(agent) => agents.contains(agent),
+                None if item.outcome.as_deref() == Some("voicemail") => {
+                    voicemail_for(state, &item.id, &agents).await?
+                }
+                None => false,
+            };
+            if !allowed {
                 item.recording_url = None;
             }
         }

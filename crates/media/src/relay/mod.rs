@@ -29,6 +29,7 @@ use crate::g711::Transcoder;
 use crate::recording::Tap;
 use crate::rewrite::StreamRewriter;
 use crate::rtp::{RtpPacket, rewrite_header};
+use crate::silence::SilenceWatch;
 
 mod monitor;
 mod source;
@@ -248,6 +249,12 @@ pub enum MediaEvent {
         /// The playlist's id.
         id: u64,
     },
+    /// This side said nothing for the time [`BridgeHandle::watch_silence`] asked for (reported
+    /// once per watch).
+    Silence {
+        /// The quiet side.
+        side: Side,
+    },
     /// This side sent nothing for the configured time; the bridge keeps running until stopped.
     PeerDead {
         /// The silent side.
@@ -336,6 +343,7 @@ enum Control {
     Hold(bool),
     Play(Side, Option<Sound>),
     Tap(Option<Tap>),
+    Silence(Side, Option<Duration>),
     Monitor(Option<Monitor>),
     MonitorMode(MonitorMode),
     Stop,
@@ -355,6 +363,7 @@ impl std::fmt::Debug for Control {
             Control::Hold(on) => write!(f, "Hold({on})"),
             Control::Play(side, sound) => write!(f, "Play({side:?}, {})", sound.is_some()),
             Control::Tap(t) => write!(f, "Tap({})", t.is_some()),
+            Control::Silence(side, limit) => write!(f, "Silence({side:?}, {limit:?})"),
             Control::Monitor(m) => write!(f, "Monitor({:?})", m.as_ref().map(|m| m.mode)),
             Control::MonitorMode(mode) => write!(f, "MonitorMode({mode:?})"),
             Control::Stop => write!(f, "Stop"),
@@ -393,6 +402,12 @@ impl BridgeHandle {
         let _ = self.ctl.send(Control::Tap(tap));
     }
 
+    /// Reports [`MediaEvent::Silence`] once `side` has said nothing for `limit` (counted from
+    /// now); `None` stops watching.
+    pub fn watch_silence(&self, side: Side, limit: Option<Duration>) {
+        let _ = self.ctl.send(Control::Silence(side, limit));
+    }
+
     /// Puts a supervisor on the call (or, with `None`, takes them off): they hear both sides
     /// mixed, and are heard as their [`MonitorMode`] says. A new monitor replaces the old one.
     pub fn monitor(&self, monitor: Option<Monitor>) {
@@ -429,6 +444,8 @@ struct Leg {
     reported_dead: bool,
     /// A sound this leg hears instead of the other leg (music on hold).
     play: Option<Source>,
+    /// Watching this leg for silence (a voicemail message ends with it).
+    silence: Option<SilenceWatch>,
 }
 
 impl Leg {
@@ -447,6 +464,7 @@ impl Leg {
             last_packet: now,
             reported_dead: false,
             play: None,
+            silence: None,
         }
     }
 }
@@ -492,10 +510,12 @@ async fn run(
     let mut buf_m = vec![0u8; MAX_DATAGRAM];
     let mut buf_pa = vec![0u8; MAX_DATAGRAM];
     let mut buf_pb = vec![0u8; MAX_DATAGRAM];
+    // The dead-peer and silence checks; at least once a second (a silent caller whose phone
+    // sends nothing is seen within a second).
     let check_every = if options.dead_peer.is_zero() {
-        Duration::from_secs(3600)
+        Duration::from_secs(1)
     } else {
-        (options.dead_peer / 4).max(Duration::from_millis(50))
+        (options.dead_peer / 4).clamp(Duration::from_millis(50), Duration::from_secs(1))
     };
     let mut held = false;
     let mut tap: Option<Tap> = None;
@@ -544,6 +564,9 @@ async fn run(
                 }
                 Some(Control::Play(side, sound)) => legs[index(side)].play = sound.map(Source::new),
                 Some(Control::Tap(t)) => tap = t,
+                Some(Control::Silence(side, limit)) => {
+                    legs[index(side)].silence = limit.map(|l| SilenceWatch::new(l, Instant::now()));
+                }
                 Some(Control::Monitor(m)) => {
                     if monitor.is_none() {
                         mix.reset();
@@ -558,10 +581,15 @@ async fn run(
                 Some(Control::Stop) | None => break,
             },
             _ = check.tick() => {
+                let now = Instant::now();
+                for (i, leg) in legs.iter_mut().enumerate() {
+                    if leg.silence.as_mut().is_some_and(|w| w.check(now)) {
+                        events(MediaEvent::Silence { side: side_of(i) });
+                    }
+                }
                 if options.dead_peer.is_zero() || held {
                     continue;
                 }
-                let now = Instant::now();
                 for (i, leg) in legs.iter_mut().enumerate() {
                     if leg.media.expect_packets && !leg.reported_dead && now.duration_since(leg.last_packet) >= options.dead_peer {
                         leg.reported_dead = true;
@@ -648,6 +676,11 @@ async fn relay(
     src.last_packet = received;
     src.reported_dead = false;
     let out_pt = if packet.payload_type == src.media.audio_pt {
+        if let Some(watch) = src.silence.as_mut()
+            && watch.frame(packet.payload(buf), packet.payload_type == PT_PCMA, received)
+        {
+            events(MediaEvent::Silence { side: side_of(from_leg) });
+        }
         if let Some(tap) = tap {
             tap.frame(
                 side_of(from_leg),

@@ -15,5 +15,6 @@ mod metrics;
 mod permissions;
 mod prompts;
 mod recordings;
+mod schedules;
 mod stats;
 mod transfer;

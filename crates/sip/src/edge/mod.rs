@@ -201,6 +201,11 @@ pub enum EdgeEvent {
         /// The playlist's id.
         id: u64,
     },
+    /// The caller said nothing for the time [`SipEdge::watch_silence`] asked for.
+    Silence {
+        /// Call.
+        call_id: String,
+    },
     /// A registration changed state.
     Registration(RegistrationStatus),
     /// Click-to-call: the agent's phone answered; the customer is being called.
@@ -495,6 +500,12 @@ impl SipEdge {
         self.with_bridge(call_id, |b| b.record(tap)).is_some()
     }
 
+    /// Reports [`EdgeEvent::Silence`] once the caller has said nothing for `limit` (`None`
+    /// stops watching). False when the call has no bridge.
+    pub fn watch_silence(&self, call_id: &str, limit: Option<std::time::Duration>) -> bool {
+        self.with_bridge(call_id, |b| b.watch_silence(Side::A, limit)).is_some()
+    }
+
     /// Puts a supervisor on a connected call (`None` takes them off); they stay on through
     /// transfers. False when the call has no bridge.
     pub fn monitor(
@@ -597,7 +608,11 @@ fn media_sink(edge: Weak<Inner>, call_id: String) -> relay::EventSink {
             MediaEvent::SoundDone { side: Side::A, id } => {
                 edge.emit(EdgeEvent::SoundDone { call_id: call_id.clone(), id })
             }
-            MediaEvent::SoundDone { side: Side::B, .. } => {}
+            MediaEvent::SoundDone { side: Side::B, .. } | MediaEvent::Silence { side: Side::B } => {
+            }
+            MediaEvent::Silence { side: Side::A } => {
+                edge.emit(EdgeEvent::Silence { call_id: call_id.clone() })
+            }
             MediaEvent::PeerDead { side } => {
                 info!(call_id, ?side, "no media from a leg: ending the call");
                 let call = edge.inner.calls.lock().ok().and_then(|mut c| c.remove(&call_id));

@@ -42,6 +42,8 @@ pub(super) struct FlowRun {
     /// The playlist playing now.
     playing: u64,
     hops: u32,
+    /// The caller left a message: however the call ends now, it ends as voicemail.
+    left_message: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,13 +56,17 @@ enum Stage {
     MenuWait(EpochMs),
     /// A `hangup` node's last words.
     Closing,
+    /// A `voicemail` node's invitation.
+    Inviting,
+    /// Recording the caller's message, at most until then.
+    Recording(EpochMs),
 }
 
 impl FlowRun {
     /// When the menu stops waiting for a key.
     pub(super) fn deadline(&self) -> Option<EpochMs> {
         match self.stage {
-            Stage::MenuWait(at) => Some(at),
+            Stage::MenuWait(at) | Stage::Recording(at) => Some(at),
             _ => None,
         }
     }
@@ -94,6 +100,7 @@ impl CallMachine {
             typed: VecDeque::new(),
             playing: 0,
             hops: 0,
+            left_message: false,
         };
         self.calls.insert(call_id.clone(), Call { from, flow: Some(run), ..Call::default() });
         self.enter(&call_id, &start, now, out);
@@ -104,11 +111,67 @@ impl CallMachine {
         self.calls.get(call_id).is_some_and(|c| c.flow.is_some())
     }
 
-    /// The caller left while in the flow.
+    /// The caller left while in the flow (hanging up is how many messages end).
     pub(super) fn left_flow(&mut self, call_id: &CallId, now: EpochMs, out: &mut Vec<Effect>) {
+        self.end_message(call_id, now, out);
+        let reason = self.flow_end_reason(call_id);
         if self.remove(call_id, out).is_some() {
-            out.push(ended(call_id, now, EndReason::InFlow, 0));
+            out.push(ended(call_id, now, reason, 0));
         }
+    }
+
+    fn flow_end_reason(&self, call_id: &CallId) -> EndReason {
+        let left_message = self
+            .calls
+            .get(call_id)
+            .and_then(|c| c.flow.as_ref())
+            .is_some_and(|run| run.left_message);
+        if left_message { EndReason::Voicemail } else { EndReason::InFlow }
+    }
+
+    /// The caller stopped talking: the message is over.
+    pub(super) fn message_silent(&mut self, call_id: &CallId, now: EpochMs, out: &mut Vec<Effect>) {
+        if self.end_message(call_id, now, out) {
+            self.goodbye(call_id, now, out);
+        }
+    }
+
+    /// Ends the message being recorded, if one is: the recording is closed and the message
+    /// becomes a callback task for the voicemail's queue. Whether there was one.
+    fn end_message(&mut self, call_id: &CallId, now: EpochMs, out: &mut Vec<Effect>) -> bool {
+        let Some(call) = self.calls.get_mut(call_id) else { return false };
+        let Some(run) = call.flow.as_mut() else { return false };
+        let Stage::Recording(_) = run.stage else { return false };
+        let Some(Node::Voicemail { queue_id, .. }) = run.entry.flow.nodes.get(&run.node) else {
+            return false;
+        };
+        run.left_message = true;
+        run.stage = Stage::Closing;
+        out.push(Effect::StopMessage { call_id: call_id.clone() });
+        if !call.from.is_empty() {
+            out.push(Effect::Log(Write::Missed(switchboard_store::MissedCall {
+                call_id: call_id.to_string(),
+                e164: call.from.clone(),
+                queue_id: Some(queue_id.clone()),
+                at: now,
+                reason: EndReason::Voicemail,
+            })));
+        }
+        true
+    }
+
+    /// Thanks the caller for the message, then hangs up.
+    fn goodbye(&mut self, call_id: &CallId, _now: EpochMs, out: &mut Vec<Effect>) {
+        let play = self.next_play();
+        let Some(run) = self.calls.get_mut(call_id).and_then(|c| c.flow.as_mut()) else { return };
+        run.stage = Stage::Closing;
+        run.playing = play;
+        out.push(Effect::Play {
+            call_id: call_id.clone(),
+            prompts: vec![format!("{}goodbye", switchboard_core::flow::BUILTIN)],
+            language: run.entry.language.clone(),
+            id: play,
+        });
     }
 
     /// The prompts with this id ended.
@@ -131,6 +194,13 @@ impl CallMachine {
             (Stage::Menu, Some(Node::Menu { timeout_s, .. })) => {
                 run.stage = Stage::MenuWait(now + i64::from(*timeout_s) * 1000);
             }
+            (Stage::Inviting, Some(Node::Voicemail { max_s, silence_s, queue_id, .. })) => {
+                run.stage = Stage::Recording(now + i64::from(*max_s) * 1000);
+                let detail = json!({"queue_id": queue_id, "max_s": max_s});
+                out.push(event(call_id, Kind::Message, None, detail, now));
+                let silence_ms = u64::from(*silence_s) * 1000;
+                out.push(Effect::RecordMessage { call_id: call_id.clone(), silence_ms });
+            }
             (Stage::Closing, _) => self.hang_up(call_id, now, out),
             _ => {}
         }
@@ -145,7 +215,7 @@ impl CallMachine {
         out: &mut Vec<Effect>,
     ) {
         let Some(run) = self.calls.get_mut(call_id).and_then(|c| c.flow.as_mut()) else { return };
-        if run.stage == Stage::Closing {
+        if matches!(run.stage, Stage::Closing | Stage::Recording(_) | Stage::Inviting) {
             return;
         }
         // A caller pressing on and on is not kept without bound.
@@ -157,16 +227,20 @@ impl CallMachine {
 
     /// A menu's wait for a key is over.
     pub(super) fn flow_timeouts(&mut self, now: EpochMs, out: &mut Vec<Effect>) {
-        let mut due: Vec<CallId> = self
+        let mut due: Vec<(CallId, Stage)> = self
             .calls
             .iter()
-            .filter(|(_, c)| {
-                c.flow.as_ref().and_then(FlowRun::deadline).is_some_and(|at| at <= now)
-            })
-            .map(|(id, _)| id.clone())
+            .filter_map(|(id, c)| c.flow.as_ref().map(|run| (id, run)))
+            .filter(|(_, run)| run.deadline().is_some_and(|at| at <= now))
+            .map(|(id, run)| (id.clone(), run.stage))
             .collect();
-        due.sort();
-        for call_id in due {
+        due.sort_by(|a, b| a.0.cmp(&b.0));
+        for (call_id, stage) in due {
+            if let Stage::Recording(_) = stage {
+                // The longest message: it ends here.
+                self.message_silent(&call_id, now, out);
+                continue;
+            }
             out.push(event(&call_id, Kind::MenuTimeout, None, json!({}), now));
             self.menu_failed(&call_id, false, now, out);
         }
@@ -262,7 +336,22 @@ impl CallMachine {
             }
             Node::Hangup { prompts } if prompts.is_empty() => self.hang_up(call_id, now, out),
             Node::Hangup { prompts } => play_prompts(prompts, Stage::Closing, run),
+            Node::Voicemail { prompts, .. } => play_prompts(prompts, Stage::Inviting, run),
             Node::Queue { queue_id } => self.flow_to_queue(call_id, queue_id.into(), now, out),
+            Node::Hours { schedule_id, open, closed } => {
+                // A schedule deleted under a running flow: open (the call is not turned away).
+                let is_open = match self.schedules.get(&schedule_id) {
+                    Some(schedule) => schedule.is_open(now),
+                    None => {
+                        warn!(%call_id, schedule_id, "the flow's schedule is gone: taken as open");
+                        true
+                    }
+                };
+                let detail = json!({"schedule_id": schedule_id, "open": is_open});
+                out.push(event(call_id, Kind::Hours, None, detail, now));
+                let next = if is_open { open } else { closed };
+                self.enter(call_id, &next, now, out);
+            }
         }
     }
 
@@ -291,9 +380,10 @@ impl CallMachine {
 
     /// The flow ends the call.
     fn hang_up(&mut self, call_id: &CallId, now: EpochMs, out: &mut Vec<Effect>) {
+        let reason = self.flow_end_reason(call_id);
         if self.remove(call_id, out).is_some() {
             out.push(Effect::Release { call_id: call_id.clone(), code: 480 });
-            out.push(ended(call_id, now, EndReason::InFlow, 0));
+            out.push(ended(call_id, now, reason, 0));
         }
     }
 

@@ -283,3 +283,104 @@ fn a_vip_jumps_the_queue_and_a_late_card_does_not_hold_a_call_up() {
     r.until(arrived + super::crm::CARD_WAIT_MS);
     assert!(queued(&r), "queued without it after a second");
 }
+
+/// Open Monday to Friday 09:00-18:00 Moscow time.
+fn office_hours() -> switchboard_core::hours::Schedule {
+    serde_json::from_value(json!({
+        "id": "office", "name": "Офис", "time_zone": "Europe/Moscow",
+        "week": {"mon": ["09:00-18:00"], "tue": ["09:00-18:00"], "wed": ["09:00-18:00"],
+                 "thu": ["09:00-18:00"], "fri": ["09:00-18:00"]},
+        "exceptions": {}, "created_at": 0, "updated_at": 0
+    }))
+    .unwrap()
+}
+
+fn hours_flow() -> serde_json::Value {
+    json!({
+        "start": "when",
+        "nodes": {
+            "when": {"type": "hours", "schedule_id": "office", "open": "q", "closed": "closed"},
+            "q": {"type": "queue", "queue_id": "sales"},
+            "closed": {"type": "play", "prompts": ["builtin:after_hours"], "next": "vm"},
+            "vm": {"type": "voicemail", "queue_id": "sales", "max_s": 60, "silence_s": 4}
+        }
+    })
+}
+
+/// Thursday 3 December 2026 at `hh:mm` Moscow time (UTC+3).
+fn moscow(hh: i64, mm: i64) -> EpochMs {
+    1_796_256_000_000 + ((hh - 3) * 60 + mm) * 60_000
+}
+
+#[test]
+fn open_hours_send_the_call_to_its_queue() {
+    let mut r = Replay::new();
+    r.machine.set_schedules(vec![office_hours()]);
+    r.login("anna", "sales");
+    r.now = moscow(10, 0);
+    r.enter("c1", hours_flow());
+    assert_eq!(r.rung(), [("c1".into(), "anna".into())]);
+    assert_eq!(r.events("c1")[..2], [Kind::Flow, Kind::Hours]);
+}
+
+#[test]
+fn after_hours_the_caller_leaves_a_message_that_silence_ends() {
+    let mut r = Replay::new();
+    r.machine.set_schedules(vec![office_hours()]);
+    r.login("anna", "sales");
+    r.now = moscow(18, 0);
+    r.enter("c1", hours_flow());
+    assert!(r.rung().is_empty(), "nobody is rung after hours");
+    assert_eq!(r.played("c1")[0].0, strings(&["builtin:after_hours"]));
+    r.sound_done("c1");
+    assert_eq!(r.played("c1")[1].0, strings(&["builtin:voicemail"]));
+    // Keys during the invitation do nothing.
+    r.key("c1", '1');
+    assert!(!r.done.iter().any(|e| matches!(e, Effect::RecordMessage { .. })));
+    r.sound_done("c1");
+    assert!(r.done.iter().any(|e| matches!(e, Effect::RecordMessage { silence_ms: 4_000, .. })));
+    assert!(r.done.iter().any(|e| matches!(e, Effect::Log(Write::RecordingStarted { .. }))));
+    assert_eq!(r.missed("c1"), None, "nothing yet while they talk");
+    r.now += 12_000;
+    r.input(CallInput::Silence { call_id: "c1".into() }).unwrap();
+    assert!(r.done.iter().any(|e| matches!(e, Effect::StopMessage { .. })));
+    assert_eq!(r.missed("c1"), Some(EndReason::Voicemail), "a callback task for the message");
+    assert_eq!(r.played("c1")[2].0, strings(&["builtin:goodbye"]));
+    r.sound_done("c1");
+    assert_eq!(r.released("c1"), Some(480));
+    assert_eq!(r.ended("c1"), Some((EndReason::Voicemail, 0)));
+}
+
+#[test]
+fn a_message_ends_when_the_caller_hangs_up_or_at_its_longest() {
+    let mut r = Replay::new();
+    r.machine.set_schedules(vec![office_hours()]);
+    r.now = moscow(23, 0);
+    r.enter("c1", hours_flow());
+    r.sound_done("c1");
+    r.sound_done("c1");
+    r.now += 5_000;
+    r.input(CallInput::CallerGone { call_id: "c1".into() }).unwrap();
+    assert_eq!(r.missed("c1"), Some(EndReason::Voicemail));
+    assert_eq!(r.ended("c1"), Some((EndReason::Voicemail, 0)));
+    assert_eq!(r.released("c1"), None, "the caller is gone already");
+
+    // Nobody says anything and the phone sends nothing: the longest message is 60 s.
+    r.clear();
+    r.enter("c2", hours_flow());
+    r.sound_done("c2");
+    r.sound_done("c2");
+    let started = r.now;
+    r.until(started + 59_999);
+    assert_eq!(r.missed("c2"), None);
+    r.until(started + 60_000);
+    assert_eq!(r.missed("c2"), Some(EndReason::Voicemail));
+    r.sound_done("c2");
+    assert_eq!(r.ended("c2"), Some((EndReason::Voicemail, 0)));
+    // A caller who hangs up during the invitation left no message.
+    r.clear();
+    r.enter("c3", hours_flow());
+    r.sound_done("c3");
+    r.input(CallInput::CallerGone { call_id: "c3".into() }).unwrap();
+    assert_eq!((r.missed("c3"), r.ended("c3")), (None, Some((EndReason::InFlow, 0))));
+}

@@ -136,6 +136,8 @@ pub(crate) enum CallInput {
     },
     /// The prompts of [`Effect::Play`] with this id were played to the end.
     SoundDone { call_id: CallId, id: u64 },
+    /// The caller said nothing for the time [`Effect::RecordMessage`] gave.
+    Silence { call_id: CallId },
     /// The caller hung up before anyone answered.
     CallerGone { call_id: CallId },
     /// An agent's phone is ringing (180).
@@ -223,6 +225,12 @@ pub(crate) enum Effect {
     /// Play these prompts (`builtin:<key>` in `language`, or a stored prompt's id) to the
     /// caller, then silence; [`CallInput::SoundDone`] with `id` when they are over.
     Play { call_id: CallId, prompts: Vec<String>, language: String, id: u64 },
+    /// Voicemail: answer the caller if the call is not answered yet, play the beep, record
+    /// what they say (as the call's recording: [`CallInput::Recorded`]) and report
+    /// [`CallInput::Silence`] after `silence_ms` without speech (0: never).
+    RecordMessage { call_id: CallId, silence_ms: u64 },
+    /// Voicemail: the message is over; close the recording, stop watching for silence.
+    StopMessage { call_id: CallId },
     /// The caller hears the hold sound (`on`) instead of the agent, or the agent again.
     HoldSound { call_id: CallId, on: bool },
     /// Hang up on the caller with this SIP code.
@@ -303,6 +311,8 @@ pub(crate) struct CallMachine {
     typical_wait: HashMap<QueueId, i64>,
     /// The last playlist id given out.
     plays: u64,
+    /// Business hours, by schedule id, for the call flows' `hours` steps.
+    schedules: HashMap<String, std::sync::Arc<switchboard_core::hours::Schedule>>,
 }
 
 impl CallMachine {
@@ -316,6 +326,7 @@ impl CallMachine {
             queues: HashMap::new(),
             typical_wait: HashMap::new(),
             plays: 0,
+            schedules: HashMap::new(),
         }
     }
 
@@ -335,6 +346,7 @@ impl CallMachine {
                 self.entered(call_id, from, to, origin, entry, now, &mut out)
             }
             CallInput::SoundDone { call_id, id } => self.sound_done(&call_id, id, now, &mut out),
+            CallInput::Silence { call_id } => self.message_silent(&call_id, now, &mut out),
             CallInput::CallerGone { call_id } if self.in_flow(&call_id) => {
                 self.left_flow(&call_id, now, &mut out)
             }
@@ -488,6 +500,12 @@ impl CallMachine {
     pub(crate) fn set_queue(&mut self, queue: QueueConfig, settings: QueueSettings) {
         self.queues.insert(queue.id.clone(), settings);
         self.acd.set_queue(queue);
+    }
+
+    /// Replaces the business hours the flows' `hours` steps read.
+    pub(crate) fn set_schedules(&mut self, schedules: Vec<switchboard_core::hours::Schedule>) {
+        self.schedules =
+            schedules.into_iter().map(|s| (s.id.clone(), std::sync::Arc::new(s))).collect();
     }
 
     /// An agent's state (offline when unknown).

@@ -83,10 +83,12 @@ impl Replay {
                 Effect::Dial { call_id, .. } => {
                     Some(CallInput::Dialed { call_id: call_id.clone(), result: Ok(()) })
                 }
-                Effect::StartRecording { call_id } => Some(CallInput::Recorded {
-                    call_id: call_id.clone(),
-                    path: format!("{call_id}.wav"),
-                }),
+                Effect::StartRecording { call_id } | Effect::RecordMessage { call_id, .. } => {
+                    Some(CallInput::Recorded {
+                        call_id: call_id.clone(),
+                        path: format!("{call_id}.wav"),
+                    })
+                }
                 _ => None,
             };
             self.done.push(effect);
