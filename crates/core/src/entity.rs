@@ -578,6 +578,11 @@ pub struct Queue {
     pub owner_first_s: i64,
     /// A contact custom field (its key) whose set value makes the caller a VIP, served first.
     pub vip_field: Option<String>,
+    /// The business hours outside which callers do not wait (none: always open).
+    pub schedule_id: Option<String>,
+    /// Outside them: `voicemail` (the after-hours prompt, then a message for the queue) or
+    /// `hangup` (the after-hours prompt only).
+    pub after_hours: String,
     /// When it was created.
     pub created_at: EpochMs,
 }

@@ -45,9 +45,13 @@ pub struct NewQueue {
     pub owner_first_s: Option<i64>,
     /// The contact custom field that marks a VIP.
     pub vip_field: Option<String>,
+    /// The business hours outside which callers do not wait (`None`: always open).
+    pub schedule_id: Option<String>,
+    /// Outside them: `voicemail` (the after-hours prompt, then a message) or `hangup`.
+    pub after_hours: Option<String>,
 }
 
-const QUEUE_COLUMNS: &str = "id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, created_at";
+const QUEUE_COLUMNS: &str = "id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, schedule_id, after_hours, created_at";
 
 fn queue_from_row(row: &AnyRow, members: Vec<String>) -> Result<Queue, StoreError> {
     Ok(Queue {
@@ -67,6 +71,8 @@ fn queue_from_row(row: &AnyRow, members: Vec<String>) -> Result<Queue, StoreErro
         language: row.try_get("language")?,
         owner_first_s: row.try_get("owner_first_s")?,
         vip_field: row.try_get("vip_field")?,
+        schedule_id: row.try_get("schedule_id")?,
+        after_hours: row.try_get("after_hours")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -105,6 +111,11 @@ fn validate(q: &NewQueue) -> Result<(), StoreError> {
         && (field.trim().is_empty() || field.len() > 64)
     {
         return Err(StoreError::invalid("vip_field", "a custom field's key"));
+    }
+    if let Some(after) = &q.after_hours
+        && !matches!(after.as_str(), "voicemail" | "hangup")
+    {
+        return Err(StoreError::invalid("after_hours", "voicemail or hangup"));
     }
     if let Some(language) = &q.language
         && !matches!(language.as_str(), "ru" | "en")
@@ -147,9 +158,12 @@ impl Store {
             require_ref(&mut tx, "users", "members", member).await?;
         }
         check_waiting_sound(&mut tx, new.waiting_sound.as_deref()).await?;
+        if let Some(schedule) = &new.schedule_id {
+            require_ref(&mut tx, "schedules", "schedule_id", schedule).await?;
+        }
         let id = new_id();
         let mut sql = Sql::new(
-            "INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, created_at) VALUES (",
+            "INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, schedule_id, after_hours, created_at) VALUES (",
         );
         sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(number.clone());
         sql.push(", ").bind(new.strategy.unwrap_or_default().as_str().to_owned());
@@ -164,6 +178,8 @@ impl Store {
         sql.push(", ").bind(new.language.clone().unwrap_or_else(|| "ru".into()));
         sql.push(", ").bind(new.owner_first_s.unwrap_or(0));
         sql.push(", ").bind(new.vip_field.clone());
+        sql.push(", ").bind(new.schedule_id.clone());
+        sql.push(", ").bind(new.after_hours.clone().unwrap_or_else(|| "voicemail".into()));
         sql.push(", ").bind(now_ms()).push(")");
         sql.execute(&mut *tx).await?;
         for member in &new.members {
@@ -209,6 +225,8 @@ impl Store {
             language: Some(changes.language.clone().unwrap_or(current.language.clone())),
             owner_first_s: Some(changes.owner_first_s.unwrap_or(current.owner_first_s)),
             vip_field: changes.vip_field.clone().unwrap_or(current.vip_field.clone()),
+            schedule_id: changes.schedule_id.clone().unwrap_or(current.schedule_id.clone()),
+            after_hours: Some(changes.after_hours.clone().unwrap_or(current.after_hours.clone())),
         };
         validate(&merged)?;
         let mut tx = self.begin_write().await?;
@@ -243,6 +261,11 @@ impl Store {
         sql.push(", language = ").bind(merged.language.clone().unwrap_or_else(|| "ru".into()));
         sql.push(", owner_first_s = ").bind(merged.owner_first_s.unwrap_or(0));
         sql.push(", vip_field = ").bind(merged.vip_field.clone());
+        if let Some(schedule) = &merged.schedule_id {
+            require_ref(&mut tx, "schedules", "schedule_id", schedule).await?;
+        }
+        sql.push(", schedule_id = ").bind(merged.schedule_id.clone());
+        sql.push(", after_hours = ").bind(merged.after_hours.clone().unwrap_or_default());
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
         if let Some(members) = &changes.members {
@@ -549,4 +572,8 @@ pub struct QueueChanges {
     pub owner_first_s: Option<i64>,
     /// New VIP field (`Some(None)`: none).
     pub vip_field: Option<Option<String>>,
+    /// New schedule (`Some(None)`: always open).
+    pub schedule_id: Option<Option<String>>,
+    /// New after-hours handling.
+    pub after_hours: Option<String>,
 }

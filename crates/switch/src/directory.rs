@@ -195,6 +195,8 @@ mod tests {
             language: "ru".into(),
             owner_first_s: 0,
             vip_field: None,
+            schedule_id: None,
+            after_hours: "voicemail".into(),
             created_at: 0,
         }
     }

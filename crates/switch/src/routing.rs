@@ -62,6 +62,8 @@ impl Switch {
                 language: q.language.clone(),
                 owner_first_ms: q.owner_first_s * 1000,
                 vip_field: q.vip_field.clone(),
+                schedule_id: q.schedule_id.clone(),
+                after_hours_voicemail: q.after_hours != "hangup",
             };
             self.machine.set_queue(config, settings);
         }

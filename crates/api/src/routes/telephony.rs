@@ -136,6 +136,12 @@ pub(crate) struct CreateQueue {
     owner_first_s: Option<i64>,
     /// A contact custom field's key whose set value makes the caller a VIP, served first.
     vip_field: Option<String>,
+    /// Business hours (a schedule's id); outside them callers do not wait (absent: always
+    /// open).
+    schedule_id: Option<String>,
+    /// Outside the hours: `voicemail` (default: the after-hours prompt, then a message for the
+    /// queue) or `hangup` (the after-hours prompt only).
+    after_hours: Option<String>,
 }
 
 /// Queue changes (admin); `members` replaces the list.
@@ -163,6 +169,10 @@ pub(crate) struct UpdateQueue {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     vip_field: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    schedule_id: Option<Option<String>>,
+    after_hours: Option<String>,
 }
 
 /// Tells the telephony side the queues changed, and waits until it has them (so a call right
@@ -207,6 +217,8 @@ pub(crate) async fn create_queue(
         language: b.language,
         owner_first_s: b.owner_first_s,
         vip_field: b.vip_field,
+        schedule_id: b.schedule_id,
+        after_hours: b.after_hours,
     };
     let queue = state.store().create_queue(&user.actor(), new).await?;
     reload(&state).await;
@@ -250,6 +262,8 @@ pub(crate) async fn update_queue(
         language: b.language,
         owner_first_s: b.owner_first_s,
         vip_field: b.vip_field,
+        schedule_id: b.schedule_id,
+        after_hours: b.after_hours,
     };
     let queue = state.store().update_queue(&user.actor(), &id, changes).await?;
     reload(&state).await;

@@ -87,6 +87,30 @@ app_test!(schedules_are_checked_and_take_the_production_calendar, |app| {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = send(admin.delete(app.url(&format!("/api/schedules/{id}")))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // A queue may keep hours of its own: a schedule that exists, voicemail or hangup after.
+    let qid = q["id"].as_str().unwrap();
+    let patch =
+        |body: serde_json::Value| admin.patch(app.url(&format!("/api/queues/{qid}"))).json(&body);
+    let (status, body) = send(patch(json!({"schedule_id": "nope"}))).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("schedule_id")),
+        "{body}"
+    );
+    let (status, body) = send(patch(json!({"after_hours": "music"}))).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("after_hours")),
+        "{body}"
+    );
+    let (status, body) = send(patch(json!({"schedule_id": id, "after_hours": "hangup"}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["schedule_id"].as_str(), body["after_hours"].as_str()),
+        (Some(id.as_str()), Some("hangup"))
+    );
+    let (_, body) = send(patch(json!({"schedule_id": null}))).await;
+    assert!(body["schedule_id"].is_null(), "{body}");
     // Operators may not touch schedules.
     let (operator, _) = app.user(&admin, "olga", "operator").await;
     let (status, _) = send(operator.get(app.url("/api/schedules"))).await;

@@ -235,11 +235,7 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
                 sl_answer_ms: None,
                 sl_target_pct: None,
                 members: vec![op.clone()],
-                waiting_sound: None,
-                announce_every_s: None,
-                language: None,
-                owner_first_s: None,
-                vip_field: None,
+                ..NewQueue::default()
             },
         )
         .await
@@ -274,6 +270,16 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
     );
     assert_eq!(again.call_id.as_deref(), Some(second.id.as_str()));
     assert_eq!(store.open_callbacks("+79160000001").await.unwrap().len(), 1);
+    assert_eq!(again.voicemail_call_id, None);
+    assert!(store.voicemail_audience(&second.id).await.unwrap().is_empty());
+    // Then a message: the same task, which now has it; the queue's agents may hear it.
+    let third =
+        store.create_call(inbound("+79160000001", 90_000, Some(queue.id.clone()))).await.unwrap();
+    let message = MissedCall { reason: EndReason::Voicemail, ..missed(&third.id, 95_000) };
+    let with_message = store.callback_for_missed(&policy, &message).await.unwrap();
+    assert_eq!(with_message.id, task.id);
+    assert_eq!(with_message.voicemail_call_id.as_deref(), Some(third.id.as_str()));
+    assert_eq!(store.voicemail_audience(&third.id).await.unwrap(), [op.clone()]);
     // A known contact with an active owner: the owner gets it.
     let c = store
         .create_contact(
@@ -285,13 +291,13 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
         )
         .await
         .unwrap();
-    let third =
+    let fourth =
         store.create_call(inbound("+79160000002", 1_000, Some(queue.id.clone()))).await.unwrap();
     let owned = store
         .callback_for_missed(
             &policy,
             &MissedCall {
-                call_id: third.id.clone(),
+                call_id: fourth.id.clone(),
                 e164: "+79160000002".into(),
                 queue_id: Some(queue.id.clone()),
                 at: 1_000,

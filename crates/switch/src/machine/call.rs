@@ -30,6 +30,10 @@ impl CallMachine {
         now: EpochMs,
         out: &mut Vec<Effect>,
     ) {
+        if let Some(closed) = self.after_hours(&queue, now) {
+            // Outside the queue's hours: its after-hours flow instead of a wait.
+            return self.entered(call_id, from, to, origin, closed, now, out);
+        }
         out.push(inbound_logged(&call_id, &from, to, Some(&queue), origin, now));
         let call =
             Call { from: from.clone(), queue: Some(queue.clone()), record, ..Call::default() };

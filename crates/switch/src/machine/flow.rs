@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use switchboard_core::call::{CallEventKind as Kind, EndReason};
-use switchboard_core::flow::{EntryPoint, Node};
+use switchboard_core::flow::{AnswerMode, BUILTIN, EntryPoint, Node};
 use switchboard_core::{CallId, EpochMs, QueueId};
 use tracing::warn;
 
@@ -355,7 +355,42 @@ impl CallMachine {
         }
     }
 
-    /// The flow sends the call to a queue: from here on it is any queued call.
+    /// When `queue` is closed by its schedule at `now`: the flow its callers get instead of a
+    /// wait (the after-hours prompt, then a message for the queue, or goodbye).
+    pub(super) fn after_hours(&self, queue: &QueueId, now: EpochMs) -> Option<Arc<EntryPoint>> {
+        let settings = self.queues.get(queue)?;
+        let schedule = self.schedules.get(settings.schedule_id.as_deref()?)?;
+        if schedule.is_open(now) {
+            return None;
+        }
+        let closed = format!("{BUILTIN}after_hours");
+        let nodes = if settings.after_hours_voicemail {
+            json!({
+                "closed": {"type": "play", "prompts": [closed], "next": "message"},
+                "message": {"type": "voicemail", "queue_id": queue.as_str()}
+            })
+        } else {
+            json!({"closed": {"type": "hangup", "prompts": [closed]}})
+        };
+        let flow = serde_json::from_value(json!({"start": "closed", "nodes": nodes})).ok()?;
+        Some(Arc::new(EntryPoint {
+            id: String::new(),
+            name: format!("after hours of {queue}"),
+            numbers: Vec::new(),
+            language: settings.language.clone(),
+            answer: if settings.after_hours_voicemail {
+                AnswerMode::Answer
+            } else {
+                AnswerMode::Early
+            },
+            flow,
+            created_at: now,
+            updated_at: now,
+        }))
+    }
+
+    /// The flow sends the call to a queue: from here on it is any queued call (unless the
+    /// queue is closed: then its after-hours flow goes on).
     fn flow_to_queue(
         &mut self,
         call_id: &CallId,
@@ -363,6 +398,15 @@ impl CallMachine {
         now: EpochMs,
         out: &mut Vec<Effect>,
     ) {
+        if let Some(closed) = self.after_hours(&queue, now)
+            && let Some(run) = self.calls.get_mut(call_id).and_then(|c| c.flow.as_mut())
+        {
+            let start = closed.flow.start.clone();
+            run.entry = closed;
+            let detail = json!({"queue_id": queue.as_str(), "open": false});
+            out.push(event(call_id, Kind::Hours, None, detail, now));
+            return self.enter(call_id, &start, now, out);
+        }
         let settings = self.queues.get(&queue).cloned().unwrap_or_default();
         let Some(call) = self.calls.get_mut(call_id) else { return };
         call.flow = None;

@@ -384,3 +384,63 @@ fn a_message_ends_when_the_caller_hangs_up_or_at_its_longest() {
     r.input(CallInput::CallerGone { call_id: "c3".into() }).unwrap();
     assert_eq!((r.missed("c3"), r.ended("c3")), (None, Some((EndReason::InFlow, 0))));
 }
+
+fn closed_queue(r: &mut Replay, voicemail: bool) {
+    r.machine.set_schedules(vec![office_hours()]);
+    let settings = QueueSettings {
+        schedule_id: Some("office".into()),
+        after_hours_voicemail: voicemail,
+        ..QueueSettings::default()
+    };
+    let config = switchboard_core::acd::QueueConfig {
+        id: "sales".into(),
+        strategy: switchboard_core::acd::Strategy::LongestIdle,
+        ring_timeout_ms: super::replay::RING,
+        max_wait_ms: 600_000,
+        wrap_up_ms: 0,
+    };
+    r.machine.set_queue(config, settings);
+}
+
+#[test]
+fn a_queue_closed_by_its_hours_takes_a_message_instead_of_a_wait() {
+    let mut r = Replay::new();
+    closed_queue(&mut r, true);
+    r.login("anna", "sales");
+    // Straight to the queue at 20:00: the after-hours prompt, then the message.
+    r.now = moscow(20, 0);
+    r.arrive("c1", "sales");
+    assert!(r.rung().is_empty());
+    assert!(r.done.iter().any(|e| matches!(e, Effect::StartFlow { answer: true, .. })));
+    assert_eq!(r.played("c1")[0].0, strings(&["builtin:after_hours"]));
+    r.sound_done("c1");
+    assert_eq!(r.played("c1")[1].0, strings(&["builtin:voicemail"]));
+    r.sound_done("c1");
+    r.input(CallInput::Silence { call_id: "c1".into() }).unwrap();
+    assert_eq!(r.missed("c1"), Some(EndReason::Voicemail));
+    // Through a flow at 08:00 the next morning: the same.
+    r.clear();
+    r.now = moscow(32, 0);
+    r.enter("c2", json!({"start": "q", "nodes": {"q": {"type": "queue", "queue_id": "sales"}}}));
+    assert!(r.rung().is_empty());
+    assert_eq!(r.events("c2")[..2], [Kind::Flow, Kind::Hours]);
+    assert_eq!(r.played("c2")[0].0, strings(&["builtin:after_hours"]));
+    // At 09:00 the queue is open again: its agent is rung.
+    r.clear();
+    r.now = moscow(33, 0);
+    r.arrive("c3", "sales");
+    assert_eq!(r.rung(), [("c3".into(), "anna".into())]);
+}
+
+#[test]
+fn a_queue_closed_by_its_hours_may_only_say_so() {
+    let mut r = Replay::new();
+    closed_queue(&mut r, false);
+    r.now = moscow(20, 0);
+    r.arrive("c1", "sales");
+    assert!(r.done.iter().any(|e| matches!(e, Effect::StartFlow { answer: false, .. })));
+    assert_eq!(r.played("c1")[0].0, strings(&["builtin:after_hours"]));
+    r.sound_done("c1");
+    assert_eq!(r.released("c1"), Some(480));
+    assert_eq!((r.missed("c1"), r.ended("c1")), (None, Some((EndReason::InFlow, 0))));
+}

@@ -64,6 +64,10 @@ pub(crate) struct QueueSettings {
     /// A contact custom field whose set value (true, a non-zero number, a non-empty text
     /// other than "no"/"нет") makes the caller a VIP, served before the others.
     pub vip_field: Option<String>,
+    /// Business hours: outside them callers do not wait (`None`: always open).
+    pub schedule_id: Option<String>,
+    /// Outside them the caller may leave a message (else only hears the after-hours prompt).
+    pub after_hours_voicemail: bool,
 }
 
 impl Default for QueueSettings {
@@ -75,6 +79,8 @@ impl Default for QueueSettings {
             language: "ru".into(),
             owner_first_ms: 0,
             vip_field: None,
+            schedule_id: None,
+            after_hours_voicemail: true,
         }
     }
 }
