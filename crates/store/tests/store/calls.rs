@@ -279,7 +279,7 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
     let with_message = store.callback_for_missed(&policy, &message).await.unwrap();
     assert_eq!(with_message.id, task.id);
     assert_eq!(with_message.voicemail_call_id.as_deref(), Some(third.id.as_str()));
-    assert_eq!(store.voicemail_audience(&third.id).await.unwrap(), [op.clone()]);
+    assert_eq!(store.voicemail_audience(&third.id).await.unwrap(), std::slice::from_ref(&op));
     // A known contact with an active owner: the owner gets it.
     let c = store
         .create_contact(
