@@ -6,11 +6,12 @@
 import { w, $, esc, app, api, get, showError, dialog, confirmDialog, word, fmtDateTime } from './common.js';
 import { promptsView } from './prompts.js';
 import { flowsView } from './flows.js';
+import { schedulesView } from './schedules.js';
 
 const ROLES = ['operator', 'supervisor', 'manager', 'admin'];
 const STRATEGIES = ['longest_idle', 'ring_all', 'round_robin'];
 const FIELD_TYPES = ['text', 'number', 'date', 'choice'];
-const SECTIONS = ['users', 'teams', 'queues', 'flows', 'prompts', 'telephony', 'stages', 'fields', 'settings'];
+const SECTIONS = ['users', 'teams', 'queues', 'flows', 'schedules', 'prompts', 'telephony', 'stages', 'fields', 'settings'];
 let section = new URLSearchParams(location.search).get('section') || 'users';
 let refresh = null;
 
@@ -96,7 +97,7 @@ ${list.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(names.get(t.supervisor_i
 }
 
 async function queuesView(box) {
-  const [list, users, prompts] = await Promise.all([get('/api/queues'), get('/api/users'), get('/api/prompts')]);
+  const [list, users, prompts, schedules] = await Promise.all([get('/api/queues'), get('/api/users'), get('/api/prompts'), get('/api/schedules')]);
   const names = new Map(users.map((u) => [u.id, u.name]));
   const sounds = [['', w.sound_default], ['ringback', w.sound_ringback], ['music', w.sound_music], ...prompts.prompts.map((p) => [p.id, p.name])];
   const soundOptions = (selected) => sounds.map(([v, l]) => `<option value="${esc(v)}"${v === (selected || '') ? ' selected' : ''}>${esc(l)}</option>`).join('');
@@ -120,12 +121,14 @@ ${list.map((q) => `<tr><td>${esc(q.name)}</td><td>${esc(q.number || '')}</td><td
 <label>${esc(w.owner_first)}<input type="number" name="owner_first" min="0" max="600" value="${q.owner_first_s || 0}"></label>
 <label>${esc(w.vip_field)}<input name="vip_field" value="${esc(q.vip_field || '')}" placeholder="vip" pattern="[a-z0-9_]*"></label>
 <label>${esc(w.language)}<select name="language">${['ru', 'en'].map((l) => `<option value="${l}"${l === (q.language || 'ru') ? ' selected' : ''}>${esc(w[`lang_${l}`])}</option>`).join('')}</select></label></div>
+<div class="row"><label>${esc(w.schedule)}<select name="schedule_id"><option value="">${esc(w.always_open)}</option>${schedules.map((s) => `<option value="${esc(s.id)}"${s.id === q.schedule_id ? ' selected' : ''}>${esc(s.name)}</option>`).join('')}</select></label>
+<label>${esc(w.after_hours)}<select name="after_hours">${options(['voicemail', 'hangup'], q.after_hours || 'voicemail', (v) => w[`after_hours_${v}`])}</select></label></div>
 <fieldset class="members"><legend>${esc(w.members)}</legend>${agents.map((u) => `<label class="check"><input type="checkbox" name="m-${esc(u.id)}"${checked(q.members.includes(u.id))}> ${esc(u.name)}</label>`).join('')}</fieldset>`;
   const body = (v) => ({
     name: v.name, number: v.number || null, strategy: v.strategy, ring_timeout_ms: Number(v.ring) * 1000, max_wait_ms: Number(v.wait) * 1000, wrap_up_ms: Number(v.wrap) * 1000,
     sl_answer_ms: Number(v.sl) * 1000, sl_target_pct: Number(v.slpct), record: v.record === 'on', members: agents.filter((u) => v[`m-${u.id}`] === 'on').map((u) => u.id),
     waiting_sound: v.waiting_sound || null, announce_every_s: Number(v.announce), language: v.language,
-    owner_first_s: Number(v.owner_first), vip_field: v.vip_field || null,
+    owner_first_s: Number(v.owner_first), vip_field: v.vip_field || null, schedule_id: v.schedule_id || null, after_hours: v.after_hours,
   });
   $('new-queue').addEventListener('click', () => edit(w.new_queue, form(), (v) => api('POST', '/api/queues', body(v))));
   box.querySelector('#queues').addEventListener('click', (event) => {
@@ -229,6 +232,6 @@ async function settingsView(box) {
   });
 }
 
-const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, flows: (box) => flowsView(box, () => show('flows')), prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, fields: fieldsView, settings: settingsView };
+const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, flows: (box) => flowsView(box, () => show('flows')), schedules: (box) => schedulesView(box, () => show('schedules')), prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, fields: fieldsView, settings: settingsView };
 
 render();

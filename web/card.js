@@ -59,7 +59,8 @@ function contactBlock(match, index, w, lang, me) {
   const custom = Object.entries(c.custom || {}).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === 'object' ? JSON.stringify(v) : v)}</td></tr>`).join('');
   const deals = match.open_deals.map((d) => `<li class="deal">${esc(d.title)} — ${esc(d.stage)} ${esc(money(d.amount_minor, d.currency, lang))}</li>`).join('') || `<li class="muted">${w.none}</li>`;
   const calls = match.last_calls.map((call) => callItem(call, lang, me)).join('') || `<li class="muted">${w.none}</li>`;
-  const tasks = match.open_tasks.map((task) => `<li>${esc(task.subject)} ${task.due_at ? '· ' + esc(when(task.due_at, lang)) : ''}</li>`).join('') || `<li class="muted">${w.none}</li>`;
+  const message = (task) => (task.voicemail_call_id ? ` <span class="voicemail">${esc(w.voicemail_message)} <audio controls preload="none" src="/api/recordings/${encodeURIComponent(task.voicemail_call_id)}/audio"></audio></span>` : '');
+  const tasks = match.open_tasks.map((task) => `<li>${esc(task.subject)} ${task.due_at ? '· ' + esc(when(task.due_at, lang)) : ''}${message(task)}</li>`).join('') || `<li class="muted">${w.none}</li>`;
   return `<article class="contact${index === 0 ? ' picked' : ''}" data-contact-id="${esc(c.id)}">
 <h3 class="contact-name">${esc(match.name)}</h3>
 <table>

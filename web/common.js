@@ -181,6 +181,13 @@ export function pager(page, perPage, total) {
 
 /// The timeline of a contact or deal: calls (with a player where the user may hear the
 /// recording), notes, tasks, deals and stage changes.
+/// The message a caller left on a callback task (voicemail), with a player; the server
+/// decides who may hear it and logs every listen.
+export function voicemailPlayer(task) {
+  if (!task.voicemail_call_id) return '';
+  return `<span class="voicemail">${esc(w.voicemail_message)} <audio controls preload="none" src="/api/recordings/${encodeURIComponent(task.voicemail_call_id)}/audio"></audio></span>`;
+}
+
 export function timelineHtml(items, names) {
   if (!items.length) return `<p class="muted">${esc(w.timeline_empty)}</p>`;
   return `<ol class="timeline">${items.map((item) => {

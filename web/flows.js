@@ -4,11 +4,12 @@
 // a key and a node grows the tree in place. The server checks the flow on saving (a branch
 // that leads nowhere, an unknown queue or prompt, a loop the caller cannot leave by a key) and
 // names the node; the card with the problem is marked. Broken links found later (a prompt
-// deleted) are shown in the list.
+// deleted) are shown in the list. Steps: prompts, a menu, a queue, business hours (open and
+// closed branches), voicemail (a message for a queue's agents), hang up.
 
 import { w, $, esc, api, get, showError, confirmDialog, fmtDateTime } from './common.js';
 
-const TYPES = ['play', 'menu', 'queue', 'hangup'];
+const TYPES = ['play', 'menu', 'queue', 'hours', 'voicemail', 'hangup'];
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'];
 const opt = (value, label, selected) => `<option value="${esc(value)}"${value === selected ? ' selected' : ''}>${esc(label)}</option>`;
 
@@ -17,8 +18,8 @@ const opt = (value, label, selected) => `<option value="${esc(value)}"${value ==
 const PROBLEMS = [
   ['which is not a node', 'fp_dangling'], ['no queue', 'fp_no_queue'], ['no prompt', 'fp_no_prompt'],
   ['loops without', 'fp_loop'], ['not a key', 'fp_key'], ['nothing to play', 'fp_empty'], ['at least one key', 'fp_no_keys'],
-  ['seconds', 'fp_timeout'], ['at most 9', 'fp_retries'], ['no node named', 'fp_start'], ['is the number of the queue', 'fp_queue_number'],
-  ['already starts the entry point', 'fp_number_taken'], ['must not be empty', 'fp_required'],
+  ['5 to 600 seconds', 'fp_max_s'], ['at most 60 seconds', 'fp_silence_s'], ['seconds', 'fp_timeout'], ['at most 9', 'fp_retries'], ['no node named', 'fp_start'], ['is the number of the queue', 'fp_queue_number'],
+  ['already starts the entry point', 'fp_number_taken'], ['must not be empty', 'fp_required'], ['no schedule', 'fp_no_schedule'],
 ];
 export function flowProblems(message) {
   return message.split('; ').map((part) => {
@@ -37,6 +38,8 @@ function fresh(type, other) {
     case 'play': return { type, prompts: ['builtin:greeting'], next: other };
     case 'menu': return { type, prompts: [], choices: {}, timeout_s: 5, retries: 2, invalid_prompts: ['builtin:invalid_choice'], on_fail: other };
     case 'queue': return { type, queue_id: '' };
+    case 'hours': return { type, schedule_id: '', open: other, closed: other };
+    case 'voicemail': return { type, prompts: ['builtin:voicemail'], queue_id: '', max_s: 120, silence_s: 5 };
     default: return { type: 'hangup', prompts: ['builtin:goodbye'] };
   }
 }
@@ -45,6 +48,7 @@ function fresh(type, other) {
 function branches(node) {
   if (node.type === 'play') return [[w.flow_then, node.next]];
   if (node.type === 'menu') return [...Object.entries(node.choices).map(([k, to]) => [`${w.flow_key} ${k}`, to]), [w.flow_on_fail, node.on_fail]];
+  if (node.type === 'hours') return [[w.flow_open, node.open], [w.flow_closed, node.closed]];
   return [];
 }
 
@@ -65,7 +69,7 @@ function treeOrder(flow) {
 }
 
 export async function flowsView(box, reload) {
-  const [entries, queues, prompts] = await Promise.all([get('/api/entry-points'), get('/api/queues'), get('/api/prompts')]);
+  const [entries, queues, prompts, schedules] = await Promise.all([get('/api/entry-points'), get('/api/queues'), get('/api/prompts'), get('/api/schedules')]);
   box.innerHTML = `<div class="row"><button type="button" id="new-entry">${esc(w.new_entry_point)}</button></div>
 <p class="muted">${esc(w.entry_points_hint)}</p>
 <table class="list" id="entry-points"><thead><tr><th>${esc(w.name)}</th><th>${esc(w.numbers)}</th><th>${esc(w.flow_scheme)}</th><th>${esc(w.changed)}</th><th></th></tr></thead><tbody>
@@ -103,7 +107,16 @@ ${entries.map((e) => `<tr data-id="${esc(e.id)}"><td>${esc(e.name)}</td><td>${es
     const card = (name, depth) => {
       const n = state.flow.nodes[name];
       let body = '';
-      if (n.type === 'play' || n.type === 'hangup') body += `<label>${esc(w.flow_prompts)}</label>${promptList(name, 'prompts', n.prompts)}`;
+      if (n.type === 'play' || n.type === 'hangup' || n.type === 'voicemail') body += `<label>${esc(w.flow_prompts)}</label>${promptList(name, 'prompts', n.prompts)}`;
+      if (n.type === 'hours') {
+        body += `<label>${esc(w.schedule)} <select data-schedule="${esc(name)}"><option value="">—</option>${schedules.map((s) => opt(s.id, s.name, n.schedule_id)).join('')}</select></label>
+<label>${esc(w.flow_open)} ${nodeSelect(name, 'open', n.open)}</label><label>${esc(w.flow_closed)} ${nodeSelect(name, 'closed', n.closed)}</label>`;
+      }
+      if (n.type === 'voicemail') {
+        body += `<label>${esc(w.flow_voicemail_queue)} <select data-queue="${esc(name)}"><option value="">—</option>${queues.map((q) => opt(q.id, q.name, n.queue_id)).join('')}</select></label>
+<div class="row"><label>${esc(w.flow_max_s)}<input type="number" min="5" max="600" data-number="${esc(name)}|max_s" value="${n.max_s}"></label>
+<label>${esc(w.flow_silence_s)}<input type="number" min="0" max="60" data-number="${esc(name)}|silence_s" value="${n.silence_s}"></label></div>`;
+      }
       if (n.type === 'play') body += `<label>${esc(w.flow_then)} ${nodeSelect(name, 'next', n.next)}</label>`;
       if (n.type === 'menu') {
         body += `<label>${esc(w.flow_prompts)}</label>${promptList(name, 'prompts', n.prompts)}
@@ -160,6 +173,8 @@ ${name === state.flow.start ? '' : `<button type="button" class="link" data-make
           const copy = JSON.parse(JSON.stringify(node));
           if (copy.next === d.rename) copy.next = to;
           if (copy.on_fail === d.rename) copy.on_fail = to;
+          if (copy.open === d.rename) copy.open = to;
+          if (copy.closed === d.rename) copy.closed = to;
           for (const k of Object.keys(copy.choices || {})) if (copy.choices[k] === d.rename) copy.choices[k] = to;
           renamed[n === d.rename ? to : n] = copy;
         }
@@ -179,6 +194,8 @@ ${name === state.flow.start ? '' : `<button type="button" class="link" data-make
         state.flow.nodes[d.addKey].choices[t.value] = addNode();
       } else if (d.queue) {
         state.flow.nodes[d.queue].queue_id = t.value;
+      } else if (d.schedule) {
+        state.flow.nodes[d.schedule].schedule_id = t.value;
       } else if (d.number) {
         const [name, field] = d.number.split('|');
         state.flow.nodes[name][field] = Number(t.value);

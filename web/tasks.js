@@ -1,7 +1,7 @@
 // Tasks: mine (overdue first, then today, then later), the team's for supervisors and up, and
 // a day view by hour. Complete with a result; a callback starts its call in one click.
 
-import { w, $, esc, app, get, api, may, me, showError, fmtDateTime, fmtTime, fmtPhone, userNames, teams, dialog, newTask, callFromConsole, shortcuts, word, locale } from './common.js';
+import { w, $, esc, app, get, api, may, me, showError, fmtDateTime, fmtTime, fmtPhone, userNames, teams, dialog, newTask, callFromConsole, shortcuts, word, locale, voicemailPlayer } from './common.js';
 
 let tab = 'mine';
 let day = new Date();
@@ -65,6 +65,7 @@ ${t.contact_id ? `<a href="/contacts/${encodeURIComponent(t.contact_id)}">${esc(
 ${t.deal_id ? `<a href="/deals/${encodeURIComponent(t.deal_id)}">${esc(w.deal)}</a>` : ''}
 ${number ? `<span class="number">${esc(fmtPhone(number))}</span>` : ''}${t.missed_count > 1 ? ` <span class="badge">×${t.missed_count}</span>` : ''}
 ${showAssignee ? `<span class="muted">${esc(names.get(t.assignee_id) || w.unassigned)}</span>` : ''}
+${voicemailPlayer(t)}
 <span class="spacer"></span>
 ${number ? `<button type="button" class="call" data-id="${esc(t.id)}" data-number="${esc(number)}">${esc(w.call_back)}</button>` : ''}
 <button type="button" class="complete" data-id="${esc(t.id)}">${esc(w.complete)}</button></li>`;

@@ -75,6 +75,9 @@ fn scenarios() -> Vec<Scenario> {
         ("crm_import_messy_xlsx_and_export", || Box::pin(admin::import_messy_xlsx_and_export())),
         ("crm_admin_sections_and_refusals", || Box::pin(admin::admin_sections_and_refusals())),
         ("change_own_password_in_russian", || Box::pin(account::change_own_password_in_russian())),
+        ("business_hours_and_the_production_calendar_in_russian", || {
+            Box::pin(flows::business_hours_and_the_production_calendar_in_russian())
+        }),
         ("prompts_and_the_voice_menu_editor_in_russian", || {
             Box::pin(flows::prompts_and_the_voice_menu_editor_in_russian())
         }),

@@ -403,6 +403,7 @@ const ASSETS: &[(&str, &str)] = &[
     ("admin.js", include_str!("../../../../web/admin.js")),
     ("prompts.js", include_str!("../../../../web/prompts.js")),
     ("flows.js", include_str!("../../../../web/flows.js")),
+    ("schedules.js", include_str!("../../../../web/schedules.js")),
     ("account.js", include_str!("../../../../web/account.js")),
 ];
 
