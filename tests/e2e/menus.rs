@@ -172,3 +172,99 @@ async fn a_menu_routes_2_to_queue_b_after_the_notice_and_a_wrong_key_gets_the_re
     assert_eq!(choices, [("7", false), ("2", true)]);
     gw.stop().await;
 }
+
+/// `ms` of a key's two tones (row and column Hz) as μ-law, at about -12 dBFS each.
+fn key_tones(row: f64, column: f64, ms: usize) -> Vec<u8> {
+    (0..ms * 8)
+        .map(|i| {
+            let t = i as f64 / 8000.0;
+            let v = ((std::f64::consts::TAU * row * t).sin()
+                + (std::f64::consts::TAU * column * t).sin())
+                * 7000.0;
+            switchboard_media::g711::linear_to_ulaw(v as i16)
+        })
+        .collect()
+}
+
+/// A caller whose phone offers no telephone-event (PCMU only) presses 2 as tones in its audio
+/// during the menu prompt: the gateway hears the key in the audio (in-band DTMF) and queue B's
+/// agent (2 kHz) is rung; the key is logged like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_pressed_as_tones_in_the_audio_routes_the_menu() {
+    let _serial = SERIAL.lock().await;
+    let dir = Scratch::new("menu-inband");
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    let phone = SippRun {
+        pause_ms: 500,
+        ..SippRun::new("agent_hangs_up.xml", &dir.tone_dir("agent", 2000.0))
+    };
+    let (agent_id, agent) = gw.agent("anna", ([127, 0, 0, 1], phone.port).into()).await;
+    let queue_a = gw.queue("101", &[], json!({"name": "A"})).await;
+    let queue_b = gw.queue("102", &[&agent_id], json!({"name": "B"})).await;
+    gw.available(&agent).await;
+    let menu = tone_prompt(&gw, "menu", 800.0, 3.0).await;
+    gw.post(
+        &gw.admin,
+        "/api/entry-points",
+        json!({
+            "name": "Main line",
+            "numbers": ["200"],
+            "flow": {
+                "start": "menu",
+                "nodes": {
+                    "menu": {"type": "menu", "prompts": [menu], "choices": {"1": "a", "2": "b"},
+                             "timeout_s": 10, "on_fail": "a"},
+                    "a": {"type": "queue", "queue_id": queue_a},
+                    "b": {"type": "queue", "queue_id": queue_b}
+                }
+            }
+        }),
+    )
+    .await;
+    // The caller's audio: 1.5 s of quiet, '2' (697 + 1336 Hz) for 120 ms, then quiet.
+    let caller_dir = dir.tone_dir("caller", 1000.0);
+    let quiet = |ms: usize| vec![0xFFu8; ms * 8];
+    let keys = [quiet(1500), key_tones(697.0, 1336.0, 120), quiet(15_000)].concat();
+    std::fs::write(caller_dir.join("keys.ul"), keys).unwrap();
+    let caller = SippRun {
+        remote: Some(gw.sip),
+        service: Some("200".into()),
+        keys: vec![("caller", "89161234567".into())],
+        ..SippRun::new("caller_inband.xml", &caller_dir)
+    };
+    let (caller_media, phone_sip) = (caller.media_port, phone.port);
+    let capture = Capture::start(&dir.0, &[caller.port, caller_media, phone_sip]).await;
+    let phone = phone.spawn();
+    let caller = caller.spawn();
+    let caller_ok = caller.wait(Duration::from_secs(40)).await;
+    let phone_ok = phone.wait(Duration::from_secs(10)).await;
+    let packets = capture.stop().await;
+    if !(caller_ok && phone_ok) {
+        let id = newest_call(&gw).await;
+        eprintln!("call: {}", gw.get(&gw.admin, &format!("/api/calls/{id}")).await);
+        let from_caller = packets.iter().filter(|d| d.src_port == caller_media).count();
+        eprintln!("RTP packets from the caller: {from_caller}");
+    }
+    assert!(caller_ok && phone_ok, "both scenarios pass (caller {caller_ok}, phone {phone_ok})");
+    let rung = packets
+        .iter()
+        .find(|d| d.dst_port == phone_sip && d.payload.starts_with(b"INVITE "))
+        .expect("queue B's agent was rung")
+        .at_ms;
+    let agent_heard = dominant(
+        &audio_to_between(&packets, caller_media, rung + 2000, rung + 6000),
+        &[800.0, 2000.0, 425.0],
+    );
+    assert_eq!(agent_heard, Some(2000.0), "then the caller talks to queue B's agent");
+    let call = gw.wait_call_ended(&newest_call(&gw).await).await;
+    assert_eq!(call["call"]["queue_id"], queue_b.as_str());
+    let keys: Vec<(&str, &str)> = call["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "dtmf")
+        .map(|e| (e["detail"]["by"].as_str().unwrap(), e["detail"]["digit"].as_str().unwrap()))
+        .collect();
+    assert_eq!(keys, [("caller", "2")], "one key, heard once");
+    gw.stop().await;
+}

@@ -5,6 +5,7 @@
 
 pub mod dtmf;
 pub mod g711;
+pub mod inband;
 pub mod prompt;
 pub mod recording;
 pub mod relay;

@@ -11,7 +11,8 @@
 //! do not), its header rewritten by that direction's [`StreamRewriter`] and sent to the other
 //! leg's peer. RTP is symmetric: a leg sends to the address its peer's packets come from,
 //! which may differ from the SDP address behind NAT. Telephone-events are relayed under the
-//! other leg's payload type and reported as digits. A leg that is expected to send and stays
+//! other leg's payload type and reported as digits; a leg that negotiated none has its keys
+//! found in its audio (in-band DTMF). A leg that is expected to send and stays
 //! silent for the configured time is reported as dead.
 
 use std::collections::VecDeque;
@@ -26,6 +27,7 @@ use tokio::sync::mpsc;
 
 use crate::dtmf::{DtmfDetector, TelephoneEvent};
 use crate::g711::Transcoder;
+use crate::inband::InbandDtmf;
 use crate::recording::Tap;
 use crate::rewrite::StreamRewriter;
 use crate::rtp::{RtpPacket, rewrite_header};
@@ -440,6 +442,8 @@ struct Leg {
     /// Rewrites what is sent *to* this leg.
     rewriter: StreamRewriter,
     dtmf: DtmfDetector,
+    /// Keys in the audio, for a leg that negotiated no telephone-event.
+    inband: InbandDtmf,
     last_packet: Instant,
     reported_dead: bool,
     /// A sound this leg hears instead of the other leg (music on hold).
@@ -461,6 +465,7 @@ impl Leg {
             media,
             rewriter,
             dtmf: DtmfDetector::default(),
+            inband: InbandDtmf::default(),
             last_packet: now,
             reported_dead: false,
             play: None,
@@ -551,6 +556,7 @@ async fn run(
                     leg.io = io;
                     leg.media = media;
                     leg.dtmf = DtmfDetector::default();
+                    leg.inband = InbandDtmf::default();
                     leg.last_packet = Instant::now();
                     leg.reported_dead = false;
                 }
@@ -676,6 +682,14 @@ async fn relay(
     src.last_packet = received;
     src.reported_dead = false;
     let out_pt = if packet.payload_type == src.media.audio_pt {
+        // A phone that sends no RFC 4733 events may still send keys as tones.
+        if src.media.event_pt.is_none()
+            && !matches!(src.io, LegIo::Source(_))
+            && let Some(digit) =
+                src.inband.feed(packet.payload(buf), packet.payload_type == PT_PCMA)
+        {
+            events(MediaEvent::Dtmf { side: side_of(from_leg), digit });
+        }
         if let Some(watch) = src.silence.as_mut()
             && watch.frame(packet.payload(buf), packet.payload_type == PT_PCMA, received)
         {

@@ -136,6 +136,84 @@ async fn dtmf_is_relayed_under_the_other_payload_type_and_reported_once() {
     assert_eq!(*seen.lock().unwrap(), vec![MediaEvent::Dtmf { side: Side::A, digit: '5' }]);
 }
 
+/// `ms` of a DTMF key's two tones as μ-law.
+fn key_tones(row: f64, column: f64, ms: usize) -> Vec<u8> {
+    (0..ms * 8)
+        .map(|i| {
+            let t = i as f64 / 8000.0;
+            let v = ((std::f64::consts::TAU * row * t).sin()
+                + (std::f64::consts::TAU * column * t).sin())
+                * 8000.0;
+            linear_to_ulaw(v as i16)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn keys_in_the_audio_of_a_leg_without_telephone_events_are_reported() {
+    let pool = PortPool::new(LOOPBACK, 41_300, 41_399);
+    let (caller, _) = peer().await;
+    let (agent, agent_addr) = peer().await;
+    let a = pool.bind().unwrap();
+    let a_local = a.local();
+    let b = pool.bind().unwrap();
+    let (sink, seen) = collecting();
+    // The caller negotiated no telephone-event: their '#' (941 + 1477 Hz) comes as audio.
+    let _bridge = bridge(
+        (a, LegMedia::new(PT_PCMU, None, None)),
+        (b, LegMedia::new(PT_PCMU, Some(96), Some(agent_addr))),
+        BridgeOptions { dead_peer: Duration::ZERO },
+        sink,
+    );
+    let audio = [key_tones(941.0, 1477.0, 120), vec![0xFF; 160 * 3]].concat();
+    for (i, frame) in audio.chunks(160).enumerate() {
+        let seq = u16::try_from(i).unwrap();
+        caller
+            .send_to(&build(i == 0, PT_PCMU, seq, u32::from(seq) * 160, 7, frame), a_local)
+            .await
+            .unwrap();
+        let _ = recv(&agent).await;
+    }
+    assert_eq!(*seen.lock().unwrap(), vec![MediaEvent::Dtmf { side: Side::A, digit: '#' }]);
+}
+
+#[tokio::test]
+async fn silence_after_speech_is_reported_once_when_watched() {
+    let pool = PortPool::new(LOOPBACK, 41_400, 41_499);
+    let (caller, _) = peer().await;
+    let (agent, agent_addr) = peer().await;
+    let a = pool.bind().unwrap();
+    let a_local = a.local();
+    let b = pool.bind().unwrap();
+    let (sink, seen) = collecting();
+    let handle = bridge(
+        (a, LegMedia::new(PT_PCMU, Some(101), None)),
+        (b, LegMedia::new(PT_PCMU, Some(96), Some(agent_addr))),
+        BridgeOptions { dead_peer: Duration::ZERO },
+        sink,
+    );
+    handle.watch_silence(Side::A, Some(Duration::from_millis(300)));
+    let voice = sine_ulaw(440.0, 0.3, 0, 160);
+    let quiet = vec![0xFFu8; 160];
+    // Speech for 200 ms, then silent frames: reported after 300 ms of them, once.
+    for i in 0..40u16 {
+        let frame = if i < 10 { &voice } else { &quiet };
+        caller
+            .send_to(&build(i == 0, PT_PCMU, i, u32::from(i) * 160, 9, frame), a_local)
+            .await
+            .unwrap();
+        let _ = recv(&agent).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let silences =
+            seen.lock().unwrap().iter().filter(|e| matches!(e, MediaEvent::Silence { .. })).count();
+        if i < 13 {
+            assert_eq!(silences, 0, "frame {i}: speech ended only a few frames ago");
+        }
+    }
+    let silences = seen.lock().unwrap().clone();
+    assert_eq!(silences, vec![MediaEvent::Silence { side: Side::A }]);
+}
+
 #[tokio::test]
 async fn garbage_is_dropped_and_a_silent_peer_is_reported() {
     let pool = PortPool::new(LOOPBACK, 41_300, 41_399);
