@@ -1,3 +1,5 @@
+-- Business hours, voicemail and queue callbacks.
+
 -- Business hours: weekly hours in an IANA time zone and exceptions by date (holidays,
 -- shortened days, working weekends), as JSON checked by the application. A call flow's
 -- `hours` step and a queue refer to a schedule by id.
@@ -18,3 +20,12 @@ ALTER TABLE queues ADD COLUMN after_hours TEXT NOT NULL DEFAULT 'voicemail';
 
 -- The call whose recording is the caller's message, on the callback task it left.
 ALTER TABLE tasks ADD COLUMN voicemail_call_id TEXT;
+
+-- Queue callback ("virtual hold"): a waiting caller is offered to be called back after
+-- callback_after_s of waiting, or at once when the queue's typical wait is over
+-- callback_over_wait_s (0: never for that); the customer is called up to callback_attempts
+-- times, callback_retry_s apart.
+ALTER TABLE queues ADD COLUMN callback_after_s INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queues ADD COLUMN callback_over_wait_s INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queues ADD COLUMN callback_attempts INTEGER NOT NULL DEFAULT 3;
+ALTER TABLE queues ADD COLUMN callback_retry_s INTEGER NOT NULL DEFAULT 300;

@@ -5,6 +5,7 @@
 //! Needs `sipp` (Debian `sip-tester`) and `dumpcap` (Debian `tshark`, run as root to capture
 //! on `lo`); `.ci/run` installs both. Tests run one at a time.
 
+mod callback;
 mod click_to_call;
 mod crash;
 mod crm_routing;

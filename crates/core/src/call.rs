@@ -45,6 +45,9 @@ string_enum! {
         /// The caller left a message (voicemail) instead of waiting for an agent; the message
         /// is the call's recording and a callback task stands for it.
         Voicemail => "voicemail",
+        /// The caller asked to be called back instead of waiting ("virtual hold"); their place
+        /// in the queue is kept and a callback task stands for it.
+        CallbackRequested => "callback_requested",
     }
 }
 
@@ -105,6 +108,12 @@ string_enum! {
         Hours => "hours",
         /// The caller began to leave a message.
         Message => "message",
+        /// The caller was offered a callback instead of waiting.
+        CallbackOffered => "callback_offered",
+        /// The caller asked for a callback (to the number in the detail).
+        CallbackRequested => "callback_requested",
+        /// The callback's turn came: an agent and then the customer are called.
+        CallbackAttempt => "callback_attempt",
         /// The queue routed it by what the CRM knows (a VIP's priority, the owner first).
         Routed => "routed",
         /// It ended.

@@ -583,6 +583,14 @@ pub struct Queue {
     /// Outside them: `voicemail` (the after-hours prompt, then a message for the queue) or
     /// `hangup` (the after-hours prompt only).
     pub after_hours: String,
+    /// A waiting caller is offered a callback after this many seconds (0: not for the wait).
+    pub callback_after_s: i64,
+    /// ... or at once when the queue's typical wait is over this many seconds (0: not for it).
+    pub callback_over_wait_s: i64,
+    /// Calls to a customer who asked for a callback before giving up.
+    pub callback_attempts: i64,
+    /// Seconds between them.
+    pub callback_retry_s: i64,
     /// When it was created.
     pub created_at: EpochMs,
 }

@@ -388,11 +388,14 @@ pub fn contribution(fact: &CallFact, config: &StatsConfig) -> Vec<(Key, Counters
         return out;
     }
     if fact.answered_at.is_none()
-        && matches!(fact.end_reason, Some(EndReason::InFlow | EndReason::Voicemail))
+        && matches!(
+            fact.end_reason,
+            Some(EndReason::InFlow | EndReason::Voicemail | EndReason::CallbackRequested)
+        )
     {
         // It never reached a queue's agents (ended in the menus, or left a message instead of
-        // waiting): no queue was offered it, nobody abandoned one. A message is counted with
-        // the callbacks it became.
+        // waiting, or asked to be called back): no queue was offered it, nobody abandoned one.
+        // A message or a callback is counted with the callback task it became.
         return out;
     }
     let first_agent = fact.segments.first().map_or("", |s| s.agent_id.as_str());

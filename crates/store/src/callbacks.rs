@@ -154,6 +154,48 @@ impl Store {
         self.get_task(&task_id).await
     }
 
+    /// A queue callback's outbound call takes the task and the contact of the queued call it
+    /// is for.
+    pub async fn link_callback_leg(&self, call_id: &str, of: &str) -> Result<(), StoreError> {
+        let mut sql =
+            Sql::new("UPDATE calls SET task_id = (SELECT o.task_id FROM calls o WHERE o.id = ");
+        sql.bind(of.to_owned())
+            .push("), contact_id = COALESCE(contact_id, (SELECT o.contact_id FROM calls o WHERE o.id = ")
+            .bind(of.to_owned())
+            .push(")) WHERE id = ")
+            .bind(call_id.to_owned());
+        sql.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// What came of a queue callback, written on the task of the queued call (audited as the
+    /// system); `done` completes the task.
+    pub async fn callback_result(
+        &self,
+        call_id: &str,
+        done: bool,
+        result: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let mut find = Sql::new("SELECT task_id FROM calls WHERE id = ");
+        find.bind(call_id.to_owned());
+        let Some(row) = find.fetch_optional(&self.pool).await? else { return Ok(()) };
+        let Some(task_id): Option<String> = row.try_get("task_id")? else { return Ok(()) };
+        let mut tx = self.begin_write().await?;
+        let mut sql = Sql::new("UPDATE tasks SET result = ");
+        sql.bind(result.to_owned()).push(", updated_at = ").bind(at);
+        if done {
+            sql.push(", status = 'done', completed_at = ").bind(at);
+        }
+        sql.push(" WHERE status = 'open' AND id = ").bind(task_id.clone());
+        sql.execute(&mut *tx).await?;
+        let detail = json!({"call_id": call_id, "result": result, "done": done});
+        audit::record(&mut tx, &Actor::system(), "task.callback", "task", Some(&task_id), detail)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Open callbacks due at or before `due_by` that were never escalated, with the supervisor
     /// each would go to.
     pub async fn callbacks_to_escalate(&self, due_by: i64) -> Result<Vec<DueCallback>, StoreError> {

@@ -72,7 +72,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     ),
     (
         11,
-        "hours and voicemail",
+        "hours, voicemail and callbacks",
         include_str!("../../../migrations/sqlite/0011_hours_and_voicemail.sql"),
         include_str!("../../../migrations/postgres/0011_hours_and_voicemail.sql"),
     ),

@@ -49,9 +49,17 @@ pub struct NewQueue {
     pub schedule_id: Option<String>,
     /// Outside them: `voicemail` (the after-hours prompt, then a message) or `hangup`.
     pub after_hours: Option<String>,
+    /// Offer a callback after this wait (0: not for the wait).
+    pub callback_after_s: Option<i64>,
+    /// Offer it at once when the typical wait is over this (0: not for it).
+    pub callback_over_wait_s: Option<i64>,
+    /// Calls to the customer before giving up.
+    pub callback_attempts: Option<i64>,
+    /// Seconds between them.
+    pub callback_retry_s: Option<i64>,
 }
 
-const QUEUE_COLUMNS: &str = "id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, schedule_id, after_hours, created_at";
+const QUEUE_COLUMNS: &str = "id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, schedule_id, after_hours, callback_after_s, callback_over_wait_s, callback_attempts, callback_retry_s, created_at";
 
 fn queue_from_row(row: &AnyRow, members: Vec<String>) -> Result<Queue, StoreError> {
     Ok(Queue {
@@ -73,6 +81,10 @@ fn queue_from_row(row: &AnyRow, members: Vec<String>) -> Result<Queue, StoreErro
         vip_field: row.try_get("vip_field")?,
         schedule_id: row.try_get("schedule_id")?,
         after_hours: row.try_get("after_hours")?,
+        callback_after_s: row.try_get("callback_after_s")?,
+        callback_over_wait_s: row.try_get("callback_over_wait_s")?,
+        callback_attempts: row.try_get("callback_attempts")?,
+        callback_retry_s: row.try_get("callback_retry_s")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -107,6 +119,10 @@ fn validate(q: &NewQueue) -> Result<(), StoreError> {
         return Err(StoreError::invalid("announce_every_s", "0 (never) or 10 to 600 seconds"));
     }
     check_ms("owner_first_s", q.owner_first_s, 0, 600)?;
+    check_ms("callback_after_s", q.callback_after_s, 0, 3_600)?;
+    check_ms("callback_over_wait_s", q.callback_over_wait_s, 0, 3_600)?;
+    check_ms("callback_attempts", q.callback_attempts, 1, 10)?;
+    check_ms("callback_retry_s", q.callback_retry_s, 10, 86_400)?;
     if let Some(field) = &q.vip_field
         && (field.trim().is_empty() || field.len() > 64)
     {
@@ -163,7 +179,7 @@ impl Store {
         }
         let id = new_id();
         let mut sql = Sql::new(
-            "INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, schedule_id, after_hours, created_at) VALUES (",
+            "INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, schedule_id, after_hours, callback_after_s, callback_over_wait_s, callback_attempts, callback_retry_s, created_at) VALUES (",
         );
         sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(number.clone());
         sql.push(", ").bind(new.strategy.unwrap_or_default().as_str().to_owned());
@@ -180,6 +196,10 @@ impl Store {
         sql.push(", ").bind(new.vip_field.clone());
         sql.push(", ").bind(new.schedule_id.clone());
         sql.push(", ").bind(new.after_hours.clone().unwrap_or_else(|| "voicemail".into()));
+        sql.push(", ").bind(new.callback_after_s.unwrap_or(0));
+        sql.push(", ").bind(new.callback_over_wait_s.unwrap_or(0));
+        sql.push(", ").bind(new.callback_attempts.unwrap_or(3));
+        sql.push(", ").bind(new.callback_retry_s.unwrap_or(300));
         sql.push(", ").bind(now_ms()).push(")");
         sql.execute(&mut *tx).await?;
         for member in &new.members {
@@ -227,6 +247,12 @@ impl Store {
             vip_field: changes.vip_field.clone().unwrap_or(current.vip_field.clone()),
             schedule_id: changes.schedule_id.clone().unwrap_or(current.schedule_id.clone()),
             after_hours: Some(changes.after_hours.clone().unwrap_or(current.after_hours.clone())),
+            callback_after_s: Some(changes.callback_after_s.unwrap_or(current.callback_after_s)),
+            callback_over_wait_s: Some(
+                changes.callback_over_wait_s.unwrap_or(current.callback_over_wait_s),
+            ),
+            callback_attempts: Some(changes.callback_attempts.unwrap_or(current.callback_attempts)),
+            callback_retry_s: Some(changes.callback_retry_s.unwrap_or(current.callback_retry_s)),
         };
         validate(&merged)?;
         let mut tx = self.begin_write().await?;
@@ -266,6 +292,10 @@ impl Store {
         }
         sql.push(", schedule_id = ").bind(merged.schedule_id.clone());
         sql.push(", after_hours = ").bind(merged.after_hours.clone().unwrap_or_default());
+        sql.push(", callback_after_s = ").bind(merged.callback_after_s.unwrap_or(0));
+        sql.push(", callback_over_wait_s = ").bind(merged.callback_over_wait_s.unwrap_or(0));
+        sql.push(", callback_attempts = ").bind(merged.callback_attempts.unwrap_or(3));
+        sql.push(", callback_retry_s = ").bind(merged.callback_retry_s.unwrap_or(300));
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
         if let Some(members) = &changes.members {
@@ -576,4 +606,12 @@ pub struct QueueChanges {
     pub schedule_id: Option<Option<String>>,
     /// New after-hours handling.
     pub after_hours: Option<String>,
+    /// New callback offer time.
+    pub callback_after_s: Option<i64>,
+    /// New callback threshold.
+    pub callback_over_wait_s: Option<i64>,
+    /// New callback attempts.
+    pub callback_attempts: Option<i64>,
+    /// New time between attempts.
+    pub callback_retry_s: Option<i64>,
 }

@@ -15,19 +15,80 @@ use super::now_ms;
 #[derive(Debug)]
 pub(super) enum Write {
     Create(NewCall),
-    Event { call_id: String, at: i64, kind: Kind, agent_id: Option<String>, detail: Value },
-    Answered { call_id: String, agent_id: String, at: i64 },
-    TransferredTo { call_id: String, agent_id: String, at: i64 },
-    Queued { call_id: String, queue_id: String, at: i64 },
-    Ended { call_id: String, at: i64, reason: EndReason, hold_ms: i64 },
-    SipCode { call_id: String, code: i64 },
-    RecordingStarted { call_id: String, path: String, at: i64 },
-    RecordingDone { call_id: String, finished: Finished },
-    WrapUp { call_id: String, ms: i64 },
+    Event {
+        call_id: String,
+        at: i64,
+        kind: Kind,
+        agent_id: Option<String>,
+        detail: Value,
+    },
+    Answered {
+        call_id: String,
+        agent_id: String,
+        at: i64,
+    },
+    TransferredTo {
+        call_id: String,
+        agent_id: String,
+        at: i64,
+    },
+    Queued {
+        call_id: String,
+        queue_id: String,
+        at: i64,
+    },
+    Ended {
+        call_id: String,
+        at: i64,
+        reason: EndReason,
+        hold_ms: i64,
+    },
+    SipCode {
+        call_id: String,
+        code: i64,
+    },
+    RecordingStarted {
+        call_id: String,
+        path: String,
+        at: i64,
+    },
+    RecordingDone {
+        call_id: String,
+        finished: Finished,
+    },
+    WrapUp {
+        call_id: String,
+        ms: i64,
+    },
     Missed(MissedCall),
-    AgentState { agent_id: String, state: &'static str, reason: Option<String>, at: i64 },
-    Listened { user_id: String, call_id: String, action: &'static str, detail: Value },
-    Binding { extension: String, contact: Option<String>, expires_at: i64 },
+    /// A callback's outbound call belongs to the queued call's task and contact.
+    CallbackLeg {
+        call_id: String,
+        of: String,
+    },
+    /// What came of a callback, on its task (`done`: completed).
+    CallbackResult {
+        call_id: String,
+        done: bool,
+        result: String,
+    },
+    AgentState {
+        agent_id: String,
+        state: &'static str,
+        reason: Option<String>,
+        at: i64,
+    },
+    Listened {
+        user_id: String,
+        call_id: String,
+        action: &'static str,
+        detail: Value,
+    },
+    Binding {
+        extension: String,
+        contact: Option<String>,
+        expires_at: i64,
+    },
 }
 
 /// Applies call-log writes in order.
@@ -88,6 +149,10 @@ pub(super) async fn write_log(
                         detail,
                     )
                     .await
+            }
+            Write::CallbackLeg { call_id, of } => store.link_callback_leg(&call_id, &of).await,
+            Write::CallbackResult { call_id, done, result } => {
+                store.callback_result(&call_id, done, &result, now_ms()).await
             }
             Write::Missed(missed) => match store.callback_for_missed(&policy, &missed).await {
                 Ok(task) => {

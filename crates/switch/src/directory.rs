@@ -197,6 +197,10 @@ mod tests {
             vip_field: None,
             schedule_id: None,
             after_hours: "voicemail".into(),
+            callback_after_s: 0,
+            callback_over_wait_s: 0,
+            callback_attempts: 3,
+            callback_retry_s: 300,
             created_at: 0,
         }
     }

@@ -89,10 +89,12 @@ impl Telephony {
             None => None,
         };
         let (internal, internal_rx) = mpsc::unbounded_channel();
+        let mut machine = CallMachine::new(Box::new(CallCenter::new()));
+        machine.set_region(config.region);
         let mut switch = Switch {
             store,
             edge: edge.clone(),
-            machine: CallMachine::new(Box::new(CallCenter::new())),
+            machine,
             region: config.region,
             default_queues: config.default_queues,
             recordings: HashMap::new(),

@@ -64,6 +64,10 @@ impl Switch {
                 vip_field: q.vip_field.clone(),
                 schedule_id: q.schedule_id.clone(),
                 after_hours_voicemail: q.after_hours != "hangup",
+                callback_after_ms: q.callback_after_s * 1000,
+                callback_over_wait_ms: q.callback_over_wait_s * 1000,
+                callback_attempts: u32::try_from(q.callback_attempts).unwrap_or(3),
+                callback_retry_ms: q.callback_retry_s * 1000,
             };
             self.machine.set_queue(config, settings);
         }

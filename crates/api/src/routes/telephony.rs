@@ -142,6 +142,14 @@ pub(crate) struct CreateQueue {
     /// Outside the hours: `voicemail` (default: the after-hours prompt, then a message for the
     /// queue) or `hangup` (the after-hours prompt only).
     after_hours: Option<String>,
+    /// Offer a waiting caller a callback after this many seconds (0: not for the wait).
+    callback_after_s: Option<i64>,
+    /// ... or at once when the queue's typical wait is over this many seconds (0: not).
+    callback_over_wait_s: Option<i64>,
+    /// Calls to the customer before giving up (1-10, default 3).
+    callback_attempts: Option<i64>,
+    /// Seconds between them (default 300).
+    callback_retry_s: Option<i64>,
 }
 
 /// Queue changes (admin); `members` replaces the list.
@@ -173,6 +181,10 @@ pub(crate) struct UpdateQueue {
     #[schema(value_type = Option<String>)]
     schedule_id: Option<Option<String>>,
     after_hours: Option<String>,
+    callback_after_s: Option<i64>,
+    callback_over_wait_s: Option<i64>,
+    callback_attempts: Option<i64>,
+    callback_retry_s: Option<i64>,
 }
 
 /// Tells the telephony side the queues changed, and waits until it has them (so a call right
@@ -219,6 +231,10 @@ pub(crate) async fn create_queue(
         vip_field: b.vip_field,
         schedule_id: b.schedule_id,
         after_hours: b.after_hours,
+        callback_after_s: b.callback_after_s,
+        callback_over_wait_s: b.callback_over_wait_s,
+        callback_attempts: b.callback_attempts,
+        callback_retry_s: b.callback_retry_s,
     };
     let queue = state.store().create_queue(&user.actor(), new).await?;
     reload(&state).await;
@@ -264,6 +280,10 @@ pub(crate) async fn update_queue(
         vip_field: b.vip_field,
         schedule_id: b.schedule_id,
         after_hours: b.after_hours,
+        callback_after_s: b.callback_after_s,
+        callback_over_wait_s: b.callback_over_wait_s,
+        callback_attempts: b.callback_attempts,
+        callback_retry_s: b.callback_retry_s,
     };
     let queue = state.store().update_queue(&user.actor(), &id, changes).await?;
     reload(&state).await;

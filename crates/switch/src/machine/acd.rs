@@ -40,6 +40,22 @@ impl CallMachine {
     pub(super) fn apply(&mut self, actions: Vec<Action>, now: EpochMs, out: &mut Vec<Effect>) {
         for action in actions {
             match action {
+                Action::Offer { call_id, agent_id } if self.is_virtual(&call_id) => {
+                    self.callback_offered(call_id, agent_id, now, out)
+                }
+                Action::Connect { call_id, agent_id } if self.is_virtual(&call_id) => {
+                    self.callback_dial(call_id, agent_id, now, out)
+                }
+                Action::ReleaseMaxWait { call_id } if self.is_virtual(&call_id) => {
+                    // Its callback task stays open for the agents to call by hand.
+                    self.remove(&call_id, out);
+                    let result = "the queue's maximum wait passed before the callback".to_owned();
+                    out.push(Effect::Log(Write::CallbackResult {
+                        call_id: call_id.to_string(),
+                        done: false,
+                        result,
+                    }));
+                }
                 Action::Offer { call_id, agent_id } => match self.endpoints.get(&agent_id) {
                     Some(endpoint) => {
                         out.push(Effect::Ring { call_id, agent_id, endpoint: endpoint.clone() })
@@ -370,9 +386,12 @@ impl CallMachine {
         let Some(call) = self.calls.get(&call_id) else { return };
         let Some(agent_id) = call.dialer.clone() else { return };
         if result.is_err() {
+            let callback_of = call.callback_of.clone();
             self.remove(&call_id, out);
             out.push(ended(&call_id, now, EndReason::Failed, 0));
-            if !matches!(self.acd.agent_state(&agent_id), AgentState::Offline) {
+            if let Some(original) = callback_of {
+                self.callback_leg_over(original, false, now, out);
+            } else if !matches!(self.acd.agent_state(&agent_id), AgentState::Offline) {
                 self.acd_input(Input::OutboundEnded { agent_id }, now, out);
             }
         } else if call.agent.is_some() {

@@ -75,6 +75,9 @@ impl CallMachine {
             out.push(Effect::Tell { agent_id: agent.clone(), message });
         }
         out.push(ended(&call_id, now, reason, hold_ms));
+        if let Some(original) = call.callback_of {
+            return self.callback_leg_over(original, call.reached, now, out);
+        }
         let input = match call.dialer {
             Some(agent_id) => Input::OutboundEnded { agent_id },
             None => Input::CallEnded { call_id },
@@ -120,7 +123,9 @@ impl CallMachine {
                 AgentMessage::Ended { call_id: call_id.to_string(), by: outcome.as_str() };
             out.push(Effect::Tell { agent_id: agent, message });
         }
-        if let Some(agent_id) = call.dialer {
+        if let Some(original) = call.callback_of {
+            self.callback_leg_over(original, false, now, out);
+        } else if let Some(agent_id) = call.dialer {
             self.acd_input(Input::OutboundEnded { agent_id }, now, out);
         }
     }
@@ -224,7 +229,8 @@ impl CallMachine {
         now: EpochMs,
         out: &mut Vec<Effect>,
     ) {
-        let Some(call) = self.calls.get(&call_id) else { return };
+        let Some(call) = self.calls.get_mut(&call_id) else { return };
+        call.reached = true;
         let Some(dialer) = call.dialer.clone() else { return };
         if call.agent.is_some() {
             let message =

@@ -444,3 +444,155 @@ fn a_queue_closed_by_its_hours_may_only_say_so() {
     assert_eq!(r.released("c1"), Some(480));
     assert_eq!((r.missed("c1"), r.ended("c1")), (None, Some((EndReason::InFlow, 0))));
 }
+
+fn callback_queue(r: &mut Replay) {
+    let settings = QueueSettings {
+        callback_after_ms: 30_000,
+        callback_attempts: 2,
+        callback_retry_ms: 60_000,
+        ..QueueSettings::default()
+    };
+    let config = switchboard_core::acd::QueueConfig {
+        id: "sales".into(),
+        strategy: switchboard_core::acd::Strategy::LongestIdle,
+        ring_timeout_ms: super::replay::RING,
+        max_wait_ms: 3_600_000,
+        wrap_up_ms: 0,
+    };
+    r.machine.set_queue(config, settings);
+}
+
+fn dialed(r: &Replay) -> Vec<(String, String, String)> {
+    r.done
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Dial { call_id, agent_id, e164, .. } => {
+                Some((call_id.to_string(), agent_id.to_string(), e164.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn callback_results(r: &Replay) -> Vec<(bool, String)> {
+    r.done
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Log(Write::CallbackResult { done, result, .. }) => {
+                Some((*done, result.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_waiting_caller_asks_for_a_callback_keeps_the_place_and_is_called_when_it_comes() {
+    let mut r = Replay::new();
+    callback_queue(&mut r);
+    r.arrive("c1", "sales");
+    let t0 = r.now;
+    r.until(t0 + 29_999);
+    assert!(r.events("c1").iter().all(|k| *k != Kind::CallbackOffered));
+    r.until(t0 + 30_000);
+    let offer = r.done.iter().any(|e| {
+        matches!(e, Effect::Announce { prompts, .. } if prompts == &strings(&["builtin:callback_offer"]))
+    });
+    assert!(offer, "the offer is spoken after 30 s");
+    // A second caller arrives later: behind the first.
+    r.arrive("c2", "sales");
+    r.key("c1", '1');
+    assert_eq!(r.played("c1").last().unwrap().0, strings(&["builtin:callback_number"]));
+    r.key("c1", '1');
+    assert_eq!(r.missed("c1"), Some(EndReason::CallbackRequested), "the callback task");
+    assert_eq!(r.played("c1").last().unwrap().0, strings(&["builtin:callback_confirmed"]));
+    r.sound_done("c1");
+    assert_eq!(r.released("c1"), Some(480));
+    assert_eq!(r.ended("c1"), Some((EndReason::CallbackRequested, 0)));
+    // The edge reports the caller gone: the place stays.
+    r.input(CallInput::Ended { call_id: "c1".into(), by: EndedBy::Caller }).unwrap();
+    assert_eq!(r.machine.waiting("sales").first().map(|(id, _)| id.to_string()), Some("c1".into()));
+
+    // An agent comes: nobody rings for c1; the agent is called, then the customer.
+    r.clear();
+    r.login("anna", "sales");
+    assert!(r.rung().is_empty(), "c1's turn: no ringing, a call placed for the agent");
+    assert_eq!(dialed(&r), [("c1-1".into(), "anna".into(), "+79161234567".into())]);
+    assert!(
+        r.done
+            .iter()
+            .any(|e| matches!(e, Effect::Log(Write::CallbackLeg { of, .. }) if of == "c1"))
+    );
+    assert_eq!(r.state("anna"), "on_call");
+    // Nobody answers: tried again a minute later; meanwhile anna takes c2.
+    r.input(CallInput::OutboundFailed {
+        call_id: "c1-1".into(),
+        outcome: switchboard_sip::edge::OutboundOutcome::NoAnswer,
+        code: Some(480),
+    })
+    .unwrap();
+    assert_eq!(callback_results(&r), [(false, "attempt 1: not reached, trying again".into())]);
+    assert_eq!(r.rung(), [("c2".into(), "anna".into())]);
+    r.answer("c2", "anna");
+    r.edge_ended("c2", EndedBy::Agent);
+    r.clear();
+    let failed_at = r.now;
+    r.until(failed_at + 60_000);
+    assert_eq!(dialed(&r), [("c1-2".into(), "anna".into(), "+79161234567".into())]);
+    r.input(CallInput::OutboundConnected { call_id: "c1-2".into() }).unwrap();
+    r.now += 90_000;
+    r.edge_ended("c1-2", EndedBy::Caller);
+    assert_eq!(callback_results(&r), [(true, "called back on attempt 2: connected".into())]);
+    assert!(r.machine.waiting("sales").is_empty());
+    assert_ne!(r.state("anna"), "on_call");
+}
+
+#[test]
+fn a_caller_may_type_another_number_or_go_back_to_waiting() {
+    let mut r = Replay::new();
+    callback_queue(&mut r);
+    r.arrive("c1", "sales");
+    r.until(r.now + 30_000);
+    r.key("c1", '1');
+    r.key("c1", '2');
+    assert_eq!(r.played("c1").last().unwrap().0, strings(&["builtin:enter_number"]));
+    for d in "12#".chars() {
+        r.key("c1", d);
+    }
+    assert_eq!(
+        r.played("c1").last().unwrap().0,
+        strings(&["builtin:invalid_choice", "builtin:enter_number"])
+    );
+    for d in "8 (495) 123-45-67".chars().filter(char::is_ascii_digit).chain(['#']) {
+        r.key("c1", d);
+    }
+    let number = r.done.iter().find_map(|e| match e {
+        Effect::Log(Write::Missed(m)) if m.call_id == "c1" => Some(m.e164.clone()),
+        _ => None,
+    });
+    assert_eq!(number.as_deref(), Some("+74951234567"));
+    // The caller hangs up during the confirmation: the callback stands.
+    r.input(CallInput::CallerGone { call_id: "c1".into() }).unwrap();
+    assert_eq!(r.ended("c1"), Some((EndReason::CallbackRequested, 0)));
+    assert!(!r.machine.waiting("sales").is_empty());
+
+    // Another caller presses 1 and then * : back to waiting, and silence gives up too.
+    r.clear();
+    r.arrive("c2", "sales");
+    r.until(r.now + 30_000);
+    r.key("c2", '1');
+    r.key("c2", '*');
+    assert!(
+        r.done.iter().any(|e| matches!(e, Effect::PlayWaiting { call_id, .. } if call_id == "c2"))
+    );
+    r.key("c2", '1');
+    r.clear();
+    r.until(r.now + 15_000);
+    assert!(
+        r.done.iter().any(|e| matches!(e, Effect::PlayWaiting { call_id, .. } if call_id == "c2"))
+    );
+    assert_eq!(r.missed("c2"), None);
+    // A caller who hangs up while simply waiting abandons as ever.
+    r.input(CallInput::CallerGone { call_id: "c2".into() }).unwrap();
+    assert_eq!(r.ended("c2"), Some((EndReason::Abandoned, 0)));
+}

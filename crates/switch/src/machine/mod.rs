@@ -34,6 +34,7 @@ use crate::protocol::{AgentMessage, AgentTarget, SwitchError};
 
 mod acd;
 mod call;
+mod callback;
 mod crm;
 mod flow;
 #[cfg(test)]
@@ -68,6 +69,14 @@ pub(crate) struct QueueSettings {
     pub schedule_id: Option<String>,
     /// Outside them the caller may leave a message (else only hears the after-hours prompt).
     pub after_hours_voicemail: bool,
+    /// A waiting caller is offered a callback after this long (0: not for the wait alone).
+    pub callback_after_ms: i64,
+    /// ... or at once when the queue's typical wait is over this (0: not for it).
+    pub callback_over_wait_ms: i64,
+    /// Calls placed to a customer who asked for a callback before giving up.
+    pub callback_attempts: u32,
+    /// Time between them.
+    pub callback_retry_ms: i64,
 }
 
 impl Default for QueueSettings {
@@ -81,6 +90,10 @@ impl Default for QueueSettings {
             vip_field: None,
             schedule_id: None,
             after_hours_voicemail: true,
+            callback_after_ms: 0,
+            callback_over_wait_ms: 0,
+            callback_attempts: 3,
+            callback_retry_ms: 300_000,
         }
     }
 }
@@ -296,6 +309,14 @@ struct Call {
     /// Waiting for its card before it enters this queue (routing by the CRM), at most until
     /// the time given.
     awaiting_card: Option<(QueueId, EpochMs)>,
+    /// When the caller is offered a callback.
+    offer_callback_at: Option<EpochMs>,
+    /// The caller's callback, once offered.
+    callback: Option<callback::Callback>,
+    /// A callback's outbound call: the queued call it is for.
+    callback_of: Option<CallId>,
+    /// An outbound call the customer answered.
+    reached: bool,
 }
 
 /// Every call and agent the switch serves, and what to do next.
@@ -319,6 +340,8 @@ pub(crate) struct CallMachine {
     plays: u64,
     /// Business hours, by schedule id, for the call flows' `hours` steps.
     schedules: HashMap<String, std::sync::Arc<switchboard_core::hours::Schedule>>,
+    /// Where numbers typed by callers are read.
+    region: switchboard_core::phone::Region,
 }
 
 impl CallMachine {
@@ -333,6 +356,7 @@ impl CallMachine {
             typical_wait: HashMap::new(),
             plays: 0,
             schedules: HashMap::new(),
+            region: callback::DEFAULT_REGION,
         }
     }
 
@@ -351,7 +375,11 @@ impl CallMachine {
             CallInput::Entered { call_id, from, to, origin, entry } => {
                 self.entered(call_id, from, to, origin, entry, now, &mut out)
             }
-            CallInput::SoundDone { call_id, id } => self.sound_done(&call_id, id, now, &mut out),
+            CallInput::SoundDone { call_id, id } => {
+                if !self.callback_closed(&call_id, Some(id), now, &mut out) {
+                    self.sound_done(&call_id, id, now, &mut out)
+                }
+            }
             CallInput::Silence { call_id } => self.message_silent(&call_id, now, &mut out),
             CallInput::CallerGone { call_id } if self.in_flow(&call_id) => {
                 self.left_flow(&call_id, now, &mut out)
@@ -359,6 +387,10 @@ impl CallMachine {
             CallInput::Ended { call_id, .. } if self.in_flow(&call_id) => {
                 self.left_flow(&call_id, now, &mut out)
             }
+            CallInput::CallerGone { call_id } | CallInput::Ended { call_id, .. }
+                if self.callback_closed(&call_id, None, now, &mut out) => {}
+            CallInput::CallerGone { call_id } | CallInput::Ended { call_id, .. }
+                if self.is_virtual(&call_id) => {}
             CallInput::CallerGone { call_id } => {
                 // The ACD's `Abandoned` forgets the call (and asks for a callback); anything
                 // it did not know is forgotten here.
@@ -413,6 +445,8 @@ impl CallMachine {
                 out.push(event(&call_id, Kind::Dtmf, None, detail, now));
                 if by == Party::Caller && self.in_flow(&call_id) {
                     self.flow_key(&call_id, digit, now, &mut out);
+                } else if by == Party::Caller && self.in_callback(&call_id) {
+                    self.callback_key(&call_id, digit, now, &mut out);
                 }
             }
             CallInput::CardReady { call_id, card } => {
@@ -467,7 +501,12 @@ impl CallMachine {
         let menus = self.calls.values().filter_map(|c| c.flow.as_ref().and_then(|f| f.deadline()));
         let announcements = self.calls.values().filter_map(|c| c.announce_at);
         let cards = self.calls.values().filter_map(|c| c.awaiting_card.as_ref().map(|(_, at)| *at));
+        let offers = self.calls.values().filter_map(|c| c.offer_callback_at);
+        let callbacks =
+            self.calls.values().filter_map(|c| c.callback.as_ref().and_then(|cb| cb.deadline()));
         transfers
+            .chain(offers)
+            .chain(callbacks)
             .chain(menus)
             .chain(announcements)
             .chain(cards)
@@ -484,6 +523,7 @@ impl CallMachine {
         self.flow_timeouts(now, &mut out);
         self.cards_late(now, &mut out);
         self.announcements(now, &mut out);
+        self.callback_deadlines(now, &mut out);
         let mut due: Vec<CallId> = self
             .calls
             .iter()
@@ -506,6 +546,11 @@ impl CallMachine {
     pub(crate) fn set_queue(&mut self, queue: QueueConfig, settings: QueueSettings) {
         self.queues.insert(queue.id.clone(), settings);
         self.acd.set_queue(queue);
+    }
+
+    /// The region numbers typed by callers are read in.
+    pub(crate) fn set_region(&mut self, region: switchboard_core::phone::Region) {
+        self.region = region;
     }
 
     /// Replaces the business hours the flows' `hours` steps read.

@@ -17,6 +17,7 @@ impl CallMachine {
         let every =
             call.queue.as_ref().and_then(|q| self.queues.get(q)).map_or(0, |q| q.announce_every_ms);
         call.announce_at = (every > 0).then_some(now + every);
+        self.schedule_offer(call_id, now);
     }
 
     /// Announcements that are due.
