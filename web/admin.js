@@ -9,7 +9,7 @@ import { flowsView } from './flows.js';
 import { schedulesView } from './schedules.js';
 
 const ROLES = ['operator', 'supervisor', 'manager', 'admin'];
-const STRATEGIES = ['longest_idle', 'ring_all', 'round_robin'];
+const STRATEGIES = ['longest_idle', 'skills', 'ring_all', 'round_robin'];
 const FIELD_TYPES = ['text', 'number', 'date', 'choice'];
 const SECTIONS = ['users', 'teams', 'queues', 'flows', 'schedules', 'prompts', 'telephony', 'stages', 'fields', 'settings'];
 let section = new URLSearchParams(location.search).get('section') || 'users';
@@ -19,6 +19,16 @@ const options = (values, selected, label = (v) => v) => values.map((v) => `<opti
 const idOptions = (items, selected, blank = true) => (blank ? '<option value="">—</option>' : '') + items.map((i) => `<option value="${esc(i.id)}"${i.id === selected ? ' selected' : ''}>${esc(i.name)}</option>`).join('');
 const checked = (on) => (on ? ' checked' : '');
 const seconds = (ms) => Math.round(ms / 1000);
+/// Skills as typed: "english:3, 1c" (a level 1-5 after the colon, 1 when left out).
+const skillsText = (skills) => Object.entries(skills || {}).map(([k, l]) => `${k}:${l}`).join(', ');
+function parseSkills(text) {
+  const out = {};
+  for (const part of (text || '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [name, level] = part.split(':').map((x) => x.trim());
+    out[name] = level === undefined || level === '' ? 1 : Number(level);
+  }
+  return out;
+}
 
 /// Opens a dialog whose submit runs `save(values)`; an API error stays in the dialog.
 async function edit(title, html, save) {
@@ -59,7 +69,8 @@ ${list.map((u) => `<tr data-id="${esc(u.id)}" class="${u.active ? '' : 'muted'}"
 <label>${esc(w.role)}<select name="role">${options(ROLES, u.role || 'operator', (r) => word('role', r))}</select></label>
 <label>${esc(w.team)}<select name="team_id">${idOptions(teams, u.team_id)}</select></label>
 ${u.id ? `<label class="check"><input type="checkbox" name="active"${checked(u.active)}> ${esc(w.active)}</label>` : ''}
-<label>${esc(u.id ? w.new_password : w.password)}<input type="password" name="password" minlength="8" autocomplete="new-password" placeholder="${esc(u.id ? w.unchanged : w.generated_if_empty)}"></label>`;
+<label>${esc(u.id ? w.new_password : w.password)}<input type="password" name="password" minlength="8" autocomplete="new-password" placeholder="${esc(u.id ? w.unchanged : w.generated_if_empty)}"></label>
+${u.id ? `<label>${esc(w.skills)}<input name="skills" value="${esc(skillsText(u.skills))}" placeholder="english:3, 1c:2"></label><p class="muted">${esc(w.skills_hint)}</p>` : ''}`;
   $('new-user').addEventListener('click', () => edit(w.new_user, userForm(), async (v) => {
     const created = await api('POST', '/api/users', { login: v.login, name: v.name, role: v.role, team_id: v.team_id || null, password: v.password || null });
     if (created.password) await dialog(w.generated_password, `<p>${esc(created.user.login)}: <code id="generated-password">${esc(created.password)}</code></p><p class="muted">${esc(w.shown_once)}</p>`, { submit: w.close });
@@ -68,7 +79,7 @@ ${u.id ? `<label class="check"><input type="checkbox" name="active"${checked(u.a
     const u = list.find((x) => x.id === (event.target.dataset.edit || event.target.dataset.sip));
     if (!u) return;
     if (event.target.dataset.edit) {
-      edit(`${w.edit}: ${u.login}`, userForm(u), (v) => api('PATCH', `/api/users/${u.id}`, { name: v.name, role: v.role, team_id: v.team_id || null, active: v.active === 'on', ...(v.password ? { password: v.password } : {}) }));
+      edit(`${w.edit}: ${u.login}`, userForm(u), (v) => api('PATCH', `/api/users/${u.id}`, { name: v.name, role: v.role, team_id: v.team_id || null, active: v.active === 'on', skills: parseSkills(v.skills), ...(v.password ? { password: v.password } : {}) }));
     } else {
       const sip = await get(`/api/users/${u.id}/sip`);
       edit(`${w.sip_phone}: ${u.name}`, `<p class="muted">${esc(w.sip_hint)}</p>
@@ -123,12 +134,20 @@ ${list.map((q) => `<tr><td>${esc(q.name)}</td><td>${esc(q.number || '')}</td><td
 <label>${esc(w.language)}<select name="language">${['ru', 'en'].map((l) => `<option value="${l}"${l === (q.language || 'ru') ? ' selected' : ''}>${esc(w[`lang_${l}`])}</option>`).join('')}</select></label></div>
 <div class="row"><label>${esc(w.schedule)}<select name="schedule_id"><option value="">${esc(w.always_open)}</option>${schedules.map((s) => `<option value="${esc(s.id)}"${s.id === q.schedule_id ? ' selected' : ''}>${esc(s.name)}</option>`).join('')}</select></label>
 <label>${esc(w.after_hours)}<select name="after_hours">${options(['voicemail', 'hangup'], q.after_hours || 'voicemail', (v) => w[`after_hours_${v}`])}</select></label></div>
+<label>${esc(w.queue_skills)}<input name="skills" value="${esc(skillsText(q.skills))}" placeholder="english:3"></label>
+<fieldset><legend>${esc(w.queue_callback)}</legend><div class="row">
+<label>${esc(w.callback_after)}<input type="number" name="cb_after" min="0" max="3600" value="${q.callback_after_s || 0}"></label>
+<label>${esc(w.callback_over_wait)}<input type="number" name="cb_over" min="0" max="3600" value="${q.callback_over_wait_s || 0}"></label>
+<label>${esc(w.callback_attempts)}<input type="number" name="cb_attempts" min="1" max="10" value="${q.callback_attempts || 3}"></label>
+<label>${esc(w.callback_retry)}<input type="number" name="cb_retry" min="10" max="86400" value="${q.callback_retry_s || 300}"></label></div>
+<p class="muted">${esc(w.queue_callback_hint)}</p></fieldset>
 <fieldset class="members"><legend>${esc(w.members)}</legend>${agents.map((u) => `<label class="check"><input type="checkbox" name="m-${esc(u.id)}"${checked(q.members.includes(u.id))}> ${esc(u.name)}</label>`).join('')}</fieldset>`;
   const body = (v) => ({
     name: v.name, number: v.number || null, strategy: v.strategy, ring_timeout_ms: Number(v.ring) * 1000, max_wait_ms: Number(v.wait) * 1000, wrap_up_ms: Number(v.wrap) * 1000,
     sl_answer_ms: Number(v.sl) * 1000, sl_target_pct: Number(v.slpct), record: v.record === 'on', members: agents.filter((u) => v[`m-${u.id}`] === 'on').map((u) => u.id),
     waiting_sound: v.waiting_sound || null, announce_every_s: Number(v.announce), language: v.language,
     owner_first_s: Number(v.owner_first), vip_field: v.vip_field || null, schedule_id: v.schedule_id || null, after_hours: v.after_hours,
+    callback_after_s: Number(v.cb_after), callback_over_wait_s: Number(v.cb_over), callback_attempts: Number(v.cb_attempts), callback_retry_s: Number(v.cb_retry), skills: parseSkills(v.skills),
   });
   $('new-queue').addEventListener('click', () => edit(w.new_queue, form(), (v) => api('POST', '/api/queues', body(v))));
   box.querySelector('#queues').addEventListener('click', (event) => {

@@ -29,3 +29,8 @@ ALTER TABLE queues ADD COLUMN callback_after_s INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE queues ADD COLUMN callback_over_wait_s INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE queues ADD COLUMN callback_attempts INTEGER NOT NULL DEFAULT 3;
 ALTER TABLE queues ADD COLUMN callback_retry_s INTEGER NOT NULL DEFAULT 300;
+
+-- Skills (a language, a product) with levels 1-5, as JSON objects: what an agent has, and what
+-- a queue's calls need (each at least at its level) to be offered to them.
+ALTER TABLE users ADD COLUMN skills TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE queues ADD COLUMN skills TEXT NOT NULL DEFAULT '{}';

@@ -131,6 +131,9 @@ pub struct User {
     /// The pages' language they chose (`en`, `ru`); none means the browser's.
     #[serde(default)]
     pub language: Option<String>,
+    /// Their skills (a language, a product) with levels 1 to 5, for skills routing.
+    #[serde(default)]
+    pub skills: crate::acd::Skills,
     /// When the account was created.
     pub created_at: EpochMs,
 }
@@ -591,6 +594,8 @@ pub struct Queue {
     pub callback_attempts: i64,
     /// Seconds between them.
     pub callback_retry_s: i64,
+    /// Skills an agent needs (each at least at its level) to be offered its calls.
+    pub skills: crate::acd::Skills,
     /// When it was created.
     pub created_at: EpochMs,
 }

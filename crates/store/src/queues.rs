@@ -57,9 +57,11 @@ pub struct NewQueue {
     pub callback_attempts: Option<i64>,
     /// Seconds between them.
     pub callback_retry_s: Option<i64>,
+    /// Skills its agents need.
+    pub skills: Option<switchboard_core::acd::Skills>,
 }
 
-const QUEUE_COLUMNS: &str = "id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, schedule_id, after_hours, callback_after_s, callback_over_wait_s, callback_attempts, callback_retry_s, created_at";
+const QUEUE_COLUMNS: &str = "id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, schedule_id, after_hours, callback_after_s, callback_over_wait_s, callback_attempts, callback_retry_s, skills, created_at";
 
 fn queue_from_row(row: &AnyRow, members: Vec<String>) -> Result<Queue, StoreError> {
     Ok(Queue {
@@ -85,6 +87,7 @@ fn queue_from_row(row: &AnyRow, members: Vec<String>) -> Result<Queue, StoreErro
         callback_over_wait_s: row.try_get("callback_over_wait_s")?,
         callback_attempts: row.try_get("callback_attempts")?,
         callback_retry_s: row.try_get("callback_retry_s")?,
+        skills: crate::sql::json_col(row, "skills")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -123,6 +126,10 @@ fn validate(q: &NewQueue) -> Result<(), StoreError> {
     check_ms("callback_over_wait_s", q.callback_over_wait_s, 0, 3_600)?;
     check_ms("callback_attempts", q.callback_attempts, 1, 10)?;
     check_ms("callback_retry_s", q.callback_retry_s, 10, 86_400)?;
+    if let Some(skills) = &q.skills {
+        switchboard_core::acd::check_skills(skills)
+            .map_err(|e| StoreError::invalid("skills", e))?;
+    }
     if let Some(field) = &q.vip_field
         && (field.trim().is_empty() || field.len() > 64)
     {
@@ -139,6 +146,11 @@ fn validate(q: &NewQueue) -> Result<(), StoreError> {
         return Err(StoreError::invalid("language", "must be ru or en"));
     }
     Ok(())
+}
+
+fn skills_text(skills: Option<&switchboard_core::acd::Skills>) -> Result<String, StoreError> {
+    serde_json::to_string(&skills.cloned().unwrap_or_default())
+        .map_err(|e| StoreError::invalid("skills", e.to_string()))
 }
 
 /// Fails unless the waiting sound is `ringback`, `music` or a stored prompt.
@@ -179,7 +191,7 @@ impl Store {
         }
         let id = new_id();
         let mut sql = Sql::new(
-            "INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, schedule_id, after_hours, callback_after_s, callback_over_wait_s, callback_attempts, callback_retry_s, created_at) VALUES (",
+            "INSERT INTO queues (id, name, number, strategy, ring_timeout_ms, max_wait_ms, wrap_up_ms, record, sl_answer_ms, sl_target_pct, waiting_sound, announce_every_s, language, owner_first_s, vip_field, schedule_id, after_hours, callback_after_s, callback_over_wait_s, callback_attempts, callback_retry_s, skills, created_at) VALUES (",
         );
         sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(number.clone());
         sql.push(", ").bind(new.strategy.unwrap_or_default().as_str().to_owned());
@@ -200,6 +212,7 @@ impl Store {
         sql.push(", ").bind(new.callback_over_wait_s.unwrap_or(0));
         sql.push(", ").bind(new.callback_attempts.unwrap_or(3));
         sql.push(", ").bind(new.callback_retry_s.unwrap_or(300));
+        sql.push(", ").bind(skills_text(new.skills.as_ref())?);
         sql.push(", ").bind(now_ms()).push(")");
         sql.execute(&mut *tx).await?;
         for member in &new.members {
@@ -253,6 +266,7 @@ impl Store {
             ),
             callback_attempts: Some(changes.callback_attempts.unwrap_or(current.callback_attempts)),
             callback_retry_s: Some(changes.callback_retry_s.unwrap_or(current.callback_retry_s)),
+            skills: Some(changes.skills.clone().unwrap_or(current.skills.clone())),
         };
         validate(&merged)?;
         let mut tx = self.begin_write().await?;
@@ -296,6 +310,7 @@ impl Store {
         sql.push(", callback_over_wait_s = ").bind(merged.callback_over_wait_s.unwrap_or(0));
         sql.push(", callback_attempts = ").bind(merged.callback_attempts.unwrap_or(3));
         sql.push(", callback_retry_s = ").bind(merged.callback_retry_s.unwrap_or(300));
+        sql.push(", skills = ").bind(skills_text(merged.skills.as_ref())?);
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
         if let Some(members) = &changes.members {
@@ -614,4 +629,6 @@ pub struct QueueChanges {
     pub callback_attempts: Option<i64>,
     /// New time between attempts.
     pub callback_retry_s: Option<i64>,
+    /// New skills its agents need.
+    pub skills: Option<switchboard_core::acd::Skills>,
 }

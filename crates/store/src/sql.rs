@@ -189,3 +189,17 @@ pub(crate) fn parse_col<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Res
         })
     })
 }
+
+/// A JSON text column read as `T`.
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    column: &str,
+) -> Result<T, StoreError> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| {
+        StoreError::Database(sqlx::Error::ColumnDecode {
+            index: column.to_owned(),
+            source: format!("unreadable JSON: {e}").into(),
+        })
+    })
+}

@@ -38,6 +38,8 @@ pub struct UserChanges {
     pub active: Option<bool>,
     /// New argon2 PHC string.
     pub password_hash: Option<String>,
+    /// New skills.
+    pub skills: Option<switchboard_core::acd::Skills>,
 }
 
 /// A user with their password hash, for login only.
@@ -68,7 +70,7 @@ pub struct ApiToken {
 }
 
 const USER_COLUMNS: &str =
-    "id, login, name, role, team_id, active, language, created_at, password_hash";
+    "id, login, name, role, team_id, active, language, skills, created_at, password_hash";
 
 fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
@@ -79,6 +81,7 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
         team_id: row.try_get("team_id")?,
         active: flag(row, "active")?,
         language: row.try_get("language")?,
+        skills: crate::sql::json_col(row, "skills")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -204,6 +207,14 @@ impl Store {
             sql.push(", active = ").bind(i64::from(active));
             detail.insert("active".into(), json!(active));
         }
+        if let Some(skills) = &changes.skills {
+            switchboard_core::acd::check_skills(skills)
+                .map_err(|e| StoreError::invalid("skills", e))?;
+            let text = serde_json::to_string(skills)
+                .map_err(|e| StoreError::invalid("skills", e.to_string()))?;
+            sql.push(", skills = ").bind(text);
+            detail.insert("skills".into(), json!(skills));
+        }
         let ends_sessions = changes.password_hash.is_some() || changes.active == Some(false);
         if let Some(hash) = changes.password_hash {
             sql.push(", password_hash = ").bind(hash);
@@ -220,6 +231,16 @@ impl Store {
         audit::record(&mut tx, actor, "user.update", "user", Some(id), detail.into()).await?;
         tx.commit().await?;
         self.get_user(id).await
+    }
+
+    /// Every user's skills, for those who have any.
+    pub async fn agent_skills(
+        &self,
+    ) -> Result<Vec<(String, switchboard_core::acd::Skills)>, StoreError> {
+        let rows = Sql::new("SELECT id, skills FROM users WHERE skills <> '{}' ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, crate::sql::json_col(r, "skills")?))).collect()
     }
 
     /// Stores a browser session (by the hash of its cookie value).
@@ -272,7 +293,7 @@ impl Store {
     /// The active user owning an unexpired session, if any.
     pub async fn user_for_session(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
         let mut sql = Sql::new(
-            "SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.language, u.created_at \
+            "SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.language, u.skills, u.created_at \
             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ",
         );
         sql.bind(token_hash.to_owned())
@@ -388,7 +409,7 @@ impl Store {
     /// The active user owning an unrevoked token, if any; marks the token used.
     pub async fn user_for_api_token(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
         let mut sql = Sql::new(
-            "SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.language, u.created_at, t.id AS token_id, t.last_used_at \
+            "SELECT u.id, u.login, u.name, u.role, u.team_id, u.active, u.language, u.skills, u.created_at, t.id AS token_id, t.last_used_at \
             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ",
         );
         sql.bind(token_hash.to_owned()).push(" AND t.revoked_at IS NULL AND u.active = 1");

@@ -96,6 +96,7 @@ impl Switch {
             console_open: self.consoles.contains_key(user_id),
             phone: self.directory.phone_of(user_id),
             queues: self.directory.queues_of(user_id).iter().map(Into::into).collect(),
+            skills: self.directory.skills_of(user_id),
         };
         self.feed(CallInput::SetState { agent_id: user_id.into(), target, reach })?;
         Ok(self.machine.agent_state(user_id))

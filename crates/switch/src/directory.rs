@@ -33,6 +33,8 @@ pub(crate) struct Directory {
     prompts: HashMap<String, Arc<[u8]>>,
     /// Business hours, for the flows' `hours` steps.
     pub(crate) schedules: Vec<switchboard_core::hours::Schedule>,
+    /// Agents' skills, for skills routing.
+    skills: HashMap<String, switchboard_core::acd::Skills>,
 }
 
 impl Directory {
@@ -54,6 +56,7 @@ impl Directory {
             .map(|(id, audio)| (id, Arc::from(audio)))
             .collect();
         directory.schedules = store.list_schedules().await?;
+        directory.skills = store.agent_skills().await?.into_iter().collect();
         Ok(directory)
     }
 
@@ -94,6 +97,7 @@ impl Directory {
             entry_points: HashMap::new(),
             prompts: HashMap::new(),
             schedules: Vec::new(),
+            skills: HashMap::new(),
         }
     }
 
@@ -106,6 +110,11 @@ impl Directory {
     /// The queues an agent serves.
     pub(crate) fn queues_of(&self, user_id: &str) -> &[String] {
         self.agent_queues.get(user_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// An agent's skills.
+    pub(crate) fn skills_of(&self, user_id: &str) -> switchboard_core::acd::Skills {
+        self.skills.get(user_id).cloned().unwrap_or_default()
     }
 
     /// The target the edge rings for an agent: their fixed URI, or `ext:NNN`.
@@ -201,6 +210,7 @@ mod tests {
             callback_over_wait_s: 0,
             callback_attempts: 3,
             callback_retry_s: 300,
+            skills: Default::default(),
             created_at: 0,
         }
     }

@@ -25,6 +25,8 @@ pub trait Dispatcher: Send {
     fn waiting(&self, queue_id: &str) -> Vec<(CallId, EpochMs)>;
     /// Adds or changes a queue's rules.
     fn set_queue(&mut self, queue: QueueConfig);
+    /// An agent's skills and their levels.
+    fn set_skills(&mut self, agent_id: &str, skills: switchboard_core::acd::Skills);
 }
 
 impl Dispatcher for CallCenter {
@@ -50,5 +52,9 @@ impl Dispatcher for CallCenter {
 
     fn set_queue(&mut self, queue: QueueConfig) {
         CallCenter::set_queue(self, queue)
+    }
+
+    fn set_skills(&mut self, agent_id: &str, skills: switchboard_core::acd::Skills) {
+        CallCenter::set_skills(self, agent_id, skills)
     }
 }

@@ -54,6 +54,7 @@ impl Switch {
                 ring_timeout_ms: q.ring_timeout_ms,
                 max_wait_ms: q.max_wait_ms,
                 wrap_up_ms: q.wrap_up_ms,
+                skills: q.skills.clone(),
             };
             let settings = crate::machine::QueueSettings {
                 record: q.record,

@@ -150,6 +150,9 @@ pub(crate) struct CreateQueue {
     callback_attempts: Option<i64>,
     /// Seconds between them (default 300).
     callback_retry_s: Option<i64>,
+    /// Skills an agent needs (each at least at its level, 1-5) to be offered its calls.
+    #[schema(value_type = Option<Object>)]
+    skills: Option<switchboard_core::acd::Skills>,
 }
 
 /// Queue changes (admin); `members` replaces the list.
@@ -185,6 +188,8 @@ pub(crate) struct UpdateQueue {
     callback_over_wait_s: Option<i64>,
     callback_attempts: Option<i64>,
     callback_retry_s: Option<i64>,
+    #[schema(value_type = Option<Object>)]
+    skills: Option<switchboard_core::acd::Skills>,
 }
 
 /// Tells the telephony side the queues changed, and waits until it has them (so a call right
@@ -235,6 +240,7 @@ pub(crate) async fn create_queue(
         callback_over_wait_s: b.callback_over_wait_s,
         callback_attempts: b.callback_attempts,
         callback_retry_s: b.callback_retry_s,
+        skills: b.skills,
     };
     let queue = state.store().create_queue(&user.actor(), new).await?;
     reload(&state).await;
@@ -284,6 +290,7 @@ pub(crate) async fn update_queue(
         callback_over_wait_s: b.callback_over_wait_s,
         callback_attempts: b.callback_attempts,
         callback_retry_s: b.callback_retry_s,
+        skills: b.skills,
     };
     let queue = state.store().update_queue(&user.actor(), &id, changes).await?;
     reload(&state).await;

@@ -56,6 +56,9 @@ pub(crate) struct UpdateUser {
     active: Option<bool>,
     /// Sets a new password and ends the user's sessions.
     password: Option<String>,
+    /// Their skills with levels 1-5 (`{"english": 3}`), for skills routing.
+    #[schema(value_type = Option<Object>)]
+    skills: Option<switchboard_core::acd::Skills>,
 }
 
 /// A new team.
@@ -161,8 +164,14 @@ pub(crate) async fn update(
         team_id: b.team_id,
         active: b.active,
         password_hash,
+        skills: b.skills.clone(),
     };
-    Ok(Json(state.store().update_user(&user.actor(), &id, changes).await?))
+    let updated = state.store().update_user(&user.actor(), &id, changes).await?;
+    if b.skills.is_some() {
+        // Routing reads skills at the agent's next login.
+        super::telephony::reload(&state).await;
+    }
+    Ok(Json(updated))
 }
 
 /// Every team.

@@ -32,6 +32,9 @@ pub enum Strategy {
     /// The available agent idle the longest.
     #[default]
     LongestIdle,
+    /// The available agent with the most of the queue's skills (the sum of their levels in
+    /// them); of equals, the one idle the longest.
+    Skills,
     /// Every available agent at once; the first to answer takes it.
     RingAll,
     /// Agents in turn, continuing after the last one offered.
@@ -43,6 +46,7 @@ impl Strategy {
     pub fn as_str(self) -> &'static str {
         match self {
             Strategy::LongestIdle => "longest_idle",
+            Strategy::Skills => "skills",
             Strategy::RingAll => "ring_all",
             Strategy::RoundRobin => "round_robin",
         }
@@ -55,14 +59,48 @@ impl std::str::FromStr for Strategy {
     fn from_str(s: &str) -> Result<Strategy, Self::Err> {
         match s {
             "longest_idle" => Ok(Strategy::LongestIdle),
+            "skills" => Ok(Strategy::Skills),
             "ring_all" => Ok(Strategy::RingAll),
             "round_robin" => Ok(Strategy::RoundRobin),
             other => Err(crate::entity::UnknownValue {
                 value: other.to_owned(),
-                expected: &["longest_idle", "ring_all", "round_robin"],
+                expected: &["longest_idle", "skills", "ring_all", "round_robin"],
             }),
         }
     }
+}
+
+/// Skills (a language, a product) with a level each, 1 to 5.
+pub type Skills = BTreeMap<String, u8>;
+
+/// The highest skill level.
+pub const MAX_LEVEL: u8 = 5;
+
+/// Whether an agent with `has` may take calls needing `needs` (every skill at its level or
+/// above).
+pub fn qualified(has: &Skills, needs: &Skills) -> bool {
+    needs.iter().all(|(skill, level)| has.get(skill).is_some_and(|l| l >= level))
+}
+
+/// What is wrong with a set of skills: names of 1 to 32 characters, levels 1 to 5, at most 20.
+pub fn check_skills(skills: &Skills) -> Result<(), String> {
+    if skills.len() > 20 {
+        return Err("at most 20 skills".into());
+    }
+    for (name, level) in skills {
+        if name.trim().is_empty() || name.trim() != name || name.chars().count() > 32 {
+            return Err(format!("{name:?}: a skill's name is 1 to 32 characters"));
+        }
+        if !(1..=MAX_LEVEL).contains(level) {
+            return Err(format!("{name}: the level is 1 to {MAX_LEVEL}"));
+        }
+    }
+    Ok(())
+}
+
+/// How well an agent with `has` fits calls needing `needs`: the sum of their levels in them.
+pub fn fit(has: &Skills, needs: &Skills) -> u32 {
+    needs.keys().filter_map(|skill| has.get(skill)).map(|l| u32::from(*l)).sum()
 }
 
 /// A queue's rules.
@@ -78,6 +116,9 @@ pub struct QueueConfig {
     pub max_wait_ms: i64,
     /// After-call work time.
     pub wrap_up_ms: i64,
+    /// Skills an agent needs, each at least at its level, to be offered the queue's calls
+    /// (none: every agent of the queue).
+    pub skills: Skills,
 }
 
 /// What happened.
@@ -290,6 +331,7 @@ pub enum AcdError {
 struct Agent {
     state: AgentState,
     queues: Vec<QueueId>,
+    skills: Skills,
 }
 
 #[derive(Debug)]
@@ -342,6 +384,16 @@ impl CallCenter {
         self.queues.insert(queue.id.clone(), queue);
     }
 
+    /// An agent's skills (kept across logins; an agent not seen yet is remembered).
+    pub fn set_skills(&mut self, agent_id: &str, skills: Skills) {
+        let agent = self.agents.entry(agent_id.into()).or_insert(Agent {
+            state: AgentState::Offline,
+            queues: Vec::new(),
+            skills: Skills::new(),
+        });
+        agent.skills = skills;
+    }
+
     /// An agent's current state (`Offline` if unknown).
     pub fn agent_state(&self, agent_id: &str) -> AgentState {
         self.agents.get(agent_id).map_or(AgentState::Offline, |a| a.state.clone())
@@ -370,10 +422,11 @@ impl CallCenter {
                         return Err(AcdError::UnknownQueue(q.clone()));
                     }
                 }
-                let agent = self
-                    .agents
-                    .entry(agent_id.clone())
-                    .or_insert(Agent { state: AgentState::Offline, queues: Vec::new() });
+                let agent = self.agents.entry(agent_id.clone()).or_insert(Agent {
+                    state: AgentState::Offline,
+                    queues: Vec::new(),
+                    skills: Skills::new(),
+                });
                 agent.queues = queues;
                 self.move_agent(&agent_id, &AgentEvent::Login, now, &mut out)?;
             }
@@ -667,35 +720,47 @@ impl CallCenter {
             if queue.strategy != Strategy::RingAll && !call.offers.is_empty() {
                 continue;
             }
-            let mut free: Vec<(&AgentId, EpochMs)> = self
+            // A call for one agent (a transfer, the owner first) goes to them whatever their
+            // skills; otherwise to the queue's agents with the skills it needs.
+            let mut free: Vec<(&AgentId, EpochMs, u32)> = self
                 .agents
                 .iter()
                 .filter(|(id, a)| match (&call.only_agent, call.kept_for(now)) {
                     (Some(only), _) | (None, Some(only)) => *id == only,
-                    (None, None) => a.queues.contains(&queue.id),
+                    (None, None) => {
+                        a.queues.contains(&queue.id) && qualified(&a.skills, &queue.skills)
+                    }
                 })
                 .filter_map(|(id, a)| match a.state {
-                    AgentState::Available { since } => Some((id, since)),
+                    AgentState::Available { since } => {
+                        Some((id, since, fit(&a.skills, &queue.skills)))
+                    }
                     _ => None,
                 })
                 .collect();
-            if free.iter().all(|(id, _)| call.tried.contains(*id)) {
+            if free.iter().all(|(id, _, _)| call.tried.contains(*id)) {
                 // Everyone free has already let it ring: go round again rather than leave
                 // the caller waiting for someone new.
             } else {
-                free.retain(|(id, _)| !call.tried.contains(*id));
+                free.retain(|(id, _, _)| !call.tried.contains(*id));
             }
             let chosen: Vec<AgentId> = match queue.strategy {
-                Strategy::RingAll => free.iter().map(|(id, _)| (*id).clone()).collect(),
+                Strategy::RingAll => free.iter().map(|(id, _, _)| (*id).clone()).collect(),
                 Strategy::LongestIdle => free
                     .iter()
-                    .min_by_key(|(id, since)| (*since, (*id).clone()))
-                    .map(|(id, _)| (*id).clone())
+                    .min_by_key(|(id, since, _)| (*since, (*id).clone()))
+                    .map(|(id, _, _)| (*id).clone())
+                    .into_iter()
+                    .collect(),
+                Strategy::Skills => free
+                    .iter()
+                    .min_by_key(|(id, since, fit)| (std::cmp::Reverse(*fit), *since, (*id).clone()))
+                    .map(|(id, _, _)| (*id).clone())
                     .into_iter()
                     .collect(),
                 Strategy::RoundRobin => {
                     let last = self.round_robin_last.get(&queue.id);
-                    let mut ids: Vec<&AgentId> = free.iter().map(|(id, _)| *id).collect();
+                    let mut ids: Vec<&AgentId> = free.iter().map(|(id, _, _)| *id).collect();
                     ids.sort();
                     let next = match last {
                         Some(last) => ids

@@ -14,6 +14,7 @@ fn center(strategy: Strategy, wrap_up_ms: i64) -> CallCenter {
         ring_timeout_ms: RING,
         max_wait_ms: MAX_WAIT,
         wrap_up_ms,
+        skills: Default::default(),
     });
     c
 }
@@ -114,6 +115,7 @@ fn max_wait_also_stops_a_ringing_agent() {
         ring_timeout_ms: 60_000,
         max_wait_ms: 30_000,
         wrap_up_ms: 0,
+        skills: Default::default(),
     });
     login(&mut c, "a", 0);
     arrive(&mut c, "call", 0);
@@ -329,6 +331,7 @@ fn blind_transfer_to_a_queue_resets_the_maximum_wait() {
         ring_timeout_ms: RING,
         max_wait_ms: MAX_WAIT,
         wrap_up_ms: 0,
+        skills: Default::default(),
     });
     login(&mut c, "a", 0);
     arrive(&mut c, "call1", 0);
@@ -451,4 +454,80 @@ fn a_call_kept_for_its_owner_rings_only_them_then_the_queue() {
     assert!(offers(&out).is_empty(), "the owner is not logged in: kept until the time is up");
     assert!(c.tick(15_999).is_empty());
     assert_eq!(offers(&c.tick(16_000)), [offer("c3", "a")]);
+}
+
+fn skills(list: &[(&str, u8)]) -> Skills {
+    list.iter().map(|(name, level)| ((*name).to_owned(), *level)).collect()
+}
+
+fn skilled_queue(c: &mut CallCenter, strategy: Strategy, needs: Skills) {
+    c.set_queue(QueueConfig {
+        id: "sales".into(),
+        strategy,
+        ring_timeout_ms: RING,
+        max_wait_ms: MAX_WAIT,
+        wrap_up_ms: 0,
+        skills: needs,
+    });
+}
+
+#[test]
+fn a_queue_that_needs_skills_is_offered_only_to_agents_who_have_them() {
+    let mut c = CallCenter::new();
+    skilled_queue(&mut c, Strategy::LongestIdle, skills(&[("english", 3)]));
+    // The longest idle agent speaks English at level 2 only: passed over.
+    c.set_skills("weak", skills(&[("english", 2)]));
+    c.set_skills("fluent", skills(&[("english", 4), ("1c", 1)]));
+    login(&mut c, "weak", 0);
+    login(&mut c, "none", 10);
+    login(&mut c, "fluent", 500);
+    assert_eq!(offers(&arrive(&mut c, "call", 1_000)), [offer("call", "fluent")]);
+    // With the only qualified agent busy, the next call waits instead of going to the others.
+    assert!(offers(&arrive(&mut c, "second", 2_000)).is_empty());
+    assert!(qualified(&skills(&[("english", 5)]), &skills(&[("english", 3)])));
+    assert!(!qualified(&Skills::new(), &skills(&[("english", 1)])));
+    assert!(qualified(&Skills::new(), &Skills::new()), "no skills needed: everyone");
+}
+
+#[test]
+fn the_skills_strategy_picks_the_best_fit_then_the_longest_idle() {
+    let mut c = CallCenter::new();
+    skilled_queue(&mut c, Strategy::Skills, skills(&[("english", 1), ("1c", 1)]));
+    c.set_skills("a", skills(&[("english", 2), ("1c", 1)]));
+    c.set_skills("b", skills(&[("english", 5), ("1c", 3)]));
+    c.set_skills("c", skills(&[("english", 5), ("1c", 3)]));
+    login(&mut c, "c", 100);
+    login(&mut c, "b", 50);
+    login(&mut c, "a", 0);
+    // b and c fit best (8); b has been idle longer. Then c, then a.
+    assert_eq!(offers(&arrive(&mut c, "1", 1_000)), [offer("1", "b")]);
+    assert_eq!(offers(&arrive(&mut c, "2", 1_001)), [offer("2", "c")]);
+    assert_eq!(offers(&arrive(&mut c, "3", 1_002)), [offer("3", "a")]);
+    assert_eq!(
+        fit(
+            &skills(&[("english", 5), ("1c", 3), ("de", 4)]),
+            &skills(&[("english", 1), ("1c", 1)])
+        ),
+        8
+    );
+    assert_eq!("skills".parse::<Strategy>(), Ok(Strategy::Skills));
+}
+
+#[test]
+fn a_transfer_to_one_agent_ignores_the_queues_skills() {
+    let mut c = CallCenter::new();
+    skilled_queue(&mut c, Strategy::LongestIdle, skills(&[("german", 2)]));
+    c.set_skills("speaks", skills(&[("german", 2)]));
+    login(&mut c, "speaks", 0);
+    login(&mut c, "other", 0);
+    arrive(&mut c, "call", 100);
+    c.handle(Input::Answered { call_id: "call".into(), agent_id: "speaks".into() }, 200).unwrap();
+    let to = TransferTo::Agent("other".into());
+    let out = c
+        .handle(Input::Transfer { call_id: "call".into(), agent_id: "speaks".into(), to }, 300)
+        .unwrap();
+    assert_eq!(offers(&out), [offer("call", "other")]);
+    assert!(check_skills(&skills(&[("english", 6)])).is_err());
+    assert!(check_skills(&skills(&[(" english", 1)])).is_err());
+    assert!(check_skills(&skills(&[("английский", 5)])).is_ok());
 }

@@ -121,3 +121,36 @@ app_test!(schedules_are_checked_and_take_the_production_calendar, |app| {
         audit["items"].as_array().unwrap().iter().filter_map(|a| a["action"].as_str()).collect();
     assert_eq!(actions, ["schedule.update", "schedule.create"], "newest first");
 });
+
+app_test!(skills_are_kept_on_agents_and_queues_and_checked, |app| {
+    let admin = app.admin().await;
+    let (_, olga) = app.user(&admin, "olga", "operator").await;
+    let url = app.url(&format!("/api/users/{olga}"));
+    let (status, user) =
+        send(admin.patch(&url).json(&json!({"skills": {"английский": 3, "1c": 1}}))).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["skills"], json!({"1c": 1, "английский": 3}));
+    let (status, body) = send(admin.patch(&url).json(&json!({"skills": {"english": 6}}))).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("skills")),
+        "{body}"
+    );
+    let (status, q) = send(admin.post(app.url("/api/queues")).json(
+        &json!({"name": "English", "number": "103", "strategy": "skills", "skills": {"английский": 2}}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{q}");
+    assert_eq!((q["strategy"].as_str(), &q["skills"]), (Some("skills"), &json!({"английский": 2})));
+    let (status, body) = send(
+        admin
+            .patch(app.url(&format!("/api/queues/{}", q["id"].as_str().unwrap())))
+            .json(&json!({"skills": {"": 2}})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("skills")),
+        "{body}"
+    );
+});

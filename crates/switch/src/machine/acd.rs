@@ -273,6 +273,7 @@ impl CallMachine {
                     return Err(SwitchError::NoQueues);
                 }
                 self.endpoints.insert(agent.clone(), endpoint);
+                self.acd.set_skills(&agent, reach.skills);
                 Some(Input::AgentLogin { agent_id: agent, queues: reach.queues })
             }
             (AgentState::Paused { .. }, AgentTarget::Available) => {

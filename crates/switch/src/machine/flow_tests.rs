@@ -169,6 +169,7 @@ fn waiting_callers_hear_their_position_and_then_the_typical_wait_every_interval(
         ring_timeout_ms: super::replay::RING,
         max_wait_ms: 600_000,
         wrap_up_ms: 0,
+        skills: Default::default(),
     };
     r.machine.set_queue(config("sales"), settings);
     r.arrive("c1", "sales");
@@ -235,6 +236,7 @@ fn crm_queue(r: &mut Replay) {
         ring_timeout_ms: super::replay::RING,
         max_wait_ms: 600_000,
         wrap_up_ms: 0,
+        skills: Default::default(),
     };
     r.machine.set_queue(config, settings);
 }
@@ -398,6 +400,7 @@ fn closed_queue(r: &mut Replay, voicemail: bool) {
         ring_timeout_ms: super::replay::RING,
         max_wait_ms: 600_000,
         wrap_up_ms: 0,
+        skills: Default::default(),
     };
     r.machine.set_queue(config, settings);
 }
@@ -458,6 +461,7 @@ fn callback_queue(r: &mut Replay) {
         ring_timeout_ms: super::replay::RING,
         max_wait_ms: 3_600_000,
         wrap_up_ms: 0,
+        skills: Default::default(),
     };
     r.machine.set_queue(config, settings);
 }
@@ -595,4 +599,32 @@ fn a_caller_may_type_another_number_or_go_back_to_waiting() {
     // A caller who hangs up while simply waiting abandons as ever.
     r.input(CallInput::CallerGone { call_id: "c2".into() }).unwrap();
     assert_eq!(r.ended("c2"), Some((EndReason::Abandoned, 0)));
+}
+
+#[test]
+fn an_agents_skills_from_their_login_route_a_queue_that_needs_them() {
+    let mut r = Replay::new();
+    let settings = QueueSettings::default();
+    let config = switchboard_core::acd::QueueConfig {
+        id: "sales".into(),
+        strategy: switchboard_core::acd::Strategy::LongestIdle,
+        ring_timeout_ms: super::replay::RING,
+        max_wait_ms: 600_000,
+        wrap_up_ms: 0,
+        skills: [("english".to_owned(), 2)].into(),
+    };
+    r.machine.set_queue(config, settings);
+    for (agent, level) in [("anna", 1u8), ("boris", 3)] {
+        let reach = Reach {
+            phone: Some(format!("ext:{agent}")),
+            queues: vec!["sales".into()],
+            skills: [("english".to_owned(), level)].into(),
+            ..Reach::default()
+        };
+        let target = AgentTarget::Available;
+        r.input(CallInput::SetState { agent_id: agent.into(), target, reach }).unwrap();
+        r.now += 10;
+    }
+    r.arrive("c1", "sales");
+    assert_eq!(r.rung(), [("c1".into(), "boris".into())], "anna, idle longer, speaks too little");
 }

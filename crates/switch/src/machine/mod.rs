@@ -118,6 +118,8 @@ pub(crate) struct Reach {
     pub phone: Option<String>,
     /// The queues they serve.
     pub queues: Vec<QueueId>,
+    /// Their skills, for the queues that route by them.
+    pub skills: switchboard_core::acd::Skills,
 }
 
 /// Where an agent hands a call.

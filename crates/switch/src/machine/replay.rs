@@ -44,6 +44,7 @@ impl Replay {
                 ring_timeout_ms: RING,
                 max_wait_ms: MAX_WAIT,
                 wrap_up_ms: WRAP,
+                skills: Default::default(),
             };
             machine.set_queue(config, QueueSettings::default());
         }
