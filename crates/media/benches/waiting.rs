@@ -3,7 +3,7 @@
 //! every caller gets a packet every 20 ms.
 //!
 //! `cargo bench -p switchboard-media --bench waiting -- [--callers 500] [--seconds 30]
-//! [--sound ringback|music]`
+//! [--sound ringback|music|prompts]`
 //!
 //! This process runs the relay: one bridge per caller with a [`Source`] on the agent's side
 //! and a UDP socket from the port pool towards the caller, as the gateway does for a queued
@@ -64,6 +64,17 @@ fn cpu_time() -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
+/// A call flow's prompts as the gateway plays them: the built-in greeting, recording notice,
+/// position and expected wait (decoded from the shipped WAVs, as the switch does once), then
+/// music, played to the caller's side over a silent waiting sound (`BridgeHandle::play`).
+fn prompts() -> Sound {
+    let clip = |key: &str| {
+        switchboard_media::prompt::built_in_prompt(key).expect("a built-in prompt").audio("ru").ulaw
+    };
+    let clips = ["greeting", "recording_notice", "position_3", "wait_2"].map(clip);
+    Sound::Playlist { clips: clips.to_vec().into(), then: Box::new(music()), id: 1 }
+}
+
 /// "Music": a phrase of tones a few seconds long, looped (like an uploaded clip).
 fn music() -> Sound {
     let mut audio = Vec::new();
@@ -90,9 +101,10 @@ async fn play(o: &Options) {
         .filter_map(|p| p.parse().ok())
         .collect();
     assert_eq!(ports.len(), o.callers, "the callers' process bound its sockets");
-    let sound = match o.sound.as_str() {
-        "ringback" => Sound::ringback(),
-        _ => music(),
+    let (sound, played) = match o.sound.as_str() {
+        "ringback" => (Sound::ringback(), None),
+        "prompts" => (Sound::Loop(Vec::new().into()), Some(prompts())),
+        _ => (music(), None),
     };
     // Below the ephemeral range, where the callers' own sockets are.
     let pool = PortPool::new(LOOPBACK, 20_000, 20_000 + 2 * u16::try_from(o.callers).unwrap() + 2);
@@ -107,12 +119,16 @@ async fn play(o: &Options) {
                 expect_packets: false,
                 ..LegMedia::new(PT_PCMU, None, Some(SocketAddr::new(LOOPBACK, *port)))
             };
-            relay::bridge(
+            let bridge = relay::bridge(
                 (pool.bind().unwrap(), caller),
                 (Source::new(sound.clone()), nobody),
                 BridgeOptions { dead_peer: Duration::ZERO },
                 Box::new(|_| {}),
-            )
+            );
+            if let Some(played) = &played {
+                bridge.play(relay::Side::A, Some(played.clone()));
+            }
+            bridge
         })
         .collect();
     let summary = tokio::task::spawn_blocking(move || {

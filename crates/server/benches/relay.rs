@@ -31,7 +31,6 @@ use std::time::{Duration, Instant};
 use switchboard_core::Role;
 use switchboard_media::recording::RECORDER_STATS;
 use switchboard_media::relay::RELAY_STATS;
-use switchboard_server::settings::{Secret, Settings, TrunkSettings};
 use switchboard_server::startup::Application;
 use switchboard_store::{Actor, NewQueue, NewUser, SipEndpoint};
 use switchboard_switch::protocol::{AgentTarget, TelephonyRequest};
@@ -187,25 +186,7 @@ fn dir_usage(dir: &std::path::Path) -> (usize, u64) {
 async fn level(calls: usize, hold: Duration, record: bool, rate: u32) -> Level {
     let data = std::env::temp_dir()
         .join(format!("sb-bench-relay-{}-{calls}-{record}", std::process::id()));
-    let mut settings = Settings::load(None).unwrap();
-    settings.data_dir = data.clone();
-    settings.recordings.root = data.join("recordings");
-    settings.recordings.enabled = record;
-    settings.http.listen = "127.0.0.1:0".parse().unwrap();
-    settings.database.url = Secret::new("");
-    settings.auth.initial_admin_password = Secret::new("bench-admin-1");
-    settings.sip.listen = "127.0.0.1:0".into();
-    settings.sip.max_calls = calls * 2 + 10;
-    settings.media.dead_peer_s = 0;
-    settings.media.rtp_port_min = 20000;
-    settings.media.rtp_port_max = 29999;
-    settings.sip.trunks = vec![TrunkSettings {
-        name: "bench".into(),
-        allow: vec!["127.0.0.1".into()],
-        username: String::new(),
-        password: Secret::new(""),
-        queue: String::new(),
-    }];
+    let settings = switchboard_testkit::bench_settings(&data, calls * 2 + 10, record);
     let app = Application::build(&settings).await.unwrap();
     let sip = app.sip_addr().unwrap();
     let handle = app.telephony_handle().unwrap();

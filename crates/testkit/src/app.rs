@@ -230,6 +230,33 @@ pub async fn login(base: &str, login_name: &str, password: &str) -> Client {
     client
 }
 
+/// A load benchmark's gateway settings: data in `data` (SQLite there), `max_calls`, loopback
+/// SIP and HTTP on free ports, RTP from 20000-29999 (below the ephemeral ports SIPp's own
+/// sockets get), no dead-peer check, one trunk (`bench`) that lets 127.0.0.1 in, and
+/// recordings on or off.
+pub fn bench_settings(data: &Path, max_calls: usize, record: bool) -> Settings {
+    let mut settings = Settings::load(None).expect("the built-in settings load");
+    settings.data_dir = data.to_owned();
+    settings.recordings.root = data.join("recordings");
+    settings.recordings.enabled = record;
+    settings.http.listen = "127.0.0.1:0".parse().expect("an address");
+    settings.database.url = Secret::new("");
+    settings.auth.initial_admin_password = Secret::new("bench-admin-1");
+    settings.sip.listen = "127.0.0.1:0".into();
+    settings.sip.max_calls = max_calls;
+    settings.media.dead_peer_s = 0;
+    settings.media.rtp_port_min = 20000;
+    settings.media.rtp_port_max = 29999;
+    settings.sip.trunks = vec![TrunkSettings {
+        name: "bench".into(),
+        allow: vec!["127.0.0.1".into()],
+        username: String::new(),
+        password: Secret::new(""),
+        queue: String::new(),
+    }];
+    settings
+}
+
 /// The gateway as a child process (killed on drop if still running).
 pub struct Process(Option<Child>);
 

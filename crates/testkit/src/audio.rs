@@ -18,10 +18,15 @@ pub struct Capture {
 impl Capture {
     /// Starts capturing UDP to or from any of `ports`; returns once dumpcap is capturing.
     pub async fn start(dir: &Path, ports: &[u16]) -> Capture {
-        let file = dir.join("capture.pcap");
         let filter = ports.iter().map(|p| format!("udp port {p}")).collect::<Vec<_>>().join(" or ");
+        Capture::start_filter(dir, &filter).await
+    }
+
+    /// Starts capturing what a capture filter (`udp src portrange 20000-29999`) lets through.
+    pub async fn start_filter(dir: &Path, filter: &str) -> Capture {
+        let file = dir.join("capture.pcap");
         let child = Command::new("dumpcap")
-            .args(["-q", "-i", "lo", "-P", "-f", &filter, "-w"])
+            .args(["-q", "-i", "lo", "-P", "-B", "64", "-f", filter, "-w"])
             .arg(&file)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -67,6 +72,8 @@ pub struct Datagram {
     pub payload: Vec<u8>,
     /// When it was captured (ms since the epoch).
     pub at_ms: i64,
+    /// The same in microseconds.
+    pub at_us: i64,
 }
 
 /// Reads a classic pcap file (Ethernet or Linux cooked link layer, IPv4/UDP only).
@@ -93,8 +100,9 @@ pub fn parse_pcap(bytes: &[u8]) -> Vec<Datagram> {
     while at + 16 <= bytes.len() {
         let incl = read32(&bytes[at + 8..at + 12]) as usize;
         let fraction = i64::from(read32(&bytes[at + 4..at + 8]));
-        let at_ms = i64::from(read32(&bytes[at..at + 4])) * 1000
-            + if nanos { fraction / 1_000_000 } else { fraction / 1000 };
+        let at_us = i64::from(read32(&bytes[at..at + 4])) * 1_000_000
+            + if nanos { fraction / 1000 } else { fraction };
+        let at_ms = at_us / 1000;
         let start = at + 16;
         let end = (start + incl).min(bytes.len());
         at = start + incl;
@@ -114,7 +122,7 @@ pub fn parse_pcap(bytes: &[u8]) -> Vec<Datagram> {
         let src_port = u16::from_be_bytes([udp[0], udp[1]]);
         let dst_port = u16::from_be_bytes([udp[2], udp[3]]);
         let len = usize::from(u16::from_be_bytes([udp[4], udp[5]])).clamp(8, udp.len());
-        out.push(Datagram { src_port, dst_port, payload: udp[8..len].to_vec(), at_ms });
+        out.push(Datagram { src_port, dst_port, payload: udp[8..len].to_vec(), at_ms, at_us });
     }
     out
 }
