@@ -5,11 +5,12 @@
 // that leads nowhere, an unknown queue or prompt, a loop the caller cannot leave by a key) and
 // names the node; the card with the problem is marked. Broken links found later (a prompt
 // deleted) are shown in the list. Steps: prompts, a menu, a queue, business hours (open and
-// closed branches), voicemail (a message for a queue's agents), hang up.
+// closed branches), an agent alone first and then a queue, voicemail (a message for a queue's
+// agents), hang up.
 
 import { w, $, esc, api, get, showError, confirmDialog, fmtDateTime } from './common.js';
 
-const TYPES = ['play', 'menu', 'queue', 'hours', 'voicemail', 'hangup'];
+const TYPES = ['play', 'menu', 'queue', 'agent', 'hours', 'voicemail', 'hangup'];
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'];
 const opt = (value, label, selected) => `<option value="${esc(value)}"${value === selected ? ' selected' : ''}>${esc(label)}</option>`;
 
@@ -18,7 +19,7 @@ const opt = (value, label, selected) => `<option value="${esc(value)}"${value ==
 const PROBLEMS = [
   ['which is not a node', 'fp_dangling'], ['no queue', 'fp_no_queue'], ['no prompt', 'fp_no_prompt'],
   ['loops without', 'fp_loop'], ['not a key', 'fp_key'], ['nothing to play', 'fp_empty'], ['at least one key', 'fp_no_keys'],
-  ['5 to 600 seconds', 'fp_max_s'], ['at most 60 seconds', 'fp_silence_s'], ['seconds', 'fp_timeout'], ['at most 9', 'fp_retries'], ['no node named', 'fp_start'], ['is the number of the queue', 'fp_queue_number'],
+  ['5 to 600 seconds', 'fp_max_s'], ['5 to 300 seconds', 'fp_ring_s'], ['no agent', 'fp_no_agent'], ['at most 60 seconds', 'fp_silence_s'], ['seconds', 'fp_timeout'], ['at most 9', 'fp_retries'], ['no node named', 'fp_start'], ['is the number of the queue', 'fp_queue_number'],
   ['already starts the entry point', 'fp_number_taken'], ['must not be empty', 'fp_required'], ['no schedule', 'fp_no_schedule'],
 ];
 export function flowProblems(message) {
@@ -38,6 +39,7 @@ function fresh(type, other) {
     case 'play': return { type, prompts: ['builtin:greeting'], next: other };
     case 'menu': return { type, prompts: [], choices: {}, timeout_s: 5, retries: 2, invalid_prompts: ['builtin:invalid_choice'], on_fail: other };
     case 'queue': return { type, queue_id: '' };
+    case 'agent': return { type, agent_id: '', ring_s: 20, queue_id: '' };
     case 'hours': return { type, schedule_id: '', open: other, closed: other };
     case 'voicemail': return { type, prompts: ['builtin:voicemail'], queue_id: '', max_s: 120, silence_s: 5 };
     default: return { type: 'hangup', prompts: ['builtin:goodbye'] };
@@ -69,7 +71,8 @@ function treeOrder(flow) {
 }
 
 export async function flowsView(box, reload) {
-  const [entries, queues, prompts, schedules] = await Promise.all([get('/api/entry-points'), get('/api/queues'), get('/api/prompts'), get('/api/schedules')]);
+  const [entries, queues, prompts, schedules, people] = await Promise.all([get('/api/entry-points'), get('/api/queues'), get('/api/prompts'), get('/api/schedules'), get('/api/users')]);
+  const agents = (Array.isArray(people) ? people : people.items || []).filter((u) => u.active);
   box.innerHTML = `<div class="row"><button type="button" id="new-entry">${esc(w.new_entry_point)}</button></div>
 <p class="muted">${esc(w.entry_points_hint)}</p>
 <table class="list" id="entry-points"><thead><tr><th>${esc(w.name)}</th><th>${esc(w.numbers)}</th><th>${esc(w.flow_scheme)}</th><th>${esc(w.changed)}</th><th></th></tr></thead><tbody>
@@ -127,6 +130,11 @@ ${entries.map((e) => `<tr data-id="${esc(e.id)}"><td>${esc(e.name)}</td><td>${es
 <label>${esc(w.flow_retries)}<input type="number" min="0" max="9" data-number="${esc(name)}|retries" value="${n.retries}"></label></div>
 <label>${esc(w.flow_invalid)}</label>${promptList(name, 'invalid_prompts', n.invalid_prompts)}
 <label>${esc(w.flow_on_fail)} ${nodeSelect(name, 'on_fail', n.on_fail)}</label>`;
+      }
+      if (n.type === 'agent') {
+        body += `<label>${esc(w.flow_agent)} <select data-agent="${esc(name)}"><option value="">—</option>${agents.map((u) => opt(u.id, u.name, n.agent_id)).join('')}</select></label>
+<label>${esc(w.flow_ring_s)}<input type="number" min="5" max="300" data-number="${esc(name)}|ring_s" value="${n.ring_s}"></label>
+<label>${esc(w.flow_then_queue)} <select data-queue="${esc(name)}"><option value="">—</option>${queues.map((q) => opt(q.id, q.name, n.queue_id)).join('')}</select></label>`;
       }
       if (n.type === 'queue') body += `<label>${esc(w.queue)} <select data-queue="${esc(name)}"><option value="">—</option>${queues.map((q) => opt(q.id, q.name, n.queue_id)).join('')}</select></label>`;
       return `<div class="flow-node${name === problemNode ? ' problem' : ''}" style="margin-left:${depth * 28}px" data-node="${esc(name)}" id="node-${esc(name)}">
@@ -194,6 +202,8 @@ ${name === state.flow.start ? '' : `<button type="button" class="link" data-make
         state.flow.nodes[d.addKey].choices[t.value] = addNode();
       } else if (d.queue) {
         state.flow.nodes[d.queue].queue_id = t.value;
+      } else if (d.agent) {
+        state.flow.nodes[d.agent].agent_id = t.value;
       } else if (d.schedule) {
         state.flow.nodes[d.schedule].schedule_id = t.value;
       } else if (d.number) {

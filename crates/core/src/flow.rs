@@ -42,6 +42,10 @@ fn default_voicemail() -> Vec<String> {
     vec![format!("{BUILTIN}voicemail")]
 }
 
+fn default_agent_ring_s() -> u32 {
+    20
+}
+
 fn default_max_s() -> u32 {
     120
 }
@@ -82,6 +86,17 @@ pub enum Node {
     /// The caller waits in a queue for an agent.
     Queue {
         /// The queue's id.
+        queue_id: String,
+    },
+    /// Rings one agent alone for a while, then the queue's agents (the caller waits in the
+    /// queue from the start).
+    Agent {
+        /// The agent's user id.
+        agent_id: String,
+        /// How long they ring alone, in seconds.
+        #[serde(default = "default_agent_ring_s")]
+        ring_s: u32,
+        /// The queue the call waits in, and whose agents get it after.
         queue_id: String,
     },
     /// Goes one way while the call center is open by a schedule, another way when it is
@@ -131,7 +146,10 @@ impl Node {
             Node::Hours { open, closed, .. } => {
                 vec![("open".into(), open.as_str()), ("closed".into(), closed.as_str())]
             }
-            Node::Queue { .. } | Node::Hangup { .. } | Node::Voicemail { .. } => Vec::new(),
+            Node::Queue { .. }
+            | Node::Hangup { .. }
+            | Node::Voicemail { .. }
+            | Node::Agent { .. } => Vec::new(),
         }
     }
 
@@ -141,7 +159,10 @@ impl Node {
             Node::Play { next, .. } => vec![next.as_str()],
             Node::Menu { on_fail, .. } => vec![on_fail.as_str()],
             Node::Hours { open, closed, .. } => vec![open.as_str(), closed.as_str()],
-            Node::Queue { .. } | Node::Hangup { .. } | Node::Voicemail { .. } => Vec::new(),
+            Node::Queue { .. }
+            | Node::Hangup { .. }
+            | Node::Voicemail { .. }
+            | Node::Agent { .. } => Vec::new(),
         }
     }
 
@@ -157,7 +178,7 @@ impl Node {
                 .map(|p| ("prompts", p.as_str()))
                 .chain(invalid_prompts.iter().map(|p| ("invalid_prompts", p.as_str())))
                 .collect(),
-            Node::Queue { .. } | Node::Hours { .. } => Vec::new(),
+            Node::Queue { .. } | Node::Hours { .. } | Node::Agent { .. } => Vec::new(),
         }
     }
 }
@@ -173,6 +194,8 @@ pub struct Known<'a> {
     pub builtin: &'a dyn Fn(&str) -> bool,
     /// Whether a schedule's id exists.
     pub schedule: &'a dyn Fn(&str) -> bool,
+    /// Whether a user (an agent) exists.
+    pub agent: &'a dyn Fn(&str) -> bool,
 }
 
 /// One thing wrong with a flow: where (`nodes.<name>.<field>` or `start`) and what.
@@ -245,6 +268,17 @@ impl Flow {
                 }
                 Node::Queue { queue_id } if !(known.queue)(queue_id) => {
                     problem(at("queue_id"), format!("no queue {queue_id:?}"));
+                }
+                Node::Agent { agent_id, ring_s, queue_id } => {
+                    if !(known.agent)(agent_id) {
+                        problem(at("agent_id"), format!("no agent {agent_id:?}"));
+                    }
+                    if !(known.queue)(queue_id) {
+                        problem(at("queue_id"), format!("no queue {queue_id:?}"));
+                    }
+                    if !(5..=300).contains(ring_s) {
+                        problem(at("ring_s"), "5 to 300 seconds".into());
+                    }
                 }
                 Node::Hours { schedule_id, .. } if !(known.schedule)(schedule_id) => {
                     problem(at("schedule_id"), format!("no schedule {schedule_id:?}"));
@@ -320,9 +354,9 @@ impl Flow {
             .nodes
             .values()
             .filter_map(|n| match n {
-                Node::Queue { queue_id } | Node::Voicemail { queue_id, .. } => {
-                    Some(queue_id.as_str())
-                }
+                Node::Queue { queue_id }
+                | Node::Voicemail { queue_id, .. }
+                | Node::Agent { queue_id, .. } => Some(queue_id.as_str()),
                 _ => None,
             })
             .collect();
@@ -387,6 +421,7 @@ mod tests {
             prompt: &|p| p == "p1",
             builtin: &|k| k == "greeting" || k == "invalid_choice" || k == "voicemail",
             schedule: &|s| s == "office",
+            agent: &|a| a == "olga",
         })
     }
 
@@ -506,6 +541,19 @@ mod tests {
                 "nodes.when",
             ]
         );
+    }
+
+    #[test]
+    fn an_agent_step_names_an_agent_and_a_queue() {
+        let f = flow(serde_json::json!({"start": "a", "nodes": {
+            "a": {"type": "agent", "agent_id": "olga", "queue_id": "sales"}}}));
+        assert_eq!(check(&f), vec![]);
+        let Node::Agent { ring_s, .. } = &f.nodes["a"] else { panic!("agent") };
+        assert_eq!(*ring_s, 20);
+        let bad = flow(serde_json::json!({"start": "a", "nodes": {
+            "a": {"type": "agent", "agent_id": "nobody", "queue_id": "gone", "ring_s": 1}}}));
+        let fields: Vec<String> = check(&bad).into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["nodes.a.agent_id", "nodes.a.queue_id", "nodes.a.ring_s"]);
     }
 
     #[test]

@@ -28,6 +28,7 @@ use switchboard_server::startup::Application;
 use switchboard_store::{Actor, NewEntryPoint, NewQueue};
 use switchboard_switch::protocol::TelephonyRequest;
 use switchboard_testkit::audio::Capture;
+use switchboard_testkit::free_port_pair;
 use switchboard_testkit::process::{cpu_ticks_self, rss_kib};
 use tokio::sync::oneshot;
 
@@ -39,19 +40,6 @@ impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    loop {
-        let p = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let p = p - p % 2;
-        if p > 1024
-            && std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok()
-            && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok()
-        {
-            return p;
-        }
     }
 }
 
@@ -156,7 +144,8 @@ async fn main() {
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
-    uac_args.extend(["-p".into(), free_port().to_string(), "-mp".into(), free_port().to_string()]);
+    let (sip_port, media_port) = (free_port_pair(), free_port_pair());
+    uac_args.extend(["-p".into(), sip_port.to_string(), "-mp".into(), media_port.to_string()]);
     let uac = Proc(
         Command::new("sipp")
             .args(&uac_args)

@@ -80,11 +80,13 @@ impl Store {
         let queues = ids(Sql::new("SELECT id FROM queues").fetch_all(&self.pool).await?)?;
         let prompts = ids(Sql::new("SELECT id FROM prompts").fetch_all(&self.pool).await?)?;
         let schedules = ids(Sql::new("SELECT id FROM schedules").fetch_all(&self.pool).await?)?;
+        let agents = ids(Sql::new("SELECT id FROM users").fetch_all(&self.pool).await?)?;
         let known = Known {
             queue: &|q| queues.contains(q),
             prompt: &|p| prompts.contains(p),
             builtin: &builtin,
             schedule: &|s| schedules.contains(s),
+            agent: &|a| agents.contains(a),
         };
         Ok(flows.iter().map(|flow| flow.validate(&known)).collect())
     }

@@ -32,6 +32,11 @@ impl CallMachine {
         let settings = self.queues.get(&queue).cloned().unwrap_or_default();
         let by_crm = settings.owner_first_ms > 0 || settings.vip_field.is_some();
         let Some(call) = self.calls.get_mut(call_id) else { return };
+        if let Some(chosen) = call.preferred.take() {
+            // The flow chose the agent: no need to wait for the card.
+            let (priority, _) = routing(call.card.as_ref(), &settings, now);
+            return self.arrive_in_acd(call_id, queue, priority, Some(chosen), now, out);
+        }
         if by_crm && call.card.is_none() {
             call.awaiting_card = Some((queue, now + CARD_WAIT_MS));
             return;

@@ -338,6 +338,14 @@ impl CallMachine {
             Node::Hangup { prompts } => play_prompts(prompts, Stage::Closing, run),
             Node::Voicemail { prompts, .. } => play_prompts(prompts, Stage::Inviting, run),
             Node::Queue { queue_id } => self.flow_to_queue(call_id, queue_id.into(), now, out),
+            Node::Agent { agent_id, ring_s, queue_id } => {
+                // The agent alone first, then the queue: as the owner-first rule does.
+                let until = now + i64::from(ring_s) * 1000;
+                if let Some(call) = self.calls.get_mut(call_id) {
+                    call.preferred = Some((agent_id.into(), until));
+                }
+                self.flow_to_queue(call_id, queue_id.into(), now, out)
+            }
             Node::Hours { schedule_id, open, closed } => {
                 // A schedule deleted under a running flow: open (the call is not turned away).
                 let is_open = match self.schedules.get(&schedule_id) {

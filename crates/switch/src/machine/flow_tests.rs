@@ -628,3 +628,22 @@ fn an_agents_skills_from_their_login_route_a_queue_that_needs_them() {
     r.arrive("c1", "sales");
     assert_eq!(r.rung(), [("c1".into(), "boris".into())], "anna, idle longer, speaks too little");
 }
+
+#[test]
+fn an_agent_step_rings_that_agent_alone_then_the_queue() {
+    let mut r = Replay::new();
+    r.login("anna", "sales");
+    r.now += 1_000;
+    r.login("boris", "sales");
+    r.enter(
+        "c1",
+        json!({"start": "a", "nodes": {
+            "a": {"type": "agent", "agent_id": "boris", "ring_s": 10, "queue_id": "sales"}}}),
+    );
+    // Boris alone, although anna has been idle longer.
+    assert_eq!(r.rung(), [("c1".into(), "boris".into())]);
+    r.clear();
+    // He lets it ring out: the queue's agents get it.
+    r.until(r.now + super::replay::RING);
+    assert!(r.rung().contains(&("c1".into(), "anna".into())), "{:?}", r.rung());
+}

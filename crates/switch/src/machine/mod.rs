@@ -319,6 +319,8 @@ struct Call {
     callback_of: Option<CallId>,
     /// An outbound call the customer answered.
     reached: bool,
+    /// Offered to this agent alone until then before its queue (a flow's `agent` step).
+    preferred: Option<(AgentId, EpochMs)>,
 }
 
 /// Every call and agent the switch serves, and what to do next.
