@@ -154,7 +154,7 @@ pub(crate) async fn business_hours_and_the_production_calendar_in_russian() {
         .await;
     a.click("#import-calendar").await;
     a.wait_text("#calendar-result", "Добавлено дней").await;
-    a.wait_text("#calendar-rejected", "строка 3: январь: \"40\" — не день месяца").await;
+    a.wait_text("#calendar-rejected", "Строка 3: январь: \"40\" — не день месяца").await;
     a.wait_text("#exceptions", "2025-01-03").await;
     a.eval("document.querySelector('#calendar-result').scrollIntoView({ block: 'end' })").await;
     a.screenshot("business-hours.png").await;

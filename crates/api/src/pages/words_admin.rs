@@ -104,7 +104,6 @@ pub(super) const ADMIN_WORDS: &[(&str, &str, &str)] = &[
     ("calendar_done", "Days added", "Добавлено дней"),
     ("calendar_years", "years", "годы"),
     ("calendar_rejected", "Rows not read", "Строки не прочитаны"),
-    ("line", "line", "строка"),
     ("cal_not_day", "is not a day of the month", "не день месяца"),
     ("cal_not_year", "is not a year", "не год"),
     ("cal_columns", "a year and twelve months are needed", "нужны год и двенадцать месяцев"),
