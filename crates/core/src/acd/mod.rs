@@ -184,6 +184,12 @@ pub enum Input {
         /// Call.
         call_id: CallId,
     },
+    /// The call waits without its caller (they asked to be called back): the queue's maximum
+    /// wait no longer ends it; its place stays.
+    WaitsWithoutCaller {
+        /// Call.
+        call_id: CallId,
+    },
     /// A connected call ended (either side hung up).
     CallEnded {
         /// Call.
@@ -351,6 +357,8 @@ struct WaitingCall {
     priority: i64,
     /// Offered to this agent alone until then.
     preferred: Option<(AgentId, EpochMs)>,
+    /// Its caller is gone and will be called back: no maximum wait.
+    without_caller: bool,
 }
 
 impl WaitingCall {
@@ -461,6 +469,7 @@ impl CallCenter {
                         waiting_since: now,
                         priority,
                         preferred,
+                        without_caller: false,
                     },
                 );
             }
@@ -534,6 +543,11 @@ impl CallCenter {
                     )?;
                 }
             }
+            Input::WaitsWithoutCaller { call_id } => {
+                let call =
+                    self.calls.get_mut(&call_id).ok_or(AcdError::UnknownCall(call_id.clone()))?;
+                call.without_caller = true;
+            }
             Input::CallEnded { call_id } => {
                 let call = self
                     .calls
@@ -564,7 +578,8 @@ impl CallCenter {
     pub fn next_deadline(&self) -> Option<EpochMs> {
         let calls = self.calls.values().filter(|c| c.connected_to.is_none()).flat_map(|c| {
             let queue = self.queues.get(&c.queue_id);
-            let max_wait = queue.map(|q| c.waiting_since + q.max_wait_ms);
+            let max_wait =
+                queue.filter(|_| !c.without_caller).map(|q| c.waiting_since + q.max_wait_ms);
             let rings =
                 c.offers.values().filter_map(move |since| queue.map(|q| since + q.ring_timeout_ms));
             // A call kept for its preferred agent goes to the queue when the time is up.
@@ -666,7 +681,7 @@ impl CallCenter {
             if call.connected_to.is_some() {
                 continue;
             }
-            if now >= call.waiting_since + queue.max_wait_ms {
+            if !call.without_caller && now >= call.waiting_since + queue.max_wait_ms {
                 released.push(call_id.clone());
             } else {
                 for (agent_id, since) in &call.offers {

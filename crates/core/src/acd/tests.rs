@@ -531,3 +531,21 @@ fn a_transfer_to_one_agent_ignores_the_queues_skills() {
     assert!(check_skills(&skills(&[(" english", 1)])).is_err());
     assert!(check_skills(&skills(&[("английский", 5)])).is_ok());
 }
+
+#[test]
+fn a_call_waiting_without_its_caller_outlives_the_maximum_wait_and_keeps_its_place() {
+    let mut c = center(Strategy::LongestIdle, 0);
+    arrive(&mut c, "callback", 0);
+    arrive(&mut c, "later", 1_000);
+    c.handle(Input::WaitsWithoutCaller { call_id: "callback".into() }, 2_000).unwrap();
+    let out = c.tick(MAX_WAIT + 1_000);
+    assert_eq!(
+        out,
+        [Action::ReleaseMaxWait { call_id: "later".into() }],
+        "only the caller who waited"
+    );
+    assert_eq!(c.next_deadline(), None, "nothing due for the callback");
+    login(&mut c, "a", 10 * MAX_WAIT);
+    assert!(matches!(c.agent_state("a"), AgentState::Ringing { .. }), "{:?}", c.agent_state("a"));
+    assert!(c.handle(Input::WaitsWithoutCaller { call_id: "nope".into() }, 0).is_err());
+}

@@ -5,8 +5,9 @@
 //! queue's typical wait is over `callback_over_wait_ms`. Pressing 1 asks to confirm the number
 //! (1: the one they call from, 2: type another and #; * goes back to waiting); the
 //! confirmation is spoken and the caller is let go. The call stays in the ACD as it was (its
-//! place kept) and a callback task stands for it (a `Missed` write with the reason
-//! `callback_requested`: one open callback per number, as for missed calls).
+//! place kept, and no longer ended by the queue's maximum wait) and a callback task stands
+//! for it (a `Missed` write with the reason `callback_requested`: one open callback per
+//! number, as for missed calls).
 //!
 //! When the ACD offers the waiting callback to an agent, nobody is rung for it: the agent
 //! takes it at once, and the machine places a click-to-call for them (their phone first, the
@@ -306,6 +307,8 @@ impl CallMachine {
             out.push(Effect::Release { call_id: call_id.clone(), code: 480 });
         }
         out.push(super::ended(call_id, now, EndReason::CallbackRequested, 0));
+        // Its place waits as long as it takes, not the queue's maximum wait.
+        self.acd_input(Input::WaitsWithoutCaller { call_id: call_id.clone() }, now, out);
         true
     }
 
@@ -425,6 +428,7 @@ impl CallMachine {
             cb.stage = Stage::Waiting;
         }
         self.enqueue(call_id, queue, now, out);
+        self.acd_input(Input::WaitsWithoutCaller { call_id: call_id.clone() }, now, out);
     }
 }
 

@@ -503,8 +503,6 @@ fn a_waiting_caller_asks_for_a_callback_keeps_the_place_and_is_called_when_it_co
         matches!(e, Effect::Announce { prompts, .. } if prompts == &strings(&["builtin:callback_offer"]))
     });
     assert!(offer, "the offer is spoken after 30 s");
-    // A second caller arrives later: behind the first.
-    r.arrive("c2", "sales");
     r.key("c1", '1');
     assert_eq!(r.played("c1").last().unwrap().0, strings(&["builtin:callback_number"]));
     r.key("c1", '1');
@@ -513,9 +511,12 @@ fn a_waiting_caller_asks_for_a_callback_keeps_the_place_and_is_called_when_it_co
     r.sound_done("c1");
     assert_eq!(r.released("c1"), Some(480));
     assert_eq!(r.ended("c1"), Some((EndReason::CallbackRequested, 0)));
-    // The edge reports the caller gone: the place stays.
+    // The edge reports the caller gone: the place stays, longer than the queue's maximum wait.
     r.input(CallInput::Ended { call_id: "c1".into(), by: EndedBy::Caller }).unwrap();
+    r.until(t0 + 2 * 3_600_000);
     assert_eq!(r.machine.waiting("sales").first().map(|(id, _)| id.to_string()), Some("c1".into()));
+    // A second caller arrives later: behind the first.
+    r.arrive("c2", "sales");
 
     // An agent comes: nobody rings for c1; the agent is called, then the customer.
     r.clear();
