@@ -34,6 +34,9 @@ const KEY_WAIT_MS: i64 = 15_000;
 const MAX_TRIES: u32 = 3;
 /// The longest number a caller may type.
 const MAX_DIGITS: usize = 15;
+/// The most callbacks waiting without their callers at once (each keeps memory until its turn):
+/// past it, and for a number that already has one waiting, no new one is taken.
+const MAX_WAITING: usize = 1_000;
 
 /// Where a call is in its callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,9 +149,32 @@ impl CallMachine {
         }
     }
 
+    /// Whether no new callback can be taken for `number`: one is waiting for it already, or
+    /// as many as the machine keeps.
+    fn callback_taken(&self, number: &str) -> bool {
+        let waiting = self
+            .calls
+            .values()
+            .filter_map(|c| c.callback.as_ref())
+            .filter(|cb| cb.is_virtual() || cb.stage == Stage::Closing);
+        let mut count = 0;
+        for cb in waiting {
+            if cb.number == number {
+                return true;
+            }
+            count += 1;
+        }
+        count >= MAX_WAITING
+    }
+
     fn offer(&mut self, call_id: &CallId, now: EpochMs, out: &mut Vec<Effect>) {
+        let from = self.calls.get(call_id).map(|c| c.from.clone()).unwrap_or_default();
+        let taken = self.callback_taken(&from);
         let Some(call) = self.calls.get_mut(call_id) else { return };
         call.offer_callback_at = None;
+        if taken {
+            return;
+        }
         let Some(queue) = call.queue.clone() else { return };
         if call.agent.is_some() || !call.ringing.is_empty() || call.callback.is_some() {
             return;
@@ -270,6 +296,10 @@ impl CallMachine {
 
     /// The number is confirmed: the task, the confirmation, then the caller is let go.
     fn confirm(&mut self, call_id: &CallId, number: String, now: EpochMs, out: &mut Vec<Effect>) {
+        if self.callback_taken(&number) {
+            // That number is to be called back already (or too many wait): the caller waits on.
+            return self.back_to_waiting(call_id, out);
+        }
         let Some(call) = self.calls.get_mut(call_id) else { return };
         let queue = call.queue.as_ref().map(ToString::to_string);
         let Some(cb) = call.callback.as_mut() else { return };

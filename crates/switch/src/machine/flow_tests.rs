@@ -515,8 +515,11 @@ fn a_waiting_caller_asks_for_a_callback_keeps_the_place_and_is_called_when_it_co
     r.input(CallInput::Ended { call_id: "c1".into(), by: EndedBy::Caller }).unwrap();
     r.until(t0 + 2 * 3_600_000);
     assert_eq!(r.machine.waiting("sales").first().map(|(id, _)| id.to_string()), Some("c1".into()));
-    // A second caller arrives later: behind the first.
+    // A second caller arrives later: behind the first. From the same number, they are not
+    // offered a second callback.
     r.arrive("c2", "sales");
+    r.until(r.now + 30_000);
+    assert_eq!(r.events("c2").iter().filter(|k| **k == Kind::CallbackOffered).count(), 0);
 
     // An agent comes: nobody rings for c1; the agent is called, then the customer.
     r.clear();
