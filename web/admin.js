@@ -133,7 +133,7 @@ ${list.map((q) => `<tr><td>${esc(q.name)}</td><td>${esc(q.number || '')}</td><td
 <label>${esc(w.vip_field)}<input name="vip_field" value="${esc(q.vip_field || '')}" placeholder="vip" pattern="[a-z0-9_]*"></label>
 <label>${esc(w.language)}<select name="language">${['ru', 'en'].map((l) => `<option value="${l}"${l === (q.language || 'ru') ? ' selected' : ''}>${esc(w[`lang_${l}`])}</option>`).join('')}</select></label></div>
 <div class="row"><label>${esc(w.schedule)}<select name="schedule_id"><option value="">${esc(w.always_open)}</option>${schedules.map((s) => `<option value="${esc(s.id)}"${s.id === q.schedule_id ? ' selected' : ''}>${esc(s.name)}</option>`).join('')}</select></label>
-<label>${esc(w.after_hours)}<select name="after_hours">${options(['voicemail', 'hangup'], q.after_hours || 'voicemail', (v) => w[`after_hours_${v}`])}</select></label></div>
+<label>${esc(w.after_hours)}<select name="after_hours">${options(['voicemail', 'callback', 'hangup'], q.after_hours || 'voicemail', (v) => w[`after_hours_${v}`])}</select></label></div>
 <label>${esc(w.queue_skills)}<input name="skills" value="${esc(skillsText(q.skills))}" placeholder="english:3"></label>
 <fieldset><legend>${esc(w.queue_callback)}</legend><div class="row">
 <label>${esc(w.callback_after)}<input type="number" name="cb_after" min="0" max="3600" value="${q.callback_after_s || 0}"></label>

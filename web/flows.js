@@ -6,11 +6,12 @@
 // names the node; the card with the problem is marked. Broken links found later (a prompt
 // deleted) are shown in the list. Steps: prompts, a menu, a queue, business hours (open and
 // closed branches), an agent alone first and then a queue, voicemail (a message for a queue's
-// agents), hang up.
+// agents), a callback offer for when the queue opens, an outside number (with the step taken
+// when it does not answer), hang up.
 
 import { w, $, esc, api, get, showError, confirmDialog, fmtDateTime } from './common.js';
 
-const TYPES = ['play', 'menu', 'queue', 'agent', 'hours', 'voicemail', 'hangup'];
+const TYPES = ['play', 'menu', 'queue', 'agent', 'hours', 'voicemail', 'callback', 'forward', 'hangup'];
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'];
 const opt = (value, label, selected) => `<option value="${esc(value)}"${value === selected ? ' selected' : ''}>${esc(label)}</option>`;
 
@@ -20,7 +21,7 @@ const PROBLEMS = [
   ['which is not a node', 'fp_dangling'], ['no queue', 'fp_no_queue'], ['no prompt', 'fp_no_prompt'],
   ['loops without', 'fp_loop'], ['not a key', 'fp_key'], ['nothing to play', 'fp_empty'], ['at least one key', 'fp_no_keys'],
   ['5 to 600 seconds', 'fp_max_s'], ['5 to 300 seconds', 'fp_ring_s'], ['no agent', 'fp_no_agent'], ['at most 60 seconds', 'fp_silence_s'], ['seconds', 'fp_timeout'], ['at most 9', 'fp_retries'], ['no node named', 'fp_start'], ['is the number of the queue', 'fp_queue_number'],
-  ['already starts the entry point', 'fp_number_taken'], ['must not be empty', 'fp_required'], ['no schedule', 'fp_no_schedule'],
+  ['already starts the entry point', 'fp_number_taken'], ['must not be empty', 'fp_required'], ['no schedule', 'fp_no_schedule'], ['an international number', 'fp_forward_number'],
 ];
 export function flowProblems(message) {
   return message.split('; ').map((part) => {
@@ -42,6 +43,8 @@ function fresh(type, other) {
     case 'agent': return { type, agent_id: '', ring_s: 20, queue_id: '' };
     case 'hours': return { type, schedule_id: '', open: other, closed: other };
     case 'voicemail': return { type, prompts: ['builtin:voicemail'], queue_id: '', max_s: 120, silence_s: 5 };
+    case 'callback': return { type, prompts: ['builtin:callback_offer_closed'], queue_id: '' };
+    case 'forward': return { type, number: '', ring_s: 30, on_fail: other };
     default: return { type: 'hangup', prompts: ['builtin:goodbye'] };
   }
 }
@@ -51,6 +54,7 @@ function branches(node) {
   if (node.type === 'play') return [[w.flow_then, node.next]];
   if (node.type === 'menu') return [...Object.entries(node.choices).map(([k, to]) => [`${w.flow_key} ${k}`, to]), [w.flow_on_fail, node.on_fail]];
   if (node.type === 'hours') return [[w.flow_open, node.open], [w.flow_closed, node.closed]];
+  if (node.type === 'forward') return [[w.flow_not_reached, node.on_fail]];
   return [];
 }
 
@@ -110,7 +114,7 @@ ${entries.map((e) => `<tr data-id="${esc(e.id)}"><td>${esc(e.name)}</td><td>${es
     const card = (name, depth) => {
       const n = state.flow.nodes[name];
       let body = '';
-      if (n.type === 'play' || n.type === 'hangup' || n.type === 'voicemail') body += `<label>${esc(w.flow_prompts)}</label>${promptList(name, 'prompts', n.prompts)}`;
+      if (n.type === 'play' || n.type === 'hangup' || n.type === 'voicemail' || n.type === 'callback') body += `<label>${esc(w.flow_prompts)}</label>${promptList(name, 'prompts', n.prompts)}`;
       if (n.type === 'hours') {
         body += `<label>${esc(w.schedule)} <select data-schedule="${esc(name)}"><option value="">—</option>${schedules.map((s) => opt(s.id, s.name, n.schedule_id)).join('')}</select></label>
 <label>${esc(w.flow_open)} ${nodeSelect(name, 'open', n.open)}</label><label>${esc(w.flow_closed)} ${nodeSelect(name, 'closed', n.closed)}</label>`;
@@ -135,6 +139,12 @@ ${entries.map((e) => `<tr data-id="${esc(e.id)}"><td>${esc(e.name)}</td><td>${es
         body += `<label>${esc(w.flow_agent)} <select data-agent="${esc(name)}"><option value="">—</option>${agents.map((u) => opt(u.id, u.name, n.agent_id)).join('')}</select></label>
 <label>${esc(w.flow_ring_s)}<input type="number" min="5" max="300" data-number="${esc(name)}|ring_s" value="${n.ring_s}"></label>
 <label>${esc(w.flow_then_queue)} <select data-queue="${esc(name)}"><option value="">—</option>${queues.map((q) => opt(q.id, q.name, n.queue_id)).join('')}</select></label>`;
+      }
+      if (n.type === 'callback') body += `<label>${esc(w.flow_callback_queue)} <select data-queue="${esc(name)}"><option value="">—</option>${queues.map((q) => opt(q.id, q.name, n.queue_id)).join('')}</select></label>`;
+      if (n.type === 'forward') {
+        body += `<label>${esc(w.flow_forward_number)}<input data-text="${esc(name)}|number" value="${esc(n.number)}" placeholder="+7 495 123-45-67"></label>
+<label>${esc(w.flow_forward_ring_s)}<input type="number" min="5" max="300" data-number="${esc(name)}|ring_s" value="${n.ring_s}"></label>
+<label>${esc(w.flow_not_reached)} ${nodeSelect(name, 'on_fail', n.on_fail)}</label>`;
       }
       if (n.type === 'queue') body += `<label>${esc(w.queue)} <select data-queue="${esc(name)}"><option value="">—</option>${queues.map((q) => opt(q.id, q.name, n.queue_id)).join('')}</select></label>`;
       return `<div class="flow-node${name === problemNode ? ' problem' : ''}" style="margin-left:${depth * 28}px" data-node="${esc(name)}" id="node-${esc(name)}">
@@ -209,6 +219,10 @@ ${name === state.flow.start ? '' : `<button type="button" class="link" data-make
       } else if (d.number) {
         const [name, field] = d.number.split('|');
         state.flow.nodes[name][field] = Number(t.value);
+        return;
+      } else if (d.text) {
+        const [name, field] = d.text.split('|');
+        state.flow.nodes[name][field] = t.value.trim();
         return;
       } else if (t.id === 'ep-name') { state.name = t.value; return; } else if (t.id === 'ep-numbers') {
         state.numbers = t.value.split(',').map((n) => n.trim()).filter(Boolean);

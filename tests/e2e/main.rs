@@ -10,6 +10,7 @@ mod click_to_call;
 mod crash;
 mod crm_routing;
 mod extensions;
+mod forward;
 use switchboard_testkit as harness;
 mod logins;
 mod menus;

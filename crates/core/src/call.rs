@@ -48,6 +48,9 @@ string_enum! {
         /// The caller asked to be called back instead of waiting ("virtual hold"); their place
         /// in the queue is kept and a callback task stands for it.
         CallbackRequested => "callback_requested",
+        /// The call flow connected the caller to a number outside the call center: no queue
+        /// or agent had it.
+        Forwarded => "forwarded",
     }
 }
 
@@ -114,6 +117,9 @@ string_enum! {
         CallbackRequested => "callback_requested",
         /// The callback's turn came: an agent and then the customer are called.
         CallbackAttempt => "callback_attempt",
+        /// The call flow rings a number outside the call center for it (the number in the
+        /// detail).
+        Forwarding => "forwarding",
         /// The queue routed it by what the CRM knows (a VIP's priority, the owner first).
         Routed => "routed",
         /// It ended.

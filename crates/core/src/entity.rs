@@ -583,8 +583,9 @@ pub struct Queue {
     pub vip_field: Option<String>,
     /// The business hours outside which callers do not wait (none: always open).
     pub schedule_id: Option<String>,
-    /// Outside them: `voicemail` (the after-hours prompt, then a message for the queue) or
-    /// `hangup` (the after-hours prompt only).
+    /// Outside them: `voicemail` (the after-hours prompt, then a message for the queue),
+    /// `callback` (the prompt, then an offer to call back when the queue opens) or `hangup`
+    /// (the after-hours prompt only).
     pub after_hours: String,
     /// A waiting caller is offered a callback after this many seconds (0: not for the wait).
     pub callback_after_s: i64,

@@ -42,8 +42,16 @@ fn default_voicemail() -> Vec<String> {
     vec![format!("{BUILTIN}voicemail")]
 }
 
+fn default_callback_offer() -> Vec<String> {
+    vec![format!("{BUILTIN}callback_offer_closed")]
+}
+
 fn default_agent_ring_s() -> u32 {
     20
+}
+
+fn default_forward_ring_s() -> u32 {
+    30
 }
 
 fn default_max_s() -> u32 {
@@ -125,6 +133,28 @@ pub enum Node {
         #[serde(default = "default_silence_s")]
         silence_s: u32,
     },
+    /// Offers to call the caller back later (1, then their number confirmed or another typed):
+    /// a callback task for the queue's agents stands for it, due when the queue's business
+    /// hours next open; then goodbye. No key: goodbye.
+    Callback {
+        /// The offer.
+        #[serde(default = "default_callback_offer")]
+        prompts: Vec<String>,
+        /// The queue whose agents call back.
+        queue_id: String,
+    },
+    /// Rings a number outside the call center through the trunk (the caller hears ringback)
+    /// and connects the caller to it when it answers; the call then leaves the call center
+    /// (no queue, no agent). Busy, refused or not answered in time: `on_fail`.
+    Forward {
+        /// The number, in international form (`+7 495 123-45-67`).
+        number: String,
+        /// How long it rings, in seconds.
+        #[serde(default = "default_forward_ring_s")]
+        ring_s: u32,
+        /// Where the call goes when the number is not reached.
+        on_fail: String,
+    },
     /// Plays prompts, then hangs up.
     Hangup {
         /// What is played first (may be empty).
@@ -146,9 +176,11 @@ impl Node {
             Node::Hours { open, closed, .. } => {
                 vec![("open".into(), open.as_str()), ("closed".into(), closed.as_str())]
             }
+            Node::Forward { on_fail, .. } => vec![("on_fail".into(), on_fail.as_str())],
             Node::Queue { .. }
             | Node::Hangup { .. }
             | Node::Voicemail { .. }
+            | Node::Callback { .. }
             | Node::Agent { .. } => Vec::new(),
         }
     }
@@ -159,9 +191,11 @@ impl Node {
             Node::Play { next, .. } => vec![next.as_str()],
             Node::Menu { on_fail, .. } => vec![on_fail.as_str()],
             Node::Hours { open, closed, .. } => vec![open.as_str(), closed.as_str()],
+            Node::Forward { on_fail, .. } => vec![on_fail.as_str()],
             Node::Queue { .. }
             | Node::Hangup { .. }
             | Node::Voicemail { .. }
+            | Node::Callback { .. }
             | Node::Agent { .. } => Vec::new(),
         }
     }
@@ -170,7 +204,8 @@ impl Node {
         match self {
             Node::Play { prompts, .. }
             | Node::Hangup { prompts }
-            | Node::Voicemail { prompts, .. } => {
+            | Node::Voicemail { prompts, .. }
+            | Node::Callback { prompts, .. } => {
                 prompts.iter().map(|p| ("prompts", p.as_str())).collect()
             }
             Node::Menu { prompts, invalid_prompts, .. } => prompts
@@ -178,7 +213,9 @@ impl Node {
                 .map(|p| ("prompts", p.as_str()))
                 .chain(invalid_prompts.iter().map(|p| ("invalid_prompts", p.as_str())))
                 .collect(),
-            Node::Queue { .. } | Node::Hours { .. } | Node::Agent { .. } => Vec::new(),
+            Node::Queue { .. } | Node::Hours { .. } | Node::Agent { .. } | Node::Forward { .. } => {
+                Vec::new()
+            }
         }
     }
 }
@@ -266,7 +303,9 @@ impl Flow {
                         problem(at("retries"), "at most 9".into());
                     }
                 }
-                Node::Queue { queue_id } if !(known.queue)(queue_id) => {
+                Node::Queue { queue_id } | Node::Callback { queue_id, .. }
+                    if !(known.queue)(queue_id) =>
+                {
                     problem(at("queue_id"), format!("no queue {queue_id:?}"));
                 }
                 Node::Agent { agent_id, ring_s, queue_id } => {
@@ -292,6 +331,20 @@ impl Flow {
                     }
                     if *silence_s > 60 {
                         problem(at("silence_s"), "at most 60 seconds".into());
+                    }
+                }
+                Node::Forward { number, ring_s, .. } => {
+                    let international = number.trim_start().starts_with('+')
+                        && crate::phone::PhoneNumber::parse(number, crate::phone::Region::RU)
+                            .is_ok();
+                    if !international {
+                        problem(
+                            at("number"),
+                            "an international number, with + and the country code".into(),
+                        );
+                    }
+                    if !(5..=300).contains(ring_s) {
+                        problem(at("ring_s"), "5 to 300 seconds".into());
                     }
                 }
                 Node::Play { prompts, .. } if prompts.is_empty() => {
@@ -356,6 +409,7 @@ impl Flow {
             .filter_map(|n| match n {
                 Node::Queue { queue_id }
                 | Node::Voicemail { queue_id, .. }
+                | Node::Callback { queue_id, .. }
                 | Node::Agent { queue_id, .. } => Some(queue_id.as_str()),
                 _ => None,
             })
@@ -541,6 +595,29 @@ mod tests {
                 "nodes.when",
             ]
         );
+    }
+
+    #[test]
+    fn a_forward_step_names_an_international_number_and_a_way_out() {
+        let f = flow(serde_json::json!({
+            "start": "out",
+            "nodes": {
+                "out": {"type": "forward", "number": "+7 495 123-45-67", "on_fail": "bye"},
+                "bye": {"type": "hangup"}
+            }
+        }));
+        assert_eq!(check(&f), vec![]);
+        let Node::Forward { ring_s, .. } = &f.nodes["out"] else { panic!("forward") };
+        assert_eq!(*ring_s, 30);
+        let bad = flow(serde_json::json!({
+            "start": "out",
+            "nodes": {
+                "out": {"type": "forward", "number": "8 495 123-45-67", "ring_s": 2, "on_fail": "out"}
+            }
+        }));
+        let fields: Vec<String> = check(&bad).into_iter().map(|p| p.field).collect();
+        // A number that fails and tries itself again would ring forever with no key.
+        assert_eq!(fields, ["nodes.out.number", "nodes.out.ring_s", "nodes.out"]);
     }
 
     #[test]

@@ -222,6 +222,32 @@ impl Schedule {
             .unwrap_or(u16::MAX);
         self.hours_on(local.date()).iter().any(|s| s.from <= minute && minute < s.to)
     }
+
+    /// When the call center is next open from `at` on: `at` itself while open, else the
+    /// start of the next opening within a year (`None`: closed all that year).
+    pub fn next_open(&self, at: EpochMs) -> Option<EpochMs> {
+        if self.is_open(at) {
+            return Some(at);
+        }
+        let tz = TimeZone::get(&self.time_zone).unwrap_or(TimeZone::UTC);
+        let mut date = jiff::Timestamp::from_millisecond(at).ok()?.to_zoned(tz.clone()).date();
+        for _ in 0..=366 {
+            let mut spans = self.hours_on(date).to_vec();
+            spans.sort();
+            for span in spans {
+                let (hour, minute) = (span.from / 60, span.from % 60);
+                let Ok(hour) = i8::try_from(hour) else { continue };
+                let Ok(minute) = i8::try_from(minute) else { continue };
+                let Ok(start) = date.at(hour, minute, 0, 0).to_zoned(tz.clone()) else { continue };
+                let start = start.timestamp().as_millisecond();
+                if start > at {
+                    return Some(start);
+                }
+            }
+            date = date.tomorrow().ok()?;
+        }
+        None
+    }
 }
 
 /// How the production calendar marks a day.
@@ -430,6 +456,22 @@ mod tests {
         // Vladivostok's 09:00 is Moscow's 02:00.
         let far = Schedule { time_zone: "Asia/Vladivostok".into(), ..office() };
         assert!(far.is_open(utc("2026-12-02T23:00:00Z")));
+    }
+
+    #[test]
+    fn the_next_opening_skips_breaks_weekends_and_holidays() {
+        let s = office();
+        let open = utc("2026-12-03T07:00:00Z");
+        assert_eq!(s.next_open(open), Some(open), "open now");
+        // Thursday evening: Friday 09:00 Moscow time.
+        assert_eq!(s.next_open(utc("2026-12-03T16:00:00Z")), Some(utc("2026-12-04T06:00:00Z")));
+        // Friday's lunch break: 14:00.
+        assert_eq!(s.next_open(utc("2026-12-04T10:30:00Z")), Some(utc("2026-12-04T11:00:00Z")));
+        // Saturday: Monday. Wednesday 30 December after hours: the 31st is a holiday, Friday.
+        assert_eq!(s.next_open(utc("2026-12-05T10:00:00Z")), Some(utc("2026-12-07T06:00:00Z")));
+        assert_eq!(s.next_open(utc("2026-12-30T20:00:00Z")), Some(utc("2027-01-01T06:00:00Z")));
+        let never = Schedule { week: Week::default(), ..office() };
+        assert_eq!(never.next_open(open), None);
     }
 
     #[test]

@@ -390,11 +390,17 @@ pub fn contribution(fact: &CallFact, config: &StatsConfig) -> Vec<(Key, Counters
     if fact.answered_at.is_none()
         && matches!(
             fact.end_reason,
-            Some(EndReason::InFlow | EndReason::Voicemail | EndReason::CallbackRequested)
+            Some(
+                EndReason::InFlow
+                    | EndReason::Voicemail
+                    | EndReason::CallbackRequested
+                    | EndReason::Forwarded
+            )
         )
     {
-        // It never reached a queue's agents (ended in the menus, or left a message instead of
-        // waiting, or asked to be called back): no queue was offered it, nobody abandoned one.
+        // It never reached a queue's agents (ended in the menus, left a message instead of
+        // waiting, asked to be called back, or was put through to a number outside the call
+        // center): no queue was offered it, nobody abandoned one.
         // A message or a callback is counted with the callback task it became.
         return out;
     }

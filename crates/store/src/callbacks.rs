@@ -28,6 +28,8 @@ pub struct MissedCall {
     pub at: i64,
     /// Why (abandoned, the maximum wait, blocked, a message left).
     pub reason: switchboard_core::call::EndReason,
+    /// Not due before then (a callback asked for after hours: when the queue opens).
+    pub not_before: Option<i64>,
 }
 
 /// An escalated task and who was told.
@@ -75,7 +77,17 @@ impl Store {
             }),
             None => None,
         };
-        let task_id = match callback::on_missed(policy, open.as_ref(), missed.at) {
+        let plan = match callback::on_missed(policy, open.as_ref(), missed.at) {
+            MissedPlan::Create { due_at } => {
+                MissedPlan::Create { due_at: due_at.max(missed.not_before.unwrap_or(0)) }
+            }
+            MissedPlan::Update { task_id, due_at, missed_count } => MissedPlan::Update {
+                task_id,
+                due_at: due_at.max(missed.not_before.unwrap_or(0)),
+                missed_count,
+            },
+        };
+        let task_id = match plan {
             MissedPlan::Create { due_at } => {
                 let id = new_id();
                 let (assignee_id, queue_id) = match &assignee {

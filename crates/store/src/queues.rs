@@ -47,7 +47,8 @@ pub struct NewQueue {
     pub vip_field: Option<String>,
     /// The business hours outside which callers do not wait (`None`: always open).
     pub schedule_id: Option<String>,
-    /// Outside them: `voicemail` (the after-hours prompt, then a message) or `hangup`.
+    /// Outside them: `voicemail` (the after-hours prompt, then a message), `callback` (an
+    /// offer to call back when the queue opens) or `hangup`.
     pub after_hours: Option<String>,
     /// Offer a callback after this wait (0: not for the wait).
     pub callback_after_s: Option<i64>,
@@ -136,9 +137,9 @@ fn validate(q: &NewQueue) -> Result<(), StoreError> {
         return Err(StoreError::invalid("vip_field", "a custom field's key"));
     }
     if let Some(after) = &q.after_hours
-        && !matches!(after.as_str(), "voicemail" | "hangup")
+        && !matches!(after.as_str(), "voicemail" | "callback" | "hangup")
     {
-        return Err(StoreError::invalid("after_hours", "voicemail or hangup"));
+        return Err(StoreError::invalid("after_hours", "voicemail, callback or hangup"));
     }
     if let Some(language) = &q.language
         && !matches!(language.as_str(), "ru" | "en")

@@ -173,6 +173,12 @@ impl Switch {
                 }
                 None
             }
+            Effect::Answer { call_id } => {
+                if let Err(e) = self.edge.answer_caller(&call_id) {
+                    warn!(%call_id, error = %e, "cannot answer the caller");
+                }
+                None
+            }
             Effect::Release { call_id, code } => {
                 self.edge.release(&call_id, code);
                 None

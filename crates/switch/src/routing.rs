@@ -64,7 +64,7 @@ impl Switch {
                 owner_first_ms: q.owner_first_s * 1000,
                 vip_field: q.vip_field.clone(),
                 schedule_id: q.schedule_id.clone(),
-                after_hours_voicemail: q.after_hours != "hangup",
+                after_hours: crate::machine::AfterHours::parse(&q.after_hours),
                 callback_after_ms: q.callback_after_s * 1000,
                 callback_over_wait_ms: q.callback_over_wait_s * 1000,
                 callback_attempts: u32::try_from(q.callback_attempts).unwrap_or(3),
@@ -180,6 +180,7 @@ impl Switch {
                     queue_id,
                     at: now,
                     reason: EndReason::Blocked,
+                    not_before: None,
                 }));
             }
         });

@@ -44,6 +44,9 @@ impl Capture {
     /// Stops the capture (SIGINT, so the file is complete) and returns the UDP datagrams.
     pub async fn stop(mut self) -> Vec<Datagram> {
         if let Some(mut child) = self.child.take() {
+            // A deliberate margin: the last datagrams a peer just saw (the BYE that ended its
+            // scenario) may still be in the capture's buffer; dumpcap stops reading at SIGINT.
+            tokio::time::sleep(Duration::from_millis(300)).await;
             let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
             // Bounded: a dumpcap that ignores SIGINT is killed below.
             let exited = || std::future::ready(child.try_wait().ok().flatten().map(|_| ()));

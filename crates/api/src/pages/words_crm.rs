@@ -148,6 +148,7 @@ pub(super) const CRM_WORDS: &[(&str, &str, &str)] = &[
     ("end_in_flow", "ended in the voice menu", "завершён в голосовом меню"),
     ("end_voicemail", "left a message", "оставил сообщение"),
     ("end_callback_requested", "asked to be called back", "попросил перезвонить"),
+    ("end_forwarded", "put through to an outside number", "переведён на внешний номер"),
     ("voicemail_message", "Voice message", "Голосовое сообщение"),
     ("end_agent_unreachable", "agent unreachable", "оператор недоступен"),
     ("end_busy", "busy", "занято"),

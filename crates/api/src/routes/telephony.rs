@@ -140,7 +140,8 @@ pub(crate) struct CreateQueue {
     /// open).
     schedule_id: Option<String>,
     /// Outside the hours: `voicemail` (default: the after-hours prompt, then a message for the
-    /// queue) or `hangup` (the after-hours prompt only).
+    /// queue), `callback` (the prompt, then an offer to call back when the queue opens) or
+    /// `hangup` (the after-hours prompt only).
     after_hours: Option<String>,
     /// Offer a waiting caller a callback after this many seconds (0: not for the wait).
     callback_after_s: Option<i64>,

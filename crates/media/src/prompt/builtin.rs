@@ -31,6 +31,13 @@ pub(super) static BUILT_IN: &[Entry] = &[
         "Thank you. We will call you back when your turn comes. Goodbye.",
     ),
     (
+        "callback_confirmed_closed",
+        include_bytes!("../../../../assets/prompts/ru/callback_confirmed_closed.wav"),
+        include_bytes!("../../../../assets/prompts/en/callback_confirmed_closed.wav"),
+        "Спасибо! Мы перезвоним вам в рабочее время. До свидания.",
+        "Thank you. We will call you back during our opening hours. Goodbye.",
+    ),
+    (
         "callback_number",
         include_bytes!("../../../../assets/prompts/ru/callback_number.wav"),
         include_bytes!("../../../../assets/prompts/en/callback_number.wav"),
@@ -43,6 +50,13 @@ pub(super) static BUILT_IN: &[Entry] = &[
         include_bytes!("../../../../assets/prompts/en/callback_offer.wav"),
         "Чтобы не ждать на линии, нажмите один: мы перезвоним вам, как только освободится оператор, и ваша очередь сохранится.",
         "To avoid waiting on the line, press one, and we will call you back as soon as an operator is free. You keep your place in the queue.",
+    ),
+    (
+        "callback_offer_closed",
+        include_bytes!("../../../../assets/prompts/ru/callback_offer_closed.wav"),
+        include_bytes!("../../../../assets/prompts/en/callback_offer_closed.wav"),
+        "Чтобы мы перезвонили вам, когда начнём работу, нажмите один.",
+        "To be called back as soon as we open, press one.",
     ),
     (
         "enter_number",

@@ -109,8 +109,37 @@ app_test!(schedules_are_checked_and_take_the_production_calendar, |app| {
         (body["schedule_id"].as_str(), body["after_hours"].as_str()),
         (Some(id.as_str()), Some("hangup"))
     );
+    let (status, body) = send(patch(json!({"after_hours": "callback"}))).await;
+    assert_eq!((status, body["after_hours"].as_str()), (StatusCode::OK, Some("callback")));
     let (_, body) = send(patch(json!({"schedule_id": null}))).await;
     assert!(body["schedule_id"].is_null(), "{body}");
+    // A flow's callback step needs a queue; its forward step an international number.
+    let more = |node: serde_json::Value| {
+        json!({"name": "Night", "numbers": ["201"], "flow": {"start": "n", "nodes": {
+            "n": node, "q": {"type": "queue", "queue_id": qid}}}})
+    };
+    for (node, field) in [
+        (json!({"type": "callback", "queue_id": "nope"}), "flow.nodes.n.queue_id"),
+        (
+            json!({"type": "forward", "number": "84951234567", "on_fail": "q"}),
+            "flow.nodes.n.number",
+        ),
+        (
+            json!({"type": "forward", "number": "+74951234567", "on_fail": "x"}),
+            "flow.nodes.n.on_fail",
+        ),
+    ] {
+        let (status, body) = send(admin.post(app.url("/api/entry-points")).json(&more(node))).await;
+        assert_eq!(
+            (status, body["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field))
+        );
+    }
+    let night = json!({"type": "callback", "queue_id": qid});
+    let (status, body) = send(admin.post(app.url("/api/entry-points")).json(&more(night))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let prompts = &body["flow"]["nodes"]["n"]["prompts"];
+    assert_eq!(prompts, &json!(["builtin:callback_offer_closed"]), "the built-in offer");
     // Operators may not touch schedules.
     let (operator, _) = app.user(&admin, "olga", "operator").await;
     let (status, _) = send(operator.get(app.url("/api/schedules"))).await;

@@ -250,6 +250,7 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
         queue_id: Some(queue.id.clone()),
         at,
         reason: EndReason::Abandoned,
+        not_before: None,
     };
     let task = store.callback_for_missed(&policy, &missed(&first.id, 2_000)).await.unwrap();
     assert!(task.callback && task.status == TaskStatus::Open && task.kind == TaskKind::Call);
@@ -302,6 +303,7 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
                 queue_id: Some(queue.id.clone()),
                 at: 1_000,
                 reason: EndReason::MaxWait,
+                not_before: None,
             },
         )
         .await
@@ -363,4 +365,15 @@ both_backends!(missed_calls_make_one_callback_that_escalates_once, |db| {
         .unwrap();
     assert!(completed.completed_at.is_some());
     assert!(store.callbacks_to_escalate(i64::MAX / 2).await.unwrap().is_empty());
+    // A callback asked for after hours is not due before the queue opens.
+    let night =
+        store.create_call(inbound("+79160000009", 100_000, Some(queue.id.clone()))).await.unwrap();
+    let later = MissedCall {
+        e164: "+79160000009".into(),
+        reason: EndReason::CallbackRequested,
+        not_before: Some(50_000_000),
+        ..missed(&night.id, 101_000)
+    };
+    let night_task = store.callback_for_missed(&policy, &later).await.unwrap();
+    assert_eq!(night_task.due_at, Some(50_000_000));
 });

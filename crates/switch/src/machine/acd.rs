@@ -424,5 +424,6 @@ fn missed(
         queue_id: call.queue.map(String::from),
         at,
         reason,
+        not_before: None,
     })));
 }

@@ -59,6 +59,7 @@ impl CallMachine {
         let call = self.remove(&call_id, out).unwrap_or_default();
         let hold_ms = call.hold_ms + call.hold_since.map_or(0, |s| now - s);
         let reason = match by {
+            _ if call.forwarded => EndReason::Forwarded,
             EndedBy::Caller => EndReason::CallerHangup,
             EndedBy::Agent if call.external.is_some() => EndReason::TransferTargetHangup,
             EndedBy::Agent => EndReason::AgentHangup,
@@ -78,6 +79,10 @@ impl CallMachine {
         if let Some(original) = call.callback_of {
             return self.callback_leg_over(original, call.reached, now, out);
         }
+        if call.forwarded {
+            // No queue or agent ever had it.
+            return;
+        }
         let input = match call.dialer {
             Some(agent_id) => Input::OutboundEnded { agent_id },
             None => Input::CallEnded { call_id },
@@ -93,6 +98,9 @@ impl CallMachine {
         now: EpochMs,
         out: &mut Vec<Effect>,
     ) {
+        if self.forwarding(call_id) {
+            return self.forward_failed(call_id, code, now, out);
+        }
         if self.remove(call_id, out).is_none() {
             return;
         }
@@ -207,6 +215,9 @@ impl CallMachine {
     ) {
         match result {
             Ok(()) => {
+                if self.forwarding(&call_id) {
+                    self.forwarded(&call_id);
+                }
                 if let Some(call) = self.calls.get_mut(&call_id) {
                     call.external_answered = true;
                     call.external_until = None;

@@ -9,6 +9,12 @@
 //! for it (a `Missed` write with the reason `callback_requested`: one open callback per
 //! number, as for missed calls).
 //!
+//! Outside business hours (a flow's `callback` step, or a queue whose `after_hours` is
+//! `callback`) the same dialogue runs with the offer to call back "when we open": the call is
+//! in no queue, so on confirmation the caller is let go and the call ends; the callback task
+//! is due when the queue's hours next open, for its agents to call from the task list. No key
+//! after the offer, or `*`: goodbye.
+//!
 //! When the ACD offers the waiting callback to an agent, nobody is rung for it: the agent
 //! takes it at once, and the machine places a click-to-call for them (their phone first, the
 //! client card on their console, then the customer through the trunk) as a new outbound call
@@ -71,10 +77,13 @@ pub(super) struct Callback {
     playing: u64,
     /// When the caller stops being waited for a key.
     key_deadline: Option<EpochMs>,
+    /// Asked for outside business hours by the call flow: for this queue, due when it opens;
+    /// the call keeps no place.
+    later: Option<QueueId>,
 }
 
 impl Callback {
-    fn new() -> Callback {
+    fn new(later: Option<QueueId>) -> Callback {
         Callback {
             stage: Stage::Offered,
             number: String::new(),
@@ -82,6 +91,7 @@ impl Callback {
             tries: 0,
             playing: 0,
             key_deadline: None,
+            later,
         }
     }
 
@@ -94,7 +104,7 @@ impl Callback {
     pub(super) fn deadline(&self) -> Option<EpochMs> {
         match self.stage {
             Stage::Retry(at) => Some(at),
-            Stage::Confirming | Stage::Entering(_) => self.key_deadline,
+            Stage::Offered | Stage::Confirming | Stage::Entering(_) => self.key_deadline,
             _ => None,
         }
     }
@@ -144,7 +154,7 @@ impl CallMachine {
         for (call_id, stage) in due {
             match stage {
                 Stage::Retry(_) => self.retry(&call_id, now, out),
-                _ => self.back_to_waiting(&call_id, out),
+                _ => self.back_to_waiting(&call_id, now, out),
             }
         }
     }
@@ -179,7 +189,7 @@ impl CallMachine {
         if call.agent.is_some() || !call.ringing.is_empty() || call.callback.is_some() {
             return;
         }
-        call.callback = Some(Callback::new());
+        call.callback = Some(Callback::new(None));
         let settings = self.queues.get(&queue).cloned().unwrap_or_default();
         out.push(event(call_id, Kind::CallbackOffered, None, json!({}), now));
         out.push(Effect::Announce {
@@ -188,6 +198,50 @@ impl CallMachine {
             language: settings.language,
             sound: settings.sound,
         });
+    }
+
+    /// A flow's `callback` step: the offer to call back when the queue opens.
+    pub(super) fn offer_later(
+        &mut self,
+        call_id: &CallId,
+        prompts: Vec<String>,
+        queue: QueueId,
+        now: EpochMs,
+        out: &mut Vec<Effect>,
+    ) {
+        self.plays += 1;
+        let id = self.plays;
+        let language = self.language_of(call_id);
+        let Some(call) = self.calls.get_mut(call_id) else { return };
+        let mut cb = Callback::new(Some(queue.clone()));
+        cb.playing = id;
+        call.callback = Some(cb);
+        let detail = json!({"queue_id": queue.as_str(), "later": true});
+        out.push(event(call_id, Kind::CallbackOffered, None, detail, now));
+        out.push(Effect::Play { call_id: call_id.clone(), prompts, language, id });
+    }
+
+    /// The prompts with this id ended: after the offer of a callback for later, the caller
+    /// has a while to press 1.
+    pub(super) fn callback_sound_done(&mut self, call_id: &CallId, id: u64, now: EpochMs) {
+        let Some(cb) = self.calls.get_mut(call_id).and_then(|c| c.callback.as_mut()) else {
+            return;
+        };
+        if cb.later.is_some() && cb.stage == Stage::Offered && cb.playing == id {
+            cb.key_deadline = Some(now + KEY_WAIT_MS);
+        }
+    }
+
+    /// The language a caller hears: their flow's, or their queue's.
+    fn language_of(&self, call_id: &CallId) -> String {
+        let Some(call) = self.calls.get(call_id) else { return "ru".into() };
+        if let Some(run) = &call.flow {
+            return run.language().to_owned();
+        }
+        call.queue
+            .as_ref()
+            .and_then(|q| self.queues.get(q))
+            .map_or_else(|| "ru".to_owned(), |s| s.language.clone())
     }
 
     /// Whether a key from this caller belongs to their callback (offered, or being confirmed).
@@ -239,6 +293,9 @@ impl CallMachine {
             Next::AskNumber => {
                 cb.stage = Stage::Confirming;
                 cb.key_deadline = Some(now + KEY_WAIT_MS);
+                // A caller on early media is answered now: the dialogue that follows ends
+                // with a goodbye (BYE), not with a failed call on their phone.
+                out.push(Effect::Answer { call_id: call_id.clone() });
                 self.say(call_id, &["callback_number"], out);
             }
             Next::Confirm(number) => self.confirm(call_id, number, now, out),
@@ -247,13 +304,13 @@ impl CallMachine {
                 cb.key_deadline = Some(now + KEY_WAIT_MS);
                 self.say(call_id, &["enter_number"], out);
             }
-            Next::Waiting => self.back_to_waiting(call_id, out),
+            Next::Waiting => self.back_to_waiting(call_id, now, out),
             Next::Typed(typed) => match PhoneNumber::parse(&typed, self.region) {
                 Ok(number) => self.confirm(call_id, number.e164().to_owned(), now, out),
                 Err(_) => {
                     cb.tries += 1;
                     if cb.tries >= MAX_TRIES {
-                        self.back_to_waiting(call_id, out);
+                        self.back_to_waiting(call_id, now, out);
                     } else {
                         cb.key_deadline = Some(now + KEY_WAIT_MS);
                         self.say(call_id, &["invalid_choice", "enter_number"], out);
@@ -268,12 +325,8 @@ impl CallMachine {
     fn say(&mut self, call_id: &CallId, keys: &[&str], out: &mut Vec<Effect>) {
         self.plays += 1;
         let id = self.plays;
+        let language = self.language_of(call_id);
         let Some(call) = self.calls.get_mut(call_id) else { return };
-        let language = call
-            .queue
-            .as_ref()
-            .and_then(|q| self.queues.get(q))
-            .map_or_else(|| "ru".to_owned(), |s| s.language.clone());
         if let Some(cb) = call.callback.as_mut() {
             cb.playing = id;
         }
@@ -281,10 +334,15 @@ impl CallMachine {
         out.push(Effect::Play { call_id: call_id.clone(), prompts, language, id });
     }
 
-    /// The caller did not go on with the callback: they wait as before, hearing the queue.
-    fn back_to_waiting(&mut self, call_id: &CallId, out: &mut Vec<Effect>) {
+    /// The caller did not go on with the callback: they wait as before, hearing the queue (or,
+    /// offered one for later, hear goodbye).
+    fn back_to_waiting(&mut self, call_id: &CallId, now: EpochMs, out: &mut Vec<Effect>) {
         let Some(call) = self.calls.get_mut(call_id) else { return };
         let Some(cb) = call.callback.as_mut() else { return };
+        if cb.later.is_some() {
+            call.callback = None;
+            return self.goodbye(call_id, now, out);
+        }
         if !matches!(cb.stage, Stage::Confirming | Stage::Entering(_)) {
             return;
         }
@@ -296,13 +354,21 @@ impl CallMachine {
 
     /// The number is confirmed: the task, the confirmation, then the caller is let go.
     fn confirm(&mut self, call_id: &CallId, number: String, now: EpochMs, out: &mut Vec<Effect>) {
-        if self.callback_taken(&number) {
+        let later = self.calls.get(call_id).and_then(|c| c.callback.as_ref()?.later.clone());
+        if later.is_none() && self.callback_taken(&number) {
             // That number is to be called back already (or too many wait): the caller waits on.
-            return self.back_to_waiting(call_id, out);
+            return self.back_to_waiting(call_id, now, out);
         }
+        // After hours: due when the queue opens (the store keeps one open callback per number).
+        let not_before = later.as_ref().and_then(|q| {
+            let schedule = self.queues.get(q)?.schedule_id.as_deref()?;
+            self.schedules.get(schedule)?.next_open(now)
+        });
         let Some(call) = self.calls.get_mut(call_id) else { return };
-        let queue = call.queue.as_ref().map(ToString::to_string);
+        let queue = later.or_else(|| call.queue.clone()).map(String::from);
         let Some(cb) = call.callback.as_mut() else { return };
+        let confirmed =
+            if cb.later.is_some() { "callback_confirmed_closed" } else { "callback_confirmed" };
         cb.stage = Stage::Closing;
         cb.key_deadline = None;
         cb.number = number.clone();
@@ -313,8 +379,9 @@ impl CallMachine {
             queue_id: queue,
             at: now,
             reason: EndReason::CallbackRequested,
+            not_before,
         })));
-        self.say(call_id, &["callback_confirmed"], out);
+        self.say(call_id, &[confirmed], out);
     }
 
     /// The confirmation was spoken (or the caller hung up during it): the caller's leg ends
@@ -330,6 +397,15 @@ impl CallMachine {
         let Some(cb) = call.callback.as_mut() else { return false };
         if cb.stage != Stage::Closing || played.is_some_and(|id| id != cb.playing) {
             return false;
+        }
+        if cb.later.is_some() {
+            // Asked for later: nothing waits; the call ends here.
+            if played.is_some() {
+                out.push(Effect::Release { call_id: call_id.clone(), code: 480 });
+            }
+            self.remove(call_id, out);
+            out.push(super::ended(call_id, now, EndReason::CallbackRequested, 0));
+            return true;
         }
         cb.stage = Stage::Waiting;
         call.announce_at = None;

@@ -22,7 +22,7 @@ use switchboard_core::flow::{AnswerMode, BUILTIN, EntryPoint, Node};
 use switchboard_core::{CallId, EpochMs, QueueId};
 use tracing::warn;
 
-use super::{Call, CallMachine, Effect, ended, event};
+use super::{AfterHours, Call, CallMachine, Effect, ended, event};
 use crate::calllog::Write;
 
 /// Nodes a call may pass through without a key before the flow gives up on it (validation
@@ -60,9 +60,18 @@ enum Stage {
     Inviting,
     /// Recording the caller's message, at most until then.
     Recording(EpochMs),
+    /// A `forward` node's number rings (its deadline is the call's `external_until`).
+    Forwarding,
+    /// A `callback` node's offer and dialogue (the callback's own stages).
+    Callback,
 }
 
 impl FlowRun {
+    /// The language of its prompts.
+    pub(super) fn language(&self) -> &str {
+        &self.entry.language
+    }
+
     /// When the menu stops waiting for a key.
     pub(super) fn deadline(&self) -> Option<EpochMs> {
         match self.stage {
@@ -113,6 +122,10 @@ impl CallMachine {
 
     /// The caller left while in the flow (hanging up is how many messages end).
     pub(super) fn left_flow(&mut self, call_id: &CallId, now: EpochMs, out: &mut Vec<Effect>) {
+        if self.callback_closed(call_id, None, now, out) {
+            // Gone during the confirmation of a callback asked for after hours.
+            return;
+        }
         self.end_message(call_id, now, out);
         let reason = self.flow_end_reason(call_id);
         if self.remove(call_id, out).is_some() {
@@ -155,13 +168,14 @@ impl CallMachine {
                 queue_id: Some(queue_id.clone()),
                 at: now,
                 reason: EndReason::Voicemail,
+                not_before: None,
             })));
         }
         true
     }
 
-    /// Thanks the caller for the message, then hangs up.
-    fn goodbye(&mut self, call_id: &CallId, _now: EpochMs, out: &mut Vec<Effect>) {
+    /// Thanks the caller (for the message), then hangs up.
+    pub(super) fn goodbye(&mut self, call_id: &CallId, _now: EpochMs, out: &mut Vec<Effect>) {
         let play = self.next_play();
         let Some(run) = self.calls.get_mut(call_id).and_then(|c| c.flow.as_mut()) else { return };
         run.stage = Stage::Closing;
@@ -215,7 +229,14 @@ impl CallMachine {
         out: &mut Vec<Effect>,
     ) {
         let Some(run) = self.calls.get_mut(call_id).and_then(|c| c.flow.as_mut()) else { return };
-        if matches!(run.stage, Stage::Closing | Stage::Recording(_) | Stage::Inviting) {
+        if matches!(
+            run.stage,
+            Stage::Closing
+                | Stage::Recording(_)
+                | Stage::Inviting
+                | Stage::Forwarding
+                | Stage::Callback
+        ) {
             return;
         }
         // A caller pressing on and on is not kept without bound.
@@ -346,6 +367,19 @@ impl CallMachine {
                 }
                 self.flow_to_queue(call_id, queue_id.into(), now, out)
             }
+            Node::Callback { prompts, queue_id } => {
+                run.stage = Stage::Callback;
+                // Keys typed during the prompts before it answer the offer (type-ahead).
+                let typed: Vec<char> = run.typed.drain(..).collect();
+                self.offer_later(call_id, prompts, queue_id.into(), now, out);
+                for digit in typed {
+                    self.callback_key(call_id, digit, now, out);
+                }
+            }
+            Node::Forward { number, ring_s, .. } => {
+                run.stage = Stage::Forwarding;
+                self.forward(call_id, &number, ring_s, now, out);
+            }
             Node::Hours { schedule_id, open, closed } => {
                 // A schedule deleted under a running flow: open (the call is not turned away).
                 let is_open = match self.schedules.get(&schedule_id) {
@@ -363,6 +397,72 @@ impl CallMachine {
         }
     }
 
+    /// A `forward` node: the number rings (the caller hears ringback) until it answers, fails
+    /// or its time is up.
+    fn forward(
+        &mut self,
+        call_id: &CallId,
+        number: &str,
+        ring_s: u32,
+        now: EpochMs,
+        out: &mut Vec<Effect>,
+    ) {
+        let e164 = match switchboard_core::phone::PhoneNumber::parse(number, self.region) {
+            Ok(parsed) => parsed.e164().to_owned(),
+            Err(_) => {
+                warn!(%call_id, number, "the flow forwards to a number that is not one");
+                return self.forward_failed(call_id, None, now, out);
+            }
+        };
+        let leg = format!("{}{e164}", super::NUMBER_LEG);
+        if let Some(call) = self.calls.get_mut(call_id) {
+            call.external = Some(leg.clone());
+            call.external_until = Some(now + i64::from(ring_s) * 1000);
+        }
+        out.push(event(call_id, Kind::Forwarding, None, json!({"number": e164}), now));
+        out.push(Effect::PlayWaiting { call_id: call_id.clone(), sound: Some("ringback".into()) });
+        out.push(Effect::RingNumber { call_id: call_id.clone(), leg, e164 });
+    }
+
+    /// Whether the call is in its flow ringing a number for a `forward` node.
+    pub(super) fn forwarding(&self, call_id: &str) -> bool {
+        self.calls
+            .get(call_id)
+            .and_then(|c| c.flow.as_ref())
+            .is_some_and(|run| run.stage == Stage::Forwarding)
+    }
+
+    /// The forward's number did not answer (busy, refused, not in time, not reachable): the
+    /// flow goes on at the node's `on_fail`.
+    pub(super) fn forward_failed(
+        &mut self,
+        call_id: &CallId,
+        code: Option<u16>,
+        now: EpochMs,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(call) = self.calls.get_mut(call_id) else { return };
+        call.external = None;
+        call.external_until = None;
+        let Some(run) = call.flow.as_mut() else { return };
+        let Some(Node::Forward { on_fail, .. }) = run.entry.flow.nodes.get(&run.node) else {
+            return;
+        };
+        let next = on_fail.clone();
+        out.push(event(call_id, Kind::TransferFailed, None, json!({"sip_code": code}), now));
+        // Every node plays its own sound over the ringback (or ends the call).
+        self.enter(call_id, &next, now, out);
+    }
+
+    /// The forward's number answered and is connected: the call leaves the flow and the call
+    /// center (it ends as [`EndReason::Forwarded`]).
+    pub(super) fn forwarded(&mut self, call_id: &CallId) {
+        if let Some(call) = self.calls.get_mut(call_id) {
+            call.flow = None;
+            call.forwarded = true;
+        }
+    }
+
     /// When `queue` is closed by its schedule at `now`: the flow its callers get instead of a
     /// wait (the after-hours prompt, then a message for the queue, or goodbye).
     pub(super) fn after_hours(&self, queue: &QueueId, now: EpochMs) -> Option<Arc<EntryPoint>> {
@@ -372,13 +472,16 @@ impl CallMachine {
             return None;
         }
         let closed = format!("{BUILTIN}after_hours");
-        let nodes = if settings.after_hours_voicemail {
-            json!({
+        let nodes = match settings.after_hours {
+            AfterHours::Voicemail => json!({
                 "closed": {"type": "play", "prompts": [closed], "next": "message"},
                 "message": {"type": "voicemail", "queue_id": queue.as_str()}
-            })
-        } else {
-            json!({"closed": {"type": "hangup", "prompts": [closed]}})
+            }),
+            AfterHours::Callback => json!({
+                "closed": {"type": "play", "prompts": [closed], "next": "offer"},
+                "offer": {"type": "callback", "queue_id": queue.as_str()}
+            }),
+            AfterHours::Hangup => json!({"closed": {"type": "hangup", "prompts": [closed]}}),
         };
         let flow = serde_json::from_value(json!({"start": "closed", "nodes": nodes})).ok()?;
         Some(Arc::new(EntryPoint {
@@ -386,10 +489,10 @@ impl CallMachine {
             name: format!("after hours of {queue}"),
             numbers: Vec::new(),
             language: settings.language.clone(),
-            answer: if settings.after_hours_voicemail {
-                AnswerMode::Answer
-            } else {
+            answer: if settings.after_hours == AfterHours::Hangup {
                 AnswerMode::Early
+            } else {
+                AnswerMode::Answer
             },
             flow,
             created_at: now,

@@ -20,7 +20,7 @@ fn menu_flow() -> serde_json::Value {
     })
 }
 
-fn strings(list: &[&str]) -> Vec<String> {
+pub(super) fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
 
@@ -287,7 +287,7 @@ fn a_vip_jumps_the_queue_and_a_late_card_does_not_hold_a_call_up() {
 }
 
 /// Open Monday to Friday 09:00-18:00 Moscow time.
-fn office_hours() -> switchboard_core::hours::Schedule {
+pub(super) fn office_hours() -> switchboard_core::hours::Schedule {
     serde_json::from_value(json!({
         "id": "office", "name": "Офис", "time_zone": "Europe/Moscow",
         "week": {"mon": ["09:00-18:00"], "tue": ["09:00-18:00"], "wed": ["09:00-18:00"],
@@ -310,7 +310,7 @@ fn hours_flow() -> serde_json::Value {
 }
 
 /// Thursday 3 December 2026 at `hh:mm` Moscow time (UTC+3).
-fn moscow(hh: i64, mm: i64) -> EpochMs {
+pub(super) fn moscow(hh: i64, mm: i64) -> EpochMs {
     1_796_256_000_000 + ((hh - 3) * 60 + mm) * 60_000
 }
 
@@ -387,11 +387,11 @@ fn a_message_ends_when_the_caller_hangs_up_or_at_its_longest() {
     assert_eq!((r.missed("c3"), r.ended("c3")), (None, Some((EndReason::InFlow, 0))));
 }
 
-fn closed_queue(r: &mut Replay, voicemail: bool) {
+pub(super) fn closed_queue(r: &mut Replay, after_hours: AfterHours) {
     r.machine.set_schedules(vec![office_hours()]);
     let settings = QueueSettings {
         schedule_id: Some("office".into()),
-        after_hours_voicemail: voicemail,
+        after_hours,
         ..QueueSettings::default()
     };
     let config = switchboard_core::acd::QueueConfig {
@@ -408,7 +408,7 @@ fn closed_queue(r: &mut Replay, voicemail: bool) {
 #[test]
 fn a_queue_closed_by_its_hours_takes_a_message_instead_of_a_wait() {
     let mut r = Replay::new();
-    closed_queue(&mut r, true);
+    closed_queue(&mut r, AfterHours::Voicemail);
     r.login("anna", "sales");
     // Straight to the queue at 20:00: the after-hours prompt, then the message.
     r.now = moscow(20, 0);
@@ -438,7 +438,7 @@ fn a_queue_closed_by_its_hours_takes_a_message_instead_of_a_wait() {
 #[test]
 fn a_queue_closed_by_its_hours_may_only_say_so() {
     let mut r = Replay::new();
-    closed_queue(&mut r, false);
+    closed_queue(&mut r, AfterHours::Hangup);
     r.now = moscow(20, 0);
     r.arrive("c1", "sales");
     assert!(r.done.iter().any(|e| matches!(e, Effect::StartFlow { answer: false, .. })));
@@ -446,163 +446,6 @@ fn a_queue_closed_by_its_hours_may_only_say_so() {
     r.sound_done("c1");
     assert_eq!(r.released("c1"), Some(480));
     assert_eq!((r.missed("c1"), r.ended("c1")), (None, Some((EndReason::InFlow, 0))));
-}
-
-fn callback_queue(r: &mut Replay) {
-    let settings = QueueSettings {
-        callback_after_ms: 30_000,
-        callback_attempts: 2,
-        callback_retry_ms: 60_000,
-        ..QueueSettings::default()
-    };
-    let config = switchboard_core::acd::QueueConfig {
-        id: "sales".into(),
-        strategy: switchboard_core::acd::Strategy::LongestIdle,
-        ring_timeout_ms: super::replay::RING,
-        max_wait_ms: 3_600_000,
-        wrap_up_ms: 0,
-        skills: Default::default(),
-    };
-    r.machine.set_queue(config, settings);
-}
-
-fn dialed(r: &Replay) -> Vec<(String, String, String)> {
-    r.done
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Dial { call_id, agent_id, e164, .. } => {
-                Some((call_id.to_string(), agent_id.to_string(), e164.clone()))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-fn callback_results(r: &Replay) -> Vec<(bool, String)> {
-    r.done
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Log(Write::CallbackResult { done, result, .. }) => {
-                Some((*done, result.clone()))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-#[test]
-fn a_waiting_caller_asks_for_a_callback_keeps_the_place_and_is_called_when_it_comes() {
-    let mut r = Replay::new();
-    callback_queue(&mut r);
-    r.arrive("c1", "sales");
-    let t0 = r.now;
-    r.until(t0 + 29_999);
-    assert!(r.events("c1").iter().all(|k| *k != Kind::CallbackOffered));
-    r.until(t0 + 30_000);
-    let offer = r.done.iter().any(|e| {
-        matches!(e, Effect::Announce { prompts, .. } if prompts == &strings(&["builtin:callback_offer"]))
-    });
-    assert!(offer, "the offer is spoken after 30 s");
-    r.key("c1", '1');
-    assert_eq!(r.played("c1").last().unwrap().0, strings(&["builtin:callback_number"]));
-    r.key("c1", '1');
-    assert_eq!(r.missed("c1"), Some(EndReason::CallbackRequested), "the callback task");
-    assert_eq!(r.played("c1").last().unwrap().0, strings(&["builtin:callback_confirmed"]));
-    r.sound_done("c1");
-    assert_eq!(r.released("c1"), Some(480));
-    assert_eq!(r.ended("c1"), Some((EndReason::CallbackRequested, 0)));
-    // The edge reports the caller gone: the place stays, longer than the queue's maximum wait.
-    r.input(CallInput::Ended { call_id: "c1".into(), by: EndedBy::Caller }).unwrap();
-    r.until(t0 + 2 * 3_600_000);
-    assert_eq!(r.machine.waiting("sales").first().map(|(id, _)| id.to_string()), Some("c1".into()));
-    // A second caller arrives later: behind the first. From the same number, they are not
-    // offered a second callback.
-    r.arrive("c2", "sales");
-    r.until(r.now + 30_000);
-    assert_eq!(r.events("c2").iter().filter(|k| **k == Kind::CallbackOffered).count(), 0);
-
-    // An agent comes: nobody rings for c1; the agent is called, then the customer.
-    r.clear();
-    r.login("anna", "sales");
-    assert!(r.rung().is_empty(), "c1's turn: no ringing, a call placed for the agent");
-    assert_eq!(dialed(&r), [("c1-1".into(), "anna".into(), "+79161234567".into())]);
-    assert!(
-        r.done
-            .iter()
-            .any(|e| matches!(e, Effect::Log(Write::CallbackLeg { of, .. }) if of == "c1"))
-    );
-    assert_eq!(r.state("anna"), "on_call");
-    // Nobody answers: tried again a minute later; meanwhile anna takes c2.
-    r.input(CallInput::OutboundFailed {
-        call_id: "c1-1".into(),
-        outcome: switchboard_sip::edge::OutboundOutcome::NoAnswer,
-        code: Some(480),
-    })
-    .unwrap();
-    assert_eq!(callback_results(&r), [(false, "attempt 1: not reached, trying again".into())]);
-    assert_eq!(r.rung(), [("c2".into(), "anna".into())]);
-    r.answer("c2", "anna");
-    r.edge_ended("c2", EndedBy::Agent);
-    r.clear();
-    let failed_at = r.now;
-    r.until(failed_at + 60_000);
-    assert_eq!(dialed(&r), [("c1-2".into(), "anna".into(), "+79161234567".into())]);
-    r.input(CallInput::OutboundConnected { call_id: "c1-2".into() }).unwrap();
-    r.now += 90_000;
-    r.edge_ended("c1-2", EndedBy::Caller);
-    assert_eq!(callback_results(&r), [(true, "called back on attempt 2: connected".into())]);
-    assert!(r.machine.waiting("sales").is_empty());
-    assert_ne!(r.state("anna"), "on_call");
-}
-
-#[test]
-fn a_caller_may_type_another_number_or_go_back_to_waiting() {
-    let mut r = Replay::new();
-    callback_queue(&mut r);
-    r.arrive("c1", "sales");
-    r.until(r.now + 30_000);
-    r.key("c1", '1');
-    r.key("c1", '2');
-    assert_eq!(r.played("c1").last().unwrap().0, strings(&["builtin:enter_number"]));
-    for d in "12#".chars() {
-        r.key("c1", d);
-    }
-    assert_eq!(
-        r.played("c1").last().unwrap().0,
-        strings(&["builtin:invalid_choice", "builtin:enter_number"])
-    );
-    for d in "8 (495) 123-45-67".chars().filter(char::is_ascii_digit).chain(['#']) {
-        r.key("c1", d);
-    }
-    let number = r.done.iter().find_map(|e| match e {
-        Effect::Log(Write::Missed(m)) if m.call_id == "c1" => Some(m.e164.clone()),
-        _ => None,
-    });
-    assert_eq!(number.as_deref(), Some("+74951234567"));
-    // The caller hangs up during the confirmation: the callback stands.
-    r.input(CallInput::CallerGone { call_id: "c1".into() }).unwrap();
-    assert_eq!(r.ended("c1"), Some((EndReason::CallbackRequested, 0)));
-    assert!(!r.machine.waiting("sales").is_empty());
-
-    // Another caller presses 1 and then * : back to waiting, and silence gives up too.
-    r.clear();
-    r.arrive("c2", "sales");
-    r.until(r.now + 30_000);
-    r.key("c2", '1');
-    r.key("c2", '*');
-    assert!(
-        r.done.iter().any(|e| matches!(e, Effect::PlayWaiting { call_id, .. } if call_id == "c2"))
-    );
-    r.key("c2", '1');
-    r.clear();
-    r.until(r.now + 15_000);
-    assert!(
-        r.done.iter().any(|e| matches!(e, Effect::PlayWaiting { call_id, .. } if call_id == "c2"))
-    );
-    assert_eq!(r.missed("c2"), None);
-    // A caller who hangs up while simply waiting abandons as ever.
-    r.input(CallInput::CallerGone { call_id: "c2".into() }).unwrap();
-    assert_eq!(r.ended("c2"), Some((EndReason::Abandoned, 0)));
 }
 
 #[test]
@@ -650,4 +493,77 @@ fn an_agent_step_rings_that_agent_alone_then_the_queue() {
     // He lets it ring out: the queue's agents get it.
     r.until(r.now + super::replay::RING);
     assert!(r.rung().contains(&("c1".into(), "anna".into())), "{:?}", r.rung());
+}
+
+fn forward_flow() -> serde_json::Value {
+    json!({
+        "start": "out",
+        "nodes": {
+            "out": {"type": "forward", "number": "+7 495 123-45-67", "ring_s": 20,
+                    "on_fail": "sales"},
+            "sales": {"type": "queue", "queue_id": "sales"}
+        }
+    })
+}
+
+fn numbers_rung(r: &Replay) -> Vec<String> {
+    r.done
+        .iter()
+        .filter_map(|e| match e {
+            Effect::RingNumber { e164, .. } => Some(e164.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_forward_step_puts_the_caller_through_to_an_outside_number() {
+    let mut r = Replay::new();
+    r.login("anna", "sales");
+    r.enter("c1", forward_flow());
+    assert_eq!(numbers_rung(&r), ["+74951234567"]);
+    let ringback = r.done.iter().any(
+        |e| matches!(e, Effect::PlayWaiting { sound: Some(s), .. } if s.as_str() == "ringback"),
+    );
+    assert!(ringback, "the caller hears the number ring");
+    assert!(r.events("c1").contains(&Kind::Forwarding));
+    let leg = "number:+74951234567".to_owned();
+    r.input(CallInput::NumberAnswered { call_id: "c1".into(), leg: leg.clone() }).unwrap();
+    assert!(r.done.iter().any(|e| matches!(e, Effect::ConnectNumber { .. })));
+    r.input(CallInput::NumberBridged { call_id: "c1".into(), leg, result: Ok(()) }).unwrap();
+    assert!(r.rung().is_empty(), "no agent has it");
+    assert!(r.machine.next_deadline().is_none(), "no ring timeout any more");
+    // A key now is the caller's business with the number, not the flow's.
+    r.key("c1", '1');
+    r.now += 60_000;
+    r.edge_ended("c1", EndedBy::Agent);
+    assert_eq!(r.ended("c1"), Some((EndReason::Forwarded, 0)));
+    assert_eq!(r.state("anna"), "available");
+}
+
+#[test]
+fn a_forward_that_is_not_answered_goes_on_at_its_on_fail_step() {
+    let mut r = Replay::new();
+    r.login("anna", "sales");
+    // Busy at once.
+    r.enter("c1", forward_flow());
+    r.input(CallInput::NumberFailed { call_id: "c1".into(), code: Some(486) }).unwrap();
+    assert!(r.events("c1").contains(&Kind::TransferFailed));
+    assert_eq!(r.rung(), [("c1".into(), "anna".into())], "then the queue");
+    assert_eq!(r.released("c1"), None);
+    r.answer("c1", "anna");
+    r.clear();
+    // Not answered in its 20 s: the ringing leg is cancelled, then the queue (with anna busy,
+    // the call waits).
+    r.enter("c2", forward_flow());
+    let t0 = r.now;
+    r.until(t0 + 19_999);
+    assert!(r.cancelled().is_empty());
+    r.until(t0 + 20_000);
+    assert_eq!(r.cancelled(), ["number:+74951234567"]);
+    assert_eq!(r.machine.waiting("sales").len(), 1);
+    // A caller who hangs up while it rings ends in the flow.
+    r.enter("c3", forward_flow());
+    r.input(CallInput::CallerGone { call_id: "c3".into() }).unwrap();
+    assert_eq!(r.ended("c3"), Some((EndReason::InFlow, 0)));
 }

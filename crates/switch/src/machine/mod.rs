@@ -35,6 +35,8 @@ use crate::protocol::{AgentMessage, AgentTarget, SwitchError};
 mod acd;
 mod call;
 mod callback;
+#[cfg(test)]
+mod callback_tests;
 mod crm;
 mod flow;
 #[cfg(test)]
@@ -67,8 +69,8 @@ pub(crate) struct QueueSettings {
     pub vip_field: Option<String>,
     /// Business hours: outside them callers do not wait (`None`: always open).
     pub schedule_id: Option<String>,
-    /// Outside them the caller may leave a message (else only hears the after-hours prompt).
-    pub after_hours_voicemail: bool,
+    /// What callers get outside them, after the after-hours prompt.
+    pub after_hours: AfterHours,
     /// A waiting caller is offered a callback after this long (0: not for the wait alone).
     pub callback_after_ms: i64,
     /// ... or at once when the queue's typical wait is over this (0: not for it).
@@ -89,11 +91,33 @@ impl Default for QueueSettings {
             owner_first_ms: 0,
             vip_field: None,
             schedule_id: None,
-            after_hours_voicemail: true,
+            after_hours: AfterHours::Voicemail,
             callback_after_ms: 0,
             callback_over_wait_ms: 0,
             callback_attempts: 3,
             callback_retry_ms: 300_000,
+        }
+    }
+}
+
+/// What a queue's callers get outside its business hours, after the after-hours prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AfterHours {
+    /// They may leave a message for the queue's agents.
+    Voicemail,
+    /// They are offered a callback when the queue opens.
+    Callback,
+    /// Nothing more: goodbye.
+    Hangup,
+}
+
+impl AfterHours {
+    /// From the queue's `after_hours` column (anything unknown: voicemail).
+    pub(crate) fn parse(text: &str) -> AfterHours {
+        match text {
+            "hangup" => AfterHours::Hangup,
+            "callback" => AfterHours::Callback,
+            _ => AfterHours::Voicemail,
         }
     }
 }
@@ -254,6 +278,10 @@ pub(crate) enum Effect {
     StopMessage { call_id: CallId },
     /// The caller hears the hold sound (`on`) instead of the agent, or the agent again.
     HoldSound { call_id: CallId, on: bool },
+    /// Answer the caller now if the call is not answered yet (they hear the same sound on
+    /// the answered call): a caller about to be let go after a dialogue gets a BYE, not an
+    /// error code.
+    Answer { call_id: CallId },
     /// Hang up on the caller with this SIP code.
     Release { call_id: CallId, code: u16 },
     /// Take the agent's softphone off whatever call it carried.
@@ -300,6 +328,8 @@ struct Call {
     external_until: Option<EpochMs>,
     /// The number answered.
     external_answered: bool,
+    /// Put through by its call flow to a number outside the call center, which answered.
+    forwarded: bool,
     /// Click-to-call: the agent placing it.
     dialer: Option<AgentId>,
     /// Still in its call flow (not yet in a queue).
@@ -381,6 +411,7 @@ impl CallMachine {
             }
             CallInput::SoundDone { call_id, id } => {
                 if !self.callback_closed(&call_id, Some(id), now, &mut out) {
+                    self.callback_sound_done(&call_id, id, now);
                     self.sound_done(&call_id, id, now, &mut out)
                 }
             }
@@ -447,10 +478,11 @@ impl CallMachine {
             CallInput::Dtmf { call_id, by, digit } => {
                 let detail = json!({"by": call::party(by), "digit": digit.to_string()});
                 out.push(event(&call_id, Kind::Dtmf, None, detail, now));
-                if by == Party::Caller && self.in_flow(&call_id) {
-                    self.flow_key(&call_id, digit, now, &mut out);
-                } else if by == Party::Caller && self.in_callback(&call_id) {
+                // A callback's dialogue first: a flow's `callback` step runs it too.
+                if by == Party::Caller && self.in_callback(&call_id) {
                     self.callback_key(&call_id, digit, now, &mut out);
+                } else if by == Party::Caller && self.in_flow(&call_id) {
+                    self.flow_key(&call_id, digit, now, &mut out);
                 }
             }
             CallInput::CardReady { call_id, card } => {
