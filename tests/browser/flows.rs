@@ -1,7 +1,8 @@
 //! Prompts and voice menus in Chromium, in Russian: an admin uploads an audio file and has a
 //! text spoken, hears one in the page's player, builds a menu in the tree editor (a prompt,
 //! keys 1 and 2 to two queues), is told in Russian which step is wrong when a key leads to a
-//! step without a queue, and saves; the flow the API keeps is the one built.
+//! step without a queue, and saves; the flow the API keeps is the one built. A step turned
+//! into an outside number without the country code is refused, said in Russian.
 
 use serde_json::json;
 
@@ -102,6 +103,34 @@ pub(crate) async fn prompts_and_the_voice_menu_editor_in_russian() {
     assert_eq!(flow["nodes"][menu]["choices"], json!({"1": "Продажи", "2": "Поддержка"}));
     assert_eq!(flow["nodes"]["Поддержка"]["queue_id"], support.as_str());
     assert_eq!(entries[0]["problems"], json!([]));
+
+    // Support becomes an outside number (the sales queue when it does not answer): a number
+    // without the country code is refused, said in Russian.
+    a.driver.must(select("select[data-type='Поддержка']", json!("forward"))).await;
+    a.wait("input[data-text='Поддержка|number']").await;
+    a.fill("input[data-text='Поддержка|number']", "8 495 123-45-67").await;
+    a.driver.must(json!({"cmd": "press", "agent": a.who, "key": "Tab"})).await;
+    a.driver.must(select("select[data-target='Поддержка|on_fail']", json!("Продажи"))).await;
+    a.click("#save-flow").await;
+    a.wait_text("#flow-error", "Поддержка: номер нужен в международном формате").await;
+    a.fill("input[data-text='Поддержка|number']", "+7 495 123-45-67").await;
+    a.driver.must(json!({"cmd": "press", "agent": a.who, "key": "Tab"})).await;
+    a.click("#save-flow").await;
+    a.wait("#entry-points").await;
+    let forward: serde_json::Value = crate::harness::eventually(
+        std::time::Duration::from_secs(10),
+        "the forward step saved",
+        || async {
+            let entries = gw.get(&gw.admin, "/api/entry-points").await;
+            let node = entries[0]["flow"]["nodes"]["Поддержка"].clone();
+            (node["type"] == "forward").then_some(node)
+        },
+    )
+    .await;
+    assert_eq!(
+        forward,
+        json!({"type": "forward", "number": "+7 495 123-45-67", "ring_s": 30, "on_fail": "Продажи"})
+    );
     driver.quit().await;
     gw.stop().await;
 }
