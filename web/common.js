@@ -1,6 +1,8 @@
 // Shared by the CRM pages: the word table, the signed-in user, calls to the API with errors
 // shown as the API names them, dates and money in the page's language, dialogs, shortcuts.
 
+import { shortcutKey } from './keys.js';
+
 export const w = JSON.parse(document.getElementById('i18n').textContent);
 export const lang = document.documentElement.lang;
 export const locale = lang === 'ru' ? 'ru-RU' : 'en-GB';
@@ -141,8 +143,8 @@ export function confirmDialog(text, submit = w.confirm) {
   return dialog(text, '', { submit }).then((v) => v !== null);
 }
 
-/// Page shortcuts: `keys` maps a key ("n", "/") to an action. Ignored while typing in a
-/// field; Escape leaves a field.
+/// Page shortcuts: `keys` maps a key ("n", "/") to an action, by the physical key, so they
+/// work on the Russian layout too. Ignored while typing in a field; Escape leaves a field.
 export function shortcuts(keys) {
   document.addEventListener('keydown', (event) => {
     const target = event.target;
@@ -152,7 +154,7 @@ export function shortcuts(keys) {
       return;
     }
     if (typing || event.ctrlKey || event.metaKey || event.altKey || $('dialog').open) return;
-    const action = keys[event.key];
+    const action = keys[shortcutKey(event)];
     if (action) {
       event.preventDefault();
       action();

@@ -3,6 +3,7 @@
 
 import { Softphone } from '/static/softphone.js';
 import { renderCard, esc } from '/static/card.js';
+import { shortcutKey } from '/static/keys.js';
 
 const w = JSON.parse(document.getElementById('i18n').textContent);
 const lang = document.documentElement.lang;
@@ -335,8 +336,8 @@ if (wanted.get('dial') || wanted.get('task')) {
   tryDial();
 }
 
-// The operator's keys (not while typing): A answer, H hang up, K hold, M mute, R ready,
-// P pause, D dial.
+// The operator's keys (not while typing), by the physical key so they work on the Russian
+// layout too (A is Ф there): A answer, H hang up, K hold, M mute, R ready, P pause, D dial.
 document.addEventListener('keydown', (event) => {
   const t = event.target;
   if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT') || event.ctrlKey || event.metaKey || event.altKey) return;
@@ -349,7 +350,7 @@ document.addEventListener('keydown', (event) => {
     p: () => $('go-pause').click(),
     d: () => $('dial-number').focus(),
   };
-  const action = keys[event.key.toLowerCase()];
+  const action = keys[shortcutKey(event)];
   if (action) {
     event.preventDefault();
     action();

@@ -58,7 +58,7 @@ ${company ? `<section class="panel"><h2>${esc(w.company_people)}: ${esc(company.
 <button type="button" class="complete" data-id="${esc(t.id)}">${esc(w.complete)}</button></li>`).join('') || `<li class="muted">—</li>`}</ul></section>
 </div>
 <section class="panel card-timeline"><h2>${esc(w.timeline)}</h2>
-<form id="note-form" class="row"><textarea id="note-body" rows="2" placeholder="${esc(w.note_placeholder)}" maxlength="10000"></textarea><button type="submit" id="add-note">${esc(w.add_note)}</button></form>
+<form id="note-form" class="row"><textarea id="note-body" rows="2" placeholder="${esc(w.note_placeholder)}" aria-label="${esc(w.note_placeholder)}" maxlength="10000"></textarea><button type="submit" id="add-note">${esc(w.add_note)}</button></form>
 <div id="timeline">${timelineHtml(timeline, names)}</div>
 </section>
 </div>`;

@@ -34,7 +34,7 @@ ${may.remove ? `<button type="button" id="delete" class="danger">${esc(w.delete)
 <table class="fields">
 <tr><th>${esc(w.amount)}</th><td id="deal-amount">${esc(fmtMoney(deal.amount_minor, deal.currency) || '—')}</td></tr>
 <tr><th>${esc(w.probability)}</th><td id="deal-probability">${probability === null ? '—' : `${probability}%`}${deal.probability === null && stage ? ` <span class="muted">(${esc(w.from_stage)})</span>` : ''}</td></tr>
-<tr><th>${esc(w.stage)}</th><td>${editable && deal.status === 'open' ? `<select id="deal-stage">${stageList.map((s) => `<option value="${esc(s.id)}"${s.id === deal.stage_id ? ' selected' : ''}>${esc(s.name)}</option>`).join('')}</select>` : esc(stage ? stage.name : '')}</td></tr>
+<tr><th>${esc(w.stage)}</th><td>${editable && deal.status === 'open' ? `<select id="deal-stage" aria-label="${esc(w.stage)}">${stageList.map((s) => `<option value="${esc(s.id)}"${s.id === deal.stage_id ? ' selected' : ''}>${esc(s.name)}</option>`).join('')}</select>` : esc(stage ? stage.name : '')}</td></tr>
 <tr><th>${esc(w.owner)}</th><td>${esc(names.get(deal.owner_id) || '—')}</td></tr>
 <tr><th>${esc(w.contact)}</th><td>${contact ? `<a href="/contacts/${encodeURIComponent(contact.id)}" id="deal-contact">${esc(contactName(contact))}</a>` : '—'}</td></tr>
 <tr><th>${esc(w.company)}</th><td>${company ? `<a href="/companies/${encodeURIComponent(company.id)}">${esc(company.name)}</a>` : '—'}</td></tr>
@@ -45,7 +45,7 @@ ${custom.map((d) => `<tr><th>${esc(d.label)}</th><td>${esc(deal.custom[d.key])}<
 ${editable ? `<div class="row">${deal.status === 'open' ? `<button type="button" id="mark-won">${esc(w.mark_won)}</button><button type="button" id="mark-lost">${esc(w.mark_lost)}</button>` : `<button type="button" id="reopen">${esc(w.reopen)}</button>`}</div>` : ''}
 <p class="error" id="error" hidden></p></section></div>
 <section class="panel card-timeline"><h2>${esc(w.timeline)}</h2>
-<form id="note-form" class="row"><textarea id="note-body" rows="2" placeholder="${esc(w.note_placeholder)}"></textarea><button type="submit" id="add-note">${esc(w.add_note)}</button></form>
+<form id="note-form" class="row"><textarea id="note-body" rows="2" placeholder="${esc(w.note_placeholder)}" aria-label="${esc(w.note_placeholder)}"></textarea><button type="submit" id="add-note">${esc(w.add_note)}</button></form>
 <div id="timeline">${timelineHtml(timeline, names)}</div></section></div>`;
   bind();
 }

@@ -79,7 +79,8 @@ ${column('lost', w.status_lost, lost, totals.filter((t) => t.status === 'lost'),
 }
 
 function card(d, names) {
-  return `<article class="deal-card" draggable="${mayEdit(d.owner_id)}" data-id="${esc(d.id)}" tabindex="0">
+  const movable = mayEdit(d.owner_id);
+  return `<article class="deal-card" draggable="${movable}" data-id="${esc(d.id)}" tabindex="0"${movable ? ` title="${esc(w.board_move_hint)}"` : ''}>
 <a href="/deals/${encodeURIComponent(d.id)}">${esc(d.title)}</a>
 <div class="muted">${esc(fmtMoney(d.amount_minor, d.currency))}${d.probability !== null ? ` · ${d.probability}%` : ''}</div>
 <div class="muted">${esc(names.get(d.owner_id) || '')}${d.loss_reason ? ` · ${esc(d.loss_reason)}` : ''}</div></article>`;
@@ -108,6 +109,23 @@ function bindBoard() {
   board.addEventListener('dragleave', (event) => {
     const col = event.target.closest('.column');
     if (col && !col.contains(event.relatedTarget)) col.classList.remove('over');
+  });
+  // The keyboard: a focused card moves one column right or left with the arrow keys (a
+  // stage, then won and lost), and keeps the focus.
+  board.addEventListener('keydown', async (event) => {
+    const el = event.target.closest && event.target.closest('.deal-card');
+    if (!el || el.getAttribute('draggable') !== 'true' || event.ctrlKey || event.metaKey || event.altKey) return;
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step) return;
+    const columns = [...board.querySelectorAll('.column')].map((c) => c.dataset.drop);
+    const at = columns.indexOf(el.closest('.column').dataset.drop);
+    const to = columns[at + step];
+    if (!to) return;
+    event.preventDefault();
+    const id = el.dataset.id;
+    await moveDeal(id, to);
+    const moved = [...document.querySelectorAll('.deal-card')].find((c) => c.dataset.id === id);
+    if (moved) moved.focus();
   });
   board.addEventListener('drop', async (event) => {
     const col = event.target.closest('.column');

@@ -10,7 +10,8 @@ const links = [...document.querySelectorAll('header.top nav a')];
 links.forEach((a, i) => { if (i < 9) a.title = `Alt+${i + 1}`; });
 document.addEventListener('keydown', (event) => {
   if (!event.altKey || event.ctrlKey || event.metaKey) return;
-  const n = Number(event.key);
+  // By the physical key: the digits' row whatever the layout.
+  const n = Number((event.code || '').startsWith('Digit') ? event.code.slice(5) : event.key);
   if (n >= 1 && n <= links.length) {
     event.preventDefault();
     location.href = links[n - 1].href;

@@ -87,7 +87,7 @@ async fn inbound_stats(driver: &mut Driver, agent: &Agent) -> Value {
 }
 
 /// A known caller: the card with the contact's name is on screen while it rings; the agent
-/// answers by clicking; audio flows both ways (the browser hears the caller at PCMU with an
+/// answers with the A key on the Russian layout; audio flows both ways (the browser hears the caller at PCMU with an
 /// audio level above silence, the caller's side receives the browser's 2 kHz); the caller's
 /// BYE ends the call in the page.
 pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
@@ -116,7 +116,10 @@ pub(crate) async fn known_caller_card_before_answer_audio_both_ways() {
     assert_eq!(ringing[2], "Romashka LLC");
     assert!(ringing[3].as_str().unwrap().contains("Annual support contract"), "{ringing}");
 
-    driver.must(json!({"cmd": "click", "agent": agent.name, "selector": "#answer"})).await;
+    // Answered with the A key typed on the Russian layout (it types "ф"): shortcuts go by the
+    // physical key.
+    let key = "document.dispatchEvent(new KeyboardEvent('keydown', {key: 'ф', code: 'KeyA', bubbles: true}))";
+    driver.must(json!({"cmd": "eval", "agent": agent.name, "js": key})).await;
     driver.must(json!({"cmd": "wait", "agent": agent.name, "selector": "#call-status[data-status=connected]"})).await;
     // A deliberate window (audio to flow, packets to count).
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -250,7 +250,8 @@ pub(crate) async fn contacts_search_merge_and_roles() {
     gw.stop().await;
 }
 
-/// The pipeline board: a deal dragged from the first stage to the second shows the change in
+/// The pipeline board: a deal dragged from the first stage to the second (and moved back and
+/// forth with the arrow keys) shows the change in
 /// its timeline; dropped on "lost" it asks for the reason and the competitor; column sums
 /// follow. Screenshots of the board, the contact card and the tasks page for the README.
 pub(crate) async fn deals_board_drag_and_tasks_page() {
@@ -322,6 +323,19 @@ pub(crate) async fn deals_board_drag_and_tasks_page() {
         second_total.starts_with('2') && second_total.contains("530"),
         "the second column now sums 530 000: {second_total}"
     );
+    // With the keyboard: the focused card goes back a stage with ←, forward again with →,
+    // and keeps the focus.
+    let card = format!(".deal-card[data-id='{paper_id}']");
+    p.eval(&format!("document.querySelector(\"{card}\").focus()")).await;
+    p.driver.must(json!({"cmd": "press", "agent": p.who, "key": "ArrowLeft"})).await;
+    p.wait(&format!(".column[data-drop='{first}'] {card}")).await;
+    p.until(
+        &format!("document.activeElement && document.activeElement.matches(\"{card}\")"),
+        "the moved card keeps the focus",
+    )
+    .await;
+    p.driver.must(json!({"cmd": "press", "agent": p.who, "key": "ArrowRight"})).await;
+    p.wait(&format!(".column[data-drop='{second}'] {card}")).await;
     // Dropped on lost: the reason and the competitor are asked for.
     p.driver.must(json!({"cmd": "drag", "agent": p.who, "from": format!(".deal-card[data-id='{toner_id}']"), "to": ".column[data-drop='lost']"})).await;
     p.fill("#lost-reason", "Дорого").await;

@@ -14,7 +14,11 @@
 //! sockets send (dumpcap on `lo`), the gap between consecutive packets of each caller's
 //! stream: percentiles over every gap, the worst, how many exceed 40 ms and in how many 100 ms
 //! windows they ended (many streams at once in one window: the whole process, or the
-//! machine, stalled).
+//! machine, stalled). For each such window it prints what the machine was doing around it,
+//! sampled from `/proc` every 20 ms: the CPU ticks (1/100 s) the gateway got, and the
+//! machine's busy, idle and stolen (by the hypervisor) ticks, so a stall can be told apart:
+//! the machine busy or stolen (starved), or idle while the gateway did nothing (a pause of
+//! its own).
 //!
 //! Needs `sipp` (Debian `sip-tester`) and `dumpcap` (Debian `tshark`, as root).
 
@@ -40,6 +44,53 @@ impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// One look at the machine: when (epoch µs), the gateway's CPU ticks, and the machine's
+/// (all CPUs) busy, idle and stolen ticks.
+#[derive(Clone, Copy)]
+struct Sample {
+    at_us: i64,
+    ours: u64,
+    busy: u64,
+    idle: u64,
+    steal: u64,
+}
+
+fn sample() -> Sample {
+    let at_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let cpu: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let field = |i: usize| cpu.get(i).copied().unwrap_or(0);
+    // user nice system idle iowait irq softirq steal
+    let idle = field(3) + field(4);
+    let steal = field(7);
+    let busy = field(0) + field(1) + field(2) + field(5) + field(6);
+    Sample { at_us, ours: cpu_ticks_self(), busy, idle, steal }
+}
+
+/// The ticks between the samples nearest `from` and `to` (epoch µs): ours, busy, idle, stolen.
+fn between(samples: &[Sample], from: i64, to: i64) -> (u64, u64, u64, u64) {
+    let first = samples.iter().find(|s| s.at_us >= from).or(samples.first());
+    let last = samples.iter().rev().find(|s| s.at_us <= to).or(samples.last());
+    match (first, last) {
+        (Some(a), Some(b)) => (
+            b.ours.saturating_sub(a.ours),
+            b.busy.saturating_sub(a.busy),
+            b.idle.saturating_sub(a.idle),
+            b.steal.saturating_sub(a.steal),
+        ),
+        _ => (0, 0, 0, 0),
     }
 }
 
@@ -166,8 +217,22 @@ async fn main() {
 
     let capture = Capture::start_filter(&data, "udp src portrange 20000-29999").await;
     let (cpu0, t0) = (cpu_ticks_self(), Instant::now());
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        std::thread::spawn(move || {
+            let mut samples = Vec::with_capacity(2_000);
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                samples.push(sample());
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            samples
+        })
+    };
     tokio::time::sleep(hold).await;
     let (cpu1, elapsed) = (cpu_ticks_self(), t0.elapsed());
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let samples = sampler.join().unwrap_or_default();
     let rss_during = rss_kib();
     let packets = capture.stop().await;
 
@@ -208,6 +273,22 @@ async fn main() {
         cpu_pct * 10.0 / waiting.max(1) as f64,
         rss_during.saturating_sub(rss_before) as f64 / waiting.max(1) as f64,
     );
+    let (_, busy, idle, steal) = between(&samples, i64::MIN, i64::MAX);
+    let all = (busy + idle + steal).max(1) as f64;
+    println!(
+        "\nthe machine during the hold: busy {:.0}%, idle {:.0}%, stolen {:.1}%",
+        busy as f64 / all * 100.0,
+        idle as f64 / all * 100.0,
+        steal as f64 / all * 100.0
+    );
+    // Around each window with long gaps (the 200 ms before its end): who had the CPUs.
+    for window in stalls.iter().take(10) {
+        let (to, from) = ((window + 1) * 100_000, (window - 1) * 100_000);
+        let (ours, busy, idle, steal) = between(&samples, from, to);
+        println!(
+            "stall ending in {window}00 ms: gateway {ours} ticks; machine busy {busy}, idle {idle}, stolen {steal} (of ~40)"
+        );
+    }
     drop(uac);
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(20), server).await;

@@ -85,6 +85,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("go_available", "Available", "Готов"),
     ("pause", "Pause", "Пауза"),
     ("reason_lunch", "Lunch", "Обед"),
+    ("pause_reason", "Pause reason", "Причина паузы"),
     ("reason_break", "Break", "Перерыв"),
     ("reason_training", "Training", "Обучение"),
     ("reason_other", "Other", "Другое"),

@@ -270,11 +270,11 @@ async fn console_page(
 <p>{softphone}: <span class="badge" id="softphone" data-state="lost">{softphone_lost}</span></p>
 <p class="error" id="replaced" hidden>{console_replaced} <a href="/console" id="use-here">{use_here}</a></p>
 <div class="row">
-<button type="button" id="go-available" title="R">{go_available}</button>
-<select id="pause-reason">
+<button type="button" id="go-available" title="R" data-key="R">{go_available}</button>
+<select id="pause-reason" aria-label="{pause_reason}">
 <option value="lunch">{lunch}</option><option value="break">{brk}</option><option value="training">{training}</option><option value="other">{other}</option>
 </select>
-<button type="button" id="go-pause" title="P">{pause}</button>
+<button type="button" id="go-pause" title="P" data-key="P">{pause}</button>
 <button type="button" id="go-offline">{go_offline}</button>
 </div>
 <h2>{tasks_due}</h2>
@@ -282,7 +282,7 @@ async fn console_page(
 <h2 id="escalations-title" hidden>{escalations}</h2>
 <ul id="escalations" hidden></ul>
 <h2>{dial}</h2>
-<form id="dial-form" class="row"><input id="dial-number" placeholder="+7 916 123-45-67" aria-label="{number}"><button type="submit" id="dial-button">{dial_button}</button></form>
+<form id="dial-form" class="row"><input id="dial-number" placeholder="+7 916 123-45-67" aria-label="{number}"><button type="submit" id="dial-button" title="D" data-key="D">{dial_button}</button></form>
 <p class="error" id="error" hidden></p>
 </section>
 <section class="panel" id="call-panel">
@@ -290,10 +290,10 @@ async fn console_page(
 <p id="call-status" data-status="idle">{no_call}</p>
 <p class="number" id="call-number"></p>
 <div class="row">
-<button type="button" id="answer" title="A" hidden>{answer}</button>
-<button type="button" id="hangup" title="H" hidden>{hang_up}</button>
-<button type="button" id="hold" title="K" hidden>{hold}</button>
-<button type="button" id="mute" title="M" hidden>{mute}</button>
+<button type="button" id="answer" title="A" data-key="A" hidden>{answer}</button>
+<button type="button" id="hangup" title="H" data-key="H" hidden>{hang_up}</button>
+<button type="button" id="hold" title="K" data-key="K" hidden>{hold}</button>
+<button type="button" id="mute" title="M" data-key="M" hidden>{mute}</button>
 <button type="button" id="record-pause" hidden>{pause_recording}</button>
 </div>
 <div id="transfer-box" class="row" hidden>
@@ -327,6 +327,7 @@ async fn console_page(
         use_here = w("use_here"),
         go_available = w("go_available"),
         lunch = w("reason_lunch"),
+        pause_reason = w("pause_reason"),
         brk = w("reason_break"),
         training = w("reason_training"),
         other = w("reason_other"),
@@ -384,6 +385,7 @@ const ASSETS: &[(&str, &str)] = &[
     ("login.js", include_str!("../../../../web/login.js")),
     ("nav.js", include_str!("../../../../web/nav.js")),
     ("common.js", include_str!("../../../../web/common.js")),
+    ("keys.js", include_str!("../../../../web/keys.js")),
     ("forms.js", include_str!("../../../../web/forms.js")),
     ("console.js", include_str!("../../../../web/console.js")),
     ("softphone.js", include_str!("../../../../web/softphone.js")),

@@ -82,6 +82,11 @@ pub(super) const CRM_WORDS: &[(&str, &str, &str)] = &[
     ("not_found", "Not found", "Не найдено"),
     ("nothing_found", "Nothing found", "Ничего не найдено"),
     ("note_placeholder", "A note…", "Заметка…"),
+    (
+        "board_move_hint",
+        "Arrow keys ← → move the deal to another stage",
+        "Стрелки ← → переносят сделку на другой этап",
+    ),
     ("open_existing", "Open the existing contact", "Открыть существующий контакт"),
     (
         "save_anyway",
