@@ -24,8 +24,11 @@ function player(call, me) {
   return ` <audio class="call-player" controls preload="none" src="/api/recordings/${encodeURIComponent(call.id)}/audio"></audio>`;
 }
 
-function callItem(call, lang, me) {
-  return `<li>${esc(when(call.offered_at, lang))} · ${esc(call.direction)} · ${esc(call.end_reason || call.disposition || '')}${player(call, me)}</li>`;
+// One of the caller's recent calls: when, which way and how it ended, in the page's words.
+function callItem(call, w, lang, me) {
+  const said = (prefix, key) => (key ? w[`${prefix}_${key}`] || key : '');
+  const outcome = call.disposition ? said('disp', call.disposition) : said('end', call.end_reason);
+  return `<li>${esc(when(call.offered_at, lang))} · ${esc(w[call.direction] || call.direction)} · ${esc(outcome)}${player(call, me)}</li>`;
 }
 
 // Schedule a callback to the caller's number at a chosen time.
@@ -58,7 +61,7 @@ function contactBlock(match, index, w, lang, me) {
   const c = match.contact;
   const custom = Object.entries(c.custom || {}).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === 'object' ? JSON.stringify(v) : v)}</td></tr>`).join('');
   const deals = match.open_deals.map((d) => `<li class="deal">${esc(d.title)} — ${esc(d.stage)} ${esc(money(d.amount_minor, d.currency, lang))}</li>`).join('') || `<li class="muted">${w.none}</li>`;
-  const calls = match.last_calls.map((call) => callItem(call, lang, me)).join('') || `<li class="muted">${w.none}</li>`;
+  const calls = match.last_calls.map((call) => callItem(call, w, lang, me)).join('') || `<li class="muted">${w.none}</li>`;
   const message = (task) => (task.voicemail_call_id ? ` <span class="voicemail">${esc(w.voicemail_message)} <audio controls preload="none" src="/api/recordings/${encodeURIComponent(task.voicemail_call_id)}/audio"></audio></span>` : '');
   const tasks = match.open_tasks.map((task) => `<li>${esc(task.subject)} ${task.due_at ? '· ' + esc(when(task.due_at, lang)) : ''}${message(task)}</li>`).join('') || `<li class="muted">${w.none}</li>`;
   return `<article class="contact${index === 0 ? ' picked' : ''}" data-contact-id="${esc(c.id)}">
@@ -93,7 +96,7 @@ export function renderCard(root, callId, card, w, lang, me) {
   const head = `<p class="number" id="card-number">${esc(card.number)}</p>${scheduleForm(card.number, w)}`;
   const wire = () => root.querySelector('#schedule-callback').addEventListener('submit', (event) => scheduleCallback(event, root, w));
   if (card.matches.length === 0) {
-    const calls = card.recent_calls.map((call) => callItem(call, lang, me)).join('');
+    const calls = card.recent_calls.map((call) => callItem(call, w, lang, me)).join('');
     root.innerHTML = `${head}<p id="card-unknown">${w.unknown_caller}</p>${createForm(card.number, w)}${calls ? `<strong>${w.last_calls}</strong><ul>${calls}</ul>` : ''}`;
     root.querySelector('#create-contact').addEventListener('submit', (event) => createContact(event, root, callId, w, lang, me));
     wire();
