@@ -1,5 +1,8 @@
 //! Bad and unexpected SIP from a raw socket: every one gets the right answer (or, when it
-//! cannot be answered, is dropped) and the gateway keeps serving.
+//! cannot be answered, is dropped) and the gateway keeps serving; the unusual requests of
+//! RFC 3261's rules (a wrong version, no hops left, a foreign URI scheme, a bad length or
+//! CSeq, an unknown method, a long datagram, an escaped user, an unknown extension) get the
+//! answers it wants.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -43,8 +46,9 @@ impl Peer {
                 .lines()
                 .find_map(|l| l.strip_prefix("Call-ID:").or_else(|| l.strip_prefix("i:")))
                 .map(|v| v.trim().to_owned());
-            if let (Some(code), Some(call_id)) = (code, call_id) {
-                by_call.entry(call_id).or_default().push(code);
+            // A response to a request without a Call-ID has none: kept under "".
+            if let Some(code) = code {
+                by_call.entry(call_id.unwrap_or_default()).or_default().push(code);
             }
         }
         by_call
@@ -168,5 +172,92 @@ async fn an_invite_flood_beyond_the_limit_gets_503() {
         stats["definitions"]["blocked"].as_str().is_some_and(|d| d.contains("capacity")),
         "{stats}"
     );
+    gw.stop().await;
+}
+
+/// The answers RFC 3261 wants for requests the stack used to take, ignore or answer wrongly:
+/// each row of the table in the issue, sent over UDP from a raw socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unusual_requests_get_their_rfc_3261_answers() {
+    let _serial = SERIAL.lock().await;
+    let gw = Gateway::start(GatewayOptions::default()).await;
+    gw.queue("108", &[], json!({"name": "Escaped", "max_wait_ms": 60_000})).await;
+    let peer = Peer::new(gw.sip).await;
+    let wait = Duration::from_secs(2);
+    let sdp_len = SDP.len() + SDP.matches('\n').count();
+    let invite = |call_id: &str| peer.request("INVITE", call_id, "", SDP);
+    let cases: Vec<(&str, String, u16)> = vec![
+        ("v7", invite("v7").replacen("SIP/2.0", "SIP/7.0", 1), 505),
+        ("hops", invite("hops").replace("Max-Forwards: 70", "Max-Forwards: 0"), 483),
+        (
+            "isbn",
+            invite("isbn").replacen(&format!("sip:100@{}", gw.sip), "isbn:2983792873", 1),
+            416,
+        ),
+        (
+            "long",
+            invite("long").replace(&format!("Content-Length: {sdp_len}"), "Content-Length: 9000"),
+            400,
+        ),
+        (
+            "negative",
+            invite("negative").replace(&format!("Content-Length: {sdp_len}"), "Content-Length: -4"),
+            400,
+        ),
+        ("cseq", invite("cseq").replace("CSeq: 1 INVITE", "CSeq: 1 BYE"), 400),
+        ("spaces", invite("spaces").replacen("INVITE sip:", "INVITE  sip:", 1), 400),
+        ("frob", peer.request("FROB", "frob", "", ""), 501),
+        ("nocallid", invite("nocallid").replace("Call-ID: nocallid\n", ""), 400),
+    ];
+    for (call_id, text, code) in &cases {
+        peer.send(text).await;
+        // The answer to a request without a Call-ID has none.
+        let key = if *call_id == "nocallid" { "" } else { call_id };
+        let got = peer.statuses(key, wait).await;
+        assert_eq!(got, vec![*code], "{call_id}");
+    }
+    // Without a Via no answer can be routed: nothing comes back, and nothing breaks.
+    let lines: String = invite("novia")
+        .lines()
+        .filter(|l| !l.starts_with("Via:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    peer.send(&lines).await;
+    assert!(peer.responses(wait).await.is_empty());
+
+    // A valid INVITE of 14 KB (long headers, as some SBCs send) is served like any other,
+    // and a Request-URI user written escaped (%31%30%38) is the queue 108.
+    let padding = format!("\nX-Padding: {}", "x".repeat(14_000));
+    let big = peer.request("INVITE", "big", &padding, SDP).replacen(
+        &format!("INVITE sip:100@{}", gw.sip),
+        &format!("INVITE sip:%31%30%38@{}", gw.sip),
+        1,
+    );
+    assert!(big.len() > 14_000);
+    peer.send(&big).await;
+    let codes = peer.statuses("big", Duration::from_secs(3)).await;
+    assert!(
+        codes.contains(&100) && codes.iter().all(|c| *c < 300),
+        "the long INVITE is taken and waits in queue 108: {codes:?}"
+    );
+    let calls =
+        crate::harness::eventually(Duration::from_secs(5), "the call in queue 108", || async {
+            let calls: Value = gw.get(&gw.admin, "/api/calls?per_page=5").await;
+            calls["items"].as_array().filter(|items| !items.is_empty()).cloned()
+        })
+        .await;
+    assert_eq!(calls[0]["to_e164"], "108", "{calls:?}");
+
+    // REGISTER for an extension that does not exist: the same 401 as for one that does, so
+    // extensions cannot be found by trying them.
+    let me = peer.local();
+    let register = |ext: &str| {
+        format!(
+            "REGISTER sip:{gw} SIP/2.0\nVia: SIP/2.0/UDP {me};branch=z9hG4bKreg{ext}\nFrom: <sip:{ext}@{gw}>;tag=p{ext}\nTo: <sip:{ext}@{gw}>\nCall-ID: reg-{ext}\nCSeq: 1 REGISTER\nContact: <sip:{ext}@{me}>\nExpires: 60\nMax-Forwards: 70\nContent-Length: 0\n\n",
+            gw = gw.sip
+        )
+    };
+    peer.send(&register("999")).await;
+    assert_eq!(peer.statuses("reg-999", wait).await, vec![401], "an unknown extension");
     gw.stop().await;
 }

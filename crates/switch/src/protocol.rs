@@ -136,6 +136,8 @@ pub struct TelephonyStatus {
     pub recording: RecordingView,
     /// The RTP relay's counters since start.
     pub relay: RelayView,
+    /// What the SIP port's front door answered or dropped since start.
+    pub sip: SipFrontView,
     /// Desk-phone agents this start put back in the state the previous run left them in.
     pub restored_agents: Vec<RestoredAgentView>,
 }
@@ -149,6 +151,17 @@ pub struct RestoredAgentView {
     pub state: String,
     /// The pause's reason.
     pub reason: Option<String>,
+}
+
+/// Malformed or unusual SIP at the front door (counters since the process started).
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct SipFrontView {
+    /// Requests answered there with an error (505, 483, 416, 501, 400).
+    pub answered: u64,
+    /// Datagrams dropped: nothing could be answered (no Via, no end of headers, a bad ACK).
+    pub dropped: u64,
+    /// Requests longer than the SIP stack's buffer, handed on whole.
+    pub large: u64,
 }
 
 /// The RTP relay at a glance (counters since the process started, over every bridge).

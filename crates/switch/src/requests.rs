@@ -5,7 +5,7 @@ use switchboard_sip::edge::RegistrationStatus;
 
 use crate::Switch;
 use crate::protocol::{
-    AgentView, ExtensionView, QueueView, RecordingView, RegistrationView, RelayView,
+    AgentView, ExtensionView, QueueView, RecordingView, RegistrationView, RelayView, SipFrontView,
     TelephonyRequest, TelephonyStatus,
 };
 
@@ -71,6 +71,12 @@ impl Switch {
                     dropped: load(&m.dropped),
                     not_sent: load(&m.not_sent),
                 };
+                let front = switchboard_sip::edge::front_counters();
+                let sip = SipFrontView {
+                    answered: load(&front.answered),
+                    dropped: load(&front.dropped),
+                    large: load(&front.large),
+                };
                 let restored_agents = self.restored.clone();
                 let sip_listen = self.edge.local_addr().to_string();
                 let _ = reply.send(TelephonyStatus {
@@ -82,6 +88,7 @@ impl Switch {
                     extensions,
                     recording,
                     relay,
+                    sip,
                     restored_agents,
                 });
             }

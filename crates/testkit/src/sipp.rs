@@ -37,7 +37,8 @@ impl Drop for Scratch {
     }
 }
 
-/// A free UDP port `p` with `p + 1` also free (SIPp uses the next one for RTCP), even.
+/// A free UDP port `p` with `p + 1` also free (SIPp uses the next one for RTCP), even, and
+/// free for TCP too.
 pub fn free_port_pair() -> u16 {
     for _ in 0..200 {
         let p = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -46,6 +47,9 @@ pub fn free_port_pair() -> u16 {
             && UdpSocket::bind(("127.0.0.1", p)).is_ok()
             && UdpSocket::bind(("127.0.0.1", p + 1)).is_ok()
             && UdpSocket::bind(("127.0.0.1", p + 2)).is_ok()
+            // SIPp over TCP listens on the same port: free for TCP too (the ephemeral range
+            // is shared with the tests' own outgoing TCP connections).
+            && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
         {
             return p;
         }

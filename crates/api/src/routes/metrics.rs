@@ -93,6 +93,11 @@ pub(crate) async fn serve(
         metrics::counter!("switchboard_relay_packets_out_total").absolute(status.relay.packets_out);
         metrics::counter!("switchboard_relay_dropped_total").absolute(status.relay.dropped);
         metrics::counter!("switchboard_relay_not_sent_total").absolute(status.relay.not_sent);
+        metrics::counter!("switchboard_sip_malformed_total", "outcome" => "answered")
+            .absolute(status.sip.answered);
+        metrics::counter!("switchboard_sip_malformed_total", "outcome" => "dropped")
+            .absolute(status.sip.dropped);
+        metrics::counter!("switchboard_sip_large_total").absolute(status.sip.large);
         metrics::counter!("switchboard_recorder_frames_total").absolute(status.recording.frames);
         metrics::counter!("switchboard_recorder_dropped_frames_total")
             .absolute(status.recording.dropped_frames);

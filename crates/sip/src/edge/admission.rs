@@ -101,14 +101,17 @@ pub(super) async fn serve(
 
 impl SipEdge {
     async fn on_invite(&self, mut tx: Transaction) {
+        // The sender: the connection's peer, or (a long request handed on by the front door
+        // on a connection with none) the address the top Via says it came from.
         let source = tx
             .connection
             .as_ref()
             .and_then(|c| c.get_remote_addr())
             .and_then(|a| a.get_socketaddr().ok())
-            .map(|a| a.ip());
+            .map(|a| a.ip())
+            .or_else(|| via_received(&tx.original));
         let request_user =
-            tx.original.uri.auth.as_ref().map(|a| a.user.clone()).unwrap_or_default();
+            tx.original.uri.auth.as_ref().map(|a| unescape_user(&a.user)).unwrap_or_default();
         let Some(Admission { origin, queue, credential }) =
             source.and_then(|ip| self.origin_of(ip, &request_user))
         else {
@@ -140,14 +143,14 @@ impl SipEdge {
             .from_header()
             .ok()
             .and_then(|f| f.uri().ok())
-            .and_then(|u| u.auth.map(|a| a.user))
+            .and_then(|u| u.auth.map(|a| unescape_user(&a.user)))
             .unwrap_or_default();
         let to = if request_user.is_empty() {
             tx.original
                 .to_header()
                 .ok()
                 .and_then(|t| t.uri().ok())
-                .and_then(|u| u.auth.map(|a| a.user))
+                .and_then(|u| u.auth.map(|a| unescape_user(&a.user)))
                 .unwrap_or_default()
         } else {
             request_user.clone()
@@ -317,4 +320,79 @@ impl SipEdge {
 fn rand_u64() -> u64 {
     let id = switchboard_core::new_id();
     u64::from_str_radix(&id[id.len().saturating_sub(16)..], 16).unwrap_or(0)
+}
+
+/// A URI's user part as it is meant: `%31%30%38` is `108` (RFC 3261 §19.1.4 compares URIs
+/// unescaped). Escapes that do not make UTF-8 leave the user as written.
+pub(super) fn unescape_user(user: &str) -> String {
+    if !user.contains('%') {
+        return user.to_owned();
+    }
+    let bytes = user.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| user.to_owned())
+}
+
+/// The address the top Via says the request came from: its `received` (set on arrival when
+/// the sender's address differs from what it wrote), else its sent-by host.
+fn via_received(request: &rsipstack::sip::Request) -> Option<std::net::IpAddr> {
+    let via = request.via_header().ok()?.value().to_string();
+    via_source(&via)
+}
+
+fn via_source(via: &str) -> Option<std::net::IpAddr> {
+    let mut parts = via.split(';');
+    let sent_by = parts.next()?.split_whitespace().nth(1)?;
+    if let Some(ip) = parts.find_map(|p| p.trim().strip_prefix("received=")) {
+        return ip.trim().trim_matches(|c| c == '[' || c == ']').parse().ok();
+    }
+    let host = match sent_by.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => sent_by.rsplit_once(':').map_or(sent_by, |(host, _)| host),
+    };
+    host.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{unescape_user, via_source};
+
+    #[test]
+    fn the_sender_of_a_request_is_read_from_its_via() {
+        let ip = |s: &str| Some(s.parse().unwrap());
+        assert_eq!(via_source("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1"), ip("10.0.0.1"));
+        assert_eq!(
+            via_source("SIP/2.0/UDP pbx.example:5060;branch=z;received=192.0.2.7;rport=5062"),
+            ip("192.0.2.7")
+        );
+        assert_eq!(via_source("SIP/2.0/UDP [2001:db8::1]:5060;branch=z"), ip("2001:db8::1"));
+        assert_eq!(via_source("SIP/2.0/UDP pbx.example;branch=z"), None);
+    }
+
+    #[test]
+    fn escaped_users_are_compared_unescaped() {
+        assert_eq!(unescape_user("%31%30%38"), "108");
+        assert_eq!(unescape_user("100"), "100");
+        assert_eq!(unescape_user("a%2"), "a%2", "a cut escape stays as written");
+        assert_eq!(unescape_user("%ff%fe"), "%ff%fe", "not UTF-8: as written");
+        assert_eq!(unescape_user("%D0%B8"), "и");
+    }
 }

@@ -20,7 +20,6 @@ use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, StatusCode, Uri};
-use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{TcpListenerConnection, TransportLayer};
 use serde::Serialize;
 use switchboard_media::relay::{
@@ -34,10 +33,13 @@ mod account;
 mod admission;
 mod browser;
 mod dialogs;
+mod front;
 mod offers;
 mod outbound;
 mod registrar;
 mod waiting;
+
+pub use front::{FrontCounters, counters as front_counters};
 
 use crate::sdp::Answer;
 pub use account::{Account, RegistrationStatus};
@@ -397,11 +399,7 @@ impl SipEdge {
         }
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.clone());
-        let udp = UdpConnection::create_connection(config.listen, None, Some(cancel.child_token()))
-            .await
-            .map_err(sip_err)?;
-        let local = udp.get_addr().get_socketaddr().map_err(sip_err)?;
-        transport.add_transport(udp.into());
+        let local = front::serve_udp(config.listen, &transport, cancel.clone()).await?;
         let tcp = TcpListenerConnection::new(local, None).await.map_err(sip_err)?;
         transport.add_transport(tcp.into());
         let endpoint = EndpointBuilder::new()

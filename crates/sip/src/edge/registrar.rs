@@ -104,13 +104,11 @@ impl SipEdge {
             .and_then(|u| u.auth.map(|a| a.user))
             .unwrap_or_default();
         let ha1 = self.inner.registrar.lock().ok().and_then(|r| r.secrets.get(&extension).cloned());
-        let Some(ha1) = ha1 else {
-            tokio::spawn(async move {
-                let _ = tx.reply(StatusCode::NotFound).await;
-            });
-            return;
-        };
-        if !self.check_extension_digest(&tx, &extension, &ha1) {
+        // An extension that does not exist gets the same challenge as one that does (and
+        // never passes it), so extensions cannot be found by trying them.
+        let known =
+            ha1.as_deref().is_some_and(|ha1| self.check_extension_digest(&tx, &extension, ha1));
+        if !known {
             let nonce = self.new_nonce();
             let challenge = format!(
                 "Digest realm=\"{SIP_REALM}\", nonce=\"{nonce}\", algorithm=MD5, qop=\"auth\""

@@ -1,0 +1,106 @@
+//! The pre-check over the requests of the issue's table and RFC 4475's kind of mistakes.
+
+use super::*;
+
+fn invite(start: &str, extra: &str, body: &str) -> Vec<u8> {
+    format!(
+        "{start}\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1\r\nFrom: <sip:200@10.0.0.1>;tag=a\r\n\
+         To: <sip:100@gw>\r\nCall-ID: c1@10.0.0.1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n{extra}\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn code(datagram: &[u8]) -> Option<u16> {
+    match check(datagram) {
+        Verdict::Answer { code, .. } => Some(code),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_sound_request_and_any_response_pass() {
+    assert_eq!(check(&invite("INVITE sip:100@gw SIP/2.0", "", "v=0\r\n")), Verdict::Pass);
+    assert_eq!(check(b"SIP/2.0 200 OK\r\nVia: x\r\n\r\n"), Verdict::Pass);
+    // Compact forms and folded lines are headers too.
+    let compact = b"OPTIONS sip:gw SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK-2\r\nf: <sip:a@h>;tag=1\r\nt: <sip:gw>\r\ni: x\r\nCSeq:\r\n 7 OPTIONS\r\nl: 0\r\n\r\n";
+    assert_eq!(check(compact), Verdict::Pass);
+    assert_eq!(check(&invite("INVITE tel:+74951234567 SIP/2.0", "", "")), Verdict::Pass);
+}
+
+#[test]
+fn the_issues_table_gets_its_rfc_3261_answers() {
+    assert_eq!(code(&invite("INVITE sip:100@gw SIP/7.0", "", "")), Some(505));
+    let hops = String::from_utf8(invite("INVITE sip:100@gw SIP/2.0", "", ""))
+        .unwrap()
+        .replace("Max-Forwards: 70", "Max-Forwards: 0");
+    assert_eq!(code(hops.as_bytes()), Some(483));
+    assert_eq!(code(&invite("INVITE isbn:2983792873 SIP/2.0", "", "")), Some(416));
+    let long = String::from_utf8(invite("INVITE sip:100@gw SIP/2.0", "", "v=0\r\n"))
+        .unwrap()
+        .replace("Content-Length: 5", "Content-Length: 500");
+    assert_eq!(code(long.as_bytes()), Some(400));
+    let negative = long.replace("Content-Length: 500", "Content-Length: -5");
+    assert_eq!(code(negative.as_bytes()), Some(400));
+    let mismatch = String::from_utf8(invite("INVITE sip:100@gw SIP/2.0", "", ""))
+        .unwrap()
+        .replace("CSeq: 1 INVITE", "CSeq: 1 BYE");
+    assert_eq!(code(mismatch.as_bytes()), Some(400));
+    assert_eq!(code(&invite("INVITE  sip:100@gw SIP/2.0", "", "")), Some(400));
+    let frob = String::from_utf8(invite("FROB sip:100@gw SIP/2.0", "", ""))
+        .unwrap()
+        .replace("CSeq: 1 INVITE", "CSeq: 1 FROB");
+    assert_eq!(code(frob.as_bytes()), Some(501));
+    let no_call_id = String::from_utf8(invite("INVITE sip:100@gw SIP/2.0", "", ""))
+        .unwrap()
+        .replace("Call-ID: c1@10.0.0.1\r\n", "");
+    assert_eq!(code(no_call_id.as_bytes()), Some(400));
+    let no_via = String::from_utf8(invite("INVITE sip:100@gw SIP/2.0", "", ""))
+        .unwrap()
+        .replace("Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1\r\n", "");
+    assert_eq!(check(no_via.as_bytes()), Verdict::Drop { why: "no Via" });
+}
+
+#[test]
+fn the_answer_carries_what_the_sender_matches_it_by() {
+    let Verdict::Answer { response, .. } = check(&invite("INVITE sip:100@gw SIP/3.0", "", ""))
+    else {
+        panic!("answered")
+    };
+    let text = String::from_utf8(response).unwrap();
+    assert!(text.starts_with("SIP/2.0 505 Version Not Supported\r\n"), "{text}");
+    for line in [
+        "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1\r\n",
+        "From: <sip:200@10.0.0.1>;tag=a\r\n",
+        "To: <sip:100@gw>;tag=sb-precheck\r\n",
+        "Call-ID: c1@10.0.0.1\r\n",
+        "CSeq: 1 INVITE\r\n",
+    ] {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
+    assert!(text.ends_with("Content-Length: 0\r\n\r\n"));
+}
+
+#[test]
+fn a_bad_ack_is_dropped_not_answered() {
+    let ack = String::from_utf8(invite("ACK sip:100@gw SIP/7.0", "", ""))
+        .unwrap()
+        .replace("CSeq: 1 INVITE", "CSeq: 1 ACK");
+    assert!(matches!(check(ack.as_bytes()), Verdict::Drop { .. }));
+}
+
+#[test]
+fn garbage_never_panics() {
+    for bytes in [
+        &b""[..],
+        b"\r\n\r\n",
+        b"INVITE\r\n\r\n",
+        b"\xff\xfe\r\n\r\n",
+        b"INVITE sip:a SIP/2.0\r\nVia: x\r\n\r\n",
+        b"INVITE sip:a SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 99999999999 INVITE\r\n\r\n",
+        b"INVITE sip:a SIP/2.0\r\nVia: x\r\n : folded without a header\r\n\r\n",
+    ] {
+        let _ = check(bytes);
+    }
+}
