@@ -3,6 +3,14 @@
 
 export const esc = (text) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
+/// A task's subject in the page's language: the callbacks the system makes for missed calls
+/// are stored as "Call back <number> (<name>)" and said here in the reader's words.
+export function taskSubject(task, w) {
+  const system = task.callback && /^Call back (\+?\d+)(?: \((.*)\))?$/.exec(task.subject || '');
+  if (!system) return task.subject || '';
+  return `${w.callback_subject} ${system[1]}${system[2] ? ` (${system[2]})` : ''}`;
+}
+
 function money(minor, currency, lang) {
   if (minor === null || minor === undefined) return '';
   try {
@@ -63,7 +71,7 @@ function contactBlock(match, index, w, lang, me) {
   const deals = match.open_deals.map((d) => `<li class="deal">${esc(d.title)} — ${esc(d.stage)} ${esc(money(d.amount_minor, d.currency, lang))}</li>`).join('') || `<li class="muted">${w.none}</li>`;
   const calls = match.last_calls.map((call) => callItem(call, w, lang, me)).join('') || `<li class="muted">${w.none}</li>`;
   const message = (task) => (task.voicemail_call_id ? ` <span class="voicemail">${esc(w.voicemail_message)} <audio controls preload="none" src="/api/recordings/${encodeURIComponent(task.voicemail_call_id)}/audio"></audio></span>` : '');
-  const tasks = match.open_tasks.map((task) => `<li>${esc(task.subject)} ${task.due_at ? '· ' + esc(when(task.due_at, lang)) : ''}${message(task)}</li>`).join('') || `<li class="muted">${w.none}</li>`;
+  const tasks = match.open_tasks.map((task) => `<li>${esc(taskSubject(task, w))} ${task.due_at ? '· ' + esc(when(task.due_at, lang)) : ''}${message(task)}</li>`).join('') || `<li class="muted">${w.none}</li>`;
   return `<article class="contact${index === 0 ? ' picked' : ''}" data-contact-id="${esc(c.id)}">
 <h3 class="contact-name">${esc(match.name)}</h3>
 <table>

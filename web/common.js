@@ -2,6 +2,9 @@
 // shown as the API names them, dates and money in the page's language, dialogs, shortcuts.
 
 import { shortcutKey } from './keys.js';
+import { taskSubject } from './card.js';
+
+export { taskSubject };
 
 export const w = JSON.parse(document.getElementById('i18n').textContent);
 export const lang = document.documentElement.lang;
@@ -208,7 +211,7 @@ function timelineLine(item) {
   switch (item.kind) {
     case 'call':
       return [w[item.direction] || item.direction, item.text, item.outcome ? word('end', item.outcome) : w.in_progress, item.disposition ? word('disp', item.disposition) : ''].filter(Boolean).join(' · ');
-    case 'task': return `${word('kind', item.task_kind)}: ${item.text} [${status}]`;
+    case 'task': return `${word('kind', item.task_kind)}: ${taskSubject({ callback: true, subject: item.text }, w)} [${status}]`;
     case 'deal': return `${item.text} [${status}]`;
     case 'deal_change': return status ? `${item.text} · ${status}` : item.text;
     default: return item.text;

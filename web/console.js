@@ -2,7 +2,7 @@
 // backoff), the softphone, the call controls and the client card.
 
 import { Softphone } from '/static/softphone.js';
-import { renderCard, esc } from '/static/card.js';
+import { renderCard, esc, taskSubject } from '/static/card.js';
 import { shortcutKey } from '/static/keys.js';
 
 const w = JSON.parse(document.getElementById('i18n').textContent);
@@ -199,7 +199,7 @@ function showTaskDue(task) {
   const due = task.due_at ? ` · ${new Date(task.due_at).toLocaleString(lang)}` : '';
   const missed = task.missed_count > 1 ? ` · ${task.missed_count} ${w.missed_calls}` : '';
   const callBack = task.phone_e164 ? `<button type="button" class="call-back" data-task="${esc(task.id)}">${esc(w.call_back)}</button>` : '';
-  $('tasks-due').insertAdjacentHTML('beforeend', `<li id="task-${esc(task.id)}" class="task-due" data-task="${esc(task.id)}">${esc(task.subject)}${esc(due)}${esc(missed)}${callBack}
+  $('tasks-due').insertAdjacentHTML('beforeend', `<li id="task-${esc(task.id)}" class="task-due" data-task="${esc(task.id)}">${esc(taskSubject(task, w))}${esc(due)}${esc(missed)}${callBack}
 <span class="row"><input class="task-result" placeholder="${esc(w.result)}" aria-label="${esc(w.result)}" size="14"><button type="button" class="task-done" data-task="${esc(task.id)}">${esc(w.done)}</button></span></li>`);
 }
 
@@ -208,7 +208,7 @@ function showEscalation(task) {
   $('escalations-title').hidden = false;
   $('escalations').hidden = false;
   const due = task.due_at ? ` · ${w.overdue} ${new Date(task.due_at).toLocaleString(lang)}` : '';
-  $('escalations').insertAdjacentHTML('afterbegin', `<li id="escalated-${esc(task.id)}" class="escalation">${esc(task.subject)}${esc(due)}</li>`);
+  $('escalations').insertAdjacentHTML('afterbegin', `<li id="escalated-${esc(task.id)}" class="escalation">${esc(taskSubject(task, w))}${esc(due)}</li>`);
 }
 
 async function loadNotifications() {

@@ -2,7 +2,7 @@
 // other people, custom fields, open deals and tasks, and one timeline of calls (with the
 // recording where the user may hear it), notes, tasks, deals and stage changes.
 
-import { w, $, esc, app, get, api, may, mayEdit, showError, fmtDate, fmtDateTime, fmtMoney, contactName, fmtPhone, userNames, customFields, dialog, confirmDialog, timelineHtml, voicemailPlayer, newTask, callFromConsole, shortcuts, word } from './common.js';
+import { w, $, esc, app, get, api, may, mayEdit, showError, fmtDate, fmtDateTime, fmtMoney, contactName, fmtPhone, userNames, customFields, dialog, confirmDialog, timelineHtml, voicemailPlayer, taskSubject, newTask, callFromConsole, shortcuts, word } from './common.js';
 import { contactDialog, dealDialog } from './forms.js';
 
 const id = app.dataset.id;
@@ -54,7 +54,7 @@ ${company ? `<section class="panel"><h2>${esc(w.company_people)}: ${esc(company.
 <section class="panel"><h2>${esc(w.deals)}</h2>
 <ul id="deals">${deals.map((d) => `<li><a href="/deals/${encodeURIComponent(d.id)}">${esc(d.title)}</a> <span class="muted">${esc(stageName.get(d.stage_id) || '')} · ${esc(word('status', d.status))} · ${esc(fmtMoney(d.amount_minor, d.currency))}</span></li>`).join('') || `<li class="muted">—</li>`}</ul></section>
 <section class="panel"><h2>${esc(w.open_tasks)}</h2>
-<ul id="tasks">${tasks.map((t) => `<li data-id="${esc(t.id)}">${esc(word('kind', t.kind))}: ${esc(t.subject)} <span class="muted">${esc(fmtDateTime(t.due_at))} · ${esc(names.get(t.assignee_id) || '')}</span> ${voicemailPlayer(t)}
+<ul id="tasks">${tasks.map((t) => `<li data-id="${esc(t.id)}">${esc(word('kind', t.kind))}: ${esc(taskSubject(t, w))} <span class="muted">${esc(fmtDateTime(t.due_at))} · ${esc(names.get(t.assignee_id) || '')}</span> ${voicemailPlayer(t)}
 <button type="button" class="complete" data-id="${esc(t.id)}">${esc(w.complete)}</button></li>`).join('') || `<li class="muted">—</li>`}</ul></section>
 </div>
 <section class="panel card-timeline"><h2>${esc(w.timeline)}</h2>

@@ -1,7 +1,7 @@
 // Tasks: mine (overdue first, then today, then later), the team's for supervisors and up, and
 // a day view by hour. Complete with a result; a callback starts its call in one click.
 
-import { w, $, esc, app, get, api, may, me, showError, fmtDateTime, fmtTime, fmtPhone, userNames, teams, dialog, newTask, callFromConsole, shortcuts, word, locale, voicemailPlayer } from './common.js';
+import { w, $, esc, app, get, api, may, me, showError, fmtDateTime, fmtTime, fmtPhone, userNames, teams, dialog, newTask, callFromConsole, shortcuts, word, locale, voicemailPlayer, taskSubject } from './common.js';
 
 let tab = 'mine';
 let day = new Date();
@@ -60,7 +60,7 @@ function row(t, names, showAssignee) {
   const number = t.phone_e164;
   return `<li class="task${t.callback ? ' callback' : ''}" data-id="${esc(t.id)}">
 <span class="when">${esc(t.due_at ? fmtDateTime(t.due_at) : w.no_due)}</span>
-<span class="kind">${esc(word('kind', t.kind))}</span> <strong class="subject">${esc(t.subject)}</strong>
+<span class="kind">${esc(word('kind', t.kind))}</span> <strong class="subject">${esc(taskSubject(t, w))}</strong>
 ${t.contact_id ? `<a href="/contacts/${encodeURIComponent(t.contact_id)}">${esc(w.contact)}</a>` : ''}
 ${t.deal_id ? `<a href="/deals/${encodeURIComponent(t.deal_id)}">${esc(w.deal)}</a>` : ''}
 ${number ? `<span class="number">${esc(fmtPhone(number))}</span>` : ''}${t.missed_count > 1 ? ` <span class="badge">×${t.missed_count}</span>` : ''}
