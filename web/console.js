@@ -40,7 +40,9 @@ function showSoftphone(state) {
 
 function showState(state) {
   ui.state.dataset.state = state.state;
-  ui.state.textContent = (w[`state_${state.state}`] || state.state) + (state.reason ? ` · ${state.reason}` : '');
+  // A pause reason is a key (lunch, connection_lost) said in the page's words, or an agent's
+  // own text as they typed it.
+  ui.state.textContent = (w[`state_${state.state}`] || state.state) + (state.reason ? ` · ${w[`reason_${state.reason}`] || state.reason}` : '');
 }
 
 function showError(text) {

@@ -90,7 +90,7 @@ function render() {
   const agents = [...board.agents].sort((a, b) => String(a.name).localeCompare(String(b.name)));
   $('agents').innerHTML = agents.map((a) => {
     const s = a.state || {};
-    const label = (w[`state_${s.state}`] || s.state) + (s.reason ? ` · ${s.reason}` : '');
+    const label = (w[`state_${s.state}`] || s.state) + (s.reason ? ` · ${w[`reason_${s.reason}`] || s.reason}` : '');
     const on = listening && listening.call_id === s.call_id;
     const button = s.state === 'on_call' && s.call_id && !on
       ? `<button type="button" class="listen" data-call="${esc(s.call_id)}">${esc(w.listen)}</button>` : '';

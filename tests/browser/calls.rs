@@ -491,7 +491,7 @@ pub(crate) async fn websocket_reconnects_and_resumes() {
         .must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=available]"}))
         .await;
     driver.must(json!({"cmd": "eval", "agent": a.name, "js": "window.switchboard.softphone.pc.close()"})).await;
-    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=paused]", "text": "connection_lost", "timeout": 45000})).await;
+    driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=paused]", "text": "connection lost", "timeout": 45000})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#softphone[data-state=connected]", "timeout": 30000})).await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#state[data-state=available]", "timeout": 30000})).await;
     driver.quit().await;

@@ -89,6 +89,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("reason_break", "Break", "Перерыв"),
     ("reason_training", "Training", "Обучение"),
     ("reason_other", "Other", "Другое"),
+    ("reason_connection_lost", "connection lost", "связь потеряна"),
     ("go_offline", "Offline", "Не в сети"),
     ("state_offline", "Offline", "Не в сети"),
     ("state_available", "Available", "Готов"),
