@@ -470,7 +470,9 @@ pub(crate) async fn callback_from_the_tasks_page_in_one_click() {
     // A callback the gateway made for a missed call is stored in one form and said in the
     // reader's language.
     gw.post(&gw.admin, "/api/tasks", json!({"subject": "Call back +79160000001 (Пётр Иванов)", "callback_phone": "+79160000001", "due_at": epoch_ms() - 1000, "assignee_id": anna})).await;
-    driver.must(json!({"cmd": "goto", "agent": a.name, "url": format!("{}/tasks?lang=ru", gw.base)})).await;
+    driver
+        .must(json!({"cmd": "goto", "agent": a.name, "url": format!("{}/tasks?lang=ru", gw.base)}))
+        .await;
     driver.must(json!({"cmd": "wait", "agent": a.name, "selector": "#tasks-overdue", "text": "Перезвонить +79160000001 (Пётр Иванов)"})).await;
     driver.quit().await;
     gw.stop().await;

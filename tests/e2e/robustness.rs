@@ -184,6 +184,12 @@ async fn unusual_requests_get_their_rfc_3261_answers() {
     gw.queue("108", &[], json!({"name": "Escaped", "max_wait_ms": 60_000})).await;
     let peer = Peer::new(gw.sip).await;
     let wait = Duration::from_secs(2);
+    // A phone's keep-alive (RFC 5626) still gets its CRLF.
+    peer.socket.send_to(b"\r\n\r\n", gw.sip).await.unwrap();
+    let mut pong = [0u8; 16];
+    let (n, _) =
+        tokio::time::timeout(wait, peer.socket.recv_from(&mut pong)).await.unwrap().unwrap();
+    assert_eq!(&pong[..n], b"\r\n");
     let sdp_len = SDP.len() + SDP.matches('\n').count();
     let invite = |call_id: &str| peer.request("INVITE", call_id, "", SDP);
     let cases: Vec<(&str, String, u16)> = vec![

@@ -77,6 +77,10 @@ fn long_name(name: &str) -> String {
 
 /// Checks one datagram received on the SIP port.
 pub fn check(datagram: &[u8]) -> Verdict {
+    if datagram.iter().all(u8::is_ascii_whitespace) {
+        // A keep-alive (RFC 5626: CRLF CRLF, answered with CRLF by the stack).
+        return Verdict::Pass;
+    }
     let (head, body) = match find(datagram, b"\r\n\r\n") {
         Some(at) => (&datagram[..at], &datagram[at + 4..]),
         None => match find(datagram, b"\n\n") {
