@@ -182,6 +182,11 @@ pub(crate) async fn contacts_search_merge_and_roles() {
     for page in ["/audit", "/dashboard", "/wallboard"] {
         assert_eq!(p.status(page).await, 403, "{page} is refused to an operator");
     }
+    // The refusal is a page in their language, with the header and a way back.
+    p.goto("/audit?lang=ru").await;
+    p.wait_text("#forbidden h1", "Нет доступа").await;
+    p.wait_text("#go-home", "На главную").await;
+    assert!(p.count("header.top nav a").await > 0, "the header is there");
     p.goto(&format!("/contacts/{ivan_id}")).await;
     p.wait("#contact-card").await;
     assert_eq!(

@@ -4,8 +4,8 @@
 //! the user read; the server only refuses the pages a role may not open at all.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use switchboard_core::Action;
 
 use super::i18n::t;
@@ -59,7 +59,7 @@ async fn render(
 ) -> Response {
     let (lang, keep) = user_language(state, user, query, headers).await;
     if view.needs.is_some_and(|a| !user.0.role.can(a)) {
-        return (StatusCode::FORBIDDEN, t(lang, "forbidden")).into_response();
+        return super::forbidden(lang, user);
     }
     let body = format!(
         r#"{nav}

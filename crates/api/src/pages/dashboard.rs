@@ -3,8 +3,8 @@
 //! the tooltips. Supervisors, managers and admins only.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use switchboard_core::Action;
 
 use super::i18n::t;
@@ -19,7 +19,7 @@ pub(super) async fn dashboard_page(
 ) -> Response {
     let (lang, keep) = user_language(&state, &user, &query, &headers).await;
     if !user.0.role.can(Action::MonitorCalls) {
-        return (StatusCode::FORBIDDEN, t(lang, "forbidden")).into_response();
+        return super::forbidden(lang, &user);
     }
     let w = |k| t(lang, k);
     let chart = |id: &str, title: &str| {
@@ -69,7 +69,7 @@ pub(super) async fn wallboard_page(
 ) -> Response {
     let (lang, keep) = user_language(&state, &user, &query, &headers).await;
     if !user.0.role.can(Action::MonitorCalls) {
-        return (StatusCode::FORBIDDEN, t(lang, "forbidden")).into_response();
+        return super::forbidden(lang, &user);
     }
     let w = |k| t(lang, k);
     let body = format!(

@@ -245,6 +245,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("channel_agent", "agent", "оператор"),
     ("dashboard", "Dashboard", "Сводка"),
     ("forbidden", "Your role does not allow this page", "Эта страница недоступна вашей роли"),
+    ("forbidden_title", "No access", "Нет доступа"),
+    ("go_home", "To the start page", "На главную"),
     ("chart_hourly", "Calls per hour of day", "Звонки по часам"),
     ("chart_sl", "Service level by day", "Уровень сервиса по дням"),
     ("chart_aht", "Average handle time by agent", "Среднее время обработки по операторам"),

@@ -157,6 +157,26 @@ pub(super) fn page(
     response
 }
 
+/// A page the user's role may not open: 403, with the header and a way back, in their
+/// language.
+pub(super) fn forbidden(lang: Lang, user: &CurrentUser) -> Response {
+    let body = format!(
+        r#"{nav}
+<main class="crm"><section class="panel" id="forbidden">
+<h1>{title}</h1>
+<p>{message}</p>
+<p><a href="/" id="go-home">{home}</a></p>
+</section></main>"#,
+        nav = nav(lang, user, "", ""),
+        title = t(lang, "forbidden_title"),
+        message = t(lang, "forbidden"),
+        home = t(lang, "go_home"),
+    );
+    let mut response = page(lang, t(lang, "forbidden_title"), &body, "nav.js", None);
+    *response.status_mut() = StatusCode::FORBIDDEN;
+    response
+}
+
 /// The pages every role may open, then those that need a permission: (word key, path, who).
 const NAV: &[(&str, &str, Option<Action>)] = &[
     ("console", "/console", None),
