@@ -62,15 +62,7 @@ fn sample() -> Sample {
     let at_us = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64);
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let cpu: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|v| v.parse().ok())
-        .collect();
+    let cpu = switchboard_testkit::process::machine_cpu_ticks();
     let field = |i: usize| cpu.get(i).copied().unwrap_or(0);
     // user nice system idle iowait irq softirq steal
     let idle = field(3) + field(4);

@@ -1,4 +1,5 @@
-//! This process's CPU time and resident memory, from /proc (the gateway runs in-process).
+//! This process's CPU time and resident memory, and the machine's CPU ticks, from /proc (the
+//! gateway runs in-process).
 
 /// User + system CPU ticks (USER_HZ, 100 per second on Linux) used so far.
 pub fn cpu_ticks_self() -> u64 {
@@ -20,4 +21,17 @@ pub fn rss_kib() -> u64 {
                 .map(|v| v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0))
         })
         .unwrap_or(0)
+}
+
+/// The whole machine's CPU ticks (USER_HZ) so far, all CPUs summed, as `/proc/stat`'s `cpu`
+/// line gives them: user, nice, system, idle, iowait, irq, softirq, steal, ...
+pub fn machine_cpu_ticks() -> Vec<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    stat.lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect()
 }
