@@ -34,6 +34,9 @@ use crate::precheck::{Verdict, check};
 const MAX_DATAGRAM: usize = 65_535;
 /// How often the noise summary is logged (when there was noise).
 const SUMMARY_EVERY: Duration = Duration::from_secs(60);
+/// Sources counted one by one in a summary; more (spoofed addresses cost a sender nothing)
+/// are counted together, so the table stays small.
+const MAX_SOURCES: usize = 1024;
 
 /// What the front door did with what it was sent, since the start.
 #[derive(Debug, Default)]
@@ -57,6 +60,8 @@ pub fn counters() -> &'static FrontCounters {
 struct Noise {
     since: Option<Instant>,
     by_source: HashMap<std::net::IpAddr, u64>,
+    /// From sources beyond [`MAX_SOURCES`].
+    others: u64,
     reasons: HashMap<&'static str, u64>,
 }
 
@@ -77,10 +82,14 @@ impl FrontSocket {
         let Ok(mut noise) = self.noise.lock() else { return };
         let now = Instant::now();
         let since = *noise.since.get_or_insert(now);
-        *noise.by_source.entry(from.ip()).or_default() += 1;
+        if noise.by_source.len() < MAX_SOURCES || noise.by_source.contains_key(&from.ip()) {
+            *noise.by_source.entry(from.ip()).or_default() += 1;
+        } else {
+            noise.others += 1;
+        }
         *noise.reasons.entry(why).or_default() += 1;
         if now.duration_since(since) >= SUMMARY_EVERY {
-            let total: u64 = noise.by_source.values().sum();
+            let total: u64 = noise.by_source.values().sum::<u64>() + noise.others;
             let loudest = noise.by_source.iter().max_by_key(|(_, n)| **n).map(|(ip, n)| (*ip, *n));
             let mut reasons: Vec<(&str, u64)> =
                 noise.reasons.iter().map(|(r, n)| (*r, *n)).collect();
