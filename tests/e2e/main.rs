@@ -9,6 +9,7 @@ mod callback;
 mod click_to_call;
 mod crash;
 mod crm_routing;
+mod db_restart;
 mod extensions;
 mod forward;
 use switchboard_testkit as harness;

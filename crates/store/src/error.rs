@@ -52,6 +52,37 @@ impl StoreError {
     pub(crate) fn not_found(entity: &'static str) -> StoreError {
         StoreError::NotFound { entity }
     }
+
+    /// Whether the database was unavailable rather than the request wrong: the connection
+    /// was refused or lost, no connection came free in time, the server is shutting down or
+    /// starting, or (SQLite) the file is busy, locked, read-only, full or failing to write.
+    /// The same request may succeed later, so a writer that must not lose it retries it.
+    pub fn is_unavailable(&self) -> bool {
+        let err = match self {
+            StoreError::Connect(e) | StoreError::Database(e) => e,
+            _ => return false,
+        };
+        match err {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| unavailable_code(&code)),
+            _ => false,
+        }
+    }
+}
+
+/// PostgreSQL's SQLSTATEs for a lost or refused connection (class 08), a server shutting
+/// down or not yet accepting (57P01-57P03), too many connections (53300) and a disk full
+/// (53100); SQLite's primary result codes BUSY (5), LOCKED (6), READONLY (8), IOERR (10),
+/// FULL (13) and CANTOPEN (14), which its extended codes carry in the low byte.
+fn unavailable_code(code: &str) -> bool {
+    if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300" | "53100") {
+        return true;
+    }
+    code.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14))
 }
 
 /// Turns a unique-constraint violation into [`StoreError::Duplicate`] naming `field`.
@@ -63,5 +94,25 @@ pub(crate) fn unique_violation(err: sqlx::Error, field: &str, value: &str) -> St
             existing_id: String::new(),
         },
         _ => StoreError::Database(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unavailable_codes_are_those_of_a_database_away_or_a_disk_in_trouble() {
+        for code in ["08006", "08001", "57P01", "57P03", "53300", "53100", "5", "8", "1032", "10"] {
+            assert!(unavailable_code(code), "{code}");
+        }
+        // A unique violation, a syntax error, SQLite's CONSTRAINT (19) and its extended
+        // CONSTRAINT_UNIQUE (2067) are the request's fault: retrying cannot help.
+        for code in ["23505", "42601", "19", "2067", "1"] {
+            assert!(!unavailable_code(code), "{code}");
+        }
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(!StoreError::Database(sqlx::Error::PoolClosed).is_unavailable());
+        assert!(!StoreError::not_found("call").is_unavailable());
     }
 }

@@ -54,7 +54,7 @@ mod requests;
 mod routing;
 mod transfer;
 
-use calllog::{Write, write_log};
+use calllog::{LogSender, Write};
 use console::{Internal, Softphone};
 use directory::Directory;
 pub use dispatch::Dispatcher;
@@ -82,8 +82,8 @@ impl Telephony {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let edge = SipEdge::start(config.edge, ports, events_tx).await?;
         let (requests, requests_rx) = mpsc::unbounded_channel();
-        let (writes, writes_rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_log(store.clone(), writes_rx, config.callback_policy));
+        let (writes, writer) = LogSender::start(store.clone(), config.callback_policy);
+        tokio::spawn(writer);
         let recorder = match config.recorder {
             Some(recorder) => Some(Recorder::start(recorder).map_err(StartError::Recorder)?),
             None => None,
@@ -166,7 +166,7 @@ struct Switch {
     waiting_sound: Option<Sound>,
     /// What a caller on hold hears (None: whatever the agent's side sends).
     hold_sound: Option<Sound>,
-    writes: mpsc::UnboundedSender<Write>,
+    writes: LogSender,
     webrtc: WebrtcConfig,
     /// Open agent consoles: agent -> (console id, outbox).
     consoles: HashMap<String, (u64, ConsoleOutbox)>,
@@ -287,7 +287,7 @@ impl Switch {
     }
 
     fn write(&self, w: Write) {
-        let _ = self.writes.send(w);
+        self.writes.send(w);
     }
 
     fn normalise(&self, number: &str) -> String {

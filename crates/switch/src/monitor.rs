@@ -18,11 +18,10 @@ use switchboard_media::relay::{Monitor, MonitorMode};
 use switchboard_sip::edge::SipEdge;
 use switchboard_webrtc::{AgentPeer, PeerEvent, PeerReport};
 use tokio::sync::mpsc;
-use tokio::sync::mpsc::UnboundedSender;
 use tracing::{debug, info, warn};
 
 use super::Switch;
-use super::calllog::Write;
+use super::calllog::{LogSender, Write};
 use super::console::Internal;
 
 /// One open wallboard that may listen.
@@ -57,7 +56,7 @@ impl Listener {
         &mut self,
         user_id: &str,
         edge: &SipEdge,
-        writes: &UnboundedSender<Write>,
+        writes: &LogSender,
         reason: &'static str,
         detail: Value,
     ) {
@@ -66,7 +65,7 @@ impl Listener {
             peer.detach();
         }
         edge.monitor(&call_id, None);
-        let _ = writes.send(Write::Listened {
+        writes.send(Write::Listened {
             user_id: user_id.to_owned(),
             call_id: call_id.clone(),
             action: "call.listen_stop",

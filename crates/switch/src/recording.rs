@@ -41,7 +41,7 @@ impl Switch {
         let call_id = call_id.to_owned();
         tokio::spawn(async move {
             if let Ok(finished) = done.await {
-                let _ = writes.send(Write::RecordingDone { call_id, finished });
+                writes.send(Write::RecordingDone { call_id, finished });
             }
         });
     }

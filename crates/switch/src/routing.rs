@@ -165,16 +165,16 @@ impl Switch {
                 agent_id: None,
                 task_id: None,
             };
-            let _ = writes.send(Write::Create(call));
-            let _ = writes.send(Write::SipCode { call_id: call_id.clone(), code: i64::from(code) });
-            let _ = writes.send(Write::Ended {
+            writes.send(Write::Create(call));
+            writes.send(Write::SipCode { call_id: call_id.clone(), code: i64::from(code) });
+            writes.send(Write::Ended {
                 call_id: call_id.clone(),
                 at: now,
                 reason: EndReason::Blocked,
                 hold_ms: 0,
             });
             if !from.is_empty() {
-                let _ = writes.send(Write::Missed(MissedCall {
+                writes.send(Write::Missed(MissedCall {
                     call_id,
                     e164: from,
                     queue_id,

@@ -41,6 +41,8 @@ pub struct GatewayOptions {
     pub trunk_credential: Option<(String, String)>,
     /// `[callbacks]`: due after, escalation check interval (seconds).
     pub callbacks: (u64, u64),
+    /// The database (None: an embedded SQLite file in the scratch directory).
+    pub database_url: Option<String>,
 }
 
 impl Default for GatewayOptions {
@@ -53,6 +55,7 @@ impl Default for GatewayOptions {
             outbound: None,
             trunk_credential: None,
             callbacks: (900, 30),
+            database_url: None,
         }
     }
 }
@@ -80,7 +83,7 @@ impl Gateway {
         settings.recordings.root = dir.0.join("recordings");
         (settings.callbacks.due_after_s, settings.callbacks.check_s) = options.callbacks;
         settings.http.listen = "127.0.0.1:0".parse().unwrap();
-        settings.database.url = Secret::new("");
+        settings.database.url = Secret::new(options.database_url.unwrap_or_default());
         settings.auth.initial_admin_password = Secret::new(ADMIN_PASSWORD);
         settings.sip.listen = "127.0.0.1:0".into();
         settings.media.dead_peer_s = options.dead_peer_s;

@@ -1,6 +1,6 @@
 //! What Switchboard's tests and benchmarks share (a dev-dependency, never shipped): a test
 //! database per test on either backend, the gateway in-process or as a child process, SIPp
-//! runs, packet captures checked by tone, browser agents, this process's CPU and memory, and
+//! runs, a PostgreSQL server of a test's own, packet captures checked by tone, browser agents, this process's CPU and memory, and
 //! [`eventually`] for waiting on a state instead of sleeping.
 //!
 //! Every item is also re-exported at the root, so a suite can `use switchboard_testkit as
@@ -11,6 +11,7 @@ pub mod app;
 pub mod audio;
 pub mod browser;
 pub mod db;
+pub mod postgres;
 pub mod process;
 pub mod sipp;
 pub mod wait;
@@ -19,6 +20,7 @@ pub use app::*;
 pub use audio::*;
 pub use browser::*;
 pub use db::*;
+pub use postgres::*;
 pub use process::*;
 pub use sipp::*;
 pub use wait::*;
