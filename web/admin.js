@@ -36,12 +36,35 @@ async function edit(title, html, save) {
   if (done) await show(section);
 }
 
+/// What an administrator must act on now (recordings failing, the disk nearly full, the
+/// database away), from the telephony status; checked again every 15 s.
+async function showAlerts() {
+  const box = $('alerts');
+  if (!box) return;
+  let alerts = [];
+  try { alerts = (await get('/api/telephony/status')).alerts || []; } catch { alerts = []; }
+  const mb = (bytes) => `${Math.floor(bytes / 1048576).toLocaleString(document.documentElement.lang)} ${w.megabytes}`;
+  const line = (a) => {
+    const facts = {
+      recording_failed: [[w.alert_failed_count, a.count], [w.alert_last_failure, fmtDateTime(a.since)]],
+      recordings_disk_low: [[w.alert_free, mb(a.count)]],
+      database_unavailable: [[w.alert_waiting_writes, a.count], [w.alert_since, fmtDateTime(a.since)]],
+    }[a.kind] || [];
+    return `<li data-kind="${esc(a.kind)}"><strong>${esc(word('alert', a.kind))}</strong>
+${facts.map(([k, v]) => `<span class="fact">${esc(k)}: ${esc(v)}</span>`).join(' ')}${a.error ? ` <code>${esc(a.error)}</code>` : ''}</li>`;
+  };
+  box.innerHTML = alerts.length ? `<ul>${alerts.map(line).join('')}</ul>` : '';
+  box.hidden = !alerts.length;
+}
+
 function render() {
-  app.innerHTML = `<nav class="tabs" id="admin-tabs">${SECTIONS.map((s) => `<button type="button" data-section="${s}" id="tab-${s}">${esc(word('adm', s))}</button>`).join('')}
+  app.innerHTML = `<div class="alerts" id="alerts" role="alert" hidden></div><nav class="tabs" id="admin-tabs">${SECTIONS.map((s) => `<button type="button" data-section="${s}" id="tab-${s}">${esc(word('adm', s))}</button>`).join('')}
 <a href="/audit" class="tab-link">${esc(w.audit_log)}</a></nav>
 <p class="error" id="error" hidden></p><section class="panel" id="admin-body"></section>`;
   $('admin-tabs').addEventListener('click', (event) => { if (event.target.dataset.section) show(event.target.dataset.section); });
   show(SECTIONS.includes(section) ? section : 'users');
+  showAlerts();
+  setInterval(showAlerts, 15000);
 }
 
 async function show(name) {

@@ -10,6 +10,7 @@ mod click_to_call;
 mod crash;
 mod crm_routing;
 mod db_restart;
+mod disk_full;
 mod extensions;
 mod forward;
 use switchboard_testkit as harness;

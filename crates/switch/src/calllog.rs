@@ -2,7 +2,7 @@
 //! never holds up signalling), including the callback task of every missed call.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -107,6 +107,9 @@ pub(super) const MAX_BACKLOG: usize = 500_000;
 pub(super) struct LogSender {
     tx: mpsc::UnboundedSender<Write>,
     backlog: Arc<AtomicUsize>,
+    /// Since when (ms since the epoch) the writer has been waiting for the database; 0: it
+    /// is not.
+    unavailable_since: Arc<AtomicI64>,
 }
 
 impl LogSender {
@@ -118,8 +121,15 @@ impl LogSender {
     ) -> (LogSender, impl Future<Output = ()> + Send + 'static) {
         let (tx, rx) = mpsc::unbounded_channel();
         let backlog = Arc::new(AtomicUsize::new(0));
-        let writer = write_log(store, rx, policy, backlog.clone());
-        (LogSender { tx, backlog }, writer)
+        let unavailable_since = Arc::new(AtomicI64::new(0));
+        let writer = write_log(store, rx, policy, backlog.clone(), unavailable_since.clone());
+        (LogSender { tx, backlog, unavailable_since }, writer)
+    }
+
+    /// Writes waiting, and since when the database has been unavailable (None: it is not).
+    pub(super) fn state(&self) -> (usize, Option<i64>) {
+        let since = self.unavailable_since.load(Ordering::Relaxed);
+        (self.backlog.load(Ordering::Relaxed), (since > 0).then_some(since))
     }
 
     /// Queues a write; drops it (counted, warned about once per outage) when the backlog is
@@ -151,6 +161,7 @@ async fn write_log(
     mut writes: mpsc::UnboundedReceiver<Write>,
     policy: CallbackPolicy,
     backlog: Arc<AtomicUsize>,
+    unavailable_since: Arc<AtomicI64>,
 ) {
     while let Some(w) = writes.recv().await {
         if let Write::Ended { reason, .. } = &w {
@@ -164,11 +175,17 @@ async fn write_log(
                 Err(e) if e.is_unavailable() => {
                     if outage.is_none() {
                         warn!(
-                            error = %e,
+                            error = ?e,
                             waiting = backlog.load(Ordering::Relaxed),
                             "the database is unavailable: call-log writes wait and are retried in order"
                         );
                         outage = Some(std::time::Instant::now());
+                        let _ = unavailable_since.compare_exchange(
+                            0,
+                            now_ms(),
+                            Ordering::Relaxed,
+                            Ordering::Relaxed,
+                        );
                     }
                     metrics::counter!("switchboard_calllog_retries_total").increment(1);
                     metrics::gauge!("switchboard_calllog_backlog")
@@ -184,6 +201,7 @@ async fn write_log(
             }
         }
         if let Some(since) = outage {
+            unavailable_since.store(0, Ordering::Relaxed);
             info!(
                 after_s = since.elapsed().as_secs(),
                 waiting = backlog.load(Ordering::Relaxed),

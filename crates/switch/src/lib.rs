@@ -46,6 +46,7 @@ mod console;
 mod directory;
 mod dispatch;
 mod events;
+mod health;
 mod machine;
 mod monitor;
 pub mod prompts;

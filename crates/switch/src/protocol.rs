@@ -140,6 +140,25 @@ pub struct TelephonyStatus {
     pub sip: SipFrontView,
     /// Desk-phone agents this start put back in the state the previous run left them in.
     pub restored_agents: Vec<RestoredAgentView>,
+    /// What an administrator must see now (the admin page's banner; `switchboard_alert` on
+    /// `/metrics`).
+    pub alerts: Vec<AlertView>,
+}
+
+/// Something wrong now that an administrator must act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AlertView {
+    /// `recording_failed` (recordings are failing: the last failure is newer than the last
+    /// recording finished whole), `recordings_disk_low` (the recordings' disk has less than
+    /// 5% and less than 1 GiB free) or `database_unavailable` (call-log writes are waiting).
+    pub kind: String,
+    /// Since when (ms since the epoch): the last failure, or when the waiting began; 0 for
+    /// the disk's free space, which is a reading.
+    pub since: i64,
+    /// Failed recordings since the start, free bytes on the disk, or writes waiting.
+    pub count: u64,
+    /// The last error as the system gave it (untranslated), when there is one.
+    pub error: Option<String>,
 }
 
 /// An agent put back after a restart.

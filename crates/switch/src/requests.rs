@@ -78,6 +78,7 @@ impl Switch {
                     large: load(&front.large),
                 };
                 let restored_agents = self.restored.clone();
+                let alerts = self.alerts();
                 let sip_listen = self.edge.local_addr().to_string();
                 let _ = reply.send(TelephonyStatus {
                     sip_listen,
@@ -90,6 +91,7 @@ impl Switch {
                     relay,
                     sip,
                     restored_agents,
+                    alerts,
                 });
             }
             TelephonyRequest::ReloadQueues { reply }

@@ -274,9 +274,46 @@ impl Process {
         run: u32,
         env: &[(&str, &str)],
     ) -> Process {
+        let mut cmd = Command::new(bin);
+        cmd.arg("serve");
+        Process::spawn(cmd, dir, http, sip, run, env)
+    }
+
+    /// The same, in a mount namespace of its own where `disk` is a tmpfs of `size_mib` MiB
+    /// (point the data or the recordings there with `env`): a disk the test can fill through
+    /// `/proc/<pid>/root` without touching the machine's. Needs root (`unshare -m`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_on_tmpfs(
+        bin: &str,
+        dir: &Path,
+        http: u16,
+        sip: u16,
+        run: u32,
+        env: &[(&str, &str)],
+        disk: &Path,
+        size_mib: u32,
+    ) -> Process {
+        std::fs::create_dir_all(disk).unwrap();
+        let mut cmd = Command::new("unshare");
+        cmd.args(["-m", "--propagation", "private", "sh", "-c"])
+            .arg(r#"mount -t tmpfs -o "size=$1" tmpfs "$2" && shift 2 && exec "$@""#)
+            .arg("sh")
+            .arg(format!("{size_mib}m"))
+            .arg(disk)
+            .args([bin, "serve"]);
+        Process::spawn(cmd, dir, http, sip, run, env)
+    }
+
+    fn spawn(
+        mut cmd: Command,
+        dir: &Path,
+        http: u16,
+        sip: u16,
+        run: u32,
+        env: &[(&str, &str)],
+    ) -> Process {
         let log = std::fs::File::create(dir.join(format!("server-{run}.log"))).unwrap();
-        let child = Command::new(bin)
-            .arg("serve")
+        let child = cmd
             .env("SWITCHBOARD_DATA_DIR", dir.join("data"))
             .env("SWITCHBOARD_RECORDINGS__ROOT", dir.join("recordings"))
             .env("SWITCHBOARD_HTTP__LISTEN", format!("127.0.0.1:{http}"))

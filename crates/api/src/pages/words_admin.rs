@@ -67,6 +67,28 @@ pub(super) const ADMIN_WORDS: &[(&str, &str, &str)] = &[
     ("adm_teams", "Teams", "Команды"),
     ("adm_queues", "Queues", "Очереди"),
     ("adm_telephony", "Phones and trunks", "Телефоны и транки"),
+    // Alerts above the administration page.
+    (
+        "alert_recording_failed",
+        "Calls are not being recorded: recordings cannot be written",
+        "Разговоры не записываются: записи не удаётся сохранить",
+    ),
+    ("alert_failed_count", "Failed since start", "Не записано с запуска"),
+    ("alert_last_failure", "Last failure", "Последний сбой"),
+    (
+        "alert_recordings_disk_low",
+        "The recordings' disk is nearly full",
+        "Диск для записей почти заполнен",
+    ),
+    ("alert_free", "Free", "Свободно"),
+    (
+        "alert_database_unavailable",
+        "The call log cannot be written to the database: its entries wait and go in once it takes them again",
+        "Журнал звонков не записывается в базу данных: записи ждут и будут сохранены, как только база снова их примет",
+    ),
+    ("alert_waiting_writes", "Entries waiting", "Записей в ожидании"),
+    ("alert_since", "Since", "С"),
+    ("megabytes", "MB", "МБ"),
     ("adm_stages", "Pipeline stages", "Этапы воронки"),
     ("adm_fields", "Custom fields", "Доп. поля"),
     ("adm_settings", "Dispositions and retention", "Результаты звонков и хранение"),

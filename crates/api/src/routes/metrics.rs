@@ -103,6 +103,10 @@ pub(crate) async fn serve(
             .absolute(status.recording.dropped_frames);
         metrics::counter!("switchboard_recorder_errors_total").absolute(status.recording.errors);
         metrics::gauge!("switchboard_recordings_open").set(status.recording.files_open as f64);
+        for kind in ["recording_failed", "recordings_disk_low", "database_unavailable"] {
+            let on = status.alerts.iter().any(|a| a.kind == kind);
+            metrics::gauge!("switchboard_alert", "kind" => kind).set(if on { 1.0 } else { 0.0 });
+        }
     }
     ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], access.handle.render())
         .into_response()

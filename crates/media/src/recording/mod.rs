@@ -67,6 +67,33 @@ pub struct RecorderStats {
     pub open: AtomicU64,
     /// Files that could not be created or written.
     pub errors: AtomicU64,
+    /// The last failure: when (ms since the epoch) and why, in words.
+    pub last_error: std::sync::Mutex<Option<(i64, String)>>,
+    /// When (ms since the epoch) a recording was last finished whole; 0: none yet.
+    pub last_ok_ms: std::sync::atomic::AtomicI64,
+}
+
+impl RecorderStats {
+    /// A recording failed with `msg`.
+    fn failed(&self, msg: &str) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some((epoch_ms(), msg.to_owned()));
+        }
+    }
+
+    /// The last failure, when it is newer than the last recording finished whole: the
+    /// recorder is failing now (a full or unwritable disk) rather than once long ago.
+    pub fn failing(&self) -> Option<(i64, String)> {
+        let last = self.last_error.lock().ok()?.clone()?;
+        (last.0 >= self.last_ok_ms.load(Ordering::Relaxed)).then_some(last)
+    }
+}
+
+fn epoch_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The process-wide recording counters.
@@ -331,7 +358,7 @@ impl Open {
     fn fail(&mut self, msg: String) {
         if self.error.is_none() {
             tracing::warn!(error = %msg, "recording failed");
-            RECORDER_STATS.errors.fetch_add(1, Ordering::Relaxed);
+            RECORDER_STATS.failed(&msg);
             self.error = Some(msg);
         }
         self.wav = None;
@@ -404,7 +431,7 @@ impl Writer {
                         Ok(wav) => (Some(wav), None),
                         Err(e) => {
                             tracing::warn!(error = %e, "cannot start a recording");
-                            RECORDER_STATS.errors.fetch_add(1, Ordering::Relaxed);
+                            RECORDER_STATS.failed(&e);
                             (None, Some(e))
                         }
                     };
@@ -486,6 +513,13 @@ fn close(mut open: Open, at: Instant) -> Finished {
             Ok(()) => size = std::fs::metadata(&open.path).map_or(0, |m| m.len()),
             Err(e) => open.fail(format!("cannot finish {}: {e}", open.path.display())),
         }
+    }
+    if open.error.is_some() {
+        // A failed recording is not kept (its call says why it has none): what part of it
+        // reached the disk would only hold the space a full disk needs back.
+        let _ = std::fs::remove_file(&open.path);
+    } else {
+        RECORDER_STATS.last_ok_ms.store(epoch_ms(), Ordering::Relaxed);
     }
     let dropped_frames = open.dropped.load(Ordering::Relaxed);
     if dropped_frames > 0 || open.track.late() > 0 {
