@@ -25,6 +25,7 @@ impl TempPostgres {
         as_postgres_owner(&dir.0);
         let data = dir.0.join("data");
         let status = as_postgres(&bin.join("initdb"))
+            .current_dir(&dir.0)
             .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
             .arg(&data)
             .stdout(Stdio::null())
@@ -47,6 +48,7 @@ impl TempPostgres {
         assert!(self.child.is_none(), "the server is already running");
         let log = std::fs::File::create(self.dir.0.join("server.log")).unwrap();
         let child = as_postgres(&self.bin.join("postgres"))
+            .current_dir(&self.dir.0)
             .arg("-D")
             .arg(self.dir.0.join("data"))
             .args(["-p", &self.port.to_string(), "-k"])

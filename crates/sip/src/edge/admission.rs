@@ -103,15 +103,14 @@ impl SipEdge {
     async fn on_invite(&self, mut tx: Transaction) {
         // The sender: the connection's peer, or (a long request handed on by the front door
         // on a connection with none) the address the top Via says it came from.
+        let Parties { via_source, request_user, from, to } = Parties::of(&tx.original);
         let source = tx
             .connection
             .as_ref()
             .and_then(|c| c.get_remote_addr())
             .and_then(|a| a.get_socketaddr().ok())
             .map(|a| a.ip())
-            .or_else(|| via_received(&tx.original));
-        let request_user =
-            tx.original.uri.auth.as_ref().map(|a| unescape_user(&a.user)).unwrap_or_default();
+            .or(via_source);
         let Some(Admission { origin, queue, credential }) =
             source.and_then(|ip| self.origin_of(ip, &request_user))
         else {
@@ -138,23 +137,6 @@ impl SipEdge {
             });
             return;
         }
-        let from = tx
-            .original
-            .from_header()
-            .ok()
-            .and_then(|f| f.uri().ok())
-            .and_then(|u| u.auth.map(|a| unescape_user(&a.user)))
-            .unwrap_or_default();
-        let to = if request_user.is_empty() {
-            tx.original
-                .to_header()
-                .ok()
-                .and_then(|t| t.uri().ok())
-                .and_then(|u| u.auth.map(|a| unescape_user(&a.user)))
-                .unwrap_or_default()
-        } else {
-            request_user.clone()
-        };
         if self.active_calls() >= self.inner.config.max_calls {
             tokio::spawn(async move {
                 let _ = tx
@@ -351,11 +333,46 @@ pub(super) fn unescape_user(user: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| user.to_owned())
 }
 
-/// The address the top Via says the request came from: its `received` (set on arrival when
-/// the sender's address differs from what it wrote), else its sent-by host.
-fn via_received(request: &rsipstack::sip::Request) -> Option<std::net::IpAddr> {
-    let via = request.via_header().ok()?.value().to_string();
-    via_source(&via)
+/// What the edge reads from an INVITE before it decides anything, whoever sent it (so a
+/// fuzz target can drive it with any parsed request).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Parties {
+    /// The address the top Via says the request came from: its `received` (set on arrival
+    /// when the sender's address differs from what it wrote), else its sent-by host.
+    pub via_source: Option<IpAddr>,
+    /// The Request-URI's user, unescaped: the number called.
+    pub request_user: String,
+    /// The From URI's user, unescaped: the caller.
+    pub from: String,
+    /// The number called: the Request-URI's user, or the To URI's when that is empty.
+    pub to: String,
+}
+
+impl Parties {
+    /// Reads them; a header that is missing or does not parse leaves its part empty.
+    pub fn of(request: &rsipstack::sip::Request) -> Parties {
+        let via_source =
+            request.via_header().ok().and_then(|via| via_source(via.value()));
+        let request_user =
+            request.uri.auth.as_ref().map(|a| unescape_user(&a.user)).unwrap_or_default();
+        let from = request
+            .from_header()
+            .ok()
+            .and_then(|f| f.uri().ok())
+            .and_then(|u| u.auth.map(|a| unescape_user(&a.user)))
+            .unwrap_or_default();
+        let to = if request_user.is_empty() {
+            request
+                .to_header()
+                .ok()
+                .and_then(|t| t.uri().ok())
+                .and_then(|u| u.auth.map(|a| unescape_user(&a.user)))
+                .unwrap_or_default()
+        } else {
+            request_user.clone()
+        };
+        Parties { via_source, request_user, from, to }
+    }
 }
 
 fn via_source(via: &str) -> Option<std::net::IpAddr> {

@@ -43,7 +43,7 @@ pub use front::{FrontCounters, counters as front_counters};
 
 use crate::sdp::Answer;
 pub use account::{Account, RegistrationStatus};
-pub use admission::Trunk;
+pub use admission::{Parties, Trunk};
 use dialogs::{Leg, dialog_states, is_answered};
 use offers::{Offer, end_offer};
 pub use outbound::{DialTarget, OutboundOutcome};
