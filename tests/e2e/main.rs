@@ -22,6 +22,7 @@ mod restore;
 mod robustness;
 mod sip_calls;
 mod slow_store;
+mod torture;
 mod voicemail;
 mod waiting;
 

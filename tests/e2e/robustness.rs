@@ -13,26 +13,26 @@ use tokio::net::UdpSocket;
 
 use crate::harness::{Gateway, GatewayOptions, SERIAL};
 
-struct Peer {
+pub(crate) struct Peer {
     socket: UdpSocket,
     gateway: SocketAddr,
 }
 
 impl Peer {
-    async fn new(gateway: SocketAddr) -> Peer {
+    pub(crate) async fn new(gateway: SocketAddr) -> Peer {
         Peer { socket: UdpSocket::bind("127.0.0.1:0").await.unwrap(), gateway }
     }
 
-    fn local(&self) -> SocketAddr {
+    pub(crate) fn local(&self) -> SocketAddr {
         self.socket.local_addr().unwrap()
     }
 
-    async fn send(&self, text: &str) {
+    pub(crate) async fn send(&self, text: &str) {
         self.socket.send_to(text.replace('\n', "\r\n").as_bytes(), self.gateway).await.unwrap();
     }
 
     /// The status codes of the responses that arrive within `wait`, by Call-ID.
-    async fn responses(&self, wait: Duration) -> HashMap<String, Vec<u16>> {
+    pub(crate) async fn responses(&self, wait: Duration) -> HashMap<String, Vec<u16>> {
         let mut by_call: HashMap<String, Vec<u16>> = HashMap::new();
         let mut buf = vec![0u8; 65_536];
         let deadline = tokio::time::Instant::now() + wait;
@@ -55,7 +55,7 @@ impl Peer {
     }
 
     /// The status codes of the responses to `call_id` within `wait` (others are dropped).
-    async fn statuses(&self, call_id: &str, wait: Duration) -> Vec<u16> {
+    pub(crate) async fn statuses(&self, call_id: &str, wait: Duration) -> Vec<u16> {
         self.responses(wait).await.remove(call_id).unwrap_or_default()
     }
 

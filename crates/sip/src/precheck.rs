@@ -32,6 +32,11 @@ const KNOWN_METHODS: &[&str] = &[
 /// The URI schemes a Request-URI may use; any other gets 416 (RFC 3261 §8.2.2.1).
 const SCHEMES: &[&str] = &["sip", "sips", "tel"];
 
+/// Headers a request carries at most once (§7.3.1: only those whose grammar is a
+/// comma-separated list may repeat).
+const SINGLE: &[&str] =
+    &["call-id", "from", "to", "cseq", "max-forwards", "content-length", "content-type"];
+
 /// What to do with one datagram.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -105,11 +110,12 @@ pub fn check(datagram: &[u8]) -> Verdict {
         // A response goes back along the Via: without one none can be routed (§18.2.2).
         return Verdict::Drop { why: "no Via" };
     }
-    let answer = |code: u16, reason: &str, why: &'static str| Verdict::Answer {
+    let answer_with = |code: u16, reason: &str, why: &'static str, extra: &str| Verdict::Answer {
         code,
         why,
-        response: response(code, reason, &headers),
+        response: response(code, reason, &headers, extra),
     };
+    let answer = |code: u16, reason: &str, why: &'static str| answer_with(code, reason, why, "");
     let parts: Vec<&str> = start.split(' ').collect();
     let [method, uri, version] = parts.as_slice() else {
         return answer(400, "Bad Request Line", "a request line that is not three tokens");
@@ -124,6 +130,9 @@ pub fn check(datagram: &[u8]) -> Verdict {
     };
     if !version.eq_ignore_ascii_case("SIP/2.0") {
         return answer(505, "Version Not Supported", "a SIP version other than 2.0");
+    }
+    if uri.starts_with('<') {
+        return answer(400, "Bad Request-URI", "a Request-URI in angle brackets");
     }
     let scheme = uri.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
     if !scheme.as_deref().is_some_and(|s| SCHEMES.contains(&s)) {
@@ -140,9 +149,18 @@ pub fn check(datagram: &[u8]) -> Verdict {
             return answer(400, "Missing Header", "a required header is missing");
         }
     }
+    for single in SINGLE {
+        if headers.iter().filter(|h| long_name(h.name) == *single).count() > 1 {
+            return answer(400, "Duplicate Header", "a header allowed once appears twice");
+        }
+    }
+    if ["from", "to"].iter().any(|party| open_quote(&one(party).unwrap_or_default())) {
+        return answer(400, "Unbalanced Quotes", "a display name with an unclosed quote");
+    }
     let cseq = one("cseq").unwrap_or_default();
     let mut cseq_parts = cseq.split_whitespace();
-    let number = cseq_parts.next().and_then(|n| n.parse::<u32>().ok());
+    // Less than 2**31 (§8.1.1.5).
+    let number = cseq_parts.next().and_then(|n| n.parse::<u32>().ok()).filter(|n| *n < 1 << 31);
     let cseq_method = cseq_parts.next();
     if number.is_none() || cseq_parts.next().is_some() {
         return answer(400, "Bad CSeq", "a CSeq that is not a number and a method");
@@ -171,7 +189,37 @@ pub fn check(datagram: &[u8]) -> Verdict {
             }
         }
     }
+    let is_cancel = *method == "CANCEL";
+    if let Some(required) = one("require").filter(|r| !r.is_empty() && !is_cancel) {
+        // We support no extension a request could require (§8.2.2.3): each is listed back.
+        let unsupported = format!("Unsupported: {required}\r\n");
+        return answer_with(420, "Bad Extension", "a required extension", &unsupported);
+    }
+    if *method == "INVITE"
+        && !body.is_empty()
+        && let Some(kind) = one("content-type")
+        && !kind.to_ascii_lowercase().starts_with("application/sdp")
+    {
+        // The offer must be SDP (§21.4.13): say what we accept.
+        let accept = "Accept: application/sdp\r\n";
+        return answer_with(415, "Unsupported Media Type", "a body that is not SDP", accept);
+    }
     Verdict::Pass
+}
+
+/// Whether a quoted string in `value` is left open (a backslash escapes the next character
+/// inside quotes, §25.1).
+fn open_quote(value: &str) -> bool {
+    let (mut quoted, mut escaped) = (false, false);
+    for c in value.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            _ => {}
+        }
+    }
+    quoted
 }
 
 /// The header lines, with continuation lines (starting with a space or a tab) joined to the
@@ -195,7 +243,7 @@ fn unfold<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<HeaderLine<'a>> {
 
 /// A response to the request whose headers these are: its Vias in order, From, To (with a tag
 /// of ours when it has none), Call-ID and CSeq, and no body.
-fn response(code: u16, reason: &str, headers: &[HeaderLine<'_>]) -> Vec<u8> {
+fn response(code: u16, reason: &str, headers: &[HeaderLine<'_>], extra: &str) -> Vec<u8> {
     let mut out = format!("SIP/2.0 {code} {reason}\r\n");
     for name in ["via", "from", "to", "call-id", "cseq"] {
         for h in headers.iter().filter(|h| long_name(h.name) == name) {
@@ -213,6 +261,7 @@ fn response(code: u16, reason: &str, headers: &[HeaderLine<'_>]) -> Vec<u8> {
             out.push_str(&format!("{title}: {value}\r\n"));
         }
     }
+    out.push_str(extra);
     out.push_str("Content-Length: 0\r\n\r\n");
     out.into_bytes()
 }

@@ -351,8 +351,7 @@ pub struct Parties {
 impl Parties {
     /// Reads them; a header that is missing or does not parse leaves its part empty.
     pub fn of(request: &rsipstack::sip::Request) -> Parties {
-        let via_source =
-            request.via_header().ok().and_then(|via| via_source(via.value()));
+        let via_source = request.via_header().ok().and_then(|via| via_source(via.value()));
         let request_user =
             request.uri.auth.as_ref().map(|a| unescape_user(&a.user)).unwrap_or_default();
         let from = request

@@ -106,3 +106,40 @@ fn garbage_never_panics() {
         let _ = check(bytes);
     }
 }
+
+#[test]
+fn rfc_4475s_kind_of_mistakes_get_400() {
+    let base = String::from_utf8(invite("INVITE sip:100@gw SIP/2.0", "", "")).unwrap();
+    // A Request-URI in angle brackets, a CSeq of 2**31 or more, Call-ID or To twice, a
+    // display name with its quote left open.
+    assert_eq!(code(&invite("INVITE <sip:100@gw> SIP/2.0", "", "")), Some(400));
+    assert_eq!(code(base.replace("CSeq: 1 ", "CSeq: 2147483648 ").as_bytes()), Some(400));
+    assert_eq!(code(base.replace("CSeq: 1 ", "CSeq: 2147483647 ").as_bytes()), None);
+    let twice = base.replace("Call-ID: c1@10.0.0.1\r\n", "Call-ID: c1@10.0.0.1\r\ni: c2\r\n");
+    assert_eq!(code(twice.as_bytes()), Some(400));
+    let two_to = base.replace("To: <sip:100@gw>\r\n", "To: <sip:100@gw>\r\nTo: <sip:101@gw>\r\n");
+    assert_eq!(code(two_to.as_bytes()), Some(400));
+    let open = base.replace("To: <sip:100@gw>", "To: \"Mr. J. User <sip:100@gw>");
+    assert_eq!(code(open.as_bytes()), Some(400));
+    // An escaped quote inside a closed one is fine; so are several Vias.
+    let escaped = base.replace("To: <sip:100@gw>", "To: \"J. \\\"Jay\\\" User\" <sip:100@gw>");
+    assert_eq!(check(escaped.as_bytes()), Verdict::Pass);
+    let vias = base.replace("Via: ", "Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK-0\r\nVia: ");
+    assert_eq!(check(vias.as_bytes()), Verdict::Pass);
+}
+
+#[test]
+fn a_required_extension_gets_420_naming_it_and_a_body_not_sdp_gets_415() {
+    let required =
+        invite("INVITE sip:100@gw SIP/2.0", "Require: nothingSupportsThis, 100rel\r\n", "");
+    let Verdict::Answer { code: 420, response, .. } = check(&required) else { panic!("420") };
+    let text = String::from_utf8(response).unwrap();
+    assert!(text.contains("\r\nUnsupported: nothingSupportsThis, 100rel\r\n"), "{text}");
+    let body = "--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n--b--\r\n";
+    let multipart =
+        invite("INVITE sip:100@gw SIP/2.0", "Content-Type: multipart/mixed;boundary=b\r\n", body);
+    let Verdict::Answer { code: 415, response, .. } = check(&multipart) else { panic!("415") };
+    assert!(String::from_utf8(response).unwrap().contains("\r\nAccept: application/sdp\r\n"));
+    let sdp = invite("INVITE sip:100@gw SIP/2.0", "Content-Type: application/SDP\r\n", "v=0\r\n");
+    assert_eq!(check(&sdp), Verdict::Pass);
+}
