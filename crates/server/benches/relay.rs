@@ -24,34 +24,21 @@
 //!
 //! Needs `sipp` (Debian `sip-tester`).
 
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use switchboard_core::Role;
 use switchboard_media::recording::RECORDER_STATS;
 use switchboard_media::relay::RELAY_STATS;
 use switchboard_server::startup::Application;
-use switchboard_store::{Actor, NewQueue, NewUser, SipEndpoint};
-use switchboard_switch::protocol::{AgentTarget, TelephonyRequest};
+use switchboard_store::{Actor, NewQueue};
+use switchboard_switch::protocol::TelephonyRequest;
 use tokio::sync::oneshot;
 
+use switchboard_testkit::bench::{reload_and_make_available, sip_agents, sipp};
 use switchboard_testkit::process::{cpu_ticks_self, rss_kib};
 
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/sipp");
 /// Any valid argon2 PHC string: these agents never log in over HTTP.
-const HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0C6Qb1/Vq2qkJ1a6Vv8wB0yq0pM2Q1mQ2m3n4o5p6q8";
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn machine_ticks() -> (u64, u64) {
     let cpu = switchboard_testkit::process::machine_cpu_ticks();
     let total: u64 = cpu.iter().sum();
@@ -95,18 +82,6 @@ fn tone_dir(name: &str, hz: f64) -> std::path::PathBuf {
     std::fs::write(dir.join("tone.ul"), switchboard_media::tone::sine_ulaw(hz, 0.35, 0, 8000))
         .unwrap();
     dir
-}
-
-fn sipp(dir: &std::path::Path, args: &[String]) -> Proc {
-    let child = Command::new("sipp")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sipp (apt-get install sip-tester)");
-    Proc(child)
 }
 
 struct Level {
@@ -189,31 +164,7 @@ async fn level(calls: usize, hold: Duration, record: bool, rate: u32) -> Level {
     }));
 
     let uas_port = free_port();
-    let mut agents = Vec::with_capacity(calls);
-    for i in 0..calls {
-        let user = store
-            .create_user(
-                &Actor::system(),
-                NewUser {
-                    login: format!("agent{i}"),
-                    name: format!("Agent {i}"),
-                    role: Role::Operator,
-                    password_hash: HASH.into(),
-                    team_id: None,
-                },
-            )
-            .await
-            .unwrap();
-        store
-            .set_sip_endpoint(
-                &Actor::system(),
-                &user.id,
-                Some(&SipEndpoint::Uri(format!("sip:agent{i}@127.0.0.1:{uas_port}"))),
-            )
-            .await
-            .unwrap();
-        agents.push(user.id);
-    }
+    let agents = sip_agents(&store, calls, uas_port).await;
     store
         .create_queue(
             &Actor::system(),
@@ -228,20 +179,7 @@ async fn level(calls: usize, hold: Duration, record: bool, rate: u32) -> Level {
         )
         .await
         .unwrap();
-    let (tx, rx) = oneshot::channel();
-    handle.send(TelephonyRequest::ReloadQueues { reply: tx }).unwrap();
-    rx.await.unwrap();
-    for a in &agents {
-        let (tx, rx) = oneshot::channel();
-        handle
-            .send(TelephonyRequest::SetAgentState {
-                user_id: a.clone(),
-                target: AgentTarget::Available,
-                reply: tx,
-            })
-            .unwrap();
-        rx.await.unwrap().unwrap();
-    }
+    reload_and_make_available(&handle, &agents).await;
     let rss_before = rss_kib();
 
     let agent_dir = tone_dir("agent", 2000.0);

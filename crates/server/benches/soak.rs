@@ -14,42 +14,17 @@
 //!
 //! Needs `sipp` (Debian `sip-tester`).
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use switchboard_core::Role;
 use switchboard_server::startup::Application;
-use switchboard_store::{Actor, NewQueue, NewUser, PageRequest, SipEndpoint};
-use switchboard_switch::protocol::{AgentTarget, TelephonyRequest, TelephonyStatus};
+use switchboard_store::{Actor, NewQueue, PageRequest};
+use switchboard_switch::protocol::{TelephonyRequest, TelephonyStatus};
+use switchboard_testkit::bench::{reload_and_make_available, sip_agents, sipp};
 use switchboard_testkit::free_port_pair;
 use switchboard_testkit::process::rss_kib;
 use tokio::sync::oneshot;
 
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/sipp");
-/// A password hash nobody logs in with (the agents' phones answer by themselves).
-const HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0C6Qb1/Vq2qkJ1a6Vv8wB0yq0pM2Q1mQ2m3n4o5p6q8";
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn sipp(dir: &std::path::Path, args: &[String]) -> Proc {
-    let child = Command::new("sipp")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sipp (apt-get install sip-tester)");
-    Proc(child)
-}
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
@@ -87,25 +62,7 @@ async fn main() {
     }));
 
     let uas_port = free_port_pair();
-    let mut agents = Vec::with_capacity(agents_n);
-    for i in 0..agents_n {
-        let user = store
-            .create_user(
-                &Actor::system(),
-                NewUser {
-                    login: format!("agent{i}"),
-                    name: format!("Agent {i}"),
-                    role: Role::Operator,
-                    password_hash: HASH.into(),
-                    team_id: None,
-                },
-            )
-            .await
-            .unwrap();
-        let uri = SipEndpoint::Uri(format!("sip:agent{i}@127.0.0.1:{uas_port}"));
-        store.set_sip_endpoint(&Actor::system(), &user.id, Some(&uri)).await.unwrap();
-        agents.push(user.id);
-    }
+    let agents = sip_agents(&store, agents_n, uas_port).await;
     store
         .create_queue(
             &Actor::system(),
@@ -120,20 +77,7 @@ async fn main() {
         )
         .await
         .unwrap();
-    let (tx, rx) = oneshot::channel();
-    handle.send(TelephonyRequest::ReloadQueues { reply: tx }).unwrap();
-    rx.await.unwrap();
-    for a in &agents {
-        let (tx, rx) = oneshot::channel();
-        handle
-            .send(TelephonyRequest::SetAgentState {
-                user_id: a.clone(),
-                target: AgentTarget::Available,
-                reply: tx,
-            })
-            .unwrap();
-        rx.await.unwrap().unwrap();
-    }
+    reload_and_make_available(&handle, &agents).await;
 
     let dir = data.join("sipp");
     std::fs::create_dir_all(&dir).unwrap();

@@ -23,7 +23,7 @@
 //! Needs `sipp` (Debian `sip-tester`) and `dumpcap` (Debian `tshark`, as root).
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -32,20 +32,12 @@ use switchboard_server::startup::Application;
 use switchboard_store::{Actor, NewEntryPoint, NewQueue};
 use switchboard_switch::protocol::TelephonyRequest;
 use switchboard_testkit::audio::Capture;
+use switchboard_testkit::bench::Proc;
 use switchboard_testkit::free_port_pair;
 use switchboard_testkit::process::{cpu_ticks_self, rss_kib};
 use tokio::sync::oneshot;
 
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/sipp");
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// One look at the machine: when (epoch µs), the gateway's CPU ticks, and the machine's
 /// (all CPUs) busy, idle and stolen ticks.

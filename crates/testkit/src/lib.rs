@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod audio;
+pub mod bench;
 pub mod browser;
 pub mod db;
 pub mod postgres;
