@@ -131,7 +131,13 @@ async fn a_full_disk_fails_recordings_loses_no_call_and_recovers() {
     let all = until_some(|| async {
         let all = calls(&admin, &base).await;
         let done = all.iter().filter(|c| c["end_reason"] == "caller_hangup").count();
-        (done == 3 * CALLS).then_some(all)
+        // A recording's size is written when its file is closed, which may come after the
+        // call's end on a slow machine.
+        let closed = all
+            .iter()
+            .filter(|c| c["from_e164"] == "+79163333333")
+            .all(|c| c["recording_size"].as_i64().is_some());
+        (done == 3 * CALLS && closed).then_some(all)
     })
     .await;
     assert_eq!(all.len(), 3 * CALLS, "every call in the log once");
