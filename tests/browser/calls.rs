@@ -73,7 +73,7 @@ pub(crate) async fn go_available(driver: &mut Driver, agent: &Agent) {
 }
 
 /// The softphone's inbound audio as `getStats()` reports it.
-const INBOUND_STATS: &str = r"(async () => {
+pub(crate) const INBOUND_STATS: &str = r"(async () => {
   const stats = await window.switchboard.softphone.pc.getStats();
   const all = [...stats.values()];
   const inbound = all.find((s) => s.type === 'inbound-rtp' && s.kind === 'audio');

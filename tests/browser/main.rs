@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, dead_code)]
 //! Browser agents end to end: the gateway in-process, SIPp as the caller, headless Chromium
-//! (Debian's, driven by playwright-core through `driver.mjs`) as the agents, each with a fake
+//! (Debian's, driven by playwright-core through `driver.mjs`) as the agents, and in one
+//! scenario Firefox ESR (driven by puppeteer-core through `firefox.mjs`), each with a fake
 //! microphone playing a test tone, and a capture of what reaches the SIP side.
 //!
 //! Chromium may pair ICE over any interface of the machine, so the whole run happens in a
@@ -16,6 +17,7 @@ mod admin;
 mod calls;
 mod crm;
 mod dashboard;
+mod firefox;
 mod flows;
 mod monitor;
 mod recordings;
@@ -91,6 +93,9 @@ fn scenarios() -> Vec<Scenario> {
             Box::pin(softphone::network_gone_for_20s_idle_and_during_a_call())
         }),
         ("softphone_two_tabs_the_newest_wins", || Box::pin(softphone::two_tabs_the_newest_wins())),
+        ("firefox_agent_answers_a_call_with_audio_both_ways", || {
+            Box::pin(firefox::firefox_agent_answers_a_call_with_audio_both_ways())
+        }),
     ]
 }
 
@@ -106,22 +111,33 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if std::env::var_os("SB_NETNS").is_none() {
-        // playwright-core comes from npm, which the namespace cannot reach: fetch it first.
+        // playwright-core and puppeteer-core come from npm, which the namespace cannot reach:
+        // fetch them first.
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
-        if !dir.join("node_modules/playwright-core").exists() {
+        if !dir.join("node_modules/playwright-core").exists()
+            || !dir.join("node_modules/puppeteer-core").exists()
+        {
             let ok = Command::new("npm")
                 .args(["ci", "--no-audit", "--no-fund"])
                 .current_dir(&dir)
                 .status()
                 .is_ok_and(|s| s.success());
             if !ok {
-                eprintln!("cannot install playwright-core: run `npm ci` in tests/browser");
+                eprintln!("cannot install the browser drivers: run `npm ci` in tests/browser");
                 return ExitCode::FAILURE;
             }
         }
         let exe = std::env::current_exe().unwrap();
         let status = Command::new("unshare")
-            .args(["--net", "--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
+            // A default route on lo: Firefox gathers ICE candidates only on the address it
+            // would reach the internet from, and without a route it finds none.
+            .args([
+                "--net",
+                "--",
+                "sh",
+                "-c",
+                "ip link set lo up && ip route add default dev lo src 127.0.0.1 && exec \"$0\" \"$@\"",
+            ])
             .arg(exe)
             .args(&args)
             .env("SB_NETNS", "1")

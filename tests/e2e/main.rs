@@ -13,6 +13,7 @@ mod db_restart;
 mod disk_full;
 mod extensions;
 mod forward;
+mod interop;
 use switchboard_testkit as harness;
 mod logins;
 mod menus;

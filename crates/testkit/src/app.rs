@@ -43,6 +43,8 @@ pub struct GatewayOptions {
     pub callbacks: (u64, u64),
     /// The database (None: an embedded SQLite file in the scratch directory).
     pub database_url: Option<String>,
+    /// The SIP port (None: a free one); for peers configured before the gateway starts.
+    pub sip_port: Option<u16>,
 }
 
 impl Default for GatewayOptions {
@@ -56,6 +58,7 @@ impl Default for GatewayOptions {
             trunk_credential: None,
             callbacks: (900, 30),
             database_url: None,
+            sip_port: None,
         }
     }
 }
@@ -85,7 +88,7 @@ impl Gateway {
         settings.http.listen = "127.0.0.1:0".parse().unwrap();
         settings.database.url = Secret::new(options.database_url.unwrap_or_default());
         settings.auth.initial_admin_password = Secret::new(ADMIN_PASSWORD);
-        settings.sip.listen = "127.0.0.1:0".into();
+        settings.sip.listen = format!("127.0.0.1:{}", options.sip_port.unwrap_or(0));
         settings.media.dead_peer_s = options.dead_peer_s;
         settings.sip.max_calls = options.max_calls;
         if let Some((target, password)) = options.outbound {

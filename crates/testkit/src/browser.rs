@@ -1,5 +1,6 @@
 //! Browser agents: headless Chromium (Debian's, driven by playwright-core through
-//! `tests/browser/driver.mjs`), each with a fake microphone playing a tone.
+//! `tests/browser/driver.mjs`) or Firefox ESR (Debian's, driven by puppeteer-core through
+//! `tests/browser/firefox.mjs`), each with a fake microphone playing a tone.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -19,9 +20,21 @@ pub struct Driver {
 const DRIVER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/browser");
 
 impl Driver {
+    /// The Chromium driver (playwright-core).
     pub fn start() -> Driver {
+        Driver::script("driver.mjs")
+    }
+
+    /// The Firefox ESR driver (puppeteer-core over WebDriver BiDi; `tests/browser/firefox.mjs`),
+    /// for the commands an agent's call needs. Its `open` takes the microphone's tone as
+    /// `hz` instead of a WAV file.
+    pub fn start_firefox() -> Driver {
+        Driver::script("firefox.mjs")
+    }
+
+    fn script(name: &str) -> Driver {
         let mut child = Command::new("node")
-            .arg(Path::new(DRIVER_DIR).join("driver.mjs"))
+            .arg(Path::new(DRIVER_DIR).join(name))
             .current_dir(DRIVER_DIR)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -108,8 +121,25 @@ impl Agent {
         password: &str,
         wav: &Path,
     ) -> Agent {
+        driver.must(json!({"cmd": "open", "agent": name, "wav": wav})).await;
+        Agent::console(driver, base, name, password).await
+    }
+
+    /// The same in a Firefox (from [`Driver::start_firefox`]) whose microphone plays `hz`.
+    pub async fn sign_in_firefox(
+        driver: &mut Driver,
+        base: &str,
+        name: &str,
+        password: &str,
+        hz: u32,
+    ) -> Agent {
+        driver.must(json!({"cmd": "open", "agent": name, "hz": hz})).await;
+        Agent::console(driver, base, name, password).await
+    }
+
+    /// Signs in on the open browser and waits for the console's softphone.
+    async fn console(driver: &mut Driver, base: &str, name: &str, password: &str) -> Agent {
         let a = name.to_owned();
-        driver.must(json!({"cmd": "open", "agent": a, "wav": wav})).await;
         driver
             .must(json!({"cmd": "goto", "agent": a, "url": format!("{base}/login?lang=en")}))
             .await;

@@ -74,37 +74,38 @@ pub(super) struct FrontSocket {
     /// For requests too long for the stack's buffer: the UDP connection the stack answers on,
     /// and the channel that hands them to it.
     large: OnceLock<(UdpConnection, UnboundedSender<TransportEvent>)>,
-    noise: Mutex<Noise>,
+}
+
+/// Counts one malformed message from `from` (over UDP or TCP) and, once a minute, logs the
+/// summary of what came in since.
+pub(super) fn note(from: SocketAddr, why: &'static str) {
+    static NOISE: OnceLock<Mutex<Noise>> = OnceLock::new();
+    let Ok(mut noise) = NOISE.get_or_init(Mutex::default).lock() else { return };
+    let now = Instant::now();
+    let since = *noise.since.get_or_insert(now);
+    if noise.by_source.len() < MAX_SOURCES || noise.by_source.contains_key(&from.ip()) {
+        *noise.by_source.entry(from.ip()).or_default() += 1;
+    } else {
+        noise.others += 1;
+    }
+    *noise.reasons.entry(why).or_default() += 1;
+    if now.duration_since(since) >= SUMMARY_EVERY {
+        let total: u64 = noise.by_source.values().sum::<u64>() + noise.others;
+        let loudest = noise.by_source.iter().max_by_key(|(_, n)| **n).map(|(ip, n)| (*ip, *n));
+        let mut reasons: Vec<(&str, u64)> = noise.reasons.iter().map(|(r, n)| (*r, *n)).collect();
+        reasons.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        info!(
+            total,
+            sources = noise.by_source.len(),
+            ?loudest,
+            ?reasons,
+            "malformed SIP in the last minute (answered or dropped)"
+        );
+        *noise = Noise::default();
+    }
 }
 
 impl FrontSocket {
-    fn note(&self, from: SocketAddr, why: &'static str) {
-        let Ok(mut noise) = self.noise.lock() else { return };
-        let now = Instant::now();
-        let since = *noise.since.get_or_insert(now);
-        if noise.by_source.len() < MAX_SOURCES || noise.by_source.contains_key(&from.ip()) {
-            *noise.by_source.entry(from.ip()).or_default() += 1;
-        } else {
-            noise.others += 1;
-        }
-        *noise.reasons.entry(why).or_default() += 1;
-        if now.duration_since(since) >= SUMMARY_EVERY {
-            let total: u64 = noise.by_source.values().sum::<u64>() + noise.others;
-            let loudest = noise.by_source.iter().max_by_key(|(_, n)| **n).map(|(ip, n)| (*ip, *n));
-            let mut reasons: Vec<(&str, u64)> =
-                noise.reasons.iter().map(|(r, n)| (*r, *n)).collect();
-            reasons.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-            info!(
-                total,
-                sources = noise.by_source.len(),
-                ?loudest,
-                ?reasons,
-                "malformed SIP in the last minute (answered or dropped)"
-            );
-            *noise = Noise::default();
-        }
-    }
-
     /// A request that passed but does not fit the stack's buffer: parsed here and handed on.
     fn hand_on_large(&self, datagram: &[u8], from: SocketAddr) {
         counters().large.fetch_add(1, Ordering::Relaxed);
@@ -121,7 +122,7 @@ impl FrontSocket {
             Err(e) => {
                 debug!(%from, error = %e, "a long SIP message that does not parse: dropped");
                 counters().dropped.fetch_add(1, Ordering::Relaxed);
-                self.note(from, "unparsable");
+                note(from, "unparsable");
             }
         }
     }
@@ -143,13 +144,13 @@ impl rsipstack::platform::net::UdpSocket for FrontSocket {
                 Verdict::Answer { code, why, response } => {
                     counters().answered.fetch_add(1, Ordering::Relaxed);
                     debug!(%from, code, why, "SIP request answered at the front door");
-                    self.note(from, why);
+                    note(from, why);
                     let _ = self.socket.send_to(&response, from).await;
                 }
                 Verdict::Drop { why } => {
                     counters().dropped.fetch_add(1, Ordering::Relaxed);
                     debug!(%from, why, "SIP datagram dropped at the front door");
-                    self.note(from, why);
+                    note(from, why);
                 }
             }
         }
@@ -178,7 +179,6 @@ pub(super) async fn serve_udp(
         socket,
         datagram: tokio::sync::Mutex::new(vec![0u8; MAX_DATAGRAM]),
         large: OnceLock::new(),
-        noise: Mutex::new(Noise::default()),
     });
     let platform: Arc<dyn rsipstack::platform::net::UdpSocket> = front.clone();
     let udp = UdpConnection::from_socket(platform, None, Some(cancel.child_token()))

@@ -20,7 +20,7 @@ use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, StatusCode, Uri};
-use rsipstack::transport::{TcpListenerConnection, TransportLayer};
+use rsipstack::transport::TransportLayer;
 use serde::Serialize;
 use switchboard_media::relay::{
     self, BridgeHandle, BridgeOptions, LegMedia, MediaEvent, PortPool, RtpSocket, Side,
@@ -37,6 +37,7 @@ mod front;
 mod offers;
 mod outbound;
 mod registrar;
+mod stream;
 mod waiting;
 
 pub use front::{FrontCounters, counters as front_counters};
@@ -400,8 +401,7 @@ impl SipEdge {
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.clone());
         let local = front::serve_udp(config.listen, &transport, cancel.clone()).await?;
-        let tcp = TcpListenerConnection::new(local, None).await.map_err(sip_err)?;
-        transport.add_transport(tcp.into());
+        let tcp = stream::bind_tcp(local, &transport).await?;
         let endpoint = EndpointBuilder::new()
             .with_user_agent(&config.user_agent)
             .with_transport_layer(transport)
@@ -409,6 +409,7 @@ impl SipEdge {
             .build();
         let incoming = endpoint.incoming_transactions().map_err(sip_err)?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        stream::serve_tcp(tcp, endpoint.inner.clone(), cancel.clone());
         let registrations = config
             .accounts
             .iter()
