@@ -26,6 +26,17 @@ use tokio::sync::oneshot;
 
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/sipp");
 
+/// The binary's allocator (jemalloc), so that resident memory here is what a gateway's is.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// Heap bytes allocated and not freed (jemalloc's `stats.allocated`), in MiB: when resident
+/// memory grows while this stays flat, the growth is the allocator's, not ours.
+fn live_mib() -> f64 {
+    let _ = tikv_jemalloc_ctl::epoch::advance();
+    tikv_jemalloc_ctl::stats::allocated::read().map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0))
+}
+
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
 }
@@ -126,7 +137,10 @@ async fn main() {
     println!(
         "soak: {total} calls at {rate}/s for {minutes} min, {talk_s} s each, {agents_n} agents, recording on"
     );
-    println!("  time   in progress   RSS MiB   fds");
+    println!(
+        "  time   in progress   RSS MiB   heap MiB   fds   SIP tables (transactions, finished, \
+         waiting ACK, dialogs, connections, edge calls)"
+    );
     let started = Instant::now();
     let deadline = started + Duration::from_secs(minutes * 60 + talk_s + 180);
     let mut samples: Vec<(u64, u64, usize)> = Vec::new();
@@ -135,7 +149,19 @@ async fn main() {
         let s = status(&handle).await;
         let (secs, rss, fds) = (started.elapsed().as_secs(), rss_kib(), open_fds());
         samples.push((secs, rss, fds));
-        println!("  {secs:>4} s {:>10} {:>11.1} {fds:>6}", s.active_calls, rss as f64 / 1024.0);
+        let t = &s.sip.tables;
+        println!(
+            "  {secs:>4} s {:>10} {:>11.1} {:>10.1} {fds:>6}   {} {} {} {} {} {}",
+            s.active_calls,
+            rss as f64 / 1024.0,
+            live_mib(),
+            t.transactions,
+            t.finished_transactions,
+            t.waiting_ack,
+            t.dialogs,
+            t.connections,
+            t.calls
+        );
         if let Some(status) = uac.0.try_wait().unwrap() {
             break Some(status);
         }
@@ -156,6 +182,7 @@ async fn main() {
     }
     let status = status(&handle).await;
     let stuck = status.agents.iter().filter(|a| a.state.name() != "available").count();
+    println!("SIP tables after the last call: {:?}", status.sip.tables);
     let rollups = store.call_stats_rows().await.unwrap();
     let recount = store.recount_call_stats().await.unwrap();
     // Steady state: from the end of the first minute to the last sample while calls were

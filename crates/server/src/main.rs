@@ -2,6 +2,12 @@
 
 use std::path::PathBuf;
 
+/// jemalloc, not the system allocator: under a steady call load glibc's resident memory kept
+/// growing while the live heap stayed flat (the soak bench, docs/BENCHMARKS.md).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use switchboard_core::Role;

@@ -138,6 +138,10 @@ pub fn check(datagram: &[u8]) -> Verdict {
     if !scheme.as_deref().is_some_and(|s| SCHEMES.contains(&s)) {
         return answer(416, "Unsupported URI Scheme", "a Request-URI scheme other than sip");
     }
+    if unbracketed_ipv6(uri) {
+        // RFC 5118 §4.2: `sip:2001:db8::10` cannot be told from a host and a port.
+        return answer(400, "Bad Request-URI", "an IPv6 address without brackets");
+    }
     if !method.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)) {
         return answer(400, "Bad Method", "a method that is not a token");
     }
@@ -205,6 +209,18 @@ pub fn check(datagram: &[u8]) -> Verdict {
         return answer_with(415, "Unsupported Media Type", "a body that is not SDP", accept);
     }
     Verdict::Pass
+}
+
+/// Whether a sip or sips URI's host is an IPv6 address written without its brackets (more
+/// than one colon in the host and port).
+fn unbracketed_ipv6(uri: &str) -> bool {
+    let lower = uri.to_ascii_lowercase();
+    let Some(rest) = lower.strip_prefix("sip:").or_else(|| lower.strip_prefix("sips:")) else {
+        return false;
+    };
+    let host_port = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let host_port = host_port.split([';', '?']).next().unwrap_or("");
+    !host_port.starts_with('[') && host_port.matches(':').count() > 1
 }
 
 /// Whether a quoted string in `value` is left open (a backslash escapes the next character

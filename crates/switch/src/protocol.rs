@@ -181,6 +181,30 @@ pub struct SipFrontView {
     pub dropped: u64,
     /// Requests longer than the SIP stack's buffer, handed on whole.
     pub large: u64,
+    /// Entries in the SIP stack's tables and the edge's now (they come back down when calls
+    /// end).
+    pub tables: SipTablesView,
+}
+
+/// How many entries the SIP stack's and the edge's tables hold now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SipTablesView {
+    /// Transactions in progress.
+    pub transactions: usize,
+    /// Finished transactions kept to absorb retransmissions.
+    pub finished_transactions: usize,
+    /// Dialogs waiting for the ACK of a 2xx.
+    pub waiting_ack: usize,
+    /// Dialogs.
+    pub dialogs: usize,
+    /// Peers' connections the transport layer keeps.
+    pub connections: usize,
+    /// Calls in the edge's table.
+    pub calls: usize,
+    /// Click-to-call calls in the edge's table.
+    pub outbound: usize,
+    /// Digest nonces not yet expired.
+    pub nonces: usize,
 }
 
 /// The RTP relay at a glance (counters since the process started, over every bridge).

@@ -6,7 +6,7 @@ use switchboard_sip::edge::RegistrationStatus;
 use crate::Switch;
 use crate::protocol::{
     AgentView, ExtensionView, QueueView, RecordingView, RegistrationView, RelayView, SipFrontView,
-    TelephonyRequest, TelephonyStatus,
+    SipTablesView, TelephonyRequest, TelephonyStatus,
 };
 
 impl Switch {
@@ -76,6 +76,19 @@ impl Switch {
                     answered: load(&front.answered),
                     dropped: load(&front.dropped),
                     large: load(&front.large),
+                    tables: {
+                        let t = self.edge.stack_sizes();
+                        SipTablesView {
+                            transactions: t.transactions,
+                            finished_transactions: t.finished_transactions,
+                            waiting_ack: t.waiting_ack,
+                            dialogs: t.dialogs,
+                            connections: t.connections,
+                            calls: t.calls,
+                            outbound: t.outbound,
+                            nonces: t.nonces,
+                        }
+                    },
                 };
                 let restored_agents = self.restored.clone();
                 let alerts = self.alerts();

@@ -98,6 +98,19 @@ pub(crate) async fn serve(
         metrics::counter!("switchboard_sip_malformed_total", "outcome" => "dropped")
             .absolute(status.sip.dropped);
         metrics::counter!("switchboard_sip_large_total").absolute(status.sip.large);
+        let t = &status.sip.tables;
+        for (table, n) in [
+            ("transactions", t.transactions),
+            ("finished_transactions", t.finished_transactions),
+            ("waiting_ack", t.waiting_ack),
+            ("dialogs", t.dialogs),
+            ("connections", t.connections),
+            ("calls", t.calls),
+            ("outbound", t.outbound),
+            ("nonces", t.nonces),
+        ] {
+            metrics::gauge!("switchboard_sip_table_entries", "table" => table).set(n as f64);
+        }
         metrics::counter!("switchboard_recorder_frames_total").absolute(status.recording.frames);
         metrics::counter!("switchboard_recorder_dropped_frames_total")
             .absolute(status.recording.dropped_frames);

@@ -50,7 +50,44 @@ pub struct RegistrationStatus {
     pub registered_at: Option<i64>,
 }
 
+/// How many entries the SIP stack's tables and the edge's own hold now: what must come
+/// back down after calls end (a number that only grows is a leak).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StackSizes {
+    /// Transactions in progress.
+    pub transactions: usize,
+    /// Finished transactions kept to absorb retransmissions (Timer J/K).
+    pub finished_transactions: usize,
+    /// Dialogs waiting for the ACK of a 2xx.
+    pub waiting_ack: usize,
+    /// Dialogs.
+    pub dialogs: usize,
+    /// Connections the transport layer keeps (peers over UDP, TCP channels).
+    pub connections: usize,
+    /// Calls in the edge's table.
+    pub calls: usize,
+    /// Click-to-call calls in the edge's table.
+    pub outbound: usize,
+    /// Digest nonces issued and not yet expired.
+    pub nonces: usize,
+}
+
 impl SipEdge {
+    /// The sizes of the stack's and the edge's tables.
+    pub fn stack_sizes(&self) -> StackSizes {
+        let endpoint = &self.inner.dialogs.endpoint;
+        StackSizes {
+            transactions: endpoint.transactions.len(),
+            finished_transactions: endpoint.finished_transactions.len(),
+            waiting_ack: endpoint.waiting_ack.len(),
+            dialogs: self.inner.dialogs.len(),
+            connections: endpoint.transport_layer.connections_count(),
+            calls: self.inner.calls.lock().map_or(0, |c| c.len()),
+            outbound: self.inner.outbound.lock().map_or(0, |c| c.len()),
+            nonces: self.inner.nonces.lock().map_or(0, |c| c.len()),
+        }
+    }
+
     /// Every account's registration state.
     pub fn registrations(&self) -> Vec<RegistrationStatus> {
         self.inner.registrations.lock().map(|r| r.clone()).unwrap_or_default()

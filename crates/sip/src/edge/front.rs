@@ -34,6 +34,8 @@ use crate::precheck::{Verdict, check};
 const MAX_DATAGRAM: usize = 65_535;
 /// How often the noise summary is logged (when there was noise).
 const SUMMARY_EVERY: Duration = Duration::from_secs(60);
+/// Malformed messages from one source answered per minute; the rest are dropped unanswered.
+const ANSWERS_PER_SOURCE: u64 = 1_000;
 /// Sources counted one by one in a summary; more (spoofed addresses cost a sender nothing)
 /// are counted together, so the table stays small.
 const MAX_SOURCES: usize = 1024;
@@ -77,14 +79,22 @@ pub(super) struct FrontSocket {
 }
 
 /// Counts one malformed message from `from` (over UDP or TCP) and, once a minute, logs the
-/// summary of what came in since.
-pub(super) fn note(from: SocketAddr, why: &'static str) {
+/// summary of what came in since. False when the source has sent more than
+/// [`ANSWERS_PER_SOURCE`] malformed messages since the last summary: it gets no more answers
+/// until the next one (a sender of garbage cannot make the gateway send as much back).
+pub(super) fn note(from: SocketAddr, why: &'static str) -> bool {
     static NOISE: OnceLock<Mutex<Noise>> = OnceLock::new();
-    let Ok(mut noise) = NOISE.get_or_init(Mutex::default).lock() else { return };
+    let Ok(mut noise) = NOISE.get_or_init(Mutex::default).lock() else { return false };
     let now = Instant::now();
     let since = *noise.since.get_or_insert(now);
+    let mut answer = true;
     if noise.by_source.len() < MAX_SOURCES || noise.by_source.contains_key(&from.ip()) {
-        *noise.by_source.entry(from.ip()).or_default() += 1;
+        let n = noise.by_source.entry(from.ip()).or_default();
+        *n += 1;
+        answer = *n <= ANSWERS_PER_SOURCE;
+        if *n == ANSWERS_PER_SOURCE + 1 {
+            info!(source = %from.ip(), "malformed SIP: this source gets no more answers this minute");
+        }
     } else {
         noise.others += 1;
     }
@@ -103,6 +113,7 @@ pub(super) fn note(from: SocketAddr, why: &'static str) {
         );
         *noise = Noise::default();
     }
+    answer
 }
 
 impl FrontSocket {
@@ -122,7 +133,7 @@ impl FrontSocket {
             Err(e) => {
                 debug!(%from, error = %e, "a long SIP message that does not parse: dropped");
                 counters().dropped.fetch_add(1, Ordering::Relaxed);
-                note(from, "unparsable");
+                let _ = note(from, "unparsable");
             }
         }
     }
@@ -142,15 +153,18 @@ impl rsipstack::platform::net::UdpSocket for FrontSocket {
                 }
                 Verdict::Pass => self.hand_on_large(packet, from),
                 Verdict::Answer { code, why, response } => {
-                    counters().answered.fetch_add(1, Ordering::Relaxed);
-                    debug!(%from, code, why, "SIP request answered at the front door");
-                    note(from, why);
-                    let _ = self.socket.send_to(&response, from).await;
+                    if note(from, why) {
+                        counters().answered.fetch_add(1, Ordering::Relaxed);
+                        debug!(%from, code, why, "SIP request answered at the front door");
+                        let _ = self.socket.send_to(&response, from).await;
+                    } else {
+                        counters().dropped.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
                 Verdict::Drop { why } => {
                     counters().dropped.fetch_add(1, Ordering::Relaxed);
                     debug!(%from, why, "SIP datagram dropped at the front door");
-                    note(from, why);
+                    let _ = note(from, why);
                 }
             }
         }
@@ -202,4 +216,18 @@ pub(super) async fn serve_udp(
     transport.add_connection(SipConnection::Channel(channel));
     let _ = front.large.set((udp, to_stack));
     Ok(local)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_of_garbage_gets_a_limited_number_of_answers_a_minute() {
+        let loud: SocketAddr = ([192, 0, 2, 77], 5060).into();
+        let quiet: SocketAddr = ([192, 0, 2, 78], 5060).into();
+        let answered = (0..ANSWERS_PER_SOURCE + 50).filter(|_| note(loud, "test")).count();
+        assert_eq!(answered as u64, ANSWERS_PER_SOURCE);
+        assert!(note(quiet, "test"), "another source is still answered");
+    }
 }

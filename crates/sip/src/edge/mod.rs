@@ -43,7 +43,7 @@ mod waiting;
 pub use front::{FrontCounters, counters as front_counters};
 
 use crate::sdp::Answer;
-pub use account::{Account, RegistrationStatus};
+pub use account::{Account, RegistrationStatus, StackSizes};
 pub use admission::{Parties, Trunk};
 use dialogs::{Leg, dialog_states, is_answered};
 use offers::{Offer, end_offer};

@@ -144,7 +144,7 @@ pub(super) fn serve_tcp(
             };
             if open.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
                 counters().dropped.fetch_add(1, Ordering::Relaxed);
-                note(peer, "too many TCP connections");
+                let _ = note(peer, "too many TCP connections");
                 continue;
             }
             open.fetch_add(1, Ordering::Relaxed);
@@ -238,7 +238,7 @@ async fn take_messages(
             }
             Frame::TooLong => {
                 counters().dropped.fetch_add(1, Ordering::Relaxed);
-                note(peer, "a TCP message longer than 65,535 bytes");
+                let _ = note(peer, "a TCP message longer than 65,535 bytes");
                 return Ok(false);
             }
             Frame::Unframeable(head_end) => {
@@ -267,19 +267,23 @@ async fn answer_or_drop(
 ) -> std::io::Result<()> {
     match check(message) {
         Verdict::Answer { code, why, response } => {
+            if !note(peer, why) {
+                // Past its share of answers: the connection is closed instead.
+                counters().dropped.fetch_add(1, Ordering::Relaxed);
+                return Err(std::io::Error::other("too many malformed messages"));
+            }
             counters().answered.fetch_add(1, Ordering::Relaxed);
             debug!(%peer, code, why, "SIP request over TCP answered at the front door");
-            note(peer, why);
             stream.write_all(&response).await
         }
         Verdict::Drop { why } => {
             counters().dropped.fetch_add(1, Ordering::Relaxed);
-            note(peer, why);
+            let _ = note(peer, why);
             Ok(())
         }
         Verdict::Pass => {
             counters().dropped.fetch_add(1, Ordering::Relaxed);
-            note(peer, "a TCP message that cannot be framed");
+            let _ = note(peer, "a TCP message that cannot be framed");
             Ok(())
         }
     }
@@ -304,7 +308,7 @@ fn hand_on(
         Err(e) => {
             debug!(%peer, error = %e, "a SIP message over TCP that does not parse: dropped");
             counters().dropped.fetch_add(1, Ordering::Relaxed);
-            note(peer, "unparsable");
+            let _ = note(peer, "unparsable");
         }
     }
 }

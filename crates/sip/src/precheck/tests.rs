@@ -143,3 +143,26 @@ fn a_required_extension_gets_420_naming_it_and_a_body_not_sdp_gets_415() {
     let sdp = invite("INVITE sip:100@gw SIP/2.0", "Content-Type: application/SDP\r\n", "v=0\r\n");
     assert_eq!(check(&sdp), Verdict::Pass);
 }
+
+#[test]
+fn ipv6_references_in_the_request_uri_need_brackets() {
+    // RFC 5118: bracketed forms, with or without a port, and IPv4-mapped ones pass.
+    for uri in [
+        "sip:[2001:db8::10]",
+        "sip:[2001:db8::10]:5070",
+        "sip:[2001:db8::10:5070]",
+        "sip:100@[::ffff:192.0.2.10]",
+        "sips:100@[2001:db8::10];transport=tls",
+        "sip:100@gw:5060",
+        "sip:user:secret@gw:5060",
+    ] {
+        assert_eq!(
+            check(&invite(&format!("INVITE {uri} SIP/2.0"), "", "")),
+            Verdict::Pass,
+            "{uri}"
+        );
+    }
+    for uri in ["sip:2001:db8::10", "sip:100@2001:db8::10;lr", "sip:100@::1"] {
+        assert_eq!(code(&invite(&format!("INVITE {uri} SIP/2.0"), "", "")), Some(400), "{uri}");
+    }
+}
