@@ -194,6 +194,19 @@ function onMessage(m) {
   }
 }
 
+// The console lists the next few due tasks; the rest wait on the callbacks page (a long list
+// here would push the dial box out of reach).
+const SHOWN_DUE = 3;
+
+function countDue() {
+  const items = [...$('tasks-due').querySelectorAll('li.task-due')];
+  items.forEach((li, i) => { li.hidden = i >= SHOWN_DUE; });
+  const more = items.length - SHOWN_DUE;
+  // The server pushes at most 100: past that the count would understate, and the link says it.
+  $('more-due').hidden = more <= 0 || items.length >= 100;
+  $('more-due').textContent = more > 0 ? `+${more}` : '';
+}
+
 // A due task: a callback gets a one-click "call back" (the call is linked to the task); any
 // task can be completed with a result.
 function showTaskDue(task) {
@@ -203,6 +216,7 @@ function showTaskDue(task) {
   const callBack = task.phone_e164 ? `<button type="button" class="call-back" data-task="${esc(task.id)}">${esc(w.call_back)}</button>` : '';
   $('tasks-due').insertAdjacentHTML('beforeend', `<li id="task-${esc(task.id)}" class="task-due" data-task="${esc(task.id)}">${esc(taskSubject(task, w))}${esc(due)}${esc(missed)}${callBack}
 <span class="row"><input class="task-result" placeholder="${esc(w.result)}" aria-label="${esc(w.result)}" size="14"><button type="button" class="task-done" data-task="${esc(task.id)}">${esc(w.done)}</button></span></li>`);
+  countDue();
 }
 
 function showEscalation(task) {
@@ -234,7 +248,10 @@ $('tasks-due').addEventListener('click', async (event) => {
     const result = target.parentElement.querySelector('.task-result').value.trim();
     const response = await fetch(`/api/tasks/${encodeURIComponent(id)}/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(result ? { result } : {}) });
     const body = await response.json().catch(() => ({}));
-    if (response.ok) document.getElementById(`task-${id}`)?.remove();
+    if (response.ok) {
+      document.getElementById(`task-${id}`)?.remove();
+      countDue();
+    }
     else showError(`${w.error}: ${why(body, response.status)}`);
   }
 });

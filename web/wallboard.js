@@ -81,7 +81,13 @@ function render() {
   $('today').innerHTML = [
     [w.offered, t.offered ?? 0, 'offered'], [w.answered, t.answered ?? 0, 'answered'], [w.service_level, pct(t.service_level), 'service_level'],
     [w.asa, secs(t.asa_ms), 'asa'], [w.abandoned_count, t.abandoned ?? 0, 'abandoned'], [w.overdue_callbacks, board.overdue_callbacks ?? 0, 'overdue'],
-  ].map(([label, value, key]) => `<div class="tile" data-metric="${key}"><span class="muted">${esc(label)}</span><strong>${esc(value)}</strong></div>`).join('');
+  ].map(([label, value, key]) => {
+    const tile = `<span class="muted">${esc(label)}</span><strong>${esc(value)}</strong>`;
+    // The overdue figure opens the list behind it.
+    return key === 'overdue'
+      ? `<a class="tile" data-metric="${key}" id="overdue-link" href="/callbacks?overdue=1">${tile}</a>`
+      : `<div class="tile" data-metric="${key}">${tile}</div>`;
+  }).join('');
   $('queues').tBodies[0].innerHTML = board.queues.map((q) => {
     const d = q.today || {};
     return `<tr data-queue="${esc(q.queue_id)}"><td>${esc(q.name || q.queue_id)}</td><td class="waiting">${q.waiting}</td><td class="oldest">${esc(clock(q.oldest_since))}</td>

@@ -14,6 +14,7 @@ use switchboard_testkit::browser as agent;
 
 mod account;
 mod admin;
+mod callbacks;
 mod calls;
 mod crm;
 mod dashboard;
@@ -71,6 +72,9 @@ fn scenarios() -> Vec<Scenario> {
             "crm_deals_board_drag_and_tasks_page",
             || Box::pin(crm::deals_board_drag_and_tasks_page()),
         ),
+        ("callbacks_page_supervisor_reassigns_ten_operator_calls_back_and_closes", || {
+            Box::pin(callbacks::supervisor_reassigns_ten_and_an_operator_calls_back_and_closes())
+        }),
         ("crm_callback_from_the_tasks_page_in_one_click", || {
             Box::pin(crm::callback_from_the_tasks_page_in_one_click())
         }),

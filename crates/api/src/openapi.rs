@@ -18,6 +18,7 @@ use crate::routes::*;
         deals::list_stages, deals::create_stage, deals::update_stage, deals::delete_stage, deals::totals,
         deals::list, deals::create, deals::read, deals::update, deals::move_stage, deals::won, deals::lost, deals::reopen, deals::history, deals::timeline, deals::remove,
         tasks::list, tasks::create, tasks::read, tasks::update, tasks::complete, tasks::remove,
+        callbacks::list, callbacks::assign,
         notes::list, notes::create, notes::remove,
         custom_fields::list, custom_fields::create, custom_fields::update, custom_fields::remove,
         audit::list,

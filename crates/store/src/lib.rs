@@ -28,6 +28,7 @@ mod tasks;
 mod teams;
 mod timeline;
 mod users;
+mod work_queue;
 
 use std::time::Duration;
 
@@ -56,6 +57,9 @@ pub use stats::{CallbackStats, StatsFilter, StatsGroup, StatsRow};
 pub use tasks::{NewTask, TaskChanges, TaskFilter};
 pub use teams::{NewTeam, TeamChanges};
 pub use users::{ApiToken, NewUser, UserChanges, UserWithSecret};
+pub use work_queue::{
+    CallbackFilter, CallbackItem, CallbackScope, CallbackSort, CallbackSource, MAX_BULK,
+};
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

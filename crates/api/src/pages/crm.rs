@@ -1,4 +1,4 @@
-//! The CRM pages: contacts, companies, deals (list and pipeline board), tasks, the audit
+//! The CRM pages: contacts, companies, deals (list and pipeline board), tasks, callbacks, the audit
 //! log, import/export and administration. Each is the shared header over an empty `main`
 //! that its ES module fills from the API, so what a page shows is exactly what the API lets
 //! the user read; the server only refuses the pages a role may not open at all.
@@ -32,6 +32,8 @@ const COMPANY: View =
 const DEALS: View = View { active: "deals", title: "deals", script: "deals.js", needs: None };
 const DEAL: View = View { active: "deals", title: "deal", script: "deal.js", needs: None };
 const TASKS: View = View { active: "tasks", title: "tasks", script: "tasks.js", needs: None };
+const CALLBACKS: View =
+    View { active: "callback_queue", title: "callback_queue", script: "callbacks.js", needs: None };
 const AUDIT: View = View {
     active: "audit_log",
     title: "audit_log",
@@ -110,6 +112,7 @@ record_page!(company_page, COMPANY);
 list_page!(deals_page, DEALS);
 record_page!(deal_page, DEAL);
 list_page!(tasks_page, TASKS);
+list_page!(callbacks_page, CALLBACKS);
 list_page!(audit_page, AUDIT);
 list_page!(import_page, IMPORT);
 list_page!(admin_page, ADMIN);

@@ -294,7 +294,11 @@ const WORDS: &[(&str, &str, &str)] = &[
 ];
 
 fn all_words() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    WORDS.iter().chain(super::words_crm::CRM_WORDS).chain(super::words_admin::ADMIN_WORDS)
+    WORDS
+        .iter()
+        .chain(super::words_crm::CRM_WORDS)
+        .chain(super::words_admin::ADMIN_WORDS)
+        .chain(super::words_callbacks::CALLBACK_WORDS)
 }
 
 pub(crate) fn t(lang: Lang, key: &str) -> &'static str {

@@ -7,6 +7,7 @@ mod dashboard;
 mod i18n;
 mod recordings;
 mod words_admin;
+mod words_callbacks;
 mod words_crm;
 
 use axum::Router;
@@ -37,6 +38,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/deals", get(crm::deals_page))
         .route("/deals/{id}", get(crm::deal_page))
         .route("/tasks", get(crm::tasks_page))
+        .route("/callbacks", get(crm::callbacks_page))
         .route("/audit", get(crm::audit_page))
         .route("/import", get(crm::import_page))
         .route("/admin", get(crm::admin_page))
@@ -184,6 +186,7 @@ const NAV: &[(&str, &str, Option<Action>)] = &[
     ("companies", "/companies", None),
     ("deals", "/deals", None),
     ("tasks", "/tasks", None),
+    ("callback_queue", "/callbacks", None),
     ("recordings", "/recordings", None),
     ("dashboard", "/dashboard", Some(Action::MonitorCalls)),
     ("wallboard", "/wallboard", Some(Action::MonitorCalls)),
@@ -201,7 +204,16 @@ pub(super) fn nav(lang: Lang, user: &CurrentUser, active: &str, extra: &str) -> 
         .filter(|(_, _, need)| need.is_none_or(|a| role.can(a)))
         .map(|(key, href, _)| {
             let current = if *key == active { r#" aria-current="page""# } else { "" };
-            format!(r#"<a href="{href}" id="nav-{key}"{current}>{}</a>"#, t(lang, key))
+            // A shorter word where the page's name is long, so the header fits on one line
+            // at 1366 px; the page's own title keeps the full name.
+            let label = match t(lang, &format!("nav_{key}")) {
+                "?" => t(lang, key),
+                short => short,
+            };
+            format!(
+                r#"<a href="{href}" id="nav-{key}" aria-label="{full}"{current}>{label}</a>"#,
+                full = t(lang, key)
+            )
         })
         .collect();
     format!(
@@ -297,12 +309,13 @@ async fn console_page(
 <button type="button" id="go-pause" title="P" data-key="P">{pause}</button>
 <button type="button" id="go-offline">{go_offline}</button>
 </div>
-<h2>{tasks_due}</h2>
-<ul id="tasks-due"></ul>
-<h2 id="escalations-title" hidden>{escalations}</h2>
-<ul id="escalations" hidden></ul>
 <h2>{dial}</h2>
 <form id="dial-form" class="row"><input id="dial-number" placeholder="+7 916 123-45-67" aria-label="{number}"><button type="submit" id="dial-button" title="D" data-key="D">{dial_button}</button></form>
+<h2>{tasks_due}</h2>
+<ul id="tasks-due"></ul>
+<p><a href="/callbacks" id="all-callbacks">{all_callbacks}</a> <span id="more-due" class="muted" hidden></span></p>
+<h2 id="escalations-title" hidden>{escalations}</h2>
+<ul id="escalations" hidden></ul>
 <p class="error" id="error" hidden></p>
 </section>
 <section class="panel" id="call-panel">
@@ -365,6 +378,7 @@ async fn console_page(
         card = w("card"),
         call_form = w("call_form"),
         tasks_due = w("tasks_due"),
+        all_callbacks = w("cb_all"),
         transfer = w("transfer"),
         transfer_to = w("transfer_to"),
         reason = w("reason"),
@@ -420,6 +434,7 @@ const ASSETS: &[(&str, &str)] = &[
     ("deals.js", include_str!("../../../../web/deals.js")),
     ("deal.js", include_str!("../../../../web/deal.js")),
     ("tasks.js", include_str!("../../../../web/tasks.js")),
+    ("callbacks.js", include_str!("../../../../web/callbacks.js")),
     ("audit.js", include_str!("../../../../web/audit.js")),
     ("import.js", include_str!("../../../../web/import.js")),
     ("admin.js", include_str!("../../../../web/admin.js")),

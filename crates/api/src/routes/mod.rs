@@ -1,6 +1,7 @@
 //! Routes, one module per area. Shared input helpers live here.
 
 pub(crate) mod audit;
+pub(crate) mod callbacks;
 pub(crate) mod companies;
 pub(crate) mod console;
 pub(crate) mod contacts;
@@ -39,6 +40,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(companies::router())
         .merge(deals::router())
         .merge(tasks::router())
+        .merge(callbacks::router())
         .merge(notes::router())
         .merge(custom_fields::router())
         .merge(audit::router())

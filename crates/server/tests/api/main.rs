@@ -5,6 +5,7 @@ use switchboard_testkit::db as common;
 mod helpers;
 
 mod auth;
+mod callbacks;
 mod contacts;
 mod crm;
 mod demo;

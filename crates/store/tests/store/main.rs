@@ -15,6 +15,7 @@ mod contacts;
 mod crm;
 mod recordings;
 mod stats;
+mod work_queue;
 
 fn phone(s: &str) -> NewPhone {
     NewPhone { number: PhoneNumber::parse(s, Region::RU).expect(s), kind: PhoneKind::Mobile }
