@@ -84,11 +84,11 @@ async function usersView(box) {
   const [list, teams] = await Promise.all([get('/api/users'), get('/api/teams')]);
   const teamName = new Map(teams.map((t) => [t.id, t.name]));
   box.innerHTML = `<div class="row"><button type="button" id="new-user">${esc(w.new_user)}</button></div>
-<table class="list" id="users"><thead><tr><th>${esc(w.name)}</th><th>${esc(w.login)}</th><th>${esc(w.role)}</th><th>${esc(w.team)}</th><th>${esc(w.active)}</th><th></th></tr></thead><tbody>
+<table class="list" id="users"><thead><tr><th>${esc(w.user_full_name)}</th><th>${esc(w.login)}</th><th>${esc(w.role)}</th><th>${esc(w.team)}</th><th>${esc(w.active)}</th><th></th></tr></thead><tbody>
 ${list.map((u) => `<tr data-id="${esc(u.id)}" class="${u.active ? '' : 'muted'}"><td>${esc(u.name)}</td><td>${esc(u.login)}</td><td>${esc(word('role', u.role))}</td><td>${esc(teamName.get(u.team_id) || '')}</td>
 <td>${u.active ? '✓' : '✗'}</td><td><button type="button" data-edit="${esc(u.id)}">${esc(w.edit)}</button> <button type="button" data-sip="${esc(u.id)}">${esc(w.sip_phone)}</button></td></tr>`).join('')}</tbody></table>`;
   const userForm = (u = {}) => `${u.id ? '' : `<label>${esc(w.login)}<input name="login" required maxlength="64" autocomplete="off"></label>`}
-<label>${esc(w.name)}<input name="name" required value="${esc(u.name || '')}"></label>
+<label>${esc(w.user_full_name)}<input name="name" required value="${esc(u.name || '')}"></label>
 <label>${esc(w.role)}<select name="role">${options(ROLES, u.role || 'operator', (r) => word('role', r))}</select></label>
 <label>${esc(w.team)}<select name="team_id">${idOptions(teams, u.team_id)}</select></label>
 ${u.id ? `<label class="check"><input type="checkbox" name="active"${checked(u.active)}> ${esc(w.active)}</label>` : ''}

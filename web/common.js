@@ -83,6 +83,11 @@ export function fmtPhone(e164) {
 }
 export const contactName = (c) => [c.last_name, c.first_name, c.middle_name].filter(Boolean).join(' ') || (c.phones && c.phones[0] && c.phones[0].number) || (c.emails && c.emails[0]) || '—';
 export const word = (prefix, key) => w[`${prefix}_${key}`] || key;
+/// A count with its word in the right plural form (`2 строки`, `5 строк`, `1 row`): the
+/// word table has `<key>_one`, `_few`, `_many` and `_other`, chosen by the browser's CLDR
+/// plural rules for the page's language.
+const plurals = new Intl.PluralRules(locale);
+export const countOf = (n, key) => `${Number(n).toLocaleString(locale)} ${w[`${key}_${plurals.select(Number(n))}`] || w[`${key}_other`]}`;
 
 // Names of users, stages and companies, fetched once per page.
 const cache = new Map();

@@ -28,7 +28,7 @@ ${may.remove ? `<button type="button" id="merge" disabled title="${esc(w.merge_h
 </section>
 <section class="panel">
 <div class="row"><span id="total" class="muted"></span><span class="spacer"></span><span id="export-links"></span></div>
-<table class="list" id="contacts"><thead><tr><th></th><th>${esc(w.name)}</th><th>${esc(w.phones)}</th><th>${esc(w.emails)}</th><th>${esc(w.position)}</th><th>${esc(w.owner)}</th><th>${esc(w.created_on)}</th></tr></thead><tbody></tbody></table>
+<table class="list" id="contacts"><thead><tr><th></th><th>${esc(w.person_name)}</th><th>${esc(w.phones)}</th><th>${esc(w.emails)}</th><th>${esc(w.position)}</th><th>${esc(w.owner)}</th><th>${esc(w.created_on)}</th></tr></thead><tbody></tbody></table>
 <div id="pager"></div>
 </section>`;
   $('filters').addEventListener('submit', (event) => {

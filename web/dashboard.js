@@ -13,8 +13,17 @@ const queues = new Map();
 const tables = {}; // chart id -> { header: [...], rows: [[...]] }
 let definitions = {};
 
-const pct = (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
-const secs = (ms) => (ms === null || ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`);
+// Percentages and durations as the page's language writes them: `85,3 %`, and m:ss
+// (h:mm:ss from an hour), so 252,500 ms is 4:13.
+const percent = new Intl.NumberFormat(document.documentElement.lang === 'ru' ? 'ru-RU' : 'en-GB', { style: 'percent', maximumFractionDigits: 1 });
+const pct = (v) => (v === null || v === undefined ? '–' : percent.format(v));
+function secs(ms) {
+  if (ms === null || ms === undefined) return '–';
+  const s = Math.round(ms / 1000);
+  const p = (n) => String(n).padStart(2, '0');
+  const h = Math.floor(s / 3600);
+  return h ? `${h}:${p(Math.floor((s % 3600) / 60))}:${p(s % 60)}` : `${Math.floor(s / 60)}:${p(s % 60)}`;
+}
 
 function localDay(date) {
   return new Date(`${date}T00:00:00`).getTime();

@@ -3,7 +3,7 @@
 // run with a progress bar, then read or download the row report. Export: any list as CSV or
 // XLSX (the lists link here with their filters too).
 
-import { w, $, esc, app, api, get, showError, users, word, ApiError } from './common.js';
+import { w, $, esc, app, api, get, showError, users, word, countOf, ApiError } from './common.js';
 
 let upload = null; // the server's answer to the upload: id, headers, guessed mapping, targets
 let polling = null;
@@ -66,7 +66,7 @@ async function send(format) {
     showError(error);
     return;
   }
-  $('file-title').textContent = `${upload.name}: ${upload.rows} ${w.rows}`;
+  $('file-title').textContent = `${upload.name}: ${countOf(upload.rows, 'rows')}`;
   $('csv-format').hidden = !upload.csv;
   if (upload.csv) {
     $('csv-encoding').value = upload.csv.encoding;

@@ -11,8 +11,17 @@ import { Softphone } from '/static/softphone.js';
 const w = JSON.parse(document.getElementById('i18n').textContent);
 const $ = (id) => document.getElementById(id);
 const esc = (text) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-const pct = (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
-const secs = (ms) => (ms === null || ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`);
+// Percentages and durations as the page's language writes them: `85,3 %`, and m:ss
+// (h:mm:ss from an hour), so 252,500 ms is 4:13.
+const percent = new Intl.NumberFormat(document.documentElement.lang === 'ru' ? 'ru-RU' : 'en-GB', { style: 'percent', maximumFractionDigits: 1 });
+const pct = (v) => (v === null || v === undefined ? '–' : percent.format(v));
+function secs(ms) {
+  if (ms === null || ms === undefined) return '–';
+  const s = Math.round(ms / 1000);
+  const p = (n) => String(n).padStart(2, '0');
+  const h = Math.floor(s / 3600);
+  return h ? `${h}:${p(Math.floor((s % 3600) / 60))}:${p(s % 60)}` : `${Math.floor(s / 60)}:${p(s % 60)}`;
+}
 
 let board = null;
 let backoff = 500;

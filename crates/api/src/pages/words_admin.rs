@@ -19,7 +19,12 @@ pub(super) const ADMIN_WORDS: &[(&str, &str, &str)] = &[
         "If the letters look wrong, choose another encoding.",
         "Если буквы выглядят неправильно, выберите другую кодировку.",
     ),
-    ("rows", "rows", "строк"),
+    // A count's word by the language's plural category (Intl.PluralRules: one, few, many,
+    // other; English uses one and other).
+    ("rows_one", "row", "строка"),
+    ("rows_few", "rows", "строки"),
+    ("rows_many", "rows", "строк"),
+    ("rows_other", "rows", "строки"),
     ("column", "Column", "Столбец"),
     ("sample", "Sample", "Пример"),
     ("imports_as", "Imports as", "Загружается как"),

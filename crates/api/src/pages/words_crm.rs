@@ -72,6 +72,8 @@ pub(super) const CRM_WORDS: &[(&str, &str, &str)] = &[
     ("team_tasks", "Team", "Команда"),
     ("whole_team", "whole team", "вся команда"),
     ("name", "Name", "Название"),
+    ("person_name", "Name", "ФИО"),
+    ("user_full_name", "Name", "Имя"),
     ("new_company", "New company", "Новая компания"),
     ("create_deal", "New deal", "Новая сделка"),
     ("new_contact", "New contact", "Новый контакт"),
