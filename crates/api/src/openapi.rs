@@ -33,6 +33,8 @@ use crate::routes::*;
         settings::read, settings::update,
         transfer::upload, transfer::preview, transfer::run, transfer::status, transfer::report, transfer::export,
     ),
+    // Schemas only a query parameter names (utoipa does not collect those by itself).
+    components(schemas(switchboard_store::CallbackSort, switchboard_store::CallbackSource)),
     tags(
         (name = "auth"), (name = "users"), (name = "contacts"), (name = "companies"),
         (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "prompts"), (name = "recordings"), (name = "stats"), (name = "import"),

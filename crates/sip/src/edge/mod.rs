@@ -383,6 +383,23 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// A port on `ip` free for UDP and for TCP at once: the system's choice for UDP, tried for
+/// TCP, up to 50 times.
+fn free_port_for_both(ip: IpAddr) -> Result<SocketAddr, EdgeError> {
+    let any = SocketAddr::new(ip, 0);
+    let bind = |e| EdgeError::Bind { addr: any, source: e };
+    let mut last = None;
+    for _ in 0..50 {
+        let udp = std::net::UdpSocket::bind(any).map_err(bind)?;
+        let addr = udp.local_addr().map_err(bind)?;
+        match std::net::TcpListener::bind(addr) {
+            Ok(_) => return Ok(addr),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(bind(last.unwrap_or_else(|| std::io::Error::other("no free port"))))
+}
+
 impl SipEdge {
     /// Binds the SIP sockets (UDP and TCP), starts serving and registering. Events arrive on
     /// `events`.
@@ -398,9 +415,16 @@ impl SipEdge {
             drop(std::net::UdpSocket::bind(config.listen).map_err(bind)?);
             drop(std::net::TcpListener::bind(config.listen).map_err(bind)?);
         }
+        // Port 0: one number free for both UDP and TCP (the system's choice for UDP may be a
+        // TCP port in use, an outgoing connection's among them).
+        let listen = if config.listen.port() == 0 {
+            free_port_for_both(config.listen.ip())?
+        } else {
+            config.listen
+        };
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.clone());
-        let local = front::serve_udp(config.listen, &transport, cancel.clone()).await?;
+        let local = front::serve_udp(listen, &transport, cancel.clone()).await?;
         let tcp = stream::bind_tcp(local, &transport).await?;
         let endpoint = EndpointBuilder::new()
             .with_user_agent(&config.user_agent)
