@@ -37,20 +37,24 @@ impl Drop for Scratch {
     }
 }
 
-/// A free UDP port `p` with `p + 1` also free (SIPp uses the next one for RTCP), even, and
-/// free for TCP too.
+/// A free UDP port `p`, even, with `p + 1` to `p + 3` also free (SIPp binds RTCP and a video
+/// pair next to its media port) and `p` free for TCP (SIPp over TCP listens there).
+///
+/// Taken from 10000-19999: below the gateway's RTP range (20000-29999) and below the system's
+/// ephemeral range (32768 and up), where the tests' own outgoing connections and the browsers'
+/// ICE sockets take ports at any moment; a port checked free there could be gone by the time
+/// SIPp binds it. Ports handed out by this process are not handed out again.
 pub fn free_port_pair() -> u16 {
-    for _ in 0..200 {
-        let p = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let p = p - p % 2;
-        if p > 1024
-            && UdpSocket::bind(("127.0.0.1", p)).is_ok()
-            && UdpSocket::bind(("127.0.0.1", p + 1)).is_ok()
-            && UdpSocket::bind(("127.0.0.1", p + 2)).is_ok()
-            // SIPp over TCP listens on the same port: free for TCP too (the ephemeral range
-            // is shared with the tests' own outgoing TCP connections).
-            && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
-        {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for _ in 0..500 {
+        // The system's ephemeral choice as a cheap random number.
+        let seed = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let p = 10_000 + (seed % 10_000) / 4 * 4;
+        let free = (p..p + 4).all(|q| UdpSocket::bind(("127.0.0.1", q)).is_ok())
+            && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+        if free && !given.contains(&p) {
+            given.push(p);
             return p;
         }
     }
