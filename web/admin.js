@@ -3,7 +3,7 @@
 // stages, custom fields, dispositions and recording retention. Every change goes through the
 // API, which audit-logs it; the audit log page shows them.
 
-import { w, $, esc, app, api, get, showError, dialog, confirmDialog, word, fmtDateTime } from './common.js';
+import { w, $, esc, app, api, get, showError, dialog, confirmDialog, word, fmtDateTime, stages, dispositionLabel, lossLabel, keyOf } from './common.js';
 import { promptsView } from './prompts.js';
 import { flowsView } from './flows.js';
 import { schedulesView } from './schedules.js';
@@ -201,7 +201,7 @@ ${status.extensions.map((e) => `<tr><td>${esc(e.extension)}</td><td>${esc(e.cont
 }
 
 async function stagesView(box) {
-  const list = await get('/api/pipeline/stages');
+  const list = await stages();
   box.innerHTML = `<div class="row"><button type="button" id="new-stage">${esc(w.new_stage)}</button></div>
 <table class="list" id="stages"><thead><tr><th>#</th><th>${esc(w.name)}</th><th>${esc(w.probability)}</th><th></th></tr></thead><tbody>
 ${list.map((s) => `<tr><td>${s.position}</td><td>${esc(s.name)}</td><td>${s.probability}%</td>
@@ -214,7 +214,10 @@ ${list.map((s) => `<tr><td>${s.position}</td><td>${esc(s.name)}</td><td>${s.prob
   box.querySelector('#stages').addEventListener('click', async (event) => {
     const s = list.find((x) => x.id === (event.target.dataset.edit || event.target.dataset.delete));
     if (!s) return;
-    if (event.target.dataset.edit) edit(`${w.edit}: ${s.name}`, form(s), (v) => api('PATCH', `/api/pipeline/stages/${s.id}`, body(v)));
+    // The name goes only when it was changed: a stage the system named keeps saying itself in
+    // each reader's language until then.
+    const changes = (v) => { const b = body(v); if (b.name === s.name) delete b.name; return b; };
+    if (event.target.dataset.edit) edit(`${w.edit}: ${s.name}`, form(s), (v) => api('PATCH', `/api/pipeline/stages/${s.id}`, changes(v)));
     else if (await confirmDialog(`${w.delete}: ${s.name}?`, w.delete)) {
       try { await api('DELETE', `/api/pipeline/stages/${s.id}`); await show('stages'); } catch (error) { showError(error); }
     }
@@ -255,8 +258,10 @@ ${edited.field_type === 'choice' ? `<label>${esc(w.choices)}<input name="choices
 async function settingsView(box) {
   const s = await get('/api/settings');
   box.innerHTML = `<form id="settings-form" class="dialog-form">
-<label>${esc(w.dispositions)} <span class="muted">(${esc(word('source', s.source.dispositions))})</span><textarea name="dispositions" id="dispositions" rows="6">${esc(s.dispositions.join('\n'))}</textarea></label>
+<label>${esc(w.dispositions)} <span class="muted">(${esc(word('source', s.source.dispositions))})</span><textarea name="dispositions" id="dispositions" rows="6">${esc(s.dispositions.map(dispositionLabel).join('\n'))}</textarea></label>
 <p class="muted">${esc(w.dispositions_hint)}</p>
+<label>${esc(w.loss_reasons)} <span class="muted">(${esc(word('source', s.source.loss_reasons))})</span><textarea name="loss_reasons" id="loss-reasons" rows="5">${esc(s.loss_reasons.map(lossLabel).join('\n'))}</textarea></label>
+<p class="muted">${esc(w.loss_reasons_hint)}</p>
 <label>${esc(w.retention_days)} <span class="muted">(${esc(word('source', s.source.retention_days))})</span><input type="number" name="retention_days" id="retention-days" min="0" max="36500" value="${s.retention_days}"></label>
 <p class="muted">${esc(w.retention_hint)}</p>
 <div class="row"><button type="submit" id="save-settings">${esc(w.save)}</button> <span id="settings-saved" class="muted" hidden>${esc(w.saved)}</span></div></form>`;
@@ -264,7 +269,8 @@ async function settingsView(box) {
     event.preventDefault();
     const form = event.target;
     try {
-      await api('PATCH', '/api/settings', { dispositions: form.dispositions.value.split('\n').map((d) => d.trim()).filter(Boolean), retention_days: Number(form.retention_days.value) });
+      const list = (text, prefix) => text.split('\n').map((d) => d.trim()).filter(Boolean).map((label) => keyOf(prefix, label));
+      await api('PATCH', '/api/settings', { dispositions: list(form.dispositions.value, 'disp'), loss_reasons: list(form.loss_reasons.value, 'why_lost'), retention_days: Number(form.retention_days.value) });
       await show('settings');
       $('settings-saved').hidden = false;
     } catch (error) {

@@ -30,10 +30,8 @@ export const mayEdit = (ownerId) => may.editAny || ownerId === me.id;
 /// An API failure, with the message the API gave and the field it named.
 export class ApiError extends Error {
   constructor(status, body) {
-    const message = String((body && (body.message || body.error)) || status);
-    // The API's message usually starts with the field already.
-    const field = body && body.field && !message.startsWith(body.field) ? `${body.field}: ` : '';
-    super(`${field}${message}`);
+    // The API's message is in the page's language and names the field itself.
+    super(String((body && (body.message || body.error)) || status));
     this.status = status;
     this.body = body || {};
   }
@@ -83,11 +81,30 @@ export function fmtPhone(e164) {
 }
 export const contactName = (c) => [c.last_name, c.first_name, c.middle_name].filter(Boolean).join(' ') || (c.phones && c.phones[0] && c.phones[0].number) || (c.emails && c.emails[0]) || '—';
 export const word = (prefix, key) => w[`${prefix}_${key}`] || key;
-/// A count with its word in the right plural form (`2 строки`, `5 строк`, `1 row`): the
-/// word table has `<key>_one`, `_few`, `_many` and `_other`, chosen by the browser's CLDR
-/// plural rules for the page's language.
+/// Lists an administrator keeps (dispositions, loss reasons) hold labels in any script, or the
+/// system's keys, which are said in the page's words; `keyOf` turns such words typed back
+/// into their key.
+export const dispositionLabel = (key) => word('disp', key);
+export const lossLabel = (key) => word('why_lost', key);
+export function keyOf(prefix, label) {
+  const found = Object.keys(w).find((k) => k.startsWith(`${prefix}_`) && w[k] === label);
+  return found ? found.slice(prefix.length + 1) : label;
+}
+/// A catalogue message with its arguments: `{name}` in the text takes `args.name` (numbers in
+/// the page's format), and a plural message (variants by CLDR category) takes the form the
+/// browser's plural rules pick for `args.count` (`2 строки`, `5 строк`, `1 row`).
 const plurals = new Intl.PluralRules(locale);
-export const countOf = (n, key) => `${Number(n).toLocaleString(locale)} ${w[`${key}_${plurals.select(Number(n))}`] || w[`${key}_other`]}`;
+export function say(key, args = {}) {
+  const message = w[key];
+  if (message === undefined) return key;
+  const text = typeof message === 'string' ? message : message[plurals.select(Number(args.count))] ?? message.other;
+  return text.replace(/\{(\w+)\}/g, (all, name) => {
+    const v = args[name];
+    if (v === undefined || v === null) return '';
+    return typeof v === 'number' ? v.toLocaleString(locale) : String(v);
+  });
+}
+export const countOf = (n, key) => say(key, { count: Number(n) });
 
 // Names of users, stages and companies, fetched once per page.
 const cache = new Map();
@@ -97,7 +114,9 @@ function once(key, load) {
 }
 export const users = () => once('users', () => get('/api/users').then((r) => (Array.isArray(r) ? r : r.items || [])));
 export const teams = () => once('teams', () => get('/api/teams'));
-export const stages = () => once('stages', () => get('/api/pipeline/stages'));
+/// The pipeline's stages, each named in the page's language while it has the system's key.
+export const stageLabel = (s) => (s.key && w[`stage_${s.key}`]) || s.name;
+export const stages = () => get('/api/pipeline/stages').then((list) => list.map((s) => ({ ...s, name: stageLabel(s) })));
 export const customFields = (entity) => once(`cf-${entity}`, () => get(`/api/custom-fields?entity=${entity}`));
 export async function userName(id) {
   if (!id) return '';
@@ -215,10 +234,13 @@ function timelineLine(item) {
   const status = item.status ? word('status', item.status) : '';
   switch (item.kind) {
     case 'call':
-      return [w[item.direction] || item.direction, item.text, item.outcome ? word('end', item.outcome) : w.in_progress, item.disposition ? word('disp', item.disposition) : ''].filter(Boolean).join(' · ');
+      return [w[item.direction] || item.direction, item.text.replace(/\+7\d{10}/g, fmtPhone), item.outcome ? word('end', item.outcome) : w.in_progress, item.disposition ? word('disp', item.disposition) : ''].filter(Boolean).join(' · ');
     case 'task': return `${word('kind', item.task_kind)}: ${taskSubject({ callback: true, subject: item.text }, w)} [${status}]`;
     case 'deal': return `${item.text} [${status}]`;
-    case 'deal_change': return status ? `${item.text} · ${status}` : item.text;
+    case 'deal_change': {
+      const text = item.text.replace(/\{stage:(\w+)\}/g, (all, key) => say(`stage_${key}`));
+      return status ? `${text} · ${status}` : text;
+    }
     default: return item.text;
   }
 }

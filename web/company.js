@@ -1,6 +1,6 @@
 // A company's card: its details and custom fields, its people and its deals.
 
-import { w, $, esc, app, get, api, may, mayEdit, showError, fmtDate, fmtMoney, contactName, fmtPhone, userNames, customFields, confirmDialog, shortcuts, word } from './common.js';
+import { w, $, esc, app, get, api, may, mayEdit, showError, fmtDate, fmtMoney, contactName, fmtPhone, userNames, customFields, confirmDialog, shortcuts, word, stages } from './common.js';
 import { companyDialog, contactDialog, dealDialog } from './forms.js';
 
 const id = app.dataset.id;
@@ -18,7 +18,7 @@ async function load() {
     userNames(), customFields('company'),
     get(`/api/contacts?company_id=${encodeURIComponent(id)}&per_page=100`),
     get(`/api/deals?company_id=${encodeURIComponent(id)}&per_page=100`),
-    get('/api/pipeline/stages'),
+    stages(),
   ]);
   const stageName = new Map(allStages.map((s) => [s.id, s.name]));
   const custom = defs.filter((d) => company.custom[d.key] !== undefined && company.custom[d.key] !== null);

@@ -81,7 +81,34 @@ function pickedMatch() {
   return (ui.card.cardMatches || []).find((m) => m.contact.id === id) || null;
 }
 
+/// The caller's details, from the contact picked on the card (the agent on the call may fill
+/// them in whoever owns the contact; the owner is not on this form).
+const DETAILS = { last_name: 'form-last-name', first_name: 'form-first-name', middle_name: 'form-middle-name', position: 'form-position' };
+function fillDetails() {
+  const match = pickedMatch();
+  $('form-details').hidden = !match;
+  if (!match) return;
+  for (const [field, id] of Object.entries(DETAILS)) $(id).value = match.contact[field] || '';
+  $('form-email').value = (match.contact.emails || [])[0] || '';
+}
+
+/// What the agent changed in the details, as a contact update (null when nothing).
+function detailChanges() {
+  const match = pickedMatch();
+  if (!match) return null;
+  const changes = {};
+  for (const [field, id] of Object.entries(DETAILS)) {
+    const value = $(id).value.trim();
+    if (value !== (match.contact[field] || '')) changes[field] = field === 'position' ? value || null : value;
+  }
+  const email = $('form-email').value.trim();
+  const emails = match.contact.emails || [];
+  if (email !== (emails[0] || '')) changes.emails = email ? [email, ...emails.slice(1)] : emails.slice(1);
+  return Object.keys(changes).length ? changes : null;
+}
+
 function fillDeals() {
+  fillDetails();
   const match = pickedMatch();
   const deals = match ? match.open_deals : [];
   const options = [`<option value="auto">${esc(w.deal_auto)}</option>`, `<option value="none">${esc(w.no_deal)}</option>`]
@@ -109,6 +136,14 @@ async function saveForm(event) {
   const body = { reason: $('form-reason').value, disposition: $('form-disposition').value, notes: $('form-notes').value };
   const contactId = ui.card.dataset.contact;
   if (contactId) body.contact_id = contactId;
+  const details = detailChanges();
+  if (details && contactId) {
+    const response = await fetch(`/api/contacts/${encodeURIComponent(contactId)}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(details) });
+    const updated = await response.json().catch(() => ({}));
+    if (!response.ok) { showError(`${w.error}: ${updated.message || updated.error || response.status}`); return; }
+    const match = pickedMatch();
+    if (match) match.contact = updated;
+  }
   const newDeal = $('form-new-deal').value.trim();
   const deal = $('form-deal').value;
   if (newDeal && contactId) {

@@ -2,7 +2,7 @@
 // other people, custom fields, open deals and tasks, and one timeline of calls (with the
 // recording where the user may hear it), notes, tasks, deals and stage changes.
 
-import { w, $, esc, app, get, api, may, mayEdit, showError, fmtDate, fmtDateTime, fmtMoney, contactName, fmtPhone, userNames, customFields, dialog, confirmDialog, timelineHtml, voicemailPlayer, taskSubject, newTask, callFromConsole, shortcuts, word } from './common.js';
+import { w, $, esc, app, get, api, may, mayEdit, showError, fmtDate, fmtDateTime, fmtMoney, contactName, fmtPhone, userNames, customFields, dialog, confirmDialog, timelineHtml, voicemailPlayer, taskSubject, newTask, callFromConsole, shortcuts, word, stages } from './common.js';
 import { contactDialog, dealDialog } from './forms.js';
 
 const id = app.dataset.id;
@@ -24,7 +24,7 @@ async function load() {
     get(`/api/deals?contact_id=${encodeURIComponent(id)}&per_page=50`).then((r) => r.items),
     get(`/api/tasks?contact_id=${encodeURIComponent(id)}&status=open&per_page=50`).then((r) => r.items),
     get(`/api/contacts/${encodeURIComponent(id)}/timeline?limit=100`),
-    get('/api/pipeline/stages'),
+    stages(),
   ]);
   const stageName = new Map(allStages.map((s) => [s.id, s.name]));
   const editable = mayEdit(contact.owner_id);

@@ -8,8 +8,9 @@ const perPage = 25;
 let page = 1;
 let rows = [];
 
-// Digits with phone punctuation only, at least five digits: a phone number.
-const looksLikePhone = (text) => /^[\d\s()+\-.]+$/.test(text) && text.replace(/\D/g, '').length >= 5;
+// Digits with phone punctuation only, at least four digits: a phone number, or its last
+// digits (4-7 find every number ending so).
+const looksLikePhone = (text) => /^[\d\s()+\-.]+$/.test(text) && text.replace(/\D/g, '').length >= 4;
 
 async function render() {
   const defs = await customFields('contact');

@@ -44,43 +44,62 @@ async function api(query) {
 }
 
 function tile(key, label, value) {
-  return `<div class="tile" title="${esc(definitions[key] || '')}" data-metric="${esc(key)}"><span class="muted">${esc(label)}</span><strong>${esc(value)}</strong></div>`;
+  return `<div class="tile" title="${esc(w[`def_${key}`] || definitions[key] || '')}" data-metric="${esc(key)}"><span class="muted">${esc(label)}</span><strong>${esc(value)}</strong></div>`;
 }
 
-// Bars: `series` is [{label, values: [..], cls}] stacked; `labels` under each bar.
+// Bars: `series` is [{label, values: [..], cls}] stacked; `labels` under each bar; a value
+// axis on the left (0, half and the top, in the chart's own format) and a legend of the
+// series along the top.
+const LEFT = 56;
 function bars(svg, labels, series, max, format) {
   const n = Math.max(labels.length, 1);
-  const width = 600 / n;
+  const width = (600 - LEFT) / n;
   const top = Math.max(max, 1e-9);
   let out = '';
+  for (const f of [0, 0.5, 1]) {
+    const y = 200 - f * 170;
+    out += `<line x1="${LEFT}" x2="600" y1="${y}" y2="${y}" class="${f ? 'grid' : 'axis'}"></line><text x="${LEFT - 4}" y="${y + 3}" text-anchor="end">${esc(format(f * max))}</text>`;
+  }
   labels.forEach((label, i) => {
     let y = 200;
+    const x = LEFT + i * width;
     for (const s of series) {
       const v = s.values[i] || 0;
-      const h = (v / top) * 180;
+      const h = (v / top) * 170;
       y -= h;
-      out += `<rect class="${s.cls}" x="${(i * width + width * 0.1).toFixed(1)}" y="${y.toFixed(1)}" width="${(width * 0.8).toFixed(1)}" height="${h.toFixed(1)}"><title>${esc(label)} · ${esc(s.label)}: ${esc(format(v))}</title></rect>`;
+      out += `<rect class="${s.cls}" x="${(x + width * 0.1).toFixed(1)}" y="${y.toFixed(1)}" width="${(width * 0.8).toFixed(1)}" height="${h.toFixed(1)}"><title>${esc(label)} · ${esc(s.label)}: ${esc(format(v))}</title></rect>`;
     }
-    if (n <= 12 || i % Math.ceil(n / 12) === 0) out += `<text x="${(i * width + width / 2).toFixed(1)}" y="214" text-anchor="middle">${esc(label)}</text>`;
+    if (n <= 12 || i % Math.ceil(n / 12) === 0) out += `<text x="${(x + width / 2).toFixed(1)}" y="214" text-anchor="middle">${esc(label)}</text>`;
   });
-  svg.innerHTML = `<line x1="0" x2="600" y1="200" y2="200" class="axis"></line>${out}`;
+  let lx = LEFT;
+  for (const s of series) {
+    out += `<g class="legend"><rect class="${s.cls}" x="${lx}" y="4" width="10" height="10"></rect><text x="${lx + 14}" y="13">${esc(s.label)}</text></g>`;
+    lx += 24 + s.label.length * 6;
+  }
+  svg.innerHTML = out;
 }
 
-function table(id, header, rows) {
-  tables[id] = { header, rows };
+/// A table under a chart: `rows` as shown, `raw` the same cells as numbers for the export.
+function table(id, header, rows, raw = rows) {
+  tables[id] = { header, rows: raw };
   const el = document.querySelector(`#${id} table`);
   el.tHead.innerHTML = `<tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
   el.tBodies[0].innerHTML = rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
 }
 
+/// The table as a CSV file a spreadsheet in the page's language opens as it is: with a BOM
+/// (UTF-8), and for Russian `;` between fields and a decimal comma, as Russian Excel expects;
+/// numbers stay numbers (seconds, percent), never `4:12` or `95 %`.
 function csv(id) {
   const t = tables[id];
   if (!t) return;
+  const ru = lang === 'ru';
+  const sep = ru ? ';' : ',';
   const cell = (v) => {
-    const s = String(v ?? '');
+    const s = typeof v === 'number' ? (ru ? String(v).replace('.', ',') : String(v)) : String(v ?? '');
     return /[",\n;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  const text = [t.header, ...t.rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+  const text = '\ufeff' + [t.header, ...t.rows].map((r) => r.map(cell).join(sep)).join('\r\n') + '\r\n';
   const link = document.createElement('a');
   link.href = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
   link.download = `${id.replace('chart-', '')}-${$('d-from').value}-${$('d-to').value}.csv`;
@@ -88,6 +107,14 @@ function csv(id) {
   link.click();
   link.remove();
 }
+
+/// Seconds and percent as plain numbers, for the exports.
+/// A count in the page's format (an axis' half-way mark rounded to a whole call).
+const count = (v) => Math.round(v).toLocaleString(lang);
+const rawSecs = (ms) => (ms === null || ms === undefined ? '' : Math.round(ms / 100) / 10);
+const rawPct = (v) => (v === null || v === undefined ? '' : Math.round(v * 1000) / 10);
+const shortDay = (ms) => new Date(ms).toLocaleDateString(lang, { day: '2-digit', month: '2-digit', timeZone: 'UTC' });
+const longDay = (ms) => new Date(ms).toLocaleDateString(lang, { timeZone: 'UTC' });
 
 async function show() {
   const from = localDay($('d-from').value);
@@ -123,15 +150,16 @@ async function show() {
     bars(document.querySelector('#chart-hourly svg'), hoursShown.map((v) => `${v.h}:00`), [
       { label: w.answered, cls: 'answered', values: hoursShown.map((v) => v.answered) },
       { label: w.not_answered, cls: 'lost', values: hoursShown.map((v) => v.lost) },
-    ], Math.max(0, ...hoursShown.map((v) => v.offered)), String);
-    table('chart-hourly', [w.hour, w.offered, w.answered, w.not_answered], hoursShown.map((v) => [`${v.h}:00`, v.offered, v.answered, v.lost]));
+    ], Math.max(0, ...hoursShown.map((v) => v.offered)), count);
+    table('chart-hourly', [w.hour, w.offered, w.answered, w.not_answered], hoursShown.map((v) => [`${v.h}:00`, v.offered, v.answered, v.lost]), hoursShown.map((v) => [v.h, v.offered, v.answered, v.lost]));
 
     // Service level by day.
     const dayRows = days.rows.filter((r) => r.metrics.offered > 0);
-    bars(document.querySelector('#chart-sl svg'), dayRows.map((r) => isoDay(Number(r.key)).slice(5)), [
+    bars(document.querySelector('#chart-sl svg'), dayRows.map((r) => shortDay(Number(r.key))), [
       { label: w.service_level, cls: 'sl', values: dayRows.map((r) => r.metrics.service_level || 0) },
     ], 1, pct);
-    table('chart-sl', [w.day, w.offered, w.answered, w.service_level, w.asa, w.abandonment_rate], dayRows.map((r) => [isoDay(Number(r.key)), r.metrics.offered, r.metrics.answered, pct(r.metrics.service_level), secs(r.metrics.asa_ms), pct(r.metrics.abandonment_rate)]));
+    table('chart-sl', [w.day, w.offered, w.answered, w.service_level, w.asa, w.abandonment_rate], dayRows.map((r) => [longDay(Number(r.key)), r.metrics.offered, r.metrics.answered, pct(r.metrics.service_level), secs(r.metrics.asa_ms), pct(r.metrics.abandonment_rate)]),
+      dayRows.map((r) => [longDay(Number(r.key)), r.metrics.offered, r.metrics.answered, rawPct(r.metrics.service_level), rawSecs(r.metrics.asa_ms), rawPct(r.metrics.abandonment_rate)]));
 
     // AHT by agent, with its parts.
     const agentRows = agents.rows.filter((r) => r.key && r.metrics.handled > 0).sort((a, b) => (b.metrics.aht_ms || 0) - (a.metrics.aht_ms || 0));
@@ -141,11 +169,12 @@ async function show() {
       { label: w.hold, cls: 'hold', values: agentRows.map((r) => r.metrics.avg_hold_ms || 0) },
       { label: w.wrap_up, cls: 'wrap', values: agentRows.map((r) => r.metrics.avg_wrapup_ms || 0) },
     ], Math.max(0, ...agentRows.map((r) => r.metrics.aht_ms || 0)), secs);
-    table('chart-aht', [w.agent, w.handled, w.aht, w.talk, w.hold, w.wrap_up, w.missed_offers, w.occupancy, w.outbound_figures], agentRows.map((r) => [name(r.key), r.metrics.handled, secs(r.metrics.aht_ms), secs(r.metrics.avg_talk_ms), secs(r.metrics.avg_hold_ms), secs(r.metrics.avg_wrapup_ms), r.metrics.missed_offers, pct(r.occupancy), `${r.metrics.outbound_attempts} / ${r.metrics.outbound_connected}`]));
+    table('chart-aht', [w.agent, w.handled, w.aht, w.talk, w.hold, w.wrap_up, w.missed_offers, w.occupancy, w.outbound_figures], agentRows.map((r) => [name(r.key), r.metrics.handled, secs(r.metrics.aht_ms), secs(r.metrics.avg_talk_ms), secs(r.metrics.avg_hold_ms), secs(r.metrics.avg_wrapup_ms), r.metrics.missed_offers, pct(r.occupancy), `${r.metrics.outbound_attempts} / ${r.metrics.outbound_connected}`]),
+      agentRows.map((r) => [name(r.key), r.metrics.handled, rawSecs(r.metrics.aht_ms), rawSecs(r.metrics.avg_talk_ms), rawSecs(r.metrics.avg_hold_ms), rawSecs(r.metrics.avg_wrapup_ms), r.metrics.missed_offers, rawPct(r.occupancy), `${r.metrics.outbound_attempts} / ${r.metrics.outbound_connected}`]));
 
     // Calls per disposition.
     const dispRows = dispositions.rows.map((r) => ({ label: r.key ? w[`disp_${r.key}`] || r.key : w.no_disposition, calls: r.counters.offered + r.counters.outbound_attempts })).filter((r) => r.calls > 0).sort((a, b) => b.calls - a.calls);
-    bars(document.querySelector('#chart-dispositions svg'), dispRows.map((r) => r.label), [{ label: w.calls, cls: 'disp', values: dispRows.map((r) => r.calls) }], Math.max(0, ...dispRows.map((r) => r.calls)), String);
+    bars(document.querySelector('#chart-dispositions svg'), dispRows.map((r) => r.label), [{ label: w.calls, cls: 'disp', values: dispRows.map((r) => r.calls) }], Math.max(0, ...dispRows.map((r) => r.calls)), count);
     table('chart-dispositions', [w.disposition, w.calls], dispRows.map((r) => [r.label, r.calls]));
     document.body.dataset.loaded = 'true';
   } catch (e) {

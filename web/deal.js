@@ -1,7 +1,7 @@
 // A deal's card: amount, probability (its own or its stage's), stage and status, owner,
 // contact and company, and its timeline of stage changes, calls, tasks and notes.
 
-import { w, $, esc, app, get, api, may, mayEdit, showError, fmtDateTime, fmtMoney, contactName, userNames, customFields, confirmDialog, timelineHtml, newTask, shortcuts, word } from './common.js';
+import { w, $, esc, app, get, api, may, mayEdit, showError, fmtDateTime, fmtMoney, contactName, userNames, customFields, confirmDialog, timelineHtml, newTask, shortcuts, word, stages, lossLabel } from './common.js';
 import { dealDialog, lostDialog } from './forms.js';
 
 const id = app.dataset.id;
@@ -17,7 +17,7 @@ async function load() {
   }
   document.title = `${deal.title} · Switchboard`;
   const [names, defs, stageList, contact, company, timeline] = await Promise.all([
-    userNames(), customFields('deal'), get('/api/pipeline/stages'),
+    userNames(), customFields('deal'), stages(),
     deal.contact_id ? get(`/api/contacts/${encodeURIComponent(deal.contact_id)}`).catch(() => null) : null,
     deal.company_id ? get(`/api/companies/${encodeURIComponent(deal.company_id)}`).catch(() => null) : null,
     get(`${path}/timeline?limit=100`),
@@ -38,7 +38,7 @@ ${may.remove ? `<button type="button" id="delete" class="danger">${esc(w.delete)
 <tr><th>${esc(w.owner)}</th><td>${esc(names.get(deal.owner_id) || '—')}</td></tr>
 <tr><th>${esc(w.contact)}</th><td>${contact ? `<a href="/contacts/${encodeURIComponent(contact.id)}" id="deal-contact">${esc(contactName(contact))}</a>` : '—'}</td></tr>
 <tr><th>${esc(w.company)}</th><td>${company ? `<a href="/companies/${encodeURIComponent(company.id)}">${esc(company.name)}</a>` : '—'}</td></tr>
-${deal.status === 'lost' ? `<tr><th>${esc(w.loss_reason)}</th><td>${esc(deal.loss_reason || '')}${deal.competitor ? ` · ${esc(w.competitor)}: ${esc(deal.competitor)}` : ''}</td></tr>` : ''}
+${deal.status === 'lost' ? `<tr><th>${esc(w.loss_reason)}</th><td>${esc(deal.loss_reason ? lossLabel(deal.loss_reason) : '')}${deal.competitor ? ` · ${esc(w.competitor)}: ${esc(deal.competitor)}` : ''}</td></tr>` : ''}
 ${deal.closed_at ? `<tr><th>${esc(w.closed)}</th><td>${esc(fmtDateTime(deal.closed_at))}</td></tr>` : ''}
 ${custom.map((d) => `<tr><th>${esc(d.label)}</th><td>${esc(deal.custom[d.key])}</td></tr>`).join('')}
 </table>

@@ -1,7 +1,7 @@
 // Deals: the pipeline board (a column per stage with its count and sum, plus won and lost;
 // drag a card to move it, dropping on lost asks why and to whom) and the list with filters.
 
-import { w, $, esc, app, get, api, showError, fmtDate, fmtMoney, userNames, userOptions, pager, exportLinks, shortcuts, word, mayEdit } from './common.js';
+import { w, $, esc, app, get, api, showError, fmtDate, fmtMoney, userNames, userOptions, pager, exportLinks, shortcuts, word, mayEdit, stages, lossLabel } from './common.js';
 import { dealDialog, lostDialog } from './forms.js';
 
 const perPage = 25;
@@ -51,7 +51,10 @@ function load() {
 // so a column with more cards than it shows still sums them all).
 function columnTotal(totals) {
   const count = totals.reduce((n, t) => n + t.deals, 0);
-  const sums = totals.filter((t) => t.amount_minor).map((t) => fmtMoney(t.amount_minor, t.currency)).join(' + ');
+  // One sum per currency (the won and lost columns gather rows of every stage).
+  const byCurrency = new Map();
+  for (const t of totals) if (t.amount_minor) byCurrency.set(t.currency, (byCurrency.get(t.currency) || 0) + t.amount_minor);
+  const sums = [...byCurrency].map(([currency, minor]) => fmtMoney(minor, currency)).join(' + ');
   return `<span class="count">${count}</span>${sums ? ` · <span class="sum">${esc(sums)}</span>` : ''}`;
 }
 
@@ -64,7 +67,7 @@ async function loadBoard() {
     q.set('per_page', perColumn);
     return get(`/api/deals?${q}`).then((r) => r.items);
   };
-  const stageList = await get('/api/pipeline/stages');
+  const stageList = await stages();
   const [totals, names, won, lost, ...open] = await Promise.all([get(`/api/pipeline/totals?${filter}`), userNames(), list('won'), list('lost'), ...stageList.map((s) => list('open', s.id))]);
   showError(null);
   cards = new Map([...won, ...lost, ...open.flat()].map((d) => [d.id, d]));
@@ -83,7 +86,7 @@ function card(d, names) {
   return `<article class="deal-card" draggable="${movable}" data-id="${esc(d.id)}" tabindex="0"${movable ? ` title="${esc(w.board_move_hint)}"` : ''}>
 <a href="/deals/${encodeURIComponent(d.id)}">${esc(d.title)}</a>
 <div class="muted">${esc(fmtMoney(d.amount_minor, d.currency))}${d.probability !== null ? ` · ${d.probability}%` : ''}</div>
-<div class="muted">${esc(names.get(d.owner_id) || '')}${d.loss_reason ? ` · ${esc(d.loss_reason)}` : ''}</div></article>`;
+<div class="muted">${esc(names.get(d.owner_id) || '')}${d.loss_reason ? ` · ${esc(lossLabel(d.loss_reason))}` : ''}</div></article>`;
 }
 
 function bindBoard() {
@@ -168,7 +171,7 @@ async function loadList() {
   const q = new URLSearchParams(filter);
   q.set('page', page);
   q.set('per_page', perPage);
-  const [result, names, stageList] = await Promise.all([get(`/api/deals?${q}`), userNames(), get('/api/pipeline/stages')]);
+  const [result, names, stageList] = await Promise.all([get(`/api/deals?${q}`), userNames(), stages()]);
   showError(null);
   const stageName = new Map(stageList.map((s) => [s.id, s.name]));
   $('content').innerHTML = `<div class="panel">

@@ -2,7 +2,7 @@
 // the API from inside the dialog, so a refusal (a bad phone, a duplicate) is shown next to the
 // form and nothing typed is lost.
 
-import { w, esc, api, get, dialog, customFields, userOptions, may, me, stages, word } from './common.js';
+import { w, esc, api, get, dialog, customFields, userOptions, may, me, stages, word, say, contactName, fmtPhone, lossLabel } from './common.js';
 
 function customInputs(defs, values = {}) {
   return defs.map((d) => {
@@ -31,15 +31,60 @@ function customValues(values, defs, before = {}) {
 
 const lines = (text) => (text || '').split(/[\n,;]+/).map((s) => s.trim()).filter(Boolean);
 
-/// The id of the company named `name`, created when no company has that name.
-export async function companyByName(name) {
+/// The id of the existing company named `name` (case aside), or null.
+export async function findCompany(name) {
   const trimmed = (name || '').trim();
   if (!trimmed) return null;
   const found = await get(`/api/companies?q=${encodeURIComponent(trimmed)}&per_page=50`);
   const same = found.items.find((c) => c.name.toLowerCase() === trimmed.toLowerCase());
-  if (same) return same.id;
-  return (await api('POST', '/api/companies', { name: trimmed })).id;
+  return same ? same.id : null;
 }
+
+/// Suggestions under a text field as the user types: `search(text)` returns [{id, label}];
+/// the field's datalist offers the labels, and `picked()` tells the id of the label typed.
+function suggest(input, search) {
+  const list = document.createElement('datalist');
+  list.id = `${input.id}-list`;
+  input.setAttribute('list', list.id);
+  input.after(list);
+  let found = new Map();
+  let timer = null;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const text = input.value.trim();
+      if (text.length < 2) return;
+      try {
+        const items = await search(text);
+        found = new Map(items.map((i) => [i.label, i.id]));
+        list.innerHTML = items.map((i) => `<option value="${esc(i.label)}"></option>`).join('');
+      } catch { /* suggestions are a help; typing still works */ }
+    }, 200);
+  });
+  return { picked: () => found.get(input.value.trim()) || null };
+}
+
+/// The company field's suggestions: existing companies by name.
+function suggestCompanies(input) {
+  return suggest(input, async (text) => (await get(`/api/companies?q=${encodeURIComponent(text)}&per_page=10`)).items.map((c) => ({ id: c.id, label: c.name })));
+}
+
+/// The company a form names: an existing one, or, when the name is new, only once the user
+/// has ticked "create it" (a typo must not make a second company). Returns {id} or {create:
+/// name} or {problem}.
+async function resolveCompany(values, form, prefix) {
+  const name = (values.company || '').trim();
+  if (!name) return { id: null };
+  const id = await findCompany(name);
+  if (id) return { id };
+  if (values.new_company === 'on') return { create: name };
+  const box = form.querySelector(`#${prefix}-new-company-box`);
+  box.hidden = false;
+  box.querySelector('span').textContent = say('company_create', { name });
+  return { problem: say('company_unknown', { name }) };
+}
+
+const newCompanyBox = (prefix) => `<p class="force" id="${prefix}-new-company-box" hidden><label><input type="checkbox" name="new_company" id="${prefix}-new-company"> <span></span></label></p>`;
 
 async function companyName(id) {
   if (!id) return '';
@@ -63,11 +108,13 @@ export async function contactDialog(contact = null, preset = {}) {
 <label>${esc(w.company)}<input name="company" id="c-company" value="${esc(company)}" autocomplete="off"></label>
 ${owner}
 ${customInputs(defs, c.custom)}
-</div>
+</div>${newCompanyBox('c')}
 <p class="force" id="c-force-box" hidden><label><input type="checkbox" name="force" id="c-force"> ${esc(w.save_anyway)}</label>
 <a id="c-existing" href="#">${esc(w.open_existing)}</a></p>`;
-  const result = await dialog(contact ? w.edit_contact : w.new_contact, html, {
+  const pending = dialog(contact ? w.edit_contact : w.new_contact, html, {
     check: async (values, form) => {
+      const company = await resolveCompany(values, form, 'c');
+      if (company.problem) return company.problem;
       const body = {
         first_name: values.first_name.trim(),
         last_name: values.last_name.trim(),
@@ -75,24 +122,36 @@ ${customInputs(defs, c.custom)}
         position: values.position.trim() || null,
         phones: lines(values.phones),
         emails: lines(values.emails),
-        company_id: await companyByName(values.company),
+        company_id: company.id,
         custom: customValues(values, defs, contact ? contact.custom : {}),
         force: values.force === 'on',
       };
       if (may.editAny && values.owner_id) body.owner_id = values.owner_id;
       try {
         saved = contact ? await api('PATCH', `/api/contacts/${encodeURIComponent(contact.id)}`, body) : await api('POST', '/api/contacts', body);
-        return null;
       } catch (error) {
         if (error.status === 409 && error.body.existing_id) {
+          // Nothing was saved (and no company made): say whose the number is, with a link.
           form.querySelector('#c-force-box').hidden = false;
-          form.querySelector('#c-existing').href = `/contacts/${encodeURIComponent(error.body.existing_id)}`;
-          return error.message;
+          const link = form.querySelector('#c-existing');
+          link.href = `/contacts/${encodeURIComponent(error.body.existing_id)}`;
+          let other = '';
+          try { other = contactName(await get(`/api/contacts/${encodeURIComponent(error.body.existing_id)}`)); } catch { /* a contact the user may not read */ }
+          link.textContent = other ? say('open_contact', { name: other }) : w.open_existing;
+          return other ? say('duplicate_of', { value: error.body.input || '', name: other }) : error.message;
         }
         throw error;
       }
+      // A new company is made only once the contact is saved, so a refused save leaves none.
+      if (company.create) {
+        const made = await api('POST', '/api/companies', { name: company.create });
+        saved = await api('PATCH', `/api/contacts/${encodeURIComponent(saved.id)}`, { company_id: made.id });
+      }
+      return null;
     },
   });
+  suggestCompanies(document.getElementById('c-company'));
+  const result = await pending;
   return result ? saved : null;
 }
 
@@ -126,16 +185,26 @@ export async function dealDialog(deal = null, preset = {}) {
   const owner = may.editAny ? `<label>${esc(w.owner)}<select name="owner_id">${await userOptions(d.owner_id || me.id)}</select></label>` : '';
   const stageSelect = deal ? '' : `<label>${esc(w.stage)}<select name="stage_id">${list.map((s) => `<option value="${esc(s.id)}"${s.id === d.stage_id ? ' selected' : ''}>${esc(s.name)}</option>`).join('')}</select></label>`;
   const company = await companyName(d.company_id);
+  // A new deal from the board asks whose it is: a contact found by name or number.
+  const askContact = !deal && !d.contact_id && !d.company_id;
   let saved = null;
-  const result = await dialog(deal ? w.edit_deal : w.create_deal, `<div class="grid2">
+  const pending = dialog(deal ? w.edit_deal : w.create_deal, `<div class="grid2">
 <label>${esc(w.title)}<input name="title" id="d-title" required value="${esc(d.title)}"></label>
 ${stageSelect}
 <label>${esc(w.amount)}<input name="amount" id="d-amount" inputmode="decimal" value="${d.amount_minor === null || d.amount_minor === undefined ? '' : d.amount_minor / 100}"></label>
 <label>${esc(w.currency)}<input name="currency" maxlength="3" value="${esc(d.currency || 'RUB')}"></label>
 <label>${esc(w.probability)}<input name="probability" type="number" min="0" max="100" placeholder="${esc(w.from_stage)}" value="${d.probability ?? ''}"></label>
-<label>${esc(w.company)}<input name="company" value="${esc(company)}"></label>
-${owner}${customInputs(defs, d.custom)}</div>`, {
-    check: async (values) => {
+<label>${esc(w.company)}<input name="company" id="d-company" value="${esc(company)}" autocomplete="off"></label>
+${askContact ? `<label>${esc(w.contact)}<input name="contact" id="d-contact" required autocomplete="off" placeholder="${esc(w.contact_hint)}"></label>` : ''}
+${owner}${customInputs(defs, d.custom)}</div>${newCompanyBox('d')}`, {
+    check: async (values, form) => {
+      let contactId = d.contact_id;
+      if (askContact) {
+        contactId = contactPick.picked();
+        if (!contactId) return say('contact_pick', { name: values.contact.trim() });
+      }
+      const company = await resolveCompany(values, form, 'd');
+      if (company.problem) return company.problem;
       const amount = values.amount.trim().replace(/\s/g, '').replace(',', '.');
       if (amount && !Number.isFinite(Number(amount))) return `${w.amount}: ${w.not_a_number}`;
       const body = {
@@ -143,13 +212,14 @@ ${owner}${customInputs(defs, d.custom)}</div>`, {
         amount: amount ? Number(amount) : null,
         currency: values.currency.trim().toUpperCase() || 'RUB',
         probability: values.probability === '' ? null : Number(values.probability),
-        company_id: await companyByName(values.company),
+        company_id: company.id,
         custom: customValues(values, defs, deal ? deal.custom : {}),
       };
+      if (company.create) body.company_id = (await api('POST', '/api/companies', { name: company.create })).id;
       if (may.editAny && values.owner_id) body.owner_id = values.owner_id;
       if (!deal) {
         body.stage_id = values.stage_id;
-        if (d.contact_id) body.contact_id = d.contact_id;
+        if (contactId) body.contact_id = contactId;
         if (body.amount === null) delete body.amount;
         if (body.probability === null) delete body.probability;
       }
@@ -157,13 +227,27 @@ ${owner}${customInputs(defs, d.custom)}</div>`, {
       return null;
     },
   });
+  suggestCompanies(document.getElementById('d-company'));
+  const contactPick = askContact ? suggest(document.getElementById('d-contact'), async (text) => (await get(`/api/contacts?q=${encodeURIComponent(text)}&per_page=10`)).items.map((c) => ({ id: c.id, label: [contactName(c), c.phones && c.phones[0] ? fmtPhone(c.phones[0].number) : ''].filter(Boolean).join(' · ') }))) : null;
+  const result = await pending;
   return result ? saved : null;
 }
 
-/// Asks why a deal was lost and to whom; resolves with {reason, competitor} or null.
-export function lostDialog() {
-  return dialog(w.deal_lost, `<label>${esc(w.loss_reason)}<input name="reason" id="lost-reason" required maxlength="500"></label>
-<label>${esc(w.competitor)}<input name="competitor" id="lost-competitor" maxlength="200"></label>`, { submit: w.mark_lost });
+/// Asks why a deal was lost (from the administrator's list, or "other" with a text) and to
+/// whom; resolves with {reason, competitor} or null.
+export async function lostDialog() {
+  const reasons = await get('/api/loss-reasons').catch(() => []);
+  const pending = dialog(w.deal_lost, `<label>${esc(w.loss_reason)}<select name="pick" id="lost-pick" required><option value="">—</option>${reasons.map((r) => `<option value="${esc(r)}">${esc(lossLabel(r))}</option>`).join('')}<option value="*">${esc(w.why_lost_other)}</option></select></label>
+<label id="lost-other-box" hidden>${esc(w.why_lost_other_text)}<input name="other" id="lost-reason" maxlength="500"></label>
+<label>${esc(w.competitor)}<input name="competitor" id="lost-competitor" maxlength="200"></label>`, {
+    submit: w.mark_lost,
+    check: (values) => (values.pick === '*' && !values.other.trim() ? w.why_lost_other_text : null),
+  });
+  const pick = document.getElementById('lost-pick');
+  pick.addEventListener('change', () => { document.getElementById('lost-other-box').hidden = pick.value !== '*'; });
+  const values = await pending;
+  if (!values) return null;
+  return { ...values, reason: values.pick === '*' ? values.other.trim() : values.pick };
 }
 
 export const statusWord = (s) => word('status', s);

@@ -23,6 +23,14 @@ function secs(ms) {
   return h ? `${h}:${p(Math.floor((s % 3600) / 60))}:${p(s % 60)}` : `${Math.floor(s / 60)}:${p(s % 60)}`;
 }
 
+// TV mode (`?tv=1`): the same board for a screen on the wall, read from 5 m: no header or
+// buttons, large figures, each agent a coloured tile with the time in their state.
+const tv = new URLSearchParams(location.search).has('tv');
+if (tv) {
+  document.body.classList.add('tv');
+  $('tv-link').href = location.pathname;
+  $('tv-link').textContent = w.tv_exit;
+}
 let board = null;
 let backoff = 500;
 let socket = null;
@@ -97,17 +105,23 @@ function render() {
       ? `<a class="tile" data-metric="${key}" id="overdue-link" href="/callbacks?overdue=1">${tile}</a>`
       : `<div class="tile" data-metric="${key}">${tile}</div>`;
   }).join('');
-  $('queues').tBodies[0].innerHTML = board.queues.map((q) => {
+  // An empty board says why it is empty.
+  if (!board.queues.length) $('queues').tBodies[0].innerHTML = `<tr><td colspan="8" class="empty">${esc(w.wb_no_queues)}</td></tr>`;
+  else $('queues').tBodies[0].innerHTML = board.queues.map((q) => {
     const d = q.today || {};
     return `<tr data-queue="${esc(q.queue_id)}"><td>${esc(q.name || q.queue_id)}</td><td class="waiting">${q.waiting}</td><td class="oldest">${esc(clock(q.oldest_since))}</td>
 <td>${d.offered ?? 0}</td><td class="answered">${d.answered ?? 0}</td><td>${pct(d.service_level)}</td><td>${secs(d.asa_ms)}</td><td>${d.abandoned ?? 0}</td></tr>`;
   }).join('');
   const agents = [...board.agents].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+  if (!agents.length) {
+    $('agents').innerHTML = `<p class="empty">${esc(w.wb_no_agents)}</p>`;
+    return;
+  }
   $('agents').innerHTML = agents.map((a) => {
     const s = a.state || {};
     const label = (w[`state_${s.state}`] || s.state) + (s.reason ? ` · ${w[`reason_${s.reason}`] || s.reason}` : '');
     const on = listening && listening.call_id === s.call_id;
-    const button = s.state === 'on_call' && s.call_id && !on
+    const button = !tv && s.state === 'on_call' && s.call_id && !on
       ? `<button type="button" class="listen" data-call="${esc(s.call_id)}">${esc(w.listen)}</button>` : '';
     return `<div class="agent" data-agent="${esc(a.user_id)}" data-state="${esc(s.state)}"${on ? ' data-listening="true"' : ''}><strong>${esc(a.name || a.user_id)}</strong>
 <span class="badge" data-state="${esc(s.state)}">${esc(label)}</span> <span class="since">${esc(clock(s.since))}</span>${button}</div>`;

@@ -74,6 +74,13 @@ impl Page<'_> {
             .unwrap_or("")
             .to_owned()
     }
+    /// Waits for an element that is in the page but not drawn (a datalist's or a closed
+    /// select's option).
+    pub(crate) async fn attached(&mut self, selector: &str) {
+        self.driver
+            .must(json!({"cmd": "wait", "agent": self.who, "selector": selector, "state": "attached"}))
+            .await;
+    }
     pub(crate) async fn wait_text(&mut self, selector: &str, text: &str) {
         self.driver
             .must(json!({"cmd": "wait", "agent": self.who, "selector": selector, "text": text}))
@@ -129,6 +136,7 @@ pub(crate) async fn contacts_search_merge_and_roles() {
     let team_id = team["id"].as_str().unwrap();
     let _olga = user(&gw, "olga", "Olga Operator", "operator", Some(team_id)).await;
     let _maria = user(&gw, "maria", "Maria Manager", "manager", None).await;
+    gw.post(&gw.admin, "/api/companies", json!({"name": "ООО Ромашка"})).await;
     let Scene { scratch: _scratch, wav, caller_dir: _, mut driver } =
         Scene::new("browser-crm-contacts");
 
@@ -141,6 +149,17 @@ pub(crate) async fn contacts_search_merge_and_roles() {
     p.fill("#c-first", "Иван").await;
     p.fill("#c-phones", "+79161234567").await;
     p.fill("#c-emails", "Ivan@Example.ru").await;
+    // The company field suggests existing companies as one types; a name that matches none is
+    // not made into a new company unless the user says so.
+    p.fill("#c-company", "Рома").await;
+    p.attached("#c-company-list option[value='ООО Ромашка']").await;
+    p.fill("#c-company", "ООО Ромашкка").await;
+    p.click("#dialog-ok").await;
+    p.wait_text("#dialog-error", "ООО Ромашкка").await;
+    p.wait("#c-new-company-box:not([hidden])").await;
+    let companies = gw.get(&gw.admin, "/api/companies").await;
+    assert_eq!(companies["total"], 1, "a typo made no company: {companies}");
+    assert_eq!(gw.get(&gw.admin, "/api/contacts").await["total"], 0, "nor a contact");
     p.fill("#c-company", "ООО Ромашка").await;
     p.click("#dialog-ok").await;
     p.wait_text("#contact-name", "Петров Иван").await;
@@ -159,8 +178,13 @@ pub(crate) async fn contacts_search_merge_and_roles() {
         p.eval("document.querySelector('#contacts tbody tr').dataset.id").await,
         json!(ivan_id)
     );
+    // The last digits people remember find the number too.
+    p.fill("#search", "45-67").await;
+    p.click("#search-button").await;
+    p.wait_text("#contacts tbody", "Петров Иван").await;
+    assert_eq!(p.count("#contacts tbody tr[data-id]").await, 1);
     // An invalid number is an error naming the field, not an empty list.
-    p.fill("#search", "8 (916) 12").await;
+    p.fill("#search", "8 (916) 123-4").await;
     p.click("#search-button").await;
     p.wait_text("#error", "phone").await;
 
@@ -169,9 +193,19 @@ pub(crate) async fn contacts_search_merge_and_roles() {
     p.click("#new-contact").await;
     p.fill("#c-first", "Ваня").await;
     p.fill("#c-phones", "+7 916 123 45 67").await;
+    p.fill("#c-company", "ООО Новая").await;
     p.click("#dialog-ok").await;
-    p.wait_text("#dialog-error", "phones[0]").await;
+    p.click("#c-new-company").await;
+    p.click("#dialog-ok").await;
+    // The refusal names the other contact and links to it; nothing was saved, not even the
+    // new company.
+    p.wait_text("#dialog-error", "Петров Иван").await;
+    assert_eq!(
+        p.eval("document.querySelector('#c-existing').getAttribute('href')").await,
+        json!(format!("/contacts/{ivan_id}"))
+    );
     assert_eq!(p.eval("document.querySelector('#c-first').value").await, json!("Ваня"));
+    assert_eq!(gw.get(&gw.admin, "/api/companies").await["total"], 1, "no company left behind");
     p.click("#dialog-cancel").await;
 
     // What an operator does not get.
@@ -237,7 +271,7 @@ pub(crate) async fn contacts_search_merge_and_roles() {
     assert_eq!(moved["contact_id"], ivan_id.as_str());
     // The manager reads the audit log: the merge is in it, naming both contacts.
     m.click("#nav-audit_log").await;
-    m.wait_text("#audit", "contact.merge").await;
+    m.wait("#audit tr[data-action='contact.merge']").await;
     m.wait_text("#audit", dup_id).await;
 
     // Language: switched to Russian on one page, it stays for the user on every page, and back.
@@ -343,6 +377,11 @@ pub(crate) async fn deals_board_drag_and_tasks_page() {
     p.wait(&format!(".column[data-drop='{second}'] {card}")).await;
     // Dropped on lost: the reason and the competitor are asked for.
     p.driver.must(json!({"cmd": "drag", "agent": p.who, "from": format!(".deal-card[data-id='{toner_id}']"), "to": ".column[data-drop='lost']"})).await;
+    // The reasons are the managed list, plus "other" with a text.
+    p.attached("#lost-pick option[value=price]").await;
+    p.driver
+        .must(json!({"cmd": "select", "agent": p.who, "selector": "#lost-pick", "value": "*"}))
+        .await;
     p.fill("#lost-reason", "Дорого").await;
     p.fill("#lost-competitor", "ООО Конкурент").await;
     p.click("#dialog-ok").await;

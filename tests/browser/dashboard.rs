@@ -27,6 +27,8 @@ pub(crate) async fn dashboard_shows_a_seeded_month_and_exports_csv() {
         utc_offset_ms: 0,
         events: false,
         stats: Default::default(),
+        lang: Default::default(),
+        recordings: None,
     };
     let made = switchboard_server::demo::seed_demo(&gw.store, &options, &hash).await.unwrap();
     let Scene { scratch: _scratch, wav, caller_dir: _, mut driver } =
@@ -62,7 +64,7 @@ pub(crate) async fn dashboard_shows_a_seeded_month_and_exports_csv() {
     for (i, pair) in lost.as_array().unwrap().iter().enumerate() {
         assert!(pair[0].as_str().unwrap().parse::<i64>().is_ok(), "a count: {lost}");
         let definition = pair[1].as_str().unwrap();
-        assert!(definition.contains(["maximum wait", "max_calls"][i]), "{lost}");
+        assert!(definition.contains(["maximum wait", "call limit"][i]), "{lost}");
     }
     std::fs::create_dir_all(std::path::Path::new(DASHBOARD_SHOT).parent().unwrap()).unwrap();
     driver.must(json!({"cmd": "screenshot", "agent": manager.name, "path": DASHBOARD_SHOT})).await;

@@ -41,7 +41,8 @@ async function run(c) {
   switch (c.cmd) {
     case 'open': {
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: args(c.wav), headless: true });
-      const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads: true });
+      // `locale` (e.g. ru-RU) is the browser's own language: Accept-Language and the date fields.
+      const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads: true, locale: c.locale });
       const newPage = await context.newPage();
       const log = [];
       newPage.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
@@ -98,6 +99,12 @@ async function run(c) {
     case 'until': await page.waitForFunction(c.js, null, { timeout, polling: 100 }); return true;
     case 'screenshot': await page.screenshot({ path: c.path }); return c.path;
     case 'log': return agent.log.slice(-50);
+    case 'clearlog': agent.log.length = 0; return true;
+    // Waits until the page's requests have stopped for half a second (or 10 s have passed:
+    // a page that polls never quite stops).
+    case 'settle':
+      await page.waitForLoadState('networkidle', { timeout: c.timeout || 10000 }).catch(() => {});
+      return true;
     case 'close':
       if (agent && agent.tab) await agent.page.close();
       else if (agent) await agent.browser.close();

@@ -20,6 +20,7 @@ mod crm;
 mod dashboard;
 mod firefox;
 mod flows;
+mod language;
 mod monitor;
 mod recordings;
 mod softphone;
@@ -77,6 +78,9 @@ fn scenarios() -> Vec<Scenario> {
         }),
         ("crm_callback_from_the_tasks_page_in_one_click", || {
             Box::pin(crm::callback_from_the_tasks_page_in_one_click())
+        }),
+        ("every_page_in_russian_and_english", || {
+            Box::pin(language::every_page_in_russian_and_english())
         }),
         ("crm_import_messy_xlsx_and_export", || Box::pin(admin::import_messy_xlsx_and_export())),
         ("crm_admin_sections_and_refusals", || Box::pin(admin::admin_sections_and_refusals())),

@@ -1,12 +1,16 @@
 //! The one error type of the HTTP edge, and its JSON shape:
 //! `{"error": "<code>", "message": "...", "field": "...", "input": "...", "existing_id": "..."}`.
-//! 5xx responses carry no internals; the cause is logged instead.
+//! `error` and `field` are stable, for programs; `message` is for people, in the requester's
+//! language ([`localize`] says it again from the catalogue after the handler). 5xx responses
+//! carry no internals; the cause is logged instead.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use switchboard_store::StoreError;
+
+use crate::i18n::{self, Arg, Lang, t, t_args};
 
 /// Everything a handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -102,16 +106,131 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
+#[derive(Serialize, Clone)]
+struct Body {
+    error: String,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    field: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    input: Option<&'a str>,
+    input: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    existing_id: Option<&'a str>,
+    existing_id: Option<String>,
+}
+
+/// An error's body and what its message says, kept on the response for [`localize`].
+#[derive(Clone)]
+struct Said {
+    body: Body,
+    key: &'static str,
+    args: Vec<(&'static str, Arg)>,
+}
+
+/// Says the message of an error response again in the requester's language (the `sb_lang`
+/// cookie the pages set, else Accept-Language); English answers are left as they are.
+pub(crate) async fn localize(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let lang = Lang::of_request(None, request.headers());
+    let mut response = next.run(request).await;
+    let Some(said) = response.extensions_mut().remove::<Said>() else { return response };
+    if lang == Lang::En {
+        return response;
+    }
+    let mut body = said.body;
+    body.message = message(lang, said.key, &said.args, body.field.as_deref());
+    response.headers_mut().remove(axum::http::header::CONTENT_LENGTH);
+    *response.body_mut() = axum::body::Body::from(serde_json::to_vec(&body).unwrap_or_default());
+    response
+}
+
+/// A field's name as the reader knows it (`field_<name>`; `phones[0]` is said as `phones`).
+fn field_label(lang: Lang, field: &str) -> String {
+    let base: String =
+        field.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let key = format!("field_{base}");
+    if !i18n::has(&key) {
+        return field.to_owned();
+    }
+    // `phones[1]` is the second phone.
+    let index = field[base.len()..]
+        .strip_prefix('[')
+        .and_then(|rest| rest.split(']').next())
+        .and_then(|i| i.parse::<usize>().ok());
+    match index {
+        Some(i) => format!("{} ({})", t(lang, &key), i + 1),
+        None => t(lang, &key),
+    }
+}
+
+fn message(
+    lang: Lang,
+    key: &'static str,
+    args: &[(&'static str, Arg)],
+    field: Option<&str>,
+) -> String {
+    let mut all: Vec<(&str, Arg)> = args.to_vec();
+    if let Some(field) = field {
+        all.push(("field", Arg::Text(field_label(lang, field))));
+    }
+    if key == "err_invalid" {
+        // The reason is said in the reader's words when the catalogue knows it.
+        if let Some((_, Arg::Text(english))) = args.iter().find(|(name, _)| *name == "reason") {
+            let (reason_key, reason_args) = reason(english);
+            let said = match reason_key {
+                Some(k) => t_args(lang, k, &reason_args),
+                None => english.clone(),
+            };
+            all.retain(|(name, _)| *name != "reason");
+            all.push(("reason", Arg::Text(said)));
+        }
+    }
+    t_args(lang, key, &all)
+}
+
+/// The catalogue's words for a reason the store or a handler gave in English: the common
+/// shapes (`must not be empty`, `1-300 characters`, `at most 100 characters`, ...). A reason of
+/// another shape is shown as it was given.
+fn reason(english: &str) -> (Option<&'static str>, Vec<(&'static str, Arg)>) {
+    let numbers: Vec<i64> = english
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let text = english.trim();
+    let shape: String = text.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect();
+    let shape = shape.split('#').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("#");
+    let n = |i: usize| Arg::Number(numbers.get(i).copied().unwrap_or(0));
+    match shape.as_str() {
+        "must not be empty" | "required" => (Some("reason_required"), vec![]),
+        "-# characters" | "#-# characters" | " to # characters" | "must be  to # characters"
+            if numbers.len() == 2 =>
+        {
+            (Some("reason_length"), vec![("min", n(0)), ("max", n(1))])
+        }
+        "at most # characters" | "longer than # characters" => {
+            (Some("reason_max_chars"), vec![("max", n(0))])
+        }
+        "at least # characters" => (Some("reason_min_chars"), vec![("min", n(0))]),
+        "must be #-#" | "must be between # and #" => {
+            (Some("reason_between"), vec![("min", n(0)), ("max", n(1))])
+        }
+        "must not be negative" | "expected a non-negative amount" => {
+            (Some("reason_not_negative"), vec![])
+        }
+        "wrong password" => (Some("wrong_current_password"), vec![]),
+        _ if text.starts_with("not a phone number") || text.starts_with("not a valid phone") => {
+            (Some("reason_phone"), vec![])
+        }
+        _ if text.starts_with("not an email") || text.contains("email address") => {
+            (Some("reason_email"), vec![])
+        }
+        _ if text.starts_with("no such") || text.starts_with("no active user") => {
+            (Some("reason_no_such"), vec![])
+        }
+        _ => (None, vec![]),
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -167,20 +286,67 @@ impl IntoResponse for ApiError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None, None, None)
             }
         };
+        let (key, args) = self.said();
         let retry_after = match &self {
             ApiError::TooManyAttempts { retry_after_s } | ApiError::Busy { retry_after_s } => {
                 Some(*retry_after_s)
             }
             _ => None,
         };
-        let body = Body { error: code, message, field, input, existing_id };
-        let mut response = (status, Json(body)).into_response();
+        let body = Body {
+            error: code.to_owned(),
+            message,
+            field: field.map(str::to_owned),
+            input: input.map(str::to_owned),
+            existing_id: existing_id.map(str::to_owned),
+        };
+        let mut response = (status, Json(body.clone())).into_response();
+        response.extensions_mut().insert(Said { body, key, args });
         if let Some(seconds) = retry_after {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+impl ApiError {
+    /// The catalogue message that says this error, and its arguments.
+    fn said(&self) -> (&'static str, Vec<(&'static str, Arg)>) {
+        let text = |s: &str| Arg::Text(s.to_owned());
+        match self {
+            ApiError::Unauthorized => ("err_unauthorized", vec![]),
+            ApiError::BadCredentials => ("bad_login", vec![]),
+            ApiError::TooManyAttempts { retry_after_s } | ApiError::Busy { retry_after_s } => (
+                if matches!(self, ApiError::Busy { .. }) {
+                    "err_busy"
+                } else {
+                    "err_too_many_attempts"
+                },
+                vec![("seconds", Arg::Number(i64::try_from(*retry_after_s).unwrap_or(i64::MAX)))],
+            ),
+            ApiError::Forbidden(_) => ("err_forbidden", vec![]),
+            ApiError::NotFound(entity) => ("err_not_found", vec![("entity", text(entity))]),
+            ApiError::MalformedJson(_) => ("err_malformed_json", vec![]),
+            ApiError::UnsupportedMediaType => ("err_media_type", vec![]),
+            ApiError::PayloadTooLarge => ("err_too_large", vec![]),
+            ApiError::Invalid { message, .. } => ("err_invalid", vec![("reason", text(message))]),
+            ApiError::Duplicate { value, .. } => ("err_duplicate", vec![("value", text(value))]),
+            ApiError::Conflict(message) => ("err_conflict", vec![("detail", text(message))]),
+            ApiError::Unavailable(message) => ("err_unavailable", vec![("detail", text(message))]),
+            ApiError::Switch { error, .. } => match error.code() {
+                "softphone_not_connected" => ("err_softphone_not_connected", vec![]),
+                "no_phone" => ("err_no_phone", vec![]),
+                "no_queues" => ("err_no_queues", vec![]),
+                "agent_busy" => ("err_agent_busy", vec![]),
+                "click_to_call_off" => ("err_click_to_call_off", vec![]),
+                "not_now" => ("err_not_now", vec![]),
+                "gateway" => ("err_gateway", vec![]),
+                _ => ("err_switch", vec![("detail", text(&error.to_string()))]),
+            },
+            ApiError::Internal(_) => ("err_internal", vec![]),
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 mod auth;
 mod error;
 mod extract;
+mod i18n;
 mod openapi;
 mod pages;
 pub mod passwords;
@@ -173,6 +174,7 @@ pub fn router(state: AppState) -> Router {
     routes::router()
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(error::localize))
         .layer(axum::middleware::from_fn(routes::metrics::track))
         .layer(TraceLayer::new_for_http())
 }

@@ -30,7 +30,7 @@ use crate::routes::*;
         schedules::list_schedules, schedules::create_schedule, schedules::read_schedule, schedules::update_schedule, schedules::delete_schedule, schedules::import_calendar,
         prompts::list_prompts, prompts::upload_prompt, prompts::speak_prompt, prompts::read_prompt, prompts::delete_prompt, prompts::prompt_audio, prompts::built_in_audio,
         stats::read,
-        settings::read, settings::update,
+        settings::read, settings::update, settings::loss_reasons,
         transfer::upload, transfer::preview, transfer::run, transfer::status, transfer::report, transfer::export,
     ),
     // Schemas only a query parameter names (utoipa does not collect those by itself).

@@ -259,6 +259,10 @@ pub struct PipelineStage {
     pub id: String,
     /// Name.
     pub name: String,
+    /// For a stage the system made and nobody renamed, its catalogue key (`new`,
+    /// `qualified`, `proposal`, `negotiation`): the pages say it in the reader's language.
+    #[serde(default)]
+    pub key: Option<String>,
     /// Order on the board, ascending.
     pub position: i64,
     /// Default win probability of deals in it, percent.

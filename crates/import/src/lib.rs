@@ -23,7 +23,7 @@ pub use pipeline::{
     ImportOptions, ImportSummary, ReportLine, check_rows, contact_fields, import_batch,
     import_table,
 };
-pub use sheet::{Cell, SheetFormat, sheet_bytes, timestamp};
+pub use sheet::{Cell, SheetFormat, SheetLocale, sheet_bytes, timestamp};
 pub use table::{CsvFormat, CsvOptions, Table, read_table, read_table_bytes};
 
 /// Why a file could not be read at all.

@@ -48,6 +48,9 @@ pub enum Cell {
     Text(String),
     /// A number Excel can sum.
     Number(f64),
+    /// A moment (milliseconds since the epoch, shown in UTC): a date cell in XLSX, the
+    /// locale's date and time in CSV.
+    Time(i64),
     /// Nothing.
     Empty,
 }
@@ -81,21 +84,67 @@ pub fn timestamp(ms: i64) -> String {
     }
 }
 
-/// Writes a header row and rows in `format`.
+/// How a spreadsheet in the reader's language writes numbers and dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SheetLocale {
+    /// `,` between fields, `1500.5`, `2026-12-06 09:30:00`.
+    English,
+    /// What Russian Excel reads as numbers and dates: `;` between fields, `1500,5`,
+    /// `06.12.2026 09:30:00`.
+    Russian,
+}
+
+impl SheetLocale {
+    fn number(self, n: f64) -> String {
+        let text = n.to_string();
+        match self {
+            SheetLocale::English => text,
+            SheetLocale::Russian => text.replace('.', ","),
+        }
+    }
+
+    fn time(self, ms: i64) -> String {
+        match (self, time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)) {
+            (SheetLocale::Russian, Ok(t)) => format!(
+                "{:02}.{:02}.{:04} {:02}:{:02}:{:02}",
+                t.day(),
+                t.month() as u8,
+                t.year(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
+            _ => timestamp(ms),
+        }
+    }
+
+    fn date_format(self) -> &'static str {
+        match self {
+            SheetLocale::English => "yyyy-mm-dd hh:mm:ss",
+            SheetLocale::Russian => "dd.mm.yyyy hh:mm:ss",
+        }
+    }
+}
+
+/// Writes a header row and rows in `format`, numbers and dates as `locale` reads them.
 pub fn sheet_bytes(
     format: SheetFormat,
+    locale: SheetLocale,
     headers: &[String],
     rows: &[Vec<Cell>],
 ) -> Result<Vec<u8>, ImportError> {
     let write_err = |reason: String| ImportError::Write { path: "download".into(), reason };
     match format {
         SheetFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+            let mut writer = csv::WriterBuilder::new()
+                .delimiter(if locale == SheetLocale::Russian { b';' } else { b',' })
+                .from_writer(b"\xEF\xBB\xBF".to_vec());
             writer.write_record(headers)?;
             for row in rows {
                 writer.write_record(row.iter().map(|c| match c {
                     Cell::Text(s) => s.clone(),
-                    Cell::Number(n) => n.to_string(),
+                    Cell::Number(n) => locale.number(*n),
+                    Cell::Time(ms) => locale.time(*ms),
                     Cell::Empty => String::new(),
                 }))?;
             }
@@ -105,6 +154,7 @@ pub fn sheet_bytes(
             let mut workbook = rust_xlsxwriter::Workbook::new();
             let sheet = workbook.add_worksheet();
             let bold = rust_xlsxwriter::Format::new().set_bold();
+            let date = rust_xlsxwriter::Format::new().set_num_format(locale.date_format());
             for (col, header) in headers.iter().enumerate() {
                 sheet
                     .write_string_with_format(0, col as u16, header, &bold)
@@ -117,6 +167,9 @@ pub fn sheet_bytes(
                     match cell {
                         Cell::Text(s) => sheet.write_string(line, col as u16, s).map(|_| ()),
                         Cell::Number(n) => sheet.write_number(line, col as u16, *n).map(|_| ()),
+                        Cell::Time(ms) => sheet
+                            .write_number_with_format(line, col as u16, excel_serial(*ms), &date)
+                            .map(|_| ()),
                         Cell::Empty => Ok(()),
                     }
                     .map_err(|e| write_err(e.to_string()))?;
@@ -126,6 +179,13 @@ pub fn sheet_bytes(
             workbook.save_to_buffer().map_err(|e| write_err(e.to_string()))
         }
     }
+}
+
+/// A moment as Excel's serial date: days since 1899-12-30, the day's part as the fraction.
+fn excel_serial(ms: i64) -> f64 {
+    const DAY_MS: f64 = 86_400_000.0;
+    // 1970-01-01 is serial 25569.
+    25_569.0 + ms as f64 / DAY_MS
 }
 
 #[cfg(test)]
@@ -139,11 +199,31 @@ mod tests {
             vec![Cell::Text("Ирина".into()), Cell::Number(1500.5)],
             vec![Cell::Empty, Cell::Number(2.0)],
         ];
-        let bytes = sheet_bytes(SheetFormat::Csv, &headers, &rows).unwrap();
+        let bytes = sheet_bytes(SheetFormat::Csv, SheetLocale::English, &headers, &rows).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
         let table = crate::read_table_bytes("x.csv", &bytes, crate::CsvOptions::default()).unwrap();
         assert_eq!(table.headers, headers);
         assert_eq!(table.rows[0].1, vec!["Ирина", "1500.5"]);
+    }
+
+    /// Russian Excel splits on `;` and reads `1500,5` as a number and `18.11.2026 11:06:40`
+    /// as a date; the importer still reads the file back.
+    #[test]
+    fn russian_csv_uses_semicolons_decimal_commas_and_russian_dates() {
+        let headers = vec!["Имя".to_owned(), "Сумма".to_owned(), "Создан".to_owned()];
+        let rows = vec![vec![
+            Cell::Text("Ирина; Анна".into()),
+            Cell::Number(1500.5),
+            Cell::Time(1_795_000_000_123),
+        ]];
+        let bytes = sheet_bytes(SheetFormat::Csv, SheetLocale::Russian, &headers, &rows).unwrap();
+        let text = std::str::from_utf8(&bytes[3..]).unwrap();
+        assert_eq!(
+            text, "Имя;Сумма;Создан\n\"Ирина; Анна\";1500,5;18.11.2026 11:06:40\n",
+            "{text}"
+        );
+        let table = crate::read_table_bytes("x.csv", &bytes, crate::CsvOptions::default()).unwrap();
+        assert_eq!(table.headers, headers);
     }
 
     #[test]
@@ -156,7 +236,7 @@ mod tests {
     fn xlsx_reads_back_with_numbers() {
         let headers = vec!["Телефон".to_owned(), "Amount".to_owned()];
         let rows = vec![vec![Cell::Text("+79161234567".into()), Cell::Number(99.0)]];
-        let bytes = sheet_bytes(SheetFormat::Xlsx, &headers, &rows).unwrap();
+        let bytes = sheet_bytes(SheetFormat::Xlsx, SheetLocale::English, &headers, &rows).unwrap();
         let table =
             crate::read_table_bytes("x.xlsx", &bytes, crate::CsvOptions::default()).unwrap();
         assert_eq!(table.headers, headers);

@@ -85,6 +85,8 @@ fn main() {
                 utc_offset_ms: settings.stats.utc_offset_minutes.saturating_mul(60_000),
                 events: true,
                 stats: settings.stats.config(),
+                lang: Default::default(),
+                recordings: None,
             };
             let started = std::time::Instant::now();
             let made = seed_demo(&store, &options, &hash).await.unwrap();

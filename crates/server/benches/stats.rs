@@ -195,6 +195,8 @@ async fn run(args: &Args, backend: &str) {
             utc_offset_ms: OFFSET_MINUTES * 60_000,
             events: false,
             stats: settings.stats.config(),
+            lang: Default::default(),
+            recordings: None,
         };
         let started = Instant::now();
         let made = seed_demo(&store, &options, &hash).await.unwrap();

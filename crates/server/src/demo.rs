@@ -6,8 +6,8 @@
 //! and then simulates each working day (09:00-18:00 in the call center's time zone): callers
 //! arrive with a morning and an afternoon peak, wait for the first free agent and hang up when
 //! their patience runs out; agents talk, hold, wrap up, take lunch and place a few outbound
-//! calls. Every call gets its events, recording metadata (no audio files), and each agent
-//! their state log; abandoned callers get callback tasks. The rollups are the calls'
+//! calls. Every call gets its events, some of the last day's a short generated recording
+//! (the two voices as two tones taking turns, 8 s), and each agent their state log; abandoned callers get callback tasks. The rollups are the calls'
 //! contributions, summed. Everything is deterministic for a seed.
 
 use std::collections::BTreeMap;
@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use switchboard_core::Role;
 use switchboard_core::call::{CallEventKind, EndReason};
+use switchboard_core::entity::DealStatus;
 use switchboard_core::stats::{CallFact, Counters, Key, Segment, StatsConfig, contribution};
 use switchboard_store::{
     Actor, Cell, HistoryTable, NewCompany, NewContact, NewDeal, NewPhone, NewQueue, NewTeam,
@@ -40,7 +41,195 @@ pub struct DemoOptions {
     pub events: bool,
     /// The statistics' settings (for the rollups).
     pub stats: StatsConfig,
+    /// The language of the names, companies and deals.
+    pub lang: DemoLang,
+    /// Where recordings live: about one in six of the last day's answered calls gets a short
+    /// generated recording there, which plays (None: no recordings at all).
+    pub recordings: Option<std::path::PathBuf>,
 }
+
+/// The language demo data is written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DemoLang {
+    /// Russian names, companies and deals (the default: our first users are Russian).
+    #[default]
+    Ru,
+    /// English ones.
+    En,
+}
+
+/// The words demo data is made of, in one language.
+struct Words {
+    manager: &'static str,
+    supervisors: [&'static str; 2],
+    team: &'static str,
+    agents: [&'static str; 12],
+    queues: [&'static str; 2],
+    companies: [&'static str; 16],
+    first_names: [(&'static str, bool); 8],
+    last_names: [&'static str; 8],
+    deals: [&'static str; 8],
+}
+
+impl DemoLang {
+    fn words(self) -> &'static Words {
+        match self {
+            DemoLang::Ru => &RU_WORDS,
+            DemoLang::En => &EN_WORDS,
+        }
+    }
+
+    /// A last name in the form for a woman (`Петров` → `Петрова`) when `female`.
+    fn last_name(self, last: &str, female: bool) -> String {
+        match self {
+            DemoLang::Ru if female && (last.ends_with("ов") || last.ends_with("ин")) => {
+                format!("{last}а")
+            }
+            DemoLang::Ru if female && last.ends_with("ий") => {
+                format!("{}ая", last.trim_end_matches("ий"))
+            }
+            _ => last.to_owned(),
+        }
+    }
+}
+
+const RU_WORDS: Words = Words {
+    manager: "Марина Соколова",
+    supervisors: ["Ольга Кузнецова", "Павел Смирнов"],
+    team: "Линия",
+    agents: [
+        "Анна Белова",
+        "Борис Гусев",
+        "Вера Орлова",
+        "Глеб Зайцев",
+        "Дина Лебедева",
+        "Егор Козлов",
+        "Зоя Новикова",
+        "Илья Морозов",
+        "Кира Волкова",
+        "Лев Соловьёв",
+        "Мила Егорова",
+        "Никита Павлов",
+    ],
+    queues: ["Продажи", "Поддержка"],
+    companies: [
+        "ООО «Ромашка»",
+        "АО «СеверСталь-Сервис»",
+        "ИП Воронцов",
+        "ООО «ТехноПарк»",
+        "ООО «Вектор»",
+        "АО «Балтийские линии»",
+        "ООО «Зелёный сад»",
+        "ООО «Стройресурс»",
+        "ООО «Медиа-Групп»",
+        "АО «Уральский завод»",
+        "ООО «Снежинка»",
+        "ООО «ТрансЛогистик»",
+        "ООО «Фармация»",
+        "ИП Киселёва",
+        "ООО «Альфа-Мебель»",
+        "ООО «Горизонт»",
+    ],
+    first_names: [
+        ("Иван", false),
+        ("Пётр", false),
+        ("Ольга", true),
+        ("Елена", true),
+        ("Сергей", false),
+        ("Анна", true),
+        ("Дмитрий", false),
+        ("Мария", true),
+    ],
+    last_names: [
+        "Иванов",
+        "Петров",
+        "Сидоров",
+        "Смирнов",
+        "Кузнецов",
+        "Попов",
+        "Волков",
+        "Соколов",
+    ],
+    deals: [
+        "Поставка оборудования",
+        "Годовое обслуживание",
+        "Пилотный проект",
+        "Расширение лицензий",
+        "Монтаж и настройка",
+        "Курс обучения персонала",
+        "Продление договора",
+        "Партия расходников",
+    ],
+};
+
+const EN_WORDS: Words = Words {
+    manager: "Marina Sokolova",
+    supervisors: ["Olga Kuznetsova", "Pavel Smirnov"],
+    team: "Line",
+    agents: [
+        "Anna Belova",
+        "Boris Gusev",
+        "Vera Orlova",
+        "Gleb Zaitsev",
+        "Dina Lebedeva",
+        "Egor Kozlov",
+        "Zoya Novikova",
+        "Ilya Morozov",
+        "Kira Volkova",
+        "Lev Solovyov",
+        "Mila Egorova",
+        "Nikita Pavlov",
+    ],
+    queues: ["Sales", "Support"],
+    companies: [
+        "Daisy Ltd",
+        "Northsteel Service",
+        "Vorontsov Trading",
+        "TechnoPark",
+        "Vector Ltd",
+        "Baltic Lines",
+        "Green Garden",
+        "Buildresource",
+        "Media Group",
+        "Ural Works",
+        "Snowflake Ltd",
+        "TransLogistic",
+        "Pharmacy Plus",
+        "Kiseleva & Co",
+        "Alpha Furniture",
+        "Horizon Ltd",
+    ],
+    first_names: [
+        ("Ivan", false),
+        ("Peter", false),
+        ("Olga", true),
+        ("Elena", true),
+        ("Sergey", false),
+        ("Anna", true),
+        ("Dmitry", false),
+        ("Maria", true),
+    ],
+    last_names: [
+        "Ivanov",
+        "Petrov",
+        "Sidorov",
+        "Smirnov",
+        "Kuznetsov",
+        "Popov",
+        "Volkov",
+        "Sokolov",
+    ],
+    deals: [
+        "Equipment supply",
+        "Annual service",
+        "Pilot project",
+        "More licences",
+        "Installation and setup",
+        "Staff training",
+        "Contract renewal",
+        "Consumables batch",
+    ],
+};
 
 /// What was made.
 #[derive(Debug, Clone, Default)]
@@ -167,6 +356,51 @@ async fn flush_rollups(store: &Store, rollups: BTreeMap<Key, Counters>) -> anyho
     Ok(())
 }
 
+/// How long each generated recording is.
+const RECORDING_MS: i64 = 8_000;
+
+/// Writes a short stereo recording for a demo call (the caller left, the agent right, as the
+/// gateway records): two voices as tones taking turns, a little different for each `seed`.
+/// Returns its path under `root` and its size.
+fn write_recording(
+    root: &std::path::Path,
+    call_id: &str,
+    at: i64,
+    seed: i64,
+) -> anyhow::Result<(String, i64)> {
+    let relative = switchboard_core::recording::relative_path(call_id, at)
+        .context("a recording path for the call")?;
+    let path = root.join(&relative);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 8_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut wav = hound::WavWriter::create(&path, spec)
+        .with_context(|| format!("creating {}", path.display()))?;
+    let caller_hz = 180.0 + (seed % 60) as f64;
+    let agent_hz = 260.0 + (seed % 90) as f64;
+    let samples = RECORDING_MS * 8;
+    for i in 0..samples {
+        let t = i as f64 / 8_000.0;
+        // Turns of about two seconds, each voice a tone with a syllable-like swell.
+        let turn = (t / 2.0) as i64 % 2;
+        let swell = (t * 2.0 * std::f64::consts::PI * 3.0).sin().abs();
+        let voice =
+            |hz: f64| (8_000.0 * swell * (t * 2.0 * std::f64::consts::PI * hz).sin()) as i16;
+        let (left, right) = if turn == 0 { (voice(caller_hz), 0) } else { (0, voice(agent_hz)) };
+        wav.write_sample(left)?;
+        wav.write_sample(right)?;
+    }
+    wav.finalize()?;
+    let bytes = i64::try_from(std::fs::metadata(&path)?.len()).unwrap_or(0);
+    Ok((relative, bytes))
+}
+
 /// Fills an empty store; `password_hash` is every demo user's password (argon2 PHC).
 pub async fn seed_demo(
     store: &Store,
@@ -180,6 +414,7 @@ pub async fn seed_demo(
     let mut rng = Rng(options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let system = Actor::system();
     let mut summary = DemoSummary::default();
+    let words = options.lang.words();
     let user = |login: &str, name: &str, role: Role, team_id: Option<String>| NewUser {
         login: login.into(),
         name: name.into(),
@@ -188,11 +423,11 @@ pub async fn seed_demo(
         team_id,
     };
     store
-        .create_user(&system, user("manager", "Marina Manager", Role::Manager, None))
+        .create_user(&system, user("manager", words.manager, Role::Manager, None))
         .await
         .context("creating demo users")?;
     let mut teams = Vec::new();
-    for (i, name) in ["Olga Supervisor", "Pavel Supervisor"].iter().enumerate() {
+    for (i, name) in words.supervisors.iter().enumerate() {
         let sup = store
             .create_user(
                 &system,
@@ -203,21 +438,24 @@ pub async fn seed_demo(
             store
                 .create_team(
                     &system,
-                    NewTeam { name: format!("Line {}", i + 1), supervisor_id: Some(sup.id) },
+                    NewTeam {
+                        name: format!("{} {}", words.team, i + 1),
+                        supervisor_id: Some(sup.id),
+                    },
                 )
                 .await?
                 .id,
         );
     }
     summary.users = 3;
-    const NAMES: [&str; 12] = [
-        "Anna", "Boris", "Vera", "Gleb", "Dina", "Egor", "Zoya", "Ilya", "Kira", "Lev", "Mila",
-        "Nikita",
-    ];
     let mut agents = Vec::new();
     for i in 0..options.agents.max(2) {
         let queue = usize::try_from(i % 2).unwrap_or(0);
-        let name = format!("{} {}", NAMES[usize::try_from(i).unwrap_or(0) % NAMES.len()], i + 1);
+        let at = usize::try_from(i).unwrap_or(0);
+        let name = match at / words.agents.len() {
+            0 => words.agents[at].to_owned(),
+            round => format!("{} {}", words.agents[at % words.agents.len()], round + 1),
+        };
         let u = store
             .create_user(
                 &system,
@@ -234,7 +472,7 @@ pub async fn seed_demo(
     }
     let mut queues = Vec::new();
     for (q, (name, number, sl)) in
-        [("sales", "100", 20_000), ("support", "200", 30_000)].into_iter().enumerate()
+        [(words.queues[0], "100", 20_000), (words.queues[1], "200", 30_000)].into_iter().enumerate()
     {
         let members = agents.iter().filter(|a| a.queue == q).map(|a| a.id.clone()).collect();
         let created = store
@@ -260,7 +498,14 @@ pub async fn seed_demo(
                 .create_company(
                     &system,
                     NewCompany {
-                        name: format!("Company {}", i + 1),
+                        name: match usize::try_from(i).unwrap_or(0) {
+                            at if at < words.companies.len() => words.companies[at].to_owned(),
+                            at => format!(
+                                "{} {}",
+                                words.companies[at % words.companies.len()],
+                                at / words.companies.len() + 1
+                            ),
+                        },
                         tax_id: None,
                         website: None,
                         address: None,
@@ -272,9 +517,6 @@ pub async fn seed_demo(
                 .id,
         );
     }
-    const FIRST: [&str; 8] = ["Ivan", "Petr", "Olga", "Elena", "Sergey", "Anna", "Dmitry", "Maria"];
-    const LAST: [&str; 8] =
-        ["Ivanov", "Petrov", "Sidorova", "Smirnova", "Kuznetsov", "Popova", "Volkov", "Sokolova"];
     let stages = store.list_stages().await?;
     let mut contacts: Vec<(String, String)> = Vec::new();
     for i in 0..options.contacts {
@@ -284,12 +526,14 @@ pub async fn seed_demo(
             kind: switchboard_core::entity::PhoneKind::Mobile,
         };
         let owner = rng.pick(&agents).id.clone();
+        let (first, female) = *rng.pick(&words.first_names);
+        let last = *rng.pick(&words.last_names);
         let c = store
             .create_contact(
                 &system,
                 NewContact {
-                    first_name: (*rng.pick(&FIRST)).into(),
-                    last_name: (*rng.pick(&LAST)).into(),
+                    first_name: first.into(),
+                    last_name: options.lang.last_name(last, female),
                     company_id: Some(rng.pick(&companies).clone()),
                     owner_id: Some(owner.clone()),
                     phones: vec![phone],
@@ -299,11 +543,16 @@ pub async fn seed_demo(
             .await?;
         if rng.chance(30) && !stages.is_empty() {
             let stage = rng.pick(&stages).id.clone();
-            store
+            let deal = store
                 .create_deal(
                     &system,
                     NewDeal {
-                        title: format!("Deal {}", i + 1),
+                        title: format!(
+                            "{} {}{}",
+                            rng.pick(&words.deals),
+                            if options.lang == DemoLang::Ru { "№" } else { "#" },
+                            i + 1
+                        ),
                         contact_id: Some(c.id.clone()),
                         company_id: c.company_id.clone(),
                         stage_id: Some(stage),
@@ -315,6 +564,21 @@ pub async fn seed_demo(
                     },
                 )
                 .await?;
+            // Some deals are already closed, so the board and the reports show both outcomes.
+            match rng.range(0, 99) {
+                0..15 => {
+                    store.set_deal_status(&system, &deal.id, DealStatus::Won, None, None).await?;
+                }
+                15..27 => {
+                    // The system's reasons, by key: the pages say them in the reader's words.
+                    let reason =
+                        (*rng.pick(switchboard_store::settings::DEFAULT_LOSS_REASONS)).to_owned();
+                    store
+                        .set_deal_status(&system, &deal.id, DealStatus::Lost, Some(reason), None)
+                        .await?;
+                }
+                _ => {}
+            }
         }
         contacts.push((c.id, e164));
     }
@@ -425,7 +689,8 @@ pub async fn seed_demo(
                         batch.tasks.push(vec![
                             id().into(),
                             "call".into(),
-                            format!("Call back {from}").into(),
+                            // Said at display, like the switch's own callbacks.
+                            String::new().into(),
                             due.into(),
                             Cell::Null,
                             queue_id.clone().into(),
@@ -484,7 +749,12 @@ pub async fn seed_demo(
                     events.push(event(&call_id, answer, CallEventKind::Answered, Some(&a.id)));
                     events.push(event(&call_id, end, CallEventKind::Ended, None));
                     let connected = end - answer;
-                    let (y, m, dd) = switchboard_core::recording::civil_date(t);
+                    let recording = match &options.recordings {
+                        Some(root) if d == 1 && rng.chance(16) => {
+                            Some(write_recording(root, &call_id, t, rng.range(0, 999))?)
+                        }
+                        _ => None,
+                    };
                     batch.calls.push(vec![
                         call_id.clone().into(),
                         "inbound".into(),
@@ -504,9 +774,9 @@ pub async fn seed_demo(
                         wrap.into(),
                         EndReason::CallerHangup.as_str().into(),
                         disposition.clone().into(),
-                        format!("{y:04}/{m:02}/{dd:02}/{call_id}.wav").into(),
-                        connected.into(),
-                        (44 + connected * 32).into(),
+                        recording.as_ref().map(|r| r.0.clone()).into(),
+                        recording.as_ref().map(|_| RECORDING_MS).into(),
+                        recording.as_ref().map(|r| r.1).into(),
                         "demo".into(),
                     ]);
                     fact = CallFact {

@@ -64,6 +64,9 @@ enum Command {
         /// Random seed (the same seed gives the same data).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The language of names, companies and deals: ru or en.
+        #[arg(long, default_value = "ru", value_parser = ["ru", "en"])]
+        lang: String,
     },
     /// Statistics upkeep.
     Stats {
@@ -235,7 +238,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(settings).await,
         Command::Call { command } => call(settings, command).await,
-        Command::SeedDemo { days, agents, contacts, seed } => {
+        Command::SeedDemo { days, agents, contacts, seed, lang } => {
             let store = open_store(&settings).await?;
             let password = "demo-password-1";
             let hash =
@@ -249,6 +252,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 utc_offset_ms: settings.stats.utc_offset_minutes.saturating_mul(60_000),
                 events: true,
                 stats: settings.stats.config(),
+                lang: if lang == "en" {
+                    switchboard_server::demo::DemoLang::En
+                } else {
+                    switchboard_server::demo::DemoLang::Ru
+                },
+                recordings: Some(settings.recordings.root.clone()),
             };
             let made = switchboard_server::demo::seed_demo(&store, &options, &hash).await?;
             let no_admin = store.count_active_admins().await? == 0;

@@ -80,7 +80,9 @@ pub async fn ensure_admin(store: &Store, settings: &Settings) -> anyhow::Result<
             &Actor::system(),
             NewUser {
                 login: login.clone(),
-                name: "Administrator".into(),
+                // The login, not a word in one language: the admin renames themself on the
+                // account page.
+                name: login.clone(),
                 role: Role::Admin,
                 password_hash,
                 team_id: None,

@@ -95,10 +95,9 @@ impl Store {
                     Some(Assignee::Queue(q)) => (None, Some(q.clone())),
                     None => (None, None),
                 };
-                let subject = match contact {
-                    Some(c) => format!("Call back {} ({})", missed.e164, c.display_name()),
-                    None => format!("Call back {}", missed.e164),
-                };
+                // No subject in any one language: the pages say "call back <number>" in the
+                // reader's words (`taskSubject` in web/card.js).
+                let subject = String::new();
                 let mut sql = Sql::new(
                     "INSERT INTO tasks (id, kind, subject, due_at, assignee_id, queue_id, contact_id, call_id, phone_e164, callback, missed_count, status, created_at, updated_at) VALUES (",
                 );
@@ -257,7 +256,12 @@ impl Store {
         if sql.execute(&mut *tx).await? == 0 {
             return Ok(None);
         }
-        let body = format!("Overdue: {}", task.subject);
+        // The kind says what happened; the body names the task without words of a language.
+        let body = if task.subject.is_empty() {
+            task.phone_e164.clone().unwrap_or_default()
+        } else {
+            task.subject.clone()
+        };
         for user in notify {
             let mut sql = Sql::new(
                 "INSERT INTO notifications (id, user_id, kind, task_id, body, created_at) VALUES (",

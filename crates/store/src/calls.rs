@@ -407,6 +407,23 @@ impl Store {
         })
     }
 
+    /// Whether `agent_id` handled a call with `contact_id` since `since` (epoch ms): such an
+    /// agent may fill in the caller's details on the after-call form.
+    pub async fn handled_call_with(
+        &self,
+        agent_id: &str,
+        contact_id: &str,
+        since: i64,
+    ) -> Result<bool, StoreError> {
+        let mut sql = Sql::new("SELECT COUNT(*) FROM calls WHERE agent_id = ");
+        sql.bind(agent_id.to_owned())
+            .push(" AND contact_id = ")
+            .bind(contact_id.to_owned())
+            .push(" AND offered_at >= ")
+            .bind(since);
+        Ok(sql.fetch_count(&self.pool).await? > 0)
+    }
+
     /// Calls, newest first; only `agent_id`'s when given.
     pub async fn list_calls(
         &self,

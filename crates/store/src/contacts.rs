@@ -95,6 +95,8 @@ pub struct ContactFilter {
     pub company_id: Option<String>,
     /// Having this number (E.164).
     pub phone_e164: Option<String>,
+    /// Having a number ending in these digits (the last 4-7 digits people remember).
+    pub phone_suffix: Option<String>,
     /// Having this email (normalised).
     pub email: Option<String>,
     /// Custom field equals value (case-folded), all must hold.
@@ -392,6 +394,14 @@ impl Store {
             if let Some(e164) = &filter.phone_e164 {
                 sql.push(" AND c.id IN (SELECT contact_id FROM contact_phones WHERE e164 = ")
                     .bind(e164.clone())
+                    .push(")");
+            }
+            if let Some(digits) = &filter.phone_suffix {
+                // A scan of the numbers (no index serves a suffix); the numbers table is
+                // narrow, and the list pages through what matches.
+                let digits: String = digits.chars().filter(char::is_ascii_digit).collect();
+                sql.push(" AND c.id IN (SELECT contact_id FROM contact_phones WHERE e164 LIKE ")
+                    .bind(format!("%{digits}"))
                     .push(")");
             }
             if let Some(email) = &filter.email {

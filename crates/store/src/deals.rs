@@ -21,6 +21,8 @@ pub struct NewStage {
     pub position: Option<i64>,
     /// Default win probability, percent.
     pub probability: i64,
+    /// The catalogue key of a stage the system made (`new`: the pages say `stage_new`).
+    pub key: Option<String>,
 }
 
 /// Changes to a stage.
@@ -166,6 +168,7 @@ fn stage_from_row(row: &AnyRow) -> Result<PipelineStage, StoreError> {
     Ok(PipelineStage {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
+        key: row.try_get("key")?,
         position: row.try_get("position")?,
         probability: row.try_get("probability")?,
         created_at: row.try_get("created_at")?,
@@ -188,10 +191,14 @@ fn check_currency(currency: &str) -> Result<String, StoreError> {
     }
 }
 
-/// The pipeline a fresh install starts with (names in Russian and English are both fine to
-/// rename later; these are only a start).
-const DEFAULT_STAGES: &[(&str, i64)] =
-    &[("New", 10), ("Qualified", 30), ("Proposal", 50), ("Negotiation", 70)];
+/// The pipeline a fresh install starts with: (key, name, probability). The pages show each in
+/// the reader's language by its key until an administrator renames it.
+const DEFAULT_STAGES: &[(&str, &str, i64)] = &[
+    ("new", "New", 10),
+    ("qualified", "Qualified", 30),
+    ("proposal", "Proposal", 50),
+    ("negotiation", "Negotiation", 70),
+];
 
 impl Store {
     /// Creates the default pipeline when there is none. Idempotent.
@@ -199,13 +206,14 @@ impl Store {
         if Sql::new("SELECT COUNT(*) FROM pipeline_stages").fetch_count(&self.pool).await? > 0 {
             return Ok(());
         }
-        for (i, (name, probability)) in DEFAULT_STAGES.iter().enumerate() {
+        for (i, (key, name, probability)) in DEFAULT_STAGES.iter().enumerate() {
             self.create_stage(
                 &Actor::system(),
                 NewStage {
                     name: (*name).to_owned(),
                     position: Some(i as i64 + 1),
                     probability: *probability,
+                    key: Some((*key).to_owned()),
                 },
             )
             .await?;
@@ -215,7 +223,7 @@ impl Store {
 
     /// The pipeline, in board order.
     pub async fn list_stages(&self) -> Result<Vec<PipelineStage>, StoreError> {
-        let rows = Sql::new("SELECT id, name, position, probability, created_at FROM pipeline_stages ORDER BY position, name").fetch_all(&self.pool).await?;
+        let rows = Sql::new("SELECT id, name, key, position, probability, created_at FROM pipeline_stages ORDER BY position, name").fetch_all(&self.pool).await?;
         rows.iter().map(stage_from_row).collect()
     }
 
@@ -244,11 +252,13 @@ impl Store {
         let id = new_id();
         let mut tx = self.begin_write().await?;
         let mut sql = Sql::new(
-            "INSERT INTO pipeline_stages (id, name, position, probability, created_at) VALUES (",
+            "INSERT INTO pipeline_stages (id, name, key, position, probability, created_at) VALUES (",
         );
         sql.bind(id.clone())
             .push(", ")
             .bind(name.clone())
+            .push(", ")
+            .bind(new.key.clone())
             .push(", ")
             .bind(position)
             .push(", ")
@@ -280,7 +290,7 @@ impl Store {
         changes: StageChanges,
     ) -> Result<PipelineStage, StoreError> {
         let stages = self.list_stages().await?;
-        stages.iter().find(|s| s.id == id).ok_or(StoreError::not_found("stage"))?;
+        let current = stages.iter().find(|s| s.id == id).ok_or(StoreError::not_found("stage"))?;
         check_probability("probability", changes.probability)?;
         let mut sql = Sql::new("UPDATE pipeline_stages SET id = id");
         if let Some(name) = &changes.name {
@@ -295,7 +305,10 @@ impl Store {
                     existing_id: other.id.clone(),
                 });
             }
-            sql.push(", name = ").bind(name.to_owned());
+            if name != current.name {
+                // A name of the administrator's own replaces the catalogue's words.
+                sql.push(", name = ").bind(name.to_owned()).push(", key = NULL");
+            }
         }
         if let Some(position) = changes.position {
             sql.push(", position = ").bind(position);

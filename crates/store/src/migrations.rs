@@ -76,6 +76,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0011_hours_and_voicemail.sql"),
         include_str!("../../../migrations/postgres/0011_hours_and_voicemail.sql"),
     ),
+    (
+        12,
+        "stage keys",
+        include_str!("../../../migrations/sqlite/0012_stage_keys.sql"),
+        include_str!("../../../migrations/postgres/0012_stage_keys.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

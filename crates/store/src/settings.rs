@@ -13,6 +13,12 @@ use crate::sql::Sql;
 pub const DISPOSITIONS: &str = "calls.dispositions";
 /// Days recordings are kept (a JSON number; 0 keeps them forever).
 pub const RETENTION_DAYS: &str = "recordings.retention_days";
+/// Why deals are lost, the list a user picks from (a JSON array of labels or keys).
+pub const LOSS_REASONS: &str = "deals.loss_reasons";
+/// The loss reasons until an administrator sets their own: keys the pages say in the
+/// reader's language (`loss_price`, ...).
+pub const DEFAULT_LOSS_REASONS: &[&str] =
+    &["price", "competitor", "no_budget", "no_decision", "no_contact"];
 use crate::{Actor, Store, StoreError, audit, now_ms};
 
 impl Store {
@@ -93,6 +99,16 @@ impl Store {
                 items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
             }
             _ => configured.to_vec(),
+        })
+    }
+
+    /// The loss reasons: the admin's list, else [`DEFAULT_LOSS_REASONS`].
+    pub async fn loss_reasons(&self) -> Result<Vec<String>, StoreError> {
+        Ok(match self.setting(LOSS_REASONS).await? {
+            Some(Value::Array(items)) => {
+                items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+            }
+            _ => DEFAULT_LOSS_REASONS.iter().map(|r| (*r).to_owned()).collect(),
         })
     }
 

@@ -15,10 +15,11 @@ const CALL_ITEMS: &str = "SELECT id, offered_at AS at, agent_id, \
     FROM calls WHERE ";
 
 /// A stage change in one line: `Qualified → Proposal`, or just the stage when only the status
-/// changed; then the reason.
-const DEAL_CHANGE_TEXT: &str = "CASE WHEN fs.id IS NULL OR fs.id <> s.id THEN COALESCE(fs.name, '—') || ' → ' || s.name ELSE s.name END || COALESCE(' · ' || dc.reason, '')";
+/// changed; then the reason. A stage with a catalogue key is written `{stage:<key>}`, which
+/// the pages say in the reader's language.
+const DEAL_CHANGE_TEXT: &str = "CASE WHEN fs.id IS NULL OR fs.id <> s.id THEN COALESCE('{stage:' || fs.key || '}', fs.name, '—') || ' → ' || COALESCE('{stage:' || s.key || '}', s.name) ELSE COALESCE('{stage:' || s.key || '}', s.name) END || COALESCE(' · ' || dc.reason, '')";
 /// The same with the new status when it changed, in English: `Proposal · lost · price`.
-const DEAL_CHANGE: &str = "CASE WHEN fs.id IS NULL OR fs.id <> s.id THEN COALESCE(fs.name, '—') || ' → ' || s.name ELSE s.name END \
+const DEAL_CHANGE: &str = "CASE WHEN fs.id IS NULL OR fs.id <> s.id THEN COALESCE('{stage:' || fs.key || '}', fs.name, '—') || ' → ' || COALESCE('{stage:' || s.key || '}', s.name) ELSE COALESCE('{stage:' || s.key || '}', s.name) END \
     || CASE WHEN COALESCE(dc.from_status, '') <> dc.to_status THEN ' · ' || dc.to_status ELSE '' END || COALESCE(' · ' || dc.reason, '')";
 /// The status a change moved to, when it changed.
 const DEAL_CHANGE_STATUS: &str =

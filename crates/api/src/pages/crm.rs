@@ -8,10 +8,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use switchboard_core::Action;
 
-use super::i18n::t;
 use super::{LangQuery, PageUser, escape, nav, page, user_language};
 use crate::AppState;
 use crate::extract::CurrentUser;
+use crate::i18n::t;
 
 /// One CRM page: which header link is current, its title, its script and who may open it.
 struct View {
@@ -75,7 +75,7 @@ async fn render(
         region = state.config().region.code(),
         loading = t(lang, "loading"),
     );
-    page(lang, t(lang, view.title), &body, view.script, keep)
+    page(lang, &t(lang, view.title), &body, view.script, keep)
 }
 
 macro_rules! list_page {

@@ -7,9 +7,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use switchboard_core::Action;
 
-use super::i18n::t;
 use super::{LangQuery, PageUser, nav, page, user_language};
 use crate::AppState;
+use crate::i18n::t;
 
 pub(super) async fn dashboard_page(
     State(state): State<AppState>,
@@ -53,12 +53,12 @@ pub(super) async fn dashboard_page(
         queue = w("queue"),
         any = w("any"),
         show = w("search"),
-        hourly = chart("chart-hourly", w("chart_hourly")),
-        sl = chart("chart-sl", w("chart_sl")),
-        aht = chart("chart-aht", w("chart_aht")),
-        dispositions = chart("chart-dispositions", w("chart_dispositions")),
+        hourly = chart("chart-hourly", &w("chart_hourly")),
+        sl = chart("chart-sl", &w("chart_sl")),
+        aht = chart("chart-aht", &w("chart_aht")),
+        dispositions = chart("chart-dispositions", &w("chart_dispositions")),
     );
-    page(lang, w("dashboard"), &body, "dashboard.js", keep)
+    page(lang, &w("dashboard"), &body, "dashboard.js", keep)
 }
 
 pub(super) async fn wallboard_page(
@@ -89,6 +89,7 @@ pub(super) async fn wallboard_page(
 <section class="panel"><h2>{queues}</h2>
 <table class="list" id="queues"><thead><tr><th>{queue}</th><th>{waiting}</th><th>{oldest}</th><th>{offered}</th><th>{answered}</th><th>{sl}</th><th>{asa}</th><th>{abandoned}</th></tr></thead><tbody></tbody></table></section>
 <section class="panel"><h2>{agents}</h2><div id="agents" class="agents"></div></section>
+<p class="tv-switch"><a id="tv-link" href="?tv=1">{tv_mode}</a></p>
 </main>"#,
         nav = nav(
             lang,
@@ -111,6 +112,7 @@ pub(super) async fn wallboard_page(
         whisper = w("whisper"),
         barge = w("barge"),
         stop = w("stop_listening"),
+        tv_mode = w("tv_mode"),
     );
-    page(lang, w("wallboard"), &body, "wallboard.js", keep)
+    page(lang, &w("wallboard"), &body, "wallboard.js", keep)
 }

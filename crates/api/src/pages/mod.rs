@@ -4,11 +4,7 @@
 
 mod crm;
 mod dashboard;
-mod i18n;
 mod recordings;
-mod words_admin;
-mod words_callbacks;
-mod words_crm;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
@@ -20,7 +16,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::CurrentUser;
-use i18n::{Lang, t, table_json};
+use crate::i18n::{Lang, t, table_json};
 use switchboard_core::Action;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -52,7 +48,7 @@ pub(super) struct LangQuery {
     lang: Option<String>,
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -70,7 +66,7 @@ pub(super) fn language(query: &LangQuery, headers: &HeaderMap) -> (Lang, Option<
 }
 
 /// `?lang=`, else `saved` (the user's choice), else the cookie, else the browser's; and the
-/// cookie that keeps a choice made with `?lang=`.
+/// cookie that keeps it, when the browser's differs.
 fn choose_language(
     query: &LangQuery,
     saved: Option<&str>,
@@ -82,10 +78,10 @@ fn choose_language(
         saved.or(cookie.as_deref()),
         headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
     );
-    let keep = query
-        .lang
-        .as_ref()
-        .map(|_| format!("sb_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code()));
+    // The cookie follows the page's language (chosen now or saved on the user), so the API
+    // answers the page's requests, errors and exports included, in the same language.
+    let keep = (cookie.as_deref() != Some(lang.code()))
+        .then(|| format!("sb_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code()));
     (lang, keep)
 }
 
@@ -174,7 +170,7 @@ pub(super) fn forbidden(lang: Lang, user: &CurrentUser) -> Response {
         message = t(lang, "forbidden"),
         home = t(lang, "go_home"),
     );
-    let mut response = page(lang, t(lang, "forbidden_title"), &body, "nav.js", None);
+    let mut response = page(lang, &t(lang, "forbidden_title"), &body, "nav.js", None);
     *response.status_mut() = StatusCode::FORBIDDEN;
     response
 }
@@ -206,10 +202,8 @@ pub(super) fn nav(lang: Lang, user: &CurrentUser, active: &str, extra: &str) -> 
             let current = if *key == active { r#" aria-current="page""# } else { "" };
             // A shorter word where the page's name is long, so the header fits on one line
             // at 1366 px; the page's own title keeps the full name.
-            let label = match t(lang, &format!("nav_{key}")) {
-                "?" => t(lang, key),
-                short => short,
-            };
+            let short = format!("nav_{key}");
+            let label = t(lang, if crate::i18n::has(&short) { &short } else { key });
             format!(
                 r#"<a href="{href}" id="nav-{key}" aria-label="{full}"{current}>{label}</a>"#,
                 full = t(lang, key)
@@ -260,7 +254,7 @@ async fn login_page(Query(query): Query<LangQuery>, headers: HeaderMap) -> Respo
         bad = t(lang, "bad_login"),
         switch = lang_switch(lang),
     );
-    page(lang, t(lang, "login_title"), &body, "login.js", keep)
+    page(lang, &t(lang, "login_title"), &body, "login.js", keep)
 }
 
 /// The signed-in user, or a redirect to sign-in.
@@ -347,6 +341,13 @@ async fn console_page(
 <label>{deal}<select name="deal" id="form-deal"></select></label>
 <label>{new_deal}<input name="new_deal" id="form-new-deal"></label>
 <label>{notes}<textarea name="notes" id="form-notes" rows="3" maxlength="10000"></textarea></label>
+<fieldset id="form-details" hidden><legend>{caller_details}</legend>
+<label>{last_name}<input name="last_name" id="form-last-name" maxlength="300"></label>
+<label>{first_name}<input name="first_name" id="form-first-name" maxlength="300"></label>
+<label>{middle_name}<input name="middle_name" id="form-middle-name" maxlength="300"></label>
+<label>{position}<input name="position" id="form-position" maxlength="300"></label>
+<label>{emails}<input name="email" id="form-email" type="email" maxlength="300"></label>
+</fieldset>
 <div class="row"><button type="submit" id="form-save">{save}</button><span id="form-saved" hidden>{form_saved}</span></div>
 </form>
 </section>
@@ -386,13 +387,19 @@ async fn console_page(
         deal = w("deal"),
         new_deal = w("new_deal"),
         notes = w("notes"),
+        caller_details = w("caller_details"),
+        last_name = w("last_name"),
+        first_name = w("first_name"),
+        middle_name = w("middle_name"),
+        position = w("position"),
+        emails = w("emails"),
         save = w("save"),
         form_saved = w("form_saved"),
         pause_recording = w("pause_recording"),
         escalations = w("escalations"),
         dispositions = dispositions,
     );
-    page(lang, w("console"), &body, "console.js", keep)
+    page(lang, &w("console"), &body, "console.js", keep)
 }
 
 /// `<option>`s of the dispositions in force, labelled in `lang` (the key itself when the
@@ -404,17 +411,15 @@ pub(super) async fn disposition_options(state: &AppState, lang: Lang) -> String 
     });
     list.iter()
         .map(|d| {
-            let label = match t(lang, &format!("disp_{d}")) {
-                "?" => d.as_str(),
-                word => word,
-            };
-            format!(r#"<option value="{}">{}</option>"#, escape(d), escape(label))
+            let key = format!("disp_{d}");
+            let label = if crate::i18n::has(&key) { t(lang, &key) } else { d.clone() };
+            format!(r#"<option value="{}">{}</option>"#, escape(d), escape(&label))
         })
         .collect()
 }
 
 /// The pages' scripts and styles, compiled in.
-const ASSETS: &[(&str, &str)] = &[
+pub(crate) const ASSETS: &[(&str, &str)] = &[
     ("app.css", include_str!("../../../../web/app.css")),
     ("login.js", include_str!("../../../../web/login.js")),
     ("nav.js", include_str!("../../../../web/nav.js")),

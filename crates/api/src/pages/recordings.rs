@@ -6,9 +6,9 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::i18n::t;
 use super::{LangQuery, PageUser, disposition_options, nav, page, user_language};
 use crate::AppState;
+use crate::i18n::t;
 
 pub(super) async fn recordings_page(
     State(state): State<AppState>,
@@ -68,5 +68,5 @@ pub(super) async fn recordings_page(
         direction = w("direction"),
         duration = w("duration"),
     );
-    page(lang, w("recordings"), &body, "recordings.js", keep)
+    page(lang, &w("recordings"), &body, "recordings.js", keep)
 }

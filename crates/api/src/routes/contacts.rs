@@ -91,7 +91,7 @@ pub(crate) struct ListQuery {
     q: Option<String>,
     owner_id: Option<String>,
     company_id: Option<String>,
-    /// Any spelling.
+    /// A whole number in any spelling, or its last 4-7 digits.
     phone: Option<String>,
     email: Option<String>,
     page: Option<u32>,
@@ -135,11 +135,19 @@ impl ListQuery {
         state: &AppState,
         raw: Option<&str>,
     ) -> Result<ContactFilter, ApiError> {
-        let phone_e164 = match &self.phone {
-            Some(p) if !p.trim().is_empty() => {
-                Some(parse_phone_param(state, "phone", p)?.e164().to_owned())
-            }
-            _ => None,
+        // The last 4-7 digits of a number (what people remember) find every number ending
+        // so; anything longer is a whole number in any spelling.
+        let digits = |p: &str| -> Option<String> {
+            let plain = p.chars().all(|c| c.is_ascii_digit() || " -().".contains(c));
+            let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+            (plain && (4..=7).contains(&digits.len())).then_some(digits)
+        };
+        let (phone_e164, phone_suffix) = match &self.phone {
+            Some(p) if !p.trim().is_empty() => match digits(p) {
+                Some(tail) => (None, Some(tail)),
+                None => (Some(parse_phone_param(state, "phone", p)?.e164().to_owned()), None),
+            },
+            _ => (None, None),
         };
         let email = match &self.email {
             Some(e) if !e.trim().is_empty() => Some(
@@ -153,6 +161,7 @@ impl ListQuery {
             owner_id: self.owner_id,
             company_id: self.company_id,
             phone_e164,
+            phone_suffix,
             email,
             custom: custom_filters(raw),
         })
@@ -220,7 +229,15 @@ pub(crate) async fn update(
     JsonBody(body): JsonBody<UpdateContact>,
 ) -> ApiResult<Json<Contact>> {
     let before = state.store().get_contact(&id).await?;
-    user.require_edit(before.owner_id.as_deref(), None)?;
+    // The agent who just talked with a caller may fill in the caller's details on the
+    // after-call form, whoever owns the contact; the owner stays as it is (the field-level
+    // rule below: only owners and managers change ownership).
+    if let Err(refused) = user.require_edit(before.owner_id.as_deref(), None) {
+        let since = switchboard_store::now_ms() - AFTER_CALL_EDIT_MS;
+        if !state.store().handled_call_with(user.id(), &id, since).await? {
+            return Err(refused);
+        }
+    }
     user.check_owner_change(&body.owner_id, before.owner_id.as_deref())?;
     let changes = ContactChanges {
         first_name: body.first_name,
@@ -236,6 +253,9 @@ pub(crate) async fn update(
     };
     Ok(Json(state.store().update_contact(&user.actor(), &id, changes).await?))
 }
+
+/// How long after a call its agent may still fill in the caller's details: a working day.
+const AFTER_CALL_EDIT_MS: i64 = 12 * 3_600_000;
 
 /// Deletes a contact (manager, admin).
 #[utoipa::path(delete, path = "/api/contacts/{id}", tag = "contacts", responses((status = 204), (status = 403), (status = 404)))]

@@ -151,7 +151,7 @@ pub(crate) async fn create_stage(
         .store()
         .create_stage(
             &user.actor(),
-            NewStage { name: b.name, position: b.position, probability: b.probability },
+            NewStage { name: b.name, position: b.position, probability: b.probability, key: None },
         )
         .await?;
     Ok((StatusCode::CREATED, Json(stage)))

@@ -23,7 +23,7 @@ use switchboard_core::Action;
 use switchboard_core::entity::{Company, Contact, Deal};
 use switchboard_import::{
     Cell, ColumnMap, ExportRow, ImportError, ImportOptions, ImportSummary, ReportLine, SheetFormat,
-    Table, check_rows, contact_cells, contact_headers, import_table, timestamp,
+    SheetLocale, Table, check_rows, contact_cells, contact_headers, import_table,
 };
 use switchboard_store::{OnDuplicate, Page, PageRequest};
 use utoipa::ToSchema;
@@ -31,6 +31,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{CurrentUser, JsonBody, QueryParams, parse_query};
+use crate::i18n::{Lang, t};
 
 /// The largest upload: about 300 000 contact rows. Bigger files go through the command line.
 const UPLOAD_LIMIT: usize = 64 << 20;
@@ -573,11 +574,13 @@ where
 pub(crate) async fn export(
     State(state): State<AppState>,
     user: CurrentUser,
+    request_headers: axum::http::HeaderMap,
     Path(list): Path<String>,
     QueryParams(q): QueryParams<ExportQuery>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     user.require(Action::ImportExport)?;
+    let lang = Lang::of_request(user.0.language.as_deref(), &request_headers);
     let format_name = q.format.unwrap_or_else(|| "csv".to_owned());
     let format = SheetFormat::parse(&format_name).ok_or_else(|| {
         ApiError::invalid_input("format", "expected csv or xlsx", format_name.clone())
@@ -611,13 +614,32 @@ pub(crate) async fn export(
                         contact.company_id.as_ref().and_then(|id| companies.get(id).cloned());
                     let owner_login =
                         contact.owner_id.as_ref().and_then(|id| users.get(id).cloned());
-                    contact_cells(&ExportRow { contact, company, owner_login }, &keys)
-                        .into_iter()
-                        .map(Cell::from)
-                        .collect()
+                    let created_at = contact.created_at;
+                    let mut cells: Vec<Cell> =
+                        contact_cells(&ExportRow { contact, company, owner_login }, &keys)
+                            .into_iter()
+                            .map(Cell::from)
+                            .collect();
+                    if let Some(cell) = cells.get_mut(CONTACT_CREATED_AT) {
+                        *cell = Cell::Time(created_at);
+                    }
+                    cells
                 })
                 .collect();
-            (contact_headers(&keys), rows, ("contacts", "contact"))
+            // Headers in the reader's words, which the import reads back (custom fields by
+            // their label).
+            let labels = switchboard_import::contact_fields(store).await.map_err(file_error)?;
+            let headers = contact_headers(&keys)
+                .into_iter()
+                .map(|h| match h.strip_prefix("custom.") {
+                    Some(key) => labels
+                        .iter()
+                        .find(|d| d.key == key)
+                        .map_or_else(|| h.clone(), |d| d.label.clone()),
+                    None => column(lang, &h),
+                })
+                .collect();
+            (headers, rows, ("contacts", "contact"))
         }
         "companies" => {
             let query: super::companies::ListQuery = parse_query(&rest)?;
@@ -627,7 +649,7 @@ pub(crate) async fn export(
             let mut headers: Vec<String> =
                 ["id", "name", "tax_id", "website", "address", "owner", "created_at"]
                     .iter()
-                    .map(|h| (*h).to_owned())
+                    .map(|h| column(lang, h))
                     .collect();
             headers.extend(keys.iter().map(|k| format!("custom.{k}")));
             let rows = companies
@@ -640,7 +662,7 @@ pub(crate) async fn export(
                         c.website.clone().into(),
                         c.address.clone().into(),
                         login(&c.owner_id),
-                        timestamp(c.created_at).into(),
+                        Cell::Time(c.created_at),
                     ];
                     row.extend(keys.iter().map(|k| custom_cell(c.custom.get(k))));
                     row
@@ -652,8 +674,18 @@ pub(crate) async fn export(
             let query: super::deals::ListQuery = parse_query(&rest)?;
             let filter = query.filter(Some(&rest));
             let deals: Vec<Deal> = all_pages(|p| store.list_deals(&filter, p)).await?;
-            let stages: HashMap<String, String> =
-                store.list_stages().await?.into_iter().map(|s| (s.id, s.name)).collect();
+            let stages: HashMap<String, String> = store
+                .list_stages()
+                .await?
+                .into_iter()
+                .map(|s| {
+                    let name = match &s.key {
+                        Some(key) => t(lang, &format!("stage_{key}")),
+                        None => s.name,
+                    };
+                    (s.id, name)
+                })
+                .collect();
             let companies =
                 company_names(&state, deals.iter().filter_map(|d| d.company_id.clone())).await?;
             let keys = custom_keys(deals.iter().map(|d| &d.custom));
@@ -674,7 +706,7 @@ pub(crate) async fn export(
                 "closed_at",
             ]
             .iter()
-            .map(|h| (*h).to_owned())
+            .map(|h| column(lang, h))
             .collect();
             headers.extend(keys.iter().map(|k| format!("custom.{k}")));
             let rows = deals
@@ -684,17 +716,24 @@ pub(crate) async fn export(
                         d.id.clone().into(),
                         d.title.clone().into(),
                         stages.get(&d.stage_id).cloned().into(),
-                        d.status.as_str().to_owned().into(),
+                        t(lang, &format!("deal_status_{}", d.status.as_str())).into(),
                         d.amount_minor.map_or(Cell::Empty, |a| Cell::Number(a as f64 / 100.0)),
                         d.currency.clone().into(),
                         d.probability.map_or(Cell::Empty, |p| Cell::Number(p as f64)),
                         d.contact_id.clone().into(),
                         d.company_id.as_ref().and_then(|id| companies.get(id).cloned()).into(),
                         login(&d.owner_id),
-                        d.loss_reason.clone().into(),
+                        d.loss_reason
+                            .as_ref()
+                            .map(|r| {
+                                // The system's reasons are keys; an admin's or typed one is text.
+                                let key = format!("why_lost_{r}");
+                                if crate::i18n::has(&key) { t(lang, &key) } else { r.clone() }
+                            })
+                            .into(),
                         d.competitor.clone().into(),
-                        timestamp(d.created_at).into(),
-                        d.closed_at.map(timestamp).into(),
+                        Cell::Time(d.created_at),
+                        d.closed_at.map_or(Cell::Empty, Cell::Time),
                     ];
                     row.extend(keys.iter().map(|k| custom_cell(d.custom.get(k))));
                     row
@@ -706,7 +745,11 @@ pub(crate) async fn export(
     };
     let n = rows.len();
     let bytes = tokio::task::spawn_blocking(move || {
-        switchboard_import::sheet_bytes(format, &headers, &rows)
+        let locale = match lang {
+            Lang::Ru => SheetLocale::Russian,
+            Lang::En => SheetLocale::English,
+        };
+        switchboard_import::sheet_bytes(format, locale, &headers, &rows)
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -717,6 +760,14 @@ pub(crate) async fn export(
         .audit_event(&user.actor(), &format!("{entity}.export"), entity, None, detail)
         .await?;
     Ok(download(format, list_name, bytes))
+}
+
+/// Where the contacts' export has its creation time (see `EXPORT_HEADERS`).
+const CONTACT_CREATED_AT: usize = 9;
+
+/// A column's header in the reader's language (`col_<field>` in the catalogue).
+fn column(lang: Lang, field: &str) -> String {
+    t(lang, &format!("col_{field}"))
 }
 
 async fn company_names(

@@ -166,3 +166,41 @@ fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+// The same refusals for a Russian reader (the pages' `sb_lang` cookie, or Accept-Language):
+// the code and field stay as they are, the message is said in Russian, naming the field as
+// the form does.
+app_test!(errors_come_in_the_readers_language, |app| {
+    let admin = app.admin().await;
+    let ru = |request: reqwest::RequestBuilder| request.header("accept-language", "ru-RU,ru;q=0.9");
+    let url = app.url("/api/contacts");
+    let (status, err) = send(ru(admin.post(&url)).json(&json!({"phones": ["12"]}))).await;
+    assert_eq!(
+        (status, err["error"].as_str(), err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"), Some("phones[0]")),
+        "{err}"
+    );
+    assert_eq!(err["message"], "Телефоны (1): это не номер телефона", "{err}");
+    let (status, err) =
+        send(ru(admin.post(app.url("/api/deals"))).json(&json!({"title": ""}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["message"], "Название: от 1 до 300 символов", "{err}");
+    let (status, err) =
+        send(ru(admin.get(app.url("/api/contacts/0123456789abcdef0123456789abcdef")))).await;
+    assert_eq!(
+        (status, err["message"].as_str()),
+        (StatusCode::NOT_FOUND, Some("Контакт не найден"))
+    );
+    let body = json!({"first_name": "Анна", "phones": ["+79160000009"]});
+    assert_eq!(send(admin.post(&url).json(&body)).await.0, StatusCode::CREATED);
+    let (status, err) = send(ru(admin.post(&url)).json(&body)).await;
+    assert_eq!((status, err["error"].as_str()), (StatusCode::CONFLICT, Some("duplicate")), "{err}");
+    assert!(err["message"].as_str().unwrap().contains("уже есть в другой записи"), "{err}");
+    assert!(err["existing_id"].is_string(), "the other record is named: {err}");
+    // English stays English.
+    let (_, err) = send(admin.post(&url).json(&json!({"phones": ["12"]}))).await;
+    assert!(
+        err["message"].as_str().unwrap().starts_with("phones[0]: not a valid phone number"),
+        "{err}"
+    );
+});

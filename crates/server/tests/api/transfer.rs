@@ -267,8 +267,8 @@ app_test!(export_follows_the_list_filters, |app| {
     let cell =
         |name: &str| table.rows[0].1[table.headers.iter().position(|h| h == name).unwrap()].clone();
     assert_eq!(
-        (cell("title"), cell("amount"), cell("company"), cell("status")),
-        ("Бумага".to_owned(), "1500.5".to_owned(), "ООО Ромашка".to_owned(), "open".to_owned())
+        (cell("Title"), cell("Amount"), cell("Company"), cell("Status")),
+        ("Бумага".to_owned(), "1500.5".to_owned(), "ООО Ромашка".to_owned(), "Open".to_owned())
     );
 
     let res = admin
@@ -281,6 +281,133 @@ app_test!(export_follows_the_list_filters, |app| {
     let (_, audit) =
         send(admin.get(app.url("/api/audit")).query(&[("action", "deal.export")])).await;
     assert_eq!(audit["items"][0]["detail"]["rows"], 1, "{audit}");
+});
+
+// Exports for a Russian reader, opened as Russian Excel would: the XLSX read by a
+// spreadsheet reader cell by cell (headers in Russian, the amount a number, the dates date
+// cells, the status a word), and the CSV with a BOM, `;` between fields, a decimal comma and
+// Russian dates; the contacts' Russian headers map back onto the import's fields.
+app_test!(exports_open_in_russian_excel_cell_by_cell, |app| {
+    use calamine::{Data, Reader};
+    let admin = app.admin().await;
+    let (_, company) =
+        send(admin.post(app.url("/api/companies")).json(&json!({"name": "ООО «Ромашка»"}))).await;
+    let (status, deal) = send(admin.post(app.url("/api/deals")).json(
+        &json!({"title": "Бумага; А4", "amount": 1500.5, "currency": "RUB", "company_id": company["id"]}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{deal}");
+    let (status, _) =
+        send(admin.post(app.url("/api/contacts")).json(
+            &json!({"first_name": "Анна", "last_name": "Тестова", "phones": ["+79160000001"]}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let download = |list: &str, format: &str| {
+        admin
+            .get(app.url(&format!("/api/export/{list}")))
+            .query(&[("format", format)])
+            .header("accept-language", "ru-RU,ru;q=0.9")
+            .send()
+    };
+
+    let bytes = download("deals", "xlsx").await.unwrap().bytes().await.unwrap();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    let headers: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        headers,
+        [
+            "ID",
+            "Название",
+            "Этап",
+            "Статус",
+            "Сумма",
+            "Валюта",
+            "Вероятность, %",
+            "ID контакта",
+            "Компания",
+            "Ответственный",
+            "Причина проигрыша",
+            "Конкурент",
+            "Создан",
+            "Закрыта"
+        ]
+    );
+    assert_eq!(rows.len(), 2, "one deal");
+    let row = rows[1];
+    assert_eq!(row[0], Data::String(deal["id"].as_str().unwrap().to_owned()));
+    assert_eq!(row[1], Data::String("Бумага; А4".into()));
+    assert_eq!(row[2], Data::String("Новая".into()), "the default stage in Russian");
+    assert_eq!(row[3], Data::String("В работе".into()));
+    assert_eq!(row[4], Data::Float(1500.5), "the amount is a number");
+    assert_eq!(row[5], Data::String("RUB".into()));
+    assert_eq!(row[8], Data::String("ООО «Ромашка»".into()));
+    assert_eq!(row[13], Data::Empty, "not closed");
+    let Data::DateTime(created) = &row[12] else { panic!("a date cell: {:?}", row[12]) };
+    let created_ms = (created.as_f64() - 25_569.0) * 86_400_000.0;
+    let deal_created = deal["created_at"].as_f64().unwrap();
+    assert!((created_ms - deal_created).abs() < 1_000.0, "{created_ms} vs {deal_created}");
+
+    let res = download("deals", "csv").await.unwrap();
+    let text = res.text().await.unwrap();
+    let text = text.strip_prefix('\u{feff}').expect("a BOM, for Excel to read UTF-8");
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("ID;Название;Этап;Статус;Сумма;Валюта;"), "{text}");
+    let cells: Vec<String> = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .has_headers(false)
+        .from_reader(lines.next().unwrap().as_bytes())
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(cells[1], "Бумага; А4");
+    assert_eq!(cells[4], "1500,5", "a decimal comma");
+    let date = &cells[12];
+    assert!(
+        date.len() == 19 && date.as_bytes()[2] == b'.' && date.as_bytes()[5] == b'.',
+        "dd.mm.yyyy hh:mm:ss: {date}"
+    );
+
+    let text = download("contacts", "csv").await.unwrap().text().await.unwrap();
+    let table = switchboard_import::read_table_bytes(
+        "contacts.csv",
+        text.as_bytes(),
+        switchboard_import::CsvOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        table.headers,
+        [
+            "ID",
+            "Фамилия",
+            "Имя",
+            "Отчество",
+            "Телефоны",
+            "Почта",
+            "Компания",
+            "Должность",
+            "Ответственный",
+            "Создан"
+        ]
+    );
+    let map = switchboard_import::ColumnMap::from_headers(&table.headers, &[]).unwrap();
+    assert_eq!(
+        map.targets[1..5],
+        [
+            switchboard_import::Target::LastName,
+            switchboard_import::Target::FirstName,
+            switchboard_import::Target::MiddleName,
+            switchboard_import::Target::Phone(switchboard_core::entity::PhoneKind::Other)
+        ],
+        "the import reads the Russian headers back"
+    );
 });
 
 app_test!(settings_change_dispositions_and_retention, |app| {
@@ -296,11 +423,16 @@ app_test!(settings_change_dispositions_and_retention, |app| {
 
     let (status, before) = send(admin.get(app.url("/api/settings"))).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(before["source"], json!({"dispositions": "config", "retention_days": "config"}));
+    assert_eq!(
+        before["source"],
+        json!({"dispositions": "config", "loss_reasons": "config", "retention_days": "config"})
+    );
     for (body, field) in [
         (json!({"dispositions": []}), "dispositions"),
-        (json!({"dispositions": ["ok", "Not OK"]}), "dispositions[1]"),
-        (json!({"dispositions": ["ok", "ok"]}), "dispositions[1]"),
+        (json!({"dispositions": ["ok", "x".repeat(61)]}), "dispositions[1]"),
+        (json!({"dispositions": ["ok", "a\nb"]}), "dispositions[1]"),
+        (json!({"dispositions": ["Заказ оформлен", "заказ оформлен"]}), "dispositions[1]"),
+        (json!({"loss_reasons": []}), "loss_reasons"),
         (json!({"retention_days": 100000}), "retention_days"),
         (json!({"retention_days": -1}), "retention_days"),
     ] {
@@ -314,15 +446,32 @@ app_test!(settings_change_dispositions_and_retention, |app| {
     let (status, after) = send(
         admin
             .patch(app.url("/api/settings"))
-            .json(&json!({"dispositions": ["sold", "no_answer"], "retention_days": 30})),
+            .json(&json!({"dispositions": ["sold", "Заказ оформлен"], "retention_days": 30})),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{after}");
     assert_eq!(
         (after["dispositions"].clone(), after["retention_days"].clone()),
-        (json!(["sold", "no_answer"]), json!(30))
+        (json!(["sold", "Заказ оформлен"]), json!(30)),
+        "labels in any script"
     );
-    assert_eq!(after["source"], json!({"dispositions": "admin", "retention_days": "admin"}));
+    assert_eq!(
+        after["source"],
+        json!({"dispositions": "admin", "loss_reasons": "config", "retention_days": "admin"})
+    );
+    // Loss reasons: the defaults' keys, then the administrator's own list, which anyone who
+    // closes deals reads.
+    let (_, reasons) = send(supervisor.get(app.url("/api/loss-reasons"))).await;
+    assert_eq!(reasons[0], "price", "{reasons}");
+    let (status, _) = send(
+        admin
+            .patch(app.url("/api/settings"))
+            .json(&json!({"loss_reasons": ["Дорого", "Ушли к конкуренту"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, reasons) = send(supervisor.get(app.url("/api/loss-reasons"))).await;
+    assert_eq!(reasons, json!(["Дорого", "Ушли к конкуренту"]));
     assert_eq!(
         app.store().retention_days(7).await.unwrap(),
         30,

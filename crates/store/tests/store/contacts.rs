@@ -129,6 +129,15 @@ both_backends!(list_filter_and_paginate, |db| {
     let by_phone = ContactFilter { phone_e164: Some("+79165550007".into()), ..Default::default() };
     let found = store.list_contacts(&by_phone, PageRequest::new(None, None)).await.unwrap();
     assert_eq!(found.items[0].first_name, "Имя7");
+    // The last digits people remember find every number ending so.
+    let by_tail = ContactFilter { phone_suffix: Some("50007".into()), ..Default::default() };
+    let found = store.list_contacts(&by_tail, PageRequest::new(None, None)).await.unwrap();
+    assert_eq!((found.total, found.items[0].first_name.as_str()), (1, "Имя7"));
+    let by_short_tail = ContactFilter { phone_suffix: Some("0007".into()), ..Default::default() };
+    assert_eq!(
+        store.list_contacts(&by_short_tail, PageRequest::new(None, None)).await.unwrap().total,
+        1
+    );
     let wildcard = ContactFilter { q: Some("%".into()), ..Default::default() };
     assert_eq!(
         store.list_contacts(&wildcard, PageRequest::new(None, None)).await.unwrap().total,

@@ -1,0 +1,96 @@
+### The API's error messages, by the error code and field the API returns.
+
+
+err_unauthorized = Сначала войдите в систему
+err_too_many_attempts = Слишком много неудачных попыток: повторите через { $seconds } с
+err_busy = Сервер занят: повторите через { $seconds } с
+err_forbidden = Ваша роль не позволяет это сделать
+err_not_found =
+    { $entity ->
+        [contact] Контакт не найден
+        [company] Компания не найдена
+        [deal] Сделка не найдена
+        [task] Задача не найдена
+        [note] Заметка не найдена
+        [user] Пользователь не найден
+        [team] Команда не найдена
+        [call] Звонок не найден
+        [recording] Запись не найдена
+        [queue] Очередь не найдена
+        [stage] Этап не найден
+       *[other] Не найдено
+    }
+err_malformed_json = Запрос не является корректным JSON
+err_media_type = Отправьте запрос в формате JSON (Content-Type: application/json)
+err_too_large = Запрос слишком большой
+err_invalid = { $field }: { $reason }
+err_duplicate = { $field }: { $value } уже есть в другой записи
+err_conflict = Это нельзя сделать с записью в её текущем состоянии
+err_unavailable = Эта функция не настроена на сервере или сейчас недоступна
+err_switch = Телефония отклонила запрос
+err_internal = Внутренняя ошибка: причину администратор найдёт в журнале сервера
+
+## Why a field was refused.
+reason_required = обязательное поле
+reason_length =
+    от { $min } до { $max } { $max ->
+        [one] символа
+       *[other] символов
+    }
+reason_max_chars =
+    не длиннее { $max } { $max ->
+        [one] символа
+       *[other] символов
+    }
+reason_min_chars =
+    не короче { $min } { $min ->
+        [one] символа
+       *[other] символов
+    }
+reason_between = от { $min } до { $max }
+reason_not_negative = не может быть отрицательным
+reason_phone = это не номер телефона
+reason_email = это не адрес электронной почты
+reason_no_such = такой записи нет
+
+## The fields the API names in a refusal.
+field_phones = Телефоны
+field_emails = Почта
+field_email = Почта
+field_name = Название
+field_first_name = Имя
+field_last_name = Фамилия
+field_middle_name = Отчество
+field_title = Название
+field_amount = Сумма
+field_currency = Валюта
+field_probability = Вероятность
+field_subject = Тема
+field_due_at = Срок
+field_login = Логин
+field_password = Пароль
+field_current_password = Текущий пароль
+field_new_password = Новый пароль
+field_company_id = Компания
+field_contact_id = Контакт
+field_deal_id = Сделка
+field_stage_id = Этап
+field_assignee_id = Исполнитель
+field_owner_id = Ответственный
+field_number = Номер
+field_reason = Причина
+field_label = Название
+field_text = Текст
+field_status = Статус
+field_task_ids = Перезвоны
+field_dispositions = Результаты звонка
+field_retention_days = Срок хранения
+field_extension = Добавочный
+field_body = Текст
+field_position = Должность
+field_tax_id = ИНН
+field_website = Сайт
+field_address = Адрес
+field_format = Формат
+field_file = Файл
+field_language = Язык
