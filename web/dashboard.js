@@ -52,13 +52,14 @@ function tile(key, label, value) {
 // series along the top.
 const LEFT = 56;
 function bars(svg, labels, series, max, format) {
+  const full = svg.viewBox.baseVal.width || 600;
   const n = Math.max(labels.length, 1);
-  const width = (600 - LEFT) / n;
+  const width = (full - LEFT) / n;
   const top = Math.max(max, 1e-9);
   let out = '';
   for (const f of [0, 0.5, 1]) {
     const y = 200 - f * 170;
-    out += `<line x1="${LEFT}" x2="600" y1="${y}" y2="${y}" class="${f ? 'grid' : 'axis'}"></line><text x="${LEFT - 4}" y="${y + 3}" text-anchor="end">${esc(format(f * max))}</text>`;
+    out += `<line x1="${LEFT}" x2="${full}" y1="${y}" y2="${y}" class="${f ? 'grid' : 'axis'}"></line><text x="${LEFT - 4}" y="${y + 3}" text-anchor="end">${esc(format(f * max))}</text>`;
   }
   labels.forEach((label, i) => {
     let y = 200;
@@ -69,12 +70,15 @@ function bars(svg, labels, series, max, format) {
       y -= h;
       out += `<rect class="${s.cls}" x="${(x + width * 0.1).toFixed(1)}" y="${y.toFixed(1)}" width="${(width * 0.8).toFixed(1)}" height="${h.toFixed(1)}"><title>${esc(label)} · ${esc(s.label)}: ${esc(format(v))}</title></rect>`;
     }
-    if (n <= 12 || i % Math.ceil(n / 12) === 0) out += `<text x="${(x + width / 2).toFixed(1)}" y="214" text-anchor="middle">${esc(label)}</text>`;
+    // A label longer than its bar is cut short; the bar's tooltip has it whole.
+    const room = Math.max(3, Math.floor(width / 6.5));
+    const shown = label.length > room ? `${label.slice(0, room - 1)}…` : label;
+    if (n <= 12 || i % Math.ceil(n / 12) === 0) out += `<text x="${(x + width / 2).toFixed(1)}" y="214" text-anchor="middle">${esc(shown)}</text>`;
   });
   let lx = LEFT;
   for (const s of series) {
     out += `<g class="legend"><rect class="${s.cls}" x="${lx}" y="4" width="10" height="10"></rect><text x="${lx + 14}" y="13">${esc(s.label)}</text></g>`;
-    lx += 24 + s.label.length * 6;
+    lx += 30 + s.label.length * 7.5;
   }
   svg.innerHTML = out;
 }

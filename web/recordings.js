@@ -7,6 +7,11 @@ const $ = (id) => document.getElementById(id);
 const esc = (text) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
 const names = { users: new Map(), queues: new Map() };
+/// A number as people read it: `+7 916 123-45-67` for Russian numbers, E.164 otherwise.
+function fmtPhone(e164) {
+  const m = /^\+7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(e164 || '');
+  return m ? `+7 ${m[1]} ${m[2]}-${m[3]}-${m[4]}` : e164 || '';
+}
 let page = 1;
 let current = null;
 const perPage = 25;
@@ -64,7 +69,7 @@ async function search() {
     return `<tr data-id="${esc(c.id)}" class="${current === c.id ? 'playing' : ''}">
 <td>${esc(new Date(c.offered_at).toLocaleString(lang))}</td>
 <td>${esc(w[c.direction] || c.direction)}</td>
-<td class="customer">${esc(customer)}</td>
+<td class="customer">${esc(fmtPhone(customer))}</td>
 <td>${esc(names.users.get(c.agent_id) || '')}</td>
 <td>${esc(names.queues.get(c.queue_id) || '')}</td>
 <td class="duration">${esc(clock(c.recording_duration_ms))}</td>
@@ -93,7 +98,7 @@ async function play(id) {
   current = id;
   document.querySelectorAll('#results tr').forEach((tr) => tr.classList.toggle('playing', tr.dataset.id === id));
   $('player-panel').hidden = false;
-  $('player-title').textContent = call ? `${new Date(call.offered_at).toLocaleString(lang)} · ${call.direction === 'inbound' ? call.from_e164 : call.to_e164}` : id;
+  $('player-title').textContent = call ? `${new Date(call.offered_at).toLocaleString(lang)} · ${fmtPhone(call.direction === 'inbound' ? call.from_e164 : call.to_e164)}` : id;
   $('download').href = `/api/recordings/${encodeURIComponent(id)}/download`;
   const holdBox = $('hold-box');
   holdBox.hidden = $('user-name').dataset.hold !== 'true';

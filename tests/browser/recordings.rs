@@ -41,7 +41,7 @@ pub(crate) async fn recordings_page_plays_a_call_with_its_waveform() {
     driver.must(json!({"cmd": "wait", "agent": manager.name, "selector": &format!("#results tr[data-id='{call_id}'] .play")})).await;
     let row = driver.must(json!({"cmd": "text", "agent": manager.name, "selector": &format!("#results tr[data-id='{call_id}']")})).await;
     assert!(
-        row.as_str().unwrap().contains("+79161234567")
+        row.as_str().unwrap().contains("+7 916 123-45-67")
             && row.as_str().unwrap().contains("Anna Operator"),
         "{row}"
     );

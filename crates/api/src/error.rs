@@ -189,6 +189,35 @@ fn message(
     t_args(lang, key, &all)
 }
 
+/// Reasons given in exactly these words (digits as `#`), and their catalogue keys.
+const EXACT_REASONS: &[(&str, &str)] = &[
+    ("listed twice", "reason_twice"),
+    ("a callback needs a due time", "reason_callback_due"),
+    ("a contact cannot be merged into itself", "reason_merge_self"),
+    ("a contact needs a name, a phone or an email", "reason_contact_empty"),
+    ("a lost deal needs a reason", "reason_lost_needs_reason"),
+    ("a note belongs to a contact, a company or a deal", "reason_note_target"),
+    ("give contact_id, company_id or deal_id", "reason_note_target"),
+    ("a pause needs a reason", "reason_pause_needs_reason"),
+    ("the file is empty", "reason_file_empty"),
+    ("the first row must hold the column headers", "reason_headers"),
+    ("a row does not have the table's columns", "reason_row_columns"),
+    ("the pipeline has no stages", "reason_no_stages"),
+    ("must be after from", "reason_after_from"),
+    ("an operator cannot supervise a team", "reason_operator_supervisor"),
+    ("you cannot demote or disable yourself", "reason_self_demote"),
+    ("no line breaks or control characters", "reason_control_chars"),
+    ("required (the task has no number)", "reason_task_no_number"),
+    ("an extension needs a password", "reason_extension_password"),
+    ("a fixed uri takes no password", "reason_uri_no_password"),
+    ("give either uri or extension, not both", "reason_uri_or_extension"),
+    ("expected a three-letter ISO # code such as RUB", "reason_currency"),
+    ("unknown value", "reason_unknown_value"),
+    ("# (never) or # to # seconds", "reason_announce"),
+    ("# to # letters, digits, '.', '_' or '-'", "reason_key_chars"),
+    ("a custom field's key", "reason_custom_key"),
+];
+
 /// The catalogue's words for a reason the store or a handler gave in English: the common
 /// shapes (`must not be empty`, `1-300 characters`, `at most 100 characters`, ...). A reason of
 /// another shape is shown as it was given.
@@ -199,21 +228,39 @@ fn reason(english: &str) -> (Option<&'static str>, Vec<(&'static str, Arg)>) {
         .filter_map(|s| s.parse().ok())
         .collect();
     let text = english.trim();
-    let shape: String = text.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect();
-    let shape = shape.split('#').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("#");
+    // The reason with each run of digits as one `#`: `1-300 characters` is `#-# characters`.
+    let mut shape = String::new();
+    for c in text.chars() {
+        if !c.is_ascii_digit() {
+            shape.push(c);
+        } else if !shape.ends_with('#') {
+            shape.push('#');
+        }
+    }
     let n = |i: usize| Arg::Number(numbers.get(i).copied().unwrap_or(0));
+    // Reasons said exactly so, each with its own words in the catalogue.
+    if let Some((_, key)) = EXACT_REASONS.iter().find(|(english, _)| *english == shape) {
+        return (Some(key), vec![]);
+    }
     match shape.as_str() {
         "must not be empty" | "required" => (Some("reason_required"), vec![]),
-        "-# characters" | "#-# characters" | " to # characters" | "must be  to # characters"
+        "#-# characters" | "# to # characters" | "must be # to # characters"
             if numbers.len() == 2 =>
         {
             (Some("reason_length"), vec![("min", n(0)), ("max", n(1))])
+        }
+        "#-# characters without spaces" => {
+            (Some("reason_length_no_spaces"), vec![("min", n(0)), ("max", n(1))])
         }
         "at most # characters" | "longer than # characters" => {
             (Some("reason_max_chars"), vec![("max", n(0))])
         }
         "at least # characters" => (Some("reason_min_chars"), vec![("min", n(0))]),
-        "must be #-#" | "must be between # and #" => {
+        "at most # days" => (Some("reason_max_days"), vec![("max", n(0))]),
+        "at most # numbers" => (Some("reason_max_items"), vec![("max", n(0))]),
+        "at most # bytes" => (Some("reason_max_bytes"), vec![("max", n(0))]),
+        "larger than # MB" => (Some("reason_file_too_large"), vec![("max", n(0))]),
+        "must be #-#" | "must be between # and #" | "between # and # callbacks" => {
             (Some("reason_between"), vec![("min", n(0)), ("max", n(1))])
         }
         "must not be negative" | "expected a non-negative amount" => {
@@ -226,8 +273,25 @@ fn reason(english: &str) -> (Option<&'static str>, Vec<(&'static str, Arg)>) {
         _ if text.starts_with("not an email") || text.contains("email address") => {
             (Some("reason_email"), vec![])
         }
-        _ if text.starts_with("no such") || text.starts_with("no active user") => {
+        _ if text.starts_with("no such")
+            || text.starts_with("no active user")
+            || text.starts_with("no user with")
+            || text.starts_with("no callback has")
+            || text == "not an open callback" =>
+        {
             (Some("reason_no_such"), vec![])
+        }
+        // `expected done or cancelled`, `must be ru or en`: the values are the API's own.
+        _ if text.starts_with("expected ")
+            || text.starts_with("must be one of ")
+            || text == "must be ru or en" =>
+        {
+            let values = text
+                .trim_start_matches("expected ")
+                .trim_start_matches("must be one of ")
+                .trim_start_matches("must be ")
+                .replace(" or ", ", ");
+            (Some("reason_expected"), vec![("values", Arg::Text(values))])
         }
         _ => (None, vec![]),
     }
@@ -387,3 +451,37 @@ impl From<StoreError> for ApiError {
 
 /// Result of a handler.
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every reason the code gives in so many words has Russian words, and the shapes read
+    /// their numbers.
+    #[test]
+    fn reasons_are_said_in_russian() {
+        for (english, key) in EXACT_REASONS {
+            assert!(i18n::has(key), "{english}: {key} is not in the catalogue");
+        }
+        let say = |english: &str| {
+            let (key, args) = reason(english);
+            key.map(|k| t_args(Lang::Ru, k, &args))
+        };
+        assert_eq!(say("1-300 characters").as_deref(), Some("от 1 до 300 символов"));
+        assert_eq!(say("must be 1 to 64 characters").as_deref(), Some("от 1 до 64 символов"));
+        assert_eq!(say("at most 21 characters").as_deref(), Some("не длиннее 21 символа"));
+        assert_eq!(say("at most 400 days").as_deref(), Some("не больше 400 дней"));
+        assert_eq!(
+            say("expected done or cancelled").as_deref(),
+            Some("допустимые значения: done, cancelled")
+        );
+        assert_eq!(say("listed twice").as_deref(), Some("указано дважды"));
+        assert_eq!(
+            say("0 (never) or 10 to 600 seconds").as_deref(),
+            Some("0 (никогда) или от 10 до 600 секунд")
+        );
+        assert_eq!(say("something else entirely"), None);
+        assert_eq!(field_label(Lang::Ru, "phones[1]"), "Телефоны (2)");
+        assert_eq!(field_label(Lang::Ru, "mystery"), "mystery");
+    }
+}

@@ -51,6 +51,44 @@ reason_between = от { $min } до { $max }
 reason_not_negative = не может быть отрицательным
 reason_phone = это не номер телефона
 reason_email = это не адрес электронной почты
+reason_length_no_spaces =
+    от { $min } до { $max } { $max ->
+        [one] символа
+       *[other] символов
+    } без пробелов
+reason_max_days =
+    не больше { $max } { $max ->
+        [one] дня
+       *[other] дней
+    }
+reason_max_items = не больше { $max }
+reason_max_bytes = не больше { $max } байт
+reason_file_too_large = файл больше { $max } МБ
+reason_expected = допустимые значения: { $values }
+reason_twice = указано дважды
+reason_callback_due = у перезвона должен быть срок
+reason_merge_self = контакт нельзя объединить с самим собой
+reason_contact_empty = у контакта должно быть имя, телефон или почта
+reason_lost_needs_reason = у проигранной сделки должна быть причина
+reason_note_target = заметка относится к контакту, компании или сделке
+reason_pause_needs_reason = у паузы должна быть причина
+reason_file_empty = файл пуст
+reason_headers = в первой строке должны быть заголовки столбцов
+reason_row_columns = в строке не те столбцы, что в таблице
+reason_no_stages = в воронке нет этапов
+reason_after_from = должно быть позже начала
+reason_operator_supervisor = оператор не может руководить командой
+reason_self_demote = нельзя понизить или отключить самого себя
+reason_control_chars = без переносов строк и управляющих символов
+reason_task_no_number = обязательно (у задачи нет номера)
+reason_extension_password = для добавочного нужен пароль
+reason_uri_no_password = для постоянного адреса пароль не нужен
+reason_uri_or_extension = укажите либо адрес, либо добавочный, но не оба
+reason_currency = трёхбуквенный код, например RUB
+reason_unknown_value = такого значения у поля нет
+reason_announce = 0 (никогда) или от 10 до 600 секунд
+reason_key_chars = от 1 до 32 латинских букв, цифр, «.», «_» или «-»
+reason_custom_key = ключ дополнительного поля
 reason_no_such = такой записи нет
 
 ## The fields the API names in a refusal.

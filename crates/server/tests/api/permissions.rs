@@ -278,3 +278,40 @@ app_test!(telephony_matrix, |app| {
     .await;
     assert_eq!((status, state["reason"].as_str()), (StatusCode::OK, Some("обед")));
 });
+
+// The after-call form: an operator who just talked with a caller fills in the caller's
+// details on a contact someone else owns; the owner stays theirs, and an operator who had no
+// such call is still refused.
+app_test!(the_agent_on_the_call_fills_in_the_callers_details, |app| {
+    let admin = app.admin().await;
+    let (talker, talker_id) = app.user(&admin, "talker", "operator").await;
+    let (other, _) = app.user(&admin, "other", "operator").await;
+    let contact = contact_owned_by(app, &admin, "+79160000077").await;
+    let now = switchboard_store::now_ms();
+    let call = app
+        .store()
+        .create_call(switchboard_store::NewCall {
+            direction: switchboard_core::entity::CallDirection::Inbound,
+            from_e164: "+79160000077".into(),
+            to_e164: "100".into(),
+            queue_id: None,
+            offered_at: now - 60_000,
+            id: None,
+            origin: None,
+            agent_id: Some(talker_id.clone()),
+            task_id: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(call.contact_id.as_deref(), Some(contact.as_str()), "the number is the contact's");
+    let url = app.url(&format!("/api/contacts/{contact}"));
+    let details =
+        json!({"last_name": "Сидорова", "first_name": "Анна", "emails": ["anna@example.ru"]});
+    let (status, _) = send(other.patch(&url).json(&details)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no call with this caller");
+    let (status, saved) = send(talker.patch(&url).json(&details)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["last_name"], "Сидорова");
+    let (status, _) = send(talker.patch(&url).json(&json!({"owner_id": talker_id}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the owner is not the agent's to change");
+});
