@@ -11,7 +11,7 @@ import { schedulesView } from './schedules.js';
 const ROLES = ['operator', 'supervisor', 'manager', 'admin'];
 const STRATEGIES = ['longest_idle', 'skills', 'ring_all', 'round_robin'];
 const FIELD_TYPES = ['text', 'number', 'date', 'choice'];
-const SECTIONS = ['users', 'teams', 'queues', 'flows', 'schedules', 'prompts', 'telephony', 'stages', 'fields', 'settings'];
+const SECTIONS = ['users', 'teams', 'queues', 'flows', 'schedules', 'prompts', 'telephony', 'stages', 'fields', 'forms', 'settings'];
 let section = new URLSearchParams(location.search).get('section') || 'users';
 let refresh = null;
 
@@ -255,6 +255,37 @@ ${edited.field_type === 'choice' ? `<label>${esc(w.choices)}<input name="choices
   });
 }
 
+/// Web forms that send leads: each has a secret address a website's form posts to, the minutes
+/// to call a lead back in, the team whose members take leads in turn, and the sites allowed.
+async function formsView(box) {
+  const [list, teams] = await Promise.all([get('/api/lead-forms'), get('/api/teams')]);
+  const teamName = new Map(teams.map((t) => [t.id, t.name]));
+  box.innerHTML = `<div class="row"><button type="button" id="new-form">${esc(w.new_lead_form)}</button></div>
+<p class="muted">${esc(w.lead_forms_hint)}</p>
+<table class="list" id="lead-forms"><thead><tr><th>${esc(w.name)}</th><th>${esc(w.callback_within)}</th><th>${esc(w.team)}</th><th>${esc(w.allowed_sites)}</th><th>${esc(w.leads_taken)}</th><th>${esc(w.spam_refused)}</th><th></th></tr></thead><tbody>
+${list.map((f) => `<tr data-id="${esc(f.id)}"${f.active ? '' : ' class="muted"'}><td>${esc(f.name)}</td><td>${f.callback_minutes}</td><td>${esc(teamName.get(f.team_id) || '')}</td><td>${esc(f.allowed_origins.join(', '))}</td><td>${f.leads}</td><td>${f.spam}</td>
+<td><button type="button" data-edit="${esc(f.id)}">${esc(w.edit)}</button> <button type="button" data-snippet="${esc(f.id)}">${esc(w.form_snippet)}</button></td></tr>`).join('')}</tbody></table>
+<div id="snippet-box" hidden><label>${esc(w.form_snippet_hint)}<textarea id="snippet" rows="12" readonly></textarea></label></div>`;
+  const form = (f = { callback_minutes: 15, allowed_origins: [], active: true }) => `<label>${esc(w.name)}<input name="name" required maxlength="100" value="${esc(f.name || '')}"></label>
+<label>${esc(w.callback_within)}<input type="number" name="callback_minutes" min="1" max="1440" value="${f.callback_minutes}"></label>
+<label>${esc(w.team)}<select name="team_id">${idOptions(teams, f.team_id)}</select></label>
+<label>${esc(w.allowed_sites)}<textarea name="allowed_origins" rows="3" placeholder="https://example.ru">${esc(f.allowed_origins.join('\n'))}</textarea></label>
+<label><input type="checkbox" name="active"${checked(f.active)}> ${esc(w.active)}</label>`;
+  const body = (v) => ({ name: v.name, callback_minutes: Number(v.callback_minutes), team_id: v.team_id || null, allowed_origins: v.allowed_origins.split('\n').map((o) => o.trim()).filter(Boolean), active: v.active === 'on' });
+  $('new-form').addEventListener('click', () => edit(w.new_lead_form, form(), (v) => api('POST', '/api/lead-forms', body(v))));
+  box.querySelector('#lead-forms').addEventListener('click', async (event) => {
+    const f = list.find((x) => x.id === (event.target.dataset.edit || event.target.dataset.snippet));
+    if (!f) return;
+    if (event.target.dataset.edit) {
+      edit(`${w.edit}: ${f.name}`, form(f), (v) => api('PATCH', `/api/lead-forms/${f.id}`, body(v)));
+    } else {
+      const response = await fetch(`/api/lead-forms/${encodeURIComponent(f.id)}/snippet`);
+      $('snippet').value = await response.text();
+      $('snippet-box').hidden = false;
+    }
+  });
+}
+
 async function settingsView(box) {
   const s = await get('/api/settings');
   box.innerHTML = `<form id="settings-form" class="dialog-form">
@@ -280,6 +311,6 @@ async function settingsView(box) {
   });
 }
 
-const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, flows: (box) => flowsView(box, () => show('flows')), schedules: (box) => schedulesView(box, () => show('schedules')), prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, fields: fieldsView, settings: settingsView };
+const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, flows: (box) => flowsView(box, () => show('flows')), schedules: (box) => schedulesView(box, () => show('schedules')), prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, fields: fieldsView, forms: formsView, settings: settingsView };
 
 render();

@@ -254,6 +254,22 @@ pub(crate) async fn every_page_in_russian_and_english() {
         recordings: None,
     };
     switchboard_server::demo::seed_demo(&gw.store, &options, &hash).await.unwrap();
+    // A lead form with a lead, so its section and the lead's records have something to say.
+    let form = gw
+        .post(
+            &gw.admin,
+            "/api/lead-forms",
+            json!({"name": "Окна-Эконом", "allowed_origins": ["*"]}),
+        )
+        .await;
+    let token = form["token"].as_str().unwrap();
+    let lead = reqwest::Client::new()
+        .post(format!("{}/api/forms/{token}/leads", gw.base))
+        .json(&json!({"name": "Пётр Лидов", "phone": "+79169998877", "utm_source": "yandex"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(lead.status().is_success());
     let first = |list: Value| list["items"][0]["id"].as_str().unwrap().to_owned();
     let contact = first(gw.get(&gw.admin, "/api/contacts?limit=1").await);
     let company = first(gw.get(&gw.admin, "/api/companies?limit=1").await);
@@ -280,6 +296,9 @@ pub(crate) async fn every_page_in_russian_and_english() {
         "/audit",
         "/import",
         "/admin",
+        "/admin?section=forms",
+        "/admin?section=settings",
+        "/admin?section=stages",
     ]);
     let walks: [((&str, &str), Vec<String>); 4] = [
         (("admin", crate::harness::ADMIN_PASSWORD), admin_pages),

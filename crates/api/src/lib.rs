@@ -90,6 +90,7 @@ struct Inner {
     /// (user, call) -> when its recording was last audited as heard.
     listens: std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>>,
     imports: routes::transfer::Imports,
+    leads: routes::leads::Intake,
 }
 
 impl AppState {
@@ -124,6 +125,7 @@ impl AppState {
                 telephony,
                 listens: Default::default(),
                 imports: Default::default(),
+                leads: Default::default(),
             }),
         }
     }
@@ -155,6 +157,10 @@ impl AppState {
     /// The dispositions in force: an admin's list from the settings, else the configuration's.
     pub(crate) async fn dispositions(&self) -> Result<Vec<String>, ApiError> {
         Ok(self.store().dispositions(&self.config().dispositions).await?)
+    }
+
+    pub(crate) fn leads(&self) -> &routes::leads::Intake {
+        &self.inner.leads
     }
 
     pub(crate) fn imports(&self) -> &routes::transfer::Imports {

@@ -15,6 +15,7 @@ mod deals;
 mod entry_points;
 mod error;
 mod history;
+mod leads;
 mod migrations;
 mod notes;
 mod prompts;
@@ -48,6 +49,7 @@ pub use deals::{DealChanges, DealFilter, DealTotal, NewDeal, NewStage, StageChan
 pub use entry_points::{BuiltinCheck, NewEntryPoint};
 pub use error::StoreError;
 pub use history::{Cell, HistoryTable};
+pub use leads::{Lead, LeadForm, LeadSource, NewLead, NewLeadForm};
 pub use notes::NewNote;
 pub use prompts::NewPrompt;
 pub use queues::{NewQueue, QueueChanges, SipEndpoint, SipEndpointRow};

@@ -82,6 +82,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0012_stage_keys.sql"),
         include_str!("../../../migrations/postgres/0012_stage_keys.sql"),
     ),
+    (
+        13,
+        "leads",
+        include_str!("../../../migrations/sqlite/0013_leads.sql"),
+        include_str!("../../../migrations/postgres/0013_leads.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

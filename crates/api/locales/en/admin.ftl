@@ -299,3 +299,14 @@ retention_hint = 0 keeps them forever; calls on legal hold are always kept.
 source_admin = set here
 source_config = from the configuration file
 saved = Saved
+
+## Lead forms.
+adm_forms = Lead forms
+new_lead_form = New form
+lead_forms_hint = A website's form posts leads to the form's own address: each lead finds or makes its contact, makes a deal in the first stage and a task to call back within the minutes set, for the contact's owner or the team's members in turn.
+callback_within = Call back within, min
+allowed_sites = Sites allowed to post (one per line, * for any)
+leads_taken = Leads
+spam_refused = Spam refused
+form_snippet = HTML for the site
+form_snippet_hint = Paste this into the website's page:

@@ -98,3 +98,7 @@ field_address = Address
 field_format = Format
 field_file = File
 field_language = Language
+field_callback_minutes = Call back within, minutes
+field_allowed_origins = Sites
+field_phone = Phone
+field_message = Message

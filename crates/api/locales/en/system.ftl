@@ -130,3 +130,16 @@ show_json = Show the record (JSON)
 ## Actions said as a whole, where the verb and the record would read badly.
 audit_action_session_login = signed in
 audit_action_contact_import_file = imported contacts from a file
+
+## Leads: the thank-you page a website's form gets, the snippet's fields, the audit log's words.
+lead_thanks_title = Thank you
+lead_thanks = Thank you: we will call you back shortly.
+lead_field_name = Your name
+lead_field_phone = Phone
+lead_field_email = Email
+lead_field_message = Your question
+lead_field_send = Send
+audit_of_lead = lead
+audit_of_lead_form = lead form
+audit_kind_lead = Lead
+audit_kind_lead_form = Lead form

@@ -132,3 +132,7 @@ field_address = Адрес
 field_format = Формат
 field_file = Файл
 field_language = Язык
+field_callback_minutes = Перезвонить в течение, минут
+field_allowed_origins = Сайты
+field_phone = Телефон
+field_message = Сообщение

@@ -130,3 +130,16 @@ show_json = Показать запись (JSON)
 ## Actions said as a whole, where the verb and the record would read badly.
 audit_action_session_login = вход в систему
 audit_action_contact_import_file = импорт контактов из файла
+
+## Leads: the thank-you page a website's form gets, the snippet's fields, the audit log's words.
+lead_thanks_title = Спасибо
+lead_thanks = Спасибо: мы скоро вам перезвоним.
+lead_field_name = Ваше имя
+lead_field_phone = Телефон
+lead_field_email = Почта
+lead_field_message = Ваш вопрос
+lead_field_send = Отправить
+audit_of_lead = заявки
+audit_of_lead_form = формы заявок
+audit_kind_lead = Заявка
+audit_kind_lead_form = Форма заявок

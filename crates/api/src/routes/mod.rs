@@ -8,6 +8,7 @@ pub(crate) mod contacts;
 pub(crate) mod custom_fields;
 pub(crate) mod deals;
 pub(crate) mod entry_points;
+pub(crate) mod leads;
 pub(crate) mod metrics;
 pub(crate) mod notes;
 pub(crate) mod prompts;
@@ -41,6 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(deals::router())
         .merge(tasks::router())
         .merge(callbacks::router())
+        .merge(leads::router())
         .merge(notes::router())
         .merge(custom_fields::router())
         .merge(audit::router())

@@ -12,6 +12,7 @@ mod demo;
 mod entry_points;
 mod errors;
 mod import;
+mod leads;
 mod metrics;
 mod permissions;
 mod prompts;
