@@ -22,6 +22,12 @@ use switchboard_store::{
     NewUser, PageRequest, Store,
 };
 
+mod recording;
+mod words;
+
+use recording::{RECORDING_MS, write_recording};
+pub use words::DemoLang;
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -47,189 +53,6 @@ pub struct DemoOptions {
     /// generated recording there, which plays (None: no recordings at all).
     pub recordings: Option<std::path::PathBuf>,
 }
-
-/// The language demo data is written in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum DemoLang {
-    /// Russian names, companies and deals (the default: our first users are Russian).
-    #[default]
-    Ru,
-    /// English ones.
-    En,
-}
-
-/// The words demo data is made of, in one language.
-struct Words {
-    manager: &'static str,
-    supervisors: [&'static str; 2],
-    team: &'static str,
-    agents: [&'static str; 12],
-    queues: [&'static str; 2],
-    companies: [&'static str; 16],
-    first_names: [(&'static str, bool); 8],
-    last_names: [&'static str; 8],
-    deals: [&'static str; 8],
-}
-
-impl DemoLang {
-    fn words(self) -> &'static Words {
-        match self {
-            DemoLang::Ru => &RU_WORDS,
-            DemoLang::En => &EN_WORDS,
-        }
-    }
-
-    /// A last name in the form for a woman (`Петров` → `Петрова`) when `female`.
-    fn last_name(self, last: &str, female: bool) -> String {
-        match self {
-            DemoLang::Ru if female && (last.ends_with("ов") || last.ends_with("ин")) => {
-                format!("{last}а")
-            }
-            DemoLang::Ru if female && last.ends_with("ий") => {
-                format!("{}ая", last.trim_end_matches("ий"))
-            }
-            _ => last.to_owned(),
-        }
-    }
-}
-
-const RU_WORDS: Words = Words {
-    manager: "Марина Соколова",
-    supervisors: ["Ольга Кузнецова", "Павел Смирнов"],
-    team: "Линия",
-    agents: [
-        "Анна Белова",
-        "Борис Гусев",
-        "Вера Орлова",
-        "Глеб Зайцев",
-        "Дина Лебедева",
-        "Егор Козлов",
-        "Зоя Новикова",
-        "Илья Морозов",
-        "Кира Волкова",
-        "Лев Соловьёв",
-        "Мила Егорова",
-        "Никита Павлов",
-    ],
-    queues: ["Продажи", "Поддержка"],
-    companies: [
-        "ООО «Ромашка»",
-        "АО «СеверСталь-Сервис»",
-        "ИП Воронцов",
-        "ООО «ТехноПарк»",
-        "ООО «Вектор»",
-        "АО «Балтийские линии»",
-        "ООО «Зелёный сад»",
-        "ООО «Стройресурс»",
-        "ООО «Медиа-Групп»",
-        "АО «Уральский завод»",
-        "ООО «Снежинка»",
-        "ООО «ТрансЛогистик»",
-        "ООО «Фармация»",
-        "ИП Киселёва",
-        "ООО «Альфа-Мебель»",
-        "ООО «Горизонт»",
-    ],
-    first_names: [
-        ("Иван", false),
-        ("Пётр", false),
-        ("Ольга", true),
-        ("Елена", true),
-        ("Сергей", false),
-        ("Анна", true),
-        ("Дмитрий", false),
-        ("Мария", true),
-    ],
-    last_names: [
-        "Иванов",
-        "Петров",
-        "Сидоров",
-        "Смирнов",
-        "Кузнецов",
-        "Попов",
-        "Волков",
-        "Соколов",
-    ],
-    deals: [
-        "Поставка оборудования",
-        "Годовое обслуживание",
-        "Пилотный проект",
-        "Расширение лицензий",
-        "Монтаж и настройка",
-        "Курс обучения персонала",
-        "Продление договора",
-        "Партия расходников",
-    ],
-};
-
-const EN_WORDS: Words = Words {
-    manager: "Marina Sokolova",
-    supervisors: ["Olga Kuznetsova", "Pavel Smirnov"],
-    team: "Line",
-    agents: [
-        "Anna Belova",
-        "Boris Gusev",
-        "Vera Orlova",
-        "Gleb Zaitsev",
-        "Dina Lebedeva",
-        "Egor Kozlov",
-        "Zoya Novikova",
-        "Ilya Morozov",
-        "Kira Volkova",
-        "Lev Solovyov",
-        "Mila Egorova",
-        "Nikita Pavlov",
-    ],
-    queues: ["Sales", "Support"],
-    companies: [
-        "Daisy Ltd",
-        "Northsteel Service",
-        "Vorontsov Trading",
-        "TechnoPark",
-        "Vector Ltd",
-        "Baltic Lines",
-        "Green Garden",
-        "Buildresource",
-        "Media Group",
-        "Ural Works",
-        "Snowflake Ltd",
-        "TransLogistic",
-        "Pharmacy Plus",
-        "Kiseleva & Co",
-        "Alpha Furniture",
-        "Horizon Ltd",
-    ],
-    first_names: [
-        ("Ivan", false),
-        ("Peter", false),
-        ("Olga", true),
-        ("Elena", true),
-        ("Sergey", false),
-        ("Anna", true),
-        ("Dmitry", false),
-        ("Maria", true),
-    ],
-    last_names: [
-        "Ivanov",
-        "Petrov",
-        "Sidorov",
-        "Smirnov",
-        "Kuznetsov",
-        "Popov",
-        "Volkov",
-        "Sokolov",
-    ],
-    deals: [
-        "Equipment supply",
-        "Annual service",
-        "Pilot project",
-        "More licences",
-        "Installation and setup",
-        "Staff training",
-        "Contract renewal",
-        "Consumables batch",
-    ],
-};
 
 /// What was made.
 #[derive(Debug, Clone, Default)]
@@ -354,51 +177,6 @@ async fn flush_rollups(store: &Store, rollups: BTreeMap<Key, Counters>) -> anyho
         store.load_history(HistoryTable::CallStats, chunk).await?;
     }
     Ok(())
-}
-
-/// How long each generated recording is.
-const RECORDING_MS: i64 = 8_000;
-
-/// Writes a short stereo recording for a demo call (the caller left, the agent right, as the
-/// gateway records): two voices as tones taking turns, a little different for each `seed`.
-/// Returns its path under `root` and its size.
-fn write_recording(
-    root: &std::path::Path,
-    call_id: &str,
-    at: i64,
-    seed: i64,
-) -> anyhow::Result<(String, i64)> {
-    let relative = switchboard_core::recording::relative_path(call_id, at)
-        .context("a recording path for the call")?;
-    let path = root.join(&relative);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 8_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut wav = hound::WavWriter::create(&path, spec)
-        .with_context(|| format!("creating {}", path.display()))?;
-    let caller_hz = 180.0 + (seed % 60) as f64;
-    let agent_hz = 260.0 + (seed % 90) as f64;
-    let samples = RECORDING_MS * 8;
-    for i in 0..samples {
-        let t = i as f64 / 8_000.0;
-        // Turns of about two seconds, each voice a tone with a syllable-like swell.
-        let turn = (t / 2.0) as i64 % 2;
-        let swell = (t * 2.0 * std::f64::consts::PI * 3.0).sin().abs();
-        let voice =
-            |hz: f64| (8_000.0 * swell * (t * 2.0 * std::f64::consts::PI * hz).sin()) as i16;
-        let (left, right) = if turn == 0 { (voice(caller_hz), 0) } else { (0, voice(agent_hz)) };
-        wav.write_sample(left)?;
-        wav.write_sample(right)?;
-    }
-    wav.finalize()?;
-    let bytes = i64::try_from(std::fs::metadata(&path)?.len()).unwrap_or(0);
-    Ok((relative, bytes))
 }
 
 /// Fills an empty store; `password_hash` is every demo user's password (argon2 PHC).
