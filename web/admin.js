@@ -11,7 +11,7 @@ import { schedulesView } from './schedules.js';
 const ROLES = ['operator', 'supervisor', 'manager', 'admin'];
 const STRATEGIES = ['longest_idle', 'skills', 'ring_all', 'round_robin'];
 const FIELD_TYPES = ['text', 'number', 'date', 'choice'];
-const SECTIONS = ['users', 'teams', 'queues', 'flows', 'schedules', 'prompts', 'telephony', 'stages', 'fields', 'forms', 'settings'];
+const SECTIONS = ['users', 'teams', 'queues', 'flows', 'schedules', 'prompts', 'telephony', 'stages', 'fields', 'forms', 'webhooks', 'settings'];
 let section = new URLSearchParams(location.search).get('section') || 'users';
 let refresh = null;
 
@@ -286,6 +286,43 @@ ${list.map((f) => `<tr data-id="${esc(f.id)}"${f.active ? '' : ' class="muted"'}
   });
 }
 
+/// Webhooks: a URL subscribed to events, the key its deliveries are signed with, and the
+/// delivery log with each attempt's answer and a button to send one again.
+/// An event in the page's words (`lead.created` is "New lead"); the code is what receivers see.
+const eventLabel = (e) => (e === '*' ? w.event_all : word('event', e.replace('.', '_')));
+
+async function webhooksView(box) {
+  const [list, events] = await Promise.all([get('/api/webhooks'), get('/api/webhooks/events')]);
+  box.innerHTML = `<div class="row"><button type="button" id="new-webhook">${esc(w.new_webhook)}</button></div>
+<p class="muted">${esc(w.webhooks_hint)}</p>
+<table class="list" id="webhooks"><thead><tr><th>${esc(w.webhook_url)}</th><th>${esc(w.webhook_events)}</th><th>${esc(w.webhook_secret)}</th><th></th></tr></thead><tbody>
+${list.map((h) => `<tr data-id="${esc(h.id)}"${h.active ? '' : ' class="muted"'}><td>${esc(h.url)}</td><td data-events="${esc(h.events.join(' '))}">${h.events.map((e) => esc(eventLabel(e))).join(', ')}</td><td><code>${esc(h.secret)}</code></td>
+<td><button type="button" data-edit="${esc(h.id)}">${esc(w.edit)}</button> <button type="button" data-log="${esc(h.id)}">${esc(w.webhook_log)}</button></td></tr>`).join('')}</tbody></table>
+<div id="delivery-log"></div>`;
+  const form = (h = { url: '', events: [], active: true }) => `<label>${esc(w.webhook_url)}<input name="url" type="url" required value="${esc(h.url)}" placeholder="https://"></label>
+<fieldset><legend>${esc(w.webhook_events)}</legend>${events.map((e) => `<label><input type="checkbox" name="ev:${esc(e)}"${checked(h.events.includes(e) || h.events.includes('*'))}> ${esc(eventLabel(e))}</label>`).join(' ')}</fieldset>
+<label><input type="checkbox" name="active"${checked(h.active)}> ${esc(w.active)}</label>`;
+  const body = (v) => ({ url: v.url.trim(), events: events.filter((e) => v[`ev:${e}`] === 'on'), active: v.active === 'on' });
+  $('new-webhook').addEventListener('click', () => edit(w.new_webhook, form(), (v) => api('POST', '/api/webhooks', body(v))));
+  const showLog = async (id) => {
+    const page = await get(`/api/webhooks/${encodeURIComponent(id)}/deliveries?per_page=50`);
+    $('delivery-log').innerHTML = `<h3>${esc(w.webhook_log)}</h3><table class="list" id="deliveries"><thead><tr><th>${esc(w.when)}</th><th>${esc(w.webhook_event)}</th><th>${esc(w.status)}</th><th>${esc(w.webhook_attempts)}</th><th>${esc(w.webhook_answer)}</th><th></th></tr></thead><tbody>
+${page.items.map((d) => `<tr data-id="${esc(d.id)}" data-status="${esc(d.status)}"><td>${esc(fmtDateTime(d.created_at))}</td><td data-event="${esc(d.event)}">${esc(eventLabel(d.event))}</td><td>${esc(word('delivery', d.status))}</td><td>${d.attempts}</td><td>${esc(d.last_status ?? '')} ${esc(d.last_error || '')}</td>
+<td><button type="button" data-redeliver="${esc(d.id)}">${esc(w.webhook_redeliver)}</button></td></tr>`).join('')}</tbody></table>`;
+    $('deliveries').addEventListener('click', async (event) => {
+      const delivery = event.target.dataset.redeliver;
+      if (!delivery) return;
+      try { await api('POST', `/api/webhook-deliveries/${encodeURIComponent(delivery)}/redeliver`); await showLog(id); } catch (error) { showError(error); }
+    });
+  };
+  box.querySelector('#webhooks').addEventListener('click', (event) => {
+    const h = list.find((x) => x.id === (event.target.dataset.edit || event.target.dataset.log));
+    if (!h) return;
+    if (event.target.dataset.edit) edit(`${w.edit}: ${h.url}`, form(h), (v) => api('PATCH', `/api/webhooks/${h.id}`, body(v)));
+    else showLog(h.id);
+  });
+}
+
 async function settingsView(box) {
   const s = await get('/api/settings');
   box.innerHTML = `<form id="settings-form" class="dialog-form">
@@ -311,6 +348,6 @@ async function settingsView(box) {
   });
 }
 
-const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, flows: (box) => flowsView(box, () => show('flows')), schedules: (box) => schedulesView(box, () => show('schedules')), prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, fields: fieldsView, forms: formsView, settings: settingsView };
+const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, flows: (box) => flowsView(box, () => show('flows')), schedules: (box) => schedulesView(box, () => show('schedules')), prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, fields: fieldsView, forms: formsView, webhooks: webhooksView, settings: settingsView };
 
 render();

@@ -270,6 +270,12 @@ pub(crate) async fn every_page_in_russian_and_english() {
         .await
         .unwrap();
     assert!(lead.status().is_success());
+    gw.post(
+        &gw.admin,
+        "/api/webhooks",
+        json!({"url": "http://127.0.0.1:9/hook", "events": ["lead.created"]}),
+    )
+    .await;
     let first = |list: Value| list["items"][0]["id"].as_str().unwrap().to_owned();
     let contact = first(gw.get(&gw.admin, "/api/contacts?limit=1").await);
     let company = first(gw.get(&gw.admin, "/api/companies?limit=1").await);
@@ -297,6 +303,7 @@ pub(crate) async fn every_page_in_russian_and_english() {
         "/import",
         "/admin",
         "/admin?section=forms",
+        "/admin?section=webhooks",
         "/admin?section=settings",
         "/admin?section=stages",
     ]);

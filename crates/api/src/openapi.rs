@@ -20,6 +20,7 @@ use crate::routes::*;
         tasks::list, tasks::create, tasks::read, tasks::update, tasks::complete, tasks::remove,
         callbacks::list, callbacks::assign,
         leads::form_post, leads::api_post, leads::list, leads::list_forms, leads::create_form, leads::update_form, leads::snippet,
+        webhooks::list, webhooks::events, webhooks::create, webhooks::update, webhooks::remove, webhooks::deliveries, webhooks::redeliver,
         notes::list, notes::create, notes::remove,
         custom_fields::list, custom_fields::create, custom_fields::update, custom_fields::remove,
         audit::list,
@@ -38,7 +39,7 @@ use crate::routes::*;
     components(schemas(switchboard_store::CallbackSort, switchboard_store::CallbackSource)),
     tags(
         (name = "auth"), (name = "users"), (name = "contacts"), (name = "companies"),
-        (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "prompts"), (name = "recordings"), (name = "stats"), (name = "import"), (name = "leads"),
+        (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "prompts"), (name = "recordings"), (name = "stats"), (name = "import"), (name = "leads"), (name = "webhooks"),
     )
 )]
 struct ApiDoc;

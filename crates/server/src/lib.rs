@@ -7,4 +7,5 @@ pub mod import;
 pub mod recordings;
 pub mod settings;
 pub mod startup;
+pub mod webhooks;
 pub mod wiring;

@@ -233,6 +233,10 @@ impl Application {
             Duration::from_secs(self.settings.callbacks.check_s.max(1)),
             self.telephony.as_ref().map(Telephony::handle),
         ));
+        let webhooks = tokio::spawn(crate::webhooks::delivery_loop(
+            self.store.clone(),
+            Duration::from_millis(500),
+        ));
         let result = axum::serve(
             self.listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -244,6 +248,7 @@ impl Application {
         self.heartbeat.abort();
         retention.abort();
         escalation.abort();
+        webhooks.abort();
         if let Some(t) = &self.telephony {
             t.shutdown();
         }

@@ -29,6 +29,7 @@ mod tasks;
 mod teams;
 mod timeline;
 mod users;
+pub mod webhooks;
 mod work_queue;
 
 use std::time::Duration;

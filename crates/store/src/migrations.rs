@@ -88,6 +88,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0013_leads.sql"),
         include_str!("../../../migrations/postgres/0013_leads.sql"),
     ),
+    (
+        14,
+        "webhooks",
+        include_str!("../../../migrations/sqlite/0014_webhooks.sql"),
+        include_str!("../../../migrations/postgres/0014_webhooks.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

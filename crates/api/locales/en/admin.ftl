@@ -310,3 +310,25 @@ leads_taken = Leads
 spam_refused = Spam refused
 form_snippet = HTML for the site
 form_snippet_hint = Paste this into the website's page:
+
+## Webhooks.
+adm_webhooks = Webhooks
+new_webhook = New webhook
+webhooks_hint = Events are posted as JSON to the URL (the event's code, such as lead.created, in X-Switchboard-Event), signed: X-Switchboard-Signature is sha256= and the HMAC-SHA256 of "<X-Switchboard-Timestamp>.<body>" with the key. A failed delivery is tried again after 10 s, 1 min, 5 min, 30 min and 2 h.
+webhook_url = URL
+webhook_events = Events
+webhook_secret = Signing key
+webhook_log = Deliveries
+webhook_event = Event
+webhook_attempts = Attempts
+webhook_answer = Last answer
+webhook_redeliver = Send again
+delivery_pending = Waiting
+delivery_delivered = Delivered
+delivery_failed = Given up
+event_all = All events
+event_lead_created = New lead
+event_deal_stage_changed = Deal moved to another stage
+event_deal_won = Deal won
+event_deal_lost = Deal lost
+event_task_created = New task

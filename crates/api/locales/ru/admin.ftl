@@ -312,3 +312,25 @@ leads_taken = Заявки
 spam_refused = Отсеяно спама
 form_snippet = HTML для сайта
 form_snippet_hint = Вставьте это на страницу сайта:
+
+## Webhooks.
+adm_webhooks = Вебхуки
+new_webhook = Новый вебхук
+webhooks_hint = События отправляются в формате JSON на адрес (код события — в заголовках запроса) с подписью: X-Switchboard-Signature — это sha256= и HMAC-SHA256 строки «<X-Switchboard-Timestamp>.<тело>» с ключом. Неудачная отправка повторяется через 10 с, 1 мин, 5 мин, 30 мин и 2 ч.
+webhook_url = Адрес
+webhook_events = События
+webhook_secret = Ключ подписи
+webhook_log = Отправки
+webhook_event = Событие
+webhook_attempts = Попыток
+webhook_answer = Последний ответ
+webhook_redeliver = Отправить снова
+delivery_pending = Ожидает
+delivery_delivered = Доставлено
+delivery_failed = Не доставлено
+event_all = Все события
+event_lead_created = Новая заявка
+event_deal_stage_changed = Сделка перешла на другой этап
+event_deal_won = Сделка выиграна
+event_deal_lost = Сделка проиграна
+event_task_created = Новая задача

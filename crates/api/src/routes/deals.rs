@@ -307,7 +307,9 @@ pub(crate) async fn move_stage(
     JsonBody(b): JsonBody<MoveStage>,
 ) -> ApiResult<Json<Deal>> {
     editable(&state, &user, &id).await?;
-    Ok(Json(state.store().move_deal(&user.actor(), &id, &b.stage_id).await?))
+    let deal = state.store().move_deal(&user.actor(), &id, &b.stage_id).await?;
+    super::webhooks::emit(&state, "deal.stage_changed", &deal);
+    Ok(Json(deal))
 }
 
 /// Closes a deal as won.
@@ -318,7 +320,10 @@ pub(crate) async fn won(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Deal>> {
     editable(&state, &user, &id).await?;
-    Ok(Json(state.store().set_deal_status(&user.actor(), &id, DealStatus::Won, None, None).await?))
+    let deal =
+        state.store().set_deal_status(&user.actor(), &id, DealStatus::Won, None, None).await?;
+    super::webhooks::emit(&state, "deal.won", &deal);
+    Ok(Json(deal))
 }
 
 /// Closes a deal as lost, with a reason and optionally the competitor who won it.
@@ -330,12 +335,12 @@ pub(crate) async fn lost(
     JsonBody(b): JsonBody<LostRequest>,
 ) -> ApiResult<Json<Deal>> {
     editable(&state, &user, &id).await?;
-    Ok(Json(
-        state
-            .store()
-            .set_deal_status(&user.actor(), &id, DealStatus::Lost, Some(b.reason), b.competitor)
-            .await?,
-    ))
+    let deal = state
+        .store()
+        .set_deal_status(&user.actor(), &id, DealStatus::Lost, Some(b.reason), b.competitor)
+        .await?;
+    super::webhooks::emit(&state, "deal.lost", &deal);
+    Ok(Json(deal))
 }
 
 /// Reopens a closed deal.

@@ -255,10 +255,11 @@ pub(crate) async fn form_post(
     }
     let referer = headers.get(REFERER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let new = lead(&state, input, Some(form), referer).await?;
-    {
+    let taken = {
         let _one = state.leads().one_at_a_time.lock().await;
-        state.store().take_lead(new).await?;
-    }
+        state.store().take_lead(new).await?
+    };
+    super::webhooks::emit(&state, "lead.created", &taken);
     metrics::counter!("switchboard_leads_total", "channel" => "form").increment(1);
     Ok(thanks(cors))
 }
@@ -298,6 +299,7 @@ pub(crate) async fn api_post(
         let _one = state.leads().one_at_a_time.lock().await;
         state.store().take_lead(new).await?
     };
+    super::webhooks::emit(&state, "lead.created", &taken);
     metrics::counter!("switchboard_leads_total", "channel" => "api").increment(1);
     Ok((StatusCode::CREATED, Json(taken)))
 }

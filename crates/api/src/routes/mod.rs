@@ -21,6 +21,7 @@ pub(crate) mod telephony;
 pub(crate) mod transfer;
 pub(crate) mod users;
 pub(crate) mod wallboard;
+pub(crate) mod webhooks;
 
 use axum::Router;
 use axum::routing::get;
@@ -43,6 +44,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(tasks::router())
         .merge(callbacks::router())
         .merge(leads::router())
+        .merge(webhooks::router())
         .merge(notes::router())
         .merge(custom_fields::router())
         .merge(audit::router())

@@ -154,7 +154,9 @@ pub(crate) async fn create(
         deal_id: b.deal_id,
         callback_e164,
     };
-    Ok((StatusCode::CREATED, Json(state.store().create_task(&user.actor(), new).await?)))
+    let task = state.store().create_task(&user.actor(), new).await?;
+    super::webhooks::emit(&state, "task.created", &task);
+    Ok((StatusCode::CREATED, Json(task)))
 }
 
 /// One task.

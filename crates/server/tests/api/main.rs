@@ -20,3 +20,4 @@ mod recordings;
 mod schedules;
 mod stats;
 mod transfer;
+mod webhooks;
