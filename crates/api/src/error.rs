@@ -216,6 +216,9 @@ const EXACT_REASONS: &[(&str, &str)] = &[
     ("# (never) or # to # seconds", "reason_announce"),
     ("# to # letters, digits, '.', '_' or '-'", "reason_key_chars"),
     ("a custom field's key", "reason_custom_key"),
+    ("a lead needs a phone or an email", "reason_lead_contact"),
+    ("expected an origin such as https://example.ru, or *", "reason_origin"),
+    ("expected an http:// or https:// URL", "reason_url"),
 ];
 
 /// The catalogue's words for a reason the store or a handler gave in English: the common
@@ -476,6 +479,10 @@ mod tests {
             Some("допустимые значения: done, cancelled")
         );
         assert_eq!(say("listed twice").as_deref(), Some("указано дважды"));
+        assert_eq!(
+            say("a lead needs a phone or an email").as_deref(),
+            Some("у заявки должен быть телефон или почта")
+        );
         assert_eq!(
             say("0 (never) or 10 to 600 seconds").as_deref(),
             Some("0 (никогда) или от 10 до 600 секунд")

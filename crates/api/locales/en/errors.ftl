@@ -55,6 +55,9 @@ reason_unknown_value = not one of the field's values
 reason_announce = 0 (never) or 10 to 600 seconds
 reason_key_chars = 1 to 32 letters, digits, '.', '_' or '-'
 reason_custom_key = the key of a custom field
+reason_lead_contact = a lead needs a phone or an email
+reason_origin = expected a site such as https://example.ru, or *
+reason_url = expected an http:// or https:// address
 reason_no_such = no such record
 
 ## The fields the API names in a refusal.

@@ -89,6 +89,9 @@ reason_unknown_value = такого значения у поля нет
 reason_announce = 0 (никогда) или от 10 до 600 секунд
 reason_key_chars = от 1 до 32 латинских букв, цифр, «.», «_» или «-»
 reason_custom_key = ключ дополнительного поля
+reason_lead_contact = у заявки должен быть телефон или почта
+reason_origin = ожидается сайт вида https://example.ru или *
+reason_url = ожидается адрес, начинающийся с http:// или https://
 reason_no_such = такой записи нет
 
 ## The fields the API names in a refusal.
