@@ -33,7 +33,7 @@ use crate::routes::*;
         prompts::list_prompts, prompts::upload_prompt, prompts::speak_prompt, prompts::read_prompt, prompts::delete_prompt, prompts::prompt_audio, prompts::built_in_audio,
         stats::read,
         settings::read, settings::update, settings::loss_reasons,
-        transfer::upload, transfer::preview, transfer::run, transfer::status, transfer::report, transfer::export,
+        transfer::upload, transfer::preview, transfer::run, transfer::status, transfer::report, export::export,
     ),
     // Schemas only a query parameter names (utoipa does not collect those by itself).
     components(schemas(switchboard_store::CallbackSort, switchboard_store::CallbackSource)),

@@ -8,6 +8,7 @@ pub(crate) mod contacts;
 pub(crate) mod custom_fields;
 pub(crate) mod deals;
 pub(crate) mod entry_points;
+pub(crate) mod export;
 pub(crate) mod leads;
 pub(crate) mod metrics;
 pub(crate) mod notes;

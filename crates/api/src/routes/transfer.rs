@@ -1,6 +1,5 @@
-//! Import and export in the browser: `/api/imports` (upload a CSV/XLSX, map its columns,
-//! preview, run with progress, download the row report) and `/api/export/{list}` (any
-//! filtered list of contacts, companies or deals as CSV or XLSX).
+//! Import in the browser: `/api/imports` (upload a CSV/XLSX, map its columns, preview, run
+//! with progress, download the row report). Exports are in `export.rs`.
 //!
 //! An upload is held in memory as a parsed table for an hour (or until five newer uploads of
 //! the same user push it out); the file itself is not kept. The run goes through the same
@@ -12,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -20,18 +19,16 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use switchboard_core::Action;
-use switchboard_core::entity::{Company, Contact, Deal};
 use switchboard_import::{
-    Cell, ColumnMap, ExportRow, ImportError, ImportOptions, ImportSummary, ReportLine, SheetFormat,
-    SheetLocale, Table, check_rows, contact_cells, contact_headers, import_table,
+    ColumnMap, ImportError, ImportOptions, ImportSummary, ReportLine, SheetFormat, Table,
+    check_rows, import_table,
 };
-use switchboard_store::{OnDuplicate, Page, PageRequest};
+use switchboard_store::OnDuplicate;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{CurrentUser, JsonBody, QueryParams, parse_query};
-use crate::i18n::{Lang, t};
+use crate::extract::{CurrentUser, JsonBody, QueryParams};
 
 /// The largest upload: about 300 000 contact rows. Bigger files go through the command line.
 const UPLOAD_LIMIT: usize = 64 << 20;
@@ -39,8 +36,6 @@ const UPLOAD_LIMIT: usize = 64 << 20;
 const KEEP: Duration = Duration::from_secs(3600);
 /// Uploads kept per user.
 const PER_USER: usize = 5;
-/// The most rows one export writes (it is built in memory).
-const EXPORT_LIMIT: usize = 200_000;
 /// Rows per store batch for browser imports: small enough for the progress bar to move.
 const BROWSER_BATCH: usize = 2_000;
 
@@ -51,7 +46,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/imports/{id}/preview", post(preview))
         .route("/api/imports/{id}/run", post(run))
         .route("/api/imports/{id}/report", get(report))
-        .route("/api/export/{list}", get(export))
+        .route("/api/export/{list}", get(super::export::export))
 }
 
 /// Uploads held for their owners.
@@ -118,7 +113,7 @@ impl ImportJob {
     }
 }
 
-fn file_error(err: ImportError) -> ApiError {
+pub(super) fn file_error(err: ImportError) -> ApiError {
     match err {
         ImportError::Mapping { column, reason } => {
             ApiError::invalid(format!("mapping[{column}]"), reason)
@@ -518,7 +513,7 @@ pub(crate) async fn report(
     Ok(download(SheetFormat::Csv, &format!("{stem}.report"), bytes))
 }
 
-fn download(format: SheetFormat, stem: &str, bytes: Vec<u8>) -> Response {
+pub(super) fn download(format: SheetFormat, stem: &str, bytes: Vec<u8>) -> Response {
     // ASCII fallback name plus the UTF-8 one (RFC 6266), so Cyrillic names survive.
     let ascii: String = stem
         .chars()
@@ -530,275 +525,4 @@ fn download(format: SheetFormat, stem: &str, bytes: Vec<u8>) -> Response {
         format!("attachment; filename=\"{ascii}.{ext}\"; filename*=UTF-8''{utf8}.{ext}");
     ([(CONTENT_TYPE, format.content_type().to_owned()), (CONTENT_DISPOSITION, disposition)], bytes)
         .into_response()
-}
-
-/// `?format=csv|xlsx` plus the list's own filters.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ExportQuery {
-    /// csv (default) or xlsx.
-    format: Option<String>,
-}
-
-/// Reads every page of a list (up to [`EXPORT_LIMIT`] rows).
-async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, ApiError>
-where
-    F: FnMut(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = Result<Page<T>, switchboard_store::StoreError>>,
-{
-    let mut out = Vec::new();
-    for n in 1.. {
-        let got = page(PageRequest::new(Some(n), Some(PageRequest::MAX_PER_PAGE))).await?;
-        if got.total > EXPORT_LIMIT as i64 {
-            return Err(ApiError::invalid(
-                "query",
-                format!(
-                    "{} rows match; narrow the filter to at most {EXPORT_LIMIT}, or use `switchboard export contacts`",
-                    got.total
-                ),
-            ));
-        }
-        let done = got.items.len() < PageRequest::MAX_PER_PAGE as usize;
-        out.extend(got.items);
-        if done {
-            break;
-        }
-    }
-    Ok(out)
-}
-
-/// Exports a filtered list of `contacts`, `companies` or `deals` (manager, admin) with the
-/// same filters as the list itself. Contacts come out in the layout the import reads back.
-#[utoipa::path(get, path = "/api/export/{list}", params(ExportQuery), tag = "import",
-    responses((status = 200, description = "the file", content_type = "application/octet-stream"), (status = 403), (status = 404), (status = 422)))]
-pub(crate) async fn export(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    request_headers: axum::http::HeaderMap,
-    Path(list): Path<String>,
-    QueryParams(q): QueryParams<ExportQuery>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
-    user.require(Action::ImportExport)?;
-    let lang = Lang::of_request(user.0.language.as_deref(), &request_headers);
-    let format_name = q.format.unwrap_or_else(|| "csv".to_owned());
-    let format = SheetFormat::parse(&format_name).ok_or_else(|| {
-        ApiError::invalid_input("format", "expected csv or xlsx", format_name.clone())
-    })?;
-    // The list's own query struct reads the filters, without the format and paging.
-    let pairs = crate::extract::form_pairs(raw.as_deref().unwrap_or(""));
-    let rest: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs.iter().filter(|(k, _)| k != "format" && k != "page" && k != "per_page"))
-        .finish();
-    let users: HashMap<String, String> =
-        state.store().list_users().await?.into_iter().map(|u| (u.id, u.login)).collect();
-    let login = |id: &Option<String>| Cell::from(id.as_ref().and_then(|id| users.get(id).cloned()));
-    let store = state.store();
-    let (headers, rows, (list_name, entity)) = match list.as_str() {
-        "contacts" => {
-            let query: super::contacts::ListQuery = parse_query(&rest)?;
-            let filter = query.filter(&state, Some(&rest))?;
-            let contacts: Vec<Contact> = all_pages(|p| store.list_contacts(&filter, p)).await?;
-            let keys: Vec<String> = switchboard_import::contact_fields(store)
-                .await
-                .map_err(file_error)?
-                .into_iter()
-                .map(|d| d.key)
-                .collect();
-            let companies =
-                company_names(&state, contacts.iter().filter_map(|c| c.company_id.clone())).await?;
-            let rows: Vec<Vec<Cell>> = contacts
-                .into_iter()
-                .map(|contact| {
-                    let company =
-                        contact.company_id.as_ref().and_then(|id| companies.get(id).cloned());
-                    let owner_login =
-                        contact.owner_id.as_ref().and_then(|id| users.get(id).cloned());
-                    let created_at = contact.created_at;
-                    let mut cells: Vec<Cell> =
-                        contact_cells(&ExportRow { contact, company, owner_login }, &keys)
-                            .into_iter()
-                            .map(Cell::from)
-                            .collect();
-                    if let Some(cell) = cells.get_mut(CONTACT_CREATED_AT) {
-                        *cell = Cell::Time(created_at);
-                    }
-                    cells
-                })
-                .collect();
-            // Headers in the reader's words, which the import reads back (custom fields by
-            // their label).
-            let labels = switchboard_import::contact_fields(store).await.map_err(file_error)?;
-            let headers = contact_headers(&keys)
-                .into_iter()
-                .map(|h| match h.strip_prefix("custom.") {
-                    Some(key) => labels
-                        .iter()
-                        .find(|d| d.key == key)
-                        .map_or_else(|| h.clone(), |d| d.label.clone()),
-                    None => column(lang, &h),
-                })
-                .collect();
-            (headers, rows, ("contacts", "contact"))
-        }
-        "companies" => {
-            let query: super::companies::ListQuery = parse_query(&rest)?;
-            let filter = query.filter(Some(&rest));
-            let companies: Vec<Company> = all_pages(|p| store.list_companies(&filter, p)).await?;
-            let keys = custom_keys(companies.iter().map(|c| &c.custom));
-            let mut headers: Vec<String> =
-                ["id", "name", "tax_id", "website", "address", "owner", "created_at"]
-                    .iter()
-                    .map(|h| column(lang, h))
-                    .collect();
-            headers.extend(keys.iter().map(|k| format!("custom.{k}")));
-            let rows = companies
-                .iter()
-                .map(|c| {
-                    let mut row = vec![
-                        c.id.clone().into(),
-                        c.name.clone().into(),
-                        c.tax_id.clone().into(),
-                        c.website.clone().into(),
-                        c.address.clone().into(),
-                        login(&c.owner_id),
-                        Cell::Time(c.created_at),
-                    ];
-                    row.extend(keys.iter().map(|k| custom_cell(c.custom.get(k))));
-                    row
-                })
-                .collect();
-            (headers, rows, ("companies", "company"))
-        }
-        "deals" => {
-            let query: super::deals::ListQuery = parse_query(&rest)?;
-            let filter = query.filter(Some(&rest));
-            let deals: Vec<Deal> = all_pages(|p| store.list_deals(&filter, p)).await?;
-            let stages: HashMap<String, String> = store
-                .list_stages()
-                .await?
-                .into_iter()
-                .map(|s| {
-                    let name = match &s.key {
-                        Some(key) => t(lang, &format!("stage_{key}")),
-                        None => s.name,
-                    };
-                    (s.id, name)
-                })
-                .collect();
-            let companies =
-                company_names(&state, deals.iter().filter_map(|d| d.company_id.clone())).await?;
-            let keys = custom_keys(deals.iter().map(|d| &d.custom));
-            let mut headers: Vec<String> = [
-                "id",
-                "title",
-                "stage",
-                "status",
-                "amount",
-                "currency",
-                "probability",
-                "contact_id",
-                "company",
-                "owner",
-                "loss_reason",
-                "competitor",
-                "created_at",
-                "closed_at",
-            ]
-            .iter()
-            .map(|h| column(lang, h))
-            .collect();
-            headers.extend(keys.iter().map(|k| format!("custom.{k}")));
-            let rows = deals
-                .iter()
-                .map(|d| {
-                    let mut row = vec![
-                        d.id.clone().into(),
-                        d.title.clone().into(),
-                        stages.get(&d.stage_id).cloned().into(),
-                        t(lang, &format!("deal_status_{}", d.status.as_str())).into(),
-                        d.amount_minor.map_or(Cell::Empty, |a| Cell::Number(a as f64 / 100.0)),
-                        d.currency.clone().into(),
-                        d.probability.map_or(Cell::Empty, |p| Cell::Number(p as f64)),
-                        d.contact_id.clone().into(),
-                        d.company_id.as_ref().and_then(|id| companies.get(id).cloned()).into(),
-                        login(&d.owner_id),
-                        d.loss_reason
-                            .as_ref()
-                            .map(|r| {
-                                // The system's reasons are keys; an admin's or typed one is text.
-                                let key = format!("why_lost_{r}");
-                                if crate::i18n::has(&key) { t(lang, &key) } else { r.clone() }
-                            })
-                            .into(),
-                        d.competitor.clone().into(),
-                        Cell::Time(d.created_at),
-                        d.closed_at.map_or(Cell::Empty, Cell::Time),
-                    ];
-                    row.extend(keys.iter().map(|k| custom_cell(d.custom.get(k))));
-                    row
-                })
-                .collect();
-            (headers, rows, ("deals", "deal"))
-        }
-        _ => return Err(ApiError::NotFound("export list")),
-    };
-    let n = rows.len();
-    let bytes = tokio::task::spawn_blocking(move || {
-        let locale = match lang {
-            Lang::Ru => SheetLocale::Russian,
-            Lang::En => SheetLocale::English,
-        };
-        switchboard_import::sheet_bytes(format, locale, &headers, &rows)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(file_error)?;
-    let detail = serde_json::json!({"format": format.extension(), "rows": n, "filter": rest});
-    state
-        .store()
-        .audit_event(&user.actor(), &format!("{entity}.export"), entity, None, detail)
-        .await?;
-    Ok(download(format, list_name, bytes))
-}
-
-/// Where the contacts' export has its creation time (see `EXPORT_HEADERS`).
-const CONTACT_CREATED_AT: usize = 9;
-
-/// A column's header in the reader's language (`col_<field>` in the catalogue).
-fn column(lang: Lang, field: &str) -> String {
-    t(lang, &format!("col_{field}"))
-}
-
-async fn company_names(
-    state: &AppState,
-    ids: impl Iterator<Item = String>,
-) -> Result<HashMap<String, String>, ApiError> {
-    let mut names = HashMap::new();
-    for id in ids {
-        if !names.contains_key(&id)
-            && let Ok(company) = state.store().get_company(&id).await
-        {
-            names.insert(id, company.name);
-        }
-    }
-    Ok(names)
-}
-
-fn custom_keys<'a>(
-    values: impl Iterator<Item = &'a switchboard_core::entity::CustomValues>,
-) -> Vec<String> {
-    let mut keys: Vec<String> = values.flat_map(|v| v.keys().cloned()).collect();
-    keys.sort();
-    keys.dedup();
-    keys
-}
-
-fn custom_cell(value: Option<&serde_json::Value>) -> Cell {
-    match value {
-        None | Some(serde_json::Value::Null) => Cell::Empty,
-        Some(serde_json::Value::String(s)) => Cell::Text(s.clone()),
-        Some(serde_json::Value::Number(n)) => n.as_f64().map_or(Cell::Empty, Cell::Number),
-        Some(other) => Cell::Text(other.to_string()),
-    }
 }
