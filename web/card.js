@@ -3,14 +3,17 @@
 
 export const esc = (text) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
+/// A number as people read it: `+7 916 123-45-67` for Russian numbers, E.164 otherwise.
+export function fmtPhone(e164) {
+  const m = /^\+7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(e164 || '');
+  return m ? `+7 ${m[1]} ${m[2]}-${m[3]}-${m[4]}` : e164 || '';
+}
+
 /// A task's subject in the page's language: the callbacks the system makes for missed calls
 /// have no subject and are said here from their number ("Перезвонить +7 916 123-45-67");
 /// older ones were stored as "Call back <number> (<name>)" and are said the same way.
 export function taskSubject(task, w) {
-  if (task.callback && !task.subject) {
-    const m = /^\+7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(task.phone_e164 || '');
-    return `${w.callback_subject} ${m ? `+7 ${m[1]} ${m[2]}-${m[3]}-${m[4]}` : task.phone_e164 || ''}`.trim();
-  }
+  if (task.callback && !task.subject) return `${w.callback_subject} ${fmtPhone(task.phone_e164)}`.trim();
   const system = task.callback && /^Call back (\+?\d+)(?: \((.*)\))?$/.exec(task.subject || '');
   if (!system) return task.subject || '';
   return `${w.callback_subject} ${system[1]}${system[2] ? ` (${system[2]})` : ''}`;

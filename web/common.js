@@ -2,7 +2,9 @@
 // shown as the API names them, dates and money in the page's language, dialogs, shortcuts.
 
 import { shortcutKey } from './keys.js';
-import { taskSubject } from './card.js';
+import { taskSubject, fmtPhone } from './card.js';
+
+export { fmtPhone };
 
 export { taskSubject };
 
@@ -73,11 +75,6 @@ export function fmtMoney(minor, currency) {
   } catch {
     return `${(minor / 100).toLocaleString(locale)} ${currency || ''}`;
   }
-}
-/// A number as people read it: `+7 916 123-45-67` for Russian numbers, E.164 otherwise.
-export function fmtPhone(e164) {
-  const m = /^\+7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(e164 || '');
-  return m ? `+7 ${m[1]} ${m[2]}-${m[3]}-${m[4]}` : e164 || '';
 }
 export const contactName = (c) => [c.last_name, c.first_name, c.middle_name].filter(Boolean).join(' ') || (c.phones && c.phones[0] && c.phones[0].number) || (c.emails && c.emails[0]) || '—';
 export const word = (prefix, key) => w[`${prefix}_${key}`] || key;

@@ -1,17 +1,14 @@
 // The recordings page: search, play with a waveform (click to seek), download, legal hold.
 // The API returns only calls the user may hear; every play and download is audited there.
 
+import { fmtPhone } from '/static/card.js';
+
 const w = JSON.parse(document.getElementById('i18n').textContent);
 const lang = document.documentElement.lang;
 const $ = (id) => document.getElementById(id);
 const esc = (text) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
 const names = { users: new Map(), queues: new Map() };
-/// A number as people read it: `+7 916 123-45-67` for Russian numbers, E.164 otherwise.
-function fmtPhone(e164) {
-  const m = /^\+7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(e164 || '');
-  return m ? `+7 ${m[1]} ${m[2]}-${m[3]}-${m[4]}` : e164 || '';
-}
 let page = 1;
 let current = null;
 const perPage = 25;
