@@ -1,7 +1,7 @@
 //! The webhook delivery loop: every half second it sends the deliveries that are due (at most
 //! eight at a time, each with a 10 s timeout), signed with the webhook's key, and records the
 //! outcome; a failed one is tried again after 10 s, 1 min, 5 min, 30 min and 2 h, then given
-//! up (an admin can send it again). A receiver that is down only ever delays its own
+//! up (an admin can send it again). Finished deliveries are forgotten after 30 days. A receiver that is down only ever delays its own
 //! deliveries: requests that raise events just add a row.
 //!
 //! Each POST carries `X-Switchboard-Event`, `X-Switchboard-Delivery` (the receiver's
@@ -23,6 +23,8 @@ use tracing::warn;
 const BACKOFF_S: &[i64] = &[10, 60, 300, 1800, 7200];
 /// Deliveries in flight at once.
 const IN_FLIGHT: usize = 8;
+/// Finished deliveries are kept this long in the log, then forgotten (checked hourly).
+const KEEP_MS: i64 = 30 * 24 * 3_600_000;
 
 /// The signature of `body` sent at `timestamp` (Unix seconds), as hex.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
@@ -53,8 +55,15 @@ pub async fn delivery_loop(store: Store, every: Duration) {
     let sending: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pruned_at = std::time::Instant::now();
     loop {
         tick.tick().await;
+        if pruned_at.elapsed() >= Duration::from_secs(3600) {
+            pruned_at = std::time::Instant::now();
+            if let Err(e) = store.prune_deliveries(now_ms() - KEEP_MS).await {
+                warn!(error = %e, "cannot forget old webhook deliveries");
+            }
+        }
         let due = match store.due_deliveries(now_ms(), 50).await {
             Ok(due) => due,
             Err(e) => {

@@ -291,6 +291,16 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets finished deliveries (delivered or given up) created before `before`; returns
+    /// how many. Pending ones stay whatever their age.
+    pub async fn prune_deliveries(&self, before: i64) -> Result<u64, StoreError> {
+        let mut sql = Sql::new(
+            "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND created_at < ",
+        );
+        sql.bind(before);
+        sql.execute(&self.pool).await
+    }
+
     /// A webhook's deliveries, newest first.
     pub async fn list_deliveries(
         &self,

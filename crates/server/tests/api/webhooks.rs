@@ -138,4 +138,11 @@ app_test!(webhooks_deliver_signed_events_retry_and_redeliver, |app| {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(deliveries().await["items"][0]["status"], "delivered");
+    // Finished deliveries are forgotten after their time; none here is that old yet.
+    assert_eq!(
+        app.store().prune_deliveries(switchboard_store::now_ms() - 60_000).await.unwrap(),
+        0
+    );
+    assert_eq!(app.store().prune_deliveries(switchboard_store::now_ms() + 1).await.unwrap(), 2);
+    assert_eq!(deliveries().await["total"], 0);
 });
