@@ -3,7 +3,8 @@
 // stages, custom fields, dispositions and recording retention. Every change goes through the
 // API, which audit-logs it; the audit log page shows them.
 
-import { w, $, esc, app, api, get, showError, dialog, confirmDialog, word, fmtDateTime, stages, dispositionLabel, lossLabel, keyOf } from './common.js';
+import { w, $, esc, app, api, get, showError, dialog, confirmDialog, word, say, fmtDateTime, stages, pipelines, dispositionLabel, lossLabel, keyOf } from './common.js';
+import { productsView } from './products.js';
 import { promptsView } from './prompts.js';
 import { flowsView } from './flows.js';
 import { schedulesView } from './schedules.js';
@@ -11,7 +12,8 @@ import { schedulesView } from './schedules.js';
 const ROLES = ['operator', 'supervisor', 'manager', 'admin'];
 const STRATEGIES = ['longest_idle', 'skills', 'ring_all', 'round_robin'];
 const FIELD_TYPES = ['text', 'number', 'date', 'choice'];
-const SECTIONS = ['users', 'teams', 'queues', 'flows', 'schedules', 'prompts', 'telephony', 'stages', 'fields', 'forms', 'webhooks', 'settings'];
+const REQUIRABLE = ['amount', 'contact_id', 'company_id', 'owner_id', 'items'];
+const SECTIONS = ['users', 'teams', 'queues', 'flows', 'schedules', 'prompts', 'telephony', 'stages', 'products', 'fields', 'forms', 'webhooks', 'settings'];
 let section = new URLSearchParams(location.search).get('section') || 'users';
 let refresh = null;
 
@@ -201,17 +203,71 @@ ${status.extensions.map((e) => `<tr><td>${esc(e.extension)}</td><td>${esc(e.cont
 }
 
 async function stagesView(box) {
-  const list = await stages();
-  box.innerHTML = `<div class="row"><button type="button" id="new-stage">${esc(w.new_stage)}</button></div>
-<table class="list" id="stages"><thead><tr><th>#</th><th>${esc(w.name)}</th><th>${esc(w.probability)}</th><th></th></tr></thead><tbody>
-${list.map((s) => `<tr><td>${s.position}</td><td>${esc(s.name)}</td><td>${s.probability}%</td>
+  const [all, pipelineList, rules, dealFields, users] = await Promise.all([stages(), pipelines(), get('/api/stage-rules'), get('/api/custom-fields?entity=deal'), get('/api/users')]);
+  const params = new URLSearchParams(location.search);
+  const current = pipelineList.find((p) => p.id === params.get('pipeline')) || pipelineList[0];
+  const list = all.filter((s) => s.pipeline_id === current.id);
+  const userName = new Map(users.map((u) => [u.id, u.name]));
+  const requirable = [...REQUIRABLE.map((k) => [k, word('req', k)]), ...dealFields.map((f) => [f.key, f.label])];
+  const fieldLabel = new Map(requirable);
+  const whom = (r) => (r.assignee === 'user' ? userName.get(r.assignee_user_id) || '—' : r.assignee === 'role' ? word('role', r.assignee_role) : w.rule_owner);
+  const due = (r) => (r.due_field ? `${esc(w.rule_due_on)} «${esc(fieldLabel.get(r.due_field) || r.due_field)}»` : r.due_hours !== null ? esc(say('rule_due_hours', { count: r.due_hours })) : '');
+  const ruleLine = (r) => `<li data-rule="${esc(r.id)}">${esc(r.action === 'task' ? word('kind', r.task_kind) : w.rule_notify)}: «${esc(r.subject)}» → ${esc(whom(r))}${due(r) ? ` · ${due(r)}` : ''} <button type="button" data-delete-rule="${esc(r.id)}" aria-label="${esc(w.delete)}">✕</button></li>`;
+  box.innerHTML = `<div class="row"><label>${esc(w.pipeline)}<select id="pipeline-pick">${pipelineList.map((p) => `<option value="${esc(p.id)}"${p.id === current.id ? ' selected' : ''}>${esc(p.name)}</option>`).join('')}</select></label>
+<button type="button" id="new-pipeline">${esc(w.new_pipeline)}</button><button type="button" id="rename-pipeline">${esc(w.rename)}</button>${pipelineList.length > 1 ? `<button type="button" id="delete-pipeline">${esc(w.delete)}</button>` : ''}
+<span class="spacer"></span><button type="button" id="new-stage">${esc(w.new_stage)}</button></div>
+<p class="muted">${esc(w.stage_rules_hint)}</p>
+<table class="list" id="stages"><thead><tr><th>#</th><th>${esc(w.name)}</th><th>${esc(w.probability)}</th><th>${esc(w.required_fields)}</th><th>${esc(w.stage_rules)}</th><th></th></tr></thead><tbody>
+${list.map((s) => `<tr><td>${s.position}</td><td>${esc(s.name)}</td><td>${s.probability}%</td><td>${esc(s.required_fields.map((f) => fieldLabel.get(f) || f).join(', '))}</td>
+<td><ul class="rules">${rules.filter((r) => r.stage_id === s.id).map(ruleLine).join('')}</ul><button type="button" data-rule-for="${esc(s.id)}">${esc(w.add_rule)}</button></td>
 <td><button type="button" data-edit="${esc(s.id)}">${esc(w.edit)}</button> <button type="button" data-delete="${esc(s.id)}">${esc(w.delete)}</button></td></tr>`).join('')}</tbody></table>`;
-  const form = (s = { probability: 10, position: list.length + 1 }) => `<label>${esc(w.name)}<input name="name" required value="${esc(s.name || '')}"></label>
+  const form = (s = { probability: 10, position: list.length + 1, required_fields: [] }) => `<label>${esc(w.name)}<input name="name" required value="${esc(s.name || '')}"></label>
 <label>#<input type="number" name="position" min="1" value="${s.position}"></label>
-<label>${esc(w.probability)}<input type="number" name="probability" min="0" max="100" value="${s.probability}"></label>`;
-  const body = (v) => ({ name: v.name, position: Number(v.position), probability: Number(v.probability) });
-  $('new-stage').addEventListener('click', () => edit(w.new_stage, form(), (v) => api('POST', '/api/pipeline/stages', body(v))));
+<label>${esc(w.probability)}<input type="number" name="probability" min="0" max="100" value="${s.probability}"></label>
+<fieldset><legend>${esc(w.required_fields)}</legend>${requirable.map(([k, label]) => `<label class="check"><input type="checkbox" name="req_${esc(k)}"${checked(s.required_fields.includes(k))}> ${esc(label)}</label>`).join('')}</fieldset>`;
+  const body = (v) => ({ name: v.name, position: Number(v.position), probability: Number(v.probability), required_fields: requirable.map(([k]) => k).filter((k) => v[`req_${k}`] === 'on') });
+  const reload = async () => { history.replaceState(null, '', `/admin?section=stages&pipeline=${encodeURIComponent($('pipeline-pick').value)}`); await show('stages'); };
+  $('pipeline-pick').addEventListener('change', reload);
+  $('new-pipeline').addEventListener('click', async () => {
+    let made = null;
+    if (await dialog(w.new_pipeline, `<label>${esc(w.name)}<input name="name" required></label>`, { check: async (v) => { made = await api('POST', '/api/pipelines', { name: v.name }); return null; } })) {
+      await api('POST', '/api/pipeline/stages', { pipeline_id: made.id, name: w.stage_new, position: 1, probability: 10 }).catch(showError);
+      $('pipeline-pick').insertAdjacentHTML('beforeend', `<option value="${esc(made.id)}" selected></option>`);
+      $('pipeline-pick').value = made.id;
+      await reload();
+    }
+  });
+  $('rename-pipeline').addEventListener('click', () => edit(`${w.rename}: ${current.name}`, `<label>${esc(w.name)}<input name="name" required value="${esc(current.name)}"></label>`, (v) => api('PATCH', `/api/pipelines/${current.id}`, { name: v.name })));
+  if ($('delete-pipeline')) {
+    $('delete-pipeline').addEventListener('click', async () => {
+      if (!(await confirmDialog(`${w.delete}: ${current.name}?`, w.delete))) return;
+      try { await api('DELETE', `/api/pipelines/${current.id}`); history.replaceState(null, '', '/admin?section=stages'); await show('stages'); } catch (error) { showError(error); }
+    });
+  }
+  $('new-stage').addEventListener('click', () => edit(w.new_stage, form(), (v) => api('POST', '/api/pipeline/stages', { ...body(v), pipeline_id: current.id })));
+  const ruleForm = `<label>${esc(w.rule_action)}<select name="action"><option value="task">${esc(w.rule_task)}</option><option value="notify">${esc(w.rule_notify)}</option></select></label>
+<label>${esc(w.rule_subject)}<input name="subject" required maxlength="300"></label>
+<label>${esc(w.kind)}<select name="task_kind">${options(['call', 'meeting', 'email', 'todo'], 'todo', (k) => word('kind', k))}</select></label>
+<label>${esc(w.rule_whom)}<select name="assignee"><option value="owner">${esc(w.rule_owner)}</option><option value="user">${esc(w.rule_user)}</option><option value="role">${esc(w.rule_role)}</option></select></label>
+<label>${esc(w.rule_user)}<select name="assignee_user_id">${idOptions(users.filter((u) => u.active), null)}</select></label>
+<label>${esc(w.rule_role)}<select name="assignee_role">${options(ROLES, 'manager', (r) => word('role', r))}</select></label>
+<label>${esc(w.rule_due_in_hours)}<input type="number" name="due_hours" min="0" max="8760"></label>
+<label>${esc(w.rule_due_on)}<select name="due_field"><option value="">—</option>${dealFields.filter((f) => f.field_type === 'date').map((f) => `<option value="${esc(f.key)}">${esc(f.label)}</option>`).join('')}</select></label>`;
   box.querySelector('#stages').addEventListener('click', async (event) => {
+    const { ruleFor, deleteRule } = event.target.dataset;
+    if (ruleFor) {
+      edit(w.add_rule, ruleForm, (v) => api('POST', `/api/pipeline/stages/${ruleFor}/rules`, {
+        action: v.action, subject: v.subject, task_kind: v.task_kind, assignee: v.assignee,
+        assignee_user_id: v.assignee === 'user' ? v.assignee_user_id || null : null,
+        assignee_role: v.assignee === 'role' ? v.assignee_role : null,
+        due_hours: v.due_hours === '' ? null : Number(v.due_hours), due_field: v.due_field || null,
+      }));
+      return;
+    }
+    if (deleteRule) {
+      try { await api('DELETE', `/api/stage-rules/${deleteRule}`); await show('stages'); } catch (error) { showError(error); }
+      return;
+    }
     const s = list.find((x) => x.id === (event.target.dataset.edit || event.target.dataset.delete));
     if (!s) return;
     // The name goes only when it was changed: a stage the system named keeps saying itself in
@@ -348,6 +404,6 @@ async function settingsView(box) {
   });
 }
 
-const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, flows: (box) => flowsView(box, () => show('flows')), schedules: (box) => schedulesView(box, () => show('schedules')), prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, fields: fieldsView, forms: formsView, webhooks: webhooksView, settings: settingsView };
+const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, flows: (box) => flowsView(box, () => show('flows')), schedules: (box) => schedulesView(box, () => show('schedules')), prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, products: (box) => productsView(box, () => show('products')), fields: fieldsView, forms: formsView, webhooks: webhooksView, settings: settingsView };
 
 render();

@@ -114,6 +114,18 @@ export const teams = () => once('teams', () => get('/api/teams'));
 /// The pipeline's stages, each named in the page's language while it has the system's key.
 export const stageLabel = (s) => (s.key && w[`stage_${s.key}`]) || s.name;
 export const stages = () => get('/api/pipeline/stages').then((list) => list.map((s) => ({ ...s, name: stageLabel(s) })));
+/// The pipelines in order, the system's own named in the page's language.
+export const pipelines = () => once('pipelines', () => get('/api/pipelines').then((list) => list.map((p) => ({ ...p, name: (p.key && w[`pipeline_${p.key}`]) || p.name }))));
+/// Stage options grouped by pipeline (one pipeline: no groups).
+export function stageOptions(stageList, pipelineList, selected) {
+  const option = (s) => `<option value="${esc(s.id)}"${s.id === selected ? ' selected' : ''}>${esc(s.name)}</option>`;
+  if (pipelineList.length < 2) return stageList.map(option).join('');
+  return pipelineList.map((p) => `<optgroup label="${esc(p.name)}">${stageList.filter((s) => s.pipeline_id === p.id).map(option).join('')}</optgroup>`).join('');
+}
+/// A percent kept in hundredths (2200) as the page's language writes it (22 %).
+export const fmtPercent = (hundredths) => (hundredths === null || hundredths === undefined ? '—' : `${(hundredths / 100).toLocaleString(document.documentElement.lang)} %`);
+/// A quantity kept in thousandths as the page's language writes it.
+export const fmtQuantity = (milli) => (milli / 1000).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 3 });
 export const customFields = (entity) => once(`cf-${entity}`, () => get(`/api/custom-fields?entity=${entity}`));
 export async function userName(id) {
   if (!id) return '';

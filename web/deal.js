@@ -1,7 +1,8 @@
 // A deal's card: amount, probability (its own or its stage's), stage and status, owner,
 // contact and company, and its timeline of stage changes, calls, tasks and notes.
 
-import { w, $, esc, app, get, api, may, mayEdit, showError, fmtDateTime, fmtMoney, contactName, userNames, customFields, confirmDialog, timelineHtml, newTask, shortcuts, word, stages, lossLabel } from './common.js';
+import { w, $, esc, app, get, api, may, mayEdit, showError, fmtDateTime, fmtMoney, contactName, userNames, customFields, confirmDialog, timelineHtml, newTask, shortcuts, word, stages, pipelines, stageOptions, lossLabel } from './common.js';
+import { itemsPanel } from './items.js';
 import { dealDialog, lostDialog } from './forms.js';
 
 const id = app.dataset.id;
@@ -16,8 +17,8 @@ async function load() {
     return;
   }
   document.title = `${deal.title} · Switchboard`;
-  const [names, defs, stageList, contact, company, timeline] = await Promise.all([
-    userNames(), customFields('deal'), stages(),
+  const [names, defs, stageList, pipelineList, contact, company, timeline] = await Promise.all([
+    userNames(), customFields('deal'), stages(), pipelines(),
     deal.contact_id ? get(`/api/contacts/${encodeURIComponent(deal.contact_id)}`).catch(() => null) : null,
     deal.company_id ? get(`/api/companies/${encodeURIComponent(deal.company_id)}`).catch(() => null) : null,
     get(`${path}/timeline?limit=100`),
@@ -34,7 +35,7 @@ ${may.remove ? `<button type="button" id="delete" class="danger">${esc(w.delete)
 <table class="fields">
 <tr><th>${esc(w.amount)}</th><td id="deal-amount">${esc(fmtMoney(deal.amount_minor, deal.currency) || '—')}</td></tr>
 <tr><th>${esc(w.probability)}</th><td id="deal-probability">${probability === null ? '—' : `${probability}%`}${deal.probability === null && stage ? ` <span class="muted">(${esc(w.from_stage)})</span>` : ''}</td></tr>
-<tr><th>${esc(w.stage)}</th><td>${editable && deal.status === 'open' ? `<select id="deal-stage" aria-label="${esc(w.stage)}">${stageList.map((s) => `<option value="${esc(s.id)}"${s.id === deal.stage_id ? ' selected' : ''}>${esc(s.name)}</option>`).join('')}</select>` : esc(stage ? stage.name : '')}</td></tr>
+<tr><th>${esc(w.stage)}</th><td>${editable && deal.status === 'open' ? `<select id="deal-stage" aria-label="${esc(w.stage)}">${stageOptions(stageList, pipelineList, deal.stage_id)}</select>` : esc(stage ? stage.name : '')}</td></tr>
 <tr><th>${esc(w.owner)}</th><td>${esc(names.get(deal.owner_id) || '—')}</td></tr>
 <tr><th>${esc(w.contact)}</th><td>${contact ? `<a href="/contacts/${encodeURIComponent(contact.id)}" id="deal-contact">${esc(contactName(contact))}</a>` : '—'}</td></tr>
 <tr><th>${esc(w.company)}</th><td>${company ? `<a href="/companies/${encodeURIComponent(company.id)}">${esc(company.name)}</a>` : '—'}</td></tr>
@@ -43,11 +44,13 @@ ${deal.closed_at ? `<tr><th>${esc(w.closed)}</th><td>${esc(fmtDateTime(deal.clos
 ${custom.map((d) => `<tr><th>${esc(d.label)}</th><td>${esc(deal.custom[d.key])}</td></tr>`).join('')}
 </table>
 ${editable ? `<div class="row">${deal.status === 'open' ? `<button type="button" id="mark-won">${esc(w.mark_won)}</button><button type="button" id="mark-lost">${esc(w.mark_lost)}</button>` : `<button type="button" id="reopen">${esc(w.reopen)}</button>`}</div>` : ''}
-<p class="error" id="error" hidden></p></section></div>
+<p class="error" id="error" hidden></p></section>
+<section class="panel" id="deal-items"></section></div>
 <section class="panel card-timeline"><h2>${esc(w.timeline)}</h2>
 <form id="note-form" class="row"><textarea id="note-body" rows="2" placeholder="${esc(w.note_placeholder)}" aria-label="${esc(w.note_placeholder)}"></textarea><button type="submit" id="add-note">${esc(w.add_note)}</button></form>
 <div id="timeline">${timelineHtml(timeline, names)}</div></section></div>`;
   bind();
+  await itemsPanel($('deal-items'), deal, editable, load).catch(showError);
 }
 
 const run = async (action) => {

@@ -1,19 +1,21 @@
 // Deals: the pipeline board (a column per stage with its count and sum, plus won and lost;
 // drag a card to move it, dropping on lost asks why and to whom) and the list with filters.
 
-import { w, $, esc, app, get, api, showError, fmtDate, fmtMoney, userNames, userOptions, pager, exportLinks, shortcuts, word, mayEdit, stages, lossLabel } from './common.js';
+import { w, $, esc, app, get, api, showError, fmtDate, fmtMoney, userNames, userOptions, pager, exportLinks, shortcuts, word, mayEdit, stages, pipelines, lossLabel } from './common.js';
 import { dealDialog, lostDialog } from './forms.js';
 
 const perPage = 25;
 const perColumn = 100;
 let page = 1;
 let view = new URLSearchParams(location.search).get('view') === 'list' ? 'list' : 'board';
+let pipeline = new URLSearchParams(location.search).get('pipeline') || '';
 let cards = new Map();
 
 async function render() {
   app.innerHTML = `<section class="panel"><form id="filters" class="filters">
 <label>${esc(w.search)}<input name="q" id="search" size="24"></label>
 <label>${esc(w.owner)}<select name="owner_id" id="f-owner">${await userOptions('')}</select></label>
+${await pipelineSwitch()}
 <button type="submit">${esc(w.search)}</button>
 <span class="spacer"></span>
 <div class="toggle" role="group"><button type="button" id="show-board" aria-pressed="${view === 'board'}" title="B">${esc(w.board)}</button><button type="button" id="show-list" aria-pressed="${view === 'list'}" title="L">${esc(w.list)}</button></div>
@@ -24,13 +26,23 @@ async function render() {
   $('show-board').addEventListener('click', () => show('board'));
   $('show-list').addEventListener('click', () => show('list'));
   $('new-deal').addEventListener('click', create);
+  const switcher = $('f-pipeline');
+  if (switcher) switcher.addEventListener('change', () => { pipeline = switcher.value; page = 1; show(view); });
+}
+
+/// The pipeline the board shows (several pipelines: a switcher; one: nothing to choose).
+async function pipelineSwitch() {
+  const list = await pipelines();
+  if (!list.some((p) => p.id === pipeline)) pipeline = list.length ? list[0].id : '';
+  if (list.length < 2) return '';
+  return `<label>${esc(w.pipeline)}<select id="f-pipeline">${list.map((p) => `<option value="${esc(p.id)}"${p.id === pipeline ? ' selected' : ''}>${esc(p.name)}</option>`).join('')}</select></label>`;
 }
 
 function show(which) {
   view = which;
   $('show-board').setAttribute('aria-pressed', view === 'board');
   $('show-list').setAttribute('aria-pressed', view === 'list');
-  history.replaceState(null, '', `?view=${view}`);
+  history.replaceState(null, '', `?view=${view}${pipeline ? `&pipeline=${encodeURIComponent(pipeline)}` : ''}`);
   load();
 }
 
@@ -39,6 +51,7 @@ function filters() {
   const p = new URLSearchParams();
   if (form.q.value.trim()) p.set('q', form.q.value.trim());
   if (form.owner_id.value) p.set('owner_id', form.owner_id.value);
+  if (pipeline) p.set('pipeline_id', pipeline);
   return p;
 }
 
@@ -67,7 +80,7 @@ async function loadBoard() {
     q.set('per_page', perColumn);
     return get(`/api/deals?${q}`).then((r) => r.items);
   };
-  const stageList = await stages();
+  const stageList = (await stages()).filter((s) => !pipeline || s.pipeline_id === pipeline);
   const [totals, names, won, lost, ...open] = await Promise.all([get(`/api/pipeline/totals?${filter}`), userNames(), list('won'), list('lost'), ...stageList.map((s) => list('open', s.id))]);
   showError(null);
   cards = new Map([...won, ...lost, ...open.flat()].map((d) => [d.id, d]));
@@ -183,7 +196,8 @@ async function loadList() {
 }
 
 async function create() {
-  const deal = await dealDialog();
+  const first = pipeline ? (await stages()).find((s) => s.pipeline_id === pipeline) : null;
+  const deal = await dealDialog(null, first ? { stage_id: first.id } : {});
   if (deal) await load();
 }
 

@@ -2,7 +2,7 @@
 // the API from inside the dialog, so a refusal (a bad phone, a duplicate) is shown next to the
 // form and nothing typed is lost.
 
-import { w, esc, api, get, dialog, customFields, userOptions, may, me, stages, word, say, contactName, fmtPhone, lossLabel } from './common.js';
+import { w, esc, api, get, dialog, customFields, userOptions, may, me, stages, pipelines, stageOptions, word, say, contactName, fmtPhone, lossLabel } from './common.js';
 
 function customInputs(defs, values = {}) {
   return defs.map((d) => {
@@ -183,7 +183,7 @@ export async function dealDialog(deal = null, preset = {}) {
   const list = await stages();
   const d = deal || { title: '', amount_minor: null, currency: 'RUB', probability: null, stage_id: list[0] && list[0].id, custom: {}, owner_id: me.id, ...preset };
   const owner = may.editAny ? `<label>${esc(w.owner)}<select name="owner_id">${await userOptions(d.owner_id || me.id)}</select></label>` : '';
-  const stageSelect = deal ? '' : `<label>${esc(w.stage)}<select name="stage_id">${list.map((s) => `<option value="${esc(s.id)}"${s.id === d.stage_id ? ' selected' : ''}>${esc(s.name)}</option>`).join('')}</select></label>`;
+  const stageSelect = deal ? '' : `<label>${esc(w.stage)}<select name="stage_id">${stageOptions(list, await pipelines(), d.stage_id)}</select></label>`;
   const company = await companyName(d.company_id);
   // A new deal from the board asks whose it is: a contact found by name or number.
   const askContact = !deal && !d.contact_id && !d.company_id;
@@ -217,6 +217,8 @@ ${owner}${customInputs(defs, d.custom)}</div>${newCompanyBox('d')}`, {
       };
       if (company.create) body.company_id = (await api('POST', '/api/companies', { name: company.create })).id;
       if (may.editAny && values.owner_id) body.owner_id = values.owner_id;
+      // An amount that follows the products stays so unless it was changed here.
+      if (deal && !deal.amount_manual && body.amount === (deal.amount_minor === null ? null : deal.amount_minor / 100)) delete body.amount;
       if (!deal) {
         body.stage_id = values.stage_id;
         if (contactId) body.contact_id = contactId;

@@ -17,3 +17,39 @@ document.addEventListener('keydown', (event) => {
     location.href = links[n - 1].href;
   }
 });
+
+// Notifications (a stage rule's notice, an overdue callback): a count beside the user's name,
+// checked every minute; the list opens under it, each entry a link that marks it read.
+const words = (() => { try { return JSON.parse(document.getElementById('i18n').textContent); } catch { return {}; } })();
+const who = document.getElementById('user-name');
+if (who && words.notifications) {
+  const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  who.insertAdjacentHTML('beforebegin', `<span class="bell-box"><button type="button" id="bell" aria-haspopup="true" aria-expanded="false" title="${esc(words.notifications)}">🔔<span id="bell-count" class="count" hidden></span></button><div id="bell-list" class="bell-list" hidden></div></span>`);
+  const bell = document.getElementById('bell');
+  const list = document.getElementById('bell-list');
+  let items = [];
+  const href = (n) => (n.deal_id ? `/deals/${encodeURIComponent(n.deal_id)}` : n.kind === 'task_escalated' ? '/callbacks' : '/tasks');
+  const check = async () => {
+    const response = await fetch('/api/notifications?unread=true').catch(() => null);
+    if (!response || !response.ok) return;
+    items = await response.json();
+    const count = document.getElementById('bell-count');
+    count.textContent = items.length;
+    count.hidden = !items.length;
+  };
+  bell.addEventListener('click', () => {
+    const open = list.hidden;
+    list.hidden = !open;
+    bell.setAttribute('aria-expanded', String(open));
+    if (!open) return;
+    list.innerHTML = items.length
+      ? `<ul>${items.map((n) => `<li><a href="${href(n)}" data-read="${esc(n.id)}"><strong>${esc(words[`notif_${n.kind}`] || n.kind)}</strong> ${esc(n.body)}</a></li>`).join('')}</ul>`
+      : `<p class="muted">${esc(words.no_notifications)}</p>`;
+  });
+  list.addEventListener('click', (event) => {
+    const link = event.target.closest('a[data-read]');
+    if (link) fetch(`/api/notifications/${encodeURIComponent(link.dataset.read)}/read`, { method: 'POST' });
+  });
+  check();
+  setInterval(check, 60000);
+}

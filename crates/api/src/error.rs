@@ -219,6 +219,9 @@ const EXACT_REASONS: &[(&str, &str)] = &[
     ("a lead needs a phone or an email", "reason_lead_contact"),
     ("expected an origin such as https://example.ru, or *", "reason_origin"),
     ("expected an http:// or https:// URL", "reason_url"),
+    ("required before the deal enters this stage", "reason_stage_requires"),
+    ("a line's product cannot change; add a new line", "reason_item_product"),
+    ("must be more than #", "reason_more_than_zero"),
 ];
 
 /// The catalogue's words for a reason the store or a handler gave in English: the common

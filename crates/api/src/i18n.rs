@@ -71,6 +71,7 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../locales/ru/callbacks.ftl"),
     ),
     ("errors", include_str!("../locales/en/errors.ftl"), include_str!("../locales/ru/errors.ftl")),
+    ("sales", include_str!("../locales/en/sales.ftl"), include_str!("../locales/ru/sales.ftl")),
     ("system", include_str!("../locales/en/system.ftl"), include_str!("../locales/ru/system.ftl")),
 ];
 

@@ -15,7 +15,11 @@ use crate::routes::*;
         users::list, users::create, users::read, users::update, users::list_teams, users::create_team, users::update_team,
         contacts::list, contacts::lookup, contacts::create, contacts::read, contacts::update, contacts::remove, contacts::timeline, contacts::merge,
         companies::list, companies::create, companies::read, companies::update, companies::remove,
-        deals::list_stages, deals::create_stage, deals::update_stage, deals::delete_stage, deals::totals,
+        pipelines::list_pipelines, pipelines::create_pipeline, pipelines::update_pipeline, pipelines::delete_pipeline,
+        pipelines::list_stages, pipelines::create_stage, pipelines::update_stage, pipelines::delete_stage,
+        pipelines::list_rules, pipelines::all_rules, pipelines::create_rule, pipelines::delete_rule, deals::totals,
+        products::list, products::create, products::read, products::update, products::remove,
+        products::items, products::add_item, products::update_item, products::remove_item, products::settings, products::update_settings,
         deals::list, deals::create, deals::read, deals::update, deals::move_stage, deals::won, deals::lost, deals::reopen, deals::history, deals::timeline, deals::remove,
         tasks::list, tasks::create, tasks::read, tasks::update, tasks::complete, tasks::remove,
         callbacks::list, callbacks::assign,
@@ -39,7 +43,7 @@ use crate::routes::*;
     components(schemas(switchboard_store::CallbackSort, switchboard_store::CallbackSource)),
     tags(
         (name = "auth"), (name = "users"), (name = "contacts"), (name = "companies"),
-        (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "prompts"), (name = "recordings"), (name = "stats"), (name = "import"), (name = "leads"), (name = "webhooks"),
+        (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "prompts"), (name = "recordings"), (name = "stats"), (name = "import"), (name = "leads"), (name = "webhooks"), (name = "sales"),
     )
 )]
 struct ApiDoc;

@@ -257,7 +257,9 @@ impl Contact {
 pub struct PipelineStage {
     /// Row id.
     pub id: String,
-    /// Name.
+    /// The pipeline it belongs to.
+    pub pipeline_id: String,
+    /// Name, unique within its pipeline.
     pub name: String,
     /// For a stage the system made and nobody renamed, its catalogue key (`new`,
     /// `qualified`, `proposal`, `negotiation`): the pages say it in the reader's language.
@@ -267,6 +269,10 @@ pub struct PipelineStage {
     pub position: i64,
     /// Default win probability of deals in it, percent.
     pub probability: i64,
+    /// What a deal must have before it may enter: `amount`, `contact_id`, `company_id`,
+    /// `owner_id`, `items`, or a deal custom field's key.
+    #[serde(default)]
+    pub required_fields: Vec<String>,
     /// Created at.
     pub created_at: EpochMs,
 }
@@ -286,6 +292,9 @@ pub struct Deal {
     pub stage_id: String,
     /// Amount in minor units (kopecks).
     pub amount_minor: Option<i64>,
+    /// True when a user typed the amount; false when it follows the line items.
+    #[serde(default)]
+    pub amount_manual: bool,
     /// ISO 4217 code.
     pub currency: String,
     /// Win probability, percent.
@@ -413,6 +422,9 @@ pub struct Notification {
     pub kind: String,
     /// The task concerned.
     pub task_id: Option<String>,
+    /// The deal concerned (a stage rule's notice, an approval).
+    #[serde(default)]
+    pub deal_id: Option<String>,
     /// One line for people.
     pub body: String,
     /// When it was made.

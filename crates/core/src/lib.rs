@@ -17,6 +17,7 @@ pub mod phone;
 pub mod recording;
 pub mod recovery;
 pub mod role;
+pub mod sales;
 pub mod sip_digest;
 pub mod stats;
 pub mod text;

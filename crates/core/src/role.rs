@@ -68,6 +68,8 @@ pub enum Action {
     ReadAudit,
     /// Bulk import and export of contacts.
     ImportExport,
+    /// Keep the product catalogue and its prices.
+    ManageCatalogue,
     /// Go available, pause, take calls; read the calls one took.
     TakeCalls,
     /// Read every call and the live state of queues, agents and registrations.
@@ -98,7 +100,9 @@ impl Role {
         match action {
             ReadCrm | CreateCrm | EditOwnCrm | ReadUsers | TakeCalls => true,
             EditAnyCrm | MonitorCalls => matches!(self, Supervisor | Manager | Admin),
-            DeleteCrm | ReadAudit | ImportExport => matches!(self, Manager | Admin),
+            DeleteCrm | ReadAudit | ImportExport | ManageCatalogue => {
+                matches!(self, Manager | Admin)
+            }
             ManageUsers | ManageSettings | ManageTelephony => self == Admin,
         }
     }

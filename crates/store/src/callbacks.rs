@@ -302,7 +302,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Notification>, StoreError> {
         let mut sql = Sql::new(
-            "SELECT id, user_id, kind, task_id, body, created_at, read_at FROM notifications WHERE user_id = ",
+            "SELECT id, user_id, kind, task_id, deal_id, body, created_at, read_at FROM notifications WHERE user_id = ",
         );
         sql.bind(user_id.to_owned());
         if unread_only {
@@ -318,6 +318,7 @@ impl Store {
                     user_id: r.try_get("user_id")?,
                     kind: r.try_get("kind")?,
                     task_id: r.try_get("task_id")?,
+                    deal_id: r.try_get("deal_id")?,
                     body: r.try_get("body")?,
                     created_at: r.try_get("created_at")?,
                     read_at: r.try_get("read_at")?,

@@ -3,38 +3,15 @@
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use switchboard_core::entity::{CustomValues, Deal, DealChange, DealStatus, PipelineStage};
+use switchboard_core::entity::{CustomValues, Deal, DealChange, DealStatus};
 use switchboard_core::text::search_key;
 use switchboard_core::{EntityKind, new_id};
 
 use crate::custom_fields::push_custom_filters;
-use crate::sql::{Sql, like_contains, parse_col};
+use crate::pipelines::{StageEntry, check_probability};
+use crate::sql::{Sql, flag, like_contains, parse_col};
 use crate::teams::require_ref;
 use crate::{Actor, Page, PageRequest, Store, StoreError, audit, now_ms};
-
-/// A pipeline stage to create.
-#[derive(Debug, Clone)]
-pub struct NewStage {
-    /// Unique name.
-    pub name: String,
-    /// Order on the board; `None` puts it last.
-    pub position: Option<i64>,
-    /// Default win probability, percent.
-    pub probability: i64,
-    /// The catalogue key of a stage the system made (`new`: the pages say `stage_new`).
-    pub key: Option<String>,
-}
-
-/// Changes to a stage.
-#[derive(Debug, Clone, Default)]
-pub struct StageChanges {
-    /// New name.
-    pub name: Option<String>,
-    /// New position.
-    pub position: Option<i64>,
-    /// New probability.
-    pub probability: Option<i64>,
-}
 
 /// A deal to create.
 #[derive(Debug, Clone, Default)]
@@ -45,8 +22,10 @@ pub struct NewDeal {
     pub contact_id: Option<String>,
     /// The organisation.
     pub company_id: Option<String>,
-    /// Stage; `None` is the first stage of the pipeline.
+    /// Stage; `None` is the first stage of `pipeline_id`.
     pub stage_id: Option<String>,
+    /// Pipeline whose first stage a deal without `stage_id` starts in; `None` is the first.
+    pub pipeline_id: Option<String>,
     /// Amount in minor units.
     pub amount_minor: Option<i64>,
     /// ISO 4217 code; `None` is RUB.
@@ -68,8 +47,10 @@ pub struct DealChanges {
     pub contact_id: Option<Option<String>>,
     /// New company.
     pub company_id: Option<Option<String>>,
-    /// New amount.
+    /// New amount (typed by a user: it stops following the line items).
     pub amount_minor: Option<Option<i64>>,
+    /// True: the amount follows the line items again.
+    pub amount_follows_items: bool,
     /// New currency.
     pub currency: Option<String>,
     /// New probability.
@@ -89,6 +70,8 @@ pub struct DealFilter {
     pub owner_id: Option<String>,
     /// In this stage.
     pub stage_id: Option<String>,
+    /// In a stage of this pipeline.
+    pub pipeline_id: Option<String>,
     /// With this status.
     pub status: Option<DealStatus>,
     /// Of this contact.
@@ -133,6 +116,11 @@ fn deal_query(select: &str, filter: &DealFilter) -> Sql {
             sql.push(&format!(" AND d.{column} = ")).bind(value.clone());
         }
     }
+    if let Some(pipeline) = &filter.pipeline_id {
+        sql.push(" AND d.stage_id IN (SELECT id FROM pipeline_stages WHERE pipeline_id = ")
+            .bind(pipeline.clone())
+            .push(")");
+    }
     if let Some(status) = filter.status {
         sql.push(" AND d.status = ").bind(status.as_str().to_owned());
     }
@@ -140,7 +128,7 @@ fn deal_query(select: &str, filter: &DealFilter) -> Sql {
     sql
 }
 
-const DEAL_COLUMNS: &str = "id, title, contact_id, company_id, stage_id, amount_minor, currency, probability, status, \
+const DEAL_COLUMNS: &str = "id, title, contact_id, company_id, stage_id, amount_minor, amount_manual, currency, probability, status, \
     loss_reason, competitor, owner_id, closed_at, created_at, updated_at";
 
 fn deal_from_row(row: &AnyRow) -> Result<Deal, StoreError> {
@@ -151,6 +139,7 @@ fn deal_from_row(row: &AnyRow) -> Result<Deal, StoreError> {
         company_id: row.try_get("company_id")?,
         stage_id: row.try_get("stage_id")?,
         amount_minor: row.try_get("amount_minor")?,
+        amount_manual: flag(row, "amount_manual")?,
         currency: row.try_get("currency")?,
         probability: row.try_get("probability")?,
         status: parse_col(row, "status")?,
@@ -164,25 +153,7 @@ fn deal_from_row(row: &AnyRow) -> Result<Deal, StoreError> {
     })
 }
 
-fn stage_from_row(row: &AnyRow) -> Result<PipelineStage, StoreError> {
-    Ok(PipelineStage {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        key: row.try_get("key")?,
-        position: row.try_get("position")?,
-        probability: row.try_get("probability")?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
-fn check_probability(field: &str, p: Option<i64>) -> Result<(), StoreError> {
-    match p {
-        Some(p) if !(0..=100).contains(&p) => Err(StoreError::invalid(field, "must be 0-100")),
-        _ => Ok(()),
-    }
-}
-
-fn check_currency(currency: &str) -> Result<String, StoreError> {
+pub(crate) fn check_currency(currency: &str) -> Result<String, StoreError> {
     let code = currency.trim().to_ascii_uppercase();
     if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(code)
@@ -191,164 +162,7 @@ fn check_currency(currency: &str) -> Result<String, StoreError> {
     }
 }
 
-/// The pipeline a fresh install starts with: (key, name, probability). The pages show each in
-/// the reader's language by its key until an administrator renames it.
-const DEFAULT_STAGES: &[(&str, &str, i64)] = &[
-    ("new", "New", 10),
-    ("qualified", "Qualified", 30),
-    ("proposal", "Proposal", 50),
-    ("negotiation", "Negotiation", 70),
-];
-
 impl Store {
-    /// Creates the default pipeline when there is none. Idempotent.
-    pub async fn seed_defaults(&self) -> Result<(), StoreError> {
-        if Sql::new("SELECT COUNT(*) FROM pipeline_stages").fetch_count(&self.pool).await? > 0 {
-            return Ok(());
-        }
-        for (i, (key, name, probability)) in DEFAULT_STAGES.iter().enumerate() {
-            self.create_stage(
-                &Actor::system(),
-                NewStage {
-                    name: (*name).to_owned(),
-                    position: Some(i as i64 + 1),
-                    probability: *probability,
-                    key: Some((*key).to_owned()),
-                },
-            )
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// The pipeline, in board order.
-    pub async fn list_stages(&self) -> Result<Vec<PipelineStage>, StoreError> {
-        let rows = Sql::new("SELECT id, name, key, position, probability, created_at FROM pipeline_stages ORDER BY position, name").fetch_all(&self.pool).await?;
-        rows.iter().map(stage_from_row).collect()
-    }
-
-    /// Adds a stage.
-    pub async fn create_stage(
-        &self,
-        actor: &Actor,
-        new: NewStage,
-    ) -> Result<PipelineStage, StoreError> {
-        let name = new.name.trim().to_owned();
-        if name.is_empty() {
-            return Err(StoreError::invalid("name", "must not be empty"));
-        }
-        check_probability("probability", Some(new.probability))?;
-        let stages = self.list_stages().await?;
-        if let Some(existing) = stages.iter().find(|s| s.name == name) {
-            return Err(StoreError::Duplicate {
-                field: "name".into(),
-                value: name,
-                existing_id: existing.id.clone(),
-            });
-        }
-        let position = new
-            .position
-            .unwrap_or_else(|| stages.iter().map(|s| s.position).max().unwrap_or(0) + 1);
-        let id = new_id();
-        let mut tx = self.begin_write().await?;
-        let mut sql = Sql::new(
-            "INSERT INTO pipeline_stages (id, name, key, position, probability, created_at) VALUES (",
-        );
-        sql.bind(id.clone())
-            .push(", ")
-            .bind(name.clone())
-            .push(", ")
-            .bind(new.key.clone())
-            .push(", ")
-            .bind(position)
-            .push(", ")
-            .bind(new.probability);
-        sql.push(", ").bind(now_ms()).push(")");
-        sql.execute(&mut *tx).await?;
-        audit::record(
-            &mut tx,
-            actor,
-            "stage.create",
-            "stage",
-            Some(&id),
-            json!({"name": name, "position": position}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.list_stages()
-            .await?
-            .into_iter()
-            .find(|s| s.id == id)
-            .ok_or(StoreError::not_found("stage"))
-    }
-
-    /// Changes a stage.
-    pub async fn update_stage(
-        &self,
-        actor: &Actor,
-        id: &str,
-        changes: StageChanges,
-    ) -> Result<PipelineStage, StoreError> {
-        let stages = self.list_stages().await?;
-        let current = stages.iter().find(|s| s.id == id).ok_or(StoreError::not_found("stage"))?;
-        check_probability("probability", changes.probability)?;
-        let mut sql = Sql::new("UPDATE pipeline_stages SET id = id");
-        if let Some(name) = &changes.name {
-            let name = name.trim();
-            if name.is_empty() {
-                return Err(StoreError::invalid("name", "must not be empty"));
-            }
-            if let Some(other) = stages.iter().find(|s| s.name == name && s.id != id) {
-                return Err(StoreError::Duplicate {
-                    field: "name".into(),
-                    value: name.to_owned(),
-                    existing_id: other.id.clone(),
-                });
-            }
-            if name != current.name {
-                // A name of the administrator's own replaces the catalogue's words.
-                sql.push(", name = ").bind(name.to_owned()).push(", key = NULL");
-            }
-        }
-        if let Some(position) = changes.position {
-            sql.push(", position = ").bind(position);
-        }
-        if let Some(probability) = changes.probability {
-            sql.push(", probability = ").bind(probability);
-        }
-        sql.push(" WHERE id = ").bind(id.to_owned());
-        let mut tx = self.begin_write().await?;
-        sql.execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "stage.update", "stage", Some(id), json!({"name": changes.name, "position": changes.position, "probability": changes.probability})).await?;
-        tx.commit().await?;
-        self.list_stages()
-            .await?
-            .into_iter()
-            .find(|s| s.id == id)
-            .ok_or(StoreError::not_found("stage"))
-    }
-
-    /// Removes a stage that no deal is in.
-    pub async fn delete_stage(&self, actor: &Actor, id: &str) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let mut used = Sql::new("SELECT COUNT(*) FROM deals WHERE stage_id = ");
-        used.bind(id.to_owned());
-        let deals = used.fetch_count(&mut *tx).await?;
-        if deals > 0 {
-            return Err(StoreError::Conflict(format!(
-                "{deals} deals are in this stage; move them first"
-            )));
-        }
-        let mut sql = Sql::new("DELETE FROM pipeline_stages WHERE id = ");
-        sql.bind(id.to_owned());
-        if sql.execute(&mut *tx).await? == 0 {
-            return Err(StoreError::not_found("stage"));
-        }
-        audit::record(&mut tx, actor, "stage.delete", "stage", Some(id), json!({})).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     async fn check_deal_refs(
         &self,
         conn: &mut AnyConnection,
@@ -380,12 +194,17 @@ impl Store {
         }
         let currency = check_currency(new.currency.as_deref().unwrap_or("RUB"))?;
         let stages = self.list_stages().await?;
-        let stage = match &new.stage_id {
-            Some(id) => stages
+        let stage = match (&new.stage_id, &new.pipeline_id) {
+            (Some(id), _) => stages
                 .iter()
                 .find(|s| &s.id == id)
                 .ok_or_else(|| StoreError::invalid("stage_id", format!("no such stage: {id}")))?,
-            None => stages
+            (None, Some(pipeline)) => {
+                stages.iter().find(|s| &s.pipeline_id == pipeline).ok_or_else(|| {
+                    StoreError::invalid("pipeline_id", format!("no such pipeline: {pipeline}"))
+                })?
+            }
+            (None, None) => stages
                 .first()
                 .ok_or_else(|| StoreError::invalid("stage_id", "the pipeline has no stages"))?,
         };
@@ -401,7 +220,7 @@ impl Store {
         let now = now_ms();
         let probability = new.probability.unwrap_or(stage.probability);
         let mut sql = Sql::new(
-            "INSERT INTO deals (id, title, title_key, contact_id, company_id, stage_id, amount_minor, currency, probability, status, owner_id, created_at, updated_at) VALUES (",
+            "INSERT INTO deals (id, title, title_key, contact_id, company_id, stage_id, amount_minor, amount_manual, currency, probability, status, owner_id, created_at, updated_at) VALUES (",
         );
         sql.bind(id.clone()).push(", ").bind(title.clone()).push(", ").bind(search_key(&[&title]));
         sql.push(", ")
@@ -412,6 +231,8 @@ impl Store {
             .bind(stage.id.clone());
         sql.push(", ")
             .bind(new.amount_minor)
+            .push(", ")
+            .bind(i64::from(new.amount_minor.is_some()))
             .push(", ")
             .bind(currency)
             .push(", ")
@@ -551,7 +372,7 @@ impl Store {
             if amount.is_some_and(|a| a < 0) {
                 return Err(StoreError::invalid("amount", "must not be negative"));
             }
-            sql.push(", amount_minor = ").bind(amount);
+            sql.push(", amount_minor = ").bind(amount).push(", amount_manual = 1");
         }
         if let Some(currency) = &changes.currency {
             sql.push(", currency = ").bind(check_currency(currency)?);
@@ -559,8 +380,14 @@ impl Store {
         if let Some(probability) = changes.probability {
             sql.push(", probability = ").bind(probability);
         }
+        if changes.amount_follows_items && changes.amount_minor.is_none() {
+            sql.push(", amount_manual = 0");
+        }
         sql.push(" WHERE id = ").bind(id.to_owned());
         sql.execute(&mut *tx).await?;
+        if changes.amount_follows_items && changes.amount_minor.is_none() {
+            self.sync_deal_amount(&mut tx, id).await?;
+        }
         self.write_custom_values(&mut tx, EntityKind::Deal, id, &changes.custom, false).await?;
         audit::record(
             &mut tx,
@@ -579,13 +406,25 @@ impl Store {
         self.get_deal(id).await
     }
 
-    /// Moves an open deal to another stage.
+    /// Moves an open deal to another stage (of any pipeline), running the stage's rules.
     pub async fn move_deal(
         &self,
         actor: &Actor,
         id: &str,
         stage_id: &str,
     ) -> Result<Deal, StoreError> {
+        Ok(self.enter_stage(actor, id, stage_id).await?.deal)
+    }
+
+    /// Moves an open deal to another stage (of any pipeline). The deal must first have what
+    /// the stage requires (refused naming the first field it lacks); the stage's rules then
+    /// create their tasks and notifications in the same transaction.
+    pub async fn enter_stage(
+        &self,
+        actor: &Actor,
+        id: &str,
+        stage_id: &str,
+    ) -> Result<StageEntry, StoreError> {
         let deal = self.get_deal(id).await?;
         if deal.status != DealStatus::Open {
             return Err(StoreError::Conflict(format!(
@@ -593,16 +432,22 @@ impl Store {
                 deal.status.as_str()
             )));
         }
-        let stages = self.list_stages().await?;
-        let stage = stages
-            .iter()
-            .find(|s| s.id == stage_id)
-            .ok_or_else(|| StoreError::invalid("stage_id", format!("no such stage: {stage_id}")))?;
+        let stage = self
+            .stage(stage_id)
+            .await
+            .map_err(|_| StoreError::invalid("stage_id", format!("no such stage: {stage_id}")))?;
+        if stage.id == deal.stage_id {
+            return Ok(StageEntry { deal, tasks: Vec::new(), notified: Vec::new() });
+        }
+        if let Some(field) = self.missing_for_stage(&deal, &stage).await? {
+            return Err(StoreError::invalid(field, "required before the deal enters this stage"));
+        }
+        let now = now_ms();
         let mut tx = self.begin_write().await?;
         let mut sql = Sql::new("UPDATE deals SET stage_id = ");
         sql.bind(stage.id.clone())
             .push(", updated_at = ")
-            .bind(now_ms())
+            .bind(now)
             .push(" WHERE id = ")
             .bind(id.to_owned());
         sql.execute(&mut *tx).await?;
@@ -627,8 +472,13 @@ impl Store {
             json!({"from": deal.stage_id, "to": stage.id}),
         )
         .await?;
+        let (task_ids, notified) = self.run_stage_rules(&mut tx, actor, &deal, &stage, now).await?;
         tx.commit().await?;
-        self.get_deal(id).await
+        let mut tasks = Vec::with_capacity(task_ids.len());
+        for task in &task_ids {
+            tasks.push(self.get_task(task).await?);
+        }
+        Ok(StageEntry { deal: self.get_deal(id).await?, tasks, notified })
     }
 
     /// Closes a deal as won or lost (lost needs a reason), or reopens it (`DealStatus::Open`).

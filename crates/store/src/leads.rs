@@ -420,6 +420,7 @@ impl Store {
                     contact_id: Some(contact.id.clone()),
                     company_id: contact.company_id.clone(),
                     stage_id: None,
+                    pipeline_id: None,
                     amount_minor: None,
                     currency: None,
                     probability: None,

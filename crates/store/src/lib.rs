@@ -18,6 +18,8 @@ mod history;
 mod leads;
 mod migrations;
 mod notes;
+mod pipelines;
+pub mod products;
 mod prompts;
 mod queues;
 mod recordings;
@@ -46,12 +48,14 @@ pub use contacts::{
     OnDuplicate,
 };
 pub use custom_fields::{FieldChanges, NewCustomField};
-pub use deals::{DealChanges, DealFilter, DealTotal, NewDeal, NewStage, StageChanges};
+pub use deals::{DealChanges, DealFilter, DealTotal, NewDeal};
 pub use entry_points::{BuiltinCheck, NewEntryPoint};
 pub use error::StoreError;
 pub use history::{Cell, HistoryTable};
 pub use leads::{Lead, LeadForm, LeadSource, NewLead, NewLeadForm};
 pub use notes::NewNote;
+pub use pipelines::{NewStage, NewStageRule, REQUIRABLE, StageChanges, StageEntry};
+pub use products::{DealItemChanges, NewDealItem, NewProduct, ProductChanges, SalesSettings};
 pub use prompts::NewPrompt;
 pub use queues::{NewQueue, QueueChanges, SipEndpoint, SipEndpointRow};
 pub use recordings::{RecordingFilter, StoredRecording};

@@ -94,11 +94,27 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0014_webhooks.sql"),
         include_str!("../../../migrations/postgres/0014_webhooks.sql"),
     ),
+    (
+        15,
+        "pipelines, stage rules and products",
+        include_str!("../../../migrations/sqlite/0015_pipelines_products.sql"),
+        include_str!("../../../migrations/postgres/0015_pipelines_products.sql"),
+    ),
 ];
 
+/// SQLite versions that hold their own transaction: they rebuild a table, which needs foreign
+/// keys off, and SQLite ignores that pragma inside a transaction.
+const SQLITE_OWN_TRANSACTION: &[i64] = &[15];
+
 pub(crate) fn migrator(backend: Backend) -> Migrator {
+    migrator_up_to(backend, i64::MAX)
+}
+
+/// The migrations up to and including `last`.
+fn migrator_up_to(backend: Backend, last: i64) -> Migrator {
     let migrations = MIGRATIONS
         .iter()
+        .filter(|m| m.0 <= last)
         .map(|&(version, description, sqlite, postgres)| {
             let sql = match backend {
                 Backend::Sqlite => sqlite,
@@ -109,9 +125,56 @@ pub(crate) fn migrator(backend: Backend) -> Migrator {
                 Cow::Borrowed(description),
                 MigrationType::Simple,
                 AssertSqlSafe(sql).into_sql_str(),
-                false,
+                backend == Backend::Sqlite && SQLITE_OWN_TRANSACTION.contains(&version),
             )
         })
         .collect();
     Migrator::with_migrations(migrations)
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+
+    use super::*;
+    use crate::Store;
+
+    /// Version 15 rebuilds the stages table under deals that point at it: an existing SQLite
+    /// database keeps its stages (now in the "sales" pipeline), its deals' references hold,
+    /// and foreign keys are on again afterwards.
+    #[tokio::test]
+    async fn sqlite_stages_survive_the_pipelines_rebuild() {
+        let path = std::env::temp_dir().join(format!("sb-migrate-{}.db", uuid::Uuid::new_v4()));
+        let store = Store::connect(&format!("sqlite://{}", path.display()), 1).await.unwrap();
+        migrator_up_to(Backend::Sqlite, 14).run(&store.pool).await.unwrap();
+        for sql in [
+            "INSERT INTO pipeline_stages (id, name, key, position, probability, created_at) VALUES ('s1', 'New', 'new', 1, 10, 0)",
+            "INSERT INTO deals (id, title, title_key, stage_id, amount_minor, status, created_at, updated_at) VALUES ('d1', 'Окна', 'окна', 's1', 500, 'open', 0, 0)",
+        ] {
+            sqlx::query(sql).execute(&store.pool).await.unwrap();
+        }
+        store.migrate().await.unwrap();
+        let row = sqlx::query("SELECT s.pipeline_id, s.required_fields, d.amount_manual FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(row.get::<String, _>(0), "sales");
+        assert_eq!(row.get::<String, _>(1), "[]");
+        assert_eq!(row.get::<i64, _>(2), 1, "a deal's existing amount stays as typed");
+        assert!(
+            sqlx::query("PRAGMA foreign_key_check")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let on: i64 =
+            sqlx::query("PRAGMA foreign_keys").fetch_one(&store.pool).await.unwrap().get(0);
+        assert_eq!(on, 1);
+        let refused =
+            sqlx::query("DELETE FROM pipeline_stages WHERE id = 's1'").execute(&store.pool).await;
+        assert!(refused.is_err(), "the deal still holds its stage");
+        store.pool.close().await;
+        let _ = std::fs::remove_file(&path);
+    }
 }

@@ -125,10 +125,62 @@ fn check_subject(subject: &str) -> Result<String, StoreError> {
     Ok(subject.to_owned())
 }
 
+/// Inserts a task with its `task.create` audit entry in the caller's transaction (`rule`: the
+/// stage rule that made it). References must be checked already.
+pub(crate) async fn insert_task(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    new: &NewTask,
+    rule: Option<&str>,
+) -> Result<String, StoreError> {
+    let subject = check_subject(&new.subject)?;
+    let id = new_id();
+    let now = now_ms();
+    let mut sql = Sql::new(
+        "INSERT INTO tasks (id, kind, subject, description, due_at, assignee_id, contact_id, deal_id, phone_e164, callback, status, created_by, created_at, updated_at) VALUES (",
+    );
+    sql.bind(id.clone())
+        .push(", ")
+        .bind(new.kind.as_str().to_owned())
+        .push(", ")
+        .bind(subject.clone());
+    sql.push(", ")
+        .bind(new.description.clone())
+        .push(", ")
+        .bind(new.due_at)
+        .push(", ")
+        .bind(new.assignee_id.clone());
+    sql.push(", ")
+        .bind(new.contact_id.clone())
+        .push(", ")
+        .bind(new.deal_id.clone())
+        .push(", ")
+        .bind(new.callback_e164.clone());
+    sql.push(", ")
+        .bind(i64::from(new.callback_e164.is_some()))
+        .push(", 'open', ")
+        .bind(actor.user_id.clone());
+    sql.push(", ").bind(now).push(", ").bind(now).push(")");
+    sql.execute(&mut *conn).await?;
+    audit::record(
+        conn,
+        actor,
+        "task.create",
+        "task",
+        Some(&id),
+        json!({
+            "kind": new.kind, "subject": subject, "due_at": new.due_at, "assignee_id": new.assignee_id,
+            "contact_id": new.contact_id, "deal_id": new.deal_id, "callback_e164": new.callback_e164, "rule": rule,
+        }),
+    )
+    .await?;
+    Ok(id)
+}
+
 impl Store {
     /// Creates a task.
     pub async fn create_task(&self, actor: &Actor, new: NewTask) -> Result<Task, StoreError> {
-        let subject = check_subject(&new.subject)?;
+        check_subject(&new.subject)?;
         let mut tx = self.begin_write().await?;
         check_task_refs(
             &mut tx,
@@ -137,46 +189,7 @@ impl Store {
             new.deal_id.as_deref(),
         )
         .await?;
-        let id = new_id();
-        let now = now_ms();
-        let mut sql = Sql::new(
-            "INSERT INTO tasks (id, kind, subject, description, due_at, assignee_id, contact_id, deal_id, phone_e164, callback, status, created_by, created_at, updated_at) VALUES (",
-        );
-        sql.bind(id.clone())
-            .push(", ")
-            .bind(new.kind.as_str().to_owned())
-            .push(", ")
-            .bind(subject.clone());
-        sql.push(", ")
-            .bind(new.description.clone())
-            .push(", ")
-            .bind(new.due_at)
-            .push(", ")
-            .bind(new.assignee_id.clone());
-        sql.push(", ")
-            .bind(new.contact_id.clone())
-            .push(", ")
-            .bind(new.deal_id.clone())
-            .push(", ")
-            .bind(new.callback_e164.clone());
-        sql.push(", ")
-            .bind(i64::from(new.callback_e164.is_some()))
-            .push(", 'open', ")
-            .bind(actor.user_id.clone());
-        sql.push(", ").bind(now).push(", ").bind(now).push(")");
-        sql.execute(&mut *tx).await?;
-        audit::record(
-            &mut tx,
-            actor,
-            "task.create",
-            "task",
-            Some(&id),
-            json!({
-                "kind": new.kind, "subject": subject, "due_at": new.due_at, "assignee_id": new.assignee_id,
-                "contact_id": new.contact_id, "deal_id": new.deal_id, "callback_e164": new.callback_e164,
-            }),
-        )
-        .await?;
+        let id = insert_task(&mut tx, actor, &new, None).await?;
         tx.commit().await?;
         self.get_task(&id).await
     }

@@ -59,6 +59,9 @@ reason_lead_contact = a lead needs a phone or an email
 reason_origin = expected a site such as https://example.ru, or *
 reason_url = expected an http:// or https:// address
 reason_no_such = no such record
+reason_stage_requires = required before the deal enters this stage
+reason_item_product = a line's product cannot change; add a new line
+reason_more_than_zero = must be more than 0
 
 ## The fields the API names in a refusal.
 field_phones = Phones
@@ -105,3 +108,17 @@ field_callback_minutes = Call back within, minutes
 field_allowed_origins = Sites
 field_phone = Phone
 field_message = Message
+field_pipeline_id = Pipeline
+field_required_fields = Required fields
+field_product_id = Product
+field_sku = SKU
+field_unit = Unit
+field_price = Price
+field_quantity = Quantity
+field_discount = Discount
+field_vat_rate = VAT rate
+field_items = Products
+field_due_hours = Due in, hours
+field_due_field = Due on the date in
+field_assignee_user_id = User
+field_assignee_role = Role

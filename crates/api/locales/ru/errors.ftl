@@ -93,6 +93,9 @@ reason_lead_contact = у заявки должен быть телефон ил�
 reason_origin = ожидается сайт вида https://example.ru или *
 reason_url = ожидается адрес, начинающийся с http:// или https://
 reason_no_such = такой записи нет
+reason_stage_requires = нужно заполнить, прежде чем сделка перейдёт на этот этап
+reason_item_product = товар строки изменить нельзя: добавьте новую строку
+reason_more_than_zero = должно быть больше 0
 
 ## The fields the API names in a refusal.
 field_phones = Телефоны
@@ -139,3 +142,17 @@ field_callback_minutes = Перезвонить в течение, минут
 field_allowed_origins = Сайты
 field_phone = Телефон
 field_message = Сообщение
+field_pipeline_id = Воронка
+field_required_fields = Обязательные поля
+field_product_id = Товар
+field_sku = Артикул
+field_unit = Единица
+field_price = Цена
+field_quantity = Количество
+field_discount = Скидка
+field_vat_rate = Ставка НДС
+field_items = Товары
+field_due_hours = Срок, часов
+field_due_field = Срок по дате из поля
+field_assignee_user_id = Сотрудник
+field_assignee_role = Роль

@@ -438,6 +438,8 @@ pub(crate) const ASSETS: &[(&str, &str)] = &[
     ("company.js", include_str!("../../../../web/company.js")),
     ("deals.js", include_str!("../../../../web/deals.js")),
     ("deal.js", include_str!("../../../../web/deal.js")),
+    ("items.js", include_str!("../../../../web/items.js")),
+    ("products.js", include_str!("../../../../web/products.js")),
     ("tasks.js", include_str!("../../../../web/tasks.js")),
     ("callbacks.js", include_str!("../../../../web/callbacks.js")),
     ("audit.js", include_str!("../../../../web/audit.js")),

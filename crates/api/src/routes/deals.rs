@@ -1,18 +1,16 @@
-//! `/api/deals` and `/api/pipeline/stages`.
+//! `/api/deals` and the board's totals (`/api/pipeline/totals`).
 
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
 use switchboard_core::Action;
-use switchboard_core::entity::{Deal, DealChange, DealStatus, PipelineStage, TimelineItem};
-use switchboard_store::{
-    DealChanges, DealFilter, DealTotal, NewDeal, NewStage, Page, StageChanges,
-};
+use switchboard_core::entity::{Deal, DealChange, DealStatus, TimelineItem};
+use switchboard_store::{DealChanges, DealFilter, DealTotal, NewDeal, Page};
 use utoipa::ToSchema;
 
 use super::{Paging, amount_to_minor, custom_filters, nullable};
@@ -22,8 +20,6 @@ use crate::extract::{CurrentUser, JsonBody, QueryParams};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/pipeline/stages", get(list_stages).post(create_stage))
-        .route("/api/pipeline/stages/{id}", patch(update_stage).delete(delete_stage))
         .route("/api/pipeline/totals", get(totals))
         .route("/api/deals", get(list).post(create))
         .route("/api/deals/{id}", get(read).patch(update).delete(remove))
@@ -35,25 +31,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/deals/{id}/timeline", get(timeline))
 }
 
-/// A new stage.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateStage {
-    name: String,
-    position: Option<i64>,
-    #[serde(default)]
-    probability: i64,
-}
-
-/// Stage changes.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct UpdateStage {
-    name: Option<String>,
-    position: Option<i64>,
-    probability: Option<i64>,
-}
-
 /// A new deal. `amount` is in major units (roubles), e.g. 1500.50.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,8 +38,10 @@ pub(crate) struct CreateDeal {
     title: String,
     contact_id: Option<String>,
     company_id: Option<String>,
-    /// Defaults to the first stage.
+    /// Defaults to the first stage of `pipeline_id`.
     stage_id: Option<String>,
+    /// Defaults to the first pipeline.
+    pipeline_id: Option<String>,
     amount: Option<f64>,
     /// ISO 4217, default RUB.
     currency: Option<String>,
@@ -88,6 +67,9 @@ pub(crate) struct UpdateDeal {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<f64>)]
     amount: Option<Option<f64>>,
+    /// True: the amount follows the line items again (instead of a typed one).
+    #[serde(default)]
+    amount_follows_items: bool,
     currency: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i64>)]
@@ -122,72 +104,12 @@ pub(crate) struct ListQuery {
     q: Option<String>,
     owner_id: Option<String>,
     stage_id: Option<String>,
+    pipeline_id: Option<String>,
     status: Option<DealStatus>,
     contact_id: Option<String>,
     company_id: Option<String>,
     page: Option<u32>,
     per_page: Option<u32>,
-}
-
-/// The pipeline in board order.
-#[utoipa::path(get, path = "/api/pipeline/stages", tag = "deals", responses((status = 200, body = [PipelineStage])))]
-pub(crate) async fn list_stages(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> ApiResult<Json<Vec<PipelineStage>>> {
-    user.require(Action::ReadCrm)?;
-    Ok(Json(state.store().list_stages().await?))
-}
-
-/// Adds a stage (admin).
-#[utoipa::path(post, path = "/api/pipeline/stages", request_body = CreateStage, tag = "deals", responses((status = 201, body = PipelineStage), (status = 403)))]
-pub(crate) async fn create_stage(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    JsonBody(b): JsonBody<CreateStage>,
-) -> ApiResult<(StatusCode, Json<PipelineStage>)> {
-    user.require(Action::ManageSettings)?;
-    let stage = state
-        .store()
-        .create_stage(
-            &user.actor(),
-            NewStage { name: b.name, position: b.position, probability: b.probability, key: None },
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(stage)))
-}
-
-/// Changes a stage (admin).
-#[utoipa::path(patch, path = "/api/pipeline/stages/{id}", request_body = UpdateStage, tag = "deals", responses((status = 200, body = PipelineStage), (status = 403)))]
-pub(crate) async fn update_stage(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-    JsonBody(b): JsonBody<UpdateStage>,
-) -> ApiResult<Json<PipelineStage>> {
-    user.require(Action::ManageSettings)?;
-    Ok(Json(
-        state
-            .store()
-            .update_stage(
-                &user.actor(),
-                &id,
-                StageChanges { name: b.name, position: b.position, probability: b.probability },
-            )
-            .await?,
-    ))
-}
-
-/// Removes an empty stage (admin).
-#[utoipa::path(delete, path = "/api/pipeline/stages/{id}", tag = "deals", responses((status = 204), (status = 409, description = "deals are in the stage")))]
-pub(crate) async fn delete_stage(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    user.require(Action::ManageSettings)?;
-    state.store().delete_stage(&user.actor(), &id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Lists deals, newest first.
@@ -210,6 +132,7 @@ impl ListQuery {
             q: self.q,
             owner_id: self.owner_id,
             stage_id: self.stage_id,
+            pipeline_id: self.pipeline_id,
             status: self.status,
             contact_id: self.contact_id,
             company_id: self.company_id,
@@ -246,6 +169,7 @@ pub(crate) async fn create(
         contact_id: b.contact_id,
         company_id: b.company_id,
         stage_id: b.stage_id,
+        pipeline_id: b.pipeline_id,
         amount_minor: b.amount.map(|a| amount_to_minor("amount", a)).transpose()?,
         currency: b.currency,
         probability: b.probability,
@@ -290,6 +214,7 @@ pub(crate) async fn update(
             .amount
             .map(|a| a.map(|a| amount_to_minor("amount", a)).transpose())
             .transpose()?,
+        amount_follows_items: b.amount_follows_items,
         currency: b.currency,
         probability: b.probability,
         owner_id: b.owner_id,
@@ -298,8 +223,10 @@ pub(crate) async fn update(
     Ok(Json(state.store().update_deal(&user.actor(), &id, changes).await?))
 }
 
-/// Moves an open deal to another stage; the change is recorded with time and user.
-#[utoipa::path(post, path = "/api/deals/{id}/stage", request_body = MoveStage, tag = "deals", responses((status = 200, body = Deal), (status = 409)))]
+/// Moves an open deal to another stage (of any pipeline); the change is recorded with time
+/// and user. A stage's required fields are checked first (422 names the first one missing);
+/// its rules then create their tasks and notifications.
+#[utoipa::path(post, path = "/api/deals/{id}/stage", request_body = MoveStage, tag = "deals", responses((status = 200, body = Deal), (status = 409), (status = 422)))]
 pub(crate) async fn move_stage(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -307,9 +234,12 @@ pub(crate) async fn move_stage(
     JsonBody(b): JsonBody<MoveStage>,
 ) -> ApiResult<Json<Deal>> {
     editable(&state, &user, &id).await?;
-    let deal = state.store().move_deal(&user.actor(), &id, &b.stage_id).await?;
-    super::webhooks::emit(&state, "deal.stage_changed", &deal);
-    Ok(Json(deal))
+    let entry = state.store().enter_stage(&user.actor(), &id, &b.stage_id).await?;
+    super::webhooks::emit(&state, "deal.stage_changed", &entry.deal);
+    for task in &entry.tasks {
+        super::webhooks::emit(&state, "task.created", task);
+    }
+    Ok(Json(entry.deal))
 }
 
 /// Closes a deal as won.

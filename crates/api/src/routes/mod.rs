@@ -12,6 +12,8 @@ pub(crate) mod export;
 pub(crate) mod leads;
 pub(crate) mod metrics;
 pub(crate) mod notes;
+pub(crate) mod pipelines;
+pub(crate) mod products;
 pub(crate) mod prompts;
 pub(crate) mod recordings;
 pub(crate) mod schedules;
@@ -42,6 +44,8 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(contacts::router())
         .merge(companies::router())
         .merge(deals::router())
+        .merge(pipelines::router())
+        .merge(products::router())
         .merge(tasks::router())
         .merge(callbacks::router())
         .merge(leads::router())

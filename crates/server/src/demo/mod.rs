@@ -334,6 +334,7 @@ pub async fn seed_demo(
                         contact_id: Some(c.id.clone()),
                         company_id: c.company_id.clone(),
                         stage_id: Some(stage),
+                        pipeline_id: None,
                         amount_minor: Some(rng.range(10, 500) * 1_000_000),
                         currency: None,
                         probability: None,

@@ -17,6 +17,7 @@ mod metrics;
 mod permissions;
 mod prompts;
 mod recordings;
+mod sales;
 mod schedules;
 mod stats;
 mod transfer;

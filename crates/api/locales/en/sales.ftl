@@ -1,0 +1,65 @@
+# The sales process: pipelines and their rules, products and line items, sales settings.
+
+pipeline = Pipeline
+pipeline_sales = Sales
+new_pipeline = New pipeline
+rename = Rename
+adm_products = Products
+required_fields = Required before entering
+stage_rules = On entering
+stage_rules_hint = A deal enters a stage only with the fields it requires; then the stage's rules create tasks and notify people.
+add_rule = Add a rule
+rule_action = Action
+rule_task = Create a task
+rule_notify = Notify
+rule_subject = Task subject or message
+rule_whom = For whom
+rule_owner = the deal's owner
+rule_user = A user
+rule_role = A role
+rule_due_in_hours = Due in, hours
+rule_due_on = due on the date in
+rule_due_hours = { $count ->
+    [one] due in { $count } hour
+   *[other] due in { $count } hours
+}
+kind = Kind
+req_amount = Amount
+req_contact_id = Contact
+req_company_id = Company
+req_owner_id = Owner
+req_items = Products
+products = Products
+product = Product
+product_hint = start typing a name or SKU; or type a service of your own
+add_item = Add a line
+item_name = Name
+quantity = Quantity
+unit = Unit
+unit_hint = pcs, m², h
+price = Price
+price_from_product = from the catalogue
+discount = Discount
+vat_rate = VAT
+vat_from_product = from the catalogue
+no_vat = no VAT
+sum = Sum
+no_items = No products yet.
+discount_total = Discount
+vat_included = VAT included
+vat_on_top = VAT
+items_total = Total
+amount_typed = The deal's amount was typed by hand and does not follow the products.
+amount_follow_items = Follow the products
+new_product = New product
+sku = SKU
+sales_settings = VAT and currency
+prices_include_vat = Prices include VAT
+prices_exclude_vat = VAT is added to prices
+vat_rates = VAT rates, %
+default_vat_rate = Rate for new products
+notifications = Notifications
+no_notifications = Nothing new.
+notif_deal_stage = Deal moved on
+notif_task_escalated = Callback overdue
+mark_read = Mark as read
