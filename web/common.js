@@ -123,7 +123,7 @@ export function stageOptions(stageList, pipelineList, selected) {
   return pipelineList.map((p) => `<optgroup label="${esc(p.name)}">${stageList.filter((s) => s.pipeline_id === p.id).map(option).join('')}</optgroup>`).join('');
 }
 /// A percent kept in hundredths (2200) as the page's language writes it (22 %).
-export const fmtPercent = (hundredths) => (hundredths === null || hundredths === undefined ? '—' : `${(hundredths / 100).toLocaleString(document.documentElement.lang)} %`);
+export const fmtPercent = (hundredths) => (hundredths === null || hundredths === undefined ? '—' : `${(hundredths / 100).toLocaleString(document.documentElement.lang)}\u00a0%`);
 /// A quantity kept in thousandths as the page's language writes it.
 export const fmtQuantity = (milli) => (milli / 1000).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 3 });
 export const customFields = (entity) => once(`cf-${entity}`, () => get(`/api/custom-fields?entity=${entity}`));

@@ -40,14 +40,15 @@ ${i ? '' : `<label>${esc(w.unit)}<input name="unit" placeholder="${esc(w.unit_hi
     if (v.name !== undefined) out.name = v.name;
     return out;
   };
-  let catalogue = [];
+  // Every product the search showed, by its label: the typed text picks one when it matches.
+  const catalogue = new Map();
   $('add-item').addEventListener('click', async () => {
     const pending = dialog(w.add_item, lineForm(null), {
       check: async (v) => {
         const b = body(v);
         const typed = (v.product || '').trim();
-        const product = catalogue.find((p) => p.label === typed);
-        if (product) b.product_id = product.id;
+        const product = catalogue.get(typed);
+        if (product) b.product_id = product;
         else {
           b.name = typed;
           if (v.unit.trim()) b.unit = v.unit.trim();
@@ -60,8 +61,9 @@ ${i ? '' : `<label>${esc(w.unit)}<input name="unit" placeholder="${esc(w.unit_hi
     input.addEventListener('input', async () => {
       const q = input.value.trim();
       const found = await get(`/api/products?q=${encodeURIComponent(q)}`).catch(() => []);
-      catalogue = found.map((p) => ({ id: p.id, label: `${p.name}${p.sku ? ` (${p.sku})` : ''}` }));
-      document.getElementById('product-list').innerHTML = catalogue.map((p) => `<option value="${esc(p.label)}"></option>`).join('');
+      const labels = found.map((p) => [`${p.name}${p.sku ? ` (${p.sku})` : ''}`, p.id]);
+      for (const [label, productId] of labels) catalogue.set(label, productId);
+      document.getElementById('product-list').innerHTML = labels.map(([label]) => `<option value="${esc(label)}"></option>`).join('');
     });
     input.dispatchEvent(new Event('input'));
     if (await pending) await changed();

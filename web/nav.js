@@ -24,7 +24,7 @@ const words = (() => { try { return JSON.parse(document.getElementById('i18n').t
 const who = document.getElementById('user-name');
 if (who && words.notifications) {
   const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  who.insertAdjacentHTML('beforebegin', `<span class="bell-box"><button type="button" id="bell" aria-haspopup="true" aria-expanded="false" title="${esc(words.notifications)}">🔔<span id="bell-count" class="count" hidden></span></button><div id="bell-list" class="bell-list" hidden></div></span>`);
+  who.insertAdjacentHTML('beforebegin', `<span class="bell-box"><button type="button" id="bell" aria-haspopup="true" aria-expanded="false" title="${esc(words.notifications)}" aria-label="${esc(words.notifications)}"><svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1z"/></svg><span id="bell-count" class="count" hidden></span></button><div id="bell-list" class="bell-list" hidden></div></span>`);
   const bell = document.getElementById('bell');
   const list = document.getElementById('bell-list');
   let items = [];

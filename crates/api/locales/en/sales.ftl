@@ -1,7 +1,7 @@
 # The sales process: pipelines and their rules, products and line items, sales settings.
 
 pipeline = Pipeline
-pipeline_sales = Sales
+pipeline_sales = Sales pipeline
 new_pipeline = New pipeline
 rename = Rename
 adm_products = Products
