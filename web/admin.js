@@ -5,6 +5,7 @@
 
 import { w, $, esc, app, api, get, showError, dialog, confirmDialog, word, say, fmtDateTime, stages, pipelines, dispositionLabel, lossLabel, keyOf } from './common.js';
 import { productsView } from './products.js';
+import { documentsAdminView } from './documents.js';
 import { promptsView } from './prompts.js';
 import { flowsView } from './flows.js';
 import { schedulesView } from './schedules.js';
@@ -13,7 +14,7 @@ const ROLES = ['operator', 'supervisor', 'manager', 'admin'];
 const STRATEGIES = ['longest_idle', 'skills', 'ring_all', 'round_robin'];
 const FIELD_TYPES = ['text', 'number', 'date', 'choice'];
 const REQUIRABLE = ['amount', 'contact_id', 'company_id', 'owner_id', 'items'];
-const SECTIONS = ['users', 'teams', 'queues', 'flows', 'schedules', 'prompts', 'telephony', 'stages', 'products', 'fields', 'forms', 'webhooks', 'settings'];
+const SECTIONS = ['users', 'teams', 'queues', 'flows', 'schedules', 'prompts', 'telephony', 'stages', 'products', 'documents', 'fields', 'forms', 'webhooks', 'settings'];
 let section = new URLSearchParams(location.search).get('section') || 'users';
 let refresh = null;
 
@@ -404,6 +405,6 @@ async function settingsView(box) {
   });
 }
 
-const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, flows: (box) => flowsView(box, () => show('flows')), schedules: (box) => schedulesView(box, () => show('schedules')), prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, products: (box) => productsView(box, () => show('products')), fields: fieldsView, forms: formsView, webhooks: webhooksView, settings: settingsView };
+const VIEWS = { users: usersView, teams: teamsView, queues: queuesView, flows: (box) => flowsView(box, () => show('flows')), schedules: (box) => schedulesView(box, () => show('schedules')), prompts: (box) => promptsView(box, () => show('prompts')), telephony: telephonyView, stages: stagesView, products: (box) => productsView(box, () => show('products')), documents: (box) => documentsAdminView(box, () => show('documents')), fields: fieldsView, forms: formsView, webhooks: webhooksView, settings: settingsView };
 
 render();

@@ -3,6 +3,7 @@
 
 import { w, $, esc, app, get, api, may, mayEdit, showError, fmtDateTime, fmtMoney, contactName, userNames, customFields, confirmDialog, timelineHtml, newTask, shortcuts, word, stages, pipelines, stageOptions, lossLabel } from './common.js';
 import { itemsPanel } from './items.js';
+import { documentsPanel } from './documents.js';
 import { dealDialog, lostDialog } from './forms.js';
 
 const id = app.dataset.id;
@@ -45,12 +46,14 @@ ${custom.map((d) => `<tr><th>${esc(d.label)}</th><td>${esc(deal.custom[d.key])}<
 </table>
 ${editable ? `<div class="row">${deal.status === 'open' ? `<button type="button" id="mark-won">${esc(w.mark_won)}</button><button type="button" id="mark-lost">${esc(w.mark_lost)}</button>` : `<button type="button" id="reopen">${esc(w.reopen)}</button>`}</div>` : ''}
 <p class="error" id="error" hidden></p></section>
-<section class="panel" id="deal-items"></section></div>
+<section class="panel" id="deal-items"></section>
+<section class="panel" id="deal-documents"></section></div>
 <section class="panel card-timeline"><h2>${esc(w.timeline)}</h2>
 <form id="note-form" class="row"><textarea id="note-body" rows="2" placeholder="${esc(w.note_placeholder)}" aria-label="${esc(w.note_placeholder)}"></textarea><button type="submit" id="add-note">${esc(w.add_note)}</button></form>
 <div id="timeline">${timelineHtml(timeline, names)}</div></section></div>`;
   bind();
   await itemsPanel($('deal-items'), deal, editable, load).catch(showError);
+  await documentsPanel($('deal-documents'), deal, editable, load).catch(showError);
 }
 
 const run = async (action) => {

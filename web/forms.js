@@ -156,6 +156,9 @@ ${customInputs(defs, c.custom)}
 }
 
 /// Creates or edits a company.
+/// A company's registration and bank details (its ИНН is the tax id above them).
+const REQUISITES = ['kpp', 'ogrn', 'bank_name', 'bik', 'bank_account', 'corr_account'];
+
 export async function companyDialog(company = null) {
   const defs = await customFields('company');
   const c = company || { name: '', tax_id: '', website: '', address: '', custom: {}, owner_id: me.id };
@@ -166,9 +169,12 @@ export async function companyDialog(company = null) {
 <label>${esc(w.tax_id)}<input name="tax_id" value="${esc(c.tax_id || '')}"></label>
 <label>${esc(w.website)}<input name="website" value="${esc(c.website || '')}"></label>
 <label>${esc(w.address)}<input name="address" value="${esc(c.address || '')}"></label>
-${owner}${customInputs(defs, c.custom)}</div>`, {
+${owner}${customInputs(defs, c.custom)}</div>
+<details${Object.values(c.requisites || {}).some(Boolean) ? ' open' : ''}><summary>${esc(w.requisites)}</summary><div class="grid2">
+${REQUISITES.map((k) => `<label>${esc(word('req', k))}<input name="req_${k}" value="${esc((c.requisites || {})[k] || '')}"></label>`).join('')}</div></details>`, {
     check: async (values) => {
-      const body = { name: values.name.trim(), tax_id: values.tax_id.trim() || null, website: values.website.trim() || null, address: values.address.trim() || null, custom: customValues(values, defs, company ? company.custom : {}) };
+      const requisites = Object.fromEntries(REQUISITES.map((k) => [k, values[`req_${k}`].trim() || null]));
+      const body = { name: values.name.trim(), tax_id: values.tax_id.trim() || null, website: values.website.trim() || null, address: values.address.trim() || null, requisites, custom: customValues(values, defs, company ? company.custom : {}) };
       if (may.editAny && values.owner_id) body.owner_id = values.owner_id;
       saved = company ? await api('PATCH', `/api/companies/${encodeURIComponent(company.id)}`, body) : await api('POST', '/api/companies', body);
       return null;

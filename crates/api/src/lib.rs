@@ -54,6 +54,47 @@ pub struct ApiConfig {
     pub login_failures_per_address: u32,
     /// `/metrics`: the recorder and who may read it (none: `/metrics` is 404).
     pub metrics: Option<MetricsAccess>,
+    /// The mail server documents are sent through (none: sending is refused, saying why).
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// How to reach the mail server.
+#[derive(Clone)]
+pub struct SmtpConfig {
+    /// Host.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Transport security.
+    pub tls: SmtpTls,
+    /// Login (empty: none).
+    pub username: String,
+    /// Password (never logged: this type has no `Debug` that shows it).
+    pub password: String,
+    /// Sender address.
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Transport security to the mail server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain (a local relay).
+    None,
+    /// STARTTLS after connecting.
+    StartTls,
+    /// TLS from the start.
+    Tls,
 }
 
 impl Default for ApiConfig {
@@ -71,6 +112,7 @@ impl Default for ApiConfig {
             password_queue: 256,
             login_failures_per_address: 100,
             metrics: None,
+            smtp: None,
         }
     }
 }

@@ -20,6 +20,8 @@ use crate::routes::*;
         pipelines::list_rules, pipelines::all_rules, pipelines::create_rule, pipelines::delete_rule, deals::totals,
         products::list, products::create, products::read, products::update, products::remove,
         products::items, products::add_item, products::update_item, products::remove_item, products::settings, products::update_settings,
+        documents::templates, documents::create_template, documents::placeholders, documents::update_template, documents::settings, documents::update_settings,
+        documents::pending, documents::deal_documents, documents::generate, documents::read, documents::pdf, documents::approve, documents::reject, documents::send,
         deals::list, deals::create, deals::read, deals::update, deals::move_stage, deals::won, deals::lost, deals::reopen, deals::history, deals::timeline, deals::remove,
         tasks::list, tasks::create, tasks::read, tasks::update, tasks::complete, tasks::remove,
         callbacks::list, callbacks::assign,
@@ -43,7 +45,7 @@ use crate::routes::*;
     components(schemas(switchboard_store::CallbackSort, switchboard_store::CallbackSource)),
     tags(
         (name = "auth"), (name = "users"), (name = "contacts"), (name = "companies"),
-        (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "prompts"), (name = "recordings"), (name = "stats"), (name = "import"), (name = "leads"), (name = "webhooks"), (name = "sales"),
+        (name = "deals"), (name = "tasks"), (name = "notes"), (name = "settings"), (name = "telephony"), (name = "prompts"), (name = "recordings"), (name = "stats"), (name = "import"), (name = "leads"), (name = "webhooks"), (name = "sales"), (name = "documents"),
     )
 )]
 struct ApiDoc;

@@ -188,6 +188,9 @@ pub struct Company {
     pub website: Option<String>,
     /// Postal address.
     pub address: Option<String>,
+    /// Bank and registration details printed on documents.
+    #[serde(default)]
+    pub requisites: Requisites,
     /// Responsible user.
     pub owner_id: Option<String>,
     /// Custom field values.
@@ -197,6 +200,24 @@ pub struct Company {
     pub created_at: EpochMs,
     /// Last changed at.
     pub updated_at: EpochMs,
+}
+
+/// A Russian organisation's registration and bank details (its ИНН is the company's `tax_id`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Requisites {
+    /// КПП.
+    pub kpp: Option<String>,
+    /// ОГРН (ОГРНИП).
+    pub ogrn: Option<String>,
+    /// The bank's name.
+    pub bank_name: Option<String>,
+    /// The bank's БИК.
+    pub bik: Option<String>,
+    /// Settlement account (р/с).
+    pub bank_account: Option<String>,
+    /// The bank's correspondent account (к/с).
+    pub corr_account: Option<String>,
 }
 
 /// One of a contact's phone numbers.

@@ -136,6 +136,134 @@ pub struct DealItem {
     pub amount_minor: i64,
 }
 
+string_enum! {
+    /// What a document is.
+    DocKind {
+        /// Коммерческое предложение.
+        Offer => "offer",
+        /// Счёт на оплату.
+        Invoice => "invoice",
+        /// Договор.
+        Contract => "contract",
+        /// Акт.
+        Act => "act",
+    }
+}
+
+string_enum! {
+    /// Where a document stands.
+    DocStatus {
+        /// Needs no approval: may be sent.
+        Ready => "ready",
+        /// Waits for an approver.
+        Pending => "pending",
+        /// Approved: may be sent.
+        Approved => "approved",
+        /// Rejected: may not be sent.
+        Rejected => "rejected",
+    }
+}
+
+impl DocStatus {
+    /// Whether a document in this state may be e-mailed.
+    pub fn sendable(self) -> bool {
+        matches!(self, DocStatus::Ready | DocStatus::Approved)
+    }
+}
+
+/// A document template: typst source with `{{placeholders}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DocumentTemplate {
+    /// Row id.
+    pub id: String,
+    /// What it makes.
+    pub kind: DocKind,
+    /// Name, unique; the document's title.
+    pub name: String,
+    /// The source.
+    pub source: String,
+    /// Offered on deals.
+    pub active: bool,
+    /// Created at.
+    pub created_at: EpochMs,
+    /// Last changed at.
+    pub updated_at: EpochMs,
+}
+
+/// A document made for a deal (its PDF is served separately).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Document {
+    /// Row id.
+    pub id: String,
+    /// The deal.
+    pub deal_id: String,
+    /// The template it was made from.
+    pub template_id: Option<String>,
+    /// What it is.
+    pub kind: DocKind,
+    /// Its title (the template's name).
+    pub title: String,
+    /// Its number within its kind and year.
+    pub number: String,
+    /// The year of its number.
+    pub year: i64,
+    /// What the client pays, minor units.
+    pub total_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// The largest line discount, hundredths of a percent.
+    pub max_discount: i64,
+    /// Ready, pending, approved or rejected.
+    pub status: DocStatus,
+    /// Why it needs approval: `amount` or `discount`.
+    pub approval_reason: Option<String>,
+    /// Who approved or rejected it.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<EpochMs>,
+    /// The approver's comment.
+    pub decision_comment: Option<String>,
+    /// The PDF's size in bytes.
+    pub pdf_size: i64,
+    /// Who made it.
+    pub created_by: Option<String>,
+    /// When.
+    pub created_at: EpochMs,
+    /// Its e-mails, oldest first.
+    #[serde(default)]
+    pub sends: Vec<DocumentSend>,
+}
+
+/// One e-mail of a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DocumentSend {
+    /// To whom.
+    pub to_address: String,
+    /// By whom.
+    pub sent_by: Option<String>,
+    /// When.
+    pub sent_at: EpochMs,
+    /// What the mail server said when it refused; `None` when it took the message.
+    pub error: Option<String>,
+}
+
+/// Whether a document needs approval, and why: its total above `amount_limit` (minor units)
+/// or a line's discount above `discount_limit` (hundredths of a percent). `None`: it does not.
+pub fn approval_reason(
+    total_minor: i64,
+    max_discount: i64,
+    amount_limit: Option<i64>,
+    discount_limit: Option<i64>,
+) -> Option<&'static str> {
+    if discount_limit.is_some_and(|limit| max_discount > limit) {
+        Some("discount")
+    } else if amount_limit.is_some_and(|limit| total_minor > limit) {
+        Some("amount")
+    } else {
+        None
+    }
+}
+
 /// Divides rounding half away from zero.
 fn div_round(n: i128, d: i128) -> i128 {
     let q = n / d;
@@ -306,6 +434,14 @@ mod tests {
         assert_eq!(t.max_discount, 1000);
         let on_top = totals(lines, false);
         assert_eq!(on_top.total_minor, on_top.net_minor + on_top.vat_minor);
+    }
+
+    #[test]
+    fn large_discounts_and_amounts_need_approval() {
+        assert_eq!(approval_reason(100, 1500, None, Some(1000)), Some("discount"));
+        assert_eq!(approval_reason(100, 1000, None, Some(1000)), None, "at the limit is allowed");
+        assert_eq!(approval_reason(5_000_001, 0, Some(5_000_000), Some(1000)), Some("amount"));
+        assert_eq!(approval_reason(5_000_001, 0, None, None), None);
     }
 
     #[test]

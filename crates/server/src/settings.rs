@@ -65,6 +65,51 @@ pub struct Settings {
     pub stats: StatsSettings,
     /// `/metrics` for Prometheus.
     pub metrics: MetricsSettings,
+    /// Outgoing e-mail.
+    pub smtp: SmtpSettings,
+}
+
+/// `[smtp]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpSettings {
+    /// Mail server; empty: no e-mail.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub tls: String,
+    /// Login (empty: none).
+    pub username: String,
+    /// Password.
+    pub password: Secret,
+    /// The sender address.
+    pub from: String,
+}
+
+impl SmtpSettings {
+    /// The API's view: `None` when no host is set.
+    pub fn config(&self) -> anyhow::Result<Option<switchboard_api::SmtpConfig>> {
+        if self.host.trim().is_empty() {
+            return Ok(None);
+        }
+        let tls = match self.tls.as_str() {
+            "none" => switchboard_api::SmtpTls::None,
+            "starttls" => switchboard_api::SmtpTls::StartTls,
+            "tls" => switchboard_api::SmtpTls::Tls,
+            other => anyhow::bail!("smtp.tls: expected none, starttls or tls, not {other:?}"),
+        };
+        if self.from.trim().is_empty() {
+            anyhow::bail!("smtp.from: the sender address is needed when smtp.host is set");
+        }
+        Ok(Some(switchboard_api::SmtpConfig {
+            host: self.host.trim().to_owned(),
+            port: self.port,
+            tls,
+            username: self.username.clone(),
+            password: self.password.expose().to_owned(),
+            from: self.from.trim().to_owned(),
+        }))
+    }
 }
 
 /// `[metrics]`

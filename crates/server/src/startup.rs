@@ -25,6 +25,10 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
         .with_stats_config(stats);
     store.migrate().await.context("cannot apply migrations")?;
     store.seed_defaults().await.context("cannot seed defaults")?;
+    store
+        .seed_document_templates(switchboard_docs::DEFAULT_TEMPLATES)
+        .await
+        .context("cannot seed the document templates")?;
     if store.prepare_stats().await.context("cannot derive the statistics' day rollups")? {
         tracing::info!("statistics' day rollups derived for this time zone");
     }
@@ -123,6 +127,7 @@ impl Application {
             password_queue: settings.auth.password_queue,
             login_failures_per_address: settings.auth.login_failures_per_address,
             metrics: metrics_access(settings)?,
+            smtp: settings.smtp.config()?,
         };
         let listener = TcpListener::bind(settings.http.listen).await.map_err(|e| {
             bind_error("http.listen", "SWITCHBOARD_HTTP__LISTEN", settings.http.listen, &e)

@@ -3,7 +3,7 @@
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use switchboard_core::entity::{Company, CustomValues};
+use switchboard_core::entity::{Company, CustomValues, Requisites};
 use switchboard_core::text::search_key;
 use switchboard_core::{EntityKind, new_id};
 
@@ -23,6 +23,8 @@ pub struct NewCompany {
     pub website: Option<String>,
     /// Address.
     pub address: Option<String>,
+    /// Registration and bank details.
+    pub requisites: Requisites,
     /// Responsible user.
     pub owner_id: Option<String>,
     /// Custom field values.
@@ -40,6 +42,8 @@ pub struct CompanyChanges {
     pub website: Option<Option<String>>,
     /// New address.
     pub address: Option<Option<String>>,
+    /// New registration and bank details (all of them).
+    pub requisites: Option<Requisites>,
     /// New owner.
     pub owner_id: Option<Option<String>>,
     /// Custom values to set or clear.
@@ -57,8 +61,35 @@ pub struct CompanyFilter {
     pub custom: Vec<(String, String)>,
 }
 
-const COMPANY_COLUMNS: &str =
-    "id, name, tax_id, website, address, owner_id, created_at, updated_at";
+const COMPANY_COLUMNS: &str = "id, name, tax_id, website, address, kpp, ogrn, bank_name, bik, bank_account, corr_account, owner_id, created_at, updated_at";
+
+/// Trims each detail; empty ones are absent; each at most 100 characters.
+fn check_requisites(r: &Requisites) -> Result<Requisites, StoreError> {
+    let clean = |field: &str, v: &Option<String>| -> Result<Option<String>, StoreError> {
+        let v = v.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        if v.is_some_and(|v| v.chars().count() > 100) {
+            return Err(StoreError::invalid(
+                format!("requisites.{field}"),
+                "at most 100 characters",
+            ));
+        }
+        Ok(v.map(str::to_owned))
+    };
+    Ok(Requisites {
+        kpp: clean("kpp", &r.kpp)?,
+        ogrn: clean("ogrn", &r.ogrn)?,
+        bank_name: clean("bank_name", &r.bank_name)?,
+        bik: clean("bik", &r.bik)?,
+        bank_account: clean("bank_account", &r.bank_account)?,
+        corr_account: clean("corr_account", &r.corr_account)?,
+    })
+}
+
+fn push_requisites(sql: &mut Sql, r: &Requisites) {
+    for value in [&r.kpp, &r.ogrn, &r.bank_name, &r.bik, &r.bank_account, &r.corr_account] {
+        sql.push(", ").bind(value.clone());
+    }
+}
 
 fn company_from_row(row: &AnyRow) -> Result<Company, StoreError> {
     Ok(Company {
@@ -67,6 +98,14 @@ fn company_from_row(row: &AnyRow) -> Result<Company, StoreError> {
         tax_id: row.try_get("tax_id")?,
         website: row.try_get("website")?,
         address: row.try_get("address")?,
+        requisites: Requisites {
+            kpp: row.try_get("kpp")?,
+            ogrn: row.try_get("ogrn")?,
+            bank_name: row.try_get("bank_name")?,
+            bik: row.try_get("bik")?,
+            bank_account: row.try_get("bank_account")?,
+            corr_account: row.try_get("corr_account")?,
+        },
         owner_id: row.try_get("owner_id")?,
         custom: CustomValues::new(),
         created_at: row.try_get("created_at")?,
@@ -85,6 +124,7 @@ impl Store {
         if name.is_empty() || name.chars().count() > 300 {
             return Err(StoreError::invalid("name", "1-300 characters"));
         }
+        let requisites = check_requisites(&new.requisites)?;
         let mut tx = self.begin_write().await?;
         if let Some(owner) = &new.owner_id {
             require_ref(&mut tx, "users", "owner_id", owner).await?;
@@ -92,7 +132,7 @@ impl Store {
         let id = new_id();
         let now = now_ms();
         let mut sql = Sql::new(
-            "INSERT INTO companies (id, name, name_key, tax_id, website, address, owner_id, created_at, updated_at) VALUES (",
+            "INSERT INTO companies (id, name, name_key, tax_id, website, address, kpp, ogrn, bank_name, bik, bank_account, corr_account, owner_id, created_at, updated_at) VALUES (",
         );
         sql.bind(id.clone()).push(", ").bind(name.clone()).push(", ").bind(search_key(&[&name]));
         sql.push(", ")
@@ -101,6 +141,7 @@ impl Store {
             .bind(new.website.clone())
             .push(", ")
             .bind(new.address.clone());
+        push_requisites(&mut sql, &requisites);
         sql.push(", ")
             .bind(new.owner_id.clone())
             .push(", ")
@@ -211,6 +252,19 @@ impl Store {
                 sql.push(&format!(", {column} = ")).bind(value.clone());
             }
         }
+        if let Some(requisites) = &changes.requisites {
+            let r = check_requisites(requisites)?;
+            for (column, value) in [
+                ("kpp", r.kpp),
+                ("ogrn", r.ogrn),
+                ("bank_name", r.bank_name),
+                ("bik", r.bik),
+                ("bank_account", r.bank_account),
+                ("corr_account", r.corr_account),
+            ] {
+                sql.push(&format!(", {column} = ")).bind(value);
+            }
+        }
         if let Some(owner) = &changes.owner_id {
             if let Some(owner) = owner {
                 require_ref(&mut tx, "users", "owner_id", owner).await?;
@@ -228,7 +282,7 @@ impl Store {
             Some(id),
             json!({
                 "name": changes.name, "tax_id": changes.tax_id, "website": changes.website,
-                "address": changes.address, "owner_id": changes.owner_id, "custom": changes.custom,
+                "address": changes.address, "requisites": changes.requisites, "owner_id": changes.owner_id, "custom": changes.custom,
             }),
         )
         .await?;

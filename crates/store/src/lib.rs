@@ -12,6 +12,7 @@ mod companies;
 mod contacts;
 mod custom_fields;
 mod deals;
+mod documents;
 mod entry_points;
 mod error;
 mod history;
@@ -49,6 +50,7 @@ pub use contacts::{
 };
 pub use custom_fields::{FieldChanges, NewCustomField};
 pub use deals::{DealChanges, DealFilter, DealTotal, NewDeal};
+pub use documents::NewDocument;
 pub use entry_points::{BuiltinCheck, NewEntryPoint};
 pub use error::StoreError;
 pub use history::{Cell, HistoryTable};

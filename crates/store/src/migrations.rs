@@ -100,6 +100,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0015_pipelines_products.sql"),
         include_str!("../../../migrations/postgres/0015_pipelines_products.sql"),
     ),
+    (
+        16,
+        "documents",
+        include_str!("../../../migrations/sqlite/0016_documents.sql"),
+        include_str!("../../../migrations/postgres/0016_documents.sql"),
+    ),
 ];
 
 /// SQLite versions that hold their own transaction: they rebuild a table, which needs foreign

@@ -71,11 +71,14 @@ impl Store {
             LEFT JOIN pipeline_stages fs ON fs.id = dc.from_stage_id WHERE dc.deal_id = "
         );
         let (notes, tasks) = (format!("{NOTE_ITEMS}deal_id = "), format!("{TASK_ITEMS}deal_id = "));
-        let queries: [(&str, &str); 4] = [
+        let documents = "SELECT id, created_at AS at, title || ' № ' || number AS summary, \
+            title || ' № ' || number AS text, status FROM documents WHERE deal_id = ";
+        let queries: [(&str, &str); 5] = [
             ("note", notes.as_str()),
             ("task", tasks.as_str()),
             ("deal_change", changes.as_str()),
             ("call", calls.as_str()),
+            ("document", documents),
         ];
         self.timeline(&queries, deal_id, limit).await
     }

@@ -99,6 +99,7 @@ tl_task = Task
 tl_deal = Deal
 tl_deal_change = Stage
 tl_call = Call
+tl_document = Document
 tax_id = Tax ID
 team = Team
 timeline = History

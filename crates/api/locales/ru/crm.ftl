@@ -99,6 +99,7 @@ tl_task = Задача
 tl_deal = Сделка
 tl_deal_change = Этап
 tl_call = Звонок
+tl_document = Документ
 tax_id = ИНН
 team = Команда
 timeline = История

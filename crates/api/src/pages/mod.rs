@@ -440,6 +440,7 @@ pub(crate) const ASSETS: &[(&str, &str)] = &[
     ("deal.js", include_str!("../../../../web/deal.js")),
     ("items.js", include_str!("../../../../web/items.js")),
     ("products.js", include_str!("../../../../web/products.js")),
+    ("documents.js", include_str!("../../../../web/documents.js")),
     ("tasks.js", include_str!("../../../../web/tasks.js")),
     ("callbacks.js", include_str!("../../../../web/callbacks.js")),
     ("audit.js", include_str!("../../../../web/audit.js")),

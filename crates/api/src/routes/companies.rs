@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
 use switchboard_core::Action;
-use switchboard_core::entity::Company;
+use switchboard_core::entity::{Company, Requisites};
 use switchboard_store::{CompanyChanges, CompanyFilter, NewCompany, Page};
 use utoipa::ToSchema;
 
@@ -32,6 +32,9 @@ pub(crate) struct CreateCompany {
     tax_id: Option<String>,
     website: Option<String>,
     address: Option<String>,
+    /// КПП, ОГРН and bank details.
+    #[serde(default)]
+    requisites: Requisites,
     /// Defaults to the creator.
     owner_id: Option<String>,
     #[serde(default)]
@@ -53,6 +56,8 @@ pub(crate) struct UpdateCompany {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     address: Option<Option<String>>,
+    /// Replaces all of them.
+    requisites: Option<Requisites>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     owner_id: Option<Option<String>>,
@@ -105,6 +110,7 @@ pub(crate) async fn create(
         tax_id: body.tax_id,
         website: body.website,
         address: body.address,
+        requisites: body.requisites,
         owner_id,
         custom: body.custom,
     };
@@ -138,6 +144,7 @@ pub(crate) async fn update(
         tax_id: body.tax_id,
         website: body.website,
         address: body.address,
+        requisites: body.requisites,
         owner_id: body.owner_id,
         custom: body.custom,
     };

@@ -7,6 +7,7 @@ pub(crate) mod console;
 pub(crate) mod contacts;
 pub(crate) mod custom_fields;
 pub(crate) mod deals;
+pub(crate) mod documents;
 pub(crate) mod entry_points;
 pub(crate) mod export;
 pub(crate) mod leads;
@@ -46,6 +47,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(deals::router())
         .merge(pipelines::router())
         .merge(products::router())
+        .merge(documents::router())
         .merge(tasks::router())
         .merge(callbacks::router())
         .merge(leads::router())

@@ -287,6 +287,7 @@ pub async fn seed_demo(
                         tax_id: None,
                         website: None,
                         address: None,
+                        requisites: Default::default(),
                         owner_id: None,
                         custom: Default::default(),
                     },

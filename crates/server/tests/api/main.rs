@@ -9,6 +9,7 @@ mod callbacks;
 mod contacts;
 mod crm;
 mod demo;
+mod documents;
 mod entry_points;
 mod errors;
 mod import;
