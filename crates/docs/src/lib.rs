@@ -135,8 +135,11 @@ fn items_table(table: &ItemsTable) -> String {
     let align: Vec<&str> = (0..columns)
         .map(|i| if table.numeric.get(i).copied().unwrap_or(false) { "right" } else { "left" })
         .collect();
+    // The second column (the name) takes the width the others leave.
+    let widths: Vec<&str> = (0..columns).map(|i| if i == 1 { "1fr" } else { "auto" }).collect();
     let mut out = format!(
-        "#table(columns: {columns}, align: ({}), stroke: 0.5pt, inset: 4pt,\n",
+        "#table(columns: ({},), align: ({},), stroke: 0.5pt, inset: 4pt,\n",
+        widths.join(", "),
         align.join(", ")
     );
     out.push_str("  table.header(");
@@ -297,17 +300,7 @@ pub fn money(minor: i64) -> String {
 
 /// A date as `dd.mm.yyyy` and its year, for an instant (epoch ms) at an offset from UTC (ms).
 pub fn date(epoch_ms: i64, offset_ms: i64) -> (String, i64) {
-    let days = (epoch_ms + offset_ms).div_euclid(86_400_000);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = switchboard_core::recording::civil_date(epoch_ms + offset_ms);
     (format!("{d:02}.{m:02}.{y}"), y)
 }
 
