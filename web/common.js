@@ -122,6 +122,8 @@ export function stageOptions(stageList, pipelineList, selected) {
   if (pipelineList.length < 2) return stageList.map(option).join('');
   return pipelineList.map((p) => `<optgroup label="${esc(p.name)}">${stageList.filter((s) => s.pipeline_id === p.id).map(option).join('')}</optgroup>`).join('');
 }
+/// A document template's name: the catalogue's words while it has the system's key.
+export const templateName = (t) => (t.key && w[`doc_template_${t.key}`]) || t.name;
 /// A percent kept in hundredths (2200) as the page's language writes it (22 %).
 export const fmtPercent = (hundredths) => (hundredths === null || hundredths === undefined ? '—' : `${(hundredths / 100).toLocaleString(document.documentElement.lang)}\u00a0%`);
 /// A quantity kept in thousandths as the page's language writes it.

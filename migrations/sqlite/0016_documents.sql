@@ -10,11 +10,13 @@ ALTER TABLE companies ADD COLUMN bank_account TEXT;
 ALTER TABLE companies ADD COLUMN corr_account TEXT;
 
 -- A template is typst source with {{placeholders}}; it is checked (known placeholders, it
--- compiles) before it is saved.
+-- compiles) before it is saved. The templates a fresh install starts with carry a key, and
+-- the pages say their names in the reader's language until an administrator renames them.
 CREATE TABLE document_templates (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL CHECK (kind IN ('offer', 'invoice', 'contract', 'act')),
     name TEXT NOT NULL UNIQUE,
+    key TEXT,
     source TEXT NOT NULL,
     active INTEGER NOT NULL DEFAULT 1,
     created_at INTEGER NOT NULL,

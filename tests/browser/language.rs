@@ -306,12 +306,15 @@ pub(crate) async fn every_page_in_russian_and_english() {
         "/admin?section=webhooks",
         "/admin?section=settings",
         "/admin?section=stages",
+        "/admin?section=products",
+        "/admin?section=documents",
+        "/reports",
     ]);
     let walks: [((&str, &str), Vec<String>); 4] = [
         (("admin", crate::harness::ADMIN_PASSWORD), admin_pages),
-        (("manager", AGENT_PASSWORD), own(&["/dashboard", "/recordings", "/import"])),
+        (("manager", AGENT_PASSWORD), own(&["/dashboard", "/reports", "/recordings", "/import"])),
         (("supervisor1", AGENT_PASSWORD), own(&["/wallboard?tv=1", "/recordings", "/admin"])),
-        (("agent01", AGENT_PASSWORD), own(&["/audit"])),
+        (("agent01", AGENT_PASSWORD), own(&["/audit", "/reports"])),
     ];
     let shots: Vec<(String, &str)> = vec![
         ("/dashboard".into(), "dashboard-ru.png"),
@@ -319,6 +322,7 @@ pub(crate) async fn every_page_in_russian_and_english() {
         ("/deals".into(), "deals-board-ru.png"),
         (format!("/contacts/{contact}"), "contact-card-ru.png"),
         ("/audit".into(), "audit-ru.png"),
+        ("/reports".into(), "sales-reports-ru.png"),
     ];
     let mut loads = 0;
     for (i, (who, pages)) in walks.iter().enumerate() {

@@ -37,7 +37,7 @@ use crate::routes::*;
         entry_points::list_entry_points, entry_points::create_entry_point, entry_points::read_entry_point, entry_points::update_entry_point, entry_points::delete_entry_point, entry_points::entry_point_versions,
         schedules::list_schedules, schedules::create_schedule, schedules::read_schedule, schedules::update_schedule, schedules::delete_schedule, schedules::import_calendar,
         prompts::list_prompts, prompts::upload_prompt, prompts::speak_prompt, prompts::read_prompt, prompts::delete_prompt, prompts::prompt_audio, prompts::built_in_audio,
-        stats::read,
+        stats::read, reports::sales, reports::export,
         settings::read, settings::update, settings::loss_reasons,
         transfer::upload, transfer::preview, transfer::run, transfer::status, transfer::report, export::export,
     ),

@@ -316,6 +316,9 @@ pub struct Deal {
     /// True when a user typed the amount; false when it follows the line items.
     #[serde(default)]
     pub amount_manual: bool,
+    /// When it is expected to close (the forecast's month).
+    #[serde(default)]
+    pub expected_close_at: Option<EpochMs>,
     /// ISO 4217 code.
     pub currency: String,
     /// Win probability, percent.

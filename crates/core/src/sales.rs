@@ -180,6 +180,10 @@ pub struct DocumentTemplate {
     pub kind: DocKind,
     /// Name, unique; the document's title.
     pub name: String,
+    /// For a template the system made and nobody renamed (`invoice`): the pages say its name
+    /// in the reader's language.
+    #[serde(default)]
+    pub key: Option<String>,
     /// The source.
     pub source: String,
     /// Offered on deals.

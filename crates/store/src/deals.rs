@@ -34,6 +34,8 @@ pub struct NewDeal {
     pub probability: Option<i64>,
     /// Responsible user.
     pub owner_id: Option<String>,
+    /// Expected close (epoch ms).
+    pub expected_close_at: Option<i64>,
     /// Custom field values.
     pub custom: CustomValues,
 }
@@ -57,6 +59,8 @@ pub struct DealChanges {
     pub probability: Option<Option<i64>>,
     /// New owner.
     pub owner_id: Option<Option<String>>,
+    /// New expected close.
+    pub expected_close_at: Option<Option<i64>>,
     /// Custom values to set or clear.
     pub custom: CustomValues,
 }
@@ -128,7 +132,7 @@ fn deal_query(select: &str, filter: &DealFilter) -> Sql {
     sql
 }
 
-const DEAL_COLUMNS: &str = "id, title, contact_id, company_id, stage_id, amount_minor, amount_manual, currency, probability, status, \
+const DEAL_COLUMNS: &str = "id, title, contact_id, company_id, stage_id, amount_minor, amount_manual, expected_close_at, currency, probability, status, \
     loss_reason, competitor, owner_id, closed_at, created_at, updated_at";
 
 fn deal_from_row(row: &AnyRow) -> Result<Deal, StoreError> {
@@ -140,6 +144,7 @@ fn deal_from_row(row: &AnyRow) -> Result<Deal, StoreError> {
         stage_id: row.try_get("stage_id")?,
         amount_minor: row.try_get("amount_minor")?,
         amount_manual: flag(row, "amount_manual")?,
+        expected_close_at: row.try_get("expected_close_at")?,
         currency: row.try_get("currency")?,
         probability: row.try_get("probability")?,
         status: parse_col(row, "status")?,
@@ -220,7 +225,7 @@ impl Store {
         let now = now_ms();
         let probability = new.probability.unwrap_or(stage.probability);
         let mut sql = Sql::new(
-            "INSERT INTO deals (id, title, title_key, contact_id, company_id, stage_id, amount_minor, amount_manual, currency, probability, status, owner_id, created_at, updated_at) VALUES (",
+            "INSERT INTO deals (id, title, title_key, contact_id, company_id, stage_id, amount_minor, amount_manual, currency, probability, status, owner_id, expected_close_at, created_at, updated_at) VALUES (",
         );
         sql.bind(id.clone()).push(", ").bind(title.clone()).push(", ").bind(search_key(&[&title]));
         sql.push(", ")
@@ -239,6 +244,8 @@ impl Store {
             .bind(probability);
         sql.push(", 'open', ")
             .bind(new.owner_id.clone())
+            .push(", ")
+            .bind(new.expected_close_at)
             .push(", ")
             .bind(now)
             .push(", ")
@@ -379,6 +386,9 @@ impl Store {
         }
         if let Some(probability) = changes.probability {
             sql.push(", probability = ").bind(probability);
+        }
+        if let Some(expected) = changes.expected_close_at {
+            sql.push(", expected_close_at = ").bind(expected);
         }
         if changes.amount_follows_items && changes.amount_minor.is_none() {
             sql.push(", amount_manual = 0");

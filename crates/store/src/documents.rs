@@ -39,13 +39,14 @@ pub struct NewDocument {
     pub pdf: Vec<u8>,
 }
 
-const TEMPLATE_COLUMNS: &str = "id, kind, name, source, active, created_at, updated_at";
+const TEMPLATE_COLUMNS: &str = "id, kind, name, key, source, active, created_at, updated_at";
 
 fn template_from_row(row: &AnyRow) -> Result<DocumentTemplate, StoreError> {
     Ok(DocumentTemplate {
         id: row.try_get("id")?,
         kind: parse_col(row, "kind")?,
         name: row.try_get("name")?,
+        key: row.try_get("key")?,
         source: row.try_get("source")?,
         active: flag(row, "active")?,
         created_at: row.try_get("created_at")?,
@@ -100,7 +101,10 @@ impl Store {
         for (kind, name, source) in defaults {
             let kind: DocKind =
                 kind.parse().map_err(|_| StoreError::invalid("kind", "unknown value"))?;
-            self.create_document_template(&Actor::system(), kind, name, source).await?;
+            let made = self.create_document_template(&Actor::system(), kind, name, source).await?;
+            let mut key = Sql::new("UPDATE document_templates SET key = ");
+            key.bind(kind.as_str().to_owned()).push(" WHERE id = ").bind(made.id);
+            key.execute(&self.pool).await?;
         }
         Ok(())
     }
@@ -159,7 +163,7 @@ impl Store {
             .bind(kind.as_str().to_owned())
             .push(", ")
             .bind(name.clone());
-        sql.push(", ")
+        sql.push(", NULL, ")
             .bind(source.to_owned())
             .push(", 1, ")
             .bind(now)
@@ -195,7 +199,10 @@ impl Store {
         if let Some(name) = name {
             let name = check_name(name)?;
             self.check_template_name(&name, Some(id)).await?;
-            sql.push(", name = ").bind(name);
+            if name != self.document_template(id).await?.name {
+                // A name of the administrator's own replaces the catalogue's words.
+                sql.push(", name = ").bind(name).push(", key = NULL");
+            }
         }
         if let Some(source) = source {
             sql.push(", source = ").bind(source.to_owned());

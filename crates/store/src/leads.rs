@@ -425,6 +425,7 @@ impl Store {
                     currency: None,
                     probability: None,
                     owner_id: assignee.clone(),
+                    expected_close_at: None,
                     custom: Default::default(),
                 },
             )

@@ -24,6 +24,7 @@ pub mod products;
 mod prompts;
 mod queues;
 mod recordings;
+mod reports;
 mod schedules;
 pub mod settings;
 mod sql;
@@ -61,6 +62,9 @@ pub use products::{DealItemChanges, NewDealItem, NewProduct, ProductChanges, Sal
 pub use prompts::NewPrompt;
 pub use queues::{NewQueue, QueueChanges, SipEndpoint, SipEndpointRow};
 pub use recordings::{RecordingFilter, StoredRecording};
+pub use reports::{
+    ForecastRow, Funnel, FunnelStage, LossRow, ManagerRow, ReportFilter, SalesReport, SourceRow,
+};
 pub use schedules::NewSchedule;
 pub use stats::{CallbackStats, StatsFilter, StatsGroup, StatsRow};
 pub use tasks::{NewTask, TaskChanges, TaskFilter};

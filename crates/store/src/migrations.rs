@@ -106,6 +106,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0016_documents.sql"),
         include_str!("../../../migrations/postgres/0016_documents.sql"),
     ),
+    (
+        17,
+        "reports",
+        include_str!("../../../migrations/sqlite/0017_reports.sql"),
+        include_str!("../../../migrations/postgres/0017_reports.sql"),
+    ),
 ];
 
 /// SQLite versions that hold their own transaction: they rebuild a table, which needs foreign

@@ -136,3 +136,63 @@ req_bank_name = Bank
 req_bik = BIK
 req_bank_account = Account
 req_corr_account = Correspondent account
+
+# Sales reports: table headers of the exports and the page.
+rep_stage = Stage
+rep_reached = Reached
+rep_open_here = Open there now
+rep_avg_days = Average days in stage
+rep_source = Source
+rep_campaign = Campaign
+rep_leads = Leads
+rep_deals = Deals
+rep_won = Won
+rep_revenue = Revenue
+rep_reason = Reason
+rep_competitor = Competitor
+rep_amount = Amount
+rep_manager = Manager
+rep_calls_made = Calls made
+rep_calls_received = Calls received
+rep_talk_minutes = Talk, minutes
+rep_leads_in_time = Leads handled in time
+rep_deals_won = Deals won
+rep_month = Month
+rep_weighted = Weighted by probability
+rep_no_date = No expected close
+sales_reports = Sales reports
+rep_from = From
+rep_to = To
+rep_show = Show
+rep_lead_minutes = A lead is in time within, minutes
+rep_definitions = The funnel counts deals created in the period by the highest stage they reached (a won deal reached every stage) and the average stay in a stage until the deal moved on; sources count leads that came in the period and the deals they made; losses and managers' won deals count deals closed in the period; calls are those offered in the period; the forecast is today's open deals by expected close month, weighted by probability. Sums are in the default currency.
+rep_funnel = Funnel
+rep_created = { $count ->
+    [one] { $count } deal created
+   *[other] { $count } deals created
+}
+rep_won_lost = { $won } won, { $lost } lost
+rep_conversion = Conversion
+rep_sources = Sources
+rep_losses = Why deals were lost
+rep_competitors = Lost to competitors
+rep_managers = Managers
+rep_forecast = Forecast
+
+# The audit log's words for the sales records.
+audit_action_deal_item_add = added a product line to a deal
+audit_action_deal_item_update = changed a deal's product line
+audit_action_deal_item_delete = removed a product line from a deal
+audit_action_stage_rule_create = added a stage rule
+audit_action_stage_rule_delete = removed a stage rule
+audit_of_pipeline = pipeline
+audit_of_product = product
+audit_of_template = document template
+audit_of_document = document
+audit_verb_approve = approved
+audit_verb_reject = rejected
+audit_verb_send = sent by e-mail
+doc_template_offer = Commercial offer
+doc_template_invoice = Invoice for payment
+doc_template_contract = Supply contract
+doc_template_act = Certificate of completion

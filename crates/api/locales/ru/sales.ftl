@@ -136,3 +136,64 @@ req_bank_name = Банк
 req_bik = БИК
 req_bank_account = Расчётный счёт
 req_corr_account = Корр. счёт
+
+# Отчёты по продажам: заголовки выгрузок и страницы.
+rep_stage = Этап
+rep_reached = Дошли
+rep_open_here = Сейчас на этапе
+rep_avg_days = Дней на этапе в среднем
+rep_source = Источник
+rep_campaign = Кампания
+rep_leads = Заявки
+rep_deals = Сделки
+rep_won = Выиграно
+rep_revenue = Выручка
+rep_reason = Причина
+rep_competitor = Конкурент
+rep_amount = Сумма
+rep_manager = Менеджер
+rep_calls_made = Исходящие звонки
+rep_calls_received = Принятые звонки
+rep_talk_minutes = Разговоры, минут
+rep_leads_in_time = Заявки обработаны вовремя
+rep_deals_won = Выиграно сделок
+rep_month = Месяц
+rep_weighted = С учётом вероятности
+rep_no_date = Без даты закрытия
+sales_reports = Отчёты по продажам
+rep_from = С
+rep_to = По
+rep_show = Показать
+rep_lead_minutes = Заявка вовремя, если обработана за, минут
+rep_definitions = Воронка считает сделки, созданные за период, по самому дальнему этапу, до которого они дошли (выигранная сделка прошла все этапы), и среднее время на этапе до перехода дальше; источники — заявки за период и сделки из них; причины проигрыша и выигранные сделки менеджеров — сделки, закрытые за период; звонки — поступившие за период; прогноз — открытые сейчас сделки по месяцу ожидаемого закрытия с учётом вероятности. Суммы — в основной валюте.
+rep_funnel = Воронка
+rep_created = { $count ->
+    [one] создана { $count } сделка
+    [few] создано { $count } сделки
+   *[other] создано { $count } сделок
+}
+rep_won_lost = выиграно { $won }, проиграно { $lost }
+rep_conversion = Конверсия
+rep_sources = Источники
+rep_losses = Почему проигрываем
+rep_competitors = Кому проиграли
+rep_managers = Менеджеры
+rep_forecast = Прогноз
+
+# Слова журнала действий для записей продаж.
+audit_action_deal_item_add = добавление товара в сделку
+audit_action_deal_item_update = изменение товара в сделке
+audit_action_deal_item_delete = удаление товара из сделки
+audit_action_stage_rule_create = добавление правила этапа
+audit_action_stage_rule_delete = удаление правила этапа
+audit_of_pipeline = воронки
+audit_of_product = товара
+audit_of_template = шаблона документа
+audit_of_document = документа
+audit_verb_approve = согласование
+audit_verb_reject = отклонение
+audit_verb_send = отправка по почте
+doc_template_offer = Коммерческое предложение
+doc_template_invoice = Счёт на оплату
+doc_template_contract = Договор поставки
+doc_template_act = Акт выполненных работ

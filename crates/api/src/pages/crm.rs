@@ -46,6 +46,12 @@ const IMPORT: View = View {
     script: "import.js",
     needs: Some(Action::ImportExport),
 };
+const REPORTS: View = View {
+    active: "dashboard",
+    title: "sales_reports",
+    script: "reports.js",
+    needs: Some(Action::MonitorCalls),
+};
 const ACCOUNT: View =
     View { active: "account", title: "account", script: "account.js", needs: None };
 const ADMIN: View =
@@ -117,3 +123,4 @@ list_page!(audit_page, AUDIT);
 list_page!(import_page, IMPORT);
 list_page!(admin_page, ADMIN);
 list_page!(account_page, ACCOUNT);
+list_page!(reports_page, REPORTS);

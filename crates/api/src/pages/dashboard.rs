@@ -40,6 +40,7 @@ pub(super) async fn dashboard_page(
 <label>{to}<input type="date" name="to" id="d-to"></label>
 <label>{queue}<select name="queue_id" id="d-queue"><option value="">{any}</option></select></label>
 <button type="submit" id="d-show">{show}</button>
+<span class="spacer"></span><a href="/reports" id="to-sales-reports">{sales_reports}</a>
 <p class="error" id="error" hidden></p>
 </form>
 <section class="panel tiles" id="tiles"></section>
@@ -56,6 +57,7 @@ pub(super) async fn dashboard_page(
         queue = w("queue"),
         any = w("any"),
         show = w("search"),
+        sales_reports = w("sales_reports"),
         hourly = chart("chart-hourly", &w("chart_hourly")),
         sl = chart("chart-sl", &w("chart_sl")),
         aht = chart("chart-aht", &w("chart_aht")),

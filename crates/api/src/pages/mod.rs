@@ -36,6 +36,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/tasks", get(crm::tasks_page))
         .route("/callbacks", get(crm::callbacks_page))
         .route("/audit", get(crm::audit_page))
+        .route("/reports", get(crm::reports_page))
         .route("/import", get(crm::import_page))
         .route("/admin", get(crm::admin_page))
         .route("/account", get(crm::account_page))
@@ -441,6 +442,7 @@ pub(crate) const ASSETS: &[(&str, &str)] = &[
     ("items.js", include_str!("../../../../web/items.js")),
     ("products.js", include_str!("../../../../web/products.js")),
     ("documents.js", include_str!("../../../../web/documents.js")),
+    ("reports.js", include_str!("../../../../web/reports.js")),
     ("tasks.js", include_str!("../../../../web/tasks.js")),
     ("callbacks.js", include_str!("../../../../web/callbacks.js")),
     ("audit.js", include_str!("../../../../web/audit.js")),

@@ -48,6 +48,8 @@ pub(crate) struct CreateDeal {
     probability: Option<i64>,
     /// Defaults to the creator.
     owner_id: Option<String>,
+    /// Expected close, epoch ms (the forecast's month).
+    expected_close_at: Option<i64>,
     #[serde(default)]
     #[schema(value_type = Object)]
     custom: BTreeMap<String, Value>,
@@ -77,6 +79,9 @@ pub(crate) struct UpdateDeal {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     owner_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    expected_close_at: Option<Option<i64>>,
     #[serde(default)]
     #[schema(value_type = Object)]
     custom: BTreeMap<String, Value>,
@@ -174,6 +179,7 @@ pub(crate) async fn create(
         currency: b.currency,
         probability: b.probability,
         owner_id,
+        expected_close_at: b.expected_close_at,
         custom: b.custom,
     };
     Ok((StatusCode::CREATED, Json(state.store().create_deal(&user.actor(), new).await?)))
@@ -218,6 +224,7 @@ pub(crate) async fn update(
         currency: b.currency,
         probability: b.probability,
         owner_id: b.owner_id,
+        expected_close_at: b.expected_close_at,
         custom: b.custom,
     };
     Ok(Json(state.store().update_deal(&user.actor(), &id, changes).await?))

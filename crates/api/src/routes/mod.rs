@@ -17,6 +17,7 @@ pub(crate) mod pipelines;
 pub(crate) mod products;
 pub(crate) mod prompts;
 pub(crate) mod recordings;
+pub(crate) mod reports;
 pub(crate) mod schedules;
 pub(crate) mod settings;
 pub(crate) mod stats;
@@ -48,6 +49,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(pipelines::router())
         .merge(products::router())
         .merge(documents::router())
+        .merge(reports::router())
         .merge(tasks::router())
         .merge(callbacks::router())
         .merge(leads::router())

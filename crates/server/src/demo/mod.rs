@@ -23,6 +23,7 @@ use switchboard_store::{
 };
 
 mod recording;
+mod sales;
 mod words;
 
 use recording::{RECORDING_MS, write_recording};
@@ -65,6 +66,8 @@ pub struct DemoSummary {
     pub calls: usize,
     /// Callback tasks generated.
     pub tasks: usize,
+    /// Leads taken (each with its contact's deal and callback).
+    pub leads: usize,
 }
 
 /// Deterministic pseudo-random numbers (PCG-like LCG).
@@ -340,6 +343,7 @@ pub async fn seed_demo(
                         currency: None,
                         probability: None,
                         owner_id: Some(owner),
+                        expected_close_at: None,
                         custom: Default::default(),
                     },
                 )
@@ -363,6 +367,11 @@ pub async fn seed_demo(
         contacts.push((c.id, e164));
     }
     summary.contacts = contacts.len();
+    let agent_ids: Vec<String> = agents.iter().map(|a| a.id.clone()).collect();
+    let sales =
+        sales::seed_sales(store, &mut rng, options.lang, &agent_ids, &contacts, options.now)
+            .await?;
+    summary.leads = sales.leads;
 
     // The days, oldest first; history ends at the start of today (local).
     let today = (options.now + options.utc_offset_ms).div_euclid(DAY) * DAY - options.utc_offset_ms;

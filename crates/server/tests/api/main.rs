@@ -18,6 +18,7 @@ mod metrics;
 mod permissions;
 mod prompts;
 mod recordings;
+mod reports;
 mod sales;
 mod schedules;
 mod stats;
