@@ -30,6 +30,10 @@ pub async fn escalate_overdue(
             store.escalate_task(&escalation.task_id, escalation.to.as_deref(), &notify, now).await?
         {
             info!(task_id = escalation.task_id, to = ?escalation.to, notified = notify.len(), "overdue callback escalated");
+            let data = serde_json::to_value(&escalated.task).unwrap_or_default();
+            if let Err(e) = store.enqueue_event("task.overdue", data).await {
+                tracing::warn!(error = %e, "cannot queue the task.overdue webhook event");
+            }
             done.push(escalated);
         }
     }

@@ -109,22 +109,31 @@ async fn insert_event(
 }
 
 impl Store {
-    /// Logs a new call. The customer's number links the contact when exactly one contact has
-    /// it, and the deal when that contact has exactly one open deal; otherwise the operator
-    /// picks later.
+    /// Logs a new call. A call from a task links the task's contact and deal; otherwise the
+    /// customer's number links the contact when exactly one contact has it, and the deal when
+    /// that contact has exactly one open deal; the operator picks the rest later.
     pub async fn create_call(&self, new: NewCall) -> Result<Call, StoreError> {
         let customer = match new.direction {
             CallDirection::Inbound => &new.from_e164,
             CallDirection::Outbound => &new.to_e164,
         };
         let contacts = self.find_contacts_by_phone(customer).await?;
-        let contact_id = match contacts.as_slice() {
-            [only] => Some(only.id.clone()),
-            _ => None,
-        };
-        let deal_id = match &contact_id {
-            Some(contact) => self.only_open_deal(contact).await?,
+        // A call placed from a task is about the task's contact and deal (a lead's callback
+        // is linked to the lead's deal even when the contact has several).
+        let task = match &new.task_id {
+            Some(id) => self.get_task(id).await.ok(),
             None => None,
+        };
+        let contact_id =
+            match (task.as_ref().and_then(|t| t.contact_id.clone()), contacts.as_slice()) {
+                (Some(contact), _) => Some(contact),
+                (None, [only]) => Some(only.id.clone()),
+                (None, _) => None,
+            };
+        let deal_id = match (task.as_ref().and_then(|t| t.deal_id.clone()), &contact_id) {
+            (Some(deal), _) => Some(deal),
+            (None, Some(contact)) => self.only_open_deal(contact).await?,
+            (None, None) => None,
         };
         let id = new.id.clone().unwrap_or_else(new_id);
         let mut sql = Sql::new(

@@ -14,8 +14,19 @@ use crate::sql::Sql;
 use crate::{Actor, Page, PageRequest, Store, StoreError, audit, now_ms};
 
 /// The events a webhook may subscribe to.
-pub const WEBHOOK_EVENTS: &[&str] =
-    &["lead.created", "deal.stage_changed", "deal.won", "deal.lost", "task.created"];
+pub const WEBHOOK_EVENTS: &[&str] = &[
+    "lead.created",
+    "deal.stage_changed",
+    "deal.won",
+    "deal.lost",
+    "document.approved",
+    "call.ringing",
+    "call.answered",
+    "call.ended",
+    "recording.ready",
+    "task.created",
+    "task.overdue",
+];
 
 /// A subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -172,6 +172,14 @@ async fn write_log(
         let mut outage: Option<std::time::Instant> = None;
         loop {
             match apply(&store, &w, &policy).await {
+                Ok(Some((event, data))) => {
+                    // Webhook subscribers hear of it; a failure to queue that never holds up
+                    // or repeats the call log's own write.
+                    if let Err(e) = store.enqueue_event(event, data).await {
+                        warn!(error = %e, event, "cannot queue a webhook event");
+                    }
+                    break;
+                }
                 Err(e) if e.is_unavailable() => {
                     if outage.is_none() {
                         warn!(
@@ -197,7 +205,7 @@ async fn write_log(
                     warn!(error = %e, "call log write failed");
                     break;
                 }
-                Ok(()) => break,
+                Ok(None) => break,
             }
         }
         if let Some(since) = outage {
@@ -217,47 +225,60 @@ async fn write_log(
 const RETRY_FIRST: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(2);
 
-/// Applies one write.
-async fn apply(store: &Store, w: &Write, policy: &CallbackPolicy) -> Result<(), StoreError> {
+/// A webhook event a write gives rise to: its name and data.
+type Event = Option<(&'static str, Value)>;
+
+fn event(name: &'static str, data: impl serde::Serialize) -> Event {
+    Some((name, serde_json::to_value(data).unwrap_or(Value::Null)))
+}
+
+/// Applies one write; what it tells webhook subscribers, if anything.
+async fn apply(store: &Store, w: &Write, policy: &CallbackPolicy) -> Result<Event, StoreError> {
+    let done = |r: Result<(), StoreError>| r.map(|()| None);
     match w {
-        Write::Create(new) => store.create_call(new.clone()).await.map(|_| ()),
-        Write::Event { call_id, at, kind, agent_id, detail } => {
-            store.add_call_event(call_id, *at, *kind, agent_id.as_deref(), detail.clone()).await
-        }
+        Write::Create(new) => Ok(event("call.ringing", store.create_call(new.clone()).await?)),
+        Write::Event { call_id, at, kind, agent_id, detail } => done(
+            store.add_call_event(call_id, *at, *kind, agent_id.as_deref(), detail.clone()).await,
+        ),
         Write::Answered { call_id, agent_id, at } => {
-            store.call_answered(call_id, agent_id, *at).await.map(|_| ())
+            Ok(event("call.answered", store.call_answered(call_id, agent_id, *at).await?))
         }
         Write::TransferredTo { call_id, agent_id, at } => {
-            store.call_transferred_to(call_id, agent_id, *at).await
+            done(store.call_transferred_to(call_id, agent_id, *at).await)
         }
-        Write::Queued { call_id, queue_id, at } => store.call_queued(call_id, queue_id, *at).await,
+        Write::Queued { call_id, queue_id, at } => {
+            done(store.call_queued(call_id, queue_id, *at).await)
+        }
         Write::Ended { call_id, at, reason, hold_ms } => {
-            store.call_ended(call_id, *at, *reason, *hold_ms).await.map(|_| ())
+            Ok(event("call.ended", store.call_ended(call_id, *at, *reason, *hold_ms).await?))
         }
-        Write::SipCode { call_id, code } => store.set_call_sip_code(call_id, *code).await,
+        Write::SipCode { call_id, code } => done(store.set_call_sip_code(call_id, *code).await),
         Write::RecordingStarted { call_id, path, at } => {
-            store.recording_started(call_id, path, *at).await
+            done(store.recording_started(call_id, path, *at).await)
         }
         Write::RecordingDone { call_id, finished } => match &finished.error {
             None => {
-                store
-                    .recording_finished(
-                        call_id,
-                        i64::try_from(finished.duration_ms).unwrap_or(i64::MAX),
-                        i64::try_from(finished.size).unwrap_or(i64::MAX),
-                    )
-                    .await
+                let duration_ms = i64::try_from(finished.duration_ms).unwrap_or(i64::MAX);
+                let size = i64::try_from(finished.size).unwrap_or(i64::MAX);
+                store.recording_finished(call_id, duration_ms, size).await?;
+                Ok(event(
+                    "recording.ready",
+                    serde_json::json!({
+                        "call_id": call_id, "duration_ms": duration_ms, "size": size,
+                        "url": format!("/api/recordings/{call_id}/audio"),
+                    }),
+                ))
             }
-            Some(e) => store.recording_failed(call_id, now_ms(), e).await,
+            Some(e) => done(store.recording_failed(call_id, now_ms(), e).await),
         },
-        Write::WrapUp { call_id, ms } => store.set_call_wrapup(call_id, *ms).await,
+        Write::WrapUp { call_id, ms } => done(store.set_call_wrapup(call_id, *ms).await),
         Write::Binding { extension, contact, expires_at } => {
-            store.save_sip_binding(extension, contact.as_deref(), *expires_at).await
+            done(store.save_sip_binding(extension, contact.as_deref(), *expires_at).await)
         }
         Write::AgentState { agent_id, state, reason, at } => {
-            store.agent_state_changed(agent_id, state, reason.as_deref(), *at).await
+            done(store.agent_state_changed(agent_id, state, reason.as_deref(), *at).await)
         }
-        Write::Listened { user_id, call_id, action, detail } => {
+        Write::Listened { user_id, call_id, action, detail } => done(
             store
                 .audit_call_access(
                     &switchboard_store::Actor::user(user_id.clone()),
@@ -265,11 +286,11 @@ async fn apply(store: &Store, w: &Write, policy: &CallbackPolicy) -> Result<(), 
                     action,
                     detail.clone(),
                 )
-                .await
-        }
-        Write::CallbackLeg { call_id, of } => store.link_callback_leg(call_id, of).await,
-        Write::CallbackResult { call_id, done, result } => {
-            store.callback_result(call_id, *done, result, now_ms()).await
+                .await,
+        ),
+        Write::CallbackLeg { call_id, of } => done(store.link_callback_leg(call_id, of).await),
+        Write::CallbackResult { call_id, done: finished, result } => {
+            done(store.callback_result(call_id, *finished, result, now_ms()).await)
         }
         Write::Missed(missed) => {
             let task = store.callback_for_missed(policy, missed).await?;
@@ -279,7 +300,8 @@ async fn apply(store: &Store, w: &Write, policy: &CallbackPolicy) -> Result<(), 
                 missed = task.missed_count,
                 "callback task for a missed call"
             );
-            Ok(())
+            // A new callback is a new task; a number's open one counting another miss is not.
+            Ok(if task.missed_count <= 1 { event("task.created", &task) } else { None })
         }
     }
 }

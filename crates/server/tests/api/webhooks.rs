@@ -146,3 +146,72 @@ app_test!(webhooks_deliver_signed_events_retry_and_redeliver, |app| {
     assert_eq!(app.store().prune_deliveries(switchboard_store::now_ms() + 1).await.unwrap(), 2);
     assert_eq!(deliveries().await["total"], 0);
 });
+
+app_test!(a_lead_left_overdue_escalates_and_is_told_by_webhook, |app| {
+    let admin = app.admin().await;
+    let (supervisor, sup_id) = app.user(&admin, "lead-sup", "supervisor").await;
+    let (_, agent_id) = app.user(&admin, "lead-agent", "operator").await;
+    let (_, team) = send(
+        admin.post(app.url("/api/teams")).json(&json!({"name": "Окна", "supervisor_id": sup_id})),
+    )
+    .await;
+    let (code, _) = send(
+        admin
+            .patch(app.url(&format!("/api/users/{agent_id}")))
+            .json(&json!({"team_id": team["id"]})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let (_, form) = send(admin.post(app.url("/api/lead-forms")).json(&json!({
+        "name": "okna.example", "team_id": team["id"], "allowed_origins": ["*"]
+    })))
+    .await;
+    let (url, got) = receiver(Arc::new(AtomicU16::new(200))).await;
+    let (code, _) = send(
+        admin.post(app.url("/api/webhooks")).json(&json!({"url": url, "events": ["task.overdue"]})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED);
+    let res = app
+        .client()
+        .post(app.url(&format!("/api/forms/{}/leads", form["token"].as_str().unwrap())))
+        .json(&json!({"name": "Олег", "phone": "+79165550777"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, leads) = send(admin.get(app.url("/api/leads"))).await;
+    let task_id = leads["items"][0]["task_id"].as_str().unwrap().to_owned();
+    let (_, task) = send(admin.get(app.url(&format!("/api/tasks/{task_id}")))).await;
+    assert_eq!(
+        (task["assignee_id"].as_str(), task["callback"].as_bool()),
+        (Some(agent_id.as_str()), Some(true))
+    );
+
+    // Nobody called back within the 15 minutes: the escalation run tells the team's supervisor
+    // and the webhook receiver.
+    let later = task["due_at"].as_i64().unwrap() + 60_000;
+    let policy = switchboard_core::callback::CallbackPolicy::default();
+    let escalated =
+        switchboard_server::callbacks::escalate_overdue(app.store(), &policy, later).await.unwrap();
+    assert_eq!(escalated.len(), 1);
+    assert_eq!(
+        (escalated[0].task.id.as_str(), escalated[0].notified.as_slice()),
+        (task_id.as_str(), std::slice::from_ref(&sup_id))
+    );
+    let (_, notes) = send(supervisor.get(app.url("/api/notifications?unread=true"))).await;
+    assert!(
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "task_escalated" && n["task_id"] == task_id.as_str()),
+        "{notes}"
+    );
+    wait_for(&got, 1).await;
+    let (headers, body) = got.lock().unwrap()[0].clone();
+    assert_eq!(headers["x-switchboard-event"], "task.overdue");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["data"]["id"], task_id.as_str());
+    assert_eq!(body["data"]["escalated_to"], sup_id.as_str());
+});
