@@ -23,6 +23,7 @@ mod flows;
 mod language;
 mod monitor;
 mod recordings;
+mod sales;
 mod softphone;
 
 use std::panic::AssertUnwindSafe;
@@ -78,6 +79,9 @@ fn scenarios() -> Vec<Scenario> {
         }),
         ("crm_callback_from_the_tasks_page_in_one_click", || {
             Box::pin(crm::callback_from_the_tasks_page_in_one_click())
+        }),
+        ("sales_story_from_a_web_form_to_an_approved_offer", || {
+            Box::pin(sales::from_a_web_form_to_an_approved_offer())
         }),
         ("every_page_in_russian_and_english", || {
             Box::pin(language::every_page_in_russian_and_english())
