@@ -248,7 +248,7 @@ function timelineLine(item) {
       return [w[item.direction] || item.direction, item.text.replace(/\+7\d{10}/g, fmtPhone), item.outcome ? word('end', item.outcome) : w.in_progress, item.disposition ? word('disp', item.disposition) : ''].filter(Boolean).join(' · ');
     case 'task': return `${word('kind', item.task_kind)}: ${taskSubject({ callback: true, subject: item.text }, w)} [${status}]`;
     case 'deal': return `${item.text} [${status}]`;
-    case 'document': return `${item.text} · ${word('doc_status', item.status)}`;
+    case 'document': return `${word('doc_kind', item.doc_kind)} № ${item.text} · ${word('doc_status', item.status)}`;
     case 'deal_change': {
       const text = item.text.replace(/\{stage:(\w+)\}/g, (all, key) => say(`stage_${key}`));
       return status ? `${text} · ${status}` : text;

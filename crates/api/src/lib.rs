@@ -5,6 +5,7 @@
 //! and call the store. Errors leave through [`ApiError`] in one JSON shape.
 
 mod auth;
+pub mod documents;
 mod error;
 mod extract;
 mod i18n;

@@ -503,6 +503,9 @@ pub struct TimelineItem {
     /// For a task: `call`, `meeting`, `email` or `todo`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_kind: Option<String>,
+    /// For a document: `offer`, `invoice`, `contract` or `act` (its `text` is its number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_kind: Option<String>,
     /// A task's or deal's status, or the status a deal change moved the deal to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,

@@ -263,8 +263,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let no_admin = store.count_active_admins().await? == 0;
             store.close().await;
             println!(
-                "demo data: {} users, {} contacts, {} calls over {days} days, {} callback tasks",
-                made.users, made.contacts, made.calls, made.tasks
+                "demo data: {} users, {} contacts, {} calls over {days} days, {} callback tasks, {} leads, {} documents",
+                made.users, made.contacts, made.calls, made.tasks, made.leads, made.documents
             );
             println!(
                 "sign in as manager, supervisor1, supervisor2 or agent01..agent{agents:02} with the password {password}"

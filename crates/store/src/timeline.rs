@@ -72,7 +72,7 @@ impl Store {
         );
         let (notes, tasks) = (format!("{NOTE_ITEMS}deal_id = "), format!("{TASK_ITEMS}deal_id = "));
         let documents = "SELECT id, created_at AS at, title || ' № ' || number AS summary, \
-            title || ' № ' || number AS text, status FROM documents WHERE deal_id = ";
+            number AS text, status, kind AS doc_kind FROM documents WHERE deal_id = ";
         let queries: [(&str, &str); 5] = [
             ("note", notes.as_str()),
             ("task", tasks.as_str()),
@@ -119,6 +119,7 @@ impl Store {
                     outcome: word("outcome"),
                     disposition: word("disposition"),
                     task_kind: word("task_kind"),
+                    doc_kind: word("doc_kind"),
                     status: word("status"),
                     agent_id,
                     recording_url,

@@ -68,6 +68,8 @@ pub struct DemoSummary {
     pub tasks: usize,
     /// Leads taken (each with its contact's deal and callback).
     pub leads: usize,
+    /// Documents made for the leads' deals.
+    pub documents: usize,
 }
 
 /// Deterministic pseudo-random numbers (PCG-like LCG).
@@ -368,10 +370,18 @@ pub async fn seed_demo(
     }
     summary.contacts = contacts.len();
     let agent_ids: Vec<String> = agents.iter().map(|a| a.id.clone()).collect();
-    let sales =
-        sales::seed_sales(store, &mut rng, options.lang, &agent_ids, &contacts, options.now)
-            .await?;
+    let sales = sales::seed_sales(
+        store,
+        &mut rng,
+        options.lang,
+        &agent_ids,
+        &contacts,
+        options.now,
+        options.utc_offset_ms,
+    )
+    .await?;
     summary.leads = sales.leads;
+    summary.documents = sales.documents;
 
     // The days, oldest first; history ends at the start of today (local).
     let today = (options.now + options.utc_offset_ms).div_euclid(DAY) * DAY - options.utc_offset_ms;

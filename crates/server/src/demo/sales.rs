@@ -4,6 +4,7 @@
 
 use switchboard_core::PhoneNumber;
 use switchboard_core::entity::DealStatus;
+use switchboard_core::sales::DocKind;
 use switchboard_store::{Actor, LeadSource, NewDealItem, NewLead, NewLeadForm, NewProduct, Store};
 
 use super::{DemoLang, Rng};
@@ -39,6 +40,8 @@ pub(super) struct SalesSummary {
     pub(super) leads: usize,
     /// Products in the catalogue.
     pub(super) products: usize,
+    /// Documents made (invoices of won deals, offers of open ones).
+    pub(super) documents: usize,
 }
 
 /// Seeds the catalogue and leads for about one contact in four of `contacts` (id, number).
@@ -49,6 +52,7 @@ pub(super) async fn seed_sales(
     agents: &[String],
     contacts: &[(String, String)],
     now: i64,
+    utc_offset_ms: i64,
 ) -> anyhow::Result<SalesSummary> {
     let system = Actor::system();
     let mut summary = SalesSummary::default();
@@ -84,6 +88,16 @@ pub(super) async fn seed_sales(
             format!("demo{:016x}{:016x}", rng.next(), rng.next()),
         )
         .await?;
+    // Our requisites, so the documents print a seller.
+    let seller = if lang == DemoLang::Ru {
+        serde_json::json!({"name": "ООО «Окна Плюс»", "inn": "7701234567", "kpp": "770101001", "address": "Москва, ул. Лесная, 5",
+            "bank": "ПАО Сбербанк", "bik": "044525225", "account": "40702810900000000001", "corr_account": "30101810400000000225", "director": "Смирнов А. В."})
+    } else {
+        serde_json::json!({"name": "Windows Plus LLC", "inn": "7701234567", "address": "5 Forest St, Moscow", "director": "A. Smith"})
+    };
+    store.set_setting(&system, switchboard_api::documents::SELLER_SETTING, &seller).await?;
+    let templates = store.document_templates().await?;
+    let template = |kind: DocKind| templates.iter().find(|t| t.kind == kind).cloned();
     let stages = store.list_stages().await?;
     for (_, number) in contacts {
         if !rng.chance(25) {
@@ -135,6 +149,22 @@ pub(super) async fn seed_sales(
         }
         match rng.range(0, 99) {
             0..25 => {
+                // A won deal with products got its invoice.
+                if !store.deal_items(&deal_id).await?.is_empty()
+                    && let Some(invoice) = template(DocKind::Invoice)
+                {
+                    let deal = store.get_deal(&deal_id).await?;
+                    switchboard_api::documents::make_document(
+                        store,
+                        &system,
+                        &deal,
+                        &invoice,
+                        utc_offset_ms,
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("the demo's invoice: {e}"))?;
+                    summary.documents += 1;
+                }
                 store.set_deal_status(&system, &deal_id, DealStatus::Won, None, None).await?;
             }
             25..40 => {
@@ -148,6 +178,23 @@ pub(super) async fn seed_sales(
                     .await?;
             }
             _ => {
+                // Some open deals with products have an offer out.
+                if rng.chance(30)
+                    && !store.deal_items(&deal_id).await?.is_empty()
+                    && let Some(offer) = template(DocKind::Offer)
+                {
+                    let deal = store.get_deal(&deal_id).await?;
+                    switchboard_api::documents::make_document(
+                        store,
+                        &system,
+                        &deal,
+                        &offer,
+                        utc_offset_ms,
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("the demo's offer: {e}"))?;
+                    summary.documents += 1;
+                }
                 let expected = now + rng.range(5, 80) * 86_400_000;
                 store
                     .update_deal(

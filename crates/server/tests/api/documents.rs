@@ -292,15 +292,15 @@ async fn offer_story(backend: Backend) {
         assert!(text.contains(expected), "{expected:?} missing from the invoice:\n{text}");
     }
     let (_, timeline) = send(agent.get(app.url(&format!("/api/deals/{deal_id}/timeline")))).await;
-    let docs: Vec<&str> = timeline
+    let docs: Vec<(&str, &str)> = timeline
         .as_array()
         .unwrap()
         .iter()
         .filter(|i| i["kind"] == "document")
-        .filter_map(|i| i["text"].as_str())
+        .filter_map(|i| Some((i["doc_kind"].as_str()?, i["text"].as_str()?)))
         .collect();
     assert_eq!(docs.len(), 3, "{timeline}");
-    assert!(docs.contains(&"Коммерческое предложение № 1"), "{docs:?}");
+    assert!(docs.contains(&("offer", "1")) && docs.contains(&("invoice", "2")), "{docs:?}");
     let _ = agent_id;
     app.finish().await;
 }
