@@ -8,6 +8,7 @@ use switchboard_core::text::search_key;
 use switchboard_core::{EntityKind, new_id};
 
 use crate::custom_fields::push_custom_filters;
+use crate::funnel;
 use crate::pipelines::{StageEntry, check_probability};
 use crate::sql::{Sql, flag, like_contains, parse_col};
 use crate::teams::require_ref;
@@ -255,6 +256,8 @@ impl Store {
         self.write_custom_values(&mut tx, EntityKind::Deal, &id, &new.custom, true).await?;
         record_change(&mut tx, actor, &id, None, &stage.id, None, DealStatus::Open, None, None)
             .await?;
+        funnel::set_reached(&mut tx, &id).await?;
+        funnel::count_deal(&mut tx, &id, 1).await?;
         audit::record(
             &mut tx,
             actor,
@@ -394,7 +397,9 @@ impl Store {
             sql.push(", amount_manual = 0");
         }
         sql.push(" WHERE id = ").bind(id.to_owned());
+        funnel::count_deal(&mut tx, id, -1).await?;
         sql.execute(&mut *tx).await?;
+        funnel::count_deal(&mut tx, id, 1).await?;
         if changes.amount_follows_items && changes.amount_minor.is_none() {
             self.sync_deal_amount(&mut tx, id).await?;
         }
@@ -454,6 +459,8 @@ impl Store {
         }
         let now = now_ms();
         let mut tx = self.begin_write().await?;
+        funnel::count_deal(&mut tx, id, -1).await?;
+        funnel::count_stays(&mut tx, id, -1).await?;
         let mut sql = Sql::new("UPDATE deals SET stage_id = ");
         sql.bind(stage.id.clone())
             .push(", updated_at = ")
@@ -473,6 +480,9 @@ impl Store {
             None,
         )
         .await?;
+        funnel::set_reached(&mut tx, id).await?;
+        funnel::count_deal(&mut tx, id, 1).await?;
+        funnel::count_stays(&mut tx, id, 1).await?;
         audit::record(
             &mut tx,
             actor,
@@ -526,7 +536,9 @@ impl Store {
             sql.push(", probability = 0");
         }
         sql.push(", updated_at = ").bind(now).push(" WHERE id = ").bind(id.to_owned());
+        funnel::count_deal(&mut tx, id, -1).await?;
         sql.execute(&mut *tx).await?;
+        funnel::count_deal(&mut tx, id, 1).await?;
         record_change(
             &mut tx,
             actor,
@@ -588,6 +600,8 @@ impl Store {
             Sql::new("DELETE FROM custom_field_values WHERE entity = 'deal' AND entity_id = ");
         values.bind(id.to_owned());
         values.execute(&mut *tx).await?;
+        funnel::count_deal(&mut tx, id, -1).await?;
+        funnel::count_stays(&mut tx, id, -1).await?;
         let mut sql = Sql::new("DELETE FROM deals WHERE id = ");
         sql.bind(id.to_owned());
         sql.execute(&mut *tx).await?;

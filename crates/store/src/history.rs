@@ -1,4 +1,4 @@
-//! Loading generated history in bulk (the demo data and the statistics benchmark): rows for
+//! Loading generated history in bulk (the demo data, the statistics and funnel benchmarks): rows for
 //! the tables the generator fills, inserted many per statement in one transaction per call.
 //! Nothing here checks the rows: the generator is trusted to make consistent ones, and its
 //! rollup rows are its calls' contributions (the tests compare them with a recount).
@@ -54,6 +54,10 @@ pub enum HistoryTable {
     AgentStates,
     /// `tasks` (callbacks).
     Tasks,
+    /// `deals` (count the funnel with [`Store::rebuild_funnel`] after loading).
+    Deals,
+    /// `deal_changes`.
+    DealChanges,
 }
 
 impl HistoryTable {
@@ -118,6 +122,35 @@ impl HistoryTable {
             HistoryTable::AgentStates => {
                 ("agent_state_log", &["id", "user_id", "state", "reason", "started_at", "ended_at"])
             }
+            HistoryTable::Deals => (
+                "deals",
+                &[
+                    "id",
+                    "title",
+                    "title_key",
+                    "stage_id",
+                    "amount_minor",
+                    "amount_manual",
+                    "currency",
+                    "status",
+                    "loss_reason",
+                    "closed_at",
+                    "created_at",
+                    "updated_at",
+                ],
+            ),
+            HistoryTable::DealChanges => (
+                "deal_changes",
+                &[
+                    "id",
+                    "deal_id",
+                    "from_stage_id",
+                    "to_stage_id",
+                    "from_status",
+                    "to_status",
+                    "changed_at",
+                ],
+            ),
             HistoryTable::Tasks => (
                 "tasks",
                 &[

@@ -15,6 +15,7 @@ mod deals;
 mod documents;
 mod entry_points;
 mod error;
+mod funnel;
 mod history;
 mod leads;
 mod migrations;
@@ -229,10 +230,11 @@ impl Store {
         })
     }
 
-    /// Applies every migration not yet applied. Safe to call on every start.
+    /// Applies every migration not yet applied, then counts the funnel's rollups if an upgrade
+    /// left them empty. Safe to call on every start.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         migrations::migrator(self.backend).run(&self.pool).await?;
-        Ok(())
+        self.prepare_funnel().await
     }
 
     /// Uses `config` for the statistics kept from now on (rebuild the rollups after changing

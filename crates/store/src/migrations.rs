@@ -112,6 +112,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0017_reports.sql"),
         include_str!("../../../migrations/postgres/0017_reports.sql"),
     ),
+    (
+        18,
+        "funnel rollups",
+        include_str!("../../../migrations/sqlite/0018_funnel_rollups.sql"),
+        include_str!("../../../migrations/postgres/0018_funnel_rollups.sql"),
+    ),
 ];
 
 /// SQLite versions that hold their own transaction: they rebuild a table, which needs foreign

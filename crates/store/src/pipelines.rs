@@ -9,6 +9,7 @@ use switchboard_core::new_id;
 use switchboard_core::role::Role;
 use switchboard_core::sales::{Pipeline, RuleAction, RuleAssignee, StageRule};
 
+use crate::funnel;
 use crate::sql::{Sql, json_col, parse_col, parse_opt_col};
 use crate::tasks::{NewTask, insert_task};
 use crate::teams::require_ref;
@@ -468,6 +469,10 @@ impl Store {
         sql.push(" WHERE id = ").bind(id.to_owned());
         let mut tx = self.begin_write().await?;
         sql.execute(&mut *tx).await?;
+        if changes.position.is_some_and(|p| p != current.position) {
+            // The deals' reached positions are positions: recount the pipeline's.
+            funnel::rebuild(&mut tx, Some(&current.pipeline_id)).await?;
+        }
         audit::record(&mut tx, actor, "stage.update", "stage", Some(id), json!({"name": changes.name, "position": changes.position, "probability": changes.probability, "required_fields": required})).await?;
         tx.commit().await?;
         self.stage(id).await
@@ -489,9 +494,17 @@ impl Store {
         rules.execute(&mut *tx).await?;
         let mut sql = Sql::new("DELETE FROM pipeline_stages WHERE id = ");
         sql.bind(id.to_owned());
+        let mut pipeline = Sql::new("SELECT pipeline_id FROM pipeline_stages WHERE id = ");
+        pipeline.bind(id.to_owned());
+        let pipeline: Option<String> = match pipeline.fetch_optional(&mut *tx).await? {
+            Some(row) => Some(row.try_get("pipeline_id")?),
+            None => None,
+        };
         if sql.execute(&mut *tx).await? == 0 {
             return Err(StoreError::not_found("stage"));
         }
+        // A deal whose highest stage was this one reached a lower one now.
+        funnel::rebuild(&mut tx, pipeline.as_deref()).await?;
         audit::record(&mut tx, actor, "stage.delete", "stage", Some(id), json!({})).await?;
         tx.commit().await?;
         Ok(())

@@ -9,6 +9,7 @@ use switchboard_core::new_id;
 use switchboard_core::sales::{DealItem, ItemTotals, Product, line_amount, totals};
 use switchboard_core::text::search_key;
 
+use crate::funnel;
 use crate::sql::{Sql, flag, like_contains};
 use crate::{Actor, Store, StoreError, audit, now_ms};
 
@@ -423,7 +424,9 @@ impl Store {
         });
         let mut sql = Sql::new("UPDATE deals SET amount_minor = ");
         sql.bind(amount).push(" WHERE amount_manual = 0 AND id = ").bind(deal_id.to_owned());
+        funnel::count_deal(&mut *conn, deal_id, -1).await?;
         sql.execute(&mut *conn).await?;
+        funnel::count_deal(&mut *conn, deal_id, 1).await?;
         Ok(())
     }
 

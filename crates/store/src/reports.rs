@@ -2,7 +2,7 @@
 //! why deals were lost, each manager's calls, leads and sales, and the weighted forecast.
 //! Every figure is a count or a sum over rows the API also lists, so a test can recount it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use sqlx::Row;
 
@@ -146,15 +146,7 @@ fn month_of(at: i64, offset: i64) -> String {
 impl Store {
     /// Every sales report for `filter`.
     pub async fn sales_report(&self, filter: &ReportFilter) -> Result<SalesReport, StoreError> {
-        let pipeline = match &filter.pipeline_id {
-            Some(id) => self.pipeline(id).await?,
-            None => self
-                .list_pipelines()
-                .await?
-                .into_iter()
-                .next()
-                .ok_or(StoreError::not_found("pipeline"))?,
-        };
+        let pipeline = self.report_pipeline(filter).await?;
         Ok(SalesReport {
             funnel: self.funnel(filter, &pipeline.id).await?,
             sources: self.source_rows(filter).await?,
@@ -165,101 +157,73 @@ impl Store {
         })
     }
 
+    async fn report_pipeline(
+        &self,
+        filter: &ReportFilter,
+    ) -> Result<switchboard_core::sales::Pipeline, StoreError> {
+        match &filter.pipeline_id {
+            Some(id) => self.pipeline(id).await,
+            None => self
+                .list_pipelines()
+                .await?
+                .into_iter()
+                .next()
+                .ok_or(StoreError::not_found("pipeline")),
+        }
+    }
+
+    /// The funnel alone (what [`Store::sales_report`] holds as `funnel`).
+    pub async fn funnel_report(&self, filter: &ReportFilter) -> Result<Funnel, StoreError> {
+        let pipeline = self.report_pipeline(filter).await?;
+        self.funnel(filter, &pipeline.id).await
+    }
+
     async fn funnel(&self, f: &ReportFilter, pipeline: &str) -> Result<Funnel, StoreError> {
         let stages: Vec<_> =
             self.list_stages().await?.into_iter().filter(|s| s.pipeline_id == pipeline).collect();
-        let position: HashMap<&str, i64> =
-            stages.iter().map(|s| (s.id.as_str(), s.position)).collect();
-        // The cohort: deals created in the period whose stage is in the pipeline.
-        let mut cohort = Sql::new(
-            "SELECT d.id, d.status, d.stage_id, d.currency, d.amount_minor FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id \
-             WHERE s.pipeline_id = ",
-        );
-        cohort
-            .bind(pipeline.to_owned())
-            .push(" AND d.created_at >= ")
-            .bind(f.from)
-            .push(" AND d.created_at < ")
-            .bind(f.to);
-        let mut deals: HashMap<String, (String, String)> = HashMap::new();
-        let (mut won, mut lost, mut won_minor) = (0, 0, 0);
-        for row in cohort.fetch_all(&self.pool).await? {
-            let status: String = row.try_get("status")?;
-            let currency: String = row.try_get("currency")?;
-            let amount: Option<i64> = row.try_get("amount_minor")?;
+        let (groups, stays) = self.funnel_groups(pipeline, f.from, f.to).await?;
+        let top = stages.iter().map(|s| s.position).max().unwrap_or(0);
+        let (mut created, mut won, mut lost, mut won_minor) = (0, 0, 0, 0);
+        for ((_, _, status, currency), (deals, amount)) in &groups {
+            created += deals;
             match status.as_str() {
                 "won" => {
-                    won += 1;
-                    if currency == f.currency {
-                        won_minor += amount.unwrap_or(0);
+                    won += deals;
+                    if *currency == f.currency {
+                        won_minor += amount;
                     }
                 }
-                "lost" => lost += 1,
+                "lost" => lost += deals,
                 _ => {}
             }
-            deals.insert(row.try_get("id")?, (status, row.try_get("stage_id")?));
         }
-        // Their history, in order: the highest stage each reached and how long each stay was.
-        let mut history = Sql::new(
-            "SELECT dc.deal_id, dc.to_stage_id, dc.changed_at FROM deal_changes dc JOIN deals d ON d.id = dc.deal_id \
-             JOIN pipeline_stages s ON s.id = d.stage_id WHERE s.pipeline_id = ",
-        );
-        history
-            .bind(pipeline.to_owned())
-            .push(" AND d.created_at >= ")
-            .bind(f.from)
-            .push(" AND d.created_at < ")
-            .bind(f.to);
-        history.push(" ORDER BY dc.deal_id, dc.changed_at, dc.id");
-        let mut highest: HashMap<String, i64> = HashMap::new();
-        let mut stays: HashMap<String, (i64, i64)> = HashMap::new();
-        let mut last: Option<(String, String, i64)> = None;
-        for row in history.fetch_all(&self.pool).await? {
-            let deal: String = row.try_get("deal_id")?;
-            let stage: String = row.try_get("to_stage_id")?;
-            let at: i64 = row.try_get("changed_at")?;
-            if let Some(p) = position.get(stage.as_str()) {
-                let h = highest.entry(deal.clone()).or_insert(*p);
-                *h = (*h).max(*p);
-            }
-            if let Some((prev_deal, prev_stage, prev_at)) = &last
-                && *prev_deal == deal
-                && *prev_stage != stage
-            {
-                let e = stays.entry(prev_stage.clone()).or_insert((0, 0));
-                e.0 += at - prev_at;
-                e.1 += 1;
-            }
-            // A status change keeps the stage: the stay goes on from its first entry.
-            if last.as_ref().is_none_or(|(d, s, _)| *d != deal || *s != stage) {
-                last = Some((deal, stage, at));
-            }
-        }
-        let top = stages.iter().map(|s| s.position).max().unwrap_or(0);
-        let reach: Vec<i64> = deals
-            .iter()
-            .map(
-                |(id, (status, _))| {
-                    if status == "won" { top } else { highest.get(id).copied().unwrap_or(0) }
-                },
-            )
-            .collect();
         let funnel_stages = stages
             .iter()
             .map(|s| FunnelStage {
                 stage_id: s.id.clone(),
                 position: s.position,
-                reached: reach.iter().filter(|r| **r >= s.position).count() as i64,
-                open_here: deals
-                    .values()
-                    .filter(|(status, stage)| status == "open" && *stage == s.id)
-                    .count() as i64,
-                avg_ms_in_stage: stays.get(&s.id).map(|(total, n)| total / n),
+                // A won deal reached every stage.
+                reached: groups
+                    .iter()
+                    .filter(|((reached, _, status, _), _)| {
+                        (if status == "won" { top } else { *reached }) >= s.position
+                    })
+                    .map(|(_, (deals, _))| deals)
+                    .sum(),
+                open_here: groups
+                    .iter()
+                    .filter(|((_, stage, status, _), _)| status == "open" && *stage == s.id)
+                    .map(|(_, (deals, _))| deals)
+                    .sum(),
+                avg_ms_in_stage: stays
+                    .get(&s.id)
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(total, n)| total / n),
             })
             .collect();
         Ok(Funnel {
             pipeline_id: pipeline.to_owned(),
-            created: deals.len() as i64,
+            created,
             won,
             lost,
             won_minor,
@@ -408,26 +372,28 @@ impl Store {
         f: &ReportFilter,
         pipeline: &str,
     ) -> Result<Vec<ForecastRow>, StoreError> {
-        let mut sql = Sql::new(
-            "SELECT d.expected_close_at, d.amount_minor, COALESCE(d.probability, s.probability) AS p FROM deals d \
-             JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.status = 'open' AND s.pipeline_id = ",
+        // Grouped by the local day it is expected on: a few hundred rows, however many deals.
+        let mut sql = Sql::new("SELECT (d.expected_close_at + ");
+        sql.bind(f.utc_offset_ms).push(
+            ") / 86400000 AS day, COUNT(*) AS deals, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS amount, \
+             CAST(COALESCE(SUM(COALESCE(d.amount_minor, 0) * COALESCE(d.probability, s.probability) / 100), 0) AS BIGINT) AS weighted \
+             FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.status = 'open' AND s.pipeline_id = ",
         );
         sql.bind(pipeline.to_owned()).push(" AND d.currency = ").bind(f.currency.clone());
+        sql.push(" GROUP BY 1");
         let mut months: BTreeMap<String, ForecastRow> = BTreeMap::new();
         for row in sql.fetch_all(&self.pool).await? {
-            let at: Option<i64> = row.try_get("expected_close_at")?;
-            let amount = row.try_get::<Option<i64>, _>("amount_minor")?.unwrap_or(0);
-            let p: i64 = row.try_get("p")?;
-            let month = at.map(|at| month_of(at, f.utc_offset_ms)).unwrap_or_default();
+            let day: Option<i64> = row.try_get("day")?;
+            let month = day.map(|day| month_of(day * 86_400_000, 0)).unwrap_or_default();
             let r = months.entry(month.clone()).or_insert(ForecastRow {
                 month,
                 deals: 0,
                 amount_minor: 0,
                 weighted_minor: 0,
             });
-            r.deals += 1;
-            r.amount_minor += amount;
-            r.weighted_minor += amount * p / 100;
+            r.deals += row.try_get::<i64, _>("deals")?;
+            r.amount_minor += row.try_get::<i64, _>("amount")?;
+            r.weighted_minor += row.try_get::<i64, _>("weighted")?;
         }
         // Dated months first, in order; undated last.
         let (mut dated, undated): (Vec<_>, Vec<_>) =

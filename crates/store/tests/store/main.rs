@@ -13,6 +13,7 @@ use switchboard_store::*;
 mod calls;
 mod contacts;
 mod crm;
+mod funnel;
 mod recordings;
 mod stats;
 mod work_queue;

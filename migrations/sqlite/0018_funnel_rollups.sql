@@ -1,0 +1,24 @@
+-- The funnel report over many deals reads day rollups instead of every deal and its history.
+-- The highest position a deal reached among its current pipeline's stages (kept on each move).
+ALTER TABLE deals ADD COLUMN reached_position INTEGER NOT NULL DEFAULT 0;
+-- Deals by the UTC day they were created (created_at / 86400000), their pipeline, the
+-- position they reached, where they are now, their status and currency.
+CREATE TABLE deal_funnel_days (
+    pipeline_id TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    reached INTEGER NOT NULL,
+    stage_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    deals INTEGER NOT NULL,
+    amount_minor INTEGER NOT NULL,
+    PRIMARY KEY (pipeline_id, day, reached, stage_id, status, currency)
+);
+-- Finished stays in a stage (the deal moved on) by the UTC day the deal was created.
+CREATE TABLE deal_stay_days (
+    stage_id TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    total_ms INTEGER NOT NULL,
+    stays INTEGER NOT NULL,
+    PRIMARY KEY (stage_id, day)
+);
