@@ -16,53 +16,14 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
 use serde_json::{Value, json};
+use switchboard_testkit::bench::{arg, percentile, serve};
 
 const ADMIN_PASSWORD: &str = "bench-admin-1";
-
-fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(binary: &Path, dir: &Path, http: u16, database: Option<&str>) -> Server {
-    let mut cmd = Command::new(binary);
-    cmd.arg("serve")
-        .env("SWITCHBOARD_DATA_DIR", dir)
-        .env("SWITCHBOARD_RECORDINGS__ROOT", dir.join("recordings"))
-        .env("SWITCHBOARD_HTTP__LISTEN", format!("127.0.0.1:{http}"))
-        .env("SWITCHBOARD_SIP__LISTEN", "127.0.0.1:0")
-        .env("SWITCHBOARD_AUTH__INITIAL_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("SWITCHBOARD_LOG__LEVEL", "warn")
-        .env_remove("SWITCHBOARD_DATABASE__URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if let Some(url) = database {
-        cmd.env("SWITCHBOARD_DATABASE__URL", url);
-    }
-    Server(cmd.spawn().expect("switchboard starts"))
-}
 
 async fn all(client: &Client, base: &str, path: &str) -> Vec<Value> {
     let mut out = Vec::new();
@@ -116,7 +77,7 @@ async fn run(
     };
     let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{http}");
-    let server = start(binary, &dir, http, db_url.as_deref());
+    let server = serve(binary, &dir, http, ADMIN_PASSWORD, db_url.as_deref());
     let deadline = Instant::now() + Duration::from_secs(60);
     while !reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
         assert!(Instant::now() < deadline, "the server did not come up");

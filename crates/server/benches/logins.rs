@@ -20,29 +20,16 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
 use serde_json::json;
+use switchboard_testkit::bench::{arg, percentile, serve};
 
 const ADMIN_PASSWORD: &str = "bench-admin-1";
 const AGENT_PASSWORD: &str = "agent-password-1";
-
-fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
 
 /// (VmRSS, VmHWM) in MiB.
 fn rss_mib(pid: u32) -> (f64, f64) {
@@ -56,32 +43,6 @@ fn rss_mib(pid: u32) -> (f64, f64) {
             .unwrap()
     };
     (field("VmRSS:") / 1024.0, field("VmHWM:") / 1024.0)
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(binary: &Path, dir: &Path, http: u16) -> Server {
-    let child = Command::new(binary)
-        .arg("serve")
-        .env("SWITCHBOARD_DATA_DIR", dir)
-        .env("SWITCHBOARD_RECORDINGS__ROOT", dir.join("recordings"))
-        .env("SWITCHBOARD_HTTP__LISTEN", format!("127.0.0.1:{http}"))
-        .env("SWITCHBOARD_SIP__LISTEN", "127.0.0.1:0")
-        .env("SWITCHBOARD_AUTH__INITIAL_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("SWITCHBOARD_LOG__LEVEL", "warn")
-        .env_remove("SWITCHBOARD_DATABASE__URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("switchboard starts");
-    Server(child)
 }
 
 fn client_from(last_octet: u8) -> Client {
@@ -136,7 +97,7 @@ async fn run(
     std::fs::create_dir_all(&dir).unwrap();
     let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{http}");
-    let server = start(binary, &dir, http);
+    let server = serve(binary, &dir, http, ADMIN_PASSWORD, None);
     let pid = server.0.id();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {

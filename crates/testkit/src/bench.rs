@@ -1,5 +1,6 @@
-//! What the load benchmarks share: SIPp processes ended with the run, and agents whose desk
-//! phones are all one SIPp answering every call, made available without a login.
+//! What the benchmarks share: their command-line options and percentiles, the release server
+//! as a process of its own, SIPp processes ended with the run, and agents whose desk phones
+//! are all one SIPp answering every call, made available without a login.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -21,6 +22,48 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// The value after `name` on the command line, else `default`.
+pub fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The `p`th percentile (nearest rank) of `sorted`, which must not be empty.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// `binary serve` (a release build) on a store in `dir`, HTTP on `http`, SIP on a free port,
+/// the first administrator's password `admin_password`; `database` a PostgreSQL URL instead
+/// of SQLite in `dir`. Its output is discarded; it is killed when dropped.
+pub fn serve(
+    binary: &Path,
+    dir: &Path,
+    http: u16,
+    admin_password: &str,
+    database: Option<&str>,
+) -> Proc {
+    let mut cmd = Command::new(binary);
+    cmd.arg("serve")
+        .env("SWITCHBOARD_DATA_DIR", dir)
+        .env("SWITCHBOARD_RECORDINGS__ROOT", dir.join("recordings"))
+        .env("SWITCHBOARD_HTTP__LISTEN", format!("127.0.0.1:{http}"))
+        .env("SWITCHBOARD_SIP__LISTEN", "127.0.0.1:0")
+        .env("SWITCHBOARD_AUTH__INITIAL_ADMIN_PASSWORD", admin_password)
+        .env("SWITCHBOARD_LOG__LEVEL", "warn")
+        .env_remove("SWITCHBOARD_DATABASE__URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(url) = database {
+        cmd.env("SWITCHBOARD_DATABASE__URL", url);
+    }
+    Proc(cmd.spawn().expect("switchboard starts"))
 }
 
 /// SIPp with `args`, run in `dir` (where its `tone.ul` is), its output discarded.
