@@ -159,7 +159,7 @@ mod tests {
 
     /// Version 15 rebuilds the stages table under deals that point at it: an existing SQLite
     /// database keeps its stages (now in the "sales" pipeline), its deals' references hold,
-    /// and foreign keys are on again afterwards.
+    /// and foreign keys are on again afterwards; the funnel's rollups count the deal.
     #[tokio::test]
     async fn sqlite_stages_survive_the_pipelines_rebuild() {
         let path = std::env::temp_dir().join(format!("sb-migrate-{}.db", uuid::Uuid::new_v4()));
@@ -179,6 +179,12 @@ mod tests {
         assert_eq!(row.get::<String, _>(0), "sales");
         assert_eq!(row.get::<String, _>(1), "[]");
         assert_eq!(row.get::<i64, _>(2), 1, "a deal's existing amount stays as typed");
+        // The funnel's rollups are counted once for the deals the upgrade found.
+        assert_eq!(
+            store.funnel_rollups().await.unwrap(),
+            ["funnel sales 0 0 s1 open RUB = 1 500"],
+            "no history: reached position 0"
+        );
         assert!(
             sqlx::query("PRAGMA foreign_key_check")
                 .fetch_all(&store.pool)
