@@ -2,7 +2,7 @@
 // backoff), the softphone, the call controls and the client card.
 
 import { Softphone } from '/static/softphone.js';
-import { renderCard, esc, taskSubject } from '/static/card.js';
+import { renderCard, esc, fmtPhone, taskSubject } from '/static/card.js';
 import { shortcutKey } from '/static/keys.js';
 
 const w = JSON.parse(document.getElementById('i18n').textContent);
@@ -243,13 +243,20 @@ function countDue() {
 }
 
 // A due task: a callback gets a one-click "call back" (the call is linked to the task); any
-// task can be completed with a result.
+// task can be completed with a result. A new lead comes at once, on top, with the time it is
+// to be called by.
 function showTaskDue(task) {
   if (document.getElementById(`task-${task.id}`)) return;
-  const due = task.due_at ? ` · ${new Date(task.due_at).toLocaleString(lang)}` : '';
+  const by = task.due_at && new Date(task.due_at).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' });
+  const due = !task.due_at ? '' : task.lead ? ` · ${w.call_by} ${by}` : ` · ${new Date(task.due_at).toLocaleString(lang)}`;
+  const lead = task.lead ? `<strong class="new-lead">${esc(w.new_lead)}</strong> ` : '';
+  const number = task.lead && task.phone_e164 ? ` · ${fmtPhone(task.phone_e164)}` : '';
   const missed = task.missed_count > 1 ? ` · ${task.missed_count} ${w.missed_calls}` : '';
   const callBack = task.phone_e164 ? `<button type="button" class="call-back" data-task="${esc(task.id)}">${esc(w.call_back)}</button>` : '';
-  $('tasks-due').insertAdjacentHTML('beforeend', `<li id="task-${esc(task.id)}" class="task-due" data-task="${esc(task.id)}">${esc(taskSubject(task, w))}${esc(due)}${esc(missed)}${callBack}
+  // Leads go above the other tasks, in the order they came.
+  const firstTask = task.lead && $('tasks-due').querySelector('li.task-due:not(.lead)');
+  const [anchor, where] = firstTask ? [firstTask, 'beforebegin'] : [$('tasks-due'), 'beforeend'];
+  anchor.insertAdjacentHTML(where, `<li id="task-${esc(task.id)}" class="task-due${task.lead ? ' lead' : ''}" data-task="${esc(task.id)}">${lead}${esc(taskSubject(task, w))}${esc(number)}${esc(due)}${esc(missed)}${callBack}
 <span class="row"><input class="task-result" placeholder="${esc(w.result)}" aria-label="${esc(w.result)}" size="14"><button type="button" class="task-done" data-task="${esc(task.id)}">${esc(w.done)}</button></span></li>`);
   countDue();
 }

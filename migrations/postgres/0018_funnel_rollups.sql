@@ -22,3 +22,5 @@ CREATE TABLE deal_stay_days (
     stays BIGINT NOT NULL,
     PRIMARY KEY (stage_id, day)
 );
+-- The console shows a lead's callback task at once: tasks are looked up by their lead.
+CREATE INDEX leads_task ON leads (task_id);

@@ -11,7 +11,7 @@ use switchboard_core::callback::{
 use switchboard_core::entity::{Notification, Task};
 use switchboard_core::new_id;
 
-use crate::sql::Sql;
+use crate::sql::{Sql, flag};
 use crate::tasks::{TASK_COLUMNS, task_from_row};
 use crate::{Actor, Store, StoreError, audit};
 
@@ -343,16 +343,28 @@ impl Store {
         Ok(sql.execute(&self.pool).await? > 0)
     }
 
-    /// Open tasks due by `now` that are `user_id`'s: assigned to them, or to a queue they serve
-    /// and to nobody in particular.
-    pub async fn due_tasks_for(&self, user_id: &str, now: i64) -> Result<Vec<Task>, StoreError> {
+    /// Open tasks that are `user_id`'s (assigned to them, or to a queue they serve and to
+    /// nobody in particular) and either due by `now` or made by a lead (a new lead is shown at
+    /// once, not when its "call back within N minutes" runs out), soonest first; each with
+    /// whether a lead made it.
+    pub async fn due_tasks_for(
+        &self,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Vec<(Task, bool)>, StoreError> {
         let mut sql = Sql::new(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'open' AND due_at <= "
+            "SELECT {TASK_COLUMNS}, CAST(CASE WHEN EXISTS (SELECT 1 FROM leads l WHERE l.task_id = tasks.id) THEN 1 ELSE 0 END AS BIGINT) AS lead \
+             FROM tasks WHERE status = 'open' AND (due_at <= "
         ));
-        sql.bind(now).push(" AND (assignee_id = ").bind(user_id.to_owned());
+        sql.bind(now).push(" OR EXISTS (SELECT 1 FROM leads l WHERE l.task_id = tasks.id))");
+        sql.push(" AND (assignee_id = ").bind(user_id.to_owned());
         sql.push(" OR (assignee_id IS NULL AND queue_id IN (SELECT queue_id FROM queue_members WHERE user_id = ").bind(user_id.to_owned());
         sql.push("))) ORDER BY due_at LIMIT 100");
-        sql.fetch_all(&self.pool).await?.iter().map(task_from_row).collect()
+        sql.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| Ok((task_from_row(row)?, flag(row, "lead")?)))
+            .collect()
     }
 
     /// Open callbacks past their due time.

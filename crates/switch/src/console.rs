@@ -33,8 +33,8 @@ pub(super) enum Internal {
     PeerAnswered { user_id: String, console_id: u64, result: Result<(AgentPeer, String), String> },
     /// A softphone's connection changed.
     Peer { user_id: String, report: PeerReport },
-    /// Open tasks of an agent that are due now.
-    TasksDue { user_id: String, tasks: Vec<Task> },
+    /// Open tasks of an agent that are due now or made by a new lead (with whether they were).
+    TasksDue { user_id: String, tasks: Vec<(Task, bool)> },
     /// A wallboard's listening offer was answered (or failed).
     ListenerAnswered { user_id: String, board_id: u64, result: Result<(AgentPeer, String), String> },
     /// A wallboard's listening connection changed.
@@ -228,10 +228,10 @@ impl Switch {
                     return;
                 }
                 let told = self.tasks_told.entry(user_id.clone()).or_default();
-                let fresh: Vec<Task> =
-                    tasks.into_iter().filter(|t| told.insert(t.id.clone())).collect();
-                for task in fresh {
-                    self.tell(&user_id, AgentMessage::TaskDue { task: Box::new(task) });
+                let fresh: Vec<(Task, bool)> =
+                    tasks.into_iter().filter(|(t, _)| told.insert(t.id.clone())).collect();
+                for (task, lead) in fresh {
+                    self.tell(&user_id, AgentMessage::TaskDue { task: Box::new(task), lead });
                 }
             }
         }
@@ -303,7 +303,7 @@ impl Switch {
         Ok(Arc::clone(&softphone.peer))
     }
 
-    /// Looks up, off the switch task, the open tasks of `agents` that are due.
+    /// Looks up, off the switch task, the open tasks of `agents` that are due (or new leads).
     pub(super) fn check_tasks(&self, agents: Vec<String>) {
         if agents.is_empty() {
             return;

@@ -609,11 +609,14 @@ pub enum AgentMessage {
         /// outbound call failed (`busy`, `no_answer`, `declined`, `failed`, `agent_cancelled`).
         by: &'static str,
     },
-    /// An open task of the agent's is due (sent once per task and console).
+    /// An open task of the agent's is due, or a new lead's callback is to be made (sent once
+    /// per task and console).
     TaskDue {
         /// The task.
         #[serde(flatten)]
         task: Box<switchboard_core::entity::Task>,
+        /// A lead made it (it is shown from the moment the lead came, not from its due time).
+        lead: bool,
     },
     /// The recording of the agent's call was paused or resumed.
     Recording {

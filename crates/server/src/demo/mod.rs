@@ -374,6 +374,7 @@ pub async fn seed_demo(
         store,
         &mut rng,
         options.lang,
+        teams.first().cloned(),
         &agent_ids,
         &contacts,
         options.now,
