@@ -24,3 +24,16 @@ CREATE TABLE deal_stay_days (
 );
 -- The console shows a lead's callback task at once: tasks are looked up by their lead.
 CREATE INDEX leads_task ON leads (task_id);
+-- Open deals by pipeline, currency and the quarter hour they are expected to close in
+-- (expected_close_at / 900000; dated 0 for none), with their amounts weighted by probability
+-- (the deal's own, else its stage's): the forecast reads this instead of every open deal.
+CREATE TABLE deal_forecast_slots (
+    pipeline_id TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    dated BIGINT NOT NULL,
+    slot BIGINT NOT NULL,
+    deals BIGINT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    weighted_minor BIGINT NOT NULL,
+    PRIMARY KEY (pipeline_id, currency, dated, slot)
+);

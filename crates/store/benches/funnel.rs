@@ -6,17 +6,20 @@
 //! #   --deals 1000000 --days 365 --runs 40 --reuse
 //! ```
 //!
-//! Fills a fresh store with `--deals` generated deals created over `--days` days before a
-//! fixed date, each with its history through the default sales pipeline's stages (a deal
-//! goes as far as a geometric draw says; of those that reach the last stage most are won,
-//! others are lost at the stage they stopped in or stay open). The rollups are then counted
-//! from the deals (`Store::rebuild_funnel`) and the database analysed.
+//! Fills a fresh store with `--deals` generated deals created evenly over `--days` days
+//! before a fixed date (stored in that order, as a CRM writes them), each with its history
+//! through the default sales pipeline's stages. A deal goes one stage further with
+//! probability 1/2; of those that reach the last stage most are won, others are lost at the
+//! stage they stopped in or stay open; three open deals in four are expected to close on a day
+//! of the next six months. The rollups are then counted from the deals
+//! (`Store::rebuild_funnel`) and the database analysed.
 //!
 //! Timed: `Store::funnel_report` for several periods, each loaded twice to warm up and then
-//! `--runs` times one after another; p50, p99 and max in ms. The last row times every sales
-//! report at once (`Store::sales_report`: the funnel, sources, losses, managers, forecast). Periods that start at the call
-//! center's midnight (UTC+3) read the rollups for whole UTC days and the deals themselves
-//! for the 21 hours at each end; whole-UTC-day periods read only the rollups.
+//! `--runs` times one after another; p50, p99 and max in ms. Periods that start at the call
+//! center's midnight (UTC+3) read the rollups for whole UTC days and the deals themselves for
+//! the 21 hours at each end; whole-UTC-day periods read only the rollups. The last row times
+//! every sales report at once (`Store::sales_report`: funnel, sources, losses, managers,
+//! forecast).
 
 use std::time::Instant;
 
@@ -124,7 +127,10 @@ async fn fill(store: &Store, args: &Args) {
         let mut changes = Vec::with_capacity(n * 3);
         for i in 0..n {
             let id = format!("bench-deal-{:08}", loaded + i);
-            let created = start + rng.below((args.days * DAY) as u64) as i64;
+            // In the order they were created, as a CRM writes them.
+            let created = start
+                + ((loaded + i) as i64 * args.days * DAY) / args.deals as i64
+                + rng.below(60_000) as i64;
             // How far it got: each further stage with probability 1/2.
             let mut reached = 0;
             while reached + 1 < stages.len() && rng.below(2) == 0 {
@@ -173,6 +179,10 @@ async fn fill(store: &Store, args: &Args) {
                 ]);
             }
             let amount = 1_000_000 + rng.below(50_000_000) as i64;
+            // Three open deals in four have an expected close: a local midnight in the next
+            // six months.
+            let expected = (status == "open" && rng.below(4) > 0)
+                .then(|| END + rng.below(182) as i64 * DAY - OFFSET);
             deals.push(vec![
                 Cell::from(id.clone()),
                 Cell::from(format!("Окна {}", loaded + i)),
@@ -184,6 +194,7 @@ async fn fill(store: &Store, args: &Args) {
                 Cell::from(status),
                 Cell::from((status == "lost").then_some("price")),
                 Cell::from(closed),
+                Cell::from(expected),
                 Cell::from(created),
                 Cell::from(closed.unwrap_or(at)),
             ]);

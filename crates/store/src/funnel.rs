@@ -1,7 +1,10 @@
 //! The funnel's day rollups. A funnel over a million deals cannot read every deal and its
 //! history, so two tables keep what the report sums, by the UTC day each deal was created:
 //! `deal_funnel_days` (deals by pipeline, the position they reached, their stage now, status
-//! and currency, with their amounts) and `deal_stay_days` (finished stays per stage).
+//! and currency, with their amounts) and `deal_stay_days` (finished stays per stage). A third,
+//! `deal_forecast_slots`, keeps the open deals by the quarter hour they are expected to close
+//! in (every real UTC offset is whole quarter hours, so a local month is whole slots), with
+//! their amounts weighted by probability.
 //!
 //! Every write to a deal takes the deal's part out before it changes the row and puts it back
 //! after, in the same transaction ([`count_deal`], [`count_stays`]), so the rollups always
@@ -45,8 +48,8 @@ fn push_stays(sql: &mut Sql, filter: impl FnOnce(&mut Sql)) {
 
 const FUNNEL_KEY: &str = "pipeline_id, day, reached, stage_id, status, currency";
 
-/// Adds (`sign` 1) or takes out (`sign` -1) one deal's part of `deal_funnel_days`, as its row
-/// stands now.
+/// Adds (`sign` 1) or takes out (`sign` -1) one deal's part of `deal_funnel_days` and, if it
+/// is open, of `deal_forecast_slots`, as its row stands now.
 pub(crate) async fn count_deal(
     conn: &mut AnyConnection,
     deal_id: &str,
@@ -62,6 +65,50 @@ pub(crate) async fn count_deal(
     sql.bind(deal_id.to_owned()).push(&format!(
         " ON CONFLICT ({FUNNEL_KEY}) DO UPDATE SET deals = deal_funnel_days.deals + excluded.deals, \
          amount_minor = deal_funnel_days.amount_minor + excluded.amount_minor"
+    ));
+    sql.execute(&mut *conn).await?;
+    count_forecast(conn, deal_id, sign).await
+}
+
+const FORECAST_KEY: &str = "pipeline_id, currency, dated, slot";
+
+/// What open deals add to `deal_forecast_slots` (SQL over `d`, the deal, and `s`, its stage):
+/// one deal's part times `sign`, or (`None`) the sums of a group.
+fn push_forecast_values(sql: &mut Sql, sign: Option<i64>) {
+    sql.push(
+        "s.pipeline_id, d.currency, CASE WHEN d.expected_close_at IS NULL THEN 0 ELSE 1 END, \
+         COALESCE(d.expected_close_at / 900000, 0), ",
+    );
+    let weighted = "(COALESCE(d.amount_minor, 0) * COALESCE(d.probability, s.probability) / 100)";
+    match sign {
+        Some(sign) => {
+            sql.bind(sign).push(", ").bind(sign).push(" * COALESCE(d.amount_minor, 0), ");
+            sql.bind(sign).push(&format!(" * {weighted}"));
+        }
+        None => {
+            sql.push(&format!(
+                "COUNT(*), CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT), CAST(SUM({weighted}) AS BIGINT)"
+            ));
+        }
+    }
+}
+
+/// Adds (`sign` 1) or takes out (`sign` -1) one deal's part of `deal_forecast_slots` if it is
+/// open, as its row stands now.
+async fn count_forecast(
+    conn: &mut AnyConnection,
+    deal_id: &str,
+    sign: i64,
+) -> Result<(), StoreError> {
+    let mut sql = Sql::new(&format!(
+        "INSERT INTO deal_forecast_slots ({FORECAST_KEY}, deals, amount_minor, weighted_minor) SELECT "
+    ));
+    push_forecast_values(&mut sql, Some(sign));
+    sql.push(" FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.status = 'open' AND d.id = ");
+    sql.bind(deal_id.to_owned()).push(&format!(
+        " ON CONFLICT ({FORECAST_KEY}) DO UPDATE SET deals = deal_forecast_slots.deals + excluded.deals, \
+         amount_minor = deal_forecast_slots.amount_minor + excluded.amount_minor, \
+         weighted_minor = deal_forecast_slots.weighted_minor + excluded.weighted_minor"
     ));
     sql.execute(conn).await?;
     Ok(())
@@ -184,8 +231,9 @@ impl Store {
     }
 
     /// Recounts the funnel's rollups from the deals and their history: `pipeline`'s deals'
-    /// reached positions and day rows (after its stages were reordered or one was removed), or
-    /// everything, stays included (`None`: after an upgrade or a bulk load).
+    /// reached positions, day rows and forecast (after its stages were reordered, one was
+    /// removed or a stage's probability changed), or everything, stays included (`None`: after
+    /// an upgrade or a bulk load).
     pub async fn rebuild_funnel(&self, pipeline: Option<&str>) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         rebuild(&mut tx, pipeline).await?;
@@ -210,6 +258,22 @@ impl Store {
                 row.try_get::<String, _>("currency")?,
                 row.try_get::<i64, _>("deals")?,
                 row.try_get::<i64, _>("amount_minor")?,
+            ));
+        }
+        let forecast = Sql::new(&format!(
+            "SELECT {FORECAST_KEY}, deals, amount_minor, weighted_minor FROM deal_forecast_slots \
+             WHERE deals <> 0 OR amount_minor <> 0 OR weighted_minor <> 0"
+        ));
+        for row in forecast.fetch_all(&self.pool).await? {
+            out.push(format!(
+                "forecast {} {} {} {} = {} {} {}",
+                row.try_get::<String, _>("pipeline_id")?,
+                row.try_get::<String, _>("currency")?,
+                row.try_get::<i64, _>("dated")?,
+                row.try_get::<i64, _>("slot")?,
+                row.try_get::<i64, _>("deals")?,
+                row.try_get::<i64, _>("amount_minor")?,
+                row.try_get::<i64, _>("weighted_minor")?,
             ));
         }
         let stays = Sql::new(
@@ -274,6 +338,25 @@ pub(crate) async fn rebuild(
             " GROUP BY s.pipeline_id, d.created_at / 86400000, d.reached_position, d.stage_id, d.status, d.currency",
         );
     days.execute(&mut *tx).await?;
+    let mut clear = Sql::new("DELETE FROM deal_forecast_slots");
+    if let Some(p) = pipeline {
+        clear.push(" WHERE pipeline_id = ").bind(p.to_owned());
+    }
+    clear.execute(&mut *tx).await?;
+    let mut forecast = Sql::new(&format!(
+        "INSERT INTO deal_forecast_slots ({FORECAST_KEY}, deals, amount_minor, weighted_minor) SELECT "
+    ));
+    push_forecast_values(&mut forecast, None);
+    forecast
+        .push(" FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.status = 'open'");
+    if let Some(p) = pipeline {
+        forecast.push(" AND s.pipeline_id = ").bind(p.to_owned());
+    }
+    forecast.push(
+        " GROUP BY s.pipeline_id, d.currency, CASE WHEN d.expected_close_at IS NULL THEN 0 ELSE 1 END, \
+         COALESCE(d.expected_close_at / 900000, 0)",
+    );
+    forecast.execute(&mut *tx).await?;
     if pipeline.is_none() {
         Sql::new("DELETE FROM deal_stay_days").execute(&mut *tx).await?;
         let mut stays = Sql::new("INSERT INTO deal_stay_days (stage_id, day, total_ms, stays) ");

@@ -135,6 +135,7 @@ impl HistoryTable {
                     "status",
                     "loss_reason",
                     "closed_at",
+                    "expected_close_at",
                     "created_at",
                     "updated_at",
                 ],

@@ -182,8 +182,8 @@ mod tests {
         // The funnel's rollups are counted once for the deals the upgrade found.
         assert_eq!(
             store.funnel_rollups().await.unwrap(),
-            ["funnel sales 0 0 s1 open RUB = 1 500"],
-            "no history: reached position 0"
+            ["forecast sales RUB 0 0 = 1 500 50", "funnel sales 0 0 s1 open RUB = 1 500"],
+            "no history: reached position 0; no date, weighed at the stage's 10%"
         );
         assert!(
             sqlx::query("PRAGMA foreign_key_check")

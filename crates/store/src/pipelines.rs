@@ -469,8 +469,11 @@ impl Store {
         sql.push(" WHERE id = ").bind(id.to_owned());
         let mut tx = self.begin_write().await?;
         sql.execute(&mut *tx).await?;
-        if changes.position.is_some_and(|p| p != current.position) {
-            // The deals' reached positions are positions: recount the pipeline's.
+        if changes.position.is_some_and(|p| p != current.position)
+            || changes.probability.is_some_and(|p| p != current.probability)
+        {
+            // The deals' reached positions are positions, and the forecast weighs by the
+            // stage's probability: recount the pipeline's.
             funnel::rebuild(&mut tx, Some(&current.pipeline_id)).await?;
         }
         audit::record(&mut tx, actor, "stage.update", "stage", Some(id), json!({"name": changes.name, "position": changes.position, "probability": changes.probability, "required_fields": required})).await?;

@@ -372,19 +372,19 @@ impl Store {
         f: &ReportFilter,
         pipeline: &str,
     ) -> Result<Vec<ForecastRow>, StoreError> {
-        // Grouped by the local day it is expected on: a few hundred rows, however many deals.
-        let mut sql = Sql::new("SELECT (d.expected_close_at + ");
-        sql.bind(f.utc_offset_ms).push(
-            ") / 86400000 AS day, COUNT(*) AS deals, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS amount, \
-             CAST(COALESCE(SUM(COALESCE(d.amount_minor, 0) * COALESCE(d.probability, s.probability) / 100), 0) AS BIGINT) AS weighted \
-             FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.status = 'open' AND s.pipeline_id = ",
+        // From the rollup: a row per quarter hour that open deals are expected to close in.
+        let mut sql = Sql::new(
+            "SELECT dated, slot, CAST(SUM(deals) AS BIGINT) AS deals, CAST(SUM(amount_minor) AS BIGINT) AS amount, \
+             CAST(SUM(weighted_minor) AS BIGINT) AS weighted FROM deal_forecast_slots WHERE pipeline_id = ",
         );
-        sql.bind(pipeline.to_owned()).push(" AND d.currency = ").bind(f.currency.clone());
-        sql.push(" GROUP BY 1");
+        sql.bind(pipeline.to_owned()).push(" AND currency = ").bind(f.currency.clone());
+        sql.push(" GROUP BY dated, slot");
         let mut months: BTreeMap<String, ForecastRow> = BTreeMap::new();
         for row in sql.fetch_all(&self.pool).await? {
-            let day: Option<i64> = row.try_get("day")?;
-            let month = day.map(|day| month_of(day * 86_400_000, 0)).unwrap_or_default();
+            let dated = row.try_get::<i64, _>("dated")? != 0;
+            let slot: i64 = row.try_get("slot")?;
+            let month =
+                if dated { month_of(slot * 900_000, f.utc_offset_ms) } else { String::new() };
             let r = months.entry(month.clone()).or_insert(ForecastRow {
                 month,
                 deals: 0,
@@ -395,6 +395,8 @@ impl Store {
             r.amount_minor += row.try_get::<i64, _>("amount")?;
             r.weighted_minor += row.try_get::<i64, _>("weighted")?;
         }
+        // Deals expected to close but no longer open leave rows of zeros behind.
+        months.retain(|_, r| r.deals != 0);
         // Dated months first, in order; undated last.
         let (mut dated, undated): (Vec<_>, Vec<_>) =
             months.into_values().partition(|r| !r.month.is_empty());

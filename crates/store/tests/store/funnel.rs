@@ -1,5 +1,5 @@
-//! The funnel's day rollups: every kind of write to a deal keeps them equal to a recount, and
-//! the report reads the same figures from them as from the deals themselves.
+//! The funnel's day rollups and the forecast's: every kind of write to a deal keeps them equal
+//! to a recount, and the report reads the same funnel from them as from the deals themselves.
 
 use super::*;
 
@@ -106,6 +106,31 @@ both_backends!(funnel_rollups_equal_a_recount, |db| {
         )
         .await
         .unwrap();
+    // Expected to close (one of them with a probability of its own), then not.
+    let close = store.get_deal(&deals[0]).await.unwrap().created_at + 40 * DAY;
+    let own: [(usize, Option<Option<i64>>); 3] = [(0, None), (3, Some(Some(35))), (6, None)];
+    for (i, probability) in own {
+        store
+            .update_deal(
+                &actor,
+                &deals[i],
+                DealChanges {
+                    expected_close_at: Some(Some(close)),
+                    probability,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .update_deal(
+            &actor,
+            &deals[6],
+            DealChanges { expected_close_at: Some(None), ..Default::default() },
+        )
+        .await
+        .unwrap();
     store
         .add_deal_item(
             &actor,
@@ -137,6 +162,15 @@ both_backends!(funnel_rollups_equal_a_recount, |db| {
         .await
         .unwrap();
     assert_counted(store, "a reorder").await;
+    store
+        .update_stage(
+            &actor,
+            &stages[0].id,
+            StageChanges { probability: Some(stages[0].probability + 5), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert_counted(store, "a stage's probability changed").await;
     store.delete_stage(&actor, &unused.id).await.unwrap();
     assert_counted(store, "removing a stage").await;
 
@@ -166,6 +200,14 @@ both_backends!(funnel_rollups_equal_a_recount, |db| {
     assert_eq!(reached(&stages[1].id), 3);
     let first = funnel.stages.iter().find(|s| s.stage_id == stages[0].id).unwrap();
     assert!(first.avg_ms_in_stage.is_some(), "deals moved on from the first stage");
+    // The forecast: deals 0 (at the probability it took from its first stage) and 3 (35%) are
+    // expected to close in one month; deal 6 no longer has a date.
+    let p0 = store.get_deal(&deals[0]).await.unwrap().probability.unwrap();
+    let report = store.sales_report(&filter(day * DAY, (day + 2) * DAY, &sales)).await.unwrap();
+    let dated: Vec<_> = report.forecast.iter().filter(|r| !r.month.is_empty()).collect();
+    assert_eq!(dated.len(), 1);
+    assert_eq!((dated[0].deals, dated[0].amount_minor), (2, 500_000));
+    assert_eq!(dated[0].weighted_minor, 100_000 * p0 / 100 + 140_000);
     let other =
         store.sales_report(&filter(day * DAY, (day + 2) * DAY, &service.id)).await.unwrap().funnel;
     assert_eq!(other.created, 1);
