@@ -394,6 +394,31 @@ impl Store {
         ))
     }
 
+    /// Sets whether prices include VAT, and in the same transaction sets the amount of every
+    /// deal that follows its lines to their new total. Returns how many deals that was.
+    pub async fn set_prices_include_vat(
+        &self,
+        actor: &Actor,
+        include: bool,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.begin_write().await?;
+        crate::settings::write_setting(&mut tx, actor, PRICES_INCLUDE_VAT, &Value::Bool(include))
+            .await?;
+        let deals: Vec<String> = Sql::new(
+            "SELECT DISTINCT i.deal_id FROM deal_items i JOIN deals d ON d.id = i.deal_id WHERE d.amount_manual = 0",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get("deal_id"))
+        .collect::<Result<_, _>>()?;
+        for deal in &deals {
+            self.sync_deal_amount(&mut tx, deal).await?;
+        }
+        tx.commit().await?;
+        Ok(deals.len())
+    }
+
     /// Sets the deal's amount to what its lines total, unless a user typed it. No lines: no
     /// amount.
     pub(crate) async fn sync_deal_amount(

@@ -57,31 +57,44 @@ impl Store {
         value: &Value,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut read = Sql::new("SELECT value FROM settings WHERE key = ");
-        read.bind(key.to_owned());
-        let before: Option<Value> = match read.fetch_optional(&mut *tx).await? {
-            Some(row) => {
-                row.try_get::<String, _>("value").ok().and_then(|t| serde_json::from_str(&t).ok())
-            }
-            None => None,
-        };
-        let mut sql = Sql::new("INSERT INTO settings (key, value, updated_at) VALUES (");
-        sql.bind(key.to_owned()).push(", ").bind(value.to_string()).push(", ").bind(now_ms());
-        sql.push(") ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
-        sql.execute(&mut *tx).await?;
-        audit::record(
-            &mut tx,
-            actor,
-            "setting.update",
-            "setting",
-            Some(key),
-            serde_json::json!({"before": before, "after": value}),
-        )
-        .await?;
+        write_setting(&mut tx, actor, key, value).await?;
         tx.commit().await?;
         Ok(())
     }
+}
 
+/// [`Store::set_setting`] in a transaction of the caller's.
+pub(crate) async fn write_setting(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    key: &str,
+    value: &Value,
+) -> Result<(), StoreError> {
+    let mut read = Sql::new("SELECT value FROM settings WHERE key = ");
+    read.bind(key.to_owned());
+    let before: Option<Value> = match read.fetch_optional(&mut *tx).await? {
+        Some(row) => {
+            row.try_get::<String, _>("value").ok().and_then(|t| serde_json::from_str(&t).ok())
+        }
+        None => None,
+    };
+    let mut sql = Sql::new("INSERT INTO settings (key, value, updated_at) VALUES (");
+    sql.bind(key.to_owned()).push(", ").bind(value.to_string()).push(", ").bind(now_ms());
+    sql.push(") ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
+    sql.execute(&mut *tx).await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        "setting.update",
+        "setting",
+        Some(key),
+        serde_json::json!({"before": before, "after": value}),
+    )
+    .await?;
+    Ok(())
+}
+
+impl Store {
     /// The retention in days: the admin's setting, else `configured`.
     pub async fn retention_days(&self, configured: u32) -> Result<u32, StoreError> {
         Ok(self

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use switchboard_core::Action;
 use switchboard_core::sales::{DealItem, ItemTotals, Product};
-use switchboard_store::products::{CURRENCY, DEFAULT_VAT_RATE, PRICES_INCLUDE_VAT, VAT_RATES};
+use switchboard_store::products::{CURRENCY, DEFAULT_VAT_RATE, VAT_RATES};
 use switchboard_store::{DealItemChanges, NewDealItem, NewProduct, ProductChanges, SalesSettings};
 use utoipa::ToSchema;
 
@@ -332,8 +332,11 @@ pub(crate) async fn update_settings(
         }
         None => None,
     };
-    if let Some(include) = b.prices_include_vat {
-        store.set_setting(&actor, PRICES_INCLUDE_VAT, &Value::Bool(include)).await?;
+    if let Some(include) = b.prices_include_vat
+        && include != store.sales_settings().await?.prices_include_vat
+    {
+        // Deals whose amount follows their lines follow the new rule at once.
+        store.set_prices_include_vat(&actor, include).await?;
     }
     if let Some(rates) = b.vat_rates {
         store.set_setting(&actor, VAT_RATES, &json!(rates)).await?;

@@ -324,6 +324,11 @@ app_test!(line_items_drive_the_deal_amount_with_vat_from_settings, |app| {
     let (_, items) = send(agent.get(&items_url)).await;
     assert_eq!(items["totals"]["vat_minor"], 483_120, "22% of 21 960.00 on top");
     assert_eq!(items["totals"]["total_minor"], 2_796_000 + 483_120);
+    assert_eq!(
+        amount().await,
+        (Some(2_796_000 + 483_120), Some(false)),
+        "the deal follows at once"
+    );
     let (status, _) =
         send(agent.delete(app.url(&format!("/api/deals/{deal_id}/items/{line}")))).await;
     assert_eq!(status, StatusCode::OK);
